@@ -1,0 +1,42 @@
+"""Typed settings, loaded once and passed down."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_HOME = Path("vigil-data")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where Vigil keeps its data. Every path derives from `home`."""
+
+    home: Path
+
+    @classmethod
+    def load(cls, home: str | Path | None = None) -> Settings:
+        chosen = home or os.environ.get("VIGIL_HOME") or DEFAULT_HOME
+        return cls(home=Path(chosen).expanduser().absolute())
+
+    @property
+    def lake_dir(self) -> Path:
+        return self.home / "lake"
+
+    @property
+    def staging_dir(self) -> Path:
+        """Temporary files live beside the lake so that rename() stays on one filesystem."""
+        return self.home / "staging"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.home / "quarantine"
+
+    @property
+    def state_db(self) -> Path:
+        return self.home / "state.db"
+
+    def ensure(self) -> None:
+        for path in (self.home, self.lake_dir, self.staging_dir, self.quarantine_dir):
+            path.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,1 @@
+"""The AnyCompany demo: the seed's organization, its logs, embedded attacks and a ground truth."""

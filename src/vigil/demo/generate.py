@@ -1,0 +1,123 @@
+"""Generate the AnyCompany day as AWS-layout files, with a ground truth and a threat list."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+
+from vigil.demo import attacks, flowfiles, flows, trail
+from vigil.demo import scenario as sc
+from vigil.errors import ConfigError
+
+# (background flow records per day, background CloudTrail events per day)
+SCALES: Final[dict[str, tuple[int, int]]] = {
+    "small": (60_000, 5_000),
+    "medium": (2_000_000, 100_000),
+    "large": (20_000_000, 1_000_000),
+}
+
+
+@dataclass
+class Generated:
+    root: Path
+    day: str
+    scale: str
+    flow_records: int = 0
+    cloudtrail_events: int = 0
+    files: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def s3_root(self) -> Path:
+        return self.root / "s3" / sc.BUCKET
+
+    @property
+    def cloudwatch_root(self) -> Path:
+        return self.root / "cloudwatch-export"
+
+    @property
+    def ground_truth(self) -> Path:
+        return self.root / "ground_truth.json"
+
+    @property
+    def threat_list(self) -> Path:
+        return self.root / "threatlist.txt"
+
+
+def generate(root: Path, scale: str = "small", day: str = "2026-11-24", seed: int = 7) -> Generated:
+    if scale not in SCALES:
+        raise ConfigError(f"unknown scale {scale!r}", hint=f"choose one of {', '.join(SCALES)}")
+    n_flows, n_events = SCALES[scale]
+    start = attacks.day_start(day)
+    rng = np.random.default_rng(seed)
+    out = Generated(root, day, scale)
+    attack_flows, truths = attacks.attack_flows(rng, start)
+    covered = [eni for fl in sc.FLOW_LOGS for eni in fl.enis]
+    per_eni = n_flows // len(covered)
+    for fl in sc.FLOW_LOGS:
+        parts = []
+        for eni in fl.enis:
+            inst = next(i for i in fl.network.instances if i.eni == eni)
+            bg = flows.background(rng, inst, per_eni, int(start.timestamp()))
+            parts += [bg, flows.replies(bg, rng), *attack_flows.get(eni, [])]
+            parts.append(_nodata(inst, int(start.timestamp())))
+        records = flows.Columns.concat(parts)
+        written = flowfiles.write(fl, records, root)
+        out.flow_records += (
+            len(records) if fl.traffic == "ALL" else int((records.action != "REJECT").sum())
+        )
+        out.files[fl.destination] = out.files.get(fl.destination, 0) + len(written)
+    pyrng = random.Random(seed)
+    trail.reseed(seed)
+    events = trail.background(pyrng, start, n_events)
+    bad, more = attacks.attack_events(pyrng, start)
+    events += bad
+    truths += more
+    out.files["cloudtrail"] = len(trail.write(events, root, start))
+    out.cloudtrail_events = len(events)
+    out.ground_truth.write_text(
+        json.dumps(
+            {
+                "day": day,
+                "scale": scale,
+                "attacks": [t.as_dict() for t in truths],
+                "blind_spots": [
+                    {
+                        "instance": "A2",
+                        "eni": sc.instance("A2").eni,
+                        "why": "no flow log covers instance A2's network interface",
+                    }
+                ],
+            },
+            indent=2,
+        )
+        + "\n"
+    )
+    out.threat_list.write_text("\n".join(sc.THREAT_LIST) + "\n")
+    return out
+
+
+def _nodata(inst: sc.Instance, day_start: int) -> flows.Columns:
+    """An idle capture window: AWS writes NODATA with only the ENI and the times filled."""
+    n = 2
+    start = day_start + np.array([1800, 5400])
+    blank = np.full(n, "-", dtype=object)
+    return flows.Columns(
+        eni=np.full(n, inst.eni, dtype=object),
+        srcaddr=blank,
+        dstaddr=blank,
+        srcport=np.zeros(n, dtype=np.int64),
+        dstport=np.zeros(n, dtype=np.int64),
+        protocol=np.zeros(n, dtype=np.int64),
+        packets=np.zeros(n, dtype=np.int64),
+        bytes=np.zeros(n, dtype=np.int64),
+        start=start,
+        end=start + 60,
+        action=np.full(n, "NODATA", dtype=object),
+        inbound=np.ones(n, dtype=bool),
+        tcp_flags=np.zeros(n, dtype=np.int64),
+    )

@@ -1,0 +1,1 @@
+"""Parsers per log type: raw bytes in, Arrow tables and rejects out."""

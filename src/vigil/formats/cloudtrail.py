@@ -1,0 +1,202 @@
+"""CloudTrail records → Arrow: S3 log files, CloudWatch Logs lines and EventBridge events.
+
+Accepted shapes: `{"Records": […]}` files (S3 delivery), one record per line (CloudWatch Logs
+delivery and its exports, optionally prefixed by the export's timestamp), and EventBridge
+"AWS API Call via CloudTrail" events (one per line, one per file, or a JSON array), whose
+`detail` is the record.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Final
+
+import msgspec
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from vigil.errors import FormatError
+from vigil.formats.cloudtrail_model import COLUMNS, EVENT_TS, LogFile, Record, lake_schema
+from vigil.formats.columnar import build_array
+from vigil.formats.common import ParseResult, Reject
+
+_DECODE_FILE: Final = msgspec.json.Decoder(LogFile)
+_DECODE_RECORD: Final = msgspec.json.Decoder(Record)
+_LENIENT_RECORD: Final = msgspec.json.Decoder(Record, strict=False)
+_DECODE_ANY: Final = msgspec.json.Decoder()
+_CW_PREFIX: Final = re.compile(rb"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z ")
+_RECORDS_KEY: Final = re.compile(rb'^\s*\{\s*"Records"\s*:\s*\[')
+DIGEST_MARKER: Final = b'"digestStartTime"'
+
+
+def is_digest(data: bytes) -> bool:
+    """CloudTrail digest files are recorded, never ingested as events."""
+    return DIGEST_MARKER in data[:4096]
+
+
+def parse_cloudtrail(data: bytes, source: str) -> ParseResult:
+    stripped = data.lstrip()
+    if not stripped:
+        raise FormatError("the file is empty", source=source)
+    if stripped[:1] not in (b"{", b"["):
+        start = stripped[:40].decode("utf-8", "replace")
+        if not _CW_PREFIX.match(stripped):
+            raise FormatError(
+                f"this is not CloudTrail JSON (starts {start!r}); is it a flow log?",
+                source=source,
+                line=1,
+                hint="use --type flowlogs, or --type auto to let Vigil decide",
+            )
+    if _RECORDS_KEY.match(data):
+        records, rejects = _log_file(data, source)
+    else:
+        records, rejects = _events(data)
+    return ParseResult(to_table(records), rejects)
+
+
+def to_table(records: list[Record]) -> pa.Table:
+    if not records:
+        return lake_schema().empty_table()
+    arrays = [build_array([getattr(r, attr) for r in records], typ) for _, attr, typ in COLUMNS]
+    names = [col for col, _, _ in COLUMNS]
+    table = pa.table(arrays, names=names)
+    return table.append_column(EVENT_TS, _event_ts(table["eventtime"]))
+
+
+def _event_ts(eventtime: pa.ChunkedArray) -> pa.ChunkedArray:
+    unit = pa.timestamp("ms", tz="UTC")
+    strict = pc.strptime(eventtime, format="%Y-%m-%dT%H:%M:%SZ", unit="ms", error_is_null=True)
+    if strict.null_count == eventtime.null_count:
+        return strict.cast(unit)
+    # Rare: fractional seconds or offsets. Parse those one by one.
+    fixed = [_iso_ms(s) for s in eventtime.to_pylist()]
+    return pa.chunked_array([pa.array(fixed, type=pa.int64()).cast(unit)])
+
+
+def _iso_ms(text: str | None) -> int | None:
+    from datetime import datetime
+
+    if text is None:
+        return None
+    try:
+        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+    except ValueError:
+        return None
+
+
+def _log_file(data: bytes, source: str) -> tuple[list[Record], list[Reject]]:
+    try:
+        return _DECODE_FILE.decode(data).Records, []
+    except msgspec.ValidationError:
+        return _one_by_one(data)
+    except msgspec.DecodeError as exc:
+        return _salvage(data, source, str(exc))
+
+
+def _one_by_one(data: bytes) -> tuple[list[Record], list[Reject]]:
+    """Typed decoding failed somewhere: decode each record alone to find which."""
+    raw_records = _DECODE_ANY.decode(data)["Records"]
+    records: list[Record] = []
+    rejects: list[Reject] = []
+    for index, item in enumerate(raw_records):
+        try:
+            records.append(_record(item))
+        except msgspec.ValidationError as exc:
+            rejects.append(Reject(None, f"record {index}: {exc}", json.dumps(item)))
+    return records, rejects
+
+
+def _salvage(data: bytes, source: str, error: str) -> tuple[list[Record], list[Reject]]:
+    """Malformed JSON: keep every record before the break, report where it broke."""
+    text = data.decode("utf-8", "replace")
+    start = text.index("[") + 1
+    decoder = json.JSONDecoder()
+    records: list[Record] = []
+    pos = start
+    while True:
+        while pos < len(text) and text[pos] in " \t\r\n,":
+            pos += 1
+        if pos >= len(text) or text[pos] == "]":
+            break
+        try:
+            item, pos = decoder.raw_decode(text, pos)
+            records.append(_record(item))
+        except (ValueError, msgspec.ValidationError):
+            line = text.count("\n", 0, pos) + 1
+            reason = f"malformed JSON at line {line}, character {pos + 1}: {error}"
+            return records, [Reject(line, reason, text[pos:])]
+    return records, []
+
+
+def _events(data: bytes) -> tuple[list[Record], list[Reject]]:
+    """One JSON document per line, or one (pretty-printed) document, or a JSON array."""
+    try:
+        whole = _DECODE_ANY.decode(data)
+    except msgspec.DecodeError:
+        return _lines(data)
+    items = whole if isinstance(whole, list) else [whole]
+    records: list[Record] = []
+    rejects: list[Reject] = []
+    for index, item in enumerate(items):
+        record, problem = _from_item(item)
+        if record is not None:
+            records.append(record)
+        else:
+            rejects.append(Reject(None, f"item {index}: {problem}", json.dumps(item)))
+    return records, rejects
+
+
+def _lines(data: bytes) -> tuple[list[Record], list[Reject]]:
+    records: list[Record] = []
+    rejects: list[Reject] = []
+    for lineno, line in enumerate(data.split(b"\n"), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        prefix = _CW_PREFIX.match(line)
+        if prefix:
+            line = line[prefix.end() :]
+        try:
+            fast = _DECODE_RECORD.decode(line)
+            if fast.eventTime is not None or fast.eventVersion is not None:
+                records.append(fast)
+                continue
+        except msgspec.DecodeError:  # includes ValidationError; the slow path says why
+            pass
+        try:
+            item = _DECODE_ANY.decode(line)
+        except msgspec.DecodeError as exc:
+            rejects.append(
+                Reject(lineno, f"malformed JSON: {exc}", line.decode("utf-8", "backslashreplace"))
+            )
+            continue
+        record, problem = _from_item(item)
+        if record is None:
+            rejects.append(Reject(lineno, problem, line.decode("utf-8", "backslashreplace")))
+        else:
+            records.append(record)
+    return records, rejects
+
+
+def _from_item(item: Any) -> tuple[Record | None, str]:
+    if not isinstance(item, dict):
+        return None, f"expected a JSON object, found {type(item).__name__}"
+    if "detail-type" in item and isinstance(item.get("detail"), dict):
+        if (
+            item["detail-type"] != "AWS API Call via CloudTrail"
+            and "eventName" not in item["detail"]
+        ):
+            return None, f"EventBridge event of type {item['detail-type']!r} is not CloudTrail"
+        item = item["detail"]
+    if "eventTime" not in item and "eventVersion" not in item:
+        return None, "not a CloudTrail record (no eventVersion or eventTime)"
+    try:
+        return _record(item), ""
+    except msgspec.ValidationError as exc:
+        return None, f"invalid CloudTrail record: {exc}"
+
+
+def _record(item: Any) -> Record:
+    """A record from already-decoded JSON (slow paths only): encode it and decode it typed."""
+    return _LENIENT_RECORD.decode(msgspec.json.encode(item))

@@ -1,0 +1,1 @@
+"""Ingestion: sources → parsers → lake, with the manifest making every run repeatable."""

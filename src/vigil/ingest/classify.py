@@ -1,0 +1,47 @@
+"""Decide what an object holds (flow logs, CloudTrail, a digest) and parse it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from vigil.errors import FormatError
+from vigil.formats.cloudtrail import is_digest, parse_cloudtrail
+from vigil.formats.common import ParseResult
+from vigil.formats.flowlogs import parse_flowlogs, parse_flowlogs_parquet
+from vigil.sources.decode import sniff
+from vigil.sources.keys import KeyInfo
+
+LogType = Literal["auto", "flowlogs", "cloudtrail"]
+TABLE_OF: Final = {"flowlogs": "flow_logs", "cloudtrail": "cloudtrail"}
+
+
+@dataclass(frozen=True)
+class Parsed:
+    kind: Literal["flowlogs", "cloudtrail", "digest", "empty"]
+    result: ParseResult | None = None
+
+
+def parse_object(
+    data: bytes, key: KeyInfo, log_type: LogType, fmt: tuple[str, ...] | None, uri: str
+) -> Parsed:
+    shape = sniff(data)
+    if shape == "empty":
+        raise FormatError("the file is empty (no records)", source=uri)
+    kind = log_type if log_type != "auto" else _guess(key, shape)
+    if key.kind == "digest" or (shape == "json" and is_digest(data)):
+        return Parsed("digest")
+    if kind == "flowlogs":
+        if shape == "parquet":
+            return Parsed("flowlogs", parse_flowlogs_parquet(data, uri))
+        return Parsed("flowlogs", parse_flowlogs(data, fmt, uri))
+    return Parsed("cloudtrail", parse_cloudtrail(data, uri))
+
+
+def _guess(key: KeyInfo, shape: str) -> Literal["flowlogs", "cloudtrail"]:
+    """The key's layout first (AWSLogs/…/vpcflowlogs|CloudTrail/…), then the content."""
+    if key.kind == "flowlogs" or shape == "parquet":
+        return "flowlogs"
+    if key.kind in ("cloudtrail", "digest") or shape == "json":
+        return "cloudtrail"
+    return "flowlogs"

@@ -1,0 +1,131 @@
+"""DuckDB over the lake: one view per table, helper macros, and a read-only query gate."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Final
+
+import duckdb
+import pyarrow as pa
+
+from vigil.errors import QueryError
+from vigil.lake.tables import PARTITIONS, TABLES, TableSpec, full_schema
+
+# Columns computed in the view, not stored: they cost nothing unless a query uses them.
+DERIVED: Final[dict[str, str]] = {
+    "flow_logs": (
+        'to_timestamp("start") AS start_time, to_timestamp("end") AS end_time, '
+        "ipv4_to_int(srcaddr) AS srcaddr_ipv4, ipv4_to_int(dstaddr) AS dstaddr_ipv4"
+    ),
+    "cloudtrail": "",
+}
+
+MACROS: Final = (
+    # NULL unless the text is a dotted-quad IPv4 address.
+    "CREATE OR REPLACE MACRO ipv4_to_int(ip) AS CASE WHEN regexp_full_match(ip, "
+    "'(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}') THEN "
+    "(split_part(ip, '.', 1)::UBIGINT << 24) + (split_part(ip, '.', 2)::UBIGINT << 16) + "
+    "(split_part(ip, '.', 3)::UBIGINT << 8) + split_part(ip, '.', 4)::UBIGINT END",
+    "CREATE OR REPLACE MACRO ipv4_in_cidr(ip, cidr) AS "
+    "ipv4_to_int(ip) >> (32 - split_part(cidr, '/', 2)::INT) = "
+    "ipv4_to_int(split_part(cidr, '/', 1)) >> (32 - split_part(cidr, '/', 2)::INT)",
+    # Presto/Athena names used by the AWS documentation's example queries.
+    "CREATE OR REPLACE MACRO from_unixtime(s) AS to_timestamp(s)",
+    "CREATE OR REPLACE MACRO to_iso8601(t) AS strftime(t, '%Y-%m-%dT%H:%M:%S.%gZ')",
+    "CREATE OR REPLACE MACRO from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)",
+    "CREATE OR REPLACE MACRO day_of_week(d) AS isodow(d)",
+    "CREATE OR REPLACE MACRO json_extract_scalar(j, p) AS json_extract_string(j, p)",
+)
+
+# The table names the AWS Athena documentation uses, so its examples run verbatim.
+ALIASES: Final[dict[str, str]] = {"vpc_flow_logs": "flow_logs", "cloudtrail_logs": "cloudtrail"}
+
+_FILE_FUNCTIONS: Final = re.compile(
+    r"\b(read_\w+|parquet_\w+|sniff_csv|glob|delta_scan|iceberg_scan|sqlite_scan|"
+    r"postgres_scan|mysql_scan|query_table|getenv)\s*\(",
+    re.IGNORECASE,
+)
+_ALLOWED: Final = {"SELECT", "EXPLAIN"}
+
+
+def table_files(lake: Path, table: str) -> list[Path]:
+    return sorted((lake / table).glob("aws_account=*/aws_region=*/date=*/*.parquet"))
+
+
+def connect(
+    lake: Path, *, read_only: bool = True, threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB with a view per lake table; locked down when `read_only`."""
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'UTC'")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    for macro in MACROS:
+        con.execute(macro)
+    for name, spec in TABLES.items():
+        _create_view(con, lake, name, spec)
+    for alias, name in ALIASES.items():
+        con.execute(f"CREATE OR REPLACE VIEW {alias} AS SELECT * FROM {name}")
+    if read_only:
+        lake_dir = str(lake.absolute()).replace("'", "''")
+        con.execute(f"SET allowed_directories = ['{lake_dir}/']")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+    return con
+
+
+def _create_view(con: duckdb.DuckDBPyConnection, lake: Path, name: str, spec: TableSpec) -> None:
+    derived = DERIVED.get(name, "")
+    extra = f", {derived}" if derived else ""
+    if table_files(lake, name):
+        pattern = str(lake.absolute() / name / "*" / "*" / "*" / "*.parquet").replace("'", "''")
+        source = (
+            f"read_parquet('{pattern}', hive_partitioning = true, union_by_name = true, "
+            "hive_types = {'aws_account': VARCHAR, 'aws_region': VARCHAR, 'date': DATE})"
+        )
+    else:
+        empty = full_schema(spec)
+        for column in PARTITIONS:
+            empty = empty.append(pa.field(column, pa.date32() if column == "date" else pa.string()))
+        con.register(f"_empty_{name}", empty.empty_table())
+        source = f"_empty_{name}"
+    con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT *{extra} FROM {source}")
+
+
+def check_read_only(sql: str) -> None:
+    """Refuse anything but queries, with a reason the user can act on."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise QueryError(f"SQL does not parse: {_first_line(exc)}") from exc
+    if not statements:
+        raise QueryError("no SQL statement given")
+    for statement in statements:
+        kind = str(statement.type).rsplit(".", 1)[-1].upper()
+        if kind not in _ALLOWED:
+            raise QueryError(
+                f"{kind} statements are refused: `vigil query` is read-only",
+                hint="only SELECT (and EXPLAIN) run here; the lake changes through vigil ingest",
+            )
+    found = _FILE_FUNCTIONS.search(sql)
+    if found:
+        raise QueryError(
+            f"{found.group(1)}() reads files directly and is refused",
+            hint="query the lake tables: flow_logs, cloudtrail",
+        )
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0]
+
+
+def run_query(lake: Path, sql: str) -> pa.Table:
+    check_read_only(sql)
+    con = connect(lake)
+    try:
+        return con.sql(sql).to_arrow_table()
+    except duckdb.Error as exc:
+        raise QueryError(_first_line(exc), hint="tables: flow_logs, cloudtrail") from exc
+    finally:
+        con.close()

@@ -1,0 +1,205 @@
+"""Lake upkeep: what is there (info), fewer bigger files (compact), retention (expire)."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from vigil.config import Settings
+from vigil.errors import ConfigError
+from vigil.lake.catalog import connect, table_files
+from vigil.lake.locking import lake_lock
+from vigil.lake.manifest import Manifest
+from vigil.lake.tables import TABLES, TableSpec
+from vigil.lake.writer import LakeWriter
+
+
+@dataclass
+class TableInfo:
+    table: str
+    partitions: int = 0
+    files: int = 0
+    rows: int = 0
+    bytes: int = 0
+    first_date: str | None = None
+    last_date: str | None = None
+
+
+@dataclass
+class LakeInfo:
+    home: str
+    tables: list[TableInfo] = field(default_factory=list)
+    objects: dict[str, int] = field(default_factory=dict)
+    quarantined: int = 0
+
+
+def partition_of(path: Path) -> Path:
+    return path.parent
+
+
+def date_of(partition: Path) -> date:
+    return date.fromisoformat(partition.name.split("=", 1)[1])
+
+
+def lake_info(settings: Settings) -> LakeInfo:
+    info = LakeInfo(home=str(settings.home))
+    for name in TABLES:
+        t = TableInfo(name)
+        files = table_files(settings.lake_dir, name)
+        parts = {partition_of(f) for f in files}
+        t.partitions, t.files = len(parts), len(files)
+        for f in files:
+            t.rows += pq.ParquetFile(f).metadata.num_rows
+            t.bytes += f.stat().st_size
+        if parts:
+            days = sorted(date_of(p) for p in parts)
+            t.first_date, t.last_date = str(days[0]), str(days[-1])
+        info.tables.append(t)
+    if settings.state_db.exists():
+        manifest = Manifest(settings.state_db)
+        info.objects = manifest.counts()
+        manifest.close()
+    if settings.quarantine_dir.exists():
+        info.quarantined = sum(1 for _ in settings.quarantine_dir.iterdir())
+    return info
+
+
+@dataclass
+class CompactReport:
+    partitions: int = 0
+    files_before: int = 0
+    files_after: int = 0
+    rows_before: int = 0
+    rows_after: int = 0
+
+
+def compact(settings: Settings, table: str | None = None, min_files: int = 2) -> CompactReport:
+    """Merge each partition's files into one, sorted by time, dropping duplicate records
+    (the same dedup key twice, e.g. an object re-delivered under another name)."""
+    report = CompactReport()
+    names = _tables(table)
+    with lake_lock(settings.home):
+        manifest = Manifest(settings.state_db)
+        try:
+            writer = LakeWriter(settings, manifest)
+            writer.recover()
+            for name in names:
+                spec = TABLES[name]
+                groups: dict[Path, list[Path]] = defaultdict(list)
+                for f in table_files(settings.lake_dir, name):
+                    groups[partition_of(f)].append(f)
+                for files in groups.values():
+                    if len(files) < min_files:
+                        continue
+                    merged = _merge(files, spec.dedup_key, spec.time_column)
+                    report.partitions += 1
+                    report.files_before += len(files)
+                    report.rows_before += sum(pq.ParquetFile(f).metadata.num_rows for f in files)
+                    report.rows_after += merged.num_rows
+                    partition = files[0].parent
+                    merged = _with_partition(merged, partition)
+                    report.files_after += len(writer.replace(spec, merged, files))
+        finally:
+            manifest.close()
+    return report
+
+
+def _merge(files: list[Path], key: tuple[str, ...], time_column: str) -> pa.Table:
+    con = connect(files[0].parents[4], read_only=False)
+    paths = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+    keys = ", ".join(f'"{k}"' for k in key)
+    sql = (
+        f"SELECT * EXCLUDE (_rn) FROM (SELECT *, row_number() OVER (PARTITION BY {keys}) AS _rn "
+        f"FROM read_parquet([{paths}], union_by_name = true)) WHERE _rn = 1 "
+        f'ORDER BY "{time_column}"'
+    )
+    try:
+        return con.sql(sql).to_arrow_table()
+    finally:
+        con.close()
+
+
+def _with_partition(table: pa.Table, partition: Path) -> pa.Table:
+    region_dir, account_dir = partition.parent, partition.parent.parent
+    n = table.num_rows
+    return (
+        table.append_column(
+            "aws_account", pa.repeat(pa.scalar(account_dir.name.split("=", 1)[1]), n)
+        )
+        .append_column("aws_region", pa.repeat(pa.scalar(region_dir.name.split("=", 1)[1]), n))
+        .append_column("date", pa.repeat(pa.scalar(date_of(partition), pa.date32()), n))
+    )
+
+
+_AGE = re.compile(r"^(\d+)\s*([dw])$")
+
+
+def parse_age(text: str) -> timedelta:
+    match = _AGE.match(text.strip().lower())
+    if match is None:
+        raise ConfigError(
+            f"cannot read the age {text!r}", hint="write it as days or weeks, e.g. 90d or 12w"
+        )
+    count = int(match.group(1))
+    return timedelta(days=count * (7 if match.group(2) == "w" else 1))
+
+
+@dataclass
+class ExpireReport:
+    cutoff: str
+    partitions: int = 0
+    files: int = 0
+    rows: int = 0
+    bytes: int = 0
+
+
+def expire(
+    settings: Settings, older_than: str, table: str | None = None, today: date | None = None
+) -> ExpireReport:
+    """Delete partitions whose date is older than the cutoff, like an S3 lifecycle rule."""
+    cutoff = (today or datetime.now(UTC).date()) - parse_age(older_than)
+    report = ExpireReport(cutoff=str(cutoff))
+    with lake_lock(settings.home):
+        manifest = Manifest(settings.state_db)
+        try:
+            writer = LakeWriter(settings, manifest)
+            writer.recover()
+            for name in _tables(table):
+                old = [
+                    f for f in table_files(settings.lake_dir, name) if date_of(f.parent) < cutoff
+                ]
+                report.partitions += len({f.parent for f in old})
+                report.files += len(old)
+                for f in old:
+                    report.rows += pq.ParquetFile(f).metadata.num_rows
+                    report.bytes += f.stat().st_size
+                if old:
+                    writer.replace(TABLES[name], _empty(TABLES[name]), old)
+                    _prune_dirs(settings.lake_dir / name)
+        finally:
+            manifest.close()
+    return report
+
+
+def _empty(spec: TableSpec) -> pa.Table:
+    return spec.schema.empty_table()
+
+
+def _prune_dirs(root: Path) -> None:
+    for path in sorted(root.glob("**/"), key=lambda p: len(p.parts), reverse=True):
+        if path != root and path.is_dir() and not any(path.iterdir()):
+            path.rmdir()
+
+
+def _tables(table: str | None) -> list[str]:
+    if table is None:
+        return list(TABLES)
+    if table not in TABLES:
+        raise ConfigError(f"no table {table!r}", hint=f"tables: {', '.join(TABLES)}")
+    return [table]

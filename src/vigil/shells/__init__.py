@@ -1,0 +1,1 @@
+"""Thin shells over vigil.api: parse arguments, make one library call, render."""

@@ -1,0 +1,272 @@
+"""`vigil` command line: parse, call vigil.api once, render (tables for people, --json)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from vigil import api
+from vigil.config import Settings
+from vigil.errors import ConfigError, VigilError
+from vigil.ingest.pipeline import IngestReport
+from vigil.shells import render
+from vigil.shells.demo_cmd import demo_command
+from vigil.sources.objects import SourceObject
+
+app = typer.Typer(
+    help="Vigil: collect AWS logs into a local lake, query them, and watch for threats.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+lake_app = typer.Typer(help="Inspect and maintain the lake.", no_args_is_help=True)
+app.add_typer(lake_app, name="lake")
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
+
+
+class LogTypeChoice(StrEnum):
+    auto = "auto"
+    flowlogs = "flowlogs"
+    cloudtrail = "cloudtrail"
+
+
+class QueryFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    parquet = "parquet"
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    home: Annotated[
+        Path | None,
+        typer.Option(help="Where Vigil keeps its data [env VIGIL_HOME; default ./vigil-data]."),
+    ] = None,
+) -> None:
+    ctx.obj = Settings.load(home)
+
+
+def _day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError as exc:
+        raise ConfigError(
+            f"{option} {text!r} is not a date", hint="write dates as 2024-03-01"
+        ) from exc
+
+
+@app.command()
+def ingest(
+    ctx: typer.Context,
+    sources: Annotated[list[str], typer.Argument(help="Files, directories or s3://bucket/prefix.")],
+    log_type: Annotated[
+        LogTypeChoice, typer.Option("--type", help="What the sources hold.")
+    ] = LogTypeChoice.auto,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="Flow-log format for files without a header line."),
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option(help="Skip objects whose key date is before.")
+    ] = None,
+    until: Annotated[str | None, typer.Option(help="Skip objects whose key date is after.")] = None,
+    endpoint_url: Annotated[
+        str | None, typer.Option(help="S3-compatible endpoint for s3:// sources.")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option(help="Exit non-zero if any record or file was rejected.")
+    ] = False,
+    workers: Annotated[int, typer.Option(help="Parser threads.")] = 2,
+    json_out: JsonFlag = False,
+) -> None:
+    """Read AWS logs (VPC Flow Logs, CloudTrail) into the lake; re-runs add only new objects."""
+    settings: Settings = ctx.obj
+    with _progress(enabled=not json_out) as (on_listed, on_object):
+        report = api.ingest(
+            settings,
+            sources,
+            log_type=log_type.value,
+            fmt=fmt,
+            since=_day(since, "--since"),
+            until=_day(until, "--until"),
+            endpoint_url=endpoint_url,
+            workers=workers,
+            on_listed=on_listed,
+            on_object=on_object,
+        )
+    if json_out:
+        render.print_json(report.__dict__)
+    else:
+        _print_ingest(report)
+    if strict and not report.clean:
+        raise typer.Exit(1)
+
+
+class _progress:
+    """A rich progress bar over objects, silent when disabled or not on a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.bar = Progress(
+            TextColumn("[bold]ingest"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[records]:,} records"),
+            TimeElapsedColumn(),
+            console=render.err,
+            transient=True,
+            disable=not enabled,
+        )
+        self.task = self.bar.add_task("ingest", total=None, records=0)
+        self.records = 0
+
+    def __enter__(self) -> tuple[Any, Any]:
+        self.bar.start()
+        return self.listed, self.advance
+
+    def __exit__(self, *exc: object) -> None:
+        self.bar.stop()
+
+    def listed(self, total: int) -> None:
+        self.bar.update(self.task, total=total)
+
+    def advance(self, obj: SourceObject, rows: int) -> None:
+        self.records += rows
+        self.bar.update(self.task, advance=1, records=self.records)
+
+
+def _print_ingest(report: IngestReport) -> None:
+    pairs: list[tuple[str, Any]] = [
+        ("files found", report.files),
+        ("ingested", report.ingested),
+        ("already ingested", report.already_seen),
+    ]
+    if report.outside_window:
+        pairs.append(("outside --since/--until", report.outside_window))
+    if report.duplicates:
+        pairs.append(("duplicate content", report.duplicates))
+    if report.digests:
+        pairs.append(("CloudTrail digests recorded", report.digests))
+    pairs += [(f"records → {t}", f"{n:,}") for t, n in report.records.items() if n]
+    pairs += [("rejected records", report.rejected), ("quarantined files", len(report.quarantined))]
+    if report.repaired_batches:
+        pairs.append(("interrupted batches rolled back", report.repaired_batches))
+    render.rows(pairs, title="ingest")
+    for line in report.notices[:20]:
+        render.err.print(f"[yellow]note:[/] {line}", highlight=False, soft_wrap=True)
+    for line in report.problems[:50]:
+        render.err.print(f"[red]rejected:[/] {line}", highlight=False, soft_wrap=True)
+    if report.quarantined:
+        render.err.print(
+            f"[dim]quarantined input is kept with its reason under "
+            f"{Path(report.quarantined[0]['folder']).parent}[/]",
+            highlight=False,
+        )
+
+
+@app.command()
+def query(
+    ctx: typer.Context,
+    sql: Annotated[str, typer.Argument(help="A read-only SQL query (DuckDB dialect).")],
+    fmt: Annotated[
+        QueryFormat, typer.Option("--format", help="Output format.")
+    ] = QueryFormat.table,
+    out: Annotated[Path | None, typer.Option(help="Write the result to this file.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Run SQL over the lake's tables (flow_logs, cloudtrail)."""
+    table = api.query(ctx.obj, sql)
+    chosen = QueryFormat.json if json_out else fmt
+    if chosen is QueryFormat.parquet:
+        if out is None:
+            raise ConfigError("--format parquet needs --out FILE")
+        import pyarrow.parquet as pq
+
+        pq.write_table(table, out)
+        return
+    if chosen is QueryFormat.table and out is None:
+        render.arrow_table(table)
+        return
+    text = render.to_csv(table) if chosen is QueryFormat.csv else render.to_json(table.to_pylist())
+    if chosen is QueryFormat.table:
+        text = render.to_csv(table)
+    if out is not None:
+        out.write_text(text if text.endswith("\n") else text + "\n")
+    else:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+@lake_app.command("info")
+def lake_info(ctx: typer.Context, json_out: JsonFlag = False) -> None:
+    """Tables, partitions, files, rows and bytes; manifest and quarantine counts."""
+    info = api.lake_info(ctx.obj)
+    if json_out:
+        render.print_json(info)
+        return
+    import pyarrow as pa
+
+    render.arrow_table(pa.Table.from_pylist(info["tables"]), title=f"lake at {info['home']}")
+    render.rows(
+        [(f"objects {k}", v) for k, v in sorted(info["objects"].items())]
+        + [("quarantined objects", info["quarantined"])]
+    )
+
+
+@lake_app.command("compact")
+def lake_compact(
+    ctx: typer.Context,
+    table: Annotated[str | None, typer.Option(help="Only this table.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Merge each partition's small files into one sorted file, dropping duplicate records."""
+    result = api.compact(ctx.obj, table)
+    if json_out:
+        render.print_json(result)
+    else:
+        render.rows(list(result.items()), title="compact")
+
+
+@lake_app.command("expire")
+def lake_expire(
+    ctx: typer.Context,
+    older_than: Annotated[str, typer.Option(help="Age such as 90d or 12w.")],
+    table: Annotated[str | None, typer.Option(help="Only this table.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Delete partitions older than the given age (retention, like an S3 lifecycle rule)."""
+    result = api.expire(ctx.obj, older_than, table)
+    if json_out:
+        render.print_json(result)
+    else:
+        render.rows(list(result.items()), title="expire")
+
+
+app.command("demo")(demo_command)
+
+
+def main() -> None:
+    try:
+        code = app(standalone_mode=False)
+    except VigilError as exc:
+        render.print_error(str(exc), exc.hint)
+        sys.exit(1)
+    except click.exceptions.Abort:
+        render.print_error("interrupted")
+        sys.exit(130)
+    except click.ClickException as exc:
+        render.print_error(exc.format_message(), "see vigil --help")
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)
