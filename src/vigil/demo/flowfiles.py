@@ -165,7 +165,7 @@ def _s3_text(
         path = _s3_prefix(fl, when, root) / _name(fl, when, "log.gz")
         path.parent.mkdir(parents=True, exist_ok=True)
         body = header + "\n" + "\n".join(lines.slice(a, b - a).to_pylist()) + "\n"
-        path.write_bytes(igzip.compress(body.encode(), 1))
+        path.write_bytes(igzip.compress(body.encode(), 1, mtime=0))
         written.append(path)
     return written
 
@@ -203,6 +203,6 @@ def _cloudwatch(fl: sc.FlowLog, c: Columns, values: dict[str, pa.Array], root: P
             / "000000.gz"
         )
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(igzip.compress(body.encode(), 1))
+        path.write_bytes(igzip.compress(body.encode(), 1, mtime=0))
         written.append(path)
     return written

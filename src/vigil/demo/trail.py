@@ -315,7 +315,9 @@ def write(events: list[Event], root: Path, day: datetime) -> list[Path]:
         unique = uuid.uuid5(uuid.NAMESPACE_URL, f"{account}/{region}/{delivered}").hex[:16]
         name = f"{account}_CloudTrail_{region}_{delivered:%Y%m%dT%H%M}Z_{unique}.json.gz"
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_bytes(igzip.compress(json.dumps({"Records": recs}).encode(), 1))
+        (folder / name).write_bytes(
+            igzip.compress(json.dumps({"Records": recs}).encode(), 1, mtime=0)
+        )
         written.append(folder / name)
         hourly[(account, region, delivered.replace(minute=0))].append(str(folder / name))
     for (account, region, hour), logs in hourly.items():
@@ -334,7 +336,7 @@ def write(events: list[Event], root: Path, day: datetime) -> list[Path]:
         }
         stamp = f"{end:%Y%m%dT%H%M%S}Z"
         name = f"{account}_CloudTrail-Digest_{region}_{sc.TRAIL}_us-east-1_{stamp}.json.gz"
-        (folder / name).write_bytes(igzip.compress(json.dumps(digest).encode(), 1))
+        (folder / name).write_bytes(igzip.compress(json.dumps(digest).encode(), 1, mtime=0))
     return written
 
 

@@ -21,7 +21,7 @@ from vigil.lake.locking import lake_lock
 from vigil.lake.manifest import Manifest, ObjectRecord
 from vigil.lake.tables import TABLES, conform, partition_values
 from vigil.lake.writer import Batch, LakeWriter
-from vigil.sources.decode import inflate
+from vigil.sources.decode import GZIP_MAGIC, inflate
 from vigil.sources.objects import Reader, SourceObject
 
 Progress = Callable[[SourceObject, int], None]
@@ -161,7 +161,7 @@ def _process(obj: SourceObject, options: IngestOptions, reader: Reader) -> _Outc
         raw = reader.read(obj)
     except VigilError as exc:
         return _Outcome(obj, "", error=str(exc))
-    sha = hashlib.sha256(raw).hexdigest()
+    sha = content_hash(raw)
     payload = inflate(raw)
     outcome = _Outcome(obj, sha, partial=payload.problem)
     try:
@@ -182,6 +182,16 @@ def _process(obj: SourceObject, options: IngestOptions, reader: Reader) -> _Outc
             table = table.set_column(index, "flow_log_id", ids)
         outcome.table = partition_values(spec, table, obj.key.account, obj.key.region, obj.key.day)
     return outcome
+
+
+def content_hash(raw: bytes) -> str:
+    """SHA-256 of the object, ignoring a gzip header's timestamp (bytes 4-7), so the same log
+    file compressed again at another time is still recognised as the same content."""
+    if raw.startswith(GZIP_MAGIC) and len(raw) >= 10:
+        digest = hashlib.sha256(raw[:4])
+        digest.update(memoryview(raw)[8:])
+        return digest.hexdigest()
+    return hashlib.sha256(raw).hexdigest()
 
 
 def _settle(

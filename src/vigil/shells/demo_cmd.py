@@ -47,7 +47,8 @@ def demo_command(
         f"[bold]{gen.root}[/]:\n"
         f"  • VPC Flow Logs: {gen.files.get('s3', 0)} S3 text files for instance A1 (fl-aaa, "
         f"ACCEPT only), a CloudWatch Logs export for subnet B (fl-bbb, ALL), Hive-partitioned "
-        f"hourly v5 custom-format files for the development VPC, hourly Parquet for Sydney production. "
+        f"hourly v5 custom-format files for the development VPC, hourly Parquet for Sydney "
+        f"production. "
         f"Instance A2 has no flow log, as in the course example.\n"
         f"  • CloudTrail: an organization trail, {gen.files.get('cloudtrail', 0)} log files, "
         f"with digest files beside them (recorded, not ingested).",
