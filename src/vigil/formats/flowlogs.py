@@ -9,13 +9,14 @@ was wrong, keeps every good line and rejects only the bad ones.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Final
 
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
 from vigil.errors import FormatError
-from vigil.formats.common import ParseResult, Reject, line_number_of
+from vigil.formats.common import ParseResult, Reject, line_numbers_of
 from vigil.formats.flowlog_fields import (
     column_name,
     field_type,
@@ -118,22 +119,18 @@ def _fast(
     )
     if cw_prefixed:
         table = table.drop_columns([_CW_COLUMN])
-    rejects = [
-        Reject(
-            line=_line_of(data, number, text, start),
-            reason=f"expected {len(fields)} fields, found {found}",
-            raw=text,
-        )
-        for number, text, found in bad_rows
-    ]
-    return table, rejects
-
-
-def _line_of(data: bytes, number: int | None, text: str, start: int) -> int | None:
     offset = data.count(b"\n", 0, start) if start else 0
-    if number is not None:
-        return number + offset
-    return line_number_of(data, text, start)
+    positions: dict[str, Iterator[int]] = {}
+    rejects = []
+    for number, text, found in bad_rows:
+        if number is not None:
+            line: int | None = number + offset
+        else:  # Arrow's threaded reader does not know row numbers: find the line itself
+            line = next(positions.setdefault(text, line_numbers_of(data, text, start)), None)
+        reason = f"expected {len(fields)} fields, found {found}"
+        rejects.append(Reject(line=line, reason=reason, raw=text))
+    rejects.sort(key=lambda r: r.line or 0)
+    return table, rejects
 
 
 def _slow(

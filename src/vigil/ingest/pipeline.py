@@ -77,7 +77,7 @@ def ingest(
     on_object: Progress | None = None,
 ) -> IngestReport:
     settings.ensure()
-    reader = Reader(options.endpoint_url)
+    reader = Reader(options.endpoint_url, exclude=settings.home)
     report = IngestReport()
     with lake_lock(settings.home):
         manifest = Manifest(settings.state_db)

@@ -37,8 +37,9 @@ class SourceObject:
 class Reader:
     """Reads local files and s3:// objects; the S3 client is made on first use."""
 
-    def __init__(self, endpoint_url: str | None = None) -> None:
+    def __init__(self, endpoint_url: str | None = None, exclude: Path | None = None) -> None:
         self.endpoint_url = endpoint_url
+        self.exclude = exclude.absolute() if exclude else None  # Vigil's own home
         self._s3: Any = None
 
     @property
@@ -61,6 +62,8 @@ class Reader:
             yield _local(path)
         elif path.is_dir():
             for root, dirs, files in os.walk(path):
+                if self.exclude is not None:
+                    dirs[:] = [d for d in dirs if (Path(root) / d).absolute() != self.exclude]
                 dirs.sort()
                 for name in sorted(files):
                     if not name.startswith("."):

@@ -1,0 +1,85 @@
+"""Shared fixtures: a fresh Vigil home per test, and helpers to write AWS-shaped files."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vigil.config import Settings
+
+DATA = Path(__file__).parent / "data"
+
+FLOW_HEADER = (
+    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
+    "start end action log-status"
+)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Settings:
+    settings = Settings.load(tmp_path / "home")
+    settings.ensure()
+    return settings
+
+
+def flow_line(eni: str = "eni-0f00ba7c0ffee0001", src: str = "198.51.100.7", dport: int = 22,
+              start: int = 1700000100, action: str = "REJECT", account: str = "111122223333") -> str:  # fmt: skip
+    return f"2 {account} {eni} {src} 10.0.1.25 51544 {dport} 6 12 1840 {start} {start + 60} {action} OK"
+
+
+def write_gz(path: Path, text: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = text.encode() if isinstance(text, str) else text
+    path.write_bytes(gzip.compress(data, mtime=0))
+    return path
+
+
+def flow_key(root: Path, account: str = "111122223333", region: str = "us-east-1",
+             day: str = "2023/11/14", flow_log: str = "fl-1234abcd", stamp: str = "20231114T2220Z",
+             tag: str = "fe123456") -> Path:  # fmt: skip
+    return (
+        root / "AWSLogs" / account / "vpcflowlogs" / region / day
+        / f"{account}_vpcflowlogs_{region}_{flow_log}_{stamp}_{tag}.log.gz"
+    )  # fmt: skip
+
+
+def trail_key(root: Path, account: str = "111122223333", region: str = "us-east-1",
+              day: str = "2024/03/01", stamp: str = "20240301T0915Z", tag: str = "9nYN7gp2eWAJHIfT",
+              org: str | None = None) -> Path:  # fmt: skip
+    base = root / "AWSLogs" / org / account if org else root / "AWSLogs" / account
+    return (
+        base / "CloudTrail" / region / day / f"{account}_CloudTrail_{region}_{stamp}_{tag}.json.gz"
+    )
+
+
+def ct_record(**overrides: Any) -> dict[str, Any]:
+    """The spec's §2.4 console sign-in example, with overrides."""
+    rec: dict[str, Any] = {
+        "eventVersion": "1.08",
+        "userIdentity": {
+            "type": "IAMUser", "principalId": "AIDAEXAMPLE0000000001",
+            "arn": "arn:aws:iam::111122223333:user/dana", "accountId": "111122223333",
+            "userName": "dana",
+        },
+        "eventTime": "2024-03-01T09:14:03Z", "eventSource": "signin.amazonaws.com",
+        "eventName": "ConsoleLogin", "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.23",
+        "userAgent": "Mozilla/5.0 (…)", "requestParameters": None,
+        "responseElements": {"ConsoleLogin": "Success"},
+        "additionalEventData": {
+            "LoginTo": "https://console.aws.amazon.com/console/home", "MobileVersion": "No",
+            "MFAUsed": "No",
+        },
+        "eventID": "3f1c5e7a-0000-4000-8000-000000000001", "readOnly": False,
+        "eventType": "AwsConsoleSignIn", "managementEvent": True,
+        "recipientAccountId": "111122223333", "eventCategory": "Management",
+    }  # fmt: skip
+    rec.update(overrides)
+    return rec
+
+
+def trail_file(records: list[dict[str, Any]]) -> str:
+    return json.dumps({"Records": records})
