@@ -29,7 +29,10 @@ def ingest(
     since: date | None = None,
     until: date | None = None,
     endpoint_url: str | None = None,
+    account: str | None = None,
+    region: str | None = None,
     workers: int = 2,
+    batch_rows: int = 2_000_000,
     on_listed: Callable[[int], None] | None = None,
     on_object: Callable[[SourceObject, int], None] | None = None,
 ) -> IngestReport:
@@ -39,7 +42,10 @@ def ingest(
         since=since,
         until=until,
         endpoint_url=endpoint_url,
+        account=account,
+        region=region,
         workers=workers,
+        batch_rows=batch_rows,
     )
     return _ingest(settings, sources, options, on_listed, on_object)
 

@@ -11,6 +11,7 @@ from typing import Any, Final
 import pyarrow as pa
 
 from vigil.config import Settings
+from vigil.demo import scenario as sc
 from vigil.demo.generate import Generated, generate
 from vigil.formats.flowlog_fields import DEFAULT_FORMAT
 from vigil.ingest.pipeline import IngestOptions, IngestReport, ingest
@@ -70,7 +71,7 @@ def run_demo(
         ingest(
             settings,
             [str(gen.cloudwatch_root)],
-            IngestOptions(log_type="flowlogs", fmt=DEFAULT_FORMAT),
+            IngestOptions(log_type="flowlogs", fmt=DEFAULT_FORMAT, region=sc.PROD_USE1.region),
             on_listed,
             on_object,
         ),

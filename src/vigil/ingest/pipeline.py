@@ -34,6 +34,8 @@ class IngestOptions:
     since: date | None = None
     until: date | None = None
     endpoint_url: str | None = None
+    account: str | None = None  # for sources whose keys do not say (CloudWatch exports)
+    region: str | None = None
     workers: int = 2
     batch_rows: int = 2_000_000
 
@@ -180,7 +182,9 @@ def _process(obj: SourceObject, options: IngestOptions, reader: Reader) -> _Outc
             index = table.schema.get_field_index("flow_log_id")
             ids = pa.repeat(pa.scalar(obj.key.flow_log_id), table.num_rows)
             table = table.set_column(index, "flow_log_id", ids)
-        outcome.table = partition_values(spec, table, obj.key.account, obj.key.region, obj.key.day)
+        account = obj.key.account or options.account
+        region = obj.key.region or options.region
+        outcome.table = partition_values(spec, table, account, region, obj.key.day)
     return outcome
 
 

@@ -16,7 +16,7 @@ from vigil.errors import ConfigError
 from vigil.lake.catalog import connect, table_files
 from vigil.lake.locking import lake_lock
 from vigil.lake.manifest import Manifest
-from vigil.lake.tables import TABLES, TableSpec
+from vigil.lake.tables import TABLES, TableSpec, as_lake_types
 from vigil.lake.writer import LakeWriter
 
 
@@ -97,7 +97,7 @@ def compact(settings: Settings, table: str | None = None, min_files: int = 2) ->
                 for files in groups.values():
                     if len(files) < min_files:
                         continue
-                    merged = _merge(files, spec.dedup_key, spec.time_column)
+                    merged = as_lake_types(spec, _merge(files, spec.dedup_key, spec.time_column))
                     report.partitions += 1
                     report.files_before += len(files)
                     report.rows_before += sum(pq.ParquetFile(f).metadata.num_rows for f in files)
@@ -116,7 +116,8 @@ def _merge(files: list[Path], key: tuple[str, ...], time_column: str) -> pa.Tabl
     keys = ", ".join(f'"{k}"' for k in key)
     sql = (
         f"SELECT * EXCLUDE (_rn) FROM (SELECT *, row_number() OVER (PARTITION BY {keys}) AS _rn "
-        f"FROM read_parquet([{paths}], union_by_name = true)) WHERE _rn = 1 "
+        f"FROM read_parquet([{paths}], union_by_name = true, hive_partitioning = false)) "
+        "WHERE _rn = 1 "
         f'ORDER BY "{time_column}"'
     )
     try:

@@ -102,6 +102,12 @@ def conform(spec: TableSpec, table: pa.Table, source_file: str) -> pa.Table:
     return pa.table(columns, schema=schema)
 
 
+def as_lake_types(spec: TableSpec, table: pa.Table) -> pa.Table:
+    """Columns in the lake's order and types (e.g. after a round trip through DuckDB)."""
+    schema = full_schema(spec, table.schema)
+    return pa.table([table[f.name].cast(f.type) for f in schema], schema=schema)
+
+
 def partition_values(
     spec: TableSpec,
     table: pa.Table,

@@ -73,6 +73,10 @@ class LakeWriter:
             shutil.rmtree(self.settings.staging_dir / batch_id, ignore_errors=True)
             self.manifest.forget_batch(batch_id)
             repaired += 1
+        # Staged files of a batch that never reached the journal: nothing refers to them.
+        if self.settings.staging_dir.exists():
+            for leftover in self.settings.staging_dir.iterdir():
+                shutil.rmtree(leftover, ignore_errors=True)
         return repaired
 
     def commit(self, batch: Batch) -> list[Path]:

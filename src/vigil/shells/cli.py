@@ -85,10 +85,19 @@ def ingest(
     endpoint_url: Annotated[
         str | None, typer.Option(help="S3-compatible endpoint for s3:// sources.")
     ] = None,
+    account: Annotated[
+        str | None, typer.Option(help="Account for sources whose keys do not name one.")
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option(help="Region for sources whose keys do not name one.")
+    ] = None,
     strict: Annotated[
         bool, typer.Option(help="Exit non-zero if any record or file was rejected.")
     ] = False,
     workers: Annotated[int, typer.Option(help="Parser threads.")] = 2,
+    batch_rows: Annotated[
+        int, typer.Option(help="Rows per lake write; fewer uses less memory.")
+    ] = 2_000_000,
     json_out: JsonFlag = False,
 ) -> None:
     """Read AWS logs (VPC Flow Logs, CloudTrail) into the lake; re-runs add only new objects."""
@@ -102,7 +111,10 @@ def ingest(
             since=_day(since, "--since"),
             until=_day(until, "--until"),
             endpoint_url=endpoint_url,
+            account=account,
+            region=region,
             workers=workers,
+            batch_rows=batch_rows,
             on_listed=on_listed,
             on_object=on_object,
         )

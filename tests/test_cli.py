@@ -1,0 +1,69 @@
+"""The command line as a user runs it: real processes, exit codes, --json, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import FLOW_HEADER, flow_key, flow_line, write_gz
+
+VIGIL = [sys.executable, "-m", "vigil"]
+
+
+def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run(
+        [*VIGIL, "--home", str(home), *args], capture_output=True, text=True, env=env, timeout=120
+    )
+
+
+def test_ingest_query_info_with_json(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    write_gz(flow_key(tmp_path / "src"), f"{FLOW_HEADER}\n{flow_line()}\n{flow_line(dport=3389)}\n")
+    done = run(home, "ingest", str(tmp_path / "src"), "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["records"]["flow_logs"] == 2 and report["ingested"] == 1
+    out = run(home, "query", "SELECT dstport FROM flow_logs ORDER BY dstport", "--format", "json")
+    assert json.loads(out.stdout) == [{"dstport": 22}, {"dstport": 3389}]
+    csv_out = run(home, "query", "SELECT dstport FROM flow_logs ORDER BY 1", "--format", "csv")
+    assert csv_out.stdout.splitlines() == ["dstport", "22", "3389"]
+    info = json.loads(run(home, "lake", "info", "--json").stdout)
+    assert info["tables"][0]["rows"] == 2
+    pq_file = tmp_path / "out.parquet"
+    assert (
+        run(
+            home, "query", "SELECT * FROM flow_logs", "--format", "parquet", "--out", str(pq_file)
+        ).returncode
+        == 0
+    )
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(pq_file).num_rows == 2
+
+
+def test_errors_are_one_line_with_a_hint_and_nonzero_exit(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    refused = run(home, "query", "DROP TABLE flow_logs")
+    assert refused.returncode == 1
+    lines = refused.stderr.strip().splitlines()
+    assert lines[0].startswith("error: DROP statements are refused") and lines[1].startswith(
+        "hint:"
+    )
+    missing = run(home, "ingest", str(tmp_path / "nowhere"))
+    assert missing.returncode == 1 and "no such file or directory" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    bad_format = run(home, "ingest", str(tmp_path), "--format", "version account-id")
+    assert bad_format.returncode == 1 and "${field-name}" in bad_format.stderr
+
+
+def test_strict_turns_rejects_into_a_failing_exit(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    write_gz(tmp_path / "src" / "f.log.gz", f"{FLOW_HEADER}\n{flow_line()}\n2 1 eni-1 - -\n")
+    lenient = run(home, "ingest", str(tmp_path / "src"))
+    assert lenient.returncode == 0 and "f.log.gz:3: expected 14 fields, found 5" in lenient.stderr
+    strict = run(tmp_path / "home2", "ingest", str(tmp_path / "src"), "--strict")
+    assert strict.returncode == 1

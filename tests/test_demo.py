@@ -1,0 +1,93 @@
+"""The AnyCompany demo: its files follow AWS's layouts and its attacks are in the lake."""
+
+from __future__ import annotations
+
+import json
+
+from vigil.config import Settings
+from vigil.demo import scenario as sc
+from vigil.demo.run import run_demo
+from vigil.lake.catalog import run_query
+
+
+def q(home: Settings, sql: str) -> list[dict]:  # type: ignore[type-arg]
+    return run_query(home.lake_dir, sql).to_pylist()
+
+
+def test_demo_end_to_end(home: Settings) -> None:
+    result = run_demo(home, "small", "2026-11-24")
+    assert all(r.clean for r in result.reports)
+    gen = result.generated
+    truth = json.loads(gen.ground_truth.read_text())
+    assert len(truth["attacks"]) == 9
+    accounts = {r["aws_account"] for r in q(home, "SELECT DISTINCT aws_account FROM cloudtrail")}
+    assert accounts == {sc.SECURITY, sc.PRODUCTION, sc.DEVELOPMENT}
+    regions = {r["aws_region"] for r in q(home, "SELECT DISTINCT aws_region FROM flow_logs")}
+    assert regions == set(sc.REGIONS)
+    # Instance A2 has no flow log; A1's is ACCEPT-only.
+    assert (
+        q(
+            home,
+            f"SELECT count(*) AS n FROM flow_logs WHERE interface_id = '{sc.instance('A2').eni}'",
+        )[0]["n"]
+        == 0
+    )
+    a1 = q(
+        home,
+        f"SELECT DISTINCT action FROM flow_logs WHERE interface_id = '{sc.instance('A1').eni}' AND log_status = 'OK'",
+    )
+    assert a1 == [{"action": "ACCEPT"}]
+    # The port scan: 1024 distinct ports from one address, all rejected.
+    scan = q(
+        home,
+        f"SELECT count(DISTINCT dstport) AS ports FROM flow_logs WHERE srcaddr = '{sc.SCANNER}' AND action = 'REJECT'",
+    )
+    assert scan[0]["ports"] == 1024
+    # SSH brute force in the v5 custom format, with tcp-flags.
+    ssh = q(
+        home,
+        f"SELECT count(*) AS n, min(tcp_flags & 2) AS syn FROM flow_logs WHERE srcaddr = '{sc.ATTACKER_SSH}' AND dstport = 22",
+    )
+    assert ssh[0]["n"] == 300 and ssh[0]["syn"] == 2
+    # CloudTrail attacks.
+    stop = q(
+        home, "SELECT useridentity.username AS who FROM cloudtrail WHERE eventname = 'StopLogging'"
+    )
+    assert stop == [{"who": "mallory"}]
+    root = q(
+        home,
+        "SELECT count(*) AS n FROM cloudtrail WHERE eventname = 'ConsoleLogin' AND useridentity.type = 'Root' "
+        "AND json_extract_string(additionaleventdata, '$.MFAUsed') = 'No'",
+    )
+    assert root[0]["n"] == 1
+    stolen = q(
+        home,
+        f"SELECT count(*) AS n FROM cloudtrail WHERE sourceipaddress = '{sc.STOLEN_CREDS_IP}' AND eventname = 'GetObject'",
+    )
+    assert stolen[0]["n"] == 600
+    world = q(
+        home,
+        "SELECT count(*) AS n FROM cloudtrail WHERE eventname = 'AuthorizeSecurityGroupIngress' "
+        "AND requestparameters LIKE '%0.0.0.0/0%'",
+    )
+    assert world[0]["n"] == 1
+    # The showcase queries answer the story's questions.
+    titles = {title: table.to_pylist() for title, _, table in result.results}
+    assert titles["Top rejected talkers"][0]["srcaddr"] == sc.SCANNER
+    assert titles["Who stopped or deleted a trail"][0]["eventname"] == "StopLogging"
+
+
+def test_demo_rerun_adds_nothing(home: Settings) -> None:
+    run_demo(home, "small", "2026-11-24")
+    before = q(
+        home, "SELECT (SELECT count(*) FROM flow_logs) AS f, (SELECT count(*) FROM cloudtrail) AS c"
+    )
+    again = run_demo(home, "small", "2026-11-24")
+    assert sum(r.ingested for r in again.reports) == 0
+    assert (
+        q(
+            home,
+            "SELECT (SELECT count(*) FROM flow_logs) AS f, (SELECT count(*) FROM cloudtrail) AS c",
+        )
+        == before
+    )

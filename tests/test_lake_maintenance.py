@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from conftest import FLOW_HEADER, ct_record, flow_key, flow_line, trail_file, trail_key, write_gz
+from vigil.config import Settings
+from vigil.ingest.pipeline import IngestOptions, ingest
+from vigil.lake.catalog import run_query, table_files
+from vigil.lake.maintenance import compact, expire, lake_info
+
+
+def rows(home: Settings, sql: str) -> list[dict]:  # type: ignore[type-arg]
+    return run_query(home.lake_dir, sql).to_pylist()
+
+
+def test_info_counts_tables_partitions_rows(home: Settings, tmp_path: Path) -> None:
+    write_gz(flow_key(tmp_path), f"{FLOW_HEADER}\n{flow_line()}\n{flow_line(dport=80)}\n")
+    write_gz(trail_key(tmp_path), trail_file([ct_record()]))
+    ingest(home, [str(tmp_path)], IngestOptions())
+    info = {t.table: t for t in lake_info(home).tables}
+    assert (info["flow_logs"].partitions, info["flow_logs"].rows) == (1, 2)
+    assert info["cloudtrail"].rows == 1 and info["cloudtrail"].bytes > 0
+    assert info["flow_logs"].first_date == "2023-11-14"
+
+
+def test_compact_merges_small_files_and_drops_duplicate_records(
+    home: Settings, tmp_path: Path
+) -> None:
+    # Three objects in one partition; the third repeats a record of the first (a re-delivery).
+    write_gz(flow_key(tmp_path, tag="a"), f"{FLOW_HEADER}\n{flow_line(start=1700000100)}\n")
+    write_gz(flow_key(tmp_path, tag="b"), f"{FLOW_HEADER}\n{flow_line(start=1700000200)}\n")
+    write_gz(
+        flow_key(tmp_path, tag="c"),
+        f"{FLOW_HEADER}\n{flow_line(start=1700000100)}\n{flow_line(start=1700000300)}\n",
+    )
+    for tag in "abc":  # one ingest run per object: three files in the partition
+        ingest(home, [str(flow_key(tmp_path, tag=tag))], IngestOptions())
+    assert len(table_files(home.lake_dir, "flow_logs")) == 3
+    report = compact(home)
+    assert (report.files_before, report.files_after) == (3, 1)
+    assert (report.rows_before, report.rows_after) == (4, 3)
+    assert [r["start"] for r in rows(home, "SELECT start FROM flow_logs")] == [
+        1700000100,
+        1700000200,
+        1700000300,
+    ]
+    assert compact(home).partitions == 0  # nothing left to do
+    assert not list(home.lake_dir.rglob("*.inflight"))
+
+
+def test_expire_deletes_old_partitions_only(home: Settings, tmp_path: Path) -> None:
+    write_gz(
+        trail_key(tmp_path, day="2024/01/01", tag="old"),
+        trail_file([ct_record(eventTime="2024-01-01T10:00:00Z")]),
+    )
+    write_gz(trail_key(tmp_path, day="2024/03/01", tag="new"), trail_file([ct_record(eventID="n")]))
+    ingest(home, [str(tmp_path)], IngestOptions())
+    report = expire(home, "30d", table="cloudtrail", today=date(2024, 3, 2))
+    assert report.partitions == 1 and report.rows == 1
+    assert [r["eventid"] for r in rows(home, "SELECT eventid FROM cloudtrail")] == ["n"]
+    assert not (
+        home.lake_dir / "cloudtrail/aws_account=111122223333/aws_region=us-east-1/date=2024-01-01"
+    ).exists()
