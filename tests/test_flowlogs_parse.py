@@ -10,7 +10,7 @@ from conftest import DATA, FLOW_HEADER
 from vigil.errors import FormatError
 from vigil.formats.flowlog_fields import DEFAULT_FORMAT, FIELDS, column_name, parse_format
 from vigil.formats.flowlogs import parse_flowlogs
-from vigil.lake.tables import FLOW_LOGS, conform
+from vigil.lake.tables import FLOW_LOGS, as_lake_types
 
 GOLDEN = json.loads((DATA / "flowlogs_golden.json").read_text())
 
@@ -27,7 +27,7 @@ def test_golden(case: dict) -> None:  # type: ignore[type-arg]
         lines.insert(0, case.get("header_line", FLOW_HEADER))
     result = parse_flowlogs(("\n".join(lines) + "\n").encode(), fmt, "golden")
     assert result.rejects == []
-    rows = conform(FLOW_LOGS, result.table, "golden").to_pylist()  # as the lake stores them
+    rows = as_lake_types(FLOW_LOGS, result.table).to_pylist()  # as the lake shows them
     assert len(rows) == len(case["expected"])
     for row, expected in zip(rows, case["expected"], strict=True):
         assert {k: row.get(k, "<missing>") for k in expected} == expected, case["meaning"]

@@ -121,3 +121,36 @@ def _nodata(inst: sc.Instance, day_start: int) -> flows.Columns:
         inbound=np.ones(n, dtype=bool),
         tcp_flags=np.zeros(n, dtype=np.int64),
     )
+
+
+def flow_text_dataset(root: Path, records: int, per_day: int = 2_000_000, seed: int = 11) -> int:
+    """S3 text flow logs (default format) for the production VPC, `per_day` records a day for
+    as many days as `records` needs: data for ingest benchmarks. Returns the record count."""
+    fl = sc.FlowLog(
+        "fl-0bench000000000001",
+        sc.PROD_USE1,
+        tuple(i.eni for i in sc.PROD_USE1.instances),
+        "ALL",
+        "s3",
+    )
+    rng = np.random.default_rng(seed)
+    first = attacks.day_start("2026-11-01")
+    written = 0
+    day = 0
+    while records - written >= 10:
+        n = min(per_day, records - written)
+        start = int(first.timestamp()) + 86400 * day
+        half = n // 2
+        parts = []
+        for index, inst in enumerate(sc.PROD_USE1.instances):
+            share = half // len(sc.PROD_USE1.instances) + (
+                1 if index < half % len(sc.PROD_USE1.instances) else 0
+            )
+            if share:
+                bg = flows.background(rng, inst, share, start)
+                parts += [bg, flows.replies(bg, rng)]
+        batch = flows.Columns.concat(parts)
+        flowfiles.write(fl, batch, root)
+        written += len(batch)
+        day += 1
+    return written

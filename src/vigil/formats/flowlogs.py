@@ -101,7 +101,7 @@ def _fast(
         buffer = buffer.slice(start)
     table = pcsv.read_csv(
         buffer,
-        read_options=pcsv.ReadOptions(column_names=names, block_size=_BLOCK),
+        read_options=pcsv.ReadOptions(column_names=names, block_size=_BLOCK, use_threads=False),
         parse_options=pcsv.ParseOptions(
             delimiter=" ",
             quote_char=False,

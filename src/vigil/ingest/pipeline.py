@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 import pyarrow as pa
 
@@ -19,7 +20,7 @@ from vigil.ingest.classify import TABLE_OF, LogType, Parsed, parse_object
 from vigil.ingest.quarantine import quarantine
 from vigil.lake.locking import lake_lock
 from vigil.lake.manifest import Manifest, ObjectRecord
-from vigil.lake.tables import TABLES, conform, partition_values
+from vigil.lake.tables import FLOW_LOGS, TABLES, PartKey, conform, partition_slices
 from vigil.lake.writer import Batch, LakeWriter
 from vigil.sources.decode import GZIP_MAGIC, inflate
 from vigil.sources.objects import Reader, SourceObject
@@ -37,7 +38,7 @@ class IngestOptions:
     account: str | None = None  # for sources whose keys do not say (CloudWatch exports)
     region: str | None = None
     workers: int = 2
-    batch_rows: int = 2_000_000
+    batch_rows: int = 1_000_000
 
 
 @dataclass
@@ -65,7 +66,8 @@ class _Outcome:
     obj: SourceObject
     sha256: str
     parsed: Parsed | None = None
-    table: pa.Table | None = None
+    parts: list[tuple[PartKey, pa.Table]] = field(default_factory=list)
+    rows: int = 0
     error: str | None = None
     partial: str | None = None
     original: bytes | None = None
@@ -127,15 +129,25 @@ def _run(
 ) -> None:
     batches = {name: Batch(spec) for name, spec in TABLES.items()}
     seen_hashes: set[str] = set()
-    with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
+    # Parsing runs in `workers` threads; lake writes run in one more, one batch at a time, so
+    # Parquet encoding overlaps parsing and at most two batches are in memory.
+    committing: Future[list[Path]] | None = None
+    with (
+        ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool,
+        ThreadPoolExecutor(max_workers=1) as commits,
+    ):
         for outcome in _bounded(pool, todo, options, reader, 2 * max(1, options.workers)):
             rows = _settle(settings, outcome, manifest, report, batches, seen_hashes)
             for name, batch in batches.items():
                 if batch.rows >= options.batch_rows:
-                    writer.commit(batch)
+                    if committing is not None:
+                        committing.result()
+                    committing = commits.submit(writer.commit, batch)
                     batches[name] = Batch(batch.spec)
             if on_object:
                 on_object(outcome.obj, rows)
+        if committing is not None:
+            committing.result()
     for batch in batches.values():
         if batch.objects:
             writer.commit(batch)
@@ -172,19 +184,23 @@ def _process(obj: SourceObject, options: IngestOptions, reader: Reader) -> _Outc
         outcome.error = payload.problem or str(exc)
         outcome.original = raw
         return outcome
+    except Exception as exc:  # a bug must cost one object, not the run; it is quarantined
+        outcome.error = f"{obj.uri}: internal error while parsing: {type(exc).__name__}: {exc}"
+        outcome.original = raw
+        return outcome
     if payload.problem:
         outcome.original = raw
     result = outcome.parsed.result
     if result is not None and outcome.parsed.kind in TABLE_OF:
         spec = TABLES[TABLE_OF[outcome.parsed.kind]]
         table = conform(spec, result.table, obj.uri)
-        if obj.key.flow_log_id and "flow_log_id" in table.column_names:
-            index = table.schema.get_field_index("flow_log_id")
-            ids = pa.repeat(pa.scalar(obj.key.flow_log_id), table.num_rows)
-            table = table.set_column(index, "flow_log_id", ids)
+        if spec is FLOW_LOGS and obj.key.flow_log_id:
+            ids = pa.repeat(pa.scalar(obj.key.flow_log_id, pa.string()), table.num_rows)
+            table = table.append_column("flow_log_id", ids)
         account = obj.key.account or options.account
         region = obj.key.region or options.region
-        outcome.table = partition_values(spec, table, account, region, obj.key.day)
+        outcome.parts = partition_slices(spec, table, account, region, obj.key.day)
+        outcome.rows = table.num_rows
     return outcome
 
 
@@ -232,10 +248,10 @@ def _settle(
         return 0
     seen_hashes.add(out.sha256)
     result = out.parsed.result
-    assert result is not None and out.table is not None
+    assert result is not None
     report.notices.extend(result.notices)
     rejects = result.rejects
-    rows = int(out.table.num_rows)
+    rows = out.rows
     status = "done"
     error = None
     if rejects or out.partial:
@@ -247,8 +263,8 @@ def _settle(
     report.ingested += 1
     report.records[table_name] += rows
     batch = batches[table_name]
-    if rows:
-        batch.tables.append(out.table)
+    for key, part in out.parts:
+        batch.add(key, part)
     batch.objects.append(
         _replace(base, kind=kind, status=status, records=rows, rejected=len(rejects), error=error)
     )

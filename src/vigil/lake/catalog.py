@@ -10,7 +10,7 @@ import duckdb
 import pyarrow as pa
 
 from vigil.errors import QueryError
-from vigil.lake.tables import PARTITIONS, TABLES, TableSpec, full_schema
+from vigil.lake.tables import PARTITIONS, SOURCE_FILE, TABLES, TableSpec, full_schema
 
 # Columns computed in the view, not stored: they cost nothing unless a query uses them.
 DERIVED: Final[dict[str, str]] = {
@@ -76,21 +76,24 @@ def connect(
 
 
 def _create_view(con: duckdb.DuckDBPyConnection, lake: Path, name: str, spec: TableSpec) -> None:
+    """The view is the table's full, typed schema (an empty relation) united by name with its
+    files, so every column exists and has its type even when no file has it yet."""
     derived = DERIVED.get(name, "")
     extra = f", {derived}" if derived else ""
+    schema = full_schema(spec)
+    schema = pa.schema([f.with_type(pa.string()) if f.name == SOURCE_FILE else f for f in schema])
+    for column in PARTITIONS:
+        schema = schema.append(pa.field(column, pa.date32() if column == "date" else pa.string()))
+    con.register(f"_schema_{name}", schema.empty_table())
+    source = f"SELECT * FROM _schema_{name}"
     if table_files(lake, name):
         pattern = str(lake.absolute() / name / "*" / "*" / "*" / "*.parquet").replace("'", "''")
-        source = (
-            f"read_parquet('{pattern}', hive_partitioning = true, union_by_name = true, "
+        source += (
+            f" UNION ALL BY NAME SELECT * FROM read_parquet('{pattern}', hive_partitioning = true, "
+            "union_by_name = true, "
             "hive_types = {'aws_account': VARCHAR, 'aws_region': VARCHAR, 'date': DATE})"
         )
-    else:
-        empty = full_schema(spec)
-        for column in PARTITIONS:
-            empty = empty.append(pa.field(column, pa.date32() if column == "date" else pa.string()))
-        con.register(f"_empty_{name}", empty.empty_table())
-        source = f"_empty_{name}"
-    con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT *{extra} FROM {source}")
+    con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT *{extra} FROM ({source})")
 
 
 def check_read_only(sql: str) -> None:

@@ -16,8 +16,8 @@ from vigil.errors import ConfigError
 from vigil.lake.catalog import connect, table_files
 from vigil.lake.locking import lake_lock
 from vigil.lake.manifest import Manifest
-from vigil.lake.tables import TABLES, TableSpec, as_lake_types
-from vigil.lake.writer import LakeWriter
+from vigil.lake.tables import TABLES, as_lake_types
+from vigil.lake.writer import LakeWriter, key_of
 
 
 @dataclass
@@ -98,13 +98,13 @@ def compact(settings: Settings, table: str | None = None, min_files: int = 2) ->
                     if len(files) < min_files:
                         continue
                     merged = as_lake_types(spec, _merge(files, spec.dedup_key, spec.time_column))
+                    partition = files[0].parent
                     report.partitions += 1
                     report.files_before += len(files)
                     report.rows_before += sum(pq.ParquetFile(f).metadata.num_rows for f in files)
                     report.rows_after += merged.num_rows
-                    partition = files[0].parent
-                    merged = _with_partition(merged, partition)
-                    report.files_after += len(writer.replace(spec, merged, files))
+                    written = writer.replace(spec, key_of(partition), merged, files)
+                    report.files_after += len(written)
         finally:
             manifest.close()
     return report
@@ -124,18 +124,6 @@ def _merge(files: list[Path], key: tuple[str, ...], time_column: str) -> pa.Tabl
         return con.sql(sql).to_arrow_table()
     finally:
         con.close()
-
-
-def _with_partition(table: pa.Table, partition: Path) -> pa.Table:
-    region_dir, account_dir = partition.parent, partition.parent.parent
-    n = table.num_rows
-    return (
-        table.append_column(
-            "aws_account", pa.repeat(pa.scalar(account_dir.name.split("=", 1)[1]), n)
-        )
-        .append_column("aws_region", pa.repeat(pa.scalar(region_dir.name.split("=", 1)[1]), n))
-        .append_column("date", pa.repeat(pa.scalar(date_of(partition), pa.date32()), n))
-    )
 
 
 _AGE = re.compile(r"^(\d+)\s*([dw])$")
@@ -181,15 +169,11 @@ def expire(
                     report.rows += pq.ParquetFile(f).metadata.num_rows
                     report.bytes += f.stat().st_size
                 if old:
-                    writer.replace(TABLES[name], _empty(TABLES[name]), old)
+                    writer.replace(TABLES[name], None, None, old)
                     _prune_dirs(settings.lake_dir / name)
         finally:
             manifest.close()
     return report
-
-
-def _empty(spec: TableSpec) -> pa.Table:
-    return spec.schema.empty_table()
 
 
 def _prune_dirs(root: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -64,7 +65,9 @@ def now() -> str:
 class Manifest:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        # Shared by the ingest loop and its writer thread; every use holds `self.lock`.
+        self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self.lock = threading.RLock()
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
@@ -74,29 +77,35 @@ class Manifest:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        with self.lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    def _one(self, sql: str, args: tuple[object, ...]) -> tuple[object, ...] | None:
+        with self.lock:
+            row: tuple[object, ...] | None = self.db.execute(sql, args).fetchone()
+            return row
 
     def seen(self, uri: str, size: int, version: str) -> str | None:
         """The status of this exact object version if it was handled before."""
-        row = self.db.execute(
+        row = self._one(
             "SELECT status FROM objects WHERE uri = ? AND size = ? AND version = ?",
             (uri, size, version),
-        ).fetchone()
+        )
         return None if row is None else str(row[0])
 
     def ingested_copy(self, sha256: str, uri: str) -> str | None:
         """An object with this content that was already ingested (this URI first)."""
-        row = self.db.execute(
+        row = self._one(
             "SELECT uri FROM objects WHERE sha256 = ? AND status IN ('done', 'partial') "
             "ORDER BY uri != ? LIMIT 1",
             (sha256, uri),
-        ).fetchone()
+        )
         return None if row is None else str(row[0])
 
     def refresh(self, uri: str, size: int, version: str) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -19,7 +20,9 @@ from vigil.formats import cloudtrail_model, flowlog_fields
 PARTITIONS: Final = ("aws_account", "aws_region", "date")
 UNKNOWN: Final = "unknown"
 SOURCE_FILE: Final = "source_file"
-EPOCH_DAY: Final = date(1970, 1, 1)  # records with no time at all
+EPOCH_DAY: Final = date(1970, 1, 1)
+# One value per object: dictionary-encoded in memory and in Parquet, read back as text.
+SOURCE_FILE_TYPE: Final = pa.dictionary(pa.int32(), pa.string())  # records with no time at all
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,7 @@ class TableSpec:
     time_column: str  # what `date` is derived from
     dedup_key: tuple[str, ...]
     dictionary_columns: tuple[str, ...]
+    statistics_columns: tuple[str, ...] = ()  # min/max kept for row-group pruning
 
 
 FLOW_LOGS: Final = TableSpec(
@@ -64,6 +68,17 @@ FLOW_LOGS: Final = TableSpec(
         "flow_log_id",
         SOURCE_FILE,
     ),
+    statistics_columns=(
+        "start",
+        "end",
+        "srcport",
+        "dstport",
+        "protocol",
+        "action",
+        "log_status",
+        "interface_id",
+        "tcp_flags",
+    ),
 )
 
 CLOUDTRAIL: Final = TableSpec(
@@ -72,6 +87,7 @@ CLOUDTRAIL: Final = TableSpec(
     time_column=cloudtrail_model.EVENT_TS,
     dedup_key=("recipientaccountid", "eventid"),
     dictionary_columns=(),
+    statistics_columns=("event_ts", "eventname", "eventsource", "eventid"),
 )
 
 TABLES: Final[dict[str, TableSpec]] = {"flow_logs": FLOW_LOGS, "cloudtrail": CLOUDTRAIL}
@@ -83,59 +99,104 @@ def full_schema(spec: TableSpec, extra: pa.Schema | None = None) -> pa.Schema:
     if extra is not None:
         known = set(spec.schema.names) | {SOURCE_FILE}
         fields += [f for f in extra if f.name not in known and f.name not in PARTITIONS]
-    fields.append(pa.field(SOURCE_FILE, pa.string()))
+    fields.append(pa.field(SOURCE_FILE, SOURCE_FILE_TYPE))
     return pa.schema(fields)
 
 
 def conform(spec: TableSpec, table: pa.Table, source_file: str) -> pa.Table:
-    """Give a parsed table every lake column (nulls where the format lacked a field)."""
-    schema = full_schema(spec, table.schema)
+    """The parsed columns in their lake types, plus lineage. Fields a format lacks are not
+    written (an all-NULL column costs as much to encode as a real one); the catalog's views
+    and compaction give every table its full schema."""
     n = table.num_rows
-    columns = []
-    for field in schema:
-        if field.name == SOURCE_FILE:
-            columns.append(pa.repeat(pa.scalar(source_file), n))
-        elif field.name in table.column_names:
-            columns.append(table[field.name].cast(field.type))
-        else:
-            columns.append(pa.nulls(n, field.type))
-    return pa.table(columns, schema=schema)
+    types = {f.name: f.type for f in spec.schema}
+    names, columns = [], []
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        target = types.get(name, column.type)
+        names.append(name)
+        columns.append(column if column.type == target else column.cast(target))
+    indices = pa.array(np.zeros(n, dtype=np.int32))
+    names.append(SOURCE_FILE)
+    columns.append(pa.DictionaryArray.from_arrays(indices, pa.array([source_file])))
+    return pa.table(columns, names=names)
 
 
 def as_lake_types(spec: TableSpec, table: pa.Table) -> pa.Table:
-    """Columns in the lake's order and types (e.g. after a round trip through DuckDB)."""
+    """Every lake column, in order and in its type (after a round trip through DuckDB, or to
+    fill the fields a format lacked); missing columns are NULL."""
     schema = full_schema(spec, table.schema)
-    return pa.table([table[f.name].cast(f.type) for f in schema], schema=schema)
+    n = table.num_rows
+    present = dict(zip(table.column_names, table.columns, strict=True))
+    columns = [
+        present[f.name].cast(f.type) if f.name in present else pa.nulls(n, f.type) for f in schema
+    ]
+    return pa.table(columns, schema=schema)
 
 
-def partition_values(
+PartKey = tuple[str, str, date]  # (aws_account, aws_region, date)
+
+
+def partition_slices(
     spec: TableSpec,
     table: pa.Table,
     account: str | None,
     region: str | None,
     day: date | None,
-) -> pa.Table:
-    """Add the partition columns: the key's account when known, else the records'.
+) -> list[tuple[PartKey, pa.Table]]:
+    """Split rows by partition without adding columns to them (partitions are directories).
 
-    Flow-log records carry no region unless the format has `region`, so the key's region
-    wins there; CloudTrail records carry `awsRegion`, which wins over the delivery region.
-    The date is the event's (UTC), falling back to the key's delivery date.
+    The account is the key's when known, else the records'. Flow-log records carry no region
+    unless the format has `region`, so the key's region wins there; CloudTrail records carry
+    `awsRegion`, which wins over the delivery region. The date is the event's (UTC), falling
+    back to the key's delivery date. The common case (one account, region and day per object)
+    costs a few vector operations and no copy.
     """
     n = table.num_rows
+    if n == 0:
+        return []
+    if spec is FLOW_LOGS and account is not None and region is not None:
+        days = pc.cast(pc.cast(_column(table, "start"), pa.timestamp("s")), pa.date32())
+        bounds = pc.min_max(days).as_py()
+        if days.null_count == 0 and bounds["min"] == bounds["max"]:
+            return [((account, region, bounds["min"]), table)]  # one object, one partition
     if spec is FLOW_LOGS:
-        acct = _constant_or(account, table["account_id"], n)
-        reg = _constant_or(region, table["region"], n)
-        days = pc.cast(pc.cast(table["start"], pa.timestamp("s")), pa.date32())
+        acct = _constant_or(account, _column(table, "account_id"), n)
+        reg = _constant_or(region, _column(table, "region"), n)
+        days = pc.cast(pc.cast(_column(table, "start"), pa.timestamp("s")), pa.date32())
     else:
-        acct = _constant_or(account, table["recipientaccountid"], n)
-        reg = pc.fill_null(table["awsregion"], region or UNKNOWN)
-        days = pc.cast(table[spec.time_column], pa.date32())
+        acct = _constant_or(account, _column(table, "recipientaccountid"), n)
+        reg = pc.fill_null(_column(table, "awsregion"), region or UNKNOWN)
+        days = pc.cast(_column(table, spec.time_column), pa.date32())
     days = pc.fill_null(days, pa.scalar(day or EPOCH_DAY, pa.date32()))
-    return (
-        table.append_column("aws_account", acct)
-        .append_column("aws_region", reg)
-        .append_column("date", days)
+    columns = [pc.dictionary_encode(c).combine_chunks() for c in (acct, reg, days)]
+    sizes = [len(c.dictionary) for c in columns]
+    if sizes == [1, 1, 1]:
+        return [(_key(columns, 0, 0, 0), table)]
+    code = pc.add(
+        pc.multiply(columns[0].indices.cast(pa.int64()), sizes[1] * sizes[2]),
+        pc.add(pc.multiply(columns[1].indices.cast(pa.int64()), sizes[2]), columns[2].indices),
     )
+    out = []
+    for value in pc.unique(code).to_pylist():
+        a, rest = divmod(value, sizes[1] * sizes[2])
+        r, d = divmod(rest, sizes[2])
+        out.append((_key(columns, a, r, d), table.filter(pc.equal(code, value))))
+    return out
+
+
+def _key(columns: list[pa.DictionaryArray], a: int, r: int, d: int) -> PartKey:
+    return (
+        str(columns[0].dictionary[a].as_py()),
+        str(columns[1].dictionary[r].as_py()),
+        columns[2].dictionary[d].as_py(),
+    )
+
+
+def _column(table: pa.Table, name: str) -> pa.ChunkedArray:
+    """A column, or NULLs of its lake type when the source format did not have it."""
+    if name in table.column_names:
+        return table[name]
+    typ = next(s.schema.field(name).type for s in TABLES.values() if name in s.schema.names)
+    return pa.chunked_array([pa.nulls(table.num_rows, typ)])
 
 
 def _constant_or(value: str | None, column: pa.ChunkedArray, n: int) -> pa.ChunkedArray:

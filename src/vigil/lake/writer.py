@@ -1,8 +1,10 @@
 """Atomic, journaled writes of Parquet files into the lake's hive partitions.
 
 A batch is staged under <home>/staging, journaled in the manifest as `pending`, moved into its
-partition directories with rename(), and committed together with the objects it came from.
-`recover()` rolls back any batch a crash left pending, so the next run starts clean.
+partition directories (as `*.inflight`, which readers ignore), renamed into place, and
+committed together with the objects it came from. `recover()` rolls back any batch a crash left
+pending (or finishes a compaction whose new files were all in place), so the next run starts
+clean and nothing is half-ingested or doubled.
 """
 
 from __future__ import annotations
@@ -10,18 +12,17 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from vigil.config import Settings
 from vigil.lake.manifest import Manifest, ObjectRecord
-from vigil.lake.tables import PARTITIONS, TableSpec
+from vigil.lake.tables import PartKey, TableSpec
 
 INFLIGHT = ".inflight"
 
@@ -30,7 +31,8 @@ def new_batch_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(4)
 
 
-def partition_dir(lake: Path, table: str, account: str, region: str, day: date) -> Path:
+def partition_dir(lake: Path, table: str, key: PartKey) -> Path:
+    account, region, day = key
     return lake / table / f"aws_account={account}" / f"aws_region={region}" / f"date={day}"
 
 
@@ -38,18 +40,25 @@ def write_options(spec: TableSpec, final: bool = False) -> dict[str, Any]:
     """Fresh ingest favours speed (snappy); compaction rewrites smaller (zstd)."""
     if final or not spec.dictionary_columns:
         return {"compression": "zstd", "compression_level": 3 if final else 1}
-    return {"compression": "snappy", "use_dictionary": list(spec.dictionary_columns)}
+    return {
+        "compression": "snappy",
+        "use_dictionary": list(spec.dictionary_columns),
+        "write_statistics": list(spec.statistics_columns),
+    }
 
 
 @dataclass
 class Batch:
-    spec: TableSpec
-    tables: list[pa.Table] = field(default_factory=list)
-    objects: list[ObjectRecord] = field(default_factory=list)
+    """Rows bound for the lake, grouped by partition, and the objects they came from."""
 
-    @property
-    def rows(self) -> int:
-        return sum(t.num_rows for t in self.tables)
+    spec: TableSpec
+    parts: dict[PartKey, list[pa.Table]] = field(default_factory=dict)
+    objects: list[ObjectRecord] = field(default_factory=list)
+    rows: int = 0
+
+    def add(self, key: PartKey, table: pa.Table) -> None:
+        self.parts.setdefault(key, []).append(table)
+        self.rows += table.num_rows
 
 
 class LakeWriter:
@@ -61,16 +70,13 @@ class LakeWriter:
         """Finish or undo batches a crash interrupted; returns how many were repaired."""
         repaired = 0
         for batch_id, files, removes in self.manifest.pending_batches():
-            inflight = [Path(f + INFLIGHT) for f in files]
-            if removes and all(
-                p.exists() or Path(f).exists() for p, f in zip(inflight, files, strict=True)
-            ):
-                self._publish(files, removes)  # a compaction that had all its files: finish it
+            placed = all(Path(f + INFLIGHT).exists() or Path(f).exists() for f in files)
+            if removes and placed:
+                self._publish(files, removes)  # a compaction with all its new files: finish it
             else:
                 for f in files:
-                    for path in (Path(f), Path(f + INFLIGHT)):
-                        path.unlink(missing_ok=True)
-            shutil.rmtree(self.settings.staging_dir / batch_id, ignore_errors=True)
+                    Path(f).unlink(missing_ok=True)
+                    Path(f + INFLIGHT).unlink(missing_ok=True)
             self.manifest.forget_batch(batch_id)
             repaired += 1
         # Staged files of a batch that never reached the journal: nothing refers to them.
@@ -82,46 +88,50 @@ class LakeWriter:
     def commit(self, batch: Batch) -> list[Path]:
         """Write a batch's rows and mark its objects, all or nothing."""
         batch_id = new_batch_id()
-        files = self.stage(batch.spec, batch.tables, batch_id) if batch.tables else []
-        final = [str(f) for f, _ in files]
+        staged = self._stage(batch.spec, batch.parts, batch_id, final=False)
+        final = [str(target) for target, _ in staged]
         self.manifest.begin_batch(batch_id, final)
-        self._move_inflight(files)
+        self._move_inflight(staged)
         self._publish(final, [])
-        self.manifest.commit_batch(batch_id, [_with_batch(o, batch_id) for o in batch.objects])
+        self.manifest.commit_batch(batch_id, [replace(o, batch_id=batch_id) for o in batch.objects])
         shutil.rmtree(self.settings.staging_dir / batch_id, ignore_errors=True)
         return [Path(f) for f in final]
 
-    def replace(self, spec: TableSpec, table: pa.Table, removes: list[Path]) -> list[Path]:
-        """Swap `removes` for the rows of `table` (compaction, retention rewrites)."""
+    def replace(
+        self, spec: TableSpec, key: PartKey | None, table: pa.Table | None, removes: list[Path]
+    ) -> list[Path]:
+        """Swap the files `removes` for `table`'s rows in partition `key` (compaction,
+        retention); with no table the files are only removed."""
         batch_id = new_batch_id()
-        files = self.stage(spec, [table], batch_id, final=True) if table.num_rows else []
-        final = [str(f) for f, _ in files]
-        self.manifest.begin_batch(batch_id, final, [str(p) for p in removes])
-        self._move_inflight(files)
-        self._publish(final, [str(p) for p in removes])
+        parts = {key: [table]} if key is not None and table is not None and table.num_rows else {}
+        staged = self._stage(spec, parts, batch_id, final=True)
+        final = [str(target) for target, _ in staged]
+        gone = [str(p) for p in removes]
+        self.manifest.begin_batch(batch_id, final, gone)
+        self._move_inflight(staged)
+        self._publish(final, gone)
         self.manifest.commit_batch(batch_id, [])
         shutil.rmtree(self.settings.staging_dir / batch_id, ignore_errors=True)
         return [Path(f) for f in final]
 
-    def stage(
-        self, spec: TableSpec, tables: list[pa.Table], batch_id: str, final: bool = False
+    def _stage(
+        self, spec: TableSpec, parts: dict[PartKey, list[pa.Table]], batch_id: str, final: bool
     ) -> list[tuple[Path, Path]]:
-        """Write Parquet files to staging; returns (final path, staged path) pairs."""
-        table = (
-            tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="default")
-        )
-        staging = self.settings.staging_dir / batch_id
+        """Write one Parquet file per partition to staging; (final path, staged path) pairs."""
+        staging = self.settings.staging_dir / batch_id / spec.name
         out: list[tuple[Path, Path]] = []
-        for n, (key, part) in enumerate(split_partitions(table)):
-            account, region, day = key
-            target = partition_dir(self.settings.lake_dir, spec.name, account, region, day)
-            name = f"part-{batch_id}-{n:04d}.parquet"
-            staged = staging / spec.name / name
-            staged.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(
-                part.drop_columns(list(PARTITIONS)), staged, **write_options(spec, final)
+        for n, (key, tables) in enumerate(sorted(parts.items())):
+            table = (
+                tables[0]
+                if len(tables) == 1
+                else pa.concat_tables(tables, promote_options="default")
             )
-            out.append((target / name, staged))
+            name = f"part-{batch_id}-{n:04d}.parquet"
+            staging.mkdir(parents=True, exist_ok=True)
+            pq.write_table(table, staging / name, **write_options(spec, final))
+            out.append(
+                (partition_dir(self.settings.lake_dir, spec.name, key) / name, staging / name)
+            )
         return out
 
     @staticmethod
@@ -140,28 +150,11 @@ class LakeWriter:
                 os.replace(inflight, path)
 
 
-def split_partitions(table: pa.Table) -> list[tuple[tuple[str, str, date], pa.Table]]:
-    """Rows grouped by (aws_account, aws_region, date); one slice when all rows share one."""
-    if table.num_rows == 0:
-        return []
-    keys = table.select(list(PARTITIONS)).group_by(list(PARTITIONS)).aggregate([]).to_pylist()
-    if len(keys) == 1:
-        k = keys[0]
-        return [((k["aws_account"], k["aws_region"], k["date"]), table)]
-    out = []
-    for k in keys:
-        mask = pc.and_(
-            pc.and_(
-                pc.equal(table["aws_account"], k["aws_account"]),
-                pc.equal(table["aws_region"], k["aws_region"]),
-            ),
-            pc.equal(table["date"], pa.scalar(k["date"], pa.date32())),
-        )
-        out.append(((k["aws_account"], k["aws_region"], k["date"]), table.filter(mask)))
-    return out
-
-
-def _with_batch(obj: ObjectRecord, batch_id: str) -> ObjectRecord:
-    from dataclasses import replace
-
-    return replace(obj, batch_id=batch_id)
+def key_of(partition: Path) -> PartKey:
+    """The partition key of a partition directory."""
+    region_dir, account_dir = partition.parent, partition.parent.parent
+    return (
+        account_dir.name.split("=", 1)[1],
+        region_dir.name.split("=", 1)[1],
+        date.fromisoformat(partition.name.split("=", 1)[1]),
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date, datetime
 from enum import StrEnum
@@ -281,4 +282,12 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except Exception as exc:
+        if os.environ.get("VIGIL_DEBUG"):
+            raise
+        render.print_error(
+            f"internal error: {type(exc).__name__}: {exc}",
+            "this is a bug in Vigil; rerun with VIGIL_DEBUG=1 for the traceback and report it",
+        )
+        sys.exit(2)
     sys.exit(code if isinstance(code, int) else 0)

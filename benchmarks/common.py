@@ -1,0 +1,44 @@
+"""Shared helpers for the benchmarks: data cache, timing a child process, printing results."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+CACHE = Path(__file__).parent / ".cache"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+
+
+def run_child(args: list[str]) -> tuple[float, int, dict[str, Any]]:
+    """Run `python -m vigil …`; return wall seconds, the child's peak RSS (bytes), its JSON."""
+    began = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "vigil", *args], capture_output=True, text=True)
+    seconds = time.perf_counter() - began
+    if done.returncode != 0:
+        raise SystemExit(f"vigil failed: {done.stderr}")
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    return seconds, peak, json.loads(done.stdout)
+
+
+def report(name: str, rows: list[tuple[str, float, str]]) -> None:
+    print(f"\n{name} — {machine()}")
+    for label, rate, note in rows:
+        print(f"  {label:<44} {rate:>12,.0f} records/s   {note}")
