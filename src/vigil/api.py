@@ -32,7 +32,7 @@ def ingest(
     account: str | None = None,
     region: str | None = None,
     workers: int = 2,
-    batch_rows: int = 2_000_000,
+    batch_rows: int = 500_000,
     on_listed: Callable[[int], None] | None = None,
     on_object: Callable[[SourceObject, int], None] | None = None,
 ) -> IngestReport:

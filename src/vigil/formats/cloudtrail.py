@@ -14,12 +14,13 @@ from typing import Any, Final
 
 import msgspec
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from vigil.errors import FormatError
+from vigil.formats.cloudtrail_fast import fast_tables
 from vigil.formats.cloudtrail_model import COLUMNS, EVENT_TS, LogFile, Record, lake_schema
-from vigil.formats.columnar import build_array
+from vigil.formats.columnar import build_array, columns_of
 from vigil.formats.common import ParseResult, Reject
+from vigil.formats.timestamps import event_ts
 
 _DECODE_FILE: Final = msgspec.json.Decoder(LogFile)
 _DECODE_RECORD: Final = msgspec.json.Decoder(Record)
@@ -35,7 +36,15 @@ def is_digest(data: bytes) -> bool:
     return DIGEST_MARKER in data[:4096]
 
 
-def parse_cloudtrail(data: bytes, source: str) -> ParseResult:
+def is_log_file(data: bytes) -> bool:
+    """The S3 delivery shape, `{"Records": […]}`, which the fast path reads."""
+    return bool(_RECORDS_KEY.match(data))
+
+
+def parse_cloudtrail(data: bytes, source: str, fast: pa.Table | None = None) -> ParseResult:
+    """`fast` is this file's table when it was already read on the fast path with others."""
+    if fast is not None:
+        return ParseResult(fast)
     stripped = data.lstrip()
     if not stripped:
         raise FormatError("the file is empty", source=source)
@@ -49,6 +58,9 @@ def parse_cloudtrail(data: bytes, source: str) -> ParseResult:
                 hint="use --type flowlogs, or --type auto to let Vigil decide",
             )
     if _RECORDS_KEY.match(data):
+        tables = fast_tables([data])
+        if tables is not None:
+            return ParseResult(tables[0])
         records, rejects = _log_file(data, source)
     else:
         records, rejects = _events(data)
@@ -58,31 +70,11 @@ def parse_cloudtrail(data: bytes, source: str) -> ParseResult:
 def to_table(records: list[Record]) -> pa.Table:
     if not records:
         return lake_schema().empty_table()
-    arrays = [build_array([getattr(r, attr) for r in records], typ) for _, attr, typ in COLUMNS]
+    values = columns_of(records, [attr for _, attr, _ in COLUMNS])
+    arrays = [build_array(col, typ) for col, (_, _, typ) in zip(values, COLUMNS, strict=True)]
     names = [col for col, _, _ in COLUMNS]
     table = pa.table(arrays, names=names)
-    return table.append_column(EVENT_TS, _event_ts(table["eventtime"]))
-
-
-def _event_ts(eventtime: pa.ChunkedArray) -> pa.ChunkedArray:
-    unit = pa.timestamp("ms", tz="UTC")
-    strict = pc.strptime(eventtime, format="%Y-%m-%dT%H:%M:%SZ", unit="ms", error_is_null=True)
-    if strict.null_count == eventtime.null_count:
-        return strict.cast(unit)
-    # Rare: fractional seconds or offsets. Parse those one by one.
-    fixed = [_iso_ms(s) for s in eventtime.to_pylist()]
-    return pa.chunked_array([pa.array(fixed, type=pa.int64()).cast(unit)])
-
-
-def _iso_ms(text: str | None) -> int | None:
-    from datetime import datetime
-
-    if text is None:
-        return None
-    try:
-        return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
-    except ValueError:
-        return None
+    return table.append_column(EVENT_TS, event_ts(table["eventtime"]))
 
 
 def _log_file(data: bytes, source: str) -> tuple[list[Record], list[Reject]]:

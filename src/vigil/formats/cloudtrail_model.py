@@ -16,7 +16,7 @@ Str = str | None
 Flag = bool | str | None  # some producers write booleans as strings
 
 
-class SessionIssuer(msgspec.Struct, omit_defaults=True):
+class SessionIssuer(msgspec.Struct, omit_defaults=True, gc=False):
     type: Str = None
     principalId: Str = None
     arn: Str = None
@@ -24,17 +24,17 @@ class SessionIssuer(msgspec.Struct, omit_defaults=True):
     userName: Str = None
 
 
-class SessionAttributes(msgspec.Struct, omit_defaults=True):
+class SessionAttributes(msgspec.Struct, omit_defaults=True, gc=False):
     mfaAuthenticated: Flag = None
     creationDate: Str = None
 
 
-class WebIdFederation(msgspec.Struct, omit_defaults=True):
+class WebIdFederation(msgspec.Struct, omit_defaults=True, gc=False):
     federatedProvider: Str = None
     attributes: dict[str, Any] | None = None
 
 
-class SessionContext(msgspec.Struct, omit_defaults=True):
+class SessionContext(msgspec.Struct, omit_defaults=True, gc=False):
     attributes: SessionAttributes | None = None
     sessionIssuer: SessionIssuer | None = None
     ec2RoleDelivery: Str = None
@@ -42,12 +42,12 @@ class SessionContext(msgspec.Struct, omit_defaults=True):
     webIdFederationData: WebIdFederation | None = None
 
 
-class OnBehalfOf(msgspec.Struct, omit_defaults=True):
+class OnBehalfOf(msgspec.Struct, omit_defaults=True, gc=False):
     userId: Str = None
     identityStoreArn: Str = None
 
 
-class UserIdentity(msgspec.Struct, omit_defaults=True):
+class UserIdentity(msgspec.Struct, omit_defaults=True, gc=False):
     type: Str = None
     principalId: Str = None
     arn: Str = None
@@ -60,19 +60,19 @@ class UserIdentity(msgspec.Struct, omit_defaults=True):
     identityProvider: Str = None
 
 
-class Resource(msgspec.Struct, omit_defaults=True):
+class Resource(msgspec.Struct, omit_defaults=True, gc=False):
     ARN: Str = None
     accountId: Str = None
     type: Str = None
 
 
-class TlsDetails(msgspec.Struct, omit_defaults=True):
+class TlsDetails(msgspec.Struct, omit_defaults=True, gc=False):
     tlsVersion: Str = None
     cipherSuite: Str = None
     clientProvidedHostHeader: Str = None
 
 
-class Addendum(msgspec.Struct, omit_defaults=True):
+class Addendum(msgspec.Struct, omit_defaults=True, gc=False):
     reason: Str = None
     updatedFields: Str = None
     originalRequestID: Str = None
@@ -82,7 +82,7 @@ class Addendum(msgspec.Struct, omit_defaults=True):
 _NULL_RAW: Final = msgspec.Raw(b"null")
 
 
-class Record(msgspec.Struct):
+class Record(msgspec.Struct, gc=False):
     eventVersion: Str = None
     userIdentity: UserIdentity | None = None
     eventTime: Str = None
@@ -116,11 +116,11 @@ class Record(msgspec.Struct):
     insightDetails: msgspec.Raw = _NULL_RAW
 
 
-class LogFile(msgspec.Struct):
+class LogFile(msgspec.Struct, gc=False):
     Records: list[Record]
 
 
-class RawLogFile(msgspec.Struct):
+class RawLogFile(msgspec.Struct, gc=False):
     Records: list[msgspec.Raw]
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Literal
 
+import pyarrow as pa
+
 from vigil.errors import FormatError
-from vigil.formats.cloudtrail import is_digest, parse_cloudtrail
+from vigil.formats.cloudtrail import is_digest, is_log_file, parse_cloudtrail
 from vigil.formats.common import ParseResult
 from vigil.formats.flowlogs import parse_flowlogs, parse_flowlogs_parquet
 from vigil.sources.decode import sniff
@@ -23,7 +25,12 @@ class Parsed:
 
 
 def parse_object(
-    data: bytes, key: KeyInfo, log_type: LogType, fmt: tuple[str, ...] | None, uri: str
+    data: bytes,
+    key: KeyInfo,
+    log_type: LogType,
+    fmt: tuple[str, ...] | None,
+    uri: str,
+    fast: pa.Table | None = None,
 ) -> Parsed:
     shape = sniff(data)
     if shape == "empty":
@@ -35,7 +42,14 @@ def parse_object(
         if shape == "parquet":
             return Parsed("flowlogs", parse_flowlogs_parquet(data, uri))
         return Parsed("flowlogs", parse_flowlogs(data, fmt, uri))
-    return Parsed("cloudtrail", parse_cloudtrail(data, uri))
+    return Parsed("cloudtrail", parse_cloudtrail(data, uri, fast))
+
+
+def fast_candidate(data: bytes, key: KeyInfo, log_type: LogType) -> bool:
+    """A CloudTrail S3 log file that can be read together with others on the fast path."""
+    if log_type == "flowlogs" or key.kind in ("flowlogs", "digest"):
+        return False
+    return is_log_file(data) and not is_digest(data)
 
 
 def _guess(key: KeyInfo, shape: str) -> Literal["flowlogs", "cloudtrail"]:

@@ -3,7 +3,6 @@ batches atomically, quarantine what could not be taken, and report it all."""
 
 from __future__ import annotations
 
-import hashlib
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -11,18 +10,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import pyarrow as pa
-
 from vigil.config import Settings
-from vigil.errors import FormatError, VigilError
 from vigil.formats.common import Reject
-from vigil.ingest.classify import TABLE_OF, LogType, Parsed, parse_object
+from vigil.ingest.classify import TABLE_OF, LogType
 from vigil.ingest.quarantine import quarantine
+from vigil.ingest.work import Dedup, Outcome, WorkOptions, process_group
 from vigil.lake.locking import lake_lock
 from vigil.lake.manifest import Manifest, ObjectRecord
-from vigil.lake.tables import FLOW_LOGS, TABLES, PartKey, conform, partition_slices
+from vigil.lake.tables import TABLES
 from vigil.lake.writer import Batch, LakeWriter
-from vigil.sources.decode import GZIP_MAGIC, inflate
 from vigil.sources.objects import Reader, SourceObject
 
 Progress = Callable[[SourceObject, int], None]
@@ -38,7 +34,7 @@ class IngestOptions:
     account: str | None = None  # for sources whose keys do not say (CloudWatch exports)
     region: str | None = None
     workers: int = 2
-    batch_rows: int = 1_000_000
+    batch_rows: int = 500_000
 
 
 @dataclass
@@ -59,18 +55,6 @@ class IngestReport:
     @property
     def clean(self) -> bool:
         return self.rejected == 0 and not self.quarantined
-
-
-@dataclass
-class _Outcome:
-    obj: SourceObject
-    sha256: str
-    parsed: Parsed | None = None
-    parts: list[tuple[PartKey, pa.Table]] = field(default_factory=list)
-    rows: int = 0
-    error: str | None = None
-    partial: str | None = None
-    original: bytes | None = None
 
 
 def ingest(
@@ -128,24 +112,32 @@ def _run(
     on_object: Progress | None,
 ) -> None:
     batches = {name: Batch(spec) for name, spec in TABLES.items()}
-    seen_hashes: set[str] = set()
+    dedup = Dedup(manifest)
+    work_options = WorkOptions(options.log_type, options.fmt, options.account, options.region)
+
+    def work(group: list[SourceObject]) -> list[Outcome]:
+        return process_group(group, work_options, reader, dedup)
+
     # Parsing runs in `workers` threads; lake writes run in one more, one batch at a time, so
-    # Parquet encoding overlaps parsing and at most two batches are in memory.
+    # Parquet encoding overlaps parsing and at most two batches are in memory. A batch is cut
+    # only between groups: a group's rows and its objects are committed together.
     committing: Future[list[Path]] | None = None
+    workers = max(1, options.workers)
     with (
-        ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool,
+        ThreadPoolExecutor(max_workers=workers) as pool,
         ThreadPoolExecutor(max_workers=1) as commits,
     ):
-        for outcome in _bounded(pool, todo, options, reader, 2 * max(1, options.workers)):
-            rows = _settle(settings, outcome, manifest, report, batches, seen_hashes)
+        for outcomes in _bounded(pool, _groups(todo), work, 4 * workers):
+            for outcome in outcomes:
+                rows = _settle(settings, outcome, manifest, report, batches)
+                if on_object:
+                    on_object(outcome.obj, rows)
             for name, batch in batches.items():
                 if batch.rows >= options.batch_rows:
                     if committing is not None:
                         committing.result()
                     committing = commits.submit(writer.commit, batch)
                     batches[name] = Batch(batch.spec)
-            if on_object:
-                on_object(outcome.obj, rows)
         if committing is not None:
             committing.result()
     for batch in batches.values():
@@ -153,78 +145,63 @@ def _run(
             writer.commit(batch)
 
 
+GROUP_OBJECTS = 64  # CloudTrail files are small (5-minute deliveries): parse them together
+GROUP_BYTES = 16 << 20
+
+
+def _groups(todo: list[SourceObject]) -> Iterator[list[SourceObject]]:
+    """Consecutive CloudTrail objects in groups (read in one pass); everything else alone."""
+    group: list[SourceObject] = []
+    size = 0
+    for obj in todo:
+        if obj.key.kind != "cloudtrail":
+            yield [obj]
+            continue
+        group.append(obj)
+        size += obj.size
+        if len(group) >= GROUP_OBJECTS or size >= GROUP_BYTES:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
 def _bounded(
     pool: ThreadPoolExecutor,
-    todo: list[SourceObject],
-    options: IngestOptions,
-    reader: Reader,
+    groups: Iterator[list[SourceObject]],
+    work: Callable[[list[SourceObject]], list[Outcome]],
     limit: int,
-) -> Iterator[_Outcome]:
-    """Parse ahead in worker threads, but never hold more than `limit` parsed objects."""
-    pending: deque[Future[_Outcome]] = deque()
-    for obj in todo:
-        pending.append(pool.submit(_process, obj, options, reader))
+) -> Iterator[list[Outcome]]:
+    """Parse ahead in worker threads, but never hold more than `limit` parsed groups."""
+    pending: deque[Future[list[Outcome]]] = deque()
+    for group in groups:
+        pending.append(pool.submit(work, group))
         if len(pending) >= limit:
             yield pending.popleft().result()
     while pending:
         yield pending.popleft().result()
 
 
-def _process(obj: SourceObject, options: IngestOptions, reader: Reader) -> _Outcome:
-    try:
-        raw = reader.read(obj)
-    except VigilError as exc:
-        return _Outcome(obj, "", error=str(exc))
-    sha = content_hash(raw)
-    payload = inflate(raw)
-    outcome = _Outcome(obj, sha, partial=payload.problem)
-    try:
-        outcome.parsed = parse_object(payload.data, obj.key, options.log_type, options.fmt, obj.uri)
-    except FormatError as exc:
-        outcome.error = payload.problem or str(exc)
-        outcome.original = raw
-        return outcome
-    except Exception as exc:  # a bug must cost one object, not the run; it is quarantined
-        outcome.error = f"{obj.uri}: internal error while parsing: {type(exc).__name__}: {exc}"
-        outcome.original = raw
-        return outcome
-    if payload.problem:
-        outcome.original = raw
-    result = outcome.parsed.result
-    if result is not None and outcome.parsed.kind in TABLE_OF:
-        spec = TABLES[TABLE_OF[outcome.parsed.kind]]
-        table = conform(spec, result.table, obj.uri)
-        if spec is FLOW_LOGS and obj.key.flow_log_id:
-            ids = pa.repeat(pa.scalar(obj.key.flow_log_id, pa.string()), table.num_rows)
-            table = table.append_column("flow_log_id", ids)
-        account = obj.key.account or options.account
-        region = obj.key.region or options.region
-        outcome.parts = partition_slices(spec, table, account, region, obj.key.day)
-        outcome.rows = table.num_rows
-    return outcome
-
-
-def content_hash(raw: bytes) -> str:
-    """SHA-256 of the object, ignoring a gzip header's timestamp (bytes 4-7), so the same log
-    file compressed again at another time is still recognised as the same content."""
-    if raw.startswith(GZIP_MAGIC) and len(raw) >= 10:
-        digest = hashlib.sha256(raw[:4])
-        digest.update(memoryview(raw)[8:])
-        return digest.hexdigest()
-    return hashlib.sha256(raw).hexdigest()
-
-
 def _settle(
     settings: Settings,
-    out: _Outcome,
+    out: Outcome,
     manifest: Manifest,
     report: IngestReport,
     batches: dict[str, Batch],
-    seen_hashes: set[str],
 ) -> int:
     """Account for one processed object; returns the records it adds."""
     obj = out.obj
     base = ObjectRecord(obj.uri, obj.size, obj.version, out.sha256 or None, None, "failed")
+    if out.seen == "same":  # rewritten with identical content (new mtime): nothing new
+        report.already_seen += 1
+        manifest.refresh(obj.uri, obj.size, obj.version)
+        return 0
+    if out.seen == "copy":
+        report.duplicates += 1
+        note = f"{obj.uri}: same content as {out.copy_of}; skipped"
+        report.notices.append(note)
+        manifest.record_now(_replace(base, status="duplicate", error=note))
+        return 0
     if out.error is not None and out.parsed is None:
         _quarantine(settings, out, out.error, [], report)
         manifest.record_now(_replace(base, error=out.error))
@@ -235,18 +212,6 @@ def _settle(
         report.digests += 1
         manifest.record_now(_replace(base, kind="digest", status="digest"))
         return 0
-    copy_of = manifest.ingested_copy(out.sha256, obj.uri)
-    if copy_of == obj.uri:  # rewritten with identical content (new mtime): nothing new
-        report.already_seen += 1
-        manifest.refresh(obj.uri, obj.size, obj.version)
-        return 0
-    if copy_of or out.sha256 in seen_hashes:
-        report.duplicates += 1
-        note = f"{obj.uri}: same content as {copy_of or 'another object in this run'}; skipped"
-        report.notices.append(note)
-        manifest.record_now(_replace(base, kind=kind, status="duplicate", error=note))
-        return 0
-    seen_hashes.add(out.sha256)
     result = out.parsed.result
     assert result is not None
     report.notices.extend(result.notices)
@@ -272,7 +237,7 @@ def _settle(
 
 
 def _quarantine(
-    settings: Settings, out: _Outcome, reason: str, rejects: list[Reject], report: IngestReport
+    settings: Settings, out: Outcome, reason: str, rejects: list[Reject], report: IngestReport
 ) -> None:
     folder = quarantine(
         settings.quarantine_dir,

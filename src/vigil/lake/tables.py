@@ -138,7 +138,7 @@ PartKey = tuple[str, str, date]  # (aws_account, aws_region, date)
 def partition_slices(
     spec: TableSpec,
     table: pa.Table,
-    account: str | None,
+    account: str | pa.Array | None,
     region: str | None,
     day: date | None,
 ) -> list[tuple[PartKey, pa.Table]]:
@@ -153,7 +153,7 @@ def partition_slices(
     n = table.num_rows
     if n == 0:
         return []
-    if spec is FLOW_LOGS and account is not None and region is not None:
+    if spec is FLOW_LOGS and isinstance(account, str) and region is not None:
         days = pc.cast(pc.cast(_column(table, "start"), pa.timestamp("s")), pa.date32())
         bounds = pc.min_max(days).as_py()
         if days.null_count == 0 and bounds["min"] == bounds["max"]:
@@ -199,7 +199,12 @@ def _column(table: pa.Table, name: str) -> pa.ChunkedArray:
     return pa.chunked_array([pa.nulls(table.num_rows, typ)])
 
 
-def _constant_or(value: str | None, column: pa.ChunkedArray, n: int) -> pa.ChunkedArray:
+def _constant_or(
+    value: str | pa.Array | None, column: pa.ChunkedArray, n: int
+) -> pa.ChunkedArray:
+    """The key's value (one for all rows, or one per row), else the records' own."""
+    if isinstance(value, pa.Array):
+        return pa.chunked_array([value])
     if value is not None:
         return pa.chunked_array([pa.repeat(pa.scalar(value), n)])
     return pc.fill_null(column.cast(pa.string()), UNKNOWN)

@@ -98,7 +98,7 @@ def ingest(
     workers: Annotated[int, typer.Option(help="Parser threads.")] = 2,
     batch_rows: Annotated[
         int, typer.Option(help="Rows per lake write; fewer uses less memory.")
-    ] = 2_000_000,
+    ] = 500_000,
     json_out: JsonFlag = False,
 ) -> None:
     """Read AWS logs (VPC Flow Logs, CloudTrail) into the lake; re-runs add only new objects."""

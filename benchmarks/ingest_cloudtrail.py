@@ -1,0 +1,83 @@
+"""Benchmark: CloudTrail S3 log files (.json.gz) → lake.
+
+Generates an organization trail's files with the demo generator (cached under
+benchmarks/.cache), ingests them with `vigil ingest` using one worker (per-core rate) and two,
+and compares with the standard library's json plus Arrow's from_pylist.
+
+    python benchmarks/ingest_cloudtrail.py [--events 500000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import random
+import shutil
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+from common import CACHE, report, run_child
+
+from vigil.demo import trail
+
+RAW = ("requestParameters", "responseElements", "additionalEventData", "serviceEventDetails")
+
+
+def plain_python(files: list[Path]) -> tuple[int, float]:
+    """json.loads, flatten to Athena-like rows (variable parts back to JSON text), Arrow."""
+    began = time.perf_counter()
+    rows = 0
+    for path in files:
+        records = json.loads(gzip.decompress(path.read_bytes()))["Records"]
+        flat = []
+        for rec in records:
+            row = {k.lower(): v for k, v in rec.items() if k not in RAW}
+            for key in RAW:
+                row[key.lower()] = json.dumps(rec[key]) if rec.get(key) is not None else None
+            flat.append(row)
+        pa.Table.from_pylist(flat)
+        rows += len(records)
+    return rows, time.perf_counter() - began
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=500_000)
+    args = parser.parse_args()
+    data = CACHE / f"cloudtrail-{args.events}"
+    if not (data / "done").exists():
+        shutil.rmtree(data, ignore_errors=True)
+        print(f"generating {args.events:,} CloudTrail events into {data} (once) …", flush=True)
+        trail.reseed(3)
+        day = datetime(2026, 11, 2, tzinfo=UTC)
+        events = trail.background(random.Random(3), day, args.events)
+        trail.write(events, data, day)
+        (data / "done").write_text(str(len(events)))
+    total = int((data / "done").read_text())
+    files = sorted(p for p in data.rglob("*.json.gz") if "CloudTrail-Digest" not in p.parts)
+    size = sum(f.stat().st_size for f in files)
+    rows = []
+    results = {}
+    for workers in (1, 2):
+        with tempfile.TemporaryDirectory(dir=CACHE) as home:
+            seconds, peak, out = run_child(
+                ["--home", home, "ingest", str(data), "--workers", str(workers), "--json"]
+            )
+        assert out["records"]["cloudtrail"] == total, out
+        results[workers] = total / seconds
+        rows.append((f"vigil ingest, {workers} worker(s) (wall)", total / seconds,
+                     f"{seconds:.2f} s, peak RSS {peak / 2**20:,.0f} MiB"))  # fmt: skip
+    sample, base_seconds = plain_python(files[: max(1, len(files) // 5)])
+    rows.append(("stdlib json + Arrow from_pylist (sample)", sample / base_seconds, f"{sample:,} records"))
+    report(f"CloudTrail: {total:,} events in {len(files):,} files ({size / 1e6:,.0f} MB gzip)", rows)
+    print(json.dumps({"benchmark": "ingest_cloudtrail", "events": total,
+                      "records_per_s_1_worker": round(results[1]), "records_per_s_2_workers": round(results[2]),
+                      "baseline_records_per_s": round(sample / base_seconds)}))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+"""Benchmark: VPC Flow Logs S3 text (.log.gz) → lake.
+
+Generates default-format flow logs with the demo generator (cached under benchmarks/.cache),
+ingests them with `vigil ingest` in a child process (wall time includes start-up), and compares
+with a plain-Python parser over a sample. Prints records/s and the ingest's peak RSS.
+
+    python benchmarks/ingest_flowlogs.py [--records 20000000] [--per-day 5000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from common import CACHE, report, run_child
+
+from vigil.demo.generate import flow_text_dataset
+
+INTS = {5, 6, 7, 8, 9, 10, 11}  # srcport … end (0-based), plus version
+
+
+def plain_python(files: list[Path], limit: int) -> tuple[int, float]:
+    """What a straightforward parser does: split each line, convert the integer fields."""
+    began = time.perf_counter()
+    rows = 0
+    columns: list[list[object]] = [[] for _ in range(14)]
+    for path in files:
+        with gzip.open(path, "rt") as handle:
+            next(handle)  # header
+            for line in handle:
+                for i, token in enumerate(line.split()):
+                    columns[i].append(None if token == "-" else int(token) if i in INTS or i == 0 else token)
+                rows += 1
+        if rows >= limit:
+            break
+    return rows, time.perf_counter() - began
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=20_000_000)
+    parser.add_argument("--per-day", type=int, default=5_000_000)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+    data = CACHE / f"flowlogs-{args.records}-{args.per_day}"
+    if not (data / "done").exists():
+        shutil.rmtree(data, ignore_errors=True)
+        print(f"generating {args.records:,} flow records into {data} (once) …", flush=True)
+        count = flow_text_dataset(data, args.records, args.per_day)
+        (data / "done").write_text(str(count))
+    total = int((data / "done").read_text())
+    files = sorted(data.rglob("*.log.gz"))
+    size = sum(f.stat().st_size for f in files)
+    with tempfile.TemporaryDirectory(dir=CACHE) as home:
+        seconds, peak, out = run_child(
+            ["--home", home, "ingest", str(data), "--workers", str(args.workers), "--json"]
+        )
+    assert out["records"]["flow_logs"] == total, out
+    sample, base_seconds = plain_python(files, 1_000_000)
+    rate = total / seconds
+    report(
+        f"flow logs: {total:,} records in {len(files):,} files ({size / 1e6:,.0f} MB gzip)",
+        [
+            ("vigil ingest (wall, incl. start-up)", rate, f"{seconds:.2f} s, peak RSS {peak / 2**20:,.0f} MiB"),
+            ("plain Python split + int() (sample)", sample / base_seconds, f"{sample:,} records"),
+        ],
+    )
+    print(json.dumps({"benchmark": "ingest_flowlogs", "records": total, "seconds": round(seconds, 3),
+                      "records_per_s": round(rate), "peak_rss_mib": round(peak / 2**20),
+                      "baseline_records_per_s": round(sample / base_seconds)}))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

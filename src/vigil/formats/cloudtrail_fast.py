@@ -1,0 +1,144 @@
+"""The fast path for CloudTrail log files: Arrow's JSON reader builds the typed columns.
+
+msgspec splits `{"Records": […]}` into raw records without looking inside them; Arrow's C++
+JSON reader parses them with the lake's types (the variable-shape parts are skipped); msgspec
+picks out those parts as raw JSON text. Nothing is built per record in Python. Anything the
+fast path does not expect (a boolean written as a string, a record on several lines, web
+identity attributes) makes it return None, and the caller takes the careful per-record path.
+"""
+
+from __future__ import annotations
+
+import io
+import types
+import typing
+from typing import Any, Final
+
+import msgspec
+import pyarrow as pa
+import pyarrow.json as pajson
+
+from vigil.formats.cloudtrail_model import COLUMNS, EVENT_TS, RawLogFile, Record
+from vigil.formats.columnar import _attributes, columns_of, raw_array
+from vigil.formats.timestamps import event_ts
+
+RAW_FIELDS: Final = tuple(
+    attr for attr, hint in typing.get_type_hints(Record).items() if hint is msgspec.Raw
+)
+_NULL: Final = msgspec.Raw(b"null")
+
+
+class _RawParts(msgspec.Struct, gc=False):
+    requestParameters: msgspec.Raw = _NULL
+    responseElements: msgspec.Raw = _NULL
+    additionalEventData: msgspec.Raw = _NULL
+    serviceEventDetails: msgspec.Raw = _NULL
+    edgeDeviceDetails: msgspec.Raw = _NULL
+    insightDetails: msgspec.Raw = _NULL
+
+
+class _RawPartsFile(msgspec.Struct, gc=False):
+    Records: list[_RawParts]
+
+
+assert set(RAW_FIELDS) == set(_RawParts.__struct_fields__)
+_SPLIT: Final = msgspec.json.Decoder(RawLogFile)
+_PARTS: Final = msgspec.json.Decoder(_RawPartsFile)
+_SKIP: Final = frozenset({"webIdFederationData"})  # a map Arrow's JSON reader cannot type
+
+
+def _unwrap(hint: Any) -> Any:
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        members = [a for a in typing.get_args(hint) if a is not type(None)]
+        return members[0] if len(members) == 1 else hint
+    return hint
+
+
+def _json_type(typ: pa.DataType, hint: Any) -> pa.DataType:
+    """The lake type with CloudTrail's own (camelCase) field names, for Arrow's reader."""
+    hint = _unwrap(hint)
+    if pa.types.is_struct(typ):
+        names = _attributes(hint)
+        hints = typing.get_type_hints(hint)
+        fields = [
+            pa.field(names[f.name], _json_type(f.type, hints[names[f.name]]))
+            for f in typ
+            if names[f.name] not in _SKIP
+        ]
+        return pa.struct(fields)
+    if pa.types.is_list(typ):
+        return pa.list_(_json_type(typ.value_type, typing.get_args(hint)[0]))
+    return typ
+
+
+def _read_schema() -> pa.Schema:
+    hints = typing.get_type_hints(Record)
+    return pa.schema(
+        [
+            pa.field(attr, _json_type(typ, hints[attr]))
+            for _, attr, typ in COLUMNS
+            if attr not in RAW_FIELDS
+        ]
+    )
+
+
+READ_SCHEMA: Final = _read_schema()
+_PARSE: Final = pajson.ParseOptions(explicit_schema=READ_SCHEMA, unexpected_field_behavior="ignore")
+_MAX_BLOCK: Final = 1 << 24  # larger than any record (CloudTrail caps each part at 100 KB)
+
+
+def fast_tables(files: list[bytes]) -> list[pa.Table] | None:
+    """The Athena columns of each `{"Records": […]}` file, parsed together in one pass (so
+    small files cost no more than big ones), or None to use the careful path."""
+    if any(b"\n" in data.strip() or b'"webIdFederationData"' in data for data in files):
+        return None
+    try:
+        split = [_SPLIT.decode(data).Records for data in files]
+        records = [r for file in split for r in file]
+        if not records:
+            return None
+        ndjson = b"\n".join(records)
+        # A block as small as the input: Arrow allocates whole blocks, per call.
+        block = min(_MAX_BLOCK, max(len(ndjson) + 1, 1 << 16))
+        read = pajson.ReadOptions(use_threads=False, block_size=block)
+        parsed = pajson.read_json(io.BytesIO(ndjson), read_options=read, parse_options=_PARSE)
+        parts = [p for data in files for p in _PARTS.decode(data).Records]
+    except (msgspec.DecodeError, pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if parsed.num_rows != len(records) or len(parts) != len(records):
+        return None
+    raw = dict(zip(RAW_FIELDS, columns_of(parts, list(RAW_FIELDS)), strict=True))
+    arrays = []
+    for _, attr, typ in COLUMNS:
+        if attr in raw:
+            arrays.append(raw_array(raw[attr]))
+        else:
+            arrays.append(_renamed(parsed.column(attr).combine_chunks(), typ))
+    table = pa.table(arrays, names=[col for col, _, _ in COLUMNS])
+    table = table.append_column(EVENT_TS, event_ts(table["eventtime"]))
+    out = []
+    offset = 0
+    for file in split:
+        out.append(table.slice(offset, len(file)))
+        offset += len(file)
+    return out
+
+
+def _renamed(array: pa.Array, typ: pa.DataType) -> pa.Array:
+    """`array` under the lake's lower-case field names (shared, not copied); fields the reader
+    skipped are NULL."""
+    if pa.types.is_struct(typ):
+        by_lower = {array.type.field(i).name.lower(): i for i in range(array.type.num_fields)}
+        children = [
+            _renamed(array.field(by_lower[f.name]), f.type)
+            if f.name in by_lower
+            else pa.nulls(len(array), f.type)
+            for f in typ
+        ]
+        mask = array.is_null() if array.null_count else None
+        return pa.StructArray.from_arrays(children, fields=list(typ), mask=mask)
+    if pa.types.is_list(typ):
+        values = _renamed(array.values, typ.value_type)
+        mask = array.is_null() if array.null_count else None
+        return pa.ListArray.from_arrays(array.offsets, values, type=typ, mask=mask)
+    return array if array.type == typ else array.cast(typ)
