@@ -1,22 +1,23 @@
-"""The fast path for CloudTrail log files: Arrow's JSON reader builds the typed columns.
+"""The fast path for CloudTrail log files: DuckDB's JSON reader builds the typed columns.
 
-msgspec splits `{"Records": […]}` into raw records without looking inside them; Arrow's C++
+msgspec splits `{"Records": […]}` into raw records without looking inside them; DuckDB's C++
 JSON reader parses them with the lake's types (the variable-shape parts are skipped); msgspec
-picks out those parts as raw JSON text. Nothing is built per record in Python. Anything the
-fast path does not expect (a boolean written as a string, a record on several lines, web
-identity attributes) makes it return None, and the caller takes the careful per-record path.
+picks out those parts as raw JSON text, byte for byte. No Python object is built per field.
+Anything the fast path does not expect (a record on several lines, web identity attributes,
+a value DuckDB cannot type) makes it return None, and the caller takes the careful path.
 """
 
 from __future__ import annotations
 
 import io
+import threading
 import types
 import typing
 from typing import Any, Final
 
+import duckdb
 import msgspec
 import pyarrow as pa
-import pyarrow.json as pajson
 
 from vigil.formats.cloudtrail_model import COLUMNS, EVENT_TS, RawLogFile, Record
 from vigil.formats.columnar import _attributes, columns_of, raw_array
@@ -83,27 +84,45 @@ def _read_schema() -> pa.Schema:
 
 
 READ_SCHEMA: Final = _read_schema()
-_PARSE: Final = pajson.ParseOptions(explicit_schema=READ_SCHEMA, unexpected_field_behavior="ignore")
-_MAX_BLOCK: Final = 1 << 24  # larger than any record (CloudTrail caps each part at 100 KB)
+
+
+def _duck_type(typ: pa.DataType) -> str:
+    if pa.types.is_struct(typ):
+        return "STRUCT(" + ", ".join(f'"{f.name}" {_duck_type(f.type)}' for f in typ) + ")"
+    if pa.types.is_list(typ):
+        return _duck_type(typ.value_type) + "[]"
+    return "BOOLEAN" if pa.types.is_boolean(typ) else "VARCHAR"
+
+
+DUCK_COLUMNS: Final = {f.name: _duck_type(f.type) for f in READ_SCHEMA}
+_local = threading.local()
+
+
+def _duckdb() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB per worker thread, single-threaded (ingest parallelises files)."""
+    con: duckdb.DuckDBPyConnection | None = getattr(_local, "con", None)
+    if con is None:
+        con = duckdb.connect(":memory:")
+        con.execute("SET threads = 1")
+        _local.con = con
+    return con
 
 
 def fast_tables(files: list[bytes]) -> list[pa.Table] | None:
     """The Athena columns of each `{"Records": […]}` file, parsed together in one pass (so
     small files cost no more than big ones), or None to use the careful path."""
-    if any(b"\n" in data.strip() or b'"webIdFederationData"' in data for data in files):
+    if any(_multiline(data) or b'"webIdFederationData"' in data for data in files):
         return None
     try:
         split = [_SPLIT.decode(data).Records for data in files]
         records = [r for file in split for r in file]
         if not records:
             return None
-        ndjson = b"\n".join(records)
-        # A block as small as the input: Arrow allocates whole blocks, per call.
-        block = min(_MAX_BLOCK, max(len(ndjson) + 1, 1 << 16))
-        read = pajson.ReadOptions(use_threads=False, block_size=block)
-        parsed = pajson.read_json(io.BytesIO(ndjson), read_options=read, parse_options=_PARSE)
+        ndjson = io.BytesIO(b"\n".join(records))
+        relation = _duckdb().read_json(ndjson, columns=DUCK_COLUMNS, format="newline_delimited")
+        parsed = relation.to_arrow_table()
         parts = [p for data in files for p in _PARTS.decode(data).Records]
-    except (msgspec.DecodeError, pa.ArrowInvalid, pa.ArrowTypeError):
+    except (msgspec.DecodeError, duckdb.Error):
         return None
     if parsed.num_rows != len(records) or len(parts) != len(records):
         return None
@@ -122,6 +141,12 @@ def fast_tables(files: list[bytes]) -> list[pa.Table] | None:
         out.append(table.slice(offset, len(file)))
         offset += len(file)
     return out
+
+
+def _multiline(data: bytes) -> bool:
+    """A newline before the end: a pretty-printed file, which the line reader cannot take."""
+    at = data.find(b"\n")
+    return at != -1 and bool(data[at:].strip())
 
 
 def _renamed(array: pa.Array, typ: pa.DataType) -> pa.Array:

@@ -15,7 +15,6 @@ from typing import Any
 import msgspec
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 _TRUE = {True: True, False: False, "true": True, "false": False, "True": True, "False": False}
 _ATTRIBUTES: dict[type, dict[str, str]] = {}
@@ -59,18 +58,29 @@ def build_array(values: list[Any], typ: pa.DataType) -> pa.Array:
 
 
 def raw_array(values: list[msgspec.Raw]) -> pa.Array:
-    """Raw JSON values as text in one buffer; JSON null (or nothing) becomes NULL."""
-    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-    offsets = np.zeros(len(values) + 1, dtype=np.int64)
+    """Raw JSON values as text in one buffer, byte for byte; JSON null (or nothing) is NULL.
+
+    A JSON value of four bytes that starts with `n` can only be `null`, so NULLs are found
+    from the lengths and first bytes alone.
+    """
+    n = len(values)
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=n)
+    offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     data = b"".join(values)
-    array = pa.Array.from_buffers(
-        pa.large_string(), len(values), [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-    ).cast(pa.string())
-    null = pc.or_(pc.equal(array, "null"), pc.equal(lengths, 0))
-    if not pc.any(null).as_py():
-        return array
-    return pc.if_else(null, pa.scalar(None, pa.string()), array)
+    wide = offsets[-1] >= 2**31
+    offsets_buffer = pa.py_buffer(offsets if wide else offsets.astype(np.int32))
+    first = (
+        np.frombuffer(data, dtype=np.uint8)[np.minimum(offsets[:-1], max(len(data) - 1, 0))]
+        if data
+        else np.zeros(n, np.uint8)
+    )
+    null = (lengths == 0) | ((lengths == 4) & (first == ord("n")))
+    nulls = int(null.sum())
+    validity = pa.py_buffer(np.packbits(~null, bitorder="little")) if nulls else None
+    typ = pa.large_string() if wide else pa.string()
+    array = pa.Array.from_buffers(typ, n, [validity, offsets_buffer, pa.py_buffer(data)], nulls)
+    return array.cast(pa.string()) if wide else array
 
 
 def raw_text(value: msgspec.Raw | None) -> str | None:

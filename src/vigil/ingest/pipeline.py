@@ -157,6 +157,9 @@ def _groups(todo: list[SourceObject]) -> Iterator[list[SourceObject]]:
         if obj.key.kind != "cloudtrail":
             yield [obj]
             continue
+        if group and _place(group[-1]) != _place(obj):  # keep a group in one partition
+            yield group
+            group, size = [], 0
         group.append(obj)
         size += obj.size
         if len(group) >= GROUP_OBJECTS or size >= GROUP_BYTES:
@@ -164,6 +167,10 @@ def _groups(todo: list[SourceObject]) -> Iterator[list[SourceObject]]:
             group, size = [], 0
     if group:
         yield group
+
+
+def _place(obj: SourceObject) -> tuple[str | None, str | None, date | None]:
+    return obj.key.account, obj.key.region, obj.key.day
 
 
 def _bounded(

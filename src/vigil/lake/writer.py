@@ -37,14 +37,16 @@ def partition_dir(lake: Path, table: str, key: PartKey) -> Path:
 
 
 def write_options(spec: TableSpec, final: bool = False) -> dict[str, Any]:
-    """Fresh ingest favours speed (snappy); compaction rewrites smaller (zstd)."""
-    if final or not spec.dictionary_columns:
-        return {"compression": "zstd", "compression_level": 3 if final else 1}
-    return {
-        "compression": "snappy",
-        "use_dictionary": list(spec.dictionary_columns),
-        "write_statistics": list(spec.statistics_columns),
-    }
+    """Fresh ingest favours speed; compaction rewrites smaller (zstd level 3)."""
+    codec, level = ("zstd", 3) if final else spec.compression
+    options: dict[str, Any] = {"compression": codec}
+    if level is not None:
+        options["compression_level"] = level
+    if spec.dictionary_columns:
+        options["use_dictionary"] = list(spec.dictionary_columns)
+    if spec.statistics_columns:
+        options["write_statistics"] = list(spec.statistics_columns)
+    return options
 
 
 @dataclass
