@@ -35,6 +35,7 @@ class IngestOptions:
     region: str | None = None
     workers: int = 2
     batch_rows: int = 500_000
+    batch_bytes: int = 192 << 20  # CloudTrail rows are ~1 KB: bound memory by size too
 
 
 @dataclass
@@ -127,13 +128,13 @@ def _run(
         ThreadPoolExecutor(max_workers=workers) as pool,
         ThreadPoolExecutor(max_workers=1) as commits,
     ):
-        for outcomes in _bounded(pool, _groups(todo), work, 4 * workers):
+        for outcomes in _bounded(pool, _groups(todo), work, 2 * workers):
             for outcome in outcomes:
                 rows = _settle(settings, outcome, manifest, report, batches)
                 if on_object:
                     on_object(outcome.obj, rows)
             for name, batch in batches.items():
-                if batch.rows >= options.batch_rows:
+                if batch.rows >= options.batch_rows or batch.nbytes >= options.batch_bytes:
                     if committing is not None:
                         committing.result()
                     committing = commits.submit(writer.commit, batch)

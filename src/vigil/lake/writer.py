@@ -57,10 +57,12 @@ class Batch:
     parts: dict[PartKey, list[pa.Table]] = field(default_factory=dict)
     objects: list[ObjectRecord] = field(default_factory=list)
     rows: int = 0
+    nbytes: int = 0
 
     def add(self, key: PartKey, table: pa.Table) -> None:
         self.parts.setdefault(key, []).append(table)
         self.rows += table.num_rows
+        self.nbytes += table.nbytes
 
 
 class LakeWriter:
