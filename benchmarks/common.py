@@ -24,7 +24,8 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}"
+    system = f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}"
+    return f"{system}, Python {platform.python_version()}"
 
 
 def run_child(args: list[str]) -> tuple[float, int, dict[str, Any]]:

@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
-from common import CACHE, report, run_child
 
+from common import CACHE, report, run_child
 from vigil.demo import trail
 
 RAW = ("requestParameters", "responseElements", "additionalEventData", "serviceEventDetails")
@@ -72,11 +72,20 @@ def main() -> None:
         rows.append((f"vigil ingest, {workers} worker(s) (wall)", total / seconds,
                      f"{seconds:.2f} s, peak RSS {peak / 2**20:,.0f} MiB"))  # fmt: skip
     sample, base_seconds = plain_python(files[: max(1, len(files) // 5)])
-    rows.append(("stdlib json + Arrow from_pylist (sample)", sample / base_seconds, f"{sample:,} records"))
-    report(f"CloudTrail: {total:,} events in {len(files):,} files ({size / 1e6:,.0f} MB gzip)", rows)
-    print(json.dumps({"benchmark": "ingest_cloudtrail", "events": total,
-                      "records_per_s_1_worker": round(results[1]), "records_per_s_2_workers": round(results[2]),
-                      "baseline_records_per_s": round(sample / base_seconds)}))  # fmt: skip
+    rows.append(
+        ("stdlib json + Arrow from_pylist (sample)", sample / base_seconds, f"{sample:,} records")
+    )
+    report(
+        f"CloudTrail: {total:,} events in {len(files):,} files ({size / 1e6:,.0f} MB gzip)", rows
+    )
+    summary = {
+        "benchmark": "ingest_cloudtrail",
+        "events": total,
+        "records_per_s_1_worker": round(results[1]),
+        "records_per_s_2_workers": round(results[2]),
+        "baseline_records_per_s": round(sample / base_seconds),
+    }
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":

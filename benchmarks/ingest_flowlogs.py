@@ -18,7 +18,6 @@ import time
 from pathlib import Path
 
 from common import CACHE, report, run_child
-
 from vigil.demo.generate import flow_text_dataset
 
 INTS = {5, 6, 7, 8, 9, 10, 11}  # srcport … end (0-based), plus version
@@ -34,7 +33,9 @@ def plain_python(files: list[Path], limit: int) -> tuple[int, float]:
             next(handle)  # header
             for line in handle:
                 for i, token in enumerate(line.split()):
-                    columns[i].append(None if token == "-" else int(token) if i in INTS or i == 0 else token)
+                    columns[i].append(
+                        None if token == "-" else int(token) if i in INTS or i == 0 else token
+                    )
                 rows += 1
         if rows >= limit:
             break
@@ -66,13 +67,23 @@ def main() -> None:
     report(
         f"flow logs: {total:,} records in {len(files):,} files ({size / 1e6:,.0f} MB gzip)",
         [
-            ("vigil ingest (wall, incl. start-up)", rate, f"{seconds:.2f} s, peak RSS {peak / 2**20:,.0f} MiB"),
+            (
+                "vigil ingest (wall, incl. start-up)",
+                rate,
+                f"{seconds:.2f} s, peak RSS {peak / 2**20:,.0f} MiB",
+            ),
             ("plain Python split + int() (sample)", sample / base_seconds, f"{sample:,} records"),
         ],
     )
-    print(json.dumps({"benchmark": "ingest_flowlogs", "records": total, "seconds": round(seconds, 3),
-                      "records_per_s": round(rate), "peak_rss_mib": round(peak / 2**20),
-                      "baseline_records_per_s": round(sample / base_seconds)}))  # fmt: skip
+    summary = {
+        "benchmark": "ingest_flowlogs",
+        "records": total,
+        "seconds": round(seconds, 3),
+        "records_per_s": round(rate),
+        "peak_rss_mib": round(peak / 2**20),
+        "baseline_records_per_s": round(sample / base_seconds),
+    }
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":

@@ -148,3 +148,65 @@ def test_flow_log_text_given_as_cloudtrail_is_a_clear_error() -> None:
 def test_digest_files_are_recognised() -> None:
     assert is_digest(b'{"awsAccountId": "1", "digestStartTime": "2024-03-01T00:00:00Z"}')
     assert not is_digest(trail_file([ct_record()]).encode())
+
+
+def _careful(data: bytes) -> list[dict]:  # type: ignore[type-arg]
+    from vigil.formats.cloudtrail import _log_file, to_table
+
+    records, rejects = _log_file(data, "careful")
+    assert rejects == []
+    return to_table(records).to_pylist()
+
+
+def test_fast_path_gives_exactly_what_the_careful_path_gives() -> None:
+    from vigil.formats.cloudtrail_fast import fast_tables
+
+    role = {"type": "AssumedRole", "arn": "arn:aws:sts::1:assumed-role/r/s", "accessKeyId": "ASIA",
+            "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::1:role/r"},
+                               "attributes": {"creationDate": "2024-03-01T08:00:00Z", "mfaAuthenticated": "true"},
+                               "ec2RoleDelivery": "2.0"}}  # fmt: skip
+    records = [
+        ct_record(),
+        ct_record(eventID="2", userIdentity=role, requestParameters={"bucketName": "b", "key": "ü/…", "n": 1.50},
+                  resources=[{"ARN": "arn:aws:s3:::b/k", "type": "AWS::S3::Object"}], readOnly=True),
+        ct_record(eventID="3", userIdentity={"type": "Root", "accessKeyId": ""}, errorCode="AccessDenied",
+                  responseElements=None, tlsDetails={"tlsVersion": "TLSv1.3"}, addendum={"reason": "DELIVERY_DELAY"}),
+        ct_record(eventID="4", userIdentity={"type": "AWSService", "invokedBy": "ec2.amazonaws.com"},
+                  requestParameters="a string", additionalEventData=[1, 2], eventTime="2024-03-01T23:59:59Z"),
+        {"eventVersion": "1.08", "eventTime": "2024-03-01T10:00:00Z", "eventID": "5", "recipientAccountId": "1",
+         "eventCategory": "Insight", "insightDetails": {"state": "Start"}},
+    ]  # fmt: skip
+    for data in (trail_file(records), json.dumps({"Records": records}, ensure_ascii=False)):
+        tables = fast_tables([data.encode(), trail_file(records[:2]).encode()])
+        assert tables is not None
+        assert tables[0].to_pylist() == _careful(data.encode())
+        assert tables[1].num_rows == 2
+
+
+def test_fast_path_declines_what_it_cannot_read() -> None:
+    from vigil.formats.cloudtrail_fast import fast_tables
+
+    pretty = json.dumps({"Records": [ct_record()]}, indent=2).encode()
+    web = trail_file([ct_record(userIdentity={"type": "WebIdentityUser", "sessionContext": {
+        "webIdFederationData": {"federatedProvider": "cognito", "attributes": {"aud": "x"}}}})]).encode()  # fmt: skip
+    assert fast_tables([pretty]) is None
+    assert fast_tables([web]) is None
+    row = parse_cloudtrail(web, "web").table.to_pylist()[0]  # the careful path keeps it all
+    assert row["useridentity"]["sessioncontext"]["webidfederationdata"]["attributes"] == [
+        ("aud", "x")
+    ]
+
+
+def test_raw_json_columns_keep_bytes_and_nulls() -> None:
+    import msgspec
+
+    from vigil.formats.columnar import raw_array
+
+    values = [
+        msgspec.Raw(b'{"a": 1}'),
+        msgspec.Raw(b"null"),
+        msgspec.Raw(b""),
+        msgspec.Raw(b'"null"'),
+        msgspec.Raw(b"nope"),
+    ]
+    assert raw_array(values).to_pylist() == ['{"a": 1}', None, None, '"null"', "nope"]

@@ -60,8 +60,7 @@ def build_array(values: list[Any], typ: pa.DataType) -> pa.Array:
 def raw_array(values: list[msgspec.Raw]) -> pa.Array:
     """Raw JSON values as text in one buffer, byte for byte; JSON null (or nothing) is NULL.
 
-    A JSON value of four bytes that starts with `n` can only be `null`, so NULLs are found
-    from the lengths and first bytes alone.
+    NULLs are found from the lengths and the bytes of four-byte values alone.
     """
     n = len(values)
     lengths = np.fromiter(map(len, values), dtype=np.int64, count=n)
@@ -70,25 +69,17 @@ def raw_array(values: list[msgspec.Raw]) -> pa.Array:
     data = b"".join(values)
     wide = offsets[-1] >= 2**31
     offsets_buffer = pa.py_buffer(offsets if wide else offsets.astype(np.int32))
-    first = (
-        np.frombuffer(data, dtype=np.uint8)[np.minimum(offsets[:-1], max(len(data) - 1, 0))]
-        if data
-        else np.zeros(n, np.uint8)
-    )
-    null = (lengths == 0) | ((lengths == 4) & (first == ord("n")))
+    null = lengths == 0
+    four = np.flatnonzero(lengths == 4)
+    if len(four):
+        raw = np.frombuffer(data, dtype=np.uint8)
+        words = raw[offsets[four][:, None] + np.arange(4)]
+        null[four] = (words == np.frombuffer(b"null", dtype=np.uint8)).all(axis=1)
     nulls = int(null.sum())
     validity = pa.py_buffer(np.packbits(~null, bitorder="little")) if nulls else None
     typ = pa.large_string() if wide else pa.string()
     array = pa.Array.from_buffers(typ, n, [validity, offsets_buffer, pa.py_buffer(data)], nulls)
     return array.cast(pa.string()) if wide else array
-
-
-def raw_text(value: msgspec.Raw | None) -> str | None:
-    """One Raw JSON value as text; JSON null (or nothing) as NULL."""
-    if value is None:
-        return None
-    data = bytes(value)
-    return None if data == b"null" or not data else data.decode("utf-8")
 
 
 def _text(value: Any) -> str | None:
