@@ -28,6 +28,12 @@ def machine() -> str:
     return f"{system}, Python {platform.python_version()}"
 
 
+def run_python(code: str) -> None:
+    """Run generation in its own process, so this one stays small: a child forked from a
+    large parent would report the parent's pages as its own peak RSS."""
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
 def run_child(args: list[str]) -> tuple[float, int, dict[str, Any]]:
     """Run `python -m vigil …`; return wall seconds, the child's peak RSS (bytes), its JSON."""
     began = time.perf_counter()

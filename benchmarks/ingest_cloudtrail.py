@@ -12,17 +12,14 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import random
 import shutil
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
 
-from common import CACHE, report, run_child
-from vigil.demo import trail
+from common import CACHE, report, run_child, run_python
 
 RAW = ("requestParameters", "responseElements", "additionalEventData", "serviceEventDetails")
 
@@ -52,11 +49,14 @@ def main() -> None:
     if not (data / "done").exists():
         shutil.rmtree(data, ignore_errors=True)
         print(f"generating {args.events:,} CloudTrail events into {data} (once) …", flush=True)
-        trail.reseed(3)
-        day = datetime(2026, 11, 2, tzinfo=UTC)
-        events = trail.background(random.Random(3), day, args.events)
-        trail.write(events, data, day)
-        (data / "done").write_text(str(len(events)))
+        run_python(
+            "import random; from datetime import UTC, datetime; from pathlib import Path; "
+            "from vigil.demo import trail; trail.reseed(3); "
+            "day = datetime(2026, 11, 2, tzinfo=UTC); "
+            f"events = trail.background(random.Random(3), day, {args.events}); "
+            f"trail.write(events, Path({str(data)!r}), day); "
+            f"Path({str(data / 'done')!r}).write_text(str(len(events)))"
+        )
     total = int((data / "done").read_text())
     files = sorted(p for p in data.rglob("*.json.gz") if "CloudTrail-Digest" not in p.parts)
     size = sum(f.stat().st_size for f in files)

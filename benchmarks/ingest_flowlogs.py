@@ -17,8 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import CACHE, report, run_child
-from vigil.demo.generate import flow_text_dataset
+from common import CACHE, report, run_child, run_python
 
 INTS = {5, 6, 7, 8, 9, 10, 11}  # srcport … end (0-based), plus version
 
@@ -52,8 +51,11 @@ def main() -> None:
     if not (data / "done").exists():
         shutil.rmtree(data, ignore_errors=True)
         print(f"generating {args.records:,} flow records into {data} (once) …", flush=True)
-        count = flow_text_dataset(data, args.records, args.per_day)
-        (data / "done").write_text(str(count))
+        run_python(
+            "from pathlib import Path; from vigil.demo.generate import flow_text_dataset; "
+            f"n = flow_text_dataset(Path({str(data)!r}), {args.records}, {args.per_day}); "
+            f"Path({str(data / 'done')!r}).write_text(str(n))"
+        )
     total = int((data / "done").read_text())
     files = sorted(data.rglob("*.log.gz"))
     size = sum(f.stat().st_size for f in files)

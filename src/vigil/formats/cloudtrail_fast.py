@@ -104,6 +104,7 @@ def _duckdb() -> duckdb.DuckDBPyConnection:
     if con is None:
         con = duckdb.connect(":memory:")
         con.execute("SET threads = 1")
+        con.execute("SET memory_limit = '256MB'")
         _local.con = con
     return con
 
