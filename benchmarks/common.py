@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -26,6 +27,15 @@ def machine() -> str:
         pass
     system = f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, {cpu}"
     return f"{system}, Python {platform.python_version()}"
+
+
+def cached(data: Path, what: str, code: str) -> int:
+    """Generate a dataset once (by running `code`, which writes `data/done`); its size."""
+    if not (data / "done").exists():
+        shutil.rmtree(data, ignore_errors=True)
+        print(f"generating {what} into {data} (once) …", flush=True)
+        run_python(code)
+    return int((data / "done").read_text())
 
 
 def run_python(code: str) -> None:

@@ -4,7 +4,7 @@ Generates an organization trail's files with the demo generator (cached under
 benchmarks/.cache), ingests them with `vigil ingest` using one worker (per-core rate) and two,
 and compares with the standard library's json plus Arrow's from_pylist.
 
-    python benchmarks/ingest_cloudtrail.py [--events 500000]
+    python benchmarks/ingest_cloudtrail.py [--events 1000000]
 """
 
 from __future__ import annotations
@@ -12,14 +12,13 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import shutil
 import tempfile
 import time
 from pathlib import Path
 
 import pyarrow as pa
 
-from common import CACHE, report, run_child, run_python
+from common import CACHE, cached, report, run_child
 
 RAW = ("requestParameters", "responseElements", "additionalEventData", "serviceEventDetails")
 
@@ -43,21 +42,19 @@ def plain_python(files: list[Path]) -> tuple[int, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=500_000)
+    parser.add_argument("--events", type=int, default=1_000_000)
     args = parser.parse_args()
     data = CACHE / f"cloudtrail-{args.events}"
-    if not (data / "done").exists():
-        shutil.rmtree(data, ignore_errors=True)
-        print(f"generating {args.events:,} CloudTrail events into {data} (once) …", flush=True)
-        run_python(
-            "import random; from datetime import UTC, datetime; from pathlib import Path; "
-            "from vigil.demo import trail; trail.reseed(3); "
-            "day = datetime(2026, 11, 2, tzinfo=UTC); "
-            f"events = trail.background(random.Random(3), day, {args.events}); "
-            f"trail.write(events, Path({str(data)!r}), day); "
-            f"Path({str(data / 'done')!r}).write_text(str(len(events)))"
-        )
-    total = int((data / "done").read_text())
+    total = cached(
+        data,
+        f"{args.events:,} CloudTrail events",
+        "import random; from datetime import UTC, datetime; from pathlib import Path; "
+        "from vigil.demo import trail; trail.reseed(3); "
+        "day = datetime(2026, 11, 2, tzinfo=UTC); "
+        f"events = trail.background(random.Random(3), day, {args.events}); "
+        f"trail.write(events, Path({str(data)!r}), day); "
+        f"Path({str(data / 'done')!r}).write_text(str(len(events)))",
+    )
     files = sorted(p for p in data.rglob("*.json.gz") if "CloudTrail-Digest" not in p.parts)
     size = sum(f.stat().st_size for f in files)
     rows = []

@@ -12,12 +12,11 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from common import CACHE, report, run_child, run_python
+from common import CACHE, cached, report, run_child
 
 INTS = {5, 6, 7, 8, 9, 10, 11}  # srcport … end (0-based), plus version
 
@@ -48,15 +47,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     data = CACHE / f"flowlogs-{args.records}-{args.per_day}"
-    if not (data / "done").exists():
-        shutil.rmtree(data, ignore_errors=True)
-        print(f"generating {args.records:,} flow records into {data} (once) …", flush=True)
-        run_python(
-            "from pathlib import Path; from vigil.demo.generate import flow_text_dataset; "
-            f"n = flow_text_dataset(Path({str(data)!r}), {args.records}, {args.per_day}); "
-            f"Path({str(data / 'done')!r}).write_text(str(n))"
-        )
-    total = int((data / "done").read_text())
+    total = cached(
+        data,
+        f"{args.records:,} flow records",
+        "from pathlib import Path; from vigil.demo.generate import flow_text_dataset; "
+        f"n = flow_text_dataset(Path({str(data)!r}), {args.records}, {args.per_day}); "
+        f"Path({str(data / 'done')!r}).write_text(str(n))",
+    )
     files = sorted(data.rglob("*.log.gz"))
     size = sum(f.stat().st_size for f in files)
     with tempfile.TemporaryDirectory(dir=CACHE) as home:

@@ -173,23 +173,9 @@ def background(rng: random.Random, day: datetime, n: int) -> list[Event]:
         roll = rng.random()
         if roll < 0.45:
             source, name = rng.choice(_READS)
-            user = rng.choice(USERS[account])
             denied = rng.random() < 0.03
-            out.append(
-                event(
-                    when,
-                    account,
-                    region,
-                    user_identity(account, user),
-                    source,
-                    name,
-                    rng.choice(OFFICE_IPS),
-                    CLI_AGENT,
-                    params={},
-                    read_only=True,
-                    error=("AccessDenied", "User is not authorized") if denied else None,
-                )
-            )
+            error = ("AccessDenied", "User is not authorized") if denied else None
+            out.append(_user_call(rng, when, account, region, source, name, {}, True, error))
         elif roll < 0.75:
             # the app servers read customer files through the S3 gateway endpoint
             key = f"customers/{rng.randrange(100000):06d}.json"
@@ -225,20 +211,7 @@ def background(rng: random.Random, day: datetime, n: int) -> list[Event]:
             )
         elif roll < 0.85:
             source, name, params = rng.choice(_WRITES)
-            user = rng.choice(USERS[account])
-            out.append(
-                event(
-                    when,
-                    account,
-                    region,
-                    user_identity(account, user),
-                    source,
-                    name,
-                    rng.choice(OFFICE_IPS),
-                    CLI_AGENT,
-                    params=params,
-                )
-            )
+            out.append(_user_call(rng, when, account, region, source, name, params, False, None))
         elif roll < 0.97:
             out.append(
                 event(
@@ -272,6 +245,23 @@ def background(rng: random.Random, day: datetime, n: int) -> list[Event]:
                 )
             )
     return out
+
+
+def _user_call(
+    rng: random.Random,
+    when: datetime,
+    account: str,
+    region: str,
+    source: str,
+    name: str,
+    params: Any,
+    read_only: bool,
+    error: tuple[str, str] | None,
+) -> Event:
+    """An IAM user of the account calling an API from the office with the CLI."""
+    ident = user_identity(account, rng.choice(USERS[account]))
+    return event(when, account, region, ident, source, name, rng.choice(OFFICE_IPS), CLI_AGENT,
+                 params=params, read_only=read_only, error=error)  # fmt: skip
 
 
 def console_login(

@@ -66,7 +66,7 @@ def demo_command(
         out.print(f"\n[bold cyan]{title}[/]\n[dim]{sql}[/]", highlight=False)
         render.arrow_table(table)
     out.print(f"\n[bold]Embedded attacks[/] (ground truth in {gen.ground_truth}):")
-    for attack in result.attacks:
+    for attack in sorted(result.attacks, key=lambda a: str(a["start"])):
         out.print(
             f"  • {attack['start']}  {attack['finding_type']}: {attack['description']}",
             highlight=False,
