@@ -30,12 +30,12 @@ def machine() -> str:
 
 
 def cached(data: Path, what: str, code: str) -> int:
-    """Generate a dataset once (by running `code`, which writes `data/done`); its size."""
-    if not (data / "done").exists():
+    """Generate a dataset once (`code` writes `data/.done`, which ingest skips); its size."""
+    if not (data / ".done").exists():
         shutil.rmtree(data, ignore_errors=True)
         print(f"generating {what} into {data} (once) …", flush=True)
         run_python(code)
-    return int((data / "done").read_text())
+    return int((data / ".done").read_text())
 
 
 def run_python(code: str) -> None:

@@ -53,7 +53,7 @@ def main() -> None:
         "day = datetime(2026, 11, 2, tzinfo=UTC); "
         f"events = trail.background(random.Random(3), day, {args.events}); "
         f"trail.write(events, Path({str(data)!r}), day); "
-        f"Path({str(data / 'done')!r}).write_text(str(len(events)))",
+        f"Path({str(data / '.done')!r}).write_text(str(len(events)))",
     )
     files = sorted(p for p in data.rglob("*.json.gz") if "CloudTrail-Digest" not in p.parts)
     size = sum(f.stat().st_size for f in files)

@@ -52,7 +52,7 @@ def main() -> None:
         f"{args.records:,} flow records",
         "from pathlib import Path; from vigil.demo.generate import flow_text_dataset; "
         f"n = flow_text_dataset(Path({str(data)!r}), {args.records}, {args.per_day}); "
-        f"Path({str(data / 'done')!r}).write_text(str(n))",
+        f"Path({str(data / '.done')!r}).write_text(str(n))",
     )
     files = sorted(data.rglob("*.log.gz"))
     size = sum(f.stat().st_size for f in files)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -64,7 +63,3 @@ def compact(settings: Settings, table: str | None = None) -> dict[str, Any]:
 
 def expire(settings: Settings, older_than: str, table: str | None = None) -> dict[str, Any]:
     return asdict(maintenance.expire(settings, older_than, table))
-
-
-def home_of(path: str | Path | None) -> Settings:
-    return Settings.load(path)

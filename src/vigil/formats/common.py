@@ -38,9 +38,3 @@ def line_numbers_of(data: bytes, text: str, start: int = 0) -> Iterator[int]:
         if at_start and at_end:
             yield data.count(b"\n", 0, pos) + 1
         pos = data.find(needle, pos + 1)
-
-
-def preview(raw: bytes | str, limit: int = 300) -> str:
-    """A printable excerpt of a bad record for reports."""
-    text = raw.decode("utf-8", "backslashreplace") if isinstance(raw, bytes) else raw
-    return text if len(text) <= limit else text[:limit] + "…"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -36,9 +37,9 @@ def partition_dir(lake: Path, table: str, key: PartKey) -> Path:
     return lake / table / f"aws_account={account}" / f"aws_region={region}" / f"date={day}"
 
 
-def write_options(spec: TableSpec, final: bool = False) -> dict[str, Any]:
-    """Fresh ingest favours speed; compaction rewrites smaller (zstd level 3)."""
-    codec, level = ("zstd", 3) if final else spec.compression
+def write_options(spec: TableSpec) -> dict[str, Any]:
+    """Fresh ingest favours speed; compaction rewrites smaller (zstd, in DuckDB)."""
+    codec, level = spec.compression
     options: dict[str, Any] = {"compression": codec}
     if level is not None:
         options["compression_level"] = level
@@ -92,7 +93,7 @@ class LakeWriter:
     def commit(self, batch: Batch) -> list[Path]:
         """Write a batch's rows and mark its objects, all or nothing."""
         batch_id = new_batch_id()
-        staged = self._stage(batch.spec, batch.parts, batch_id, final=False)
+        staged = self._stage(batch.spec, batch.parts, batch_id)
         final = [str(target) for target, _ in staged]
         self.manifest.begin_batch(batch_id, final)
         self._move_inflight(staged)
@@ -102,13 +103,23 @@ class LakeWriter:
         return [Path(f) for f in final]
 
     def replace(
-        self, spec: TableSpec, key: PartKey | None, table: pa.Table | None, removes: list[Path]
+        self,
+        spec: TableSpec,
+        key: PartKey | None,
+        write: Callable[[Path], int] | None,
+        removes: list[Path],
     ) -> list[Path]:
-        """Swap the files `removes` for `table`'s rows in partition `key` (compaction,
-        retention); with no table the files are only removed."""
+        """Swap the files `removes` for one new file in partition `key`, which `write(path)`
+        creates and returns the row count of (compaction); with no writer, or no rows, the
+        files are only removed (retention)."""
         batch_id = new_batch_id()
-        parts = {key: [table]} if key is not None and table is not None and table.num_rows else {}
-        staged = self._stage(spec, parts, batch_id, final=True)
+        staged: list[tuple[Path, Path]] = []
+        if key is not None and write is not None:
+            name = f"part-{batch_id}-0000.parquet"
+            path = self.settings.staging_dir / batch_id / spec.name / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if write(path):
+                staged.append((partition_dir(self.settings.lake_dir, spec.name, key) / name, path))
         final = [str(target) for target, _ in staged]
         gone = [str(p) for p in removes]
         self.manifest.begin_batch(batch_id, final, gone)
@@ -119,7 +130,7 @@ class LakeWriter:
         return [Path(f) for f in final]
 
     def _stage(
-        self, spec: TableSpec, parts: dict[PartKey, list[pa.Table]], batch_id: str, final: bool
+        self, spec: TableSpec, parts: dict[PartKey, list[pa.Table]], batch_id: str
     ) -> list[tuple[Path, Path]]:
         """Write one Parquet file per partition to staging; (final path, staged path) pairs."""
         staging = self.settings.staging_dir / batch_id / spec.name
@@ -132,7 +143,7 @@ class LakeWriter:
             )
             name = f"part-{batch_id}-{n:04d}.parquet"
             staging.mkdir(parents=True, exist_ok=True)
-            pq.write_table(table, staging / name, **write_options(spec, final))
+            pq.write_table(table, staging / name, **write_options(spec))
             out.append(
                 (partition_dir(self.settings.lake_dir, spec.name, key) / name, staging / name)
             )

@@ -242,7 +242,7 @@ def lake_compact(
     table: Annotated[str | None, typer.Option(help="Only this table.")] = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Merge each partition's small files into one sorted file, dropping duplicate records."""
+    """Merge each partition's small files into one (zstd), dropping duplicate records."""
     result = api.compact(ctx.obj, table)
     if json_out:
         render.print_json(result)

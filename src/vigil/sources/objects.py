@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -102,7 +102,3 @@ class Reader:
 def _local(path: Path) -> SourceObject:
     stat = path.stat()
     return SourceObject(str(path.absolute()), stat.st_size, str(stat.st_mtime_ns))
-
-
-def utc_day(epoch_seconds: float) -> date:
-    return datetime.fromtimestamp(epoch_seconds, UTC).date()
