@@ -40,7 +40,7 @@ def test_compact_merges_small_files_and_drops_duplicate_records(
     report = compact(home)
     assert (report.files_before, report.files_after) == (3, 1)
     assert (report.rows_before, report.rows_after) == (4, 3)
-    assert [r["start"] for r in rows(home, "SELECT start FROM flow_logs")] == [
+    assert [r["start"] for r in rows(home, "SELECT start FROM flow_logs ORDER BY start")] == [
         1700000100,
         1700000200,
         1700000300,
