@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import ct_record, trail_file
 from vigil.errors import FormatError
@@ -210,3 +212,44 @@ def test_raw_json_columns_keep_bytes_and_nulls() -> None:
         msgspec.Raw(b"nope"),
     ]
     assert raw_array(values).to_pylist() == ['{"a": 1}', None, None, '"null"', "nope"]
+
+
+# Property: for any well-typed records, the fast path and the careful path agree row for row.
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**40), 2**40) | _TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_TEXT, inner, max_size=3),
+    max_leaves=8,
+)
+_IDENTITY = st.fixed_dictionaries(
+    {"type": st.sampled_from(["IAMUser", "AssumedRole", "Root", "AWSService"])},
+    optional={
+        "arn": _TEXT, "accountId": _TEXT, "userName": _TEXT, "invokedBy": _TEXT, "accessKeyId": _TEXT,
+        "sessionContext": st.fixed_dictionaries({}, optional={
+            "attributes": st.fixed_dictionaries({}, optional={"mfaAuthenticated": st.sampled_from(["true", "false"]), "creationDate": _TEXT}),
+            "sessionIssuer": st.fixed_dictionaries({}, optional={"arn": _TEXT, "userName": _TEXT}),
+            "ec2RoleDelivery": st.sampled_from(["1.0", "2.0"]),
+        }),
+    },
+)  # fmt: skip
+_RECORD = st.fixed_dictionaries(
+    {"eventVersion": st.just("1.08"), "eventTime": st.just("2024-03-01T09:14:03Z"), "eventID": _TEXT},
+    optional={
+        "userIdentity": st.none() | _IDENTITY, "eventSource": _TEXT, "eventName": _TEXT, "awsRegion": _TEXT,
+        "sourceIPAddress": _TEXT, "userAgent": _TEXT, "errorCode": _TEXT, "requestParameters": _JSON,
+        "responseElements": _JSON, "additionalEventData": _JSON, "readOnly": st.booleans(),
+        "resources": st.none() | st.lists(st.fixed_dictionaries({}, optional={"ARN": _TEXT, "type": _TEXT}), max_size=3),
+        "tlsDetails": st.fixed_dictionaries({}, optional={"tlsVersion": _TEXT}), "managementEvent": st.booleans(),
+    },
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_RECORD, min_size=1, max_size=6), st.booleans())
+def test_property_fast_and_careful_paths_agree(records: list[dict], ascii_only: bool) -> None:  # type: ignore[type-arg]
+    from vigil.formats.cloudtrail_fast import fast_tables
+
+    data = json.dumps({"Records": records}, ensure_ascii=ascii_only).encode()
+    tables = fast_tables([data])
+    assert tables is not None
+    assert tables[0].to_pylist() == _careful(data)

@@ -172,3 +172,19 @@ def test_wrong_type_is_reported_not_crashed(home: Settings, tmp_path: Path) -> N
     assert as_flow.records["flow_logs"] == 0 and "is it CloudTrail?" in as_flow.problems[0]
     as_trail = ingest(home, [str(tmp_path / "f.log.gz")], IngestOptions(log_type="cloudtrail"))
     assert "is it a flow log?" in as_trail.problems[0]
+
+
+def test_plain_uncompressed_records_and_a_format(home: Settings, tmp_path: Path) -> None:
+    path = tmp_path / "records.txt"
+    path.write_text(f"{flow_line()}\n{flow_line(dport=443, action='ACCEPT')}\n")
+    report = ingest(
+        home,
+        [str(path)],
+        IngestOptions(log_type="flowlogs", fmt=DEFAULT_FORMAT, region="eu-west-1"),
+    )
+    assert report.records["flow_logs"] == 2 and report.clean
+    rows = run_query(
+        home.lake_dir, "SELECT aws_account, aws_region, dstport FROM flow_logs ORDER BY dstport"
+    ).to_pylist()
+    assert rows == [{"aws_account": "111122223333", "aws_region": "eu-west-1", "dstport": 22},
+                    {"aws_account": "111122223333", "aws_region": "eu-west-1", "dstport": 443}]  # fmt: skip

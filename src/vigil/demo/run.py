@@ -25,10 +25,16 @@ SHOWCASE: Final[tuple[tuple[str, str], ...]] = (
         "GROUP BY srcaddr ORDER BY rejected_flows DESC LIMIT 5",
     ),
     (
-        "RDP (3389) traffic by source: rejected probes and accepted sessions",
-        "SELECT srcaddr, interface_id, action, count(*) AS flows, min(start_time) AS first_seen, "
-        "max(end_time) AS last_seen FROM flow_logs WHERE dstport = 3389 AND protocol = 6 "
+        "Rejected RDP (TCP 3389), as in the course's example record",
+        "SELECT srcaddr, interface_id, count(*) AS flows, min(start_time) AS first_seen "
+        "FROM flow_logs WHERE dstport = 3389 AND protocol = 6 AND action = 'REJECT' "
         "GROUP BY ALL ORDER BY flows DESC LIMIT 5",
+    ),
+    (
+        "Accepted RDP sessions by source: one address stands out",
+        "SELECT srcaddr, interface_id, count(*) AS sessions, min(start_time) AS first_seen, "
+        "max(end_time) AS last_seen FROM flow_logs WHERE dstport = 3389 AND protocol = 6 "
+        "AND action = 'ACCEPT' GROUP BY ALL ORDER BY sessions DESC LIMIT 5",
     ),
     (
         "Who stopped or deleted a trail",

@@ -138,10 +138,7 @@ def _merge(files: list[Path], key: tuple[str, ...], target: Path) -> int:
                 f"SELECT * EXCLUDE (_rn) FROM (SELECT *, row_number() OVER (PARTITION BY {keys}) "
                 f"AS _rn FROM {source}) WHERE _rn = 1"
             )
-        con.execute(
-            f"COPY ({query}) TO {_quote(str(target))} "
-            "(FORMAT parquet, COMPRESSION zstd)"
-        )
+        con.execute(f"COPY ({query}) TO {_quote(str(target))} (FORMAT parquet, COMPRESSION zstd)")
         return int(pq.ParquetFile(target).metadata.num_rows)
     finally:
         con.close()
