@@ -75,6 +75,8 @@ def test_demo_end_to_end(home: Settings) -> None:
     titles = {title: table.to_pylist() for title, _, table in result.results}
     assert titles["Top rejected talkers"][0]["srcaddr"] == sc.SCANNER
     assert titles["Who stopped or deleted a trail"][0]["eventname"] == "StopLogging"
+    rdp = next(rows for title, rows in titles.items() if title.startswith("Accepted RDP"))
+    assert rdp[0]["srcaddr"] == sc.ATTACKER_RDP
 
 
 def test_demo_rerun_adds_nothing(home: Settings) -> None:

@@ -31,10 +31,11 @@ SHOWCASE: Final[tuple[tuple[str, str], ...]] = (
         "GROUP BY ALL ORDER BY flows DESC LIMIT 5",
     ),
     (
-        "Accepted RDP sessions by source: one address stands out",
-        "SELECT srcaddr, interface_id, count(*) AS sessions, min(start_time) AS first_seen, "
-        "max(end_time) AS last_seen FROM flow_logs WHERE dstport = 3389 AND protocol = 6 "
-        "AND action = 'ACCEPT' GROUP BY ALL ORDER BY sessions DESC LIMIT 5",
+        "Accepted RDP sessions: the busiest 10 minutes per source give the brute force away",
+        "SELECT srcaddr, interface_id, max(n) AS busiest_10_min, sum(n) AS sessions_today "
+        "FROM (SELECT srcaddr, interface_id, time_bucket(INTERVAL 10 MINUTE, start_time) AS w, "
+        "count(*) AS n FROM flow_logs WHERE dstport = 3389 AND protocol = 6 AND action = 'ACCEPT' "
+        "GROUP BY ALL) GROUP BY ALL ORDER BY busiest_10_min DESC LIMIT 5",
     ),
     (
         "Who stopped or deleted a trail",
