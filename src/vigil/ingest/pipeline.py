@@ -35,7 +35,7 @@ class IngestOptions:
     region: str | None = None
     workers: int = 2
     batch_rows: int = 500_000
-    batch_bytes: int = 192 << 20  # CloudTrail rows are ~1 KB: bound memory by size too
+    batch_bytes: int = 64 << 20  # CloudTrail rows are ~1 KB: bound memory by size too
 
 
 @dataclass
