@@ -77,6 +77,12 @@ def test_demo_end_to_end(home: Settings) -> None:
     assert titles["Who stopped or deleted a trail"][0]["eventname"] == "StopLogging"
     rdp = next(rows for title, rows in titles.items() if title.startswith("Accepted RDP"))
     assert rdp[0]["srcaddr"] == sc.ATTACKER_RDP
+    # Detection: every planted attack is found, and the background raises (almost) nothing.
+    missed = [a["id"] for a in result.attacks if not a["found_by"]]
+    assert missed == []
+    planted = {a["finding_type"] for a in result.attacks}
+    extra = [f.type for f in result.findings if f.type not in planted]
+    assert extra == ["Policy:IAMUser/ConsoleLoginWithoutMFA"]  # the root login, seen twice over
 
 
 def test_demo_rerun_adds_nothing(home: Settings) -> None:

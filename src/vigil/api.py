@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
 from vigil.config import Settings
+from vigil.findings.store import Filter, FindingStore
 from vigil.formats.flowlog_fields import parse_format
 from vigil.ingest.classify import LogType
 from vigil.ingest.pipeline import IngestOptions, IngestReport
 from vigil.ingest.pipeline import ingest as _ingest
 from vigil.lake import maintenance
 from vigil.lake.catalog import run_query
+from vigil.model.finding import Finding, RecordState, Workflow
 from vigil.sources.objects import SourceObject
 
 
@@ -63,3 +66,103 @@ def compact(settings: Settings, table: str | None = None) -> dict[str, Any]:
 
 def expire(settings: Settings, older_than: str, table: str | None = None) -> dict[str, Any]:
     return asdict(maintenance.expire(settings, older_than, table))
+
+
+# Detection and findings -------------------------------------------------------------------
+
+
+def content_list() -> tuple[list[dict[str, Any]], list[str]]:
+    from vigil.detect.units import load_units
+
+    units, errors = load_units()
+    rows = [
+        {"id": u.id, "type": u.type, "severity": u.severity, "source": u.source, "logic": u.logic,
+         "enabled": u.enabled, "cases": len(u.cases)}
+        for u in units
+    ]  # fmt: skip
+    return rows, [str(e) for e in errors]
+
+
+def content_test(ids: list[str] | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+    from vigil.detect.harness import run_cases
+    from vigil.detect.units import load_units
+
+    units, errors = load_units(None, ids)
+    results = [asdict(r) for u in units for r in run_cases(u)]
+    return results, [str(e) for e in errors]
+
+
+def detect(
+    settings: Settings,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    ids: list[str] | None = None,
+) -> dict[str, Any]:
+    from vigil.detect.runner import detect as _detect
+
+    settings.ensure()
+    return asdict(_detect(settings, since, until, ids))
+
+
+def findings_list(
+    settings: Settings,
+    severity: float | None = None,
+    type_: str | None = None,
+    status: str | None = None,
+    since: str | None = None,
+    archived: bool = False,
+) -> list[Finding]:
+    store = FindingStore(settings.state_db)
+    try:
+        state = "ARCHIVED" if archived else "ACTIVE"
+        return store.find(Filter(severity, type_, status, state, since))
+    finally:
+        store.close()
+
+
+def findings_get(settings: Settings, fid: str) -> Finding:
+    store = FindingStore(settings.state_db)
+    try:
+        return store.get(fid)
+    finally:
+        store.close()
+
+
+def findings_update(
+    settings: Settings,
+    fid: str,
+    workflow: Workflow | None,
+    state: RecordState | None,
+    note: str | None,
+) -> Finding:
+    store = FindingStore(settings.state_db)
+    try:
+        return store.update(fid, workflow, state, note)
+    finally:
+        store.close()
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    from vigil.detect.sql import render as render_sql
+
+    data = asdict(f)
+    data["severity_label"] = f.severity_label
+    data["workflow"] = f.workflow.value
+    data["record_state"] = f.record_state.value
+    if f.evidence_query:
+        data["evidence_query"] = render_sql(
+            f.evidence_query,
+            {"first_seen": _ts(f.first_seen), "last_seen": _ts(f.last_seen)},
+        )
+    return data
+
+
+def _ts(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def intel_add(settings: Settings, kind: str, path: Path) -> tuple[int, list[str]]:
+    from vigil.intel.lists import add_list
+
+    settings.ensure()
+    return add_list(settings.home / "intel", "threat" if kind == "threat" else "trusted", path)

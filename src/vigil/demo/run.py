@@ -13,9 +13,13 @@ import pyarrow as pa
 from vigil.config import Settings
 from vigil.demo import scenario as sc
 from vigil.demo.generate import Generated, generate
+from vigil.detect.runner import detect
+from vigil.findings.store import Filter, FindingStore
 from vigil.formats.flowlog_fields import DEFAULT_FORMAT
 from vigil.ingest.pipeline import IngestOptions, IngestReport, ingest
+from vigil.intel.lists import add_list
 from vigil.lake.catalog import run_query
+from vigil.model.finding import Finding
 
 SHOWCASE: Final[tuple[tuple[str, str], ...]] = (
     (
@@ -60,6 +64,8 @@ class DemoResult:
     seconds: float
     results: list[tuple[str, str, pa.Table]] = field(default_factory=list)
     attacks: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    detect_errors: list[str] = field(default_factory=list)
 
 
 def run_demo(
@@ -83,8 +89,27 @@ def run_demo(
             on_object,
         ),
     ]
-    result = DemoResult(gen, reports, time.monotonic() - began)
+    add_list(settings.home / "intel", "threat", gen.threat_list)
+    report = detect(settings)
+    result = DemoResult(gen, reports, time.monotonic() - began, detect_errors=report.errors)
     for title, sql in SHOWCASE:
         result.results.append((title, sql, run_query(settings.lake_dir, sql)))
-    result.attacks = json.loads(Path(gen.ground_truth).read_text())["attacks"]
+    store = FindingStore(settings.state_db)
+    try:
+        result.findings = store.find(Filter())
+    finally:
+        store.close()
+    result.attacks = [
+        {**attack, "found_by": _found_by(attack, result.findings)}
+        for attack in json.loads(Path(gen.ground_truth).read_text())["attacks"]
+    ]
     return result
+
+
+def _found_by(attack: dict[str, Any], findings: list[Finding]) -> str | None:
+    """The finding that reports a planted attack: its type, seen while the attack ran."""
+    start, end = attack["start"], attack["end"]
+    for f in findings:
+        if f.type == attack["finding_type"] and f.first_seen <= end and f.last_seen >= start:
+            return f.id
+    return None

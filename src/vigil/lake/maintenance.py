@@ -131,7 +131,7 @@ def _merge(files: list[Path], key: tuple[str, ...], target: Path) -> int:
         keys = ", ".join(f'"{k}"' for k in key if k in present)
         rows, hashes = con.execute(
             f"SELECT count(*), count(DISTINCT hash({keys})) FROM {source}"
-        ).fetchone() or (0, 0)
+        ).fetchall()[0]
         query = f"SELECT * FROM {source}"
         if rows != hashes:
             query = (

@@ -18,6 +18,7 @@ from vigil.config import Settings
 from vigil.errors import ConfigError, VigilError
 from vigil.ingest.pipeline import IngestReport
 from vigil.shells import render
+from vigil.shells.cli_detect import content_app, detect_command, findings_app, intel_app
 from vigil.shells.demo_cmd import demo_command
 from vigil.sources.objects import SourceObject
 
@@ -266,6 +267,10 @@ def lake_expire(
 
 
 app.command("demo")(demo_command)
+app.command("detect")(detect_command)
+app.add_typer(content_app, name="content")
+app.add_typer(findings_app, name="findings")
+app.add_typer(intel_app, name="intel")
 
 
 def main() -> None:

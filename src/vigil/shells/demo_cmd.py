@@ -37,6 +37,7 @@ def demo_command(
                     {"title": t, "sql": s, "rows": tbl.to_pylist()} for t, s, tbl in result.results
                 ],
                 "ground_truth": result.attacks,
+                "findings": len(result.findings),
             }
         )
         return
@@ -65,15 +66,27 @@ def demo_command(
     for title, sql, table in result.results:
         out.print(f"\n[bold cyan]{title}[/]\n[dim]{sql}[/]", highlight=False)
         render.arrow_table(table)
-    out.print(f"\n[bold]Embedded attacks[/] (ground truth in {gen.ground_truth}):")
+    found = sum(1 for a in result.attacks if a["found_by"])
+    out.print(
+        f"\n[bold]Embedded attacks and what `vigil detect` found[/] ({found} of "
+        f"{len(result.attacks)} found, {len(result.findings)} findings in all; ground truth in "
+        f"{gen.ground_truth}):",
+        highlight=False,
+    )
     for attack in sorted(result.attacks, key=lambda a: str(a["start"])):
+        mark = (
+            f"[green]found[/] {attack['found_by'][:8]}" if attack["found_by"] else "[red]missed[/]"
+        )
         out.print(
-            f"  • {attack['start']}  {attack['finding_type']}: {attack['description']}",
+            f"  {mark}  {attack['start']}  {attack['finding_type']}: {attack['description']}",
             highlight=False,
         )
+    for line in result.detect_errors:
+        render.err.print(f"[red]error:[/] {line}", highlight=False, soft_wrap=True)
     home = ctx.obj.home
     out.print(
-        f'\nTry: [bold]vigil --home {home} query "SELECT eventname, count(*) FROM cloudtrail '
+        f"\nTry: [bold]vigil --home {home} findings list[/]  ·  "
+        f'[bold]vigil --home {home} query "SELECT eventname, count(*) FROM cloudtrail '
         f'GROUP BY 1 ORDER BY 2 DESC LIMIT 10"[/]  ·  [bold]vigil --home {home} lake info[/]',
         highlight=False,
     )

@@ -1,0 +1,27 @@
+-- Accepted flows whose remote end (the side that is not the interface's private address) is
+-- inside a threat-list range and not inside a trusted-list range.
+WITH flows AS (
+    SELECT *,
+        CASE WHEN ipv4_in_cidr(srcaddr, '10.0.0.0/8') OR ipv4_in_cidr(srcaddr, '172.16.0.0/12')
+                  OR ipv4_in_cidr(srcaddr, '192.168.0.0/16') THEN dstaddr ELSE srcaddr END AS remote_ip
+    FROM flow_logs
+    WHERE "start" >= {{since_epoch}} AND "start" < {{until_epoch}}
+      AND date BETWEEN {{since_date}} AND {{until_date}}
+      AND log_status = 'OK' AND action = 'ACCEPT'
+)
+SELECT
+    to_timestamp(floor(f."start" / ({{window_minutes}} * 60)) * ({{window_minutes}} * 60)) AS window_start,
+    f.aws_account AS account,
+    f.aws_region AS region,
+    f.remote_ip,
+    f.interface_id,
+    to_timestamp(min(f."start")) AS first_seen,
+    to_timestamp(max(f."end")) AS last_seen,
+    count(*) AS hits,
+    f.remote_ip AS actor,
+    f.interface_id || ' exchanged ' || CAST(sum(f.bytes) AS VARCHAR) || ' bytes with '
+        || f.remote_ip || ' (' || min(t.list_name) || ')' AS summary
+FROM flows f
+JOIN threat_list t ON ipv4_to_int(f.remote_ip) BETWEEN t.lo AND t.hi
+WHERE NOT EXISTS (SELECT 1 FROM trusted_list u WHERE ipv4_to_int(f.remote_ip) BETWEEN u.lo AND u.hi)
+GROUP BY 1, 2, 3, 4, 5

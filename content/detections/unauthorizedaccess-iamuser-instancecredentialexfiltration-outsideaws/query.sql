@@ -1,0 +1,26 @@
+-- Instance-delivered sessions (ec2RoleDelivery set) used from a public IPv4 address, not via
+-- a VPC endpoint and not by a service acting for the role. Without AWS's published ranges at
+-- hand, "outside AWS" is approximated as "from a public address, directly".
+SELECT
+    date_trunc('hour', event_ts) AS window_start,
+    recipientaccountid AS account,
+    awsregion AS region,
+    useridentity.arn AS role_session,
+    sourceipaddress AS source_ip,
+    min(event_ts) AS first_seen,
+    max(event_ts) AS last_seen,
+    count(*) AS hits,
+    sourceipaddress AS actor,
+    useridentity.arn || ' made ' || CAST(count(*) AS VARCHAR) || ' call(s) from ' || sourceipaddress AS summary,
+    list(eventid) AS evidence
+FROM cloudtrail
+WHERE event_ts >= {{since}} AND event_ts < {{until}}
+  AND date BETWEEN {{since_date}} AND {{until_date}}
+  AND useridentity.type = 'AssumedRole'
+  AND useridentity.sessioncontext.ec2roledelivery IS NOT NULL
+  AND useridentity.invokedby IS NULL
+  AND vpcendpointid IS NULL
+  AND ipv4_to_int(sourceipaddress) IS NOT NULL
+  AND NOT (ipv4_in_cidr(sourceipaddress, '10.0.0.0/8') OR ipv4_in_cidr(sourceipaddress, '172.16.0.0/12')
+           OR ipv4_in_cidr(sourceipaddress, '192.168.0.0/16'))
+GROUP BY 1, 2, 3, 4, 5

@@ -1,0 +1,1 @@
+"""Detection: content units (YAML + SQL), their runner over the lake, and their test harness."""

@@ -1,0 +1,139 @@
+"""Run a unit's test cases: the case's raw AWS records are written as AWS delivers them,
+ingested through the real pipeline into a scratch lake, and the unit's findings compared with
+the case's expectation (each expected grouping key found, nothing else)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Final
+
+from vigil.config import Settings
+from vigil.detect.runner import data_range, detection_connection
+from vigil.detect.sql import run_unit
+from vigil.detect.units import Case, Unit, UnitError
+from vigil.formats.flowlog_fields import DEFAULT_FORMAT, parse_format
+from vigil.ingest.pipeline import IngestOptions, ingest
+
+_SLOT: Final = re.compile(r"\{(i|t)([+-]\d+)?\}")
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    unit: str
+    case: str
+    passed: bool
+    expected: list[dict[str, Any]]
+    found: list[dict[str, Any]]
+    problem: str = ""
+
+
+def run_cases(unit: Unit) -> list[CaseResult]:
+    return [run_case(unit, case) for case in unit.cases]
+
+
+def run_case(unit: Unit, case: Case) -> CaseResult:
+    with tempfile.TemporaryDirectory(prefix="vigil-case-") as tmp:
+        root = Path(tmp)
+        settings = Settings.load(root / "home")
+        try:
+            _write(case, root / "src")
+            report = ingest(settings, [str(root / "src")], IngestOptions())
+            if not report.clean:
+                raise UnitError(f"case data was rejected: {'; '.join(report.problems[:3])}")
+            con = detection_connection(settings.lake_dir, None, case.intel)
+            try:
+                low, high = data_range(con, unit.source)
+                found: list[dict[str, Any]] = []
+                if low is not None and high is not None:
+                    results = run_unit(con, unit, low - timedelta(days=1), high + timedelta(days=1))
+                    keys = {f.id: f.key for f, _ in results}
+                    found = sorted(keys.values(), key=lambda k: json.dumps(k, sort_keys=True))
+            finally:
+                con.close()
+        except UnitError as exc:
+            return CaseResult(unit.id, case.name, False, case.expect, [], str(exc))
+    passed = _matches(case.expect, found)
+    return CaseResult(unit.id, case.name, passed, case.expect, found)
+
+
+def _matches(expected: list[dict[str, Any]], found: list[dict[str, Any]]) -> bool:
+    if len(expected) != len(found):
+        return False
+    remaining = list(found)
+    for want in expected:
+        match = next(
+            (f for f in remaining if all(str(f.get(k)) == str(v) for k, v in want.items())), None
+        )
+        if match is None:
+            return False
+        remaining.remove(match)
+    return True
+
+
+def _write(case: Case, src: Path) -> None:
+    flows = case.data.get("flow_logs")
+    if flows:
+        fmt = flows.get("format", "default")
+        fields = DEFAULT_FORMAT if fmt == "default" else parse_format(fmt)
+        account = str(flows.get("account", "111122223333"))
+        region = str(flows.get("region", "us-east-1"))
+        lines = [" ".join(fields), *_expand(flows.get("records") or [])]
+        folder = src / "AWSLogs" / account / "vpcflowlogs" / region / "2024" / "01" / "01"
+        name = f"{account}_vpcflowlogs_{region}_fl-0case_20240101T0000Z_case.log.gz"
+        _gz(folder / name, "\n".join(lines) + "\n")
+    records = case.data.get("cloudtrail")
+    if records:
+        expanded = []
+        for item in records:
+            expanded += _expand_record(item)
+        account = str(expanded[0].get("recipientAccountId", "111122223333"))
+        folder = src / "AWSLogs" / account / "CloudTrail" / "us-east-1" / "2024" / "01" / "01"
+        name = f"{account}_CloudTrail_us-east-1_20240101T0000Z_case.json.gz"
+        _gz(folder / name, json.dumps({"Records": expanded}))
+
+
+def _gz(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gzip.compress(text.encode(), mtime=0))
+
+
+def _expand(items: list[Any]) -> list[str]:
+    """Literal lines, or {line, repeat, start, every} with {i}, {t}, {t+N} filled in."""
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(item)
+            continue
+        start, every = int(item.get("start", 0)), int(item.get("every", 1))
+        for i in range(int(item.get("repeat", 1))):
+            t = start + i * every
+
+            def fill(m: re.Match[str], i: int = i, t: int = t) -> str:
+                base = i if m.group(1) == "i" else t
+                return str(base + int(m.group(2) or 0))
+
+            out.append(_SLOT.sub(fill, str(item["line"])))
+    return out
+
+
+def _expand_record(item: dict[str, Any]) -> list[dict[str, Any]]:
+    """A record, or {record, repeat, every} with eventTime advanced and eventID numbered."""
+    if "record" not in item:
+        return [item]
+    from datetime import datetime
+
+    base = datetime.fromisoformat(str(item["record"]["eventTime"]).replace("Z", "+00:00"))
+    out = []
+    for i in range(int(item.get("repeat", 1))):
+        rec = json.loads(json.dumps(item["record"]))
+        when = base + timedelta(seconds=i * int(item.get("every", 1)))
+        rec["eventTime"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        rec["eventID"] = f"{rec.get('eventID', 'case')}-{i}"
+        out.append(rec)
+    return out

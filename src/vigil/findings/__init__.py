@@ -1,0 +1,1 @@
+"""The findings hub: store, aggregation, workflow, suppression, exporters."""

@@ -1,0 +1,247 @@
+"""Findings in SQLite, aggregated as GuardDuty does: hits for the same type and grouping key
+update one finding. Hits are kept per (finding, window), so re-running or backfilling a
+window replaces its hit instead of counting it twice."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Final
+
+from vigil.errors import VigilError
+from vigil.model.finding import Finding, Hit, RecordState, Workflow
+
+SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS findings (
+    id TEXT PRIMARY KEY,
+    unit TEXT NOT NULL,
+    type TEXT NOT NULL,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL,
+    severity REAL NOT NULL,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    evidence_query TEXT NOT NULL,
+    mitre TEXT NOT NULL DEFAULT '[]',
+    nist_csf TEXT NOT NULL DEFAULT '[]',
+    workflow TEXT NOT NULL DEFAULT 'NEW',
+    record_state TEXT NOT NULL DEFAULT 'ACTIVE',
+    note TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS findings_type ON findings (type);
+CREATE TABLE IF NOT EXISTS finding_hits (
+    finding_id TEXT NOT NULL REFERENCES findings (id),
+    window_start TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    actor TEXT,
+    summary TEXT,
+    evidence TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (finding_id, window_start)
+);
+CREATE TABLE IF NOT EXISTS watermarks (
+    unit TEXT PRIMARY KEY,
+    until TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+"""
+
+_AGGREGATE: Final = """
+SELECT f.*, min(h.first_seen) AS first_seen, max(h.last_seen) AS last_seen,
+       sum(h.count) AS count,
+       (SELECT actor FROM finding_hits WHERE finding_id = f.id ORDER BY last_seen DESC LIMIT 1)
+         AS actor,
+       (SELECT summary FROM finding_hits WHERE finding_id = f.id ORDER BY last_seen DESC LIMIT 1)
+         AS summary,
+       (SELECT json_group_array(evidence) FROM (SELECT evidence FROM finding_hits
+          WHERE finding_id = f.id ORDER BY last_seen DESC LIMIT 5)) AS evidence
+FROM findings f JOIN finding_hits h ON h.finding_id = f.id
+"""
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@dataclass(frozen=True)
+class Filter:
+    severity: float | None = None  # at least
+    type: str | None = None  # prefix, e.g. "Recon:" or the full type
+    workflow: str | None = None
+    record_state: str | None = "ACTIVE"
+    since: str | None = None  # last seen at or after
+
+
+class FindingStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def record(self, meta: Finding, hits: Iterable[Hit]) -> bool:
+        """Create or update a finding with these hits; True when anything new was seen."""
+        stamp = now()
+        changed = False
+        with self.transaction() as db:
+            row = db.execute(
+                "SELECT workflow, record_state FROM findings WHERE id = ?", (meta.id,)
+            ).fetchone()
+            if row is None:
+                db.execute(
+                    "INSERT INTO findings (id, unit, type, title, description, severity, account, "
+                    "region, resource_type, resource_id, key, evidence_query, mitre, nist_csf, "
+                    "workflow, record_state, created_at, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'NEW', ?, ?, ?)",
+                    (
+                        meta.id, meta.unit, meta.type, meta.title, meta.description,
+                        meta.severity, meta.account, meta.region, meta.resource_type,
+                        meta.resource_id, json.dumps(meta.key, default=str), meta.evidence_query,
+                        json.dumps(meta.mitre), json.dumps(meta.nist_csf),
+                        meta.record_state.value, stamp, stamp,
+                    ),
+                )  # fmt: skip
+                changed = True
+            for hit in hits:
+                old = db.execute(
+                    "SELECT count, last_seen FROM finding_hits "
+                    "WHERE finding_id = ? AND window_start = ?",
+                    (hit.finding_id, hit.window_start),
+                ).fetchone()
+                if old is not None and (old["count"], old["last_seen"]) == (
+                    hit.count,
+                    hit.last_seen,
+                ):
+                    continue
+                db.execute(
+                    "INSERT OR REPLACE INTO finding_hits VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        hit.finding_id, hit.window_start, hit.first_seen, hit.last_seen,
+                        hit.count, hit.actor, hit.summary, json.dumps(hit.evidence),
+                    ),
+                )  # fmt: skip
+                changed = True
+            if changed and row is not None:
+                # New activity re-opens a resolved finding (Security Hub's reset); suppressed and
+                # archived findings stay as the user left them, but still count the activity.
+                reopen = row["workflow"] == Workflow.RESOLVED.value
+                db.execute(
+                    "UPDATE findings SET updated_at = ?, severity = ?, title = ?, "
+                    "workflow = CASE WHEN ? THEN 'NEW' ELSE workflow END WHERE id = ?",
+                    (stamp, meta.severity, meta.title, reopen, meta.id),
+                )
+        return changed
+
+    def get(self, fid: str) -> Finding:
+        rows = self._query(f"{_AGGREGATE} WHERE f.id LIKE ? GROUP BY f.id", (fid + "%",))
+        if not rows:
+            raise VigilError(f"no finding {fid!r}", hint="see vigil findings list")
+        if len(rows) > 1:
+            raise VigilError(f"{fid!r} matches {len(rows)} findings", hint="give more of the id")
+        return rows[0]
+
+    def find(self, where: Filter = Filter()) -> list[Finding]:
+        clauses: list[str] = []
+        args: list[Any] = []
+        if where.severity is not None:
+            clauses.append("f.severity >= ?")
+            args.append(where.severity)
+        if where.type:
+            clauses.append("f.type LIKE ?")
+            args.append(where.type + "%")
+        if where.workflow:
+            clauses.append("f.workflow = ?")
+            args.append(where.workflow.upper())
+        if where.record_state:
+            clauses.append("f.record_state = ?")
+            args.append(where.record_state.upper())
+        sql = _AGGREGATE + (" WHERE " + " AND ".join(clauses) if clauses else "") + " GROUP BY f.id"
+        if where.since:
+            sql += " HAVING max(h.last_seen) >= ?"
+            args.append(where.since)
+        return self._query(sql + " ORDER BY f.severity DESC, last_seen DESC", tuple(args))
+
+    def update(
+        self,
+        fid: str,
+        workflow: Workflow | None = None,
+        record_state: RecordState | None = None,
+        note: str | None = None,
+    ) -> Finding:
+        finding = self.get(fid)
+        with self.transaction() as db:
+            if workflow is not None:
+                db.execute(
+                    "UPDATE findings SET workflow = ? WHERE id = ?", (workflow.value, finding.id)
+                )
+            if record_state is not None:
+                reset = (
+                    finding.record_state is RecordState.ARCHIVED
+                    and record_state is RecordState.ACTIVE
+                    and finding.workflow in (Workflow.NOTIFIED, Workflow.RESOLVED)
+                )
+                db.execute(
+                    "UPDATE findings SET record_state = ?, "
+                    "workflow = CASE WHEN ? THEN 'NEW' ELSE workflow END WHERE id = ?",
+                    (record_state.value, reset, finding.id),
+                )
+            if note is not None:
+                db.execute("UPDATE findings SET note = ? WHERE id = ?", (note, finding.id))
+        return self.get(finding.id)
+
+    def watermark(self, unit: str) -> str | None:
+        row = self.db.execute("SELECT until FROM watermarks WHERE unit = ?", (unit,)).fetchone()
+        return None if row is None else str(row["until"])
+
+    def set_watermark(self, unit: str, until: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO watermarks VALUES (?, ?, ?) ON CONFLICT (unit) DO UPDATE "
+                "SET until = max(until, excluded.until), updated_at = excluded.updated_at",
+                (unit, until, now()),
+            )
+
+    def _query(self, sql: str, args: tuple[Any, ...]) -> list[Finding]:
+        return [_finding(row) for row in self.db.execute(sql, args).fetchall()]
+
+
+def _finding(row: sqlite3.Row) -> Finding:
+    evidence: list[str] = []
+    for chunk in json.loads(row["evidence"] or "[]"):
+        evidence += [e for e in json.loads(chunk) if e not in evidence]
+    return Finding(
+        id=row["id"], unit=row["unit"], type=row["type"], title=row["title"],
+        description=row["description"], severity=row["severity"], account=row["account"],
+        region=row["region"], resource_type=row["resource_type"], resource_id=row["resource_id"],
+        key=json.loads(row["key"]), first_seen=row["first_seen"], last_seen=row["last_seen"],
+        count=row["count"], actor=row["actor"], summary=row["summary"],
+        evidence_query=row["evidence_query"], sample_evidence=evidence[:10],
+        workflow=Workflow(row["workflow"]), record_state=RecordState(row["record_state"]),
+        note=row["note"], created_at=row["created_at"], updated_at=row["updated_at"],
+        mitre=json.loads(row["mitre"]), nist_csf=json.loads(row["nist_csf"]),
+    )  # fmt: skip

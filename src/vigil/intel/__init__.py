@@ -1,0 +1,1 @@
+"""Threat intelligence: threat lists and trusted-IP lists, as GuardDuty has them."""

@@ -1,0 +1,1 @@
+"""Typed records shared across stages (no I/O)."""

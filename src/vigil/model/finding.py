@@ -1,0 +1,88 @@
+"""Findings: what a detector reports, in GuardDuty's terms (type, severity, count, first and
+last seen) and Security Hub's (workflow status, record state)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Workflow(StrEnum):
+    NEW = "NEW"
+    NOTIFIED = "NOTIFIED"
+    SUPPRESSED = "SUPPRESSED"
+    RESOLVED = "RESOLVED"
+
+
+class RecordState(StrEnum):
+    ACTIVE = "ACTIVE"
+    ARCHIVED = "ARCHIVED"
+
+
+def severity_label(severity: float) -> str:
+    """GuardDuty's bands: Low 1.0-3.9, Medium 4.0-6.9, High 7.0-8.9, Critical 9.0-10.0."""
+    if severity >= 9.0:
+        return "CRITICAL"
+    if severity >= 7.0:
+        return "HIGH"
+    if severity >= 4.0:
+        return "MEDIUM"
+    if severity >= 1.0:
+        return "LOW"
+    return "INFORMATIONAL"
+
+
+def finding_id(unit: str, finding_type: str, account: str, key: dict[str, Any]) -> str:
+    """Stable 32-hex id: the same type and grouping key always update the same finding."""
+    text = json.dumps([unit, finding_type, account, key], sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One detector result for one window: the unit of idempotent merging."""
+
+    finding_id: str
+    window_start: str  # ISO 8601; with the finding id, the hit's identity
+    first_seen: str
+    last_seen: str
+    count: int
+    actor: str | None = None
+    summary: str | None = None
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Finding:
+    id: str
+    unit: str
+    type: str
+    title: str
+    description: str
+    severity: float
+    account: str
+    region: str
+    resource_type: str
+    resource_id: str
+    key: dict[str, Any]
+    first_seen: str
+    last_seen: str
+    count: int
+    actor: str | None
+    summary: str | None
+    evidence_query: str
+    sample_evidence: list[str]
+    workflow: Workflow = Workflow.NEW
+    record_state: RecordState = RecordState.ACTIVE
+    note: str | None = None
+    created_at: str = ""
+    updated_at: str = ""
+    mitre: list[str] = field(default_factory=list)
+    nist_csf: list[str] = field(default_factory=list)
+
+    @property
+    def severity_label(self) -> str:
+        return severity_label(self.severity)

@@ -1,0 +1,205 @@
+"""`vigil content …`, `vigil detect`, `vigil findings …`, `vigil intel …`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from vigil import api
+from vigil.errors import ConfigError
+from vigil.model.finding import Finding, RecordState, Workflow
+from vigil.shells import render
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
+content_app = typer.Typer(
+    help="Detection content: list units and run their test cases.", no_args_is_help=True
+)
+findings_app = typer.Typer(help="The findings hub: list, show, triage.", no_args_is_help=True)
+intel_app = typer.Typer(help="Threat and trusted IP lists.", no_args_is_help=True)
+
+
+def _moment(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ConfigError(
+            f"{option} {text!r} is not a time", hint="write 2024-03-01 or 2024-03-01T09:00Z"
+        ) from exc
+
+
+@content_app.command("list")
+def content_list(json_out: JsonFlag = False) -> None:
+    """Detection units with their finding type, severity, source and state."""
+    rows, errors = api.content_list()
+    if json_out:
+        render.print_json({"units": rows, "errors": errors})
+        return
+    import pyarrow as pa
+
+    render.arrow_table(pa.Table.from_pylist(rows), title="detection units")
+    for line in errors:
+        render.err.print(f"[red]error:[/] {line}", highlight=False, soft_wrap=True)
+
+
+@content_app.command("test")
+def content_test(
+    ids: Annotated[list[str] | None, typer.Argument(help="Unit ids (default: all).")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Run the units' own test cases; exits non-zero if any fails."""
+    results, errors = api.content_test(ids or None)
+    failed = [r for r in results if not r["passed"]]
+    if json_out:
+        render.print_json({"cases": results, "errors": errors, "failed": len(failed)})
+    else:
+        for r in results:
+            mark = "[green]pass[/]" if r["passed"] else "[red]FAIL[/]"
+            render.out.print(f"{mark} {r['unit']}: {r['case']}", highlight=False)
+            if not r["passed"]:
+                render.out.print(
+                    f"     expected {r['expected']}, found {r['found']} {r['problem']}",
+                    highlight=False,
+                )
+        for line in errors:
+            render.err.print(f"[red]error:[/] {line}", highlight=False, soft_wrap=True)
+        render.out.print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    if failed or errors:
+        raise typer.Exit(1)
+
+
+def detect_command(
+    ctx: typer.Context,
+    since: Annotated[
+        str | None, typer.Option(help="Backfill from this time (default: watermark).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Backfill up to this time (default: end of data).")
+    ] = None,
+    unit: Annotated[list[str] | None, typer.Option(help="Only these units.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Run the enabled detection units over the lake and update findings."""
+    report = api.detect(ctx.obj, _moment(since, "--since"), _moment(until, "--until"), unit or None)
+    if json_out:
+        render.print_json(report)
+    else:
+        touched = sum(report["findings"].values())
+        render.rows(
+            [
+                ("units run", report["units"]),
+                ("hits", report["hits"]),
+                ("findings touched", touched),
+                ("findings changed", report["changed"]),
+            ],
+            title="detect",
+        )
+        for line in report["errors"]:
+            render.err.print(f"[red]error:[/] {line}", highlight=False, soft_wrap=True)
+    if report["errors"]:
+        raise typer.Exit(1)
+
+
+def _row(f: Finding) -> dict[str, Any]:
+    return {
+        "id": f.id[:8],
+        "sev": f"{f.severity:.0f} {f.severity_label[:4]}",
+        "type": f.type,
+        "resource": f.resource_id,
+        "count": f.count,
+        "last seen": f.last_seen[:16],
+        "status": f.workflow.value,
+    }
+
+
+@findings_app.command("list")
+def findings_list(
+    ctx: typer.Context,
+    severity: Annotated[
+        float | None, typer.Option(help="At least this severity (1.0-10.0).")
+    ] = None,
+    type_: Annotated[str | None, typer.Option("--type", help="Finding type or its prefix.")] = None,
+    status: Annotated[str | None, typer.Option(help="Workflow status.")] = None,
+    since: Annotated[str | None, typer.Option(help="Last seen at or after.")] = None,
+    archived: Annotated[bool, typer.Option(help="Show archived findings instead.")] = False,
+    json_out: JsonFlag = False,
+) -> None:
+    """Findings, most severe first."""
+    found = api.findings_list(ctx.obj, severity, type_, status, since, archived)
+    if json_out:
+        render.print_json([api.finding_dict(f) for f in found])
+        return
+    import pyarrow as pa
+
+    render.arrow_table(
+        pa.Table.from_pylist([_row(f) for f in found])
+        if found
+        else pa.table({"findings": pa.array([], pa.string())})
+    )
+
+
+@findings_app.command("show")
+def findings_show(
+    ctx: typer.Context,
+    finding: Annotated[str, typer.Argument(help="Id or its prefix.")],
+    json_out: JsonFlag = False,
+) -> None:
+    """One finding with its evidence query."""
+    f = api.findings_get(ctx.obj, finding)
+    data = api.finding_dict(f)
+    if json_out:
+        render.print_json(data)
+        return
+    render.rows([(k, v) for k, v in data.items() if v not in (None, "", [])], title=f.title)
+
+
+@findings_app.command("update")
+def findings_update(
+    ctx: typer.Context,
+    finding: Annotated[str, typer.Argument(help="Id or its prefix.")],
+    status: Annotated[
+        str | None, typer.Option(help="NEW, NOTIFIED, SUPPRESSED or RESOLVED.")
+    ] = None,
+    archive: Annotated[
+        bool | None, typer.Option("--archive/--unarchive", help="Record state.")
+    ] = None,
+    note: Annotated[str | None, typer.Option(help="A note for the finding.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Triage: workflow status, archive, note."""
+    try:
+        workflow = Workflow(status.upper()) if status else None
+    except ValueError as exc:
+        raise ConfigError(
+            f"no workflow status {status!r}", hint="NEW, NOTIFIED, SUPPRESSED, RESOLVED"
+        ) from exc
+    state = None if archive is None else (RecordState.ARCHIVED if archive else RecordState.ACTIVE)
+    f = api.findings_update(ctx.obj, finding, workflow, state, note)
+    if json_out:
+        render.print_json(api.finding_dict(f))
+    else:
+        render.out.print(f"{f.id}: {f.workflow.value}, {f.record_state.value}", highlight=False)
+
+
+@intel_app.command("add")
+def intel_add(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="A list: one IP address or CIDR per line.")],
+    threat: Annotated[bool, typer.Option("--threat", help="A threat list.")] = False,
+    trusted: Annotated[bool, typer.Option("--trusted", help="A trusted-IP list.")] = False,
+    json_out: JsonFlag = False,
+) -> None:
+    """Add a threat list or a trusted-IP list (trusted wins over threat)."""
+    if threat == trusted:
+        raise ConfigError("say --threat or --trusted", hint="vigil intel add --threat bad-ips.txt")
+    count, problems = api.intel_add(ctx.obj, "threat" if threat else "trusted", path)
+    if json_out:
+        render.print_json({"entries": count, "problems": problems})
+        return
+    render.out.print(f"{count} entries added from {path}", highlight=False)
+    for line in problems:
+        render.err.print(f"[yellow]skipped:[/] {line}", highlight=False)

@@ -1,0 +1,57 @@
+"""Every detection unit's own cases, its SQL in Spark's dialect, and the loader's errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vigil.detect.harness import run_case
+from vigil.detect.sql import spark_sql
+from vigil.detect.units import Unit, UnitError, load_unit, load_units
+
+UNITS, ERRORS = load_units()
+CASES = [(u, c) for u in UNITS for c in u.cases]
+
+
+def test_all_units_load() -> None:
+    assert ERRORS == []
+    assert len(UNITS) >= 10
+    assert len({u.type for u in UNITS}) == len(UNITS)
+
+
+@pytest.mark.parametrize(("unit", "case"), CASES, ids=[f"{u.id}:{c.name}" for u, c in CASES])
+def test_unit_case(unit: Unit, case: object) -> None:
+    result = run_case(unit, case)  # type: ignore[arg-type]
+    assert result.problem == ""
+    assert result.passed, f"expected {result.expected}, found {result.found}"
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=[u.id for u in UNITS])
+def test_sql_transpiles_to_spark(unit: Unit) -> None:
+    spark = spark_sql(unit)
+    assert "SELECT" in spark.upper()
+
+
+def test_loader_says_which_file_and_line(tmp_path: Path) -> None:
+    unit = tmp_path / "detections" / "broken"
+    unit.mkdir(parents=True)
+    (unit / "detection.yaml").write_text("title: x\ntype: [unclosed\n")
+    with pytest.raises(UnitError, match=r"broken/detection.yaml:3:1"):
+        load_unit(unit)
+    (unit / "detection.yaml").write_text("title: x\n")
+    with pytest.raises(UnitError, match="field 'type' is missing"):
+        load_unit(unit)
+    units, errors = load_units(tmp_path)
+    assert units == [] and "detection.yaml" in str(errors[0])
+
+
+def test_a_unit_needs_positive_and_negative_cases(tmp_path: Path) -> None:
+    good = Path(UNITS[0].path)
+    unit = tmp_path / "detections" / "one-sided"
+    unit.mkdir(parents=True)
+    text = (good / "detection.yaml").read_text()
+    (unit / "detection.yaml").write_text(text.split("cases:")[0] + "cases: []\n")
+    (unit / "query.sql").write_text(UNITS[0].query)
+    with pytest.raises(UnitError, match="positive and one negative"):
+        load_unit(unit)
