@@ -67,3 +67,43 @@ def test_strict_turns_rejects_into_a_failing_exit(tmp_path: Path) -> None:
     assert lenient.returncode == 0 and "f.log.gz:3: expected 14 fields, found 5" in lenient.stderr
     strict = run(tmp_path / "home2", "ingest", str(tmp_path / "src"), "--strict")
     assert strict.returncode == 1
+
+
+def test_detect_and_triage_from_the_command_line(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    lines = [
+        f"2 111122223333 eni-0b1 192.0.2.45 10.0.2.10 51000 {p} 6 1 44 {1700000000 + p} {1700000003 + p} REJECT OK"
+        for p in range(1, 41)
+    ]
+    write_gz(flow_key(tmp_path / "src"), FLOW_HEADER + "\n" + "\n".join(lines) + "\n")
+    assert run(home, "ingest", str(tmp_path / "src")).returncode == 0
+    (tmp_path / "bad.txt").write_text("# demo list\n192.0.2.45\nnot-an-ip\n")
+    added = run(home, "intel", "add", "--threat", str(tmp_path / "bad.txt"), "--json")
+    assert (
+        json.loads(added.stdout)["entries"] == 1
+        and "not-an-ip" in json.loads(added.stdout)["problems"][0]
+    )
+    detected = json.loads(run(home, "detect", "--json").stdout)
+    assert detected["errors"] == [] and detected["findings"]["recon-ec2-portscan"] == 1
+    listed = json.loads(run(home, "findings", "list", "--json").stdout)
+    assert [f["type"] for f in listed] == ["Recon:EC2/Portscan"]
+    fid = listed[0]["id"]
+    shown = json.loads(run(home, "findings", "show", fid[:10], "--json").stdout)
+    assert "192.0.2.45" in shown["evidence_query"] and shown["count"] == 40
+    updated = json.loads(
+        run(
+            home, "findings", "update", fid, "--status", "resolved", "--note", "ok", "--json"
+        ).stdout
+    )
+    assert (updated["workflow"], updated["note"]) == ("RESOLVED", "ok")
+    bad = run(home, "findings", "update", fid, "--status", "done")
+    assert bad.returncode == 1 and "no workflow status" in bad.stderr
+
+
+def test_content_commands(tmp_path: Path) -> None:
+    listed = json.loads(run(tmp_path, "content", "list", "--json").stdout)
+    assert len(listed["units"]) >= 10 and listed["errors"] == []
+    tested = run(tmp_path, "content", "test", "recon-ec2-portscan")
+    assert tested.returncode == 0 and "3 passed, 0 failed" in tested.stdout
+    missing = run(tmp_path, "content", "test", "no-such-unit")
+    assert missing.returncode == 1 and "no detection unit" in missing.stderr
