@@ -166,3 +166,10 @@ def intel_add(settings: Settings, kind: str, path: Path) -> tuple[int, list[str]
 
     settings.ensure()
     return add_list(settings.home / "intel", "threat" if kind == "threat" else "trusted", path)
+
+
+def rules_import(settings: Settings, paths: list[Path]) -> list[dict[str, Any]]:
+    from vigil.detect.sigma_import import import_rules
+
+    settings.ensure()
+    return [asdict(r) for r in import_rules(paths, settings.home / "sigma")]

@@ -16,6 +16,7 @@ from typing import Final
 import duckdb
 
 from vigil.config import Settings
+from vigil.detect.sigma_import import imported_units
 from vigil.detect.sql import run_unit
 from vigil.detect.units import Unit, UnitError, load_units
 from vigil.findings.store import FindingStore
@@ -44,8 +45,11 @@ def detect(
     ids: list[str] | None = None,
     content: Path | None = None,
 ) -> DetectReport:
-    units, problems = load_units(content, ids)
-    report = DetectReport(errors=[str(p) for p in problems])
+    sigma, sigma_problems = imported_units(settings.home / "sigma")
+    content_ids = [i for i in ids or [] if i not in {u.id for u in sigma}]
+    units, problems = ([], []) if ids and not content_ids else load_units(content, content_ids)
+    units += [u for u in sigma if not ids or u.id in ids]
+    report = DetectReport(errors=[str(p) for p in problems] + sigma_problems)
     store = FindingStore(settings.state_db)
     con = detection_connection(settings.lake_dir, settings.home / "intel")
     try:

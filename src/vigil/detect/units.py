@@ -10,10 +10,11 @@ from typing import Any, Final
 
 import yaml
 
+from vigil.detect.sigma_rules import SigmaLogic, SigmaRejected, alias, batch_sql, load_file
 from vigil.errors import VigilError
 from vigil.lake.tables import TABLES
 
-LOGICS: Final = ("sql",)
+LOGICS: Final = ("sql", "sigma")
 REQUIRED: Final = ("title", "type", "severity", "description", "source", "logic", "group_by")
 
 
@@ -50,6 +51,7 @@ class Unit:
     nist_csf: tuple[str, ...]
     enabled: bool
     cases: tuple[Case, ...]
+    sigma: SigmaLogic | None = None  # set for logic: sigma (the streaming path uses it)
 
 
 def content_root() -> Path:
@@ -106,12 +108,27 @@ def load_unit(path: Path) -> Unit:
     severity = float(meta["severity"])
     if not 1.0 <= severity <= 10.0:
         raise UnitError(f"{meta_path}: severity {severity} is outside 1.0-10.0")
-    # A unit's own query.sql, or a shared template (_templates/<name>.sql) that its
-    # parameters specialise, e.g. one brute-force query for SSH and RDP.
-    template = meta.get("template")
-    query_path = path.parent / "_templates" / f"{template}.sql" if template else path / "query.sql"
-    if not query_path.exists():
-        raise UnitError(f"{query_path}: missing (logic: sql needs it)")
+    group_by = tuple(str(g) for g in meta["group_by"])
+    sigma = None
+    if meta["logic"] == "sigma":
+        query_path = path / "rule.yml"
+        try:
+            sigma = load_file(query_path)
+        except FileNotFoundError as exc:
+            raise UnitError(f"{query_path}: missing (logic: sigma needs it)") from exc
+        except SigmaRejected as exc:
+            raise UnitError(str(exc)) from exc
+        query = batch_sql(sigma, group_by, str(meta["title"]))
+        group_by = tuple(alias(g) for g in group_by)
+    else:
+        # A unit's own query.sql, or a shared template (_templates/<name>.sql) that its
+        # parameters specialise, e.g. one brute-force query for SSH and RDP.
+        template = meta.get("template")
+        folder = path.parent / "_templates"
+        query_path = folder / f"{template}.sql" if template else path / "query.sql"
+        if not query_path.exists():
+            raise UnitError(f"{query_path}: missing (logic: sql needs it)")
+        query = query_path.read_text()
     resource = meta.get("resource") or {}
     cases = tuple(_case(meta_path, i, c) for i, c in enumerate(meta.get("cases") or []))
     if not any(c.expect for c in cases) or not any(not c.expect for c in cases):
@@ -120,12 +137,12 @@ def load_unit(path: Path) -> Unit:
         id=path.name, path=path, title=str(meta["title"]), type=str(meta["type"]),
         severity=severity, description=str(meta["description"]).strip(),
         source=str(meta["source"]), logic=str(meta["logic"]),
-        group_by=tuple(meta["group_by"]), query=query_path.read_text(), query_path=query_path,
+        group_by=group_by, query=query, query_path=query_path,
         evidence=str(meta.get("evidence") or ""), resource_type=str(resource.get("type", "Other")),
-        resource_column=str(resource.get("column", meta["group_by"][0])),
+        resource_column=alias(str(resource.get("column", meta["group_by"][0]))),
         parameters=dict(meta.get("parameters") or {}), mitre=tuple(meta.get("mitre") or ()),
         nist_csf=tuple(meta.get("nist_csf") or ()), enabled=bool(meta.get("enabled", True)),
-        cases=cases,
+        cases=cases, sigma=sigma,
     )  # fmt: skip
 
 

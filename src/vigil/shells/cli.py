@@ -18,7 +18,13 @@ from vigil.config import Settings
 from vigil.errors import ConfigError, VigilError
 from vigil.ingest.pipeline import IngestReport
 from vigil.shells import render
-from vigil.shells.cli_detect import content_app, detect_command, findings_app, intel_app
+from vigil.shells.cli_detect import (
+    content_app,
+    detect_command,
+    findings_app,
+    intel_app,
+    rules_app,
+)
 from vigil.shells.demo_cmd import demo_command
 from vigil.sources.objects import SourceObject
 
@@ -271,6 +277,7 @@ app.command("detect")(detect_command)
 app.add_typer(content_app, name="content")
 app.add_typer(findings_app, name="findings")
 app.add_typer(intel_app, name="intel")
+app.add_typer(rules_app, name="rules")
 
 
 def main() -> None:

@@ -203,3 +203,24 @@ def intel_add(
     render.out.print(f"{count} entries added from {path}", highlight=False)
     for line in problems:
         render.err.print(f"[yellow]skipped:[/] {line}", highlight=False)
+
+
+rules_app = typer.Typer(
+    help="Sigma rules (SigmaHQ format) run by vigil detect.", no_args_is_help=True
+)
+
+
+@rules_app.command("import")
+def rules_import(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Sigma rule files or folders.")],
+    json_out: JsonFlag = False,
+) -> None:
+    """Import Sigma rules for AWS CloudTrail; rules that cannot run are listed with why."""
+    results = api.rules_import(ctx.obj, paths)
+    if json_out:
+        render.print_json(results)
+        return
+    import pyarrow as pa
+
+    render.arrow_table(pa.Table.from_pylist(results), title="sigma rules")

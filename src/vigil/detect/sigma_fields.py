@@ -1,0 +1,91 @@
+"""Sigma's CloudTrail field names (as SigmaHQ writes them: `eventName`, `userIdentity.type`,
+`requestParameters.bucketName`) onto the `cloudtrail` table, for SQL and for Python alike.
+
+Top-level names map to Athena's lower-case columns; struct members (userIdentity, tlsDetails,
+addendum) are struct paths; anything under the JSON-text columns (requestParameters,
+responseElements, additionalEventData, serviceEventDetails) is a JSON path. Values compare as
+text in both engines.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+from vigil.formats.cloudtrail_model import COLUMNS
+
+_COLUMN_OF: Final = {attr.lower(): col for col, attr, _ in COLUMNS}
+JSON_COLUMNS: Final = frozenset(
+    {"requestparameters", "responseelements", "additionaleventdata", "serviceeventdetails",
+     "edgedevicedetails", "insightdetails"}
+)  # fmt: skip
+STRUCT_COLUMNS: Final = frozenset({"useridentity", "tlsdetails", "addendum"})
+LIST_COLUMNS: Final = frozenset({"resources"})
+
+
+class UnmappedField(ValueError):
+    """A Sigma field with no place in the cloudtrail table."""
+
+
+def _split(field: str) -> tuple[str, list[str]]:
+    head, *rest = field.split(".")
+    column = _COLUMN_OF.get(head.lower())
+    if column is None or column in LIST_COLUMNS:
+        raise UnmappedField(f"field {field!r} is not in the cloudtrail table")
+    if rest and column not in JSON_COLUMNS | STRUCT_COLUMNS:
+        raise UnmappedField(f"field {field!r}: {head} has no members")
+    return column, rest
+
+
+def sql_expr(field: str) -> str:
+    """A DuckDB expression for the field's value as text (NULL when absent)."""
+    column, rest = _split(field)
+    if column in JSON_COLUMNS:
+        if not rest:
+            return column
+        path = "$." + ".".join(f'"{p}"' for p in rest)
+        return f"json_extract_string({column}, '{path}')"
+    if rest:
+        return "CAST(" + ".".join([column, *(p.lower() for p in rest)]) + " AS VARCHAR)"
+    return f"CAST({column} AS VARCHAR)"
+
+
+def row_value(row: dict[str, Any], field: str, cache: dict[str, Any]) -> str | None:
+    """The same value from a lake row (as `Table.to_pylist()` gives it), as text."""
+    column, rest = _split(field)
+    value: Any = row.get(column)
+    if column in JSON_COLUMNS and rest:
+        if value is None:
+            return None
+        if column not in cache:
+            cache[column] = json.loads(value)
+        value = cache[column]
+        for part in rest:
+            if not isinstance(value, dict) or part not in value:
+                return None
+            value = value[part]
+        return _json_text(value)
+    for part in rest:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part.lower())
+    return _text(value)
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"))
+    return str(value)
+
+
+def _json_text(value: Any) -> str | None:
+    """As DuckDB's json_extract_string renders a JSON value."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)

@@ -1,0 +1,73 @@
+"""`vigil rules import`: SigmaHQ rules kept under <home>/sigma/ and run by `vigil detect`.
+
+Each file is checked on import; those that cannot run are listed with the reason and not
+kept. Imported rules become units with a finding per principal (userIdentity.arn).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from vigil.detect.sigma_rules import SigmaRejected, alias, batch_sql, load_file
+from vigil.detect.units import Unit
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    path: str
+    rule_id: str | None
+    title: str | None
+    status: str  # imported | rejected
+    reason: str = ""
+
+
+def import_rules(paths: list[Path], target: Path) -> list[ImportResult]:
+    results = []
+    files = [
+        f
+        for p in paths
+        for f in (sorted(p.rglob("*.yml")) + sorted(p.rglob("*.yaml")) if p.is_dir() else [p])
+    ]
+    for path in files:
+        try:
+            logic = load_file(path)
+        except SigmaRejected as exc:
+            results.append(
+                ImportResult(str(path), None, None, "rejected", str(exc).split(": ", 1)[-1])
+            )
+            continue
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target / path.name)
+        rule = logic.rule
+        results.append(
+            ImportResult(str(path), str(rule.id) if rule.id else None, rule.title, "imported")
+        )
+    return results
+
+
+def imported_units(folder: Path) -> tuple[list[Unit], list[str]]:
+    units, errors = [], []
+    for path in sorted(folder.glob("*.y*ml")) if folder.is_dir() else []:
+        try:
+            logic = load_file(path)
+        except SigmaRejected as exc:
+            errors.append(str(exc))
+            continue
+        group = ("userIdentity.arn",)
+        title = logic.rule.title
+        units.append(
+            Unit(
+                id="sigma-" + re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-"),
+                path=path, title=title, type=f"Sigma/{title}", severity=logic.severity,
+                description=str(logic.rule.description or title), source="cloudtrail",
+                logic="sigma", group_by=tuple(alias(g) for g in group),
+                query=batch_sql(logic, group, title), query_path=path, evidence="",
+                resource_type="AwsIamPrincipal", resource_column=alias(group[0]),
+                parameters={"window_minutes": 60}, mitre=tuple(str(t) for t in logic.rule.tags),
+                nist_csf=(), enabled=True, cases=(), sigma=logic,
+            )
+        )  # fmt: skip
+    return units, errors

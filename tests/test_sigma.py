@@ -1,0 +1,142 @@
+"""Sigma: SigmaHQ-style rules through pySigma; batch SQL and streaming Python agree."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import DATA, ct_record, trail_file, trail_key, write_gz
+from vigil.config import Settings
+from vigil.demo import trail
+from vigil.detect.sigma_import import import_rules
+from vigil.detect.sigma_rules import SigmaRejected, load_file
+from vigil.detect.streaming import StreamMatcher, rows_of
+from vigil.detect.units import load_units
+from vigil.ingest.pipeline import IngestOptions, ingest
+from vigil.lake.catalog import connect
+
+RUNNABLE = ["kali-agent.yml", "modifiers.yml", "root-and-errors.yml", "trail-changes.yml"]
+REJECTED = {
+    "keyword.yml": "keywords",
+    "windows.yml": "log source",
+    "unknown-field.yml": "eventColour",
+    "placeholder.yml": "placeholder",
+}
+
+
+def corpus() -> list[dict]:  # type: ignore[type-arg]
+    """The demo's background activity and attacks, plus edge cases for the modifiers."""
+    import random
+    from datetime import UTC, datetime
+
+    from vigil.demo.attacks import attack_events
+
+    trail.reseed(5)
+    day = datetime(2024, 3, 1, tzinfo=UTC)
+    records = (
+        trail.background(random.Random(5), day, 1500) + attack_events(random.Random(5), day)[0]
+    )
+    records += [
+        ct_record(eventID="kali", userAgent="Boto3/1.34 Linux/6.5.0-kali3-amd64"),
+        ct_record(
+            eventID="pct",
+            eventName="Put%Tagging",
+            userAgent="aws-cli/2 Linux",
+            eventSource="s3.amazonaws.com",
+        ),
+        ct_record(
+            eventID="nets",
+            sourceIPAddress="203.0.113.99",
+            requestParameters={"bucketName": "anycompany-app-assets"},
+        ),
+        ct_record(eventID="denied", errorCode="AccessDenied"),
+        ct_record(eventID="case", userIdentity={"type": "ROOT"}),
+    ]
+    return records
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, list[dict]]:  # type: ignore[type-arg]
+    root = tmp_path_factory.mktemp("sigma")
+    home = Settings.load(root / "home")
+    records = corpus()
+    write_gz(trail_key(root / "src"), trail_file(records))
+    report = ingest(home, [str(root / "src")], IngestOptions())
+    assert report.records["cloudtrail"] == len(records)
+    return home, records
+
+
+@pytest.mark.parametrize("name", RUNNABLE)
+def test_batch_and_streaming_match_the_same_records(
+    lake: tuple[Settings, list[dict]], name: str
+) -> None:  # type: ignore[type-arg]
+    home, records = lake
+    logic = load_file(DATA / "sigma" / name)
+    con = connect(home.lake_dir)
+    try:
+        batch = {
+            r[0]
+            for r in con.execute(
+                f"SELECT eventid FROM cloudtrail WHERE {logic.condition_sql}"
+            ).fetchall()
+        }
+        rows = con.sql("SELECT * FROM cloudtrail").to_arrow_table().to_pylist()
+    finally:
+        con.close()
+    streaming = {row["eventid"] for row in rows if logic.predicate(row)}
+    assert batch == streaming
+    assert batch, f"{name} matches nothing in the corpus; the comparison would prove little"
+    assert len(batch) < len(records)
+
+
+def test_what_the_rules_match(lake: tuple[Settings, list[dict]]) -> None:  # type: ignore[type-arg]
+    _, records = lake
+    by_id = {r["eventID"]: r for r in records}
+    matched = {
+        name: {
+            r["eventid"] for r in rows_of(records) if load_file(DATA / "sigma" / name).predicate(r)
+        }
+        for name in RUNNABLE
+    }
+    assert "kali" in matched["kali-agent.yml"]
+    assert {"pct", "nets"} <= matched["modifiers.yml"]
+    assert {"denied", "case"} <= matched["root-and-errors.yml"]  # Sigma strings ignore case
+    assert {by_id[e]["eventName"] for e in matched["trail-changes.yml"]} == {"StopLogging"}
+
+
+@pytest.mark.parametrize(("name", "reason"), REJECTED.items())
+def test_rules_that_cannot_run_say_why(name: str, reason: str) -> None:
+    with pytest.raises(SigmaRejected, match=reason):
+        load_file(DATA / "sigma" / name)
+
+
+def test_import_keeps_runnable_rules_and_detect_runs_them(home: Settings, tmp_path: Path) -> None:
+    results = import_rules([DATA / "sigma"], home.home / "sigma")
+    status = {Path(r.path).name: r.status for r in results}
+    assert {n for n, s in status.items() if s == "imported"} == set(RUNNABLE)
+    assert all(r.reason for r in results if r.status == "rejected")
+    stop = ct_record(
+        eventName="StopLogging",
+        eventSource="cloudtrail.amazonaws.com",
+        requestParameters={"name": "t"},
+    )
+    write_gz(trail_key(tmp_path / "src"), trail_file([stop]))
+    ingest(home, [str(tmp_path / "src")], IngestOptions())
+    from vigil.detect.runner import detect
+
+    report = detect(home, ids=["sigma-trail-changes"])
+    assert report.errors == [] and report.findings == {"sigma-trail-changes": 1}
+
+
+def test_streaming_entry_point_uses_the_content_rules() -> None:
+    units, _ = load_units()
+    matcher = StreamMatcher(units)
+    assert matcher.rules
+    policy = ct_record(eventName="DeleteAccountPasswordPolicy", eventSource="iam.amazonaws.com")
+    assert matcher.match_records([policy, ct_record()]) == [
+        ["stealth-iamuser-passwordpolicychange"],
+        [],
+    ]
+    assert json.dumps(policy)  # records stay plain JSON for the caller
