@@ -16,7 +16,7 @@ CASES = [(u, c) for u in UNITS for c in u.cases]
 
 def test_all_units_load() -> None:
     assert ERRORS == []
-    assert len(UNITS) >= 10
+    assert len(UNITS) >= 25
     assert len({u.type for u in UNITS}) == len(UNITS)
 
 
@@ -47,11 +47,11 @@ def test_loader_says_which_file_and_line(tmp_path: Path) -> None:
 
 
 def test_a_unit_needs_positive_and_negative_cases(tmp_path: Path) -> None:
-    good = Path(UNITS[0].path)
+    own = next(u for u in UNITS if u.query_path.name == "query.sql")
     unit = tmp_path / "detections" / "one-sided"
     unit.mkdir(parents=True)
-    text = (good / "detection.yaml").read_text()
+    text = (own.path / "detection.yaml").read_text()
     (unit / "detection.yaml").write_text(text.split("cases:")[0] + "cases: []\n")
-    (unit / "query.sql").write_text(UNITS[0].query)
+    (unit / "query.sql").write_text(own.query)
     with pytest.raises(UnitError, match="positive and one negative"):
         load_unit(unit)

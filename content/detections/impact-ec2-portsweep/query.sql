@@ -1,0 +1,21 @@
+SELECT
+    to_timestamp(floor("start" / ({{window_minutes}} * 60)) * ({{window_minutes}} * 60)) AS window_start,
+    aws_account AS account,
+    aws_region AS region,
+    srcaddr,
+    dstport,
+    to_timestamp(min("start")) AS first_seen,
+    to_timestamp(max("end")) AS last_seen,
+    count(*) AS hits,
+    srcaddr AS actor,
+    srcaddr || ' tried port ' || CAST(dstport AS VARCHAR) || ' on '
+        || CAST(count(DISTINCT interface_id) AS VARCHAR) || ' interfaces' AS summary
+FROM flow_logs
+WHERE "start" >= {{since_epoch}} AND "start" < {{until_epoch}}
+  AND date BETWEEN {{since_date}} AND {{until_date}}
+  AND log_status = 'OK' AND protocol IN (6, 17)
+  AND (flow_direction IS NULL OR flow_direction = 'ingress')
+  AND NOT (ipv4_in_cidr(srcaddr, '10.0.0.0/8') OR ipv4_in_cidr(srcaddr, '172.16.0.0/12')
+           OR ipv4_in_cidr(srcaddr, '192.168.0.0/16'))
+GROUP BY 1, 2, 3, 4, 5
+HAVING count(DISTINCT interface_id) >= {{min_hosts}}
