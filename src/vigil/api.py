@@ -173,3 +173,29 @@ def rules_import(settings: Settings, paths: list[Path]) -> list[dict[str, Any]]:
 
     settings.ensure()
     return [asdict(r) for r in import_rules(paths, settings.home / "sigma")]
+
+
+def findings_suppress(settings: Settings, name: str, pairs: list[str]) -> int:
+    from vigil.findings.suppression import parse_criteria
+
+    criteria = parse_criteria(pairs)
+    store = FindingStore(settings.state_db)
+    try:
+        return store.suppress(name, criteria)
+    finally:
+        store.close()
+
+
+def findings_export(settings: Settings, fmt: str, archived: bool = False) -> list[dict[str, Any]]:
+    from vigil.errors import ConfigError
+    from vigil.findings.export import FORMATS
+
+    convert = FORMATS.get(fmt.lower())
+    if convert is None:
+        raise ConfigError(f"no export format {fmt!r}", hint=f"choose {', '.join(FORMATS)}")
+    store = FindingStore(settings.state_db)
+    try:
+        found = store.find(Filter(record_state=None if archived else "ACTIVE"))
+    finally:
+        store.close()
+    return [convert(f) for f in found]

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from vigil.errors import VigilError
+from vigil.findings.suppression import matches
 from vigil.model.finding import Finding, Hit, RecordState, Workflow
 
 SCHEMA: Final = """
@@ -49,6 +50,11 @@ CREATE TABLE IF NOT EXISTS finding_hits (
     summary TEXT,
     evidence TEXT NOT NULL DEFAULT '[]',
     PRIMARY KEY (finding_id, window_start)
+);
+CREATE TABLE IF NOT EXISTS suppressions (
+    name TEXT PRIMARY KEY,
+    criteria TEXT NOT NULL,
+    created_at TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS watermarks (
     unit TEXT PRIMARY KEY,
@@ -155,7 +161,44 @@ class FindingStore:
                     "workflow = CASE WHEN ? THEN 'NEW' ELSE workflow END WHERE id = ?",
                     (stamp, meta.severity, meta.title, reopen, meta.id),
                 )
+        self._apply_suppressions(meta.id, created=row is None)
         return changed
+
+    def suppress(self, name: str, criteria: dict[str, str]) -> int:
+        """Add (or replace) a suppression rule and archive the findings it already matches."""
+        with self.transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO suppressions VALUES (?, ?, ?)",
+                (name, json.dumps(criteria), now()),
+            )
+        archived = 0
+        for finding in self.find(Filter(record_state=None)):
+            if finding.record_state is RecordState.ACTIVE and matches(criteria, finding):
+                self._archive(finding.id)
+                archived += 1
+        return archived
+
+    def suppressions(self) -> dict[str, dict[str, str]]:
+        rows = self.db.execute("SELECT name, criteria FROM suppressions ORDER BY name").fetchall()
+        return {str(r["name"]): json.loads(r["criteria"]) for r in rows}
+
+    def _archive(self, fid: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE findings SET record_state = 'ARCHIVED', workflow = 'SUPPRESSED' "
+                "WHERE id = ?",
+                (fid,),
+            )
+
+    def _apply_suppressions(self, fid: str, created: bool) -> None:
+        """New findings that a rule matches are archived at once, as GuardDuty does."""
+        if not created:
+            return
+        rules = self.suppressions()
+        if rules:
+            finding = self.get(fid)
+            if any(matches(c, finding) for c in rules.values()):
+                self._archive(fid)
 
     def get(self, fid: str) -> Finding:
         rows = self._query(f"{_AGGREGATE} WHERE f.id LIKE ? GROUP BY f.id", (fid + "%",))

@@ -224,3 +224,35 @@ def rules_import(
     import pyarrow as pa
 
     render.arrow_table(pa.Table.from_pylist(results), title="sigma rules")
+
+
+@findings_app.command("suppress")
+def findings_suppress(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Option(help="The rule's name (replaces a rule of that name).")],
+    filter_: Annotated[list[str], typer.Option("--filter", help="field=value; repeat to AND.")],
+    json_out: JsonFlag = False,
+) -> None:
+    """Auto-archive findings that match (e.g. --filter type=Recon:EC2/Portscan --filter actor=…)."""
+    archived = api.findings_suppress(ctx.obj, name, filter_)
+    if json_out:
+        render.print_json({"rule": name, "archived": archived})
+    else:
+        render.out.print(
+            f"suppression rule {name!r}: {archived} finding(s) archived", highlight=False
+        )
+
+
+@findings_app.command("export")
+def findings_export(
+    ctx: typer.Context,
+    fmt: Annotated[str, typer.Option("--format", help="asff, ocsf or guardduty.")] = "asff",
+    out: Annotated[Path | None, typer.Option(help="Write to this file (JSON array).")] = None,
+    archived: Annotated[bool, typer.Option(help="Export archived findings too.")] = False,
+) -> None:
+    """Findings as Security Hub (ASFF), OCSF Detection Finding or GuardDuty JSON."""
+    text = render.to_json(api.findings_export(ctx.obj, fmt, archived))
+    if out is not None:
+        out.write_text(text + "\n")
+    else:
+        print(text)
