@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import ipaddress
+import json
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,13 +31,29 @@ class Entry:
     list_name: str
 
 
+_STIX_ADDRESS: Final = re.compile(r"\b(?:ipv4|ipv6)-addr:value\s*(?:=|ISSUBSET)\s*'([^']+)'")
+
+
 def parse_list(text: str, source: str) -> tuple[list[Entry], list[str]]:
-    """Entries and per-line problems (`file:line: …`); bad lines are skipped, not fatal."""
+    """Entries and per-line problems (`file:line: …`); bad lines are skipped, not fatal.
+
+    Formats, told apart by their content: GuardDuty's plain text (one address or CIDR per line,
+    `#` comments), a STIX 2.x bundle (indicators with ipv4-addr/ipv6-addr patterns) and an OTX
+    pulse CSV export (columns `Indicator type`, `Indicator`).
+    """
+    stripped = text.lstrip()
+    if stripped.startswith("{") or stripped.startswith("["):
+        return _stix(text, source)
+    first = stripped.split("\n", 1)[0].lower()
+    if "indicator" in first and "," in first:
+        return _otx(text, source)
+    values = [(n, line.split("#", 1)[0].strip()) for n, line in enumerate(text.splitlines(), 1)]
+    return _entries([(n, v) for n, v in values if v], source)
+
+
+def _entries(values: list[tuple[int, str]], source: str) -> tuple[list[Entry], list[str]]:
     entries, problems = [], []
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        value = line.split("#", 1)[0].strip()
-        if not value:
-            continue
+    for lineno, value in values:
         try:
             net = ipaddress.ip_network(value, strict=False)
         except ValueError:
@@ -44,6 +64,50 @@ def parse_list(text: str, source: str) -> tuple[list[Entry], list[str]]:
                   Path(source).name)
         )  # fmt: skip
     return entries, problems
+
+
+def _stix(text: str, source: str) -> tuple[list[Entry], list[str]]:
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return [], [f"{source}:{exc.lineno}: not valid JSON: {exc.msg}"]
+    objects = doc.get("objects", []) if isinstance(doc, dict) else doc
+    values: list[tuple[int, str]] = []
+    problems: list[str] = []
+    for index, obj in enumerate(objects if isinstance(objects, list) else []):
+        if not isinstance(obj, dict) or obj.get("type") != "indicator":
+            continue
+        found = _STIX_ADDRESS.findall(str(obj.get("pattern", "")))
+        if not found:
+            problems.append(f"{source}: indicator {obj.get('id', index)} has no IP address pattern")
+        values += [(index + 1, v) for v in found]
+    entries, bad = _entries(values, source)
+    return entries, problems + bad
+
+
+def _otx(text: str, source: str) -> tuple[list[Entry], list[str]]:
+    reader = csv.DictReader(io.StringIO(text))
+    fields = {name.lower().strip(): name for name in reader.fieldnames or []}
+    kind, value = fields.get("indicator type") or fields.get("type"), fields.get("indicator")
+    if value is None:
+        return [], [f"{source}:1: no Indicator column in the CSV header"]
+    values = []
+    for lineno, row in enumerate(reader, start=2):
+        if kind is None or str(row.get(kind, "")).strip().lower() in ("ipv4", "ipv6", "cidr"):
+            values.append((lineno, str(row.get(value, "")).strip()))
+    return _entries(values, source)
+
+
+_INTERNAL: Final = tuple(
+    ipaddress.ip_network(n)
+    for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16",
+              "100.64.0.0/10", "fc00::/7", "fe80::/10", "::1/128")
+)  # fmt: skip
+
+
+def _internal(network: str) -> bool:
+    net = ipaddress.ip_network(network)
+    return any(net.version == n.version and net.subnet_of(n) for n in _INTERNAL)  # type: ignore[arg-type]
 
 
 def add_list(intel_dir: Path, kind: Kind, path: Path) -> tuple[int, list[str]]:
@@ -76,6 +140,9 @@ def register(
         entries = load(intel_dir, kind) if intel_dir else []
         for value in (extra or {}).get(kind, []):
             entries += parse_list(value, f"case-{kind}")[0]
+        # As in GuardDuty, lists speak of public addresses: private and reserved ranges on a
+        # list would only match your own hosts.
+        entries = [e for e in entries if not _internal(e.network)]
         table = pa.table(
             {
                 "network": pa.array([e.network for e in entries], pa.string()),

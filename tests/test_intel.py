@@ -1,0 +1,49 @@
+"""Threat and trusted lists in GuardDuty's plain text, STIX 2.x and OTX CSV."""
+
+from __future__ import annotations
+
+import json
+
+from vigil.intel.lists import parse_list
+
+
+def test_plain_text_with_comments_and_bad_lines() -> None:
+    entries, problems = parse_list(
+        "# bad hosts\n203.0.113.250\n198.51.100.0/30  # a range\n\nnope\n2001:db8::/32\n", "bad.txt"
+    )
+    assert [e.network for e in entries] == ["203.0.113.250/32", "198.51.100.0/30", "2001:db8::/32"]
+    assert [e.version for e in entries] == [4, 4, 6]
+    assert entries[1].hi - entries[1].lo == 3
+    assert problems == ["bad.txt:5: 'nope' is not an IP address or CIDR"]
+
+
+def test_stix_bundle() -> None:
+    bundle = {"type": "bundle", "id": "bundle--1", "objects": [
+        {"type": "indicator", "id": "indicator--1", "pattern_type": "stix", "pattern": "[ipv4-addr:value = '203.0.113.7']"},
+        {"type": "indicator", "id": "indicator--2", "pattern_type": "stix",
+         "pattern": "[ipv4-addr:value ISSUBSET '198.51.100.0/24'] OR [ipv6-addr:value = '2001:db8::1']"},
+        {"type": "indicator", "id": "indicator--3", "pattern_type": "stix", "pattern": "[domain-name:value = 'evil.example']"},
+        {"type": "malware", "id": "malware--1", "name": "x"},
+    ]}  # fmt: skip
+    entries, problems = parse_list(json.dumps(bundle), "feed.json")
+    assert [e.network for e in entries] == ["203.0.113.7/32", "198.51.100.0/24", "2001:db8::1/128"]
+    assert problems == ["feed.json: indicator indicator--3 has no IP address pattern"]
+
+
+def test_otx_csv() -> None:
+    text = "Indicator type,Indicator,Description\nIPv4,203.0.113.9,C2\ndomain,evil.example,\nIPv4,300.1.1.1,typo\n"
+    entries, problems = parse_list(text, "pulse.csv")
+    assert [e.network for e in entries] == ["203.0.113.9/32"]
+    assert problems == ["pulse.csv:4: '300.1.1.1' is not an IP address or CIDR"]
+
+
+def test_lists_apply_to_public_addresses_only() -> None:
+    import duckdb
+
+    from vigil.intel.lists import register
+
+    con = duckdb.connect()
+    register(con, None, {"threat": ["10.0.0.0/8", "8.8.8.8", "192.168.1.1"]})
+    assert [r[0] for r in con.execute("SELECT network FROM threat_list").fetchall()] == [
+        "8.8.8.8/32"
+    ]
