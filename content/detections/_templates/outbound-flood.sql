@@ -1,5 +1,6 @@
 -- What one interface sent to one public address per window: packets (floods) or bytes (bulk
--- transfers), past a threshold.
+-- transfers), past a threshold. `min_srcport` 32768 keeps only connections the instance
+-- opened itself (an ephemeral source port), not a server's answers to its clients.
 SELECT
     to_timestamp(floor("start" / ({{window_minutes}} * 60)) * ({{window_minutes}} * 60)) AS window_start,
     aws_account AS account,
@@ -16,12 +17,11 @@ FROM flow_logs
 WHERE "start" >= {{since_epoch}} AND "start" < {{until_epoch}}
   AND date BETWEEN {{since_date}} AND {{until_date}}
   AND log_status = 'OK' AND action = 'ACCEPT' AND protocol IN {{protocols}}
+  AND srcport >= {{min_srcport}}
   AND (flow_direction IS NULL OR flow_direction = 'egress')
-  AND (ipv4_in_cidr(srcaddr, '10.0.0.0/8') OR ipv4_in_cidr(srcaddr, '172.16.0.0/12')
-       OR ipv4_in_cidr(srcaddr, '192.168.0.0/16'))
+  AND is_private_ip(srcaddr)
   AND ipv4_to_int(dstaddr) IS NOT NULL
-  AND NOT (ipv4_in_cidr(dstaddr, '10.0.0.0/8') OR ipv4_in_cidr(dstaddr, '172.16.0.0/12')
-           OR ipv4_in_cidr(dstaddr, '192.168.0.0/16'))
+  AND NOT is_private_ip(dstaddr)
   AND NOT EXISTS (SELECT 1 FROM trusted_list u WHERE ipv4_to_int(dstaddr) BETWEEN u.lo AND u.hi)
 GROUP BY 1, 2, 3, 4, 5
 HAVING sum(packets) >= {{min_packets}} AND sum(bytes) >= {{min_bytes}}

@@ -20,8 +20,7 @@ WHERE "start" >= {{since_epoch}} AND "start" < {{until_epoch}}
   AND srcport >= 32768
   AND (flow_direction IS NULL OR flow_direction = 'egress')
   AND ipv4_to_int(dstaddr) IS NOT NULL
-  AND NOT (ipv4_in_cidr(dstaddr, '10.0.0.0/8') OR ipv4_in_cidr(dstaddr, '172.16.0.0/12')
-           OR ipv4_in_cidr(dstaddr, '192.168.0.0/16'))
+  AND NOT is_private_ip(dstaddr)
   AND NOT EXISTS (SELECT 1 FROM trusted_list u WHERE ipv4_to_int(dstaddr) BETWEEN u.lo AND u.hi)
 GROUP BY 1, 2, 3, 4, 5
 HAVING count(*) >= {{min_flows}}

@@ -15,7 +15,6 @@ WHERE "start" >= {{since_epoch}} AND "start" < {{until_epoch}}
   AND date BETWEEN {{since_date}} AND {{until_date}}
   AND log_status = 'OK' AND protocol IN (6, 17)
   AND (flow_direction IS NULL OR flow_direction = 'ingress')
-  AND NOT (ipv4_in_cidr(srcaddr, '10.0.0.0/8') OR ipv4_in_cidr(srcaddr, '172.16.0.0/12')
-           OR ipv4_in_cidr(srcaddr, '192.168.0.0/16'))
+  AND NOT is_private_ip(srcaddr)
 GROUP BY 1, 2, 3, 4, 5
 HAVING count(DISTINCT interface_id) >= {{min_hosts}}

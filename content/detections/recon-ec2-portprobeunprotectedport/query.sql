@@ -17,8 +17,7 @@ WHERE "start" >= {{since_epoch}} AND "start" < {{until_epoch}}
   AND dstport IN {{ports}} AND packets <= {{max_packets}}
   AND (flow_direction IS NULL OR flow_direction = 'ingress')
   AND ipv4_to_int(srcaddr) IS NOT NULL
-  AND NOT (ipv4_in_cidr(srcaddr, '10.0.0.0/8') OR ipv4_in_cidr(srcaddr, '172.16.0.0/12')
-           OR ipv4_in_cidr(srcaddr, '192.168.0.0/16'))
+  AND NOT is_private_ip(srcaddr)
   AND NOT EXISTS (SELECT 1 FROM trusted_list u WHERE ipv4_to_int(srcaddr) BETWEEN u.lo AND u.hi)
 GROUP BY 1, 2, 3, 4, 5
 HAVING count(DISTINCT srcaddr) >= {{min_sources}}

@@ -2,8 +2,7 @@
 -- inside a threat-list range and not inside a trusted-list range.
 WITH flows AS (
     SELECT *,
-        CASE WHEN ipv4_in_cidr(srcaddr, '10.0.0.0/8') OR ipv4_in_cidr(srcaddr, '172.16.0.0/12')
-                  OR ipv4_in_cidr(srcaddr, '192.168.0.0/16') THEN dstaddr ELSE srcaddr END AS remote_ip
+        CASE WHEN is_private_ip(srcaddr) THEN dstaddr ELSE srcaddr END AS remote_ip
     FROM flow_logs
     WHERE "start" >= {{since_epoch}} AND "start" < {{until_epoch}}
       AND date BETWEEN {{since_date}} AND {{until_date}}

@@ -21,6 +21,5 @@ WHERE event_ts >= {{since}} AND event_ts < {{until}}
   AND useridentity.invokedby IS NULL
   AND vpcendpointid IS NULL
   AND ipv4_to_int(sourceipaddress) IS NOT NULL
-  AND NOT (ipv4_in_cidr(sourceipaddress, '10.0.0.0/8') OR ipv4_in_cidr(sourceipaddress, '172.16.0.0/12')
-           OR ipv4_in_cidr(sourceipaddress, '192.168.0.0/16'))
+  AND NOT is_private_ip(sourceipaddress)
 GROUP BY 1, 2, 3, 4, 5

@@ -22,11 +22,21 @@ DERIVED: Final[dict[str, str]] = {
 }
 
 MACROS: Final = (
-    # NULL unless the text is a dotted-quad IPv4 address.
-    "CREATE OR REPLACE MACRO ipv4_to_int(ip) AS CASE WHEN regexp_full_match(ip, "
-    "'(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(\\.(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])){3}') THEN "
-    "(split_part(ip, '.', 1)::UBIGINT << 24) + (split_part(ip, '.', 2)::UBIGINT << 16) + "
-    "(split_part(ip, '.', 3)::UBIGINT << 8) + split_part(ip, '.', 4)::UBIGINT END",
+    # NULL unless the text is a dotted-quad IPv4 address (each octet 0-255). Casts, not a
+    # regular expression: this runs on every row of large scans.
+    "CREATE OR REPLACE MACRO ipv4_to_int(ip) AS "
+    "CASE WHEN length(ip) - length(replace(ip, '.', '')) = 3 "
+    "THEN (TRY_CAST(split_part(ip, '.', 1) AS UTINYINT)::UBIGINT << 24) "
+    "+ (TRY_CAST(split_part(ip, '.', 2) AS UTINYINT)::UBIGINT << 16) "
+    "+ (TRY_CAST(split_part(ip, '.', 3) AS UTINYINT)::UBIGINT << 8) "
+    "+ TRY_CAST(split_part(ip, '.', 4) AS UTINYINT)::UBIGINT END",
+    # RFC 1918 and carrier-grade NAT IPv4, IPv6 unique-local and link-local: cheap prefix tests.
+    "CREATE OR REPLACE MACRO is_private_ip(ip) AS starts_with(ip, '10.') "
+    "OR starts_with(ip, '192.168.') "
+    "OR (starts_with(ip, '172.') AND TRY_CAST(split_part(ip, '.', 2) AS INT) BETWEEN 16 AND 31) "
+    "OR (starts_with(ip, '100.') AND TRY_CAST(split_part(ip, '.', 2) AS INT) BETWEEN 64 AND 127) "
+    "OR starts_with(lower(ip), 'fc') OR starts_with(lower(ip), 'fd') "
+    "OR starts_with(lower(ip), 'fe80:')",
     "CREATE OR REPLACE MACRO ipv4_in_cidr(ip, cidr) AS "
     "ipv4_to_int(ip) >> (32 - split_part(cidr, '/', 2)::INT) = "
     "ipv4_to_int(split_part(cidr, '/', 1)) >> (32 - split_part(cidr, '/', 2)::INT)",
