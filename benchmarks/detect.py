@@ -110,8 +110,12 @@ def main() -> None:
     con = detection_connection(home.lake_dir, None)
     rows = con.sql("SELECT * FROM cloudtrail LIMIT 100000").to_arrow_table().to_pylist()
     con.close()
+    tests = [rule.test for rule in logic]
     began = time.perf_counter()
-    matches = sum(1 for row in rows for rule in logic if rule.predicate(row))
+    matches = 0
+    for row in rows:  # as StreamMatcher does: the rules share one cache per event
+        cache: dict[str, object] = {}
+        matches += sum(1 for test in tests if test(row, cache))
     seconds = time.perf_counter() - began
     print(f"\nstreaming: 60 Sigma rules over {len(rows):,} events in Python: {seconds:.2f} s, "
           f"{len(rows) / seconds:,.0f} events/s on one core ({matches:,} matches)")  # fmt: skip

@@ -32,7 +32,7 @@ from sigma.types import (
     SigmaString,
 )
 
-from vigil.detect.sigma_fields import row_value
+from vigil.detect.sigma_fields import getter
 
 Row = dict[str, Any]
 _FLAGS = {"IGNORECASE": re.IGNORECASE, "MULTILINE": re.MULTILINE, "DOTALL": re.DOTALL}
@@ -42,25 +42,45 @@ class Unsupported(ValueError):
     """A rule feature the engines do not run; the reason is shown to the user."""
 
 
+Test = Callable[[Row, dict[str, Any]], bool]
+
+
+def compile_test(rule: SigmaRule) -> Test:
+    """The rule as test(row, cache): all its conditions OR-ed, as Sigma defines. Rules that
+    look at the same event share the cache (parsed JSON parts)."""
+    tests = [_node(c.parse()) for c in rule.detection.parsed_condition]
+    if len(tests) == 1:
+        return tests[0]
+    return lambda row, c: any(test(row, c) for test in tests)
+
+
 def compile_rule(rule: SigmaRule) -> Callable[[Row], bool]:
-    """A predicate for the rule (all its conditions OR-ed, as Sigma defines)."""
-    trees = [c.parse() for c in rule.detection.parsed_condition]
-    tests = [_node(t) for t in trees]
-    return lambda row: _match(tests, row)
-
-
-def _match(tests: list[Callable[[Row, dict[str, Any]], bool]], row: Row) -> bool:
-    cache_: dict[str, Any] = {}
-    return any(test(row, cache_) for test in tests)
+    """A predicate for one rule on one event."""
+    test = compile_test(rule)
+    return lambda row: test(row, {})
 
 
 def _node(node: Any) -> Callable[[Row, dict[str, Any]], bool]:
     if isinstance(node, ConditionAND):
         parts = [_node(a) for a in node.args]
-        return lambda row, c: all(p(row, c) for p in parts)
+
+        def every(row: Row, c: dict[str, Any]) -> bool:
+            for part in parts:  # noqa: SIM110 (a loop is faster than all() over a generator)
+                if not part(row, c):
+                    return False
+            return True
+
+        return every
     if isinstance(node, ConditionOR):
         parts = [_node(a) for a in node.args]
-        return lambda row, c: any(p(row, c) for p in parts)
+
+        def some(row: Row, c: dict[str, Any]) -> bool:
+            for part in parts:  # noqa: SIM110 (a loop is faster than any() over a generator)
+                if part(row, c):
+                    return True
+            return False
+
+        return some
     if isinstance(node, ConditionNOT):
         inner = _node(node.args[0])
         return lambda row, c: not inner(row, c)
@@ -72,11 +92,12 @@ def _node(node: Any) -> Callable[[Row, dict[str, Any]], bool]:
 
 
 def _field(field: str, value: Any) -> Callable[[Row, dict[str, Any]], bool]:
-    test = _value_test(value)
+    get = getter(field)
     if isinstance(value, SigmaExists):
         want = value.exists
-        return lambda row, c: (row_value(row, field, c) is not None) == want
-    return lambda row, c: test(row_value(row, field, c))
+        return lambda row, c: (get(row, c) is not None) == want
+    test = _value_test(value)
+    return lambda row, c: test(get(row, c))
 
 
 def _value_test(value: Any) -> Callable[[str | None], bool]:
@@ -90,6 +111,9 @@ def _value_test(value: Any) -> Callable[[str | None], bool]:
         if not value.contains_special():
             plain = str(value).lower()
             return lambda v: v is not None and v.lower() == plain
+        simple = _simple_wildcard(value)
+        if simple is not None:
+            return simple
         pattern = _wildcard(value)
         return lambda v: v is not None and pattern.fullmatch(v) is not None
     if isinstance(value, SigmaRegularExpression):
@@ -117,6 +141,23 @@ def _value_test(value: Any) -> Callable[[str | None], bool]:
         network = ipaddress.ip_network(str(value.network), strict=False)
         return lambda v: _in_network(v, network)
     raise Unsupported(f"value type {type(value).__name__} is not supported")
+
+
+def _simple_wildcard(value: SigmaString) -> Callable[[str | None], bool] | None:
+    """contains / startswith / endswith without a regular expression (the common modifiers)."""
+    parts = value.s
+    multi = [isinstance(p, str) for p in parts]
+    texts = [p for p in parts if isinstance(p, str)]
+    if len(texts) != 1 or any(not isinstance(p, str) and p.name != "WILDCARD_MULTI" for p in parts):
+        return None
+    text = texts[0].lower()
+    if multi == [False, True, False]:
+        return lambda v: v is not None and text in v.lower()
+    if multi == [True, False]:
+        return lambda v: v is not None and v.lower().startswith(text)
+    if multi == [False, True]:
+        return lambda v: v is not None and v.lower().endswith(text)
+    return None
 
 
 @cache

@@ -10,6 +10,7 @@ text in both engines.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Final
 
 from vigil.formats.cloudtrail_model import COLUMNS
@@ -50,26 +51,51 @@ def sql_expr(field: str) -> str:
     return f"CAST({column} AS VARCHAR)"
 
 
+Getter = Callable[[dict[str, Any], dict[str, Any]], "str | None"]
+
+
 def row_value(row: dict[str, Any], field: str, cache: dict[str, Any]) -> str | None:
     """The same value from a lake row (as `Table.to_pylist()` gives it), as text."""
+    return getter(field)(row, cache)
+
+
+def getter(field: str) -> Getter:
+    """A fast accessor for one field, resolved once (the streaming path calls it per event)."""
     column, rest = _split(field)
-    value: Any = row.get(column)
     if column in JSON_COLUMNS and rest:
-        if value is None:
-            return None
-        if column not in cache:
-            cache[column] = json.loads(value)
-        value = cache[column]
-        for part in rest:
-            if not isinstance(value, dict) or part not in value:
+
+        def from_json(row: dict[str, Any], cache: dict[str, Any]) -> str | None:
+            text = row.get(column)
+            if text is None:
                 return None
-            value = value[part]
-        return _json_text(value)
-    for part in rest:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(part.lower())
-    return _text(value)
+            value = cache.get(column)
+            if value is None:
+                value = cache[column] = json.loads(text)
+            for part in rest:
+                if not isinstance(value, dict) or part not in value:
+                    return None
+                value = value[part]
+            return _json_text(value)
+
+        return from_json
+    if rest:
+        path = [p.lower() for p in rest]
+
+        def from_struct(row: dict[str, Any], cache: dict[str, Any]) -> str | None:
+            value = row.get(column)
+            for part in path:
+                if not isinstance(value, dict):
+                    return None
+                value = value.get(part)
+            return _text(value)
+
+        return from_struct
+
+    def plain(row: dict[str, Any], cache: dict[str, Any]) -> str | None:
+        value = row.get(column)
+        return value if value is None or type(value) is str else _text(value)
+
+    return plain
 
 
 def _text(value: Any) -> str | None:

@@ -18,7 +18,7 @@ from sigma.exceptions import SigmaError
 from sigma.rule import SigmaRule
 
 from vigil.detect.sigma_backend import CloudTrailBackend
-from vigil.detect.sigma_eval import Unsupported, compile_rule
+from vigil.detect.sigma_eval import Test, Unsupported, compile_test
 from vigil.detect.sigma_fields import UnmappedField, sql_expr
 
 LEVELS: Final = {"informational": 1.0, "low": 3.0, "medium": 5.0, "high": 7.5, "critical": 9.0}
@@ -30,6 +30,7 @@ class SigmaLogic:
     rule: SigmaRule
     condition_sql: str
     predicate: Callable[[dict[str, Any]], bool]
+    test: Test  # the same, with a cache shared by the rules that look at one event
 
     @property
     def severity(self) -> float:
@@ -57,12 +58,12 @@ def load_rule(text: str, source: str) -> SigmaLogic:
         raise SigmaRejected(f"{source}: log source is not product aws, service cloudtrail")
     try:
         converted = CloudTrailBackend().convert_rule(rule)
-        predicate = compile_rule(rule)
+        test = compile_test(rule)
     except (SigmaError, Unsupported, UnmappedField, NotImplementedError) as exc:
         raise SigmaRejected(f"{source}: {exc}") from exc
     if len(converted) != 1:
         raise SigmaRejected(f"{source}: the rule converts to {len(converted)} queries")
-    return SigmaLogic(rule, _WHERE.sub("", str(converted[0])), predicate)
+    return SigmaLogic(rule, _WHERE.sub("", str(converted[0])), lambda row: test(row, {}), test)
 
 
 def load_file(path: Path) -> SigmaLogic:

@@ -16,10 +16,11 @@ class StreamMatcher:
     """Which record rules an event matches."""
 
     def __init__(self, units: Iterable[Unit]) -> None:
-        self.rules = [(u.id, u.sigma.predicate) for u in units if u.sigma is not None]
+        self.rules = [(u.id, u.sigma.test) for u in units if u.sigma is not None]
 
     def match(self, row: Row) -> list[str]:
-        return [uid for uid, predicate in self.rules if predicate(row)]
+        cache: dict[str, Any] = {}
+        return [uid for uid, test in self.rules if test(row, cache)]
 
     def match_records(self, records: list[dict[str, Any]]) -> list[list[str]]:
         """CloudTrail records as AWS writes them → the rule ids each one matches."""
