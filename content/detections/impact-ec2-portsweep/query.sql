@@ -13,7 +13,7 @@ SELECT
 FROM flow_logs
 WHERE "start" >= {{since_epoch}} AND "start" < {{until_epoch}}
   AND date BETWEEN {{since_date}} AND {{until_date}}
-  AND log_status = 'OK' AND protocol IN (6, 17)
+  AND log_status = 'OK' AND protocol IN (6, 17) AND packets <= {{max_packets}}
   AND (flow_direction IS NULL OR flow_direction = 'ingress')
   AND NOT is_private_ip(srcaddr)
 GROUP BY 1, 2, 3, 4, 5
