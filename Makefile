@@ -32,6 +32,7 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest_flowlogs.py
 	$(BIN)/python benchmarks/ingest_cloudtrail.py
+	$(BIN)/python benchmarks/detect.py
 
 clean:
 	rm -rf $(VENV) vigil-data benchmarks/.cache
