@@ -140,3 +140,33 @@ def test_streaming_entry_point_uses_the_content_rules() -> None:
         [],
     ]
     assert json.dumps(policy)  # records stay plain JSON for the caller
+
+
+BASE = """title: Denied call
+name: denied_call
+logsource: {product: aws, service: cloudtrail}
+detection:
+  sel:
+    errorCode|contains: Denied
+  condition: sel
+---
+"""
+
+
+def test_correlations_event_count_runs_and_temporal_is_refused() -> None:
+    from vigil.detect.sigma_rules import batch_sql, load_rule
+
+    counted = load_rule(BASE + "title: Many denials\ncorrelation:\n  type: event_count\n  rules: [denied_call]\n"
+                        "  group-by: [userIdentity.arn]\n  timespan: 5m\n  condition: {gte: 10}\nlevel: high\n", "c")  # fmt: skip
+    assert counted.correlation is not None and counted.correlation.kind == "event_count"
+    assert counted.correlation.seconds == 300 and counted.correlation.group_by == (
+        "userIdentity.arn",
+    )
+    sql = batch_sql(counted, ("sourceIPAddress",), "Many denials")
+    assert "HAVING count(*) >= 10" in sql and "AS useridentity_arn" in sql
+    assert counted.predicate(
+        rows_of([ct_record(errorCode="AccessDenied")])[0]
+    )  # its base rule streams
+    with pytest.raises(SigmaRejected, match="temporal"):
+        load_rule(BASE + "title: Order\ncorrelation:\n  type: temporal\n  rules: [denied_call]\n"
+                  "  group-by: [userIdentity.arn]\n  timespan: 5m\nlevel: high\n", "t")  # fmt: skip

@@ -11,7 +11,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from vigil.detect.sigma_rules import SigmaRejected, alias, batch_sql, load_file
+from vigil.detect.sigma_rules import SigmaRejected, alias, batch_sql, grouping, load_file
 from vigil.detect.units import Unit
 
 
@@ -56,8 +56,8 @@ def imported_units(folder: Path) -> tuple[list[Unit], list[str]]:
         except SigmaRejected as exc:
             errors.append(str(exc))
             continue
-        group = ("userIdentity.arn",)
-        title = logic.rule.title
+        group = grouping(logic, ("userIdentity.arn",))
+        title = str(logic.rule.title)
         units.append(
             Unit(
                 id="sigma-" + re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-"),

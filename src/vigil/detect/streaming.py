@@ -16,7 +16,12 @@ class StreamMatcher:
     """Which record rules an event matches."""
 
     def __init__(self, units: Iterable[Unit]) -> None:
-        self.rules = [(u.id, u.sigma.test) for u in units if u.sigma is not None]
+        # Record rules only: a correlation needs a window of events, which the batch path has.
+        self.rules = [
+            (u.id, u.sigma.test)
+            for u in units
+            if u.sigma is not None and u.sigma.correlation is None
+        ]
 
     def match(self, row: Row) -> list[str]:
         cache: dict[str, Any] = {}

@@ -10,7 +10,14 @@ from typing import Any, Final
 
 import yaml
 
-from vigil.detect.sigma_rules import SigmaLogic, SigmaRejected, alias, batch_sql, load_file
+from vigil.detect.sigma_rules import (
+    SigmaLogic,
+    SigmaRejected,
+    alias,
+    batch_sql,
+    grouping,
+    load_file,
+)
 from vigil.errors import VigilError
 from vigil.lake.tables import TABLES
 
@@ -119,7 +126,7 @@ def load_unit(path: Path) -> Unit:
         except SigmaRejected as exc:
             raise UnitError(str(exc)) from exc
         query = batch_sql(sigma, group_by, str(meta["title"]))
-        group_by = tuple(alias(g) for g in group_by)
+        group_by = tuple(alias(g) for g in grouping(sigma, group_by))
     else:
         # A unit's own query.sql, or a shared template (_templates/<name>.sql) that its
         # parameters specialise, e.g. one brute-force query for SSH and RDP.
