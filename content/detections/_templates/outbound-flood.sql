@@ -1,7 +1,8 @@
 -- What one interface sent to one public address per window: packets (floods) or bytes (bulk
 -- transfers), past a threshold. `min_srcport` 32768 keeps only connections the instance
 -- opened itself (an ephemeral source port), not a server's answers to its clients.
--- `min_flow_packets` lets a flood detector skip ordinary flows before any string work.
+-- `min_flow_packets` and `min_flow_bytes` skip ordinary flows before any string work: a flood
+-- or a bulk upload shows as heavy aggregation records (one per connection and minute or so).
 SELECT
     to_timestamp(floor("start" / ({{window_minutes}} * 60)) * ({{window_minutes}} * 60)) AS window_start,
     aws_account AS account,
@@ -18,7 +19,7 @@ FROM flow_logs
 WHERE "start" >= {{since_epoch}} AND "start" < {{until_epoch}}
   AND date BETWEEN {{since_date}} AND {{until_date}}
   AND log_status = 'OK' AND action = 'ACCEPT' AND protocol IN {{protocols}}
-  AND srcport >= {{min_srcport}} AND packets >= {{min_flow_packets}}
+  AND srcport >= {{min_srcport}} AND packets >= {{min_flow_packets}} AND bytes >= {{min_flow_bytes}}
   AND (flow_direction IS NULL OR flow_direction = 'egress')
   AND is_private_ip(srcaddr)
   AND ipv4_to_int(dstaddr) IS NOT NULL
