@@ -59,3 +59,28 @@ def report(name: str, rows: list[tuple[str, float, str]]) -> None:
     print(f"\n{name} — {machine()}")
     for label, rate, note in rows:
         print(f"  {label:<44} {rate:>12,.0f} records/s   {note}")
+
+
+def flow_dataset(records: int, per_day: int) -> tuple[Path, int]:
+    """Default-format S3 flow-log files from the demo generator (made once, then cached)."""
+    data = CACHE / f"flowlogs-{records}-{per_day}"
+    code = (
+        "from pathlib import Path; from vigil.demo.generate import flow_text_dataset; "
+        f"n = flow_text_dataset(Path({str(data)!r}), {records}, {per_day}); "
+        f"Path({str(data / '.done')!r}).write_text(str(n))"
+    )
+    return data, cached(data, f"{records:,} flow records", code)
+
+
+def trail_dataset(events: int) -> tuple[Path, int]:
+    """An organization trail's CloudTrail files from the demo generator (made once)."""
+    data = CACHE / f"cloudtrail-{events}"
+    code = (
+        "import random; from datetime import UTC, datetime; from pathlib import Path; "
+        "from vigil.demo import trail; trail.reseed(3); "
+        "day = datetime(2026, 11, 2, tzinfo=UTC); "
+        f"ev = trail.background(random.Random(3), day, {events}); "
+        f"trail.write(ev, Path({str(data)!r}), day); "
+        f"Path({str(data / '.done')!r}).write_text(str(len(ev)))"
+    )
+    return data, cached(data, f"{events:,} CloudTrail events", code)

@@ -18,7 +18,7 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-from common import CACHE, cached, machine
+from common import CACHE, flow_dataset, machine, trail_dataset
 from vigil.config import Settings
 from vigil.detect.runner import data_range, detection_connection
 from vigil.detect.sigma_rules import load_rule
@@ -80,19 +80,8 @@ def main() -> None:
     parser.add_argument("--per-day", type=int, default=5_000_000)
     parser.add_argument("--events", type=int, default=1_000_000)
     args = parser.parse_args()
-    flows = CACHE / f"flowlogs-{args.records}-{args.per_day}"
-    total = cached(flows, f"{args.records:,} flow records",
-                   "from pathlib import Path; from vigil.demo.generate import flow_text_dataset; "
-                   f"n = flow_text_dataset(Path({str(flows)!r}), {args.records}, {args.per_day}); "
-                   f"Path({str(flows / '.done')!r}).write_text(str(n))")  # fmt: skip
-    trails = CACHE / f"cloudtrail-{args.events}"
-    events = cached(trails, f"{args.events:,} CloudTrail events",
-                    "import random; from datetime import UTC, datetime; from pathlib import Path; "
-                    "from vigil.demo import trail; trail.reseed(3); "
-                    "day = datetime(2026, 11, 2, tzinfo=UTC); "
-                    f"ev = trail.background(random.Random(3), day, {args.events}); "
-                    f"trail.write(ev, Path({str(trails)!r}), day); "
-                    f"Path({str(trails / '.done')!r}).write_text(str(len(ev)))")  # fmt: skip
+    flows, total = flow_dataset(args.records, args.per_day)
+    trails, events = trail_dataset(args.events)
     print(f"detect — {machine()}")
     flow_times = run_units(lake(f"flows-{total}", flows), "flow_logs")
     flow_total = sum(t for _, t, _ in flow_times)

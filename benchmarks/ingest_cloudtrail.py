@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from common import CACHE, cached, report, run_child
+from common import CACHE, report, run_child, trail_dataset
 
 RAW = ("requestParameters", "responseElements", "additionalEventData", "serviceEventDetails")
 
@@ -44,17 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=1_000_000)
     args = parser.parse_args()
-    data = CACHE / f"cloudtrail-{args.events}"
-    total = cached(
-        data,
-        f"{args.events:,} CloudTrail events",
-        "import random; from datetime import UTC, datetime; from pathlib import Path; "
-        "from vigil.demo import trail; trail.reseed(3); "
-        "day = datetime(2026, 11, 2, tzinfo=UTC); "
-        f"events = trail.background(random.Random(3), day, {args.events}); "
-        f"trail.write(events, Path({str(data)!r}), day); "
-        f"Path({str(data / '.done')!r}).write_text(str(len(events)))",
-    )
+    data, total = trail_dataset(args.events)
     files = sorted(p for p in data.rglob("*.json.gz") if "CloudTrail-Digest" not in p.parts)
     size = sum(f.stat().st_size for f in files)
     rows = []

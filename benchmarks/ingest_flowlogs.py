@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import CACHE, cached, report, run_child
+from common import CACHE, flow_dataset, report, run_child
 
 INTS = {5, 6, 7, 8, 9, 10, 11}  # srcport … end (0-based), plus version
 
@@ -46,14 +46,7 @@ def main() -> None:
     parser.add_argument("--per-day", type=int, default=5_000_000)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
-    data = CACHE / f"flowlogs-{args.records}-{args.per_day}"
-    total = cached(
-        data,
-        f"{args.records:,} flow records",
-        "from pathlib import Path; from vigil.demo.generate import flow_text_dataset; "
-        f"n = flow_text_dataset(Path({str(data)!r}), {args.records}, {args.per_day}); "
-        f"Path({str(data / '.done')!r}).write_text(str(n))",
-    )
+    data, total = flow_dataset(args.records, args.per_day)
     files = sorted(data.rglob("*.log.gz"))
     size = sum(f.stat().st_size for f in files)
     with tempfile.TemporaryDirectory(dir=CACHE) as home:

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import Any, Final
 from vigil.errors import VigilError
 from vigil.findings.suppression import matches
 from vigil.model.finding import Finding, Hit, RecordState, Workflow
+from vigil.state import StateDB
 
 SCHEMA: Final = """
 CREATE TABLE IF NOT EXISTS findings (
@@ -89,26 +89,10 @@ class Filter:
     since: str | None = None  # last seen at or after
 
 
-class FindingStore:
+class FindingStore(StateDB):
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(path, timeout=30, isolation_level=None)
+        super().__init__(path, SCHEMA)
         self.db.row_factory = sqlite3.Row
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(SCHEMA)
-
-    def close(self) -> None:
-        self.db.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
 
     def record(self, meta: Finding, hits: Iterable[Hit]) -> bool:
         """Create or update a finding with these hits; True when anything new was seen."""
