@@ -58,7 +58,7 @@ def main_options(
     ctx: typer.Context,
     home: Annotated[
         Path | None,
-        typer.Option(help="Where Vigil keeps its data [env VIGIL_HOME; default ./vigil-data]."),
+        typer.Option(help="Where Vigil keeps its data (env VIGIL_HOME; default ./vigil-data)."),
     ] = None,
 ) -> None:
     ctx.obj = Settings.load(home)

@@ -18,7 +18,7 @@ def demo_command(
     ] = "2026-11-24",
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
-    """Generate AnyCompany's logs (3 accounts, 2 regions, embedded attacks), ingest, query."""
+    """AnyCompany: generate 3 accounts x 2 regions of logs with attacks, ingest, query, detect."""
     from vigil.demo.run import run_demo
     from vigil.shells.cli import _progress
 
