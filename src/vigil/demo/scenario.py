@@ -151,10 +151,6 @@ def instance(name: str) -> Instance:
     return next(i for n in NETWORKS for i in n.instances if i.name == name)
 
 
-def network_of(name: str) -> Network:
-    return next(n for n in NETWORKS for i in n.instances if i.name == name)
-
-
 FLOW_LOGS: Final = (
     FlowLog("fl-0aaa0000000000aaa", PROD_USE1, (instance("A1").eni,), "ACCEPT", "s3"),
     FlowLog(

@@ -54,12 +54,6 @@ def compile_test(rule: SigmaRule) -> Test:
     return lambda row, c: any(test(row, c) for test in tests)
 
 
-def compile_rule(rule: SigmaRule) -> Callable[[Row], bool]:
-    """A predicate for one rule on one event."""
-    test = compile_test(rule)
-    return lambda row: test(row, {})
-
-
 def _node(node: Any) -> Callable[[Row, dict[str, Any]], bool]:
     if isinstance(node, ConditionAND):
         parts = [_node(a) for a in node.args]

@@ -54,11 +54,6 @@ def sql_expr(field: str) -> str:
 Getter = Callable[[dict[str, Any], dict[str, Any]], "str | None"]
 
 
-def row_value(row: dict[str, Any], field: str, cache: dict[str, Any]) -> str | None:
-    """The same value from a lake row (as `Table.to_pylist()` gives it), as text."""
-    return getter(field)(row, cache)
-
-
 def getter(field: str) -> Getter:
     """A fast accessor for one field, resolved once (the streaming path calls it per event)."""
     column, rest = _split(field)
