@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -255,4 +256,4 @@ def findings_export(
     if out is not None:
         out.write_text(text + "\n")
     else:
-        print(text)
+        sys.stdout.write(text + "\n")
