@@ -80,6 +80,12 @@ def test_demo_end_to_end(home: Settings) -> None:
     # Detection: every planted attack is found, and the background raises (almost) nothing.
     missed = [a["id"] for a in result.attacks if not a["found_by"]]
     assert missed == []
+    # Every finding links to its evidence: a query that returns its rows.
+    from vigil.api import finding_dict
+
+    for finding in result.findings:
+        evidence = run_query(home.lake_dir, finding_dict(finding)["evidence_query"])
+        assert evidence.num_rows >= 1, finding.type
     planted = {a["finding_type"] for a in result.attacks}
     extra = [f.type for f in result.findings if f.type not in planted]
     assert extra == ["Policy:IAMUser/ConsoleLoginWithoutMFA"]  # the root login, seen twice over

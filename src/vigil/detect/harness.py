@@ -9,13 +9,13 @@ import json
 import re
 import tempfile
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
 from vigil.config import Settings
 from vigil.detect.runner import data_range, detection_connection
-from vigil.detect.sql import run_unit
+from vigil.detect.sql import render, run_unit
 from vigil.detect.units import Case, Unit, UnitError
 from vigil.formats.flowlog_fields import DEFAULT_FORMAT, parse_format
 from vigil.ingest.pipeline import IngestOptions, ingest
@@ -54,12 +54,25 @@ def run_case(unit: Unit, case: Case) -> CaseResult:
                     results = run_unit(con, unit, low - timedelta(days=1), high + timedelta(days=1))
                     keys = {f.id: f.key for f, _ in results}
                     found = sorted(keys.values(), key=lambda k: json.dumps(k, sort_keys=True))
+                    for finding, hit in results:
+                        _check_evidence(con, finding.evidence_query, hit.first_seen, hit.last_seen)
             finally:
                 con.close()
         except UnitError as exc:
             return CaseResult(unit.id, case.name, False, case.expect, [], str(exc))
     passed = _matches(case.expect, found)
     return CaseResult(unit.id, case.name, passed, case.expect, found)
+
+
+def _check_evidence(con: Any, template: str, first: str, last: str) -> None:
+    """A finding's evidence query must return the records it speaks of."""
+    if not template:
+        raise UnitError("the unit has no evidence query")
+    moments = {k: datetime.fromisoformat(v.replace("Z", "+00:00")) for k, v in
+               (("first_seen", first), ("last_seen", last))}  # fmt: skip
+    rows = con.sql(render(template, moments)).fetchall()
+    if not rows:
+        raise UnitError(f"the evidence query returned no rows: {render(template, moments)}")
 
 
 def _matches(expected: list[dict[str, Any]], found: list[dict[str, Any]]) -> bool:
@@ -126,8 +139,6 @@ def _expand_record(item: dict[str, Any]) -> list[dict[str, Any]]:
     """A record, or {record, repeat, every} with eventTime advanced and eventID numbered."""
     if "record" not in item:
         return [item]
-    from datetime import datetime
-
     base = datetime.fromisoformat(str(item["record"]["eventTime"]).replace("Z", "+00:00"))
     out = []
     for i in range(int(item.get("repeat", 1))):

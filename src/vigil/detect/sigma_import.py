@@ -11,7 +11,14 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from vigil.detect.sigma_rules import SigmaRejected, alias, batch_sql, grouping, load_file
+from vigil.detect.sigma_rules import (
+    SigmaRejected,
+    alias,
+    batch_sql,
+    evidence_sql,
+    grouping,
+    load_file,
+)
 from vigil.detect.units import Unit
 
 
@@ -64,7 +71,8 @@ def imported_units(folder: Path) -> tuple[list[Unit], list[str]]:
                 path=path, title=title, type=f"Sigma/{title}", severity=logic.severity,
                 description=str(logic.rule.description or title), source="cloudtrail",
                 logic="sigma", group_by=tuple(alias(g) for g in group),
-                query=batch_sql(logic, group, title), query_path=path, evidence="",
+                query=batch_sql(logic, group, title), query_path=path,
+                evidence=evidence_sql(logic, group),
                 resource_type="AwsIamPrincipal", resource_column=alias(group[0]),
                 parameters={"window_minutes": 60}, mitre=tuple(str(t) for t in logic.rule.tags),
                 nist_csf=(), enabled=True, cases=(), sigma=logic,

@@ -177,3 +177,12 @@ WHERE event_ts >= {{{{since}}}} AND event_ts < {{{{until}}}}
   AND ({logic.condition_sql})
 GROUP BY {positions}
 {having}"""
+
+
+def evidence_sql(logic: SigmaLogic, group_by: tuple[str, ...]) -> str:
+    """The records behind a Sigma finding: the rule's condition, the finding's key, its time."""
+    keys = "".join(f"\n  AND {sql_expr(f)} = {{{{{alias(f)}}}}}" for f in grouping(logic, group_by))
+    return (
+        f"SELECT * FROM cloudtrail WHERE ({logic.condition_sql}){keys}\n"
+        "  AND event_ts BETWEEN {{first_seen}} AND {{last_seen}} ORDER BY event_ts"
+    )

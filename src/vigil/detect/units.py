@@ -15,6 +15,7 @@ from vigil.detect.sigma_rules import (
     SigmaRejected,
     alias,
     batch_sql,
+    evidence_sql,
     grouping,
     load_file,
 )
@@ -126,6 +127,7 @@ def load_unit(path: Path) -> Unit:
         except SigmaRejected as exc:
             raise UnitError(str(exc)) from exc
         query = batch_sql(sigma, group_by, str(meta["title"]))
+        meta.setdefault("evidence", evidence_sql(sigma, group_by))
         group_by = tuple(alias(g) for g in grouping(sigma, group_by))
     else:
         # A unit's own query.sql, or a shared template (_templates/<name>.sql) that its
