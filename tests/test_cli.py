@@ -85,6 +85,9 @@ def test_detect_and_triage_from_the_command_line(tmp_path: Path) -> None:
     )
     detected = json.loads(run(home, "detect", "--json").stdout)
     assert detected["errors"] == [] and detected["findings"]["recon-ec2-portscan"] == 1
+    backfill = run(home, "detect", "--since", "2023-11-14", "--until", "2023-11-15", "--json")
+    assert backfill.returncode == 0, backfill.stderr
+    assert json.loads(backfill.stdout)["changed"] == 0  # dates are UTC days; merged, not doubled
     listed = json.loads(run(home, "findings", "list", "--json").stdout)
     assert [f["type"] for f in listed] == ["Recon:EC2/Portscan"]
     fid = listed[0]["id"]

@@ -85,6 +85,8 @@ def _run(
     report: DetectReport,
 ) -> None:
     incremental = since is None and until is None
+    since = _utc(since) if since else None
+    until = _utc(until) if until else None
     low, high = data_range(con, unit.source)
     if low is None or high is None:
         return

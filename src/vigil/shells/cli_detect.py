@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -26,11 +26,12 @@ def _moment(text: str | None, option: str) -> datetime | None:
     if text is None:
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError as exc:
         raise ConfigError(
             f"{option} {text!r} is not a time", hint="write 2024-03-01 or 2024-03-01T09:00Z"
         ) from exc
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # times are UTC
 
 
 @content_app.command("list")
