@@ -110,3 +110,16 @@ def test_content_commands(tmp_path: Path) -> None:
     assert tested.returncode == 0 and "3 passed, 0 failed" in tested.stdout
     missing = run(tmp_path, "content", "test", "no-such-unit")
     assert missing.returncode == 1 and "no detection unit" in missing.stderr
+
+
+def test_paths_that_do_not_exist_are_clean_errors(tmp_path: Path) -> None:
+    for args in (["intel", "add", "--threat", str(tmp_path / "none.txt")],
+                 ["rules", "import", str(tmp_path / "none")],
+                 ["query", "SELECT 1", "--format", "csv", "--out", str(tmp_path / "no" / "dir.csv")]):  # fmt: skip
+        done = run(tmp_path / "home", *args)
+        assert done.returncode == 1, args
+        assert (
+            done.stderr.startswith("error: ")
+            and "Traceback" not in done.stderr
+            and "internal" not in done.stderr
+        )

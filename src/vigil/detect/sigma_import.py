@@ -20,6 +20,7 @@ from vigil.detect.sigma_rules import (
     load_file,
 )
 from vigil.detect.units import Unit
+from vigil.errors import SourceError
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,10 @@ class ImportResult:
 
 
 def import_rules(paths: list[Path], target: Path) -> list[ImportResult]:
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise SourceError(f"no such file or directory: {', '.join(missing)}",
+                          hint="give Sigma rule files (.yml) or folders of them")  # fmt: skip
     results = []
     files = [
         f

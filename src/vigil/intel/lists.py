@@ -16,7 +16,7 @@ from typing import Final, Literal
 import duckdb
 import pyarrow as pa
 
-from vigil.errors import FormatError
+from vigil.errors import FormatError, SourceError
 
 Kind = Literal["threat", "trusted"]
 KINDS: Final = ("threat", "trusted")
@@ -111,7 +111,11 @@ def _internal(network: str) -> bool:
 
 
 def add_list(intel_dir: Path, kind: Kind, path: Path) -> tuple[int, list[str]]:
-    entries, problems = parse_list(path.read_text(), str(path))
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise SourceError(f"cannot read {path}: {exc.strerror}", hint="give a list file") from exc
+    entries, problems = parse_list(text, str(path))
     if not entries:
         raise FormatError(f"{path}: no IP address or CIDR in the file", hint="one per line")
     target = intel_dir / kind

@@ -294,6 +294,10 @@ def main() -> None:
         sys.exit(exc.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except OSError as exc:  # a path the user gave that cannot be read or written
+        where = f": {exc.filename}" if exc.filename else ""
+        render.print_error(f"{exc.strerror or exc}{where}", "check the path and its permissions")
+        sys.exit(1)
     except Exception as exc:
         if os.environ.get("VIGIL_DEBUG"):
             raise
