@@ -170,3 +170,16 @@ def test_correlations_event_count_runs_and_temporal_is_refused() -> None:
     with pytest.raises(SigmaRejected, match="temporal"):
         load_rule(BASE + "title: Order\ncorrelation:\n  type: temporal\n  rules: [denied_call]\n"
                   "  group-by: [userIdentity.arn]\n  timespan: 5m\nlevel: high\n", "t")  # fmt: skip
+
+
+def test_streaming_correlation_fires_once_per_window_like_batch() -> None:
+    units, _ = load_units(ids=["unauthorizedaccess-iamuser-consoleloginspray"])
+    unit = units[0]
+    spray = [r for case in unit.cases if case.expect for r in case.data["cloudtrail"]]
+    single = [c for c in unit.cases if not c.expect][0].data["cloudtrail"][0]
+    from vigil.detect.harness import _expand_record
+
+    matcher = StreamMatcher(units)
+    fired = [hits for hits in matcher.match_records(spray + _expand_record(single))]
+    assert sum(1 for hits in fired if hits) == 1  # the fourth distinct target, once
+    assert fired[3] == [unit.id]
