@@ -176,7 +176,7 @@ def test_streaming_correlation_fires_once_per_window_like_batch() -> None:
     units, _ = load_units(ids=["unauthorizedaccess-iamuser-consoleloginspray"])
     unit = units[0]
     spray = [r for case in unit.cases if case.expect for r in case.data["cloudtrail"]]
-    single = [c for c in unit.cases if not c.expect][0].data["cloudtrail"][0]
+    single = next(c for c in unit.cases if not c.expect).data["cloudtrail"][0]
     from vigil.detect.harness import _expand_record
 
     matcher = StreamMatcher(units)
