@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -208,17 +208,17 @@ def _settle(
         report.duplicates += 1
         note = f"{obj.uri}: same content as {out.copy_of}; skipped"
         report.notices.append(note)
-        manifest.record_now(_replace(base, status="duplicate", error=note))
+        manifest.record_now(replace(base, status="duplicate", error=note))
         return 0
     if out.error is not None and out.parsed is None:
         _quarantine(settings, out, out.error, [], report)
-        manifest.record_now(_replace(base, error=out.error))
+        manifest.record_now(replace(base, error=out.error))
         return 0
     assert out.parsed is not None
     kind = out.parsed.kind
     if kind == "digest":
         report.digests += 1
-        manifest.record_now(_replace(base, kind="digest", status="digest"))
+        manifest.record_now(replace(base, kind="digest", status="digest"))
         return 0
     result = out.parsed.result
     assert result is not None
@@ -239,7 +239,7 @@ def _settle(
     for key, part in out.parts:
         batch.add(key, part)
     batch.objects.append(
-        _replace(base, kind=kind, status=status, records=rows, rejected=len(rejects), error=error)
+        replace(base, kind=kind, status=status, records=rows, rejected=len(rejects), error=error)
     )
     return rows
 
@@ -263,9 +263,3 @@ def _quarantine(
     if not rejects:
         where = "" if reason.startswith(out.obj.uri) else f"{out.obj.uri}: "
         report.problems.append(where + reason)
-
-
-def _replace(rec: ObjectRecord, **changes: object) -> ObjectRecord:
-    from dataclasses import replace
-
-    return replace(rec, **changes)  # type: ignore[arg-type]

@@ -218,9 +218,8 @@ def query(
     if chosen is QueryFormat.table and out is None:
         render.arrow_table(table)
         return
-    text = render.to_csv(table) if chosen is QueryFormat.csv else render.to_json(table.to_pylist())
-    if chosen is QueryFormat.table:
-        text = render.to_csv(table)
+    # A table written to a file is written as CSV.
+    text = render.to_json(table.to_pylist()) if chosen is QueryFormat.json else render.to_csv(table)
     if out is not None:
         out.write_text(text if text.endswith("\n") else text + "\n")
     else:

@@ -27,9 +27,7 @@ def inflate(raw: bytes) -> Payload:
     try:
         data: bytes = igzip.decompress(raw)  # type: ignore[no-untyped-call]
         return Payload(data)
-    except (OSError, EOFError, igzip.BadGzipFile, ValueError):
-        return _partial(raw)
-    except Exception:  # isal raises its own IsalError for corrupt streams
+    except Exception:  # OSError, EOFError, BadGzipFile, and isal's own IsalError
         return _partial(raw)
 
 

@@ -95,7 +95,7 @@ class Reader:
                 data: bytes = self.s3.cat_file(obj.uri)
                 return data
             return Path(obj.uri).read_bytes()
-        except (OSError, Exception) as exc:
+        except Exception as exc:  # OSError locally; botocore and aiohttp errors for S3
             raise SourceError(f"cannot read {obj.uri}: {exc}") from exc
 
 
