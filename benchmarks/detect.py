@@ -33,9 +33,12 @@ API_NAMES = [
 ]  # fmt: skip
 
 
+LAKE_LAYOUT = 2  # bumped when the lake's stored columns change: the cached lake is rebuilt
+
+
 def lake(name: str, data: Path) -> Settings:
     """Ingest a cached dataset once into a cached lake."""
-    home = Settings.load(CACHE / f"lake-{name}")
+    home = Settings.load(CACHE / f"lake{LAKE_LAYOUT}-{name}")
     if not (home.home / ".ready").exists():
         ingest(home, [str(data)], IngestOptions())
         (home.home / ".ready").write_text("ok")

@@ -21,9 +21,8 @@ WHERE "start" >= {{since_epoch}} AND "start" < {{until_epoch}}
   AND log_status = 'OK' AND action = 'ACCEPT' AND protocol IN {{protocols}}
   AND srcport >= {{min_srcport}} AND packets >= {{min_flow_packets}} AND bytes >= {{min_flow_bytes}}
   AND (flow_direction IS NULL OR flow_direction = 'egress')
-  AND is_private_ip(srcaddr)
-  AND ipv4_to_int(dstaddr) IS NOT NULL
-  AND NOT is_private_ip(dstaddr)
-  AND NOT EXISTS (SELECT 1 FROM trusted_list u WHERE ipv4_to_int(dstaddr) BETWEEN u.lo AND u.hi)
+  AND is_private_ipv4(srcaddr_ipv4)
+  AND dstaddr_ipv4 IS NOT NULL AND NOT is_private_ipv4(dstaddr_ipv4)
+  AND NOT EXISTS (SELECT 1 FROM trusted_list u WHERE dstaddr_ipv4 BETWEEN u.lo AND u.hi)
 GROUP BY 1, 2, 3, 4, 5
 HAVING sum(packets) >= {{min_packets}} AND sum(bytes) >= {{min_bytes}}

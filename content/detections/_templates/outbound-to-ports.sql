@@ -19,8 +19,7 @@ WHERE "start" >= {{since_epoch}} AND "start" < {{until_epoch}}
   AND dstport IN {{ports}}
   AND srcport >= 32768
   AND (flow_direction IS NULL OR flow_direction = 'egress')
-  AND ipv4_to_int(dstaddr) IS NOT NULL
-  AND NOT is_private_ip(dstaddr)
-  AND NOT EXISTS (SELECT 1 FROM trusted_list u WHERE ipv4_to_int(dstaddr) BETWEEN u.lo AND u.hi)
+  AND dstaddr_ipv4 IS NOT NULL AND NOT is_private_ipv4(dstaddr_ipv4)
+  AND NOT EXISTS (SELECT 1 FROM trusted_list u WHERE dstaddr_ipv4 BETWEEN u.lo AND u.hi)
 GROUP BY 1, 2, 3, 4, 5
 HAVING count(*) >= {{min_flows}}

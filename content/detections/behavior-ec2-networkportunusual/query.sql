@@ -8,7 +8,7 @@ WITH egress AS (
       AND date BETWEEN {{since_date}} - INTERVAL {{lookback_days}} DAY AND {{until_date}}
       AND log_status = 'OK' AND action = 'ACCEPT' AND protocol IN (6, 17)
       AND srcport >= 32768 AND (flow_direction IS NULL OR flow_direction = 'egress')
-      AND NOT is_private_ip(dstaddr)
+      AND NOT is_private_addr(dstaddr_ipv4, dstaddr)
 ),
 history AS (
     SELECT interface_id, min("start") AS known_since FROM egress GROUP BY interface_id

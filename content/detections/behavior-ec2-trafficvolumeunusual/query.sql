@@ -12,7 +12,7 @@ WITH hourly AS (
       AND date BETWEEN {{since_date}} - INTERVAL {{lookback_days}} DAY AND {{until_date}}
       AND log_status = 'OK' AND action = 'ACCEPT'
       AND (flow_direction IS NULL OR flow_direction = 'egress')
-      AND is_private_ip(srcaddr) AND NOT is_private_ip(dstaddr)
+      AND is_private_ipv4(srcaddr_ipv4) AND NOT is_private_ipv4(dstaddr_ipv4)
     GROUP BY 1, 2, 3, 4
 ),
 scored AS (

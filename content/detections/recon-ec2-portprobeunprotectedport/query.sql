@@ -16,8 +16,7 @@ WHERE "start" >= {{since_epoch}} AND "start" < {{until_epoch}}
   AND log_status = 'OK' AND action = 'ACCEPT' AND protocol = 6
   AND dstport IN {{ports}} AND packets <= {{max_packets}}
   AND (flow_direction IS NULL OR flow_direction = 'ingress')
-  AND ipv4_to_int(srcaddr) IS NOT NULL
-  AND NOT is_private_ip(srcaddr)
-  AND NOT EXISTS (SELECT 1 FROM trusted_list u WHERE ipv4_to_int(srcaddr) BETWEEN u.lo AND u.hi)
+  AND srcaddr_ipv4 IS NOT NULL AND NOT is_private_ipv4(srcaddr_ipv4)
+  AND NOT EXISTS (SELECT 1 FROM trusted_list u WHERE srcaddr_ipv4 BETWEEN u.lo AND u.hi)
 GROUP BY 1, 2, 3, 4, 5
 HAVING count(DISTINCT srcaddr) >= {{min_sources}}

@@ -13,11 +13,9 @@ from vigil.errors import QueryError
 from vigil.lake.tables import PARTITIONS, SOURCE_FILE, TABLES, TableSpec, full_schema
 
 # Columns computed in the view, not stored: they cost nothing unless a query uses them.
+# (`srcaddr_ipv4` and `dstaddr_ipv4` are stored: ingest computes them.)
 DERIVED: Final[dict[str, str]] = {
-    "flow_logs": (
-        'to_timestamp("start") AS start_time, to_timestamp("end") AS end_time, '
-        "ipv4_to_int(srcaddr) AS srcaddr_ipv4, ipv4_to_int(dstaddr) AS dstaddr_ipv4"
-    ),
+    "flow_logs": 'to_timestamp("start") AS start_time, to_timestamp("end") AS end_time',
     "cloudtrail": "",
 }
 
@@ -37,6 +35,12 @@ MACROS: Final = (
     "OR (starts_with(ip, '100.') AND TRY_CAST(split_part(ip, '.', 2) AS INT) BETWEEN 64 AND 127) "
     "OR starts_with(lower(ip), 'fc') OR starts_with(lower(ip), 'fd') "
     "OR starts_with(lower(ip), 'fe80:')",
+    # The same on the stored integers (`srcaddr_ipv4`): 10/8, 172.16/12, 192.168/16, 100.64/10.
+    "CREATE OR REPLACE MACRO is_private_ipv4(n) AS (n >> 24) = 10 OR (n >> 20) = 2753 "
+    "OR (n >> 16) = 49320 OR (n >> 22) = 401",
+    # Integer test where the address is IPv4, the text test otherwise (IPv6).
+    "CREATE OR REPLACE MACRO is_private_addr(n, ip) AS "
+    "coalesce(is_private_ipv4(n), is_private_ip(ip))",
     "CREATE OR REPLACE MACRO ipv4_in_cidr(ip, cidr) AS "
     "ipv4_to_int(ip) >> (32 - split_part(cidr, '/', 2)::INT) = "
     "ipv4_to_int(split_part(cidr, '/', 1)) >> (32 - split_part(cidr, '/', 2)::INT)",
