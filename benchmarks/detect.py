@@ -33,6 +33,7 @@ API_NAMES = [
 ]  # fmt: skip
 
 
+THREAT_UNIT = "unauthorizedaccess-ec2-maliciousipcaller-custom"
 LAKE_LAYOUT = 2  # bumped when the lake's stored columns change: the cached lake is rebuilt
 
 
@@ -60,6 +61,25 @@ def run_units(home: Settings, source: str) -> list[tuple[str, float, int]]:
     finally:
         con.close()
     return out
+
+
+def threat_list_run(home: Settings, size: int) -> tuple[float, int]:
+    """The flow threat-list detector with a list of `size` /24 and /32 ranges (and some IPv6)."""
+    rng = random.Random(7)
+    octets = [[rng.randint(1, 223), *(rng.randint(0, 255) for _ in range(3))] for _ in range(size)]
+    nets = [f"{a}.{b}.{c}.0/24" for a, b, c, _ in octets[: size // 2]]
+    nets += [f"{a}.{b}.{c}.{d}" for a, b, c, d in octets[size // 2 :]]
+    nets += [f"2001:db8:{i:x}::/48" for i in range(100)]
+    unit = next(u for u in load_units()[0] if u.id == THREAT_UNIT)
+    con = detection_connection(home.lake_dir, None, {"threat": ["\n".join(nets)]})
+    try:
+        low, high = data_range(con, "flow_logs")
+        assert low and high
+        began = time.perf_counter()
+        results = run_unit(con, unit, low, high + timedelta(seconds=1))
+        return time.perf_counter() - began, len(results)
+    finally:
+        con.close()
 
 
 def sigma_rules(n: int) -> list[str]:
@@ -92,6 +112,8 @@ def main() -> None:
           f"({total / flow_total:,.0f} records/s over all detectors)")  # fmt: skip
     for uid, seconds, rows in sorted(flow_times, key=lambda r: -r[1]):
         print(f"  {uid:<52} {seconds:6.2f} s  {rows} hit(s)")
+    seconds, hits = threat_list_run(lake(f"flows-{total}", flows), 5000)
+    print(f"  {THREAT_UNIT} with a 5,100-entry threat list: {seconds:.2f} s, {hits} hit(s)")
     trail_times = run_units(lake(f"trail-{events}", trails), "cloudtrail")
     trail_total = sum(t for _, t, _ in trail_times)
     rate = events * len(trail_times) / trail_total

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,25 @@ def test_a_unit_needs_positive_and_negative_cases(tmp_path: Path) -> None:
     (unit / "query.sql").write_text(own.query)
     with pytest.raises(UnitError, match="positive and one negative"):
         load_unit(unit)
+
+
+def test_requires_names_an_intel_table_and_skips_without_rows(tmp_path: Path) -> None:
+    import duckdb
+
+    from vigil.detect.sql import run_unit
+    from vigil.intel.lists import register
+
+    own = next(u for u in UNITS if "threat_list" in u.requires)
+    unit = tmp_path / "detections" / "needs-list"
+    unit.mkdir(parents=True)
+    text = (own.path / "detection.yaml").read_text()
+    (unit / "detection.yaml").write_text(text.replace("requires: [threat_list]", "requires: [x]"))
+    (unit / "query.sql").write_text(own.query)
+    with pytest.raises(UnitError, match="requires x: not one of threat_list, trusted_list"):
+        load_unit(unit)
+    con = duckdb.connect()
+    register(con, None)
+    # an empty threat list: the query (which would fail here, no lake tables) never runs
+    assert (
+        run_unit(con, own, datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 2, tzinfo=UTC)) == []
+    )

@@ -17,6 +17,6 @@ WHERE "start" >= {{since_epoch}} AND "start" < {{until_epoch}}
   AND log_status = 'OK' AND protocol = 6 AND dstport = {{port}}
   AND packets <= {{max_packets}}
   AND (flow_direction IS NULL OR flow_direction = 'ingress')
-  AND NOT EXISTS (SELECT 1 FROM trusted_list t WHERE srcaddr_ipv4 BETWEEN t.lo AND t.hi)
+  AND NOT is_trusted_addr(srcaddr_ipv4, srcaddr)
 GROUP BY 1, 2, 3, 4, 5
 HAVING count(*) >= {{min_attempts}}

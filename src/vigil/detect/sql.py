@@ -84,6 +84,9 @@ def spark_sql(unit: Unit) -> str:
 def run_unit(
     con: duckdb.DuckDBPyConnection, unit: Unit, since: datetime, until: datetime
 ) -> list[tuple[Finding, Hit]]:
+    for table in unit.requires:  # e.g. no threat list: nothing to find, no scan
+        if not con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]:
+            return []
     sql = unit_sql(unit, since, until)
     try:
         rows = con.sql(sql).to_arrow_table().to_pylist()

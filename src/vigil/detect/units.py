@@ -24,6 +24,7 @@ from vigil.lake.tables import TABLES
 
 LOGICS: Final = ("sql", "sigma")
 REQUIRED: Final = ("title", "type", "severity", "description", "source", "logic", "group_by")
+REQUIRABLE: Final = ("threat_list", "trusted_list")  # `requires:` names
 
 
 class UnitError(VigilError):
@@ -60,6 +61,7 @@ class Unit:
     enabled: bool
     cases: tuple[Case, ...]
     sigma: SigmaLogic | None = None  # set for logic: sigma (the streaming path uses it)
+    requires: tuple[str, ...] = ()  # intel tables that must hold rows, else the unit is skipped
 
 
 def content_root() -> Path:
@@ -139,6 +141,12 @@ def load_unit(path: Path) -> Unit:
             raise UnitError(f"{query_path}: missing (logic: sql needs it)")
         query = query_path.read_text()
     resource = meta.get("resource") or {}
+    requires = tuple(str(r) for r in meta.get("requires") or ())
+    unknown = [r for r in requires if r not in REQUIRABLE]
+    if unknown:
+        raise UnitError(
+            f"{meta_path}: requires {', '.join(unknown)}: not one of {', '.join(REQUIRABLE)}"
+        )
     cases = tuple(_case(meta_path, i, c) for i, c in enumerate(meta.get("cases") or []))
     if not any(c.expect for c in cases) or not any(not c.expect for c in cases):
         raise UnitError(f"{meta_path}: needs at least one positive and one negative case")
@@ -151,7 +159,7 @@ def load_unit(path: Path) -> Unit:
         resource_column=alias(str(resource.get("column", meta["group_by"][0]))),
         parameters=dict(meta.get("parameters") or {}), mitre=tuple(meta.get("mitre") or ()),
         nist_csf=tuple(meta.get("nist_csf") or ()), enabled=bool(meta.get("enabled", True)),
-        cases=cases, sigma=sigma,
+        cases=cases, sigma=sigma, requires=requires,
     )  # fmt: skip
 
 

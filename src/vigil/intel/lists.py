@@ -15,6 +15,7 @@ from typing import Final, Literal
 
 import duckdb
 import pyarrow as pa
+from duckdb.func import FunctionNullHandling
 
 from vigil.errors import FormatError, SourceError
 
@@ -138,8 +139,22 @@ def register(
     intel_dir: Path | None,
     extra: dict[str, list[str]] | None = None,
 ) -> None:
-    """Tables `threat_list` and `trusted_list` (network, version, lo, hi, list_name); IPv4
-    ranges compare with `ipv4_to_int(addr) BETWEEN lo AND hi`."""
+    """Tables `threat_list` and `trusted_list` (network, version, lo, hi, prefix, net_key, lo6,
+    hi6, list_name). IPv4: `addr >> (32 - prefix) = net_key` is an equality, so large lists
+    join by hash per prefix length (a `BETWEEN lo AND hi` join is a range join, slow on big
+    lists). IPv6: `ipv6_key(addr) BETWEEN lo6 AND hi6`, the address as 32 hex digits, which
+    sort like the numbers."""
+    if not con.sql(
+        "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'ipv6_key'"
+    ).fetchall()[0][0]:
+        varchar = duckdb.sqltype("VARCHAR")
+        con.create_function(
+            "ipv6_key",
+            ipv6_key,
+            [varchar],
+            varchar,
+            null_handling=FunctionNullHandling.SPECIAL,
+        )
     for kind in KINDS:
         entries = load(intel_dir, kind) if intel_dir else []
         for value in (extra or {}).get(kind, []):
@@ -153,9 +168,39 @@ def register(
                 "version": pa.array([e.version for e in entries], pa.int8()),
                 "lo": pa.array([e.lo if e.version == 4 else None for e in entries], pa.uint64()),
                 "hi": pa.array([e.hi if e.version == 4 else None for e in entries], pa.uint64()),
+                "prefix": pa.array([_prefix(e) for e in entries], pa.int16()),
+                "net_key": pa.array(
+                    [e.lo >> (32 - _prefix(e)) if e.version == 4 else None for e in entries],
+                    pa.uint64(),
+                ),
+                "lo6": pa.array([_hex(e.lo) if e.version == 6 else None for e in entries]),
+                "hi6": pa.array([_hex(e.hi) if e.version == 6 else None for e in entries]),
                 "list_name": pa.array([e.list_name for e in entries], pa.string()),
             }
         )
         con.register(f"_{kind}_arrow", table)
         con.execute(f"CREATE OR REPLACE TABLE {kind}_list AS SELECT * FROM _{kind}_arrow")
         con.unregister(f"_{kind}_arrow")
+    # `n` the stored IPv4 integer (NULL for IPv6), `ip` the text: the text is parsed only
+    # where there is no integer.
+    con.execute(
+        "CREATE OR REPLACE MACRO is_trusted_addr(n, ip) AS EXISTS (SELECT 1 FROM trusted_list u "
+        "WHERE n BETWEEN u.lo AND u.hi OR (n IS NULL AND ipv6_key(ip) BETWEEN u.lo6 AND u.hi6))"
+    )
+
+
+def _prefix(entry: Entry) -> int:
+    return ipaddress.ip_network(entry.network).prefixlen
+
+
+def _hex(value: int) -> str:
+    return f"{value:032x}"
+
+
+def ipv6_key(text: str | None) -> str | None:
+    """An IPv6 address as 32 hex digits (NULL for anything else), for range tests in SQL."""
+    try:
+        address = ipaddress.IPv6Address((text or "").split("%", 1)[0])
+    except ValueError:
+        return None
+    return _hex(int(address))
