@@ -183,3 +183,74 @@ def test_streaming_correlation_fires_once_per_window_like_batch() -> None:
     fired = [hits for hits in matcher.match_records(spray + _expand_record(single))]
     assert sum(1 for hits in fired if hits) == 1  # the fourth distinct target, once
     assert fired[3] == [unit.id]
+
+
+FALLING = (
+    BASE
+    + """title: Few or exact denials
+correlation:
+  type: event_count
+  rules: [denied_call]
+  group-by: [userIdentity.arn]
+  timespan: 5m
+  condition: {OP: N}
+level: low
+"""
+)
+
+
+@pytest.mark.parametrize(("op", "n"), [("lte", 2), ("lt", 2), ("eq", 5), ("gte", 5)])
+def test_streaming_decides_falling_correlations_when_windows_close(
+    home: Settings, tmp_path: Path, op: str, n: int
+) -> None:
+    from dataclasses import replace
+    from datetime import UTC, datetime, timedelta
+
+    from vigil.detect.runner import detection_connection
+    from vigil.detect.sigma_rules import batch_sql, evidence_sql, load_rule
+    from vigil.detect.sql import run_unit
+
+    def denied(user: str, minute: int, second: int) -> dict:  # type: ignore[type-arg]
+        return ct_record(
+            eventID=f"{user}-{minute}-{second}", errorCode="AccessDenied",
+            eventTime=f"2024-03-01T09:{minute:02d}:{second:02d}Z",
+            userIdentity={"type": "IAMUser", "arn": f"arn:aws:iam::111122223333:user/{user}"},
+        )  # fmt: skip
+
+    records = [denied("a", 1, 0), denied("a", 2, 0)]  # a: 2 in 09:00-09:05
+    records += [denied("b", 3, s) for s in range(5)]  # b: 5 in 09:00-09:05
+    records += [denied("a", 7, 0)]  # a: 1 in 09:05-09:10
+    records += [ct_record(eventID="ok", eventTime="2024-03-01T09:01:00Z")]  # not a denial
+    write_gz(trail_key(tmp_path / "src"), trail_file(records))
+    ingest(home, [str(tmp_path / "src")], IngestOptions())
+
+    logic = load_rule(FALLING.replace("OP", op).replace("N", str(n)), "falling")
+    template = load_units(ids=["unauthorizedaccess-iamuser-consoleloginspray"])[0][0]
+    unit = replace(template, id="falling", sigma=logic, group_by=("useridentity_arn",),
+                   query=batch_sql(logic, ("userIdentity.arn",), "falling"),
+                   evidence=evidence_sql(logic, ("userIdentity.arn",)))  # fmt: skip
+    con = detection_connection(home.lake_dir, None)
+    start = datetime(2024, 3, 1, 9, tzinfo=UTC)
+    batch = {
+        (hit.window_start, finding.key["useridentity_arn"])
+        for finding, hit in run_unit(con, unit, start, start + timedelta(hours=1))
+    }
+    con.close()
+
+    matcher = StreamMatcher([unit])
+    fired = matcher.match_records(records)
+    early = matcher.close(datetime(2024, 3, 1, 9, 5, tzinfo=UTC))  # only the first window ended
+    late = matcher.close(datetime(2024, 3, 1, 10, tzinfo=UTC))
+    if op == "gte":  # rising: decided on the event that completes it, not at close
+        streamed = {
+            (rows_of([r])[0]["event_ts"].replace(minute=0, second=0), r["userIdentity"]["arn"])
+            for r, hits in zip(records, fired, strict=True) if hits
+        }  # fmt: skip
+        assert early == [] and late == []
+    else:
+        assert not any(fired)
+        assert all(d.window_start.minute == 0 for d in early)
+        streamed = {(d.window_start, d.key[-1]) for d in early + late}
+    assert {(w.isoformat().replace("+00:00", "Z"), a) for w, a in streamed} == batch
+    assert batch, "the case would prove nothing"
+    assert matcher.state == {}  # closed windows hold nothing
