@@ -44,3 +44,12 @@ class QueryError(VigilError):
 
 class LakeError(VigilError):
     """A problem with the lake's files or its manifest."""
+
+
+class PatternError(VigilError):
+    """A filter pattern (or query) that does not parse; says at which column."""
+
+    def __init__(self, message: str, *, column: int, text: str, hint: str | None = None) -> None:
+        super().__init__(f"column {column}: {message}", hint=hint)
+        self.column = column
+        self.text = text
