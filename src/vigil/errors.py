@@ -50,6 +50,7 @@ class PatternError(VigilError):
     """A filter pattern (or query) that does not parse; says at which column."""
 
     def __init__(self, message: str, *, column: int, text: str, hint: str | None = None) -> None:
-        super().__init__(f"column {column}: {message}", hint=hint)
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        super().__init__(f"filter pattern {shown!r}, column {column}: {message}", hint=hint)
         self.column = column
         self.text = text

@@ -21,6 +21,8 @@ from vigil.lake.tables import TABLES
 from vigil.lake.writer import Batch, LakeWriter
 from vigil.sources.objects import Reader, SourceObject
 
+INGESTED = ("flow_logs", "cloudtrail")  # the tables `vigil ingest` writes
+
 Progress = Callable[[SourceObject, int], None]
 
 
@@ -46,7 +48,7 @@ class IngestReport:
     outside_window: int = 0
     duplicates: int = 0
     digests: int = 0
-    records: dict[str, int] = field(default_factory=lambda: {name: 0 for name in TABLES})
+    records: dict[str, int] = field(default_factory=lambda: {name: 0 for name in INGESTED})
     rejected: int = 0
     quarantined: list[dict[str, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -112,7 +114,7 @@ def _run(
     report: IngestReport,
     on_object: Progress | None,
 ) -> None:
-    batches = {name: Batch(spec) for name, spec in TABLES.items()}
+    batches = {name: Batch(TABLES[name]) for name in INGESTED}
     dedup = Dedup(manifest)
     work_options = WorkOptions(options.log_type, options.fmt, options.account, options.region)
 

@@ -17,6 +17,7 @@ from vigil.lake.tables import PARTITIONS, SOURCE_FILE, TABLES, TableSpec, full_s
 DERIVED: Final[dict[str, str]] = {
     "flow_logs": 'to_timestamp("start") AS start_time, to_timestamp("end") AS end_time',
     "cloudtrail": "",
+    "log_events": 'epoch_ms("timestamp") AS event_time',
 }
 
 MACROS: Final = (

@@ -108,7 +108,31 @@ CLOUDTRAIL: Final = TableSpec(
     statistics_columns=("event_ts", "eventname", "eventsource"),
 )  # fmt: skip
 
-TABLES: Final[dict[str, TableSpec]] = {"flow_logs": FLOW_LOGS, "cloudtrail": CLOUDTRAIL}
+# CloudWatch Logs events (PutLogEvents, or logs routed by `vigil ingest`). Times are epoch
+# milliseconds as AWS gives them; the partition account and region are the log group's.
+LOG_EVENTS: Final = TableSpec(
+    name="log_events",
+    schema=pa.schema(
+        [
+            pa.field("log_group", pa.string()),
+            pa.field("log_stream", pa.string()),
+            pa.field("timestamp", pa.int64()),
+            pa.field("ingestion_time", pa.int64()),
+            pa.field("message", pa.string()),
+            pa.field("event_id", pa.string()),
+        ]
+    ),
+    time_column="timestamp",
+    dedup_key=("event_id",),
+    dictionary_columns=("log_group", "log_stream", SOURCE_FILE),
+    statistics_columns=("log_group", "log_stream", "timestamp", "ingestion_time"),
+)
+
+TABLES: Final[dict[str, TableSpec]] = {
+    "flow_logs": FLOW_LOGS,
+    "cloudtrail": CLOUDTRAIL,
+    "log_events": LOG_EVENTS,
+}
 
 
 def full_schema(spec: TableSpec, extra: pa.Schema | None = None) -> pa.Schema:

@@ -233,3 +233,14 @@ _NUMERIC: Final[dict[str, Callable[[float, float], bool]]] = {
     "=": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
     "<=": lambda a, b: a <= b, ">": lambda a, b: a > b, ">=": lambda a, b: a >= b,
 }  # fmt: skip
+
+
+def test_filter(pattern: str, messages: list[str]) -> list[dict[str, Any]]:
+    """TestMetricFilter: the matching messages (1-based numbers) and their extracted values."""
+    matcher = compile_pattern(pattern)
+    out = []
+    for number, message in enumerate(messages, 1):
+        values = matcher.extract(message)
+        if values is not None:
+            out.append({"eventNumber": number, "eventMessage": message, "extractedValues": values})
+    return out

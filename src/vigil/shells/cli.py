@@ -25,6 +25,7 @@ from vigil.shells.cli_detect import (
     intel_app,
     rules_app,
 )
+from vigil.shells.cli_logs import logs_app
 from vigil.shells.demo_cmd import demo_command
 from vigil.sources.objects import SourceObject
 
@@ -277,6 +278,7 @@ app.add_typer(content_app, name="content")
 app.add_typer(findings_app, name="findings")
 app.add_typer(intel_app, name="intel")
 app.add_typer(rules_app, name="rules")
+app.add_typer(logs_app, name="logs")
 
 
 def main() -> None:

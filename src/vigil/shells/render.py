@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import sys
@@ -25,6 +26,8 @@ def _default(value: Any) -> Any:
         return float(value)
     if isinstance(value, bytes):
         return value.decode("utf-8", "backslashreplace")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
     return str(value)
 
 

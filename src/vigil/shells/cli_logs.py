@@ -1,0 +1,273 @@
+"""`vigil logs …`: log groups and streams, put, get/filter/tail, test-filter."""
+
+from __future__ import annotations
+
+import re
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from vigil.errors import ConfigError
+from vigil.logs import files, read
+from vigil.logs.groups import LogStore, now_ms
+from vigil.logs.pattern_match import test_filter
+from vigil.shells import render
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
+Start = Annotated[str | None, typer.Option(help="From this time: ISO 8601, or 15m/2h/7d ago.")]
+End = Annotated[str | None, typer.Option(help="Up to this time: ISO 8601, or 15m/2h/7d ago.")]
+logs_app = typer.Typer(
+    help="CloudWatch Logs: groups, streams, events and filter patterns.", no_args_is_help=True
+)
+_UNITS = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def to_ms(text: str | None, option: str) -> int | None:
+    if text is None:
+        return None
+    relative = re.fullmatch(r"(\d+)([smhd])", text.strip())
+    if relative:
+        return now_ms() - int(relative.group(1)) * _UNITS[relative.group(2)]
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        hint = "write 2024-03-01T09:00Z, or 30m / 6h / 2d for that long ago"
+        raise ConfigError(f"{option} {text!r} is not a time", hint=hint) from exc
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def _iso(ms: int | None) -> str:
+    if ms is None:
+        return ""
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+
+
+@logs_app.command("create-group")
+def create_group(
+    ctx: typer.Context,
+    name: str,
+    retention: Annotated[int | None, typer.Option(help="Days to keep events.")] = None,
+    account: Annotated[str | None, typer.Option(help="Account id of the group.")] = None,
+    region: Annotated[str | None, typer.Option(help="Region of the group.")] = None,
+) -> None:
+    """Create a log group (CreateLogGroup)."""
+    with LogStore(ctx.obj) as store:
+        store.create_group(name, account=account, region=region, retention_days=retention)
+    render.out.print(f"created log group {name}", highlight=False)
+
+
+@logs_app.command("delete-group")
+def delete_group(ctx: typer.Context, name: str) -> None:
+    """Delete a log group, its streams and events (DeleteLogGroup)."""
+    with LogStore(ctx.obj) as store:
+        store.delete_group(name)
+    render.out.print(f"deleted log group {name}", highlight=False)
+
+
+@logs_app.command("groups")
+def groups(
+    ctx: typer.Context,
+    prefix: Annotated[str, typer.Option(help="Only names starting so.")] = "",
+    json_out: JsonFlag = False,
+) -> None:
+    """Describe log groups."""
+    with LogStore(ctx.obj) as store:
+        found = store.groups(prefix)
+    rows = [{"logGroupName": g.name, "creationTime": g.created_ms,
+             "retentionInDays": g.retention_days, "storedBytes": g.stored_bytes,
+             "streams": g.streams, "account": g.account, "region": g.region}
+            for g in found]  # fmt: skip
+    _show(rows, "logGroups", json_out)
+
+
+@logs_app.command("retention")
+def retention(
+    ctx: typer.Context,
+    group: str,
+    days: Annotated[int | None, typer.Argument(help="1, 3, 5, 7, 14, 30, … 3653.")] = None,
+    never: Annotated[bool, typer.Option("--never", help="Keep events forever.")] = False,
+) -> None:
+    """Set a group's retention (PutRetentionPolicy), or remove it with --never."""
+    if days is None and not never:
+        raise ConfigError("give DAYS or --never", hint="vigil logs retention GROUP 30")
+    with LogStore(ctx.obj) as store:
+        store.put_retention(group, None if never else days)
+    render.out.print(f"{group}: {'never expire' if never else f'{days} days'}", highlight=False)
+
+
+@logs_app.command("create-stream")
+def create_stream(ctx: typer.Context, group: str, stream: str) -> None:
+    """Create a log stream in a group (CreateLogStream)."""
+    with LogStore(ctx.obj) as store:
+        store.create_stream(group, stream)
+    render.out.print(f"created log stream {group} {stream}", highlight=False)
+
+
+@logs_app.command("delete-stream")
+def delete_stream(ctx: typer.Context, group: str, stream: str) -> None:
+    """Delete a log stream (DeleteLogStream)."""
+    with LogStore(ctx.obj) as store:
+        store.delete_stream(group, stream)
+    render.out.print(f"deleted log stream {group} {stream}", highlight=False)
+
+
+@logs_app.command("streams")
+def streams(
+    ctx: typer.Context,
+    group: str,
+    prefix: Annotated[str, typer.Option(help="Only names starting so.")] = "",
+    json_out: JsonFlag = False,
+) -> None:
+    """Describe a group's log streams."""
+    with LogStore(ctx.obj) as store:
+        found = store.streams(group, prefix)
+    rows = [{"logStreamName": s.name, "creationTime": s.created_ms,
+             "firstEventTimestamp": s.first_event_ms, "lastEventTimestamp": s.last_event_ms,
+             "lastIngestionTime": s.last_ingestion_ms, "storedBytes": s.stored_bytes}
+            for s in found]  # fmt: skip
+    _show(rows, "logStreams", json_out)
+
+
+@logs_app.command("put")
+def put(
+    ctx: typer.Context,
+    group: str,
+    stream: str,
+    source: Annotated[
+        str, typer.Argument(help="A file of lines or JSON events, or - for stdin.")
+    ] = "-",
+    create: Annotated[bool, typer.Option(help="Create the group and stream if missing.")] = False,
+    json_out: JsonFlag = False,
+) -> None:
+    """Send events (PutLogEvents calls within AWS's limits)."""
+    path = None if source == "-" else Path(source)
+    if path is not None and not path.is_file():
+        raise ConfigError(
+            f"{source}: no such file", hint="give a file of log lines, or - for stdin"
+        )
+    summary = files.put_file(ctx.obj, group, stream, path, create=create)
+    if json_out:
+        render.print_json(summary)
+    elif summary.already:
+        render.out.print(f"{source} was already put into {group} {stream}; nothing added")
+    else:
+        rejected = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in summary.rejected.items())
+        line = (
+            f"{summary.accepted:,} of {summary.events:,} events accepted in {summary.calls} call(s)"
+        )
+        render.out.print(line + (f"; rejected: {rejected}" if rejected else ""), highlight=False)
+    for problem in summary.problems:
+        render.err.print(f"[yellow]skipped:[/] {problem}", highlight=False, soft_wrap=True)
+
+
+@logs_app.command("get")
+def get(
+    ctx: typer.Context,
+    group: str,
+    stream: str,
+    start: Start = None,
+    end: End = None,
+    limit: Annotated[int, typer.Option(help="At most this many events.")] = 10_000,
+    json_out: JsonFlag = False,
+) -> None:
+    """A stream's events in time order (GetLogEvents)."""
+    events = read.filter_events(ctx.obj, group, streams=[stream], start=to_ms(start, "--start"),
+                                end=to_ms(end, "--end"), limit=limit)  # fmt: skip
+    _events(events, json_out)
+
+
+@logs_app.command("filter")
+def filter_(
+    ctx: typer.Context,
+    group: str,
+    pattern: Annotated[str, typer.Option(help="A CloudWatch Logs filter pattern.")] = "",
+    start: Start = None,
+    end: End = None,
+    stream: Annotated[list[str] | None, typer.Option(help="Only these streams.")] = None,
+    stream_prefix: Annotated[str | None, typer.Option(help="Only streams starting so.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many events.")] = 10_000,
+    json_out: JsonFlag = False,
+) -> None:
+    """Events of a group that match a filter pattern (FilterLogEvents)."""
+    events = read.filter_events(ctx.obj, group, pattern=pattern, start=to_ms(start, "--start"),
+                                end=to_ms(end, "--end"), streams=stream or None,
+                                stream_prefix=stream_prefix, limit=limit)  # fmt: skip
+    _events(events, json_out)
+
+
+@logs_app.command("tail")
+def tail(
+    ctx: typer.Context,
+    group: str,
+    pattern: Annotated[str, typer.Option(help="A filter pattern.")] = "",
+    since: Annotated[str, typer.Option(help="Start this long ago (or at an ISO time).")] = "10m",
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new events.")
+    ] = False,
+) -> None:
+    """Recent events, and with --follow new ones as they arrive (Ctrl-C to stop)."""
+    start = to_ms(since, "--since")
+    for event in read.filter_events(ctx.obj, group, pattern=pattern, start=start):
+        _line(event)
+    if follow:
+        try:
+            for event in read.tail(ctx.obj, group, pattern=pattern, since=now_ms()):
+                _line(event)
+        except KeyboardInterrupt:
+            return
+
+
+@logs_app.command("test-filter")
+def test_filter_command(
+    pattern: Annotated[str, typer.Option(help="The filter pattern to test.")],
+    source: Annotated[str, typer.Argument(help="A file of log messages, or - for stdin.")] = "-",
+    json_out: JsonFlag = False,
+) -> None:
+    """Which messages a pattern matches, and the values it extracts (TestMetricFilter)."""
+    if source == "-":
+        messages = [line.rstrip("\r\n") for line in sys.stdin]
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise ConfigError(f"{source}: no such file", hint="give a file of messages, or -")
+        messages = path.read_text(errors="replace").splitlines()
+    matches = test_filter(pattern, messages)
+    if json_out:
+        render.print_json({"matches": matches})
+        return
+    for m in matches:
+        values = "  ".join(f"{k}={v}" for k, v in m["extractedValues"].items())
+        render.out.print(
+            f"{m['eventNumber']:>6}  {m['eventMessage']}", highlight=False, markup=False
+        )
+        if values:
+            render.out.print(f"        {values}", highlight=False, markup=False)
+    render.out.print(f"{len(matches)} of {len(messages)} messages match", highlight=False)
+
+
+def _events(events: list[read.Event], json_out: bool) -> None:
+    if json_out:
+        render.print_json({"events": [e.as_aws() for e in events]})
+        return
+    for event in events:
+        _line(event)
+
+
+def _line(event: read.Event) -> None:
+    render.out.print(f"{_iso(event.timestamp)} {event.log_stream} {event.message}",
+                     highlight=False, markup=False, soft_wrap=True)  # fmt: skip
+
+
+def _show(rows: list[dict[str, Any]], key: str, json_out: bool) -> None:
+    if json_out:
+        render.print_json({key: rows})
+        return
+    import pyarrow as pa
+
+    times = ("creationTime", "firstEventTimestamp", "lastEventTimestamp", "lastIngestionTime")
+    rows = [{k: _iso(v) if k in times else v for k, v in row.items()} for row in rows]
+    render.arrow_table(pa.Table.from_pylist(rows) if rows else pa.table({}), title=key)
