@@ -43,6 +43,7 @@ class InputEvent:
 class PutResult:
     accepted: int = 0
     rejected: dict[str, int] = field(default_factory=dict)  # rejectedLogEventsInfo
+    datapoints: int = 0  # metric data the group's metric filters made of the events
 
     def response(self) -> dict[str, Any]:
         """The PutLogEvents response's shape."""
@@ -146,6 +147,10 @@ def put_log_events(
         if kept:
             nbytes = sum(event_bytes(e) - EVENT_OVERHEAD for e in kept)
             store.record_put(group, stream, kept[0].timestamp, kept[-1].timestamp, now, nbytes)
+    if kept:
+        from vigil.logs.metric_filters import apply_filters
+
+        result.datapoints = apply_filters(settings, group, [(e.timestamp, e.message) for e in kept])
     return result
 
 

@@ -1,0 +1,349 @@
+"""Metric alarms: PutMetricAlarm, evaluation at a moment, SetAlarmState, history.
+
+Every state change is recorded in the alarm's history and emits a "CloudWatch Alarm State
+Change" event (spec §4.5) into the state store's event outbox, for the event bus to deliver.
+Evaluation looks at the N + 2 periods that end at the evaluation minute (a sliding window, as
+CloudWatch evaluates every minute) and decides with `evaluation.decide`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from vigil.config import Settings
+from vigil.metrics import evaluation as ev
+from vigil.metrics.stats import check_statistic, window
+from vigil.metrics.store import Metric, MetricError, MetricStore, check_metric
+from vigil.state import StateDB
+
+MAX_ACTIONS: Final = 5
+DAY_S: Final = 86_400
+
+SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS alarms (
+    name TEXT PRIMARY KEY,
+    definition TEXT NOT NULL,       -- JSON of the Alarm fields
+    state TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    reason_data TEXT NOT NULL,
+    state_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alarm_history (
+    name TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    kind TEXT NOT NULL,             -- ConfigurationUpdate | StateUpdate | Action
+    summary TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alarm_history_name ON alarm_history (name, ts);
+CREATE TABLE IF NOT EXISTS event_outbox (
+    id TEXT PRIMARY KEY,
+    detail_type TEXT NOT NULL,
+    source TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    event TEXT NOT NULL,            -- the EventBridge envelope, JSON
+    delivered INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+
+@dataclass(frozen=True)
+class Alarm:
+    name: str
+    namespace: str
+    metric_name: str
+    threshold: float
+    comparison: str
+    period: int = 300
+    evaluation_periods: int = 1
+    datapoints_to_alarm: int | None = None  # default N
+    statistic: str = "Sum"  # a basic statistic or pNN
+    dimensions: tuple[tuple[str, str], ...] = ()
+    unit: str | None = None
+    treat_missing_data: str = "missing"
+    evaluate_low_sample_count_percentile: str = "evaluate"
+    description: str = ""
+    actions_enabled: bool = True
+    alarm_actions: tuple[str, ...] = ()
+    ok_actions: tuple[str, ...] = ()
+    insufficient_data_actions: tuple[str, ...] = ()
+    account: str = "000000000000"
+    region: str = "local"
+
+    @property
+    def m(self) -> int:
+        return self.datapoints_to_alarm or self.evaluation_periods
+
+    @property
+    def metric(self) -> Metric:
+        return Metric(self.namespace, self.metric_name, tuple(sorted(self.dimensions)))
+
+    @property
+    def arn(self) -> str:
+        return f"arn:aws:cloudwatch:{self.region}:{self.account}:alarm:{self.name}"
+
+
+@dataclass
+class AlarmStatus:
+    alarm: Alarm
+    state: ev.State
+    reason: str
+    reason_data: str
+    state_ms: int
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+
+def check_alarm(a: Alarm) -> None:
+    if not 1 <= len(a.name) <= 255 or re.search(r"[\x00-\x1f]", a.name):
+        raise MetricError(f"alarm name {a.name!r}: 1-255 characters, no control characters")
+    if len(a.description) > 1024:
+        raise MetricError("the alarm description has at most 1024 characters")
+    check_metric(a.metric)
+    check_statistic(a.statistic)
+    if a.period not in (10, 20, 30) and (a.period < 60 or a.period % 60):
+        raise MetricError(f"period {a.period}: 10, 20, 30 or a multiple of 60 seconds")
+    if a.evaluation_periods < 1 or a.evaluation_periods * a.period > DAY_S:
+        raise MetricError("evaluation periods times the period must be at most a day")
+    if not 1 <= a.m <= a.evaluation_periods:
+        raise MetricError("datapoints to alarm must be between 1 and the evaluation periods")
+    if a.comparison not in ev.COMPARISONS:
+        raise MetricError(f"comparison {a.comparison!r}: one of {', '.join(ev.COMPARISONS)}")
+    if a.treat_missing_data not in ev.TREATMENTS:
+        raise MetricError(
+            f"TreatMissingData {a.treat_missing_data!r}: one of {', '.join(ev.TREATMENTS)}"
+        )
+    if a.evaluate_low_sample_count_percentile not in ("evaluate", "ignore"):
+        raise MetricError("EvaluateLowSampleCountPercentile is evaluate or ignore")
+    for actions in (a.alarm_actions, a.ok_actions, a.insufficient_data_actions):
+        if len(actions) > MAX_ACTIONS:
+            raise MetricError(f"at most {MAX_ACTIONS} actions per state")
+
+
+def low_sample_threshold(statistic: str) -> float | None:
+    """Samples below which a percentile is 'low' (spec §4.2); None for other statistics."""
+    if not statistic.startswith("p"):
+        return None
+    p = float(statistic[1:]) / 100
+    return 10 / (1 - p) if p >= 0.5 and p < 1 else (10 / p if p > 0 else None)
+
+
+class AlarmStore:
+    def __init__(self, settings: Settings) -> None:
+        settings.ensure()
+        self.settings = settings
+        self.state = StateDB(settings.state_db, SCHEMA)
+
+    def close(self) -> None:
+        self.state.close()
+
+    def __enter__(self) -> AlarmStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def put(self, alarm: Alarm, now: int) -> AlarmStatus:
+        """Create or update; a new alarm starts in INSUFFICIENT_DATA."""
+        check_alarm(alarm)
+        definition = json.dumps(asdict(alarm))
+        with self.state.transaction() as db:
+            row = db.execute("SELECT 1 FROM alarms WHERE name = ?", (alarm.name,)).fetchone()
+            if row:
+                db.execute(
+                    "UPDATE alarms SET definition = ? WHERE name = ?", (definition, alarm.name)
+                )
+            else:
+                db.execute(
+                    "INSERT INTO alarms VALUES (?, ?, 'INSUFFICIENT_DATA', ?, '{}', ?)",
+                    (alarm.name, definition, "Unchecked: Initial alarm creation", now),
+                )
+            summary = f'Alarm "{alarm.name}" {"updated" if row else "created"}'
+            db.execute("INSERT INTO alarm_history VALUES (?, ?, 'ConfigurationUpdate', ?, ?)",
+                       (alarm.name, now, summary, definition))  # fmt: skip
+        return self.get(alarm.name)
+
+    def get(self, name: str) -> AlarmStatus:
+        row = self.state.db.execute(
+            "SELECT definition, state, reason, reason_data, state_ms FROM alarms WHERE name = ?",
+            (name,),
+        ).fetchone()
+        if row is None:
+            raise MetricError(f"no alarm {name!r}", hint="vigil alarms list")
+        return AlarmStatus(_alarm(row[0]), row[1], row[2], row[3], row[4])
+
+    def all(self, prefix: str = "") -> list[AlarmStatus]:
+        names = self.state.db.execute(
+            "SELECT name FROM alarms WHERE substr(name, 1, ?) = ? ORDER BY name",
+            (len(prefix), prefix),
+        ).fetchall()
+        return [self.get(n) for (n,) in names]
+
+    def delete(self, name: str) -> None:
+        self.get(name)
+        with self.state.transaction() as db:
+            db.execute("DELETE FROM alarms WHERE name = ?", (name,))
+
+    def history(self, name: str | None = None) -> list[dict[str, Any]]:
+        rows = self.state.db.execute(
+            "SELECT name, ts, kind, summary, data FROM alarm_history "
+            "WHERE ? IS NULL OR name = ? ORDER BY ts, rowid",
+            (name, name),
+        ).fetchall()
+        return [{"AlarmName": r[0], "Timestamp": r[1], "HistoryItemType": r[2],
+                 "HistorySummary": r[3], "HistoryData": r[4]} for r in rows]  # fmt: skip
+
+    def set_state(self, name: str, state: ev.State, reason: str, now: int,
+                  reason_data: str = "{}") -> AlarmStatus:  # fmt: skip
+        """SetAlarmState: until the next evaluation."""
+        if state not in ("OK", "ALARM", "INSUFFICIENT_DATA"):
+            raise MetricError(f"state {state!r}: OK, ALARM or INSUFFICIENT_DATA")
+        status = self.get(name)
+        self._transition(status, state, reason, reason_data, now)
+        return self.get(name)
+
+    def evaluate(self, now: int, metrics: MetricStore) -> list[AlarmStatus]:
+        """Evaluate every alarm at `now` (ms); returns those whose state changed."""
+        changed = []
+        for status in self.all():
+            new = self._evaluate_one(status, now, metrics)
+            if new is not None:
+                changed.append(new)
+        return changed
+
+    def _evaluate_one(
+        self, status: AlarmStatus, now: int, metrics: MetricStore
+    ) -> AlarmStatus | None:
+        a = status.alarm
+        step = a.period * 1000
+        end = now - now % 60_000  # evaluation runs on the minute
+        slots = a.evaluation_periods + ev.EXTRA_RANGE
+        points: list[bool | None] = []
+        values: list[tuple[int, float]] = []  # most recent first
+        low = low_sample_threshold(a.statistic)
+        low_recent = False
+        for i in range(slots, 0, -1):
+            start = end - i * step
+            found = window(metrics, a.metric, start, start + step, a.statistic, a.unit)
+            if found is None:
+                points.append(None)
+                continue
+            value, samples = found
+            points.append(ev.breaches(a.comparison, value, a.threshold))
+            values.insert(0, (start, value))
+            low_recent = low is not None and samples < low
+        decision = ev.decide(points, a.evaluation_periods, a.m, a.treat_missing_data)
+        if low_recent and a.evaluate_low_sample_count_percentile == "ignore":
+            decision = "KEEP"
+        if decision == "KEEP" or decision == status.state:
+            return None
+        evaluated = values[: a.evaluation_periods]
+        missing = sum(1 for p in points[-a.evaluation_periods :] if p is None)
+        text = ev.reason(decision, status.state, evaluated, a.evaluation_periods, a.m,
+                         a.comparison, a.threshold, missing)  # fmt: skip
+        data = json.dumps(
+            {
+                "version": "1.0",
+                "queryDate": _aws_time(now),
+                "startDate": _aws_time(end - slots * step),
+                "statistic": a.statistic,
+                "period": a.period,
+                "recentDatapoints": [v for _, v in evaluated],
+                "threshold": a.threshold,
+            }
+        )
+        self._transition(status, decision, text, data, now)
+        return self.get(a.name)
+
+    def _transition(
+        self, status: AlarmStatus, state: ev.State, reason: str, data: str, now: int
+    ) -> None:
+        a = status.alarm
+        event = state_change_event(a, status, state, reason, data, now)
+        with self.state.transaction() as db:
+            db.execute("UPDATE alarms SET state = ?, reason = ?, reason_data = ?, state_ms = ? "
+                       "WHERE name = ?", (state, reason, data, now, a.name))  # fmt: skip
+            summary = f"Alarm updated from {status.state} to {state}"
+            db.execute("INSERT INTO alarm_history VALUES (?, ?, 'StateUpdate', ?, ?)",
+                       (a.name, now, summary, json.dumps(event["detail"])))  # fmt: skip
+            db.execute(
+                "INSERT INTO event_outbox (id, detail_type, source, created_ms, event) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (event["id"], event["detail-type"], event["source"], now, json.dumps(event)),
+            )
+
+    def events(self) -> list[dict[str, Any]]:
+        rows = self.state.db.execute("SELECT event FROM event_outbox ORDER BY created_ms, rowid")
+        return [json.loads(r[0]) for r in rows.fetchall()]
+
+
+def _alarm(text: str) -> Alarm:
+    raw = json.loads(text)
+    for key in ("dimensions",):
+        raw[key] = tuple(tuple(d) for d in raw[key])
+    for key in ("alarm_actions", "ok_actions", "insufficient_data_actions"):
+        raw[key] = tuple(raw[key])
+    return Alarm(**raw)
+
+
+def _aws_time(ms: int) -> str:
+    """State timestamps: milliseconds and a +0000 offset, as CloudWatch writes them."""
+    return (
+        datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
+        + f"{ms % 1000:03d}+0000"
+    )
+
+
+def state_change_event(
+    a: Alarm, before: AlarmStatus, state: str, reason: str, data: str, now: int
+) -> dict[str, Any]:
+    metric = {"namespace": a.namespace, "name": a.metric_name, "dimensions": dict(a.dimensions)}
+    stat = {"metric": metric, "period": a.period, "stat": a.statistic}
+    previous = {
+        "value": before.state,
+        "reason": before.reason,
+        "reasonData": before.reason_data,
+        "timestamp": _aws_time(before.state_ms),
+    }
+    current = {"value": state, "reason": reason, "reasonData": data, "timestamp": _aws_time(now)}
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "CloudWatch Alarm State Change",
+        "source": "aws.cloudwatch",
+        "account": a.account,
+        "time": datetime.fromtimestamp(now / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": a.region,
+        "resources": [a.arn],
+        "detail": {
+            "alarmName": a.name,
+            "configuration": {
+                "description": a.description,
+                "metrics": [{"id": "m1", "metricStat": stat, "returnData": True}],
+            },
+            "previousState": previous,
+            "state": current,
+        },
+    }
+
+
+def with_state(status: AlarmStatus) -> dict[str, Any]:
+    """DescribeAlarms' shape for one alarm."""
+    a = status.alarm
+    return {"AlarmName": a.name, "AlarmArn": a.arn, "AlarmDescription": a.description,
+            "Namespace": a.namespace, "MetricName": a.metric_name,
+            "Dimensions": [{"Name": k, "Value": v} for k, v in a.dimensions],
+            "Statistic" if not a.statistic.startswith("p") else "ExtendedStatistic": a.statistic,
+            "Period": a.period, "EvaluationPeriods": a.evaluation_periods,
+            "DatapointsToAlarm": a.m, "Threshold": a.threshold,
+            "ComparisonOperator": a.comparison, "TreatMissingData": a.treat_missing_data,
+            "ActionsEnabled": a.actions_enabled, "AlarmActions": list(a.alarm_actions),
+            "OKActions": list(a.ok_actions),
+            "InsufficientDataActions": list(a.insufficient_data_actions),
+            "StateValue": status.state, "StateReason": status.reason,
+            "StateReasonData": status.reason_data,
+            "StateUpdatedTimestamp": _aws_time(status.state_ms)}  # fmt: skip
