@@ -58,6 +58,10 @@ def test_reason_strings_in_aws_form() -> None:
     assert ev.reason("INSUFFICIENT_DATA", "OK", [], 3, 3, "LessThanThreshold", 1.0, 3) == (
         "Insufficient Data: 3 datapoints were unknown."
     )
+    assert ev.reason("OK", "INSUFFICIENT_DATA", [], 1, 1, "LessThanThreshold", 1.0, 1) == (
+        "Threshold Crossed: no datapoints were received for 1 period and 1 missing datapoint was "
+        "treated as [NonBreaching]."
+    )
 
 
 MINUTE = 60_000

@@ -424,3 +424,17 @@ def selectors(pattern: Pattern) -> list[Selector]:
     elif isinstance(pattern, Spaced):
         found = [s for f in pattern.fields if f.expr for s in _selectors(f.expr)]
     return list(dict.fromkeys(found))
+
+
+def lint(pattern: Pattern) -> list[str]:
+    """Warnings for patterns that parse but probably do not say what was meant."""
+    warnings = []
+    if isinstance(pattern, Json) and isinstance(pattern.expr, Either):
+        negated = [i for i in pattern.expr.items if isinstance(i, Compare) and i.op == "!="]
+        if negated:
+            names = ", ".join(i.selector.text for i in negated)
+            warnings.append(
+                f"`||` with a `!=` comparison ({names}) matches almost every event; "
+                "exclusions are usually joined with `&&`"
+            )
+    return warnings

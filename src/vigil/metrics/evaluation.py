@@ -80,6 +80,14 @@ def reason(
     if state == "INSUFFICIENT_DATA":
         were = "datapoint was" if missing == 1 else "datapoints were"
         return f"Insufficient Data: {missing} {were} unknown."
+    if not evaluated and missing:
+        kind = "Breaching" if state == "ALARM" else "NonBreaching"
+        periods = "period" if missing == 1 else "periods"
+        treated = "datapoint was" if missing == 1 else "datapoints were"
+        return (
+            f"Threshold Crossed: no datapoints were received for {missing} {periods} and "
+            f"{missing} missing {treated} treated as [{kind}]."
+        )
     words = COMPARISONS[comparison][0]
     crossing = [(t, v) for t, v in evaluated if breaches(comparison, v, threshold)]
     shown = crossing if state == "ALARM" else [p for p in evaluated if p not in crossing]

@@ -17,7 +17,7 @@ from vigil import api
 from vigil.config import Settings
 from vigil.errors import ConfigError, VigilError
 from vigil.ingest.pipeline import IngestReport
-from vigil.shells import render
+from vigil.shells import cli_metrics, render
 from vigil.shells.cli_detect import (
     content_app,
     detect_command,
@@ -26,6 +26,7 @@ from vigil.shells.cli_detect import (
     rules_app,
 )
 from vigil.shells.cli_logs import logs_app
+from vigil.shells.cli_metrics import alarms_app, metrics_app
 from vigil.shells.demo_cmd import demo_command
 from vigil.sources.objects import SourceObject
 
@@ -279,6 +280,13 @@ app.add_typer(findings_app, name="findings")
 app.add_typer(intel_app, name="intel")
 app.add_typer(rules_app, name="rules")
 app.add_typer(logs_app, name="logs")
+app.add_typer(metrics_app, name="metrics")
+app.add_typer(alarms_app, name="alarms")
+logs_app.command("put-metric-filter")(cli_metrics.put_metric_filter)
+logs_app.command("metric-filters")(cli_metrics.metric_filters)
+logs_app.command("delete-metric-filter")(cli_metrics.delete_metric_filter)
+logs_app.command("backfill-metric-filter")(cli_metrics.backfill_metric_filter)
+logs_app.command("install-pack")(cli_metrics.install_pack_command)
 
 
 def main() -> None:

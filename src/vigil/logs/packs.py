@@ -1,0 +1,103 @@
+"""Packs of metric filters with their alarms, as content: `content/metric_filters/<pack>/<id>/
+filter.yaml` (the folder name is the id). The CIS pack holds Security Hub's CloudWatch.1-14.
+
+Each unit carries CloudTrail records it must and must not match; `check_unit` runs them
+through both the streaming matcher and the SQL compiler.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from vigil.config import Settings
+from vigil.detect.units import content_root
+from vigil.errors import ConfigError
+from vigil.logs.groups import LogStore, now_ms
+from vigil.logs.metric_filters import FilterStore, MetricFilter
+from vigil.logs.pattern import lint, parse
+from vigil.metrics.alarms import Alarm, AlarmStore
+
+
+@dataclass(frozen=True)
+class PackUnit:
+    id: str
+    path: Path
+    control: str
+    title: str
+    pattern: str
+    metric_name: str
+    namespace: str
+    metric_value: str
+    alarm: dict[str, Any]
+    matches: tuple[dict[str, Any], ...]
+    misses: tuple[dict[str, Any], ...]
+
+
+def pack_dir(pack: str, root: Path | None = None) -> Path:
+    return (root or content_root()) / "metric_filters" / pack
+
+
+def load_pack(pack: str, root: Path | None = None) -> list[PackUnit]:
+    folder = pack_dir(pack, root)
+    if not folder.is_dir():
+        known = sorted(p.name for p in folder.parent.iterdir()) if folder.parent.is_dir() else []
+        raise ConfigError(f"no pack {pack!r}", hint="packs: " + ", ".join(known))
+    units = []
+    for path in sorted(p for p in folder.iterdir() if (p / "filter.yaml").is_file()):
+        doc = yaml.safe_load((path / "filter.yaml").read_text())
+        parse(doc["pattern"])  # a broken unit fails loudly, with the column
+        units.append(PackUnit(
+            id=path.name, path=path, control=str(doc["control"]), title=str(doc["title"]),
+            pattern=str(doc["pattern"]), metric_name=str(doc["metric"]["name"]),
+            namespace=str(doc["metric"]["namespace"]), metric_value=str(doc["metric"]["value"]),
+            alarm=dict(doc["alarm"]), matches=tuple(doc["cases"]["match"]),
+            misses=tuple(doc["cases"]["miss"]),
+        ))  # fmt: skip
+    return sorted(units, key=lambda u: (len(u.control), u.control))
+
+
+@dataclass
+class Installed:
+    filters: list[str]
+    alarms: list[str]
+    warnings: list[str]
+
+
+def install_pack(
+    settings: Settings, pack: str, group: str, actions: list[str] | None = None
+) -> Installed:
+    """Put the pack's metric filters on a log group and an alarm on each metric."""
+    units = load_pack(pack)
+    with LogStore(settings) as logs:
+        info = logs.group(group)
+    done = Installed([], [], [])
+    now = now_ms()
+    with FilterStore(settings) as filters, AlarmStore(settings) as alarms:
+        for u in units:
+            done.warnings += [f"{u.id}: {w}" for w in lint(parse(u.pattern))]
+            filters.put(
+                MetricFilter(group, u.id, u.pattern, u.metric_name, u.namespace, u.metric_value)
+            )
+            done.filters.append(u.id)
+            a = u.alarm
+            alarms.put(Alarm(
+                name=str(a["name"]), namespace=u.namespace, metric_name=u.metric_name,
+                threshold=float(a["threshold"]), comparison=str(a["comparison"]),
+                period=int(a["period"]), evaluation_periods=int(a["evaluation_periods"]),
+                statistic=str(a["statistic"]), treat_missing_data=str(a["treat_missing_data"]),
+                description=f"{u.control} {u.title} ({pack} pack, log group {group})",
+                alarm_actions=tuple(actions or ()), account=info.account, region=info.region,
+            ), now)  # fmt: skip
+            done.alarms.append(str(a["name"]))
+    return done
+
+
+def case_messages(unit: PackUnit) -> tuple[list[str], list[str]]:
+    """The unit's records as the log events CloudTrail sends to CloudWatch Logs (one JSON
+    record per event)."""
+    return [json.dumps(r) for r in unit.matches], [json.dumps(r) for r in unit.misses]

@@ -1,0 +1,289 @@
+"""`vigil metrics …`, `vigil alarms …`, and the metric-filter commands of `vigil logs`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from vigil.errors import ConfigError
+from vigil.logs import metric_filters as mf
+from vigil.logs.groups import now_ms
+from vigil.logs.packs import install_pack
+from vigil.logs.pattern import lint, parse
+from vigil.metrics.alarms import Alarm, AlarmStore, with_state
+from vigil.metrics.stats import BASIC, statistics
+from vigil.metrics.store import Datum, Metric, MetricStore
+from vigil.shells import render
+from vigil.shells.cli_logs import End, JsonFlag, Start, to_ms
+
+metrics_app = typer.Typer(
+    help="CloudWatch-style metrics: put, list, statistics.", no_args_is_help=True
+)
+alarms_app = typer.Typer(help="Metric alarms: put, list, evaluate, history.", no_args_is_help=True)
+Dims = Annotated[list[str] | None, typer.Option("--dimension", "-d", help="Name=Value (repeat).")]
+
+
+def _dims(items: list[str] | None) -> tuple[tuple[str, str], ...]:
+    out = []
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"dimension {item!r} is not Name=Value", hint="-d InstanceId=i-0abc")
+        out.append((name, value))
+    return tuple(sorted(out))
+
+
+# -- metric filters (registered under `vigil logs`) --------------------------------------------
+def put_metric_filter(
+    ctx: typer.Context,
+    group: str,
+    name: str,
+    pattern: Annotated[str, typer.Option(help="The filter pattern.")],
+    metric_name: Annotated[str, typer.Option(help="The metric to publish.")],
+    namespace: Annotated[str, typer.Option(help="Its namespace.")],
+    value: Annotated[str, typer.Option(help="1, $.json.field or $spacedField.")] = "1",
+    default: Annotated[
+        float | None, typer.Option(help="Emitted for minutes with no match.")
+    ] = None,
+    dimension: Dims = None,
+    unit: Annotated[str, typer.Option(help="A CloudWatch unit.")] = "None",
+) -> None:
+    """Create or replace a metric filter on a log group (PutMetricFilter)."""
+    f = mf.MetricFilter(group, name, pattern, metric_name, namespace, value, default,
+                        _dims(dimension), unit)  # fmt: skip
+    with mf.FilterStore(ctx.obj) as store:
+        store.put(f)
+    for warning in lint(parse(pattern)):
+        render.err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+    render.out.print(
+        f"metric filter {name} on {group} → {namespace}/{metric_name}", highlight=False
+    )
+
+
+def metric_filters(
+    ctx: typer.Context,
+    group: Annotated[str | None, typer.Argument(help="Only this log group.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Describe metric filters."""
+    with mf.FilterStore(ctx.obj) as store:
+        rows = [f.as_aws() for f in store.filters(group)]
+    if json_out:
+        render.print_json({"metricFilters": rows})
+        return
+    for r in rows:
+        t: Any = r["metricTransformations"]
+        target = f"{t[0]['metricNamespace']}/{t[0]['metricName']}"
+        line = f"{r['logGroupName']} {r['filterName']}: {r['filterPattern']} → {target}"
+        render.out.print(line, highlight=False, markup=False)
+
+
+def delete_metric_filter(ctx: typer.Context, group: str, name: str) -> None:
+    """Delete a metric filter."""
+    with mf.FilterStore(ctx.obj) as store:
+        store.delete(group, name)
+    render.out.print(f"deleted metric filter {name} on {group}", highlight=False)
+
+
+def backfill_metric_filter(ctx: typer.Context, group: str, name: str) -> None:
+    """Apply a metric filter to the events stored before it existed (once)."""
+    count = mf.backfill(ctx.obj, group, name)
+    render.out.print(f"{count} datapoint(s) published from stored events", highlight=False)
+
+
+def install_pack_command(
+    ctx: typer.Context,
+    pack: Annotated[str, typer.Argument(help="A pack under content/metric_filters (cis).")],
+    log_group: Annotated[str, typer.Option(help="The CloudTrail log group.")],
+    action: Annotated[list[str] | None, typer.Option(help="Alarm action ARN (repeat).")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Install a pack of metric filters, each with its alarm, on a log group."""
+    done = install_pack(ctx.obj, pack, log_group, action)
+    if json_out:
+        render.print_json(done)
+        return
+    render.out.print(f"{len(done.filters)} metric filters and {len(done.alarms)} alarms on "
+                     f"{log_group}", highlight=False)  # fmt: skip
+    for warning in done.warnings:
+        render.err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+
+
+# -- metrics ------------------------------------------------------------------------------------
+@metrics_app.command("put")
+def metrics_put(
+    ctx: typer.Context,
+    namespace: str,
+    name: str,
+    value: float,
+    dimension: Dims = None,
+    unit: Annotated[str, typer.Option(help="A CloudWatch unit.")] = "None",
+    at: Annotated[str | None, typer.Option(help="The datapoint's time (default now).")] = None,
+    high_resolution: Annotated[bool, typer.Option(help="1-second storage resolution.")] = False,
+) -> None:
+    """Put one value (PutMetricData)."""
+    stamp = to_ms(at, "--at") or now_ms()
+    datum = Datum(Metric(namespace, name, _dims(dimension)), stamp, value=value, unit=unit,
+                  resolution=1 if high_resolution else 60)  # fmt: skip
+    with MetricStore(ctx.obj) as store:
+        store.put([datum])
+    render.out.print(f"{namespace}/{name} = {value}", highlight=False)
+
+
+@metrics_app.command("list")
+def metrics_list(
+    ctx: typer.Context,
+    namespace: Annotated[str | None, typer.Option(help="Only this namespace.")] = None,
+    name: Annotated[str | None, typer.Option(help="Only this metric name.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """List metrics (ListMetrics)."""
+    with MetricStore(ctx.obj) as store:
+        found = store.metrics(namespace, name)
+    if json_out:
+        rows = [
+            {"Namespace": m.namespace, "MetricName": m.name,
+             "Dimensions": [{"Name": k, "Value": v} for k, v in m.dimensions]}
+            for m in found
+        ]  # fmt: skip
+        render.print_json({"Metrics": rows})
+        return
+    for m in found:
+        dims = ",".join(f"{k}={v}" for k, v in m.dimensions)
+        render.out.print(f"{m.namespace} {m.name} {dims}", highlight=False, markup=False)
+
+
+@metrics_app.command("stats")
+def metrics_stats(
+    ctx: typer.Context,
+    namespace: str,
+    name: str,
+    dimension: Dims = None,
+    start: Start = "3h",
+    end: End = None,
+    period: Annotated[int, typer.Option(help="Seconds per datapoint.")] = 300,
+    statistic: Annotated[
+        list[str] | None, typer.Option("--stat", help="Sum, Average, p99 … (repeat).")
+    ] = None,
+    unit: Annotated[str | None, typer.Option(help="Only datapoints with this unit.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Statistics per period (GetMetricStatistics)."""
+    begin, finish = to_ms(start, "--start") or 0, to_ms(end, "--end") or now_ms()
+    with MetricStore(ctx.obj) as store:
+        points = statistics(store, Metric(namespace, name, _dims(dimension)), begin, finish,
+                            period, statistic or list(BASIC), unit)  # fmt: skip
+    if json_out:
+        render.print_json({"Label": name, "Datapoints": [p.as_aws() for p in points]})
+        return
+    import pyarrow as pa
+
+    from vigil.shells.cli_logs import _iso
+
+    rows = [{"timestamp": _iso(p.timestamp), "unit": p.unit, **p.values} for p in points]
+    render.arrow_table(
+        pa.Table.from_pylist(rows) if rows else pa.table({}), title=f"{namespace}/{name}"
+    )
+
+
+# -- alarms -------------------------------------------------------------------------------------
+@alarms_app.command("put")
+def alarms_put(
+    ctx: typer.Context,
+    name: str,
+    namespace: Annotated[str, typer.Option(help="Metric namespace.")],
+    metric_name: Annotated[str, typer.Option(help="Metric name.")],
+    threshold: Annotated[float, typer.Option(help="The threshold.")],
+    comparison: Annotated[
+        str, typer.Option(help="GreaterThanOrEqualToThreshold, …")
+    ] = "GreaterThanOrEqualToThreshold",
+    statistic: Annotated[
+        str, typer.Option(help="Sum, Average, Minimum, Maximum, SampleCount or pNN.")
+    ] = "Sum",
+    period: Annotated[int, typer.Option(help="Seconds.")] = 300,
+    evaluation_periods: Annotated[int, typer.Option(help="N.")] = 1,
+    datapoints_to_alarm: Annotated[int | None, typer.Option(help="M (default N).")] = None,
+    treat_missing_data: Annotated[
+        str, typer.Option(help="missing, ignore, breaching, notBreaching.")
+    ] = "missing",
+    dimension: Dims = None,
+    action: Annotated[list[str] | None, typer.Option(help="ALARM action ARN (repeat).")] = None,
+    description: Annotated[str, typer.Option(help="Free text.")] = "",
+) -> None:
+    """Create or update a metric alarm (PutMetricAlarm)."""
+    alarm = Alarm(name=name, namespace=namespace, metric_name=metric_name, threshold=threshold,
+                  comparison=comparison, period=period, evaluation_periods=evaluation_periods,
+                  datapoints_to_alarm=datapoints_to_alarm, statistic=statistic,
+                  dimensions=_dims(dimension), treat_missing_data=treat_missing_data,
+                  description=description, alarm_actions=tuple(action or ()))  # fmt: skip
+    with AlarmStore(ctx.obj) as store:
+        status = store.put(alarm, now_ms())
+    render.out.print(f"alarm {name}: {status.state}", highlight=False)
+
+
+@alarms_app.command("list")
+def alarms_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
+    """Alarms with their state (DescribeAlarms)."""
+    with AlarmStore(ctx.obj) as store:
+        found = [with_state(s) for s in store.all()]
+    if json_out:
+        render.print_json({"MetricAlarms": found})
+        return
+    for a in found:
+        render.out.print(f"{a['StateValue']:<18} {a['AlarmName']}  {a['StateReason']}",
+                         highlight=False, markup=False, soft_wrap=True)  # fmt: skip
+
+
+@alarms_app.command("evaluate")
+def alarms_evaluate(
+    ctx: typer.Context,
+    at: Annotated[str | None, typer.Option(help="Evaluate as of this time (default now).")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Evaluate every alarm once; prints the state changes."""
+    moment = to_ms(at, "--at") or now_ms()
+    with AlarmStore(ctx.obj) as store, MetricStore(ctx.obj) as metrics:
+        changed = [with_state(s) for s in store.evaluate(moment, metrics)]
+    if json_out:
+        render.print_json({"changed": changed})
+        return
+    for a in changed:
+        render.out.print(f"{a['AlarmName']} → {a['StateValue']}: {a['StateReason']}",
+                         highlight=False, markup=False, soft_wrap=True)  # fmt: skip
+    render.out.print(f"{len(changed)} alarm(s) changed state", highlight=False)
+
+
+@alarms_app.command("set-state")
+def alarms_set_state(ctx: typer.Context, name: str, state: str, reason: str) -> None:
+    """Force a state until the next evaluation (SetAlarmState)."""
+    with AlarmStore(ctx.obj) as store:
+        store.set_state(name, state, reason, now_ms())  # type: ignore[arg-type]
+    render.out.print(f"{name}: {state}", highlight=False)
+
+
+@alarms_app.command("delete")
+def alarms_delete(ctx: typer.Context, name: str) -> None:
+    """Delete an alarm."""
+    with AlarmStore(ctx.obj) as store:
+        store.delete(name)
+    render.out.print(f"deleted alarm {name}", highlight=False)
+
+
+@alarms_app.command("history")
+def alarms_history(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Argument(help="Only this alarm.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """What happened to the alarms (DescribeAlarmHistory)."""
+    with AlarmStore(ctx.obj) as store:
+        items = store.history(name)
+    if json_out:
+        render.print_json({"AlarmHistoryItems": items})
+        return
+    from vigil.shells.cli_logs import _iso
+
+    for h in items:
+        render.out.print(f"{_iso(h['Timestamp'])} {h['AlarmName']} {h['HistoryItemType']}: "
+                         f"{h['HistorySummary']}", highlight=False, markup=False)  # fmt: skip
