@@ -49,8 +49,16 @@ class LakeError(VigilError):
 class PatternError(VigilError):
     """A filter pattern (or query) that does not parse; says at which column."""
 
-    def __init__(self, message: str, *, column: int, text: str, hint: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        column: int,
+        text: str,
+        hint: str | None = None,
+        kind: str = "filter pattern",
+    ) -> None:
         shown = text if len(text) <= 60 else text[:57] + "..."
-        super().__init__(f"filter pattern {shown!r}, column {column}: {message}", hint=hint)
+        super().__init__(f"{kind} {shown!r}, column {column}: {message}", hint=hint)
         self.column = column
         self.text = text

@@ -271,3 +271,27 @@ def _show(rows: list[dict[str, Any]], key: str, json_out: bool) -> None:
     times = ("creationTime", "firstEventTimestamp", "lastEventTimestamp", "lastIngestionTime")
     rows = [{k: _iso(v) if k in times else v for k, v in row.items()} for row in rows]
     render.arrow_table(pa.Table.from_pylist(rows) if rows else pa.table({}), title=key)
+
+
+def insights_command(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(help="A Logs Insights query.")],
+    log_group: Annotated[list[str] | None, typer.Option(help="Log group(s) to query.")] = None,
+    table: Annotated[
+        str | None, typer.Option(help="Or a lake table: flow_logs, cloudtrail.")
+    ] = None,
+    since: Annotated[str | None, typer.Option(help="From: ISO 8601, or 15m/2h/7d ago.")] = None,
+    until: Annotated[str | None, typer.Option(help="Up to: ISO 8601, or 15m/2h/7d ago.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Run a CloudWatch Logs Insights query over log groups or a lake table."""
+    from vigil.insights.run import run_insights
+
+    result = run_insights(ctx.obj, query, groups=log_group or None, table=table,
+                          start=to_ms(since, "--since"), end=to_ms(until, "--until"))  # fmt: skip
+    if json_out:
+        render.print_json(
+            {"results": result.to_pylist(), "statistics": {"recordsMatched": result.num_rows}}
+        )
+        return
+    render.arrow_table(result, title="insights")

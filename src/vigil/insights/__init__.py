@@ -1,0 +1,1 @@
+"""CloudWatch Logs Insights queries over log groups and lake tables."""

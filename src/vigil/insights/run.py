@@ -1,0 +1,48 @@
+"""Running an Insights query on log groups or a lake table."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from vigil.config import Settings
+from vigil.errors import ConfigError, QueryError
+from vigil.insights.compile import to_sql
+from vigil.insights.sources import Source, group_source, table_source
+from vigil.lake.catalog import connect
+from vigil.logs.groups import LogStore
+
+
+def source_for(
+    settings: Settings,
+    groups: list[str] | None,
+    table: str | None,
+    start: int | None,
+    end: int | None,
+) -> Source:
+    if bool(groups) == bool(table):
+        raise ConfigError("give --log-group (one or more) or --table", hint="--table flow_logs")
+    if table:
+        return table_source(table, start, end)
+    with LogStore(settings) as store:
+        found = [store.group(g) for g in groups or []]
+    return group_source(found, start, end)
+
+
+def run_insights(
+    settings: Settings,
+    query: str,
+    *,
+    groups: list[str] | None = None,
+    table: str | None = None,
+    start: int | None = None,
+    end: int | None = None,
+) -> pa.Table:
+    sql = to_sql(query, source_for(settings, groups, table, start, end))
+    con = connect(settings.lake_dir)
+    try:
+        return con.sql(sql).to_arrow_table()
+    except Exception as exc:  # a DuckDB error in generated SQL: say which query, not the SQL
+        first = str(exc).strip().splitlines()[0]
+        raise QueryError(f"the query failed: {first}", hint="check field names and types") from exc
+    finally:
+        con.close()
