@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -182,3 +183,82 @@ def test_cli_put_filter_and_test_filter(tmp_path: Path) -> None:
     assert bad.returncode == 1 and "column 9: expected a value" in bad.stderr
     missing = run(home, "logs", "get", "app/web", "nope")
     assert missing.returncode == 1 and "ResourceNotFoundException" in missing.stderr
+
+
+def test_ingest_routes_flow_logs_and_cloudtrail_to_groups(home: Settings, tmp_path: Path) -> None:
+    from conftest import (
+        FLOW_HEADER,
+        ct_record,
+        flow_key,
+        flow_line,
+        trail_file,
+        trail_key,
+        write_gz,
+    )
+    from vigil.ingest.pipeline import IngestOptions, ingest
+    from vigil.logs.export import export
+    from vigil.logs.metric_filters import FilterStore, MetricFilter
+    from vigil.metrics.stats import statistics
+    from vigil.metrics.store import Metric, MetricStore
+
+    now = now_ms() // 1000
+    lines = [flow_line(eni="eni-0a", start=now - 600), flow_line(eni="eni-0b", start=now - 500),
+             flow_line(eni="eni-0a", start=now - 400, dport=3389)]  # fmt: skip
+    write_gz(flow_key(tmp_path / "src"), FLOW_HEADER + "\n" + "\n".join(lines) + "\n")
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 300))
+    root = ct_record(eventTime=stamp, eventName="ListBuckets",
+                     userIdentity={"type": "Root", "arn": "arn:aws:iam::111122223333:root"})  # fmt: skip
+    write_gz(trail_key(tmp_path / "src"), trail_file([root, ct_record(eventTime=stamp)]))
+    with LogStore(home) as store:
+        store.create_group("CloudTrail/logs")
+    with FilterStore(home) as filters:
+        filters.put(MetricFilter("CloudTrail/logs", "root",
+                                 '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS }',
+                                 "RootAccountUsage", "LogMetrics"))  # fmt: skip
+    report = ingest(home, [str(tmp_path / "src")],
+                    IngestOptions(flow_logs_to="vpc/flows", cloudtrail_to="CloudTrail/logs"))  # fmt: skip
+    assert report.routed == {"vpc/flows": 3, "CloudTrail/logs": 2}
+    flows = read.filter_events(home, "vpc/flows")
+    assert sorted({e.log_stream for e in flows}) == ["eni-0a-all", "eni-0b-all"]
+    assert flows[0].message.split()[2] == "eni-0a" and flows[0].timestamp == (now - 600) * 1000
+    trail = read.filter_events(home, "CloudTrail/logs", pattern='{ $.userIdentity.arn = "*:root" }')
+    assert [json.loads(e.message)["eventName"] for e in trail] == ["ListBuckets"]
+    assert trail[0].log_stream == "111122223333_CloudTrail_us-east-1"
+    with MetricStore(home) as metrics:
+        points = statistics(metrics, Metric("LogMetrics", "RootAccountUsage"), (now - 3600) * 1000,
+                            now_ms(), 3600, ["Sum"])  # fmt: skip
+    assert sum(p.values["Sum"] for p in points) == 1
+    # the export of the flow group reads back as the same records
+    out = export(home, "vpc/flows", str(tmp_path / "export"))
+    assert out.events == 3 and len(out.files) == 2
+    again = Settings.load(tmp_path / "other")
+    fmt = "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} " \
+          "${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}"  # fmt: skip
+    from vigil.formats.flowlog_fields import parse_format
+
+    back = ingest(again, [str(tmp_path / "export")], IngestOptions(fmt=parse_format(fmt),
+                                                                     account="111122223333",
+                                                                     region="us-east-1"))  # fmt: skip
+    assert back.records["flow_logs"] == 3
+
+
+def test_expire_removes_past_retention_and_deleted_groups(logs: Settings) -> None:
+    from vigil.lake.catalog import connect
+    from vigil.logs.retention import expire_events
+
+    now = now_ms()
+    put_log_events(logs, "app/web", "i-1", [InputEvent(now - 30 * HOUR, "old")], now=now)
+    put_log_events(logs, "app/web", "i-1", [InputEvent(now - HOUR, "new")], now=now)
+    with LogStore(logs) as store:
+        store.create_group("gone")
+        store.create_stream("gone", "s")
+    put_log_events(logs, "gone", "s", [InputEvent(now - HOUR, "bye")], now=now_ms())
+    with LogStore(logs) as store:
+        store.put_retention("app/web", 1)
+        store.delete_group("gone")
+    report = expire_events(logs, now=now)
+    assert report.removed == 2 and report.kept == 1
+    con = connect(logs.lake_dir)
+    assert con.sql("SELECT message FROM log_events").fetchall() == [("new",)]
+    con.close()
+    assert expire_events(logs, now=now).removed == 0

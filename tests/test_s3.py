@@ -82,3 +82,25 @@ def test_key_dates_select_objects_without_reading_them(home: Settings, bucket: s
 def test_missing_bucket_is_a_clear_error(home: Settings, bucket: str) -> None:
     with pytest.raises(SourceError, match="cannot list s3://no-such-bucket"):
         ingest(home, ["s3://no-such-bucket/AWSLogs/"], IngestOptions(endpoint_url=bucket))
+
+
+def test_logs_export_to_s3_reads_back(home: Settings, bucket: str) -> None:
+    from vigil.logs.export import export
+    from vigil.logs.groups import LogStore, now_ms
+    from vigil.logs.put import InputEvent, put_log_events
+
+    with LogStore(home) as store:
+        store.create_group("app")
+        store.create_stream("app", "web/1")
+    now = now_ms()
+    put_log_events(
+        home, "app", "web/1", [InputEvent(now - 1000 * i, f"line {i}") for i in range(5, 0, -1)]
+    )
+    result = export(home, "app", f"s3://{BUCKET}", prefix="exports", endpoint_url=bucket)
+    assert result.events == 5
+    s3 = boto3.client("s3", endpoint_url=bucket)
+    key = f"exports/{result.task_id}/web_1/000000.gz"
+    body = gzip.decompress(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()).decode()
+    lines = body.splitlines()
+    assert [line.split(" ", 1)[1] for line in lines] == [f"line {i}" for i in range(5, 0, -1)]
+    assert lines[0][:4].isdigit() and lines[0][23] == "Z"

@@ -35,6 +35,8 @@ def ingest(
     region: str | None = None,
     workers: int = 2,
     batch_rows: int = 500_000,
+    flow_logs_to: str | None = None,
+    cloudtrail_to: str | None = None,
     on_listed: Callable[[int], None] | None = None,
     on_object: Callable[[SourceObject, int], None] | None = None,
 ) -> IngestReport:
@@ -48,6 +50,8 @@ def ingest(
         region=region,
         workers=workers,
         batch_rows=batch_rows,
+        flow_logs_to=flow_logs_to,
+        cloudtrail_to=cloudtrail_to,
     )
     return _ingest(settings, sources, options, on_listed, on_object)
 

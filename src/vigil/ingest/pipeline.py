@@ -37,6 +37,8 @@ class IngestOptions:
     region: str | None = None
     workers: int = 2
     batch_rows: int = 500_000
+    flow_logs_to: str | None = None  # also deliver new flow-log records to this log group
+    cloudtrail_to: str | None = None  # also deliver new CloudTrail records to this log group
     batch_bytes: int = 64 << 20  # CloudTrail rows are ~1 KB: bound memory by size too
 
 
@@ -54,6 +56,8 @@ class IngestReport:
     problems: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
     repaired_batches: int = 0
+    written: dict[str, list[Path]] = field(default_factory=dict)  # table → new lake files
+    routed: dict[str, int] = field(default_factory=dict)  # log group → events delivered
 
     @property
     def clean(self) -> bool:
@@ -81,6 +85,16 @@ def ingest(
             _run(settings, reader, todo, options, manifest, writer, report, on_object)
         finally:
             manifest.close()
+    for table, group in (
+        ("flow_logs", options.flow_logs_to),
+        ("cloudtrail", options.cloudtrail_to),
+    ):
+        if group and report.written.get(table):
+            from vigil.logs.route import route
+
+            report.routed[group] = report.routed.get(group, 0) + route(
+                settings, table, report.written[table], group
+            )
     return report
 
 
@@ -124,7 +138,7 @@ def _run(
     # Parsing runs in `workers` threads; lake writes run in one more, one batch at a time, so
     # Parquet encoding overlaps parsing and at most two batches are in memory. A batch is cut
     # only between groups: a group's rows and its objects are committed together.
-    committing: Future[list[Path]] | None = None
+    committing: Future[tuple[str, list[Path]]] | None = None
     workers = max(1, options.workers)
     with (
         ThreadPoolExecutor(max_workers=workers) as pool,
@@ -138,14 +152,22 @@ def _run(
             for name, batch in batches.items():
                 if batch.rows >= options.batch_rows or batch.nbytes >= options.batch_bytes:
                     if committing is not None:
-                        committing.result()
-                    committing = commits.submit(writer.commit, batch)
+                        _written(report, *committing.result())
+                    committing = commits.submit(_commit, writer, batch)
                     batches[name] = Batch(batch.spec)
         if committing is not None:
-            committing.result()
+            _written(report, *committing.result())
     for batch in batches.values():
         if batch.objects:
-            writer.commit(batch)
+            _written(report, *_commit(writer, batch))
+
+
+def _commit(writer: LakeWriter, batch: Batch) -> tuple[str, list[Path]]:
+    return batch.spec.name, writer.commit(batch)
+
+
+def _written(report: IngestReport, table: str, files: list[Path]) -> None:
+    report.written.setdefault(table, []).extend(files)
 
 
 GROUP_OBJECTS = 64  # CloudTrail files are small (5-minute deliveries): parse them together

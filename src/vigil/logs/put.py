@@ -138,8 +138,8 @@ def put_log_events(
         if not kept and source is None:
             return result
         batch = Batch(LOG_EVENTS)
-        for day, rows in _by_day(kept).items():
-            batch.add((info.account, info.region, day), _table(group, stream, rows, now))
+        for day, rows in by_day(kept).items():
+            batch.add((info.account, info.region, day), events_table(group, stream, rows, now))
         if source is not None:
             batch.objects.append(source)
         with lake_lock(settings.home):
@@ -165,14 +165,14 @@ def commit(settings: Settings, batch: Batch) -> None:
         manifest.close()
 
 
-def _by_day(events: list[InputEvent]) -> dict[Any, list[InputEvent]]:
+def by_day(events: list[InputEvent]) -> dict[Any, list[InputEvent]]:
     out: dict[Any, list[InputEvent]] = {}
     for e in events:
         out.setdefault(datetime.fromtimestamp(e.timestamp / 1000, UTC).date(), []).append(e)
     return out
 
 
-def _table(group: str, stream: str, events: list[InputEvent], now: int) -> pa.Table:
+def events_table(group: str, stream: str, events: list[InputEvent], now: int) -> pa.Table:
     n = len(events)
     return pa.table(
         {

@@ -108,6 +108,12 @@ def ingest(
     batch_rows: Annotated[
         int, typer.Option(help="Rows per lake write; fewer uses less memory.")
     ] = 500_000,
+    flow_logs_to: Annotated[
+        str | None, typer.Option(help="Also deliver flow-log records to this log group.")
+    ] = None,
+    cloudtrail_to: Annotated[
+        str | None, typer.Option(help="Also deliver CloudTrail records to this log group.")
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Read AWS logs (VPC Flow Logs, CloudTrail) into the lake; re-runs add only new objects."""
@@ -125,11 +131,13 @@ def ingest(
             region=region,
             workers=workers,
             batch_rows=batch_rows,
+            flow_logs_to=flow_logs_to,
+            cloudtrail_to=cloudtrail_to,
             on_listed=on_listed,
             on_object=on_object,
         )
     if json_out:
-        render.print_json(report.__dict__)
+        render.print_json({k: v for k, v in report.__dict__.items() if k != "written"})
     else:
         _print_ingest(report)
     if strict and not report.clean:
@@ -181,6 +189,7 @@ def _print_ingest(report: IngestReport) -> None:
     if report.digests:
         pairs.append(("CloudTrail digests recorded", report.digests))
     pairs += [(f"records → {t}", f"{n:,}") for t, n in report.records.items() if n]
+    pairs += [(f"events → log group {g}", f"{n:,}") for g, n in report.routed.items()]
     pairs += [("rejected records", report.rejected), ("quarantined files", len(report.quarantined))]
     if report.repaired_batches:
         pairs.append(("interrupted batches rolled back", report.repaired_batches))

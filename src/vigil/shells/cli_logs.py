@@ -295,3 +295,41 @@ def insights_command(
         )
         return
     render.arrow_table(result, title="insights")
+
+
+@logs_app.command("export")
+def export_command(
+    ctx: typer.Context,
+    group: str,
+    destination: Annotated[str, typer.Argument(help="A directory or s3://bucket.")],
+    start: Start = None,
+    end: End = None,
+    prefix: Annotated[str, typer.Option(help="Key prefix under the destination.")] = "exportedlogs",
+    stream_prefix: Annotated[str | None, typer.Option(help="Only streams starting so.")] = None,
+    endpoint_url: Annotated[str | None, typer.Option(help="S3-compatible endpoint.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Export a group's events in a time range, as CreateExportTask writes them."""
+    from vigil.logs.export import export
+
+    result = export(ctx.obj, group, destination, start=to_ms(start, "--start"),
+                    end=to_ms(end, "--end"), prefix=prefix, stream_prefix=stream_prefix,
+                    endpoint_url=endpoint_url)  # fmt: skip
+    if json_out:
+        render.print_json(result)
+        return
+    render.out.print(f"task {result.task_id}: {result.events:,} events in {len(result.files)} "
+                     f"file(s) under {result.destination}", highlight=False)  # fmt: skip
+
+
+@logs_app.command("expire")
+def expire_command(ctx: typer.Context, json_out: JsonFlag = False) -> None:
+    """Remove events past their group's retention, or of deleted groups, from the lake."""
+    from vigil.logs.retention import expire_events
+
+    report = expire_events(ctx.obj)
+    if json_out:
+        render.print_json(report)
+        return
+    render.out.print(f"{report.removed:,} events removed from {report.partitions} partition(s); "
+                     f"{report.kept:,} kept there", highlight=False)  # fmt: skip

@@ -1,0 +1,105 @@
+"""Removing what log groups no longer hold from the lake's files: events past their group's
+retention, and events of deleted (or deleted and re-created) groups.
+
+Reads already hide such events; this reclaims the space, as CloudWatch deletes expired data
+some time after it expires. A partition is rewritten only when it holds something to drop,
+through the lake writer's journaled replace (a crash leaves the old files or the new ones).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from vigil.config import Settings
+from vigil.lake.locking import lake_lock
+from vigil.lake.manifest import Manifest
+from vigil.lake.tables import LOG_EVENTS
+from vigil.lake.writer import LakeWriter, key_of
+from vigil.logs.groups import LogStore, now_ms
+from vigil.logs.pattern_sql import literal
+from vigil.logs.put import DAY_MS
+
+
+@dataclass
+class ExpireReport:
+    partitions: int = 0
+    removed: int = 0
+    kept: int = 0
+
+
+def keep_condition(settings: Settings, now: int) -> str:
+    """SQL over log_events rows: true for events some live group still holds."""
+    with LogStore(settings) as store:
+        groups = store.groups()
+    if not groups:
+        return "false"
+    parts = []
+    for g in groups:
+        test = f"(log_group = {literal(g.name)} AND ingestion_time >= {g.created_ms}"
+        if g.retention_days is not None:
+            test += f' AND "timestamp" >= {now - g.retention_days * DAY_MS}'
+        parts.append(test + ")")
+    return " OR ".join(parts)
+
+
+def expire_events(settings: Settings, now: int | None = None) -> ExpireReport:
+    now = now_ms() if now is None else now
+    keep = keep_condition(settings, now)
+    report = ExpireReport()
+    root = settings.lake_dir / LOG_EVENTS.name
+    partitions = sorted({p.parent for p in root.glob("*/*/*/*.parquet")}) if root.exists() else []
+    with lake_lock(settings.home):
+        manifest = Manifest(settings.state_db)
+        try:
+            writer = LakeWriter(settings, manifest)
+            writer.recover()
+            for partition in partitions:
+                files = sorted(partition.glob("*.parquet"))
+                dropped, kept = _counts(files, keep)
+                if not dropped:
+                    continue
+                report.partitions += 1
+                report.removed += dropped
+                report.kept += kept
+
+                def write(target: Path, files: list[Path] = files) -> int:
+                    return _write(files, keep, target)
+
+                writer.replace(LOG_EVENTS, key_of(partition) if kept else None, write, files)
+        finally:
+            manifest.close()
+    return report
+
+
+def _source(files: list[Path]) -> str:
+    listed = ", ".join(literal(str(f)) for f in files)
+    return f"read_parquet([{listed}], union_by_name = true)"
+
+
+def _counts(files: list[Path], keep: str) -> tuple[int, int]:
+    con = duckdb.connect()
+    try:
+        row = con.sql(
+            f"SELECT count(*) FILTER (WHERE NOT coalesce({keep}, false)), "
+            f"count(*) FILTER (WHERE coalesce({keep}, false)) FROM {_source(files)}"
+        ).fetchall()[0]
+    finally:
+        con.close()
+    return int(row[0]), int(row[1])
+
+
+def _write(files: list[Path], keep: str, target: Path) -> int:
+    con = duckdb.connect()
+    try:
+        con.execute(
+            f"COPY (SELECT * FROM {_source(files)} WHERE coalesce({keep}, false)) "
+            f"TO {literal(str(target))} (FORMAT parquet, COMPRESSION zstd)"
+        )
+        return int(
+            con.sql(f"SELECT count(*) FROM read_parquet({literal(str(target))})").fetchall()[0][0]
+        )
+    finally:
+        con.close()
