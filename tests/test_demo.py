@@ -89,6 +89,16 @@ def test_demo_end_to_end(home: Settings) -> None:
     planted = {a["finding_type"] for a in result.attacks}
     extra = [f.type for f in result.findings if f.type not in planted]
     assert extra == ["Policy:IAMUser/ConsoleLoginWithoutMFA"]  # the root login, seen twice over
+    # The CIS pack on the trail's log group: the root login and the StopLogging alarm.
+    fired = {a["alarm"]: a for a in result.alarms}
+    assert {"CIS-RootAccountUsage", "CIS-CloudTrailChanges"} <= set(fired)
+    root_login = next(
+        a for a in result.attacks if a["finding_type"] == "Policy:IAMUser/RootCredentialUsage"
+    )
+    assert root_login["start"] <= fired["CIS-RootAccountUsage"]["at"]
+    assert fired["CIS-RootAccountUsage"]["reason"].startswith(
+        "Threshold Crossed: 1 out of the last 1"
+    )
 
 
 def test_demo_rerun_adds_nothing(home: Settings) -> None:
@@ -96,8 +106,10 @@ def test_demo_rerun_adds_nothing(home: Settings) -> None:
     before = q(
         home, "SELECT (SELECT count(*) FROM flow_logs) AS f, (SELECT count(*) FROM cloudtrail) AS c"
     )
+    logs = q(home, "SELECT count(*) AS n FROM log_events")
     again = run_demo(home, "small", "2026-11-24")
     assert sum(r.ingested for r in again.reports) == 0
+    assert q(home, "SELECT count(*) AS n FROM log_events") == logs  # nothing delivered twice
     assert (
         q(
             home,

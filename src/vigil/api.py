@@ -53,7 +53,12 @@ def ingest(
         flow_logs_to=flow_logs_to,
         cloudtrail_to=cloudtrail_to,
     )
-    return _ingest(settings, sources, options, on_listed, on_object)
+    report = _ingest(settings, sources, options, on_listed, on_object)
+    from vigil.logs.groups import now_ms
+    from vigil.metrics import own
+
+    own.ingested(settings, report.records, report.rejected, now_ms())
+    return report
 
 
 def query(settings: Settings, sql: str) -> pa.Table:
@@ -105,7 +110,13 @@ def detect(
     from vigil.detect.runner import detect as _detect
 
     settings.ensure()
-    return asdict(_detect(settings, since, until, ids))
+    report = asdict(_detect(settings, since, until, ids))
+    from vigil.logs.groups import now_ms
+    from vigil.metrics import own
+
+    active = findings_list(settings)
+    own.findings(settings, [f.severity_label for f in active], now_ms())
+    return report
 
 
 def findings_list(

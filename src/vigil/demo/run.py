@@ -11,6 +11,7 @@ from typing import Any, Final
 import pyarrow as pa
 
 from vigil.config import Settings
+from vigil.demo import alarms as demo_alarms
 from vigil.demo import scenario as sc
 from vigil.demo.generate import Generated, generate
 from vigil.detect.runner import detect
@@ -66,6 +67,7 @@ class DemoResult:
     attacks: list[dict[str, Any]] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     detect_errors: list[str] = field(default_factory=list)
+    alarms: list[dict[str, Any]] = field(default_factory=list)  # CIS alarms that fired
 
 
 def run_demo(
@@ -79,8 +81,11 @@ def run_demo(
     began = time.monotonic()
     root = settings.home / "demo-data"
     gen = generate(root, scale, day)
+    group = demo_alarms.prepare(settings)
     reports = [
-        ingest(settings, [str(gen.s3_root)], IngestOptions(), on_listed, on_object),
+        ingest(
+            settings, [str(gen.s3_root)], IngestOptions(cloudtrail_to=group), on_listed, on_object
+        ),
         ingest(
             settings,
             [str(gen.cloudwatch_root)],
@@ -92,6 +97,7 @@ def run_demo(
     add_list(settings.home / "intel", "threat", gen.threat_list)
     report = detect(settings)
     result = DemoResult(gen, reports, time.monotonic() - began, detect_errors=report.errors)
+    result.alarms = demo_alarms.replay_day(settings, day)
     for title, sql in SHOWCASE:
         result.results.append((title, sql, run_query(settings.lake_dir, sql)))
     store = FindingStore(settings.state_db)

@@ -217,23 +217,25 @@ def _value(matcher: Matcher, reference: str, message: str) -> float | None:
         return None  # a non-numeric field publishes nothing for this event
 
 
-def apply_filters(settings: Settings, group: str, events: list[tuple[int, str]]) -> int:
-    """Run a group's filters on new events and store the metric data; returns datapoints."""
+def apply_filters(
+    settings: Settings, group: str, events: list[tuple[int, str]], history: bool = False
+) -> int:
+    """Run a group's filters on new events and store the metric data; returns datapoints.
+    `history`: events of the past delivered now (an import), any age."""
     with FilterStore(settings) as store:
         filters = store.filters(group)
     data = [d for f in filters for d in datapoints(f, events)]
     if data:
         with MetricStore(settings) as metrics:
-            metrics.put(data)
+            metrics.put(data, history=history)
     return len(data)
 
 
 def backfill(settings: Settings, group: str, name: str) -> int:
     """Apply a filter to the events stored before it was created (once; AWS never does this,
-    users ask for it). Events older than the metric store accepts (2 weeks) are left out."""
+    users ask for it)."""
     from vigil.lake.catalog import connect
     from vigil.logs.read import live_events_sql
-    from vigil.metrics.store import PAST_MS
 
     with FilterStore(settings) as store:
         found = [f for f in store.filters(group) if f.name == name]
@@ -248,7 +250,7 @@ def backfill(settings: Settings, group: str, name: str) -> int:
     with LogStore(settings) as logs:
         info = logs.group(group)
     now = now_ms()
-    source = live_events_sql(info, now - PAST_MS + 60_000, None, now)
+    source = live_events_sql(info, None, None, now)
     sql = (
         f"SELECT timestamp, message FROM ({source}) "
         f"WHERE ingestion_time < {f.created_ms} ORDER BY timestamp"
@@ -264,7 +266,7 @@ def backfill(settings: Settings, group: str, name: str) -> int:
                 )
                 data = datapoints(f, rows)
                 if data:
-                    metrics.put(data, now=now)
+                    metrics.put(data, now=now, history=True)
                 count += len(data)
     finally:
         con.close()

@@ -23,7 +23,6 @@ from vigil.lake.writer import Batch
 from vigil.logs.groups import LogsError, LogStore, now_ms
 from vigil.logs.metric_filters import apply_filters
 from vigil.logs.put import InputEvent, by_day, commit, events_table
-from vigil.metrics.store import PAST_MS
 
 FLOW_FIELDS: Final = ("version", "account_id", "interface_id", "srcaddr", "dstaddr", "srcport",
                       "dstport", "protocol", "packets", "bytes", "start", "end", "action",
@@ -101,7 +100,6 @@ def route(settings: Settings, table: str, files: list[Path], group: str) -> int:
         for stream, events in streams.items():
             size = sum(len(e.message.encode()) for e in events)
             store.record_put(group, stream, events[0].timestamp, events[-1].timestamp, now, size)
-    recent = [(e.timestamp, e.message) for events in streams.values() for e in events
-              if e.timestamp >= now - PAST_MS + 60_000]  # fmt: skip
-    apply_filters(settings, group, sorted(recent))
+    delivered = [(e.timestamp, e.message) for events in streams.values() for e in events]
+    apply_filters(settings, group, sorted(delivered), history=True)
     return total

@@ -140,7 +140,7 @@ def check_metric(metric: Metric) -> None:
             raise MetricError(f"dimension {name} value {value!r}: 1-1024 ASCII, not blank")
 
 
-def check_datum(datum: Datum, now: int) -> None:
+def check_datum(datum: Datum, now: int, history: bool = False) -> None:
     check_metric(datum.metric)
     given = [datum.value is not None, bool(datum.values), datum.statistics is not None]
     if sum(given) != 1:
@@ -158,7 +158,7 @@ def check_datum(datum: Datum, now: int) -> None:
         raise MetricError(f"unit {datum.unit!r} is not a CloudWatch unit")
     if datum.resolution not in (1, 60):
         raise MetricError("StorageResolution is 1 (high resolution) or 60")
-    if not now - PAST_MS <= datum.timestamp <= now + FUTURE_MS:
+    if not (history or now - PAST_MS <= datum.timestamp) or datum.timestamp > now + FUTURE_MS:
         raise MetricError("timestamps may be up to 2 weeks old and 2 hours ahead")
 
 
@@ -176,8 +176,9 @@ class MetricStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def put(self, data: Iterable[Datum], *, now: int | None = None) -> int:
-        """PutMetricData: all checked first, then stored in one transaction."""
+    def put(self, data: Iterable[Datum], *, now: int | None = None, history: bool = False) -> int:
+        """PutMetricData: all checked first, then stored in one transaction. `history` lifts
+        the 2-weeks-back limit, for metric filters replaying events already stored."""
         now = int(time.time() * 1000) if now is None else now
         data = list(data)
         if (
@@ -186,7 +187,7 @@ class MetricStore:
         ):
             raise MetricError(f"at most {MAX_METRICS_PER_CALL} metrics per call")
         for datum in data:
-            check_datum(datum, now)
+            check_datum(datum, now, history)
         with self.state.transaction() as db:
             for datum in data:
                 metric_id = self._id(datum.metric)

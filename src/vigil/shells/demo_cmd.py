@@ -38,6 +38,7 @@ def demo_command(
                 ],
                 "ground_truth": result.attacks,
                 "findings": len(result.findings),
+                "alarms": result.alarms,
             }
         )
         return
@@ -81,6 +82,17 @@ def demo_command(
             f"  {mark}  {attack['start']}  {attack['finding_type']}: {attack['description']}",
             highlight=False,
         )
+    from vigil.demo.alarms import TRAIL_GROUP
+
+    out.print(
+        f"\n[bold]CIS alarms on the trail's log group[/] ({TRAIL_GROUP}: the 14 Security Hub "
+        f"CloudWatch.1-14 metric filters, each with an alarm, evaluated every 5 minutes over the "
+        f"day): {len(result.alarms)} fired",
+        highlight=False,
+    )
+    for alarm in result.alarms:
+        out.print(f"  [red]ALARM[/] {alarm['at']}  {alarm['alarm']}: {alarm['reason']}",
+                  highlight=False, soft_wrap=True)  # fmt: skip
     for line in result.detect_errors:
         render.err.print(f"[red]error:[/] {line}", highlight=False, soft_wrap=True)
     home = ctx.obj.home
