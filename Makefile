@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest_flowlogs.py
 	$(BIN)/python benchmarks/ingest_cloudtrail.py
 	$(BIN)/python benchmarks/detect.py
+	$(BIN)/python benchmarks/logs.py
 
 clean:
 	rm -rf $(VENV) vigil-data benchmarks/.cache

@@ -60,7 +60,8 @@ class Source:
             position = FLOW_FIELDS.index(name) + 1
             return f"nullif(split_part(\"@message\", ' ', {position}), '')", "any"
         path = "$" + "".join(f"[{p}]" if p.isdigit() else f'."{p}"' for p in name.split("."))
-        return f'try(json_extract_string("@message", {literal(path)}))', "any"
+        found = f'json_extract_string("@message", {literal(path)})'
+        return f'CASE WHEN json_valid("@message") THEN {found} END', "any"
 
 
 def _range(start: int | None, end: int | None, ms_expr: str) -> list[str]:

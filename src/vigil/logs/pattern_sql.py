@@ -36,6 +36,7 @@ def like_literal(glob: str) -> str:
 class SqlFilter:
     derived: tuple[tuple[str, str], ...]  # (alias, expression) to compute per row first
     condition: str
+    prefilter: str = "true"  # a necessary condition on the raw column, checked before derived
 
 
 def compile_sql(pattern: p.Pattern | str, column: str = "message") -> SqlFilter:
@@ -46,9 +47,12 @@ def compile_sql(pattern: p.Pattern | str, column: str = "message") -> SqlFilter:
         paths = p.selectors(tree)
         index = {s.path: i + 1 for i, s in enumerate(paths)}
         listed = ", ".join(literal(json_path(s.path)) for s in paths)
-        derived = ((_JSON, f"try(json_extract({column}, [{listed}]))"),)
+        extract = f"CASE WHEN json_valid({column}) THEN json_extract({column}, [{listed}]) END"
+        derived = ((_JSON, extract),)
         return SqlFilter(derived, _expr(tree.expr, lambda s: f"{_JSON}[{index[s.path]}]", True))
-    return SqlFilter(((_TOKS, tokens_sql(column)),), _spaced(tree))
+    needed = [n for f in tree.fields if f.expr for n in [_needed(f.expr, column)] if n]
+    prefilter = " AND ".join(needed) if needed else "true"
+    return SqlFilter(((_TOKS, tokens_sql(column)),), _spaced(tree), prefilter)
 
 
 def filter_sql(source: str, pattern: p.Pattern | str, column: str = "message") -> str:
@@ -59,8 +63,8 @@ def filter_sql(source: str, pattern: p.Pattern | str, column: str = "message") -
     extra = ", ".join(f"{expr} AS {alias}" for alias, expr in compiled.derived)
     hidden = ", ".join(alias for alias, _ in compiled.derived)
     return (
-        f"SELECT * EXCLUDE ({hidden}) FROM (SELECT *, {extra} FROM ({source})) "
-        f"WHERE {compiled.condition}"
+        f"SELECT * EXCLUDE ({hidden}) FROM (SELECT *, {extra} FROM ({source}) "
+        f"WHERE {compiled.prefilter}) WHERE {compiled.condition}"
     )
 
 
@@ -69,12 +73,30 @@ def json_path(path: tuple[str | int, ...]) -> str:
 
 
 def tokens_sql(column: str) -> str:
-    unwrap = (
-        "CASE WHEN length(t) >= 2 AND ((t[1] = '[' AND t[-1] = ']') OR (t[1] = '\"' AND "
-        "t[-1] = '\"')) THEN t[2:-2] ELSE t END"
+    """The message's tokens, still wrapped; `unwrap` strips [ ] and " " where a field is read."""
+    return f"regexp_extract_all({column}, {literal(TOKENS.pattern)})"
+
+
+def unwrap(t: str) -> str:
+    return (
+        f"CASE WHEN length({t}) >= 2 AND (({t}[1] = '[' AND {t}[-1] = ']') OR ({t}[1] = '\"' "
+        f"AND {t}[-1] = '\"')) THEN {t}[2:-2] ELSE {t} END"
     )
-    found = f"regexp_extract_all({column}, {literal(TOKENS.pattern)})"
-    return f"list_transform({found}, lambda t: {unwrap})"
+
+
+def _needed(expr: p.Expr, column: str) -> str:
+    """A text the message must contain for a space-delimited condition to hold ("" if none):
+    a token is a substring of the message, so an equal (or glob) token's fixed text is too."""
+    if isinstance(expr, p.Both):
+        parts = [n for n in (_needed(e, column) for e in expr.items) if n]
+        return " AND ".join(parts)
+    if isinstance(expr, p.Either):
+        parts = [_needed(e, column) for e in expr.items]
+        return "(" + " OR ".join(parts) + ")" if all(parts) else ""
+    if isinstance(expr, p.Compare) and expr.op == "=" and isinstance(expr.value, p.Text):
+        longest = max(expr.value.text.split("*"), key=len)
+        return f"contains({column}, {literal(longest)})" if longest else ""
+    return ""
 
 
 def _terms(tree: p.Terms, column: str) -> str:
@@ -97,9 +119,9 @@ def _spaced(tree: p.Spaced) -> str:
     )
     position: dict[str, str] = {}
     for i, f in enumerate(tree.before):
-        position[f.name] = f"{_TOKS}[{i + 1}]"
+        position[f.name] = unwrap(f"{_TOKS}[{i + 1}]")
     for i, f in enumerate(tree.after):
-        position[f.name] = f"{_TOKS}[len({_TOKS}) - {n_after - i - 1}]"
+        position[f.name] = unwrap(f"{_TOKS}[len({_TOKS}) - {n_after - i - 1}]")
     tests = [_expr(f.expr, lambda s: position[s.text], False) for f in tree.fields if f.expr]
     return "(" + " AND ".join([count, *tests]) + ")"
 
