@@ -140,3 +140,31 @@ def test_m_of_n_with_treat_missing_breaching(home: Settings) -> None:
 def test_invalid_alarms_say_why(home: Settings, change: dict, says: str) -> None:  # type: ignore[type-arg]
     with AlarmStore(home) as alarms, pytest.raises(MetricError, match=says):
         alarms.put(alarm(**change), T0)
+
+
+def test_cli_metrics_and_alarms(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from test_cli import run
+
+    home = tmp_path / "home"
+    # two minutes ago: a complete period by the time the alarm is evaluated
+    assert run(home, "metrics", "put", "App", "Latency", "--values", "10,20,30", "--counts", "1,1,2",
+               "-d", "Service=api", "--unit", "Milliseconds", "--at", "2m").returncode == 0  # fmt: skip
+    assert run(home, "metrics", "put", "App", "Latency", "--statistic-values", "2,50,20,30",
+               "-d", "Service=api", "--unit", "Milliseconds", "--at", "2m").returncode == 0  # fmt: skip
+    stats = run(home, "metrics", "stats", "App", "Latency", "-d", "Service=api", "--period", "3600",
+                "--stat", "SampleCount", "--stat", "Sum", "--stat", "Maximum", "--json")  # fmt: skip
+    [point] = json.loads(stats.stdout)["Datapoints"]
+    assert (point["SampleCount"], point["Sum"], point["Maximum"]) == (6, 140.0, 30.0)
+    made = run(home, "alarms", "put", "slow", "--namespace", "App", "--metric-name", "Latency",
+               "-d", "Service=api", "--threshold", "25", "--statistic", "Maximum", "--period", "60",
+               "--comparison", "GreaterThanThreshold", "--ok-action", "arn:aws:sns:x:1:ok")  # fmt: skip
+    assert made.returncode == 0 and "INSUFFICIENT_DATA" in made.stdout
+    evaluated = json.loads(run(home, "alarms", "evaluate", "--json").stdout)["changed"]
+    assert [a["StateValue"] for a in evaluated] == ["ALARM"]
+    assert evaluated[0]["OKActions"] == ["arn:aws:sns:x:1:ok"]
+    history = json.loads(run(home, "alarms", "history", "slow", "--json").stdout)
+    assert [h["HistoryItemType"] for h in history["AlarmHistoryItems"]] == [
+        "ConfigurationUpdate", "StateUpdate"]  # fmt: skip
+    bad = run(home, "alarms", "put", "x", "--namespace", "App", "--metric-name", "L",
+              "--threshold", "1", "--evaluation-periods", "2", "--datapoints-to-alarm", "3")  # fmt: skip
+    assert bad.returncode == 1 and "datapoints to alarm" in bad.stderr

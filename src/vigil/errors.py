@@ -59,6 +59,16 @@ class PatternError(VigilError):
         kind: str = "filter pattern",
     ) -> None:
         shown = text if len(text) <= 60 else text[:57] + "..."
-        super().__init__(f"{kind} {shown!r}, column {column}: {message}", hint=hint)
+        super().__init__(
+            f"{kind} {shown!r}, column {column}: {message}", hint=hint or _HINTS.get(kind)
+        )
         self.column = column
         self.text = text
+
+
+_HINTS = {
+    "filter pattern": 'terms: ERROR -DEBUG · JSON: { $.status >= 500 && $.method = "POST" } · '
+    "space-delimited: [ip, user, ..., status=4*, bytes>1000]",
+    "Insights query": "commands joined by |: fields, filter, stats … by, sort, limit, parse, "
+    "display, dedup",
+}

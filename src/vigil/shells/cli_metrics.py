@@ -111,12 +111,26 @@ def install_pack_command(
 
 
 # -- metrics ------------------------------------------------------------------------------------
+def _numbers(text: str | None, option: str) -> list[float]:
+    if not text:
+        return []
+    try:
+        return [float(x) for x in text.split(",")]
+    except ValueError as exc:
+        raise ConfigError(f"{option} {text!r}: numbers separated by commas") from exc
+
+
 @metrics_app.command("put")
 def metrics_put(
     ctx: typer.Context,
     namespace: str,
     name: str,
-    value: float,
+    value: Annotated[float | None, typer.Argument(help="One value (or use --values).")] = None,
+    values: Annotated[str | None, typer.Option(help="Values: 1,2,3.")] = None,
+    counts: Annotated[str | None, typer.Option(help="Their counts: 1,1,4.")] = None,
+    statistic_values: Annotated[
+        str | None, typer.Option(help="A statistic set: SampleCount,Sum,Minimum,Maximum.")
+    ] = None,
     dimension: Dims = None,
     unit: Annotated[str, typer.Option(help="A CloudWatch unit.")] = "None",
     at: Annotated[str | None, typer.Option(help="The datapoint's time (default now).")] = None,
@@ -124,11 +138,16 @@ def metrics_put(
 ) -> None:
     """Put one value (PutMetricData)."""
     stamp = to_ms(at, "--at") or now_ms()
-    datum = Datum(Metric(namespace, name, _dims(dimension)), stamp, value=value, unit=unit,
-                  resolution=1 if high_resolution else 60)  # fmt: skip
+    stats = _numbers(statistic_values, "--statistic-values")
+    if stats and len(stats) != 4:
+        raise ConfigError("--statistic-values takes SampleCount,Sum,Minimum,Maximum")
+    datum = Datum(Metric(namespace, name, _dims(dimension)), stamp, value=value,
+                  values=_numbers(values, "--values"), counts=_numbers(counts, "--counts"),
+                  statistics=(stats[0], stats[1], stats[2], stats[3]) if stats else None,
+                  unit=unit, resolution=1 if high_resolution else 60)  # fmt: skip
     with MetricStore(ctx.obj) as store:
         store.put([datum])
-    render.out.print(f"{namespace}/{name} = {value}", highlight=False)
+    render.out.print(f"{namespace}/{name}: 1 datum stored", highlight=False)
 
 
 @metrics_app.command("list")
@@ -209,6 +228,11 @@ def alarms_put(
     ] = "missing",
     dimension: Dims = None,
     action: Annotated[list[str] | None, typer.Option(help="ALARM action ARN (repeat).")] = None,
+    ok_action: Annotated[list[str] | None, typer.Option(help="OK action ARN (repeat).")] = None,
+    insufficient_data_action: Annotated[
+        list[str] | None, typer.Option(help="INSUFFICIENT_DATA action ARN (repeat).")
+    ] = None,
+    actions_enabled: Annotated[bool, typer.Option(help="Run the actions on changes.")] = True,
     description: Annotated[str, typer.Option(help="Free text.")] = "",
 ) -> None:
     """Create or update a metric alarm (PutMetricAlarm)."""
@@ -216,7 +240,10 @@ def alarms_put(
                   comparison=comparison, period=period, evaluation_periods=evaluation_periods,
                   datapoints_to_alarm=datapoints_to_alarm, statistic=statistic,
                   dimensions=_dims(dimension), treat_missing_data=treat_missing_data,
-                  description=description, alarm_actions=tuple(action or ()))  # fmt: skip
+                  description=description, alarm_actions=tuple(action or ()),
+                  ok_actions=tuple(ok_action or ()),
+                  insufficient_data_actions=tuple(insufficient_data_action or ()),
+                  actions_enabled=actions_enabled)  # fmt: skip
     with AlarmStore(ctx.obj) as store:
         status = store.put(alarm, now_ms())
     render.out.print(f"alarm {name}: {status.state}", highlight=False)
