@@ -8,6 +8,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Self
+
+if TYPE_CHECKING:
+    from vigil.config import Settings
 
 
 class StateDB:
@@ -35,3 +39,23 @@ class StateDB:
                 self.db.execute("ROLLBACK")
                 raise
             self.db.execute("COMMIT")
+
+
+class Store:
+    """A part of the state store with its own tables (`SCHEMA`), used as a context manager."""
+
+    SCHEMA = ""
+
+    def __init__(self, settings: Settings) -> None:
+        settings.ensure()
+        self.settings = settings
+        self.state = StateDB(settings.state_db, self.SCHEMA)
+
+    def close(self) -> None:
+        self.state.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

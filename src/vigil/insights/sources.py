@@ -9,14 +9,13 @@ default format's camelCase names. The lake tables answer to the names Insights u
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Final
 
 from vigil.detect.sigma_fields import UnmappedField, sql_expr
 from vigil.errors import QueryError
 from vigil.logs.groups import LogGroup, now_ms
 from vigil.logs.pattern_sql import literal
-from vigil.logs.read import live_events_sql
+from vigil.logs.read import live_events_sql, time_range
 
 # Insights' names for default-format flow logs, with their position in the record
 FLOW_FIELDS: Final = ("version", "accountId", "interfaceId", "srcAddr", "dstAddr", "srcPort",
@@ -64,21 +63,6 @@ class Source:
         return f'CASE WHEN json_valid("@message") THEN {found} END', "any"
 
 
-def _range(start: int | None, end: int | None, ms_expr: str) -> list[str]:
-    where = []
-    if start is not None:
-        where.append(f"{ms_expr} >= {int(start)}")
-        where.append(f"date >= DATE '{_day(start)}'")
-    if end is not None:
-        where.append(f"{ms_expr} < {int(end)}")
-        where.append(f"date <= DATE '{_day(end)}'")
-    return where
-
-
-def _day(ms: int) -> str:
-    return datetime.fromtimestamp(ms / 1000, UTC).date().isoformat()
-
-
 def group_source(groups: list[LogGroup], start: int | None, end: int | None) -> Source:
     now = now_ms()
     parts = [
@@ -99,11 +83,11 @@ def table_source(table: str, start: int | None, end: int | None) -> Source:
         message = "concat_ws(' ', " + ", ".join(
             f"coalesce(CAST({quote_name(c)} AS VARCHAR), '-')" for c in FLOW_COLUMNS.values()
         ) + ")"  # fmt: skip
-        where = _range(start, end, '"start" * 1000')
+        where = time_range(start, end, '"start" * 1000')
         sql = (f"SELECT *, to_timestamp(\"start\") AS \"@timestamp\", {message} AS \"@message\" "
                "FROM flow_logs")  # fmt: skip
     elif table == "cloudtrail":
-        where = _range(start, end, "epoch_ms(event_ts)")
+        where = time_range(start, end, "epoch_ms(event_ts)")
         sql = ("SELECT *, event_ts AS \"@timestamp\", to_json(c) AS \"@message\" "
                "FROM cloudtrail c")  # fmt: skip
     else:

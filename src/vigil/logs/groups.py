@@ -13,9 +13,8 @@ import time
 from dataclasses import dataclass
 from typing import Final
 
-from vigil.config import Settings
 from vigil.errors import VigilError
-from vigil.state import StateDB
+from vigil.state import Store
 
 RETENTION_DAYS: Final = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
                          1827, 2192, 2557, 2922, 3288, 3653)  # fmt: skip
@@ -104,21 +103,10 @@ def check_retention(days: int) -> None:
                         hint="one of " + ", ".join(map(str, RETENTION_DAYS)))  # fmt: skip
 
 
-class LogStore:
+class LogStore(Store):
     """Group and stream definitions in the state store."""
 
-    def __init__(self, settings: Settings) -> None:
-        settings.ensure()
-        self.state = StateDB(settings.state_db, SCHEMA)
-
-    def close(self) -> None:
-        self.state.close()
-
-    def __enter__(self) -> LogStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    SCHEMA = SCHEMA
 
     # -- groups --------------------------------------------------------------------------
     def create_group(self, name: str, *, account: str | None = None, region: str | None = None,

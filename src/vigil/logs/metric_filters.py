@@ -19,7 +19,7 @@ from vigil.logs.groups import LogsError, LogStore, now_ms
 from vigil.logs.pattern import Spaced, Terms
 from vigil.logs.pattern_match import Matcher, compile_pattern
 from vigil.metrics.store import UNITS, Datum, Metric, MetricStore
-from vigil.state import StateDB
+from vigil.state import Store
 
 MAX_PER_GROUP: Final = 100
 MAX_DIMENSIONS: Final = 3
@@ -107,20 +107,8 @@ def check(f: MetricFilter, existing: list[MetricFilter]) -> None:
         raise bad(f"unit {f.unit!r} is not a CloudWatch unit")
 
 
-class FilterStore:
-    def __init__(self, settings: Settings) -> None:
-        settings.ensure()
-        self.settings = settings
-        self.state = StateDB(settings.state_db, SCHEMA)
-
-    def close(self) -> None:
-        self.state.close()
-
-    def __enter__(self) -> FilterStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+class FilterStore(Store):
+    SCHEMA = SCHEMA
 
     def put(self, f: MetricFilter) -> MetricFilter:
         """PutMetricFilter: create or replace."""

@@ -40,13 +40,20 @@ def live_events_sql(group: LogGroup, start: int | None, end: int | None, now: in
     where = [f"log_group = {literal(group.name)}", f"ingestion_time >= {group.created_ms}"]
     if group.retention_days is not None:
         where.append(f'"timestamp" >= {now - group.retention_days * DAY_MS}')
+    where += time_range(start, end, '"timestamp"')
+    return "SELECT * FROM log_events WHERE " + " AND ".join(where)
+
+
+def time_range(start: int | None, end: int | None, ms_expr: str) -> list[str]:
+    """Conditions for [start, end) in ms on `ms_expr`, and on `date` to prune partitions."""
+    where = []
     if start is not None:
-        where.append(f'"timestamp" >= {int(start)}')
+        where.append(f"{ms_expr} >= {int(start)}")
         where.append(f"date >= DATE '{_day(start)}'")
     if end is not None:
-        where.append(f'"timestamp" < {int(end)}')
+        where.append(f"{ms_expr} < {int(end)}")
         where.append(f"date <= DATE '{_day(end)}'")
-    return "SELECT * FROM log_events WHERE " + " AND ".join(where)
+    return where
 
 
 def _day(ms: int) -> str:

@@ -15,11 +15,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from vigil.config import Settings
 from vigil.metrics import evaluation as ev
 from vigil.metrics.stats import check_statistic, window
 from vigil.metrics.store import Metric, MetricError, MetricStore, check_metric
-from vigil.state import StateDB
+from vigil.state import Store
 
 MAX_ACTIONS: Final = 5
 DAY_S: Final = 86_400
@@ -132,20 +131,8 @@ def low_sample_threshold(statistic: str) -> float | None:
     return 10 / (1 - p) if p >= 0.5 and p < 1 else (10 / p if p > 0 else None)
 
 
-class AlarmStore:
-    def __init__(self, settings: Settings) -> None:
-        settings.ensure()
-        self.settings = settings
-        self.state = StateDB(settings.state_db, SCHEMA)
-
-    def close(self) -> None:
-        self.state.close()
-
-    def __enter__(self) -> AlarmStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+class AlarmStore(Store):
+    SCHEMA = SCHEMA
 
     def put(self, alarm: Alarm, now: int) -> AlarmStatus:
         """Create or update; a new alarm starts in INSUFFICIENT_DATA."""

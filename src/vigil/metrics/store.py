@@ -17,9 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
-from vigil.config import Settings
 from vigil.errors import VigilError
-from vigil.state import StateDB
+from vigil.state import Store
 
 MAX_DIMENSIONS: Final = 30
 MAX_METRICS_PER_CALL: Final = 1000
@@ -162,19 +161,8 @@ def check_datum(datum: Datum, now: int, history: bool = False) -> None:
         raise MetricError("timestamps may be up to 2 weeks old and 2 hours ahead")
 
 
-class MetricStore:
-    def __init__(self, settings: Settings) -> None:
-        settings.ensure()
-        self.state = StateDB(settings.state_db, SCHEMA)
-
-    def close(self) -> None:
-        self.state.close()
-
-    def __enter__(self) -> MetricStore:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+class MetricStore(Store):
+    SCHEMA = SCHEMA
 
     def put(self, data: Iterable[Datum], *, now: int | None = None, history: bool = False) -> int:
         """PutMetricData: all checked first, then stored in one transaction. `history` lifts
