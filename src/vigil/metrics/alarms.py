@@ -1,7 +1,7 @@
 """Metric alarms: PutMetricAlarm, evaluation at a moment, SetAlarmState, history.
 
 Every state change is recorded in the alarm's history and emits a "CloudWatch Alarm State
-Change" event (spec §4.5) into the state store's event outbox, for the event bus to deliver.
+Change" event (spec §4.5) onto the event bus (the state store's `events`), in one transaction.
 Evaluation looks at the N + 2 periods that end at the evaluation minute (a sliding window, as
 CloudWatch evaluates every minute) and decides with `evaluation.decide`.
 """
@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from vigil.events import bus
 from vigil.metrics import evaluation as ev
 from vigil.metrics.stats import check_statistic, window
 from vigil.metrics.store import Metric, MetricError, MetricStore, check_metric
@@ -40,14 +41,6 @@ CREATE TABLE IF NOT EXISTS alarm_history (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS alarm_history_name ON alarm_history (name, ts);
-CREATE TABLE IF NOT EXISTS event_outbox (
-    id TEXT PRIMARY KEY,
-    detail_type TEXT NOT NULL,
-    source TEXT NOT NULL,
-    created_ms INTEGER NOT NULL,
-    event TEXT NOT NULL,            -- the EventBridge envelope, JSON
-    delivered INTEGER NOT NULL DEFAULT 0
-);
 """
 
 
@@ -132,7 +125,7 @@ def low_sample_threshold(statistic: str) -> float | None:
 
 
 class AlarmStore(Store):
-    SCHEMA = SCHEMA
+    SCHEMA = SCHEMA + bus.SCHEMA
 
     def put(self, alarm: Alarm, now: int) -> AlarmStatus:
         """Create or update; a new alarm starts in INSUFFICIENT_DATA."""
@@ -257,14 +250,13 @@ class AlarmStore(Store):
             summary = f"Alarm updated from {status.state} to {state}"
             db.execute("INSERT INTO alarm_history VALUES (?, ?, 'StateUpdate', ?, ?)",
                        (a.name, now, summary, json.dumps(event["detail"])))  # fmt: skip
-            db.execute(
-                "INSERT INTO event_outbox (id, detail_type, source, created_ms, event) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (event["id"], event["detail-type"], event["source"], now, json.dumps(event)),
-            )
+            bus.insert_event(db, event, now)
 
     def events(self) -> list[dict[str, Any]]:
-        rows = self.state.db.execute("SELECT event FROM event_outbox ORDER BY created_ms, rowid")
+        """The state-change events this store emitted, oldest first."""
+        rows = self.state.db.execute(
+            "SELECT event FROM events WHERE source = 'aws.cloudwatch' ORDER BY seq"
+        )
         return [json.loads(r[0]) for r in rows.fetchall()]
 
 

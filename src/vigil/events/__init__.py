@@ -1,0 +1,1 @@
+"""The event bus: EventBridge events, patterns, rules, targets and durable delivery."""

@@ -1,0 +1,182 @@
+"""The event bus's store: EventBridge envelopes, PutEvents with its limits, and the event log
+rules read from.
+
+Every event Vigil emits (alarm state changes, findings, CloudTrail write calls, its own health)
+and every event put from outside is appended to the `events` table in the state store; the
+dispatcher matches them against rules in order of arrival (`dispatched` marks the progress).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from vigil.errors import VigilError
+from vigil.state import Store
+
+MAX_ENTRIES: Final = 10
+MAX_BYTES: Final = 256 * 1024
+MAX_DETAIL_TYPE: Final = 128
+
+SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    detail_type TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    event TEXT NOT NULL,            -- the envelope, JSON
+    dispatched INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+
+class EventError(VigilError):
+    """A malformed event or PutEvents request."""
+
+
+def envelope(
+    source: str,
+    detail_type: str,
+    detail: dict[str, Any],
+    *,
+    account: str,
+    region: str,
+    resources: list[str] | None = None,
+    time: datetime | None = None,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    moment = (time or datetime.now(UTC)).astimezone(UTC)
+    return {
+        "version": "0",
+        "id": event_id or str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": source,
+        "account": account,
+        "time": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": region,
+        "resources": list(resources or []),
+        "detail": detail,
+    }
+
+
+def insert_event(db: sqlite3.Connection, event: dict[str, Any], now: int) -> bool:
+    """Append inside the caller's transaction; False when the id was already there."""
+    cursor = db.execute(
+        "INSERT OR IGNORE INTO events (id, source, detail_type, created_ms, event) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (event["id"], event["source"], event["detail-type"], now, json.dumps(event)),
+    )
+    return cursor.rowcount == 1
+
+
+@dataclass
+class PutResult:
+    entries: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for e in self.entries if "ErrorCode" in e)
+
+    def response(self) -> dict[str, Any]:
+        return {"FailedEntryCount": self.failed, "Entries": self.entries}
+
+
+def entry_size(entry: dict[str, Any]) -> int:
+    """PutEvents' size of an entry: its text fields and resources, in UTF-8 bytes."""
+    parts = [entry.get("Source"), entry.get("DetailType"), entry.get("Detail")]
+    parts += list(entry.get("Resources") or [])
+    return sum(len(str(p).encode()) for p in parts if p is not None) + (
+        14 if entry.get("Time") else 0
+    )
+
+
+def check_entry(entry: dict[str, Any]) -> str | None:
+    """Why PutEvents would reject this entry (AWS's error code and message), or None."""
+    for key in ("Source", "DetailType", "Detail"):
+        if not entry.get(key):
+            reason = f"{key} is a required argument."
+            return f"InvalidArgument: Parameter {key} is not valid. Reason: {reason}"
+    if str(entry["Source"]).startswith("aws."):
+        return "NotAuthorizedForSourceException: Not authorized for the source aws.*"
+    if len(str(entry["DetailType"])) > MAX_DETAIL_TYPE:
+        return f"InvalidArgument: DetailType is longer than {MAX_DETAIL_TYPE} characters."
+    try:
+        detail = (
+            json.loads(entry["Detail"]) if isinstance(entry["Detail"], str) else entry["Detail"]
+        )
+    except json.JSONDecodeError:
+        return "MalformedDetail: Detail is malformed."
+    if not isinstance(detail, dict):
+        return "MalformedDetail: Detail must be a JSON object."
+    return None
+
+
+class EventStore(Store):
+    SCHEMA = SCHEMA
+
+    def append(self, event: dict[str, Any], now: int) -> bool:
+        with self.state.transaction() as db:
+            return insert_event(db, event, now)
+
+    def put_events(
+        self, entries: list[dict[str, Any]], *, account: str, region: str, now: int
+    ) -> PutResult:
+        """PutEvents: at most 10 entries and 256 KB a call; bad entries fail alone."""
+        if not 1 <= len(entries) <= MAX_ENTRIES:
+            raise EventError(
+                f"{len(entries)} entries; PutEvents takes 1 to {MAX_ENTRIES}",
+                hint="split the file into calls of 10",
+            )
+        total = sum(entry_size(e) for e in entries)
+        if total > MAX_BYTES:
+            raise EventError(f"the entries total {total} bytes; at most {MAX_BYTES}")
+        result = PutResult()
+        for entry in entries:
+            problem = check_entry(entry)
+            if problem:
+                code, message = problem.split(": ", 1)
+                result.entries.append({"ErrorCode": code, "ErrorMessage": message})
+                continue
+            detail = entry["Detail"]
+            event = envelope(
+                str(entry["Source"]),
+                str(entry["DetailType"]),
+                json.loads(detail) if isinstance(detail, str) else detail,
+                account=account,
+                region=region,
+                resources=entry.get("Resources"),
+                time=_time(entry.get("Time")),
+            )
+            self.append(event, now)
+            result.entries.append({"EventId": event["id"]})
+        return result
+
+    def pending(self, limit: int = 1000) -> list[tuple[int, dict[str, Any]]]:
+        rows = self.state.db.execute(
+            "SELECT seq, event FROM events WHERE dispatched = 0 ORDER BY seq LIMIT ?", (limit,)
+        ).fetchall()
+        return [(seq, json.loads(text)) for seq, text in rows]
+
+    def mark_dispatched(self, seqs: list[int]) -> None:
+        with self.state.transaction() as db:
+            db.executemany("UPDATE events SET dispatched = 1 WHERE seq = ?", [(s,) for s in seqs])
+
+    def recent(self, limit: int = 100, source: str | None = None) -> list[dict[str, Any]]:
+        rows = self.state.db.execute(
+            "SELECT event FROM events WHERE ? IS NULL OR source = ? ORDER BY seq DESC LIMIT ?",
+            (source, source, limit),
+        ).fetchall()
+        return [json.loads(r[0]) for r in rows]
+
+
+def _time(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
