@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +37,7 @@ def ingest(
     batch_rows: int = 500_000,
     flow_logs_to: str | None = None,
     cloudtrail_to: str | None = None,
+    events: bool = True,
     on_listed: Callable[[int], None] | None = None,
     on_object: Callable[[SourceObject, int], None] | None = None,
 ) -> IngestReport:
@@ -54,10 +55,21 @@ def ingest(
         cloudtrail_to=cloudtrail_to,
     )
     report = _ingest(settings, sources, options, on_listed, on_object)
+    from vigil.events import emit
     from vigil.logs.groups import now_ms
     from vigil.metrics import own
 
     own.ingested(settings, report.records, report.rejected, now_ms())
+    if events and emit.wanted(settings):
+        report.events = emit.emit_cloudtrail(settings, report.written.get("cloudtrail", []))
+    if events:
+        summary = {
+            "records": report.records,
+            "rejected": report.rejected,
+            "quarantined": len(report.quarantined),
+            "objects": report.ingested,
+        }
+        emit.emit_health(settings, "Vigil Ingest Completed", summary)
     return report
 
 
@@ -85,10 +97,17 @@ def content_list() -> tuple[list[dict[str, Any]], list[str]]:
 
     units, errors = load_units()
     rows = [
-        {"id": u.id, "type": u.type, "severity": u.severity, "source": u.source, "logic": u.logic,
-         "enabled": u.enabled, "cases": len(u.cases)}
+        {
+            "id": u.id,
+            "type": u.type,
+            "severity": u.severity,
+            "source": u.source,
+            "logic": u.logic,
+            "enabled": u.enabled,
+            "cases": len(u.cases),
+        }
         for u in units
-    ]  # fmt: skip
+    ]
     return rows, [str(e) for e in errors]
 
 
@@ -110,13 +129,32 @@ def detect(
     from vigil.detect.runner import detect as _detect
 
     settings.ensure()
+    began = datetime.now(UTC)
     report = asdict(_detect(settings, since, until, ids))
+    from vigil.events import emit
     from vigil.logs.groups import now_ms
     from vigil.metrics import own
 
     active = findings_list(settings)
     own.findings(settings, [f.severity_label for f in active], now_ms())
+    changed = [f for f in active if f.updated_at and _when(f.updated_at) >= began]
+    report["events"] = emit.emit_findings(settings, changed)
+    emit.emit_health(
+        settings,
+        "Vigil Detection Completed",
+        {
+            "units": report["units"],
+            "hits": report["hits"],
+            "changed": len(changed),
+            "errors": report["errors"],
+        },
+    )
     return report
+
+
+def _when(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def findings_list(

@@ -58,6 +58,7 @@ class IngestReport:
     repaired_batches: int = 0
     written: dict[str, list[Path]] = field(default_factory=dict)  # table → new lake files
     routed: dict[str, int] = field(default_factory=dict)  # log group → events delivered
+    events: int = 0  # CloudTrail write calls put on the event bus
 
     @property
     def clean(self) -> bool:

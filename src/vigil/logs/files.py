@@ -138,3 +138,11 @@ def _rejected_counts(info: dict[str, int], n: int) -> dict[str, int]:
     if "tooNewLogEventStartIndex" in info:
         out["too_new"] = n - info["tooNewLogEventStartIndex"]
     return out
+
+
+def put_events_now(settings: Settings, group: str, stream: str, messages: list[str]) -> int:
+    """Messages stamped now into a stream, creating the group and stream when missing."""
+    with LogStore(settings) as store:
+        _ensure(store, group, stream)
+    now = now_ms()
+    return put_log_events(settings, group, stream, [InputEvent(now, m) for m in messages]).accepted

@@ -25,6 +25,7 @@ from vigil.shells.cli_detect import (
     intel_app,
     rules_app,
 )
+from vigil.shells.cli_events import events_app, run_command
 from vigil.shells.cli_logs import insights_command, logs_app
 from vigil.shells.cli_metrics import alarms_app, metrics_app
 from vigil.shells.demo_cmd import demo_command
@@ -297,6 +298,8 @@ logs_app.command("delete-metric-filter")(cli_metrics.delete_metric_filter)
 logs_app.command("backfill-metric-filter")(cli_metrics.backfill_metric_filter)
 logs_app.command("install-pack")(cli_metrics.install_pack_command)
 app.command("insights")(insights_command)
+app.add_typer(events_app, name="events")
+app.command("run")(run_command)
 
 
 def main() -> None:

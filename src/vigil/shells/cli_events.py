@@ -1,0 +1,262 @@
+"""`vigil events …` (put, test-pattern, list, rules, dlq, audit) and `vigil run`."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+
+from vigil.errors import ConfigError
+from vigil.events import delivery
+from vigil.events.bus import EventStore
+from vigil.events.pattern import Pattern
+from vigil.events.rules import load_rules, rule_doc, rules_dir, save_rule
+from vigil.logs.groups import now_ms
+from vigil.shells import render
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
+events_app = typer.Typer(
+    help="The event bus: events, patterns, rules, deliveries.", no_args_is_help=True
+)
+rules_app = typer.Typer(help="Event rules (YAML files in <home>/rules).", no_args_is_help=True)
+dlq_app = typer.Typer(help="Deliveries that failed for good.", no_args_is_help=True)
+events_app.add_typer(rules_app, name="rules")
+events_app.add_typer(dlq_app, name="dlq")
+
+
+def _json_arg(text: str, what: str) -> Any:
+    """Inline JSON, a file, or - for stdin."""
+    if text == "-":
+        text = sys.stdin.read()
+    elif not text.lstrip().startswith(("{", "[")):
+        path = Path(text)
+        if not path.is_file():
+            raise ConfigError(f"{what}: {text!r} is neither JSON nor a file")
+        text = path.read_text()
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(
+            f"{what} is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from exc
+
+
+@events_app.command("put")
+def put(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(help="A JSON array of PutEvents entries, a file, or -.")],
+    account: Annotated[
+        str, typer.Option(help="The account the events come from.")
+    ] = "000000000000",
+    region: Annotated[str, typer.Option(help="Their region.")] = "local",
+    json_out: JsonFlag = False,
+) -> None:
+    """PutEvents: entries with Source, DetailType, Detail (and Resources, Time), 10 per call."""
+    entries = _json_arg(source, "entries")
+    entries = entries if isinstance(entries, list) else [entries]
+    results: list[dict[str, Any]] = []
+    with EventStore(ctx.obj) as store:
+        for i in range(0, len(entries), 10):
+            results += store.put_events(
+                entries[i : i + 10], account=account, region=region, now=now_ms()
+            ).entries
+    failed = sum(1 for r in results if "ErrorCode" in r)
+    if json_out:
+        render.print_json({"FailedEntryCount": failed, "Entries": results})
+    else:
+        render.out.print(f"{len(results) - failed} event(s) put, {failed} failed", highlight=False)
+        for i, r in enumerate(results):
+            if "ErrorCode" in r:
+                render.err.print(
+                    f"entry {i}: {r['ErrorCode']}: {r['ErrorMessage']}", highlight=False
+                )
+    if failed:
+        raise typer.Exit(1)
+
+
+@events_app.command("test-pattern")
+def test_pattern(
+    pattern: Annotated[str, typer.Option(help="The event pattern (JSON or a file).")],
+    event: Annotated[str, typer.Option(help="The event (JSON, a file, or -).")],
+) -> None:
+    """TestEventPattern: does the pattern match the event? Exit 0 if it does, 1 if not."""
+    compiled = Pattern(pattern if pattern.lstrip().startswith("{") else Path(pattern).read_text())
+    matched = compiled.matches(_json_arg(event, "event"))
+    render.print_json({"Result": matched})
+    if not matched:
+        raise typer.Exit(1)
+
+
+@events_app.command("list")
+def list_events(
+    ctx: typer.Context,
+    source: Annotated[str | None, typer.Option(help="Only this source.")] = None,
+    limit: Annotated[int, typer.Option(help="Most recent N.")] = 20,
+    json_out: JsonFlag = False,
+) -> None:
+    """Recent events on the bus."""
+    with EventStore(ctx.obj) as store:
+        found = store.recent(limit, source)
+    if json_out:
+        render.print_json({"events": found})
+        return
+    for e in found:
+        render.out.print(
+            f"{e['time']} {e['source']:<18} {e['detail-type']}  {e['id']}", highlight=False
+        )
+
+
+@rules_app.command("put")
+def rules_put(ctx: typer.Context, path: Path) -> None:
+    """Add or replace a rule from a YAML file (checked first)."""
+    if not path.is_file():
+        raise ConfigError(
+            f"{path}: no such file", hint="a YAML rule: name, pattern or schedule, targets"
+        )
+    rule = save_rule(ctx.obj, yaml.safe_load(path.read_text()))
+    render.out.print(f"rule {rule.name}: {len(rule.targets)} target(s)", highlight=False)
+
+
+@rules_app.command("list")
+def rules_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
+    """Rules with their state, trigger and targets."""
+    rules, problems = load_rules(ctx.obj)
+    rows = [
+        {
+            "name": r.name,
+            "enabled": r.enabled,
+            "trigger": r.schedule.text
+            if r.schedule
+            else json.dumps(r.pattern.raw if r.pattern else {}),
+            "targets": ", ".join(f"{t.id} ({t.type})" for t in r.targets),
+        }
+        for r in rules
+    ]
+    if json_out:
+        render.print_json({"rules": rows, "problems": problems})
+        return
+    for row in rows:
+        state = "enabled " if row["enabled"] else "disabled"
+        render.out.print(
+            f"{state} {row['name']}: {row['trigger']} → {row['targets']}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+    for problem in problems:
+        render.err.print(f"[red]error:[/] {problem}", highlight=False, soft_wrap=True)
+
+
+def _set_enabled(ctx: typer.Context, name: str, enabled: bool) -> None:
+    doc = rule_doc(ctx.obj, name)
+    doc["enabled"] = enabled
+    save_rule(ctx.obj, doc)
+    render.out.print(f"rule {name} {'enabled' if enabled else 'disabled'}", highlight=False)
+
+
+@rules_app.command("enable")
+def rules_enable(ctx: typer.Context, name: str) -> None:
+    """Enable a rule."""
+    _set_enabled(ctx, name, True)
+
+
+@rules_app.command("disable")
+def rules_disable(ctx: typer.Context, name: str) -> None:
+    """Disable a rule (its queued deliveries still go out)."""
+    _set_enabled(ctx, name, False)
+
+
+@rules_app.command("delete")
+def rules_delete(ctx: typer.Context, name: str) -> None:
+    """Delete a rule."""
+    rule_doc(ctx.obj, name)
+    (rules_dir(ctx.obj) / f"{name}.yaml").unlink()
+    render.out.print(f"rule {name} deleted", highlight=False)
+
+
+@dlq_app.command("list")
+def dlq_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
+    """Dead-lettered deliveries with their last error."""
+    with delivery.Deliveries(ctx.obj) as store:
+        items = store.dlq()
+    if json_out:
+        render.print_json({"dlq": items})
+        return
+    for d in items:
+        render.out.print(
+            f"{d['id']:>6} {d['rule']}/{d['target']} event {d['event_id']}: "
+            f"{d['ERROR_CODE']} {d['ERROR_MESSAGE']} ({d['RETRY_ATTEMPTS']} attempts)",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+@dlq_app.command("redrive")
+def dlq_redrive(
+    ctx: typer.Context, ids: Annotated[list[int] | None, typer.Argument()] = None
+) -> None:
+    """Queue dead-lettered deliveries again (all, or the given ids)."""
+    with delivery.Deliveries(ctx.obj) as store:
+        count = store.redrive(ids, now_ms())
+    render.out.print(f"{count} deliver(ies) queued again", highlight=False)
+
+
+@events_app.command("audit")
+def audit(ctx: typer.Context, limit: int = 50, json_out: JsonFlag = False) -> None:
+    """Every delivery attempt: when, rule, target, event, result, response excerpt."""
+    with delivery.Deliveries(ctx.obj) as store:
+        items = store.audit(limit)
+    if json_out:
+        render.print_json({"audit": items})
+        return
+    for a in items:
+        render.out.print(
+            f"{a['ts']} {a['rule']}/{a['target']} {a['event_id']} #{a['attempt']} "
+            f"{a['result']}: {a['excerpt']}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+def run_command(
+    ctx: typer.Context,
+    once: Annotated[bool, typer.Option(help="One round, then exit.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between rounds.")] = 1.0,
+    json_out: JsonFlag = False,
+) -> None:
+    """The worker: schedules, dispatch and deliveries, until SIGTERM or Ctrl-C (it finishes
+    the round it is in, and resumes from the state store next time)."""
+    stopping = {"now": False}
+
+    def stop(*_: object) -> None:
+        stopping["now"] = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    totals = {"rounds": 0, "delivered": 0, "retried": 0, "dead": 0, "queued": 0, "scheduled": 0}
+    with delivery.Deliveries(ctx.obj) as store:
+        while True:
+            done = delivery.run_round(ctx.obj, now_ms(), store)
+            totals["rounds"] += 1
+            for key in ("delivered", "retried", "dead", "queued", "scheduled"):
+                totals[key] += getattr(done, key)
+            for problem in done.problems:
+                render.err.print(f"[red]rule error:[/] {problem}", highlight=False, soft_wrap=True)
+            if once or stopping["now"]:
+                break
+            slept = 0.0
+            while slept < interval and not stopping["now"]:
+                time.sleep(0.1)
+                slept += 0.1
+    if json_out:
+        render.print_json(totals)
+    else:
+        render.out.print(", ".join(f"{k} {v}" for k, v in totals.items()), highlight=False)

@@ -1,0 +1,310 @@
+"""The event bus: PutEvents, rules, input transformers, schedules, and delivery to real
+endpoints (an HTTP server on loopback, a command, a Python handler) with retries, the
+dead-letter queue, idempotency keys, signatures and the audit trail."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vigil.config import Settings
+from vigil.events.bus import EventError, EventStore, envelope
+from vigil.events.delivery import Deliveries, run_round
+from vigil.events.rules import RuleError, parse_rule, save_rule, shape
+from vigil.events.schedule import ScheduleError, parse_schedule
+
+NOW = 1_795_000_000_000
+
+
+class Endpoint:
+    """A webhook receiver: records requests; answers with the queued status codes, then 200."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.statuses: list[int] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.requests.append({"headers": dict(self.headers), "body": body})
+                status = outer.statuses.pop(0) if outer.statuses else 200
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(b"ok" if status == 200 else b"nope")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def endpoint() -> Iterator[Endpoint]:
+    server = Endpoint()
+    yield server
+    server.close()
+
+
+def finding_event(severity: float, type_: str = "UnauthorizedAccess:EC2/SSHBruteForce") -> dict:  # type: ignore[type-arg]
+    return envelope("aws.guardduty", "GuardDuty Finding",
+                    {"severity": severity, "type": type_, "title": "SSH brute force", "id": f"f-{severity}"},
+                    account="111122223333", region="us-east-1", event_id=f"evt-{severity}",
+                    time=datetime(2026, 11, 24, 10, tzinfo=UTC))  # fmt: skip
+
+
+HIGH = {"source": ["aws.guardduty"], "detail": {"severity": [{"numeric": [">=", 7]}]}}
+
+
+def test_put_events_limits_and_entry_errors(home: Settings) -> None:
+    with EventStore(home) as store:
+        with pytest.raises(EventError, match="1 to 10"):
+            store.put_events([{"Source": "a", "DetailType": "b", "Detail": "{}"}] * 11,
+                             account="1", region="r", now=NOW)  # fmt: skip
+        with pytest.raises(EventError, match="bytes"):
+            store.put_events([{"Source": "a", "DetailType": "b",
+                               "Detail": json.dumps({"x": "y" * 300_000})}], account="1", region="r", now=NOW)  # fmt: skip
+        result = store.put_events([
+            {"Source": "app.orders", "DetailType": "Order Placed", "Detail": '{"id": 7}'},
+            {"Source": "aws.ec2", "DetailType": "x", "Detail": "{}"},
+            {"Source": "app.orders", "DetailType": "x"},
+            {"Source": "app.orders", "DetailType": "x", "Detail": "[1]"},
+        ], account="111122223333", region="us-east-1", now=NOW)  # fmt: skip
+        assert result.failed == 3
+        codes = [e.get("ErrorCode") for e in result.entries]
+        assert codes == [
+            None,
+            "NotAuthorizedForSourceException",
+            "InvalidArgument",
+            "MalformedDetail",
+        ]
+        [event] = store.recent()
+        assert event["source"] == "app.orders" and event["detail"] == {"id": 7}
+        assert event["account"] == "111122223333" and event["version"] == "0"
+
+
+@pytest.mark.parametrize(
+    ("doc", "says"),
+    [({"name": "x", "targets": [{"type": "webhook"}]}, "either pattern or schedule"),
+     ({"name": "bad name", "pattern": HIGH, "targets": [{"type": "webhook"}]}, "name"),
+     ({"name": "x", "pattern": {"source": "aws.ec2"}, "targets": [{"type": "webhook"}]}, "source: must be an array"),
+     ({"name": "x", "schedule": "rate(5 minute)", "targets": [{"type": "job"}]}, "rate(N minutes)"),
+     ({"name": "x", "pattern": HIGH, "targets": [{"type": "fax"}]}, "type is one of"),
+     ({"name": "x", "pattern": HIGH, "targets": [{"type": "webhook"}] * 6}, "1 to 5"),
+     ({"name": "x", "pattern": HIGH, "targets": [{"type": "webhook", "max_attempts": 200}]}, "0-185")],
+)  # fmt: skip
+def test_rule_checks(doc: dict, says: str) -> None:  # type: ignore[type-arg]
+    with pytest.raises(RuleError, match=says.replace("(", r"\(").replace(")", r"\)")):
+        parse_rule(doc, "rules/x.yaml")
+
+
+def test_input_transformer_and_path() -> None:
+    rule = parse_rule({"name": "t", "pattern": HIGH, "targets": [
+        {"id": "text", "type": "webhook", "input_transformer": {
+            "paths": {"t": "$.detail.type", "s": "$.detail.severity", "none": "$.detail.nothing"},
+            "template": "finding <t> at severity <s> (<none>) by <aws.events.rule-name>"}},
+        {"id": "json", "type": "webhook", "input_transformer": {
+            "paths": {"t": "$.detail.type", "r": "$.resources"},
+            "template": '{"type": <t>, "resources": <r>, "original": <aws.events.event>}'}},
+        {"id": "part", "type": "webhook", "input_path": "$.detail.severity"}]}, "t")  # fmt: skip
+    event = finding_event(8)
+    text, as_json, part = (shape(t, rule, event, NOW) for t in rule.targets)
+    assert text == "finding UnauthorizedAccess:EC2/SSHBruteForce at severity 8 () by t"
+    assert as_json["type"] == "UnauthorizedAccess:EC2/SSHBruteForce" and as_json["resources"] == []
+    assert "detail" not in as_json["original"] and as_json["original"]["source"] == "aws.guardduty"
+    assert part == 8
+
+
+def test_schedules() -> None:
+    at = datetime(2026, 11, 26, 10, 7, 30, tzinfo=UTC)
+    assert parse_schedule("rate(5 minutes)").next_after(at) == datetime(
+        2026, 11, 26, 10, 10, tzinfo=UTC
+    )
+    assert parse_schedule("rate(1 hour)").next_after(at) == datetime(2026, 11, 26, 11, tzinfo=UTC)
+    noon = parse_schedule("cron(0 12 * * ? *)")
+    assert noon.next_after(at) == datetime(2026, 11, 26, 12, tzinfo=UTC)
+    weekdays = parse_schedule("cron(15 9 ? * MON-FRI *)")  # 2026-11-28 is a Saturday
+    assert weekdays.next_after(datetime(2026, 11, 27, 10, tzinfo=UTC)) == datetime(
+        2026, 11, 30, 9, 15, tzinfo=UTC
+    )
+    steps = parse_schedule(
+        "cron(0/20 * 1 JAN ? 2027)".replace("?", "*").replace(" 1 JAN * ", " 1 JAN ? ")
+    )
+    assert steps.next_after(at) == datetime(2027, 1, 1, 0, 0, tzinfo=UTC)
+    for bad in ("cron(0 12 * * * *)", "cron(0 12 * *)", "cron(0 25 * * ? *)", "cron(0 12 L * ? *)",
+                "every 5 minutes", "rate(0 minutes)"):  # fmt: skip
+        with pytest.raises(ScheduleError):
+            parse_schedule(bad)
+
+
+def test_webhook_delivery_retries_signature_and_idempotency(home: Settings, endpoint: Endpoint,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    monkeypatch.setenv("HOOK_SECRET", "s3cr3t")
+    save_rule(home, {"name": "high", "pattern": HIGH, "targets": [
+        {"id": "hook", "type": "webhook", "url": endpoint.url, "secret": "env:HOOK_SECRET",
+         "headers": {"X-Team": "secops"}}]})  # fmt: skip
+    endpoint.statuses = [503, 500]  # two failures, then success
+    with EventStore(home) as store:
+        store.append(finding_event(8), NOW)
+        store.append(finding_event(4), NOW)
+    with Deliveries(home) as queue:
+        first = run_round(home, NOW, queue)
+        assert (first.queued, first.delivered, first.retried) == (1, 0, 1)
+        assert run_round(home, NOW, queue).delivered == 0  # backing off: not due yet
+        later = NOW
+        for _ in range(3):
+            later += 10_000
+            run_round(home, later, queue)
+        audit = queue.audit()
+    assert [a["result"] for a in audit] == ["retry", "retry", "delivered"]
+    assert len(endpoint.requests) == 3
+    keys = {r["headers"]["Idempotency-Key"] for r in endpoint.requests}
+    assert len(keys) == 1 and keys.pop().endswith(":high:hook")
+    request = endpoint.requests[-1]
+    body = request["body"]
+    expected = "sha256=" + hmac.new(b"s3cr3t", body, hashlib.sha256).hexdigest()
+    assert request["headers"]["X-Vigil-Signature"] == expected
+    assert request["headers"]["X-Team"] == "secops"
+    assert json.loads(body)["detail"]["severity"] == 8
+    assert "s3cr3t" not in json.dumps(audit)
+
+
+def test_dead_letters_and_redrive(home: Settings, endpoint: Endpoint) -> None:
+    save_rule(home, {"name": "high", "pattern": HIGH, "targets": [
+        {"id": "hook", "type": "webhook", "url": endpoint.url, "max_attempts": 2},
+        {"id": "gone", "type": "webhook", "url": endpoint.url.replace("/hook", "/x")}]})  # fmt: skip
+    endpoint.statuses = [500, 404, 500, 500]
+    with EventStore(home) as store:
+        store.append(finding_event(9), NOW)
+    with Deliveries(home) as queue:
+        moment = NOW
+        for _ in range(5):
+            run_round(home, moment, queue)
+            moment += 60_000
+        dead = {d["target"]: d for d in queue.dlq()}
+        assert dead["hook"]["EXHAUSTED_RETRY_CONDITION"] == "MaximumRetryAttempts"
+        assert dead["hook"]["RETRY_ATTEMPTS"] == 3
+        assert dead["gone"]["ERROR_CODE"] == "BAD_REQUEST" and dead["gone"]["RETRY_ATTEMPTS"] == 1
+        assert queue.redrive(None, moment) == 2
+        run_round(home, moment, queue)
+        assert queue.dlq() == []
+    # the same event put again is not delivered twice (idempotency key)
+    with EventStore(home) as store:
+        assert store.append(finding_event(9), moment) is False
+
+
+def test_old_events_expire_to_the_dlq(home: Settings, endpoint: Endpoint) -> None:
+    save_rule(home, {"name": "high", "pattern": HIGH, "targets": [
+        {"id": "hook", "type": "webhook", "url": endpoint.url, "max_age_seconds": 60}]})  # fmt: skip
+    endpoint.statuses = [500] * 10
+    with EventStore(home) as store:
+        store.append(finding_event(9), NOW)
+    with Deliveries(home) as queue:
+        run_round(home, NOW, queue)
+        run_round(home, NOW + 120_000, queue)
+        [dead] = queue.dlq()
+    assert dead["EXHAUSTED_RETRY_CONDITION"] == "MaximumEventAgeInSeconds"
+
+
+def test_command_python_and_log_targets(home: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "seen.json"
+    script = tmp_path / "record.sh"
+    script.write_text(f"#!/bin/sh\ncat > {out}\necho recorded\n")
+    script.chmod(0o755)
+    (home.home / "commands.allow").write_text(f"{script}\n")
+    handler = tmp_path / "vigil_test_handler.py"
+    handler.write_text("CALLS = []\ndef handle(event, context):\n    CALLS.append((event, context))\n"
+                       "    return {'ok': context['rule']}\n")  # fmt: skip
+    sys.path.insert(0, str(tmp_path))
+    try:
+        save_rule(home, {"name": "all", "pattern": {"source": ["aws.guardduty"]}, "targets": [
+            {"id": "cmd", "type": "command", "command": str(script)},
+            {"id": "nope", "type": "command", "command": "/bin/rm -rf /"},
+            {"id": "py", "type": "python", "handler": "vigil_test_handler:handle"},
+            {"id": "log", "type": "log", "log_group": "/aws/events/findings"}]})  # fmt: skip
+        with EventStore(home) as store:
+            store.append(finding_event(6), NOW)
+        done = run_round(home, NOW)
+        import vigil_test_handler  # type: ignore[import-not-found]
+
+        assert (done.delivered, done.dead) == (3, 1)
+        assert json.loads(out.read_text())["detail"]["severity"] == 6
+        [(event, context)] = vigil_test_handler.CALLS
+        assert event["detail"]["severity"] == 6 and context["idempotency_key"].endswith(":all:py")
+    finally:
+        sys.path.remove(str(tmp_path))
+    with Deliveries(home) as queue:
+        [dead] = queue.dlq()
+    assert dead["target"] == "nope" and dead["ERROR_CODE"] == "NO_PERMISSIONS"
+    from vigil.logs.read import filter_events
+
+    [logged] = filter_events(home, "/aws/events/findings")
+    assert json.loads(logged.message)["source"] == "aws.guardduty"
+
+
+def test_secrets_only_by_reference(home: Settings, tmp_path: Path) -> None:
+    from vigil.events.targets import DeliveryFailed, secret
+
+    loose = tmp_path / "token"
+    loose.write_text("abc")
+    loose.chmod(0o644)
+    with pytest.raises(DeliveryFailed, match="chmod 600"):
+        secret(f"file:{loose}", "token")
+    loose.chmod(0o600)
+    assert secret(f"file:{loose}", "token") == "abc"
+    with pytest.raises(DeliveryFailed, match="not the value"):
+        secret("abc", "token")
+
+
+def test_schedule_rule_fires_and_the_worker_stops_on_sigterm(
+    tmp_path: Path, endpoint: Endpoint
+) -> None:
+    home = tmp_path / "home"
+    rules = home / "rules"
+    rules.mkdir(parents=True)
+    (rules / "tick.yaml").write_text(json.dumps({"name": "tick", "schedule": "rate(1 minute)", "targets": [
+        {"id": "hook", "type": "webhook", "url": endpoint.url}]}))  # fmt: skip
+    settings = Settings.load(home)
+    with Deliveries(settings) as queue:
+        assert queue.fire_schedules(*_rules(settings), NOW) == 0  # first sight: starts the clock
+        assert queue.fire_schedules(*_rules(settings), NOW + 61_000) == 1
+    env = {**os.environ, "COLUMNS": "200"}
+    worker = subprocess.Popen([sys.executable, "-m", "vigil", "--home", str(home), "run", "--json",
+                               "--interval", "0.2"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)  # fmt: skip
+    deadline = time.monotonic() + 20
+    while not endpoint.requests and time.monotonic() < deadline:
+        time.sleep(0.1)
+    worker.send_signal(signal.SIGTERM)
+    out, err = worker.communicate(timeout=20)
+    assert worker.returncode == 0, err
+    totals = json.loads(out)
+    assert totals["delivered"] >= 1
+    event = json.loads(endpoint.requests[0]["body"])
+    assert event["detail-type"] == "Scheduled Event" and event["resources"] == [
+        "arn:aws:events:local:000000000000:rule/tick"]  # fmt: skip
+
+
+def _rules(settings: Settings) -> tuple[list[Any], int]:
+    from vigil.events.rules import load_rules
+
+    return (load_rules(settings)[0],)  # type: ignore[return-value]
