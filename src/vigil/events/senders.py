@@ -36,6 +36,10 @@ def send(settings: Settings, rule: Rule, target: Target, payload: Any, key: str)
         return _log(settings, target, payload)
     if kind == "job":
         return _job(settings, target)
+    if kind == "playbook":
+        from vigil.playbooks.run import run_playbook
+
+        return run_playbook(settings, rule, target, payload, key)
     raise tg.DeliveryFailed("NO_RESOURCE", f"target type {kind} is not available", retriable=False)
 
 

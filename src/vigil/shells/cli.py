@@ -25,7 +25,7 @@ from vigil.shells.cli_detect import (
     intel_app,
     rules_app,
 )
-from vigil.shells.cli_events import events_app, run_command
+from vigil.shells.cli_events import events_app, playbooks_app, run_command
 from vigil.shells.cli_logs import insights_command, logs_app
 from vigil.shells.cli_metrics import alarms_app, metrics_app
 from vigil.shells.demo_cmd import demo_command
@@ -300,6 +300,7 @@ logs_app.command("install-pack")(cli_metrics.install_pack_command)
 app.command("insights")(insights_command)
 app.add_typer(events_app, name="events")
 app.command("run")(run_command)
+app.add_typer(playbooks_app, name="playbooks")
 
 
 def main() -> None:

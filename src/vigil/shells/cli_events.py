@@ -260,3 +260,90 @@ def run_command(
         render.print_json(totals)
     else:
         render.out.print(", ".join(f"{k} {v}" for k, v in totals.items()), highlight=False)
+
+
+playbooks_app = typer.Typer(
+    help="Remediation playbooks (dry-run unless --apply).", no_args_is_help=True
+)
+
+
+@playbooks_app.command("list")
+def playbooks_list(json_out: JsonFlag = False) -> None:
+    """The playbooks, what they respond to and the permissions they need."""
+    from vigil.detect.units import content_root
+
+    units = []
+    for folder in sorted((content_root() / "playbooks").iterdir()):
+        doc = yaml.safe_load((folder / "playbook.yaml").read_text())
+        units.append(
+            {
+                "id": folder.name,
+                "title": doc["title"],
+                "responds_to": doc["responds_to"],
+                "permissions": doc["permissions"],
+            }
+        )
+    if json_out:
+        render.print_json({"playbooks": units})
+        return
+    for u in units:
+        render.out.print(
+            f"{u['id']}: {u['title']} — needs {', '.join(u['permissions'])}", highlight=False
+        )
+
+
+@playbooks_app.command("run")
+def playbooks_run(
+    ctx: typer.Context,
+    name: str,
+    event: Annotated[str, typer.Option(help="The event (JSON, a file, or -).")],
+    apply: Annotated[bool, typer.Option(help="Carry the plan out (default: only plan).")] = False,
+    endpoint_url: Annotated[
+        str | None, typer.Option(help="AWS endpoint (tests, LocalStack).")
+    ] = None,
+    subnet: Annotated[str | None, typer.Option(help="For block-address-nacl: the subnet.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Plan a playbook for an event, and with --apply carry it out; the run is recorded."""
+    from vigil.playbooks.run import playbook
+
+    options = {"subnet": subnet} if subnet else {}
+    plan, results, run_id = playbook(
+        ctx.obj,
+        name,
+        _json_arg(event, "event"),
+        apply=apply,
+        endpoint_url=endpoint_url,
+        options=options,
+    )
+    if json_out:
+        render.print_json({"run": run_id, "plan": plan, "applied": apply, "results": results})
+        return
+    render.out.print(
+        f"run {run_id}: {plan.summary} ({'applied' if apply else 'dry-run: nothing changed'})",
+        highlight=False,
+    )
+    for step in plan.steps:
+        render.out.print(
+            f"  {step.service}:{step.operation} {json.dumps(step.params)}  — {step.why}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+
+
+@playbooks_app.command("runs")
+def playbooks_runs(ctx: typer.Context, limit: int = 20, json_out: JsonFlag = False) -> None:
+    """Recorded playbook runs: plans, and what was applied."""
+    from vigil.playbooks.run import Runs
+
+    with Runs(ctx.obj) as runs:
+        found = runs.all(limit)
+    if json_out:
+        render.print_json({"runs": found})
+        return
+    for r in found:
+        mode = "applied" if r["applied"] else "dry-run"
+        render.out.print(
+            f"{r['id']:>4} {r['playbook']} [{mode}] {r['plan']['summary']}", highlight=False
+        )

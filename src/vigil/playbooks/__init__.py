@@ -1,0 +1,1 @@
+"""Remediation playbooks: plans from events, recorded, applied only when asked."""

@@ -1,0 +1,178 @@
+"""Remediation playbooks against moto in server mode on loopback: dry-run records a plan and
+changes nothing; apply undoes what the event reports; a rule's playbook target does the same."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+from moto.server import ThreadedMotoServer
+
+from vigil.config import Settings
+from vigil.detect.units import content_root
+from vigil.playbooks.plans import PLAYBOOKS, PlanError
+from vigil.playbooks.run import Runs, playbook
+
+UNITS = {p.name: yaml.safe_load((p / "playbook.yaml").read_text())
+         for p in sorted((content_root() / "playbooks").iterdir())}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def aws() -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def env(aws: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": "us-east-1"}.items():  # fmt: skip
+        monkeypatch.setenv(key, value)
+    return aws
+
+
+def client(endpoint: str, service: str) -> Any:
+    return boto3.client(service, region_name="us-east-1", endpoint_url=endpoint)
+
+
+def world(endpoint: str) -> dict[str, str]:
+    """Resources for the units' cases, and how to check each playbook's effect."""
+    tag = uuid.uuid4().hex[:8]
+    s3, trail = client(endpoint, "s3"), client(endpoint, "cloudtrail")
+    s3.create_bucket(Bucket=f"trail-bucket-{tag}")
+    trail.create_trail(Name=f"org-trail-{tag}", S3BucketName=f"trail-bucket-{tag}")
+    iam = client(endpoint, "iam")
+    user = f"bob-{tag}"
+    iam.create_user(UserName=user)
+    key = iam.create_access_key(UserName=user)["AccessKey"]["AccessKeyId"]
+    ec2 = client(endpoint, "ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+    group = ec2.create_security_group(GroupName=f"web-{vpc}", Description="web", VpcId=vpc)[
+        "GroupId"
+    ]
+    ec2.authorize_security_group_ingress(GroupId=group, IpPermissions=[
+        {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22,
+         "IpRanges": [{"CidrIp": "0.0.0.0/0"}, {"CidrIp": "10.0.0.0/8"}]}])  # fmt: skip
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, SubnetId=subnet,
+                                 SecurityGroupIds=[group])["Instances"][0]  # fmt: skip
+    return {"trail": f"org-trail-{tag}", "user": user, "key_id": key, "group_id": group, "vpc": vpc,
+            "subnet_id": subnet, "instance_id": instance["InstanceId"],
+            "eni_id": instance["NetworkInterfaces"][0]["NetworkInterfaceId"]}  # fmt: skip
+
+
+def _fill(value: Any, names: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        for key, replacement in names.items():
+            value = value.replace("{" + key + "}", replacement)
+        return value
+    if isinstance(value, list):
+        return [_fill(v, names) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, names) for k, v in value.items()}
+    return value
+
+
+def effect(endpoint: str, name: str, w: dict[str, str]) -> Any:
+    """What each playbook changes, read back from AWS."""
+    ec2 = client(endpoint, "ec2")
+    if name == "reenable-cloudtrail":
+        return client(endpoint, "cloudtrail").get_trail_status(Name=w["trail"])["IsLogging"]
+    if name == "deactivate-access-key":
+        keys = client(endpoint, "iam").list_access_keys(UserName=w["user"])["AccessKeyMetadata"]
+        return [k["Status"] for k in keys]
+    if name == "revoke-open-ingress":
+        [group] = ec2.describe_security_groups(GroupIds=[w["group_id"]])["SecurityGroups"]
+        return sorted(r["CidrIp"] for p in group["IpPermissions"] for r in p["IpRanges"])
+    if name == "quarantine-instance":
+        [res] = ec2.describe_instances(InstanceIds=[w["instance_id"]])["Reservations"]
+        return [g["GroupName"] for g in res["Instances"][0]["SecurityGroups"]]
+    acl = ec2.describe_network_acls(
+        Filters=[{"Name": "association.subnet-id", "Values": [w["subnet_id"]]}]
+    )
+    return sorted((e["RuleNumber"], e.get("CidrBlock"), e["RuleAction"])
+                  for e in acl["NetworkAcls"][0]["Entries"] if not e["Egress"])  # fmt: skip
+
+
+AFTER = {
+    "reenable-cloudtrail": lambda w: True,
+    "deactivate-access-key": lambda w: ["Inactive"],
+    "revoke-open-ingress": lambda w: ["10.0.0.0/8"],
+    "quarantine-instance": lambda w: [f"vigil-quarantine-{w['vpc']}"],
+}
+
+
+def test_every_playbook_has_a_unit() -> None:
+    assert set(UNITS) == set(PLAYBOOKS)
+    for name, unit in UNITS.items():
+        assert unit["title"] and unit["permissions"] and unit["case"]["steps"], name
+
+
+@pytest.mark.parametrize("name", sorted(PLAYBOOKS))
+def test_dry_run_then_apply(home: Settings, env: str, name: str) -> None:
+    w = world(env)
+    client(env, "cloudtrail").stop_logging(Name=w["trail"])
+    case = UNITS[name]["case"]
+    event = _fill(case["event"], w)
+    options = _fill(case.get("options") or {}, w)
+    before = effect(env, name, w)
+    plan, results, _ = playbook(home, name, event, endpoint_url=env, options=options)
+    assert [f"{s.service}:{s.operation}" for s in plan.steps] == case["steps"]
+    assert results == [] and effect(env, name, w) == before  # dry-run changes nothing
+    plan, results, _ = playbook(home, name, event, apply=True, endpoint_url=env, options=options)
+    assert len(results) == len(plan.steps)
+    after = effect(env, name, w)
+    if name == "block-address-nacl":
+        assert (1, "192.0.2.45/32", "deny") in after and after != before
+    else:
+        assert after == AFTER[name](w) and after != before
+    with Runs(home) as runs:
+        recorded = runs.all()
+    assert [r["applied"] for r in recorded] == [True, False]
+    assert recorded[1]["plan"]["steps"][0]["operation"] == case["steps"][0].split(":")[1]
+
+
+def test_events_that_do_not_fit_say_why(home: Settings, env: str) -> None:
+    with pytest.raises(PlanError, match="StopLogging"):
+        playbook(
+            home, "reenable-cloudtrail", {"detail": {"eventName": "CreateUser"}}, endpoint_url=env
+        )
+    with pytest.raises(PlanError, match=r"nothing to 0\.0\.0\.0/0"):
+        playbook(home, "revoke-open-ingress", {"detail": {
+            "eventName": "AuthorizeSecurityGroupIngress", "requestParameters": {"groupId": "sg-1",
+            "ipPermissions": {"items": [{"ipProtocol": "tcp", "ipRanges": {"items": [{"cidrIp": "10.0.0.0/8"}]}}]}}}},
+            endpoint_url=env)  # fmt: skip
+
+
+def test_rule_target_is_dry_run_unless_apply(home: Settings, env: str) -> None:
+    from vigil.events.bus import EventStore
+    from vigil.events.delivery import Deliveries, run_round
+    from vigil.events.rules import save_rule
+
+    w = world(env)
+    trail = client(env, "cloudtrail")
+    trail.stop_logging(Name=w["trail"])
+    event = _fill(UNITS["reenable-cloudtrail"]["case"]["event"], w)
+    event.update({"id": "evt-stop", "account": "111122223333", "time": "2026-11-24T11:00:00Z",
+                  "resources": [], "version": "0"})  # fmt: skip
+    save_rule(home, {"name": "stop-logging", "pattern": {"detail": {"eventName": ["StopLogging"]}},
+                     "targets": [{"id": "plan", "type": "playbook", "playbook": "reenable-cloudtrail",
+                                  "endpoint_url": env}]})  # fmt: skip
+    with EventStore(home) as store:
+        store.append(event, 0)
+    assert run_round(home, 1).delivered == 1
+    assert trail.get_trail_status(Name=w["trail"])["IsLogging"] is False
+    with Deliveries(home) as queue:
+        [audit] = queue.audit()
+    assert "planned (dry-run)" in audit["excerpt"]
