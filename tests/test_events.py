@@ -308,3 +308,75 @@ def _rules(settings: Settings) -> tuple[list[Any], int]:
     from vigil.events.rules import load_rules
 
     return (load_rules(settings)[0],)  # type: ignore[return-value]
+
+
+def test_topic_fans_out_with_filter_policies(home: Settings, endpoint: Endpoint) -> None:
+    topics = home.home / "topics"
+    topics.mkdir(parents=True)
+    (topics / "alerts.yaml").write_text(json.dumps({"subscriptions": [
+        {"id": "all", "type": "webhook", "url": endpoint.url + "?all"},
+        {"id": "critical", "type": "webhook", "url": endpoint.url + "?critical",
+         "filter_policy": {"detail": {"severity": [{"numeric": [">=", 9]}]}}}]}))  # fmt: skip
+    save_rule(home, {"name": "fan", "pattern": {"source": ["aws.guardduty"]},
+                     "targets": [{"id": "t", "type": "topic", "topic": "alerts"}]})  # fmt: skip
+    with EventStore(home) as store:
+        store.append(finding_event(5), NOW)
+        store.append(finding_event(9.5), NOW)
+    done = run_round(home, NOW)
+    assert (done.queued, done.delivered) == (3, 3)
+    with Deliveries(home) as queue:
+        targets = sorted((a["target"], a["event_id"]) for a in queue.audit())
+    assert targets == [("t/all", "evt-5"), ("t/all", "evt-9.5"), ("t/critical", "evt-9.5")]
+
+
+def test_slack_and_pagerduty_messages(
+    home: Settings, endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SLACK_URL", endpoint.url)
+    monkeypatch.setenv("PD_KEY", "routing-123")
+    save_rule(home, {"name": "page", "pattern": HIGH, "targets": [
+        {"id": "slack", "type": "slack", "url": "env:SLACK_URL", "link": "https://vigil.example/f"},
+        {"id": "pd", "type": "pagerduty", "routing_key": "env:PD_KEY", "url": endpoint.url}]})  # fmt: skip
+    with EventStore(home) as store:
+        store.append(finding_event(8), NOW)
+    assert run_round(home, NOW).delivered == 2
+    bodies = [json.loads(r["body"]) for r in endpoint.requests]
+    slack = next(b for b in bodies if "text" in b)
+    assert slack["text"].startswith("*[8]* SSH brute force") and "vigil.example/f" in slack["text"]
+    page = next(b for b in bodies if "routing_key" in b)
+    assert page["event_action"] == "trigger" and page["payload"]["severity"] == "error"
+    assert page["dedup_key"] == "f-8" and page["routing_key"] == "routing-123"
+
+
+def test_email_over_smtp(home: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiosmtpd.controller import Controller
+
+    class Inbox:
+        def __init__(self) -> None:
+            self.messages: list[bytes] = []
+
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            self.messages.append(envelope.content)
+            return "250 OK"
+
+    import socket
+
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        save_rule(home, {"name": "mail", "pattern": HIGH, "targets": [
+            {"id": "mail", "type": "email", "host": "127.0.0.1", "port": port,
+             "from": "vigil@example.com", "to": ["soc@example.com"]}]})  # fmt: skip
+        with EventStore(home) as store:
+            store.append(finding_event(8), NOW)
+        assert run_round(home, NOW).delivered == 1
+    finally:
+        controller.stop()
+    [message] = inbox.messages
+    text = message.decode()
+    assert "Subject: SSH brute force" in text and "To: soc@example.com" in text
+    assert '"severity": 8' in text

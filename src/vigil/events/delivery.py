@@ -20,7 +20,7 @@ from typing import Any, Final
 from vigil.config import Settings
 from vigil.events import bus
 from vigil.events import targets as tg
-from vigil.events.rules import Rule, Target, load_rules, shape
+from vigil.events.rules import Rule, RuleError, Target, load_rules, load_topic, shape
 from vigil.state import Store
 
 BACKOFF_CAP_S: Final = 300
@@ -104,11 +104,24 @@ class Deliveries(Store):
 
     def _queue(self, db: Any, rule: Rule, target: Target, event: dict[str, Any], now: int) -> int:
         payload = shape(target, rule, event, now)
-        key = f"{event['id']}:{rule.name}:{target.id}"
+        if target.type == "topic":  # fan out: one delivery per subscription the policy admits
+            queued = 0
+            for sub in load_topic(self.settings, str(target.settings.get("topic"))):
+                if sub.filter_policy is None or sub.filter_policy.matches(payload):
+                    queued += self._insert(
+                        db, rule, f"{target.id}/{sub.target.id}", event, payload, now
+                    )
+            return queued
+        return self._insert(db, rule, target.id, event, payload, now)
+
+    def _insert(
+        self, db: Any, rule: Rule, target_id: str, event: dict[str, Any], payload: Any, now: int
+    ) -> int:
+        key = f"{event['id']}:{rule.name}:{target_id}"
         cursor = db.execute(
             "INSERT OR IGNORE INTO deliveries (key, event_id, rule, target, payload, status, "
             "next_ms, created_ms) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
-            (key, event["id"], rule.name, target.id, json.dumps(payload), now, now),
+            (key, event["id"], rule.name, target_id, json.dumps(payload), now, now),
         )
         return int(cursor.rowcount)
 
@@ -126,7 +139,7 @@ class Deliveries(Store):
         for row in self.due(now):
             ident, key, event_id, rule_name, target_id, payload, attempts, created = row
             rule = by_name.get(rule_name)
-            target = next((t for t in rule.targets if t.id == target_id), None) if rule else None
+            target = self._target(rule, target_id) if rule else None
             if rule is None or target is None:
                 self._dead(
                     ident,
@@ -182,6 +195,17 @@ class Deliveries(Store):
             self._done(ident, rule_name, target_id, event_id, attempt, now, excerpt)
             done.delivered += 1
         return done
+
+    def _target(self, rule: Rule, target_id: str) -> Target | None:
+        name, _, sub = target_id.partition("/")
+        target = next((t for t in rule.targets if t.id == name), None)
+        if target is None or not sub:
+            return target
+        try:
+            subs = load_topic(self.settings, str(target.settings.get("topic")))
+        except RuleError:
+            return None
+        return next((s.target for s in subs if s.target.id == sub), None)
 
     def send(self, rule: Rule, target: Target, payload: Any, key: str) -> str:
         from vigil.events.senders import send
@@ -375,6 +399,12 @@ def run_round(settings: Settings, now: int, deliveries: Deliveries | None = None
             delivered.retried,
             delivered.dead,
         )
+        counts = {"Delivered": done.delivered, "Retried": done.retried, "DeadLettered": done.dead}
+        if any(counts.values()):
+            from vigil.metrics import own as vigil_metrics
+
+            points = [("Deliveries", float(n), {"Result": k}, "Count") for k, n in counts.items()]
+            vigil_metrics.publish(settings, points, now)
         return done
     finally:
         if own:

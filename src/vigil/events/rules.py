@@ -240,3 +240,34 @@ def shape(target: Target, rule: Rule, event: dict[str, Any], ingestion_ms: int) 
         return json.loads(text)
     except json.JSONDecodeError:
         return text
+
+
+# -- topics (SNS-style fan-out) ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Subscription:
+    target: Target
+    filter_policy: Pattern | None
+
+
+def load_topic(settings: Settings, name: str) -> list[Subscription]:
+    """`<home>/topics/<name>.yaml`: subscriptions (targets) with optional filter policies,
+    matched against the message body with the event-pattern grammar (SNS's MessageBody scope)."""
+    path = settings.home / "topics" / f"{name}.yaml"
+    if not path.is_file():
+        raise RuleError(f"no topic {name!r}", hint=f"write {path} with a subscriptions list")
+    doc = yaml.safe_load(path.read_text()) or {}
+
+    def bad(message: str) -> RuleError:
+        return RuleError(f"{path}: {message}")
+
+    subs = []
+    for i, raw in enumerate(doc.get("subscriptions") or []):
+        if not isinstance(raw, dict) or raw.get("type") == "topic":
+            raise bad(f"subscriptions[{i}]: a target (not another topic)")
+        policy = raw.get("filter_policy")
+        target = _target({k: v for k, v in raw.items() if k != "filter_policy"}, i, bad)
+        try:
+            subs.append(Subscription(target, Pattern(policy) if policy else None))
+        except VigilError as exc:
+            raise bad(f"subscriptions[{i}].filter_policy: {exc}") from exc
+    return subs
