@@ -89,6 +89,13 @@ def test_demo_end_to_end(home: Settings) -> None:
     planted = {a["finding_type"] for a in result.attacks}
     extra = [f.type for f in result.findings if f.type not in planted]
     assert extra == ["Policy:IAMUser/ConsoleLoginWithoutMFA"]  # the root login, seen twice over
+    # Automated response: high findings reached the demo's webhook; StopLogging got a dry-run plan.
+    received = result.response["received"]
+    assert received and all(r["severity"] >= 7 for r in received)
+    assert "Stealth:IAMUser/CloudTrailLoggingDisabled" in {r["finding_type"] for r in received}
+    [plan] = result.response["plans"]
+    assert plan["playbook"] == "reenable-cloudtrail" and plan["applied"] is False
+    assert plan["steps"][0]["operation"] == "start_logging"
     # The CIS pack on the trail's log group: the root login and the StopLogging alarm.
     fired = {a["alarm"]: a for a in result.alarms}
     assert {"CIS-RootAccountUsage", "CIS-CloudTrailChanges"} <= set(fired)
@@ -110,6 +117,7 @@ def test_demo_rerun_adds_nothing(home: Settings) -> None:
     again = run_demo(home, "small", "2026-11-24")
     assert sum(r.ingested for r in again.reports) == 0
     assert q(home, "SELECT count(*) AS n FROM log_events") == logs  # nothing delivered twice
+    assert again.response["received"] == []  # the findings' events went out the first time
     assert (
         q(
             home,

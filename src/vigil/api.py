@@ -54,6 +54,20 @@ def ingest(
         flow_logs_to=flow_logs_to,
         cloudtrail_to=cloudtrail_to,
     )
+    return ingest_with(settings, sources, options, on_listed, on_object, events=events)
+
+
+def ingest_with(
+    settings: Settings,
+    sources: list[str],
+    options: IngestOptions,
+    on_listed: Callable[[int], None] | None = None,
+    on_object: Callable[[SourceObject, int], None] | None = None,
+    *,
+    events: bool = True,
+) -> IngestReport:
+    """Ingest, then what follows every ingest: Vigil's own metrics, and the bus (CloudTrail
+    write calls while rules listen, and a health event)."""
     report = _ingest(settings, sources, options, on_listed, on_object)
     from vigil.events import emit
     from vigil.logs.groups import now_ms

@@ -10,14 +10,15 @@ from typing import Any, Final
 
 import pyarrow as pa
 
+from vigil import api
 from vigil.config import Settings
 from vigil.demo import alarms as demo_alarms
+from vigil.demo import response
 from vigil.demo import scenario as sc
 from vigil.demo.generate import Generated, generate
-from vigil.detect.runner import detect
 from vigil.findings.store import Filter, FindingStore
 from vigil.formats.flowlog_fields import DEFAULT_FORMAT
-from vigil.ingest.pipeline import IngestOptions, IngestReport, ingest
+from vigil.ingest.pipeline import IngestOptions, IngestReport
 from vigil.intel.lists import add_list
 from vigil.lake.catalog import run_query
 from vigil.model.finding import Finding
@@ -68,6 +69,7 @@ class DemoResult:
     findings: list[Finding] = field(default_factory=list)
     detect_errors: list[str] = field(default_factory=list)
     alarms: list[dict[str, Any]] = field(default_factory=list)  # CIS alarms that fired
+    response: dict[str, Any] = field(default_factory=dict)  # deliveries and playbook plans
 
 
 def run_demo(
@@ -82,21 +84,23 @@ def run_demo(
     root = settings.home / "demo-data"
     gen = generate(root, scale, day)
     group = demo_alarms.prepare(settings)
-    reports = [
-        ingest(
-            settings, [str(gen.s3_root)], IngestOptions(cloudtrail_to=group), on_listed, on_object
-        ),
-        ingest(
-            settings,
-            [str(gen.cloudwatch_root)],
-            IngestOptions(log_type="flowlogs", fmt=DEFAULT_FORMAT, region=sc.PROD_USE1.region),
-            on_listed,
-            on_object,
-        ),
-    ]
-    add_list(settings.home / "intel", "threat", gen.threat_list)
-    report = detect(settings)
-    result = DemoResult(gen, reports, time.monotonic() - began, detect_errors=report.errors)
+    receiver = response.Receiver()
+    try:
+        response.install_rules(settings, receiver)
+        trails = IngestOptions(cloudtrail_to=group)
+        exported = IngestOptions(
+            log_type="flowlogs", fmt=DEFAULT_FORMAT, region=sc.PROD_USE1.region
+        )
+        reports = [
+            api.ingest_with(settings, [str(gen.s3_root)], trails, on_listed, on_object),
+            api.ingest_with(settings, [str(gen.cloudwatch_root)], exported, on_listed, on_object),
+        ]
+        add_list(settings.home / "intel", "threat", gen.threat_list)
+        report = api.detect(settings)
+        result = DemoResult(gen, reports, time.monotonic() - began, detect_errors=report["errors"])
+        result.response = response.deliver(settings, receiver)
+    finally:
+        receiver.close()
     result.alarms = demo_alarms.replay_day(settings, day)
     for title, sql in SHOWCASE:
         result.results.append((title, sql, run_query(settings.lake_dir, sql)))

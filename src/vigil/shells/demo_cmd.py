@@ -39,6 +39,7 @@ def demo_command(
                 "ground_truth": result.attacks,
                 "findings": len(result.findings),
                 "alarms": result.alarms,
+                "response": result.response,
             }
         )
         return
@@ -93,6 +94,26 @@ def demo_command(
     for alarm in result.alarms:
         out.print(f"  [red]ALARM[/] {alarm['at']}  {alarm['alarm']}: {alarm['reason']}",
                   highlight=False, soft_wrap=True)  # fmt: skip
+    response = result.response
+    out.print(
+        f"\n[bold]Automated response[/] (rules in {ctx.obj.home / 'rules'}): severity ≥ 7 findings "
+        f"to a webhook on {response.get('webhook')} — {len(response.get('received', []))} "
+        "delivered:",
+        highlight=False,
+    )
+    for item in response.get("received", []):
+        out.print(f"  → {item['severity']}  {item['finding_type']}", highlight=False)
+    for plan in response.get("plans", []):
+        steps = "; ".join(
+            f"{st['service']}:{st['operation']} {st['params']}" for st in plan["steps"]
+        )
+        mode = "applied" if plan["applied"] else "dry-run, recorded, nothing changed"
+        out.print(
+            f"  playbook {plan['playbook']} ({mode}): {plan['summary']} — {steps}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
     for line in result.detect_errors:
         render.err.print(f"[red]error:[/] {line}", highlight=False, soft_wrap=True)
     home = ctx.obj.home

@@ -1,0 +1,116 @@
+"""The demo's automated response: a rule sends high-severity findings to a webhook the demo
+runs on loopback, another plans (dry-run) the playbook that re-enables CloudTrail when a
+StopLogging call arrives; after detection the worker delivers once and the demo shows what
+arrived and the recorded plan."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from vigil.config import Settings
+from vigil.events.delivery import Deliveries, run_round
+from vigil.events.rules import save_rule
+from vigil.logs.groups import now_ms
+from vigil.playbooks.run import Runs
+
+HIGH_FINDINGS = {
+    "source": ["aws.guardduty"],
+    "detail-type": ["GuardDuty Finding"],
+    "detail": {"severity": [{"numeric": [">=", 7]}]},
+}
+STOP_LOGGING = {
+    "source": ["aws.cloudtrail"],
+    "detail-type": ["AWS API Call via CloudTrail"],
+    "detail": {"eventName": ["StopLogging"]},
+}
+
+
+class Receiver:
+    """The demo's webhook: keeps what it is sent."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                outer.received.append(json.loads(body or b"{}"))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/findings"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def install_rules(settings: Settings, receiver: Receiver) -> None:
+    save_rule(
+        settings,
+        {
+            "name": "demo-high-findings",
+            "description": "severity 7 and up to the SOC",
+            "pattern": HIGH_FINDINGS,
+            "targets": [{"id": "soc-webhook", "type": "webhook", "url": receiver.url}],
+        },
+    )
+    save_rule(
+        settings,
+        {
+            "name": "demo-stop-logging",
+            "description": "plan StartLogging (dry-run)",
+            "pattern": STOP_LOGGING,
+            "targets": [
+                {
+                    "id": "reenable",
+                    "type": "playbook",
+                    "playbook": "reenable-cloudtrail",
+                    "apply": False,
+                }
+            ],
+        },
+    )
+
+
+def deliver(settings: Settings, receiver: Receiver) -> dict[str, Any]:
+    with Deliveries(settings) as queue:
+        for _ in range(5):
+            done = run_round(settings, now_ms(), queue)
+            if not done.queued and not done.retried:
+                break
+        audit = queue.audit(1000)
+    with Runs(settings) as runs:
+        plans = runs.all(20)
+    received = [
+        {
+            "finding_type": e.get("detail", {}).get("type"),
+            "severity": e.get("detail", {}).get("severity"),
+            "event_id": e.get("id"),
+        }
+        for e in receiver.received
+    ]
+    return {
+        "webhook": receiver.url,
+        "received": received,
+        "delivered": sum(1 for a in audit if a["result"] == "delivered"),
+        "plans": [
+            {
+                "playbook": p["playbook"],
+                "summary": p["plan"]["summary"],
+                "applied": p["applied"],
+                "steps": p["plan"]["steps"],
+            }
+            for p in plans
+        ],
+    }
