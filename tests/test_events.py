@@ -380,3 +380,16 @@ def test_email_over_smtp(home: Settings, monkeypatch: pytest.MonkeyPatch) -> Non
     text = message.decode()
     assert "Subject: SSH brute force" in text and "To: soc@example.com" in text
     assert '"severity": 8' in text
+
+
+def test_rate_limit_spreads_deliveries(home: Settings, endpoint: Endpoint) -> None:
+    save_rule(home, {"name": "slow", "pattern": {"source": ["aws.guardduty"]}, "targets": [
+        {"id": "hook", "type": "webhook", "url": endpoint.url, "rate_per_second": 2}]})  # fmt: skip
+    with EventStore(home) as store:
+        for severity in (1, 2, 3, 4, 5):
+            store.append(finding_event(severity), NOW)
+    with Deliveries(home) as queue:
+        first = run_round(home, NOW, queue).delivered
+        time.sleep(1.05)
+        second = run_round(home, NOW, queue).delivered
+    assert first == 2 and second == 2  # the bucket holds 2 and refills at 2 a second
