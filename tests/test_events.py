@@ -73,6 +73,11 @@ def finding_event(severity: float, type_: str = "UnauthorizedAccess:EC2/SSHBrute
                     time=datetime(2026, 11, 24, 10, tzinfo=UTC))  # fmt: skip
 
 
+def save(home: Settings, doc: dict) -> None:  # type: ignore[type-arg]
+    """A rule that existed before the test's events (rules skip earlier events)."""
+    save_rule(home, {**doc, "created_ms": 1})
+
+
 HIGH = {"source": ["aws.guardduty"], "detail": {"severity": [{"numeric": [">=", 7]}]}}
 
 
@@ -160,7 +165,7 @@ def test_schedules() -> None:
 def test_webhook_delivery_retries_signature_and_idempotency(home: Settings, endpoint: Endpoint,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     monkeypatch.setenv("HOOK_SECRET", "s3cr3t")
-    save_rule(home, {"name": "high", "pattern": HIGH, "targets": [
+    save(home, {"name": "high", "pattern": HIGH, "targets": [
         {"id": "hook", "type": "webhook", "url": endpoint.url, "secret": "env:HOOK_SECRET",
          "headers": {"X-Team": "secops"}}]})  # fmt: skip
     endpoint.statuses = [503, 500]  # two failures, then success
@@ -190,7 +195,7 @@ def test_webhook_delivery_retries_signature_and_idempotency(home: Settings, endp
 
 
 def test_dead_letters_and_redrive(home: Settings, endpoint: Endpoint) -> None:
-    save_rule(home, {"name": "high", "pattern": HIGH, "targets": [
+    save(home, {"name": "high", "pattern": HIGH, "targets": [
         {"id": "hook", "type": "webhook", "url": endpoint.url, "max_attempts": 2},
         {"id": "gone", "type": "webhook", "url": endpoint.url.replace("/hook", "/x")}]})  # fmt: skip
     endpoint.statuses = [500, 404, 500, 500]
@@ -214,7 +219,7 @@ def test_dead_letters_and_redrive(home: Settings, endpoint: Endpoint) -> None:
 
 
 def test_old_events_expire_to_the_dlq(home: Settings, endpoint: Endpoint) -> None:
-    save_rule(home, {"name": "high", "pattern": HIGH, "targets": [
+    save(home, {"name": "high", "pattern": HIGH, "targets": [
         {"id": "hook", "type": "webhook", "url": endpoint.url, "max_age_seconds": 60}]})  # fmt: skip
     endpoint.statuses = [500] * 10
     with EventStore(home) as store:
@@ -237,7 +242,7 @@ def test_command_python_and_log_targets(home: Settings, tmp_path: Path) -> None:
                        "    return {'ok': context['rule']}\n")  # fmt: skip
     sys.path.insert(0, str(tmp_path))
     try:
-        save_rule(home, {"name": "all", "pattern": {"source": ["aws.guardduty"]}, "targets": [
+        save(home, {"name": "all", "pattern": {"source": ["aws.guardduty"]}, "targets": [
             {"id": "cmd", "type": "command", "command": str(script)},
             {"id": "nope", "type": "command", "command": "/bin/rm -rf /"},
             {"id": "py", "type": "python", "handler": "vigil_test_handler:handle"},
@@ -317,7 +322,7 @@ def test_topic_fans_out_with_filter_policies(home: Settings, endpoint: Endpoint)
         {"id": "all", "type": "webhook", "url": endpoint.url + "?all"},
         {"id": "critical", "type": "webhook", "url": endpoint.url + "?critical",
          "filter_policy": {"detail": {"severity": [{"numeric": [">=", 9]}]}}}]}))  # fmt: skip
-    save_rule(home, {"name": "fan", "pattern": {"source": ["aws.guardduty"]},
+    save(home, {"name": "fan", "pattern": {"source": ["aws.guardduty"]},
                      "targets": [{"id": "t", "type": "topic", "topic": "alerts"}]})  # fmt: skip
     with EventStore(home) as store:
         store.append(finding_event(5), NOW)
@@ -334,7 +339,7 @@ def test_slack_and_pagerduty_messages(
 ) -> None:
     monkeypatch.setenv("SLACK_URL", endpoint.url)
     monkeypatch.setenv("PD_KEY", "routing-123")
-    save_rule(home, {"name": "page", "pattern": HIGH, "targets": [
+    save(home, {"name": "page", "pattern": HIGH, "targets": [
         {"id": "slack", "type": "slack", "url": "env:SLACK_URL", "link": "https://vigil.example/f"},
         {"id": "pd", "type": "pagerduty", "routing_key": "env:PD_KEY", "url": endpoint.url}]})  # fmt: skip
     with EventStore(home) as store:
@@ -368,7 +373,7 @@ def test_email_over_smtp(home: Settings, monkeypatch: pytest.MonkeyPatch) -> Non
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        save_rule(home, {"name": "mail", "pattern": HIGH, "targets": [
+        save(home, {"name": "mail", "pattern": HIGH, "targets": [
             {"id": "mail", "type": "email", "host": "127.0.0.1", "port": port,
              "from": "vigil@example.com", "to": ["soc@example.com"]}]})  # fmt: skip
         with EventStore(home) as store:
@@ -383,7 +388,7 @@ def test_email_over_smtp(home: Settings, monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_rate_limit_spreads_deliveries(home: Settings, endpoint: Endpoint) -> None:
-    save_rule(home, {"name": "slow", "pattern": {"source": ["aws.guardduty"]}, "targets": [
+    save(home, {"name": "slow", "pattern": {"source": ["aws.guardduty"]}, "targets": [
         {"id": "hook", "type": "webhook", "url": endpoint.url, "rate_per_second": 2}]})  # fmt: skip
     with EventStore(home) as store:
         for severity in (1, 2, 3, 4, 5):
@@ -393,3 +398,49 @@ def test_rate_limit_spreads_deliveries(home: Settings, endpoint: Endpoint) -> No
         time.sleep(1.05)
         second = run_round(home, NOW, queue).delivered
     assert first == 2 and second == 2  # the bucket holds 2 and refills at 2 a second
+
+
+def test_cli_put_test_pattern_rules_and_dlq(tmp_path: Path) -> None:
+    from test_cli import run
+
+    home = tmp_path / "home"
+    entries = tmp_path / "entries.json"
+    entries.write_text(json.dumps([{"Source": "app.orders", "DetailType": "Order", "Detail": json.dumps({"n": i})}
+                                   for i in range(12)] + [{"Source": "aws.s3", "DetailType": "x", "Detail": "{}"}]))  # fmt: skip
+    put = run(home, "events", "put", str(entries), "--json")
+    assert put.returncode == 1 and json.loads(put.stdout)["FailedEntryCount"] == 1
+    listed = json.loads(
+        run(home, "events", "list", "--source", "app.orders", "--limit", "50", "--json").stdout
+    )
+    assert len(listed["events"]) == 12
+    event = json.dumps(listed["events"][0])
+    ok = run(home, "events", "test-pattern", "--pattern", '{"detail": {"n": [{"numeric": [">=", 0]}]}}',
+             "--event", event)  # fmt: skip
+    assert ok.returncode == 0 and json.loads(ok.stdout) == {"Result": True}
+    no = run(home, "events", "test-pattern", "--pattern", '{"source": ["other"]}', "--event", event)
+    assert no.returncode == 1 and json.loads(no.stdout) == {"Result": False}
+    bad = run(home, "events", "test-pattern", "--pattern", '{"source": "x"}', "--event", event)
+    assert bad.returncode == 1 and "source: must be an array" in bad.stderr
+    rule = tmp_path / "rule.yaml"
+    rule.write_text("name: orders\npattern: {source: [app.orders]}\ntargets:\n"
+                    "  - {id: gone, type: webhook, url: 'http://127.0.0.1:9/none', max_attempts: 0}\n")  # fmt: skip
+    assert run(home, "events", "rules", "put", str(rule)).returncode == 0
+    assert run(home, "events", "rules", "disable", "orders").returncode == 0
+    rules = json.loads(run(home, "events", "rules", "list", "--json").stdout)["rules"]
+    assert rules[0]["enabled"] is False
+    run(home, "events", "rules", "enable", "orders")
+    done = json.loads(run(home, "run", "--once", "--json").stdout)
+    assert done["dead"] == 0  # the events were put before the rule existed: not dispatched
+    run(
+        home,
+        "events",
+        "put",
+        json.dumps([{"Source": "app.orders", "DetailType": "Order", "Detail": "{}"}]),
+    )
+    done = json.loads(run(home, "run", "--once", "--json").stdout)
+    assert done["dead"] == 1
+    dlq = json.loads(run(home, "events", "dlq", "list", "--json").stdout)["dlq"]
+    assert (
+        dlq[0]["ERROR_CODE"] == "SDK_CLIENT_ERROR"
+        and dlq[0]["EXHAUSTED_RETRY_CONDITION"] == "MaximumRetryAttempts"
+    )

@@ -169,9 +169,11 @@ def test_rule_target_is_dry_run_unless_apply(home: Settings, env: str) -> None:
     save_rule(home, {"name": "stop-logging", "pattern": {"detail": {"eventName": ["StopLogging"]}},
                      "targets": [{"id": "plan", "type": "playbook", "playbook": "reenable-cloudtrail",
                                   "endpoint_url": env}]})  # fmt: skip
+    from vigil.logs.groups import now_ms
+
     with EventStore(home) as store:
-        store.append(event, 0)
-    assert run_round(home, 1).delivered == 1
+        store.append(event, now_ms())
+    assert run_round(home, now_ms()).delivered == 1
     assert trail.get_trail_status(Name=w["trail"])["IsLogging"] is False
     with Deliveries(home) as queue:
         [audit] = queue.audit()

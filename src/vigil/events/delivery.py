@@ -86,19 +86,21 @@ class Deliveries(Store):
     def dispatch(self, rules: list[Rule], now: int) -> tuple[int, int]:
         """Match new events against the enabled pattern rules; queue one delivery per target."""
         rows = self.state.db.execute(
-            "SELECT seq, event FROM events WHERE dispatched = 0 ORDER BY seq LIMIT 1000"
+            "SELECT seq, event, created_ms FROM events WHERE dispatched = 0 ORDER BY seq LIMIT 1000"
         ).fetchall()
-        events = [(seq, json.loads(text)) for seq, text in rows]
+        events = [(seq, json.loads(text), arrived) for seq, text, arrived in rows]
         queued = 0
         with self.state.transaction() as db:
-            for _, event in events:
+            for _, event, arrived in events:
                 for rule in rules:
-                    if not rule.enabled or rule.pattern is None or not rule.pattern.matches(event):
+                    if not rule.enabled or rule.pattern is None or arrived < rule.created_ms:
+                        continue
+                    if not rule.pattern.matches(event):
                         continue
                     for target in rule.targets:
                         queued += self._queue(db, rule, target, event, now)
             db.executemany(
-                "UPDATE events SET dispatched = 1 WHERE seq = ?", [(s,) for s, _ in events]
+                "UPDATE events SET dispatched = 1 WHERE seq = ?", [(e[0],) for e in events]
             )
         return len(events), queued
 

@@ -69,6 +69,7 @@ class Rule:
     description: str = ""
     account: str = "000000000000"
     region: str = "local"
+    created_ms: int = 0  # events that arrived before the rule existed are not for it
 
     @property
     def arn(self) -> str:
@@ -115,6 +116,7 @@ def parse_rule(doc: Any, where: str) -> Rule:
         str(doc.get("description", "")),
         str(doc.get("account", "000000000000")),
         str(doc.get("region", "local")),
+        int(doc.get("created_ms", 0)),
     )
 
 
@@ -172,6 +174,9 @@ def load_rules(settings: Settings) -> tuple[list[Rule], list[str]]:
 
 
 def save_rule(settings: Settings, doc: dict[str, Any]) -> Rule:
+    import time
+
+    doc = {**doc, "created_ms": int(doc.get("created_ms") or time.time() * 1000)}
     rule = parse_rule(doc, "rule")
     folder = rules_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
