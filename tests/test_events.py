@@ -444,3 +444,45 @@ def test_cli_put_test_pattern_rules_and_dlq(tmp_path: Path) -> None:
         dlq[0]["ERROR_CODE"] == "SDK_CLIENT_ERROR"
         and dlq[0]["EXHAUSTED_RETRY_CONDITION"] == "MaximumRetryAttempts"
     )
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # aiosmtpd's own, in its thread
+def test_email_with_login(home: Settings, tmp_path: Path) -> None:
+    import socket
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    logins: list[tuple[bytes, bytes]] = []
+
+    class Inbox:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            return "250 OK"
+
+    def authenticate(
+        server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        logins.append((data.login, data.password))
+        return AuthResult(success=isinstance(data, LoginPassword) and data.password == b"pw")
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=port, authenticator=authenticate,
+                            auth_require_tls=False)  # fmt: skip
+    controller.start()
+    password = tmp_path / "smtp-password"
+    password.write_text("pw\n")
+    password.chmod(0o600)
+    try:
+        save(home, {"name": "mail", "pattern": HIGH, "targets": [
+            {"id": "mail", "type": "email", "host": "127.0.0.1", "port": port, "username": "vigil",
+             "password": f"file:{password}", "from": "v@example.com", "to": "soc@example.com"}]})  # fmt: skip
+        with EventStore(home) as store:
+            store.append(finding_event(9), NOW)
+        assert run_round(home, NOW).delivered == 1
+    finally:
+        controller.stop()
+    assert logins == [(b"vigil", b"pw")]
+    with Deliveries(home) as queue:
+        assert "pw" not in json.dumps(queue.audit())
