@@ -80,6 +80,14 @@ def connect(
         con.execute(macro)
     for name, spec in TABLES.items():
         _create_view(con, lake, name, spec)
+    validation = lake.absolute() / "_validation"
+    if any(validation.glob("*.parquet")):  # `vigil trail validate` verdicts, latest per file
+        pattern = str(validation / "*.parquet").replace("'", "''")
+        con.execute(
+            "CREATE OR REPLACE VIEW trail_validation AS SELECT * FROM read_parquet("
+            f"'{pattern}') QUALIFY row_number() OVER "
+            "(PARTITION BY uri ORDER BY validated_at DESC) = 1"
+        )
     for alias, name in ALIASES.items():
         con.execute(f"CREATE OR REPLACE VIEW {alias} AS SELECT * FROM {name}")
     if read_only:

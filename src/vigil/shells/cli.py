@@ -25,7 +25,7 @@ from vigil.shells.cli_detect import (
     intel_app,
     rules_app,
 )
-from vigil.shells.cli_events import events_app, playbooks_app, run_command
+from vigil.shells.cli_events import events_app, playbooks_app, run_command, trail_app
 from vigil.shells.cli_logs import insights_command, logs_app
 from vigil.shells.cli_metrics import alarms_app, metrics_app
 from vigil.shells.demo_cmd import demo_command
@@ -301,6 +301,20 @@ app.command("insights")(insights_command)
 app.add_typer(events_app, name="events")
 app.command("run")(run_command)
 app.add_typer(playbooks_app, name="playbooks")
+app.add_typer(trail_app, name="trail")
+
+
+def _click_types(name: str) -> tuple[type[BaseException], ...]:
+    """The exception class from click and from typer's vendored copy of it (typer >= 0.20)."""
+    found: list[type[BaseException]] = [getattr(click.exceptions, name)]
+    try:
+        import importlib
+
+        vendored = importlib.import_module("typer._click.exceptions")
+        found.append(getattr(vendored, name))
+    except (ImportError, AttributeError):
+        pass
+    return tuple(found)
 
 
 def main() -> None:
@@ -309,14 +323,14 @@ def main() -> None:
     except VigilError as exc:
         render.print_error(str(exc), exc.hint)
         sys.exit(1)
-    except click.exceptions.Abort:
+    except _click_types("Abort"):
         render.print_error("interrupted")
         sys.exit(130)
-    except click.ClickException as exc:
-        render.print_error(exc.format_message(), "see vigil --help")
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
+    except _click_types("ClickException") as exc:
+        render.print_error(exc.format_message(), "see vigil --help")  # type: ignore[attr-defined]
+        sys.exit(exc.exit_code)  # type: ignore[attr-defined]
+    except _click_types("Exit") as exc:
+        sys.exit(exc.exit_code)  # type: ignore[attr-defined]
     except OSError as exc:  # a path the user gave that cannot be read or written
         where = f": {exc.filename}" if exc.filename else ""
         render.print_error(f"{exc.strerror or exc}{where}", "check the path and its permissions")

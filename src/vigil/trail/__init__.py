@@ -1,0 +1,1 @@
+"""CloudTrail log-file integrity: digest chains, validation, and signing for test chains."""

@@ -1,0 +1,116 @@
+"""CloudTrail integrity: a chain we sign ourselves, validated; tampering, moves, missing files
+and broken signatures found; the CLI's summary and exit code."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from conftest import ct_record
+from vigil.trail.sign import Signer, write_chain
+from vigil.trail.validate import Objects, load_keys, validate
+
+DAY = datetime(2024, 3, 1, tzinfo=UTC)
+BUCKET = "org-trail-bucket"
+
+
+@pytest.fixture(scope="module")
+def signer() -> Signer:
+    return Signer.new()
+
+
+def build(root: Path, signer: Signer, hours: int = 4) -> list[Path]:
+    chain = []
+    for h in range(hours):
+        hour = DAY + timedelta(hours=h)
+        logs = []
+        for n in range(2):
+            key = (f"AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/01/"
+                   f"111122223333_CloudTrail_us-east-1_{hour:%Y%m%dT%H}{n}5Z_x{h}{n}.json.gz")  # fmt: skip
+            path = root / key
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(
+                gzip.compress(json.dumps({"Records": [ct_record(eventID=f"e{h}{n}")]}).encode())
+            )
+            logs.append(path)
+        chain.append((hour, logs))
+    digests = write_chain(root, BUCKET, chain, account="111122223333", region="us-east-1",
+                          trail="org-trail", home_region="us-east-1", signer=signer)  # fmt: skip
+    (root / "public-keys.json").write_text(
+        json.dumps(signer.public_keys(DAY - timedelta(days=1), DAY + timedelta(days=2)))
+    )
+    return digests
+
+
+def run(root: Path) -> tuple[bool, list[tuple[str, str, bool, str]]]:
+    keys = load_keys(root / "public-keys.json", None, None, DAY, DAY + timedelta(days=1))
+    report = validate(Objects(str(root)), keys, DAY, DAY + timedelta(days=1), BUCKET)
+    return report.ok, [(v.kind, Path(v.uri).name, v.valid, v.reason) for v in report.verdicts]
+
+
+def test_an_intact_chain_is_valid(tmp_path: Path, signer: Signer) -> None:
+    build(tmp_path, signer)
+    ok, verdicts = run(tmp_path)
+    assert ok and len([v for v in verdicts if v[0] == "digest"]) == 4
+    assert len([v for v in verdicts if v[0] == "log"]) == 8
+
+
+def test_tampered_log_file_is_invalid(tmp_path: Path, signer: Signer) -> None:
+    build(tmp_path, signer)
+    victim = sorted(tmp_path.rglob("*_CloudTrail_us-east-1_*.json.gz"))[3]
+    records = json.loads(gzip.decompress(victim.read_bytes()))
+    records["Records"][0]["sourceIPAddress"] = (
+        "10.9.9.9"  # someone edited the record after delivery
+    )
+    victim.write_bytes(gzip.compress(json.dumps(records).encode()))
+    ok, verdicts = run(tmp_path)
+    bad = [v for v in verdicts if not v[2]]
+    assert not ok and bad == [("log", victim.name, False, "hash value doesn't match")]
+
+
+def test_moved_missing_and_forged_digests(tmp_path: Path, signer: Signer) -> None:
+    digests = build(tmp_path, signer)
+    # the second-newest digest vanishes: its successor points at nothing
+    digests[2].unlink()
+    ok, verdicts = run(tmp_path)
+    assert not ok and ("digest", digests[2].name, False, "not found") in verdicts
+    # a digest copied to another place claims a location it is not at
+    moved = (
+        tmp_path / "AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/03/02" / digests[0].name
+    )
+    moved.parent.mkdir(parents=True)
+    shutil.copy(digests[0], moved)
+    _, verdicts = run(tmp_path)
+    assert ("digest", moved.name, False, "has been moved from its original location") in verdicts
+    # a newest digest re-signed with another key
+    other = Signer.new()
+    Path(str(digests[3]) + ".sig").write_text(other.sign(b"anything"))
+    _, verdicts = run(tmp_path)
+    assert ("digest", digests[3].name, False, "signature verification failed") in verdicts
+
+
+def test_cli_summary_and_exit_code(tmp_path: Path, signer: Signer) -> None:
+    from test_cli import run as cli
+
+    build(tmp_path / "bucket", signer)
+    assert cli(tmp_path / "home", "ingest", str(tmp_path / "bucket")).returncode == 0
+    args = ["trail", "validate", str(tmp_path / "bucket"), "--start", "2024-03-01T00:00:00Z",
+            "--end", "2024-03-02T00:00:00Z", "--public-keys", str(tmp_path / "bucket/public-keys.json")]  # fmt: skip
+    done = cli(tmp_path / "home", *args)
+    assert done.returncode == 0, done.stderr
+    assert "4/4 digest files valid" in done.stdout and "8/8 log files valid" in done.stdout
+    # the lake knows which rows came from validated files
+    vouched = cli(tmp_path / "home", "query", "SELECT count(*) AS n FROM cloudtrail c JOIN "
+                  "trail_validation v ON c.source_file = v.uri WHERE v.valid", "--format", "json")  # fmt: skip
+    assert json.loads(vouched.stdout) == [{"n": 8}], vouched.stderr
+    victim = sorted((tmp_path / "bucket").rglob("*_CloudTrail_us-east-1_*.json.gz"))[0]
+    victim.write_bytes(gzip.compress(b'{"Records": []}'))
+    bad = cli(tmp_path / "home", *args, "--verbose")
+    assert bad.returncode == 1
+    assert "7/8 log files valid, 1/8 log files INVALID" in bad.stdout
+    assert f"{victim.name}" in bad.stdout and "INVALID: hash value doesn't match" in bad.stdout
