@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from vigil.config import Settings
 from vigil.demo import scenario as sc
@@ -96,6 +97,12 @@ def test_demo_end_to_end(home: Settings) -> None:
     [plan] = result.response["plans"]
     assert plan["playbook"] == "reenable-cloudtrail" and plan["applied"] is False
     assert plan["steps"][0]["operation"] == "start_logging"
+    # Integrity: every digest verifies; the one log file edited after delivery does not.
+    truth = json.loads(Path(result.generated.ground_truth).read_text())
+    assert [Path(i["file"]).name for i in result.integrity["invalid"]] == [
+        Path(p).name for p in truth["tampered_log_files"]
+    ]
+    assert "144/144 digest files valid" in result.integrity["summary"]
     # The CIS pack on the trail's log group: the root login and the StopLogging alarm.
     fired = {a["alarm"]: a for a in result.alarms}
     assert {"CIS-RootAccountUsage", "CIS-CloudTrailChanges"} <= set(fired)

@@ -79,12 +79,14 @@ def generate(root: Path, scale: str = "small", day: str = "2026-11-24", seed: in
     truths += more
     out.files["cloudtrail"] = len(trail.write(events, root, start))
     out.cloudtrail_events = len(events)
+    tampered = trail.tamper(root, start)
     out.ground_truth.write_text(
         json.dumps(
             {
                 "day": day,
                 "scale": scale,
                 "attacks": [t.as_dict() for t in truths],
+                "tampered_log_files": [str(tampered.relative_to(out.s3_root))],
                 "blind_spots": [
                     {
                         "instance": "A2",

@@ -70,6 +70,7 @@ class DemoResult:
     detect_errors: list[str] = field(default_factory=list)
     alarms: list[dict[str, Any]] = field(default_factory=list)  # CIS alarms that fired
     response: dict[str, Any] = field(default_factory=dict)  # deliveries and playbook plans
+    integrity: dict[str, Any] = field(default_factory=dict)  # `vigil trail validate` of the day
 
 
 def run_demo(
@@ -102,6 +103,7 @@ def run_demo(
     finally:
         receiver.close()
     result.alarms = demo_alarms.replay_day(settings, day)
+    result.integrity = integrity(settings, gen, day)
     for title, sql in SHOWCASE:
         result.results.append((title, sql, run_query(settings.lake_dir, sql)))
     store = FindingStore(settings.state_db)
@@ -123,3 +125,19 @@ def _found_by(attack: dict[str, Any], findings: list[Finding]) -> str | None:
         if f.type == attack["finding_type"] and f.first_seen <= end and f.last_seen >= start:
             return f.id
     return None
+
+
+def integrity(settings: Settings, gen: Generated, day: str) -> dict[str, Any]:
+    """Validate the day's CloudTrail digests and log files, as `vigil trail validate` does."""
+    from datetime import UTC, datetime, timedelta
+
+    from vigil.trail.record import record
+    from vigil.trail.validate import Objects, load_keys, validate
+
+    start = datetime.fromisoformat(day).replace(tzinfo=UTC)
+    end = start + timedelta(days=1)
+    keys = load_keys(gen.root / "trail-public-keys.json", None, None, start, end)
+    report = validate(Objects(str(gen.s3_root)), keys, start, end, sc.BUCKET)
+    record(settings, report)
+    invalid = [{"file": v.uri, "reason": v.reason} for v in report.verdicts if not v.valid]
+    return {"summary": report.summary(), "invalid": invalid, "ok": report.ok}

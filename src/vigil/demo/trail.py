@@ -15,6 +15,7 @@ from typing import Any
 from isal import igzip
 
 from vigil.demo import scenario as sc
+from vigil.trail.sign import Signer, write_chain
 
 Event = dict[str, Any]
 _ids = random.Random(0)
@@ -260,8 +261,19 @@ def _user_call(
 ) -> Event:
     """An IAM user of the account calling an API from the office with the CLI."""
     ident = user_identity(account, rng.choice(USERS[account]))
-    return event(when, account, region, ident, source, name, rng.choice(OFFICE_IPS), CLI_AGENT,
-                 params=params, read_only=read_only, error=error)  # fmt: skip
+    return event(
+        when,
+        account,
+        region,
+        ident,
+        source,
+        name,
+        rng.choice(OFFICE_IPS),
+        CLI_AGENT,
+        params=params,
+        read_only=read_only,
+        error=error,
+    )
 
 
 def console_login(
@@ -310,23 +322,7 @@ def write(events: list[Event], root: Path, day: datetime) -> list[Path]:
         )
         written.append(folder / name)
         hourly[(account, region, delivered.replace(minute=0))].append(str(folder / name))
-    for (account, region, hour), logs in hourly.items():
-        folder = _root(root, account, "CloudTrail-Digest", region, hour)
-        folder.mkdir(parents=True, exist_ok=True)
-        end = hour + timedelta(hours=1)
-        digest = {
-            "awsAccountId": account,
-            "digestStartTime": _iso(hour),
-            "digestEndTime": _iso(end),
-            "digestS3Bucket": sc.BUCKET,
-            "digestSignatureAlgorithm": "SHA256withRSA",
-            "logFiles": [
-                {"s3Bucket": sc.BUCKET, "s3Object": p.split(sc.BUCKET + "/", 1)[-1]} for p in logs
-            ],
-        }
-        stamp = f"{end:%Y%m%dT%H%M%S}Z"
-        name = f"{account}_CloudTrail-Digest_{region}_{sc.TRAIL}_us-east-1_{stamp}.json.gz"
-        (folder / name).write_bytes(igzip.compress(json.dumps(digest).encode(), 1, mtime=0))
+    sign_chains(root, hourly, day)
     return written
 
 
@@ -344,3 +340,65 @@ def _root(root: Path, account: str, kind: str, region: str, when: datetime) -> P
         / f"{when:%m}"
         / f"{when:%d}"
     )
+
+
+def signer_for(root: Path) -> Signer:
+    """The demo's stand-in for AWS's signing key: made once, kept beside the data, so re-runs
+    write the same digests."""
+    from cryptography.hazmat.primitives import serialization
+
+    path = root / "trail-signing-key.pem"
+    if path.exists():
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+        return Signer(key)  # type: ignore[arg-type]
+    signer = Signer.new()
+    path.write_bytes(
+        signer.key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    path.chmod(0o600)
+    return signer
+
+
+def sign_chains(
+    root: Path, hourly: dict[tuple[str, str, datetime], list[str]], day: datetime
+) -> None:
+    """A signed hourly digest chain per account and region, empty hours included, and the
+    public key saved as a ListPublicKeys response (`trail-public-keys.json`)."""
+    signer = signer_for(root)
+    bucket_root = root / "s3" / sc.BUCKET
+    for account, region in sorted({(a, r) for a, r, _ in hourly}):
+        hours = [
+            (
+                day + timedelta(hours=h),
+                [Path(p) for p in hourly.get((account, region, day + timedelta(hours=h)), [])],
+            )
+            for h in range(24)
+        ]
+        write_chain(
+            bucket_root,
+            sc.BUCKET,
+            hours,
+            account=account,
+            region=region,
+            trail=sc.TRAIL,
+            home_region="us-east-1",
+            signer=signer,
+            org=sc.ORG_ID,
+        )
+    keys = signer.public_keys(day - timedelta(days=30), day + timedelta(days=30))
+    (root / "trail-public-keys.json").write_text(json.dumps(keys, indent=2) + "\n")
+
+
+def tamper(root: Path, day: datetime) -> Path:
+    """After delivery someone edits one log file (a quiet development-account hour): the
+    digest still holds the original hash, so validation catches it."""
+    files = sorted(_root(root, sc.DEVELOPMENT, "CloudTrail", "us-east-1", day).glob("*.json.gz"))
+    victim = files[len(files) // 2]
+    records = json.loads(igzip.decompress(victim.read_bytes()))  # type: ignore[no-untyped-call]
+    records["Records"][0]["sourceIPAddress"] = "10.0.0.1"
+    victim.write_bytes(igzip.compress(json.dumps(records).encode(), 1, mtime=0))
+    return victim

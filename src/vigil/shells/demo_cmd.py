@@ -40,6 +40,7 @@ def demo_command(
                 "findings": len(result.findings),
                 "alarms": result.alarms,
                 "response": result.response,
+                "integrity": result.integrity,
             }
         )
         return
@@ -92,8 +93,11 @@ def demo_command(
         highlight=False,
     )
     for alarm in result.alarms:
-        out.print(f"  [red]ALARM[/] {alarm['at']}  {alarm['alarm']}: {alarm['reason']}",
-                  highlight=False, soft_wrap=True)  # fmt: skip
+        out.print(
+            f"  [red]ALARM[/] {alarm['at']}  {alarm['alarm']}: {alarm['reason']}",
+            highlight=False,
+            soft_wrap=True,
+        )
     response = result.response
     out.print(
         f"\n[bold]Automated response[/] (rules in {ctx.obj.home / 'rules'}): severity ≥ 7 findings "
@@ -113,6 +117,17 @@ def demo_command(
             highlight=False,
             markup=False,
             soft_wrap=True,
+        )
+    integrity = result.integrity
+    out.print(
+        "\n[bold]CloudTrail integrity[/] (signed hourly digests, as `vigil trail validate`):",
+        highlight=False,
+    )
+    for line in integrity.get("summary", []):
+        out.print(f"  {line}", highlight=False)
+    for item in integrity.get("invalid", []):
+        out.print(
+            f"  [red]INVALID[/] {item['file']}: {item['reason']}", highlight=False, soft_wrap=True
         )
     for line in result.detect_errors:
         render.err.print(f"[red]error:[/] {line}", highlight=False, soft_wrap=True)
