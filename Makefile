@@ -34,6 +34,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest_cloudtrail.py
 	$(BIN)/python benchmarks/detect.py
 	$(BIN)/python benchmarks/logs.py
+	$(BIN)/python benchmarks/trail.py
 
 clean:
 	rm -rf $(VENV) vigil-data benchmarks/.cache
