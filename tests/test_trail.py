@@ -114,3 +114,35 @@ def test_cli_summary_and_exit_code(tmp_path: Path, signer: Signer) -> None:
     assert bad.returncode == 1
     assert "7/8 log files valid, 1/8 log files INVALID" in bad.stdout
     assert f"{victim.name}" in bad.stdout and "INVALID: hash value doesn't match" in bad.stdout
+
+
+def test_deleted_log_file_and_unknown_key(tmp_path: Path, signer: Signer) -> None:
+    build(tmp_path, signer)
+    gone = sorted(tmp_path.rglob("*_CloudTrail_us-east-1_*.json.gz"))[5]
+    gone.unlink()
+    ok, verdicts = run(tmp_path)
+    assert not ok and [v for v in verdicts if not v[2]] == [("log", gone.name, False, "not found")]
+    # keys that do not include the signer's: every digest fails on the fingerprint
+    other = Signer.new()
+    (tmp_path / "public-keys.json").write_text(
+        json.dumps(other.public_keys(DAY, DAY + timedelta(days=1)))
+    )
+    _, verdicts = run(tmp_path)
+    digests = [v for v in verdicts if v[0] == "digest"]
+    assert digests and all(
+        not v[2] and v[3].startswith("no public key with fingerprint") for v in digests
+    )
+
+
+def test_a_restart_starts_a_new_chain(tmp_path: Path, signer: Signer) -> None:
+    """Logging stopped and started again: the next digest has no previous; both chains valid."""
+    first = build(tmp_path, signer, hours=2)
+    later = DAY + timedelta(hours=5)
+    path = tmp_path / "AWSLogs/111122223333/CloudTrail/us-east-1/2024/03/01/late.json.gz"
+    path.write_bytes(gzip.compress(json.dumps({"Records": [ct_record(eventID="late")]}).encode()))
+    second = write_chain(tmp_path, BUCKET, [(later, [path])], account="111122223333", region="us-east-1",
+                         trail="org-trail", home_region="us-east-1", signer=signer)  # fmt: skip
+    restart = json.loads(gzip.decompress(second[0].read_bytes()))
+    assert restart["previousDigestSignature"] is None and first
+    ok, verdicts = run(tmp_path)
+    assert ok and len([v for v in verdicts if v[0] == "digest"]) == 3
