@@ -28,6 +28,7 @@ from vigil.shells.cli_detect import (
 from vigil.shells.cli_events import events_app, playbooks_app, run_command, trail_app
 from vigil.shells.cli_logs import insights_command, logs_app
 from vigil.shells.cli_metrics import alarms_app, metrics_app
+from vigil.shells.cli_posture import posture_app
 from vigil.shells.demo_cmd import demo_command
 from vigil.sources.objects import SourceObject
 
@@ -302,6 +303,7 @@ app.add_typer(events_app, name="events")
 app.command("run")(run_command)
 app.add_typer(playbooks_app, name="playbooks")
 app.add_typer(trail_app, name="trail")
+app.add_typer(posture_app, name="posture")
 
 
 def _click_types(name: str) -> tuple[type[BaseException], ...]:

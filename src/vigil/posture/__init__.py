@@ -1,0 +1,1 @@
+"""Posture audit of the logging set-up: snapshots, checks, scores, reports."""

@@ -1,0 +1,84 @@
+"""Which logic each check unit uses (the folder name under content/checks is the key)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from vigil.posture import checks as c
+
+
+def _kms_trail(t: dict[str, Any]) -> tuple[str, str]:
+    return (
+        ("PASSED", f"SSE-KMS with {t['KmsKeyId']}")
+        if t.get("KmsKeyId")
+        else ("FAILED", "not encrypted with KMS")
+    )
+
+
+def _validation(t: dict[str, Any]) -> tuple[str, str]:
+    if t.get("LogFileValidationEnabled"):
+        return "PASSED", "digest files are written"
+    return "FAILED", "log file validation is off: tampering would go unnoticed"
+
+
+def _multi_region(t: dict[str, Any]) -> tuple[str, str]:
+    if t.get("IsMultiRegionTrail"):
+        return "PASSED", "multi-region"
+    return "WARNING", f"records {t.get('HomeRegion') or t['_region']} only"
+
+
+def _logging(value: Any) -> tuple[str, str]:
+    if (value or {}).get("LoggingEnabled"):
+        return "PASSED", f"access logs to {value['LoggingEnabled'].get('TargetBucket')}"
+    return "FAILED", "server access logging is off"
+
+
+def _lifecycle(value: Any) -> tuple[str, str]:
+    rules = (value or {}).get("Rules") or []
+    if any(r.get("Status") == "Enabled" for r in rules):
+        return "PASSED", f"{len(rules)} lifecycle rule(s)"
+    return "WARNING", "no lifecycle rule: logs are kept (and paid for) forever"
+
+
+def _cis_patterns() -> dict[int, list[str]]:
+    from vigil.logs.packs import load_pack
+
+    out = {int(u.control.split(".")[1]): [u.pattern] for u in load_pack("cis")}
+    out[2].append('{($.errorCode="*UnauthorizedOperation") || ($.errorCode="AccessDenied*")}')
+    return out
+
+
+def checks() -> dict[str, c.Check]:
+    patterns = _cis_patterns()
+    registry: dict[str, c.Check] = {
+        "cloudtrail-1": c.cloudtrail_1,
+        "cloudtrail-2": c.per_trail("cloudtrail-2", _kms_trail),
+        "cloudtrail-3": c.cloudtrail_3,
+        "cloudtrail-4": c.per_trail("cloudtrail-4", _validation),
+        "cloudtrail-5": c.cloudtrail_5,
+        "cloudtrail-6": c.bucket_check("cloudtrail-6", "s3 get-public-access-block", c._public),
+        "cloudtrail-7": c.bucket_check("cloudtrail-7", "s3 get-bucket-logging", _logging),
+        "ec2-6": c.ec2_6,
+        "flowlog-coverage": c.flowlog_coverage,
+        "flowlog-format": c.flowlog_format,
+        "trails-per-region": c.trails_per_region,
+        "single-region-trails": c.per_trail("single-region-trails", _multi_region),
+        "duplicate-org-trails": c._org_trails,
+        "log-group-retention": c.log_group_retention,
+        "log-bucket-lifecycle": c.bucket_check(
+            "log-bucket-lifecycle", "s3 get-bucket-lifecycle-configuration", _lifecycle
+        ),
+        "log-bucket-kms": c.bucket_check("log-bucket-kms", "s3 get-bucket-encryption", c._kms),
+        "guardduty-enabled": c.service_enabled(
+            "guardduty list-detectors", lambda v: bool(v.get("DetectorIds")), "GuardDuty"
+        ),
+        "securityhub-enabled": c.service_enabled(
+            "securityhub describe-hub", lambda v: bool(v.get("HubArn")), "Security Hub"
+        ),
+    }
+    for n in range(1, 15):
+        registry[f"cloudwatch-{n}"] = c.cloudwatch(n, patterns)
+    return registry
+
+
+SEVERITIES: Final = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")

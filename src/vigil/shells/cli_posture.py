@@ -1,0 +1,151 @@
+"""`vigil posture …`: snapshots (collect, import), the audit report, flow-volume estimates."""
+
+from __future__ import annotations
+
+import html
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from vigil.posture import snapshot as snaps
+from vigil.posture.audit import audit, load_checks, report_rows, scores
+from vigil.shells import render
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
+posture_app = typer.Typer(
+    help="Posture of the logging set-up: snapshots and checks.", no_args_is_help=True
+)
+
+
+class ReportFormat(StrEnum):
+    table = "table"
+    json = "json"
+    html = "html"
+
+
+@posture_app.command("import")
+def import_command(ctx: typer.Context, folder: Path) -> None:
+    """Take saved AWS CLI output (<dir>/<account>/<region>/<service>-<op>.json) as a snapshot."""
+    snap = snaps.import_dir(folder)
+    path = snaps.save(ctx.obj, snap)
+    regions = sum(len(snap.regions(a)) for a in snap.accounts)
+    render.out.print(
+        f"snapshot {path.name}: {len(snap.accounts)} account(s), {regions} region(s)",
+        highlight=False,
+    )
+
+
+@posture_app.command("collect")
+def collect_command(
+    ctx: typer.Context,
+    profile: Annotated[str | None, typer.Option(help="AWS profile.")] = None,
+    regions: Annotated[str, typer.Option(help="all, or r1,r2.")] = "all",
+    endpoint_url: Annotated[str | None, typer.Option(help="AWS endpoint (tests).")] = None,
+) -> None:
+    """Read the configuration through boto3 (standard credential chain) into a snapshot."""
+    chosen = None if regions == "all" else [r.strip() for r in regions.split(",") if r.strip()]
+    snap = snaps.collect(chosen, profile, endpoint_url)
+    path = snaps.save(ctx.obj, snap)
+    errors = sum(len(r.get("_errors", {})) for a in snap.accounts.values() for r in a.values())
+    render.out.print(
+        f"snapshot {path.name}: {errors} call(s) refused or unavailable", highlight=False
+    )
+
+
+@posture_app.command("report")
+def report_command(
+    ctx: typer.Context,
+    fmt: Annotated[
+        ReportFormat, typer.Option("--format", help="table, json or html.")
+    ] = ReportFormat.table,
+    out: Annotated[Path | None, typer.Option(help="Write to a file.")] = None,
+) -> None:
+    """Scores per standard and NIST CSF function; failed controls first, with remediation."""
+    snap = snaps.latest(ctx.obj)
+    units = load_checks()
+    results = audit(snap, units)
+    rows = report_rows(units, results)
+    board = scores(units, results)
+    doc = {"snapshot": snap.taken_at, "source": snap.source, "scores": board, "checks": rows}
+    if fmt is ReportFormat.json:
+        text = render.to_json(doc)
+    elif fmt is ReportFormat.html:
+        text = to_html(doc)
+    else:
+        _table(doc)
+        return
+    if out:
+        out.write_text(text)
+        render.out.print(f"report written to {out}", highlight=False)
+    else:
+        print(text)
+
+
+def _table(doc: dict[str, Any]) -> None:
+    out = render.out
+    out.print(f"[bold]Posture[/] — snapshot {doc['snapshot']} ({doc['source']})", highlight=False)
+    for name, s in doc["scores"].items():
+        out.print(
+            f"  {s['score']:>3}%  {name} ({s['passed']}/{s['total']} controls)", highlight=False
+        )
+    for row in doc["checks"]:
+        color = {"FAILED": "red", "WARNING": "yellow", "PASSED": "green"}.get(row["status"], "dim")
+        controls = ", ".join(f"{k} {v}" for k, v in row["controls"].items())
+        out.print(
+            f"\n[{color}]{row['status']:<13}[/] {row['severity']:<8} {row['check']}: {row['title']}"
+            + (f" [dim]({controls})[/]" if controls else ""),
+            highlight=False,
+        )
+        if row["status"] in ("FAILED", "WARNING"):
+            for r in row["resources"]:
+                if r["status"] in ("FAILED", "WARNING"):
+                    out.print(
+                        f"    {r['account']} {r['region']} {r['resource']}: {r['reason']}",
+                        highlight=False,
+                        markup=False,
+                        soft_wrap=True,
+                    )
+            out.print(
+                f"    fix: {row['remediation']['console']}",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
+            out.print(
+                f"    cli: {row['remediation']['cli']}",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
+
+
+def to_html(doc: dict[str, Any]) -> str:
+    e = html.escape
+    parts = [
+        f"<html><head><meta charset='utf-8'><title>Vigil posture {e(doc['snapshot'])}</title>"
+        "<style>body{font-family:sans-serif}td{padding:2px 8px;vertical-align:top}"
+        ".FAILED{color:#b00}.WARNING{color:#a60}.PASSED{color:#070}</style></head><body>",
+        f"<h1>Posture</h1><p>snapshot {e(doc['snapshot'])} ({e(doc['source'])})</p><table>",
+    ]
+    for name, s in doc["scores"].items():
+        parts.append(
+            f"<tr><td>{s['score']}%</td><td>{e(name)}</td><td>{s['passed']}/{s['total']}</td></tr>"
+        )
+    parts.append("</table><h2>Checks</h2><table>")
+    for row in doc["checks"]:
+        bad = "".join(
+            f"<div>{e(r['resource'])}: {e(r['reason'])}</div>"
+            for r in row["resources"]
+            if r["status"] != "PASSED"
+        )
+        remedy = row["remediation"]
+        fix = f"<div><b>fix</b> {e(remedy['console'])}</div><code>{e(remedy['cli'])}</code>"
+        fix = fix if bad else ""
+        parts.append(
+            f"<tr><td class='{row['status']}'>{row['status']}</td><td>{e(row['severity'])}</td>"
+            f"<td><b>{e(row['check'])}</b> {e(row['title'])}{bad}{fix}</td></tr>"
+        )
+    parts.append("</table></body></html>")
+    return "\n".join(parts)
