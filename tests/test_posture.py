@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
@@ -45,3 +46,54 @@ def test_scores_and_failed_first() -> None:
     assert rows[0]["status"] == "FAILED" and "A2" in rows[0]["resources"][1]["reason"]
     board = scores([unit], results)
     assert board["NIST CSF 2.0 Detect"] == {"passed": 0, "total": 1, "score": 0}
+
+
+def test_collect_from_moto_then_audit(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import socket
+
+    import boto3
+    from moto.server import ThreadedMotoServer
+
+    from test_cli import run
+    from vigil.posture.snapshot import collect
+
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": "us-east-1"}.items():  # fmt: skip
+        monkeypatch.setenv(key, value)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+        s3.create_bucket(Bucket="trail-logs")
+        trail = boto3.client("cloudtrail", endpoint_url=endpoint, region_name="us-east-1")
+        trail.create_trail(Name="main", S3BucketName="trail-logs", IsMultiRegionTrail=True)
+        trail.start_logging(Name="main")
+        ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name="us-east-1")
+        vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
+        ec2.create_network_interface(SubnetId=subnet)
+        snap = collect(["us-east-1"], None, endpoint)
+        [account] = snap.accounts
+        assert (
+            snap.get(account, "us-east-1", "cloudtrail describe-trails")["trailList"][0]["Name"]
+            == "main"
+        )
+        assert "main" in snap.get(account, "us-east-1", "cloudtrail get-trail-status")
+        results = {(r.check, r.status) for r in audit(snap) if r.region in ("us-east-1", "-")}
+        assert ("cloudtrail-3", "PASSED") in results  # logging
+        assert ("cloudtrail-4", "FAILED") in results  # validation off
+        assert ("ec2-6", "FAILED") in results  # the new VPC has no flow log
+        # the CLI keeps the snapshot and reports on it
+        home = tmp_path / "home"
+        done = run(home, "posture", "collect", "--regions", "us-east-1", "--endpoint-url", endpoint)
+        assert done.returncode == 0, done.stderr
+        report = json.loads(run(home, "posture", "report", "--format", "json").stdout)
+        assert report["checks"][0]["status"] == "FAILED" and report["scores"]
+        page = run(home, "posture", "report", "--format", "html").stdout
+        assert page.startswith("<html>") and "cloudtrail-4" in page
+    finally:
+        server.stop()
