@@ -84,11 +84,12 @@ def test_demo_end_to_end(home: Settings) -> None:
     # Every finding links to its evidence: a query that returns its rows.
     from vigil.api import finding_dict
 
-    for finding in result.findings:
+    detections = [f for f in result.findings if not f.unit.startswith("posture/")]
+    for finding in detections:
         evidence = run_query(home.lake_dir, finding_dict(finding)["evidence_query"])
         assert evidence.num_rows >= 1, finding.type
     planted = {a["finding_type"] for a in result.attacks}
-    extra = [f.type for f in result.findings if f.type not in planted]
+    extra = [f.type for f in detections if f.type not in planted]
     assert extra == ["Policy:IAMUser/ConsoleLoginWithoutMFA"]  # the root login, seen twice over
     # Automated response: high findings reached the demo's webhook; StopLogging got a dry-run plan.
     received = result.response["received"]
@@ -103,6 +104,18 @@ def test_demo_end_to_end(home: Settings) -> None:
         Path(p).name for p in truth["tampered_log_files"]
     ]
     assert "144/144 digest files valid" in result.integrity["summary"]
+    # Posture: the snapshot's deliberate gaps, and the CloudWatch.5 filter proven ineffective.
+    failed = {r["check"]: r for r in result.posture["failed"]}
+    coverage = [
+        r["reason"] for r in failed["flowlog-coverage"]["resources"] if r["status"] == "FAILED"
+    ]
+    assert coverage == ["no flow log covers eni-0a2000000000000a2 (A2): its traffic is invisible"]
+    assert {"cloudtrail-4", "cloudwatch-8", "cloudwatch-5", "single-region-trails"} <= set(failed)
+    proofs = {p["control"]: p for p in result.posture["proven"]}
+    assert (
+        proofs["CloudWatch.5"]["verdict"] == "ineffective"
+        and proofs["CloudWatch.1"]["verdict"] == "effective"
+    )
     # The CIS pack on the trail's log group: the root login and the StopLogging alarm.
     fired = {a["alarm"]: a for a in result.alarms}
     assert {"CIS-RootAccountUsage", "CIS-CloudTrailChanges"} <= set(fired)

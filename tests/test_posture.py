@@ -97,3 +97,49 @@ def test_collect_from_moto_then_audit(tmp_path, monkeypatch) -> None:  # type: i
         assert page.startswith("<html>") and "cloudtrail-4" in page
     finally:
         server.stop()
+
+
+def test_results_become_compliance_findings_with_resets(home) -> None:  # type: ignore[no-untyped-def]
+    from vigil.findings.export import asff
+    from vigil.findings.store import FindingStore
+    from vigil.model.finding import Workflow
+    from vigil.posture.findings import record
+
+    unit = next(u for u in UNITS if u.id == "cloudtrail-4")
+    failing, passing = unit.cases[1]["snapshot"], unit.cases[0]["snapshot"]
+    record(
+        home,
+        [unit],
+        audit(Snapshot("2026-11-25T00:00:00Z", "t", failing), [unit]),
+        "2026-11-25T00:00:00Z",
+    )
+    store = FindingStore(home.state_db)
+    [finding] = store.find()
+    exported = asff(finding)
+    assert (
+        exported["Compliance"] == {"Status": "FAILED"} and exported["Workflow"]["Status"] == "NEW"
+    )
+    assert exported["Types"] == [
+        "Software and Configuration Checks/Industry and Regulatory Standards/CloudTrail.4"
+    ]
+    # fixed: Security Hub resolves the control finding
+    record(
+        home,
+        [unit],
+        audit(Snapshot("2026-11-26T00:00:00Z", "t", passing), [unit]),
+        "2026-11-26T00:00:00Z",
+    )
+    resolved = store.get(finding.id)
+    assert (
+        resolved.workflow is Workflow.RESOLVED
+        and asff(resolved)["Compliance"]["Status"] == "PASSED"
+    )
+    # broken again: NEW again
+    record(
+        home,
+        [unit],
+        audit(Snapshot("2026-11-27T00:00:00Z", "t", failing), [unit]),
+        "2026-11-27T00:00:00Z",
+    )
+    assert store.get(finding.id).workflow is Workflow.NEW
+    store.close()

@@ -13,6 +13,7 @@ import pyarrow as pa
 from vigil import api
 from vigil.config import Settings
 from vigil.demo import alarms as demo_alarms
+from vigil.demo import posture as demo_posture
 from vigil.demo import response
 from vigil.demo import scenario as sc
 from vigil.demo.generate import Generated, generate
@@ -71,6 +72,7 @@ class DemoResult:
     alarms: list[dict[str, Any]] = field(default_factory=list)  # CIS alarms that fired
     response: dict[str, Any] = field(default_factory=dict)  # deliveries and playbook plans
     integrity: dict[str, Any] = field(default_factory=dict)  # `vigil trail validate` of the day
+    posture: dict[str, Any] = field(default_factory=dict)  # the configuration audit
 
 
 def run_demo(
@@ -104,6 +106,7 @@ def run_demo(
         receiver.close()
     result.alarms = demo_alarms.replay_day(settings, day)
     result.integrity = integrity(settings, gen, day)
+    result.posture = demo_posture.run(settings, gen.root, day)
     for title, sql in SHOWCASE:
         result.results.append((title, sql, run_query(settings.lake_dir, sql)))
     store = FindingStore(settings.state_db)

@@ -87,6 +87,10 @@ def asff(f: Finding) -> dict[str, Any]:
         extra["Note"] = {"Text": f.note, "UpdatedBy": "vigil", "UpdatedAt": _ms(f.updated_at)}
     if f.mitre:
         extra["UserDefinedFields"] = {"mitre": ",".join(f.mitre)}
+    if f.unit.startswith("posture/"):  # a control finding: Security Hub's Compliance block
+        from vigil.posture.findings import compliance_status
+
+        extra["Compliance"] = {"Status": compliance_status(f.summary, f.note)}
     return {
         "SchemaVersion": "2018-10-08",
         "Id": f"vigil/{f.id}",
@@ -97,7 +101,9 @@ def asff(f: Finding) -> dict[str, Any]:
         "AwsAccountId": account,
         "Region": region,
         # The classifier is the finding type with "/" as "-", as GuardDuty's own ASFF has it.
-        "Types": [f"{ASFF_TYPE.get(purpose, 'Unusual Behaviors')}/{f.type.replace('/', '-')}"],
+        "Types": [f.type]
+        if f.unit.startswith("posture/")
+        else [f"{ASFF_TYPE.get(purpose, 'Unusual Behaviors')}/{f.type.replace('/', '-')}"],
         "FirstObservedAt": _ms(f.first_seen),
         "LastObservedAt": _ms(f.last_seen),
         "CreatedAt": _ms(f.created_at),

@@ -168,10 +168,13 @@ def cloudtrail_5(check: str, snap: Snapshot, account: str) -> list[Result]:
 
 
 def _bucket(snap: Snapshot, account: str, call: str, bucket: str) -> tuple[bool, Any]:
-    calls = snap.accounts.get(account, {}).get(GLOBAL, {})
-    if call not in calls or bucket not in calls[call]:
-        return False, None
-    return True, calls[call][bucket]
+    """A bucket's setting, from the account's own calls or the bucket owner's (an organization
+    trail's bucket lives in the log-archive account)."""
+    for owner in [account, *sorted(snap.accounts)]:
+        calls = snap.accounts.get(owner, {}).get(GLOBAL, {})
+        if call in calls and bucket in calls[call]:
+            return True, calls[call][bucket]
+    return False, None
 
 
 def bucket_check(check: str, call: str, test: Callable[[Any], tuple[str, str]]) -> Check:
@@ -246,15 +249,13 @@ def cloudwatch(number: int, patterns: dict[int, list[str]]) -> Check:
             ]
         reasons = []
         for trail in candidates:
-            group = (
-                str(trail["CloudWatchLogsLogGroupArn"])
-                .split(":log-group:", 1)[-1]
-                .removesuffix(":*")
-            )
+            arn = str(trail["CloudWatchLogsLogGroupArn"])
+            group = arn.split(":log-group:", 1)[-1].removesuffix(":*")
+            owner = arn.split(":")[4] if arn.count(":") >= 5 else account  # the group's account
             region = str(trail.get("HomeRegion") or trail["_region"])
-            filters = snap.get(account, region, "logs describe-metric-filters")
-            alarms = snap.get(account, region, "cloudwatch describe-alarms")
-            subs = snap.get(account, region, "sns list-subscriptions")
+            filters = snap.get(owner, region, "logs describe-metric-filters")
+            alarms = snap.get(owner, region, "cloudwatch describe-alarms")
+            subs = snap.get(owner, region, "sns list-subscriptions")
             if filters is None or alarms is None or subs is None:
                 return [
                     _na(

@@ -19,6 +19,14 @@ posture_app = typer.Typer(
 )
 
 
+def _record(settings: Any, snap: snaps.Snapshot) -> None:
+    """Audit the new snapshot into the findings hub (compliance findings)."""
+    from vigil.posture.findings import record
+
+    units = load_checks()
+    record(settings, units, audit(snap, units), snap.taken_at)
+
+
 class ReportFormat(StrEnum):
     table = "table"
     json = "json"
@@ -30,6 +38,7 @@ def import_command(ctx: typer.Context, folder: Path) -> None:
     """Take saved AWS CLI output (<dir>/<account>/<region>/<service>-<op>.json) as a snapshot."""
     snap = snaps.import_dir(folder)
     path = snaps.save(ctx.obj, snap)
+    _record(ctx.obj, snap)
     regions = sum(len(snap.regions(a)) for a in snap.accounts)
     render.out.print(
         f"snapshot {path.name}: {len(snap.accounts)} account(s), {regions} region(s)",
@@ -48,6 +57,7 @@ def collect_command(
     chosen = None if regions == "all" else [r.strip() for r in regions.split(",") if r.strip()]
     snap = snaps.collect(chosen, profile, endpoint_url)
     path = snaps.save(ctx.obj, snap)
+    _record(ctx.obj, snap)
     errors = sum(len(r.get("_errors", {})) for a in snap.accounts.values() for r in a.values())
     render.out.print(
         f"snapshot {path.name}: {errors} call(s) refused or unavailable", highlight=False
@@ -149,3 +159,42 @@ def to_html(doc: dict[str, Any]) -> str:
         )
     parts.append("</table></body></html>")
     return "\n".join(parts)
+
+
+@posture_app.command("prove")
+def prove_command(
+    ctx: typer.Context,
+    own: Annotated[
+        bool, typer.Option(help="Replay Vigil's own CIS pack instead of the account's.")
+    ] = False,
+    json_out: JsonFlag = False,
+) -> None:
+    """Replay the lake's CloudTrail events through each CIS control's configured metric filter."""
+    from vigil.posture.proven import as_rows, prove
+
+    rows = as_rows(prove(ctx.obj, None if own else snaps.latest(ctx.obj), own))
+    if json_out:
+        render.print_json({"controls": rows})
+        return
+    for r in rows:
+        missed = f" — missed {', '.join(r['missed'])}" if r["missed"] else ""
+        render.out.print(
+            f"{r['control']:<14} {r['verdict']:<15} {r['events']} event(s){missed}", highlight=False
+        )
+
+
+@posture_app.command("estimate-flow-volume")
+def estimate_command(ctx: typer.Context, json_out: JsonFlag = False) -> None:
+    """Records and GB a day per VPC, subnet and interface, from the flow logs in the lake —
+    what turning flow logs on more broadly would cost to keep."""
+    from vigil.posture.volume import estimate
+
+    rows = estimate(ctx.obj)
+    if json_out:
+        render.print_json({"estimates": rows})
+        return
+    import pyarrow as pa
+
+    render.arrow_table(
+        pa.Table.from_pylist(rows) if rows else pa.table({}), title="flow-log volume per day"
+    )

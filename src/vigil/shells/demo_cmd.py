@@ -41,6 +41,7 @@ def demo_command(
                 "alarms": result.alarms,
                 "response": result.response,
                 "integrity": result.integrity,
+                "posture": result.posture,
             }
         )
         return
@@ -116,6 +117,31 @@ def demo_command(
             f"  playbook {plan['playbook']} ({mode}): {plan['summary']} — {steps}",
             highlight=False,
             markup=False,
+            soft_wrap=True,
+        )
+    posture = result.posture
+    out.print(
+        f"\n[bold]Posture of the logging set-up[/] (snapshot {posture.get('snapshot')}):",
+        highlight=False,
+    )
+    for name, s in posture.get("scores", {}).items():
+        out.print(f"  {s['score']:>3}%  {name} ({s['passed']}/{s['total']})", highlight=False)
+    for row in posture.get("failed", []):
+        color = "red" if row["status"] == "FAILED" else "yellow"
+        bad = [r for r in row["resources"] if r["status"] == row["status"]]
+        out.print(
+            f"  [{color}]{row['status']}[/] {row['check']}: "
+            f"{bad[0]['reason'] if bad else row['title']}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    ineffective = [p for p in posture.get("proven", []) if p["verdict"] == "ineffective"]
+    for p in ineffective:
+        out.print(
+            f"  [red]ineffective[/] {p['control']}: the configured filter missed "
+            f"{len(p['missed'])} of "
+            f"{p['events']} event(s) in the lake ({', '.join(p['missed'][:3])})",
+            highlight=False,
             soft_wrap=True,
         )
     integrity = result.integrity

@@ -1,0 +1,85 @@
+"""Posture results as compliance findings in the findings hub, as Security Hub keeps control
+findings: one per check and resource; FAILED and WARNING record activity (a resolved finding
+that fails again is NEW again); PASSED resolves an open one. The compliance status rides in the
+latest hit's summary (`[FAILED] …`) and the ASFF export turns it into `Compliance.Status`."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from vigil.config import Settings
+from vigil.findings.store import FindingStore
+from vigil.model.finding import Finding, Hit, Workflow, finding_id
+from vigil.posture.audit import CheckUnit
+from vigil.posture.checks import Result
+
+SEVERITY: Final = {"INFORMATIONAL": 0.0, "LOW": 3.0, "MEDIUM": 5.0, "HIGH": 7.0, "CRITICAL": 9.0}
+PREFIX: Final = "posture/"
+
+
+def compliance_type(unit: CheckUnit) -> str:
+    control = unit.controls.get("securityhub") or unit.id
+    return f"Software and Configuration Checks/Industry and Regulatory Standards/{control}"
+
+
+def record(
+    settings: Settings, units: list[CheckUnit], results: list[Result], taken_at: str
+) -> dict[str, int]:
+    meta = {u.id: u for u in units}
+    counts = {"recorded": 0, "resolved": 0}
+    store = FindingStore(settings.state_db)
+    try:
+        for r in results:
+            if r.status == "NOT_AVAILABLE":
+                continue
+            unit = meta[r.check]
+            kind = compliance_type(unit)
+            key = {"resource": r.resource, "region": r.region}
+            fid = finding_id(PREFIX + r.check, kind, r.account, key)
+            if r.status == "PASSED":
+                try:
+                    existing = store.get(fid)
+                except Exception:
+                    continue
+                if existing.workflow in (Workflow.NEW, Workflow.NOTIFIED):
+                    store.update(
+                        fid, workflow=Workflow.RESOLVED, note=f"[PASSED] {taken_at}: {r.reason}"
+                    )
+                    counts["resolved"] += 1
+                continue
+            finding = Finding(
+                id=fid,
+                unit=PREFIX + r.check,
+                type=kind,
+                title=unit.title,
+                description=f"{r.reason}. Fix: {unit.remediation['console']}",
+                severity=SEVERITY.get(unit.severity, 3.0),
+                account=r.account,
+                region=r.region,
+                resource_type="Other",
+                resource_id=r.resource,
+                key=key,
+                first_seen=taken_at,
+                last_seen=taken_at,
+                count=1,
+                actor=None,
+                summary=f"[{r.status}] {r.reason}",
+                evidence_query="",
+                sample_evidence=[],
+                nist_csf=list(unit.nist_csf),
+            )
+            hit = Hit(fid, taken_at, taken_at, taken_at, 1, None, f"[{r.status}] {r.reason}")
+            if store.record(finding, [hit]):
+                counts["recorded"] += 1
+    finally:
+        store.close()
+    return counts
+
+
+def compliance_status(summary: str | None, note: str | None) -> str:
+    if note and note.startswith("[PASSED]"):
+        return "PASSED"
+    for status in ("FAILED", "WARNING", "NOT_AVAILABLE"):
+        if (summary or "").startswith(f"[{status}]"):
+            return status
+    return "FAILED"
