@@ -78,10 +78,8 @@ def test_collect_from_moto_then_audit(tmp_path, monkeypatch) -> None:  # type: i
         ec2.create_network_interface(SubnetId=subnet)
         snap = collect(["us-east-1"], None, endpoint)
         [account] = snap.accounts
-        assert (
-            snap.get(account, "us-east-1", "cloudtrail describe-trails")["trailList"][0]["Name"]
-            == "main"
-        )
+        trails = snap.get(account, "us-east-1", "cloudtrail describe-trails")["trailList"]
+        assert "main" in [t["Name"] for t in trails]  # moto's state is shared within the process
         assert "main" in snap.get(account, "us-east-1", "cloudtrail get-trail-status")
         results = {(r.check, r.status) for r in audit(snap) if r.region in ("us-east-1", "-")}
         assert ("cloudtrail-3", "PASSED") in results  # logging
