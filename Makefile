@@ -35,6 +35,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/detect.py
 	$(BIN)/python benchmarks/logs.py
 	$(BIN)/python benchmarks/trail.py
+	$(BIN)/python benchmarks/posture.py
 
 clean:
 	rm -rf $(VENV) vigil-data benchmarks/.cache
