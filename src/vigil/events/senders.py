@@ -73,6 +73,21 @@ def _job(settings: Settings, target: Target) -> str:
         sources = target.settings.get("sources") or []
         done = api.ingest(settings, [str(s) for s in sources])
         return f"{done.ingested} object(s), {sum(done.records.values())} records"
+    if job == "posture":
+        from vigil.posture import snapshot as snaps
+        from vigil.posture.audit import audit, load_checks
+        from vigil.posture.findings import record
+
+        regions = target.settings.get("regions")
+        snap = snaps.collect(
+            list(regions) if regions else None,
+            target.settings.get("profile"),
+            target.settings.get("endpoint_url"),
+        )
+        snaps.save(settings, snap)
+        units = load_checks()
+        done = record(settings, units, audit(snap, units), snap.taken_at)
+        return f"snapshot {snap.taken_at}: {done['recorded']} finding(s) recorded"
     raise tg.DeliveryFailed(
-        "NO_RESOURCE", f"unknown job {job!r} (detect, alarms, ingest)", retriable=False
+        "NO_RESOURCE", f"unknown job {job!r} (detect, alarms, ingest, posture)", retriable=False
     )
