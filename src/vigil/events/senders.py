@@ -86,8 +86,8 @@ def _job(settings: Settings, target: Target) -> str:
         )
         snaps.save(settings, snap)
         units = load_checks()
-        done = record(settings, units, audit(snap, units), snap.taken_at)
-        return f"snapshot {snap.taken_at}: {done['recorded']} finding(s) recorded"
+        counts = record(settings, units, audit(snap, units), snap.taken_at)
+        return f"snapshot {snap.taken_at}: {counts['recorded']} finding(s) recorded"
     raise tg.DeliveryFailed(
         "NO_RESOURCE", f"unknown job {job!r} (detect, alarms, ingest, posture)", retriable=False
     )
