@@ -412,38 +412,12 @@ def flowlog_format(check: str, snap: Snapshot, account: str) -> list[Result]:
             )
             lacking = [x for x in FLOW_FIELDS_NEEDED if x not in fields]
             if lacking:
-                results.append(
-                    Result(
-                        check,
-                        account,
-                        region,
-                        f["FlowLogId"],
-                        "FAILED",
-                        f"the format lacks {', '.join(lacking)}",
-                    )
-                )
+                verdict = ("FAILED", f"the format lacks {', '.join(lacking)}")
             elif f.get("TrafficType") == "ACCEPT":
-                results.append(
-                    Result(
-                        check,
-                        account,
-                        region,
-                        f["FlowLogId"],
-                        "WARNING",
-                        "ACCEPT only: rejected probes and scans are not recorded",
-                    )
-                )
+                verdict = ("WARNING", "ACCEPT only: rejected probes and scans are not recorded")
             else:
-                results.append(
-                    Result(
-                        check,
-                        account,
-                        region,
-                        f["FlowLogId"],
-                        "PASSED",
-                        f"{f.get('TrafficType')} traffic, fields present",
-                    )
-                )
+                verdict = ("PASSED", f"{f.get('TrafficType')} traffic, fields present")
+            results.append(Result(check, account, region, f["FlowLogId"], *verdict))
     return results
 
 
