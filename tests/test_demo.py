@@ -111,6 +111,14 @@ def test_demo_end_to_end(home: Settings) -> None:
     ]
     assert coverage == ["no flow log covers eni-0a2000000000000a2 (A2): its traffic is invisible"]
     assert {"cloudtrail-4", "cloudwatch-8", "cloudwatch-5", "single-region-trails"} <= set(failed)
+    from vigil.posture.volume import estimate
+
+    volume = estimate(home)
+    vpcs = {r["id"]: r for r in volume if r["level"] == "vpc"}
+    assert "vpc-0a11ce0000000001" in vpcs and vpcs["vpc-0a11ce0000000001"]["records_per_day"] > 0
+    assert sum(r["records_per_day"] for r in volume if r["level"] == "interface") == sum(
+        r["records_per_day"] for r in vpcs.values()
+    )
     proofs = {p["control"]: p for p in result.posture["proven"]}
     assert (
         proofs["CloudWatch.5"]["verdict"] == "ineffective"
