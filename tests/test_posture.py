@@ -55,7 +55,7 @@ def test_collect_from_moto_then_audit(tmp_path, monkeypatch) -> None:  # type: i
     from moto.server import ThreadedMotoServer
 
     from test_cli import run
-    from vigil.posture.snapshot import collect
+    from vigil.posture.collect import collect
 
     for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
                        "AWS_DEFAULT_REGION": "us-east-1"}.items():  # fmt: skip
@@ -75,16 +75,54 @@ def test_collect_from_moto_then_audit(tmp_path, monkeypatch) -> None:  # type: i
         ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name="us-east-1")
         vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
         subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
-        ec2.create_network_interface(SubnetId=subnet)
-        snap = collect(["us-east-1"], None, endpoint)
+        eni = ec2.create_network_interface(SubnetId=subnet)["NetworkInterface"]
+        trail.put_insight_selectors(
+            TrailName="main", InsightSelectors=[{"InsightType": "ApiCallRateInsight"}]
+        )
+        s3.create_bucket(Bucket="flow-logs")
+        ec2.create_flow_logs(
+            ResourceIds=[vpc],
+            ResourceType="VPC",
+            TrafficType="ALL",
+            LogDestinationType="s3",
+            LogDestination="arn:aws:s3:::flow-logs",  # moto takes no prefix
+        )
+        target = ec2.create_traffic_mirror_target(NetworkInterfaceId=eni["NetworkInterfaceId"])[
+            "TrafficMirrorTarget"
+        ]["TrafficMirrorTargetId"]
+        mirror_filter = ec2.create_traffic_mirror_filter()["TrafficMirrorFilter"]
+        assert target and mirror_filter
+        boto3.client("guardduty", endpoint_url=endpoint, region_name="us-east-1").create_detector(
+            Enable=True
+        )
+        logs = boto3.client("logs", endpoint_url=endpoint, region_name="us-east-1")
+        for n in range(60):  # more than one page (50)
+            logs.create_log_group(logGroupName=f"/app/g{n:02d}")
+        seen = []
+        snap = collect(["us-east-1"], None, endpoint, seen.append)
+        assert seen[0].endswith("us-east-1") and "s3://flow-logs" in seen[-2:][0] + seen[-1]
         [account] = snap.accounts
+        region = snap.accounts[account]["us-east-1"]
+        names = [g["logGroupName"] for g in region["logs describe-log-groups"]["logGroups"]]
+        assert len([n for n in names if n.startswith("/app/g")]) == 60  # every page
+        insights = region["cloudtrail get-insight-selectors"]["main"]["InsightSelectors"]
+        assert insights == [{"InsightType": "ApiCallRateInsight"}]
+        assert region["ec2 describe-traffic-mirror-targets"]["TrafficMirrorTargets"]
+        assert region["ec2 describe-traffic-mirror-filters"]["TrafficMirrorFilters"]
+        detector = region["guardduty list-detectors"]["DetectorIds"][0]
+        assert region["guardduty get-detector"][detector]["Status"] == "ENABLED"
+        buckets = snap.accounts[account]["global"]
+        assert set(buckets["s3 get-bucket-logging"]) == {"trail-logs", "flow-logs"}
+        # no lifecycle is an answer ("not set"), not a refused call
+        assert buckets["s3 get-bucket-lifecycle-configuration"]["flow-logs"] is None
+        assert "global s3 get-bucket-lifecycle-configuration" not in " ".join(snap.errors())
         trails = snap.get(account, "us-east-1", "cloudtrail describe-trails")["trailList"]
         assert "main" in [t["Name"] for t in trails]  # moto's state is shared within the process
         assert "main" in snap.get(account, "us-east-1", "cloudtrail get-trail-status")
         results = {(r.check, r.status) for r in audit(snap) if r.region in ("us-east-1", "-")}
         assert ("cloudtrail-3", "PASSED") in results  # logging
         assert ("cloudtrail-4", "FAILED") in results  # validation off
-        assert ("ec2-6", "FAILED") in results  # the new VPC has no flow log
+        assert ("guardduty-enabled", "PASSED") in results
         # the CLI keeps the snapshot and reports on it
         home = tmp_path / "home"
         done = run(home, "posture", "collect", "--regions", "us-east-1", "--endpoint-url", endpoint)
@@ -141,3 +179,85 @@ def test_results_become_compliance_findings_with_resets(home) -> None:  # type: 
     )
     assert store.get(finding.id).workflow is Workflow.NEW
     store.close()
+
+
+def _save_cli_output(root, account: str, calls: dict) -> None:  # type: ignore[no-untyped-def]
+    for region, answers in calls.items():
+        folder = root / account / region
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, value in answers.items():
+            (folder / f"{name}.json").write_text(
+                value if isinstance(value, str) else json.dumps(value)
+            )
+
+
+def test_import_history_and_diff(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from test_cli import run
+
+    trail = {
+        "Name": "main",
+        "TrailARN": "arn:aws:cloudtrail:us-east-1:111122223333:trail/main",
+        "HomeRegion": "us-east-1",
+        "IsMultiRegionTrail": True,
+        "LogFileValidationEnabled": False,
+        "S3BucketName": "logs",
+    }
+    before, after = tmp_path / "before", tmp_path / "after"
+    _save_cli_output(
+        before,
+        "111122223333",
+        {
+            "us-east-1": {
+                "cloudtrail-describe-trails": {"trailList": [trail]},
+                "guardduty-list-detectors": {"DetectorIds": ["d1"]},
+                "ec2-describe-flowlogs": {"FlowLogs": []},  # a misspelt call: kept, warned
+                "cloudwatch-describe-alarms": "{not json",  # left out, warned, NOT_AVAILABLE
+            }
+        },
+    )
+    _save_cli_output(
+        after,
+        "111122223333",
+        {
+            "us-east-1": {
+                "cloudtrail-describe-trails": {
+                    "trailList": [{**trail, "LogFileValidationEnabled": True}]
+                },
+                "guardduty-list-detectors": {"DetectorIds": []},
+            },
+            "global": {"s3api-get-bucket-logging--logs": {}},  # `aws s3api` names S3's calls
+        },
+    )
+    home = tmp_path / "home"
+    first = run(home, "posture", "import", str(before), "--json")
+    assert first.returncode == 0, first.stderr
+    warnings = json.loads(first.stdout)["warnings"]
+    assert any("ec2-describe-flowlogs.json" in w and "not a call" in w for w in warnings)
+    assert any("cloudwatch-describe-alarms.json:1:2" in w for w in warnings)
+    assert run(home, "posture", "import", str(after)).returncode == 0
+    snapshots = json.loads(run(home, "posture", "history", "--json").stdout)["snapshots"]
+    assert len(snapshots) == 2 and snapshots[0]["source"].endswith("before")
+    diff = json.loads(run(home, "posture", "diff", "--json").stdout)
+    changes = {(c["kind"], c["check"], c["resource"]) for c in diff["changes"]}
+    assert ("fixed", "cloudtrail-4", trail["TrailARN"]) in changes
+    assert ("newly failing", "guardduty-enabled", "us-east-1") in changes
+    assert ("newly failing", "cloudtrail-7", "logs") in changes  # access logging now known: off
+    assert diff["changes"][0]["kind"] == "newly failing"  # worst first
+    older = run(home, "posture", "report", "--snapshot", "previous", "--format", "json")
+    statuses = {r["check"]: r["status"] for r in json.loads(older.stdout)["checks"]}
+    assert statuses["cloudtrail-4"] == "FAILED" and statuses["guardduty-enabled"] == "PASSED"
+    missing = run(home, "posture", "report", "--snapshot", "1999-01-01")
+    assert missing.returncode != 0 and "no snapshot" in missing.stderr
+
+
+def test_snapshots_keep_their_order_and_a_rerun_adds_none(home) -> None:  # type: ignore[no-untyped-def]
+    from vigil.posture import snapshot as snaps
+
+    first = Snapshot("2026-11-26T12:30:00Z", "a", {"1": {"us-east-1": {}}})
+    second = Snapshot("2026-11-26T12:30:00Z", "b", {"1": {"us-east-1": {}}})
+    later = Snapshot("2026-11-26T12:30:01Z", "c", {"1": {"us-east-1": {}}})
+    paths = [snaps.save(home, s) for s in (first, second, later, first, second)]
+    assert paths[3] == paths[0] and paths[4] == paths[1]  # the same snapshot again: kept once
+    assert [snaps.load(p).source for p in snaps.history(home)] == ["a", "b", "c"]
+    assert snaps.find(home).source == "c" and snaps.find(home, "previous").source == "b"
+    assert snaps.find(home, "2026-11-26T12:30:00Z").source == "b"  # the last of that second

@@ -71,6 +71,11 @@ def write(root: Path, day: str) -> Path:
                     if t.get("CloudWatchLogsLogGroupArn")
                     else None,
                 }
+                calls[f"cloudtrail-get-insight-selectors--{t['Name']}"] = {
+                    "InsightSelectors": [{"InsightType": "ApiCallRateInsight"}]
+                    if t.get("IsOrganizationTrail")
+                    else []
+                }
                 calls[f"cloudtrail-get-event-selectors--{t['Name']}"] = {
                     "TrailARN": t["TrailARN"],
                     "EventSelectors": [{"ReadWriteType": "All", "IncludeManagementEvents": True}],

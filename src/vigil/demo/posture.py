@@ -4,28 +4,48 @@ proven against the day's CloudTrail events."""
 
 from __future__ import annotations
 
+import copy
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 from vigil.config import Settings
 from vigil.demo import config
+from vigil.demo import scenario as sc
 from vigil.posture import snapshot as snaps
 from vigil.posture.audit import audit, load_checks, report_rows, scores
+from vigil.posture.compare import compare
 from vigil.posture.findings import record
 from vigil.posture.proven import as_rows, prove
+
+
+def week_before(snap: snaps.Snapshot, day: str) -> snaps.Snapshot:
+    """The same configuration a week earlier, before development turned log file validation
+    off and GuardDuty off in Sydney: what `vigil posture diff` shows as newly failing."""
+    old = copy.deepcopy(snap)
+    old.taken_at = f"{date.fromisoformat(day) - timedelta(days=7)}T23:59:00Z"
+    dev = old.accounts[sc.DEVELOPMENT]
+    for region in dev.values():
+        for trail in (region.get("cloudtrail describe-trails") or {}).get("trailList", []):
+            trail["LogFileValidationEnabled"] = True
+    dev["ap-southeast-2"]["guardduty list-detectors"] = {"DetectorIds": ["4eb5d1e0c0ffee"]}
+    return old
 
 
 def run(settings: Settings, root: Path, day: str) -> dict[str, Any]:
     folder = config.write(root, day)
     snap = snaps.import_dir(folder)
     snap.taken_at = f"{day}T23:59:00Z"  # the configuration as it was that day
-    snaps.save(settings, snap)
     units = load_checks()
+    old = week_before(snap, day)
+    snaps.save(settings, old)
+    snaps.save(settings, snap)
     results = audit(snap, units)
     record(settings, units, results, snap.taken_at)
     rows = report_rows(units, results)
     return {
         "snapshot": str(folder),
+        "changes": [c.to_json() for c in compare(audit(old, units), results)],
         "scores": scores(units, results),
         "failed": [r for r in rows if r["status"] in ("FAILED", "WARNING")],
         "proven": as_rows(prove(settings, snap)),

@@ -76,12 +76,14 @@ def _job(settings: Settings, target: Target) -> str:
     if job == "posture":
         from vigil.posture import snapshot as snaps
         from vigil.posture.audit import audit, load_checks
+        from vigil.posture.collect import collect
         from vigil.posture.findings import record
 
         regions = target.settings.get("regions")
-        snap = snaps.collect(
+        profiles = target.settings.get("profiles") or target.settings.get("profile")
+        snap = collect(
             list(regions) if regions else None,
-            target.settings.get("profile"),
+            [profiles] if isinstance(profiles, str) else profiles,
             target.settings.get("endpoint_url"),
         )
         snaps.save(settings, snap)

@@ -438,26 +438,27 @@ def trails_per_region(check: str, snap: Snapshot, account: str) -> list[Result]:
     return results
 
 
-def service_enabled(call: str, present: Callable[[Any], bool], what: str) -> Check:
+DENIED: Final = ("AccessDenied", "UnauthorizedOperation", "UnrecognizedClient")
+
+
+def service_enabled(call: str, present: Callable[[Any, dict[str, Any]], bool], what: str) -> Check:
+    """A service on in every region. A refused call means "not enabled" (Security Hub answers
+    so when it is off) unless AWS said the caller may not ask: then NOT_AVAILABLE."""
+
     def run(check: str, snap: Snapshot, account: str) -> list[Result]:
         results = []
         for region in snap.regions(account):
-            found = snap.get(account, region, call)
-            errors = snap.get(account, region, "_errors") or {}
-            if found is None and call not in errors:
-                results.append(_na(check, account, region, call))
-            elif found is not None and present(found):
+            calls = snap.accounts[account][region]
+            found = calls.get(call)
+            error = (calls.get("_errors") or {}).get(call)
+            if found is None and (error is None or any(d in error for d in DENIED)):
+                why = f"`{call}` was refused: {error}" if error else f"the snapshot has no `{call}`"
+                results.append(Result(check, account, region, account, "NOT_AVAILABLE", why))
+            elif found is not None and present(found, calls):
                 results.append(Result(check, account, region, region, "PASSED", f"{what} enabled"))
             else:
                 results.append(
-                    Result(
-                        check,
-                        account,
-                        region,
-                        region,
-                        "FAILED",
-                        f"{what} is not enabled in {region}",
-                    )
+                    Result(check, account, region, region, "FAILED", f"{what} is not enabled")
                 )
         return results
 
@@ -497,3 +498,22 @@ def _org_trails(check: str, snap: Snapshot, account: str) -> list[Result]:
             check, account, "-", account, status, f"organization trails: {', '.join(org) or 'none'}"
         )
     ]
+
+
+def cloudtrail_insights(check: str, snap: Snapshot, account: str) -> list[Result]:
+    trails, missing = _trails(snap, account)
+    if missing:
+        return [_na(check, account, "-", missing)]
+    call = "cloudtrail get-insight-selectors"
+    known, types = False, set()
+    for t in trails:
+        for region in [t.get("HomeRegion"), t["_region"]]:
+            found = (snap.get(account, str(region), call) or {}).get(t["Name"])
+            if found is not None:
+                known = True
+                types |= {s.get("InsightType") for s in found.get("InsightSelectors") or []}
+    if types:
+        return [Result(check, account, "-", account, "PASSED", f"Insights: {sorted(types)}")]
+    if not known:
+        return [_na(check, account, "-", call)]
+    return [Result(check, account, "-", account, "WARNING", "no trail records Insights events")]

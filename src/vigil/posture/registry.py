@@ -40,6 +40,14 @@ def _lifecycle(value: Any) -> tuple[str, str]:
     return "WARNING", "no lifecycle rule: logs are kept (and paid for) forever"
 
 
+def _guardduty(found: Any, calls: dict[str, Any]) -> bool:
+    """A detector, and (when the snapshot has get-detector) one that is not suspended."""
+    ids = found.get("DetectorIds") or []
+    states = calls.get("guardduty get-detector") or {}
+    known = [states[i] for i in ids if states.get(i)]
+    return bool(ids) and (not known or any(d.get("Status") == "ENABLED" for d in known))
+
+
 def _cis_patterns() -> dict[int, list[str]]:
     from vigil.logs.packs import load_pack
 
@@ -58,6 +66,7 @@ def checks() -> dict[str, c.Check]:
         "cloudtrail-5": c.cloudtrail_5,
         "cloudtrail-6": c.bucket_check("cloudtrail-6", "s3 get-public-access-block", c._public),
         "cloudtrail-7": c.bucket_check("cloudtrail-7", "s3 get-bucket-logging", _logging),
+        "cloudtrail-insights": c.cloudtrail_insights,
         "ec2-6": c.ec2_6,
         "flowlog-coverage": c.flowlog_coverage,
         "flowlog-format": c.flowlog_format,
@@ -69,11 +78,9 @@ def checks() -> dict[str, c.Check]:
             "log-bucket-lifecycle", "s3 get-bucket-lifecycle-configuration", _lifecycle
         ),
         "log-bucket-kms": c.bucket_check("log-bucket-kms", "s3 get-bucket-encryption", c._kms),
-        "guardduty-enabled": c.service_enabled(
-            "guardduty list-detectors", lambda v: bool(v.get("DetectorIds")), "GuardDuty"
-        ),
+        "guardduty-enabled": c.service_enabled("guardduty list-detectors", _guardduty, "GuardDuty"),
         "securityhub-enabled": c.service_enabled(
-            "securityhub describe-hub", lambda v: bool(v.get("HubArn")), "Security Hub"
+            "securityhub describe-hub", lambda v, _: bool(v.get("HubArn")), "Security Hub"
         ),
     }
     for n in range(1, 15):

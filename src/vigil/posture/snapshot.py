@@ -32,18 +32,26 @@ CALLS: Final = (
     "ec2 describe-instances",
     "ec2 describe-flow-logs",
     "ec2 describe-traffic-mirror-sessions",
+    "ec2 describe-traffic-mirror-filters",
+    "ec2 describe-traffic-mirror-targets",
     "logs describe-metric-filters",
     "logs describe-log-groups",
     "cloudwatch describe-alarms",
+    "sns list-topics",
     "sns list-subscriptions",
     "guardduty list-detectors",
+    "guardduty get-detector",
     "securityhub describe-hub",
     "s3 get-bucket-logging",
     "s3 get-bucket-encryption",
     "s3 get-public-access-block",
     "s3 get-bucket-lifecycle-configuration",
     "s3 get-bucket-policy-status",
+    "s3 get-bucket-policy",
 )
+
+
+SERVICE_ALIASES: Final = {"s3api": "s3"}  # `aws s3api get-bucket-logging` is S3's call
 
 
 @dataclass
@@ -51,6 +59,7 @@ class Snapshot:
     taken_at: str
     source: str
     accounts: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def get(self, account: str, region: str, call: str) -> Any:
         """The response, or None when the snapshot does not have it."""
@@ -59,29 +68,53 @@ class Snapshot:
     def regions(self, account: str) -> list[str]:
         return sorted(r for r in self.accounts.get(account, {}) if r != GLOBAL)
 
+    def errors(self) -> dict[str, str]:
+        """`account region call` → why AWS refused it."""
+        return {
+            f"{account} {region} {call}": why
+            for account, regions in self.accounts.items()
+            for region, calls in regions.items()
+            for call, why in (calls.get("_errors") or {}).items()
+        }
+
     def to_json(self) -> dict[str, Any]:
-        return {"taken_at": self.taken_at, "source": self.source, "accounts": self.accounts}
+        return {
+            "taken_at": self.taken_at,
+            "source": self.source,
+            "accounts": self.accounts,
+            "warnings": self.warnings,
+        }
+
+    @classmethod
+    def from_json(cls, doc: dict[str, Any]) -> Snapshot:
+        return cls(doc["taken_at"], doc["source"], doc["accounts"], doc.get("warnings") or [])
 
 
-def _now() -> str:
+def now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def import_dir(folder: Path) -> Snapshot:
+    """Saved CLI output; a file that is not JSON is left out with a warning (its checks say
+    NOT_AVAILABLE), a file name that is no known call is kept and warned about."""
     if not folder.is_dir():
         raise SourceError(
             f"{folder}: no such directory", hint="<dir>/<account>/<region>/<service>-<op>.json"
         )
-    snap = Snapshot(_now(), f"import:{folder}")
+    snap = Snapshot(now(), f"import:{folder}")
     for path in sorted(folder.glob("*/*/*.json")):
         account, region = path.parent.parent.name, path.parent.name
         stem, _, resource = path.stem.partition("--")
         service, _, op = stem.partition("-")
-        call = f"{service} {op}"
+        call = f"{SERVICE_ALIASES.get(service, service)} {op}"
+        if call not in CALLS:
+            snap.warnings.append(f"{path}: `{call}` is not a call any check reads (kept)")
         try:
             value = json.loads(path.read_text())
-        except json.JSONDecodeError as exc:
-            raise SourceError(f"{path}:{exc.lineno}: not JSON ({exc.msg})") from exc
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            where = f":{exc.lineno}:{exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
+            snap.warnings.append(f"{path}{where}: not JSON ({exc}); left out")
+            continue
         calls = snap.accounts.setdefault(account, {}).setdefault(region, {})
         if resource:
             calls.setdefault(call, {})[resource] = value
@@ -89,7 +122,8 @@ def import_dir(folder: Path) -> Snapshot:
             calls[call] = value
     if not snap.accounts:
         raise SourceError(
-            f"{folder}: no <account>/<region>/*.json files", hint="save AWS CLI output there"
+            f"{folder}: no readable <account>/<region>/*.json files",
+            hint="e.g. 111122223333/us-east-1/cloudtrail-describe-trails.json",
         )
     return snap
 
@@ -98,108 +132,62 @@ def snapshots_dir(settings: Settings) -> Path:
     return settings.home / "posture" / "snapshots"
 
 
+def _order(path: Path) -> tuple[str, int]:
+    stamp, _, seq = path.stem.partition("Z-")  # 2026-11-26T123000Z-1: the second that second
+    return stamp.removesuffix("Z"), int(seq) if seq.isdigit() else 0
+
+
 def save(settings: Settings, snap: Snapshot) -> Path:
+    """Kept by time; two snapshots in the same second get a sequence number, and saving the same
+    snapshot again (a re-run) keeps the one already there."""
     folder = snapshots_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{snap.taken_at.replace(':', '')}.json"
-    path.write_text(json.dumps(snap.to_json(), default=str))
+    stamp = snap.taken_at.replace(":", "")
+    text = json.dumps(snap.to_json(), default=str)
+    path, seq = folder / f"{stamp}.json", 0
+    while path.exists():
+        if path.read_text() == text:
+            return path
+        seq += 1
+        path = folder / f"{stamp}-{seq}.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(text)
+    tmp.rename(path)
     return path
 
 
-def latest(settings: Settings) -> Snapshot:
-    found = (
-        sorted(snapshots_dir(settings).glob("*.json")) if snapshots_dir(settings).is_dir() else []
-    )
+def history(settings: Settings) -> list[Path]:
+    """Every kept snapshot, oldest first."""
+    folder = snapshots_dir(settings)
+    return sorted(folder.glob("*.json"), key=_order) if folder.is_dir() else []
+
+
+def load(path: Path) -> Snapshot:
+    return Snapshot.from_json(json.loads(path.read_text()))
+
+
+def find(settings: Settings, ref: str | None = None) -> Snapshot:
+    """A kept snapshot: None or `latest`, `previous`, a file name, or its time (or a prefix of
+    it, e.g. `2026-11-26`: the last one that day)."""
+    found = history(settings)
     if not found:
         raise SourceError(
             "no configuration snapshot yet", hint="vigil posture collect, or posture import DIR"
         )
-    doc = json.loads(found[-1].read_text())
-    return Snapshot(doc["taken_at"], doc["source"], doc["accounts"])
+    if ref in (None, "latest"):
+        return load(found[-1])
+    if ref == "previous":
+        if len(found) < 2:
+            raise SourceError("only one snapshot is kept", hint="collect or import another one")
+        return load(found[-2])
+    wanted = str(ref).replace(":", "").removesuffix(".json")
+    matches = [p for p in found if p.stem.startswith(wanted)]
+    if not matches:
+        raise SourceError(
+            f"no snapshot {ref!r}", hint="vigil posture history lists them (time or file name)"
+        )
+    return load(matches[-1])
 
 
-def _ask(calls: dict[str, Any], call: str, client: Any, method: str) -> Any:
-    try:
-        calls[call] = getattr(client, method)()
-        calls[call].pop("ResponseMetadata", None)
-    except Exception as exc:
-        calls[call] = None
-        calls.setdefault("_errors", {})[call] = f"{type(exc).__name__}: {str(exc)[:200]}"
-    return calls[call]
-
-
-def collect(
-    regions: list[str] | None = None, profile: str | None = None, endpoint_url: str | None = None
-) -> Snapshot:
-    """Read the configuration through boto3 (one account: the caller's)."""
-    import boto3
-
-    session = boto3.Session(profile_name=profile)
-    sts = session.client(
-        "sts", endpoint_url=endpoint_url, region_name=(regions or ["us-east-1"])[0]
-    )
-    account = str(sts.get_caller_identity()["Account"])
-    if not regions:
-        regions = session.get_available_regions("ec2")
-    snap = Snapshot(_now(), "collect")
-    per_region = snap.accounts.setdefault(account, {})
-    buckets: set[str] = set()
-    for region in regions:
-        calls: dict[str, Any] = {}
-
-        def ask(call: str, service: str, method: str, calls: dict[str, Any] = calls,
-                region: str = region) -> Any:  # fmt: skip
-            client = session.client(service, region_name=region, endpoint_url=endpoint_url)
-            return _ask(calls, call, client, method)
-
-        trails = ask("cloudtrail describe-trails", "cloudtrail", "describe_trails") or {}
-        trail_client = session.client("cloudtrail", region_name=region, endpoint_url=endpoint_url)
-        for trail in trails.get("trailList", []):
-            name = trail["Name"]
-            for call, method in (
-                ("cloudtrail get-trail-status", "get_trail_status"),
-                ("cloudtrail get-event-selectors", "get_event_selectors"),
-            ):
-                try:
-                    arg = "Name" if "status" in method else "TrailName"
-                    value = getattr(trail_client, method)(**{arg: name})
-                    value.pop("ResponseMetadata", None)
-                    calls.setdefault(call, {})[name] = value
-                except Exception:
-                    pass
-            if trail.get("S3BucketName"):
-                buckets.add(trail["S3BucketName"])
-        for call, service, method in (
-            ("ec2 describe-vpcs", "ec2", "describe_vpcs"),
-            ("ec2 describe-subnets", "ec2", "describe_subnets"),
-            ("ec2 describe-network-interfaces", "ec2", "describe_network_interfaces"),
-            ("ec2 describe-instances", "ec2", "describe_instances"),
-            ("ec2 describe-flow-logs", "ec2", "describe_flow_logs"),
-            ("ec2 describe-traffic-mirror-sessions", "ec2", "describe_traffic_mirror_sessions"),
-            ("logs describe-metric-filters", "logs", "describe_metric_filters"),
-            ("logs describe-log-groups", "logs", "describe_log_groups"),
-            ("cloudwatch describe-alarms", "cloudwatch", "describe_alarms"),
-            ("sns list-subscriptions", "sns", "list_subscriptions"),
-            ("guardduty list-detectors", "guardduty", "list_detectors"),
-            ("securityhub describe-hub", "securityhub", "describe_hub"),
-        ):
-            ask(call, service, method)
-        per_region[region] = calls
-    s3 = session.client("s3", endpoint_url=endpoint_url, region_name=regions[0])
-    global_calls: dict[str, Any] = {}
-    for bucket in sorted(buckets):
-        for call, method in (
-            ("s3 get-bucket-logging", "get_bucket_logging"),
-            ("s3 get-bucket-encryption", "get_bucket_encryption"),
-            ("s3 get-public-access-block", "get_public_access_block"),
-            ("s3 get-bucket-lifecycle-configuration", "get_bucket_lifecycle_configuration"),
-            ("s3 get-bucket-policy-status", "get_bucket_policy_status"),
-        ):
-            try:
-                value = getattr(s3, method)(Bucket=bucket)
-                value.pop("ResponseMetadata", None)
-            except Exception:
-                value = None
-            global_calls.setdefault(call, {})[bucket] = value
-    per_region[GLOBAL] = global_calls
-    return snap
+def latest(settings: Settings) -> Snapshot:
+    return find(settings)

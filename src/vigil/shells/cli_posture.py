@@ -33,35 +33,79 @@ class ReportFormat(StrEnum):
     html = "html"
 
 
+def _warn(snap: snaps.Snapshot, json_out: bool) -> None:
+    if json_out:
+        return
+    for line in snap.warnings:
+        render.err.print(f"warning: {line}", highlight=False, markup=False, soft_wrap=True)
+    for where, why in snap.errors().items():
+        render.err.print(
+            f"not available: {where}: {why}", highlight=False, markup=False, soft_wrap=True
+        )
+
+
+def _saved(snap: snaps.Snapshot, path: Path, json_out: bool) -> None:
+    regions = sum(len(snap.regions(a)) for a in snap.accounts)
+    doc = {
+        "snapshot": path.name,
+        "taken_at": snap.taken_at,
+        "accounts": sorted(snap.accounts),
+        "regions": regions,
+        "warnings": snap.warnings,
+        "unavailable": snap.errors(),
+    }
+    if json_out:
+        render.print_json(doc)
+        return
+    _warn(snap, json_out)
+    render.out.print(
+        f"snapshot {path.name}: {len(snap.accounts)} account(s), {regions} region(s), "
+        f"{len(snap.errors())} call(s) refused or unavailable, {len(snap.warnings)} warning(s)",
+        highlight=False,
+    )
+
+
 @posture_app.command("import")
-def import_command(ctx: typer.Context, folder: Path) -> None:
+def import_command(ctx: typer.Context, folder: Path, json_out: JsonFlag = False) -> None:
     """Take saved AWS CLI output (<dir>/<account>/<region>/<service>-<op>.json) as a snapshot."""
     snap = snaps.import_dir(folder)
     path = snaps.save(ctx.obj, snap)
     _record(ctx.obj, snap)
-    regions = sum(len(snap.regions(a)) for a in snap.accounts)
-    render.out.print(
-        f"snapshot {path.name}: {len(snap.accounts)} account(s), {regions} region(s)",
-        highlight=False,
-    )
+    _saved(snap, path, json_out)
 
 
 @posture_app.command("collect")
 def collect_command(
     ctx: typer.Context,
-    profile: Annotated[str | None, typer.Option(help="AWS profile.")] = None,
-    regions: Annotated[str, typer.Option(help="all, or r1,r2.")] = "all",
+    profile: Annotated[
+        list[str] | None, typer.Option(help="AWS profile; repeat for more accounts.")
+    ] = None,
+    regions: Annotated[str, typer.Option(help="all (the enabled ones), or r1,r2.")] = "all",
     endpoint_url: Annotated[str | None, typer.Option(help="AWS endpoint (tests).")] = None,
+    json_out: JsonFlag = False,
 ) -> None:
     """Read the configuration through boto3 (standard credential chain) into a snapshot."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from vigil.posture.collect import collect
+
     chosen = None if regions == "all" else [r.strip() for r in regions.split(",") if r.strip()]
-    snap = snaps.collect(chosen, profile, endpoint_url)
+    bar = Progress(
+        SpinnerColumn(),
+        TextColumn("[bold]collect[/] {task.description}"),
+        TimeElapsedColumn(),
+        console=render.err,
+        transient=True,
+        disable=json_out,
+    )
+    with bar:
+        task = bar.add_task("", total=None)
+        snap = collect(
+            chosen, profile, endpoint_url, lambda where: bar.update(task, description=where)
+        )
     path = snaps.save(ctx.obj, snap)
     _record(ctx.obj, snap)
-    errors = sum(len(r.get("_errors", {})) for a in snap.accounts.values() for r in a.values())
-    render.out.print(
-        f"snapshot {path.name}: {errors} call(s) refused or unavailable", highlight=False
-    )
+    _saved(snap, path, json_out)
 
 
 @posture_app.command("report")
@@ -71,9 +115,12 @@ def report_command(
         ReportFormat, typer.Option("--format", help="table, json or html.")
     ] = ReportFormat.table,
     out: Annotated[Path | None, typer.Option(help="Write to a file.")] = None,
+    snapshot: Annotated[
+        str | None, typer.Option(help="latest (default), previous, or a time from `history`.")
+    ] = None,
 ) -> None:
     """Scores per standard and NIST CSF function; failed controls first, with remediation."""
-    snap = snaps.latest(ctx.obj)
+    snap = snaps.find(ctx.obj, snapshot)
     units = load_checks()
     results = audit(snap, units)
     rows = report_rows(units, results)
@@ -198,3 +245,66 @@ def estimate_command(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     render.arrow_table(
         pa.Table.from_pylist(rows) if rows else pa.table({}), title="flow-log volume per day"
     )
+
+
+@posture_app.command("history")
+def history_command(ctx: typer.Context, json_out: JsonFlag = False) -> None:
+    """The kept snapshots, oldest first, with how many resources fail, warn and pass in each."""
+    from vigil.posture.compare import counts
+
+    units = load_checks()
+    rows = []
+    for path in snaps.history(ctx.obj):
+        snap = snaps.load(path)
+        rows.append(
+            {
+                "taken_at": snap.taken_at,
+                "source": snap.source,
+                "accounts": len(snap.accounts),
+                **counts(audit(snap, units)),
+            }
+        )
+    if json_out:
+        render.print_json({"snapshots": rows})
+        return
+    import pyarrow as pa
+
+    render.arrow_table(
+        pa.Table.from_pylist(rows) if rows else pa.table({}), title="posture snapshots"
+    )
+
+
+@posture_app.command("diff")
+def diff_command(
+    ctx: typer.Context,
+    older: Annotated[str, typer.Argument(help="previous (default), or a time.")] = "previous",
+    newer: Annotated[str, typer.Argument(help="latest (default), or a time.")] = "latest",
+    json_out: JsonFlag = False,
+) -> None:
+    """What changed between two snapshots: newly failing, fixed, new and gone resources."""
+    from vigil.posture.compare import compare
+
+    units = load_checks()
+    before, after = snaps.find(ctx.obj, older), snaps.find(ctx.obj, newer)
+    changes = compare(audit(before, units), audit(after, units))
+    if json_out:
+        render.print_json(
+            {
+                "older": before.taken_at,
+                "newer": after.taken_at,
+                "changes": [c.to_json() for c in changes],
+            }
+        )
+        return
+    render.out.print(
+        f"[bold]Posture changes[/] {before.taken_at} → {after.taken_at}: {len(changes)}",
+        highlight=False,
+    )
+    color = {"newly failing": "red", "newly warning": "yellow", "fixed": "green"}
+    for c in changes:
+        render.out.print(
+            f"[{color.get(c.kind, 'dim')}]{c.kind:<14}[/] {c.check} {c.account} {c.region} "
+            f"{c.resource}: {c.before or '-'} → {c.after or '-'} ({c.reason})",
+            highlight=False,
+            soft_wrap=True,
+        )

@@ -135,6 +135,13 @@ def demo_command(
             highlight=False,
             soft_wrap=True,
         )
+    for c in posture.get("changes", []):
+        out.print(
+            f"  [magenta]{c['kind']} since last week[/] {c['check']} {c['account']} "
+            f"{c['resource']}: {c['before']} → {c['after']}",
+            highlight=False,
+            soft_wrap=True,
+        )
     ineffective = [p for p in posture.get("proven", []) if p["verdict"] == "ineffective"]
     for p in ineffective:
         out.print(
