@@ -66,7 +66,14 @@ def audit(snap: Snapshot, units: list[CheckUnit] | None = None) -> list[Result]:
     results = []
     for unit in units:
         for account in sorted(snap.accounts):
-            results += logic[unit.id](unit.id, snap, account)
+            try:
+                results += logic[unit.id](unit.id, snap, account)
+            except (AttributeError, KeyError, TypeError, ValueError) as exc:
+                # an answer of an unexpected shape (hand-edited, another CLI version): say so
+                why = (
+                    f"the snapshot's answers have an unexpected shape ({type(exc).__name__}: {exc})"
+                )
+                results.append(Result(unit.id, account, "-", account, "NOT_AVAILABLE", why))
     return results
 
 

@@ -177,13 +177,31 @@ def _bucket(snap: Snapshot, account: str, call: str, bucket: str) -> tuple[bool,
     return False, None
 
 
-def bucket_check(check: str, call: str, test: Callable[[Any], tuple[str, str]]) -> Check:
+def flow_log_buckets(snap: Snapshot, account: str) -> set[str]:
+    """Buckets the account's flow logs deliver to (`arn:aws:s3:::bucket/prefix`)."""
+    out = set()
+    for region in snap.regions(account):
+        for log in _flow_logs(snap, account, region) or []:
+            dest = str(log.get("LogDestination") or "")
+            if log.get("LogDestinationType") == "s3" and dest.startswith("arn:aws:s3:::"):
+                out.add(dest.removeprefix("arn:aws:s3:::").split("/")[0])
+    return out
+
+
+def bucket_check(
+    check: str, call: str, test: Callable[[Any], tuple[str, str]], flow_logs: bool = False
+) -> Check:
+    """Over the trails' buckets (and, with `flow_logs`, the flow logs' buckets too)."""
+
     def run(_: str, snap: Snapshot, account: str) -> list[Result]:
         trails, missing = _trails(snap, account)
-        if missing:
+        if missing and not flow_logs:
             return [_na(check, account, "-", missing)]
+        buckets = {t["S3BucketName"] for t in trails if t.get("S3BucketName")}
+        if flow_logs:
+            buckets |= flow_log_buckets(snap, account)
         results = []
-        for bucket in sorted({t["S3BucketName"] for t in trails if t.get("S3BucketName")}):
+        for bucket in sorted(buckets):
             have, value = _bucket(snap, account, call, bucket)
             if not have:
                 results.append(

@@ -75,9 +75,14 @@ def checks() -> dict[str, c.Check]:
         "duplicate-org-trails": c._org_trails,
         "log-group-retention": c.log_group_retention,
         "log-bucket-lifecycle": c.bucket_check(
-            "log-bucket-lifecycle", "s3 get-bucket-lifecycle-configuration", _lifecycle
+            "log-bucket-lifecycle",
+            "s3 get-bucket-lifecycle-configuration",
+            _lifecycle,
+            flow_logs=True,
         ),
-        "log-bucket-kms": c.bucket_check("log-bucket-kms", "s3 get-bucket-encryption", c._kms),
+        "log-bucket-kms": c.bucket_check(
+            "log-bucket-kms", "s3 get-bucket-encryption", c._kms, flow_logs=True
+        ),
         "guardduty-enabled": c.service_enabled("guardduty list-detectors", _guardduty, "GuardDuty"),
         "securityhub-enabled": c.service_enabled(
             "securityhub describe-hub", lambda v, _: bool(v.get("HubArn")), "Security Hub"
