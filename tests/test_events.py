@@ -486,3 +486,92 @@ def test_email_with_login(home: Settings, tmp_path: Path) -> None:
     assert logins == [(b"vigil", b"pw")]
     with Deliveries(home) as queue:
         assert "pw" not in json.dumps(queue.audit())
+
+
+def _self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, made here (no CA the system trusts)."""
+    from datetime import timedelta
+    from ipaddress import ip_address
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vigil test smtp")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "smtp.pem", folder / "smtp.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # aiosmtpd's own, in its thread
+def test_email_over_starttls_verifies_the_server(home: Settings, tmp_path: Path) -> None:
+    import socket
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    cert, key = _self_signed(tmp_path)
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_tls.load_cert_chain(cert, key)
+    received: list[tuple[bool, str]] = []  # (over TLS, message)
+
+    class Inbox:
+        async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+            received.append((session.ssl is not None, envelope.content.decode()))
+            return "250 OK"
+
+    def authenticate(*args: Any) -> AuthResult:
+        return AuthResult(success=True)
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=port, tls_context=server_tls,
+                            require_starttls=True, authenticator=authenticate)  # fmt: skip
+    controller.start()
+    mail = {"type": "email", "host": "127.0.0.1", "port": port, "starttls": True,
+            "from": "v@example.com", "to": "soc@example.com"}  # fmt: skip
+    try:
+        # no CA for the server's certificate: refused for good, with the reason, nothing sent
+        save(home, {"name": "untrusted", "pattern": HIGH, "targets": [{**mail, "id": "untrusted"}]})
+        with EventStore(home) as store:
+            store.append(finding_event(9), NOW)
+        assert run_round(home, NOW).delivered == 0
+        with Deliveries(home) as queue:
+            [dead] = queue.dlq()
+        assert "certificate did not verify" in dead["ERROR_MESSAGE"] and not received
+        # with its CA: delivered over TLS
+        save(home, {"name": "trusted", "pattern": HIGH,
+                    "targets": [{**mail, "id": "trusted", "ca_file": str(cert)}]})  # fmt: skip
+        with EventStore(home) as store:
+            store.append(finding_event(8), NOW + 1000)
+        assert run_round(home, NOW + 1000).delivered == 1
+    finally:
+        controller.stop()
+    assert len(received) == 1 and received[0][0] is True
+    assert "soc@example.com" in received[0][1]

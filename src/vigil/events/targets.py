@@ -13,6 +13,7 @@ import json
 import os
 import shlex
 import smtplib
+import ssl
 import stat
 import subprocess
 from email.message import EmailMessage
@@ -168,7 +169,8 @@ def pagerduty(settings: dict[str, Any], payload: Any, key: str) -> str:
 
 
 def email(settings: dict[str, Any], payload: Any, key: str) -> str:
-    """SMTP, with STARTTLS and login when configured."""
+    """SMTP, with STARTTLS (the server's certificate verified against the system's CAs, or
+    `ca_file` for a private CA) and login when configured."""
     message = EmailMessage()
     message["From"] = str(settings["from"])
     message["To"] = (
@@ -183,12 +185,20 @@ def email(settings: dict[str, Any], payload: Any, key: str) -> str:
             str(settings.get("host", "localhost")), int(settings.get("port", 25)), timeout=TIMEOUT
         ) as smtp:
             if settings.get("starttls"):
-                smtp.starttls()
+                ca_file = settings.get("ca_file")
+                smtp.starttls(context=ssl.create_default_context(cafile=ca_file))
             if settings.get("username"):
                 smtp.login(str(settings["username"]), secret(settings.get("password"), "password"))
             smtp.send_message(message)
     except smtplib.SMTPAuthenticationError as exc:
         raise DeliveryFailed("NO_PERMISSIONS", "SMTP login refused", retriable=False) from exc
+    except ssl.SSLCertVerificationError as exc:
+        raise DeliveryFailed(
+            "NO_PERMISSIONS",
+            f"SMTP STARTTLS: the server's certificate did not verify ({exc.verify_message}); "
+            "set ca_file for a private CA",
+            retriable=False,
+        ) from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise DeliveryFailed(
             "SDK_CLIENT_ERROR", f"SMTP: {type(exc).__name__}", retriable=True
