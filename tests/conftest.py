@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,29 @@ FLOW_HEADER = (
     "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
     "start end action log-status"
 )
+
+
+@pytest.fixture(scope="session")
+def moto_server() -> Iterator[str]:
+    """One AWS endpoint for the session: moto in server mode on a free loopback port."""
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The endpoint, with test credentials in the environment (the standard chain finds them)."""
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": "us-east-1"}.items():  # fmt: skip
+        monkeypatch.setenv(key, value)
+    return moto_server
 
 
 @pytest.fixture

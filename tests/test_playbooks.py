@@ -3,15 +3,12 @@ changes nothing; apply undoes what the event reports; a rule's playbook target d
 
 from __future__ import annotations
 
-import socket
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 import yaml
-from moto.server import ThreadedMotoServer
 
 from vigil.config import Settings
 from vigil.detect.units import content_root
@@ -22,22 +19,8 @@ UNITS = {p.name: yaml.safe_load((p / "playbook.yaml").read_text())
          for p in sorted((content_root() / "playbooks").iterdir())}  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def aws() -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-
-
 @pytest.fixture
-def env(aws: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():  # fmt: skip
-        monkeypatch.setenv(key, value)
+def env(aws: str) -> str:
     return aws
 
 

@@ -48,91 +48,77 @@ def test_scores_and_failed_first() -> None:
     assert board["NIST CSF 2.0 Detect"] == {"passed": 0, "total": 1, "score": 0}
 
 
-def test_collect_from_moto_then_audit(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import socket
-
+def test_collect_from_moto_then_audit(tmp_path, aws) -> None:  # type: ignore[no-untyped-def]
     import boto3
-    from moto.server import ThreadedMotoServer
 
     from test_cli import run
     from vigil.posture.collect import collect
 
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():  # fmt: skip
-        monkeypatch.setenv(key, value)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    try:
-        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
-        s3.create_bucket(Bucket="trail-logs")
-        trail = boto3.client("cloudtrail", endpoint_url=endpoint, region_name="us-east-1")
-        trail.create_trail(Name="main", S3BucketName="trail-logs", IsMultiRegionTrail=True)
-        trail.start_logging(Name="main")
-        ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name="us-east-1")
-        vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
-        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
-        eni = ec2.create_network_interface(SubnetId=subnet)["NetworkInterface"]
-        trail.put_insight_selectors(
-            TrailName="main", InsightSelectors=[{"InsightType": "ApiCallRateInsight"}]
-        )
-        s3.create_bucket(Bucket="flow-logs")
-        ec2.create_flow_logs(
-            ResourceIds=[vpc],
-            ResourceType="VPC",
-            TrafficType="ALL",
-            LogDestinationType="s3",
-            LogDestination="arn:aws:s3:::flow-logs",  # moto takes no prefix
-        )
-        target = ec2.create_traffic_mirror_target(NetworkInterfaceId=eni["NetworkInterfaceId"])[
-            "TrafficMirrorTarget"
-        ]["TrafficMirrorTargetId"]
-        mirror_filter = ec2.create_traffic_mirror_filter()["TrafficMirrorFilter"]
-        assert target and mirror_filter
-        boto3.client("guardduty", endpoint_url=endpoint, region_name="us-east-1").create_detector(
-            Enable=True
-        )
-        logs = boto3.client("logs", endpoint_url=endpoint, region_name="us-east-1")
-        for n in range(60):  # more than one page (50)
-            logs.create_log_group(logGroupName=f"/app/g{n:02d}")
-        seen = []
-        snap = collect(["us-east-1"], None, endpoint, seen.append)
-        assert seen[0].endswith("us-east-1") and any(w.endswith("s3://flow-logs") for w in seen)
-        [account] = snap.accounts
-        region = snap.accounts[account]["us-east-1"]
-        names = [g["logGroupName"] for g in region["logs describe-log-groups"]["logGroups"]]
-        assert len({n for n in names if n.startswith("/app/g")}) == 60  # every page
-        insights = region["cloudtrail get-insight-selectors"]["main"]["InsightSelectors"]
-        assert insights == [{"InsightType": "ApiCallRateInsight"}]
-        assert region["ec2 describe-traffic-mirror-targets"]["TrafficMirrorTargets"]
-        assert region["ec2 describe-traffic-mirror-filters"]["TrafficMirrorFilters"]
-        detector = region["guardduty list-detectors"]["DetectorIds"][0]
-        assert region["guardduty get-detector"][detector]["Status"] == "ENABLED"
-        buckets = snap.accounts[account]["global"]
-        assert {"trail-logs", "flow-logs"} <= set(buckets["s3 get-bucket-logging"])
-        # no lifecycle is an answer ("not set"), not a refused call
-        assert buckets["s3 get-bucket-lifecycle-configuration"]["flow-logs"] is None
-        assert "global s3 get-bucket-lifecycle-configuration" not in " ".join(snap.errors())
-        trails = snap.get(account, "us-east-1", "cloudtrail describe-trails")["trailList"]
-        assert "main" in [t["Name"] for t in trails]  # moto's state is shared within the process
-        assert "main" in snap.get(account, "us-east-1", "cloudtrail get-trail-status")
-        results = {(r.check, r.status) for r in audit(snap) if r.region in ("us-east-1", "-")}
-        assert ("cloudtrail-3", "PASSED") in results  # logging
-        assert ("cloudtrail-4", "FAILED") in results  # validation off
-        assert ("guardduty-enabled", "PASSED") in results
-        # the CLI keeps the snapshot and reports on it
-        home = tmp_path / "home"
-        done = run(home, "posture", "collect", "--regions", "us-east-1", "--endpoint-url", endpoint)
-        assert done.returncode == 0, done.stderr
-        report = json.loads(run(home, "posture", "report", "--format", "json").stdout)
-        assert report["checks"][0]["status"] == "FAILED" and report["scores"]
-        page = run(home, "posture", "report", "--format", "html").stdout
-        assert page.startswith("<html>") and "cloudtrail-4" in page
-    finally:
-        server.stop()
+    endpoint = aws
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1")
+    s3.create_bucket(Bucket="trail-logs")
+    trail = boto3.client("cloudtrail", endpoint_url=endpoint, region_name="us-east-1")
+    trail.create_trail(Name="main", S3BucketName="trail-logs", IsMultiRegionTrail=True)
+    trail.start_logging(Name="main")
+    ec2 = boto3.client("ec2", endpoint_url=endpoint, region_name="us-east-1")
+    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.1.0/24")["Subnet"]["SubnetId"]
+    eni = ec2.create_network_interface(SubnetId=subnet)["NetworkInterface"]
+    trail.put_insight_selectors(
+        TrailName="main", InsightSelectors=[{"InsightType": "ApiCallRateInsight"}]
+    )
+    s3.create_bucket(Bucket="flow-logs")
+    ec2.create_flow_logs(
+        ResourceIds=[vpc],
+        ResourceType="VPC",
+        TrafficType="ALL",
+        LogDestinationType="s3",
+        LogDestination="arn:aws:s3:::flow-logs",  # moto takes no prefix
+    )
+    target = ec2.create_traffic_mirror_target(NetworkInterfaceId=eni["NetworkInterfaceId"])[
+        "TrafficMirrorTarget"
+    ]["TrafficMirrorTargetId"]
+    mirror_filter = ec2.create_traffic_mirror_filter()["TrafficMirrorFilter"]
+    assert target and mirror_filter
+    boto3.client("guardduty", endpoint_url=endpoint, region_name="us-east-1").create_detector(
+        Enable=True
+    )
+    logs = boto3.client("logs", endpoint_url=endpoint, region_name="us-east-1")
+    for n in range(60):  # more than one page (50)
+        logs.create_log_group(logGroupName=f"/app/g{n:02d}")
+    seen = []
+    snap = collect(["us-east-1"], None, endpoint, seen.append)
+    assert seen[0].endswith("us-east-1") and any(w.endswith("s3://flow-logs") for w in seen)
+    [account] = snap.accounts
+    region = snap.accounts[account]["us-east-1"]
+    names = [g["logGroupName"] for g in region["logs describe-log-groups"]["logGroups"]]
+    assert len({n for n in names if n.startswith("/app/g")}) == 60  # every page
+    insights = region["cloudtrail get-insight-selectors"]["main"]["InsightSelectors"]
+    assert insights == [{"InsightType": "ApiCallRateInsight"}]
+    assert region["ec2 describe-traffic-mirror-targets"]["TrafficMirrorTargets"]
+    assert region["ec2 describe-traffic-mirror-filters"]["TrafficMirrorFilters"]
+    detector = region["guardduty list-detectors"]["DetectorIds"][0]
+    assert region["guardduty get-detector"][detector]["Status"] == "ENABLED"
+    buckets = snap.accounts[account]["global"]
+    assert {"trail-logs", "flow-logs"} <= set(buckets["s3 get-bucket-logging"])
+    # no lifecycle is an answer ("not set"), not a refused call
+    assert buckets["s3 get-bucket-lifecycle-configuration"]["flow-logs"] is None
+    assert "global s3 get-bucket-lifecycle-configuration" not in " ".join(snap.errors())
+    trails = snap.get(account, "us-east-1", "cloudtrail describe-trails")["trailList"]
+    assert "main" in [t["Name"] for t in trails]  # moto's state is shared within the process
+    assert "main" in snap.get(account, "us-east-1", "cloudtrail get-trail-status")
+    results = {(r.check, r.status) for r in audit(snap) if r.region in ("us-east-1", "-")}
+    assert ("cloudtrail-3", "PASSED") in results  # logging
+    assert ("cloudtrail-4", "FAILED") in results  # validation off
+    assert ("guardduty-enabled", "PASSED") in results
+    # the CLI keeps the snapshot and reports on it
+    home = tmp_path / "home"
+    done = run(home, "posture", "collect", "--regions", "us-east-1", "--endpoint-url", endpoint)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(run(home, "posture", "report", "--format", "json").stdout)
+    assert report["checks"][0]["status"] == "FAILED" and report["scores"]
+    page = run(home, "posture", "report", "--format", "html").stdout
+    assert page.startswith("<html>") and "cloudtrail-4" in page
 
 
 def test_results_become_compliance_findings_with_resets(home) -> None:  # type: ignore[no-untyped-def]

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import gzip
-import socket
-from collections.abc import Iterator
 from datetime import date
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from conftest import FLOW_HEADER, ct_record, flow_line, trail_file
 from vigil.config import Settings
@@ -20,26 +17,13 @@ from vigil.lake.catalog import run_query
 BUCKET = "anycompany-log-archive"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+@pytest.fixture
+def endpoint(aws: str) -> str:
+    return aws
 
 
 @pytest.fixture
-def bucket(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "us-east-1"}.items():  # fmt: skip
-        monkeypatch.setenv(key, value)
+def bucket(endpoint: str) -> str:
     s3 = boto3.client("s3", endpoint_url=endpoint)
     names = {b["Name"] for b in s3.list_buckets().get("Buckets", [])}
     if BUCKET in names:

@@ -146,3 +146,51 @@ def test_a_restart_starts_a_new_chain(tmp_path: Path, signer: Signer) -> None:
     assert restart["previousDigestSignature"] is None and first
     ok, verdicts = run(tmp_path)
     assert ok and len([v for v in verdicts if v[0] == "digest"]) == 3
+
+
+def test_an_s3_bucket_with_signatures_in_object_metadata(
+    tmp_path: Path, signer: Signer, aws: str
+) -> None:
+    """As AWS delivers it: digests in S3 with the signature in the `signature` metadata."""
+    import boto3
+
+    build(tmp_path, signer)
+    s3 = boto3.client("s3", endpoint_url=aws, region_name="us-east-1")
+    s3.create_bucket(Bucket=BUCKET)
+    for path in sorted((tmp_path / "AWSLogs").rglob("*.json.gz")):
+        key = path.relative_to(tmp_path).as_posix()
+        sidecar = Path(f"{path}.sig")
+        meta = (
+            {"signature": sidecar.read_text().strip(), "signature-algorithm": "SHA256withRSA"}
+            if sidecar.is_file()
+            else {}
+        )
+        s3.put_object(Bucket=BUCKET, Key=key, Body=path.read_bytes(), Metadata=meta)
+    keys = load_keys(tmp_path / "public-keys.json", None, None, DAY, DAY + timedelta(days=1))
+
+    def check() -> tuple[bool, list[tuple[str, bool, str]]]:
+        report = validate(Objects(f"s3://{BUCKET}/AWSLogs/", aws), keys, DAY,
+                          DAY + timedelta(days=1), BUCKET)  # fmt: skip
+        return report.ok, [(v.uri, v.valid, v.reason) for v in report.verdicts]
+
+    ok, verdicts = check()
+    assert (
+        ok
+        and len(verdicts) == 12
+        and all(uri.startswith(f"s3://{BUCKET}/") for uri, *_ in verdicts)
+    )
+    # an object replaced in the bucket after delivery
+    victim = next(uri for uri, *_ in verdicts if "_CloudTrail_us-east-1_" in uri)
+    s3.put_object(Bucket=BUCKET, Key=victim.removeprefix(f"s3://{BUCKET}/"),
+                  Body=gzip.compress(b'{"Records": []}'))  # fmt: skip
+    ok, verdicts = check()
+    assert not ok and [(u, r) for u, valid, r in verdicts if not valid] == [
+        (victim, "hash value doesn't match")
+    ]
+    # a digest whose metadata lost its signature
+    digest = next(uri for uri, *_ in verdicts if "CloudTrail-Digest" in uri)
+    key = digest.removeprefix(f"s3://{BUCKET}/")
+    body = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+    _, verdicts = check()
+    assert (digest, False, "no signature (S3 metadata or a .sig file)") in verdicts
