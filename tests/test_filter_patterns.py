@@ -50,7 +50,8 @@ def test_errors_name_the_column(case: dict) -> None:  # type: ignore[type-arg]
     assert raised.value.column == case["column"], str(raised.value)
 
 
-WORDS = st.sampled_from(["ERROR", "WARN", "INFO", "404", "GET", "x-1", "[ERROR]", "a.b", "200"])
+WORDS = st.sampled_from(["ERROR", "WARN", "INFO", "404", "GET", "x-1", "[ERROR]", "a.b", "200",
+                         '"GET /x"', "[a b]", "[a", "b]", '"q', "", "x\ty", "[]", "4.0e2"])  # fmt: skip
 LINES = st.lists(WORDS, min_size=1, max_size=6).map(" ".join)
 JSON_LINES = st.fixed_dictionaries(
     {},
@@ -75,11 +76,13 @@ PATTERNS = st.one_of(
     st.builds(lambda f, rest: f"[{f}{', ...' if rest else ', w2'}]",
               st.sampled_from(["w1=ERROR", "w1!=WARN", "w1=4*", "w1>100", "w1=200 || w1=404"]),
               st.booleans()),
-    st.sampled_from(["[a, b, c]", "[..., last=200]", "[a, ..., z=GET]"]),
+    st.sampled_from(["[a, b, c]", "[..., last=200]", "[a, ..., z=GET]", "[w1=ERROR, w2, w3]",
+                     '[a, ..., z="GET /x"]', "[w1=*R*, ...]", "[w1, w2=b*, ...]", "[w1=a*, w2]",
+                     "[w1=\"[ERROR]\", ...]", "[w1=ERROR || w1=WARN, w2=*, w3]"]),
 )  # fmt: skip
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(PATTERNS, st.lists(st.one_of(LINES, JSON_LINES), min_size=1, max_size=8))
 def test_python_and_sql_agree(pattern: str, messages: list[str]) -> None:
     matcher = compile_pattern(pattern)
