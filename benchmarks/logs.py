@@ -44,6 +44,7 @@ PATTERNS = {
     "two terms, one excluded": "ERROR -timeout",
     "JSON": "{ $.status >= 500 && $.method = POST }",
     "space-delimited": "[ip, user, ts, request, status=5*, bytes]",
+    "space-delimited, a number": "[ip, user, ts, request, status, bytes>40000, ...]",
 }
 CHUNK = 1_000_000
 

@@ -51,7 +51,8 @@ def test_errors_name_the_column(case: dict) -> None:  # type: ignore[type-arg]
 
 
 WORDS = st.sampled_from(["ERROR", "WARN", "INFO", "404", "GET", "x-1", "[ERROR]", "a.b", "200",
-                         '"GET /x"', "[a b]", "[a", "b]", '"q', "", "x\ty", "[]", "4.0e2"])  # fmt: skip
+                         '"GET /x"', "[a b]", "[a", "b]", '"q', "", "x\ty", "[]", "4.0e2", "[a]b]",
+                         "a]b", '"a b"'])  # fmt: skip
 LINES = st.lists(WORDS, min_size=1, max_size=6).map(" ".join)
 JSON_LINES = st.fixed_dictionaries(
     {},
@@ -78,7 +79,8 @@ PATTERNS = st.one_of(
               st.booleans()),
     st.sampled_from(["[a, b, c]", "[..., last=200]", "[a, ..., z=GET]", "[w1=ERROR, w2, w3]",
                      '[a, ..., z="GET /x"]', "[w1=*R*, ...]", "[w1, w2=b*, ...]", "[w1=a*, w2]",
-                     "[w1=\"[ERROR]\", ...]", "[w1=ERROR || w1=WARN, w2=*, w3]"]),
+                     "[w1=\"[ERROR]\", ...]", "[w1=ERROR || w1=WARN, w2=*, w3]", '[w1="a]b", ...]',
+                     '[w1="*]*", w2]', '[w1="a b", ...]', "[w1=b*, w2=*b, w3=*]", "[w1, w2, w3, w4]"]),
 )  # fmt: skip
 
 
@@ -87,3 +89,55 @@ PATTERNS = st.one_of(
 def test_python_and_sql_agree(pattern: str, messages: list[str]) -> None:
     matcher = compile_pattern(pattern)
     assert [matcher.matches(m) for m in messages] == sql_matches(pattern, messages)
+
+
+# Space-delimited events whose split is easy to get wrong: brackets and quotes touching,
+# unclosed, holding spaces or the other wrapper; and patterns whose values hold them too.
+AWKWARD_MESSAGES = [
+    "[a]b] x y",
+    "a]b x y",
+    "[a b] x y",
+    '"a b" x y',
+    "[a x y",
+    '"a x y',
+    "[a] x y",
+    '"a"b" x',
+    "[]x y z",
+    'x "y" z',
+    "x  y   z",
+    " x y z ",
+    "x\ty z",
+    "[a]b] [a] b]",
+    '"a]b" x y',
+    "b x b",
+    "xb bb b",
+    "[x] [y] [z] [w]",
+    "a b c d e",
+    "[5xx] 200 7",
+    '5 [5] "5"',
+]
+AWKWARD_PATTERNS = [
+    '[w1="a]b", ...]',
+    '[w1="*]*", w2]',
+    '[w1="a b", ...]',
+    "[w1=b*, w2=*b, w3=*]",
+    "[w1, w2, w3, w4]",
+    "[w1, w2, w3]",
+    "[w1=a, ...]",
+    "[w1=a || w1=x, w2, w3]",
+    "[..., w=b]",
+    "[w1=5*, w2, w3]",
+    "[w1, w2=*, ...]",
+    '[w1="[a]", ...]',
+    "[w1=*x*, ...]",
+    "[w1=a, w2=*, w1=x]",
+    '[w1="", w2]',
+    "[w1=y, ..., w9=b]",
+]
+
+
+@pytest.mark.parametrize("pattern", AWKWARD_PATTERNS)
+def test_awkward_splits_agree(pattern: str) -> None:
+    matcher = compile_pattern(pattern)
+    expected = [matcher.matches(m) for m in AWKWARD_MESSAGES]
+    assert sql_matches(pattern, AWKWARD_MESSAGES) == expected

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vigil.logs import pattern as p
+from vigil.logs import shapes
 from vigil.logs.pattern_match import TOKENS, term_regex
 
 _JSON = "__vigil_json"
@@ -50,9 +51,27 @@ def compile_sql(pattern: p.Pattern | str, column: str = "message") -> SqlFilter:
         extract = f"CASE WHEN json_valid({column}) THEN json_extract({column}, [{listed}]) END"
         derived = ((_JSON, extract),)
         return SqlFilter(derived, _expr(tree.expr, lambda s: f"{_JSON}[{index[s.path]}]", True))
+    return _compile_spaced(tree, column)
+
+
+def _compile_spaced(tree: p.Spaced, column: str) -> SqlFilter:
+    """Cheapest first. Texts the message must contain and its loose shape (one RE2 pass)
+    rule out most events. When every condition is `=` text, an event that fits the strict
+    shape (the tokeniser's own split) is decided by one more pass; the rest, and every event
+    of other patterns, are tokenised as `pattern_match` does."""
     needed = [n for f in tree.fields if f.expr for n in [_needed(f.expr, column)] if n]
-    shape = f"regexp_full_match({column}, {literal(shape_regex(tree))})"
-    return SqlFilter(((_TOKS, tokens_sql(column)),), _spaced(tree), " AND ".join([*needed, shape]))
+    if shapes.selective(tree):
+        needed.append(f"regexp_full_match({column}, {literal(shapes.loose(tree))})")
+    prefilter = " AND ".join(needed) if needed else "true"
+    shape, tested = shapes.strict(tree)
+    if tested is None:
+        return SqlFilter(((_TOKS, tokens_sql(column)),), _spaced(tree), prefilter)
+    exact = f"list_transform([{tokens_sql(column)}], lambda {_TOKS}: {_spaced(tree)})[1]"
+    decided = (
+        f"CASE WHEN regexp_full_match({column}, {literal(shape)}) "
+        f"THEN regexp_full_match({column}, {literal(tested)}) ELSE coalesce({exact}, false) END"
+    )
+    return SqlFilter((), f"({prefilter} AND {decided})")
 
 
 def filter_sql(source: str, pattern: p.Pattern | str, column: str = "message") -> str:
@@ -97,61 +116,6 @@ def _needed(expr: p.Expr, column: str) -> str:
         longest = max(expr.value.text.split("*"), key=len)
         return f"contains({column}, {literal(longest)})" if longest else ""
     return ""
-
-
-_TOKEN = r'(?:\[[^\]]*\]|"[^"]*"|[^ ]+)'  # TOKENS, as one group
-
-
-def shape_regex(tree: p.Spaced) -> str:
-    """A necessary condition in one RE2 pass, so most events are never tokenised: the message
-    splits into as many tokens as the pattern has fields (at least as many with an open end),
-    and a field compared `=` to text has a token of that text, bare or wrapped. The tokens
-    `TOKENS` finds are one such split, so every event that matches passes; an event that passes
-    by some other split is still decided by the exact test on its tokens."""
-
-    def field(f: p.Field) -> str:
-        return _token_like(f.expr, f.name) if f.expr is not None else _TOKEN
-
-    middle = f"(?:{_TOKEN} *)*" if tree.open_end else ""
-    before = "".join(field(f) + " *" for f in tree.before)
-    after = "".join(field(f) + " *" for f in tree.after)
-    return f"^ *{before}{middle}{after}$"
-
-
-def _token_like(expr: p.Expr, name: str) -> str:
-    """A token whose unwrapped text could satisfy `expr` for field `name` (any token when the
-    condition is not plain `=` text on the field itself)."""
-    if isinstance(expr, p.Either):
-        return "(?:" + "|".join(_token_like(e, name) for e in expr.items) + ")"
-    if not (
-        isinstance(expr, p.Compare)
-        and expr.op == "="
-        and isinstance(expr.value, p.Text)
-        and expr.selector.text == name
-    ):
-        return _TOKEN
-    pieces = expr.value.text.split("*") if expr.value.glob else [expr.value.text]
-
-    def glob(any_char: str) -> str:
-        return f"{any_char}*".join(re2_escape(piece) for piece in pieces)
-
-    bracketed = r"\[" + glob(r"[^\]]") + r"\]"
-    quoted = '"' + glob('[^"]') + '"'
-    return f"(?:{bracketed}|{quoted}|{glob('[^ ]')})"
-
-
-def re2_escape(text: str) -> str:
-    """Literal text for RE2: ASCII punctuation backslashed, other non-word characters as
-    `\\x{..}` (RE2 refuses a backslash before a space or a control character)."""
-    out = []
-    for ch in text:
-        if ch.isalnum() or ch == "_":
-            out.append(ch)
-        elif "!" <= ch <= "~":
-            out.append("\\" + ch)
-        else:
-            out.append(f"\\x{{{ord(ch):x}}}")
-    return "".join(out)
 
 
 def _terms(tree: p.Terms, column: str) -> str:
