@@ -290,3 +290,18 @@ def test_an_answer_of_the_wrong_shape_is_named(tmp_path) -> None:  # type: ignor
     odd = [r for r in results if "unexpected shape" in r.reason]
     assert odd and {r.status for r in odd} == {"NOT_AVAILABLE"}
     assert {r.account for r in odd} == {"222222222222"}
+
+
+def test_collect_without_credentials_says_so(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from test_cli import run
+
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    done = run(tmp_path / "home", "posture", "collect", "--regions", "us-east-1")
+    assert done.returncode == 1 and "internal error" not in done.stderr
+    assert "Unable to locate credentials" in done.stderr and "hint: give credentials" in done.stderr
+    missing = run(tmp_path / "home", "posture", "collect", "--profile", "nosuch")
+    assert missing.returncode == 1 and "profile (nosuch) could not be found" in missing.stderr

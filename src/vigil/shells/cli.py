@@ -7,7 +7,7 @@ import sys
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import click
 import typer
@@ -319,6 +319,32 @@ def _click_types(name: str) -> tuple[type[BaseException], ...]:
     return tuple(found)
 
 
+AWS_HINTS: Final = {
+    "NoCredentialsError": "give credentials the standard way: aws configure, AWS_PROFILE, "
+    "or AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY",
+    "PartialCredentialsError": "the credentials found are incomplete; check aws configure list",
+    "ProfileNotFound": "aws configure list-profiles shows the profiles there are",
+    "EndpointConnectionError": "check --endpoint-url, the region and the network",
+    "ConnectTimeoutError": "check --endpoint-url, the region and the network",
+    "NoRegionError": "give a region: --regions, AWS_DEFAULT_REGION or the profile's region",
+}
+
+
+def _aws_error(exc: Exception) -> tuple[str, str] | None:
+    """An error from the AWS SDK as one line and a hint (None for anything else)."""
+    if not type(exc).__module__.startswith("botocore"):
+        return None
+    name = type(exc).__name__
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict) and "Error" in response:  # AWS answered and refused
+        error = response["Error"]
+        return (
+            f"AWS refused: {error.get('Code')}: {error.get('Message')}",
+            "check the permissions of the credentials in use (aws sts get-caller-identity)",
+        )
+    return f"AWS: {exc}", AWS_HINTS.get(name, "check the AWS credentials, region and endpoint")
+
+
 def main() -> None:
     try:
         code = app(standalone_mode=False)
@@ -340,6 +366,10 @@ def main() -> None:
     except Exception as exc:
         if os.environ.get("VIGIL_DEBUG"):
             raise
+        aws = _aws_error(exc)
+        if aws:
+            render.print_error(*aws)
+            sys.exit(1)
         render.print_error(
             f"internal error: {type(exc).__name__}: {exc}",
             "this is a bug in Vigil; rerun with VIGIL_DEBUG=1 for the traceback and report it",
