@@ -34,13 +34,20 @@ class ReportFormat(StrEnum):
 
 
 def _warn(snap: snaps.Snapshot, json_out: bool) -> None:
+    """Warnings one per line; refused calls one line per call and answer, with the count."""
     if json_out:
         return
     for line in snap.warnings:
         render.err.print(f"warning: {line}", highlight=False, markup=False, soft_wrap=True)
+    grouped: dict[tuple[str, str], list[str]] = {}
     for where, why in snap.errors().items():
+        account, region, call = where.split(" ", 2)
+        code = why.partition(": ")[0]
+        grouped.setdefault((call, code), []).append(f"{account} {region}")
+    for (call, code), places in sorted(grouped.items()):
+        shown = ", ".join(places[:3]) + (f" and {len(places) - 3} more" if len(places) > 3 else "")
         render.err.print(
-            f"not available: {where}: {why}", highlight=False, markup=False, soft_wrap=True
+            f"refused: {call} — {code} ({shown})", highlight=False, markup=False, soft_wrap=True
         )
 
 
