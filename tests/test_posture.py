@@ -305,3 +305,33 @@ def test_collect_without_credentials_says_so(tmp_path, monkeypatch) -> None:  # 
     assert "Unable to locate credentials" in done.stderr and "hint: give credentials" in done.stderr
     missing = run(tmp_path / "home", "posture", "collect", "--profile", "nosuch")
     assert missing.returncode == 1 and "profile (nosuch) could not be found" in missing.stderr
+
+
+def test_control_findings_go_on_the_bus_as_security_hub_imports(home) -> None:  # type: ignore[no-untyped-def]
+    from vigil.events.bus import EventStore
+    from vigil.events.pattern import matches
+    from vigil.posture.findings import audit_and_record
+
+    unit = next(u for u in UNITS if u.id == "cloudtrail-4")
+    failing, passing = unit.cases[1]["snapshot"], unit.cases[0]["snapshot"]
+    counts = audit_and_record(home, Snapshot("2026-11-25T00:00:00Z", "t", failing))
+    assert counts["recorded"] >= 1 and counts["events"] >= 1
+    with EventStore(home) as store:
+        events = store.recent(1000)
+    assert events and {e["source"] for e in events} == {"aws.securityhub"}  # no GuardDuty shape
+    failed = {"source": ["aws.securityhub"], "detail-type": ["Security Hub Findings - Imported"],
+              "detail": {"findings": {"Compliance": {"Status": ["FAILED"]},
+                                      "Types": [{"prefix": "Software and Configuration Checks"}]}}}  # fmt: skip
+    assert any(matches(failed, e) for e in events)
+    account_wide = [e for e in events if "CloudTrail.1" in e["detail"]["findings"][0]["Types"][0]]
+    assert account_wide and account_wide[0]["region"] == "us-east-1"  # not "-"
+    assert ":securityhub:us-east-1:" in account_wide[0]["detail"]["findings"][0]["ProductArn"]
+    # the same snapshot again: nothing new on the bus
+    assert audit_and_record(home, Snapshot("2026-11-25T00:00:00Z", "t", failing))["events"] == 0
+    # fixed: the resolution is an event too
+    audit_and_record(home, Snapshot("2026-11-26T00:00:00Z", "t", passing))
+    with EventStore(home) as store:
+        later = store.recent(1000)
+    resolved = {"detail": {"findings": {"Compliance": {"Status": ["PASSED"]},
+                                        "Workflow": {"Status": ["RESOLVED"]}}}}  # fmt: skip
+    assert any(matches(resolved, e) for e in later)

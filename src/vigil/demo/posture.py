@@ -15,7 +15,7 @@ from vigil.demo import scenario as sc
 from vigil.posture import snapshot as snaps
 from vigil.posture.audit import audit, load_checks, report_rows, scores
 from vigil.posture.compare import compare
-from vigil.posture.findings import record
+from vigil.posture.findings import audit_and_record
 from vigil.posture.proven import as_rows, prove
 
 
@@ -40,8 +40,8 @@ def run(settings: Settings, root: Path, day: str) -> dict[str, Any]:
     old = week_before(snap, day)
     snaps.save(settings, old)
     snaps.save(settings, snap)
+    audit_and_record(settings, snap)
     results = audit(snap, units)
-    record(settings, units, results, snap.taken_at)
     rows = report_rows(units, results)
     return {
         "snapshot": str(folder),

@@ -16,7 +16,7 @@ import duckdb
 
 from vigil.config import Settings
 from vigil.events.bus import EventStore, envelope
-from vigil.findings.export import asff, guardduty
+from vigil.findings.export import NO_REGION, asff, guardduty
 from vigil.formats.cloudtrail_json import record_of
 from vigil.logs.groups import now_ms
 from vigil.model.finding import Finding
@@ -32,20 +32,10 @@ def _id(*parts: str) -> str:
 def finding_events(findings: list[Finding]) -> list[dict[str, Any]]:
     out = []
     for f in findings:
-        region = f.region if f.region != "unknown" else "us-east-1"
+        region = f.region if f.region not in NO_REGION else "us-east-1"
         moment = datetime.fromisoformat(f.updated_at.replace("Z", "+00:00"))
-        gd = guardduty(f)
-        out.append(
-            envelope(
-                "aws.guardduty",
-                "GuardDuty Finding",
-                gd,
-                account=f.account,
-                region=region,
-                time=moment,
-                event_id=_id("gd", f.id, f.updated_at),
-            )
-        )
+        if not f.unit.startswith("posture/"):  # a control finding is Security Hub's alone
+            out.append(_guardduty_event(f, region, moment))
         hub = asff(f)
         out.append(
             envelope(
@@ -56,10 +46,22 @@ def finding_events(findings: list[Finding]) -> list[dict[str, Any]]:
                 region=region,
                 resources=[f"{hub['ProductArn']}/{hub['Id']}"],
                 time=moment,
-                event_id=_id("sh", f.id, f.updated_at),
+                event_id=_id("sh", f.id, f.updated_at, f.workflow.value, f.note or ""),
             )
         )
     return out
+
+
+def _guardduty_event(f: Finding, region: str, moment: datetime) -> dict[str, Any]:
+    return envelope(
+        "aws.guardduty",
+        "GuardDuty Finding",
+        guardduty(f),
+        account=f.account,
+        region=region,
+        time=moment,
+        event_id=_id("gd", f.id, f.updated_at),
+    )
 
 
 def emit_findings(settings: Settings, findings: list[Finding]) -> int:

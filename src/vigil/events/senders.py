@@ -75,9 +75,8 @@ def _job(settings: Settings, target: Target) -> str:
         return f"{done.ingested} object(s), {sum(done.records.values())} records"
     if job == "posture":
         from vigil.posture import snapshot as snaps
-        from vigil.posture.audit import audit, load_checks
         from vigil.posture.collect import collect
-        from vigil.posture.findings import record
+        from vigil.posture.findings import audit_and_record
 
         regions = target.settings.get("regions")
         profiles = target.settings.get("profiles") or target.settings.get("profile")
@@ -87,9 +86,11 @@ def _job(settings: Settings, target: Target) -> str:
             target.settings.get("endpoint_url"),
         )
         snaps.save(settings, snap)
-        units = load_checks()
-        counts = record(settings, units, audit(snap, units), snap.taken_at)
-        return f"snapshot {snap.taken_at}: {counts['recorded']} finding(s) recorded"
+        counts = audit_and_record(settings, snap)
+        return (
+            f"snapshot {snap.taken_at}: {counts['recorded']} finding(s) recorded, "
+            f"{counts['resolved']} resolved"
+        )
     raise tg.DeliveryFailed(
         "NO_RESOURCE", f"unknown job {job!r} (detect, alarms, ingest, posture)", retriable=False
     )

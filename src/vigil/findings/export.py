@@ -69,9 +69,12 @@ def _partition(region: str) -> str:
     )
 
 
+NO_REGION: Final = ("", "unknown", "-", "global")  # account-wide or region-less: us-east-1
+
+
 def asff(f: Finding) -> dict[str, Any]:
     """One finding as Security Hub's BatchImportFindings expects it (every required field)."""
-    region = f.region if f.region and f.region != "unknown" else "us-east-1"
+    region = f.region if f.region not in NO_REGION else "us-east-1"
     partition = _partition(region)
     account = f.account if f.account.isdigit() and len(f.account) == 12 else "000000000000"
     purpose = f.type.split(":", 1)[0].split("/", 1)[0]
@@ -177,7 +180,7 @@ def ocsf(f: Finding) -> dict[str, Any]:
 
 def guardduty(f: Finding) -> dict[str, Any]:
     """The finding in GuardDuty's own JSON shape (as GetFindings and EventBridge carry it)."""
-    region = f.region if f.region != "unknown" else "us-east-1"
+    region = f.region if f.region not in NO_REGION else "us-east-1"
     partition = _partition(region)
     return {
         "schemaVersion": "2.0",

@@ -12,6 +12,7 @@ from vigil.findings.store import FindingStore
 from vigil.model.finding import Finding, Hit, Workflow, finding_id
 from vigil.posture.audit import CheckUnit
 from vigil.posture.checks import Result
+from vigil.posture.snapshot import Snapshot
 
 SEVERITY: Final = {"INFORMATIONAL": 0.0, "LOW": 3.0, "MEDIUM": 5.0, "HIGH": 7.0, "CRITICAL": 9.0}
 PREFIX: Final = "posture/"
@@ -23,10 +24,17 @@ def compliance_type(unit: CheckUnit) -> str:
 
 
 def record(
-    settings: Settings, units: list[CheckUnit], results: list[Result], taken_at: str
+    settings: Settings,
+    units: list[CheckUnit],
+    results: list[Result],
+    taken_at: str,
+    changed: list[str] | None = None,
 ) -> dict[str, int]:
+    """Counts of findings recorded (new, or failing again) and resolved; their ids are added to
+    `changed` when given."""
     meta = {u.id: u for u in units}
     counts = {"recorded": 0, "resolved": 0}
+    touched = changed if changed is not None else []
     store = FindingStore(settings.state_db)
     try:
         for r in results:
@@ -46,6 +54,7 @@ def record(
                         fid, workflow=Workflow.RESOLVED, note=f"[PASSED] {taken_at}: {r.reason}"
                     )
                     counts["resolved"] += 1
+                    touched.append(fid)
                 continue
             finding = Finding(
                 id=fid,
@@ -71,6 +80,7 @@ def record(
             hit = Hit(fid, taken_at, taken_at, taken_at, 1, None, f"[{r.status}] {r.reason}")
             if store.record(finding, [hit]):
                 counts["recorded"] += 1
+                touched.append(fid)
     finally:
         store.close()
     return counts
@@ -83,3 +93,21 @@ def compliance_status(summary: str | None, note: str | None) -> str:
         if (summary or "").startswith(f"[{status}]"):
             return status
     return "FAILED"
+
+
+def audit_and_record(settings: Settings, snap: Snapshot) -> dict[str, int]:
+    """Audit a snapshot into the findings hub and put what changed on the event bus, as
+    Security Hub does ("Security Hub Findings - Imported", with `Compliance.Status`)."""
+    from vigil.events.emit import emit_findings
+    from vigil.posture.audit import audit, load_checks
+
+    units = load_checks()
+    changed: list[str] = []
+    counts = record(settings, units, audit(snap, units), snap.taken_at, changed)
+    store = FindingStore(settings.state_db)
+    try:
+        findings = [store.get(fid) for fid in changed]
+    finally:
+        store.close()
+    counts["events"] = emit_findings(settings, findings)
+    return counts

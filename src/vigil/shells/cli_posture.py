@@ -20,11 +20,10 @@ posture_app = typer.Typer(
 
 
 def _record(settings: Any, snap: snaps.Snapshot) -> None:
-    """Audit the new snapshot into the findings hub (compliance findings)."""
-    from vigil.posture.findings import record
+    """Audit the new snapshot into the findings hub (compliance findings) and onto the bus."""
+    from vigil.posture.findings import audit_and_record
 
-    units = load_checks()
-    record(settings, units, audit(snap, units), snap.taken_at)
+    audit_and_record(settings, snap)
 
 
 class ReportFormat(StrEnum):
