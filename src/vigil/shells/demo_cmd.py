@@ -168,6 +168,8 @@ def demo_command(
     out.print(
         f"\nTry: [bold]vigil --home {home} findings list[/]  ·  "
         f'[bold]vigil --home {home} query "SELECT eventname, count(*) FROM cloudtrail '
-        f'GROUP BY 1 ORDER BY 2 DESC LIMIT 10"[/]  ·  [bold]vigil --home {home} lake info[/]',
+        f'GROUP BY 1 ORDER BY 2 DESC LIMIT 10"[/]  ·  [bold]vigil --home {home} lake info[/]  ·  '
+        f"[bold]vigil --home {home} posture report --format html --out posture.html[/]  ·  "
+        f"[bold]vigil --home {home} posture diff[/]",
         highlight=False,
     )
