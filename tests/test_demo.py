@@ -125,6 +125,8 @@ def test_demo_end_to_end(home: Settings) -> None:
     assert sum(r["records_per_day"] for r in volume if r["level"] == "interface") == sum(
         r["records_per_day"] for r in vpcs.values()
     )
+    a2 = next(r for r in volume if r["id"] == "eni-0a2000000000000a2")  # no flow log: projected
+    assert a2["records_per_day"] > 0 and a2["basis"].startswith("projected")
     proofs = {p["control"]: p for p in result.posture["proven"]}
     assert (
         proofs["CloudWatch.5"]["verdict"] == "ineffective"

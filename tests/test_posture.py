@@ -335,3 +335,21 @@ def test_control_findings_go_on_the_bus_as_security_hub_imports(home) -> None:  
     resolved = {"detail": {"findings": {"Compliance": {"Status": ["PASSED"]},
                                         "Workflow": {"Status": ["RESOLVED"]}}}}  # fmt: skip
     assert any(matches(resolved, e) for e in later)
+
+
+def test_flow_volume_projects_interfaces_without_flow_logs() -> None:
+    from vigil.posture.volume import project
+
+    measured = {"eni-1": ("vpc-a", "subnet-1", 100.0), "eni-2": ("vpc-a", "subnet-1", 300.0),
+                "eni-3": ("vpc-a", "subnet-2", 1000.0), "eni-9": ("vpc-b", "subnet-9", 50.0)}  # fmt: skip
+    places = {"eni-4": ("vpc-a", "subnet-1"), "eni-5": ("vpc-a", "subnet-3"),
+              "eni-6": ("vpc-c", "subnet-6")}  # fmt: skip
+    rows = {(r["level"], r["id"]): r for r in project(measured, places)}
+    assert rows[("interface", "eni-4")]["records_per_day"] == 200  # median of its subnet
+    assert "subnet subnet-1" in rows[("interface", "eni-4")]["basis"]
+    assert rows[("interface", "eni-5")]["records_per_day"] == 300  # its VPC: 100, 300, 1000
+    assert rows[("interface", "eni-6")]["records_per_day"] == 200  # everything: 50…1000
+    assert rows[("vpc", "vpc-a")]["records_per_day"] == 100 + 300 + 1000 + 200 + 300
+    assert rows[("vpc", "vpc-b")]["basis"] == "measured"
+    levels = [r["level"] for r in project(measured, places)]
+    assert levels == sorted(levels, key=("vpc", "subnet", "interface").index)

@@ -1,16 +1,66 @@
 """How much flow-log data a broader flow log would make: records and GB a day per VPC, subnet
-and interface, measured from the flow logs already in the lake ("think before turning on flow
-logs for a whole VPC"). Interfaces map to subnets and VPCs through the latest snapshot when
-the records do not carry vpc-id / subnet-id themselves."""
+and interface ("think before turning on flow logs for a whole VPC"). Interfaces with flow logs
+are measured from the lake; interfaces the latest snapshot lists without any flow-log records
+(instance A2 in the demo) are projected from the median of the measured interfaces in the same
+subnet, else the same VPC, else all of them, and say so. Interfaces map to subnets and VPCs
+through the records (vpc-id / subnet-id) or the snapshot."""
 
 from __future__ import annotations
 
+from statistics import median
 from typing import Any, Final
 
 from vigil.config import Settings
 from vigil.lake.catalog import connect
 
 BYTES_PER_RECORD: Final = 110  # a default-format line, gzip not counted: what delivery stores raw
+LEVELS: Final = ("vpc", "subnet", "interface")
+
+
+def _row(level: str, key: str, per_day: float, basis: str) -> dict[str, Any]:
+    return {
+        "level": level,
+        "id": key,
+        "records_per_day": int(per_day),
+        "gb_per_day": round(per_day * BYTES_PER_RECORD / 1e9, 4),
+        "basis": basis,
+    }
+
+
+def project(
+    measured: dict[str, tuple[str, str, float]], places: dict[str, tuple[str, str]]
+) -> list[dict[str, Any]]:
+    """Rows for VPCs, subnets and interfaces (largest first within each level).
+
+    `measured`: interface → (vpc, subnet, records a day); `places`: interface → (vpc, subnet)
+    for every interface the account has."""
+    interfaces: dict[str, tuple[str, str, float, str]] = {
+        eni: (vpc, subnet, per_day, "measured") for eni, (vpc, subnet, per_day) in measured.items()
+    }
+    for eni, (vpc, subnet) in places.items():
+        if eni in interfaces:
+            continue
+        for scope, peers in (
+            (f"subnet {subnet}", [m[2] for m in measured.values() if m[1] == subnet]),
+            (f"VPC {vpc}", [m[2] for m in measured.values() if m[0] == vpc]),
+            ("all measured interfaces", [m[2] for m in measured.values()]),
+        ):
+            if peers:
+                basis = f"projected: median of {len(peers)} measured interface(s) in {scope}"
+                interfaces[eni] = (vpc, subnet, median(peers), basis)
+                break
+    totals: dict[tuple[str, str], list[Any]] = {}
+    for vpc, subnet, per_day, basis in interfaces.values():
+        for level, key in (("vpc", vpc), ("subnet", subnet)):
+            entry = totals.setdefault((level, key), [0.0, False])
+            entry[0] += per_day
+            entry[1] = entry[1] or basis != "measured"
+    rows = [
+        _row(level, key, total, "includes projected interfaces" if guessed else "measured")
+        for (level, key), (total, guessed) in totals.items()
+    ]
+    rows += [_row("interface", eni, v[2], v[3]) for eni, v in interfaces.items()]
+    return sorted(rows, key=lambda r: (LEVELS.index(r["level"]), -r["records_per_day"], r["id"]))
 
 
 def estimate(settings: Settings) -> list[dict[str, Any]]:
@@ -27,42 +77,19 @@ def estimate(settings: Settings) -> list[dict[str, Any]]:
                         eni.get("VpcId", "?"),
                         eni.get("SubnetId", "?"),
                     )
-    except Exception:
-        pass
+    except Exception:  # no snapshot (or an odd one): measure what the lake has
+        places = {}
     con = connect(settings.lake_dir)
     try:
         rows = con.sql(
             "SELECT interface_id, any_value(vpc_id) AS vpc, any_value(subnet_id) AS subnet, "
             "count(*) / greatest(count(DISTINCT date), 1) AS per_day FROM flow_logs "
-            "WHERE interface_id IS NOT NULL GROUP BY interface_id ORDER BY per_day DESC"
+            "WHERE interface_id IS NOT NULL GROUP BY interface_id"
         ).fetchall()
     finally:
         con.close()
-    out: list[dict[str, Any]] = []
-    totals: dict[tuple[str, str], float] = {}
+    measured = {}
     for eni, vpc, subnet, per_day in rows:
-        vpc, subnet = (
-            (vpc or places.get(eni, ("?", "?"))[0]),
-            (subnet or places.get(eni, ("?", "?"))[1]),
-        )
-        for level, key in (("vpc", vpc), ("subnet", subnet)):
-            totals[(level, key)] = totals.get((level, key), 0.0) + float(per_day)
-        out.append(
-            {
-                "level": "interface",
-                "id": eni,
-                "records_per_day": int(per_day),
-                "gb_per_day": round(per_day * BYTES_PER_RECORD / 1e9, 4),
-            }
-        )
-    for (level, key), per_day in sorted(totals.items(), key=lambda kv: -kv[1]):
-        out.insert(
-            0,
-            {
-                "level": level,
-                "id": key,
-                "records_per_day": int(per_day),
-                "gb_per_day": round(per_day * BYTES_PER_RECORD / 1e9, 4),
-            },
-        )
-    return out
+        known = places.get(eni, ("?", "?"))
+        measured[eni] = (vpc or known[0], subnet or known[1], float(per_day))
+    return project(measured, places)
