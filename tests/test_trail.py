@@ -194,3 +194,36 @@ def test_an_s3_bucket_with_signatures_in_object_metadata(
     s3.put_object(Bucket=BUCKET, Key=key, Body=body)
     _, verdicts = check()
     assert (digest, False, "no signature (S3 metadata or a .sig file)") in verdicts
+
+
+def test_a_local_copy_without_signatures_starts_from_the_next_digest(
+    tmp_path: Path, signer: Signer
+) -> None:
+    """`aws s3 sync` keeps no metadata: the newest digest cannot be checked, the rest can (each
+    older signature is in its successor), and that is not a failure."""
+    from test_cli import run as cli
+
+    digests = build(tmp_path / "bucket", signer)
+    for sidecar in (tmp_path / "bucket").rglob("*.sig"):
+        sidecar.unlink()
+    keys = load_keys(tmp_path / "bucket/public-keys.json", None, None, DAY, DAY + timedelta(days=1))
+    report = validate(Objects(str(tmp_path / "bucket")), keys, DAY, DAY + timedelta(days=1), BUCKET)
+    assert report.ok and report.count("digest") == (3, 3) and report.count("log") == (6, 6)
+    [skipped] = report.unvalidated
+    assert Path(skipped.uri).name == digests[-1].name and "nor its 2 log file(s)" in skipped.reason
+    args = ["trail", "validate", str(tmp_path / "bucket"), "--start", "2024-03-01T00:00:00Z",
+            "--end", "2024-03-02T00:00:00Z", "--public-keys", str(tmp_path / "bucket/public-keys.json")]  # fmt: skip
+    done = cli(tmp_path / "home", *args)
+    assert done.returncode == 0 and "3/3 digest files valid" in done.stdout
+    assert "not validated:" in done.stdout and ".sig" in done.stdout
+
+
+def test_corrupt_files_are_invalid_not_a_crash(tmp_path: Path, signer: Signer) -> None:
+    digests = build(tmp_path, signer)
+    digests[1].write_bytes(b"not gzip at all")
+    log = sorted(tmp_path.rglob("*_CloudTrail_us-east-1_*.json.gz"))[0]
+    log.write_bytes(b"\x1f\x8b\x08\x00broken")
+    ok, verdicts = run(tmp_path)
+    bad = {(kind, name, reason) for kind, name, valid, reason in verdicts if not valid}
+    assert not ok and ("digest", digests[1].name, "not a digest file (not gzip JSON)") in bad
+    assert ("log", log.name, "not a gzip file") in bad

@@ -49,6 +49,7 @@ class Report:
     found_from: str | None = None
     found_to: str | None = None
     bytes_read: int = 0
+    unvalidated: list[Verdict] = field(default_factory=list)  # neither valid nor invalid
 
     def count(self, kind: str) -> tuple[int, int]:
         items = [v for v in self.verdicts if v.kind == kind]
@@ -68,6 +69,8 @@ class Report:
             if good < total:
                 text += f", {total - good}/{total} {label} INVALID"
             lines.append(text)
+        for v in self.unvalidated:
+            lines.append(f"not validated: {v.uri} ({v.reason})")
         return lines
 
 
@@ -210,17 +213,24 @@ def validate(
             continue
         seen.add(key)
         successor = pointed.pop(key, None)
+        if successor is None and not objects.s3 and objects.signature(key) is None:
+            # a local copy of the newest digest: its signature stayed in S3's metadata. Like
+            # the AWS CLI without it, start from the next digest back (its signature is here).
+            digest = _read_digest(objects, key, report)
+            if digest is not None and _moved(objects, key, digest, expected_bucket):
+                report.verdicts.append(Verdict("digest", objects.uri(key), False, MOVED))
+            elif digest is not None:
+                n = len(digest.get("logFiles") or [])
+                why = f"nor its {n} log file(s): {UNSIGNED}"
+                report.unvalidated.append(Verdict("digest", objects.uri(key), False, why))
+                _follow(digest, pointed)
+            continue
         digest = _check_digest(objects, key, successor, keys, expected_bucket, report)
         if digest is None:
             continue
         report.found_to = report.found_to or digest.get("digestEndTime")
         report.found_from = digest.get("digestStartTime")
-        previous = digest.get("previousDigestS3Object")
-        if previous:
-            pointed[previous] = (
-                str(digest.get("previousDigestSignature")),
-                str(digest.get("previousDigestHashValue")),
-            )
+        _follow(digest, pointed)
         for item in digest.get("logFiles") or []:
             _check_log(objects, item, report)
     # pointers to digests that should be in range but are not there
@@ -232,6 +242,43 @@ def validate(
 
 
 _HOUR: Final = datetime(2000, 1, 1, 1, tzinfo=UTC) - datetime(2000, 1, 1, tzinfo=UTC)
+UNSIGNED: Final = (
+    "the newest digest's signature is in S3 object metadata only; "
+    "save it beside the digest as <digest>.sig to validate it"
+)
+
+
+MOVED: Final = "has been moved from its original location"
+
+
+def _moved(objects: Objects, key: str, digest: dict[str, Any], expected_bucket: str | None) -> bool:
+    bucket = objects.bucket if objects.s3 else expected_bucket
+    return digest.get("digestS3Object") != key or bool(
+        bucket and digest.get("digestS3Bucket") != bucket
+    )
+
+
+def _follow(digest: dict[str, Any], pointed: dict[str, tuple[str, str]]) -> None:
+    """Remember what this digest says of its predecessor (signature, SHA-256)."""
+    previous = digest.get("previousDigestS3Object")
+    if previous:
+        pointed[previous] = (
+            str(digest.get("previousDigestSignature")),
+            str(digest.get("previousDigestHashValue")),
+        )
+
+
+def _read_digest(objects: Objects, key: str, report: Report) -> dict[str, Any] | None:
+    data = objects.read(key)
+    if data is None:
+        return None
+    report.bytes_read += len(data)
+    try:
+        return dict(json.loads(gunzip(data)))
+    except (ValueError, OSError, EOFError, TypeError):
+        bad = "not a digest file (not gzip JSON)"
+        report.verdicts.append(Verdict("digest", objects.uri(key), False, bad))
+        return None
 
 
 def _check_digest(
@@ -252,11 +299,14 @@ def _check_digest(
         bad("not found")
         return None
     report.bytes_read += len(data)
-    raw = gunzip(data)
-    digest: dict[str, Any] = json.loads(raw)
-    bucket = objects.bucket if objects.s3 else expected_bucket
-    if digest.get("digestS3Object") != key or (bucket and digest.get("digestS3Bucket") != bucket):
-        bad("has been moved from its original location")
+    try:
+        raw = gunzip(data)
+        digest: dict[str, Any] = dict(json.loads(raw))
+    except (ValueError, OSError, EOFError, TypeError):
+        bad("not a digest file (not gzip JSON)")
+        return None
+    if _moved(objects, key, digest, expected_bucket):
+        bad(MOVED)
         return digest
     sha = hashlib.sha256(raw).hexdigest()
     if successor is not None and successor[1] != sha:
@@ -292,7 +342,12 @@ def _check_log(objects: Objects, item: dict[str, Any], report: Report) -> None:
         report.verdicts.append(Verdict("log", uri, False, "not found"))
         return
     report.bytes_read += len(data)
-    if hashlib.sha256(gunzip(data)).hexdigest() != item.get("hashValue"):
+    try:
+        raw = gunzip(data)
+    except (OSError, EOFError, ValueError):
+        report.verdicts.append(Verdict("log", uri, False, "not a gzip file"))
+        return
+    if hashlib.sha256(raw).hexdigest() != item.get("hashValue"):
         report.verdicts.append(Verdict("log", uri, False, "hash value doesn't match"))
         return
     report.verdicts.append(Verdict("log", uri, True))
