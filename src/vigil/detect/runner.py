@@ -72,6 +72,8 @@ def detection_connection(
 ) -> duckdb.DuckDBPyConnection:
     con = connect(lake, read_only=False)
     con.execute("SET memory_limit = '2GB'")
+    # detections read their rows as sets (a query that needs an order says ORDER BY): ~10% faster
+    con.execute("SET preserve_insertion_order = false")
     intel.register(con, intel_dir, extra)
     return con
 
