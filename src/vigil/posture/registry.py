@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from vigil.posture import buckets as b
 from vigil.posture import checks as c
+from vigil.posture import cloudwatch as cw
+from vigil.posture import network as net
 
 
 def _kms_trail(t: dict[str, Any]) -> tuple[str, str]:
@@ -64,24 +67,26 @@ def checks() -> dict[str, c.Check]:
         "cloudtrail-3": c.cloudtrail_3,
         "cloudtrail-4": c.per_trail("cloudtrail-4", _validation),
         "cloudtrail-5": c.cloudtrail_5,
-        "cloudtrail-6": c.bucket_check("cloudtrail-6", "s3 get-public-access-block", c._public),
-        "cloudtrail-7": c.bucket_check("cloudtrail-7", "s3 get-bucket-logging", _logging),
+        "cloudtrail-6": b.bucket_check(
+            "cloudtrail-6", "s3 get-public-access-block", b.public_blocked
+        ),
+        "cloudtrail-7": b.bucket_check("cloudtrail-7", "s3 get-bucket-logging", _logging),
         "cloudtrail-insights": c.cloudtrail_insights,
-        "ec2-6": c.ec2_6,
-        "flowlog-coverage": c.flowlog_coverage,
-        "flowlog-format": c.flowlog_format,
+        "ec2-6": net.ec2_6,
+        "flowlog-coverage": net.flowlog_coverage,
+        "flowlog-format": net.flowlog_format,
         "trails-per-region": c.trails_per_region,
         "single-region-trails": c.per_trail("single-region-trails", _multi_region),
-        "duplicate-org-trails": c._org_trails,
+        "duplicate-org-trails": c.org_trails,
         "log-group-retention": c.log_group_retention,
-        "log-bucket-lifecycle": c.bucket_check(
+        "log-bucket-lifecycle": b.bucket_check(
             "log-bucket-lifecycle",
             "s3 get-bucket-lifecycle-configuration",
             _lifecycle,
             flow_logs=True,
         ),
-        "log-bucket-kms": c.bucket_check(
-            "log-bucket-kms", "s3 get-bucket-encryption", c._kms, flow_logs=True
+        "log-bucket-kms": b.bucket_check(
+            "log-bucket-kms", "s3 get-bucket-encryption", b.kms_encrypted, flow_logs=True
         ),
         "guardduty-enabled": c.service_enabled("guardduty list-detectors", _guardduty, "GuardDuty"),
         "securityhub-enabled": c.service_enabled(
@@ -89,7 +94,7 @@ def checks() -> dict[str, c.Check]:
         ),
     }
     for n in range(1, 15):
-        registry[f"cloudwatch-{n}"] = c.cloudwatch(n, patterns)
+        registry[f"cloudwatch-{n}"] = cw.cloudwatch(n, patterns)
     return registry
 
 
