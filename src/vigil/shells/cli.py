@@ -25,10 +25,11 @@ from vigil.shells.cli_detect import (
     intel_app,
     rules_app,
 )
-from vigil.shells.cli_events import events_app, playbooks_app, run_command, trail_app
+from vigil.shells.cli_events import events_app, playbooks_app, run_command
 from vigil.shells.cli_logs import insights_command, logs_app
 from vigil.shells.cli_metrics import alarms_app, metrics_app
 from vigil.shells.cli_posture import posture_app
+from vigil.shells.cli_trail import trail_app
 from vigil.shells.demo_cmd import demo_command
 from vigil.sources.objects import SourceObject
 

@@ -1,4 +1,4 @@
-"""`vigil events …` (put, test-pattern, list, rules, dlq, audit) and `vigil run`."""
+"""`vigil events …` (put, test-pattern, list, rules, dlq, audit), `vigil run`, `vigil playbooks`."""
 
 from __future__ import annotations
 
@@ -347,66 +347,3 @@ def playbooks_runs(ctx: typer.Context, limit: int = 20, json_out: JsonFlag = Fal
         render.out.print(
             f"{r['id']:>4} {r['playbook']} [{mode}] {r['plan']['summary']}", highlight=False
         )
-
-
-trail_app = typer.Typer(help="CloudTrail log-file integrity.", no_args_is_help=True)
-
-
-@trail_app.command("validate")
-def trail_validate(
-    ctx: typer.Context,
-    source: Annotated[
-        str,
-        typer.Argument(help="A local copy (the folder holding AWSLogs/) or s3://bucket/prefix."),
-    ],
-    start: Annotated[str, typer.Option(help="From (ISO 8601, or 2d ago).")] = "1d",
-    end: Annotated[str | None, typer.Option(help="Up to (default now).")] = None,
-    public_keys: Annotated[
-        Path | None, typer.Option(help="A saved ListPublicKeys JSON (else fetched live).")
-    ] = None,
-    region: Annotated[str | None, typer.Option(help="Region for ListPublicKeys.")] = None,
-    bucket: Annotated[
-        str | None, typer.Option(help="For local copies: the bucket the digests name.")
-    ] = None,
-    endpoint_url: Annotated[str | None, typer.Option(help="S3 / CloudTrail endpoint.")] = None,
-    verbose: Annotated[bool, typer.Option(help="A line per file.")] = False,
-    json_out: JsonFlag = False,
-) -> None:
-    """Check digests (signatures, chain) and log files (SHA-256), as `aws cloudtrail validate-logs`;
-    exits non-zero when any file is invalid."""
-    from datetime import UTC, datetime
-
-    from vigil.shells.cli_logs import to_ms
-    from vigil.trail.record import record
-    from vigil.trail.validate import Objects, load_keys, validate
-
-    begin = datetime.fromtimestamp((to_ms(start, "--start") or 0) / 1000, UTC)
-    finish = datetime.fromtimestamp((to_ms(end, "--end") or now_ms()) / 1000, UTC)
-    if public_keys is not None and not public_keys.is_file():
-        raise ConfigError(
-            f"{public_keys}: no such file", hint="save `aws cloudtrail list-public-keys` output"
-        )
-    keys = load_keys(public_keys, region, endpoint_url, begin, finish)
-    report = validate(Objects(source, endpoint_url), keys, begin, finish, bucket)
-    record(ctx.obj, report)
-    if json_out:
-        render.print_json(
-            {
-                "ok": report.ok,
-                "summary": report.summary(),
-                "verdicts": [v.__dict__ for v in report.verdicts],
-            }
-        )
-    else:
-        if verbose:
-            for v in report.verdicts:
-                state = "valid" if v.valid else f"INVALID: {v.reason}"
-                label = "Digest file" if v.kind == "digest" else "Log file"
-                render.out.print(
-                    f"{label:<12} {v.uri}\t{state}", highlight=False, markup=False, soft_wrap=True
-                )
-            render.out.print("")
-        for line in report.summary():
-            render.out.print(line, highlight=False, markup=False)
-    if not report.ok:
-        raise typer.Exit(1)
