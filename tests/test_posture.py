@@ -323,9 +323,14 @@ def test_control_findings_go_on_the_bus_as_security_hub_imports(home) -> None:  
               "detail": {"findings": {"Compliance": {"Status": ["FAILED"]},
                                       "Types": [{"prefix": "Software and Configuration Checks"}]}}}  # fmt: skip
     assert any(matches(failed, e) for e in events)
-    account_wide = [e for e in events if "CloudTrail.1" in e["detail"]["findings"][0]["Types"][0]]
-    assert account_wide and account_wide[0]["region"] == "us-east-1"  # not "-"
-    assert ":securityhub:us-east-1:" in account_wide[0]["detail"]["findings"][0]["ProductArn"]
+    # an account-wide control (no trail at all): a real region, not "-"
+    no_trail = {"111122223333": {"eu-west-1": {"cloudtrail describe-trails": {"trailList": []}}}}
+    audit_and_record(home, Snapshot("2026-11-25T01:00:00Z", "t", no_trail))
+    with EventStore(home) as store:
+        wide = [e for e in store.recent(1000)
+                if "CloudTrail.1" in e["detail"]["findings"][0]["Types"][0]]  # fmt: skip
+    assert wide and wide[0]["region"] == "us-east-1"
+    assert ":securityhub:us-east-1:" in wide[0]["detail"]["findings"][0]["ProductArn"]
     # the same snapshot again: nothing new on the bus
     assert audit_and_record(home, Snapshot("2026-11-25T00:00:00Z", "t", failing))["events"] == 0
     # fixed: the resolution is an event too

@@ -96,43 +96,41 @@ def cloudtrail_1(check: str, snap: Snapshot, account: str) -> list[Result]:
     trails, missing = trails_of(snap, account)
     if missing:
         return [unavailable(check, account, "-", missing)]
+    multi = [t for t in trails if t.get("IsMultiRegionTrail")]
     good = [
         t["Name"]
-        for t in trails
-        if t.get("IsMultiRegionTrail")
-        and (_status(snap, account, t) or {}).get("IsLogging")
-        and _management_all(snap, account, t)
+        for t in multi
+        if (_status(snap, account, t) or {}).get("IsLogging") and _management_all(snap, account, t)
     ]
     if good:
-        return [
-            Result(
-                check,
-                account,
-                "-",
-                account,
-                "PASSED",
-                f"multi-region trail {good[0]} logs read and write management events",
-            )
-        ]
-    return [
-        Result(
-            check,
-            account,
-            "-",
-            account,
-            "FAILED",
-            "no logging multi-region trail with read and write management events",
-        )
+        why = f"multi-region trail {good[0]} logs read and write management events"
+        return [Result(check, account, "-", account, "PASSED", why)]
+    unknown = [
+        t["Name"]
+        for t in multi
+        if _status(snap, account, t) is None or _management_all(snap, account, t) is None
     ]
+    if unknown:  # it may be fine: the snapshot cannot tell
+        calls = "cloudtrail get-trail-status / get-event-selectors"
+        why = f"the snapshot has no `{calls}` for {', '.join(unknown)}"
+        return [Result(check, account, "-", account, "NOT_AVAILABLE", why)]
+    why = "no logging multi-region trail with read and write management events"
+    return [Result(check, account, "-", account, "FAILED", why)]
 
 
 def cloudtrail_3(check: str, snap: Snapshot, account: str) -> list[Result]:
     trails, missing = trails_of(snap, account)
     if missing:
         return [unavailable(check, account, "-", missing)]
-    on = [t["Name"] for t in trails if (_status(snap, account, t) or {}).get("IsLogging")]
-    status = "PASSED" if on else "FAILED"
-    return [Result(check, account, "-", account, status, f"logging: {', '.join(on) or 'none'}")]
+    statuses = {t["Name"]: _status(snap, account, t) for t in trails}
+    on = [name for name, status in statuses.items() if (status or {}).get("IsLogging")]
+    if on:
+        return [Result(check, account, "-", account, "PASSED", f"logging: {', '.join(on)}")]
+    unknown = [name for name, status in statuses.items() if status is None]
+    if unknown:
+        why = f"the snapshot has no `cloudtrail get-trail-status` for {', '.join(unknown)}"
+        return [Result(check, account, "-", account, "NOT_AVAILABLE", why)]
+    return [Result(check, account, "-", account, "FAILED", "logging: none")]
 
 
 def cloudtrail_5(check: str, snap: Snapshot, account: str) -> list[Result]:
