@@ -358,3 +358,33 @@ def test_flow_volume_projects_interfaces_without_flow_logs() -> None:
     assert rows[("vpc", "vpc-b")]["basis"] == "measured"
     levels = [r["level"] for r in project(measured, places)]
     assert levels == sorted(levels, key=("vpc", "subnet", "interface").index)
+
+
+def test_collect_across_an_organization_by_assuming_a_role(tmp_path, aws) -> None:  # type: ignore[no-untyped-def]
+    import boto3
+
+    from test_cli import run
+
+    org = boto3.client("organizations", endpoint_url=aws, region_name="us-east-1")
+    org.create_organization(FeatureSet="ALL")
+    member = org.create_account(Email="m@example.com", AccountName="member")
+    account = member["CreateAccountStatus"]["AccountId"]
+    creds = boto3.client("sts", endpoint_url=aws, region_name="us-east-1").assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/VigilAudit", RoleSessionName="setup"
+    )["Credentials"]
+    as_member = {"aws_access_key_id": creds["AccessKeyId"], "aws_session_token": creds["SessionToken"],
+                 "aws_secret_access_key": creds["SecretAccessKey"], "endpoint_url": aws,
+                 "region_name": "us-east-1"}  # fmt: skip
+    boto3.client("s3", **as_member).create_bucket(Bucket="member-trail-logs")
+    boto3.client("cloudtrail", **as_member).create_trail(
+        Name="member-trail", S3BucketName="member-trail-logs"
+    )
+    home = tmp_path / "home"
+    done = run(home, "posture", "collect", "--regions", "us-east-1", "--role", "VigilAudit",
+               "--accounts", "all", "--endpoint-url", aws, "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert account in json.loads(done.stdout)["accounts"]
+    report = json.loads(run(home, "posture", "report", "--format", "json").stdout)
+    trails = {r["resource"] for c in report["checks"] if c["check"] == "cloudtrail-4"
+              for r in c["resources"] if r["account"] == account}  # fmt: skip
+    assert trails == {f"arn:aws:cloudtrail:us-east-1:{account}:trail/member-trail"}

@@ -175,18 +175,62 @@ def collect_account(
     return account
 
 
+def member_sessions(
+    base: Any, role: str, accounts: list[str], endpoint_url: str | None
+) -> list[tuple[str, Any]]:
+    """A session per member account, by assuming `role` there from the base credentials (as
+    Prowler and Security Hub's administrator do); `all` lists the organization's active
+    accounts. An account whose role cannot be assumed is left out with the reason."""
+    import boto3
+
+    region = base.region_name or "us-east-1"
+    if accounts == ["all"]:
+        org = base.client("organizations", region_name=region, endpoint_url=endpoint_url)
+        pages = org.get_paginator("list_accounts").paginate()
+        accounts = [a["Id"] for page in pages for a in page["Accounts"] if a["Status"] == "ACTIVE"]
+    sts = base.client("sts", region_name=region, endpoint_url=endpoint_url)
+    out: list[tuple[str, Any]] = []
+    for account in accounts:
+        arn = f"arn:aws:iam::{account}:role/{role}"
+        try:
+            creds = sts.assume_role(RoleArn=arn, RoleSessionName="vigil-posture")["Credentials"]
+        except Exception as exc:
+            out.append((account, f"{_code(exc)}: cannot assume {arn}"))
+            continue
+        session = boto3.Session(
+            aws_access_key_id=creds["AccessKeyId"],
+            aws_secret_access_key=creds["SecretAccessKey"],
+            aws_session_token=creds["SessionToken"],
+            region_name=region,
+        )
+        out.append((account, session))
+    return out
+
+
 def collect(
     regions: list[str] | None = None,
     profiles: list[str] | None = None,
     endpoint_url: str | None = None,
     progress: Progress | None = None,
+    role: str | None = None,
+    accounts: list[str] | None = None,
 ) -> Snapshot:
-    """One snapshot over the accounts behind the profiles (the default chain when none)."""
+    """One snapshot over the accounts behind the profiles (the default chain when none), or,
+    with `role`, over `accounts` reached by assuming that role from them."""
     import boto3
 
     snap = Snapshot(now(), "collect")
     chosen: list[str | None] = list(profiles) if profiles else [None]
     for profile in chosen:
         session = boto3.Session(profile_name=profile)
-        collect_account(snap, session, regions, endpoint_url, progress)
+        if not role:
+            collect_account(snap, session, regions, endpoint_url, progress)
+            continue
+        for account, member in member_sessions(session, role, accounts or ["all"], endpoint_url):
+            if isinstance(member, str):  # not reachable: say so in the snapshot
+                snap.accounts.setdefault(account, {}).setdefault(GLOBAL, {}).setdefault(
+                    "_errors", {}
+                )["sts assume-role"] = member
+                continue
+            collect_account(snap, member, regions, endpoint_url, progress)
     return snap

@@ -88,6 +88,13 @@ def collect_command(
     ] = None,
     regions: Annotated[str, typer.Option(help="all (the enabled ones), or r1,r2.")] = "all",
     endpoint_url: Annotated[str | None, typer.Option(help="AWS endpoint (tests).")] = None,
+    role: Annotated[
+        str | None,
+        typer.Option(help="Assume this role in each member account (e.g. a read-only audit role)."),
+    ] = None,
+    accounts: Annotated[
+        str, typer.Option(help="With --role: all (the organization's active accounts), or a,b.")
+    ] = "all",
     json_out: JsonFlag = False,
 ) -> None:
     """Read the configuration through boto3 (standard credential chain) into a snapshot."""
@@ -107,7 +114,12 @@ def collect_command(
     with bar:
         task = bar.add_task("", total=None)
         snap = collect(
-            chosen, profile, endpoint_url, lambda where: bar.update(task, description=where)
+            chosen,
+            profile,
+            endpoint_url,
+            lambda where: bar.update(task, description=where),
+            role,
+            [a.strip() for a in accounts.split(",") if a.strip()],
         )
     path = snaps.save(ctx.obj, snap)
     _record(ctx.obj, snap)
