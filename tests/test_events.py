@@ -575,3 +575,42 @@ def test_email_over_starttls_verifies_the_server(home: Settings, tmp_path: Path)
         controller.stop()
     assert len(received) == 1 and received[0][0] is True
     assert "soc@example.com" in received[0][1]
+
+
+def test_scheduled_jobs_ingest_detect_evaluate_and_audit_posture(
+    home: Settings, tmp_path: Path, aws: str
+) -> None:
+    """Each job a schedule can run does its work when the schedule fires."""
+    import boto3
+
+    from conftest import FLOW_HEADER, flow_key, flow_line, write_gz
+    from vigil.posture import snapshot as snaps
+
+    source = tmp_path / "src"
+    write_gz(flow_key(source), f"{FLOW_HEADER}\n{flow_line()}\n{flow_line(dport=3389)}\n")
+    boto3.client("s3", endpoint_url=aws, region_name="us-east-1").create_bucket(Bucket="job-trail")
+    boto3.client("cloudtrail", endpoint_url=aws, region_name="us-east-1").create_trail(
+        Name="job-trail", S3BucketName="job-trail"
+    )
+    jobs = [{"id": "ingest", "type": "job", "job": "ingest", "sources": [str(source)]},
+            {"id": "detect", "type": "job", "job": "detect"},
+            {"id": "alarms", "type": "job", "job": "alarms"},
+            {"id": "posture", "type": "job", "job": "posture", "regions": ["us-east-1"],
+             "endpoint_url": aws}]  # fmt: skip
+    save(home, {"name": "hourly", "schedule": "rate(1 hour)", "targets": jobs})
+    run_round(home, NOW)  # first sight starts the clock
+    done = run_round(home, NOW + 3_600_000)
+    assert done.scheduled == 1 and done.delivered == 4, done
+    with Deliveries(home) as queue:
+        results = {row["target"]: row["excerpt"] for row in queue.audit()}
+    assert results["ingest"].startswith("1 object(s), 2 records")
+    assert "units" in results["detect"] and "alarm(s) changed" in results["alarms"]
+    assert "finding(s) recorded" in results["posture"]
+    [kept] = snaps.history(home)
+    assert any(
+        t["Name"] == "job-trail"
+        for regions in snaps.load(kept).accounts.values()
+        for t in (regions.get("us-east-1", {}).get("cloudtrail describe-trails") or {}).get(
+            "trailList", []
+        )
+    )

@@ -80,10 +80,13 @@ def _job(settings: Settings, target: Target) -> str:
 
         regions = target.settings.get("regions")
         profiles = target.settings.get("profiles") or target.settings.get("profile")
+        accounts = target.settings.get("accounts") or ["all"]
         snap = collect(
             list(regions) if regions else None,
             [profiles] if isinstance(profiles, str) else profiles,
             target.settings.get("endpoint_url"),
+            role=target.settings.get("role"),
+            accounts=[str(a) for a in ([accounts] if isinstance(accounts, str) else accounts)],
         )
         snaps.save(settings, snap)
         counts = audit_and_record(settings, snap)
