@@ -127,6 +127,10 @@ def test_demo_end_to_end(home: Settings) -> None:
     )
     a2 = next(r for r in volume if r["id"] == "eni-0a2000000000000a2")  # no flow log: projected
     assert a2["records_per_day"] > 0 and a2["basis"].startswith("projected")
+    from test_cli import run
+
+    page = run(home.home, "posture", "report", "--format", "html").stdout
+    assert "Proven by the lake" in page and "ineffective" in page
     proofs = {p["control"]: p for p in result.posture["proven"]}
     assert (
         proofs["CloudWatch.5"]["verdict"] == "ineffective"

@@ -117,6 +117,7 @@ def test_collect_from_moto_then_audit(tmp_path, aws) -> None:  # type: ignore[no
     assert done.returncode == 0, done.stderr
     report = json.loads(run(home, "posture", "report", "--format", "json").stdout)
     assert report["checks"][0]["status"] == "FAILED" and report["scores"]
+    assert report["proven"] == []  # no CloudTrail in this lake yet: nothing to replay
     page = run(home, "posture", "report", "--format", "html").stdout
     assert page.startswith("<html>") and "cloudtrail-4" in page
 
@@ -388,3 +389,47 @@ def test_collect_across_an_organization_by_assuming_a_role(tmp_path, aws) -> Non
     trails = {r["resource"] for c in report["checks"] if c["check"] == "cloudtrail-4"
               for r in c["resources"] if r["account"] == account}  # fmt: skip
     assert trails == {f"arn:aws:cloudtrail:us-east-1:{account}:trail/member-trail"}
+
+
+def test_controls_proven_by_the_events_in_the_lake(home, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from conftest import ct_record, trail_file, trail_key, write_gz
+    from vigil import api
+    from vigil.posture.proven import as_rows, prove
+
+    root = {"type": "Root", "principalId": "111122223333", "accountId": "111122223333",
+            "arn": "arn:aws:iam::111122223333:root"}  # fmt: skip
+    records = [
+        ct_record(eventID="root-login", userIdentity=root),
+        ct_record(eventID="stop", eventName="StopLogging", eventSource="cloudtrail.amazonaws.com"),
+        ct_record(
+            eventID="update", eventName="UpdateTrail", eventSource="cloudtrail.amazonaws.com"
+        ),
+    ]
+    write_gz(trail_key(tmp_path / "src"), trail_file(records))
+    api.ingest(home, [str(tmp_path / "src")])
+
+    def metric_filter(name: str, pattern: str) -> dict:  # type: ignore[type-arg]
+        return {"filterName": name, "filterPattern": pattern, "logGroupName": "trail",
+                "metricTransformations": [{"metricName": name, "metricNamespace": "LogMetrics",
+                                           "metricValue": "1"}]}  # fmt: skip
+
+    old_trail_pattern = (
+        "{($.eventName=CreateTrail) || ($.eventName=UpdateTrail) || ($.eventName=DeleteTrail)}"
+    )
+    snap = Snapshot("2026-11-26T00:00:00Z", "t", {"111122223333": {"us-east-1": {
+        "logs describe-metric-filters": {"metricFilters": [
+            # the account's own metric name for the root filter: found by the events it counts
+            metric_filter("RootUse", '{$.userIdentity.type="Root" && $.userIdentity.invokedBy NOT EXISTS}'),
+            metric_filter("CloudTrailChanges", old_trail_pattern),
+        ]}}}})  # fmt: skip
+    rows = {r["control"]: r for r in as_rows(prove(home, snap))}
+    assert (
+        rows["CloudWatch.1"]["verdict"] == "effective"
+        and rows["CloudWatch.1"]["metric"] == "RootUse"
+    )
+    assert rows["CloudWatch.5"]["verdict"] == "ineffective" and rows["CloudWatch.5"]["missed"] == [
+        "stop"
+    ]
+    assert rows["CloudWatch.4"]["verdict"] in ("untested", "not configured")
+    own = {r["control"]: r["verdict"] for r in as_rows(prove(home, None, own=True))}
+    assert own["CloudWatch.5"] == "effective" and own["CloudWatch.1"] == "effective"

@@ -30,6 +30,7 @@ class Proof:
     pattern: str | None
     should_match: int = 0
     missed: list[str] = field(default_factory=list)  # eventIDs
+    metric: str | None = None  # the configured filter's metric
 
 
 def _events(settings: Settings) -> list[tuple[str, str]]:
@@ -58,14 +59,34 @@ def configured(snap: Snapshot) -> dict[str, str]:
     return out
 
 
+def _best(patterns: dict[str, str], should: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """A filter under another metric name that counts the most of the events the control is
+    about (the account named its metric its own way), or None when none counts any."""
+    best, hits = None, 0
+    for metric, pattern in sorted(patterns.items()):
+        try:
+            matcher = compile_pattern(pattern)
+        except Exception:  # a pattern Vigil cannot read is no proof of anything
+            continue
+        n = sum(1 for _, text in should if matcher.matches(text))
+        if n > hits:
+            best, hits = (metric, pattern), n
+    return best
+
+
 def prove(settings: Settings, snap: Snapshot | None, own: bool = False) -> list[Proof]:
     events = _events(settings)
+    if not events:  # nothing in the lake to replay: nothing proven either way
+        return []
     patterns = configured(snap) if snap is not None else {}
     proofs = []
     for unit in load_pack("cis"):
         canonical = compile_pattern(unit.pattern)
         should = [(eid, text) for eid, text in events if canonical.matches(text)]
+        metric: str | None = unit.metric_name
         pattern = unit.pattern if own else patterns.get(unit.metric_name)
+        if pattern is None and should:
+            metric, pattern = _best(patterns, should) or (None, None)
         if pattern is None:
             proofs.append(Proof(unit.control, "not configured", None, len(should)))
             continue
@@ -81,6 +102,7 @@ def prove(settings: Settings, snap: Snapshot | None, own: bool = False) -> list[
                 pattern,
                 len(should),
                 missed[:20],
+                metric,
             )
         )
     return proofs
@@ -88,6 +110,12 @@ def prove(settings: Settings, snap: Snapshot | None, own: bool = False) -> list[
 
 def as_rows(proofs: list[Proof]) -> list[dict[str, Any]]:
     return [
-        {"control": p.control, "verdict": p.verdict, "events": p.should_match, "missed": p.missed}
+        {
+            "control": p.control,
+            "verdict": p.verdict,
+            "events": p.should_match,
+            "missed": p.missed,
+            "metric": p.metric,
+        }
         for p in proofs
     ]

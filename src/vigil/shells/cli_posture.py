@@ -26,6 +26,9 @@ def _record(settings: Any, snap: snaps.Snapshot) -> None:
     audit_and_record(settings, snap)
 
 
+VERDICTS = ("effective", "ineffective", "untested", "not configured")
+
+
 class ReportFormat(StrEnum):
     table = "table"
     json = "json"
@@ -143,7 +146,13 @@ def report_command(
     results = audit(snap, units)
     rows = report_rows(units, results)
     board = scores(units, results)
-    doc = {"snapshot": snap.taken_at, "source": snap.source, "scores": board, "checks": rows}
+    doc = {
+        "snapshot": snap.taken_at,
+        "source": snap.source,
+        "scores": board,
+        "checks": rows,
+        "proven": _proven(ctx.obj, snap),
+    }
     if fmt is ReportFormat.json:
         text = render.to_json(doc)
     elif fmt is ReportFormat.html:
@@ -156,6 +165,18 @@ def report_command(
         render.out.print(f"report written to {out}", highlight=False)
     else:
         print(text)
+
+
+def _proven(settings: Any, snap: snaps.Snapshot) -> list[dict[str, Any]]:
+    """CloudWatch.1-14 replayed on the lake's CloudTrail events; none while the lake has none."""
+    import duckdb
+
+    from vigil.posture.proven import as_rows, prove
+
+    try:
+        return as_rows(prove(settings, snap))
+    except duckdb.Error:  # no cloudtrail table yet
+        return []
 
 
 def _table(doc: dict[str, Any]) -> None:
@@ -194,6 +215,22 @@ def _table(doc: dict[str, Any]) -> None:
                 markup=False,
                 soft_wrap=True,
             )
+    proven = doc.get("proven") or []
+    if proven:
+        tally = {v: sum(1 for p in proven if p["verdict"] == v) for v in VERDICTS}
+        out.print(
+            "\n[bold]Proven by the lake's events[/] (vigil posture prove): "
+            + ", ".join(f"{n} {v}" for v, n in tally.items() if n),
+            highlight=False,
+        )
+        for p in proven:
+            if p["verdict"] == "ineffective":
+                out.print(
+                    f"  [red]ineffective[/] {p['control']}: the configured filter missed "
+                    f"{', '.join(p['missed'][:5])}",
+                    highlight=False,
+                    soft_wrap=True,
+                )
 
 
 def to_html(doc: dict[str, Any]) -> str:
@@ -222,7 +259,17 @@ def to_html(doc: dict[str, Any]) -> str:
             f"<tr><td class='{row['status']}'>{row['status']}</td><td>{e(row['severity'])}</td>"
             f"<td><b>{e(row['check'])}</b> {e(row['title'])}{bad}{fix}</td></tr>"
         )
-    parts.append("</table></body></html>")
+    parts.append("</table>")
+    if doc.get("proven"):
+        parts.append("<h2>Proven by the lake's events</h2><table>")
+        for p in doc["proven"]:
+            missed = ", ".join(p["missed"][:5])
+            parts.append(
+                f"<tr><td>{e(p['control'])}</td><td>{e(p['verdict'])}</td>"
+                f"<td>{p['events']} event(s)</td><td>{e(missed)}</td></tr>"
+            )
+        parts.append("</table>")
+    parts.append("</body></html>")
     return "\n".join(parts)
 
 
@@ -240,6 +287,9 @@ def prove_command(
     rows = as_rows(prove(ctx.obj, None if own else snaps.latest(ctx.obj), own))
     if json_out:
         render.print_json({"controls": rows})
+        return
+    if not rows:
+        render.out.print("the lake holds no CloudTrail events yet: run vigil ingest first")
         return
     for r in rows:
         missed = f" — missed {', '.join(r['missed'])}" if r["missed"] else ""
