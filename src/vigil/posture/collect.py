@@ -6,7 +6,9 @@ NOT_AVAILABLE (or FAILED for "not enabled") with the reason. Answers that mean "
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
 from vigil.posture.snapshot import GLOBAL, Snapshot, now
@@ -55,6 +57,7 @@ NOT_CONFIGURED: Final[dict[str, Any]] = {
 }
 
 Progress = Callable[[str], None]
+WORKERS: Final = 8  # regions asked at once: the calls are network-bound
 
 
 def _code(exc: Exception) -> str:
@@ -131,40 +134,74 @@ def _flow_log_buckets(answer: Any) -> set[str]:
     return out
 
 
+def _region(asker: _Asker, region: str) -> tuple[dict[str, Any], set[str]]:
+    """One region's answers, and the log buckets they name."""
+    calls: dict[str, Any] = {}
+    buckets: set[str] = set()
+    for call, service, method in REGIONAL:
+        asker.ask(calls, call, asker.client(service, region), method)
+    trail_client = asker.client("cloudtrail", region)
+    for trail in (calls.get("cloudtrail describe-trails") or {}).get("trailList", []):
+        if trail.get("S3BucketName"):
+            buckets.add(trail["S3BucketName"])
+        if trail.get("HomeRegion", region) != region:
+            continue  # a multi-region trail's shadow: asked in its home region
+        for call, method, arg in PER_TRAIL:
+            kwargs = {arg: trail.get("TrailARN") or trail["Name"]}
+            asker.ask(calls, call, trail_client, method, trail["Name"], **kwargs)
+    guardduty = asker.client("guardduty", region)
+    for detector in (calls.get("guardduty list-detectors") or {}).get("DetectorIds", []):
+        call = "guardduty get-detector"
+        asker.ask(calls, call, guardduty, "get_detector", detector, DetectorId=detector)
+    return calls, buckets | _flow_log_buckets(calls.get("ec2 describe-flow-logs"))
+
+
+def _worker_session(session: Any) -> Any:
+    """A session of its own for a thread (sessions are not thread-safe; clients are), with the
+    same credentials."""
+    import boto3
+
+    creds = session.get_credentials()
+    if creds is None:
+        return boto3.Session(region_name=session.region_name)
+    frozen = creds.get_frozen_credentials()
+    return boto3.Session(
+        aws_access_key_id=frozen.access_key,
+        aws_secret_access_key=frozen.secret_key,
+        aws_session_token=frozen.token,
+        region_name=session.region_name,
+    )
+
+
 def collect_account(
     snap: Snapshot,
     session: Any,
     regions: list[str] | None,
     endpoint_url: str | None,
     progress: Progress | None = None,
+    workers: int = WORKERS,
 ) -> str:
-    """Add one account's answers (the session's credentials) to the snapshot; its id."""
+    """Add one account's answers (the session's credentials) to the snapshot; its id. Regions
+    are asked `workers` at a time."""
     asker = _Asker(session, endpoint_url)
     first = (regions or [session.region_name or "us-east-1"])[0]
     account = str(asker.client("sts", first).get_caller_identity()["Account"])
     per_region = snap.accounts.setdefault(account, {})
-    buckets: set[str] = set()
-    for region in regions or _regions(session, asker, first):
+    chosen = regions or _regions(session, asker, first)
+    local = threading.local()  # a session per worker thread
+
+    def one(region: str) -> tuple[str, dict[str, Any], set[str]]:
         if progress:
             progress(f"{account} {region}")
-        calls: dict[str, Any] = {}
-        for call, service, method in REGIONAL:
-            asker.ask(calls, call, asker.client(service, region), method)
-        trail_client = asker.client("cloudtrail", region)
-        for trail in (calls.get("cloudtrail describe-trails") or {}).get("trailList", []):
-            if trail.get("S3BucketName"):
-                buckets.add(trail["S3BucketName"])
-            if trail.get("HomeRegion", region) != region:
-                continue  # a multi-region trail's shadow: asked in its home region
-            for call, method, arg in PER_TRAIL:
-                kwargs = {arg: trail.get("TrailARN") or trail["Name"]}
-                asker.ask(calls, call, trail_client, method, trail["Name"], **kwargs)
-        guardduty = asker.client("guardduty", region)
-        for detector in (calls.get("guardduty list-detectors") or {}).get("DetectorIds", []):
-            call = "guardduty get-detector"
-            asker.ask(calls, call, guardduty, "get_detector", detector, DetectorId=detector)
-        buckets |= _flow_log_buckets(calls.get("ec2 describe-flow-logs"))
-        per_region[region] = calls
+        if not hasattr(local, "session"):
+            local.session = _worker_session(session)
+        return (region, *_region(_Asker(local.session, endpoint_url), region))
+
+    buckets: set[str] = set()
+    with ThreadPoolExecutor(max(1, min(workers, len(chosen)))) as pool:
+        for region, calls, found in pool.map(one, chosen):
+            per_region[region] = calls
+            buckets |= found
     global_calls: dict[str, Any] = per_region.setdefault(GLOBAL, {})
     s3 = asker.client("s3", first)
     for bucket in sorted(buckets):
@@ -214,6 +251,7 @@ def collect(
     progress: Progress | None = None,
     role: str | None = None,
     accounts: list[str] | None = None,
+    workers: int = WORKERS,
 ) -> Snapshot:
     """One snapshot over the accounts behind the profiles (the default chain when none), or,
     with `role`, over `accounts` reached by assuming that role from them."""
@@ -224,7 +262,7 @@ def collect(
     for profile in chosen:
         session = boto3.Session(profile_name=profile)
         if not role:
-            collect_account(snap, session, regions, endpoint_url, progress)
+            collect_account(snap, session, regions, endpoint_url, progress, workers)
             continue
         for account, member in member_sessions(session, role, accounts or ["all"], endpoint_url):
             if isinstance(member, str):  # not reachable: say so in the snapshot
@@ -232,5 +270,5 @@ def collect(
                     "_errors", {}
                 )["sts assume-role"] = member
                 continue
-            collect_account(snap, member, regions, endpoint_url, progress)
+            collect_account(snap, member, regions, endpoint_url, progress, workers)
     return snap

@@ -98,6 +98,7 @@ def collect_command(
     accounts: Annotated[
         str, typer.Option(help="With --role: all (the organization's active accounts), or a,b.")
     ] = "all",
+    workers: Annotated[int, typer.Option(min=1, max=32, help="Regions asked at once.")] = 8,
     json_out: JsonFlag = False,
 ) -> None:
     """Read the configuration through boto3 (standard credential chain) into a snapshot."""
@@ -123,6 +124,7 @@ def collect_command(
             lambda where: bar.update(task, description=where),
             role,
             [a.strip() for a in accounts.split(",") if a.strip()],
+            workers,
         )
     path = snaps.save(ctx.obj, snap)
     _record(ctx.obj, snap)
