@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,8 @@ from vigil.formats.flowlog_fields import parse_format
 from vigil.ingest.classify import LogType
 from vigil.ingest.pipeline import IngestOptions, IngestReport
 from vigil.ingest.pipeline import ingest as _ingest
+from vigil.ingest.quarantine import Entry
+from vigil.ingest.retry import Overrides, RetryReport
 from vigil.lake import maintenance
 from vigil.lake.catalog import run_query
 from vigil.model.finding import Finding, RecordState, Workflow
@@ -37,6 +39,7 @@ def ingest(
     batch_rows: int = 500_000,
     flow_logs_to: str | None = None,
     cloudtrail_to: str | None = None,
+    reprocess: bool = False,
     events: bool = True,
     on_listed: Callable[[int], None] | None = None,
     on_object: Callable[[SourceObject, int], None] | None = None,
@@ -53,6 +56,7 @@ def ingest(
         batch_rows=batch_rows,
         flow_logs_to=flow_logs_to,
         cloudtrail_to=cloudtrail_to,
+        reprocess=reprocess,
     )
     return ingest_with(settings, sources, options, on_listed, on_object, events=events)
 
@@ -69,6 +73,10 @@ def ingest_with(
     """Ingest, then what follows every ingest: Vigil's own metrics, and the bus (CloudTrail
     write calls while rules listen, and a health event)."""
     report = _ingest(settings, sources, options, on_listed, on_object)
+    return _after_ingest(settings, report, events=events)
+
+
+def _after_ingest(settings: Settings, report: IngestReport, *, events: bool) -> IngestReport:
     from vigil.events import emit
     from vigil.logs.groups import now_ms
     from vigil.metrics import own
@@ -85,6 +93,12 @@ def ingest_with(
         }
         emit.emit_health(settings, "Vigil Ingest Completed", summary)
     return report
+
+
+@dataclass
+class QuarantineDetail:
+    entry: Entry
+    rejected: list[dict[str, Any]]
 
 
 def query(settings: Settings, sql: str) -> pa.Table:
@@ -266,3 +280,57 @@ def findings_export(settings: Settings, fmt: str, archived: bool = False) -> lis
     finally:
         store.close()
     return [convert(f) for f in found]
+
+
+# Quarantine ----------------------------------------------------------------------------------
+
+
+def quarantine_list(settings: Settings) -> list[Entry]:
+    from vigil.ingest import quarantine
+
+    return quarantine.entries(settings.quarantine_dir)
+
+
+def quarantine_show(settings: Settings, ident: str, lines: int = 20) -> QuarantineDetail:
+    from vigil.ingest import quarantine
+
+    entry = quarantine.chosen(settings.quarantine_dir, [ident])[0]
+    return QuarantineDetail(entry, quarantine.rejected_lines(entry, lines))
+
+
+def quarantine_retry(
+    settings: Settings,
+    ids: list[str],
+    overrides: Overrides,
+    on_object: Callable[[SourceObject, int], None] | None = None,
+) -> RetryReport:
+    """Read quarantined objects again (all, or those named), then what follows an ingest."""
+    from vigil.ingest.retry import retry
+
+    settings.ensure()
+    report = retry(settings, ids, overrides, on_object)
+    for part in report.ingest:
+        _after_ingest(settings, part, events=True)
+    return report
+
+
+def quarantine_purge(settings: Settings, ids: list[str], every: bool = False) -> list[Entry]:
+    """Drop entries (the named ones, or all with `every`). An object rejected as a whole is then
+    marked `purged`, so later runs stop retrying it until it changes (or --reprocess)."""
+    from vigil.errors import ConfigError
+    from vigil.ingest import quarantine
+    from vigil.lake.manifest import Manifest
+
+    if not ids and not every:
+        raise ConfigError("name the entries to purge", hint="give IDs, or --all for every entry")
+    gone = quarantine.chosen(settings.quarantine_dir, [] if every else ids)
+    if settings.state_db.exists():
+        manifest = Manifest(settings.state_db)
+        try:
+            failed = [e.uri for e in gone if e.status == "failed"]
+            manifest.set_status(failed, "purged", "purged from quarantine")
+        finally:
+            manifest.close()
+    for entry in gone:
+        quarantine.remove(entry)
+    return gone

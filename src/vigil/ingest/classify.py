@@ -15,6 +15,7 @@ from vigil.sources.decode import sniff
 from vigil.sources.keys import KeyInfo
 
 LogType = Literal["auto", "flowlogs", "cloudtrail"]
+LOG_TYPES: Final = ("auto", "flowlogs", "cloudtrail")
 TABLE_OF: Final = {"flowlogs": "flow_logs", "cloudtrail": "cloudtrail"}
 
 

@@ -4,65 +4,25 @@ batches atomically, quarantine what could not be taken, and report it all."""
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 from vigil.config import Settings
-from vigil.formats.common import Reject
-from vigil.ingest.classify import TABLE_OF, LogType
-from vigil.ingest.quarantine import quarantine
+from vigil.ingest.classify import TABLE_OF
+from vigil.ingest.options import INGESTED, IngestOptions, IngestReport
+from vigil.ingest.settle import Settler
 from vigil.ingest.work import Dedup, Outcome, WorkOptions, process_group
 from vigil.lake.locking import lake_lock
-from vigil.lake.manifest import Manifest, ObjectRecord
+from vigil.lake.manifest import INGESTED_STATUSES, Manifest
 from vigil.lake.tables import TABLES
 from vigil.lake.writer import Batch, LakeWriter
 from vigil.sources.objects import Reader, SourceObject
 
-INGESTED = ("flow_logs", "cloudtrail")  # the tables `vigil ingest` writes
+__all__ = ["INGESTED", "IngestOptions", "IngestReport", "ingest"]
 
 Progress = Callable[[SourceObject, int], None]
-
-
-@dataclass(frozen=True)
-class IngestOptions:
-    log_type: LogType = "auto"
-    fmt: tuple[str, ...] | None = None
-    since: date | None = None
-    until: date | None = None
-    endpoint_url: str | None = None
-    account: str | None = None  # for sources whose keys do not say (CloudWatch exports)
-    region: str | None = None
-    workers: int = 2
-    batch_rows: int = 500_000
-    flow_logs_to: str | None = None  # also deliver new flow-log records to this log group
-    cloudtrail_to: str | None = None  # also deliver new CloudTrail records to this log group
-    batch_bytes: int = 64 << 20  # CloudTrail rows are ~1 KB: bound memory by size too
-
-
-@dataclass
-class IngestReport:
-    files: int = 0
-    ingested: int = 0
-    already_seen: int = 0
-    outside_window: int = 0
-    duplicates: int = 0
-    digests: int = 0
-    records: dict[str, int] = field(default_factory=lambda: {name: 0 for name in INGESTED})
-    rejected: int = 0
-    quarantined: list[dict[str, str]] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-    repaired_batches: int = 0
-    written: dict[str, list[Path]] = field(default_factory=dict)  # table → new lake files
-    routed: dict[str, int] = field(default_factory=dict)  # log group → events delivered
-    events: int = 0  # CloudTrail write calls put on the event bus
-
-    @property
-    def clean(self) -> bool:
-        return self.rejected == 0 and not self.quarantined
 
 
 def ingest(
@@ -71,19 +31,25 @@ def ingest(
     options: IngestOptions,
     on_listed: Callable[[int], None] | None = None,
     on_object: Progress | None = None,
+    *,
+    objects: list[SourceObject] | None = None,
+    reader: Reader | None = None,
 ) -> IngestReport:
+    """Ingest what the sources list (or exactly `objects`, read through `reader`)."""
     settings.ensure()
-    reader = Reader(options.endpoint_url, exclude=settings.home)
+    reader = reader or Reader(options.endpoint_url, exclude=settings.home)
     report = IngestReport()
     with lake_lock(settings.home):
         manifest = Manifest(settings.state_db)
         try:
             writer = LakeWriter(settings, manifest)
             report.repaired_batches = writer.recover()
-            todo = _select(reader, sources, options, manifest, report)
+            listed = objects if objects is not None else _listed(reader, sources)
+            todo, replacing = _select(listed, options, manifest, report)
             if on_listed:
                 on_listed(len(todo))
-            _run(settings, reader, todo, options, manifest, writer, report, on_object)
+            settler = Settler(settings, options, manifest, report, replacing)
+            _run(settler, reader, todo, writer, on_object)
         finally:
             manifest.close()
     for table, group in (
@@ -99,38 +65,49 @@ def ingest(
     return report
 
 
+def _listed(reader: Reader, sources: list[str]) -> Iterator[SourceObject]:
+    for source in sources:
+        yield from reader.list(source)
+
+
 def _select(
-    reader: Reader,
-    sources: list[str],
+    listed: Iterable[SourceObject],
     options: IngestOptions,
     manifest: Manifest,
     report: IngestReport,
-) -> list[SourceObject]:
+) -> tuple[list[SourceObject], dict[str, str]]:
+    """The objects to read, and of those ingested before, the table holding their rows (which
+    the new rows replace: a re-ingest, or an object rewritten with other content)."""
     todo = []
-    for source in sources:
-        for obj in reader.list(source):
-            report.files += 1
-            if not obj.in_window(options.since, options.until):
-                report.outside_window += 1
-            elif manifest.seen(obj.uri, obj.size, obj.version) is not None:
-                report.already_seen += 1
-            else:
-                todo.append(obj)
-    return todo
+    replacing: dict[str, str] = {}
+    for obj in listed:
+        report.files += 1
+        if not obj.in_window(options.since, options.until):
+            report.outside_window += 1
+            continue
+        status = manifest.seen(obj.uri, obj.size, obj.version)
+        if status == "failed":
+            report.retried += 1  # a rejected object stays eligible: the fix may be here now
+        elif status is not None and not options.reprocess:
+            report.already_seen += 1
+            continue
+        todo.append(obj)
+        before = manifest.previous(obj.uri)
+        if before is not None and before.status in INGESTED_STATUSES and before.kind in TABLE_OF:
+            replacing[obj.uri] = TABLE_OF[before.kind]
+    return todo, replacing
 
 
 def _run(
-    settings: Settings,
+    settler: Settler,
     reader: Reader,
     todo: list[SourceObject],
-    options: IngestOptions,
-    manifest: Manifest,
     writer: LakeWriter,
-    report: IngestReport,
     on_object: Progress | None,
 ) -> None:
+    options, report = settler.options, settler.report
     batches = {name: Batch(TABLES[name]) for name in INGESTED}
-    dedup = Dedup(manifest)
+    dedup = Dedup(settler.manifest, reprocess=options.reprocess)
     work_options = WorkOptions(options.log_type, options.fmt, options.account, options.region)
 
     def work(group: list[SourceObject]) -> list[Outcome]:
@@ -147,7 +124,7 @@ def _run(
     ):
         for outcomes in _bounded(pool, _groups(todo), work, 2 * workers):
             for outcome in outcomes:
-                rows = _settle(settings, outcome, manifest, report, batches)
+                rows = settler.settle(outcome, batches)
                 if on_object:
                     on_object(outcome.obj, rows)
             for name, batch in batches.items():
@@ -159,7 +136,7 @@ def _run(
         if committing is not None:
             _written(report, *committing.result())
     for batch in batches.values():
-        if batch.objects:
+        if batch.objects or batch.replaces:
             _written(report, *_commit(writer, batch))
 
 
@@ -213,78 +190,3 @@ def _bounded(
             yield pending.popleft().result()
     while pending:
         yield pending.popleft().result()
-
-
-def _settle(
-    settings: Settings,
-    out: Outcome,
-    manifest: Manifest,
-    report: IngestReport,
-    batches: dict[str, Batch],
-) -> int:
-    """Account for one processed object; returns the records it adds."""
-    obj = out.obj
-    base = ObjectRecord(obj.uri, obj.size, obj.version, out.sha256 or None, None, "failed")
-    if out.seen == "same":  # rewritten with identical content (new mtime): nothing new
-        report.already_seen += 1
-        manifest.refresh(obj.uri, obj.size, obj.version)
-        return 0
-    if out.seen == "copy":
-        report.duplicates += 1
-        note = f"{obj.uri}: same content as {out.copy_of}; skipped"
-        report.notices.append(note)
-        manifest.record_now(replace(base, status="duplicate", error=note))
-        return 0
-    if out.error is not None and out.parsed is None:
-        _quarantine(settings, out, out.error, [], report)
-        manifest.record_now(replace(base, error=out.error))
-        return 0
-    assert out.parsed is not None
-    kind = out.parsed.kind
-    if kind == "digest":
-        report.digests += 1
-        manifest.record_now(replace(base, kind="digest", status="digest"))
-        return 0
-    result = out.parsed.result
-    assert result is not None
-    report.notices.extend(result.notices)
-    rejects = result.rejects
-    rows = out.rows
-    status = "done"
-    error = None
-    if rejects or out.partial:
-        status = "partial"
-        error = out.partial or f"{len(rejects)} record(s) rejected"
-        _quarantine(settings, out, error, rejects, report)
-        report.rejected += len(rejects)
-    table_name = TABLE_OF[kind]
-    report.ingested += 1
-    report.records[table_name] += rows
-    batch = batches[table_name]
-    for key, part in out.parts:
-        batch.add(key, part)
-    batch.objects.append(
-        replace(base, kind=kind, status=status, records=rows, rejected=len(rejects), error=error)
-    )
-    return rows
-
-
-def _quarantine(
-    settings: Settings, out: Outcome, reason: str, rejects: list[Reject], report: IngestReport
-) -> None:
-    folder = quarantine(
-        settings.quarantine_dir,
-        out.obj.uri,
-        out.sha256 or "unreadable",
-        reason,
-        rejects,
-        out.original,
-    )
-    report.quarantined.append({"uri": out.obj.uri, "reason": reason, "folder": str(folder)})
-    for r in rejects[:20]:
-        report.problems.append(f"{r.where(out.obj.uri)}: {r.reason}")
-    if len(rejects) > 20:
-        report.problems.append(f"{out.obj.uri}: … and {len(rejects) - 20} more rejected records")
-    if not rejects:
-        where = "" if reason.startswith(out.obj.uri) else f"{out.obj.uri}: "
-        report.problems.append(where + reason)

@@ -58,13 +58,14 @@ class Outcome:
 class Dedup:
     """Content already ingested (in the manifest) or already taken in this run."""
 
-    def __init__(self, manifest: Manifest) -> None:
+    def __init__(self, manifest: Manifest, *, reprocess: bool = False) -> None:
         self.manifest = manifest
+        self.own = not reprocess  # re-ingesting: an object's own earlier content does not count
         self.taken: dict[str, str] = {}
         self.lock = threading.Lock()
 
     def check(self, out: Outcome) -> None:
-        earlier = self.manifest.ingested_copy(out.sha256, out.obj.uri)
+        earlier = self.manifest.ingested_copy(out.sha256, out.obj.uri, own=self.own)
         with self.lock:
             earlier = earlier or self.taken.get(out.sha256)
             if earlier is None:

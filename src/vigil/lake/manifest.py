@@ -3,8 +3,9 @@
 An object is identified by URI + size + version (ETag or mtime) and by its content hash, so a
 re-run skips what it has seen without reading it, and a copy of an object under another name is
 recognised. A batch of lake files is journaled before its files are moved into place and marked
-committed in the same transaction that marks its objects done; a batch left `pending` by a crash
-is rolled back (its files deleted) before the next write, so nothing is half-ingested.
+committed in the same transaction that marks its objects done. A batch left `pending` by a crash
+is finished before the next write when all its files were placed (the journal holds the objects
+it marks), and rolled back (its files deleted) otherwise, so nothing is half-ingested.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
@@ -26,7 +27,7 @@ CREATE TABLE IF NOT EXISTS objects (
     version TEXT NOT NULL,
     sha256 TEXT,
     kind TEXT,
-    status TEXT NOT NULL,          -- done | partial | failed | digest | duplicate | empty
+    status TEXT NOT NULL,          -- done | partial | failed | digest | duplicate | purged
     records INTEGER NOT NULL DEFAULT 0,
     rejected INTEGER NOT NULL DEFAULT 0,
     error TEXT,
@@ -38,10 +39,13 @@ CREATE TABLE IF NOT EXISTS batches (
     batch_id TEXT PRIMARY KEY,
     status TEXT NOT NULL,          -- pending | committed
     files TEXT NOT NULL,           -- JSON list of lake paths this batch writes
-    removes TEXT NOT NULL DEFAULT '[]',  -- JSON list of lake paths it replaces (compaction)
-    created_at TEXT NOT NULL
+    removes TEXT NOT NULL DEFAULT '[]',  -- JSON list of lake paths it replaces
+    created_at TEXT NOT NULL,
+    objects TEXT                   -- JSON list of the object records it commits
 );
 """
+# Statuses of objects whose rows are in the lake; `failed` objects stay eligible for a retry.
+INGESTED_STATUSES: Final = ("done", "partial")
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,16 @@ class ObjectRecord:
     batch_id: str | None = None
 
 
+@dataclass(frozen=True)
+class PendingBatch:
+    """A batch a crash left journaled but not committed."""
+
+    batch_id: str
+    files: list[str]
+    removes: list[str]
+    objects: list[ObjectRecord] | None  # None: journaled by a release that did not keep them
+
+
 def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
@@ -66,6 +80,9 @@ class Manifest(StateDB):
     def __init__(self, path: Path) -> None:
         # Shared by the ingest loop and its writer thread.
         super().__init__(path, SCHEMA, threads=True)
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(batches)")}
+        if "objects" not in columns:  # a home written before batches journaled their objects
+            self.db.execute("ALTER TABLE batches ADD COLUMN objects TEXT")
 
     def _one(self, sql: str, args: tuple[object, ...]) -> tuple[object, ...] | None:
         with self.lock:
@@ -80,14 +97,37 @@ class Manifest(StateDB):
         )
         return None if row is None else str(row[0])
 
-    def ingested_copy(self, sha256: str, uri: str) -> str | None:
-        """An object with this content that was already ingested (this URI first)."""
-        row = self._one(
-            "SELECT uri FROM objects WHERE sha256 = ? AND status IN ('done', 'partial') "
-            "ORDER BY uri != ? LIMIT 1",
-            (sha256, uri),
-        )
+    def previous(self, uri: str) -> ObjectRecord | None:
+        """What is recorded for this URI, whatever version it was."""
+        with self.lock:
+            row = self.db.execute(
+                "SELECT uri, size, version, sha256, kind, status, records, rejected, error, "
+                "batch_id FROM objects WHERE uri = ?",
+                (uri,),
+            ).fetchone()
+        return None if row is None else ObjectRecord(*row)
+
+    def ingested_copy(self, sha256: str, uri: str, *, own: bool = True) -> str | None:
+        """An object with this content that was already ingested (this URI first; not this
+        URI at all without `own`)."""
+        statuses = ", ".join(f"'{s}'" for s in INGESTED_STATUSES)
+        sql = f"SELECT uri FROM objects WHERE sha256 = ? AND status IN ({statuses}) "
+        args: tuple[object, ...] = (sha256, uri)
+        sql += "ORDER BY uri != ? LIMIT 1" if own else "AND uri != ? LIMIT 1"
+        row = self._one(sql, args)
         return None if row is None else str(row[0])
+
+    def set_status(self, uris: Iterable[str], status: str, error: str | None = None) -> int:
+        """Mark objects (e.g. purged from quarantine); how many there were."""
+        changed = 0
+        with self.transaction() as conn:
+            for uri in uris:
+                cur = conn.execute(
+                    "UPDATE objects SET status = ?, error = coalesce(?, error) WHERE uri = ?",
+                    (status, error, uri),
+                )
+                changed += cur.rowcount
+        return changed
 
     def refresh(self, uri: str, size: int, version: str) -> None:
         """The object was rewritten with the same content: remember its new version stamp."""
@@ -118,11 +158,21 @@ class Manifest(StateDB):
         with self.transaction() as conn:
             self.record(conn, rec)
 
-    def begin_batch(self, batch_id: str, files: Iterable[str], removes: Iterable[str] = ()) -> None:
+    def begin_batch(
+        self,
+        batch_id: str,
+        files: Iterable[str],
+        removes: Iterable[str] = (),
+        objects: Iterable[ObjectRecord] = (),
+    ) -> None:
+        """Journal a batch before its files move: what it adds, what it removes, and the
+        objects it marks, so that recovery can finish it exactly."""
+        records = json.dumps([asdict(o) for o in objects])
         with self.transaction() as conn:
             conn.execute(
-                "INSERT OR REPLACE INTO batches VALUES (?, 'pending', ?, ?, ?)",
-                (batch_id, json.dumps(list(files)), json.dumps(list(removes)), now()),
+                "INSERT OR REPLACE INTO batches (batch_id, status, files, removes, created_at, "
+                "objects) VALUES (?, 'pending', ?, ?, ?, ?)",
+                (batch_id, json.dumps(list(files)), json.dumps(list(removes)), now(), records),
             )
 
     def commit_batch(self, batch_id: str, objects: Iterable[ObjectRecord]) -> None:
@@ -131,11 +181,19 @@ class Manifest(StateDB):
                 self.record(conn, rec)
             conn.execute("UPDATE batches SET status = 'committed' WHERE batch_id = ?", (batch_id,))
 
-    def pending_batches(self) -> list[tuple[str, list[str], list[str]]]:
+    def pending_batches(self) -> list[PendingBatch]:
         rows = self.db.execute(
-            "SELECT batch_id, files, removes FROM batches WHERE status = 'pending'"
+            "SELECT batch_id, files, removes, objects FROM batches WHERE status = 'pending'"
         ).fetchall()
-        return [(str(b), json.loads(f), json.loads(r)) for b, f, r in rows]
+        return [
+            PendingBatch(
+                str(b),
+                json.loads(f),
+                json.loads(r),
+                None if o is None else [ObjectRecord(**rec) for rec in json.loads(o)],
+            )
+            for b, f, r, o in rows
+        ]
 
     def forget_batch(self, batch_id: str) -> None:
         with self.transaction() as conn:

@@ -1,10 +1,12 @@
 """Atomic, journaled writes of Parquet files into the lake's hive partitions.
 
-A batch is staged under <home>/staging, journaled in the manifest as `pending`, moved into its
-partition directories (as `*.inflight`, which readers ignore), renamed into place, and
-committed together with the objects it came from. `recover()` rolls back any batch a crash left
-pending (or finishes a compaction whose new files were all in place), so the next run starts
-clean and nothing is half-ingested or doubled.
+A batch is staged under <home>/staging, journaled in the manifest as `pending` (with the files it
+adds and removes and the objects it marks), moved into its partition directories (as
+`*.inflight`, which readers ignore), renamed into place, and committed together with the objects
+it came from. A batch that replaces objects' earlier rows (a re-ingest, an object rewritten with
+more content) also rewrites the files holding those rows without them, in the same batch.
+`recover()` finishes any batch a crash left pending whose files were all in place and rolls back
+the others, so the next run starts clean and nothing is half-ingested or doubled.
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from vigil.config import Settings
+from vigil.lake.catalog import table_files
 from vigil.lake.manifest import Manifest, ObjectRecord
-from vigil.lake.tables import PartKey, TableSpec
+from vigil.lake.tables import SOURCE_FILE, PartKey, TableSpec
 
 INFLIGHT = ".inflight"
 
@@ -59,6 +64,7 @@ class Batch:
     objects: list[ObjectRecord] = field(default_factory=list)
     rows: int = 0
     nbytes: int = 0
+    replaces: set[str] = field(default_factory=set)  # source files whose earlier rows go
 
     def add(self, key: PartKey, table: pa.Table) -> None:
         self.parts.setdefault(key, []).append(table)
@@ -74,15 +80,20 @@ class LakeWriter:
     def recover(self) -> int:
         """Finish or undo batches a crash interrupted; returns how many were repaired."""
         repaired = 0
-        for batch_id, files, removes in self.manifest.pending_batches():
+        for pending in self.manifest.pending_batches():
+            files, removes = pending.files, pending.removes
             placed = all(Path(f + INFLIGHT).exists() or Path(f).exists() for f in files)
-            if removes and placed:
-                self._publish(files, removes)  # a compaction with all its new files: finish it
+            # A batch journaled without its objects (an older release) can only be finished
+            # when it marks none: a compaction or retention run.
+            finishable = pending.objects is not None or removes
+            if placed and finishable:
+                self._publish(files, removes)
+                self.manifest.commit_batch(pending.batch_id, pending.objects or [])
             else:
                 for f in files:
                     Path(f).unlink(missing_ok=True)
                     Path(f + INFLIGHT).unlink(missing_ok=True)
-            self.manifest.forget_batch(batch_id)
+            self.manifest.forget_batch(pending.batch_id)
             repaired += 1
         # Staged files of a batch that never reached the journal: nothing refers to them.
         if self.settings.staging_dir.exists():
@@ -94,13 +105,47 @@ class LakeWriter:
         """Write a batch's rows and mark its objects, all or nothing."""
         batch_id = new_batch_id()
         staged = self._stage(batch.spec, batch.parts, batch_id)
+        removes: list[str] = []
+        if batch.replaces:
+            kept, old = self._without(batch.spec, batch.replaces, batch_id)
+            staged += kept
+            removes = [str(p) for p in old]
         final = [str(target) for target, _ in staged]
-        self.manifest.begin_batch(batch_id, final)
+        objects = [replace(o, batch_id=batch_id) for o in batch.objects]
+        self.manifest.begin_batch(batch_id, final, removes, objects)
         self._move_inflight(staged)
-        self._publish(final, [])
-        self.manifest.commit_batch(batch_id, [replace(o, batch_id=batch_id) for o in batch.objects])
+        self._publish(final, removes)
+        self.manifest.commit_batch(batch_id, objects)
         shutil.rmtree(self.settings.staging_dir / batch_id, ignore_errors=True)
         return [Path(f) for f in final]
+
+    def _without(
+        self, spec: TableSpec, uris: set[str], batch_id: str
+    ) -> tuple[list[tuple[Path, Path]], list[Path]]:
+        """Each lake file holding rows of `uris`, rewritten to staging without them (streamed
+        a row group at a time); the (final, staged) pairs and the files they replace."""
+        staging = self.settings.staging_dir / batch_id / f"{spec.name}-kept"
+        wanted = pa.array(sorted(uris), pa.string())
+        out: list[tuple[Path, Path]] = []
+        old = files_holding(self.settings.lake_dir, spec.name, uris)
+        for n, path in enumerate(old):
+            source = pq.ParquetFile(path)
+            name = f"part-{batch_id}-k{n:04d}.parquet"
+            target = staging / name
+            staging.mkdir(parents=True, exist_ok=True)
+            kept = 0
+            with pq.ParquetWriter(target, source.schema_arrow, **write_options(spec)) as sink:
+                for chunk in source.iter_batches():
+                    lineage = chunk.column(SOURCE_FILE)
+                    if pa.types.is_dictionary(lineage.type):
+                        lineage = lineage.cast(pa.string())
+                    rows = chunk.filter(pc.invert(pc.is_in(lineage, value_set=wanted)))
+                    if rows.num_rows:
+                        sink.write_batch(rows)
+                        kept += rows.num_rows
+            if kept:
+                out.append((path.parent / name, target))
+        return out, old
 
     def replace(
         self,
@@ -163,6 +208,26 @@ class LakeWriter:
             inflight = Path(path + INFLIGHT)
             if inflight.exists():
                 os.replace(inflight, path)
+
+
+def files_holding(lake: Path, table: str, uris: set[str]) -> list[Path]:
+    """The table's lake files with rows from any of these source files (reads only the
+    dictionary-encoded lineage column)."""
+    files = table_files(lake, table)
+    if not files or not uris:
+        return []
+    con = duckdb.connect(":memory:")
+    try:
+        con.register("_wanted", pa.table({"uri": pa.array(sorted(uris), pa.string())}))
+        listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+        rows = con.execute(
+            f"SELECT DISTINCT filename FROM read_parquet([{listed}], filename = true, "
+            f"union_by_name = true, hive_partitioning = false) "
+            f"WHERE {SOURCE_FILE} IN (SELECT uri FROM _wanted)"
+        ).fetchall()
+    finally:
+        con.close()
+    return sorted(Path(r[0]) for r in rows)
 
 
 def key_of(partition: Path) -> PartKey:

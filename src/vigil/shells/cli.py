@@ -11,7 +11,6 @@ from typing import Annotated, Any, Final
 
 import click
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from vigil import api
 from vigil.config import Settings
@@ -29,9 +28,10 @@ from vigil.shells.cli_events import events_app, playbooks_app, run_command
 from vigil.shells.cli_logs import insights_command, logs_app
 from vigil.shells.cli_metrics import alarms_app, metrics_app
 from vigil.shells.cli_posture import posture_app
+from vigil.shells.cli_quarantine import quarantine_app
 from vigil.shells.cli_trail import trail_app
 from vigil.shells.demo_cmd import demo_command
-from vigil.sources.objects import SourceObject
+from vigil.shells.progress import object_progress
 
 app = typer.Typer(
     help="Vigil: collect AWS logs into a local lake, query them, and watch for threats.",
@@ -117,11 +117,15 @@ def ingest(
     cloudtrail_to: Annotated[
         str | None, typer.Option(help="Also deliver CloudTrail records to this log group.")
     ] = None,
+    reprocess: Annotated[
+        bool,
+        typer.Option(help="Read objects already ingested again, replacing their rows."),
+    ] = False,
     json_out: JsonFlag = False,
 ) -> None:
     """Read AWS logs (VPC Flow Logs, CloudTrail) into the lake; re-runs add only new objects."""
     settings: Settings = ctx.obj
-    with _progress(enabled=not json_out) as (on_listed, on_object):
+    with object_progress(enabled=not json_out) as (on_listed, on_object):
         report = api.ingest(
             settings,
             sources,
@@ -136,6 +140,7 @@ def ingest(
             batch_rows=batch_rows,
             flow_logs_to=flow_logs_to,
             cloudtrail_to=cloudtrail_to,
+            reprocess=reprocess,
             on_listed=on_listed,
             on_object=on_object,
         )
@@ -147,44 +152,16 @@ def ingest(
         raise typer.Exit(1)
 
 
-class _progress:
-    """A rich progress bar over objects, silent when disabled or not on a terminal."""
-
-    def __init__(self, enabled: bool) -> None:
-        self.bar = Progress(
-            TextColumn("[bold]ingest"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[records]:,} records"),
-            TimeElapsedColumn(),
-            console=render.err,
-            transient=True,
-            disable=not enabled,
-        )
-        self.task = self.bar.add_task("ingest", total=None, records=0)
-        self.records = 0
-
-    def __enter__(self) -> tuple[Any, Any]:
-        self.bar.start()
-        return self.listed, self.advance
-
-    def __exit__(self, *exc: object) -> None:
-        self.bar.stop()
-
-    def listed(self, total: int) -> None:
-        self.bar.update(self.task, total=total)
-
-    def advance(self, obj: SourceObject, rows: int) -> None:
-        self.records += rows
-        self.bar.update(self.task, advance=1, records=self.records)
-
-
 def _print_ingest(report: IngestReport) -> None:
     pairs: list[tuple[str, Any]] = [
         ("files found", report.files),
         ("ingested", report.ingested),
         ("already ingested", report.already_seen),
     ]
+    if report.retried:
+        pairs.append(("rejected before, read again", report.retried))
+    if report.reprocessed:
+        pairs.append(("ingested before, rows replaced", report.reprocessed))
     if report.outside_window:
         pairs.append(("outside --since/--until", report.outside_window))
     if report.duplicates:
@@ -192,20 +169,33 @@ def _print_ingest(report: IngestReport) -> None:
     if report.digests:
         pairs.append(("CloudTrail digests recorded", report.digests))
     pairs += [(f"records → {t}", f"{n:,}") for t, n in report.records.items() if n]
+    pairs += [(f"no account known → {t}", f"{n:,}") for t, n in report.unknown_account.items()]
     pairs += [(f"events → log group {g}", f"{n:,}") for g, n in report.routed.items()]
     pairs += [("rejected records", report.rejected), ("quarantined files", len(report.quarantined))]
+    if report.released:
+        pairs.append(("released from quarantine", report.released))
     if report.repaired_batches:
-        pairs.append(("interrupted batches rolled back", report.repaired_batches))
+        pairs.append(("interrupted batches repaired", report.repaired_batches))
     render.rows(pairs, title="ingest")
     for line in report.notices[:20]:
-        render.err.print(f"[yellow]note:[/] {line}", highlight=False, soft_wrap=True)
+        render.tagged("note:", "yellow", line)
     for line in report.problems[:50]:
-        render.err.print(f"[red]rejected:[/] {line}", highlight=False, soft_wrap=True)
+        render.tagged("rejected:", "red", line)
+    if report.unknown_account:
+        render.tagged(
+            "note:",
+            "yellow",
+            "records whose key, account field and identity name no account are filed under "
+            "aws_account=unknown; give --account to place them",
+        )
     if report.quarantined:
-        render.err.print(
-            f"[dim]quarantined input is kept with its reason under "
-            f"{Path(report.quarantined[0]['folder']).parent}[/]",
-            highlight=False,
+        render.styled(
+            (
+                "quarantined input is kept with its reason: vigil quarantine list, then "
+                "vigil quarantine retry [ID] [--format …] once fixed",
+                "dim",
+            ),
+            to_err=True,
         )
 
 
@@ -305,6 +295,7 @@ app.command("run")(run_command)
 app.add_typer(playbooks_app, name="playbooks")
 app.add_typer(trail_app, name="trail")
 app.add_typer(posture_app, name="posture")
+app.add_typer(quarantine_app, name="quarantine")
 
 
 def _click_types(name: str) -> tuple[type[BaseException], ...]:

@@ -45,7 +45,7 @@ def content_list(json_out: JsonFlag = False) -> None:
 
     render.arrow_table(pa.Table.from_pylist(rows), title="detection units")
     for line in errors:
-        render.err.print(f"[red]error:[/] {line}", highlight=False, soft_wrap=True)
+        render.tagged("error:", "red", line)
 
 
 @content_app.command("test")
@@ -60,15 +60,15 @@ def content_test(
         render.print_json({"cases": results, "errors": errors, "failed": len(failed)})
     else:
         for r in results:
-            mark = "[green]pass[/]" if r["passed"] else "[red]FAIL[/]"
-            render.out.print(f"{mark} {r['unit']}: {r['case']}", highlight=False)
+            mark = ("pass", "green") if r["passed"] else ("FAIL", "red")
+            render.styled(mark, f" {r['unit']}: {r['case']}")
             if not r["passed"]:
                 render.out.print(
                     f"     expected {r['expected']}, found {r['found']} {r['problem']}",
                     highlight=False,
                 )
         for line in errors:
-            render.err.print(f"[red]error:[/] {line}", highlight=False, soft_wrap=True)
+            render.tagged("error:", "red", line)
         render.out.print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     if failed or errors:
         raise typer.Exit(1)
@@ -101,7 +101,7 @@ def detect_command(
             title="detect",
         )
         for line in report["errors"]:
-            render.err.print(f"[red]error:[/] {line}", highlight=False, soft_wrap=True)
+            render.tagged("error:", "red", line)
     if report["errors"]:
         raise typer.Exit(1)
 
@@ -204,7 +204,7 @@ def intel_add(
         return
     render.out.print(f"{count} entries added from {path}", highlight=False)
     for line in problems:
-        render.err.print(f"[yellow]skipped:[/] {line}", highlight=False)
+        render.tagged("skipped:", "yellow", line)
 
 
 rules_app = typer.Typer(

@@ -150,7 +150,7 @@ def rules_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
             soft_wrap=True,
         )
     for problem in problems:
-        render.err.print(f"[red]error:[/] {problem}", highlight=False, soft_wrap=True)
+        render.tagged("error:", "red", problem)
 
 
 def _set_enabled(ctx: typer.Context, name: str, enabled: bool) -> None:
@@ -249,7 +249,7 @@ def run_command(
             for key in ("delivered", "retried", "dead", "queued", "scheduled"):
                 totals[key] += getattr(done, key)
             for problem in done.problems:
-                render.err.print(f"[red]rule error:[/] {problem}", highlight=False, soft_wrap=True)
+                render.tagged("rule error:", "red", problem)
             if once or stopping["now"]:
                 break
             slept = 0.0

@@ -161,7 +161,7 @@ def put(
         )
         render.out.print(line + (f"; rejected: {rejected}" if rejected else ""), highlight=False)
     for problem in summary.problems:
-        render.err.print(f"[yellow]skipped:[/] {problem}", highlight=False, soft_wrap=True)
+        render.tagged("skipped:", "yellow", problem)
 
 
 @logs_app.command("get")

@@ -55,7 +55,7 @@ def put_metric_filter(
     with mf.FilterStore(ctx.obj) as store:
         store.put(f)
     for warning in lint(parse(pattern)):
-        render.err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+        render.tagged("warning:", "yellow", warning)
     render.out.print(
         f"metric filter {name} on {group} → {namespace}/{metric_name}", highlight=False
     )
@@ -107,7 +107,7 @@ def install_pack_command(
     render.out.print(f"{len(done.filters)} metric filters and {len(done.alarms)} alarms on "
                      f"{log_group}", highlight=False)  # fmt: skip
     for warning in done.warnings:
-        render.err.print(f"[yellow]warning:[/] {warning}", highlight=False, soft_wrap=True)
+        render.tagged("warning:", "yellow", warning)
 
 
 # -- metrics ------------------------------------------------------------------------------------

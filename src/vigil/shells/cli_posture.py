@@ -183,7 +183,8 @@ def _proven(settings: Any, snap: snaps.Snapshot) -> list[dict[str, Any]]:
 
 def _table(doc: dict[str, Any]) -> None:
     out = render.out
-    out.print(f"[bold]Posture[/] — snapshot {doc['snapshot']} ({doc['source']})", highlight=False)
+    say = render.styled
+    say(("Posture", "bold"), f" — snapshot {doc['snapshot']} ({doc['source']})")
     for name, s in doc["scores"].items():
         out.print(
             f"  {s['score']:>3}%  {name} ({s['passed']}/{s['total']} controls)", highlight=False
@@ -191,10 +192,11 @@ def _table(doc: dict[str, Any]) -> None:
     for row in doc["checks"]:
         color = {"FAILED": "red", "WARNING": "yellow", "PASSED": "green"}.get(row["status"], "dim")
         controls = ", ".join(f"{k} {v}" for k, v in row["controls"].items())
-        out.print(
-            f"\n[{color}]{row['status']:<13}[/] {row['severity']:<8} {row['check']}: {row['title']}"
-            + (f" [dim]({controls})[/]" if controls else ""),
-            highlight=False,
+        say(
+            "\n",
+            (f"{row['status']:<13}", color),
+            f" {row['severity']:<8} {row['check']}: {row['title']}",
+            (f" ({controls})" if controls else "", "dim"),
         )
         if row["status"] in ("FAILED", "WARNING"):
             for r in row["resources"]:
@@ -220,18 +222,17 @@ def _table(doc: dict[str, Any]) -> None:
     proven = doc.get("proven") or []
     if proven:
         tally = {v: sum(1 for p in proven if p["verdict"] == v) for v in VERDICTS}
-        out.print(
-            "\n[bold]Proven by the lake's events[/] (vigil posture prove): "
-            + ", ".join(f"{n} {v}" for v, n in tally.items() if n),
-            highlight=False,
+        say(
+            "\n",
+            ("Proven by the lake's events", "bold"),
+            " (vigil posture prove): " + ", ".join(f"{n} {v}" for v, n in tally.items() if n),
         )
         for p in proven:
             if p["verdict"] == "ineffective":
-                out.print(
-                    f"  [red]ineffective[/] {p['control']}: the configured filter missed "
-                    f"{', '.join(p['missed'][:5])}",
-                    highlight=False,
-                    soft_wrap=True,
+                say(
+                    "  ",
+                    ("ineffective", "red"),
+                    f" {p['control']}: the configured filter missed {', '.join(p['missed'][:5])}",
                 )
 
 
@@ -366,15 +367,13 @@ def diff_command(
             }
         )
         return
-    render.out.print(
-        f"[bold]Posture changes[/] {before.taken_at} → {after.taken_at}: {len(changes)}",
-        highlight=False,
+    render.styled(
+        ("Posture changes", "bold"), f" {before.taken_at} → {after.taken_at}: {len(changes)}"
     )
     color = {"newly failing": "red", "newly warning": "yellow", "fixed": "green"}
     for c in changes:
-        render.out.print(
-            f"[{color.get(c.kind, 'dim')}]{c.kind:<14}[/] {c.check} {c.account} {c.region} "
+        render.styled(
+            (f"{c.kind:<14}", color.get(c.kind, "dim")),
+            f" {c.check} {c.account} {c.region} "
             f"{c.resource}: {c.before or '-'} → {c.after or '-'} ({c.reason})",
-            highlight=False,
-            soft_wrap=True,
         )

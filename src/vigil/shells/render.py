@@ -14,9 +14,14 @@ from typing import Any
 import pyarrow as pa
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
-out = Console()
-err = Console(stderr=True)
+# Markup is off: user text (patterns, file names, log lines) is printed as it is, never read as
+# rich markup. Styled output is built from parts with `styled`.
+out = Console(markup=False, highlight=False)
+err = Console(stderr=True, markup=False, highlight=False)
+
+Part = str | tuple[str, str]  # plain text, or (text, style)
 
 
 def _default(value: Any) -> Any:
@@ -39,10 +44,40 @@ def print_json(value: Any) -> None:
     sys.stdout.write(to_json(value) + "\n")
 
 
+def styled(*parts: Part, to_err: bool = False) -> None:
+    """One line from plain and styled parts; nothing in them is read as markup."""
+    text = Text.assemble(*parts)
+    (err if to_err else out).print(text, soft_wrap=True)
+
+
+def tagged(tag: str, style: str, message: str) -> None:
+    """`tag message` on stderr, the tag styled (note:, warning:, rejected:, error:)."""
+    styled((tag, style), " ", message, to_err=True)
+
+
+def line(text: str) -> None:
+    out.print(text, soft_wrap=True)
+
+
 def print_error(message: str, hint: str | None = None) -> None:
-    err.print(f"[bold red]error:[/] {message}", markup=True, highlight=False, soft_wrap=True)
+    tagged("error:", "bold red", message)
     if hint:
-        err.print(f"[dim]hint:[/] {hint}", markup=True, highlight=False, soft_wrap=True)
+        tagged("hint:", "dim", hint)
+
+
+def table(
+    headers: list[str], body: list[list[Any]], title: str | None = None, empty: str = "none"
+) -> None:
+    """A table of plain cells (rows of any values)."""
+    if not body:
+        styled((f"{title}: {empty}" if title else empty, "dim"))
+        return
+    view = Table(title=title, show_lines=False)
+    for name in headers:
+        view.add_column(name, overflow="fold")
+    for row in body:
+        view.add_row(*(Text("" if v is None else _cell(v)) for v in row))
+    out.print(view)
 
 
 def arrow_table(table: pa.Table, title: str | None = None, limit: int = 1000) -> None:
@@ -50,12 +85,12 @@ def arrow_table(table: pa.Table, title: str | None = None, limit: int = 1000) ->
     for name in table.column_names:
         view.add_column(name, overflow="fold")
     for row in table.slice(0, limit).to_pylist():
-        view.add_row(*("" if v is None else _cell(v) for v in row.values()))
+        view.add_row(*(Text("" if v is None else _cell(v)) for v in row.values()))
     out.print(view)
     if table.num_rows > limit:
-        out.print(f"[dim]… {table.num_rows - limit} more rows (use --format csv or --out)[/]")
+        styled((f"… {table.num_rows - limit} more rows (use --format csv or --out)", "dim"))
     else:
-        out.print(f"[dim]{table.num_rows} row(s)[/]")
+        styled((f"{table.num_rows} row(s)", "dim"))
 
 
 def _cell(value: Any) -> str:
@@ -82,5 +117,5 @@ def rows(pairs: list[tuple[str, Any]], title: str | None = None) -> None:
     view.add_column(style="bold")
     view.add_column()
     for key, value in pairs:
-        view.add_row(key, str(value))
+        view.add_row(Text(key), Text(str(value)))
     out.print(view)

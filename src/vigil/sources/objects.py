@@ -37,9 +37,16 @@ class SourceObject:
 class Reader:
     """Reads local files and s3:// objects; the S3 client is made on first use."""
 
-    def __init__(self, endpoint_url: str | None = None, exclude: Path | None = None) -> None:
+    def __init__(
+        self,
+        endpoint_url: str | None = None,
+        exclude: Path | None = None,
+        substitutes: dict[str, Path] | None = None,
+    ) -> None:
         self.endpoint_url = endpoint_url
         self.exclude = exclude.absolute() if exclude else None  # Vigil's own home
+        # URI → a kept copy to read instead (a quarantined original whose source is gone).
+        self.substitutes = substitutes or {}
         self._s3: Any = None
 
     @property
@@ -89,8 +96,20 @@ class Reader:
             etag = str(info.get("ETag") or info.get("etag") or "").strip('"')
             yield SourceObject(f"s3://{path}", int(info.get("size") or 0), etag)
 
+    def find(self, uri: str) -> SourceObject | None:
+        """The object at exactly this URI, or None when it is not there."""
+        if not uri.startswith("s3://"):
+            path = Path(uri)
+            return _local(path) if path.is_file() else None
+        try:
+            return next((o for o in self._list_s3(uri) if o.uri == uri), None)
+        except SourceError:
+            return None
+
     def read(self, obj: SourceObject) -> bytes:
         try:
+            if obj.uri in self.substitutes:
+                return self.substitutes[obj.uri].read_bytes()
             if obj.uri.startswith("s3://"):
                 data: bytes = self.s3.cat_file(obj.uri)
                 return data

@@ -1,0 +1,66 @@
+"""What an ingest run is asked to do, and what it reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Final
+
+from vigil.ingest.classify import LogType
+
+INGESTED: Final = ("flow_logs", "cloudtrail")  # the tables `vigil ingest` writes
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    log_type: LogType = "auto"
+    fmt: tuple[str, ...] | None = None
+    since: date | None = None
+    until: date | None = None
+    endpoint_url: str | None = None
+    account: str | None = None  # for sources whose keys do not say (CloudWatch exports)
+    region: str | None = None
+    workers: int = 2
+    batch_rows: int = 500_000
+    flow_logs_to: str | None = None  # also deliver new flow-log records to this log group
+    cloudtrail_to: str | None = None  # also deliver new CloudTrail records to this log group
+    batch_bytes: int = 64 << 20  # CloudTrail rows are ~1 KB: bound memory by size too
+    reprocess: bool = False  # read objects already ingested again, replacing their rows
+
+    def recorded(self) -> dict[str, str | None]:
+        """What a quarantine entry keeps, so that a retry reads the object the same way."""
+        return {
+            "type": self.log_type,
+            "format": " ".join("${" + f + "}" for f in self.fmt) if self.fmt else None,
+            "account": self.account,
+            "region": self.region,
+            "endpoint_url": self.endpoint_url,
+        }
+
+
+@dataclass
+class IngestReport:
+    files: int = 0
+    ingested: int = 0
+    already_seen: int = 0
+    retried: int = 0  # objects rejected before, read again
+    reprocessed: int = 0  # objects ingested before whose rows were replaced
+    outside_window: int = 0
+    duplicates: int = 0
+    digests: int = 0
+    records: dict[str, int] = field(default_factory=lambda: {name: 0 for name in INGESTED})
+    rejected: int = 0
+    quarantined: list[dict[str, str]] = field(default_factory=list)
+    released: int = 0  # quarantined objects now ingested cleanly (their entries removed)
+    unknown_account: dict[str, int] = field(default_factory=dict)  # table → records
+    problems: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    repaired_batches: int = 0
+    written: dict[str, list[Path]] = field(default_factory=dict)  # table → new lake files
+    routed: dict[str, int] = field(default_factory=dict)  # log group → events delivered
+    events: int = 0  # CloudTrail write calls put on the event bus
+
+    @property
+    def clean(self) -> bool:
+        return self.rejected == 0 and not self.quarantined
