@@ -188,3 +188,41 @@ def test_plain_uncompressed_records_and_a_format(home: Settings, tmp_path: Path)
     ).to_pylist()
     assert rows == [{"aws_account": "111122223333", "aws_region": "eu-west-1", "dstport": 22},
                     {"aws_account": "111122223333", "aws_region": "eu-west-1", "dstport": 443}]  # fmt: skip
+
+
+def test_accounts_come_from_the_key_then_the_record_then_the_caller(
+    home: Settings, tmp_path: Path
+) -> None:
+    def without_recipient(**kw: object) -> dict:  # type: ignore[type-arg]
+        rec = ct_record(**kw)
+        del rec["recipientAccountId"]
+        return rec
+
+    # A hand-made copy under AWSLogs/<org>/<account>/ (not AWS's full layout): the key names it.
+    keyed = tmp_path / "AWSLogs/o-abc123defg/444455556666/copied/events.json.gz"
+    write_gz(keyed, trail_file([without_recipient(eventID="k1")]))
+    # No key: the caller's account (userIdentity.accountId) is the best there is.
+    write_gz(tmp_path / "loose/caller.json.gz", trail_file([without_recipient(eventID="c1")]))
+    # Nothing says: unknown, and counted.
+    nobody = without_recipient(eventID="n1")
+    del nobody["userIdentity"]["accountId"]
+    write_gz(tmp_path / "loose/nobody.json.gz", trail_file([nobody]))
+    report = ingest(home, [str(tmp_path)], IngestOptions())
+    got = run_query(home.lake_dir, "SELECT eventid, aws_account FROM cloudtrail ORDER BY 1")
+    assert got.to_pylist() == [
+        {"eventid": "c1", "aws_account": "111122223333"},
+        {"eventid": "k1", "aws_account": "444455556666"},
+        {"eventid": "n1", "aws_account": "unknown"},
+    ]
+    assert report.unknown_account == {"cloudtrail": 1}
+
+
+def test_the_account_option_places_records_that_name_none(home: Settings, tmp_path: Path) -> None:
+    bare = tmp_path / "bare"
+    for n in range(3):
+        rec = ct_record(eventID=f"b{n}")
+        del rec["recipientAccountId"], rec["userIdentity"]["accountId"]
+        write_gz(bare / f"f{n}.json.gz", trail_file([rec]))
+    ingest(home, [str(bare)], IngestOptions(account="222233334444"))
+    got = run_query(home.lake_dir, "SELECT DISTINCT aws_account FROM cloudtrail")
+    assert got.to_pylist() == [{"aws_account": "222233334444"}]

@@ -62,3 +62,41 @@ def test_expire_deletes_old_partitions_only(home: Settings, tmp_path: Path) -> N
     assert not (
         home.lake_dir / "cloudtrail/aws_account=111122223333/aws_region=us-east-1/date=2024-01-01"
     ).exists()
+
+
+def test_compact_keeps_distinct_records_without_an_event_id(
+    home: Settings, tmp_path: Path
+) -> None:
+    # Four distinct records with no eventID (some producers omit it), and one exact copy of one
+    # of them delivered again in another file: only the copy may go.
+    def no_id(name: str) -> dict:  # type: ignore[type-arg]
+        rec = ct_record(eventName=name)
+        del rec["eventID"]
+        return rec
+
+    records = [no_id(n) for n in ("A", "B", "C", "D")]
+    write_gz(trail_key(tmp_path, tag="one"), trail_file(records))
+    write_gz(trail_key(tmp_path, tag="two"), trail_file([records[1], ct_record(eventID="x")]))
+    for tag in ("one", "two"):
+        ingest(home, [str(trail_key(tmp_path, tag=tag))], IngestOptions())
+    report = compact(home, "cloudtrail")
+    assert (report.rows_before, report.rows_after) == (6, 5)
+    assert report.removed == {"cloudtrail": {"identical record (no natural key)": 1}}
+    names = rows(home, "SELECT eventname FROM cloudtrail ORDER BY 1")
+    assert [r["eventname"] for r in names] == ["A", "B", "C", "ConsoleLogin", "D"]
+
+
+def test_compact_reports_copies_by_natural_key_and_never_merges_other_nodata_records(
+    home: Settings, tmp_path: Path
+) -> None:
+    eni = "eni-0f00ba7c0ffee0001"
+    nodata = [f"2 111122223333 {eni} - - - - - - - {t} {t + 60} - NODATA" for t in (1700000100, 1700000200)]
+    write_gz(flow_key(tmp_path, tag="a"), "\n".join([FLOW_HEADER, flow_line(), *nodata]) + "\n")
+    write_gz(flow_key(tmp_path, tag="b"), "\n".join([FLOW_HEADER, flow_line(), nodata[0]]) + "\n")
+    for tag in "ab":
+        ingest(home, [str(flow_key(tmp_path, tag=tag))], IngestOptions())
+    report = compact(home, "flow_logs")
+    assert report.rows_after == 3
+    removed = report.removed["flow_logs"]
+    assert removed["identical record (no natural key)"] == 1
+    assert [v for k, v in removed.items() if k.startswith("same natural key")] == [1]

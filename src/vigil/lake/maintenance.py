@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path
+from typing import Final
 
 import duckdb
 import pyarrow.parquet as pq
@@ -17,7 +18,7 @@ from vigil.errors import ConfigError
 from vigil.lake.catalog import table_files
 from vigil.lake.locking import lake_lock
 from vigil.lake.manifest import Manifest
-from vigil.lake.tables import TABLES
+from vigil.lake.tables import SOURCE_FILE, TABLES
 from vigil.lake.writer import LakeWriter, key_of
 
 
@@ -78,11 +79,18 @@ class CompactReport:
     files_after: int = 0
     rows_before: int = 0
     rows_after: int = 0
+    # table → why → rows removed: only copies of a record (the same natural key, or where the
+    # record has no complete natural key, the same content in every column)
+    removed: dict[str, dict[str, int]] = field(default_factory=dict)
+
+
+SAME_KEY: Final = "same natural key"
+IDENTICAL: Final = "identical record (no natural key)"
 
 
 def compact(settings: Settings, table: str | None = None, min_files: int = 2) -> CompactReport:
-    """Merge each partition's files into one, dropping duplicate records
-    (the same dedup key twice, e.g. an object re-delivered under another name)."""
+    """Merge each partition's files into one, dropping only copies of a record (an object
+    re-delivered under another name)."""
     report = CompactReport()
     names = _tables(table)
     with lake_lock(settings.home):
@@ -95,30 +103,39 @@ def compact(settings: Settings, table: str | None = None, min_files: int = 2) ->
                 groups: dict[Path, list[Path]] = defaultdict(list)
                 for f in table_files(settings.lake_dir, name):
                     groups[partition_of(f)].append(f)
+                removed: Counter[str] = Counter()
                 for files in groups.values():
                     if len(files) < min_files:
                         continue
-                    merge = partial(_merge, files, spec.dedup_key)
+                    merge = partial(_merge, files, spec.dedup_key, removed)
                     report.partitions += 1
                     report.files_before += len(files)
                     report.rows_before += _rows(files)
                     written = writer.replace(spec, key_of(files[0].parent), merge, files)
                     report.rows_after += _rows(written)
                     report.files_after += len(written)
+                if removed:
+                    key = f"{SAME_KEY} ({', '.join(spec.dedup_key)})"
+                    report.removed[name] = {
+                        (key if why == SAME_KEY else why): n for why, n in removed.items() if n
+                    }
         finally:
             manifest.close()
     return report
 
 
-def _merge(files: list[Path], key: tuple[str, ...], target: Path) -> int:
+def _merge(files: list[Path], key: tuple[str, ...], removed: Counter[str], target: Path) -> int:
     """Stream the files through DuckDB into one de-duplicated zstd file; its rows.
 
-    Rows keep their arrival order (objects are read in key order, which is time order), so
-    row groups stay narrow in time without the cost of a sort.
+    A row is a copy of an earlier one when its natural key (`key`, every part present) is the
+    same, or — where the key is incomplete (a CloudTrail record without an eventID, a NODATA
+    flow record) — when every column but the lineage is the same. Distinct records are never
+    merged. Rows keep their arrival order (objects are read in key order, which is time
+    order), so row groups stay narrow in time without the cost of a sort.
 
-    Duplicates are looked for with a 64-bit hash of the key first: if the hashes are all
-    distinct the keys are too, and the costly exact de-duplication is skipped. DuckDB works in
-    a bounded amount of memory and spills to a temporary folder beside the target.
+    Copies are looked for with a 64-bit hash first: if the hashes are all distinct the rows
+    are too, and the costly exact de-duplication is skipped. DuckDB works in a bounded amount
+    of memory and spills to a temporary folder beside the target.
     """
     con = duckdb.connect(":memory:")
     try:
@@ -127,17 +144,32 @@ def _merge(files: list[Path], key: tuple[str, ...], target: Path) -> int:
         con.execute("SET memory_limit = '1GB'")
         paths = ", ".join(_quote(str(f)) for f in files)
         source = f"read_parquet([{paths}], union_by_name = true, hive_partitioning = false)"
-        present = {row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
-        keys = ", ".join(f'"{k}"' for k in key if k in present)
+        present = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
+        keys = [f'"{k}"' for k in key]
+        complete = " AND ".join(f"{k} IS NOT NULL" for k in keys)
+        if any(k not in present for k in key):  # the files lack part of the key: content only
+            keys, complete = [], "false"
+        content = ", ".join(f'"{c}" := "{c}"' for c in present if c != SOURCE_FILE)
+        keyed = (
+            f"SELECT *, ({complete}) AS _complete, CASE WHEN {complete} THEN NULL "
+            f"ELSE to_json(struct_pack({content})) END AS _content FROM {source}"
+        )
+        identity = ", ".join([*keys, "_content"])
         rows, hashes = con.execute(
-            f"SELECT count(*), count(DISTINCT hash({keys})) FROM {source}"
+            f"SELECT count(*), count(DISTINCT hash({identity})) FROM ({keyed})"
         ).fetchall()[0]
         query = f"SELECT * FROM {source}"
         if rows != hashes:
-            query = (
-                f"SELECT * EXCLUDE (_rn) FROM (SELECT *, row_number() OVER (PARTITION BY {keys}) "
-                f"AS _rn FROM {source}) WHERE _rn = 1"
+            ranked = (
+                f"SELECT *, row_number() OVER (PARTITION BY {identity}) AS _rn FROM ({keyed})"
             )
+            by_key, identical = con.execute(
+                f"SELECT count(*) FILTER (WHERE _rn > 1 AND _complete), "
+                f"count(*) FILTER (WHERE _rn > 1 AND NOT _complete) FROM ({ranked})"
+            ).fetchall()[0]
+            removed[SAME_KEY] += int(by_key)
+            removed[IDENTICAL] += int(identical)
+            query = f"SELECT * EXCLUDE (_rn, _complete, _content) FROM ({ranked}) WHERE _rn = 1"
         con.execute(f"COPY ({query}) TO {_quote(str(target))} (FORMAT parquet, COMPRESSION zstd)")
         return int(pq.ParquetFile(target).metadata.num_rows)
     finally:

@@ -190,7 +190,8 @@ def partition_slices(
 ) -> list[tuple[PartKey, pa.Table]]:
     """Split rows by partition without adding columns to them (partitions are directories).
 
-    The account is the key's when known, else the records'. Flow-log records carry no region
+    The account is the key's when known (or the one the user gave), else the records' own
+    (CloudTrail: recipientAccountId, else userIdentity.accountId). Flow-log records carry no region
     unless the format has `region`, so the key's region wins there; CloudTrail records carry
     `awsRegion`, which wins over the delivery region. The date is the event's (UTC), falling
     back to the key's delivery date. The common case (one account, region and day per object)
@@ -207,7 +208,7 @@ def partition_slices(
         reg = _constant_or(region, _column(table, "region"), n)
         days = pc.cast(pc.cast(_column(table, "start"), pa.timestamp("s")), pa.date32())
     else:
-        acct = _constant_or(account, _column(table, "recipientaccountid"), n)
+        acct = _constant_or(account, _record_account(table), n)
         reg = pc.fill_null(_column(table, "awsregion"), region or UNKNOWN)
         days = pc.cast(_column(table, spec.time_column), pa.date32())
     days = pc.fill_null(days, pa.scalar(day or EPOCH_DAY, pa.date32()))
@@ -264,6 +265,16 @@ def _column(table: pa.Table, name: str) -> pa.ChunkedArray:
         return table[name]
     typ = next(s.schema.field(name).type for s in TABLES.values() if name in s.schema.names)
     return pa.chunked_array([pa.nulls(table.num_rows, typ)])
+
+
+def _record_account(table: pa.Table) -> pa.ChunkedArray:
+    """A CloudTrail record's own account: recipientAccountId, else the caller's
+    (userIdentity.accountId)."""
+    recipient = _column(table, "recipientaccountid").cast(pa.string())
+    if "useridentity" not in table.column_names or not recipient.null_count:
+        return recipient
+    caller = pc.struct_field(table["useridentity"], "accountid").cast(pa.string())
+    return pc.coalesce(recipient, caller)
 
 
 def _constant_or(value: str | pa.Array | None, column: pa.ChunkedArray, n: int) -> pa.ChunkedArray:

@@ -256,8 +256,14 @@ def lake_compact(
     result = api.compact(ctx.obj, table)
     if json_out:
         render.print_json(result)
-    else:
-        render.rows(list(result.items()), title="compact")
+        return
+    removed = result.pop("removed")
+    render.rows(list(result.items()), title="compact")
+    for name, reasons in removed.items():
+        for why, count in reasons.items():
+            render.line(f"{name}: {count:,} copies removed — {why}")
+    if not removed:
+        render.line("no copies of a record found: nothing removed")
 
 
 @lake_app.command("expire")

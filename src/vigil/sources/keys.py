@@ -28,6 +28,12 @@ _TRAIL_FILE: Final = re.compile(
     r"(?:.*_)?(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})T\d{4,6}Z(?:_[0-9A-Za-z]+)?\.json(?:\.gz)?$"
 )
 
+# Any key under AWS's layout names the account, even where the rest is not AWS's (a copy
+# reorganised by hand): AWSLogs/<account>/… or AWSLogs/<org-id>/<account>/….
+_ACCOUNT_DIR: Final = re.compile(
+    r"(?:^|/)AWSLogs/(?:(?P<org>o-[a-z0-9]+)/)?(?P<account>\d{12})(?:/|$)"
+)
+
 
 @dataclass(frozen=True)
 class KeyInfo:
@@ -67,6 +73,9 @@ def parse_key(key: str) -> KeyInfo:
             day=_day(match),
             org_id=trail_dir["org"] if trail_dir else None,
         )
+    loose = _ACCOUNT_DIR.search(key)
+    if loose:
+        return KeyInfo(account=loose["account"], org_id=loose["org"])
     return KeyInfo()
 
 
