@@ -10,6 +10,7 @@ from conftest import DATA, FLOW_HEADER
 from vigil.errors import FormatError
 from vigil.formats.flowlog_fields import DEFAULT_FORMAT, FIELDS, column_name, parse_format
 from vigil.formats.flowlogs import parse_flowlogs
+from vigil.formats.timestamps import EARLIEST_S, LATEST_S
 from vigil.lake.tables import FLOW_LOGS, as_lake_types
 
 GOLDEN = json.loads((DATA / "flowlogs_golden.json").read_text())
@@ -38,9 +39,9 @@ def test_golden(case: dict) -> None:  # type: ignore[type-arg]
 def test_wrong_field_count_rejects_only_that_line_with_its_number() -> None:
     body = "\n".join([
         FLOW_HEADER,
-        "2 1 eni-a 1.1.1.1 2.2.2.2 1 2 6 1 1 100 160 ACCEPT OK",
-        "2 1 eni-a 1.1.1.1 2.2.2.2 1 2 6 1 1 100 160 ACCEPT",
-        "2 1 eni-a 1.1.1.1 2.2.2.2 1 2 6 1 1 100 160 REJECT OK",
+        "2 1 eni-a 1.1.1.1 2.2.2.2 1 2 6 1 1 1700000100 1700000160 ACCEPT OK",
+        "2 1 eni-a 1.1.1.1 2.2.2.2 1 2 6 1 1 1700000100 1700000160 ACCEPT",
+        "2 1 eni-a 1.1.1.1 2.2.2.2 1 2 6 1 1 1700000100 1700000160 REJECT OK",
     ])  # fmt: skip
     result = parse_flowlogs(body.encode(), None, "f.log")
     assert result.table.num_rows == 2
@@ -50,13 +51,13 @@ def test_wrong_field_count_rejects_only_that_line_with_its_number() -> None:
 @pytest.mark.parametrize(
     ("bad", "reason"),
     [
-        ("2 1 eni-a 1.1.1.1 2.2.2.2 x1 2 6 1 1 100 160 ACCEPT OK", "field 6 (srcport): 'x1'"),
-        ("2 1 eni-a 1.1.1.1 2.2.2.2 1 2 6 1 1 100 160 ACCEPT OK".replace(" 1 2 6", " 1 99999999999 6"),
+        ("2 1 eni-a 1.1.1.1 2.2.2.2 x1 2 6 1 1 1700000100 1700000160 ACCEPT OK", "field 6 (srcport): 'x1'"),
+        ("2 1 eni-a 1.1.1.1 2.2.2.2 1 2 6 1 1 1700000100 1700000160 ACCEPT OK".replace(" 1 2 6", " 1 99999999999 6"),
          "field 7 (dstport): 99999999999 is out of range"),
     ],
 )  # fmt: skip
 def test_bad_values_name_the_line_and_field(bad: str, reason: str) -> None:
-    good = "2 1 eni-a 1.1.1.1 2.2.2.2 1 2 6 1 1 100 160 ACCEPT OK"
+    good = "2 1 eni-a 1.1.1.1 2.2.2.2 1 2 6 1 1 1700000100 1700000160 ACCEPT OK"
     body = "\n".join([FLOW_HEADER, good, bad, good]).encode()
     result = parse_flowlogs(body, None, "f.log")
     assert result.table.num_rows == 2
@@ -66,8 +67,8 @@ def test_bad_values_name_the_line_and_field(bad: str, reason: str) -> None:
 
 
 def test_non_utf8_bytes_reject_the_line_keep_the_rest() -> None:
-    good = b"2 1 eni-a 1.1.1.1 2.2.2.2 1 2 6 1 1 100 160 ACCEPT OK"
-    bad = b"2 1 eni-\xff\xfe 1.1.1.1 2.2.2.2 1 2 6 1 1 100 160 ACCEPT OK"
+    good = b"2 1 eni-a 1.1.1.1 2.2.2.2 1 2 6 1 1 1700000100 1700000160 ACCEPT OK"
+    bad = b"2 1 eni-\xff\xfe 1.1.1.1 2.2.2.2 1 2 6 1 1 1700000100 1700000160 ACCEPT OK"
     result = parse_flowlogs(b"\n".join([FLOW_HEADER.encode(), good, bad, good]), None, "f")
     assert result.table.num_rows == 2
     assert result.rejects[0].line == 3
@@ -76,7 +77,9 @@ def test_non_utf8_bytes_reject_the_line_keep_the_rest() -> None:
 
 def test_no_header_and_no_format_is_a_clear_error() -> None:
     with pytest.raises(FormatError, match="no header line and no --format"):
-        parse_flowlogs(b"2 1 eni-a 1.1.1.1 2.2.2.2 1 2 6 1 1 100 160 ACCEPT OK\n", None, "f")
+        parse_flowlogs(
+            b"2 1 eni-a 1.1.1.1 2.2.2.2 1 2 6 1 1 1700000100 1700000160 ACCEPT OK\n", None, "f"
+        )
 
 
 def test_json_given_as_flow_logs_says_what_it_looks_like() -> None:
@@ -93,6 +96,8 @@ def test_header_only_file_has_no_records() -> None:
 _VALUE = {
     "int32": st.one_of(st.none(), st.integers(0, 2**31 - 1)),
     "int64": st.one_of(st.none(), st.integers(0, 2**63 - 1)),
+    # A record's start is always a time (the parser rejects one that is not: tested apart).
+    "start": st.integers(EARLIEST_S, LATEST_S),
     "string": st.one_of(st.none(), st.text("abcdefxyz0123456789.:-_/", min_size=1, max_size=12)
                         .filter(lambda s: s != "-")),
 }  # fmt: skip
@@ -103,7 +108,7 @@ def formats_and_rows(draw: st.DrawFn) -> tuple[tuple[str, ...], list[dict[str, o
     fields = draw(
         st.permutations([f for f, _, _ in FIELDS]).map(lambda p: p[: draw(st.integers(1, 40))])
     )
-    rows = draw(st.lists(st.fixed_dictionaries({f: _VALUE[str(t)] for f, _, t in FIELDS if f in fields}),
+    rows = draw(st.lists(st.fixed_dictionaries({f: _VALUE["start" if f == "start" else str(t)] for f, _, t in FIELDS if f in fields}),
                          min_size=1, max_size=20))  # fmt: skip
     return tuple(fields), rows
 

@@ -64,9 +64,7 @@ def test_expire_deletes_old_partitions_only(home: Settings, tmp_path: Path) -> N
     ).exists()
 
 
-def test_compact_keeps_distinct_records_without_an_event_id(
-    home: Settings, tmp_path: Path
-) -> None:
+def test_compact_keeps_distinct_records_without_an_event_id(home: Settings, tmp_path: Path) -> None:
     # Four distinct records with no eventID (some producers omit it), and one exact copy of one
     # of them delivered again in another file: only the copy may go.
     def no_id(name: str) -> dict:  # type: ignore[type-arg]
@@ -90,7 +88,10 @@ def test_compact_reports_copies_by_natural_key_and_never_merges_other_nodata_rec
     home: Settings, tmp_path: Path
 ) -> None:
     eni = "eni-0f00ba7c0ffee0001"
-    nodata = [f"2 111122223333 {eni} - - - - - - - {t} {t + 60} - NODATA" for t in (1700000100, 1700000200)]
+    nodata = [
+        f"2 111122223333 {eni} - - - - - - - {t} {t + 60} - NODATA"
+        for t in (1700000100, 1700000200)
+    ]
     write_gz(flow_key(tmp_path, tag="a"), "\n".join([FLOW_HEADER, flow_line(), *nodata]) + "\n")
     write_gz(flow_key(tmp_path, tag="b"), "\n".join([FLOW_HEADER, flow_line(), nodata[0]]) + "\n")
     for tag in "ab":

@@ -20,7 +20,7 @@ from vigil.formats.cloudtrail_fast import fast_tables
 from vigil.formats.cloudtrail_model import COLUMNS, EVENT_TS, LogFile, Record, lake_schema
 from vigil.formats.columnar import build_array, columns_of
 from vigil.formats.common import ParseResult, Reject
-from vigil.formats.timestamps import event_ts
+from vigil.formats.timestamps import event_ts, time_problem
 
 _DECODE_FILE: Final = msgspec.json.Decoder(LogFile)
 _DECODE_RECORD: Final = msgspec.json.Decoder(Record)
@@ -29,6 +29,8 @@ _DECODE_ANY: Final = msgspec.json.Decoder()
 _CW_PREFIX: Final = re.compile(rb"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z ")
 _RECORDS_KEY: Final = re.compile(rb'^\s*\{\s*"Records"\s*:\s*\[')
 DIGEST_MARKER: Final = b'"digestStartTime"'
+# A record with where it came from: (line or None, a label such as "record 3: ").
+Numbered = tuple[tuple[int | None, str], Record]
 
 
 def is_digest(data: bytes) -> bool:
@@ -64,7 +66,28 @@ def parse_cloudtrail(data: bytes, source: str, fast: pa.Table | None = None) -> 
         records, rejects = _log_file(data, source)
     else:
         records, rejects = _events(data)
-    return ParseResult(to_table(records), rejects)
+    timed, late = _timed(records)
+    return ParseResult(to_table(timed), sorted(rejects + late, key=_order))
+
+
+def _order(reject: Reject) -> int:
+    return reject.line if reject.line is not None else 0
+
+
+def _timed(records: list[Numbered]) -> tuple[list[Record], list[Reject]]:
+    """Records whose eventTime can be read; the others rejected with the reason (a record
+    without a usable time would be filed on the wrong day, or in 1970)."""
+    kept: list[Record] = []
+    rejects: list[Reject] = []
+    for where, record in records:
+        problem = time_problem(record.eventTime)
+        if problem is None:
+            kept.append(record)
+            continue
+        line, label = where
+        raw = msgspec.json.encode(record).decode("utf-8", "backslashreplace")
+        rejects.append(Reject(line, f"{label}{problem}", raw))
+    return kept, rejects
 
 
 def to_table(records: list[Record]) -> pa.Table:
@@ -77,34 +100,35 @@ def to_table(records: list[Record]) -> pa.Table:
     return table.append_column(EVENT_TS, event_ts(table["eventtime"]))
 
 
-def _log_file(data: bytes, source: str) -> tuple[list[Record], list[Reject]]:
+def _log_file(data: bytes, source: str) -> tuple[list[Numbered], list[Reject]]:
     try:
-        return _DECODE_FILE.decode(data).Records, []
+        records = _DECODE_FILE.decode(data).Records
+        return [((None, f"record {i}: "), r) for i, r in enumerate(records)], []
     except msgspec.ValidationError:
         return _one_by_one(data)
     except msgspec.DecodeError as exc:
         return _salvage(data, source, str(exc))
 
 
-def _one_by_one(data: bytes) -> tuple[list[Record], list[Reject]]:
+def _one_by_one(data: bytes) -> tuple[list[Numbered], list[Reject]]:
     """Typed decoding failed somewhere: decode each record alone to find which."""
     raw_records = _DECODE_ANY.decode(data)["Records"]
-    records: list[Record] = []
+    records: list[Numbered] = []
     rejects: list[Reject] = []
     for index, item in enumerate(raw_records):
         try:
-            records.append(_record(item))
+            records.append(((None, f"record {index}: "), _record(item)))
         except msgspec.ValidationError as exc:
             rejects.append(Reject(None, f"record {index}: {exc}", json.dumps(item)))
     return records, rejects
 
 
-def _salvage(data: bytes, source: str, error: str) -> tuple[list[Record], list[Reject]]:
+def _salvage(data: bytes, source: str, error: str) -> tuple[list[Numbered], list[Reject]]:
     """Malformed JSON: keep every record before the break, report where it broke."""
     text = data.decode("utf-8", "replace")
     start = text.index("[") + 1
     decoder = json.JSONDecoder()
-    records: list[Record] = []
+    records: list[Numbered] = []
     pos = start
     while True:
         while pos < len(text) and text[pos] in " \t\r\n,":
@@ -112,8 +136,9 @@ def _salvage(data: bytes, source: str, error: str) -> tuple[list[Record], list[R
         if pos >= len(text) or text[pos] == "]":
             break
         try:
+            line = text.count("\n", 0, pos) + 1
             item, pos = decoder.raw_decode(text, pos)
-            records.append(_record(item))
+            records.append(((line, ""), _record(item)))
         except (ValueError, msgspec.ValidationError):
             line = text.count("\n", 0, pos) + 1
             reason = f"malformed JSON at line {line}, character {pos + 1}: {error}"
@@ -121,26 +146,26 @@ def _salvage(data: bytes, source: str, error: str) -> tuple[list[Record], list[R
     return records, []
 
 
-def _events(data: bytes) -> tuple[list[Record], list[Reject]]:
+def _events(data: bytes) -> tuple[list[Numbered], list[Reject]]:
     """One JSON document per line, or one (pretty-printed) document, or a JSON array."""
     try:
         whole = _DECODE_ANY.decode(data)
     except msgspec.DecodeError:
         return _lines(data)
     items = whole if isinstance(whole, list) else [whole]
-    records: list[Record] = []
+    records: list[Numbered] = []
     rejects: list[Reject] = []
     for index, item in enumerate(items):
         record, problem = _from_item(item)
         if record is not None:
-            records.append(record)
+            records.append(((None, f"item {index}: "), record))
         else:
             rejects.append(Reject(None, f"item {index}: {problem}", json.dumps(item)))
     return records, rejects
 
 
-def _lines(data: bytes) -> tuple[list[Record], list[Reject]]:
-    records: list[Record] = []
+def _lines(data: bytes) -> tuple[list[Numbered], list[Reject]]:
+    records: list[Numbered] = []
     rejects: list[Reject] = []
     for lineno, line in enumerate(data.split(b"\n"), start=1):
         line = line.strip()
@@ -152,7 +177,7 @@ def _lines(data: bytes) -> tuple[list[Record], list[Reject]]:
         try:
             fast = _DECODE_RECORD.decode(line)
             if fast.eventTime is not None or fast.eventVersion is not None:
-                records.append(fast)
+                records.append(((lineno, ""), fast))
                 continue
         except msgspec.DecodeError:  # includes ValidationError; the slow path says why
             pass
@@ -167,7 +192,7 @@ def _lines(data: bytes) -> tuple[list[Record], list[Reject]]:
         if record is None:
             rejects.append(Reject(lineno, problem, line.decode("utf-8", "backslashreplace")))
         else:
-            records.append(record)
+            records.append(((lineno, ""), record))
     return records, rejects
 
 

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from vigil.formats.cloudtrail_model import COLUMNS, EVENT_TS, RawLogFile, Record
 from vigil.formats.columnar import _attributes, columns_of, raw_array
-from vigil.formats.timestamps import event_ts
+from vigil.formats.timestamps import all_plausible, event_ts
 
 RAW_FIELDS: Final = tuple(
     attr for attr, hint in typing.get_type_hints(Record).items() if hint is msgspec.Raw
@@ -136,6 +136,8 @@ def fast_tables(files: list[bytes]) -> list[pa.Table] | None:
             arrays.append(_renamed(parsed.column(attr).combine_chunks(), typ))
     table = pa.table(arrays, names=[col for col, _, _ in COLUMNS])
     table = table.append_column(EVENT_TS, event_ts(table["eventtime"]))
+    if not all_plausible(table[EVENT_TS]):  # a time that cannot be read: rejected one by one
+        return None
     out = []
     offset = 0
     for file in split:

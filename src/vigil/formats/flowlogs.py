@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Final
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from vigil.errors import FormatError
@@ -23,6 +24,7 @@ from vigil.formats.flowlog_fields import (
     header_fields,
     unknown_fields,
 )
+from vigil.formats.timestamps import plausible_seconds
 
 # CloudWatch Logs exports prefix each message with its ISO-8601 timestamp.
 _CW_PREFIX: Final = re.compile(rb"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z ")
@@ -61,9 +63,24 @@ def parse_flowlogs(data: bytes, fmt: tuple[str, ...] | None, source: str) -> Par
     cw_prefixed = bool(_CW_PREFIX.match(first_record))
     try:
         table, rejects = _fast(data, body_start, fields, cw_prefixed)
-    except (pa.ArrowInvalid, UnicodeDecodeError):
+        if "start" in fields and not _plausible_starts(table["start"]):
+            raise _BadTimes  # which lines: the careful path says
+    except (pa.ArrowInvalid, UnicodeDecodeError, _BadTimes):
         table, rejects = _slow(data, body_start, fields, cw_prefixed)
     return ParseResult(table, rejects, notices)
+
+
+class _BadTimes(Exception):
+    """A record's `start` is missing or not a time: the careful path rejects those lines."""
+
+
+def _plausible_starts(start: pa.ChunkedArray) -> bool:
+    if start.null_count:
+        return False
+    if len(start) == 0:
+        return True
+    bounds = pc.min_max(start).as_py()
+    return plausible_seconds(bounds["min"]) and plausible_seconds(bounds["max"])
 
 
 def _not_flowlogs_reason(first: bytes) -> str:
@@ -137,6 +154,7 @@ def _slow(
     data: bytes, start: int, fields: tuple[str, ...], cw_prefixed: bool
 ) -> tuple[pa.Table, list[Reject]]:
     types = [field_type(f) for f in fields]
+    start_at = fields.index("start") if "start" in fields else None
     columns: list[list[object]] = [[] for _ in fields]
     rejects: list[Reject] = []
     first_line = data.count(b"\n", 0, start) + 1
@@ -158,6 +176,12 @@ def _slow(
             rejects.append(Reject(lineno, reason, text))
             continue
         values, problem = _convert(tokens, fields, types)
+        if problem is None and start_at is not None and not plausible_seconds(values[start_at]):
+            token = tokens[start_at]
+            problem = (
+                f"field {start_at + 1} (start): {token!r} is not a time "
+                "(Unix seconds between 2006 and 9999)"
+            )
         if problem is not None:
             rejects.append(Reject(lineno, problem, text))
             continue
@@ -211,4 +235,15 @@ def parse_flowlogs_parquet(data: bytes, source: str) -> ParseResult:
             raise FormatError(
                 f"column {name}: cannot read as {target}: {exc}", source=source
             ) from exc
-    return ParseResult(pa.table(columns, names=[column_name(f) for f in fields]), notices=notices)
+    table = pa.table(columns, names=[column_name(f) for f in fields])
+    rejects: list[Reject] = []
+    if "start" in table.column_names and not _plausible_starts(table["start"]):
+        starts: list[int | None] = table["start"].to_pylist()
+        bad = [i for i, v in enumerate(starts) if not plausible_seconds(v)]
+        for i in bad[:1000]:
+            rejects.append(Reject(None, f"row {i + 1}: start {starts[i]!r} is not a time"))
+        if len(bad) > 1000:
+            rejects.append(Reject(None, f"… and {len(bad) - 1000} more rows without a time"))
+        keep = pa.array([plausible_seconds(v) for v in starts])
+        table = table.filter(keep)
+    return ParseResult(table, rejects, notices)

@@ -160,9 +160,7 @@ def _merge(files: list[Path], key: tuple[str, ...], removed: Counter[str], targe
         ).fetchall()[0]
         query = f"SELECT * FROM {source}"
         if rows != hashes:
-            ranked = (
-                f"SELECT *, row_number() OVER (PARTITION BY {identity}) AS _rn FROM ({keyed})"
-            )
+            ranked = f"SELECT *, row_number() OVER (PARTITION BY {identity}) AS _rn FROM ({keyed})"
             by_key, identical = con.execute(
                 f"SELECT count(*) FILTER (WHERE _rn > 1 AND _complete), "
                 f"count(*) FILTER (WHERE _rn > 1 AND NOT _complete) FROM ({ranked})"
