@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -108,3 +111,12 @@ def ct_record(**overrides: Any) -> dict[str, Any]:
 
 def trail_file(records: list[dict[str, Any]]) -> str:
     return json.dumps({"Records": records})
+
+
+def vigil(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """The `vigil` command as a user runs it: a real process, its exit code and output."""
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "vigil", "--home", str(home), *args],
+        capture_output=True, text=True, env=env, timeout=120, input=stdin,
+    )  # fmt: skip

@@ -1,13 +1,27 @@
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import UTC, date, datetime
 from pathlib import Path
 
-from conftest import FLOW_HEADER, ct_record, flow_key, flow_line, trail_file, trail_key, write_gz
+import pytest
+
+from conftest import (
+    FLOW_HEADER,
+    ct_record,
+    flow_key,
+    flow_line,
+    trail_file,
+    trail_key,
+    vigil,
+    write_gz,
+)
 from vigil.config import Settings
+from vigil.errors import ConfigError
 from vigil.ingest.pipeline import IngestOptions, ingest
 from vigil.lake.catalog import run_query, table_files
-from vigil.lake.maintenance import compact, expire, lake_info
+from vigil.lake.expire import expire
+from vigil.lake.maintenance import compact, lake_info
 
 
 def rows(home: Settings, sql: str) -> list[dict]:  # type: ignore[type-arg]
@@ -49,19 +63,59 @@ def test_compact_merges_small_files_and_drops_duplicate_records(
     assert not list(home.lake_dir.rglob("*.inflight"))
 
 
-def test_expire_deletes_old_partitions_only(home: Settings, tmp_path: Path) -> None:
+def _two_days(home: Settings, tmp_path: Path) -> None:
     write_gz(
         trail_key(tmp_path, day="2024/01/01", tag="old"),
         trail_file([ct_record(eventTime="2024-01-01T10:00:00Z")]),
     )
     write_gz(trail_key(tmp_path, day="2024/03/01", tag="new"), trail_file([ct_record(eventID="n")]))
     ingest(home, [str(tmp_path)], IngestOptions())
-    report = expire(home, "30d", table="cloudtrail", today=date(2024, 3, 2))
+
+
+OLD_PART = "aws_account=111122223333/aws_region=us-east-1/date=2024-01-01"
+NOW = datetime(2024, 3, 2, 12, tzinfo=UTC)
+
+
+def test_expire_deletes_old_partitions_only(home: Settings, tmp_path: Path) -> None:
+    _two_days(home, tmp_path)
+    report = expire(home, "30d", table="cloudtrail", now=NOW)
     assert report.partitions == 1 and report.rows == 1
+    assert [(p.table, p.partition, p.rows) for p in report.removed] == [("cloudtrail", OLD_PART, 1)]
     assert [r["eventid"] for r in rows(home, "SELECT eventid FROM cloudtrail")] == ["n"]
-    assert not (
-        home.lake_dir / "cloudtrail/aws_account=111122223333/aws_region=us-east-1/date=2024-01-01"
-    ).exists()
+    assert not (home.lake_dir / "cloudtrail" / OLD_PART).exists()
+
+
+def test_expire_dry_run_lists_and_deletes_nothing(home: Settings, tmp_path: Path) -> None:
+    _two_days(home, tmp_path)
+    report = expire(home, "30d", dry_run=True, now=NOW)
+    assert report.dry_run and [p.partition for p in report.removed] == [OLD_PART]
+    assert report.rows == 1
+    assert rows(home, "SELECT count(*) AS n FROM cloudtrail") == [{"n": 2}]
+
+
+def test_expire_below_one_day_needs_confirmation(home: Settings, tmp_path: Path) -> None:
+    _two_days(home, tmp_path)
+    for age in ("0d", "12h"):
+        with pytest.raises(ConfigError, match="would delete today's data") as caught:
+            expire(home, age, now=NOW)
+        assert "--yes" in (caught.value.hint or "")
+    assert rows(home, "SELECT count(*) AS n FROM cloudtrail") == [{"n": 2}]
+    assert expire(home, "0d", dry_run=True, now=NOW).partitions == 2  # looking is always allowed
+    assert expire(home, "0d", confirmed=True, now=NOW).rows == 2
+
+
+def test_expire_cli_says_what_it_removed(home: Settings, tmp_path: Path) -> None:
+    _two_days(home, tmp_path)
+    age = f"{(datetime.now(UTC).date() - date(2024, 2, 1)).days}d"  # between the two days
+    dry = vigil(home.home, "lake", "expire", "--older-than", age, "--dry-run")
+    assert "would remove 1 partition(s)" in dry.stdout and "date=2024-01-01" in dry.stdout
+    refused = vigil(home.home, "lake", "expire", "--older-than", "0d")
+    assert refused.returncode == 1 and "--yes" in refused.stderr
+    done = vigil(home.home, "lake", "expire", "--older-than", age)
+    assert done.returncode == 0 and "removed 1 partition(s)" in done.stdout
+    assert "date=2024-01-01" in done.stdout  # the older day is the one named
+    again = json.loads(vigil(home.home, "lake", "expire", "--older-than", age, "--json").stdout)
+    assert again["removed"] == [] and again["dry_run"] is False
 
 
 def test_compact_keeps_distinct_records_without_an_event_id(home: Settings, tmp_path: Path) -> None:

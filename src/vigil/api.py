@@ -113,8 +113,18 @@ def compact(settings: Settings, table: str | None = None) -> dict[str, Any]:
     return asdict(maintenance.compact(settings, table))
 
 
-def expire(settings: Settings, older_than: str, table: str | None = None) -> dict[str, Any]:
-    return asdict(maintenance.expire(settings, older_than, table))
+def expire(
+    settings: Settings,
+    older_than: str,
+    table: str | None = None,
+    *,
+    dry_run: bool = False,
+    confirmed: bool = False,
+) -> dict[str, Any]:
+    from vigil.lake.expire import expire as expire_partitions
+
+    report = expire_partitions(settings, older_than, table, dry_run=dry_run, confirmed=confirmed)
+    return asdict(report)
 
 
 # Detection and findings -------------------------------------------------------------------

@@ -1,11 +1,10 @@
-"""Lake upkeep: what is there (info), fewer bigger files (compact), retention (expire)."""
+"""Lake upkeep: what is there (info), fewer bigger files (compact). Retention: lake/expire.py."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from functools import partial
 from pathlib import Path
 from typing import Final
@@ -92,7 +91,7 @@ def compact(settings: Settings, table: str | None = None, min_files: int = 2) ->
     """Merge each partition's files into one, dropping only copies of a record (an object
     re-delivered under another name)."""
     report = CompactReport()
-    names = _tables(table)
+    names = tables_named(table)
     with lake_lock(settings.home):
         manifest = Manifest(settings.state_db)
         try:
@@ -182,63 +181,7 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-_AGE = re.compile(r"^(\d+)\s*([dw])$")
-
-
-def parse_age(text: str) -> timedelta:
-    match = _AGE.match(text.strip().lower())
-    if match is None:
-        raise ConfigError(
-            f"cannot read the age {text!r}", hint="write it as days or weeks, e.g. 90d or 12w"
-        )
-    count = int(match.group(1))
-    return timedelta(days=count * (7 if match.group(2) == "w" else 1))
-
-
-@dataclass
-class ExpireReport:
-    cutoff: str
-    partitions: int = 0
-    files: int = 0
-    rows: int = 0
-    bytes: int = 0
-
-
-def expire(
-    settings: Settings, older_than: str, table: str | None = None, today: date | None = None
-) -> ExpireReport:
-    """Delete partitions whose date is older than the cutoff, like an S3 lifecycle rule."""
-    cutoff = (today or datetime.now(UTC).date()) - parse_age(older_than)
-    report = ExpireReport(cutoff=str(cutoff))
-    with lake_lock(settings.home):
-        manifest = Manifest(settings.state_db)
-        try:
-            writer = LakeWriter(settings, manifest)
-            writer.recover()
-            for name in _tables(table):
-                old = [
-                    f for f in table_files(settings.lake_dir, name) if date_of(f.parent) < cutoff
-                ]
-                report.partitions += len({f.parent for f in old})
-                report.files += len(old)
-                for f in old:
-                    report.rows += pq.ParquetFile(f).metadata.num_rows
-                    report.bytes += f.stat().st_size
-                if old:
-                    writer.replace(TABLES[name], None, None, old)
-                    _prune_dirs(settings.lake_dir / name)
-        finally:
-            manifest.close()
-    return report
-
-
-def _prune_dirs(root: Path) -> None:
-    for path in sorted(root.glob("**/"), key=lambda p: len(p.parts), reverse=True):
-        if path != root and path.is_dir() and not any(path.iterdir()):
-            path.rmdir()
-
-
-def _tables(table: str | None) -> list[str]:
+def tables_named(table: str | None) -> list[str]:
     if table is None:
         return list(TABLES)
     if table not in TABLES:

@@ -269,16 +269,33 @@ def lake_compact(
 @lake_app.command("expire")
 def lake_expire(
     ctx: typer.Context,
-    older_than: Annotated[str, typer.Option(help="Age such as 90d or 12w.")],
+    older_than: Annotated[str, typer.Option(help="Age such as 90d, 12w (or 12h, with --yes).")],
     table: Annotated[str | None, typer.Option(help="Only this table.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="List what would go.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm an age below one day.")] = False,
     json_out: JsonFlag = False,
 ) -> None:
     """Delete partitions older than the given age (retention, like an S3 lifecycle rule)."""
-    result = api.expire(ctx.obj, older_than, table)
+    result = api.expire(ctx.obj, older_than, table, dry_run=dry_run, confirmed=yes)
     if json_out:
         render.print_json(result)
-    else:
-        render.rows(list(result.items()), title="expire")
+        return
+    removed = result["removed"]
+    if removed:
+        render.table(
+            ["table", "partition", "files", "rows", "bytes"],
+            [[p["table"], p["partition"], p["files"], f"{p['rows']:,}", f"{p['bytes']:,}"]
+             for p in removed],
+        )  # fmt: skip
+    verb = "would remove" if dry_run else "removed"
+    if not removed:
+        render.line(f"nothing dated before {result['cutoff']}: nothing {verb}")
+        return
+    render.line(
+        f"{verb} {result['partitions']} partition(s), {result['files']} file(s), "
+        f"{result['rows']:,} row(s), {result['bytes']:,} bytes dated before {result['cutoff']}"
+        + (" (dry run: nothing deleted)" if dry_run else "")
+    )
 
 
 app.command("demo")(demo_command)
