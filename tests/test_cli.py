@@ -47,6 +47,7 @@ def test_ingest_query_info_with_json(tmp_path: Path) -> None:
 
 def test_errors_are_one_line_with_a_hint_and_nonzero_exit(tmp_path: Path) -> None:
     home = tmp_path / "home"
+    home.mkdir()  # a read-only command on a missing home says that instead (test_clear_errors)
     refused = run(home, "query", "DROP TABLE flow_logs")
     assert refused.returncode == 1
     lines = refused.stderr.strip().splitlines()

@@ -70,7 +70,7 @@ PATTERNS = st.one_of(
               st.sampled_from(["$.a", "$.b.c", "$.a[0]"]), st.sampled_from(["=", "!=", ">", "<="]),
               st.sampled_from(["1", "-2", "5", "0.5"])),
     st.builds(lambda sel, val, neg: f"{{ {sel} {'!=' if neg else '='} {val} }}",
-              st.sampled_from(["$.a", "$.b.c"]), st.sampled_from(['"ERROR"', "4*", "%R+O%", "GET"]),
+              st.sampled_from(["$.a", "$.b.c"]), st.sampled_from(['"ERROR"', "4*", "%R+O%", "GET", "*"]),
               st.booleans()),
     st.sampled_from(["{ $.a IS NULL || $.b.c NOT EXISTS }", "{ $.a IS TRUE && $.b.c = GET }",
                      "{ $.a IS FALSE }", "{ ($.a = 1 || $.a = x) && $.b NOT EXISTS }"]),

@@ -88,3 +88,21 @@ def test_filters_and_unknown_ids(store: FindingStore) -> None:
     assert len(store.find(Filter(since="2024-03-02"))) == 1
     with pytest.raises(VigilError, match="no finding"):
         store.get("ffff")
+
+
+@pytest.mark.parametrize(
+    ("glob", "found"),
+    [("Recon:*", 1), ("Recon:", 1), ("*Portscan", 1), ("Recon:*/Portscan", 1), ("*:EC2/*", 1),
+     ("Recon:EC2/Portscan", 1), ("recon:*", 0), ("Recon:?C2*", 0), ("Backdoor:*", 0),
+     ("Recon:EC2", 1)],
+)  # fmt: skip
+def test_type_filter_takes_the_suppression_globs(
+    store: FindingStore, glob: str, found: int
+) -> None:
+    """`findings list --type` and a suppression rule's `type=` read a glob the same way."""
+    from vigil.findings.suppression import matches
+
+    store.record(meta(), [hit(meta().id, "2024-03-01T09:00:00Z", 1)])
+    assert len(store.find(Filter(type=glob))) == found
+    if "*" in glob or glob == "Recon:EC2/Portscan":  # without `*` a suppression is exact
+        assert matches({"type": glob}, store.find()[0]) is bool(found)

@@ -122,3 +122,48 @@ def test_property_records_round_trip(case: tuple[tuple[str, ...], list[dict[str,
     assert result.rejects == []
     expected = [{column_name(f): r[f] for f in fields} for r in rows]
     assert result.table.to_pylist() == expected
+
+
+def test_runs_of_spaces_between_fields_parse() -> None:
+    """AWS's documentation prints records with two spaces between some fields."""
+    one = "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 "
+    data = (f"{FLOW_HEADER}\n{one}1418530010 1418530070 ACCEPT OK\n"
+            f"{one.replace(' ', '  ', 3)}1418530010 1418530070  REJECT   OK\n").encode()  # fmt: skip
+    result = parse_flowlogs(data, None, "doc")
+    assert result.rejects == []
+    assert result.table.column("action").to_pylist() == ["ACCEPT", "REJECT"]
+    assert result.table.column("srcaddr").to_pylist() == ["172.31.16.139"] * 2
+    no_header = parse_flowlogs(f"{one.replace(' ', '  ')}1418530010 1418530070 ACCEPT OK\n".encode(),
+                               DEFAULT_FORMAT, "x")  # fmt: skip
+    assert no_header.rejects == [] and no_header.table.num_rows == 1
+
+
+TGW_HEADER = (
+    "resource-type tgw-id tgw-attachment-id tgw-src-vpc-account-id tgw-dst-vpc-account-id "
+    "tgw-src-vpc-id tgw-dst-vpc-id tgw-src-subnet-id tgw-dst-subnet-id tgw-src-eni tgw-dst-eni "
+    "tgw-src-az-id tgw-dst-az-id tgw-pair-attachment-id srcaddr dstaddr srcport dstport protocol "
+    "packets bytes start end log-status type packets-lost-no-route packets-lost-blackhole "
+    "packets-lost-mtu-exceeded packets-lost-ttl-expired tcp-flags region flow-direction "
+    "pkt-src-aws-service pkt-dst-aws-service"
+)
+TGW_RECORD = (
+    "TransitGatewayAttachment tgw-0a1b2c3d4e5f60718 tgw-attach-0a1b2c3d4e5f60719 111122223333 "
+    "444455556666 vpc-0a1b2c3d4e5f6071a vpc-0a1b2c3d4e5f6071b subnet-0a1b2c3d4e5f6071c "
+    "subnet-0a1b2c3d4e5f6071d eni-0a1b2c3d4e5f6071e eni-0a1b2c3d4e5f6071f use1-az1 use1-az2 "
+    "tgw-attach-0a1b2c3d4e5f60720 10.1.0.15 10.2.0.20 49152 443 6 12 4200 1709251200 1709251260 "
+    "OK IPv4 0 3 0 0 2 us-east-1 egress - -"
+)
+
+
+def test_transit_gateway_flow_logs_parse_without_a_version_field() -> None:
+    result = parse_flowlogs(f"{TGW_HEADER}\n{TGW_RECORD}\n".encode(), None, "tgw")
+    assert result.rejects == [] and result.notices == []  # every field is known
+    [row] = result.table.to_pylist()
+    assert row["tgw_attachment_id"] == "tgw-attach-0a1b2c3d4e5f60719"
+    assert row["tgw_dst_vpc_account_id"] == "444455556666"
+    assert row["packets_lost_blackhole"] == 3 and row["bytes"] == 4200
+    lake = as_lake_types(FLOW_LOGS, result.table)
+    assert (
+        lake.schema.field("packets_lost_blackhole").type
+        == FLOW_LOGS.schema.field("packets_lost_blackhole").type
+    )

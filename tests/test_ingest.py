@@ -226,3 +226,20 @@ def test_the_account_option_places_records_that_name_none(home: Settings, tmp_pa
     ingest(home, [str(bare)], IngestOptions(account="222233334444"))
     got = run_query(home.lake_dir, "SELECT DISTINCT aws_account FROM cloudtrail")
     assert got.to_pylist() == [{"aws_account": "222233334444"}]
+
+
+def test_transit_gateway_flow_logs_are_ingested_and_queryable(
+    home: Settings, tmp_path: Path
+) -> None:
+    from test_flowlogs_parse import TGW_HEADER, TGW_RECORD
+
+    src = tmp_path / "bucket"
+    write_gz(flow_key(src, flow_log="fl-0tgw0001"), f"{TGW_HEADER}\n{TGW_RECORD}\n")
+    report = ingest(home, [str(src)], IngestOptions())
+    assert report.records["flow_logs"] == 1 and report.clean
+    [row] = run_query(home.lake_dir, "SELECT tgw_id, tgw_src_vpc_id, resource_type, dstport, "
+                                     "packets_lost_blackhole, version FROM flow_logs "
+                                     "WHERE tgw_attachment_id LIKE 'tgw-attach-%'").to_pylist()  # fmt: skip
+    assert row == {"tgw_id": "tgw-0a1b2c3d4e5f60718", "tgw_src_vpc_id": "vpc-0a1b2c3d4e5f6071a",
+                   "resource_type": "TransitGatewayAttachment", "dstport": 443,
+                   "packets_lost_blackhole": 3, "version": None}  # fmt: skip

@@ -135,6 +135,21 @@ def test_cloudtrail_filter_equal_sql(lake: Settings) -> None:
     assert got == [{"n": want[0][0]}] and want[0][0] > 0
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["stats count(*) by srcAddr | sort count(*) desc",
+     "stats count() by srcAddr | sort count(*) desc",
+     "stats count(*), sum(bytes) by srcAddr | sort count(*) desc, srcAddr asc | limit 500",
+     "stats count(*) as n by srcAddr | sort n desc"],
+)  # fmt: skip
+def test_sort_by_an_aggregate_after_stats(lake: Settings, query: str) -> None:
+    """As in AWS: after stats, `count(*)` in sort names the stats column of that name."""
+    rows = run_insights(lake, query, table="flow_logs").to_pylist()
+    counts = [next(v for k, v in r.items() if k != "srcAddr" and "sum" not in k) for r in rows]
+    want = sql(lake, "SELECT count(*) FROM flow_logs GROUP BY srcaddr ORDER BY 1 DESC")
+    assert counts == [n for (n,) in want][: len(counts)] and len(counts) > 1
+
+
 def test_default_order_limit_and_dedup(lake: Settings) -> None:
     rows = run_insights(lake, "fields @timestamp, @logStream | limit 3", groups=["app"]).to_pylist()
     stamps = [r["@timestamp"] for r in rows]
@@ -147,7 +162,8 @@ def test_default_order_limit_and_dedup(lake: Settings) -> None:
     ("query", "says"),
     [("fields a | bogus", "unknown command 'bogus'"), ("filter x = ", "expected a value"),
      ("limit ten", "whole number"), ("parse @message \"* *\" as a", "has 2 * but 1 names"),
-     ("stats count(*) by bin(5x)", "not a period"), ("stats count(*) | fields other", "not a column")],
+     ("stats count(*) by bin(5x)", "not a period"), ("stats count(*) | fields other", "not a column"),
+     ("stats count(*) by service | sort sum(latency) desc", "'sum(latency)' is not a column")],
 )  # fmt: skip
 def test_errors(lake: Settings, query: str, says: str) -> None:
     with pytest.raises((PatternError, QueryError), match=re.escape(says)):

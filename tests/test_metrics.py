@@ -109,6 +109,24 @@ def test_metric_filter_values_dimensions_and_default(trail_group: Settings) -> N
     assert [(p.timestamp - minute, p.values["Sum"]) for p in errors] == [(0, 1.0), (60_000, 0.0)]
 
 
+def test_any_value_pattern_publishes_the_field_value(trail_group: Settings) -> None:
+    """AWS's example: `{ $.latency = * }` with metric value `$.latency` publishes 50 for
+    {"latency": 50}; events without the field publish nothing."""
+    home, now = trail_group, now_ms()
+    with FilterStore(home) as filters:
+        filters.put(MetricFilter("CloudTrail/logs", "latency", "{ $.latency = * }", "Latency",
+                                 "App", "$.latency"))  # fmt: skip
+    minute = now - now % 60_000 - 60_000
+    events = [InputEvent(minute + 1000, '{"latency": 50}'),
+              InputEvent(minute + 2000, '{"latency": 30.5, "path": "/"}'),
+              InputEvent(minute + 3000, '{"path": "/health"}')]  # fmt: skip
+    put_log_events(home, "CloudTrail/logs", "111122223333_CloudTrail_us-east-1", events, now=now)
+    with MetricStore(home) as store:
+        [point] = statistics(store, Metric("App", "Latency"), minute, now, 60,
+                             ["Sum", "SampleCount", "Maximum"])  # fmt: skip
+    assert point.values == {"Sum": 80.5, "SampleCount": 2, "Maximum": 50.0}
+
+
 @pytest.mark.parametrize(
     ("change", "says"),
     [({"metric_value": "$.x", "pattern": "ERROR"}, None),

@@ -161,3 +161,30 @@ def test_rule_target_is_dry_run_unless_apply(home: Settings, env: str) -> None:
     with Deliveries(home) as queue:
         [audit] = queue.audit()
     assert "planned (dry-run)" in audit["excerpt"]
+
+
+@pytest.mark.parametrize(
+    ("cidrs", "revoked"),
+    [(["208.236.235.254/0", "10.0.0.0/8"], ["208.236.235.254/0"]),
+     (["0.0.0.0/0"], ["0.0.0.0/0"]), (["2001:db8::1/0"], ["2001:db8::1/0"])],
+)  # fmt: skip
+def test_revoke_open_ingress_treats_any_slash_zero_as_the_world(
+    cidrs: list[str], revoked: list[str]
+) -> None:
+    from vigil.playbooks.plans import revoke_open_ingress
+
+    ranges = [{"cidrIpv6" if ":" in c else "cidrIp": c} for c in cidrs]
+    v4 = [r for r in ranges if "cidrIp" in r]
+    v6 = [r for r in ranges if "cidrIpv6" in r]
+    item: dict[str, Any] = {"ipProtocol": "tcp", "fromPort": 22, "toPort": 22}
+    if v4:
+        item["ipRanges"] = {"items": v4}
+    if v6:
+        item["ipv6Ranges"] = {"items": v6}
+    event = {"detail": {"eventName": "AuthorizeSecurityGroupIngress",
+                        "requestParameters": {"groupId": "sg-1", "ipPermissions": {"items": [item]}}}}  # fmt: skip
+    plan = revoke_open_ingress(event, None)  # type: ignore[arg-type]
+    [permission] = plan.steps[0].params["IpPermissions"]
+    got = [r.get("CidrIp") or r.get("CidrIpv6") for r in
+           permission.get("IpRanges", []) + permission.get("Ipv6Ranges", [])]  # fmt: skip
+    assert got == revoked

@@ -24,6 +24,11 @@ from vigil.model.finding import Finding, RecordState, Workflow
 from vigil.sources.objects import SourceObject
 
 
+def check_format(fmt: str | None) -> tuple[str, ...] | None:
+    """A `--format` string read before any work starts (an unknown field is an error)."""
+    return parse_format(fmt) if fmt is not None else None
+
+
 def ingest(
     settings: Settings,
     sources: list[str],
@@ -46,7 +51,7 @@ def ingest(
 ) -> IngestReport:
     options = IngestOptions(
         log_type=log_type,
-        fmt=parse_format(fmt) if fmt else None,
+        fmt=parse_format(fmt) if fmt is not None else None,
         since=since,
         until=until,
         endpoint_url=endpoint_url,

@@ -1,4 +1,5 @@
 -- Any /0 source range in the request: IPv4 (cidrIp) or IPv6 (cidrIpv6), old and new APIs.
+-- A /0 is the whole internet whatever its host bits: 208.236.235.254/0 is 0.0.0.0/0.
 SELECT
     date_trunc('hour', event_ts) AS window_start,
     recipientaccountid AS account,
@@ -18,5 +19,5 @@ WHERE event_ts >= {{since}} AND event_ts < {{until}}
   AND eventsource = 'ec2.amazonaws.com'
   AND eventname IN ('AuthorizeSecurityGroupIngress', 'ModifySecurityGroupRules')
   AND errorcode IS NULL
-  AND regexp_matches(requestparameters, '"(cidrIp|CidrIpv4|cidrIpv6|CidrIpv6)"\s*:\s*"(0\.0\.0\.0/0|::/0)"')
+  AND regexp_matches(requestparameters, '"(cidrIp|CidrIpv4|cidrIpv6|CidrIpv6)"\s*:\s*"\s*[0-9A-Fa-f.:]+/0\s*"')
 GROUP BY 1, 2, 3, 4, json_extract_string(requestparameters, '$.groupId')

@@ -47,9 +47,7 @@ def import_rules(paths: list[Path], target: Path) -> list[ImportResult]:
         try:
             logic = load_file(path)
         except SigmaRejected as exc:
-            results.append(
-                ImportResult(str(path), None, None, "rejected", str(exc).split(": ", 1)[-1])
-            )
+            results.append(ImportResult(str(path), None, None, "rejected", _reason(exc, path)))
             continue
         target.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, target / path.name)
@@ -58,6 +56,17 @@ def import_rules(paths: list[Path], target: Path) -> list[ImportResult]:
             ImportResult(str(path), str(rule.id) if rule.id else None, rule.title, "imported")
         )
     return results
+
+
+def _reason(exc: SigmaRejected, path: Path) -> str:
+    """The rejection without the file name (the row shows it), keeping line and column."""
+    text = str(exc).removeprefix(str(path))
+    where = re.match(r":(\d+)(?::(\d+))?: ", text)
+    if where is None:
+        return text.removeprefix(": ")
+    line, column = where.groups()
+    place = f"line {line}" + (f", column {column}" if column else "")
+    return f"{place}: {text[where.end() :]}"
 
 
 def imported_units(folder: Path) -> tuple[list[Unit], list[str]]:

@@ -23,6 +23,7 @@ from sigma.rule import SigmaRule
 from vigil.detect.sigma_backend import CloudTrailBackend
 from vigil.detect.sigma_eval import Test, Unsupported, compile_test
 from vigil.detect.sigma_fields import UnmappedField, sql_expr
+from vigil.inputs import InputError, parse_yaml_all, read_text
 
 LEVELS: Final = {"informational": 1.0, "low": 3.0, "medium": 5.0, "high": 7.5, "critical": 9.0}
 OPERATORS: Final = {"GTE": ">=", "GT": ">", "LTE": "<=", "LT": "<", "EQ": "="}
@@ -59,10 +60,19 @@ class SigmaRejected(ValueError):
 
 def load_rule(text: str, source: str) -> SigmaLogic:
     try:
-        collection = SigmaCollection.from_yaml(text)
+        docs = [d for d in parse_yaml_all(text, source) if d is not None]
+    except InputError as exc:
+        raise SigmaRejected(str(exc)) from exc
+    if not docs or not all(isinstance(d, dict) for d in docs):
+        raise SigmaRejected(f"{source}: not a Sigma rule: each YAML document must be a mapping")
+    try:
+        collection = SigmaCollection.from_dicts(docs)
         collection.resolve_rule_references()
     except SigmaError as exc:
         raise SigmaRejected(f"{source}: not a valid Sigma rule: {exc}") from exc
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        # pySigma reads some malformed shapes (a list where a mapping belongs, …) this way
+        raise SigmaRejected(f"{source}: not a valid Sigma rule: {type(exc).__name__}") from exc
     bases = [r for r in collection.rules if isinstance(r, SigmaRule)]
     correlations = [r for r in collection.rules if isinstance(r, SigmaCorrelationRule)]
     if len(correlations) > 1 or (not correlations and len(bases) != 1):
@@ -131,7 +141,11 @@ def _correlation(corr: SigmaCorrelationRule, source: str) -> Correlation:
 
 
 def load_file(path: Path) -> SigmaLogic:
-    return load_rule(path.read_text(), str(path))
+    try:
+        text = read_text(path, what="a Sigma rule")
+    except InputError as exc:
+        raise SigmaRejected(str(exc)) from exc
+    return load_rule(text, str(path))
 
 
 def alias(field: str) -> str:

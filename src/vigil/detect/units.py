@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-import yaml
-
 from vigil.detect.sigma_rules import (
     SigmaLogic,
     SigmaRejected,
@@ -20,6 +18,7 @@ from vigil.detect.sigma_rules import (
     load_file,
 )
 from vigil.errors import VigilError
+from vigil.inputs import InputError, load_yaml
 from vigil.lake.tables import TABLES
 
 LOGICS: Final = ("sql", "sigma")
@@ -96,16 +95,12 @@ def load_units(
 
 def load_unit(path: Path) -> Unit:
     meta_path = path / "detection.yaml"
+    if not meta_path.is_file():
+        raise UnitError(f"{meta_path}: missing", hint="each unit folder holds detection.yaml")
     try:
-        meta = yaml.safe_load(meta_path.read_text())
-    except FileNotFoundError as exc:
-        raise UnitError(
-            f"{meta_path}: missing", hint="each unit folder holds detection.yaml"
-        ) from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
-        raise UnitError(f"{meta_path}{where}: {getattr(exc, 'problem', exc)}") from exc
+        meta = load_yaml(meta_path)
+    except InputError as exc:
+        raise UnitError(str(exc)) from exc
     if not isinstance(meta, dict):
         raise UnitError(f"{meta_path}: expected a mapping of fields")
     for name in REQUIRED:

@@ -13,7 +13,7 @@ import ipaddress
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 from vigil.errors import VigilError
@@ -118,8 +118,17 @@ def _equals(c: Any) -> Test:
 def _nested(event: dict[str, Any], key: str, inner: Callable[[Any], bool]) -> bool:
     value = event.get(key, _MISSING)
     if isinstance(value, list):
-        return any(inner(v) for v in value)
+        return any(inner(v) for v in _flat(value))
     return value is not _MISSING and inner(value)
+
+
+def _flat(values: list[Any]) -> Iterator[Any]:
+    """The items of an array, arrays of arrays included (a pattern matches inside them)."""
+    for v in values:
+        if isinstance(v, list):
+            yield from _flat(v)
+        else:
+            yield v
 
 
 def _leaf(key: str, conditions: list[Any], path: str) -> Callable[[Any], bool]:
@@ -131,10 +140,11 @@ def _leaf(key: str, conditions: list[Any], path: str) -> Callable[[Any], bool]:
     def test(event: dict[str, Any]) -> bool:
         value = event.get(key, _MISSING)
         if value is _MISSING or isinstance(value, dict):
-            return absent_ok and value is _MISSING
+            # exists tests leaf values: a key holding an object has none, as if it were absent
+            return absent_ok
         if absent_ok and len(tests) == 1:
             return False  # exists: false, and the field is there
-        values = value if isinstance(value, list) else [value]
+        values = list(_flat(value)) if isinstance(value, list) else [value]
         return any(t(v) for t in tests for v in values)
 
     return test

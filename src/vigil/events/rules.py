@@ -22,6 +22,7 @@ from vigil.config import Settings
 from vigil.errors import VigilError
 from vigil.events.pattern import Pattern
 from vigil.events.schedule import Schedule, parse_schedule
+from vigil.inputs import InputError, expect_mapping, load_yaml
 
 MAX_TARGETS: Final = 5
 MAX_ATTEMPTS: Final = 185
@@ -167,8 +168,8 @@ def load_rules(settings: Settings) -> tuple[list[Rule], list[str]]:
     folder = rules_dir(settings)
     for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
         try:
-            rules.append(parse_rule(yaml.safe_load(path.read_text()), str(path)))
-        except (RuleError, yaml.YAMLError) as exc:
+            rules.append(parse_rule(load_yaml(path), str(path)))
+        except (RuleError, InputError) as exc:
             problems.append(str(exc))
     return rules, problems
 
@@ -188,9 +189,7 @@ def rule_doc(settings: Settings, name: str) -> dict[str, Any]:
     path = rules_dir(settings) / f"{name}.yaml"
     if not path.is_file():
         raise RuleError(f"no rule {name!r}", hint="vigil events rules list")
-    doc = yaml.safe_load(path.read_text())
-    assert isinstance(doc, dict)
-    return doc
+    return expect_mapping(load_yaml(path), str(path), "a rule")
 
 
 # -- input shaping -------------------------------------------------------------------------------
@@ -260,7 +259,7 @@ def load_topic(settings: Settings, name: str) -> list[Subscription]:
     path = settings.home / "topics" / f"{name}.yaml"
     if not path.is_file():
         raise RuleError(f"no topic {name!r}", hint=f"write {path} with a subscriptions list")
-    doc = yaml.safe_load(path.read_text()) or {}
+    doc = expect_mapping(load_yaml(path) or {}, str(path), "a topic")
 
     def bad(message: str) -> RuleError:
         return RuleError(f"{path}: {message}")

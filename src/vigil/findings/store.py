@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from vigil.errors import VigilError
-from vigil.findings.suppression import matches
+from vigil.findings.suppression import matches, sql_glob
 from vigil.model.finding import Finding, Hit, RecordState, Workflow
 from vigil.state import StateDB
 
@@ -83,7 +83,7 @@ def now() -> str:
 @dataclass(frozen=True)
 class Filter:
     severity: float | None = None  # at least
-    type: str | None = None  # prefix, e.g. "Recon:" or the full type
+    type: str | None = None  # a glob (`Recon:*`, `*/Portscan`), or a prefix ("Recon:")
     workflow: str | None = None
     record_state: str | None = "ACTIVE"
     since: str | None = None  # last seen at or after
@@ -199,8 +199,8 @@ class FindingStore(StateDB):
             clauses.append("f.severity >= ?")
             args.append(where.severity)
         if where.type:
-            clauses.append("f.type LIKE ?")
-            args.append(where.type + "%")
+            clauses.append("f.type GLOB ?")
+            args.append(sql_glob(where.type, prefix=True))
         if where.workflow:
             clauses.append("f.workflow = ?")
             args.append(where.workflow.upper())

@@ -3,6 +3,7 @@ findings (workflow SUPPRESSED, record ARCHIVED). The findings are kept and still
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final
 
 from vigil.errors import ConfigError
@@ -12,7 +13,8 @@ FIELDS: Final = ("type", "unit", "account", "region", "resource_id", "actor", "s
 
 
 def parse_criteria(pairs: list[str]) -> dict[str, str]:
-    """`field=value` pairs; `key.<name>=…` matches a grouping-key value; `*` ends a prefix."""
+    """`field=value` pairs; `key.<name>=…` matches a grouping-key value; `*` in a value is any
+    text (`Recon:*`, `*Portscan`, `UnauthorizedAccess:*/TorClient`)."""
     criteria: dict[str, str] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
@@ -43,6 +45,13 @@ def matches(criteria: dict[str, str], f: Finding) -> bool:
 def _equal(have: str | None, want: str) -> bool:
     if have is None:
         return False
-    if want.endswith("*"):
-        return have.startswith(want[:-1])
+    if "*" in want:
+        return re.fullmatch(".*".join(re.escape(p) for p in want.split("*")), have) is not None
     return have == want
+
+
+def sql_glob(want: str, *, prefix: bool = False) -> str:
+    """The same glob for SQLite's GLOB: `*` is any text, everything else is itself (`?` and
+    `[` are escaped); `prefix` matches a value without `*` as a prefix (`Recon:`)."""
+    escaped = "".join("[" + c + "]" if c in "?[" else c for c in want)
+    return escaped + "*" if prefix and "*" not in want else escaped

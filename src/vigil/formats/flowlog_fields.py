@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import Final
 
@@ -55,6 +56,26 @@ FIELDS: Final[tuple[tuple[str, int, pa.DataType], ...]] = (
     ("ecs-task-arn", 7, STR),
     ("ecs-task-id", 7, STR),
     ("reject-reason", 8, STR),
+    # Transit Gateway flow logs (version 6): their own fields beside the shared ones above;
+    # a TGW format has no `version` field unless asked for
+    ("resource-type", 6, STR),
+    ("tgw-id", 6, STR),
+    ("tgw-attachment-id", 6, STR),
+    ("tgw-src-vpc-account-id", 6, STR),
+    ("tgw-dst-vpc-account-id", 6, STR),
+    ("tgw-src-vpc-id", 6, STR),
+    ("tgw-dst-vpc-id", 6, STR),
+    ("tgw-src-subnet-id", 6, STR),
+    ("tgw-dst-subnet-id", 6, STR),
+    ("tgw-src-eni", 6, STR),
+    ("tgw-dst-eni", 6, STR),
+    ("tgw-src-az-id", 6, STR),
+    ("tgw-dst-az-id", 6, STR),
+    ("tgw-pair-attachment-id", 6, STR),
+    ("packets-lost-no-route", 6, I64),
+    ("packets-lost-blackhole", 6, I64),
+    ("packets-lost-mtu-exceeded", 6, I64),
+    ("packets-lost-ttl-expired", 6, I64),
 )
 
 FIELD_TYPES: Final[dict[str, pa.DataType]] = {name: typ for name, _, typ in FIELDS}
@@ -92,6 +113,15 @@ def parse_format(fmt: str) -> tuple[str, ...]:
                 hint="write the format as AWS does: '${version} ${account-id} …'",
             )
         names.append(match.group(1).replace("_", "-"))
+    for pos, name in enumerate(names, start=1):
+        if name not in FIELD_TYPES:
+            close = difflib.get_close_matches(name, FIELD_TYPES, n=1, cutoff=0.6)
+            raise FormatError(
+                f"format token {pos} ${{{name}}} is not a flow-log field"
+                + (f"; did you mean ${{{close[0]}}}?" if close else ""),
+                hint="the fields are AWS's: version, account-id, interface-id, srcaddr, … "
+                "(see the VPC Flow Logs record fields)",
+            )
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise FormatError(f"format repeats field(s): {', '.join(duplicated)}")

@@ -65,9 +65,13 @@ def parse_flowlogs(data: bytes, fmt: tuple[str, ...] | None, source: str) -> Par
         table, rejects = _fast(data, body_start, fields, cw_prefixed)
         if "start" in fields and not _plausible_starts(table["start"]):
             raise _BadTimes  # which lines: the careful path says
-    except (pa.ArrowInvalid, UnicodeDecodeError, _BadTimes):
+    except (pa.ArrowInvalid, UnicodeDecodeError, _BadTimes, _Spacing):
         table, rejects = _slow(data, body_start, fields, cw_prefixed)
     return ParseResult(table, rejects, notices)
+
+
+class _Spacing(Exception):
+    """A record whose fields are apart by more than one space: the careful path splits it."""
 
 
 class _BadTimes(Exception):
@@ -107,9 +111,12 @@ def _fast(
     if cw_prefixed:
         types[_CW_COLUMN] = pa.string()
     bad_rows: list[tuple[int | None, str, int]] = []
+    spaced: list[int | None] = []
 
     def on_invalid(row: pcsv.InvalidRow) -> str:
         found = row.actual_columns - (1 if cw_prefixed else 0)
+        if len(row.text.split()) - (1 if cw_prefixed else 0) == len(fields):
+            spaced.append(row.number)  # runs of spaces (AWS's documentation prints such records)
         bad_rows.append((row.number, row.text, found))
         return "skip"
 
@@ -134,6 +141,8 @@ def _fast(
             check_utf8=True,
         ),
     )
+    if spaced:
+        raise _Spacing
     if cw_prefixed:
         table = table.drop_columns([_CW_COLUMN])
     offset = data.count(b"\n", 0, start) if start else 0

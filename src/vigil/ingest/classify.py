@@ -36,6 +36,12 @@ def parse_object(
     shape = sniff(data)
     if shape == "empty":
         raise FormatError("the file is empty (no records)", source=uri)
+    if shape == "binary":
+        raise FormatError(
+            "binary content, not a log file",
+            source=uri,
+            hint="flow logs are text or Parquet, CloudTrail is JSON (gzip is decompressed)",
+        )
     kind = log_type if log_type != "auto" else _guess(key, shape)
     if key.kind == "digest" or (shape == "json" and is_digest(data)):
         return Parsed("digest")

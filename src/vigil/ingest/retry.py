@@ -57,7 +57,7 @@ def _options(entry: quarantine.Entry, overrides: Overrides) -> IngestOptions:
         raise ConfigError(f"no log type {log_type!r}", hint=f"choose {', '.join(LOG_TYPES)}")
     return IngestOptions(
         log_type=cast(LogType, log_type),
-        fmt=parse_format(fmt) if fmt else None,
+        fmt=parse_format(fmt) if fmt is not None else None,
         account=overrides.account or kept.get("account"),
         region=overrides.region or kept.get("region"),
         endpoint_url=overrides.endpoint_url or kept.get("endpoint_url"),

@@ -136,8 +136,20 @@ class Compiler:
             return f"power({_num(left, lkind)}, {_num(right, rkind)})", "num"
         return f"({_num(left, lkind)} {e.op} {_num(right, rkind)})", "num"
 
+    def _stats_column(self, e: q.Call) -> tuple[str, str]:
+        """After stats an aggregate names its column, as in `stats count(*) | sort count(*)`."""
+        wanted = _same_aggregate(q.expr_text(e))
+        for name, found in self.scope.defined.items():
+            if _same_aggregate(name) == wanted:
+                return found
+        columns = ", ".join(self.scope.defined)
+        raise QueryError(f"{q.expr_text(e)!r} is not a column of the stats result",
+                         hint=f"after stats, use its columns: {columns}")  # fmt: skip
+
     def call(self, e: q.Call) -> tuple[str, str]:
         name = e.name.lower()
+        if name in _AGGREGATES and self.scope.after_stats:
+            return self._stats_column(e)
         args = [self.expr(a) for a in e.args if not (isinstance(a, q.Ref) and a.name == "*")]
         if name in _AGGREGATES:
             return self.aggregate(name, e, args)
@@ -285,6 +297,11 @@ class Compiler:
         self.scope.defined = {n: (quote_name(n), k[1]) for n, k in kinds.items()}
         self.scope.after_stats = True
         return f"SELECT {', '.join(select)} FROM ({rel}){group_by}", names
+
+
+def _same_aggregate(text: str) -> str:
+    """count() and count(*) are one aggregate; names compare without case or spaces."""
+    return re.sub(r"\s+", "", text.lower()).replace("(*)", "()")
 
 
 def to_sql(query: str, source: Source) -> str:

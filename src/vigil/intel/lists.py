@@ -17,7 +17,8 @@ import duckdb
 import pyarrow as pa
 from duckdb.func import FunctionNullHandling
 
-from vigil.errors import FormatError, SourceError
+from vigil.errors import FormatError
+from vigil.inputs import read_text
 
 Kind = Literal["threat", "trusted"]
 KINDS: Final = ("threat", "trusted")
@@ -112,10 +113,7 @@ def _internal(network: str) -> bool:
 
 
 def add_list(intel_dir: Path, kind: Kind, path: Path) -> tuple[int, list[str]]:
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise SourceError(f"cannot read {path}: {exc.strerror}", hint="give a list file") from exc
+    text = read_text(path, what="a threat list")
     entries, problems = parse_list(text, str(path))
     if not entries:
         raise FormatError(f"{path}: no IP address or CIDR in the file", hint="one per line")
@@ -130,7 +128,7 @@ def load(intel_dir: Path, kind: Kind) -> list[Entry]:
     folder = intel_dir / kind
     if folder.is_dir():
         for path in sorted(folder.iterdir()):
-            entries += parse_list(path.read_text(), str(path))[0]
+            entries += parse_list(read_text(path, what="a threat list"), str(path))[0]
     return entries
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from vigil.config import Settings
+from vigil.inputs import decode
 from vigil.lake.manifest import Manifest, ObjectRecord
 from vigil.logs.groups import LogsError, LogStore, now_ms
 from vigil.logs.put import (
@@ -99,7 +100,7 @@ def put_file(
                 return summary
         finally:
             manifest.close()
-        text = data.decode("utf-8", errors="replace")
+        text = decode(data, str(path), what="a log file")
         events, summary.problems = read_events(text.splitlines(), str(path), now)
         record = ObjectRecord(uri, len(data), digest, digest, "log_events", "done", len(events))
     else:

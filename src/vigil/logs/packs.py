@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from vigil.config import Settings
 from vigil.detect.units import content_root
 from vigil.errors import ConfigError
+from vigil.inputs import load_yaml
 from vigil.logs.groups import LogStore, now_ms
 from vigil.logs.metric_filters import FilterStore, MetricFilter
 from vigil.logs.pattern import lint, parse
@@ -49,7 +48,7 @@ def load_pack(pack: str, root: Path | None = None) -> list[PackUnit]:
         raise ConfigError(f"no pack {pack!r}", hint="packs: " + ", ".join(known))
     units = []
     for path in sorted(p for p in folder.iterdir() if (p / "filter.yaml").is_file()):
-        doc = yaml.safe_load((path / "filter.yaml").read_text())
+        doc = load_yaml(path / "filter.yaml")
         parse(doc["pattern"])  # a broken unit fails loudly, with the column
         units.append(PackUnit(
             id=path.name, path=path, control=str(doc["control"]), title=str(doc["title"]),

@@ -214,6 +214,12 @@ def _compare(expr: p.Compare, json: bool) -> Test:
             (isinstance(v, str) and (regex.search(v) is not None) != negate)
             or (negate and _other_scalar(v))
         )
+    if value.glob and value.text == "*" and json:
+        # `{ $.latency = * }`: any value the field holds, numbers and booleans too (AWS's
+        # example publishes $.latency of {"latency": 50} this way); `!= *` holds for none
+        return lambda v: (
+            not negate and v is not MISSING and v is not None and not isinstance(v, dict | list)
+        )
     if value.glob:
         glob = glob_regex(value.text)
         return lambda v: (

@@ -184,6 +184,9 @@ def _compare(expr: p.Compare, v: str, json: bool) -> str:
         return f"coalesce(CASE WHEN {numeric} THEN {as_number} ELSE {as_text} END, false)"
     if isinstance(value, p.Regex):
         test = f"regexp_matches({_text(v, json)}, {regex_literal(value.text)})"
+    elif value.glob and value.text == "*" and json:  # any scalar the field holds (as in Python)
+        present = f"coalesce(json_type({v}) NOT IN ('NULL', 'OBJECT', 'ARRAY'), false)"
+        return "false" if negate else present
     elif value.glob:
         test = f"{_text(v, json)} LIKE {like_literal(value.text)} ESCAPE '\\'"
     else:

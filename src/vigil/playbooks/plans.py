@@ -8,6 +8,7 @@ Finding" (the resource or address it names).
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -84,7 +85,12 @@ def deactivate_access_key(event: dict[str, Any], client: Client) -> Plan:
     )
 
 
-_WORLD: Final = ("0.0.0.0/0", "::/0")
+def _world(cidr: Any) -> bool:
+    """Open to the whole internet: any /0, whatever its host bits (208.236.235.254/0)."""
+    try:
+        return ipaddress.ip_network(str(cidr).strip(), strict=False).prefixlen == 0
+    except ValueError:
+        return False
 
 
 def revoke_open_ingress(event: dict[str, Any], client: Client) -> Plan:
@@ -96,14 +102,12 @@ def revoke_open_ingress(event: dict[str, Any], client: Client) -> Plan:
     permissions = []
     for item in (params.get("ipPermissions") or {}).get("items") or []:
         v4 = [
-            r
-            for r in ((item.get("ipRanges") or {}).get("items") or [])
-            if r.get("cidrIp") in _WORLD
+            r for r in ((item.get("ipRanges") or {}).get("items") or []) if _world(r.get("cidrIp"))
         ]
         v6 = [
             r
             for r in ((item.get("ipv6Ranges") or {}).get("items") or [])
-            if r.get("cidrIpv6") in _WORLD
+            if _world(r.get("cidrIpv6"))
         ]
         if not v4 and not v6:
             continue

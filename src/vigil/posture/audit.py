@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-import yaml
-
 from vigil.detect.units import content_root
 from vigil.errors import ConfigError
+from vigil.inputs import load_yaml
 from vigil.posture.checks import Result
 from vigil.posture.registry import checks
 from vigil.posture.snapshot import Snapshot
@@ -43,7 +42,7 @@ def load_checks(root: Path | None = None) -> list[CheckUnit]:
     logic = checks()
     units = []
     for path in sorted(p for p in folder.iterdir() if (p / "check.yaml").is_file()):
-        doc = yaml.safe_load((path / "check.yaml").read_text())
+        doc = load_yaml(path / "check.yaml")
         if path.name not in logic:
             raise ConfigError(f"{path}/check.yaml: no logic for check {path.name!r}")
         units.append(

@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from vigil.config import Settings
 from vigil.errors import SourceError
+from vigil.inputs import InputError, expect_mapping, load_json
 
 GLOBAL: Final = "global"  # IAM, S3 bucket settings: region-less calls
 CALLS: Final = (
@@ -110,10 +111,9 @@ def import_dir(folder: Path) -> Snapshot:
         if call not in CALLS:
             snap.warnings.append(f"{path}: `{call}` is not a call any check reads (kept)")
         try:
-            value = json.loads(path.read_text())
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            where = f":{exc.lineno}:{exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-            snap.warnings.append(f"{path}{where}: not JSON ({exc}); left out")
+            value = load_json(path)
+        except InputError as exc:
+            snap.warnings.append(f"{exc}; left out")
             continue
         calls = snap.accounts.setdefault(account, {}).setdefault(region, {})
         if resource:
@@ -163,7 +163,13 @@ def history(settings: Settings) -> list[Path]:
 
 
 def load(path: Path) -> Snapshot:
-    return Snapshot.from_json(json.loads(path.read_text()))
+    doc = expect_mapping(load_json(path), str(path), "a posture snapshot")
+    try:
+        return Snapshot.from_json(doc)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise InputError(
+            f"not a posture snapshot ({type(exc).__name__}: {exc})", source=str(path)
+        ) from exc
 
 
 def find(settings: Settings, ref: str | None = None) -> Snapshot:

@@ -67,6 +67,37 @@ def main_options(
     ] = None,
 ) -> None:
     ctx.obj = Settings.load(home)
+    if not ctx.obj.home.is_dir() and _command_words(sys.argv[1:]) in READ_ONLY:
+        raise ConfigError(
+            f"no Vigil home at {ctx.obj.home}: there is nothing to read yet",
+            hint="give --home (or VIGIL_HOME) where you ingested, or start with vigil ingest",
+        )
+
+
+def _command_words(argv: list[str]) -> str:
+    """`findings list` from `--home h findings list --json`: the command's own words."""
+    words: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip or arg.startswith("-"):
+            skip = arg == "--home"
+            if words:
+                break
+            continue
+        words.append(arg)
+    return next((" ".join(words[:n]) for n in (3, 2, 1) if " ".join(words[:n]) in READ_ONLY), "")
+
+
+# Commands that only read: pointed at a home that does not exist they say so instead of
+# creating an empty one and printing nothing.
+READ_ONLY: Final = (
+    "query", "insights", "lake info", "findings list", "findings show", "findings export",
+    "alarms list", "alarms history", "events list", "events audit", "events rules list",
+    "events dlq list", "logs groups", "logs streams", "logs get", "logs filter", "logs tail",
+    "logs metric-filters", "metrics list", "metrics stats", "playbooks runs", "posture history",
+    "posture diff", "posture report", "posture prove", "posture estimate-flow-volume",
+    "quarantine list", "quarantine show",
+)  # fmt: skip
 
 
 def _day(text: str | None, option: str) -> date | None:
@@ -125,14 +156,18 @@ def ingest(
 ) -> None:
     """Read AWS logs (VPC Flow Logs, CloudTrail) into the lake; re-runs add only new objects."""
     settings: Settings = ctx.obj
+    first, last = _day(since, "--since"), _day(until, "--until")
+    if first is not None and last is not None and first > last:
+        raise ConfigError(f"--since {since} is after --until {until}", hint="swap them")
+    api.check_format(fmt)
     with object_progress(enabled=not json_out) as (on_listed, on_object):
         report = api.ingest(
             settings,
             sources,
             log_type=log_type.value,
             fmt=fmt,
-            since=_day(since, "--since"),
-            until=_day(until, "--until"),
+            since=first,
+            until=last,
             endpoint_url=endpoint_url,
             account=account,
             region=region,

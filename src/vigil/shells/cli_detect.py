@@ -86,7 +86,10 @@ def detect_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Run the enabled detection units over the lake and update findings."""
-    report = api.detect(ctx.obj, _moment(since, "--since"), _moment(until, "--until"), unit or None)
+    first, last = _moment(since, "--since"), _moment(until, "--until")
+    if first is not None and last is not None and first > last:
+        raise ConfigError(f"--since {since} is after --until {until}", hint="swap them")
+    report = api.detect(ctx.obj, first, last, unit or None)
     if json_out:
         render.print_json(report)
     else:
@@ -124,7 +127,9 @@ def findings_list(
     severity: Annotated[
         float | None, typer.Option(help="At least this severity (1.0-10.0).")
     ] = None,
-    type_: Annotated[str | None, typer.Option("--type", help="Finding type or its prefix.")] = None,
+    type_: Annotated[
+        str | None, typer.Option("--type", help="A type glob (Recon:*, */Portscan) or prefix.")
+    ] = None,
     status: Annotated[str | None, typer.Option(help="Workflow status.")] = None,
     since: Annotated[str | None, typer.Option(help="Last seen at or after.")] = None,
     archived: Annotated[bool, typer.Option(help="Show archived findings instead.")] = False,
@@ -251,10 +256,17 @@ def findings_export(
     fmt: Annotated[str, typer.Option("--format", help="asff, ocsf or guardduty.")] = "asff",
     out: Annotated[Path | None, typer.Option(help="Write to this file (JSON array).")] = None,
     archived: Annotated[bool, typer.Option(help="Export archived findings too.")] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="With --out: say what was written as JSON.")
+    ] = False,
 ) -> None:
-    """Findings as Security Hub (ASFF), OCSF Detection Finding or GuardDuty JSON."""
-    text = render.to_json(api.findings_export(ctx.obj, fmt, archived))
-    if out is not None:
-        out.write_text(text + "\n")
-    else:
+    """Findings as Security Hub (ASFF), OCSF Detection Finding or GuardDuty JSON (on stdout, a
+    JSON array already; with --out the file holds it and a summary is printed)."""
+    items = api.findings_export(ctx.obj, fmt, archived)
+    text = render.to_json(items)
+    if out is None:
         sys.stdout.write(text + "\n")
+        return
+    out.write_text(text + "\n")
+    doc = {"path": str(out), "format": fmt, "findings": len(items)}
+    render.done(json_out, f"{len(items)} finding(s) written to {out} ({fmt})", doc)

@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 
 from vigil.errors import ConfigError
 from vigil.events import delivery
 from vigil.events.bus import EventStore
 from vigil.events.pattern import Pattern
 from vigil.events.rules import load_rules, rule_doc, rules_dir, save_rule
+from vigil.inputs import expect_mapping, load_json, load_yaml, parse_json
 from vigil.logs.groups import now_ms
 from vigil.shells import render
 
@@ -33,18 +33,13 @@ events_app.add_typer(dlq_app, name="dlq")
 def _json_arg(text: str, what: str) -> Any:
     """Inline JSON, a file, or - for stdin."""
     if text == "-":
-        text = sys.stdin.read()
-    elif not text.lstrip().startswith(("{", "[")):
+        return parse_json(sys.stdin.read(), "stdin")
+    if not text.lstrip().startswith(("{", "[")):
         path = Path(text)
         if not path.is_file():
             raise ConfigError(f"{what}: {text!r} is neither JSON nor a file")
-        text = path.read_text()
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(
-            f"{what} is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from exc
+        return load_json(path)
+    return parse_json(text, what)
 
 
 @events_app.command("put")
@@ -60,6 +55,8 @@ def put(
     """PutEvents: entries with Source, DetailType, Detail (and Resources, Time), 10 per call."""
     entries = _json_arg(source, "entries")
     entries = entries if isinstance(entries, list) else [entries]
+    for i, entry in enumerate(entries):
+        expect_mapping(entry, f"{source}: entry {i}", "a PutEvents entry")
     results: list[dict[str, Any]] = []
     with EventStore(ctx.obj) as store:
         for i in range(0, len(entries), 10):
@@ -84,11 +81,13 @@ def put(
 def test_pattern(
     pattern: Annotated[str, typer.Option(help="The event pattern (JSON or a file).")],
     event: Annotated[str, typer.Option(help="The event (JSON, a file, or -).")],
+    json_out: JsonFlag = False,
 ) -> None:
     """TestEventPattern: does the pattern match the event? Exit 0 if it does, 1 if not."""
-    compiled = Pattern(pattern if pattern.lstrip().startswith("{") else Path(pattern).read_text())
-    matched = compiled.matches(_json_arg(event, "event"))
-    render.print_json({"Result": matched})
+    compiled = Pattern(_json_arg(pattern, "pattern"))
+    matched = compiled.matches(expect_mapping(_json_arg(event, "event"), event, "an event"))
+    verdict = "matches" if matched else "does not match"
+    render.done(json_out, f"the pattern {verdict} the event", {"Result": matched})
     if not matched:
         raise typer.Exit(1)
 
@@ -113,14 +112,15 @@ def list_events(
 
 
 @rules_app.command("put")
-def rules_put(ctx: typer.Context, path: Path) -> None:
+def rules_put(ctx: typer.Context, path: Path, json_out: JsonFlag = False) -> None:
     """Add or replace a rule from a YAML file (checked first)."""
     if not path.is_file():
         raise ConfigError(
             f"{path}: no such file", hint="a YAML rule: name, pattern or schedule, targets"
         )
-    rule = save_rule(ctx.obj, yaml.safe_load(path.read_text()))
-    render.out.print(f"rule {rule.name}: {len(rule.targets)} target(s)", highlight=False)
+    rule = save_rule(ctx.obj, expect_mapping(load_yaml(path), str(path), "a rule"))
+    doc = {"Name": rule.name, "Targets": len(rule.targets)}
+    render.done(json_out, f"rule {rule.name}: {len(rule.targets)} target(s)", doc)
 
 
 @rules_app.command("list")
@@ -153,31 +153,32 @@ def rules_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
         render.tagged("error:", "red", problem)
 
 
-def _set_enabled(ctx: typer.Context, name: str, enabled: bool) -> None:
+def _set_enabled(ctx: typer.Context, name: str, enabled: bool, json_out: bool) -> None:
     doc = rule_doc(ctx.obj, name)
     doc["enabled"] = enabled
     save_rule(ctx.obj, doc)
-    render.out.print(f"rule {name} {'enabled' if enabled else 'disabled'}", highlight=False)
+    text = f"rule {name} {'enabled' if enabled else 'disabled'}"
+    render.done(json_out, text, {"Name": name, "State": "ENABLED" if enabled else "DISABLED"})
 
 
 @rules_app.command("enable")
-def rules_enable(ctx: typer.Context, name: str) -> None:
+def rules_enable(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """Enable a rule."""
-    _set_enabled(ctx, name, True)
+    _set_enabled(ctx, name, True, json_out)
 
 
 @rules_app.command("disable")
-def rules_disable(ctx: typer.Context, name: str) -> None:
+def rules_disable(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """Disable a rule (its queued deliveries still go out)."""
-    _set_enabled(ctx, name, False)
+    _set_enabled(ctx, name, False, json_out)
 
 
 @rules_app.command("delete")
-def rules_delete(ctx: typer.Context, name: str) -> None:
+def rules_delete(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """Delete a rule."""
     rule_doc(ctx.obj, name)
     (rules_dir(ctx.obj) / f"{name}.yaml").unlink()
-    render.out.print(f"rule {name} deleted", highlight=False)
+    render.done(json_out, f"rule {name} deleted", {"Name": name, "deleted": True})
 
 
 @dlq_app.command("list")
@@ -200,12 +201,14 @@ def dlq_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
 
 @dlq_app.command("redrive")
 def dlq_redrive(
-    ctx: typer.Context, ids: Annotated[list[int] | None, typer.Argument()] = None
+    ctx: typer.Context,
+    ids: Annotated[list[int] | None, typer.Argument()] = None,
+    json_out: JsonFlag = False,
 ) -> None:
     """Queue dead-lettered deliveries again (all, or the given ids)."""
     with delivery.Deliveries(ctx.obj) as store:
         count = store.redrive(ids, now_ms())
-    render.out.print(f"{count} deliver(ies) queued again", highlight=False)
+    render.done(json_out, f"{count} deliver(ies) queued again", {"redriven": count})
 
 
 @events_app.command("audit")
@@ -274,7 +277,7 @@ def playbooks_list(json_out: JsonFlag = False) -> None:
 
     units = []
     for folder in sorted((content_root() / "playbooks").iterdir()):
-        doc = yaml.safe_load((folder / "playbook.yaml").read_text())
+        doc = load_yaml(folder / "playbook.yaml")
         units.append(
             {
                 "id": folder.name,
@@ -311,7 +314,7 @@ def playbooks_run(
     plan, results, run_id = playbook(
         ctx.obj,
         name,
-        _json_arg(event, "event"),
+        expect_mapping(_json_arg(event, "event"), event, "an event"),
         apply=apply,
         endpoint_url=endpoint_url,
         options=options,

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from vigil.errors import ConfigError
+from vigil.inputs import read_text
 from vigil.logs import files, read
 from vigil.logs.groups import LogStore, now_ms
 from vigil.logs.pattern_match import test_filter
@@ -40,6 +41,19 @@ def to_ms(text: str | None, option: str) -> int | None:
     return int(moment.timestamp() * 1000)
 
 
+def span(
+    start: str | None, end: str | None, names: tuple[str, str] = ("--start", "--end")
+) -> tuple[int | None, int | None]:
+    """Both ends of a time range, in milliseconds; a start after the end is an error."""
+    begin, finish = to_ms(start, names[0]), to_ms(end, names[1])
+    if begin is not None and finish is not None and begin > finish:
+        raise ConfigError(
+            f"{names[0]} {start} is after {names[1]} {end}",
+            hint=f"give {names[0]} earlier than {names[1]}",
+        )
+    return begin, finish
+
+
 def _iso(ms: int | None) -> str:
     if ms is None:
         return ""
@@ -53,19 +67,20 @@ def create_group(
     retention: Annotated[int | None, typer.Option(help="Days to keep events.")] = None,
     account: Annotated[str | None, typer.Option(help="Account id of the group.")] = None,
     region: Annotated[str | None, typer.Option(help="Region of the group.")] = None,
+    json_out: JsonFlag = False,
 ) -> None:
     """Create a log group (CreateLogGroup)."""
     with LogStore(ctx.obj) as store:
         store.create_group(name, account=account, region=region, retention_days=retention)
-    render.out.print(f"created log group {name}", highlight=False)
+    render.done(json_out, f"created log group {name}", {"logGroupName": name, "created": True})
 
 
 @logs_app.command("delete-group")
-def delete_group(ctx: typer.Context, name: str) -> None:
+def delete_group(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """Delete a log group, its streams and events (DeleteLogGroup)."""
     with LogStore(ctx.obj) as store:
         store.delete_group(name)
-    render.out.print(f"deleted log group {name}", highlight=False)
+    render.done(json_out, f"deleted log group {name}", {"logGroupName": name, "deleted": True})
 
 
 @logs_app.command("groups")
@@ -90,29 +105,34 @@ def retention(
     group: str,
     days: Annotated[int | None, typer.Argument(help="1, 3, 5, 7, 14, 30, … 3653.")] = None,
     never: Annotated[bool, typer.Option("--never", help="Keep events forever.")] = False,
+    json_out: JsonFlag = False,
 ) -> None:
     """Set a group's retention (PutRetentionPolicy), or remove it with --never."""
     if days is None and not never:
         raise ConfigError("give DAYS or --never", hint="vigil logs retention GROUP 30")
     with LogStore(ctx.obj) as store:
         store.put_retention(group, None if never else days)
-    render.out.print(f"{group}: {'never expire' if never else f'{days} days'}", highlight=False)
+    kept = None if never else days
+    text = f"{group}: {'never expire' if never else f'{days} days'}"
+    render.done(json_out, text, {"logGroupName": group, "retentionInDays": kept})
 
 
 @logs_app.command("create-stream")
-def create_stream(ctx: typer.Context, group: str, stream: str) -> None:
+def create_stream(ctx: typer.Context, group: str, stream: str, json_out: JsonFlag = False) -> None:
     """Create a log stream in a group (CreateLogStream)."""
     with LogStore(ctx.obj) as store:
         store.create_stream(group, stream)
-    render.out.print(f"created log stream {group} {stream}", highlight=False)
+    doc = {"logGroupName": group, "logStreamName": stream, "created": True}
+    render.done(json_out, f"created log stream {group} {stream}", doc)
 
 
 @logs_app.command("delete-stream")
-def delete_stream(ctx: typer.Context, group: str, stream: str) -> None:
+def delete_stream(ctx: typer.Context, group: str, stream: str, json_out: JsonFlag = False) -> None:
     """Delete a log stream (DeleteLogStream)."""
     with LogStore(ctx.obj) as store:
         store.delete_stream(group, stream)
-    render.out.print(f"deleted log stream {group} {stream}", highlight=False)
+    doc = {"logGroupName": group, "logStreamName": stream, "deleted": True}
+    render.done(json_out, f"deleted log stream {group} {stream}", doc)
 
 
 @logs_app.command("streams")
@@ -175,8 +195,9 @@ def get(
     json_out: JsonFlag = False,
 ) -> None:
     """A stream's events in time order (GetLogEvents)."""
-    events = read.filter_events(ctx.obj, group, streams=[stream], start=to_ms(start, "--start"),
-                                end=to_ms(end, "--end"), limit=limit)  # fmt: skip
+    begin, finish = span(start, end)
+    events = read.filter_events(ctx.obj, group, streams=[stream], start=begin, end=finish,
+                                limit=limit)  # fmt: skip
     _events(events, json_out)
 
 
@@ -193,8 +214,9 @@ def filter_(
     json_out: JsonFlag = False,
 ) -> None:
     """Events of a group that match a filter pattern (FilterLogEvents)."""
-    events = read.filter_events(ctx.obj, group, pattern=pattern, start=to_ms(start, "--start"),
-                                end=to_ms(end, "--end"), streams=stream or None,
+    begin, finish = span(start, end)
+    events = read.filter_events(ctx.obj, group, pattern=pattern, start=begin, end=finish,
+                                streams=stream or None,
                                 stream_prefix=stream_prefix, limit=limit)  # fmt: skip
     _events(events, json_out)
 
@@ -208,15 +230,19 @@ def tail(
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing new events.")
     ] = False,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="One JSON object per event (JSON lines).")
+    ] = False,
 ) -> None:
     """Recent events, and with --follow new ones as they arrive (Ctrl-C to stop)."""
     start = to_ms(since, "--since")
+    show = (lambda e: render.print_json(e.as_aws())) if json_out else _line
     for event in read.filter_events(ctx.obj, group, pattern=pattern, start=start):
-        _line(event)
+        show(event)
     if follow:
         try:
             for event in read.tail(ctx.obj, group, pattern=pattern, since=now_ms()):
-                _line(event)
+                show(event)
         except KeyboardInterrupt:
             return
 
@@ -234,7 +260,7 @@ def test_filter_command(
         path = Path(source)
         if not path.is_file():
             raise ConfigError(f"{source}: no such file", hint="give a file of messages, or -")
-        messages = path.read_text(errors="replace").splitlines()
+        messages = read_text(path, what="a log file").splitlines()
     matches = test_filter(pattern, messages)
     if json_out:
         render.print_json({"matches": matches})
@@ -287,8 +313,9 @@ def insights_command(
     """Run a CloudWatch Logs Insights query over log groups or a lake table."""
     from vigil.insights.run import run_insights
 
+    begin, finish = span(since, until, ("--since", "--until"))
     result = run_insights(ctx.obj, query, groups=log_group or None, table=table,
-                          start=to_ms(since, "--since"), end=to_ms(until, "--until"))  # fmt: skip
+                          start=begin, end=finish)  # fmt: skip
     if json_out:
         render.print_json(
             {"results": result.to_pylist(), "statistics": {"recordsMatched": result.num_rows}}
@@ -312,9 +339,9 @@ def export_command(
     """Export a group's events in a time range, as CreateExportTask writes them."""
     from vigil.logs.export import export
 
-    result = export(ctx.obj, group, destination, start=to_ms(start, "--start"),
-                    end=to_ms(end, "--end"), prefix=prefix, stream_prefix=stream_prefix,
-                    endpoint_url=endpoint_url)  # fmt: skip
+    begin, finish = span(start, end)
+    result = export(ctx.obj, group, destination, start=begin, end=finish, prefix=prefix,
+                    stream_prefix=stream_prefix, endpoint_url=endpoint_url)  # fmt: skip
     if json_out:
         render.print_json(result)
         return

@@ -15,7 +15,7 @@ from vigil.metrics.alarms import Alarm, AlarmStore, with_state
 from vigil.metrics.stats import BASIC, statistics
 from vigil.metrics.store import Datum, Metric, MetricStore
 from vigil.shells import render
-from vigil.shells.cli_logs import End, JsonFlag, Start, to_ms
+from vigil.shells.cli_logs import End, JsonFlag, Start, span, to_ms
 
 metrics_app = typer.Typer(
     help="CloudWatch-style metrics: put, list, statistics.", no_args_is_help=True
@@ -48,17 +48,20 @@ def put_metric_filter(
     ] = None,
     dimension: Dims = None,
     unit: Annotated[str, typer.Option(help="A CloudWatch unit.")] = "None",
+    json_out: JsonFlag = False,
 ) -> None:
     """Create or replace a metric filter on a log group (PutMetricFilter)."""
     f = mf.MetricFilter(group, name, pattern, metric_name, namespace, value, default,
                         _dims(dimension), unit)  # fmt: skip
     with mf.FilterStore(ctx.obj) as store:
         store.put(f)
-    for warning in lint(parse(pattern)):
+    warnings = lint(parse(pattern))
+    if json_out:
+        render.print_json({"metricFilter": f.as_aws(), "warnings": warnings})
+        return
+    for warning in warnings:
         render.tagged("warning:", "yellow", warning)
-    render.out.print(
-        f"metric filter {name} on {group} → {namespace}/{metric_name}", highlight=False
-    )
+    render.line(f"metric filter {name} on {group} → {namespace}/{metric_name}")
 
 
 def metric_filters(
@@ -79,17 +82,23 @@ def metric_filters(
         render.out.print(line, highlight=False, markup=False)
 
 
-def delete_metric_filter(ctx: typer.Context, group: str, name: str) -> None:
+def delete_metric_filter(
+    ctx: typer.Context, group: str, name: str, json_out: JsonFlag = False
+) -> None:
     """Delete a metric filter."""
     with mf.FilterStore(ctx.obj) as store:
         store.delete(group, name)
-    render.out.print(f"deleted metric filter {name} on {group}", highlight=False)
+    doc = {"logGroupName": group, "filterName": name, "deleted": True}
+    render.done(json_out, f"deleted metric filter {name} on {group}", doc)
 
 
-def backfill_metric_filter(ctx: typer.Context, group: str, name: str) -> None:
+def backfill_metric_filter(
+    ctx: typer.Context, group: str, name: str, json_out: JsonFlag = False
+) -> None:
     """Apply a metric filter to the events stored before it existed (once)."""
     count = mf.backfill(ctx.obj, group, name)
-    render.out.print(f"{count} datapoint(s) published from stored events", highlight=False)
+    doc = {"logGroupName": group, "filterName": name, "datapoints": count}
+    render.done(json_out, f"{count} datapoint(s) published from stored events", doc)
 
 
 def install_pack_command(
@@ -135,6 +144,7 @@ def metrics_put(
     unit: Annotated[str, typer.Option(help="A CloudWatch unit.")] = "None",
     at: Annotated[str | None, typer.Option(help="The datapoint's time (default now).")] = None,
     high_resolution: Annotated[bool, typer.Option(help="1-second storage resolution.")] = False,
+    json_out: JsonFlag = False,
 ) -> None:
     """Put one value (PutMetricData)."""
     stamp = to_ms(at, "--at") or now_ms()
@@ -147,7 +157,8 @@ def metrics_put(
                   unit=unit, resolution=1 if high_resolution else 60)  # fmt: skip
     with MetricStore(ctx.obj) as store:
         store.put([datum])
-    render.out.print(f"{namespace}/{name}: 1 datum stored", highlight=False)
+    doc = {"Namespace": namespace, "MetricName": name, "Timestamp": stamp, "stored": 1}
+    render.done(json_out, f"{namespace}/{name}: 1 datum stored", doc)
 
 
 @metrics_app.command("list")
@@ -189,7 +200,8 @@ def metrics_stats(
     json_out: JsonFlag = False,
 ) -> None:
     """Statistics per period (GetMetricStatistics)."""
-    begin, finish = to_ms(start, "--start") or 0, to_ms(end, "--end") or now_ms()
+    first, last = span(start, end)
+    begin, finish = first or 0, last or now_ms()
     with MetricStore(ctx.obj) as store:
         points = statistics(store, Metric(namespace, name, _dims(dimension)), begin, finish,
                             period, statistic or list(BASIC), unit)  # fmt: skip
@@ -234,6 +246,7 @@ def alarms_put(
     ] = None,
     actions_enabled: Annotated[bool, typer.Option(help="Run the actions on changes.")] = True,
     description: Annotated[str, typer.Option(help="Free text.")] = "",
+    json_out: JsonFlag = False,
 ) -> None:
     """Create or update a metric alarm (PutMetricAlarm)."""
     alarm = Alarm(name=name, namespace=namespace, metric_name=metric_name, threshold=threshold,
@@ -246,7 +259,7 @@ def alarms_put(
                   actions_enabled=actions_enabled)  # fmt: skip
     with AlarmStore(ctx.obj) as store:
         status = store.put(alarm, now_ms())
-    render.out.print(f"alarm {name}: {status.state}", highlight=False)
+    render.done(json_out, f"alarm {name}: {status.state}", with_state(status))
 
 
 @alarms_app.command("list")
@@ -282,19 +295,22 @@ def alarms_evaluate(
 
 
 @alarms_app.command("set-state")
-def alarms_set_state(ctx: typer.Context, name: str, state: str, reason: str) -> None:
+def alarms_set_state(
+    ctx: typer.Context, name: str, state: str, reason: str, json_out: JsonFlag = False
+) -> None:
     """Force a state until the next evaluation (SetAlarmState)."""
     with AlarmStore(ctx.obj) as store:
         store.set_state(name, state, reason, now_ms())  # type: ignore[arg-type]
-    render.out.print(f"{name}: {state}", highlight=False)
+    doc = {"AlarmName": name, "StateValue": state, "StateReason": reason}
+    render.done(json_out, f"{name}: {state}", doc)
 
 
 @alarms_app.command("delete")
-def alarms_delete(ctx: typer.Context, name: str) -> None:
+def alarms_delete(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """Delete an alarm."""
     with AlarmStore(ctx.obj) as store:
         store.delete(name)
-    render.out.print(f"deleted alarm {name}", highlight=False)
+    render.done(json_out, f"deleted alarm {name}", {"AlarmName": name, "deleted": True})
 
 
 @alarms_app.command("history")

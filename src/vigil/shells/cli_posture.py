@@ -141,8 +141,10 @@ def report_command(
     snapshot: Annotated[
         str | None, typer.Option(help="latest (default), previous, or a time from `history`.")
     ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
 ) -> None:
     """Scores per standard and NIST CSF function; failed controls first, with remediation."""
+    fmt = ReportFormat.json if json_out and out is None else fmt
     snap = snaps.find(ctx.obj, snapshot)
     units = load_checks()
     results = audit(snap, units)
@@ -164,7 +166,8 @@ def report_command(
         return
     if out:
         out.write_text(text)
-        render.out.print(f"report written to {out}", highlight=False)
+        summary = {"path": str(out), "format": fmt.value, "snapshot": snap.taken_at}
+        render.done(json_out, f"report written to {out}", summary)
     else:
         print(text)
 

@@ -59,6 +59,14 @@ def line(text: str) -> None:
     out.print(text, soft_wrap=True)
 
 
+def done(json_out: bool, text: str, doc: dict[str, Any]) -> None:
+    """What a command did: a line for people, or (--json) one JSON document for scripts."""
+    if json_out:
+        print_json(doc)
+    else:
+        line(text)
+
+
 def print_error(message: str, hint: str | None = None) -> None:
     tagged("error:", "bold red", message)
     if hint:

@@ -8,10 +8,12 @@ from typing import Final, Literal
 
 from isal import igzip
 
+from vigil.inputs import is_binary
+
 GZIP_MAGIC: Final = b"\x1f\x8b"
 PARQUET_MAGIC: Final = b"PAR1"
 
-Sniffed = Literal["json", "text", "parquet", "empty"]
+Sniffed = Literal["json", "text", "parquet", "binary", "empty"]
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ def sniff(data: bytes) -> Sniffed:
         return "parquet"
     if head[:1] in (b"{", b"["):
         return "json"
+    if is_binary(data):
+        return "binary"
     # CloudWatch Logs export lines start with a timestamp; look at what follows it.
     if head[:4].isdigit() and b"T" in head[:11] and head.find(b"Z ") > 0:
         after = head[head.find(b"Z ") + 2 :].lstrip()

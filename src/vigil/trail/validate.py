@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from isal import igzip
 
 from vigil.errors import SourceError
+from vigil.inputs import expect_mapping, load_json
 from vigil.trail.sign import SIDECAR
 
 _STAMP: Final = re.compile(r"_(\d{8}T\d{6}Z)\.json\.gz$")
@@ -56,8 +57,13 @@ class Report:
         return sum(1 for v in items if v.valid), len(items)
 
     @property
+    def empty(self) -> bool:
+        """No digest file in the range: nothing was validated, which is not a success."""
+        return not self.verdicts and not self.unvalidated
+
+    @property
     def ok(self) -> bool:
-        return all(v.valid for v in self.verdicts)
+        return not self.empty and all(v.valid for v in self.verdicts)
 
     def summary(self) -> list[str]:
         lines = [f"Results requested for {_iso(self.start)} to {_iso(self.end)}"]
@@ -71,6 +77,8 @@ class Report:
             lines.append(text)
         for v in self.unvalidated:
             lines.append(f"not validated: {v.uri} ({v.reason})")
+        if self.empty:
+            lines.append("no digest files in this range: nothing was validated")
         return lines
 
 
@@ -147,7 +155,7 @@ def load_keys(
 ) -> dict[str, rsa.RSAPublicKey]:
     """Fingerprint → key, from a saved ListPublicKeys response or fetched live."""
     if path is not None:
-        doc = json.loads(path.read_text())
+        doc = expect_mapping(load_json(path), str(path), "a ListPublicKeys response")
     else:
         import boto3
 

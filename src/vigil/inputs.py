@@ -1,0 +1,154 @@
+"""Reading a user's file: text, YAML or JSON, with errors that name file, line and column.
+
+Every command that reads a file the user wrote goes through here, so non-UTF-8 text, binary
+content, invalid YAML/JSON and documents of the wrong shape all end as one `InputError` line
+(`rules.yaml:3:7: …`) instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+from vigil.errors import FormatError
+
+_SNIFF = 8192
+T = TypeVar("T")
+
+
+class InputError(FormatError):
+    """A user's file that cannot be read as what the command expects; says where."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        where = source or "input"
+        if line is not None:
+            where += f":{line}" + (f":{column}" if column is not None else "")
+        super().__init__(message, source=where, hint=hint)
+        self.source = source
+        self.line = line
+        self.column = column
+
+
+def is_binary(data: bytes) -> bool:
+    """NUL bytes in the first block (and no UTF-16/32 byte-order mark) mean binary content."""
+    head = data[:_SNIFF]
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return False
+    return b"\x00" in head
+
+
+def decode(data: bytes, source: str, *, what: str = "a text file") -> str:
+    """UTF-8 text (a UTF-8 byte-order mark is dropped); anything else says where it broke."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise InputError(
+            "UTF-16 text; Vigil reads UTF-8",
+            source=source,
+            hint="convert it: iconv -f UTF-16 -t UTF-8",
+        )
+    if is_binary(data):
+        raise InputError(f"binary content, not {what}", source=source)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        column = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise InputError(
+            f"not UTF-8 text (byte 0x{data[exc.start]:02x})",
+            source=source,
+            line=line,
+            column=column,
+            hint="save the file as UTF-8",
+        ) from exc
+
+
+def read_text(path: Path | str, *, what: str = "a text file") -> str:
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise InputError("no such file", source=str(path)) from exc
+    except IsADirectoryError as exc:
+        raise InputError("a directory, not a file", source=str(path)) from exc
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from exc
+    return decode(data, str(path), what=what)
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    return _yaml(lambda: yaml.safe_load(text), source)
+
+
+def parse_yaml_all(text: str, source: str) -> list[Any]:
+    """Every document of a multi-document YAML stream (`---` between them)."""
+    return _yaml(lambda: list(yaml.safe_load_all(text)), source)
+
+
+def _yaml(load: Callable[[], T], source: str) -> T:
+    try:
+        return load()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise InputError(
+            f"invalid YAML: {problem}",
+            source=source,
+            line=None if mark is None else mark.line + 1,
+            column=None if mark is None else mark.column + 1,
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise InputError(f"invalid YAML: {exc}", source=source) from exc
+    except RecursionError as exc:
+        raise InputError("invalid YAML: nested too deeply", source=source) from exc
+
+
+def parse_json(text: str, source: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(
+            f"invalid JSON: {exc.msg}", source=source, line=exc.lineno, column=exc.colno
+        ) from exc
+    except RecursionError as exc:
+        raise InputError("invalid JSON: nested too deeply", source=source) from exc
+
+
+def load_yaml(path: Path | str) -> Any:
+    return parse_yaml(read_text(path, what="a YAML file"), str(path))
+
+
+def load_json(path: Path | str) -> Any:
+    return parse_json(read_text(path, what="a JSON file"), str(path))
+
+
+def expect_mapping(doc: Any, source: str, what: str) -> dict[str, Any]:
+    """The document must be a mapping (YAML/JSON object) with string keys."""
+    if not isinstance(doc, dict):
+        raise InputError(f"{what} must be a mapping, not {_kind(doc)}", source=source)
+    return {str(k): v for k, v in doc.items()}
+
+
+def expect_list(doc: Any, source: str, what: str) -> list[Any]:
+    if not isinstance(doc, list):
+        raise InputError(f"{what} must be a list, not {_kind(doc)}", source=source)
+    return doc
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty"
+    names = {dict: "a mapping", list: "a list", str: "text", bool: "true/false"}
+    return names.get(type(value), "a number" if isinstance(value, int | float) else "a value")
