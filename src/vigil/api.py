@@ -11,6 +11,7 @@ from typing import Any
 import pyarrow as pa
 
 from vigil.config import Settings
+from vigil.errors import ConfigError
 from vigil.findings.store import Filter, FindingStore
 from vigil.formats.flowlog_fields import parse_format
 from vigil.ingest.classify import LogType
@@ -135,7 +136,8 @@ def expire(
 # Detection and findings -------------------------------------------------------------------
 
 
-def content_list() -> tuple[list[dict[str, Any]], list[str]]:
+def content_list(settings: Settings | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+    """Every detection unit: the built-in ones and, with a home, its imported Sigma rules."""
     from vigil.detect.units import load_units
 
     units, errors = load_units()
@@ -148,10 +150,48 @@ def content_list() -> tuple[list[dict[str, Any]], list[str]]:
             "logic": u.logic,
             "enabled": u.enabled,
             "cases": len(u.cases),
+            "origin": "built-in",
         }
         for u in units
     ]
+    for rule in sigma_rules(settings) if settings is not None else []:
+        rows.append({"id": rule["id"], "type": rule["type"], "severity": rule["severity"],
+                     "source": "cloudtrail", "logic": "sigma", "enabled": rule["enabled"],
+                     "cases": 0, "origin": "imported Sigma"})  # fmt: skip
     return rows, [str(e) for e in errors]
+
+
+def sigma_rules(settings: Settings) -> list[dict[str, Any]]:
+    """The imported Sigma rules, enabled or not, with what each would report."""
+    from vigil.detect.sigma_import import rule_files, unit_id
+    from vigil.detect.sigma_rules import SigmaRejected, load_file
+
+    out = []
+    for path, enabled in rule_files(settings.home / "sigma"):
+        try:
+            logic = load_file(path)
+        except SigmaRejected as exc:
+            out.append({"id": unit_id(path), "file": path.name, "enabled": enabled,
+                        "title": None, "type": None, "severity": None, "rule_id": None,
+                        "problem": str(exc)})  # fmt: skip
+            continue
+        title, rule_id = str(logic.rule.title), logic.rule.id
+        out.append({"id": unit_id(path), "file": path.name, "enabled": enabled, "title": title,
+                    "type": f"Sigma/{title}", "severity": logic.severity,
+                    "rule_id": str(rule_id) if rule_id else None, "problem": None})  # fmt: skip
+    return out
+
+
+def sigma_rule_set(settings: Settings, ref: str, action: str) -> dict[str, Any]:
+    """enable, disable or remove an imported Sigma rule (by unit id, file name or Sigma id)."""
+    from vigil.detect.sigma_import import remove_rule, set_enabled, unit_id
+
+    folder = settings.home / "sigma"
+    if action == "remove":
+        path = remove_rule(folder, ref)
+        return {"id": unit_id(path), "file": path.name, "removed": True}
+    path = set_enabled(folder, ref, action == "enable")
+    return {"id": unit_id(path), "file": path.name, "enabled": action == "enable"}
 
 
 def content_test(ids: list[str] | None = None) -> tuple[list[dict[str, Any]], list[str]]:
@@ -161,6 +201,27 @@ def content_test(ids: list[str] | None = None) -> tuple[list[dict[str, Any]], li
     units, errors = load_units(None, ids)
     results = [asdict(r) for u in units for r in run_cases(u)]
     return results, [str(e) for e in errors]
+
+
+def check_age(text: str, option: str) -> None:
+    from vigil.lake.expire import parse_age
+
+    try:
+        parse_age(text)
+    except ConfigError as exc:
+        raise ConfigError(f"{option}: {exc}", hint=exc.hint) from exc
+
+
+def detect_recent(settings: Settings, age: str) -> dict[str, Any]:
+    """Detection over the stored data of the last `age` (7d, 24h), e.g. with a new list."""
+    from datetime import timedelta
+
+    from vigil.lake.expire import parse_age
+
+    now = datetime.now(UTC)
+    since = now - parse_age(age)
+    report = detect(settings, since, now + timedelta(seconds=1))
+    return {**report, "since": since.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def detect(
@@ -258,10 +319,23 @@ def _ts(text: str) -> datetime:
 
 
 def intel_add(settings: Settings, kind: str, path: Path) -> tuple[int, list[str]]:
-    from vigil.intel.lists import add_list
+    """Add a threat, trusted-IP or organization-account list (checked first)."""
+    from vigil.intel import catalog
 
     settings.ensure()
-    return add_list(settings.home / "intel", "threat" if kind == "threat" else "trusted", path)
+    return catalog.add(settings.home / "intel", kind, path)
+
+
+def intel_list(settings: Settings) -> list[dict[str, Any]]:
+    from vigil.intel import catalog
+
+    return [asdict(x) for x in catalog.listing(settings.home / "intel")]
+
+
+def intel_remove(settings: Settings, name: str, kind: str | None = None) -> dict[str, Any]:
+    from vigil.intel import catalog
+
+    return asdict(catalog.remove(settings.home / "intel", name, kind))
 
 
 def rules_import(settings: Settings, paths: list[Path]) -> list[dict[str, Any]]:
@@ -269,6 +343,23 @@ def rules_import(settings: Settings, paths: list[Path]) -> list[dict[str, Any]]:
 
     settings.ensure()
     return [asdict(r) for r in import_rules(paths, settings.home / "sigma")]
+
+
+def suppressions(settings: Settings) -> dict[str, dict[str, str]]:
+    store = FindingStore(settings.state_db)
+    try:
+        return store.suppressions()
+    finally:
+        store.close()
+
+
+def suppression_delete(settings: Settings, name: str) -> dict[str, str]:
+    """Delete a suppression rule; findings it archived stay archived (as in GuardDuty)."""
+    store = FindingStore(settings.state_db)
+    try:
+        return store.unsuppress(name)
+    finally:
+        store.close()
 
 
 def findings_suppress(settings: Settings, name: str, pairs: list[str]) -> int:

@@ -20,7 +20,7 @@ from vigil.demo.generate import Generated, generate
 from vigil.findings.store import Filter, FindingStore
 from vigil.formats.flowlog_fields import DEFAULT_FORMAT
 from vigil.ingest.pipeline import IngestOptions, IngestReport
-from vigil.intel.lists import add_list
+from vigil.intel.catalog import add as add_list
 from vigil.lake.catalog import run_query
 from vigil.model.finding import Finding
 

@@ -21,6 +21,7 @@ from vigil.detect.sql import run_unit
 from vigil.detect.units import Unit, UnitError, load_units
 from vigil.findings.store import FindingStore
 from vigil.intel import lists as intel
+from vigil.intel.accounts import load_accounts, register_accounts
 from vigil.lake.catalog import connect
 from vigil.model.finding import Finding, Hit
 
@@ -51,7 +52,9 @@ def detect(
     units += [u for u in sigma if not ids or u.id in ids]
     report = DetectReport(errors=[str(p) for p in problems] + sigma_problems)
     store = FindingStore(settings.state_db)
-    con = detection_connection(settings.lake_dir, settings.home / "intel")
+    con = detection_connection(
+        settings.lake_dir, settings.home / "intel", accounts=snapshot_accounts(settings)
+    )
     try:
         for unit in units:
             if not unit.enabled and not ids:
@@ -67,14 +70,27 @@ def detect(
     return report
 
 
+def snapshot_accounts(settings: Settings) -> list[str]:
+    """The accounts of the newest posture snapshot: the organization as posture saw it."""
+    from vigil.posture import snapshot
+
+    kept = snapshot.history(settings)
+    return sorted(snapshot.load(kept[-1]).accounts) if kept else []
+
+
 def detection_connection(
-    lake: Path, intel_dir: Path | None, extra: dict[str, list[str]] | None = None
+    lake: Path,
+    intel_dir: Path | None,
+    extra: dict[str, list[str]] | None = None,
+    accounts: list[str] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     con = connect(lake, read_only=False)
     con.execute("SET memory_limit = '2GB'")
     # detections read their rows as sets (a query that needs an order says ORDER BY): ~10% faster
     con.execute("SET preserve_insertion_order = false")
     intel.register(con, intel_dir, extra)
+    own = load_accounts(intel_dir) + (accounts or []) + (extra or {}).get("accounts", [])
+    register_accounts(con, own)
     return con
 
 

@@ -10,6 +10,7 @@ import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from vigil.detect.sigma_rules import (
     SigmaRejected,
@@ -81,7 +82,7 @@ def imported_units(folder: Path) -> tuple[list[Unit], list[str]]:
         title = str(logic.rule.title)
         units.append(
             Unit(
-                id="sigma-" + re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-"),
+                id=unit_id(path),
                 path=path, title=title, type=f"Sigma/{title}", severity=logic.severity,
                 description=str(logic.rule.description or title), source="cloudtrail",
                 logic="sigma", group_by=tuple(alias(g) for g in group),
@@ -93,3 +94,51 @@ def imported_units(folder: Path) -> tuple[list[Unit], list[str]]:
             )
         )  # fmt: skip
     return units, errors
+
+
+DISABLED: Final = "disabled"  # <home>/sigma/disabled/: kept, not run
+
+
+def unit_id(path: Path) -> str:
+    return "sigma-" + re.sub(r"[^a-z0-9]+", "-", path.stem.lower()).strip("-")
+
+
+def rule_files(folder: Path) -> list[tuple[Path, bool]]:
+    """Every imported rule file with whether it runs (enabled)."""
+    enabled = sorted(folder.glob("*.y*ml")) if folder.is_dir() else []
+    off = folder / DISABLED
+    disabled = sorted(off.glob("*.y*ml")) if off.is_dir() else []
+    return [(p, True) for p in enabled] + [(p, False) for p in disabled]
+
+
+def find_rule(folder: Path, ref: str) -> tuple[Path, bool]:
+    """A rule by its unit id (sigma-…), its file name or its Sigma id."""
+    for path, enabled in rule_files(folder):
+        if ref in (unit_id(path), path.name, path.stem) or ref == _sigma_id(path):
+            return path, enabled
+    known = ", ".join(unit_id(p) for p, _ in rule_files(folder)) or "none imported"
+    raise SourceError(f"no imported Sigma rule {ref!r}", hint=f"the rules: {known}")
+
+
+def _sigma_id(path: Path) -> str | None:
+    try:
+        rule = load_file(path).rule
+    except SigmaRejected:
+        return None
+    return str(rule.id) if rule.id else None
+
+
+def set_enabled(folder: Path, ref: str, enabled: bool) -> Path:
+    path, now = find_rule(folder, ref)
+    if now == enabled:
+        return path
+    target = folder / path.name if enabled else folder / DISABLED / path.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    path.rename(target)
+    return target
+
+
+def remove_rule(folder: Path, ref: str) -> Path:
+    path, _ = find_rule(folder, ref)
+    path.unlink()
+    return path

@@ -162,6 +162,15 @@ class FindingStore(StateDB):
                 archived += 1
         return archived
 
+    def unsuppress(self, name: str) -> dict[str, str]:
+        rules = self.suppressions()
+        if name not in rules:
+            known = ", ".join(rules) or "none"
+            raise VigilError(f"no suppression rule {name!r}", hint=f"the rules: {known}")
+        with self.transaction() as db:
+            db.execute("DELETE FROM suppressions WHERE name = ?", (name,))
+        return rules[name]
+
     def suppressions(self) -> dict[str, dict[str, str]]:
         rows = self.db.execute("SELECT name, criteria FROM suppressions ORDER BY name").fetchall()
         return {str(r["name"]): json.loads(r["criteria"]) for r in rows}

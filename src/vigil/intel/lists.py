@@ -8,7 +8,6 @@ import io
 import ipaddress
 import json
 import re
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
@@ -17,7 +16,6 @@ import duckdb
 import pyarrow as pa
 from duckdb.func import FunctionNullHandling
 
-from vigil.errors import FormatError
 from vigil.inputs import read_text
 
 Kind = Literal["threat", "trusted"]
@@ -110,17 +108,6 @@ _INTERNAL: Final = tuple(
 def _internal(network: str) -> bool:
     net = ipaddress.ip_network(network)
     return any(net.version == n.version and net.subnet_of(n) for n in _INTERNAL)  # type: ignore[arg-type]
-
-
-def add_list(intel_dir: Path, kind: Kind, path: Path) -> tuple[int, list[str]]:
-    text = read_text(path, what="a threat list")
-    entries, problems = parse_list(text, str(path))
-    if not entries:
-        raise FormatError(f"{path}: no IP address or CIDR in the file", hint="one per line")
-    target = intel_dir / kind
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, target / path.name)
-    return len(entries), problems
 
 
 def load(intel_dir: Path, kind: Kind) -> list[Entry]:

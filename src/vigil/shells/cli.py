@@ -21,14 +21,14 @@ from vigil.shells.cli_detect import (
     content_app,
     detect_command,
     findings_app,
-    intel_app,
-    rules_app,
 )
 from vigil.shells.cli_events import events_app, playbooks_app, run_command
+from vigil.shells.cli_intel import intel_app
 from vigil.shells.cli_logs import insights_command, logs_app
 from vigil.shells.cli_metrics import alarms_app, metrics_app
 from vigil.shells.cli_posture import posture_app
 from vigil.shells.cli_quarantine import quarantine_app
+from vigil.shells.cli_rules import rules_app
 from vigil.shells.cli_trail import trail_app
 from vigil.shells.demo_cmd import demo_command
 from vigil.shells.progress import object_progress
@@ -58,6 +58,14 @@ class QueryFormat(StrEnum):
     parquet = "parquet"
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from vigil import __version__
+
+        render.line(f"vigil {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
 def main_options(
     ctx: typer.Context,
@@ -65,6 +73,12 @@ def main_options(
         Path | None,
         typer.Option(help="Where Vigil keeps its data (env VIGIL_HOME; default ./vigil-data)."),
     ] = None,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Print the version and exit.", is_eager=True, callback=_show_version
+        ),
+    ] = False,
 ) -> None:
     ctx.obj = Settings.load(home)
     if not ctx.obj.home.is_dir() and _command_words(sys.argv[1:]) in READ_ONLY:
@@ -96,7 +110,7 @@ READ_ONLY: Final = (
     "events dlq list", "logs groups", "logs streams", "logs get", "logs filter", "logs tail",
     "logs metric-filters", "metrics list", "metrics stats", "playbooks runs", "posture history",
     "posture diff", "posture report", "posture prove", "posture estimate-flow-volume",
-    "quarantine list", "quarantine show",
+    "quarantine list", "quarantine show", "intel list",
 )  # fmt: skip
 
 

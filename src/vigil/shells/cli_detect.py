@@ -19,7 +19,6 @@ content_app = typer.Typer(
     help="Detection content: list units and run their test cases.", no_args_is_help=True
 )
 findings_app = typer.Typer(help="The findings hub: list, show, triage.", no_args_is_help=True)
-intel_app = typer.Typer(help="Threat and trusted IP lists.", no_args_is_help=True)
 
 
 def _moment(text: str | None, option: str) -> datetime | None:
@@ -35,9 +34,9 @@ def _moment(text: str | None, option: str) -> datetime | None:
 
 
 @content_app.command("list")
-def content_list(json_out: JsonFlag = False) -> None:
-    """Detection units with their finding type, severity, source and state."""
-    rows, errors = api.content_list()
+def content_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
+    """Detection units (built-in and imported Sigma) with type, severity, source and state."""
+    rows, errors = api.content_list(ctx.obj)
     if json_out:
         render.print_json({"units": rows, "errors": errors})
         return
@@ -192,62 +191,44 @@ def findings_update(
         render.out.print(f"{f.id}: {f.workflow.value}, {f.record_state.value}", highlight=False)
 
 
-@intel_app.command("add")
-def intel_add(
-    ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="A list: one IP address or CIDR per line.")],
-    threat: Annotated[bool, typer.Option("--threat", help="A threat list.")] = False,
-    trusted: Annotated[bool, typer.Option("--trusted", help="A trusted-IP list.")] = False,
-    json_out: JsonFlag = False,
-) -> None:
-    """Add a threat list or a trusted-IP list (trusted wins over threat)."""
-    if threat == trusted:
-        raise ConfigError("say --threat or --trusted", hint="vigil intel add --threat bad-ips.txt")
-    count, problems = api.intel_add(ctx.obj, "threat" if threat else "trusted", path)
-    if json_out:
-        render.print_json({"entries": count, "problems": problems})
-        return
-    render.out.print(f"{count} entries added from {path}", highlight=False)
-    for line in problems:
-        render.tagged("skipped:", "yellow", line)
-
-
-rules_app = typer.Typer(
-    help="Sigma rules (SigmaHQ format) run by vigil detect.", no_args_is_help=True
-)
-
-
-@rules_app.command("import")
-def rules_import(
-    ctx: typer.Context,
-    paths: Annotated[list[Path], typer.Argument(help="Sigma rule files or folders.")],
-    json_out: JsonFlag = False,
-) -> None:
-    """Import Sigma rules for AWS CloudTrail; rules that cannot run are listed with why."""
-    results = api.rules_import(ctx.obj, paths)
-    if json_out:
-        render.print_json(results)
-        return
-    import pyarrow as pa
-
-    render.arrow_table(pa.Table.from_pylist(results), title="sigma rules")
-
-
 @findings_app.command("suppress")
 def findings_suppress(
     ctx: typer.Context,
-    name: Annotated[str, typer.Option(help="The rule's name (replaces a rule of that name).")],
-    filter_: Annotated[list[str], typer.Option("--filter", help="field=value; repeat to AND.")],
+    name: Annotated[
+        str | None, typer.Option(help="The rule's name (replaces a rule of that name).")
+    ] = None,
+    filter_: Annotated[
+        list[str] | None, typer.Option("--filter", help="field=value; repeat to AND.")
+    ] = None,
+    list_: Annotated[bool, typer.Option("--list", help="The suppression rules.")] = False,
+    delete: Annotated[
+        str | None, typer.Option(help="Delete this rule (archived findings stay archived).")
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Auto-archive findings that match (e.g. --filter type=Recon:EC2/Portscan --filter actor=…)."""
-    archived = api.findings_suppress(ctx.obj, name, filter_)
-    if json_out:
-        render.print_json({"rule": name, "archived": archived})
-    else:
-        render.out.print(
-            f"suppression rule {name!r}: {archived} finding(s) archived", highlight=False
+    """Auto-archive findings that match (e.g. --filter type=Recon:* --filter actor=…); --list
+    shows the rules, --delete NAME removes one."""
+    if list_:
+        rules = api.suppressions(ctx.obj)
+        if json_out:
+            render.print_json({"rules": [{"name": n, "criteria": c} for n, c in rules.items()]})
+            return
+        body = [[n, " ".join(f"{k}={v}" for k, v in c.items())] for n, c in rules.items()]
+        render.table(["name", "filters"], body, title="suppression rules")
+        return
+    if delete is not None:
+        criteria = api.suppression_delete(ctx.obj, delete)
+        doc = {"rule": delete, "deleted": True, "criteria": criteria}
+        render.done(json_out, f"suppression rule {delete!r} deleted", doc)
+        return
+    if not name or not filter_:
+        raise ConfigError(
+            "give --name and at least one --filter (or --list, or --delete NAME)",
+            hint="vigil findings suppress --name scanner --filter type=Recon:*",
         )
+    archived = api.findings_suppress(ctx.obj, name, filter_)
+    text = f"suppression rule {name!r}: {archived} finding(s) archived"
+    render.done(json_out, text, {"rule": name, "archived": archived})
 
 
 @findings_app.command("export")

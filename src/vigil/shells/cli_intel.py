@@ -1,0 +1,85 @@
+"""`vigil intel add|list|remove`: threat lists, trusted-IP lists and the organization's
+accounts, as GuardDuty's threat-intel and trusted-IP sets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vigil import api
+from vigil.errors import ConfigError
+from vigil.shells import render
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
+intel_app = typer.Typer(
+    help="Threat lists, trusted-IP lists and the organization's accounts.", no_args_is_help=True
+)
+
+
+@intel_app.command("add")
+def intel_add(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="A list: one IP address, CIDR or account per line.")],
+    threat: Annotated[bool, typer.Option("--threat", help="A threat list.")] = False,
+    trusted: Annotated[bool, typer.Option("--trusted", help="A trusted-IP list.")] = False,
+    accounts: Annotated[
+        bool, typer.Option("--accounts", help="The organization's account ids.")
+    ] = False,
+    apply_since: Annotated[
+        str | None,
+        typer.Option(help="Re-run detection over stored data this far back (7d, 24h) with it."),
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Add a threat list, a trusted-IP list (trusted wins over threat) or an account list; it
+    applies to the next `vigil detect`, and with --apply-since to stored data too."""
+    chosen = [
+        k for k, on in (("threat", threat), ("trusted", trusted), ("accounts", accounts)) if on
+    ]
+    if len(chosen) != 1:
+        raise ConfigError("say one of --threat, --trusted or --accounts",
+                          hint="vigil intel add --threat bad-ips.txt")  # fmt: skip
+    if apply_since:
+        api.check_age(apply_since, "--apply-since")
+    count, problems = api.intel_add(ctx.obj, chosen[0], path)
+    applied = api.detect_recent(ctx.obj, apply_since) if apply_since else None
+    if json_out:
+        render.print_json({"kind": chosen[0], "list": path.name, "entries": count,
+                           "problems": problems, "applied": applied})  # fmt: skip
+        return
+    render.line(f"{count} entries added from {path} ({chosen[0]} list {path.name})")
+    for line in problems:
+        render.tagged("skipped:", "yellow", line)
+    if applied is not None:
+        found = sum(applied["findings"].values())
+        render.line(f"applied to data since {applied['since']}: "
+                    f"{applied['units']} unit(s) run, {found} finding(s) touched")  # fmt: skip
+    else:
+        render.tagged("note:", "cyan", "the list applies from the next `vigil detect`; to apply "
+                      f"it to stored data: vigil intel add {path} --{chosen[0]} --apply-since 7d "
+                      "(or vigil detect --since 2024-03-01)")  # fmt: skip
+
+
+@intel_app.command("list")
+def intel_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
+    """The lists added, with their entries."""
+    lists = api.intel_list(ctx.obj)
+    if json_out:
+        render.print_json({"lists": lists})
+        return
+    rows = [[x["kind"], x["name"], x["entries"], x["problems"], x["added"]] for x in lists]
+    render.table(["kind", "name", "entries", "skipped lines", "added"], rows)
+
+
+@intel_app.command("remove")
+def intel_remove(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The list's name (its file name), as `list` shows.")],
+    kind: Annotated[str | None, typer.Option(help="threat, trusted or accounts.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Remove a list; detections stop using it from the next run."""
+    gone = api.intel_remove(ctx.obj, name, kind)
+    render.done(json_out, f"removed {gone['kind']} list {name} ({gone['entries']} entries)", gone)

@@ -1,0 +1,67 @@
+"""`vigil rules import|list|enable|disable|remove`: SigmaHQ rules kept under <home>/sigma/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from vigil import api
+from vigil.shells import render
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
+Ref = Annotated[str, typer.Argument(help="The rule: its id (sigma-…), file name or Sigma id.")]
+rules_app = typer.Typer(
+    help="Sigma rules (SigmaHQ format) run by vigil detect.", no_args_is_help=True
+)
+
+
+@rules_app.command("import")
+def rules_import(
+    ctx: typer.Context,
+    paths: Annotated[list[Path], typer.Argument(help="Sigma rule files or folders.")],
+    json_out: JsonFlag = False,
+) -> None:
+    """Import Sigma rules for AWS CloudTrail; rules that cannot run are listed with why."""
+    results = api.rules_import(ctx.obj, paths)
+    if json_out:
+        render.print_json(results)
+        return
+    body = [[r["path"], r["rule_id"], r["title"], r["status"], r["reason"]] for r in results]
+    render.table(["path", "rule_id", "title", "status", "reason"], body, title="sigma rules")
+
+
+@rules_app.command("list")
+def rules_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
+    """The imported rules, enabled or not (they are also in `vigil content list`)."""
+    rules = api.sigma_rules(ctx.obj)
+    if json_out:
+        render.print_json({"rules": rules})
+        return
+    body = [[r["id"], "yes" if r["enabled"] else "no", r["title"] or r["problem"], r["file"]]
+            for r in rules]  # fmt: skip
+    render.table(["id", "enabled", "title", "file"], body, title="imported Sigma rules")
+
+
+def _set(ctx: typer.Context, ref: str, action: str, json_out: bool) -> None:
+    done = api.sigma_rule_set(ctx.obj, ref, action)
+    render.done(json_out, f"rule {done['id']} ({done['file']}) {action}d", done)
+
+
+@rules_app.command("enable")
+def rules_enable(ctx: typer.Context, rule: Ref, json_out: JsonFlag = False) -> None:
+    """Run the rule again from the next `vigil detect`."""
+    _set(ctx, rule, "enable", json_out)
+
+
+@rules_app.command("disable")
+def rules_disable(ctx: typer.Context, rule: Ref, json_out: JsonFlag = False) -> None:
+    """Keep the rule but stop running it (its findings stay)."""
+    _set(ctx, rule, "disable", json_out)
+
+
+@rules_app.command("remove")
+def rules_remove(ctx: typer.Context, rule: Ref, json_out: JsonFlag = False) -> None:
+    """Delete the imported rule (its findings stay)."""
+    _set(ctx, rule, "remove", json_out)
