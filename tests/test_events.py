@@ -116,7 +116,27 @@ def test_put_events_limits_and_entry_errors(home: Settings) -> None:
      ({"name": "x", "schedule": "rate(5 minute)", "targets": [{"type": "job"}]}, "rate(N minutes)"),
      ({"name": "x", "pattern": HIGH, "targets": [{"type": "fax"}]}, "type is one of"),
      ({"name": "x", "pattern": HIGH, "targets": [{"type": "webhook"}] * 6}, "1 to 5"),
-     ({"name": "x", "pattern": HIGH, "targets": [{"type": "webhook", "max_attempts": 200}]}, "0-185")],
+     ({"name": "x", "pattern": HIGH, "targets": [{"type": "webhook", "url": "http://h", "max_attempts": 200}]}, "0-185"),
+     # every target's settings are checked when the rule is put, not at delivery
+     ({"name": "x", "pattern": HIGH, "targets": [{"type": "webhook"}]}, "url is required"),
+     ({"name": "x", "pattern": HIGH, "targets": [{"type": "slack", "url": "https://hooks.slack.com/services/T/B/x"}]},
+      "url: a secret is given as env:NAME or file:/path, not the value"),
+     ({"name": "x", "pattern": HIGH, "targets": [{"type": "webhook", "url": "http://h", "secret": "hunter2"}]},
+      "secret: a secret is given as env:NAME"),
+     ({"name": "x", "pattern": HIGH, "targets": [{"type": "pagerduty", "routing_key": "R0ut1ngKey"}]},
+      "routing_key: a secret"),
+     ({"name": "x", "pattern": HIGH, "targets": [{"type": "webhook", "url": "http://h", "ur1": "x"}]},
+      "unknown setting 'ur1' (known: headers, secret, url)"),
+     ({"name": "x", "schedule": "rate(5 minutes)", "targets": [{"type": "job", "job": "ingset"}]},
+      "job 'ingset': one of detect, alarms, ingest, posture"),
+     ({"name": "x", "schedule": "rate(5 minutes)", "targets": [{"type": "job", "job": "ingest"}]},
+      "job ingest: sources is required"),
+     ({"name": "x", "schedule": "rate(5 minutes)", "targets": [{"type": "job", "job": "ingest",
+       "sources": ["s3://b/AWSLogs/"], "endpoint": "http://x"}]}, "unknown setting 'endpoint'"),
+     ({"name": "x", "schedule": "rate(5 minutes)", "targets": [{"type": "job", "job": "ingest",
+       "sources": ["/data"], "format": "${version} ${srcadr}"}]}, "srcadr} is not a flow-log field"),
+     ({"name": "x", "pattern": HIGH, "targets": [{"type": "email", "from": "a@x", "to": "b@x",
+       "password": "plain"}]}, "password: a secret")],
 )  # fmt: skip
 def test_rule_checks(doc: dict, says: str) -> None:  # type: ignore[type-arg]
     with pytest.raises(RuleError, match=says.replace("(", r"\(").replace(")", r"\)")):
@@ -125,13 +145,13 @@ def test_rule_checks(doc: dict, says: str) -> None:  # type: ignore[type-arg]
 
 def test_input_transformer_and_path() -> None:
     rule = parse_rule({"name": "t", "pattern": HIGH, "targets": [
-        {"id": "text", "type": "webhook", "input_transformer": {
+        {"id": "text", "type": "log", "input_transformer": {
             "paths": {"t": "$.detail.type", "s": "$.detail.severity", "none": "$.detail.nothing"},
             "template": "finding <t> at severity <s> (<none>) by <aws.events.rule-name>"}},
-        {"id": "json", "type": "webhook", "input_transformer": {
+        {"id": "json", "type": "log", "input_transformer": {
             "paths": {"t": "$.detail.type", "r": "$.resources"},
             "template": '{"type": <t>, "resources": <r>, "original": <aws.events.event>}'}},
-        {"id": "part", "type": "webhook", "input_path": "$.detail.severity"}]}, "t")  # fmt: skip
+        {"id": "part", "type": "log", "input_path": "$.detail.severity"}]}, "t")  # fmt: skip
     event = finding_event(8)
     text, as_json, part = (shape(t, rule, event, NOW) for t in rule.targets)
     assert text == "finding UnauthorizedAccess:EC2/SSHBruteForce at severity 8 () by t"

@@ -67,6 +67,7 @@ class Round:
     dead: int = 0
     scheduled: int = 0
     problems: list[str] = field(default_factory=list)
+    jobs: list[str] = field(default_factory=list)  # what each job delivered did
 
 
 def backoff_ms(attempts: int, rng: random.Random) -> int:
@@ -196,6 +197,8 @@ class Deliveries(Store):
                 continue
             self._done(ident, rule_name, target_id, event_id, attempt, now, excerpt)
             done.delivered += 1
+            if target.type == "job":
+                done.jobs.append(f"job {target.settings.get('job')}: {excerpt}")
         return done
 
     def _target(self, rule: Rule, target_id: str) -> Target | None:
@@ -343,7 +346,10 @@ class Deliveries(Store):
             (limit,),
         ).fetchall()
         names = ("ts", "rule", "target", "event_id", "attempt", "result", "excerpt")
-        return [dict(zip(names, r, strict=True)) for r in reversed(rows)]
+        out = [dict(zip(names, r, strict=True)) for r in reversed(rows)]
+        for item in out:  # ISO 8601 beside the milliseconds, as AWS's APIs print times
+            item["time"] = iso_ms(item["ts"])
+        return out
 
     # -- schedules -----------------------------------------------------------------------------
     def fire_schedules(self, rules: list[Rule], now: int) -> int:
@@ -401,6 +407,7 @@ def run_round(settings: Settings, now: int, deliveries: Deliveries | None = None
             delivered.retried,
             delivered.dead,
         )
+        done.jobs = delivered.jobs
         counts = {"Delivered": done.delivered, "Retried": done.retried, "DeadLettered": done.dead}
         if any(counts.values()):
             from vigil.metrics import own as vigil_metrics
@@ -422,3 +429,12 @@ def allowed_commands(settings: Settings) -> list[str]:
         for line in path.read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
+
+
+def iso_ms(ms: Any) -> str | None:
+    """Milliseconds since the epoch as ISO 8601 (UTC), as the AWS CLI prints times."""
+    from datetime import UTC, datetime
+
+    if not isinstance(ms, int | float):
+        return None
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"

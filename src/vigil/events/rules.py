@@ -22,6 +22,7 @@ from vigil.config import Settings
 from vigil.errors import VigilError
 from vigil.events.pattern import Pattern
 from vigil.events.schedule import Schedule, parse_schedule
+from vigil.events.target_config import check_target
 from vigil.inputs import InputError, expect_mapping, load_yaml
 
 MAX_TARGETS: Final = 5
@@ -145,6 +146,9 @@ def _target(raw: Any, index: int, bad: Any) -> Target:
         raise bad(f"targets[{index}]: at most 100 input paths")
     if raw.get("input_path") and transformer:
         raise bad(f"targets[{index}]: input_path or input_transformer, not both")
+    problems = check_target(str(raw["type"]), settings)
+    if problems:
+        raise bad(f"targets[{index}] ({raw['type']}): " + "; ".join(problems))
     attempts = int(raw.get("max_attempts", MAX_ATTEMPTS))
     age = int(raw.get("max_age_seconds", MAX_AGE))
     if not 0 <= attempts <= MAX_ATTEMPTS or not 60 <= age <= MAX_AGE:

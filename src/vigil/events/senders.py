@@ -70,8 +70,16 @@ def _job(settings: Settings, target: Target) -> str:
         with AlarmStore(settings) as alarms, MetricStore(settings) as metrics:
             return f"{len(alarms.evaluate(now_ms(), metrics))} alarm(s) changed"
     if job == "ingest":
-        sources = target.settings.get("sources") or []
-        done = api.ingest(settings, [str(s) for s in sources])
+        options = target.settings
+        sources = options.get("sources") or []
+        done = api.ingest(
+            settings,
+            [str(s) for s in ([sources] if isinstance(sources, str) else sources)],
+            fmt=options.get("format"),
+            endpoint_url=options.get("endpoint_url"),
+            account=options.get("account"),
+            region=options.get("region"),
+        )
         return f"{done.ingested} object(s), {sum(done.records.values())} records"
     if job == "posture":
         from vigil.posture import snapshot as snaps

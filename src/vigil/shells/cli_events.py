@@ -221,7 +221,7 @@ def audit(ctx: typer.Context, limit: int = 50, json_out: JsonFlag = False) -> No
         return
     for a in items:
         render.out.print(
-            f"{a['ts']} {a['rule']}/{a['target']} {a['event_id']} #{a['attempt']} "
+            f"{a['time']} {a['rule']}/{a['target']} {a['event_id']} #{a['attempt']} "
             f"{a['result']}: {a['excerpt']}",
             highlight=False,
             markup=False,
@@ -245,14 +245,20 @@ def run_command(
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     totals = {"rounds": 0, "delivered": 0, "retried": 0, "dead": 0, "queued": 0, "scheduled": 0}
+    quiet_since = 0.0  # idle rounds say so once a minute, not every second
     with delivery.Deliveries(ctx.obj) as store:
         while True:
+            began = time.monotonic()
             done = delivery.run_round(ctx.obj, now_ms(), store)
             totals["rounds"] += 1
             for key in ("delivered", "retried", "dead", "queued", "scheduled"):
                 totals[key] += getattr(done, key)
             for problem in done.problems:
                 render.tagged("rule error:", "red", problem)
+            busy = any((done.scheduled, done.dispatched, done.delivered, done.retried, done.dead))
+            if busy or once or began - quiet_since >= 60:
+                quiet_since = began if not busy else quiet_since
+                _round_line(totals["rounds"], done, time.monotonic() - began, json_out)
             if once or stopping["now"]:
                 break
             slept = 0.0
@@ -263,6 +269,24 @@ def run_command(
         render.print_json(totals)
     else:
         render.out.print(", ".join(f"{k} {v}" for k, v in totals.items()), highlight=False)
+
+
+def _round_line(number: int, done: delivery.Round, seconds: float, json_out: bool) -> None:
+    """One line per round on stderr: what it scheduled, matched, delivered and what failed."""
+    doc = {"round": number, "at": delivery.iso_ms(now_ms()), "scheduled": done.scheduled,
+           "events": done.dispatched, "queued": done.queued, "delivered": done.delivered,
+           "retried": done.retried, "failed": done.dead, "jobs": done.jobs,
+           "seconds": round(seconds, 3)}  # fmt: skip
+    if json_out:
+        sys.stderr.write(render.to_json(doc) + "\n")
+        return
+    jobs = "".join(f"; {j}" for j in done.jobs)
+    render.err.print(
+        f"{doc['at']} round {number}: {done.scheduled} scheduled, {done.dispatched} event(s) "
+        f"read, {done.queued} queued, {done.delivered} delivered, {done.retried} to retry, "
+        f"{done.dead} failed (dead-lettered){jobs}",
+        soft_wrap=True,
+    )
 
 
 playbooks_app = typer.Typer(
