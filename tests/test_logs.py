@@ -262,3 +262,43 @@ def test_expire_removes_past_retention_and_deleted_groups(logs: Settings) -> Non
     assert con.sql("SELECT message FROM log_events").fetchall() == [("new",)]
     con.close()
     assert expire_events(logs, now=now).removed == 0
+
+
+def test_put_from_stdin_streams_batches_every_second(tmp_path: Path) -> None:
+    """`vigil logs put G S -` as an agent: lines go out within a second of being read, each
+    stamped when read, in the order read; a slow producer is not held until EOF."""
+    import json
+    import subprocess
+    import sys
+    import time
+
+    from conftest import vigil
+
+    home = tmp_path / "home"
+    assert vigil(home, "logs", "create-group", "app").returncode == 0
+    assert vigil(home, "logs", "create-stream", "app", "live").returncode == 0
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "vigil", "--home", str(home), "logs", "put", "app", "live", "-",
+         "--json"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    assert writer.stdin is not None
+    for word in ("first", "second", "third"):
+        writer.stdin.write(word + "\n")
+        writer.stdin.flush()
+    seen: list[dict[str, object]] = []
+    deadline = time.monotonic() + 15
+    while len(seen) < 3 and time.monotonic() < deadline:  # the batch lands while stdin is open
+        time.sleep(0.3)
+        seen = json.loads(vigil(home, "logs", "get", "app", "live", "--json").stdout)["events"]
+    assert [e["message"] for e in seen] == ["first", "second", "third"]
+    time.sleep(1.1)
+    writer.stdin.write("fourth\n")
+    out, err = writer.communicate(timeout=30)  # closes stdin: end of the stream
+    assert writer.returncode == 0, err
+    summary = json.loads(out)
+    assert summary["events"] == 4 and summary["accepted"] == 4 and summary["calls"] == 2
+    events = json.loads(vigil(home, "logs", "get", "app", "live", "--json").stdout)["events"]
+    assert [e["message"] for e in events] == ["first", "second", "third", "fourth"]
+    stamps = [int(e["timestamp"]) for e in events]
+    assert stamps == sorted(stamps) and stamps[3] - stamps[2] >= 1000  # stamped when read

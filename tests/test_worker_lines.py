@@ -26,7 +26,12 @@ def test_rounds_are_reported_and_the_ingest_job_takes_its_options(tmp_path: Path
     done = vigil(home, "run", "--once", "--json")
     assert done.returncode == 0, done.stderr
     [line] = [json.loads(x) for x in done.stderr.splitlines()]
-    assert line["round"] == 1 and line["events"] == 1 and line["queued"] == 1 and line["delivered"] == 1
+    assert (
+        line["round"] == 1
+        and line["events"] == 1
+        and line["queued"] == 1
+        and line["delivered"] == 1
+    )
     assert line["failed"] == 0 and line["jobs"] == ["job ingest: 1 object(s), 1 records"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", line["at"])
     assert json.loads(done.stdout)["delivered"] == 1  # the totals, as before
@@ -34,7 +39,9 @@ def test_rounds_are_reported_and_the_ingest_job_takes_its_options(tmp_path: Path
                             "--format", "json").stdout)  # fmt: skip
     assert rows == [{"aws_account": "444455556666", "aws_region": "eu-west-1"}]
     text = vigil(home, "run", "--once")
-    assert re.match(r"^\S+Z round 1: 0 scheduled, \d+ event\(s\) read, 0 queued, 0 delivered", text.stderr)
+    assert re.match(
+        r"^\S+Z round 1: 0 scheduled, \d+ event\(s\) read, 0 queued, 0 delivered", text.stderr
+    )
     audit = vigil(home, "events", "audit")
     assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z pull/ingest ", audit.stdout)
     items = json.loads(vigil(home, "events", "audit", "--json").stdout)["audit"]

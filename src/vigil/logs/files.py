@@ -80,7 +80,6 @@ def put_file(
     settings: Settings, group: str, stream: str, path: Path | None, *, create: bool = False
 ) -> PutSummary:
     """Put a file's lines (stdin when `path` is None) into a stream."""
-    import sys
 
     now = now_ms()
     with LogStore(settings) as store:
@@ -104,7 +103,7 @@ def put_file(
         events, summary.problems = read_events(text.splitlines(), str(path), now)
         record = ObjectRecord(uri, len(data), digest, digest, "log_events", "done", len(events))
     else:
-        events, summary.problems = read_events(sys.stdin, "stdin", now)
+        return _stream_stdin(settings, group, stream, summary)
     summary.events = len(events)
     parts = chunks(events)
     for i, part in enumerate(parts):
@@ -114,6 +113,22 @@ def put_file(
         summary.accepted += result.accepted
         for name, count in _rejected_counts(result.rejected, len(part)).items():
             summary.rejected[name] = summary.rejected.get(name, 0) + count
+    return summary
+
+
+def _stream_stdin(settings: Settings, group: str, stream: str, summary: PutSummary) -> PutSummary:
+    import sys
+
+    from vigil.logs.stream_put import stream_put
+
+    def counted(events: int, accepted: int, rejected: dict[str, int]) -> None:
+        summary.events += events
+        summary.accepted += accepted
+        summary.calls += 1
+        for name, count in _rejected_counts(rejected, events).items():
+            summary.rejected[name] = summary.rejected.get(name, 0) + count
+
+    summary.problems = stream_put(settings, group, stream, sys.stdin, counted, read=read_events)
     return summary
 
 

@@ -105,15 +105,16 @@ def classify(
 
 def event_ids(group: str, stream: str, events: list[InputEvent]) -> list[str]:
     """Deterministic ids: the same event put again (same stream, time, text and its rank among
-    identical ones in the call) has the same id, so compaction can tell repeats."""
+    identical ones in the call) has the same id, so compaction can tell repeats. The id starts
+    with the event's place in the call, so events of one time keep the order they were put in."""
     seen: Counter[tuple[int, str]] = Counter()
     out = []
-    for e in events:
+    for place, e in enumerate(events):
         rank = seen[(e.timestamp, e.message)]
         seen[(e.timestamp, e.message)] += 1
         digest = hashlib.blake2b(f"{group}\0{stream}\0{e.timestamp}\0{rank}\0".encode()
                                  + e.message.encode(), digest_size=12).hexdigest()  # fmt: skip
-        out.append(digest)
+        out.append(f"{place:05d}{digest}")
     return out
 
 
