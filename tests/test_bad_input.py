@@ -47,6 +47,9 @@ CASES = [
     ("playbooks run revoke-open-ingress --event <bad.json>", "bad.json:2:20: invalid JSON"),
     ("playbooks run revoke-open-ingress --event <array.json>", "an event must be a mapping"),
     ("trail validate <dir> --public-keys <bad.json>", "bad.json:2:20: invalid JSON"),
+    ("intel aws-ranges update <number.json>", "ip-ranges.json must be a mapping, not a number"),
+    ("intel aws-ranges update <array.json>", "must be a mapping, not a list"),
+    ("intel add <binary.dat> --accounts", "binary.dat: binary content, not an account list"),
     ("trail validate <dir> --public-keys <list.yaml>", "list.yaml:1:1: invalid JSON"),
     ("trail validate <dir> --public-keys <number.json>", "must be a mapping, not a number"),
 ]

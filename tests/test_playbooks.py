@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from vigil.config import Settings
-from vigil.detect.units import content_root
+from vigil.content import content_root
 from vigil.playbooks.plans import PLAYBOOKS, PlanError
 from vigil.playbooks.run import Runs, playbook
 

@@ -45,3 +45,41 @@ def test_the_organization_comes_from_posture_and_the_account_list(tmp_path: Path
                  ["intel", "add", str(listed), "--accounts"]):  # fmt: skip
         assert vigil(home2, *args).returncode == 0
     assert outside(home2) == ["snap-c"]
+
+
+def test_instance_credentials_from_own_egress_inside_and_outside_aws(tmp_path: Path) -> None:
+    """The four cases end to end: the posture snapshot gives the account's NAT gateway and
+    instance addresses; AWS's ranges come from `intel aws-ranges update`."""
+    session = "arn:aws:sts::111122223333:assumed-role/app-role/i-0a1000000000000a1"
+
+    def call(eid: str, minute: int, ip: str) -> dict[str, object]:
+        return ct_record(
+            eventID=eid, eventTime=f"2024-03-01T10:{minute:02d}:00Z", sourceIPAddress=ip,
+            eventSource="s3.amazonaws.com", eventName="ListBuckets", responseElements=None,
+            userIdentity={"type": "AssumedRole", "arn": session, "accountId": "111122223333",
+                          "sessionContext": {"ec2RoleDelivery": "2.0", "sessionIssuer": {
+                              "type": "Role", "arn": "arn:aws:iam::111122223333:role/app-role"}}},
+        )  # fmt: skip
+
+    src = tmp_path / "src"
+    write_gz(trail_key(src), trail_file([call("nat", 0, "192.0.2.10"), call("eip", 1, "192.0.2.11"),
+                                         call("ec2", 2, "203.0.113.40"), call("far", 3, "198.51.100.99")]))  # fmt: skip
+    region = tmp_path / "posture" / "111122223333" / "us-east-1"
+    region.mkdir(parents=True)
+    (region / "ec2-describe-nat-gateways.json").write_text(json.dumps(
+        {"NatGateways": [{"NatGatewayId": "nat-1", "NatGatewayAddresses": [{"PublicIp": "192.0.2.10"}]}]}))  # fmt: skip
+    (region / "ec2-describe-instances.json").write_text(json.dumps(
+        {"Reservations": [{"Instances": [{"InstanceId": "i-0a1000000000000a1", "PublicIpAddress": "192.0.2.11"}]}]}))  # fmt: skip
+    ranges = tmp_path / "ip-ranges.json"
+    ranges.write_text(json.dumps({"syncToken": "1709251200", "createDate": "2024-03-01-00-00-00",
+        "prefixes": [{"ip_prefix": "203.0.113.0/24", "region": "us-east-1", "service": "EC2",
+                      "network_border_group": "us-east-1"}], "ipv6_prefixes": []}))  # fmt: skip
+    home = tmp_path / "home"
+    for args in (["ingest", str(src)], ["posture", "import", str(tmp_path / "posture")],
+                 ["intel", "aws-ranges", "update", str(ranges)], ["detect"]):  # fmt: skip
+        done = vigil(home, *args)
+        assert done.returncode == 0, (args, done.stderr)
+    found = json.loads(vigil(home, "findings", "list", "--type", "*InstanceCredentialExfiltration*",
+                             "--json").stdout)  # fmt: skip
+    got = sorted((f["type"].rsplit(".", 1)[1], f["key"]["source_ip"]) for f in found)
+    assert got == [("InsideAWS", "203.0.113.40"), ("OutsideAWS", "198.51.100.99")]

@@ -326,6 +326,15 @@ def intel_add(settings: Settings, kind: str, path: Path) -> tuple[int, list[str]
     return catalog.add(settings.home / "intel", kind, path)
 
 
+def aws_ranges_update(settings: Settings, path: Path) -> dict[str, Any]:
+    from vigil.intel.aws_ranges import update
+
+    settings.ensure()
+    ranges = update(settings.home / "intel", path)
+    return {"syncToken": ranges.sync_token, "createDate": ranges.create_date,
+            "ipv4_prefixes": len(ranges.v4), "ipv6_prefixes": ranges.v6}  # fmt: skip
+
+
 def intel_list(settings: Settings) -> list[dict[str, Any]]:
     from vigil.intel import catalog
 

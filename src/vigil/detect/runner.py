@@ -22,6 +22,7 @@ from vigil.detect.units import Unit, UnitError, load_units
 from vigil.findings.store import FindingStore
 from vigil.intel import lists as intel
 from vigil.intel.accounts import load_accounts, register_accounts
+from vigil.intel.aws_ranges import register_ranges
 from vigil.lake.catalog import connect
 from vigil.model.finding import Finding, Hit
 
@@ -52,8 +53,9 @@ def detect(
     units += [u for u in sigma if not ids or u.id in ids]
     report = DetectReport(errors=[str(p) for p in problems] + sigma_problems)
     store = FindingStore(settings.state_db)
+    accounts, egress = snapshot_view(settings)
     con = detection_connection(
-        settings.lake_dir, settings.home / "intel", accounts=snapshot_accounts(settings)
+        settings.lake_dir, settings.home / "intel", accounts=accounts, egress=egress
     )
     try:
         for unit in units:
@@ -70,12 +72,17 @@ def detect(
     return report
 
 
-def snapshot_accounts(settings: Settings) -> list[str]:
-    """The accounts of the newest posture snapshot: the organization as posture saw it."""
+def snapshot_view(settings: Settings) -> tuple[list[str], list[tuple[str, str]]]:
+    """From the newest posture snapshot: the organization's accounts and their public egress
+    addresses (instances, NAT gateways, interfaces)."""
+    from vigil.intel.aws_ranges import egress_addresses
     from vigil.posture import snapshot
 
     kept = snapshot.history(settings)
-    return sorted(snapshot.load(kept[-1]).accounts) if kept else []
+    if not kept:
+        return [], []
+    snap = snapshot.load(kept[-1])
+    return sorted(snap.accounts), egress_addresses(snap.accounts)
 
 
 def detection_connection(
@@ -83,6 +90,7 @@ def detection_connection(
     intel_dir: Path | None,
     extra: dict[str, list[str]] | None = None,
     accounts: list[str] | None = None,
+    egress: list[tuple[str, str]] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     con = connect(lake, read_only=False)
     con.execute("SET memory_limit = '2GB'")
@@ -91,6 +99,7 @@ def detection_connection(
     intel.register(con, intel_dir, extra)
     own = load_accounts(intel_dir) + (accounts or []) + (extra or {}).get("accounts", [])
     register_accounts(con, own)
+    register_ranges(con, intel_dir, egress or [], extra)
     return con
 
 

@@ -3,11 +3,11 @@ is the id. Loading validates every field and says which file and field was wrong
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from vigil.content import content_root
 from vigil.detect.sigma_rules import (
     SigmaLogic,
     SigmaRejected,
@@ -61,14 +61,6 @@ class Unit:
     cases: tuple[Case, ...]
     sigma: SigmaLogic | None = None  # set for logic: sigma (the streaming path uses it)
     requires: tuple[str, ...] = ()  # intel tables that must hold rows, else the unit is skipped
-
-
-def content_root() -> Path:
-    """`$VIGIL_CONTENT`, else the `content/` folder of this checkout."""
-    configured = os.environ.get("VIGIL_CONTENT")
-    if configured:
-        return Path(configured)
-    return Path(__file__).resolve().parents[3] / "content"
 
 
 def load_units(

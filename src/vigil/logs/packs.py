@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from vigil.config import Settings
-from vigil.detect.units import content_root
+from vigil.content import content_root
 from vigil.errors import ConfigError
 from vigil.inputs import load_yaml
 from vigil.logs.groups import LogStore, now_ms

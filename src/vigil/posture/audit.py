@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from vigil.detect.units import content_root
+from vigil.content import content_root
 from vigil.errors import ConfigError
 from vigil.inputs import load_yaml
 from vigil.posture.checks import Result

@@ -20,6 +20,7 @@ REGIONAL: Final = (
     ("ec2 describe-subnets", "ec2", "describe_subnets"),
     ("ec2 describe-network-interfaces", "ec2", "describe_network_interfaces"),
     ("ec2 describe-instances", "ec2", "describe_instances"),
+    ("ec2 describe-nat-gateways", "ec2", "describe_nat_gateways"),
     ("ec2 describe-flow-logs", "ec2", "describe_flow_logs"),
     ("ec2 describe-traffic-mirror-sessions", "ec2", "describe_traffic_mirror_sessions"),
     ("ec2 describe-traffic-mirror-filters", "ec2", "describe_traffic_mirror_filters"),

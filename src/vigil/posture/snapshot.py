@@ -31,6 +31,7 @@ CALLS: Final = (
     "ec2 describe-subnets",
     "ec2 describe-network-interfaces",
     "ec2 describe-instances",
+    "ec2 describe-nat-gateways",
     "ec2 describe-flow-logs",
     "ec2 describe-traffic-mirror-sessions",
     "ec2 describe-traffic-mirror-filters",

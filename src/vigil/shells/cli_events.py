@@ -297,7 +297,7 @@ playbooks_app = typer.Typer(
 @playbooks_app.command("list")
 def playbooks_list(json_out: JsonFlag = False) -> None:
     """The playbooks, what they respond to and the permissions they need."""
-    from vigil.detect.units import content_root
+    from vigil.content import content_root
 
     units = []
     for folder in sorted((content_root() / "playbooks").iterdir()):

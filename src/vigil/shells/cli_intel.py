@@ -83,3 +83,24 @@ def intel_remove(
     """Remove a list; detections stop using it from the next run."""
     gone = api.intel_remove(ctx.obj, name, kind)
     render.done(json_out, f"removed {gone['kind']} list {name} ({gone['entries']} entries)", gone)
+
+
+aws_ranges_app = typer.Typer(
+    help="AWS's published IP ranges (ip-ranges.json), for InsideAWS / OutsideAWS.",
+    no_args_is_help=True,
+)
+intel_app.add_typer(aws_ranges_app, name="aws-ranges")
+
+
+@aws_ranges_app.command("update")
+def aws_ranges_update(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="ip-ranges.json as AWS publishes it.")],
+    json_out: JsonFlag = False,
+) -> None:
+    """Replace the shipped snapshot with AWS's file (curl -O https://ip-ranges.amazonaws.com/
+    ip-ranges.json); the next `vigil detect` uses it."""
+    done = api.aws_ranges_update(ctx.obj, path)
+    counts = f"{done['ipv4_prefixes']} IPv4 and {done['ipv6_prefixes']} IPv6 prefixes"
+    text = f"AWS ranges from {path}: {counts} (createDate {done['createDate']})"
+    render.done(json_out, text, done)

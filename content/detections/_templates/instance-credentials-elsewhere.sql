@@ -1,6 +1,7 @@
 -- Instance-delivered sessions (ec2RoleDelivery set) used from a public IPv4 address, not via
--- a VPC endpoint and not by a service acting for the role. Without AWS's published ranges at
--- hand, "outside AWS" is approximated as "from a public address, directly".
+-- a VPC endpoint, not by a service acting for the role, not from the account's own egress
+-- (its instances' and NAT gateways' public addresses, own_egress) and outside AWS's published
+-- ranges (aws_ranges) or inside them ({{inside_aws}}: the OutsideAWS and InsideAWS findings).
 SELECT
     date_trunc('hour', event_ts) AS window_start,
     recipientaccountid AS account,
@@ -22,4 +23,8 @@ WHERE event_ts >= {{since}} AND event_ts < {{until}}
   AND vpcendpointid IS NULL
   AND ipv4_to_int(sourceipaddress) IS NOT NULL
   AND NOT is_private_ip(sourceipaddress)
+  AND NOT EXISTS (SELECT 1 FROM own_egress e
+                  WHERE e.address = sourceipaddress AND e.account = recipientaccountid)
+  AND (EXISTS (SELECT 1 FROM aws_ranges r
+                         WHERE ipv4_to_int(sourceipaddress) BETWEEN r.lo AND r.hi)) = {{inside_aws}}
 GROUP BY 1, 2, 3, 4, 5

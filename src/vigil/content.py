@@ -1,0 +1,14 @@
+"""Where Vigil's content (detections, checks, packs, playbooks, shipped intel) lives."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def content_root() -> Path:
+    """`$VIGIL_CONTENT`, else the `content/` folder of this checkout."""
+    configured = os.environ.get("VIGIL_CONTENT")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[2] / "content"

@@ -1,0 +1,124 @@
+"""AWS's published IP ranges (the `ip-ranges.json` format) and the account's own egress
+addresses, for telling a call from inside AWS from one outside it.
+
+`ip-ranges.json`: `{"syncToken", "createDate", "prefixes": [{"ip_prefix", "region", "service",
+"network_border_group"}], "ipv6_prefixes": [{"ipv6_prefix", …}]}`. Vigil ships a coarse
+snapshot (`content/intel/aws-ip-ranges.json`); `vigil intel aws-ranges update FILE` replaces
+it with the real file (https://ip-ranges.amazonaws.com/ip-ranges.json) under
+`<home>/intel/aws-ranges/`.
+
+Tables: `aws_ranges(network, lo, hi, region, service)` (IPv4 as integers) and
+`own_egress(account, address)`: the public addresses of the account's instances, NAT gateways
+and other interfaces, from the newest posture snapshot.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import duckdb
+import pyarrow as pa
+
+from vigil.content import content_root
+from vigil.inputs import InputError, expect_list, expect_mapping, load_json
+
+FILE_NAME: Final = "ip-ranges.json"
+
+
+@dataclass(frozen=True)
+class Ranges:
+    sync_token: str
+    create_date: str
+    v4: list[tuple[str, int, int, str, str]]  # network, lo, hi, region, service
+    v6: int  # IPv6 prefixes (counted; the detections compare IPv4)
+
+
+def parse_ranges(doc: Any, source: str) -> Ranges:
+    top = expect_mapping(doc, source, "ip-ranges.json")
+    prefixes = expect_list(top.get("prefixes"), source, "prefixes")
+    v4 = []
+    for index, item in enumerate(prefixes):
+        where = f"{source}: prefixes[{index}]"
+        entry = expect_mapping(item, where, "a prefix")
+        try:
+            net = ipaddress.IPv4Network(str(entry.get("ip_prefix")), strict=False)
+        except ValueError as exc:
+            raise InputError(f"ip_prefix {entry.get('ip_prefix')!r} is not an IPv4 CIDR",
+                             source=where) from exc  # fmt: skip
+        v4.append((str(net), int(net.network_address), int(net.broadcast_address),
+                   str(entry.get("region", "")), str(entry.get("service", ""))))  # fmt: skip
+    if not v4:
+        raise InputError("no prefixes", source=source, hint="the file AWS publishes has thousands")
+    v6 = len(top.get("ipv6_prefixes") or [])
+    return Ranges(str(top.get("syncToken", "")), str(top.get("createDate", "")), v4, v6)
+
+
+def shipped() -> Path:
+    return content_root() / "intel" / "aws-ip-ranges.json"
+
+
+def current(intel_dir: Path | None) -> Path:
+    """The user's copy when there is one, else the shipped snapshot."""
+    mine = intel_dir / "aws-ranges" / FILE_NAME if intel_dir else None
+    return mine if mine is not None and mine.is_file() else shipped()
+
+
+def update(intel_dir: Path, path: Path) -> Ranges:
+    ranges = parse_ranges(load_json(path), str(path))
+    target = intel_dir / "aws-ranges"
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, target / FILE_NAME)
+    return ranges
+
+
+def egress_addresses(accounts: dict[str, dict[str, dict[str, Any]]]) -> list[tuple[str, str]]:
+    """(account, public address) for every instance, NAT gateway and interface the snapshot
+    shows with a public address (`describe-instances`, `describe-nat-gateways`,
+    `describe-network-interfaces`)."""
+    out: set[tuple[str, str]] = set()
+    for account, regions in accounts.items():
+        for calls in regions.values():
+            for reservation in (calls.get("ec2 describe-instances") or {}).get("Reservations", []):
+                for instance in reservation.get("Instances", []):
+                    if instance.get("PublicIpAddress"):
+                        out.add((account, str(instance["PublicIpAddress"])))
+            for nat in (calls.get("ec2 describe-nat-gateways") or {}).get("NatGateways", []):
+                for address in nat.get("NatGatewayAddresses", []):
+                    if address.get("PublicIp"):
+                        out.add((account, str(address["PublicIp"])))
+            eni = calls.get("ec2 describe-network-interfaces") or {}
+            for interface in eni.get("NetworkInterfaces", []):
+                public = (interface.get("Association") or {}).get("PublicIp")
+                if public:
+                    out.add((account, str(public)))
+    return sorted(out)
+
+
+def register_ranges(
+    con: duckdb.DuckDBPyConnection,
+    intel_dir: Path | None,
+    egress: list[tuple[str, str]],
+    extra: dict[str, list[str]] | None = None,
+) -> None:
+    ranges = parse_ranges(load_json(current(intel_dir)), "aws-ip-ranges")
+    rows = list(ranges.v4)
+    for cidr in (extra or {}).get("aws_ranges", []):  # a test case's own ranges
+        net = ipaddress.IPv4Network(cidr, strict=False)
+        rows.append((str(net), int(net.network_address), int(net.broadcast_address), "", "EC2"))
+    egress = egress + [tuple(x.split("/", 1)) for x in (extra or {}).get("own_egress", [])]  # type: ignore[misc]
+    columns: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [()] * 5
+    con.register("_aws_ranges_arrow", pa.table({
+        "network": pa.array(columns[0], pa.string()), "lo": pa.array(columns[1], pa.uint64()),
+        "hi": pa.array(columns[2], pa.uint64()), "region": pa.array(columns[3], pa.string()),
+        "service": pa.array(columns[4], pa.string())}))  # fmt: skip
+    con.execute("CREATE OR REPLACE TEMP TABLE aws_ranges AS SELECT * FROM _aws_ranges_arrow")
+    con.unregister("_aws_ranges_arrow")
+    con.register("_own_egress_arrow", pa.table({
+        "account": pa.array([a for a, _ in egress], pa.string()),
+        "address": pa.array([b for _, b in egress], pa.string())}))  # fmt: skip
+    con.execute("CREATE OR REPLACE TEMP TABLE own_egress AS SELECT * FROM _own_egress_arrow")
+    con.unregister("_own_egress_arrow")
