@@ -15,6 +15,7 @@ from vigil.content import content_root
 from vigil.playbooks.plans import PLAYBOOKS, PlanError
 from vigil.playbooks.run import Runs, playbook
 
+MOTO_ACCOUNT = "123456789012"  # the account moto's default credentials belong to
 UNITS = {p.name: yaml.safe_load((p / "playbook.yaml").read_text())
          for p in sorted((content_root() / "playbooks").iterdir())}  # fmt: skip
 
@@ -147,7 +148,7 @@ def test_rule_target_is_dry_run_unless_apply(home: Settings, env: str) -> None:
     trail = client(env, "cloudtrail")
     trail.stop_logging(Name=w["trail"])
     event = _fill(UNITS["reenable-cloudtrail"]["case"]["event"], w)
-    event.update({"id": "evt-stop", "account": "111122223333", "time": "2026-11-24T11:00:00Z",
+    event.update({"id": "evt-stop", "account": MOTO_ACCOUNT, "time": "2026-11-24T11:00:00Z",
                   "resources": [], "version": "0"})  # fmt: skip
     save_rule(home, {"name": "stop-logging", "pattern": {"detail": {"eventName": ["StopLogging"]}},
                      "targets": [{"id": "plan", "type": "playbook", "playbook": "reenable-cloudtrail",
@@ -188,3 +189,31 @@ def test_revoke_open_ingress_treats_any_slash_zero_as_the_world(
     got = [r.get("CidrIp") or r.get("CidrIpv6") for r in
            permission.get("IpRanges", []) + permission.get("Ipv6Ranges", [])]  # fmt: skip
     assert got == revoked
+
+
+def test_playbooks_act_in_the_event_account(home: Settings, env: str) -> None:
+    """Without a role, an event from another account is refused; with --role the playbook
+    assumes arn:aws:iam::<event account>:role/NAME and acts there."""
+    member = "111111111111"
+    sts = client(env, "sts")
+    creds = sts.assume_role(RoleArn=f"arn:aws:iam::{member}:role/vigil-responder",
+                            RoleSessionName="setup")["Credentials"]  # fmt: skip
+    there = boto3.Session(aws_access_key_id=creds["AccessKeyId"],
+                          aws_secret_access_key=creds["SecretAccessKey"],
+                          aws_session_token=creds["SessionToken"], region_name="us-east-1")  # fmt: skip
+    tag = uuid.uuid4().hex[:8]
+    there.client("s3", endpoint_url=env).create_bucket(Bucket=f"member-trail-{tag}")
+    trail = there.client("cloudtrail", endpoint_url=env)
+    trail.create_trail(Name=f"member-{tag}", S3BucketName=f"member-trail-{tag}")
+    trail.stop_logging(Name=f"member-{tag}")
+    event = {"account": member, "region": "us-east-1", "detail": {
+        "eventSource": "cloudtrail.amazonaws.com", "eventName": "StopLogging",
+        "recipientAccountId": member, "requestParameters": {"name": f"member-{tag}"}}}  # fmt: skip
+    with pytest.raises(PlanError, match=f"the event is from account {member}, but Vigil's "
+                                        f"credentials are account {MOTO_ACCOUNT}"):  # fmt: skip
+        playbook(home, "reenable-cloudtrail", event, apply=True, endpoint_url=env)
+    assert trail.get_trail_status(Name=f"member-{tag}")["IsLogging"] is False
+    plan, results, _ = playbook(home, "reenable-cloudtrail", event, apply=True, endpoint_url=env,
+                                role="vigil-responder")  # fmt: skip
+    assert len(results) == len(plan.steps) == 1
+    assert trail.get_trail_status(Name=f"member-{tag}")["IsLogging"] is True

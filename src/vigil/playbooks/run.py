@@ -16,6 +16,7 @@ from vigil.config import Settings
 from vigil.events.rules import Rule, Target
 from vigil.events.targets import DeliveryFailed
 from vigil.logs.groups import now_ms
+from vigil.playbooks.accounts import session_for
 from vigil.playbooks.plans import PLAYBOOKS, Plan, PlanError
 from vigil.state import Store
 
@@ -71,15 +72,16 @@ class Runs(Store):
         ]
 
 
-def clients(region: str | None, endpoint_url: str | None) -> Any:
+def clients(region: str | None, endpoint_url: str | None, session: Any = None) -> Any:
     import boto3
 
     cache: dict[str, Any] = {}
     endpoint = endpoint_url or os.environ.get("VIGIL_AWS_ENDPOINT_URL")
+    maker = session or boto3
 
     def client(service: str) -> Any:
         if service not in cache:
-            cache[service] = boto3.client(
+            cache[service] = maker.client(
                 service, region_name=region or "us-east-1", endpoint_url=endpoint
             )
         return cache[service]
@@ -118,12 +120,16 @@ def playbook(
     apply: bool = False,
     endpoint_url: str | None = None,
     options: dict[str, Any] | None = None,
+    role: str | None = None,
 ) -> tuple[Plan, list[dict[str, Any]], int]:
-    """Plan (and with `apply`, carry out) a playbook for an event; the run is recorded."""
+    """Plan (and with `apply`, carry out) a playbook for an event, in the event's account
+    (assuming `role` there); the run is recorded."""
     build = PLAYBOOKS.get(name)
     if build is None:
         raise PlanError(f"no playbook {name!r}", hint="playbooks: " + ", ".join(PLAYBOOKS))
-    client = clients(str(event.get("region") or "us-east-1"), endpoint_url)
+    region = str(event.get("region") or "us-east-1")
+    session, _ = session_for(event, role, region, endpoint_url)
+    client = clients(region, endpoint_url, session)
     extra = {k: v for k, v in (options or {}).items() if k in ("subnet",)}
     plan = build(event, client, **extra)
     results = execute(plan, client) if apply else []
@@ -143,6 +149,7 @@ def run_playbook(settings: Settings, rule: Rule, target: Target, payload: Any, k
             apply=apply,
             endpoint_url=target.settings.get("endpoint_url"),
             options=target.settings,
+            role=target.settings.get("role"),
         )
     except PlanError as exc:
         raise DeliveryFailed("NO_RESOURCE", str(exc), retriable=False) from exc

@@ -329,6 +329,10 @@ def playbooks_run(
         str | None, typer.Option(help="AWS endpoint (tests, LocalStack).")
     ] = None,
     subnet: Annotated[str | None, typer.Option(help="For block-address-nacl: the subnet.")] = None,
+    role: Annotated[
+        str | None,
+        typer.Option(help="Act in the event's account: assume arn:aws:iam::<account>:role/ROLE."),
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Plan a playbook for an event, and with --apply carry it out; the run is recorded."""
@@ -342,6 +346,7 @@ def playbooks_run(
         apply=apply,
         endpoint_url=endpoint_url,
         options=options,
+        role=role,
     )
     if json_out:
         render.print_json({"run": run_id, "plan": plan, "applied": apply, "results": results})
