@@ -14,9 +14,12 @@ from vigil.formats.flowlog_fields import (
 
 
 def test_catalogue_has_every_field_of_versions_2_to_8_and_no_version_6() -> None:
-    versions = {ver for _, ver, _ in FIELDS}
-    assert versions == {2, 3, 4, 5, 7, 8}
-    assert len(FIELDS) == 40
+    """VPC flow logs have versions 2-5, 7, 8; version 6 is Transit Gateway's own field set."""
+    vpc = [f for f in FIELDS if f[1] != 6]
+    assert {ver for _, ver, _ in vpc} == {2, 3, 4, 5, 7, 8}
+    assert len(vpc) == 40
+    tgw = [name for name, ver, _ in FIELDS if ver == 6]
+    assert len(tgw) == 18 and tgw[:3] == ["resource-type", "tgw-id", "tgw-attachment-id"]
     assert DEFAULT_FORMAT[0] == "version" and DEFAULT_FORMAT[-1] == "log-status"
     assert len(DEFAULT_FORMAT) == 14
 

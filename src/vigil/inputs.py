@@ -89,15 +89,35 @@ def read_text(path: Path | str, *, what: str = "a text file") -> str:
 
 
 def parse_yaml(text: str, source: str) -> Any:
-    return _yaml(lambda: yaml.safe_load(text), source)
+    return _yaml(lambda: yaml.safe_load(text), source, text)
 
 
 def parse_yaml_all(text: str, source: str) -> list[Any]:
     """Every document of a multi-document YAML stream (`---` between them)."""
-    return _yaml(lambda: list(yaml.safe_load_all(text)), source)
+    return _yaml(lambda: list(yaml.safe_load_all(text)), source, text)
 
 
-def _yaml(load: Callable[[], T], source: str) -> T:
+MAX_DEPTH = 200  # brackets deep: real documents use a handful; PyYAML slows to seconds
+
+
+def _too_deep(text: str) -> bool:
+    """Flow-style nesting deeper than MAX_DEPTH (a quick scan; quotes are not parsed)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    depth = 0
+    for char in text:
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    return False
+
+
+def _yaml(load: Callable[[], T], source: str, text: str) -> T:
+    if _too_deep(text):
+        raise InputError(f"invalid YAML: nested more than {MAX_DEPTH} levels deep", source=source)
     try:
         return load()
     except yaml.MarkedYAMLError as exc:
@@ -124,6 +144,8 @@ def parse_json(text: str, source: str) -> Any:
         ) from exc
     except RecursionError as exc:
         raise InputError("invalid JSON: nested too deeply", source=source) from exc
+    except ValueError as exc:  # an integer of thousands of digits
+        raise InputError(f"invalid JSON: {exc}", source=source) from exc
 
 
 def load_yaml(path: Path | str) -> Any:

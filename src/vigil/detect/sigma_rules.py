@@ -23,6 +23,7 @@ from sigma.rule import SigmaRule
 from vigil.detect.sigma_backend import CloudTrailBackend
 from vigil.detect.sigma_eval import Test, Unsupported, compile_test
 from vigil.detect.sigma_fields import UnmappedField, sql_expr
+from vigil.errors import VigilError
 from vigil.inputs import InputError, parse_yaml_all, read_text
 
 LEVELS: Final = {"informational": 1.0, "low": 3.0, "medium": 5.0, "high": 7.5, "critical": 9.0}
@@ -54,7 +55,7 @@ class SigmaLogic:
         return LEVELS.get(level.lower(), 5.0)
 
 
-class SigmaRejected(ValueError):
+class SigmaRejected(VigilError, ValueError):
     """A rule that cannot run here; the message is the reason."""
 
 
@@ -79,7 +80,7 @@ def load_rule(text: str, source: str) -> SigmaLogic:
         raise SigmaRejected(f"{source}: one rule (or one correlation and its rules) per file")
     conditions, tests = [], []
     for rule in bases:
-        condition, test = _base(rule, source)
+        condition, test = _checked_base(rule, source)
         conditions.append(condition)
         tests.append(test)
     if not correlations:
@@ -98,6 +99,18 @@ def load_rule(text: str, source: str) -> SigmaLogic:
         return any(t(row, cache) for t in base_tests)
 
     return SigmaLogic(corr, condition, lambda row: any_base(row, {}), any_base, spec)
+
+
+def _checked_base(rule: SigmaRule, source: str) -> tuple[str, Test]:
+    try:
+        return _base(rule, source)
+    except SigmaRejected:
+        raise
+    except SigmaError as exc:
+        raise SigmaRejected(f"{source}: not a valid Sigma rule: {exc}") from exc
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as exc:
+        # pySigma's conversion meets shapes it does not expect (a null where a list belongs)
+        raise SigmaRejected(f"{source}: not a valid Sigma rule: {type(exc).__name__}") from exc
 
 
 def _base(rule: SigmaRule, source: str) -> tuple[str, Test]:

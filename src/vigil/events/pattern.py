@@ -43,6 +43,10 @@ def loads(text: str) -> Any:
         raise PatternInvalid(
             "", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from exc
+    except RecursionError as exc:
+        raise PatternInvalid("", "nested too deeply") from exc
+    except ValueError as exc:  # an integer of thousands of digits
+        raise PatternInvalid("", f"not JSON: {exc}") from exc
 
 
 class Pattern:
@@ -51,8 +55,12 @@ class Pattern:
         if not isinstance(raw, dict):
             raise PatternInvalid("", "a pattern is a JSON object")
         self.raw = raw
-        self._test = _object(raw, "")
-        if _combinations(raw) > MAX_COMBINATIONS:
+        try:
+            self._test = _object(raw, "")
+            combinations = _combinations(raw)
+        except RecursionError as exc:
+            raise PatternInvalid("", "nested too deeply") from exc
+        if combinations > MAX_COMBINATIONS:
             raise PatternInvalid("", f"$or expands to more than {MAX_COMBINATIONS} combinations")
 
     def matches(self, event: dict[str, Any]) -> bool:

@@ -97,7 +97,7 @@ def parse_rule(doc: Any, where: str) -> Rule:
     try:
         if "pattern" in doc:
             raw = doc["pattern"]
-            pattern = Pattern(json.loads(raw) if isinstance(raw, str) else raw)
+            pattern = Pattern(raw)  # a JSON string or a mapping
         else:
             schedule = parse_schedule(str(doc["schedule"]))
     except VigilError as exc:

@@ -83,6 +83,13 @@ class Schedule:
 
 
 def parse_schedule(text: str) -> Schedule:
+    """rate(…) or cron(…) as EventBridge writes them; anything else says what is wrong."""
+    if len(text) > 256:
+        raise ScheduleError(f"{text[:40]}…: a schedule expression is at most 256 characters")
+    return _parse_schedule(text)
+
+
+def _parse_schedule(text: str) -> Schedule:
     text = text.strip()
     rate = _RATE.fullmatch(text)
     if rate:

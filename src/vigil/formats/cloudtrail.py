@@ -44,9 +44,23 @@ def is_log_file(data: bytes) -> bool:
 
 
 def parse_cloudtrail(data: bytes, source: str, fast: pa.Table | None = None) -> ParseResult:
-    """`fast` is this file's table when it was already read on the fast path with others."""
+    """`fast` is this file's table when it was already read on the fast path with others.
+    Content no JSON reader can take (too deep, not UTF-8, numbers too long) is a FormatError."""
     if fast is not None:
         return ParseResult(fast)
+    try:
+        return _parse(data, source)
+    except RecursionError as exc:
+        raise FormatError("JSON nested too deeply to read", source=source) from exc
+    except UnicodeDecodeError as exc:
+        raise FormatError(f"bytes that are not UTF-8 at byte {exc.start}", source=source) from exc
+    except msgspec.DecodeError as exc:
+        raise FormatError(f"not valid JSON: {exc}", source=source) from exc
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        raise FormatError(f"cannot read the JSON: {exc}", source=source) from exc
+
+
+def _parse(data: bytes, source: str) -> ParseResult:
     stripped = data.lstrip()
     if not stripped:
         raise FormatError("the file is empty", source=source)

@@ -51,6 +51,14 @@ def parse_flowlogs(data: bytes, fmt: tuple[str, ...] | None, source: str) -> Par
             line=1,
             hint="pass --format '${version} ${account-id} …' for files without a header line",
         )
+    repeated = sorted({f for f in fields if fields.count(f) > 1})
+    if repeated:
+        raise FormatError(
+            f"the header line repeats field(s): {', '.join(repeated)}",
+            source=source,
+            line=1,
+            hint="each flow-log field appears once in a format",
+        )
     if header and fmt and header != fmt:
         notices.append(f"{source}:1: header line differs from --format; the header was used")
     unknown = unknown_fields(fields)
@@ -115,11 +123,18 @@ def _fast(
 
     def on_invalid(row: pcsv.InvalidRow) -> str:
         found = row.actual_columns - (1 if cw_prefixed else 0)
-        if len(row.text.split()) - (1 if cw_prefixed else 0) == len(fields):
+        try:
+            text = row.text
+        except UnicodeDecodeError:  # the careful path names the line and the byte
+            spaced.append(row.number)
+            return "skip"
+        if len(text.split()) - (1 if cw_prefixed else 0) == len(fields):
             spaced.append(row.number)  # runs of spaces (AWS's documentation prints such records)
-        bad_rows.append((row.number, row.text, found))
+        bad_rows.append((row.number, text, found))
         return "skip"
 
+    if not data.isascii():
+        data.decode("utf-8")  # not UTF-8: the careful path names each bad line (pyarrow cannot)
     buffer = pa.py_buffer(data)
     if start:
         buffer = buffer.slice(start)
@@ -214,6 +229,8 @@ def _convert(
             continue
         if not _INTEGER.match(token):
             return values, f"field {pos} ({name}): {token!r} is not an integer"
+        if len(token) > 20:
+            return values, f"field {pos} ({name}): {token[:24]}… is out of range for {typ}"
         number = int(token)
         if not bounds[0] <= number <= bounds[1]:
             return values, f"field {pos} ({name}): {token} is out of range for {typ}"

@@ -71,6 +71,10 @@ def _stix(text: str, source: str) -> tuple[list[Entry], list[str]]:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
         return [], [f"{source}:{exc.lineno}: not valid JSON: {exc.msg}"]
+    except RecursionError:
+        return [], [f"{source}: JSON nested too deeply to read"]
+    except ValueError as exc:  # an integer of thousands of digits
+        return [], [f"{source}: cannot read the JSON: {exc}"]
     objects = doc.get("objects", []) if isinstance(doc, dict) else doc
     values: list[tuple[int, str]] = []
     problems: list[str] = []
@@ -86,6 +90,13 @@ def _stix(text: str, source: str) -> tuple[list[Entry], list[str]]:
 
 
 def _otx(text: str, source: str) -> tuple[list[Entry], list[str]]:
+    try:
+        return _otx_rows(text, source)
+    except csv.Error as exc:
+        return [], [f"{source}: not a readable CSV: {exc}"]
+
+
+def _otx_rows(text: str, source: str) -> tuple[list[Entry], list[str]]:
     reader = csv.DictReader(io.StringIO(text))
     fields = {name.lower().strip(): name for name in reader.fieldnames or []}
     kind, value = fields.get("indicator type") or fields.get("type"), fields.get("indicator")

@@ -7,6 +7,7 @@ the name AWS's Athena flow-log table uses, so `WHERE date = DATE '2024-03-01'` w
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Final
@@ -248,13 +249,22 @@ def _single_partition(
     bounds = pc.min_max(days).as_py()
     if days.null_count or bounds["min"] != bounds["max"] or region is None:
         return None
-    return (account, region, bounds["min"])
+    return (_safe(account), _safe(region), bounds["min"])
+
+
+_PART_VALUE: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def _safe(value: str) -> str:
+    """A partition value is a directory name: an account or Region, never a path, a huge
+    string or odd bytes (those rows go under `unknown`; the column keeps what they said)."""
+    return value if _PART_VALUE.fullmatch(value) else UNKNOWN
 
 
 def _key(columns: list[pa.DictionaryArray], a: int, r: int, d: int) -> PartKey:
     return (
-        str(columns[0].dictionary[a].as_py()),
-        str(columns[1].dictionary[r].as_py()),
+        _safe(str(columns[0].dictionary[a].as_py())),
+        _safe(str(columns[1].dictionary[r].as_py())),
         columns[2].dictionary[d].as_py(),
     )
 

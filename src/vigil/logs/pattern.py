@@ -18,6 +18,7 @@ Choices where AWS leaves room (spec §3.5):
 from __future__ import annotations
 
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Final, Literal
 
@@ -195,13 +196,21 @@ def _terms(text: str) -> Terms:
     return Terms(tuple(terms))
 
 
+def compile_regex(regex: str, flags: int = 0) -> re.Pattern[str]:
+    """A user's regular expression; Python's warnings about what a future version may read
+    differently (`[[` as a nested set) are not errors today."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        return re.compile(regex, flags)
+
+
 def _check_regex(text: str, at: int, regex: str) -> None:
     bad = _UNSUPPORTED_REGEX.search(regex)
     if bad:
         raise _fail(text, at + 1 + bad.start(), "look-around, back-references and named groups "
                     "are not supported in filter-pattern regular expressions")  # fmt: skip
     try:
-        re.compile(regex)
+        compile_regex(regex)
     except re.error as exc:
         raise _fail(text, at + 1 + (exc.pos or 0), f"bad regular expression: {exc.msg}") from exc
 

@@ -97,7 +97,7 @@ def term_regex(term: p.Term) -> str:
 
 
 def _terms(tree: p.Terms) -> Callable[[str], bool]:
-    compiled = [(t, re.compile(term_regex(t), re.ASCII | re.DOTALL)) for t in tree.terms]
+    compiled = [(t, p.compile_regex(term_regex(t), re.ASCII | re.DOTALL)) for t in tree.terms]
 
     def found(term: p.Term, regex: re.Pattern[str], message: str) -> bool:
         return (term.regex or term.text in message) and regex.search(message) is not None
@@ -209,7 +209,7 @@ def _compare(expr: p.Compare, json: bool) -> Test:
 
         return numeric
     if isinstance(value, p.Regex):
-        regex = re.compile(value.text, re.ASCII | re.DOTALL)
+        regex = p.compile_regex(value.text, re.ASCII | re.DOTALL)
         return lambda v: (
             (isinstance(v, str) and (regex.search(v) is not None) != negate)
             or (negate and _other_scalar(v))
