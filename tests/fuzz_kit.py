@@ -244,10 +244,18 @@ def _posture(data: bytes, folder: Path) -> None:
     target = folder / "111122223333" / "us-east-1" / "cloudtrail-describe-trails.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
+    from vigil.intel.aws_ranges import egress_addresses
+    from vigil.posture.audit import audit, load_checks
+
     with contextlib.suppress(SourceError):  # nothing readable: said so
-        import_dir(folder)
+        snap = import_dir(folder)
+        egress_addresses(snap.accounts)  # what detection reads of it
+        if not _CHECKS:
+            _CHECKS.extend(load_checks())
+        audit(snap, _CHECKS)  # and what posture reports
 
 
+_CHECKS: list[Any] = []
 TARGETS: dict[str, Callable[[bytes], None]] = {
     "flowlogs": _flowlogs, "cloudtrail": _cloudtrail, "filter_pattern": _filter_pattern,
     "event_pattern": _event_pattern, "insights": _insights, "schedule": _schedule,

@@ -133,6 +133,8 @@ def _yaml(load: Callable[[], T], source: str, text: str) -> T:
         raise InputError(f"invalid YAML: {exc}", source=source) from exc
     except RecursionError as exc:
         raise InputError("invalid YAML: nested too deeply", source=source) from exc
+    except ValueError as exc:  # an integer of thousands of digits
+        raise InputError(f"invalid YAML: {exc}", source=source) from exc
 
 
 def parse_json(text: str, source: str) -> Any:

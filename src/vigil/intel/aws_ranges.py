@@ -75,26 +75,38 @@ def update(intel_dir: Path, path: Path) -> Ranges:
     return ranges
 
 
-def egress_addresses(accounts: dict[str, dict[str, dict[str, Any]]]) -> list[tuple[str, str]]:
+def _items(value: Any, key: str) -> list[dict[str, Any]]:
+    """`value[key]` as a list of mappings; anything else (a saved file of another shape) is
+    read as nothing."""
+    found = value.get(key) if isinstance(value, dict) else None
+    return [x for x in found if isinstance(x, dict)] if isinstance(found, list) else []
+
+
+def egress_addresses(accounts: dict[str, Any]) -> list[tuple[str, str]]:
     """(account, public address) for every instance, NAT gateway and interface the snapshot
     shows with a public address (`describe-instances`, `describe-nat-gateways`,
     `describe-network-interfaces`)."""
     out: set[tuple[str, str]] = set()
     for account, regions in accounts.items():
-        for calls in regions.values():
-            for reservation in (calls.get("ec2 describe-instances") or {}).get("Reservations", []):
-                for instance in reservation.get("Instances", []):
-                    if instance.get("PublicIpAddress"):
-                        out.add((account, str(instance["PublicIpAddress"])))
-            for nat in (calls.get("ec2 describe-nat-gateways") or {}).get("NatGateways", []):
-                for address in nat.get("NatGatewayAddresses", []):
-                    if address.get("PublicIp"):
-                        out.add((account, str(address["PublicIp"])))
-            eni = calls.get("ec2 describe-network-interfaces") or {}
-            for interface in eni.get("NetworkInterfaces", []):
-                public = (interface.get("Association") or {}).get("PublicIp")
-                if public:
-                    out.add((account, str(public)))
+        for calls in regions.values() if isinstance(regions, dict) else []:
+            if not isinstance(calls, dict):
+                continue
+            addresses = [
+                i.get("PublicIpAddress")
+                for r in _items(calls.get("ec2 describe-instances"), "Reservations")
+                for i in _items(r, "Instances")
+            ]
+            addresses += [
+                a.get("PublicIp")
+                for n in _items(calls.get("ec2 describe-nat-gateways"), "NatGateways")
+                for a in _items(n, "NatGatewayAddresses")
+            ]
+            addresses += [
+                (i.get("Association") or {}).get("PublicIp")
+                for i in _items(calls.get("ec2 describe-network-interfaces"), "NetworkInterfaces")
+                if isinstance(i.get("Association") or {}, dict)
+            ]
+            out.update((account, str(a)) for a in addresses if isinstance(a, str) and a)
     return sorted(out)
 
 
