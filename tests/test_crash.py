@@ -16,6 +16,8 @@ from vigil.demo.generate import generate
 from vigil.ingest.pipeline import IngestOptions, ingest
 from vigil.lake.catalog import run_query
 
+pytestmark = pytest.mark.slow
+
 
 def totals(home: Path) -> dict[str, int]:
     sql = ("SELECT (SELECT count(*) FROM flow_logs) AS flows, "

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from vigil.config import Settings
 from vigil.demo import scenario as sc
 from vigil.demo.run import run_demo
 from vigil.lake.catalog import run_query
+
+pytestmark = pytest.mark.slow
 
 
 def q(home: Settings, sql: str) -> list[dict]:  # type: ignore[type-arg]

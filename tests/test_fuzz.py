@@ -8,6 +8,8 @@ import pytest
 
 from fuzz_kit import fuzz, fuzz_ingest
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize("seed", [1, 2])
 def test_parsers_raise_only_vigil_errors(seed: int) -> None:
