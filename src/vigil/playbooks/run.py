@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any, Final
 
@@ -72,16 +73,22 @@ class Runs(Store):
         ]
 
 
-def clients(region: str | None, endpoint_url: str | None, session: Any = None) -> Any:
+def clients(
+    region: str | None, endpoint_url: str | None, session: Callable[[], Any] | None = None
+) -> Any:
+    """boto3 clients made on first use, from `session()` (asked once, when AWS is first
+    needed: a dry-run plan that reads nothing never reaches for credentials)."""
     import boto3
 
     cache: dict[str, Any] = {}
     endpoint = endpoint_url or os.environ.get("VIGIL_AWS_ENDPOINT_URL")
-    maker = session or boto3
+    made: list[Any] = []
 
     def client(service: str) -> Any:
         if service not in cache:
-            cache[service] = maker.client(
+            if not made:
+                made.append(session() if session else boto3)
+            cache[service] = made[0].client(
                 service, region_name=region or "us-east-1", endpoint_url=endpoint
             )
         return cache[service]
@@ -128,8 +135,9 @@ def playbook(
     if build is None:
         raise PlanError(f"no playbook {name!r}", hint="playbooks: " + ", ".join(PLAYBOOKS))
     region = str(event.get("region") or "us-east-1")
-    session, _ = session_for(event, role, region, endpoint_url)
-    client = clients(region, endpoint_url, session)
+    client = clients(
+        region, endpoint_url, lambda: session_for(event, role, region, endpoint_url)[0]
+    )
     extra = {k: v for k, v in (options or {}).items() if k in ("subnet",)}
     plan = build(event, client, **extra)
     results = execute(plan, client) if apply else []
