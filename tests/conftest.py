@@ -120,3 +120,30 @@ def vigil(home: Path, *args: str, stdin: str | None = None) -> subprocess.Comple
         [sys.executable, "-m", "vigil", "--home", str(home), *args],
         capture_output=True, text=True, env=env, timeout=120, input=stdin,
     )  # fmt: skip
+
+
+# A Sigma rule for CloudTrail, our own, for the import and management tests.
+SIGMA_RULE = """title: Trail stopped
+id: 5a2f7c1e-0c1b-4d0e-9a51-2b7d3c4e5f60
+status: experimental
+logsource: {product: aws, service: cloudtrail}
+detection:
+  selection: {eventSource: cloudtrail.amazonaws.com, eventName: StopLogging}
+  condition: selection
+level: high
+"""
+
+
+def refused_wrongly(home: Path, cases: list[tuple[list[str], str]]) -> list[tuple[Any, ...]]:
+    """Run each (args, expected text) as `vigil` processes, four at a time; the cases that were
+    not refused with exit 1 and one `error:` line holding the text (never an internal error)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda case: (case, vigil(home, *case[0])), cases))
+    return [
+        (args, done.returncode, done.stderr)
+        for (args, says), done in results
+        if done.returncode != 1 or says not in done.stderr or not done.stderr.startswith("error: ")
+        or "internal error" in done.stderr or "Traceback" in done.stderr
+    ]  # fmt: skip

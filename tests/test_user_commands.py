@@ -7,18 +7,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from conftest import ct_record, trail_file, trail_key, vigil, write_gz
+from conftest import SIGMA_RULE, ct_record, trail_file, trail_key, vigil, write_gz
 from vigil import __version__
-
-SIGMA = """title: Trail stopped
-id: 5a2f7c1e-0c1b-4d0e-9a51-2b7d3c4e5f60
-status: experimental
-logsource: {product: aws, service: cloudtrail}
-detection:
-  selection: {eventSource: cloudtrail.amazonaws.com, eventName: StopLogging}
-  condition: selection
-level: high
-"""
 
 
 def test_version(tmp_path: Path) -> None:
@@ -81,7 +71,7 @@ def test_suppression_rules_are_listed_and_deleted(tmp_path: Path) -> None:
 def test_imported_sigma_rules_are_managed_and_listed_as_content(tmp_path: Path) -> None:
     home = tmp_path / "home"
     rule = tmp_path / "trail-stopped.yml"
-    rule.write_text(SIGMA)
+    rule.write_text(SIGMA_RULE)
     assert vigil(home, "rules", "import", str(rule)).returncode == 0
 
     def sigma_units() -> list[tuple[str, str, bool]]:

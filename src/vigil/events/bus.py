@@ -86,8 +86,10 @@ class PutResult:
         return {"FailedEntryCount": self.failed, "Entries": self.entries}
 
 
-def entry_size(entry: dict[str, Any]) -> int:
+def entry_size(entry: Any) -> int:
     """PutEvents' size of an entry: its text fields and resources, in UTF-8 bytes."""
+    if not isinstance(entry, dict):
+        return len(json.dumps(entry, default=str).encode())
     parts = [entry.get("Source"), entry.get("DetailType"), entry.get("Detail")]
     parts += list(entry.get("Resources") or [])
     return sum(len(str(p).encode()) for p in parts if p is not None) + (
@@ -95,8 +97,10 @@ def entry_size(entry: dict[str, Any]) -> int:
     )
 
 
-def check_entry(entry: dict[str, Any]) -> str | None:
+def check_entry(entry: Any) -> str | None:
     """Why PutEvents would reject this entry (AWS's error code and message), or None."""
+    if not isinstance(entry, dict):
+        return "InvalidArgument: an entry is an object with Source, DetailType and Detail."
     for key in ("Source", "DetailType", "Detail"):
         if not entry.get(key):
             reason = f"{key} is a required argument."

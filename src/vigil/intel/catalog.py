@@ -70,9 +70,10 @@ def listing(intel_dir: Path) -> list[IntelList]:
 def remove(intel_dir: Path, name: str, kind: str | None = None) -> IntelList:
     """Drop a list by its name; with the same name under two kinds, `kind` says which."""
     _kind(kind)
-    found = [x for x in listing(intel_dir) if x.name == name and kind in (None, x.kind)]
+    lists = listing(intel_dir)
+    found = [x for x in lists if x.name == name and kind in (None, x.kind)]
     if not found:
-        known = ", ".join(f"{x.kind}/{x.name}" for x in listing(intel_dir)) or "none"
+        known = ", ".join(f"{x.kind}/{x.name}" for x in lists) or "none"
         raise ConfigError(f"no intel list {name!r}", hint=f"the lists: {known}")
     if len(found) > 1:
         raise ConfigError(

@@ -55,8 +55,6 @@ def put(
     """PutEvents: entries with Source, DetailType, Detail (and Resources, Time), 10 per call."""
     entries = _json_arg(source, "entries")
     entries = entries if isinstance(entries, list) else [entries]
-    for i, entry in enumerate(entries):
-        expect_mapping(entry, f"{source}: entry {i}", "a PutEvents entry")
     results: list[dict[str, Any]] = []
     with EventStore(ctx.obj) as store:
         for i in range(0, len(entries), 10):
@@ -257,7 +255,8 @@ def run_command(
                 render.tagged("rule error:", "red", problem)
             busy = any((done.scheduled, done.dispatched, done.delivered, done.retried, done.dead))
             if busy or once or began - quiet_since >= 60:
-                quiet_since = began if not busy else quiet_since
+                if not busy:
+                    quiet_since = began
                 _round_line(totals["rounds"], done, time.monotonic() - began, json_out)
             if once or stopping["now"]:
                 break
