@@ -7,6 +7,7 @@ from pathlib import Path
 
 from conftest import FLOW_HEADER, ct_record, flow_key, trail_file, trail_key, write_gz
 from vigil.config import Settings
+from vigil.content import content_root
 from vigil.detect.runner import detect
 from vigil.findings.store import FindingStore
 from vigil.ingest.pipeline import IngestOptions, ingest
@@ -58,12 +59,7 @@ def test_backfill_merges_into_the_same_findings(home: Settings, tmp_path: Path) 
 
 def test_a_broken_unit_is_reported_and_the_others_run(home: Settings, tmp_path: Path) -> None:
     content = tmp_path / "content" / "detections"
-    good = (
-        Path(__file__).parents[1]
-        / "content"
-        / "detections"
-        / "stealth-iamuser-cloudtrailloggingdisabled"
-    )
+    good = content_root() / "detections" / "stealth-iamuser-cloudtrailloggingdisabled"
     (content / "stealth").mkdir(parents=True)
     (content / "stealth" / "detection.yaml").write_text((good / "detection.yaml").read_text())
     (content / "stealth" / "query.sql").write_text((good / "query.sql").read_text())

@@ -7,8 +7,8 @@ from pathlib import Path
 
 
 def content_root() -> Path:
-    """`$VIGIL_CONTENT`, else the `content/` folder of this checkout."""
+    """`$VIGIL_CONTENT`, else the built-in content shipped inside the package."""
     configured = os.environ.get("VIGIL_CONTENT")
     if configured:
         return Path(configured)
-    return Path(__file__).resolve().parents[2] / "content"
+    return Path(__file__).resolve().parent

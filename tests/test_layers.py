@@ -1,0 +1,119 @@
+"""The layers of DESIGN.md, checked: every import (lazy ones inside functions too) goes to the
+module's own layer or below; the shells reach the library only through the service layer; DuckDB
+is imported only by the engine and the lake writer."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Final
+
+SRC: Final = Path(__file__).resolve().parents[1] / "src" / "vigil"
+
+# Lowest first. A package not listed here is an error (a new one must take its place).
+LAYERS: Final = (
+    ("errors", "config", "clock", "state", "model", "content", "inputs"),
+    ("sources",),
+    ("formats",),
+    ("lake", "query"),
+    ("ingest",),
+    ("logs", "insights", "intel"),
+    ("detect", "metrics", "posture", "trail"),
+    ("findings",),
+    ("events",),
+    ("playbooks",),
+    ("api",),
+    ("shells", "demo", "__main__"),
+)
+RANK: Final = {name: i for i, layer in enumerate(LAYERS) for name in layer}
+SHELL_MAY_IMPORT: Final = ("vigil.api", "vigil.model", "vigil.errors", "vigil.shells", "vigil")
+DUCKDB_ONLY_IN: Final = ("vigil.query.engine", "vigil.query.duckdb", "vigil.lake.writer")
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(SRC.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path, module: str) -> list[tuple[int, str]]:
+    """(line, absolute module) for every import in the file, relative ones resolved."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: list[tuple[int, str]] = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            found.append((node.lineno, base))
+            if base in ("vigil", *(f"vigil.{p}" for p in RANK)):  # `from vigil import api`
+                found += [(node.lineno, f"{base}.{alias.name}") for alias in node.names]
+    return found
+
+
+def _stage(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _walk() -> list[tuple[str, str, int, str]]:
+    """(file, module, line, imported) for every import of every module under src/vigil."""
+    rows = []
+    for path in sorted(SRC.rglob("*.py")):
+        if "content" in path.relative_to(SRC).parts[:1] and path.name != "__init__.py":
+            continue  # content units' own code is checked by the content kit
+        module = _module(path)
+        for line, imported in _imports(path, module):
+            rows.append((str(path.relative_to(SRC.parents[1])), module, line, imported))
+    return rows
+
+
+def test_every_package_has_a_layer() -> None:
+    packages = {_stage(_module(p)) for p in SRC.rglob("*.py")} - {"__init__"}
+    assert packages - set(RANK) == set()
+
+
+def test_no_import_goes_up_a_layer() -> None:
+    wrong = [
+        f"{file}:{line}: {module} ({_stage(module)}) imports {imported} ({_stage(imported)})"
+        for file, module, line, imported in _walk()
+        if imported.startswith("vigil.")
+        and _stage(imported) in RANK
+        and _stage(module) in RANK
+        and RANK[_stage(imported)] > RANK[_stage(module)]
+    ]
+    assert wrong == []
+
+
+def test_shells_reach_the_library_only_through_the_service_layer() -> None:
+    wrong = [
+        f"{file}:{line}: {module} imports {imported}"
+        for file, module, line, imported in _walk()
+        if _stage(module) in ("shells", "__main__")
+        and imported.startswith("vigil.")
+        and not any(imported == m or imported.startswith(m + ".") for m in SHELL_MAY_IMPORT[:-1])
+    ]
+    assert wrong == []
+
+
+def test_duckdb_is_imported_only_by_the_engine_and_the_lake_writer() -> None:
+    wrong = [
+        f"{file}:{line}: {module} imports {imported}"
+        for file, module, line, imported in _walk()
+        if imported.split(".")[0] == "duckdb"
+        and not any(module == m or module.startswith(m + ".") for m in DUCKDB_ONLY_IN)
+    ]
+    assert wrong == []
+
+
+def test_the_walk_sees_lazy_and_relative_imports(tmp_path: Path) -> None:
+    sample = tmp_path / "vigil" / "detect" / "x.py"
+    sample.parent.mkdir(parents=True)
+    sample.write_text(
+        "from . import units\n"
+        "def f():\n    from vigil.findings.store import FindingStore\n    import duckdb\n"
+    )
+    seen = [m for _, m in _imports(sample, "vigil.detect.x")]
+    assert seen == ["vigil.detect", "vigil.detect.units", "vigil.findings.store", "duckdb"]
