@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _units_shipped() -> int:
     root = content_root()
-    units = [p for p in (root / "detections").iterdir() if p.is_dir() and not p.name.startswith("_")]
+    units = [
+        p for p in (root / "detections").iterdir() if p.is_dir() and not p.name.startswith("_")
+    ]
     units += [p for p in (root / "checks").iterdir() if p.is_dir()]
     units += [p for p in (root / "playbooks").iterdir() if p.is_dir()]
     units += [p for p in (root / "metric_filters").glob("*/*") if p.is_dir()]

@@ -9,69 +9,23 @@ dispatcher matches them against rules in order of arrival (`dispatched` marks th
 from __future__ import annotations
 
 import json
-import sqlite3
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from vigil.errors import VigilError
 from vigil.state import Store
+from vigil.state.outbox import envelope, insert_event
+
+__all__ = ["EventError", "EventStore", "envelope", "insert_event"]
 
 MAX_ENTRIES: Final = 10
 MAX_BYTES: Final = 256 * 1024
 MAX_DETAIL_TYPE: Final = 128
 
-SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    id TEXT NOT NULL UNIQUE,
-    source TEXT NOT NULL,
-    detail_type TEXT NOT NULL,
-    created_ms INTEGER NOT NULL,
-    event TEXT NOT NULL,            -- the envelope, JSON
-    dispatched INTEGER NOT NULL DEFAULT 0
-);
-"""
-
 
 class EventError(VigilError):
     """A malformed event or PutEvents request."""
-
-
-def envelope(
-    source: str,
-    detail_type: str,
-    detail: dict[str, Any],
-    *,
-    account: str,
-    region: str,
-    resources: list[str] | None = None,
-    time: datetime | None = None,
-    event_id: str | None = None,
-) -> dict[str, Any]:
-    moment = (time or datetime.now(UTC)).astimezone(UTC)
-    return {
-        "version": "0",
-        "id": event_id or str(uuid.uuid4()),
-        "detail-type": detail_type,
-        "source": source,
-        "account": account,
-        "time": moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": region,
-        "resources": list(resources or []),
-        "detail": detail,
-    }
-
-
-def insert_event(db: sqlite3.Connection, event: dict[str, Any], now: int) -> bool:
-    """Append inside the caller's transaction; False when the id was already there."""
-    cursor = db.execute(
-        "INSERT OR IGNORE INTO events (id, source, detail_type, created_ms, event) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (event["id"], event["source"], event["detail-type"], now, json.dumps(event)),
-    )
-    return cursor.rowcount == 1
 
 
 @dataclass
@@ -121,8 +75,6 @@ def check_entry(entry: Any) -> str | None:
 
 
 class EventStore(Store):
-    SCHEMA = SCHEMA
-
     def append(self, event: dict[str, Any], now: int) -> bool:
         with self.state.transaction() as db:
             return insert_event(db, event, now)

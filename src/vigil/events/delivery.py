@@ -18,44 +18,12 @@ from pathlib import Path
 from typing import Any, Final
 
 from vigil.config import Settings
-from vigil.events import bus
 from vigil.events import targets as tg
 from vigil.events.rules import Rule, RuleError, Target, load_rules, load_topic, shape
 from vigil.state import Store
+from vigil.state.outbox import envelope
 
 BACKOFF_CAP_S: Final = 300
-
-SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS deliveries (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    key TEXT NOT NULL UNIQUE,        -- idempotency key: event id, rule, target
-    event_id TEXT NOT NULL,
-    rule TEXT NOT NULL,
-    target TEXT NOT NULL,
-    payload TEXT NOT NULL,
-    status TEXT NOT NULL,            -- pending | delivered | dlq
-    attempts INTEGER NOT NULL DEFAULT 0,
-    next_ms INTEGER NOT NULL,
-    created_ms INTEGER NOT NULL,
-    error_code TEXT,
-    error TEXT,
-    exhausted TEXT                   -- MaximumRetryAttempts | MaximumEventAgeInSeconds
-);
-CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_ms);
-CREATE TABLE IF NOT EXISTS audit (
-    ts INTEGER NOT NULL,
-    rule TEXT NOT NULL,
-    target TEXT NOT NULL,
-    event_id TEXT NOT NULL,
-    attempt INTEGER NOT NULL,
-    result TEXT NOT NULL,            -- delivered | retry | dlq | planned
-    excerpt TEXT
-);
-CREATE TABLE IF NOT EXISTS schedules (
-    rule TEXT PRIMARY KEY,
-    last_ms INTEGER NOT NULL
-);
-"""
 
 
 @dataclass
@@ -76,8 +44,6 @@ def backoff_ms(attempts: int, rng: random.Random) -> int:
 
 
 class Deliveries(Store):
-    SCHEMA = SCHEMA + bus.SCHEMA
-
     def __init__(self, settings: Settings, rng: random.Random | None = None) -> None:
         super().__init__(settings)
         self.rng = rng or random.Random()
@@ -372,7 +338,7 @@ class Deliveries(Store):
             due = rule.schedule.next_after(last)
             if due > moment:
                 continue
-            event = bus.envelope(
+            event = envelope(
                 "aws.events",
                 "Scheduled Event",
                 {},

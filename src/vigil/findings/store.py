@@ -17,52 +17,6 @@ from vigil.findings.suppression import matches, sql_glob
 from vigil.model.finding import Finding, Hit, RecordState, Workflow
 from vigil.state import StateDB
 
-SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS findings (
-    id TEXT PRIMARY KEY,
-    unit TEXT NOT NULL,
-    type TEXT NOT NULL,
-    title TEXT NOT NULL,
-    description TEXT NOT NULL,
-    severity REAL NOT NULL,
-    account TEXT NOT NULL,
-    region TEXT NOT NULL,
-    resource_type TEXT NOT NULL,
-    resource_id TEXT NOT NULL,
-    key TEXT NOT NULL,
-    evidence_query TEXT NOT NULL,
-    mitre TEXT NOT NULL DEFAULT '[]',
-    nist_csf TEXT NOT NULL DEFAULT '[]',
-    workflow TEXT NOT NULL DEFAULT 'NEW',
-    record_state TEXT NOT NULL DEFAULT 'ACTIVE',
-    note TEXT,
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS findings_type ON findings (type);
-CREATE TABLE IF NOT EXISTS finding_hits (
-    finding_id TEXT NOT NULL REFERENCES findings (id),
-    window_start TEXT NOT NULL,
-    first_seen TEXT NOT NULL,
-    last_seen TEXT NOT NULL,
-    count INTEGER NOT NULL,
-    actor TEXT,
-    summary TEXT,
-    evidence TEXT NOT NULL DEFAULT '[]',
-    PRIMARY KEY (finding_id, window_start)
-);
-CREATE TABLE IF NOT EXISTS suppressions (
-    name TEXT PRIMARY KEY,
-    criteria TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS watermarks (
-    unit TEXT PRIMARY KEY,
-    until TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-"""
-
 _AGGREGATE: Final = """
 SELECT f.*, min(h.first_seen) AS first_seen, max(h.last_seen) AS last_seen,
        sum(h.count) AS count,
@@ -91,7 +45,7 @@ class Filter:
 
 class FindingStore(StateDB):
     def __init__(self, path: Path) -> None:
-        super().__init__(path, SCHEMA)
+        super().__init__(path)
         self.db.row_factory = sqlite3.Row
 
     def record(self, meta: Finding, hits: Iterable[Hit]) -> bool:

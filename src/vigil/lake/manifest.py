@@ -20,30 +20,6 @@ from typing import Final
 
 from vigil.state import StateDB
 
-SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS objects (
-    uri TEXT PRIMARY KEY,
-    size INTEGER NOT NULL,
-    version TEXT NOT NULL,
-    sha256 TEXT,
-    kind TEXT,
-    status TEXT NOT NULL,          -- done | partial | failed | digest | duplicate | purged
-    records INTEGER NOT NULL DEFAULT 0,
-    rejected INTEGER NOT NULL DEFAULT 0,
-    error TEXT,
-    batch_id TEXT,
-    ingested_at TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS objects_sha256 ON objects (sha256);
-CREATE TABLE IF NOT EXISTS batches (
-    batch_id TEXT PRIMARY KEY,
-    status TEXT NOT NULL,          -- pending | committed
-    files TEXT NOT NULL,           -- JSON list of lake paths this batch writes
-    removes TEXT NOT NULL DEFAULT '[]',  -- JSON list of lake paths it replaces
-    created_at TEXT NOT NULL,
-    objects TEXT                   -- JSON list of the object records it commits
-);
-"""
 # Statuses of objects whose rows are in the lake; `failed` objects stay eligible for a retry.
 INGESTED_STATUSES: Final = ("done", "partial")
 
@@ -79,10 +55,7 @@ def now() -> str:
 class Manifest(StateDB):
     def __init__(self, path: Path) -> None:
         # Shared by the ingest loop and its writer thread.
-        super().__init__(path, SCHEMA, threads=True)
-        columns = {row[1] for row in self.db.execute("PRAGMA table_info(batches)")}
-        if "objects" not in columns:  # a home written before batches journaled their objects
-            self.db.execute("ALTER TABLE batches ADD COLUMN objects TEXT")
+        super().__init__(path, threads=True)
 
     def _one(self, sql: str, args: tuple[object, ...]) -> tuple[object, ...] | None:
         with self.lock:

@@ -22,31 +22,6 @@ _GROUP: Final = re.compile(r"[.\-_/#A-Za-z0-9]{1,512}")
 DEFAULT_ACCOUNT: Final = "000000000000"
 DEFAULT_REGION: Final = "local"
 
-SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS log_groups (
-    name TEXT PRIMARY KEY,
-    account TEXT NOT NULL,
-    region TEXT NOT NULL,
-    created_ms INTEGER NOT NULL,
-    retention_days INTEGER
-);
-CREATE TABLE IF NOT EXISTS log_streams (
-    log_group TEXT NOT NULL,
-    name TEXT NOT NULL,
-    created_ms INTEGER NOT NULL,
-    first_event_ms INTEGER,
-    last_event_ms INTEGER,
-    last_ingestion_ms INTEGER,
-    stored_bytes INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (log_group, name)
-);
-CREATE TABLE IF NOT EXISTS deleted_groups (
-    name TEXT NOT NULL,
-    created_ms INTEGER NOT NULL,
-    deleted_ms INTEGER NOT NULL
-);
-"""
-
 
 class LogsError(VigilError):
     """A CloudWatch Logs API error; `code` is AWS's exception name."""
@@ -105,8 +80,6 @@ def check_retention(days: int) -> None:
 
 class LogStore(Store):
     """Group and stream definitions in the state store."""
-
-    SCHEMA = SCHEMA
 
     # -- groups --------------------------------------------------------------------------
     def create_group(self, name: str, *, account: str | None = None, region: str | None = None,

@@ -26,23 +26,6 @@ MAX_DIMENSIONS: Final = 3
 _REF: Final = re.compile(r"\$(\.[A-Za-z0-9_\-@.\[\]]+|[A-Za-z0-9_\-@]+)")
 _BAD_METRIC_CHARS: Final = re.compile(r"[:*$]")
 
-SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS metric_filters (
-    log_group TEXT NOT NULL,
-    name TEXT NOT NULL,
-    pattern TEXT NOT NULL,
-    metric_name TEXT NOT NULL,
-    namespace TEXT NOT NULL,
-    metric_value TEXT NOT NULL,
-    default_value REAL,
-    dimensions TEXT NOT NULL,      -- JSON {name: "$.field" | "$field"}
-    unit TEXT NOT NULL,
-    created_ms INTEGER NOT NULL,
-    backfilled INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (log_group, name)
-);
-"""
-
 
 @dataclass(frozen=True)
 class MetricFilter:
@@ -108,8 +91,6 @@ def check(f: MetricFilter, existing: list[MetricFilter]) -> None:
 
 
 class FilterStore(Store):
-    SCHEMA = SCHEMA
-
     def put(self, f: MetricFilter) -> MetricFilter:
         """PutMetricFilter: create or replace."""
         with LogStore(self.settings) as logs:

@@ -15,33 +15,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from vigil.events import bus
 from vigil.metrics import evaluation as ev
 from vigil.metrics.stats import check_statistic, window
 from vigil.metrics.store import Metric, MetricError, MetricStore, check_metric
-from vigil.state import Store
+from vigil.state import Store, outbox
 
 MAX_ACTIONS: Final = 5
 DAY_S: Final = 86_400
-
-SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS alarms (
-    name TEXT PRIMARY KEY,
-    definition TEXT NOT NULL,       -- JSON of the Alarm fields
-    state TEXT NOT NULL,
-    reason TEXT NOT NULL,
-    reason_data TEXT NOT NULL,
-    state_ms INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS alarm_history (
-    name TEXT NOT NULL,
-    ts INTEGER NOT NULL,
-    kind TEXT NOT NULL,             -- ConfigurationUpdate | StateUpdate | Action
-    summary TEXT NOT NULL,
-    data TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS alarm_history_name ON alarm_history (name, ts);
-"""
 
 
 @dataclass(frozen=True)
@@ -125,8 +105,6 @@ def low_sample_threshold(statistic: str) -> float | None:
 
 
 class AlarmStore(Store):
-    SCHEMA = SCHEMA + bus.SCHEMA
-
     def put(self, alarm: Alarm, now: int) -> AlarmStatus:
         """Create or update; a new alarm starts in INSUFFICIENT_DATA."""
         check_alarm(alarm)
@@ -250,7 +228,7 @@ class AlarmStore(Store):
             summary = f"Alarm updated from {status.state} to {state}"
             db.execute("INSERT INTO alarm_history VALUES (?, ?, 'StateUpdate', ?, ?)",
                        (a.name, now, summary, json.dumps(event["detail"])))  # fmt: skip
-            bus.insert_event(db, event, now)
+            outbox.insert_event(db, event, now)
 
     def events(self) -> list[dict[str, Any]]:
         """The state-change events this store emitted, oldest first."""

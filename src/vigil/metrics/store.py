@@ -59,28 +59,6 @@ UNITS: Final = frozenset(
 )
 _NAMESPACE: Final = re.compile(r"[0-9A-Za-z._/#:\-]{1,255}")
 
-SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS metrics (
-    id INTEGER PRIMARY KEY,
-    namespace TEXT NOT NULL,
-    name TEXT NOT NULL,
-    dimensions TEXT NOT NULL,       -- JSON object, keys sorted
-    UNIQUE (namespace, name, dimensions)
-);
-CREATE TABLE IF NOT EXISTS datapoints (
-    metric_id INTEGER NOT NULL,
-    ts INTEGER NOT NULL,            -- ms, truncated to the storage resolution
-    unit TEXT NOT NULL,
-    sample_count REAL NOT NULL,
-    sum REAL NOT NULL,
-    minimum REAL NOT NULL,
-    maximum REAL NOT NULL,
-    vals TEXT                       -- JSON [[value, count], ...] when known
-);
-CREATE INDEX IF NOT EXISTS datapoints_metric_ts ON datapoints (metric_id, ts);
-"""
-
-
 Row = tuple[int, str, float, float, float, float, str | None]
 
 
@@ -162,8 +140,6 @@ def check_datum(datum: Datum, now: int, history: bool = False) -> None:
 
 
 class MetricStore(Store):
-    SCHEMA = SCHEMA
-
     def put(self, data: Iterable[Datum], *, now: int | None = None, history: bool = False) -> int:
         """PutMetricData: all checked first, then stored in one transaction. `history` lifts
         the 2-weeks-back limit, for metric filters replaying events already stored."""

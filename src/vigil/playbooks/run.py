@@ -11,7 +11,7 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any, Final
+from typing import Any
 
 from vigil.config import Settings
 from vigil.events.rules import Rule, Target
@@ -21,22 +21,8 @@ from vigil.playbooks.accounts import session_for
 from vigil.playbooks.plans import PLAYBOOKS, Plan, PlanError
 from vigil.state import Store
 
-SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS playbook_runs (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    ts INTEGER NOT NULL,
-    playbook TEXT NOT NULL,
-    event_id TEXT,
-    applied INTEGER NOT NULL,
-    plan TEXT NOT NULL,
-    results TEXT NOT NULL
-);
-"""
-
 
 class Runs(Store):
-    SCHEMA = SCHEMA
-
     def record(self, plan: Plan, event_id: str | None, applied: bool, results: list[Any]) -> int:
         with self.state.transaction() as db:
             cursor = db.execute(

@@ -1,5 +1,6 @@
 """The state store: one SQLite file in WAL mode (manifests, findings, watermarks), opened the
-same way by every stage, with write transactions that take the lock at once."""
+same way by every stage, with write transactions that take the lock at once. Its tables are
+declared once, in `vigil.state.schema`, and brought up to date when a store opens."""
 
 from __future__ import annotations
 
@@ -10,12 +11,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Self
 
+from vigil.state.schema import migrate
+
 if TYPE_CHECKING:
     from vigil.config import Settings
 
 
 class StateDB:
-    def __init__(self, path: Path, schema: str, *, threads: bool = False) -> None:
+    def __init__(self, path: Path, *, threads: bool = False) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         # With `threads`, several threads share the connection; every use holds `self.lock`.
         self.db = sqlite3.connect(
@@ -24,7 +27,7 @@ class StateDB:
         self.lock = threading.RLock()
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(schema)
+        migrate(self.db)
 
     def close(self) -> None:
         self.db.close()
@@ -42,14 +45,12 @@ class StateDB:
 
 
 class Store:
-    """A part of the state store with its own tables (`SCHEMA`), used as a context manager."""
-
-    SCHEMA = ""
+    """A part of the state store, used as a unit of work: `with FindingStore(settings) as s:`."""
 
     def __init__(self, settings: Settings) -> None:
         settings.ensure()
         self.settings = settings
-        self.state = StateDB(settings.state_db, self.SCHEMA)
+        self.state = StateDB(settings.state_db)
 
     def close(self) -> None:
         self.state.close()

@@ -1,0 +1,300 @@
+"""The state store's schema: numbered migrations, applied in order, recorded in
+`schema_version`. A home of any earlier release opens and is brought up to date; a home
+written by a newer release is refused rather than misread.
+
+Migration 1 is the schema of release 0.1.0 as it was (each table `IF NOT EXISTS`, so a home
+of that release, which has the tables but no version, takes it unchanged). Add a change as a
+new number at the end; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Final
+
+from vigil.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    title: str
+    apply: str | Callable[[sqlite3.Connection], None]  # SQL statements, or a step in Python
+
+
+V1_TABLES: Final = """
+-- manifest (lake.manifest)
+CREATE TABLE IF NOT EXISTS objects (
+    uri TEXT PRIMARY KEY,
+    size INTEGER NOT NULL,
+    version TEXT NOT NULL,
+    sha256 TEXT,
+    kind TEXT,
+    status TEXT NOT NULL,          -- done | partial | failed | digest | duplicate | purged
+    records INTEGER NOT NULL DEFAULT 0,
+    rejected INTEGER NOT NULL DEFAULT 0,
+    error TEXT,
+    batch_id TEXT,
+    ingested_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS objects_sha256 ON objects (sha256);
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,          -- pending | committed
+    files TEXT NOT NULL,           -- JSON list of lake paths this batch writes
+    removes TEXT NOT NULL DEFAULT '[]',  -- JSON list of lake paths it replaces
+    created_at TEXT NOT NULL,
+    objects TEXT                   -- JSON list of the object records it commits
+);
+
+-- findings (findings.store)
+CREATE TABLE IF NOT EXISTS findings (
+    id TEXT PRIMARY KEY,
+    unit TEXT NOT NULL,
+    type TEXT NOT NULL,
+    title TEXT NOT NULL,
+    description TEXT NOT NULL,
+    severity REAL NOT NULL,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    evidence_query TEXT NOT NULL,
+    mitre TEXT NOT NULL DEFAULT '[]',
+    nist_csf TEXT NOT NULL DEFAULT '[]',
+    workflow TEXT NOT NULL DEFAULT 'NEW',
+    record_state TEXT NOT NULL DEFAULT 'ACTIVE',
+    note TEXT,
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS findings_type ON findings (type);
+CREATE TABLE IF NOT EXISTS finding_hits (
+    finding_id TEXT NOT NULL REFERENCES findings (id),
+    window_start TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    actor TEXT,
+    summary TEXT,
+    evidence TEXT NOT NULL DEFAULT '[]',
+    PRIMARY KEY (finding_id, window_start)
+);
+CREATE TABLE IF NOT EXISTS suppressions (
+    name TEXT PRIMARY KEY,
+    criteria TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS watermarks (
+    unit TEXT PRIMARY KEY,
+    until TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+
+-- log groups (logs.groups)
+CREATE TABLE IF NOT EXISTS log_groups (
+    name TEXT PRIMARY KEY,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    retention_days INTEGER
+);
+CREATE TABLE IF NOT EXISTS log_streams (
+    log_group TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    first_event_ms INTEGER,
+    last_event_ms INTEGER,
+    last_ingestion_ms INTEGER,
+    stored_bytes INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (log_group, name)
+);
+CREATE TABLE IF NOT EXISTS deleted_groups (
+    name TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    deleted_ms INTEGER NOT NULL
+);
+
+-- metric filters (logs.metric_filters)
+CREATE TABLE IF NOT EXISTS metric_filters (
+    log_group TEXT NOT NULL,
+    name TEXT NOT NULL,
+    pattern TEXT NOT NULL,
+    metric_name TEXT NOT NULL,
+    namespace TEXT NOT NULL,
+    metric_value TEXT NOT NULL,
+    default_value REAL,
+    dimensions TEXT NOT NULL,      -- JSON {name: "$.field" | "$field"}
+    unit TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    backfilled INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (log_group, name)
+);
+
+-- metrics (metrics.store)
+CREATE TABLE IF NOT EXISTS metrics (
+    id INTEGER PRIMARY KEY,
+    namespace TEXT NOT NULL,
+    name TEXT NOT NULL,
+    dimensions TEXT NOT NULL,       -- JSON object, keys sorted
+    UNIQUE (namespace, name, dimensions)
+);
+CREATE TABLE IF NOT EXISTS datapoints (
+    metric_id INTEGER NOT NULL,
+    ts INTEGER NOT NULL,            -- ms, truncated to the storage resolution
+    unit TEXT NOT NULL,
+    sample_count REAL NOT NULL,
+    sum REAL NOT NULL,
+    minimum REAL NOT NULL,
+    maximum REAL NOT NULL,
+    vals TEXT                       -- JSON [[value, count], ...] when known
+);
+CREATE INDEX IF NOT EXISTS datapoints_metric_ts ON datapoints (metric_id, ts);
+
+-- alarms (metrics.alarms)
+CREATE TABLE IF NOT EXISTS alarms (
+    name TEXT PRIMARY KEY,
+    definition TEXT NOT NULL,       -- JSON of the Alarm fields
+    state TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    reason_data TEXT NOT NULL,
+    state_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS alarm_history (
+    name TEXT NOT NULL,
+    ts INTEGER NOT NULL,
+    kind TEXT NOT NULL,             -- ConfigurationUpdate | StateUpdate | Action
+    summary TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alarm_history_name ON alarm_history (name, ts);
+
+-- events (events.bus)
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    detail_type TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    event TEXT NOT NULL,            -- the envelope, JSON
+    dispatched INTEGER NOT NULL DEFAULT 0
+);
+
+-- deliveries (events.delivery)
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,        -- idempotency key: event id, rule, target
+    event_id TEXT NOT NULL,
+    rule TEXT NOT NULL,
+    target TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    status TEXT NOT NULL,            -- pending | delivered | dlq
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_ms INTEGER NOT NULL,
+    created_ms INTEGER NOT NULL,
+    error_code TEXT,
+    error TEXT,
+    exhausted TEXT                   -- MaximumRetryAttempts | MaximumEventAgeInSeconds
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_ms);
+CREATE TABLE IF NOT EXISTS audit (
+    ts INTEGER NOT NULL,
+    rule TEXT NOT NULL,
+    target TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    result TEXT NOT NULL,            -- delivered | retry | dlq | planned
+    excerpt TEXT
+);
+CREATE TABLE IF NOT EXISTS schedules (
+    rule TEXT PRIMARY KEY,
+    last_ms INTEGER NOT NULL
+);
+
+-- playbook runs (playbooks.run)
+CREATE TABLE IF NOT EXISTS playbook_runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts INTEGER NOT NULL,
+    playbook TEXT NOT NULL,
+    event_id TEXT,
+    applied INTEGER NOT NULL,
+    plan TEXT NOT NULL,
+    results TEXT NOT NULL
+);
+"""
+
+
+def _batch_objects(db: sqlite3.Connection) -> None:
+    """Homes from before 0.1.0 kept no object records with a pending batch."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(batches)")}
+    if "objects" not in columns:
+        db.execute("ALTER TABLE batches ADD COLUMN objects TEXT")
+
+
+MIGRATIONS: Final = (
+    Migration(1, "the tables of release 0.1.0", V1_TABLES),
+    Migration(2, "batches.objects for homes older than 0.1.0", _batch_objects),
+)
+LATEST: Final = MIGRATIONS[-1].version
+
+
+def version(db: sqlite3.Connection) -> int:
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, title TEXT NOT NULL, "
+        "applied_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ')))"
+    )
+    row = db.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(db: sqlite3.Connection) -> int:
+    """Bring the database up to date in one write transaction (two processes opening a home
+    at once apply each step once); the version it is at."""
+    if _current(db) == LATEST:  # the common case costs one read, no write lock
+        return LATEST
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        at = version(db)
+        if at > LATEST:
+            raise ConfigError(
+                f"this home's state is at schema version {at}; this Vigil knows up to {LATEST}",
+                hint="upgrade Vigil (pip install -U cloudvigil) before opening this home",
+            )
+        for step in MIGRATIONS:
+            if step.version > at:
+                if isinstance(step.apply, str):
+                    for statement in _statements(step.apply):
+                        db.execute(statement)
+                else:
+                    step.apply(db)
+                db.execute(
+                    "INSERT INTO schema_version (version, title) VALUES (?, ?)",
+                    (step.version, step.title),
+                )
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    return LATEST
+
+
+def _current(db: sqlite3.Connection) -> int | None:
+    try:
+        row = db.execute("SELECT max(version) FROM schema_version").fetchone()
+    except sqlite3.OperationalError:  # no such table: a new or a 0.1.0 home
+        return None
+    return int(row[0]) if row[0] is not None else None
+
+
+def _statements(sql: str) -> list[str]:
+    """`executescript` would commit the open transaction; statements run one by one inside it."""
+    out, buffer = [], ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            out.append(buffer.strip())
+            buffer = ""
+    return [s for s in out if s]
