@@ -122,7 +122,7 @@ def main() -> None:
     logic = [load_rule(text, f"rule-{i}") for i, text in enumerate(sigma_rules(60))]
     home = lake(f"trail-{events}", trails)
     con = detection_connection(home.lake_dir, None)
-    rows = con.sql("SELECT * FROM cloudtrail LIMIT 100000").to_arrow_table().to_pylist()
+    rows = con.query("SELECT * FROM cloudtrail LIMIT 100000").to_pylist()
     con.close()
     tests = [rule.test for rule in logic]
     began = time.perf_counter()

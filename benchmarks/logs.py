@@ -26,7 +26,6 @@ import pyarrow.compute as pc
 from common import CACHE, machine
 from vigil.config import Settings
 from vigil.insights.run import run_insights
-from vigil.lake.catalog import connect
 from vigil.lake.locking import lake_lock
 from vigil.lake.tables import LOG_EVENTS
 from vigil.lake.writer import Batch
@@ -37,6 +36,7 @@ from vigil.logs.pattern_sql import filter_sql
 from vigil.logs.put import InputEvent, commit, put_log_events
 from vigil.metrics.alarms import Alarm, AlarmStore
 from vigil.metrics.store import Datum, Metric, MetricStore
+from vigil.query.engine import open_engine
 
 GROUP = "app/web"
 PATTERNS = {
@@ -124,12 +124,12 @@ def bench_put(n: int) -> tuple[float, float]:
 
 
 def bench_filters(home: Settings, events: int) -> None:
-    con = connect(home.lake_dir)
-    sample = [r[0] for r in con.sql("SELECT message FROM log_events LIMIT 500000").fetchall()]
+    con = open_engine(home)
+    sample = [r[0] for r in con.rows("SELECT message FROM log_events LIMIT 500000")]
     for label, pattern in PATTERNS.items():
         sql = f"SELECT count(*) FROM ({filter_sql('SELECT * FROM log_events', pattern)})"
         began = time.perf_counter()
-        hits = con.sql(sql).fetchall()[0][0]
+        hits = con.rows(sql)[0][0]
         seconds = time.perf_counter() - began
         matcher = compile_pattern(pattern)
         began = time.perf_counter()

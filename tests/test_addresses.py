@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vigil.formats.addresses import ipv4_integers
-from vigil.lake.catalog import MACROS
+from vigil.query.duckdb import MACROS
 
 CASES = [
     ("10.0.1.10", 167772426),

@@ -9,14 +9,14 @@ import duckdb
 import pyarrow as pa
 import pytest
 
+from vigil.api.logs import InputEvent, put_log_events
 from vigil.config import Settings
 from vigil.logs.groups import LogStore, now_ms
-from vigil.logs.packs import case_messages, install_pack, load_pack
 from vigil.logs.pattern import lint, parse
 from vigil.logs.pattern_match import compile_pattern
 from vigil.logs.pattern_sql import filter_sql
-from vigil.logs.put import InputEvent, put_log_events
 from vigil.metrics.alarms import AlarmStore
+from vigil.metrics.packs import case_messages, install_pack, load_pack
 from vigil.metrics.store import MetricStore
 
 UNITS = load_pack("cis")

@@ -14,7 +14,7 @@ import pytest
 from vigil.config import Settings
 from vigil.demo.generate import generate
 from vigil.ingest.pipeline import IngestOptions, ingest
-from vigil.lake.catalog import run_query
+from vigil.query.engine import run_query
 
 pytestmark = pytest.mark.slow
 

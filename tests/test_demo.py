@@ -10,7 +10,7 @@ import pytest
 from vigil.config import Settings
 from vigil.demo import scenario as sc
 from vigil.demo.run import run_demo
-from vigil.lake.catalog import run_query
+from vigil.query.engine import run_query
 
 pytestmark = pytest.mark.slow
 
@@ -86,7 +86,7 @@ def test_demo_end_to_end(home: Settings) -> None:
     missed = [a["id"] for a in result.attacks if not a["found_by"]]
     assert missed == []
     # Every finding links to its evidence: a query that returns its rows.
-    from vigil.api import finding_dict
+    from vigil.api.findings import as_dict as finding_dict
 
     detections = [f for f in result.findings if not f.unit.startswith("posture/")]
     for finding in detections:

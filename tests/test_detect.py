@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from conftest import FLOW_HEADER, ct_record, flow_key, trail_file, trail_key, write_gz
 from vigil.config import Settings
 from vigil.content import content_root
-from vigil.detect.runner import detect
+from vigil.detect.runner import DetectReport
+from vigil.detect.runner import detect as run_detect
 from vigil.findings.store import FindingStore
 from vigil.ingest.pipeline import IngestOptions, ingest
+
+
+def detect(home: Settings, **options: Any) -> DetectReport:
+    with FindingStore(home.state_db) as store:
+        return run_detect(home, store, **options)
+
 
 SCAN_START = 1700000000  # 2023-11-14T22:13:20Z
 

@@ -11,7 +11,7 @@ from conftest import FLOW_HEADER, ct_record, flow_key, flow_line, trail_file, tr
 from vigil.config import Settings
 from vigil.formats.flowlog_fields import DEFAULT_FORMAT
 from vigil.ingest.pipeline import IngestOptions, ingest
-from vigil.lake.catalog import run_query
+from vigil.query.engine import run_query
 
 
 def count(home: Settings, table: str) -> int:

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from conftest import FLOW_HEADER, ct_record, flow_key, flow_line, trail_file, trail_key, write_gz
+from vigil.api.logs import InputEvent, put_log_events
 from vigil.config import Settings
 from vigil.errors import PatternError, QueryError
 from vigil.ingest.pipeline import IngestOptions, ingest
 from vigil.insights.parse import parse, unparse
 from vigil.insights.run import run_insights
-from vigil.lake.catalog import connect
 from vigil.logs.groups import LogStore, now_ms
-from vigil.logs.put import InputEvent, put_log_events
+from vigil.query.engine import open_engine
 
 # AWS's documentation samples (flow logs, CloudTrail, general) and our own
 SAMPLES = {
@@ -99,11 +99,8 @@ def test_sample_queries_run(lake: Settings, kind: str) -> None:
 
 
 def sql(home: Settings, text: str) -> list[tuple]:  # type: ignore[type-arg]
-    con = connect(home.lake_dir)
-    try:
-        return con.sql(text).fetchall()
-    finally:
-        con.close()
+    with open_engine(home) as con:
+        return con.rows(text)
 
 
 def test_flow_stats_equal_sql(lake: Settings) -> None:

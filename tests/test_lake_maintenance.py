@@ -19,9 +19,10 @@ from conftest import (
 from vigil.config import Settings
 from vigil.errors import ConfigError
 from vigil.ingest.pipeline import IngestOptions, ingest
-from vigil.lake.catalog import run_query, table_files
+from vigil.lake.catalog import table_files
 from vigil.lake.expire import expire
 from vigil.lake.maintenance import compact, lake_info
+from vigil.query.engine import run_query
 
 
 def rows(home: Settings, sql: str) -> list[dict]:  # type: ignore[type-arg]

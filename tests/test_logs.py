@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 
 from test_cli import run
+from vigil import api
+from vigil.api.logs import InputEvent, put_log_events
 from vigil.config import Settings
 from vigil.logs import files, read
 from vigil.logs.groups import RETENTION_DAYS, LogsError, LogStore, now_ms
-from vigil.logs.put import DAY_MS, InputEvent, put_log_events
+from vigil.logs.put import DAY_MS
 
 HOUR = 3_600_000
 
@@ -197,7 +199,7 @@ def test_ingest_routes_flow_logs_and_cloudtrail_to_groups(home: Settings, tmp_pa
     )
     from vigil.ingest.pipeline import IngestOptions, ingest
     from vigil.logs.export import export
-    from vigil.logs.metric_filters import FilterStore, MetricFilter
+    from vigil.metrics.filters import FilterStore, MetricFilter
     from vigil.metrics.stats import statistics
     from vigil.metrics.store import Metric, MetricStore
 
@@ -215,7 +217,7 @@ def test_ingest_routes_flow_logs_and_cloudtrail_to_groups(home: Settings, tmp_pa
         filters.put(MetricFilter("CloudTrail/logs", "root",
                                  '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS }',
                                  "RootAccountUsage", "LogMetrics"))  # fmt: skip
-    report = ingest(home, [str(tmp_path / "src")],
+    report = api.lake.ingest_with(home, [str(tmp_path / "src")],
                     IngestOptions(flow_logs_to="vpc/flows", cloudtrail_to="CloudTrail/logs"))  # fmt: skip
     assert report.routed == {"vpc/flows": 3, "CloudTrail/logs": 2}
     flows = read.filter_events(home, "vpc/flows")
@@ -243,8 +245,8 @@ def test_ingest_routes_flow_logs_and_cloudtrail_to_groups(home: Settings, tmp_pa
 
 
 def test_expire_removes_past_retention_and_deleted_groups(logs: Settings) -> None:
-    from vigil.lake.catalog import connect
     from vigil.logs.retention import expire_events
+    from vigil.query.engine import open_engine
 
     now = now_ms()
     put_log_events(logs, "app/web", "i-1", [InputEvent(now - 30 * HOUR, "old")], now=now)
@@ -258,9 +260,8 @@ def test_expire_removes_past_retention_and_deleted_groups(logs: Settings) -> Non
         store.delete_group("gone")
     report = expire_events(logs, now=now)
     assert report.removed == 2 and report.kept == 1
-    con = connect(logs.lake_dir)
-    assert con.sql("SELECT message FROM log_events").fetchall() == [("new",)]
-    con.close()
+    with open_engine(logs) as con:
+        assert con.rows("SELECT message FROM log_events") == [("new",)]
     assert expire_events(logs, now=now).removed == 0
 
 

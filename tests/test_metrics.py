@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vigil.api.logs import InputEvent, put_log_events
 from vigil.config import Settings
 from vigil.logs.groups import LogStore, now_ms
-from vigil.logs.metric_filters import FilterStore, MetricFilter, backfill
-from vigil.logs.put import InputEvent, put_log_events
+from vigil.metrics.filters import FilterStore, MetricFilter, backfill
 from vigil.metrics.stats import statistics
 from vigil.metrics.store import Datum, Metric, MetricError, MetricStore
 

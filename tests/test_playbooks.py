@@ -141,7 +141,7 @@ def test_events_that_do_not_fit_say_why(home: Settings, env: str) -> None:
 
 def test_rule_target_is_dry_run_unless_apply(home: Settings, env: str) -> None:
     from vigil.events.bus import EventStore
-    from vigil.events.delivery import Deliveries, run_round
+    from vigil.events.delivery import Deliveries
     from vigil.events.rules import save_rule
 
     w = world(env)
@@ -157,7 +157,9 @@ def test_rule_target_is_dry_run_unless_apply(home: Settings, env: str) -> None:
 
     with EventStore(home) as store:
         store.append(event, now_ms())
-    assert run_round(home, now_ms()).delivered == 1
+    from vigil import api
+
+    assert api.worker.one_round(home, now_ms()).delivered == 1
     assert trail.get_trail_status(Name=w["trail"])["IsLogging"] is False
     with Deliveries(home) as queue:
         [audit] = queue.audit()

@@ -123,10 +123,10 @@ def test_collect_from_moto_then_audit(tmp_path, aws) -> None:  # type: ignore[no
 
 
 def test_results_become_compliance_findings_with_resets(home) -> None:  # type: ignore[no-untyped-def]
+    from vigil.findings.compliance import record
     from vigil.findings.export import asff
     from vigil.findings.store import FindingStore
     from vigil.model.finding import Workflow
-    from vigil.posture.findings import record
 
     unit = next(u for u in UNITS if u.id == "cloudtrail-4")
     failing, passing = unit.cases[1]["snapshot"], unit.cases[0]["snapshot"]
@@ -309,9 +309,9 @@ def test_collect_without_credentials_says_so(tmp_path, monkeypatch) -> None:  # 
 
 
 def test_control_findings_go_on_the_bus_as_security_hub_imports(home) -> None:  # type: ignore[no-untyped-def]
+    from vigil.api.posture import audit_and_record
     from vigil.events.bus import EventStore
     from vigil.events.pattern import matches
-    from vigil.posture.findings import audit_and_record
 
     unit = next(u for u in UNITS if u.id == "cloudtrail-4")
     failing, passing = unit.cases[1]["snapshot"], unit.cases[0]["snapshot"]
@@ -406,7 +406,7 @@ def test_controls_proven_by_the_events_in_the_lake(home, tmp_path) -> None:  # t
         ),
     ]
     write_gz(trail_key(tmp_path / "src"), trail_file(records))
-    api.ingest(home, [str(tmp_path / "src")])
+    api.lake.ingest(home, [str(tmp_path / "src")])
 
     def metric_filter(name: str, pattern: str) -> dict:  # type: ignore[type-arg]
         return {"filterName": name, "filterPattern": pattern, "logGroupName": "trail",

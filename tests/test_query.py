@@ -10,7 +10,7 @@ from conftest import FLOW_HEADER, ct_record, flow_line, trail_file, trail_key, w
 from vigil.config import Settings
 from vigil.errors import QueryError
 from vigil.ingest.pipeline import IngestOptions, ingest
-from vigil.lake.catalog import run_query
+from vigil.query.engine import run_query
 
 
 @pytest.fixture

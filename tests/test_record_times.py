@@ -15,7 +15,7 @@ from vigil.config import Settings
 from vigil.formats.cloudtrail import parse_cloudtrail
 from vigil.formats.flowlogs import parse_flowlogs, parse_flowlogs_parquet
 from vigil.ingest.pipeline import IngestOptions, ingest
-from vigil.lake.catalog import run_query
+from vigil.query.engine import run_query
 
 
 @pytest.mark.parametrize(

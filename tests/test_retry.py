@@ -15,8 +15,8 @@ from vigil.config import Settings
 from vigil.formats.flowlog_fields import DEFAULT_FORMAT
 from vigil.ingest.pipeline import IngestOptions, ingest
 from vigil.ingest.retry import Overrides
-from vigil.lake.catalog import run_query
 from vigil.lake.manifest import Manifest
+from vigil.query.engine import run_query
 
 FORMAT = " ".join("${" + f + "}" for f in DEFAULT_FORMAT)
 
@@ -52,7 +52,7 @@ def test_a_file_rejected_for_want_of_a_format_is_ingested_when_rerun_with_it(
     assert second.retried == 1 and second.already_seen == 0 and second.ingested == 1
     assert second.released == 1  # the quarantine entry went with it
     assert one(home, "SELECT count(*) AS n FROM flow_logs") == 2
-    assert api.quarantine_list(home) == []
+    assert api.quarantine.entries(home) == []
     third = ingest(home, [str(export.parent)], IngestOptions(fmt=DEFAULT_FORMAT))
     assert third.already_seen == 1 and third.ingested == 0
 
@@ -66,11 +66,11 @@ def test_a_mistyped_format_rejects_every_record_and_the_object_stays_eligible(
     report = ingest(home, [str(export)], IngestOptions(fmt=wrong))
     assert report.ingested == 0 and report.rejected == 1
     assert status_of(home, str(export)) == "failed"
-    [entry] = api.quarantine_list(home)
+    [entry] = api.quarantine.entries(home)
     assert entry.status == "failed" and entry.options["format"].startswith("${version}")
-    done = api.quarantine_retry(home, [entry.id], Overrides(fmt=FORMAT))
+    done = api.quarantine.retry(home, [entry.id], Overrides(fmt=FORMAT))
     assert [o.result for o in done.objects] == ["ingested"] and done.objects[0].records == 1
-    assert api.quarantine_list(home) == [] and status_of(home, str(export)) == "done"
+    assert api.quarantine.entries(home) == [] and status_of(home, str(export)) == "done"
 
 
 def test_retry_from_the_command_line_and_from_the_kept_copy_when_the_source_is_gone(
@@ -103,7 +103,7 @@ def test_a_retry_that_fails_again_says_so_and_exits_non_zero(
     assert done.returncode == 1
     [obj] = json.loads(done.stdout)["objects"]
     assert obj["result"] == "rejected" and "no header line" in obj["reason"]
-    [entry] = api.quarantine_list(home)
+    [entry] = api.quarantine.entries(home)
     assert entry.attempts == 2
 
 
@@ -115,7 +115,7 @@ def test_purge_drops_entries_and_stops_the_retries(home: Settings, tmp_path: Pat
     assert refused.returncode == 1 and "--all" in refused.stderr
     purged = json.loads(vigil(home, "quarantine", "purge", "--all", "--json").stdout)
     assert [p["uri"] for p in purged["purged"]] == [str(export)]
-    assert api.quarantine_list(home) == []
+    assert api.quarantine.entries(home) == []
     again = ingest(home, [str(export)], IngestOptions())
     assert again.already_seen == 1 and again.retried == 0 and not again.quarantined
     forced = ingest(home, [str(export)], IngestOptions(fmt=DEFAULT_FORMAT, reprocess=True))

@@ -12,7 +12,7 @@ from conftest import FLOW_HEADER, ct_record, flow_line, trail_file
 from vigil.config import Settings
 from vigil.errors import SourceError
 from vigil.ingest.pipeline import IngestOptions, ingest
-from vigil.lake.catalog import run_query
+from vigil.query.engine import run_query
 
 BUCKET = "anycompany-log-archive"
 
@@ -69,9 +69,9 @@ def test_missing_bucket_is_a_clear_error(home: Settings, bucket: str) -> None:
 
 
 def test_logs_export_to_s3_reads_back(home: Settings, bucket: str) -> None:
+    from vigil.api.logs import InputEvent, put_log_events
     from vigil.logs.export import export
     from vigil.logs.groups import LogStore, now_ms
-    from vigil.logs.put import InputEvent, put_log_events
 
     with LogStore(home) as store:
         store.create_group("app")

@@ -15,7 +15,7 @@ from vigil.detect.sigma_rules import SigmaRejected, load_file
 from vigil.detect.streaming import StreamMatcher, rows_of
 from vigil.detect.units import load_units
 from vigil.ingest.pipeline import IngestOptions, ingest
-from vigil.lake.catalog import connect
+from vigil.query.engine import open_engine
 
 RUNNABLE = ["kali-agent.yml", "modifiers.yml", "root-and-errors.yml", "trail-changes.yml"]
 REJECTED = {
@@ -74,17 +74,11 @@ def test_batch_and_streaming_match_the_same_records(
 ) -> None:  # type: ignore[type-arg]
     home, records = lake
     logic = load_file(DATA / "sigma" / name)
-    con = connect(home.lake_dir)
-    try:
+    with open_engine(home) as con:
         batch = {
-            r[0]
-            for r in con.execute(
-                f"SELECT eventid FROM cloudtrail WHERE {logic.condition_sql}"
-            ).fetchall()
+            r[0] for r in con.rows(f"SELECT eventid FROM cloudtrail WHERE {logic.condition_sql}")
         }
-        rows = con.sql("SELECT * FROM cloudtrail").to_arrow_table().to_pylist()
-    finally:
-        con.close()
+        rows = con.query("SELECT * FROM cloudtrail").to_pylist()
     streaming = {row["eventid"] for row in rows if logic.predicate(row)}
     assert batch == streaming
     assert batch, f"{name} matches nothing in the corpus; the comparison would prove little"
@@ -125,8 +119,10 @@ def test_import_keeps_runnable_rules_and_detect_runs_them(home: Settings, tmp_pa
     write_gz(trail_key(tmp_path / "src"), trail_file([stop]))
     ingest(home, [str(tmp_path / "src")], IngestOptions())
     from vigil.detect.runner import detect
+    from vigil.findings.store import FindingStore
 
-    report = detect(home, ids=["sigma-trail-changes"])
+    with FindingStore(home.state_db) as store:
+        report = detect(home, store, ids=["sigma-trail-changes"])
     assert report.errors == [] and report.findings == {"sigma-trail-changes": 1}
 
 

@@ -1,5 +1,5 @@
 """`python -m vigil` runs the command line."""
 
-from vigil.shells.cli import main
+from vigil.shells.entry import main
 
 main()

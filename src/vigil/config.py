@@ -14,14 +14,23 @@ class Settings:
     """Where Vigil keeps its data. Every path derives from `home`."""
 
     home: Path
+    engine: str = "duckdb"  # the query engine (VIGIL_ENGINE): duckdb, embedded
+    lake: str | None = None  # the lake's URL (VIGIL_LAKE): a local path; default <home>/lake
 
     @classmethod
     def load(cls, home: str | Path | None = None) -> Settings:
         chosen = home or os.environ.get("VIGIL_HOME") or DEFAULT_HOME
-        return cls(home=Path(chosen).expanduser().absolute())
+        return cls(
+            home=Path(chosen).expanduser().absolute(),
+            engine=os.environ.get("VIGIL_ENGINE") or "duckdb",
+            lake=os.environ.get("VIGIL_LAKE") or None,
+        )
 
     @property
     def lake_dir(self) -> Path:
+        """The lake as a local folder (`file://` URLs and plain paths)."""
+        if self.lake:
+            return Path(self.lake.removeprefix("file://")).expanduser().absolute()
         return self.home / "lake"
 
     @property

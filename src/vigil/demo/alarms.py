@@ -9,8 +9,8 @@ from typing import Any, Final
 
 from vigil.config import Settings
 from vigil.logs.groups import LogsError, LogStore
-from vigil.logs.packs import install_pack
 from vigil.metrics.alarms import AlarmStore
+from vigil.metrics.packs import install_pack
 from vigil.metrics.store import MetricStore
 
 TRAIL_GROUP: Final = "aws-cloudtrail-logs-anycompany-org"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from vigil.demo import scenario as sc
-from vigil.logs.packs import load_pack
+from vigil.metrics.packs import load_pack
 
 REGIONS = ("us-east-1", "ap-southeast-2")
 ORG_GROUP = "aws-cloudtrail-logs-anycompany-org"

@@ -6,20 +6,15 @@ import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
 
 import numpy as np
 
 from vigil.demo import attacks, flowfiles, flows, trail
 from vigil.demo import scenario as sc
+from vigil.demo.scales import SCALES
 from vigil.errors import ConfigError
 
 # (background flow records per day, background CloudTrail events per day)
-SCALES: Final[dict[str, tuple[int, int]]] = {
-    "small": (60_000, 5_000),
-    "medium": (2_000_000, 100_000),
-    "large": (20_000_000, 1_000_000),
-}
 
 
 @dataclass

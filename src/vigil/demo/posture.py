@@ -9,13 +9,13 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from vigil.api.posture import audit_and_record
 from vigil.config import Settings
 from vigil.demo import config
 from vigil.demo import scenario as sc
 from vigil.posture import snapshot as snaps
 from vigil.posture.audit import audit, load_checks, report_rows, scores
 from vigil.posture.compare import compare
-from vigil.posture.findings import audit_and_record
 from vigil.posture.proven import as_rows, prove
 
 

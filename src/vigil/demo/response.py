@@ -10,6 +10,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from vigil import api
 from vigil.config import Settings
 from vigil.events.delivery import Deliveries, run_round
 from vigil.events.rules import save_rule
@@ -84,7 +85,7 @@ def install_rules(settings: Settings, receiver: Receiver) -> None:
 
 
 def deliver(settings: Settings, receiver: Receiver) -> dict[str, Any]:
-    with Deliveries(settings) as queue:
+    with Deliveries(settings, senders=api.worker.senders()) as queue:
         for _ in range(5):
             done = run_round(settings, now_ms(), queue)
             if not done.queued and not done.retried:

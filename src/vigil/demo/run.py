@@ -21,8 +21,8 @@ from vigil.findings.store import Filter, FindingStore
 from vigil.formats.flowlog_fields import DEFAULT_FORMAT
 from vigil.ingest.pipeline import IngestOptions, IngestReport
 from vigil.intel.catalog import add as add_list
-from vigil.lake.catalog import run_query
 from vigil.model.finding import Finding
+from vigil.query.engine import run_query
 
 SHOWCASE: Final[tuple[tuple[str, str], ...]] = (
     (
@@ -95,11 +95,13 @@ def run_demo(
             log_type="flowlogs", fmt=DEFAULT_FORMAT, region=sc.PROD_USE1.region
         )
         reports = [
-            api.ingest_with(settings, [str(gen.s3_root)], trails, on_listed, on_object),
-            api.ingest_with(settings, [str(gen.cloudwatch_root)], exported, on_listed, on_object),
+            api.lake.ingest_with(settings, [str(gen.s3_root)], trails, on_listed, on_object),
+            api.lake.ingest_with(
+                settings, [str(gen.cloudwatch_root)], exported, on_listed, on_object
+            ),
         ]
         add_list(settings.home / "intel", "threat", gen.threat_list)
-        report = api.detect(settings)
+        report = api.detect.run(settings)
         result = DemoResult(gen, reports, time.monotonic() - began, detect_errors=report["errors"])
         result.response = response.deliver(settings, receiver)
     finally:

@@ -19,6 +19,7 @@ from vigil.detect.sql import render, run_unit
 from vigil.detect.units import Case, Unit, UnitError
 from vigil.formats.flowlog_fields import DEFAULT_FORMAT, parse_format
 from vigil.ingest.pipeline import IngestOptions, ingest
+from vigil.query.engine import Engine
 
 _SLOT: Final = re.compile(r"\{(i|t)([+-]\d+)?\}")
 
@@ -64,13 +65,13 @@ def run_case(unit: Unit, case: Case) -> CaseResult:
     return CaseResult(unit.id, case.name, passed, case.expect, found)
 
 
-def _check_evidence(con: Any, template: str, first: str, last: str) -> None:
+def _check_evidence(con: Engine, template: str, first: str, last: str) -> None:
     """A finding's evidence query must return the records it speaks of."""
     if not template:
         raise UnitError("the unit has no evidence query")
     moments = {k: datetime.fromisoformat(v.replace("Z", "+00:00")) for k, v in
                (("first_seen", first), ("last_seen", last))}  # fmt: skip
-    rows = con.sql(render(template, moments)).fetchall()
+    rows = con.rows(render(template, moments))
     if not rows:
         raise UnitError(f"the evidence query returned no rows: {render(template, moments)}")
 

@@ -1,6 +1,6 @@
 """Sigma rules → DuckDB SQL over the `cloudtrail` table, with pySigma's own backend classes
 (pySigma-backend-duckdb, adjusted): Sigma's case-insensitive equality, wildcards escaped
-properly in ILIKE, and field names mapped by `sigma_fields`."""
+properly in ILIKE, and field names mapped by `formats.cloudtrail_fields`."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sigma.processing.pipeline import ProcessingPipeline
 from sigma.types import SigmaCIDRExpression, SigmaString
 from sigma_backend_duckdb.backend import DuckDBBackend
 
-from vigil.detect.sigma_fields import sql_expr
+from vigil.formats.cloudtrail_fields import sql_expr
 
 
 class CloudTrailBackend(DuckDBBackend):  # type: ignore[misc]

@@ -32,7 +32,7 @@ from sigma.types import (
     SigmaString,
 )
 
-from vigil.detect.sigma_fields import getter
+from vigil.formats.cloudtrail_fields import getter
 
 Row = dict[str, Any]
 _FLAGS = {"IGNORECASE": re.IGNORECASE, "MULTILINE": re.MULTILINE, "DOTALL": re.DOTALL}

@@ -22,8 +22,8 @@ from sigma.rule import SigmaRule
 
 from vigil.detect.sigma_backend import CloudTrailBackend
 from vigil.detect.sigma_eval import Test, Unsupported, compile_test
-from vigil.detect.sigma_fields import UnmappedField, sql_expr
 from vigil.errors import VigilError
+from vigil.formats.cloudtrail_fields import UnmappedField, sql_expr
 from vigil.inputs import InputError, parse_yaml_all, read_text
 
 LEVELS: Final = {"informational": 1.0, "low": 3.0, "medium": 5.0, "high": 7.5, "critical": 9.0}

@@ -12,11 +12,12 @@ import re
 from datetime import date, datetime
 from typing import Any, Final
 
-import duckdb
 import sqlglot
 
 from vigil.detect.units import Unit, UnitError
+from vigil.errors import QueryError
 from vigil.model.finding import Finding, Hit, finding_id
+from vigil.query.engine import Engine
 
 _PLACEHOLDER: Final = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
 OUTPUT: Final = ("window_start", "first_seen", "last_seen", "hits", "account", "region")
@@ -82,17 +83,16 @@ def spark_sql(unit: Unit) -> str:
 
 
 def run_unit(
-    con: duckdb.DuckDBPyConnection, unit: Unit, since: datetime, until: datetime
+    con: Engine, unit: Unit, since: datetime, until: datetime
 ) -> list[tuple[Finding, Hit]]:
     for table in unit.requires:  # e.g. no threat list: nothing to find, no scan
-        if not con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]:
+        if not con.rows(f"SELECT count(*) FROM {table}")[0][0]:
             return []
     sql = unit_sql(unit, since, until)
     try:
-        rows = con.sql(sql).to_arrow_table().to_pylist()
-    except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise UnitError(f"{unit.query_path}: {first}") from exc
+        rows = con.query(sql).to_pylist()
+    except QueryError as exc:
+        raise UnitError(f"{unit.query_path}: {exc}") from exc
     out = []
     for row in rows:
         missing = [c for c in (*OUTPUT, *unit.group_by) if c not in row]

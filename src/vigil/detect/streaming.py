@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vigil.detect.sigma_eval import Row
-from vigil.detect.sigma_fields import getter
 from vigil.detect.sigma_rules import Correlation
 from vigil.detect.units import Unit
 from vigil.formats.cloudtrail import parse_cloudtrail
+from vigil.formats.cloudtrail_fields import getter
 
 _COMPARE: dict[str, Callable[[int, int], bool]] = {
     ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "=": operator.eq,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -22,6 +23,9 @@ from vigil.events import targets as tg
 from vigil.events.rules import Rule, RuleError, Target, load_rules, load_topic, shape
 from vigil.state import Store
 from vigil.state.outbox import envelope
+
+# A target type's sender: (settings, rule, target, payload, idempotency key) -> response excerpt.
+Sender = Callable[[Settings, Rule, Target, Any, str], str]
 
 BACKOFF_CAP_S: Final = 300
 
@@ -44,9 +48,16 @@ def backoff_ms(attempts: int, rng: random.Random) -> int:
 
 
 class Deliveries(Store):
-    def __init__(self, settings: Settings, rng: random.Random | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        rng: random.Random | None = None,
+        senders: Mapping[str, Sender] | None = None,
+    ) -> None:
         super().__init__(settings)
         self.rng = rng or random.Random()
+        # Target types a higher stage provides (jobs, playbooks): the service layer passes them.
+        self.senders = dict(senders or {})
         self.buckets: dict[str, tuple[float, float]] = {}  # target key → (tokens, last time)
 
     # -- dispatch ------------------------------------------------------------------------------
@@ -181,6 +192,9 @@ class Deliveries(Store):
     def send(self, rule: Rule, target: Target, payload: Any, key: str) -> str:
         from vigil.events.senders import send
 
+        provided = self.senders.get(target.type)
+        if provided is not None:
+            return provided(self.settings, rule, target, payload, key)
         return send(self.settings, rule, target, payload, key)
 
     def _take_token(self, name: str, rate: float | None) -> bool:
@@ -358,11 +372,16 @@ class Deliveries(Store):
         return fired
 
 
-def run_round(settings: Settings, now: int, deliveries: Deliveries | None = None) -> Round:
+def run_round(
+    settings: Settings,
+    now: int,
+    deliveries: Deliveries | None = None,
+    senders: Mapping[str, Sender] | None = None,
+) -> Round:
     """One pass of the worker: schedules, dispatch, due deliveries."""
     rules, problems = load_rules(settings)
     own = deliveries is None
-    store = deliveries or Deliveries(settings)
+    store = deliveries or Deliveries(settings, senders=senders)
     try:
         done = Round(problems=problems)
         done.scheduled = store.fire_schedules(rules, now)

@@ -12,14 +12,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
-import duckdb
-
 from vigil.config import Settings
 from vigil.events.bus import EventStore, envelope
 from vigil.findings.export import NO_REGION, asff, guardduty
 from vigil.formats.cloudtrail_json import record_of
 from vigil.logs.groups import now_ms
 from vigil.model.finding import Finding
+from vigil.query.engine import open_engine
 
 NAMESPACE: Final = uuid.UUID("5b3c1d1e-7a43-4c55-9a3e-6f0d7f0e9a11")
 HEALTH_SOURCE: Final = "vigil.health"
@@ -77,20 +76,12 @@ def cloudtrail_events(files: list[Path]) -> list[dict[str, Any]]:
     """Write management calls from freshly written lake files, as EventBridge would deliver."""
     if not files:
         return []
-    listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
-    con = duckdb.connect()
-    try:
-        rows = (
-            con.sql(
-                f"SELECT * FROM read_parquet([{listed}], union_by_name = true) "
-                "WHERE coalesce(readonly, false) = false AND coalesce(managementevent, true) "
-                "AND event_ts IS NOT NULL ORDER BY event_ts"
-            )
-            .to_arrow_table()
-            .to_pylist()
-        )
-    finally:
-        con.close()
+    with open_engine(None) as engine:
+        rows = engine.query(
+            f"SELECT * FROM {engine.files(files, hive=True)} "
+            "WHERE coalesce(readonly, false) = false AND coalesce(managementevent, true) "
+            "AND event_ts IS NOT NULL ORDER BY event_ts"
+        ).to_pylist()
     out = []
     for row in rows:
         record = record_of(row)

@@ -91,7 +91,7 @@ def asff(f: Finding) -> dict[str, Any]:
     if f.mitre:
         extra["UserDefinedFields"] = {"mitre": ",".join(f.mitre)}
     if f.unit.startswith("posture/"):  # a control finding: Security Hub's Compliance block
-        from vigil.posture.findings import compliance_status
+        from vigil.findings.compliance import compliance_status
 
         extra["Compliance"] = {"Status": compliance_status(f.summary, f.note)}
     return {

@@ -52,17 +52,7 @@ def ingest(
             _run(settler, reader, todo, writer, on_object)
         finally:
             manifest.close()
-    for table, group in (
-        ("flow_logs", options.flow_logs_to),
-        ("cloudtrail", options.cloudtrail_to),
-    ):
-        if group and report.written.get(table):
-            from vigil.logs.route import route
-
-            report.routed[group] = report.routed.get(group, 0) + route(
-                settings, table, report.written[table], group
-            )
-    return report
+    return report  # routing to log groups (`flow_logs_to`) follows in the service layer
 
 
 def _listed(reader: Reader, sources: list[str]) -> Iterator[SourceObject]:

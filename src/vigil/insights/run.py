@@ -8,8 +8,8 @@ from vigil.config import Settings
 from vigil.errors import ConfigError, QueryError
 from vigil.insights.compile import to_sql
 from vigil.insights.sources import Source, group_source, table_source
-from vigil.lake.catalog import connect
 from vigil.logs.groups import LogStore
+from vigil.query.engine import open_engine
 
 
 def source_for(
@@ -38,11 +38,10 @@ def run_insights(
     end: int | None = None,
 ) -> pa.Table:
     sql = to_sql(query, source_for(settings, groups, table, start, end))
-    con = connect(settings.lake_dir)
-    try:
-        return con.sql(sql).to_arrow_table()
-    except Exception as exc:  # a DuckDB error in generated SQL: say which query, not the SQL
-        first = str(exc).strip().splitlines()[0]
-        raise QueryError(f"the query failed: {first}", hint="check field names and types") from exc
-    finally:
-        con.close()
+    with open_engine(settings) as engine:
+        try:
+            return engine.query(sql)
+        except QueryError as exc:  # an engine error in generated SQL: say so, not the SQL
+            raise QueryError(
+                f"the query failed: {exc}", hint="check field names and types"
+            ) from exc

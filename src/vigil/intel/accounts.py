@@ -13,10 +13,10 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Final
 
-import duckdb
 import pyarrow as pa
 
 from vigil.inputs import read_text
+from vigil.query.engine import Engine
 
 ACCOUNT: Final = re.compile(r"^\d{12}$")
 
@@ -43,20 +43,17 @@ def load_accounts(intel_dir: Path | None) -> list[str]:
     return out
 
 
-def register_accounts(con: duckdb.DuckDBPyConnection, accounts: Iterable[str]) -> None:
+def register_accounts(engine: Engine, accounts: Iterable[str]) -> None:
     """`org_accounts`: the given accounts and those whose CloudTrail the lake holds (a view,
     so the lake is read only by a detection that asks)."""
     known = sorted({a for a in accounts if ACCOUNT.match(a)})
-    con.register("_org_accounts_arrow", pa.table({"account_id": pa.array(known, pa.string())}))
-    con.execute("CREATE OR REPLACE TEMP TABLE _org_accounts AS SELECT * FROM _org_accounts_arrow")
-    con.unregister("_org_accounts_arrow")
-    views = con.sql("SELECT view_name FROM duckdb_views() WHERE view_name = 'cloudtrail'")
+    engine.load_table("_org_accounts", pa.table({"account_id": pa.array(known, pa.string())}))
     lake = (
         " UNION SELECT DISTINCT recipientaccountid FROM cloudtrail"
         " WHERE recipientaccountid IS NOT NULL"
-        if views.fetchall()
+        if engine.has_relation("cloudtrail")
         else ""
     )
-    con.execute(
+    engine.execute(
         f"CREATE OR REPLACE TEMP VIEW org_accounts AS SELECT account_id FROM _org_accounts{lake}"
     )

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-import duckdb
 import pyarrow as pa
 
 from vigil.content import content_root
 from vigil.inputs import InputError, expect_list, expect_mapping, load_json
+from vigil.query.engine import Engine
 
 FILE_NAME: Final = "ip-ranges.json"
 
@@ -111,7 +111,7 @@ def egress_addresses(accounts: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def register_ranges(
-    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
     intel_dir: Path | None,
     egress: list[tuple[str, str]],
     extra: dict[str, list[str]] | None = None,
@@ -123,14 +123,10 @@ def register_ranges(
         rows.append((str(net), int(net.network_address), int(net.broadcast_address), "", "EC2"))
     egress = egress + [tuple(x.split("/", 1)) for x in (extra or {}).get("own_egress", [])]  # type: ignore[misc]
     columns: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [()] * 5
-    con.register("_aws_ranges_arrow", pa.table({
+    engine.load_table("aws_ranges", pa.table({
         "network": pa.array(columns[0], pa.string()), "lo": pa.array(columns[1], pa.uint64()),
         "hi": pa.array(columns[2], pa.uint64()), "region": pa.array(columns[3], pa.string()),
         "service": pa.array(columns[4], pa.string())}))  # fmt: skip
-    con.execute("CREATE OR REPLACE TEMP TABLE aws_ranges AS SELECT * FROM _aws_ranges_arrow")
-    con.unregister("_aws_ranges_arrow")
-    con.register("_own_egress_arrow", pa.table({
+    engine.load_table("own_egress", pa.table({
         "account": pa.array([a for a, _ in egress], pa.string()),
         "address": pa.array([b for _, b in egress], pa.string())}))  # fmt: skip
-    con.execute("CREATE OR REPLACE TEMP TABLE own_egress AS SELECT * FROM _own_egress_arrow")
-    con.unregister("_own_egress_arrow")

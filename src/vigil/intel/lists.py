@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
 
-import duckdb
 import pyarrow as pa
-from duckdb.func import FunctionNullHandling
 
 from vigil.inputs import read_text
+from vigil.query.engine import Engine
 
 Kind = Literal["threat", "trusted"]
 KINDS: Final = ("threat", "trusted")
@@ -131,7 +130,7 @@ def load(intel_dir: Path, kind: Kind) -> list[Entry]:
 
 
 def register(
-    con: duckdb.DuckDBPyConnection,
+    engine: Engine,
     intel_dir: Path | None,
     extra: dict[str, list[str]] | None = None,
 ) -> None:
@@ -140,17 +139,6 @@ def register(
     join by hash per prefix length (a `BETWEEN lo AND hi` join is a range join, slow on big
     lists). IPv6: `ipv6_key(addr) BETWEEN lo6 AND hi6`, the address as 32 hex digits, which
     sort like the numbers."""
-    if not con.sql(
-        "SELECT count(*) FROM duckdb_functions() WHERE function_name = 'ipv6_key'"
-    ).fetchall()[0][0]:
-        varchar = duckdb.sqltype("VARCHAR")
-        con.create_function(
-            "ipv6_key",
-            ipv6_key,
-            [varchar],
-            varchar,
-            null_handling=FunctionNullHandling.SPECIAL,
-        )
     for kind in KINDS:
         entries = load(intel_dir, kind) if intel_dir else []
         for value in (extra or {}).get(kind, []):
@@ -174,15 +162,8 @@ def register(
                 "list_name": pa.array([e.list_name for e in entries], pa.string()),
             }
         )
-        con.register(f"_{kind}_arrow", table)
-        con.execute(f"CREATE OR REPLACE TABLE {kind}_list AS SELECT * FROM _{kind}_arrow")
-        con.unregister(f"_{kind}_arrow")
-    # `n` the stored IPv4 integer (NULL for IPv6), `ip` the text: the text is parsed only
-    # where there is no integer.
-    con.execute(
-        "CREATE OR REPLACE MACRO is_trusted_addr(n, ip) AS EXISTS (SELECT 1 FROM trusted_list u "
-        "WHERE n BETWEEN u.lo AND u.hi OR (n IS NULL AND ipv6_key(ip) BETWEEN u.lo6 AND u.hi6))"
-    )
+        engine.load_table(f"{kind}_list", table)
+    engine.define_trusted_addr()
 
 
 def _prefix(entry: Entry) -> int:
@@ -191,12 +172,3 @@ def _prefix(entry: Entry) -> int:
 
 def _hex(value: int) -> str:
     return f"{value:032x}"
-
-
-def ipv6_key(text: str | None) -> str | None:
-    """An IPv6 address as 32 hex digits (NULL for anything else), for range tests in SQL."""
-    try:
-        address = ipaddress.IPv6Address((text or "").split("%", 1)[0])
-    except ValueError:
-        return None
-    return _hex(int(address))

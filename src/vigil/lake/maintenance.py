@@ -9,7 +9,6 @@ from functools import partial
 from pathlib import Path
 from typing import Final
 
-import duckdb
 import pyarrow.parquet as pq
 
 from vigil.config import Settings
@@ -18,7 +17,7 @@ from vigil.lake.catalog import table_files
 from vigil.lake.locking import lake_lock
 from vigil.lake.manifest import Manifest
 from vigil.lake.tables import SOURCE_FILE, TABLES
-from vigil.lake.writer import LakeWriter, key_of
+from vigil.lake.writer import LakeWriter, key_of, local_duckdb
 
 
 @dataclass
@@ -136,7 +135,7 @@ def _merge(files: list[Path], key: tuple[str, ...], removed: Counter[str], targe
     are too, and the costly exact de-duplication is skipped. DuckDB works in a bounded amount
     of memory and spills to a temporary folder beside the target.
     """
-    con = duckdb.connect(":memory:")
+    con = local_duckdb()
     try:
         spill = target.parent / "spill"
         con.execute(f"SET temp_directory = {_quote(str(spill))}")

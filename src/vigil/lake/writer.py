@@ -210,6 +210,14 @@ class LakeWriter:
                 os.replace(inflight, path)
 
 
+def local_duckdb() -> duckdb.DuckDBPyConnection:
+    """A private in-memory DuckDB for rewriting lake files (compaction, retention): the
+    writer's own tool, not a query engine over the lake (that is `vigil.query.engine`)."""
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
 def files_holding(lake: Path, table: str, uris: set[str]) -> list[Path]:
     """The table's lake files with rows from any of these source files (reads only the
     dictionary-encoded lineage column)."""

@@ -17,10 +17,10 @@ from typing import Final
 import fsspec
 
 from vigil.config import Settings
-from vigil.lake.catalog import connect
 from vigil.logs.groups import LogStore, now_ms
 from vigil.logs.pattern_sql import literal
 from vigil.logs.read import live_events_sql
+from vigil.query.engine import open_engine
 
 PART_BYTES: Final = 100 << 20
 
@@ -69,10 +69,9 @@ def export(
             out.writelines(lines)
         result.files.append(path)
 
-    con = connect(settings.lake_dir)
-    try:
+    with open_engine(settings) as engine:
         current, part, lines, size = None, 0, [], 0
-        for batch in con.sql(sql).to_arrow_reader(100_000):
+        for batch in engine.batches(sql, 100_000):
             streams, stamps, messages = (c.to_pylist() for c in batch.columns)
             for stream, stamp, message in zip(streams, stamps, messages, strict=True):
                 if current is not None and (stream != current or size >= PART_BYTES):
@@ -86,8 +85,6 @@ def export(
                 result.events += 1
         if current is not None:
             flush(current, part, lines)
-    finally:
-        con.close()
     return result
 
 

@@ -23,6 +23,7 @@ from vigil.logs.put import (
     MAX_EVENTS,
     MAX_SPAN_MS,
     InputEvent,
+    OnStored,
     event_bytes,
     put_log_events,
 )
@@ -77,7 +78,13 @@ def chunks(events: list[InputEvent]) -> list[list[InputEvent]]:
 
 
 def put_file(
-    settings: Settings, group: str, stream: str, path: Path | None, *, create: bool = False
+    settings: Settings,
+    group: str,
+    stream: str,
+    path: Path | None,
+    *,
+    create: bool = False,
+    on_stored: OnStored | None = None,
 ) -> PutSummary:
     """Put a file's lines (stdin when `path` is None) into a stream."""
 
@@ -103,12 +110,14 @@ def put_file(
         events, summary.problems = read_events(text.splitlines(), str(path), now)
         record = ObjectRecord(uri, len(data), digest, digest, "log_events", "done", len(events))
     else:
-        return _stream_stdin(settings, group, stream, summary)
+        return _stream_stdin(settings, group, stream, summary, on_stored)
     summary.events = len(events)
     parts = chunks(events)
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
-        result = put_log_events(settings, group, stream, part, source=record if last else None)
+        result = put_log_events(
+            settings, group, stream, part, source=record if last else None, on_stored=on_stored
+        )
         summary.calls += 1
         summary.accepted += result.accepted
         for name, count in _rejected_counts(result.rejected, len(part)).items():
@@ -116,7 +125,9 @@ def put_file(
     return summary
 
 
-def _stream_stdin(settings: Settings, group: str, stream: str, summary: PutSummary) -> PutSummary:
+def _stream_stdin(
+    settings: Settings, group: str, stream: str, summary: PutSummary, on_stored: OnStored | None
+) -> PutSummary:
     import sys
 
     from vigil.logs.stream_put import stream_put
@@ -128,7 +139,9 @@ def _stream_stdin(settings: Settings, group: str, stream: str, summary: PutSumma
         for name, count in _rejected_counts(rejected, events).items():
             summary.rejected[name] = summary.rejected.get(name, 0) + count
 
-    summary.problems = stream_put(settings, group, stream, sys.stdin, counted, read=read_events)
+    summary.problems = stream_put(
+        settings, group, stream, sys.stdin, counted, read=read_events, on_stored=on_stored
+    )
     return summary
 
 
@@ -156,9 +169,16 @@ def _rejected_counts(info: dict[str, int], n: int) -> dict[str, int]:
     return out
 
 
-def put_events_now(settings: Settings, group: str, stream: str, messages: list[str]) -> int:
+def put_events_now(
+    settings: Settings,
+    group: str,
+    stream: str,
+    messages: list[str],
+    on_stored: OnStored | None = None,
+) -> int:
     """Messages stamped now into a stream, creating the group and stream when missing."""
     with LogStore(settings) as store:
         _ensure(store, group, stream)
     now = now_ms()
-    return put_log_events(settings, group, stream, [InputEvent(now, m) for m in messages]).accepted
+    events = [InputEvent(now, m) for m in messages]
+    return put_log_events(settings, group, stream, events, on_stored=on_stored).accepted

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -37,6 +38,10 @@ MAX_SPAN_MS: Final = DAY_MS
 class InputEvent:
     timestamp: int  # ms since the epoch
     message: str
+
+
+# What follows a put: (settings, group, [(timestamp ms, message)], history) -> datapoints.
+OnStored = Callable[[Settings, str, list[tuple[int, str]], bool], int]
 
 
 @dataclass
@@ -126,8 +131,10 @@ def put_log_events(
     *,
     now: int | None = None,
     source: ObjectRecord | None = None,
+    on_stored: OnStored | None = None,
 ) -> PutResult:
-    """One PutLogEvents call. `source` marks a file as put, in the same commit."""
+    """One PutLogEvents call. `source` marks a file as put, in the same commit. `on_stored`
+    sees the stored events (the service layer runs the group's metric filters on them)."""
     now = now_ms() if now is None else now
     with LogStore(settings) as store:
         info = store.group(group)
@@ -148,10 +155,10 @@ def put_log_events(
         if kept:
             nbytes = sum(event_bytes(e) - EVENT_OVERHEAD for e in kept)
             store.record_put(group, stream, kept[0].timestamp, kept[-1].timestamp, now, nbytes)
-    if kept:
-        from vigil.logs.metric_filters import apply_filters
-
-        result.datapoints = apply_filters(settings, group, [(e.timestamp, e.message) for e in kept])
+    if kept and on_stored is not None:
+        result.datapoints = on_stored(
+            settings, group, [(e.timestamp, e.message) for e in kept], False
+        )
     return result
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from vigil.config import Settings
-from vigil.lake.catalog import connect
 from vigil.logs.groups import LogGroup, LogStore, now_ms
 from vigil.logs.pattern_sql import filter_sql, literal
 from vigil.logs.put import DAY_MS
+from vigil.query.engine import open_engine
 
 DEFAULT_LIMIT = 10_000
 
@@ -89,11 +89,8 @@ def filter_events(
         f"SELECT log_stream, timestamp, ingestion_time, message, event_id FROM ({sql}) "
         f"ORDER BY timestamp, ingestion_time, event_id LIMIT {int(limit)}"
     )
-    con = connect(settings.lake_dir)
-    try:
-        rows = con.sql(sql).fetchall()
-    finally:
-        con.close()
+    with open_engine(settings) as engine:
+        rows = engine.rows(sql)
     return [Event(*row) for row in rows]
 
 

@@ -11,13 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
-
 from vigil.config import Settings
 from vigil.lake.locking import lake_lock
 from vigil.lake.manifest import Manifest
 from vigil.lake.tables import LOG_EVENTS
-from vigil.lake.writer import LakeWriter, key_of
+from vigil.lake.writer import LakeWriter, key_of, local_duckdb
 from vigil.logs.groups import LogStore, now_ms
 from vigil.logs.pattern_sql import literal
 from vigil.logs.put import DAY_MS
@@ -80,7 +78,7 @@ def _source(files: list[Path]) -> str:
 
 
 def _counts(files: list[Path], keep: str) -> tuple[int, int]:
-    con = duckdb.connect()
+    con = local_duckdb()
     try:
         row = con.sql(
             f"SELECT count(*) FILTER (WHERE NOT coalesce({keep}, false)), "
@@ -92,7 +90,7 @@ def _counts(files: list[Path], keep: str) -> tuple[int, int]:
 
 
 def _write(files: list[Path], keep: str, target: Path) -> int:
-    con = duckdb.connect()
+    con = local_duckdb()
     try:
         con.execute(
             f"COPY (SELECT * FROM {_source(files)} WHERE coalesce({keep}, false)) "

@@ -13,55 +13,38 @@ import json
 from pathlib import Path
 from typing import Final
 
-import duckdb
-
 from vigil.config import Settings
 from vigil.formats.cloudtrail_json import record_of
 from vigil.lake.locking import lake_lock
 from vigil.lake.tables import LOG_EVENTS
 from vigil.lake.writer import Batch
 from vigil.logs.groups import LogsError, LogStore, now_ms
-from vigil.logs.metric_filters import apply_filters
-from vigil.logs.put import InputEvent, by_day, commit, events_table
+from vigil.logs.put import InputEvent, OnStored, by_day, commit, events_table
+from vigil.query.engine import open_engine
 
 FLOW_FIELDS: Final = ("version", "account_id", "interface_id", "srcaddr", "dstaddr", "srcport",
                       "dstport", "protocol", "packets", "bytes", "start", "end", "action",
                       "log_status")  # fmt: skip
 
 
-def _quote(path: str) -> str:
-    return "'" + path.replace("'", "''") + "'"
-
-
-def _flow_events(files: list[str]) -> dict[str, list[InputEvent]]:
-    listed = ", ".join(_quote(f) for f in files)
+def _flow_events(files: list[Path]) -> dict[str, list[InputEvent]]:
     message = "concat_ws(' ', " + ", ".join(
         f"coalesce(CAST(\"{c}\" AS VARCHAR), '-')" for c in FLOW_FIELDS
     ) + ")"  # fmt: skip
-    con = duckdb.connect()
-    try:
-        rows = con.sql(
+    with open_engine(None) as engine:
+        rows = engine.rows(
             f"SELECT interface_id || '-all', \"start\" * 1000, {message} "
-            f"FROM read_parquet([{listed}], union_by_name = true) ORDER BY 2"
-        ).fetchall()
-    finally:
-        con.close()
+            f"FROM {engine.files(files)} ORDER BY 2"
+        )
     out: dict[str, list[InputEvent]] = {}
     for stream, stamp, text in rows:
         out.setdefault(stream or "unknown-all", []).append(InputEvent(int(stamp), text))
     return out
 
 
-def _trail_events(files: list[str]) -> dict[str, list[InputEvent]]:
-    listed = ", ".join(_quote(f) for f in files)
-    con = duckdb.connect()
-    try:
-        table = con.sql(
-            f"SELECT * FROM read_parquet([{listed}], union_by_name = true, "
-            "hive_partitioning = true) ORDER BY event_ts"
-        ).to_arrow_table()
-    finally:
-        con.close()
+def _trail_events(files: list[Path]) -> dict[str, list[InputEvent]]:
+    with open_engine(None) as engine:
+        table = engine.query(f"SELECT * FROM {engine.files(files, hive=True)} ORDER BY event_ts")
     out: dict[str, list[InputEvent]] = {}
     for row in table.to_pylist():
         stamp = row.get("event_ts")
@@ -73,12 +56,13 @@ def _trail_events(files: list[str]) -> dict[str, list[InputEvent]]:
     return out
 
 
-def route(settings: Settings, table: str, files: list[Path], group: str) -> int:
+def route(
+    settings: Settings, table: str, files: list[Path], group: str, on_stored: OnStored | None
+) -> int:
     """Deliver the rows of freshly written lake files to a log group; returns events."""
     if not files:
         return 0
-    names = [str(f) for f in files]
-    streams = _flow_events(names) if table == "flow_logs" else _trail_events(names)
+    streams = _flow_events(files) if table == "flow_logs" else _trail_events(files)
     with LogStore(settings) as store:
         try:
             info = store.group(group)
@@ -101,5 +85,6 @@ def route(settings: Settings, table: str, files: list[Path], group: str) -> int:
             size = sum(len(e.message.encode()) for e in events)
             store.record_put(group, stream, events[0].timestamp, events[-1].timestamp, now, size)
     delivered = [(e.timestamp, e.message) for events in streams.values() for e in events]
-    apply_filters(settings, group, sorted(delivered), history=True)
+    if on_stored is not None:
+        on_stored(settings, group, sorted(delivered), True)
     return total

@@ -13,7 +13,7 @@ from typing import Final, TextIO
 
 from vigil.config import Settings
 from vigil.logs.groups import now_ms
-from vigil.logs.put import InputEvent, put_log_events
+from vigil.logs.put import InputEvent, OnStored, put_log_events
 
 MAX_LINES: Final = 1000
 MAX_WAIT_S: Final = 1.0
@@ -30,6 +30,7 @@ def stream_put(
     read: Callable[[Iterable[str], str, int], tuple[list[InputEvent], list[str]]],
     max_lines: int = MAX_LINES,
     max_wait: float = MAX_WAIT_S,
+    on_stored: OnStored | None = None,
 ) -> list[str]:
     """Send batches as lines arrive; `on_batch(events, accepted, rejected)` after each call.
     Returns the per-line problems."""
@@ -64,7 +65,7 @@ def stream_put(
         due = deadline is not None and time.monotonic() >= deadline
         if batch and (done or due or len(batch) >= max_lines):
             batch.sort(key=lambda e: e.timestamp)  # stable: lines stamped alike keep their order
-            result = put_log_events(settings, group, stream, batch)
+            result = put_log_events(settings, group, stream, batch, on_stored=on_stored)
             on_batch(len(batch), result.accepted, result.rejected)
             batch, deadline = [], None
         elif due:

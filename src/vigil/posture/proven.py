@@ -15,10 +15,10 @@ from typing import Any, Final
 
 from vigil.config import Settings
 from vigil.formats.cloudtrail_json import record_of
-from vigil.lake.catalog import connect
-from vigil.logs.packs import load_pack
 from vigil.logs.pattern_match import compile_pattern
+from vigil.metrics.packs import load_pack
 from vigil.posture.snapshot import Snapshot
+from vigil.query.engine import open_engine
 
 LIMIT: Final = 500_000  # the most recent events replayed
 
@@ -34,15 +34,9 @@ class Proof:
 
 
 def _events(settings: Settings) -> list[tuple[str, str]]:
-    con = connect(settings.lake_dir)
-    try:
-        rows = (
-            con.sql(f"SELECT * FROM cloudtrail ORDER BY event_ts DESC LIMIT {LIMIT}")
-            .to_arrow_table()
-            .to_pylist()
-        )
-    finally:
-        con.close()
+    with open_engine(settings) as engine:
+        sql = f"SELECT * FROM cloudtrail ORDER BY event_ts DESC LIMIT {LIMIT}"
+        rows = engine.query(sql).to_pylist()
     return [(str(r.get("eventid")), json.dumps(record_of(r))) for r in rows]
 
 

@@ -52,7 +52,7 @@ def _guardduty(found: Any, calls: dict[str, Any]) -> bool:
 
 
 def _cis_patterns() -> dict[int, list[str]]:
-    from vigil.logs.packs import load_pack
+    from vigil.metrics.packs import load_pack
 
     out = {int(u.control.split(".")[1]): [u.pattern] for u in load_pack("cis")}
     out[2].append('{($.errorCode="*UnauthorizedOperation") || ($.errorCode="AccessDenied*")}')

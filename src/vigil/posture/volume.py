@@ -11,7 +11,7 @@ from statistics import median
 from typing import Any, Final
 
 from vigil.config import Settings
-from vigil.lake.catalog import connect
+from vigil.query.engine import open_engine
 
 BYTES_PER_RECORD: Final = 110  # a default-format line, gzip not counted: what delivery stores raw
 LEVELS: Final = ("vpc", "subnet", "interface")
@@ -79,15 +79,12 @@ def estimate(settings: Settings) -> list[dict[str, Any]]:
                     )
     except Exception:  # no snapshot (or an odd one): measure what the lake has
         places = {}
-    con = connect(settings.lake_dir)
-    try:
-        rows = con.sql(
+    with open_engine(settings) as engine:
+        rows = engine.rows(
             "SELECT interface_id, any_value(vpc_id) AS vpc, any_value(subnet_id) AS subnet, "
             "count(*) / greatest(count(DISTINCT date), 1) AS per_day FROM flow_logs "
             "WHERE interface_id IS NOT NULL GROUP BY interface_id"
-        ).fetchall()
-    finally:
-        con.close()
+        )
     measured = {}
     for eni, vpc, subnet, per_day in rows:
         known = places.get(eni, ("?", "?"))

@@ -13,9 +13,8 @@ import click
 import typer
 
 from vigil import api
-from vigil.config import Settings
+from vigil.api import Settings
 from vigil.errors import ConfigError, VigilError
-from vigil.ingest.pipeline import IngestReport
 from vigil.shells import cli_metrics, render
 from vigil.shells.cli_detect import (
     content_app,
@@ -173,9 +172,9 @@ def ingest(
     first, last = _day(since, "--since"), _day(until, "--until")
     if first is not None and last is not None and first > last:
         raise ConfigError(f"--since {since} is after --until {until}", hint="swap them")
-    api.check_format(fmt)
+    api.lake.check_format(fmt)
     with object_progress(enabled=not json_out) as (on_listed, on_object):
-        report = api.ingest(
+        report = api.lake.ingest(
             settings,
             sources,
             log_type=log_type.value,
@@ -201,7 +200,7 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _print_ingest(report: IngestReport) -> None:
+def _print_ingest(report: api.lake.IngestReport) -> None:
     pairs: list[tuple[str, Any]] = [
         ("files found", report.files),
         ("ingested", report.ingested),
@@ -259,7 +258,7 @@ def query(
     json_out: JsonFlag = False,
 ) -> None:
     """Run SQL over the lake's tables (flow_logs, cloudtrail)."""
-    table = api.query(ctx.obj, sql)
+    table = api.lake.query(ctx.obj, sql)
     chosen = QueryFormat.json if json_out else fmt
     if chosen is QueryFormat.parquet:
         if out is None:
@@ -282,7 +281,7 @@ def query(
 @lake_app.command("info")
 def lake_info(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Tables, partitions, files, rows and bytes; manifest and quarantine counts."""
-    info = api.lake_info(ctx.obj)
+    info = api.lake.info(ctx.obj)
     if json_out:
         render.print_json(info)
         return
@@ -302,7 +301,7 @@ def lake_compact(
     json_out: JsonFlag = False,
 ) -> None:
     """Merge each partition's small files into one (zstd), dropping duplicate records."""
-    result = api.compact(ctx.obj, table)
+    result = api.lake.compact(ctx.obj, table)
     if json_out:
         render.print_json(result)
         return
@@ -325,7 +324,7 @@ def lake_expire(
     json_out: JsonFlag = False,
 ) -> None:
     """Delete partitions older than the given age (retention, like an S3 lifecycle rule)."""
-    result = api.expire(ctx.obj, older_than, table, dry_run=dry_run, confirmed=yes)
+    result = api.lake.expire(ctx.obj, older_than, table, dry_run=dry_run, confirmed=yes)
     if json_out:
         render.print_json(result)
         return

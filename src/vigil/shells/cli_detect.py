@@ -16,7 +16,8 @@ from vigil.shells import render
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
 content_app = typer.Typer(
-    help="Detection content: list units and run their test cases.", no_args_is_help=True
+    help="Content: detections, checks, metric filters, playbooks; list them, run their cases.",
+    no_args_is_help=True,
 )
 findings_app = typer.Typer(help="The findings hub: list, show, triage.", no_args_is_help=True)
 
@@ -35,14 +36,15 @@ def _moment(text: str | None, option: str) -> datetime | None:
 
 @content_app.command("list")
 def content_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
-    """Detection units (built-in and imported Sigma) with type, severity, source and state."""
-    rows, errors = api.content_list(ctx.obj)
+    """Every unit: detections (built-in and imported Sigma), posture checks, metric filters
+    and playbooks, with kind, origin, severity and state."""
+    found, errors = api.content.units(ctx.obj)
+    rows = [u.as_dict() for u in found]
     if json_out:
         render.print_json({"units": rows, "errors": errors})
         return
-    import pyarrow as pa
-
-    render.arrow_table(pa.Table.from_pylist(rows), title="detection units")
+    shown = ("id", "kind", "origin", "severity", "severity_label", "type", "enabled", "cases")
+    render.table(list(shown), [[r[k] for k in shown] for r in rows], title="content units")
     for line in errors:
         render.tagged("error:", "red", line)
 
@@ -53,7 +55,7 @@ def content_test(
     json_out: JsonFlag = False,
 ) -> None:
     """Run the units' own test cases; exits non-zero if any fails."""
-    results, errors = api.content_test(ids or None)
+    results, errors = api.content.test(ids or None)
     failed = [r for r in results if not r["passed"]]
     if json_out:
         render.print_json({"cases": results, "errors": errors, "failed": len(failed)})
@@ -88,7 +90,7 @@ def detect_command(
     first, last = _moment(since, "--since"), _moment(until, "--until")
     if first is not None and last is not None and first > last:
         raise ConfigError(f"--since {since} is after --until {until}", hint="swap them")
-    report = api.detect(ctx.obj, first, last, unit or None)
+    report = api.detect.run(ctx.obj, first, last, unit or None)
     if json_out:
         render.print_json(report)
     else:
@@ -135,9 +137,9 @@ def findings_list(
     json_out: JsonFlag = False,
 ) -> None:
     """Findings, most severe first."""
-    found = api.findings_list(ctx.obj, severity, type_, status, since, archived)
+    found = api.findings.list_findings(ctx.obj, severity, type_, status, since, archived)
     if json_out:
-        render.print_json([api.finding_dict(f) for f in found])
+        render.print_json([api.findings.as_dict(f) for f in found])
         return
     import pyarrow as pa
 
@@ -155,8 +157,8 @@ def findings_show(
     json_out: JsonFlag = False,
 ) -> None:
     """One finding with its evidence query."""
-    f = api.findings_get(ctx.obj, finding)
-    data = api.finding_dict(f)
+    f = api.findings.get(ctx.obj, finding)
+    data = api.findings.as_dict(f)
     if json_out:
         render.print_json(data)
         return
@@ -184,9 +186,9 @@ def findings_update(
             f"no workflow status {status!r}", hint="NEW, NOTIFIED, SUPPRESSED, RESOLVED"
         ) from exc
     state = None if archive is None else (RecordState.ARCHIVED if archive else RecordState.ACTIVE)
-    f = api.findings_update(ctx.obj, finding, workflow, state, note)
+    f = api.findings.update(ctx.obj, finding, workflow, state, note)
     if json_out:
-        render.print_json(api.finding_dict(f))
+        render.print_json(api.findings.as_dict(f))
     else:
         render.out.print(f"{f.id}: {f.workflow.value}, {f.record_state.value}", highlight=False)
 
@@ -209,7 +211,7 @@ def findings_suppress(
     """Auto-archive findings that match (e.g. --filter type=Recon:* --filter actor=…); --list
     shows the rules, --delete NAME removes one."""
     if list_:
-        rules = api.suppressions(ctx.obj)
+        rules = api.findings.suppressions(ctx.obj)
         if json_out:
             render.print_json({"rules": [{"name": n, "criteria": c} for n, c in rules.items()]})
             return
@@ -217,7 +219,7 @@ def findings_suppress(
         render.table(["name", "filters"], body, title="suppression rules")
         return
     if delete is not None:
-        criteria = api.suppression_delete(ctx.obj, delete)
+        criteria = api.findings.delete_suppression(ctx.obj, delete)
         doc = {"rule": delete, "deleted": True, "criteria": criteria}
         render.done(json_out, f"suppression rule {delete!r} deleted", doc)
         return
@@ -226,7 +228,7 @@ def findings_suppress(
             "give --name and at least one --filter (or --list, or --delete NAME)",
             hint="vigil findings suppress --name scanner --filter type=Recon:*",
         )
-    archived = api.findings_suppress(ctx.obj, name, filter_)
+    archived = api.findings.suppress(ctx.obj, name, filter_)
     text = f"suppression rule {name!r}: {archived} finding(s) archived"
     render.done(json_out, text, {"rule": name, "archived": archived})
 
@@ -243,7 +245,7 @@ def findings_export(
 ) -> None:
     """Findings as Security Hub (ASFF), OCSF Detection Finding or GuardDuty JSON (on stdout, a
     JSON array already; with --out the file holds it and a summary is printed)."""
-    items = api.findings_export(ctx.obj, fmt, archived)
+    items = api.findings.export(ctx.obj, fmt, archived)
     text = render.to_json(items)
     if out is None:
         sys.stdout.write(text + "\n")

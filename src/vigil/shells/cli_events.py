@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,10 +13,6 @@ from typing import Annotated, Any
 import typer
 
 from vigil.errors import ConfigError
-from vigil.events import delivery
-from vigil.events.bus import EventStore
-from vigil.events.pattern import Pattern
-from vigil.events.rules import load_rules, rule_doc, rules_dir, save_rule
 from vigil.inputs import expect_mapping, load_json, load_yaml, parse_json
 from vigil.logs.groups import now_ms
 from vigil.shells import render
@@ -53,6 +50,8 @@ def put(
     json_out: JsonFlag = False,
 ) -> None:
     """PutEvents: entries with Source, DetailType, Detail (and Resources, Time), 10 per call."""
+    from vigil.events.bus import EventStore
+
     entries = _json_arg(source, "entries")
     entries = entries if isinstance(entries, list) else [entries]
     results: list[dict[str, Any]] = []
@@ -82,6 +81,8 @@ def test_pattern(
     json_out: JsonFlag = False,
 ) -> None:
     """TestEventPattern: does the pattern match the event? Exit 0 if it does, 1 if not."""
+    from vigil.events.pattern import Pattern
+
     compiled = Pattern(_json_arg(pattern, "pattern"))
     matched = compiled.matches(expect_mapping(_json_arg(event, "event"), event, "an event"))
     verdict = "matches" if matched else "does not match"
@@ -98,6 +99,8 @@ def list_events(
     json_out: JsonFlag = False,
 ) -> None:
     """Recent events on the bus."""
+    from vigil.events.bus import EventStore
+
     with EventStore(ctx.obj) as store:
         found = store.recent(limit, source)
     if json_out:
@@ -112,6 +115,8 @@ def list_events(
 @rules_app.command("put")
 def rules_put(ctx: typer.Context, path: Path, json_out: JsonFlag = False) -> None:
     """Add or replace a rule from a YAML file (checked first)."""
+    from vigil.events.rules import save_rule
+
     if not path.is_file():
         raise ConfigError(
             f"{path}: no such file", hint="a YAML rule: name, pattern or schedule, targets"
@@ -124,6 +129,8 @@ def rules_put(ctx: typer.Context, path: Path, json_out: JsonFlag = False) -> Non
 @rules_app.command("list")
 def rules_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Rules with their state, trigger and targets."""
+    from vigil.events.rules import load_rules
+
     rules, problems = load_rules(ctx.obj)
     rows = [
         {
@@ -152,6 +159,8 @@ def rules_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
 
 
 def _set_enabled(ctx: typer.Context, name: str, enabled: bool, json_out: bool) -> None:
+    from vigil.events.rules import rule_doc, save_rule
+
     doc = rule_doc(ctx.obj, name)
     doc["enabled"] = enabled
     save_rule(ctx.obj, doc)
@@ -174,6 +183,8 @@ def rules_disable(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> 
 @rules_app.command("delete")
 def rules_delete(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """Delete a rule."""
+    from vigil.events.rules import rule_doc, rules_dir
+
     rule_doc(ctx.obj, name)
     (rules_dir(ctx.obj) / f"{name}.yaml").unlink()
     render.done(json_out, f"rule {name} deleted", {"Name": name, "deleted": True})
@@ -182,6 +193,8 @@ def rules_delete(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> N
 @dlq_app.command("list")
 def dlq_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Dead-lettered deliveries with their last error."""
+    from vigil.events import delivery
+
     with delivery.Deliveries(ctx.obj) as store:
         items = store.dlq()
     if json_out:
@@ -204,6 +217,8 @@ def dlq_redrive(
     json_out: JsonFlag = False,
 ) -> None:
     """Queue dead-lettered deliveries again (all, or the given ids)."""
+    from vigil.events import delivery
+
     with delivery.Deliveries(ctx.obj) as store:
         count = store.redrive(ids, now_ms())
     render.done(json_out, f"{count} deliver(ies) queued again", {"redriven": count})
@@ -212,6 +227,8 @@ def dlq_redrive(
 @events_app.command("audit")
 def audit(ctx: typer.Context, limit: int = 50, json_out: JsonFlag = False) -> None:
     """Every delivery attempt: when, rule, target, event, result, response excerpt."""
+    from vigil.events import delivery
+
     with delivery.Deliveries(ctx.obj) as store:
         items = store.audit(limit)
     if json_out:
@@ -235,43 +252,35 @@ def run_command(
 ) -> None:
     """The worker: schedules, dispatch and deliveries, until SIGTERM or Ctrl-C (it finishes
     the round it is in, and resumes from the state store next time)."""
-    stopping = {"now": False}
+    from vigil import api
 
-    def stop(*_: object) -> None:
-        stopping["now"] = True
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    quiet = {"since": 0.0}  # idle rounds say so once a minute, not every second
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    totals = {"rounds": 0, "delivered": 0, "retried": 0, "dead": 0, "queued": 0, "scheduled": 0}
-    quiet_since = 0.0  # idle rounds say so once a minute, not every second
-    with delivery.Deliveries(ctx.obj) as store:
-        while True:
-            began = time.monotonic()
-            done = delivery.run_round(ctx.obj, now_ms(), store)
-            totals["rounds"] += 1
-            for key in ("delivered", "retried", "dead", "queued", "scheduled"):
-                totals[key] += getattr(done, key)
-            for problem in done.problems:
-                render.tagged("rule error:", "red", problem)
-            busy = any((done.scheduled, done.dispatched, done.delivered, done.retried, done.dead))
-            if busy or once or began - quiet_since >= 60:
-                if not busy:
-                    quiet_since = began
-                _round_line(totals["rounds"], done, time.monotonic() - began, json_out)
-            if once or stopping["now"]:
-                break
-            slept = 0.0
-            while slept < interval and not stopping["now"]:
-                time.sleep(0.1)
-                slept += 0.1
+    def on_round(number: int, done: Any, seconds: float) -> None:
+        for problem in done.problems:
+            render.tagged("rule error:", "red", problem)
+        busy = any((done.scheduled, done.dispatched, done.delivered, done.retried, done.dead))
+        began = time.monotonic()
+        if busy or once or began - quiet["since"] >= 60:
+            if not busy:
+                quiet["since"] = began
+            _round_line(number, done, seconds, json_out)
+
+    worker = api.worker.Worker(ctx.obj, interval=interval)
+    totals = vars(worker.run(stop, on_round, once=once))
     if json_out:
         render.print_json(totals)
     else:
         render.out.print(", ".join(f"{k} {v}" for k, v in totals.items()), highlight=False)
 
 
-def _round_line(number: int, done: delivery.Round, seconds: float, json_out: bool) -> None:
+def _round_line(number: int, done: Any, seconds: float, json_out: bool) -> None:
     """One line per round on stderr: what it scheduled, matched, delivered and what failed."""
+    from vigil.events import delivery
+
     doc = {"round": number, "at": delivery.iso_ms(now_ms()), "scheduled": done.scheduled,
            "events": done.dispatched, "queued": done.queued, "delivered": done.delivered,
            "retried": done.retried, "failed": done.dead, "jobs": done.jobs,
@@ -296,19 +305,13 @@ playbooks_app = typer.Typer(
 @playbooks_app.command("list")
 def playbooks_list(json_out: JsonFlag = False) -> None:
     """The playbooks, what they respond to and the permissions they need."""
-    from vigil.content import content_root
+    from vigil import api
 
-    units = []
-    for folder in sorted((content_root() / "playbooks").iterdir()):
-        doc = load_yaml(folder / "playbook.yaml")
-        units.append(
-            {
-                "id": folder.name,
-                "title": doc["title"],
-                "responds_to": doc["responds_to"],
-                "permissions": doc["permissions"],
-            }
-        )
+    units = [
+        {"id": u.id, "title": u.title, "responds_to": list(u.responds_to),
+         "permissions": list(u.permissions)}
+        for u in api.playbooks.units()
+    ]  # fmt: skip
     if json_out:
         render.print_json({"playbooks": units})
         return

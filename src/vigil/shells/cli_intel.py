@@ -42,9 +42,9 @@ def intel_add(
         raise ConfigError("say one of --threat, --trusted or --accounts",
                           hint="vigil intel add --threat bad-ips.txt")  # fmt: skip
     if apply_since:
-        api.check_age(apply_since, "--apply-since")
-    count, problems = api.intel_add(ctx.obj, chosen[0], path)
-    applied = api.detect_recent(ctx.obj, apply_since) if apply_since else None
+        api.lake.check_age(apply_since, "--apply-since")
+    count, problems = api.intel.add(ctx.obj, chosen[0], path)
+    applied = api.detect.recent(ctx.obj, apply_since) if apply_since else None
     if json_out:
         render.print_json({"kind": chosen[0], "list": path.name, "entries": count,
                            "problems": problems, "applied": applied})  # fmt: skip
@@ -65,7 +65,7 @@ def intel_add(
 @intel_app.command("list")
 def intel_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """The lists added, with their entries."""
-    lists = api.intel_list(ctx.obj)
+    lists = api.intel.listing(ctx.obj)
     if json_out:
         render.print_json({"lists": lists})
         return
@@ -81,7 +81,7 @@ def intel_remove(
     json_out: JsonFlag = False,
 ) -> None:
     """Remove a list; detections stop using it from the next run."""
-    gone = api.intel_remove(ctx.obj, name, kind)
+    gone = api.intel.remove(ctx.obj, name, kind)
     render.done(json_out, f"removed {gone['kind']} list {name} ({gone['entries']} entries)", gone)
 
 
@@ -100,7 +100,7 @@ def aws_ranges_update(
 ) -> None:
     """Replace the shipped snapshot with AWS's file (curl -O https://ip-ranges.amazonaws.com/
     ip-ranges.json); the next `vigil detect` uses it."""
-    done = api.aws_ranges_update(ctx.obj, path)
+    done = api.intel.update_aws_ranges(ctx.obj, path)
     counts = f"{done['ipv4_prefixes']} IPv4 and {done['ipv6_prefixes']} IPv6 prefixes"
     text = f"AWS ranges from {path}: {counts} (createDate {done['createDate']})"
     render.done(json_out, text, done)

@@ -6,15 +6,13 @@ import re
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from vigil import api
 from vigil.errors import ConfigError
-from vigil.inputs import read_text
-from vigil.logs import files, read
 from vigil.logs.groups import LogStore, now_ms
-from vigil.logs.pattern_match import test_filter
 from vigil.shells import render
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
@@ -24,6 +22,9 @@ logs_app = typer.Typer(
     help="CloudWatch Logs: groups, streams, events and filter patterns.", no_args_is_help=True
 )
 _UNITS = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+if TYPE_CHECKING:
+    from vigil.logs import read
 
 
 def to_ms(text: str | None, option: str) -> int | None:
@@ -169,7 +170,7 @@ def put(
         raise ConfigError(
             f"{source}: no such file", hint="give a file of log lines, or - for stdin"
         )
-    summary = files.put_file(ctx.obj, group, stream, path, create=create)
+    summary = api.logs.put_file(ctx.obj, group, stream, path, create=create)
     if json_out:
         render.print_json(summary)
     elif summary.already:
@@ -195,6 +196,8 @@ def get(
     json_out: JsonFlag = False,
 ) -> None:
     """A stream's events in time order (GetLogEvents)."""
+    from vigil.logs import read
+
     begin, finish = span(start, end)
     events = read.filter_events(ctx.obj, group, streams=[stream], start=begin, end=finish,
                                 limit=limit)  # fmt: skip
@@ -214,6 +217,8 @@ def filter_(
     json_out: JsonFlag = False,
 ) -> None:
     """Events of a group that match a filter pattern (FilterLogEvents)."""
+    from vigil.logs import read
+
     begin, finish = span(start, end)
     events = read.filter_events(ctx.obj, group, pattern=pattern, start=begin, end=finish,
                                 streams=stream or None,
@@ -235,6 +240,8 @@ def tail(
     ] = False,
 ) -> None:
     """Recent events, and with --follow new ones as they arrive (Ctrl-C to stop)."""
+    from vigil.logs import read
+
     start = to_ms(since, "--since")
     show = (lambda e: render.print_json(e.as_aws())) if json_out else _line
     for event in read.filter_events(ctx.obj, group, pattern=pattern, start=start):
@@ -254,6 +261,9 @@ def test_filter_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Which messages a pattern matches, and the values it extracts (TestMetricFilter)."""
+    from vigil.inputs import read_text
+    from vigil.logs.pattern_match import test_filter
+
     if source == "-":
         messages = [line.rstrip("\r\n") for line in sys.stdin]
     else:
@@ -276,6 +286,7 @@ def test_filter_command(
 
 
 def _events(events: list[read.Event], json_out: bool) -> None:
+
     if json_out:
         render.print_json({"events": [e.as_aws() for e in events]})
         return

@@ -7,13 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from vigil.errors import ConfigError
-from vigil.logs import metric_filters as mf
 from vigil.logs.groups import now_ms
-from vigil.logs.packs import install_pack
-from vigil.logs.pattern import lint, parse
-from vigil.metrics.alarms import Alarm, AlarmStore, with_state
-from vigil.metrics.stats import BASIC, statistics
-from vigil.metrics.store import Datum, Metric, MetricStore
 from vigil.shells import render
 from vigil.shells.cli_logs import End, JsonFlag, Start, span, to_ms
 
@@ -51,6 +45,9 @@ def put_metric_filter(
     json_out: JsonFlag = False,
 ) -> None:
     """Create or replace a metric filter on a log group (PutMetricFilter)."""
+    from vigil.logs.pattern import lint, parse
+    from vigil.metrics import filters as mf
+
     f = mf.MetricFilter(group, name, pattern, metric_name, namespace, value, default,
                         _dims(dimension), unit)  # fmt: skip
     with mf.FilterStore(ctx.obj) as store:
@@ -70,6 +67,8 @@ def metric_filters(
     json_out: JsonFlag = False,
 ) -> None:
     """Describe metric filters."""
+    from vigil.metrics import filters as mf
+
     with mf.FilterStore(ctx.obj) as store:
         rows = [f.as_aws() for f in store.filters(group)]
     if json_out:
@@ -86,6 +85,8 @@ def delete_metric_filter(
     ctx: typer.Context, group: str, name: str, json_out: JsonFlag = False
 ) -> None:
     """Delete a metric filter."""
+    from vigil.metrics import filters as mf
+
     with mf.FilterStore(ctx.obj) as store:
         store.delete(group, name)
     doc = {"logGroupName": group, "filterName": name, "deleted": True}
@@ -96,6 +97,8 @@ def backfill_metric_filter(
     ctx: typer.Context, group: str, name: str, json_out: JsonFlag = False
 ) -> None:
     """Apply a metric filter to the events stored before it existed (once)."""
+    from vigil.metrics import filters as mf
+
     count = mf.backfill(ctx.obj, group, name)
     doc = {"logGroupName": group, "filterName": name, "datapoints": count}
     render.done(json_out, f"{count} datapoint(s) published from stored events", doc)
@@ -109,6 +112,8 @@ def install_pack_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Install a pack of metric filters, each with its alarm, on a log group."""
+    from vigil.metrics.packs import install_pack
+
     done = install_pack(ctx.obj, pack, log_group, action)
     if json_out:
         render.print_json(done)
@@ -147,6 +152,8 @@ def metrics_put(
     json_out: JsonFlag = False,
 ) -> None:
     """Put one value (PutMetricData)."""
+    from vigil.metrics.store import Datum, Metric, MetricStore
+
     stamp = to_ms(at, "--at") or now_ms()
     stats = _numbers(statistic_values, "--statistic-values")
     if stats and len(stats) != 4:
@@ -169,6 +176,8 @@ def metrics_list(
     json_out: JsonFlag = False,
 ) -> None:
     """List metrics (ListMetrics)."""
+    from vigil.metrics.store import MetricStore
+
     with MetricStore(ctx.obj) as store:
         found = store.metrics(namespace, name)
     if json_out:
@@ -200,6 +209,9 @@ def metrics_stats(
     json_out: JsonFlag = False,
 ) -> None:
     """Statistics per period (GetMetricStatistics)."""
+    from vigil.metrics.stats import BASIC, statistics
+    from vigil.metrics.store import Metric, MetricStore
+
     first, last = span(start, end)
     begin, finish = first or 0, last or now_ms()
     with MetricStore(ctx.obj) as store:
@@ -249,6 +261,8 @@ def alarms_put(
     json_out: JsonFlag = False,
 ) -> None:
     """Create or update a metric alarm (PutMetricAlarm)."""
+    from vigil.metrics.alarms import Alarm, AlarmStore, with_state
+
     alarm = Alarm(name=name, namespace=namespace, metric_name=metric_name, threshold=threshold,
                   comparison=comparison, period=period, evaluation_periods=evaluation_periods,
                   datapoints_to_alarm=datapoints_to_alarm, statistic=statistic,
@@ -265,6 +279,8 @@ def alarms_put(
 @alarms_app.command("list")
 def alarms_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Alarms with their state (DescribeAlarms)."""
+    from vigil.metrics.alarms import AlarmStore, with_state
+
     with AlarmStore(ctx.obj) as store:
         found = [with_state(s) for s in store.all()]
     if json_out:
@@ -282,6 +298,9 @@ def alarms_evaluate(
     json_out: JsonFlag = False,
 ) -> None:
     """Evaluate every alarm once; prints the state changes."""
+    from vigil.metrics.alarms import AlarmStore, with_state
+    from vigil.metrics.store import MetricStore
+
     moment = to_ms(at, "--at") or now_ms()
     with AlarmStore(ctx.obj) as store, MetricStore(ctx.obj) as metrics:
         changed = [with_state(s) for s in store.evaluate(moment, metrics)]
@@ -299,6 +318,8 @@ def alarms_set_state(
     ctx: typer.Context, name: str, state: str, reason: str, json_out: JsonFlag = False
 ) -> None:
     """Force a state until the next evaluation (SetAlarmState)."""
+    from vigil.metrics.alarms import AlarmStore
+
     with AlarmStore(ctx.obj) as store:
         store.set_state(name, state, reason, now_ms())  # type: ignore[arg-type]
     doc = {"AlarmName": name, "StateValue": state, "StateReason": reason}
@@ -308,6 +329,8 @@ def alarms_set_state(
 @alarms_app.command("delete")
 def alarms_delete(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """Delete an alarm."""
+    from vigil.metrics.alarms import AlarmStore
+
     with AlarmStore(ctx.obj) as store:
         store.delete(name)
     render.done(json_out, f"deleted alarm {name}", {"AlarmName": name, "deleted": True})
@@ -320,6 +343,8 @@ def alarms_history(
     json_out: JsonFlag = False,
 ) -> None:
     """What happened to the alarms (DescribeAlarmHistory)."""
+    from vigil.metrics.alarms import AlarmStore
+
     with AlarmStore(ctx.obj) as store:
         items = store.history(name)
     if json_out:

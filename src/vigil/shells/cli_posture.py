@@ -5,12 +5,10 @@ from __future__ import annotations
 import html
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from vigil.posture import snapshot as snaps
-from vigil.posture.audit import audit, load_checks, report_rows, scores
 from vigil.shells import render
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
@@ -18,12 +16,16 @@ posture_app = typer.Typer(
     help="Posture of the logging set-up: snapshots and checks.", no_args_is_help=True
 )
 
+if TYPE_CHECKING:
+    from vigil.posture import snapshot as snaps
+
 
 def _record(settings: Any, snap: snaps.Snapshot) -> None:
     """Audit the new snapshot into the findings hub (compliance findings) and onto the bus."""
-    from vigil.posture.findings import audit_and_record
 
-    audit_and_record(settings, snap)
+    from vigil import api
+
+    api.posture.audit_and_record(settings, snap)
 
 
 VERDICTS = ("effective", "ineffective", "untested", "not configured")
@@ -37,6 +39,7 @@ class ReportFormat(StrEnum):
 
 def _warn(snap: snaps.Snapshot, json_out: bool) -> None:
     """Warnings one per line; refused calls one line per call and answer, with the count."""
+
     if json_out:
         return
     for line in snap.warnings:
@@ -54,6 +57,7 @@ def _warn(snap: snaps.Snapshot, json_out: bool) -> None:
 
 
 def _saved(snap: snaps.Snapshot, path: Path, json_out: bool) -> None:
+
     regions = sum(len(snap.regions(a)) for a in snap.accounts)
     doc = {
         "snapshot": path.name,
@@ -77,6 +81,8 @@ def _saved(snap: snaps.Snapshot, path: Path, json_out: bool) -> None:
 @posture_app.command("import")
 def import_command(ctx: typer.Context, folder: Path, json_out: JsonFlag = False) -> None:
     """Take saved AWS CLI output (<dir>/<account>/<region>/<service>-<op>.json) as a snapshot."""
+    from vigil.posture import snapshot as snaps
+
     snap = snaps.import_dir(folder)
     path = snaps.save(ctx.obj, snap)
     _record(ctx.obj, snap)
@@ -104,6 +110,7 @@ def collect_command(
     """Read the configuration through boto3 (standard credential chain) into a snapshot."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+    from vigil.posture import snapshot as snaps
     from vigil.posture.collect import collect
 
     chosen = None if regions == "all" else [r.strip() for r in regions.split(",") if r.strip()]
@@ -144,6 +151,9 @@ def report_command(
     json_out: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
 ) -> None:
     """Scores per standard and NIST CSF function; failed controls first, with remediation."""
+    from vigil.posture import snapshot as snaps
+    from vigil.posture.audit import audit, load_checks, report_rows, scores
+
     fmt = ReportFormat.json if json_out and out is None else fmt
     snap = snaps.find(ctx.obj, snapshot)
     units = load_checks()
@@ -174,13 +184,13 @@ def report_command(
 
 def _proven(settings: Any, snap: snaps.Snapshot) -> list[dict[str, Any]]:
     """CloudWatch.1-14 replayed on the lake's CloudTrail events; none while the lake has none."""
-    import duckdb
 
+    from vigil.errors import QueryError
     from vigil.posture.proven import as_rows, prove
 
     try:
         return as_rows(prove(settings, snap))
-    except duckdb.Error:  # no cloudtrail table yet
+    except QueryError:  # no cloudtrail table yet
         return []
 
 
@@ -288,6 +298,7 @@ def prove_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Replay the lake's CloudTrail events through each CIS control's configured metric filter."""
+    from vigil.posture import snapshot as snaps
     from vigil.posture.proven import as_rows, prove
 
     rows = as_rows(prove(ctx.obj, None if own else snaps.latest(ctx.obj), own))
@@ -324,6 +335,8 @@ def estimate_command(ctx: typer.Context, json_out: JsonFlag = False) -> None:
 @posture_app.command("history")
 def history_command(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """The kept snapshots, oldest first, with how many resources fail, warn and pass in each."""
+    from vigil.posture import snapshot as snaps
+    from vigil.posture.audit import audit, load_checks
     from vigil.posture.compare import counts
 
     units = load_checks()
@@ -356,6 +369,8 @@ def diff_command(
     json_out: JsonFlag = False,
 ) -> None:
     """What changed between two snapshots: newly failing, fixed, new and gone resources."""
+    from vigil.posture import snapshot as snaps
+    from vigil.posture.audit import audit, load_checks
     from vigil.posture.compare import compare
 
     units = load_checks()

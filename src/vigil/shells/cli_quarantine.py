@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from vigil import api
-from vigil.ingest.retry import Overrides
 from vigil.shells import render
 from vigil.shells.progress import object_progress
 
@@ -22,7 +21,7 @@ quarantine_app = typer.Typer(
 @quarantine_app.command("list")
 def list_command(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Quarantined objects, newest first."""
-    found = api.quarantine_list(ctx.obj)
+    found = api.quarantine.entries(ctx.obj)
     if json_out:
         render.print_json([asdict(e) for e in found])
         return
@@ -41,7 +40,7 @@ def show_command(
     json_out: JsonFlag = False,
 ) -> None:
     """One entry: where it came from, why, how it was read, and its rejected records."""
-    detail = api.quarantine_show(ctx.obj, ident, lines)
+    detail = api.quarantine.show(ctx.obj, ident, lines)
     e = detail.entry
     if json_out:
         render.print_json({**asdict(e), "records": detail.rejected})
@@ -85,9 +84,9 @@ def retry_command(
 ) -> None:
     """Read quarantined objects again (corrected by the options given), replacing any rows they
     had; an object that now ingests cleanly leaves the quarantine."""
-    overrides = Overrides(log_type, fmt, account, region, endpoint_url)
+    overrides = api.quarantine.Overrides(log_type, fmt, account, region, endpoint_url)
     with object_progress("retry", enabled=not json_out) as (_, on_object):
-        report = api.quarantine_retry(ctx.obj, ids or [], overrides, on_object)
+        report = api.quarantine.retry(ctx.obj, ids or [], overrides, on_object)
     if json_out:
         render.print_json({"clean": report.clean, "objects": [asdict(o) for o in report.objects]})
     else:
@@ -109,7 +108,7 @@ def purge_command(
 ) -> None:
     """Drop entries. Objects rejected as a whole are then no longer retried by ingest runs until
     they change (`vigil ingest --reprocess` reads them anyway)."""
-    gone = api.quarantine_purge(ctx.obj, ids or [], every)
+    gone = api.quarantine.purge(ctx.obj, ids or [], every)
     if json_out:
         render.print_json({"purged": [{"id": e.id, "uri": e.uri} for e in gone]})
         return

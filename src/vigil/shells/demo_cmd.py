@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from vigil.demo.generate import SCALES
+from vigil.demo.scales import SCALES
 from vigil.shells import render
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from vigil.shells import render
-from vigil.sources.objects import SourceObject
+
+if TYPE_CHECKING:
+    from vigil.api.lake import SourceObject
 
 
 class object_progress:

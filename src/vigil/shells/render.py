@@ -9,9 +9,8 @@ import json
 import sys
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -20,6 +19,9 @@ from rich.text import Text
 # rich markup. Styled output is built from parts with `styled`.
 out = Console(markup=False, highlight=False)
 err = Console(stderr=True, markup=False, highlight=False)
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 Part = str | tuple[str, str]  # plain text, or (text, style)
 

@@ -32,6 +32,12 @@ class StateDB:
     def close(self) -> None:
         self.db.close()
 
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         with self.lock:

@@ -17,9 +17,9 @@ from vigil.content import content_root
 from vigil.errors import ConfigError
 from vigil.inputs import load_yaml
 from vigil.logs.groups import LogStore, now_ms
-from vigil.logs.metric_filters import FilterStore, MetricFilter
 from vigil.logs.pattern import lint, parse
 from vigil.metrics.alarms import Alarm, AlarmStore
+from vigil.metrics.filters import FilterStore, MetricFilter
 
 
 @dataclass(frozen=True)

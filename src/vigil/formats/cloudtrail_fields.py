@@ -1,5 +1,6 @@
-"""Sigma's CloudTrail field names (as SigmaHQ writes them: `eventName`, `userIdentity.type`,
-`requestParameters.bucketName`) onto the `cloudtrail` table, for SQL and for Python alike.
+"""CloudTrail field names as Sigma rules and Insights queries write them (`eventName`,
+`userIdentity.type`, `requestParameters.bucketName`) onto the `cloudtrail` table, for SQL and
+for Python alike.
 
 Top-level names map to Athena's lower-case columns; struct members (userIdentity, tlsDetails,
 addendum) are struct paths; anything under the JSON-text columns (requestParameters,

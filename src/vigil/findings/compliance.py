@@ -12,7 +12,6 @@ from vigil.findings.store import FindingStore
 from vigil.model.finding import Finding, Hit, Workflow, finding_id
 from vigil.posture.audit import CheckUnit
 from vigil.posture.checks import Result
-from vigil.posture.snapshot import Snapshot
 
 SEVERITY: Final = {"INFORMATIONAL": 0.0, "LOW": 3.0, "MEDIUM": 5.0, "HIGH": 7.0, "CRITICAL": 9.0}
 PREFIX: Final = "posture/"
@@ -93,21 +92,3 @@ def compliance_status(summary: str | None, note: str | None) -> str:
         if (summary or "").startswith(f"[{status}]"):
             return status
     return "FAILED"
-
-
-def audit_and_record(settings: Settings, snap: Snapshot) -> dict[str, int]:
-    """Audit a snapshot into the findings hub and put what changed on the event bus, as
-    Security Hub does ("Security Hub Findings - Imported", with `Compliance.Status`)."""
-    from vigil.events.emit import emit_findings
-    from vigil.posture.audit import audit, load_checks
-
-    units = load_checks()
-    changed: list[str] = []
-    counts = record(settings, units, audit(snap, units), snap.taken_at, changed)
-    store = FindingStore(settings.state_db)
-    try:
-        findings = [store.get(fid) for fid in changed]
-    finally:
-        store.close()
-    counts["events"] = emit_findings(settings, findings)
-    return counts

@@ -203,8 +203,8 @@ def apply_filters(
 def backfill(settings: Settings, group: str, name: str) -> int:
     """Apply a filter to the events stored before it was created (once; AWS never does this,
     users ask for it)."""
-    from vigil.lake.catalog import connect
     from vigil.logs.read import live_events_sql
+    from vigil.query.engine import open_engine
 
     with FilterStore(settings) as store:
         found = [f for f in store.filters(group) if f.name == name]
@@ -224,21 +224,14 @@ def backfill(settings: Settings, group: str, name: str) -> int:
         f"SELECT timestamp, message FROM ({source}) "
         f"WHERE ingestion_time < {f.created_ms} ORDER BY timestamp"
     )
-    con = connect(settings.lake_dir)
     count = 0
-    try:
-        reader = con.sql(sql).to_arrow_reader(200_000)
-        with MetricStore(settings) as metrics:
-            for batch in reader:
-                rows = list(
-                    zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True)
-                )
-                data = datapoints(f, rows)
-                if data:
-                    metrics.put(data, now=now, history=True)
-                count += len(data)
-    finally:
-        con.close()
+    with open_engine(settings) as engine, MetricStore(settings) as metrics:
+        for batch in engine.batches(sql, 200_000):
+            rows = list(zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True))
+            data = datapoints(f, rows)
+            if data:
+                metrics.put(data, now=now, history=True)
+            count += len(data)
     with FilterStore(settings) as store, store.state.transaction() as db:
         db.execute("UPDATE metric_filters SET backfilled = 1 WHERE log_group = ? AND name = ?",
                    (group, name))  # fmt: skip

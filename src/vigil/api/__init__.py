@@ -1,0 +1,64 @@
+"""The service layer: everything a user can do, one function per action, split by noun
+(`api.lake`, `api.findings`, `api.logs`, …). The CLI, the HTTP API and the console are shells
+over it. It is also the composition root: it wires the stages together (the worker's job and
+playbook senders, metric filters on every log put, findings from detections and posture).
+
+Submodules load on first use (`api.findings.list_findings(...)`), so a command imports only
+what it needs and the CLI starts at once.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from vigil.config import Settings
+
+__all__ = ["Settings"]
+
+NOUNS = (
+    "content", "detect", "findings", "intel", "lake", "logs", "metrics", "playbooks", "posture",
+    "quarantine", "worker",
+)  # fmt: skip
+
+if TYPE_CHECKING:
+    from vigil.api import (
+        content as content,
+    )
+    from vigil.api import (
+        detect as detect,
+    )
+    from vigil.api import (
+        findings as findings,
+    )
+    from vigil.api import (
+        intel as intel,
+    )
+    from vigil.api import (
+        lake as lake,
+    )
+    from vigil.api import (
+        logs as logs,
+    )
+    from vigil.api import (
+        metrics as metrics,
+    )
+    from vigil.api import (
+        playbooks as playbooks,
+    )
+    from vigil.api import (
+        posture as posture,
+    )
+    from vigil.api import (
+        quarantine as quarantine,
+    )
+    from vigil.api import (
+        worker as worker,
+    )
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name in NOUNS:
+        return importlib.import_module(f"vigil.api.{name}")
+    raise AttributeError(f"module 'vigil.api' has no attribute {name!r}")

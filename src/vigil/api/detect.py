@@ -1,0 +1,102 @@
+"""Detection: run the units over the lake into the findings hub; imported Sigma rules."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from vigil.api.findings import list_findings
+from vigil.config import Settings
+from vigil.findings.store import FindingStore
+
+
+def sigma_rules(settings: Settings) -> list[dict[str, Any]]:
+    """The imported Sigma rules, enabled or not, with what each would report."""
+    from vigil.detect.sigma_import import rule_files, unit_id
+    from vigil.detect.sigma_rules import SigmaRejected, load_file
+
+    out = []
+    for path, enabled in rule_files(settings.home / "sigma"):
+        try:
+            logic = load_file(path)
+        except SigmaRejected as exc:
+            out.append({"id": unit_id(path), "file": path.name, "enabled": enabled,
+                        "title": None, "type": None, "severity": None, "rule_id": None,
+                        "problem": str(exc)})  # fmt: skip
+            continue
+        title, rule_id = str(logic.rule.title), logic.rule.id
+        out.append({"id": unit_id(path), "file": path.name, "enabled": enabled, "title": title,
+                    "type": f"Sigma/{title}", "severity": logic.severity,
+                    "rule_id": str(rule_id) if rule_id else None, "problem": None})  # fmt: skip
+    return out
+
+
+def set_sigma_rule(settings: Settings, ref: str, action: str) -> dict[str, Any]:
+    """enable, disable or remove an imported Sigma rule (by unit id, file name or Sigma id)."""
+    from vigil.detect.sigma_import import remove_rule, set_enabled, unit_id
+
+    folder = settings.home / "sigma"
+    if action == "remove":
+        path = remove_rule(folder, ref)
+        return {"id": unit_id(path), "file": path.name, "removed": True}
+    path = set_enabled(folder, ref, action == "enable")
+    return {"id": unit_id(path), "file": path.name, "enabled": action == "enable"}
+
+
+def import_rules(settings: Settings, paths: list[Path]) -> list[dict[str, Any]]:
+    from vigil.detect.sigma_import import import_rules
+
+    settings.ensure()
+    return [asdict(r) for r in import_rules(paths, settings.home / "sigma")]
+
+
+def recent(settings: Settings, age: str) -> dict[str, Any]:
+    """Detection over the stored data of the last `age` (7d, 24h), e.g. with a new list."""
+    from datetime import timedelta
+
+    from vigil.lake.expire import parse_age
+
+    now = datetime.now(UTC)
+    since = now - parse_age(age)
+    report = run(settings, since, now + timedelta(seconds=1))
+    return {**report, "since": since.strftime("%Y-%m-%dT%H:%M:%SZ")}
+
+
+def run(
+    settings: Settings,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    ids: list[str] | None = None,
+) -> dict[str, Any]:
+    from vigil.detect.runner import detect as _detect
+
+    settings.ensure()
+    began = datetime.now(UTC)
+    with FindingStore(settings.state_db) as store:
+        report = asdict(_detect(settings, store, since, until, ids))
+    from vigil.events import emit
+    from vigil.logs.groups import now_ms
+    from vigil.metrics import own
+
+    active = list_findings(settings)
+    own.findings(settings, [f.severity_label for f in active], now_ms())
+    changed = [f for f in active if f.updated_at and _when(f.updated_at) >= began]
+    report["events"] = emit.emit_findings(settings, changed)
+    emit.emit_health(
+        settings,
+        "Vigil Detection Completed",
+        {
+            "units": report["units"],
+            "hits": report["hits"],
+            "changed": len(changed),
+            "errors": report["errors"],
+        },
+    )
+    return report
+
+
+def _when(text: str) -> datetime:
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -1,0 +1,154 @@
+"""The lake: ingest, query, inspect and maintain."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from vigil.config import Settings
+from vigil.ingest.classify import LogType
+from vigil.ingest.options import IngestOptions, IngestReport
+from vigil.sources.objects import SourceObject
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = ["IngestOptions", "IngestReport", "SourceObject"]
+
+OnListed = Callable[[int], None]
+OnObject = Callable[[SourceObject, int], None]
+
+
+def check_format(fmt: str | None) -> tuple[str, ...] | None:
+    """A `--format` string read before any work starts (an unknown field is an error)."""
+    from vigil.formats.flowlog_fields import parse_format
+
+    return parse_format(fmt) if fmt is not None else None
+
+
+def ingest(
+    settings: Settings,
+    sources: list[str],
+    *,
+    log_type: LogType = "auto",
+    fmt: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    endpoint_url: str | None = None,
+    account: str | None = None,
+    region: str | None = None,
+    workers: int = 2,
+    batch_rows: int = 500_000,
+    flow_logs_to: str | None = None,
+    cloudtrail_to: str | None = None,
+    reprocess: bool = False,
+    events: bool = True,
+    on_listed: OnListed | None = None,
+    on_object: OnObject | None = None,
+) -> IngestReport:
+    options = IngestOptions(
+        log_type=log_type, fmt=check_format(fmt), since=since, until=until,
+        endpoint_url=endpoint_url, account=account, region=region, workers=workers,
+        batch_rows=batch_rows, flow_logs_to=flow_logs_to, cloudtrail_to=cloudtrail_to,
+        reprocess=reprocess,
+    )  # fmt: skip
+    return ingest_with(settings, sources, options, on_listed, on_object, events=events)
+
+
+def ingest_with(
+    settings: Settings,
+    sources: list[str],
+    options: IngestOptions,
+    on_listed: OnListed | None = None,
+    on_object: OnObject | None = None,
+    *,
+    events: bool = True,
+) -> IngestReport:
+    """Ingest, then what follows every ingest: delivery to log groups (with their metric
+    filters), Vigil's own metrics, and the bus (CloudTrail write calls while rules listen, and
+    a health event)."""
+    from vigil.ingest.pipeline import ingest as run_ingest
+
+    report = run_ingest(settings, sources, options, on_listed, on_object)
+    return after_ingest(settings, report, options, events=events)
+
+
+def after_ingest(
+    settings: Settings, report: IngestReport, options: IngestOptions | None, *, events: bool
+) -> IngestReport:
+    from vigil.events import emit
+    from vigil.logs.groups import now_ms
+    from vigil.metrics import own
+
+    if options is not None:
+        _route(settings, report, options)
+    own.ingested(settings, report.records, report.rejected, now_ms())
+    if events and emit.wanted(settings):
+        report.events = emit.emit_cloudtrail(settings, report.written.get("cloudtrail", []))
+    if events:
+        summary = {
+            "records": report.records,
+            "rejected": report.rejected,
+            "quarantined": len(report.quarantined),
+            "objects": report.ingested,
+        }
+        emit.emit_health(settings, "Vigil Ingest Completed", summary)
+    return report
+
+
+def _route(settings: Settings, report: IngestReport, options: IngestOptions) -> None:
+    from vigil.logs.route import route
+    from vigil.metrics.filters import apply_filters
+
+    for table, group in (
+        ("flow_logs", options.flow_logs_to),
+        ("cloudtrail", options.cloudtrail_to),
+    ):
+        if group and report.written.get(table):
+            delivered = route(settings, table, report.written[table], group, apply_filters)
+            report.routed[group] = report.routed.get(group, 0) + delivered
+
+
+def query(settings: Settings, sql: str) -> pa.Table:
+    from vigil.query.engine import read_only_query
+
+    return read_only_query(settings, sql)
+
+
+def info(settings: Settings) -> dict[str, Any]:
+    from vigil.lake import maintenance
+
+    return asdict(maintenance.lake_info(settings))
+
+
+def compact(settings: Settings, table: str | None = None) -> dict[str, Any]:
+    from vigil.lake import maintenance
+
+    return asdict(maintenance.compact(settings, table))
+
+
+def expire(
+    settings: Settings,
+    older_than: str,
+    table: str | None = None,
+    *,
+    dry_run: bool = False,
+    confirmed: bool = False,
+) -> dict[str, Any]:
+    from vigil.lake.expire import expire as expire_partitions
+
+    report = expire_partitions(settings, older_than, table, dry_run=dry_run, confirmed=confirmed)
+    return asdict(report)
+
+
+def check_age(text: str, option: str) -> None:
+    """An age (7d, 24h) read before any work starts."""
+    from vigil.errors import ConfigError
+    from vigil.lake.expire import parse_age
+
+    try:
+        parse_age(text)
+    except ConfigError as exc:
+        raise ConfigError(f"{option}: {exc}", hint=exc.hint) from exc

@@ -1,0 +1,1 @@
+"""Queries over the lake: the Engine seam (`engine.py`) and its DuckDB implementation."""
