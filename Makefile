@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/logs.py
 	$(BIN)/python benchmarks/trail.py
 	$(BIN)/python benchmarks/posture.py
+	$(BIN)/python benchmarks/startup.py
 
 clean:
 	rm -rf $(VENV) vigil-data benchmarks/.cache

@@ -110,3 +110,10 @@ def test_a_read_only_command_on_a_missing_home_says_so(tmp_path: Path) -> None:
     assert not home.exists()  # nothing was created
     made = vigil(home, "logs", "create-group", "app")  # a command that writes creates it
     assert made.returncode == 0 and home.is_dir()
+
+
+def test_help_of_a_read_only_command_needs_no_home(tmp_path: Path) -> None:
+    home = tmp_path / "nowhere"
+    done = vigil(home, "posture", "report", "--help")
+    assert done.returncode == 0 and "Usage: " in done.stdout and "posture report" in done.stdout
+    assert not home.exists()

@@ -59,10 +59,9 @@ def test_a_unit_needs_positive_and_negative_cases(tmp_path: Path) -> None:
 
 
 def test_requires_names_an_intel_table_and_skips_without_rows(tmp_path: Path) -> None:
-    import duckdb
-
     from vigil.detect.sql import run_unit
     from vigil.intel.lists import register
+    from vigil.query.engine import open_engine
 
     own = next(u for u in UNITS if "threat_list" in u.requires)
     unit = tmp_path / "detections" / "needs-list"
@@ -72,7 +71,7 @@ def test_requires_names_an_intel_table_and_skips_without_rows(tmp_path: Path) ->
     (unit / "query.sql").write_text(own.query)
     with pytest.raises(UnitError, match="requires x: not one of threat_list, trusted_list"):
         load_unit(unit)
-    con = duckdb.connect()
+    con = open_engine(None)
     register(con, None)
     # an empty threat list: the query (which would fail here, no lake tables) never runs
     assert (

@@ -80,7 +80,8 @@ def main_options(
     ] = False,
 ) -> None:
     ctx.obj = Settings.load(home)
-    if not ctx.obj.home.is_dir() and _command_words(sys.argv[1:]) in READ_ONLY:
+    asks_help = "--help" in sys.argv[1:]
+    if not ctx.obj.home.is_dir() and not asks_help and _command_words(sys.argv[1:]) in READ_ONLY:
         raise ConfigError(
             f"no Vigil home at {ctx.obj.home}: there is nothing to read yet",
             hint="give --home (or VIGIL_HOME) where you ingested, or start with vigil ingest",
