@@ -24,13 +24,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from common import CACHE, machine
+from vigil.clock import now_ms
 from vigil.config import Settings
 from vigil.insights.run import run_insights
 from vigil.lake.locking import lake_lock
 from vigil.lake.tables import LOG_EVENTS
 from vigil.lake.writer import Batch
 from vigil.logs.files import chunks
-from vigil.logs.groups import LogStore, now_ms
+from vigil.logs.groups import LogStore
 from vigil.logs.pattern_match import compile_pattern
 from vigil.logs.pattern_sql import filter_sql
 from vigil.logs.put import InputEvent, commit, put_log_events

@@ -10,8 +10,9 @@ import pyarrow as pa
 import pytest
 
 from vigil.api.logs import InputEvent, put_log_events
+from vigil.clock import now_ms
 from vigil.config import Settings
-from vigil.logs.groups import LogStore, now_ms
+from vigil.logs.groups import LogStore
 from vigil.logs.pattern import lint, parse
 from vigil.logs.pattern_match import compile_pattern
 from vigil.logs.pattern_sql import filter_sql

@@ -11,12 +11,13 @@ import pytest
 
 from conftest import FLOW_HEADER, ct_record, flow_key, flow_line, trail_file, trail_key, write_gz
 from vigil.api.logs import InputEvent, put_log_events
+from vigil.clock import now_ms
 from vigil.config import Settings
 from vigil.errors import PatternError, QueryError
 from vigil.ingest.pipeline import IngestOptions, ingest
 from vigil.insights.parse import parse, unparse
 from vigil.insights.run import run_insights
-from vigil.logs.groups import LogStore, now_ms
+from vigil.logs.groups import LogStore
 from vigil.query.engine import open_engine
 
 # AWS's documentation samples (flow logs, CloudTrail, general) and our own

@@ -11,9 +11,10 @@ import pytest
 from test_cli import run
 from vigil import api
 from vigil.api.logs import InputEvent, put_log_events
+from vigil.clock import now_ms
 from vigil.config import Settings
 from vigil.logs import files, read
-from vigil.logs.groups import RETENTION_DAYS, LogsError, LogStore, now_ms
+from vigil.logs.groups import RETENTION_DAYS, LogsError, LogStore
 from vigil.logs.put import DAY_MS
 
 HOUR = 3_600_000

@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vigil.api.logs import InputEvent, put_log_events
+from vigil.clock import now_ms
 from vigil.config import Settings
-from vigil.logs.groups import LogStore, now_ms
+from vigil.logs.groups import LogStore
 from vigil.metrics.filters import FilterStore, MetricFilter, backfill
 from vigil.metrics.stats import statistics
 from vigil.metrics.store import Datum, Metric, MetricError, MetricStore

@@ -153,7 +153,7 @@ def test_rule_target_is_dry_run_unless_apply(home: Settings, env: str) -> None:
     save_rule(home, {"name": "stop-logging", "pattern": {"detail": {"eventName": ["StopLogging"]}},
                      "targets": [{"id": "plan", "type": "playbook", "playbook": "reenable-cloudtrail",
                                   "endpoint_url": env}]})  # fmt: skip
-    from vigil.logs.groups import now_ms
+    from vigil.clock import now_ms
 
     with EventStore(home) as store:
         store.append(event, now_ms())

@@ -70,8 +70,9 @@ def test_missing_bucket_is_a_clear_error(home: Settings, bucket: str) -> None:
 
 def test_logs_export_to_s3_reads_back(home: Settings, bucket: str) -> None:
     from vigil.api.logs import InputEvent, put_log_events
+    from vigil.clock import now_ms
     from vigil.logs.export import export
-    from vigil.logs.groups import LogStore, now_ms
+    from vigil.logs.groups import LogStore
 
     with LogStore(home) as store:
         store.create_group("app")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from vigil import clock
 from vigil.api.findings import list_findings
 from vigil.config import Settings
 from vigil.findings.store import FindingStore
@@ -76,8 +77,8 @@ def run(
     began = datetime.now(UTC)
     with FindingStore(settings.state_db) as store:
         report = asdict(_detect(settings, store, since, until, ids))
+    from vigil.clock import now_ms
     from vigil.events import emit
-    from vigil.logs.groups import now_ms
     from vigil.metrics import own
 
     active = list_findings(settings)
@@ -98,5 +99,4 @@ def run(
 
 
 def _when(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return clock.parse_iso(text)

@@ -6,6 +6,7 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
+from vigil import clock
 from vigil.config import Settings
 from vigil.findings.store import Filter, FindingStore
 from vigil.model.finding import Finding, RecordState, Workflow
@@ -56,7 +57,7 @@ def as_dict(f: Finding) -> dict[str, Any]:
 
 
 def _ts(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return clock.parse_iso(text)
 
 
 def suppressions(settings: Settings) -> dict[str, dict[str, str]]:

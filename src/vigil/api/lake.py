@@ -78,8 +78,8 @@ def ingest_with(
 def after_ingest(
     settings: Settings, report: IngestReport, options: IngestOptions | None, *, events: bool
 ) -> IngestReport:
+    from vigil.clock import now_ms
     from vigil.events import emit
-    from vigil.logs.groups import now_ms
     from vigil.metrics import own
 
     if options is not None:

@@ -9,7 +9,7 @@ from vigil.config import Settings
 
 def evaluate_alarms(settings: Settings, now: int | None = None) -> list[Any]:
     """Evaluate every alarm now; the state changes (each also an event on the bus)."""
-    from vigil.logs.groups import now_ms
+    from vigil.clock import now_ms
     from vigil.metrics.alarms import AlarmStore
     from vigil.metrics.store import MetricStore
 

@@ -60,7 +60,7 @@ class Worker:
     ) -> Totals:
         """Rounds until `stop` is set (the round in progress finishes; the state store lets
         the next start resume). `on_round(number, round, seconds)` after each."""
-        from vigil.logs.groups import now_ms
+        from vigil.clock import now_ms
 
         with Deliveries(self.settings, senders=senders()) as store:
             while True:

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from vigil import clock
 from vigil.demo import scenario as sc
 from vigil.demo import trail
 from vigil.demo.flows import Columns, burst, replies
@@ -38,7 +39,7 @@ def _at(day: datetime, hh: int, mm: int) -> datetime:
 
 
 def _iso(t: datetime) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return clock.iso(t)
 
 
 def attack_flows(

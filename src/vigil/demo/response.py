@@ -11,10 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from vigil import api
+from vigil.clock import now_ms
 from vigil.config import Settings
 from vigil.events.delivery import Deliveries, run_round
 from vigil.events.rules import save_rule
-from vigil.logs.groups import now_ms
 from vigil.playbooks.run import Runs
 
 HIGH_FINDINGS = {

@@ -14,6 +14,7 @@ from typing import Any
 
 from isal import igzip
 
+from vigil import clock
 from vigil.demo import scenario as sc
 from vigil.trail.sign import Signer, write_chain
 
@@ -42,7 +43,7 @@ OFFICE_IPS = ["203.0.113.10", "203.0.113.11", "203.0.113.12"]
 
 
 def _iso(t: datetime) -> str:
-    return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return clock.iso(t)
 
 
 def user_identity(account: str, user: str) -> Event:

@@ -9,10 +9,11 @@ import json
 import re
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
 
+from vigil import clock
 from vigil.config import Settings
 from vigil.detect.runner import data_range, detection_connection
 from vigil.detect.sql import render, run_unit
@@ -69,8 +70,7 @@ def _check_evidence(con: Engine, template: str, first: str, last: str) -> None:
     """A finding's evidence query must return the records it speaks of."""
     if not template:
         raise UnitError("the unit has no evidence query")
-    moments = {k: datetime.fromisoformat(v.replace("Z", "+00:00")) for k, v in
-               (("first_seen", first), ("last_seen", last))}  # fmt: skip
+    moments = {"first_seen": clock.parse_iso(first), "last_seen": clock.parse_iso(last)}
     rows = con.rows(render(template, moments))
     if not rows:
         raise UnitError(f"the evidence query returned no rows: {render(template, moments)}")
@@ -140,7 +140,7 @@ def _expand_record(item: dict[str, Any]) -> list[dict[str, Any]]:
     """A record, or {record, repeat, every} with eventTime advanced and eventID numbered."""
     if "record" not in item:
         return [item]
-    base = datetime.fromisoformat(str(item["record"]["eventTime"]).replace("Z", "+00:00"))
+    base = clock.parse_iso(str(item["record"]["eventTime"]))
     out = []
     for i in range(int(item.get("repeat", 1))):
         rec = json.loads(json.dumps(item["record"]))

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final, Protocol
 
+from vigil import clock
 from vigil.config import Settings
 from vigil.detect.sigma_import import imported_units
 from vigil.detect.sql import run_unit
@@ -163,5 +164,4 @@ def align(moment: datetime, window: timedelta) -> datetime:
     return datetime.fromtimestamp(epoch - epoch % seconds, UTC)
 
 
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+_utc = clock.utc

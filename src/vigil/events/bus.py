@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final
 
+from vigil import clock
 from vigil.errors import VigilError
 from vigil.state import Store
 from vigil.state.outbox import envelope, insert_event
@@ -135,4 +136,4 @@ def _time(value: Any) -> datetime | None:
         return None
     if isinstance(value, int | float):
         return datetime.fromtimestamp(value, UTC)
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return clock.parse_iso(str(value))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from vigil import clock
 from vigil.config import Settings
 from vigil.events import targets as tg
 from vigil.events.rules import Rule, RuleError, Target, load_rules, load_topic, shape
@@ -416,10 +417,4 @@ def allowed_commands(settings: Settings) -> list[str]:
     ]
 
 
-def iso_ms(ms: Any) -> str | None:
-    """Milliseconds since the epoch as ISO 8601 (UTC), as the AWS CLI prints times."""
-    from datetime import UTC, datetime
-
-    if not isinstance(ms, int | float):
-        return None
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
+iso_ms = clock.iso_ms  # as the AWS CLI prints times

@@ -12,11 +12,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
+from vigil import clock
+from vigil.clock import now_ms
 from vigil.config import Settings
 from vigil.events.bus import EventStore, envelope
 from vigil.findings.export import NO_REGION, asff, guardduty
 from vigil.formats.cloudtrail_json import record_of
-from vigil.logs.groups import now_ms
 from vigil.model.finding import Finding
 from vigil.query.engine import open_engine
 
@@ -32,7 +33,7 @@ def finding_events(findings: list[Finding]) -> list[dict[str, Any]]:
     out = []
     for f in findings:
         region = f.region if f.region not in NO_REGION else "us-east-1"
-        moment = datetime.fromisoformat(f.updated_at.replace("Z", "+00:00"))
+        moment = clock.parse_iso(f.updated_at)
         if not f.unit.startswith("posture/"):  # a control finding is Security Hub's alone
             out.append(_guardduty_event(f, region, moment))
         hub = asff(f)

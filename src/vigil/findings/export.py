@@ -3,10 +3,9 @@ OCSF Detection Finding (class 2004), and GuardDuty's finding JSON."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Final
 
-from vigil import __version__
+from vigil import __version__, clock
 from vigil.model.finding import Finding, RecordState
 
 PRODUCT: Final = "vigil"
@@ -51,12 +50,11 @@ def _ms(text: str) -> str:
     """ISO 8601 with milliseconds and Z, as ASFF and GuardDuty write times."""
     if not text:
         return text
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return clock.iso(clock.parse_iso(text), "milliseconds")
 
 
 def _epoch_ms(text: str) -> int:
-    return int(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp() * 1000)
+    return clock.to_ms(clock.parse_iso(text))
 
 
 def _partition(region: str) -> str:

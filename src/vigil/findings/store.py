@@ -8,10 +8,10 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from vigil import clock
 from vigil.errors import VigilError
 from vigil.findings.suppression import matches, sql_glob
 from vigil.model.finding import Finding, Hit, RecordState, Workflow
@@ -31,7 +31,7 @@ FROM findings f JOIN finding_hits h ON h.finding_id = f.id
 
 
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return clock.iso(clock.utc_now(), "milliseconds")
 
 
 @dataclass(frozen=True)

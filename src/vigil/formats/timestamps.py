@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Final
 
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from vigil import clock
 
 UTC_MS = pa.timestamp("ms", tz="UTC")
 # No AWS log predates AWS (2006), and Arrow's dates end with year 9999: a time outside is not a
@@ -54,9 +55,6 @@ def _iso_ms(text: str | None) -> int | None:
     if text is None:
         return None
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except (ValueError, TypeError):
+        return clock.to_ms(clock.parse_iso(text))  # a naive time is UTC, as CloudTrail's are
+    except (ValueError, TypeError, AttributeError):
         return None
-    if moment.tzinfo is None:  # CloudTrail's times are UTC
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)

@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final
 
+from vigil.clock import now_ms
 from vigil.errors import QueryError
 from vigil.formats.cloudtrail_fields import UnmappedField, sql_expr
-from vigil.logs.groups import LogGroup, now_ms
+from vigil.logs.groups import LogGroup
 from vigil.logs.pattern_sql import literal
 from vigil.logs.read import live_events_sql, time_range
 

@@ -14,10 +14,10 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
+from vigil import clock
 from vigil.state import StateDB
 
 # Statuses of objects whose rows are in the lake; `failed` objects stay eligible for a retry.
@@ -49,7 +49,7 @@ class PendingBatch:
 
 
 def now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return clock.utc_now().isoformat(timespec="seconds")  # the manifest's stored form (+00:00)
 
 
 class Manifest(StateDB):

@@ -16,8 +16,9 @@ from typing import Final
 
 import fsspec
 
+from vigil.clock import now_ms
 from vigil.config import Settings
-from vigil.logs.groups import LogStore, now_ms
+from vigil.logs.groups import LogStore
 from vigil.logs.pattern_sql import literal
 from vigil.logs.read import live_events_sql
 from vigil.query.engine import open_engine

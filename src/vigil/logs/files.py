@@ -14,10 +14,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vigil.clock import now_ms
 from vigil.config import Settings
 from vigil.inputs import decode
 from vigil.lake.manifest import Manifest, ObjectRecord
-from vigil.logs.groups import LogsError, LogStore, now_ms
+from vigil.logs.groups import LogsError, LogStore
 from vigil.logs.put import (
     MAX_BATCH_BYTES,
     MAX_EVENTS,

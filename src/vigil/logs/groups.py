@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import sqlite3
-import time
 from dataclasses import dataclass
 from typing import Final
 
+from vigil.clock import now_ms
 from vigil.errors import VigilError
 from vigil.state import Store
 
@@ -51,10 +51,6 @@ class LogStream:
     last_event_ms: int | None
     last_ingestion_ms: int | None
     stored_bytes: int
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def check_group_name(name: str) -> None:

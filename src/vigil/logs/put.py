@@ -17,12 +17,13 @@ from typing import Any, Final
 
 import pyarrow as pa
 
+from vigil.clock import now_ms
 from vigil.config import Settings
 from vigil.lake.locking import lake_lock
 from vigil.lake.manifest import Manifest, ObjectRecord
 from vigil.lake.tables import LOG_EVENTS, SOURCE_FILE
 from vigil.lake.writer import Batch, LakeWriter
-from vigil.logs.groups import LogsError, LogStore, now_ms
+from vigil.logs.groups import LogsError, LogStore
 
 MAX_EVENTS: Final = 10_000
 MAX_BATCH_BYTES: Final = 1_048_576

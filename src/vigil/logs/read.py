@@ -12,8 +12,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from vigil.clock import now_ms
 from vigil.config import Settings
-from vigil.logs.groups import LogGroup, LogStore, now_ms
+from vigil.logs.groups import LogGroup, LogStore
 from vigil.logs.pattern_sql import filter_sql, literal
 from vigil.logs.put import DAY_MS
 from vigil.query.engine import open_engine

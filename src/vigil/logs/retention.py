@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from vigil.clock import now_ms
 from vigil.config import Settings
 from vigil.lake.locking import lake_lock
 from vigil.lake.manifest import Manifest
 from vigil.lake.tables import LOG_EVENTS
 from vigil.lake.writer import LakeWriter, key_of, local_duckdb
-from vigil.logs.groups import LogStore, now_ms
+from vigil.logs.groups import LogStore
 from vigil.logs.pattern_sql import literal
 from vigil.logs.put import DAY_MS
 

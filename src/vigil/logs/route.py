@@ -13,12 +13,13 @@ import json
 from pathlib import Path
 from typing import Final
 
+from vigil.clock import now_ms
 from vigil.config import Settings
 from vigil.formats.cloudtrail_json import record_of
 from vigil.lake.locking import lake_lock
 from vigil.lake.tables import LOG_EVENTS
 from vigil.lake.writer import Batch
-from vigil.logs.groups import LogsError, LogStore, now_ms
+from vigil.logs.groups import LogsError, LogStore
 from vigil.logs.put import InputEvent, OnStored, by_day, commit, events_table
 from vigil.query.engine import open_engine
 

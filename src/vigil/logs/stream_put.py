@@ -11,8 +11,8 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Final, TextIO
 
+from vigil.clock import now_ms
 from vigil.config import Settings
-from vigil.logs.groups import now_ms
 from vigil.logs.put import InputEvent, OnStored, put_log_events
 
 MAX_LINES: Final = 1000

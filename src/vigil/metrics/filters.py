@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final
 
+from vigil.clock import now_ms
 from vigil.config import Settings
-from vigil.logs.groups import LogsError, LogStore, now_ms
+from vigil.logs.groups import LogsError, LogStore
 from vigil.logs.pattern import Spaced, Terms
 from vigil.logs.pattern_match import Matcher, compile_pattern
 from vigil.metrics.store import UNITS, Datum, Metric, MetricStore

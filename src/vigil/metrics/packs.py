@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vigil.clock import now_ms
 from vigil.config import Settings
 from vigil.content import content_root
 from vigil.errors import ConfigError
 from vigil.inputs import load_yaml
-from vigil.logs.groups import LogStore, now_ms
+from vigil.logs.groups import LogStore
 from vigil.logs.pattern import lint, parse
 from vigil.metrics.alarms import Alarm, AlarmStore
 from vigil.metrics.filters import FilterStore, MetricFilter

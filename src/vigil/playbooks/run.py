@@ -13,10 +13,10 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
+from vigil.clock import now_ms
 from vigil.config import Settings
 from vigil.events.rules import Rule, Target
 from vigil.events.targets import DeliveryFailed
-from vigil.logs.groups import now_ms
 from vigil.playbooks.accounts import session_for
 from vigil.playbooks.plans import PLAYBOOKS, Plan, PlanError
 from vigil.state import Store

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Final
 
+from vigil import clock
 from vigil.posture.snapshot import Snapshot
 
 
@@ -134,7 +135,7 @@ def cloudtrail_3(check: str, snap: Snapshot, account: str) -> list[Result]:
 
 
 def cloudtrail_5(check: str, snap: Snapshot, account: str) -> list[Result]:
-    taken = datetime.fromisoformat(snap.taken_at.replace("Z", "+00:00"))
+    taken = clock.parse_iso(snap.taken_at)
 
     def test(t: dict[str, Any]) -> tuple[str, str]:
         if not t.get("CloudWatchLogsLogGroupArn"):
@@ -142,7 +143,7 @@ def cloudtrail_5(check: str, snap: Snapshot, account: str) -> list[Result]:
         last = (_status(snap, account, t) or {}).get("LatestCloudwatchLogsDeliveryTime")
         if last is None:
             return "WARNING", "delivery time unknown"
-        when = datetime.fromisoformat(str(last).replace("Z", "+00:00"))
+        when = clock.parse_iso(str(last))
         if when.tzinfo is None:
             when = when.replace(tzinfo=taken.tzinfo)
         if taken - when > timedelta(days=1):

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
+from vigil import clock
 from vigil.config import Settings
 from vigil.errors import SourceError
 from vigil.inputs import InputError, expect_mapping, load_json
@@ -93,7 +93,7 @@ class Snapshot:
 
 
 def now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return clock.iso(clock.utc_now())
 
 
 def import_dir(folder: Path) -> Snapshot:

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 
 import typer
 
+from vigil.clock import now_ms
 from vigil.errors import ConfigError
 from vigil.inputs import expect_mapping, load_json, load_yaml, parse_json
-from vigil.logs.groups import now_ms
 from vigil.shells import render
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]

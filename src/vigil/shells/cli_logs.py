@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from vigil import api
+from vigil.clock import now_ms
 from vigil.errors import ConfigError
-from vigil.logs.groups import LogStore, now_ms
+from vigil.logs.groups import LogStore
 from vigil.shells import render
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]

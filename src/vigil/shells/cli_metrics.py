@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 import typer
 
+from vigil.clock import now_ms
 from vigil.errors import ConfigError
-from vigil.logs.groups import now_ms
 from vigil.shells import render
 from vigil.shells.cli_logs import End, JsonFlag, Start, span, to_ms
 

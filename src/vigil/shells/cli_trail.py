@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
+from vigil.clock import now_ms
 from vigil.errors import ConfigError
-from vigil.logs.groups import now_ms
 from vigil.shells import render
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]

@@ -22,6 +22,8 @@ from typing import Any
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
+from vigil import clock
+
 SIDECAR = ".sig"
 
 
@@ -61,7 +63,7 @@ class Signer:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return clock.iso(moment)
 
 
 def write_chain(

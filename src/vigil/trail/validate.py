@@ -27,6 +27,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from isal import igzip
 
+from vigil import clock
 from vigil.errors import SourceError
 from vigil.inputs import expect_mapping, load_json
 from vigil.trail.sign import SIDECAR
@@ -83,7 +84,7 @@ class Report:
 
 
 def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return clock.iso(moment)
 
 
 class Objects:
