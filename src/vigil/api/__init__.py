@@ -13,13 +13,14 @@ import importlib
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from vigil import clock
 from vigil.config import Settings
 
-__all__ = ["Settings"]
+__all__ = ["Settings", "clock"]  # times as users write them; the settings a shell loads
 
 NOUNS = (
-    "content", "detect", "findings", "intel", "lake", "logs", "metrics", "playbooks", "posture",
-    "quarantine", "worker",
+    "content", "detect", "events", "findings", "inputs", "intel", "lake", "logs", "metrics",
+    "playbooks", "posture", "quarantine", "trail", "worker",
 )  # fmt: skip
 
 if TYPE_CHECKING:
@@ -30,7 +31,13 @@ if TYPE_CHECKING:
         detect as detect,
     )
     from vigil.api import (
+        events as events,
+    )
+    from vigil.api import (
         findings as findings,
+    )
+    from vigil.api import (
+        inputs as inputs,
     )
     from vigil.api import (
         intel as intel,
@@ -52,6 +59,9 @@ if TYPE_CHECKING:
     )
     from vigil.api import (
         quarantine as quarantine,
+    )
+    from vigil.api import (
+        trail as trail,
     )
     from vigil.api import (
         worker as worker,

@@ -1,15 +1,101 @@
-"""CloudWatch Logs: puts that run the group's metric filters, as PutLogEvents does."""
+"""CloudWatch Logs: log groups and streams, PutLogEvents (which runs the group's metric
+filters, as AWS does), GetLogEvents / FilterLogEvents and a live tail, TestMetricFilter,
+CreateExportTask, retention, and Logs Insights."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from vigil.config import Settings
 from vigil.logs.files import PutSummary
+from vigil.logs.groups import LogGroup, LogStream
 from vigil.logs.put import InputEvent, PutResult
+from vigil.logs.read import DEFAULT_LIMIT, Event
 from vigil.metrics.filters import apply_filters
 
-__all__ = ["InputEvent", "PutResult", "PutSummary", "apply_filters"]
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from vigil.logs.export import ExportResult
+    from vigil.logs.retention import ExpireReport
+
+__all__ = [
+    "Event", "EventsQuery", "InputEvent", "LogGroup", "LogStream", "PutResult", "PutSummary",
+    "apply_filters",
+]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class EventsQuery:
+    """FilterLogEvents' request (GetLogEvents is one stream and no pattern)."""
+
+    pattern: str = ""
+    start: int | None = None  # ms
+    end: int | None = None
+    streams: list[str] | None = None
+    stream_prefix: str | None = None
+    limit: int = DEFAULT_LIMIT
+
+
+def create_group(
+    settings: Settings,
+    name: str,
+    *,
+    retention_days: int | None = None,
+    account: str | None = None,
+    region: str | None = None,
+) -> LogGroup:
+    from vigil.logs.groups import LogStore
+
+    with LogStore(settings) as store:
+        return store.create_group(name, account=account, region=region,
+                                  retention_days=retention_days)  # fmt: skip
+
+
+def delete_group(settings: Settings, name: str) -> None:
+    from vigil.logs.groups import LogStore
+
+    with LogStore(settings) as store:
+        store.delete_group(name)
+
+
+def groups(settings: Settings, prefix: str = "") -> list[LogGroup]:
+    from vigil.logs.groups import LogStore
+
+    with LogStore(settings) as store:
+        return store.groups(prefix)
+
+
+def put_retention(settings: Settings, group: str, days: int | None) -> None:
+    """PutRetentionPolicy; None is DeleteRetentionPolicy (keep forever)."""
+    from vigil.logs.groups import LogStore
+
+    with LogStore(settings) as store:
+        store.put_retention(group, days)
+
+
+def create_stream(settings: Settings, group: str, name: str) -> LogStream:
+    from vigil.logs.groups import LogStore
+
+    with LogStore(settings) as store:
+        return store.create_stream(group, name)
+
+
+def delete_stream(settings: Settings, group: str, name: str) -> None:
+    from vigil.logs.groups import LogStore
+
+    with LogStore(settings) as store:
+        store.delete_stream(group, name)
+
+
+def streams(settings: Settings, group: str, prefix: str = "") -> list[LogStream]:
+    from vigil.logs.groups import LogStore
+
+    with LogStore(settings) as store:
+        return store.streams(group, prefix)
 
 
 def put_log_events(
@@ -39,3 +125,70 @@ def put_messages(settings: Settings, group: str, stream: str, messages: list[str
     from vigil.logs.files import put_events_now
 
     return put_events_now(settings, group, stream, messages, on_stored=apply_filters)
+
+
+def filter_events(settings: Settings, group: str, query: EventsQuery) -> list[Event]:
+    from vigil.logs.read import filter_events as find
+
+    return find(settings, group, pattern=query.pattern, start=query.start, end=query.end,
+                streams=query.streams, stream_prefix=query.stream_prefix,
+                limit=query.limit)  # fmt: skip
+
+
+def tail(
+    settings: Settings,
+    group: str,
+    *,
+    pattern: str = "",
+    since: int | None = None,
+    stop: Callable[[], bool] = lambda: False,
+) -> Iterator[Event]:
+    """New events as they are ingested, until `stop()` says so."""
+    from vigil.logs.read import tail as follow
+
+    return follow(settings, group, pattern=pattern, since=since, stop=stop)
+
+
+def test_filter(pattern: str, messages: list[str]) -> list[dict[str, Any]]:
+    """TestMetricFilter: the messages a pattern matches, with the values it extracts."""
+    from vigil.logs.pattern_match import test_filter as check
+
+    return check(pattern, messages)
+
+
+def export(
+    settings: Settings,
+    group: str,
+    destination: str,
+    *,
+    start: int | None = None,
+    end: int | None = None,
+    prefix: str = "exportedlogs",
+    stream_prefix: str | None = None,
+    endpoint_url: str | None = None,
+) -> ExportResult:
+    from vigil.logs.export import export as run
+
+    return run(settings, group, destination, start=start, end=end, prefix=prefix,
+               stream_prefix=stream_prefix, endpoint_url=endpoint_url)  # fmt: skip
+
+
+def expire(settings: Settings) -> ExpireReport:
+    """Remove events past their group's retention, or of deleted groups, from the lake."""
+    from vigil.logs.retention import expire_events
+
+    return expire_events(settings)
+
+
+def insights(
+    settings: Settings,
+    query: str,
+    *,
+    groups: list[str] | None = None,
+    table: str | None = None,
+    start: int | None = None,
+    end: int | None = None,
+) -> pa.Table:
+    from vigil.insights.run import run_insights
+
+    return run_insights(settings, query, groups=groups, table=table, start=start, end=end)

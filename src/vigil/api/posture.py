@@ -1,13 +1,55 @@
-"""Posture: snapshots of the logging set-up, the checks over them, compliance findings."""
+"""Posture: snapshots of the logging set-up (imported or collected), the checks over them as
+compliance findings, the report (table, JSON, HTML), controls proven by the lake's events,
+flow-log volume estimates, history and the diff between snapshots."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vigil.config import Settings
+from vigil.posture.snapshot import Snapshot
 
 if TYPE_CHECKING:
-    from vigil.posture.snapshot import Snapshot
+    from vigil.posture.compare import Change
+
+__all__ = ["Diff", "Saved", "Snapshot"]
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A snapshot kept in the home, and what recording it did."""
+
+    snapshot: Snapshot
+    path: Path
+    recorded: dict[str, Any] = field(default_factory=dict)
+
+    def summary(self) -> dict[str, Any]:
+        snap = self.snapshot
+        return {
+            "snapshot": self.path.name,
+            "taken_at": snap.taken_at,
+            "accounts": sorted(snap.accounts),
+            "regions": sum(len(snap.regions(a)) for a in snap.accounts),
+            "warnings": snap.warnings,
+            "unavailable": snap.errors(),
+        }
+
+
+@dataclass(frozen=True)
+class Diff:
+    older: str
+    newer: str
+    changes: list[Change]
+
+
+def import_snapshot(settings: Settings, folder: Path) -> Saved:
+    """Saved AWS CLI output (<dir>/<account>/<region>/<service>-<op>.json) as a snapshot."""
+    from vigil.posture.snapshot import import_dir
+
+    return keep(settings, import_dir(folder))
 
 
 def collect(
@@ -15,21 +57,28 @@ def collect(
     profiles: list[str] | None,
     endpoint_url: str | None,
     *,
+    progress: Callable[[str], None] | None = None,
     role: str | None = None,
     accounts: list[str] | None = None,
+    workers: int = 8,
 ) -> Snapshot:
+    """The configuration read through boto3 (standard credential chain) as a snapshot."""
     from vigil.posture.collect import collect as collect_snapshot
 
-    return collect_snapshot(regions, profiles, endpoint_url, role=role, accounts=accounts)
+    return collect_snapshot(regions, profiles, endpoint_url, progress, role, accounts, workers)
 
 
-def record(settings: Settings, snap: Snapshot) -> dict[str, Any]:
+def keep(settings: Settings, snap: Snapshot) -> Saved:
     """Save the snapshot, audit it into the findings hub and put what changed on the event bus,
     as Security Hub does ("Security Hub Findings - Imported", with `Compliance.Status`)."""
     from vigil.posture import snapshot
 
-    snapshot.save(settings, snap)
-    return audit_and_record(settings, snap)
+    path = snapshot.save(settings, snap)
+    return Saved(snap, path, audit_and_record(settings, snap))
+
+
+def record(settings: Settings, snap: Snapshot) -> dict[str, Any]:
+    return keep(settings, snap).recorded
 
 
 def audit_and_record(settings: Settings, snap: Snapshot) -> dict[str, Any]:
@@ -48,3 +97,78 @@ def audit_and_record(settings: Settings, snap: Snapshot) -> dict[str, Any]:
         findings = [store.get(fid) for fid in changed]
     counts["events"] = emit_findings(settings, findings)
     return counts
+
+
+def report(settings: Settings, snapshot: str | None = None) -> dict[str, Any]:
+    """Scores per standard and NIST CSF function; checks, failed first, with remediation; the
+    CIS controls proven by the lake's events."""
+    from vigil.posture import snapshot as snaps
+    from vigil.posture.audit import audit, load_checks, report_rows, scores
+
+    snap = snaps.find(settings, snapshot)
+    units = load_checks()
+    results = audit(snap, units)
+    return {
+        "snapshot": snap.taken_at,
+        "source": snap.source,
+        "scores": scores(units, results),
+        "checks": report_rows(units, results),
+        "proven": _proven(settings, snap),
+    }
+
+
+def report_html(doc: dict[str, Any]) -> str:
+    from vigil.posture.report_html import to_html
+
+    return to_html(doc)
+
+
+def _proven(settings: Settings, snap: Snapshot) -> list[dict[str, Any]]:
+    from vigil.errors import QueryError
+    from vigil.posture.proven import as_rows, prove
+
+    try:
+        return as_rows(prove(settings, snap))
+    except QueryError:  # no cloudtrail table yet
+        return []
+
+
+def prove(settings: Settings, own: bool = False) -> list[dict[str, Any]]:
+    """Replay the lake's CloudTrail events through each CIS control's configured metric filter
+    (or, with `own`, through Vigil's own pack)."""
+    from vigil.posture import snapshot as snaps
+    from vigil.posture.proven import as_rows
+    from vigil.posture.proven import prove as replay
+
+    return as_rows(replay(settings, None if own else snaps.latest(settings), own))
+
+
+def estimate_flow_volume(settings: Settings) -> list[dict[str, Any]]:
+    from vigil.posture.volume import estimate
+
+    return estimate(settings)
+
+
+def history(settings: Settings) -> list[dict[str, Any]]:
+    """The kept snapshots, oldest first, with how many resources fail, warn and pass in each."""
+    from vigil.posture import snapshot as snaps
+    from vigil.posture.audit import audit, load_checks
+    from vigil.posture.compare import counts
+
+    units = load_checks()
+    rows = []
+    for path in snaps.history(settings):
+        snap = snaps.load(path)
+        rows.append({"taken_at": snap.taken_at, "source": snap.source,
+                     "accounts": len(snap.accounts), **counts(audit(snap, units))})  # fmt: skip
+    return rows
+
+
+def diff(settings: Settings, older: str = "previous", newer: str = "latest") -> Diff:
+    from vigil.posture import snapshot as snaps
+    from vigil.posture.audit import audit, load_checks
+    from vigil.posture.compare import compare
+
+    units = load_checks()
+    before, after = snaps.find(settings, older), snaps.find(settings, newer)
+    return Diff(before.taken_at, after.taken_at, compare(audit(before, units), audit(after, units)))

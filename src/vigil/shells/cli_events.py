@@ -12,9 +12,10 @@ from typing import Annotated, Any
 
 import typer
 
-from vigil.clock import now_ms
+from vigil import api
+from vigil.api import clock
+from vigil.api.inputs import expect_mapping, load_json, load_yaml, parse_json
 from vigil.errors import ConfigError
-from vigil.inputs import expect_mapping, load_json, load_yaml, parse_json
 from vigil.shells import render
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
@@ -50,16 +51,9 @@ def put(
     json_out: JsonFlag = False,
 ) -> None:
     """PutEvents: entries with Source, DetailType, Detail (and Resources, Time), 10 per call."""
-    from vigil.events.bus import EventStore
-
     entries = _json_arg(source, "entries")
     entries = entries if isinstance(entries, list) else [entries]
-    results: list[dict[str, Any]] = []
-    with EventStore(ctx.obj) as store:
-        for i in range(0, len(entries), 10):
-            results += store.put_events(
-                entries[i : i + 10], account=account, region=region, now=now_ms()
-            ).entries
+    results = api.events.put_events(ctx.obj, entries, account=account, region=region).entries
     failed = sum(1 for r in results if "ErrorCode" in r)
     if json_out:
         render.print_json({"FailedEntryCount": failed, "Entries": results})
@@ -81,10 +75,8 @@ def test_pattern(
     json_out: JsonFlag = False,
 ) -> None:
     """TestEventPattern: does the pattern match the event? Exit 0 if it does, 1 if not."""
-    from vigil.events.pattern import Pattern
-
-    compiled = Pattern(_json_arg(pattern, "pattern"))
-    matched = compiled.matches(expect_mapping(_json_arg(event, "event"), event, "an event"))
+    document = expect_mapping(_json_arg(event, "event"), event, "an event")
+    matched = api.events.test_pattern(_json_arg(pattern, "pattern"), document)
     verdict = "matches" if matched else "does not match"
     render.done(json_out, f"the pattern {verdict} the event", {"Result": matched})
     if not matched:
@@ -99,10 +91,7 @@ def list_events(
     json_out: JsonFlag = False,
 ) -> None:
     """Recent events on the bus."""
-    from vigil.events.bus import EventStore
-
-    with EventStore(ctx.obj) as store:
-        found = store.recent(limit, source)
+    found = api.events.recent(ctx.obj, limit, source)
     if json_out:
         render.print_json({"events": found})
         return
@@ -115,13 +104,11 @@ def list_events(
 @rules_app.command("put")
 def rules_put(ctx: typer.Context, path: Path, json_out: JsonFlag = False) -> None:
     """Add or replace a rule from a YAML file (checked first)."""
-    from vigil.events.rules import save_rule
-
     if not path.is_file():
         raise ConfigError(
             f"{path}: no such file", hint="a YAML rule: name, pattern or schedule, targets"
         )
-    rule = save_rule(ctx.obj, expect_mapping(load_yaml(path), str(path), "a rule"))
+    rule = api.events.put_rule(ctx.obj, expect_mapping(load_yaml(path), str(path), "a rule"))
     doc = {"Name": rule.name, "Targets": len(rule.targets)}
     render.done(json_out, f"rule {rule.name}: {len(rule.targets)} target(s)", doc)
 
@@ -129,20 +116,8 @@ def rules_put(ctx: typer.Context, path: Path, json_out: JsonFlag = False) -> Non
 @rules_app.command("list")
 def rules_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Rules with their state, trigger and targets."""
-    from vigil.events.rules import load_rules
-
-    rules, problems = load_rules(ctx.obj)
-    rows = [
-        {
-            "name": r.name,
-            "enabled": r.enabled,
-            "trigger": r.schedule.text
-            if r.schedule
-            else json.dumps(r.pattern.raw if r.pattern else {}),
-            "targets": ", ".join(f"{t.id} ({t.type})" for t in r.targets),
-        }
-        for r in rules
-    ]
+    listing = api.events.rules(ctx.obj)
+    rows, problems = [vars(r) for r in listing.rules], listing.problems
     if json_out:
         render.print_json({"rules": rows, "problems": problems})
         return
@@ -159,11 +134,7 @@ def rules_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
 
 
 def _set_enabled(ctx: typer.Context, name: str, enabled: bool, json_out: bool) -> None:
-    from vigil.events.rules import rule_doc, save_rule
-
-    doc = rule_doc(ctx.obj, name)
-    doc["enabled"] = enabled
-    save_rule(ctx.obj, doc)
+    api.events.set_rule_enabled(ctx.obj, name, enabled)
     text = f"rule {name} {'enabled' if enabled else 'disabled'}"
     render.done(json_out, text, {"Name": name, "State": "ENABLED" if enabled else "DISABLED"})
 
@@ -183,20 +154,14 @@ def rules_disable(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> 
 @rules_app.command("delete")
 def rules_delete(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """Delete a rule."""
-    from vigil.events.rules import rule_doc, rules_dir
-
-    rule_doc(ctx.obj, name)
-    (rules_dir(ctx.obj) / f"{name}.yaml").unlink()
+    api.events.delete_rule(ctx.obj, name)
     render.done(json_out, f"rule {name} deleted", {"Name": name, "deleted": True})
 
 
 @dlq_app.command("list")
 def dlq_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Dead-lettered deliveries with their last error."""
-    from vigil.events import delivery
-
-    with delivery.Deliveries(ctx.obj) as store:
-        items = store.dlq()
+    items = api.events.dead_letters(ctx.obj)
     if json_out:
         render.print_json({"dlq": items})
         return
@@ -217,20 +182,14 @@ def dlq_redrive(
     json_out: JsonFlag = False,
 ) -> None:
     """Queue dead-lettered deliveries again (all, or the given ids)."""
-    from vigil.events import delivery
-
-    with delivery.Deliveries(ctx.obj) as store:
-        count = store.redrive(ids, now_ms())
+    count = api.events.redrive(ctx.obj, ids)
     render.done(json_out, f"{count} deliver(ies) queued again", {"redriven": count})
 
 
 @events_app.command("audit")
 def audit(ctx: typer.Context, limit: int = 50, json_out: JsonFlag = False) -> None:
     """Every delivery attempt: when, rule, target, event, result, response excerpt."""
-    from vigil.events import delivery
-
-    with delivery.Deliveries(ctx.obj) as store:
-        items = store.audit(limit)
+    items = api.events.audit(ctx.obj, limit)
     if json_out:
         render.print_json({"audit": items})
         return
@@ -252,8 +211,6 @@ def run_command(
 ) -> None:
     """The worker: schedules, dispatch and deliveries, until SIGTERM or Ctrl-C (it finishes
     the round it is in, and resumes from the state store next time)."""
-    from vigil import api
-
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -279,9 +236,7 @@ def run_command(
 
 def _round_line(number: int, done: Any, seconds: float, json_out: bool) -> None:
     """One line per round on stderr: what it scheduled, matched, delivered and what failed."""
-    from vigil.events import delivery
-
-    doc = {"round": number, "at": delivery.iso_ms(now_ms()), "scheduled": done.scheduled,
+    doc = {"round": number, "at": clock.iso_ms(clock.now_ms()), "scheduled": done.scheduled,
            "events": done.dispatched, "queued": done.queued, "delivered": done.delivered,
            "retried": done.retried, "failed": done.dead, "jobs": done.jobs,
            "seconds": round(seconds, 3)}  # fmt: skip
@@ -305,8 +260,6 @@ playbooks_app = typer.Typer(
 @playbooks_app.command("list")
 def playbooks_list(json_out: JsonFlag = False) -> None:
     """The playbooks, what they respond to and the permissions they need."""
-    from vigil import api
-
     units = [
         {"id": u.id, "title": u.title, "responds_to": list(u.responds_to),
          "permissions": list(u.permissions)}
@@ -338,18 +291,11 @@ def playbooks_run(
     json_out: JsonFlag = False,
 ) -> None:
     """Plan a playbook for an event, and with --apply carry it out; the run is recorded."""
-    from vigil.playbooks.run import playbook
-
     options = {"subnet": subnet} if subnet else {}
-    plan, results, run_id = playbook(
-        ctx.obj,
-        name,
-        expect_mapping(_json_arg(event, "event"), event, "an event"),
-        apply=apply,
-        endpoint_url=endpoint_url,
-        options=options,
-        role=role,
-    )
+    document = expect_mapping(_json_arg(event, "event"), event, "an event")
+    done = api.playbooks.run(ctx.obj, name, document, apply=apply, endpoint_url=endpoint_url,
+                             options=options, role=role)  # fmt: skip
+    plan, results, run_id = done.plan, done.results, done.run
     if json_out:
         render.print_json({"run": run_id, "plan": plan, "applied": apply, "results": results})
         return
@@ -369,10 +315,7 @@ def playbooks_run(
 @playbooks_app.command("runs")
 def playbooks_runs(ctx: typer.Context, limit: int = 20, json_out: JsonFlag = False) -> None:
     """Recorded playbook runs: plans, and what was applied."""
-    from vigil.playbooks.run import Runs
-
-    with Runs(ctx.obj) as runs:
-        found = runs.all(limit)
+    found = api.playbooks.runs(ctx.obj, limit)
     if json_out:
         render.print_json({"runs": found})
         return

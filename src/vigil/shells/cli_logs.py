@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import re
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from vigil import api
-from vigil.clock import now_ms
+from vigil.api import clock
 from vigil.errors import ConfigError
-from vigil.logs.groups import LogStore
 from vigil.shells import render
+
+if TYPE_CHECKING:
+    from vigil.api.logs import Event
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
 Start = Annotated[str | None, typer.Option(help="From this time: ISO 8601, or 15m/2h/7d ago.")]
@@ -22,44 +22,6 @@ End = Annotated[str | None, typer.Option(help="Up to this time: ISO 8601, or 15m
 logs_app = typer.Typer(
     help="CloudWatch Logs: groups, streams, events and filter patterns.", no_args_is_help=True
 )
-_UNITS = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
-
-if TYPE_CHECKING:
-    from vigil.logs import read
-
-
-def to_ms(text: str | None, option: str) -> int | None:
-    if text is None:
-        return None
-    relative = re.fullmatch(r"(\d+)([smhd])", text.strip())
-    if relative:
-        return now_ms() - int(relative.group(1)) * _UNITS[relative.group(2)]
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError as exc:
-        hint = "write 2024-03-01T09:00Z, or 30m / 6h / 2d for that long ago"
-        raise ConfigError(f"{option} {text!r} is not a time", hint=hint) from exc
-    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
-
-
-def span(
-    start: str | None, end: str | None, names: tuple[str, str] = ("--start", "--end")
-) -> tuple[int | None, int | None]:
-    """Both ends of a time range, in milliseconds; a start after the end is an error."""
-    begin, finish = to_ms(start, names[0]), to_ms(end, names[1])
-    if begin is not None and finish is not None and begin > finish:
-        raise ConfigError(
-            f"{names[0]} {start} is after {names[1]} {end}",
-            hint=f"give {names[0]} earlier than {names[1]}",
-        )
-    return begin, finish
-
-
-def _iso(ms: int | None) -> str:
-    if ms is None:
-        return ""
-    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
 @logs_app.command("create-group")
@@ -72,16 +34,14 @@ def create_group(
     json_out: JsonFlag = False,
 ) -> None:
     """Create a log group (CreateLogGroup)."""
-    with LogStore(ctx.obj) as store:
-        store.create_group(name, account=account, region=region, retention_days=retention)
+    api.logs.create_group(ctx.obj, name, account=account, region=region, retention_days=retention)
     render.done(json_out, f"created log group {name}", {"logGroupName": name, "created": True})
 
 
 @logs_app.command("delete-group")
 def delete_group(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """Delete a log group, its streams and events (DeleteLogGroup)."""
-    with LogStore(ctx.obj) as store:
-        store.delete_group(name)
+    api.logs.delete_group(ctx.obj, name)
     render.done(json_out, f"deleted log group {name}", {"logGroupName": name, "deleted": True})
 
 
@@ -92,8 +52,7 @@ def groups(
     json_out: JsonFlag = False,
 ) -> None:
     """Describe log groups."""
-    with LogStore(ctx.obj) as store:
-        found = store.groups(prefix)
+    found = api.logs.groups(ctx.obj, prefix)
     rows = [{"logGroupName": g.name, "creationTime": g.created_ms,
              "retentionInDays": g.retention_days, "storedBytes": g.stored_bytes,
              "streams": g.streams, "account": g.account, "region": g.region}
@@ -112,8 +71,7 @@ def retention(
     """Set a group's retention (PutRetentionPolicy), or remove it with --never."""
     if days is None and not never:
         raise ConfigError("give DAYS or --never", hint="vigil logs retention GROUP 30")
-    with LogStore(ctx.obj) as store:
-        store.put_retention(group, None if never else days)
+    api.logs.put_retention(ctx.obj, group, None if never else days)
     kept = None if never else days
     text = f"{group}: {'never expire' if never else f'{days} days'}"
     render.done(json_out, text, {"logGroupName": group, "retentionInDays": kept})
@@ -122,8 +80,7 @@ def retention(
 @logs_app.command("create-stream")
 def create_stream(ctx: typer.Context, group: str, stream: str, json_out: JsonFlag = False) -> None:
     """Create a log stream in a group (CreateLogStream)."""
-    with LogStore(ctx.obj) as store:
-        store.create_stream(group, stream)
+    api.logs.create_stream(ctx.obj, group, stream)
     doc = {"logGroupName": group, "logStreamName": stream, "created": True}
     render.done(json_out, f"created log stream {group} {stream}", doc)
 
@@ -131,8 +88,7 @@ def create_stream(ctx: typer.Context, group: str, stream: str, json_out: JsonFla
 @logs_app.command("delete-stream")
 def delete_stream(ctx: typer.Context, group: str, stream: str, json_out: JsonFlag = False) -> None:
     """Delete a log stream (DeleteLogStream)."""
-    with LogStore(ctx.obj) as store:
-        store.delete_stream(group, stream)
+    api.logs.delete_stream(ctx.obj, group, stream)
     doc = {"logGroupName": group, "logStreamName": stream, "deleted": True}
     render.done(json_out, f"deleted log stream {group} {stream}", doc)
 
@@ -145,8 +101,7 @@ def streams(
     json_out: JsonFlag = False,
 ) -> None:
     """Describe a group's log streams."""
-    with LogStore(ctx.obj) as store:
-        found = store.streams(group, prefix)
+    found = api.logs.streams(ctx.obj, group, prefix)
     rows = [{"logStreamName": s.name, "creationTime": s.created_ms,
              "firstEventTimestamp": s.first_event_ms, "lastEventTimestamp": s.last_event_ms,
              "lastIngestionTime": s.last_ingestion_ms, "storedBytes": s.stored_bytes}
@@ -197,11 +152,9 @@ def get(
     json_out: JsonFlag = False,
 ) -> None:
     """A stream's events in time order (GetLogEvents)."""
-    from vigil.logs import read
-
-    begin, finish = span(start, end)
-    events = read.filter_events(ctx.obj, group, streams=[stream], start=begin, end=finish,
-                                limit=limit)  # fmt: skip
+    begin, finish = clock.time_range(start, end)
+    query = api.logs.EventsQuery(start=begin, end=finish, streams=[stream], limit=limit)
+    events = api.logs.filter_events(ctx.obj, group, query)
     _events(events, json_out)
 
 
@@ -218,12 +171,9 @@ def filter_(
     json_out: JsonFlag = False,
 ) -> None:
     """Events of a group that match a filter pattern (FilterLogEvents)."""
-    from vigil.logs import read
-
-    begin, finish = span(start, end)
-    events = read.filter_events(ctx.obj, group, pattern=pattern, start=begin, end=finish,
-                                streams=stream or None,
-                                stream_prefix=stream_prefix, limit=limit)  # fmt: skip
+    begin, finish = clock.time_range(start, end)
+    query = api.logs.EventsQuery(pattern, begin, finish, stream or None, stream_prefix, limit)
+    events = api.logs.filter_events(ctx.obj, group, query)
     _events(events, json_out)
 
 
@@ -241,15 +191,13 @@ def tail(
     ] = False,
 ) -> None:
     """Recent events, and with --follow new ones as they arrive (Ctrl-C to stop)."""
-    from vigil.logs import read
-
-    start = to_ms(since, "--since")
+    start = clock.parse_moment(since, "--since")
     show = (lambda e: render.print_json(e.as_aws())) if json_out else _line
-    for event in read.filter_events(ctx.obj, group, pattern=pattern, start=start):
+    for event in api.logs.filter_events(ctx.obj, group, api.logs.EventsQuery(pattern, start)):
         show(event)
     if follow:
         try:
-            for event in read.tail(ctx.obj, group, pattern=pattern, since=now_ms()):
+            for event in api.logs.tail(ctx.obj, group, pattern=pattern, since=clock.now_ms()):
                 show(event)
         except KeyboardInterrupt:
             return
@@ -262,17 +210,14 @@ def test_filter_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Which messages a pattern matches, and the values it extracts (TestMetricFilter)."""
-    from vigil.inputs import read_text
-    from vigil.logs.pattern_match import test_filter
-
     if source == "-":
         messages = [line.rstrip("\r\n") for line in sys.stdin]
     else:
         path = Path(source)
         if not path.is_file():
             raise ConfigError(f"{source}: no such file", hint="give a file of messages, or -")
-        messages = read_text(path, what="a log file").splitlines()
-    matches = test_filter(pattern, messages)
+        messages = api.inputs.read_text(path, what="a log file").splitlines()
+    matches = api.logs.test_filter(pattern, messages)
     if json_out:
         render.print_json({"matches": matches})
         return
@@ -286,8 +231,7 @@ def test_filter_command(
     render.out.print(f"{len(matches)} of {len(messages)} messages match", highlight=False)
 
 
-def _events(events: list[read.Event], json_out: bool) -> None:
-
+def _events(events: list[Event], json_out: bool) -> None:
     if json_out:
         render.print_json({"events": [e.as_aws() for e in events]})
         return
@@ -295,8 +239,8 @@ def _events(events: list[read.Event], json_out: bool) -> None:
         _line(event)
 
 
-def _line(event: read.Event) -> None:
-    render.out.print(f"{_iso(event.timestamp)} {event.log_stream} {event.message}",
+def _line(event: Event) -> None:
+    render.out.print(f"{clock.iso_ms(event.timestamp)} {event.log_stream} {event.message}",
                      highlight=False, markup=False, soft_wrap=True)  # fmt: skip
 
 
@@ -304,11 +248,12 @@ def _show(rows: list[dict[str, Any]], key: str, json_out: bool) -> None:
     if json_out:
         render.print_json({key: rows})
         return
-    import pyarrow as pa
-
     times = ("creationTime", "firstEventTimestamp", "lastEventTimestamp", "lastIngestionTime")
-    rows = [{k: _iso(v) if k in times else v for k, v in row.items()} for row in rows]
-    render.arrow_table(pa.Table.from_pylist(rows) if rows else pa.table({}), title=key)
+    rows = [{k: clock.iso_ms(v) or "" if k in times else v for k, v in row.items()} for row in rows]
+    if rows:
+        render.dict_table(rows, title=key)
+    else:
+        render.table([], [], title=key)
 
 
 def insights_command(
@@ -323,11 +268,9 @@ def insights_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Run a CloudWatch Logs Insights query over log groups or a lake table."""
-    from vigil.insights.run import run_insights
-
-    begin, finish = span(since, until, ("--since", "--until"))
-    result = run_insights(ctx.obj, query, groups=log_group or None, table=table,
-                          start=begin, end=finish)  # fmt: skip
+    begin, finish = clock.time_range(since, until, ("--since", "--until"))
+    result = api.logs.insights(ctx.obj, query, groups=log_group or None, table=table,
+                               start=begin, end=finish)  # fmt: skip
     if json_out:
         render.print_json(
             {"results": result.to_pylist(), "statistics": {"recordsMatched": result.num_rows}}
@@ -349,10 +292,8 @@ def export_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Export a group's events in a time range, as CreateExportTask writes them."""
-    from vigil.logs.export import export
-
-    begin, finish = span(start, end)
-    result = export(ctx.obj, group, destination, start=begin, end=finish, prefix=prefix,
+    begin, finish = clock.time_range(start, end)
+    result = api.logs.export(ctx.obj, group, destination, start=begin, end=finish, prefix=prefix,
                     stream_prefix=stream_prefix, endpoint_url=endpoint_url)  # fmt: skip
     if json_out:
         render.print_json(result)
@@ -364,9 +305,7 @@ def export_command(
 @logs_app.command("expire")
 def expire_command(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Remove events past their group's retention, or of deleted groups, from the lake."""
-    from vigil.logs.retention import expire_events
-
-    report = expire_events(ctx.obj)
+    report = api.logs.expire(ctx.obj)
     if json_out:
         render.print_json(report)
         return

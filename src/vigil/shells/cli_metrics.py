@@ -6,10 +6,11 @@ from typing import Annotated, Any
 
 import typer
 
-from vigil.clock import now_ms
+from vigil import api
+from vigil.api import clock
 from vigil.errors import ConfigError
 from vigil.shells import render
-from vigil.shells.cli_logs import End, JsonFlag, Start, span, to_ms
+from vigil.shells.cli_logs import End, JsonFlag, Start
 
 metrics_app = typer.Typer(
     help="CloudWatch-style metrics: put, list, statistics.", no_args_is_help=True
@@ -45,14 +46,9 @@ def put_metric_filter(
     json_out: JsonFlag = False,
 ) -> None:
     """Create or replace a metric filter on a log group (PutMetricFilter)."""
-    from vigil.logs.pattern import lint, parse
-    from vigil.metrics import filters as mf
-
-    f = mf.MetricFilter(group, name, pattern, metric_name, namespace, value, default,
-                        _dims(dimension), unit)  # fmt: skip
-    with mf.FilterStore(ctx.obj) as store:
-        store.put(f)
-    warnings = lint(parse(pattern))
+    f = api.metrics.MetricFilter(group, name, pattern, metric_name, namespace, value, default,
+                                 _dims(dimension), unit)  # fmt: skip
+    warnings = api.metrics.put_metric_filter(ctx.obj, f)
     if json_out:
         render.print_json({"metricFilter": f.as_aws(), "warnings": warnings})
         return
@@ -67,10 +63,7 @@ def metric_filters(
     json_out: JsonFlag = False,
 ) -> None:
     """Describe metric filters."""
-    from vigil.metrics import filters as mf
-
-    with mf.FilterStore(ctx.obj) as store:
-        rows = [f.as_aws() for f in store.filters(group)]
+    rows = [f.as_aws() for f in api.metrics.metric_filters(ctx.obj, group)]
     if json_out:
         render.print_json({"metricFilters": rows})
         return
@@ -85,10 +78,7 @@ def delete_metric_filter(
     ctx: typer.Context, group: str, name: str, json_out: JsonFlag = False
 ) -> None:
     """Delete a metric filter."""
-    from vigil.metrics import filters as mf
-
-    with mf.FilterStore(ctx.obj) as store:
-        store.delete(group, name)
+    api.metrics.delete_metric_filter(ctx.obj, group, name)
     doc = {"logGroupName": group, "filterName": name, "deleted": True}
     render.done(json_out, f"deleted metric filter {name} on {group}", doc)
 
@@ -97,9 +87,7 @@ def backfill_metric_filter(
     ctx: typer.Context, group: str, name: str, json_out: JsonFlag = False
 ) -> None:
     """Apply a metric filter to the events stored before it existed (once)."""
-    from vigil.metrics import filters as mf
-
-    count = mf.backfill(ctx.obj, group, name)
+    count = api.metrics.backfill_metric_filter(ctx.obj, group, name)
     doc = {"logGroupName": group, "filterName": name, "datapoints": count}
     render.done(json_out, f"{count} datapoint(s) published from stored events", doc)
 
@@ -112,9 +100,7 @@ def install_pack_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Install a pack of metric filters, each with its alarm, on a log group."""
-    from vigil.metrics.packs import install_pack
-
-    done = install_pack(ctx.obj, pack, log_group, action)
+    done = api.metrics.install_pack(ctx.obj, pack, log_group, action)
     if json_out:
         render.print_json(done)
         return
@@ -152,18 +138,16 @@ def metrics_put(
     json_out: JsonFlag = False,
 ) -> None:
     """Put one value (PutMetricData)."""
-    from vigil.metrics.store import Datum, Metric, MetricStore
-
-    stamp = to_ms(at, "--at") or now_ms()
+    stamp = clock.parse_moment(at, "--at") if at else clock.now_ms()
     stats = _numbers(statistic_values, "--statistic-values")
     if stats and len(stats) != 4:
         raise ConfigError("--statistic-values takes SampleCount,Sum,Minimum,Maximum")
-    datum = Datum(Metric(namespace, name, _dims(dimension)), stamp, value=value,
+    metric = api.metrics.Metric(namespace, name, _dims(dimension))
+    datum = api.metrics.Datum(metric, stamp, value=value,
                   values=_numbers(values, "--values"), counts=_numbers(counts, "--counts"),
                   statistics=(stats[0], stats[1], stats[2], stats[3]) if stats else None,
                   unit=unit, resolution=1 if high_resolution else 60)  # fmt: skip
-    with MetricStore(ctx.obj) as store:
-        store.put([datum])
+    api.metrics.put_metric_data(ctx.obj, [datum])
     doc = {"Namespace": namespace, "MetricName": name, "Timestamp": stamp, "stored": 1}
     render.done(json_out, f"{namespace}/{name}: 1 datum stored", doc)
 
@@ -176,10 +160,7 @@ def metrics_list(
     json_out: JsonFlag = False,
 ) -> None:
     """List metrics (ListMetrics)."""
-    from vigil.metrics.store import MetricStore
-
-    with MetricStore(ctx.obj) as store:
-        found = store.metrics(namespace, name)
+    found = api.metrics.list_metrics(ctx.obj, namespace, name)
     if json_out:
         rows = [
             {"Namespace": m.namespace, "MetricName": m.name,
@@ -209,25 +190,16 @@ def metrics_stats(
     json_out: JsonFlag = False,
 ) -> None:
     """Statistics per period (GetMetricStatistics)."""
-    from vigil.metrics.stats import BASIC, statistics
-    from vigil.metrics.store import Metric, MetricStore
-
-    first, last = span(start, end)
-    begin, finish = first or 0, last or now_ms()
-    with MetricStore(ctx.obj) as store:
-        points = statistics(store, Metric(namespace, name, _dims(dimension)), begin, finish,
-                            period, statistic or list(BASIC), unit)  # fmt: skip
+    first, last = clock.time_range(start, end)
+    begin, finish = first or 0, last or clock.now_ms()
+    metric = api.metrics.Metric(namespace, name, _dims(dimension))
+    stats = statistic or list(api.metrics.BASIC)
+    points = api.metrics.statistics(ctx.obj, metric, begin, finish, period, stats, unit)
     if json_out:
         render.print_json({"Label": name, "Datapoints": [p.as_aws() for p in points]})
         return
-    import pyarrow as pa
-
-    from vigil.shells.cli_logs import _iso
-
-    rows = [{"timestamp": _iso(p.timestamp), "unit": p.unit, **p.values} for p in points]
-    render.arrow_table(
-        pa.Table.from_pylist(rows) if rows else pa.table({}), title=f"{namespace}/{name}"
-    )
+    rows = [{"timestamp": clock.iso_ms(p.timestamp), "unit": p.unit, **p.values} for p in points]
+    render.dict_table(rows, title=f"{namespace}/{name}")
 
 
 # -- alarms -------------------------------------------------------------------------------------
@@ -261,9 +233,8 @@ def alarms_put(
     json_out: JsonFlag = False,
 ) -> None:
     """Create or update a metric alarm (PutMetricAlarm)."""
-    from vigil.metrics.alarms import Alarm, AlarmStore, with_state
-
-    alarm = Alarm(name=name, namespace=namespace, metric_name=metric_name, threshold=threshold,
+    alarm = api.metrics.Alarm(
+                  name=name, namespace=namespace, metric_name=metric_name, threshold=threshold,
                   comparison=comparison, period=period, evaluation_periods=evaluation_periods,
                   datapoints_to_alarm=datapoints_to_alarm, statistic=statistic,
                   dimensions=_dims(dimension), treat_missing_data=treat_missing_data,
@@ -271,18 +242,14 @@ def alarms_put(
                   ok_actions=tuple(ok_action or ()),
                   insufficient_data_actions=tuple(insufficient_data_action or ()),
                   actions_enabled=actions_enabled)  # fmt: skip
-    with AlarmStore(ctx.obj) as store:
-        status = store.put(alarm, now_ms())
-    render.done(json_out, f"alarm {name}: {status.state}", with_state(status))
+    status = api.metrics.put_alarm(ctx.obj, alarm)
+    render.done(json_out, f"alarm {name}: {status['StateValue']}", status)
 
 
 @alarms_app.command("list")
 def alarms_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Alarms with their state (DescribeAlarms)."""
-    from vigil.metrics.alarms import AlarmStore, with_state
-
-    with AlarmStore(ctx.obj) as store:
-        found = [with_state(s) for s in store.all()]
+    found = api.metrics.alarms(ctx.obj)
     if json_out:
         render.print_json({"MetricAlarms": found})
         return
@@ -298,12 +265,8 @@ def alarms_evaluate(
     json_out: JsonFlag = False,
 ) -> None:
     """Evaluate every alarm once; prints the state changes."""
-    from vigil.metrics.alarms import AlarmStore, with_state
-    from vigil.metrics.store import MetricStore
-
-    moment = to_ms(at, "--at") or now_ms()
-    with AlarmStore(ctx.obj) as store, MetricStore(ctx.obj) as metrics:
-        changed = [with_state(s) for s in store.evaluate(moment, metrics)]
+    moment = clock.parse_moment(at, "--at") if at else clock.now_ms()
+    changed = api.metrics.evaluate_alarms(ctx.obj, moment)
     if json_out:
         render.print_json({"changed": changed})
         return
@@ -318,10 +281,7 @@ def alarms_set_state(
     ctx: typer.Context, name: str, state: str, reason: str, json_out: JsonFlag = False
 ) -> None:
     """Force a state until the next evaluation (SetAlarmState)."""
-    from vigil.metrics.alarms import AlarmStore
-
-    with AlarmStore(ctx.obj) as store:
-        store.set_state(name, state, reason, now_ms())  # type: ignore[arg-type]
+    api.metrics.set_alarm_state(ctx.obj, name, state, reason)
     doc = {"AlarmName": name, "StateValue": state, "StateReason": reason}
     render.done(json_out, f"{name}: {state}", doc)
 
@@ -329,10 +289,7 @@ def alarms_set_state(
 @alarms_app.command("delete")
 def alarms_delete(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """Delete an alarm."""
-    from vigil.metrics.alarms import AlarmStore
-
-    with AlarmStore(ctx.obj) as store:
-        store.delete(name)
+    api.metrics.delete_alarm(ctx.obj, name)
     render.done(json_out, f"deleted alarm {name}", {"AlarmName": name, "deleted": True})
 
 
@@ -343,15 +300,10 @@ def alarms_history(
     json_out: JsonFlag = False,
 ) -> None:
     """What happened to the alarms (DescribeAlarmHistory)."""
-    from vigil.metrics.alarms import AlarmStore
-
-    with AlarmStore(ctx.obj) as store:
-        items = store.history(name)
+    items = api.metrics.alarm_history(ctx.obj, name)
     if json_out:
         render.print_json({"AlarmHistoryItems": items})
         return
-    from vigil.shells.cli_logs import _iso
-
     for h in items:
-        render.out.print(f"{_iso(h['Timestamp'])} {h['AlarmName']} {h['HistoryItemType']}: "
+        render.out.print(f"{clock.iso_ms(h['Timestamp'])} {h['AlarmName']} {h['HistoryItemType']}: "
                          f"{h['HistorySummary']}", highlight=False, markup=False)  # fmt: skip

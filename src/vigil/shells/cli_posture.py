@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import html
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from vigil import api
 from vigil.shells import render
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
@@ -17,15 +17,7 @@ posture_app = typer.Typer(
 )
 
 if TYPE_CHECKING:
-    from vigil.posture import snapshot as snaps
-
-
-def _record(settings: Any, snap: snaps.Snapshot) -> None:
-    """Audit the new snapshot into the findings hub (compliance findings) and onto the bus."""
-
-    from vigil import api
-
-    api.posture.audit_and_record(settings, snap)
+    from vigil.api.posture import Saved, Snapshot
 
 
 VERDICTS = ("effective", "ineffective", "untested", "not configured")
@@ -37,7 +29,7 @@ class ReportFormat(StrEnum):
     html = "html"
 
 
-def _warn(snap: snaps.Snapshot, json_out: bool) -> None:
+def _warn(snap: Snapshot, json_out: bool) -> None:
     """Warnings one per line; refused calls one line per call and answer, with the count."""
 
     if json_out:
@@ -56,23 +48,15 @@ def _warn(snap: snaps.Snapshot, json_out: bool) -> None:
         )
 
 
-def _saved(snap: snaps.Snapshot, path: Path, json_out: bool) -> None:
-
-    regions = sum(len(snap.regions(a)) for a in snap.accounts)
-    doc = {
-        "snapshot": path.name,
-        "taken_at": snap.taken_at,
-        "accounts": sorted(snap.accounts),
-        "regions": regions,
-        "warnings": snap.warnings,
-        "unavailable": snap.errors(),
-    }
+def _saved(saved: Saved, json_out: bool) -> None:
+    snap, doc = saved.snapshot, saved.summary()
+    regions = doc["regions"]
     if json_out:
         render.print_json(doc)
         return
     _warn(snap, json_out)
     render.out.print(
-        f"snapshot {path.name}: {len(snap.accounts)} account(s), {regions} region(s), "
+        f"snapshot {saved.path.name}: {len(snap.accounts)} account(s), {regions} region(s), "
         f"{len(snap.errors())} call(s) refused or unavailable, {len(snap.warnings)} warning(s)",
         highlight=False,
     )
@@ -81,12 +65,7 @@ def _saved(snap: snaps.Snapshot, path: Path, json_out: bool) -> None:
 @posture_app.command("import")
 def import_command(ctx: typer.Context, folder: Path, json_out: JsonFlag = False) -> None:
     """Take saved AWS CLI output (<dir>/<account>/<region>/<service>-<op>.json) as a snapshot."""
-    from vigil.posture import snapshot as snaps
-
-    snap = snaps.import_dir(folder)
-    path = snaps.save(ctx.obj, snap)
-    _record(ctx.obj, snap)
-    _saved(snap, path, json_out)
+    _saved(api.posture.import_snapshot(ctx.obj, folder), json_out)
 
 
 @posture_app.command("collect")
@@ -110,9 +89,6 @@ def collect_command(
     """Read the configuration through boto3 (standard credential chain) into a snapshot."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    from vigil.posture import snapshot as snaps
-    from vigil.posture.collect import collect
-
     chosen = None if regions == "all" else [r.strip() for r in regions.split(",") if r.strip()]
     bar = Progress(
         SpinnerColumn(),
@@ -124,18 +100,16 @@ def collect_command(
     )
     with bar:
         task = bar.add_task("", total=None)
-        snap = collect(
+        snap = api.posture.collect(
             chosen,
             profile,
             endpoint_url,
-            lambda where: bar.update(task, description=where),
-            role,
-            [a.strip() for a in accounts.split(",") if a.strip()],
-            workers,
+            progress=lambda where: bar.update(task, description=where),
+            role=role,
+            accounts=[a.strip() for a in accounts.split(",") if a.strip()],
+            workers=workers,
         )
-    path = snaps.save(ctx.obj, snap)
-    _record(ctx.obj, snap)
-    _saved(snap, path, json_out)
+    _saved(api.posture.keep(ctx.obj, snap), json_out)
 
 
 @posture_app.command("report")
@@ -151,47 +125,21 @@ def report_command(
     json_out: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
 ) -> None:
     """Scores per standard and NIST CSF function; failed controls first, with remediation."""
-    from vigil.posture import snapshot as snaps
-    from vigil.posture.audit import audit, load_checks, report_rows, scores
-
     fmt = ReportFormat.json if json_out and out is None else fmt
-    snap = snaps.find(ctx.obj, snapshot)
-    units = load_checks()
-    results = audit(snap, units)
-    rows = report_rows(units, results)
-    board = scores(units, results)
-    doc = {
-        "snapshot": snap.taken_at,
-        "source": snap.source,
-        "scores": board,
-        "checks": rows,
-        "proven": _proven(ctx.obj, snap),
-    }
+    doc = api.posture.report(ctx.obj, snapshot)
     if fmt is ReportFormat.json:
         text = render.to_json(doc)
     elif fmt is ReportFormat.html:
-        text = to_html(doc)
+        text = api.posture.report_html(doc)
     else:
         _table(doc)
         return
     if out:
         out.write_text(text)
-        summary = {"path": str(out), "format": fmt.value, "snapshot": snap.taken_at}
+        summary = {"path": str(out), "format": fmt.value, "snapshot": doc["snapshot"]}
         render.done(json_out, f"report written to {out}", summary)
     else:
         print(text)
-
-
-def _proven(settings: Any, snap: snaps.Snapshot) -> list[dict[str, Any]]:
-    """CloudWatch.1-14 replayed on the lake's CloudTrail events; none while the lake has none."""
-
-    from vigil.errors import QueryError
-    from vigil.posture.proven import as_rows, prove
-
-    try:
-        return as_rows(prove(settings, snap))
-    except QueryError:  # no cloudtrail table yet
-        return []
 
 
 def _table(doc: dict[str, Any]) -> None:
@@ -249,46 +197,6 @@ def _table(doc: dict[str, Any]) -> None:
                 )
 
 
-def to_html(doc: dict[str, Any]) -> str:
-    e = html.escape
-    parts = [
-        f"<html><head><meta charset='utf-8'><title>Vigil posture {e(doc['snapshot'])}</title>"
-        "<style>body{font-family:sans-serif}td{padding:2px 8px;vertical-align:top}"
-        ".FAILED{color:#b00}.WARNING{color:#a60}.PASSED{color:#070}</style></head><body>",
-        f"<h1>Posture</h1><p>snapshot {e(doc['snapshot'])} ({e(doc['source'])})</p><table>",
-    ]
-    for name, s in doc["scores"].items():
-        parts.append(
-            f"<tr><td>{s['score']}%</td><td>{e(name)}</td><td>{s['passed']}/{s['total']}</td></tr>"
-        )
-    parts.append("</table><h2>Checks</h2><table>")
-    for row in doc["checks"]:
-        bad = "".join(
-            f"<div>{e(r['resource'])}: {e(r['reason'])}</div>"
-            for r in row["resources"]
-            if r["status"] != "PASSED"
-        )
-        remedy = row["remediation"]
-        fix = f"<div><b>fix</b> {e(remedy['console'])}</div><code>{e(remedy['cli'])}</code>"
-        fix = fix if bad else ""
-        parts.append(
-            f"<tr><td class='{row['status']}'>{row['status']}</td><td>{e(row['severity'])}</td>"
-            f"<td><b>{e(row['check'])}</b> {e(row['title'])}{bad}{fix}</td></tr>"
-        )
-    parts.append("</table>")
-    if doc.get("proven"):
-        parts.append("<h2>Proven by the lake's events</h2><table>")
-        for p in doc["proven"]:
-            missed = ", ".join(p["missed"][:5])
-            parts.append(
-                f"<tr><td>{e(p['control'])}</td><td>{e(p['verdict'])}</td>"
-                f"<td>{p['events']} event(s)</td><td>{e(missed)}</td></tr>"
-            )
-        parts.append("</table>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
-
-
 @posture_app.command("prove")
 def prove_command(
     ctx: typer.Context,
@@ -298,10 +206,7 @@ def prove_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Replay the lake's CloudTrail events through each CIS control's configured metric filter."""
-    from vigil.posture import snapshot as snaps
-    from vigil.posture.proven import as_rows, prove
-
-    rows = as_rows(prove(ctx.obj, None if own else snaps.latest(ctx.obj), own))
+    rows = api.posture.prove(ctx.obj, own)
     if json_out:
         render.print_json({"controls": rows})
         return
@@ -319,46 +224,21 @@ def prove_command(
 def estimate_command(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Records and GB a day per VPC, subnet and interface, from the flow logs in the lake —
     what turning flow logs on more broadly would cost to keep."""
-    from vigil.posture.volume import estimate
-
-    rows = estimate(ctx.obj)
+    rows = api.posture.estimate_flow_volume(ctx.obj)
     if json_out:
         render.print_json({"estimates": rows})
         return
-    import pyarrow as pa
-
-    render.arrow_table(
-        pa.Table.from_pylist(rows) if rows else pa.table({}), title="flow-log volume per day"
-    )
+    render.dict_table(rows, title="flow-log volume per day")
 
 
 @posture_app.command("history")
 def history_command(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """The kept snapshots, oldest first, with how many resources fail, warn and pass in each."""
-    from vigil.posture import snapshot as snaps
-    from vigil.posture.audit import audit, load_checks
-    from vigil.posture.compare import counts
-
-    units = load_checks()
-    rows = []
-    for path in snaps.history(ctx.obj):
-        snap = snaps.load(path)
-        rows.append(
-            {
-                "taken_at": snap.taken_at,
-                "source": snap.source,
-                "accounts": len(snap.accounts),
-                **counts(audit(snap, units)),
-            }
-        )
+    rows = api.posture.history(ctx.obj)
     if json_out:
         render.print_json({"snapshots": rows})
         return
-    import pyarrow as pa
-
-    render.arrow_table(
-        pa.Table.from_pylist(rows) if rows else pa.table({}), title="posture snapshots"
-    )
+    render.dict_table(rows, title="posture snapshots")
 
 
 @posture_app.command("diff")
@@ -369,25 +249,14 @@ def diff_command(
     json_out: JsonFlag = False,
 ) -> None:
     """What changed between two snapshots: newly failing, fixed, new and gone resources."""
-    from vigil.posture import snapshot as snaps
-    from vigil.posture.audit import audit, load_checks
-    from vigil.posture.compare import compare
-
-    units = load_checks()
-    before, after = snaps.find(ctx.obj, older), snaps.find(ctx.obj, newer)
-    changes = compare(audit(before, units), audit(after, units))
+    diff = api.posture.diff(ctx.obj, older, newer)
+    changes = diff.changes
     if json_out:
         render.print_json(
-            {
-                "older": before.taken_at,
-                "newer": after.taken_at,
-                "changes": [c.to_json() for c in changes],
-            }
+            {"older": diff.older, "newer": diff.newer, "changes": [c.to_json() for c in changes]}
         )
         return
-    render.styled(
-        ("Posture changes", "bold"), f" {before.taken_at} → {after.taken_at}: {len(changes)}"
-    )
+    render.styled(("Posture changes", "bold"), f" {diff.older} → {diff.newer}: {len(changes)}")
     color = {"newly failing": "red", "newly warning": "yellow", "fixed": "green"}
     for c in changes:
         render.styled(

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from vigil.clock import now_ms
-from vigil.errors import ConfigError
+from vigil import api
+from vigil.api import clock
 from vigil.shells import render
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
 trail_app = typer.Typer(help="CloudTrail log-file integrity.", no_args_is_help=True)
-
-
-_KEYS_HINT = (
-    "save them once: aws cloudtrail list-public-keys --start-time 2024-03-01 > keys.json, "
-    "then --public-keys keys.json"
-)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @trail_app.command("validate")
@@ -48,27 +37,11 @@ def trail_validate(
 ) -> None:
     """Check digests (signatures, chain) and log files (SHA-256), as `aws cloudtrail validate-logs`;
     exits non-zero when any file is invalid."""
-    from vigil.shells.cli_logs import to_ms
-    from vigil.trail.record import record
-    from vigil.trail.validate import Objects, load_keys, validate
-
-    begin = datetime.fromtimestamp((to_ms(start, "--start") or 0) / 1000, UTC)
-    finish = datetime.fromtimestamp((to_ms(end, "--end") or now_ms()) / 1000, UTC)
-    if begin >= finish:
-        raise ConfigError(
-            f"--start {_iso(begin)} is not before --end {_iso(finish)}",
-            hint="give --start earlier than --end (e.g. --start 2d --end 1d)",
-        )
-    if public_keys is not None and not public_keys.is_file():
-        raise ConfigError(f"{public_keys}: no such file", hint=_KEYS_HINT)
-    if public_keys is None and not source.startswith("s3://"):
-        raise ConfigError(
-            f"{source} is a local copy: validating it needs the public keys, saved (--public-keys)",
-            hint=_KEYS_HINT,
-        )
-    keys = load_keys(public_keys, region, endpoint_url, begin, finish)
-    report = validate(Objects(source, endpoint_url), keys, begin, finish, bucket)
-    record(ctx.obj, report)
+    begin = clock.parse_moment(start, "--start")
+    finish = clock.parse_moment(end, "--end") if end else clock.now_ms()
+    request = api.trail.ValidateRequest(source, begin, finish, public_keys, region, bucket,
+                                        endpoint_url)  # fmt: skip
+    report = api.trail.validate(ctx.obj, request)
     if json_out:
         render.print_json(
             {

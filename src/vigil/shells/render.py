@@ -90,6 +90,13 @@ def table(
     out.print(view)
 
 
+def dict_table(rows: list[dict[str, Any]], title: str | None = None) -> None:
+    """Rows of the same keys as a table, with the count."""
+    table([str(k) for k in rows[0]] if rows else [], [list(r.values()) for r in rows], title)
+    if rows:
+        styled((f"{len(rows)} row(s)", "dim"))
+
+
 def arrow_table(table: pa.Table, title: str | None = None, limit: int = 1000) -> None:
     view = Table(title=title, show_lines=False)
     for name in table.column_names:

@@ -1,0 +1,128 @@
+"""The event bus: PutEvents, TestEventPattern, the recent events, rules (Put/Describe/
+Enable/Disable/DeleteRule with their targets), the dead-letter queue and the delivery audit."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from vigil.clock import now_ms
+from vigil.config import Settings
+
+if TYPE_CHECKING:
+    from vigil.events.rules import Rule
+
+__all__ = ["PutEventsResult", "RuleRow", "Rules"]
+
+
+@dataclass
+class PutEventsResult:
+    entries: list[dict[str, str]] = field(default_factory=list)  # EventId or ErrorCode each
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for e in self.entries if "ErrorCode" in e)
+
+
+@dataclass(frozen=True)
+class RuleRow:
+    name: str
+    enabled: bool
+    trigger: str  # the schedule expression or the pattern as JSON
+    targets: str
+
+
+@dataclass(frozen=True)
+class Rules:
+    rules: list[RuleRow]
+    problems: list[str]
+
+
+def put_events(
+    settings: Settings, entries: list[Any], *, account: str, region: str
+) -> PutEventsResult:
+    """Entries 10 to a call, as PutEvents takes them; an entry that is not valid fails alone."""
+    from vigil.events.bus import EventStore
+
+    result = PutEventsResult()
+    with EventStore(settings) as store:
+        for i in range(0, len(entries), 10):
+            batch = entries[i : i + 10]
+            result.entries += store.put_events(
+                batch, account=account, region=region, now=now_ms()
+            ).entries
+    return result
+
+
+def test_pattern(pattern: Any, event: dict[str, Any]) -> bool:
+    from vigil.events.pattern import Pattern
+
+    return Pattern(pattern).matches(event)
+
+
+def recent(settings: Settings, limit: int = 20, source: str | None = None) -> list[dict[str, Any]]:
+    from vigil.events.bus import EventStore
+
+    with EventStore(settings) as store:
+        return store.recent(limit, source)
+
+
+def put_rule(settings: Settings, doc: dict[str, Any]) -> Rule:
+    """Add or replace a rule (checked first)."""
+    from vigil.events.rules import save_rule
+
+    return save_rule(settings, doc)
+
+
+def rules(settings: Settings) -> Rules:
+    from vigil.events.rules import load_rules
+
+    found, problems = load_rules(settings)
+    rows = [
+        RuleRow(
+            r.name,
+            r.enabled,
+            r.schedule.text if r.schedule else json.dumps(r.pattern.raw if r.pattern else {}),
+            ", ".join(f"{t.id} ({t.type})" for t in r.targets),
+        )
+        for r in found
+    ]
+    return Rules(rows, problems)
+
+
+def set_rule_enabled(settings: Settings, name: str, enabled: bool) -> None:
+    from vigil.events.rules import rule_doc, save_rule
+
+    doc = rule_doc(settings, name)
+    doc["enabled"] = enabled
+    save_rule(settings, doc)
+
+
+def delete_rule(settings: Settings, name: str) -> None:
+    from vigil.events.rules import rule_doc, rules_dir
+
+    rule_doc(settings, name)  # an unknown name is an error
+    (rules_dir(settings) / f"{name}.yaml").unlink()
+
+
+def dead_letters(settings: Settings) -> list[dict[str, Any]]:
+    from vigil.events.delivery import Deliveries
+
+    with Deliveries(settings) as store:
+        return store.dlq()
+
+
+def redrive(settings: Settings, ids: list[int] | None = None) -> int:
+    """Queue dead-lettered deliveries again (all, or these)."""
+    from vigil.events.delivery import Deliveries
+
+    with Deliveries(settings) as store:
+        return store.redrive(ids, now_ms())
+
+
+def audit(settings: Settings, limit: int = 50) -> list[dict[str, Any]]:
+    from vigil.events.delivery import Deliveries
+
+    with Deliveries(settings) as store:
+        return store.audit(limit)
