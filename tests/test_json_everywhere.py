@@ -9,7 +9,7 @@ from typing import Any
 import typer
 
 from conftest import vigil
-from vigil.shells.cli import app
+from vigil.shells.cli import app, attach
 
 
 def _leaves(command: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
@@ -20,6 +20,7 @@ def _leaves(command: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, .
 
 
 def test_every_command_takes_json() -> None:
+    attach(None, full=True)
     leaves = _leaves(typer.main.get_command(app))
     assert len(leaves) > 60
     missing = [" ".join(p) for p, c in leaves if not any("--json" in o.opts for o in c.params)]

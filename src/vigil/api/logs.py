@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vigil.config import Settings
+from vigil.insights.run import run_insights as insights
+from vigil.logs.export import ExportResult, export
 from vigil.logs.files import PutSummary
 from vigil.logs.groups import LogGroup, LogStream
 from vigil.logs.put import InputEvent, PutResult
@@ -17,14 +19,12 @@ from vigil.logs.read import DEFAULT_LIMIT, Event
 from vigil.metrics.filters import apply_filters
 
 if TYPE_CHECKING:
-    import pyarrow as pa
-
-    from vigil.logs.export import ExportResult
     from vigil.logs.retention import ExpireReport
 
+# CreateExportTask and Logs Insights are the stages' own functions, exported as they are.
 __all__ = [
-    "Event", "EventsQuery", "InputEvent", "LogGroup", "LogStream", "PutResult", "PutSummary",
-    "apply_filters",
+    "Event", "EventsQuery", "ExportResult", "InputEvent", "LogGroup", "LogStream", "PutResult",
+    "PutSummary", "apply_filters", "export", "insights",
 ]  # fmt: skip
 
 
@@ -156,39 +156,8 @@ def test_filter(pattern: str, messages: list[str]) -> list[dict[str, Any]]:
     return check(pattern, messages)
 
 
-def export(
-    settings: Settings,
-    group: str,
-    destination: str,
-    *,
-    start: int | None = None,
-    end: int | None = None,
-    prefix: str = "exportedlogs",
-    stream_prefix: str | None = None,
-    endpoint_url: str | None = None,
-) -> ExportResult:
-    from vigil.logs.export import export as run
-
-    return run(settings, group, destination, start=start, end=end, prefix=prefix,
-               stream_prefix=stream_prefix, endpoint_url=endpoint_url)  # fmt: skip
-
-
 def expire(settings: Settings) -> ExpireReport:
     """Remove events past their group's retention, or of deleted groups, from the lake."""
     from vigil.logs.retention import expire_events
 
     return expire_events(settings)
-
-
-def insights(
-    settings: Settings,
-    query: str,
-    *,
-    groups: list[str] | None = None,
-    table: str | None = None,
-    start: int | None = None,
-    end: int | None = None,
-) -> pa.Table:
-    from vigil.insights.run import run_insights
-
-    return run_insights(settings, query, groups=groups, table=table, start=start, end=end)

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from vigil.config import Settings
 from vigil.playbooks.plans import Plan
 from vigil.playbooks.units import PlaybookUnit, playbook_units
 
-__all__ = ["Plan", "PlaybookRun", "PlaybookUnit", "run", "runs", "units"]
+__all__ = ["Plan", "PlaybookRequest", "PlaybookRun", "PlaybookUnit", "run", "runs", "units"]
 
 
 def units() -> list[PlaybookUnit]:
     return playbook_units()
+
+
+@dataclass(frozen=True)
+class PlaybookRequest:
+    name: str
+    event: dict[str, Any]
+    apply: bool = False  # carry the plan out (else only plan, and record it)
+    endpoint_url: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)  # e.g. {"subnet": ...}
+    role: str | None = None  # act in the event's account by assuming this role there
 
 
 @dataclass(frozen=True)
@@ -24,23 +34,16 @@ class PlaybookRun:
     results: list[dict[str, Any]]
 
 
-def run(
-    settings: Settings,
-    name: str,
-    event: dict[str, Any],
-    *,
-    apply: bool = False,
-    endpoint_url: str | None = None,
-    options: dict[str, Any] | None = None,
-    role: str | None = None,
-) -> PlaybookRun:
+def run(settings: Settings, request: PlaybookRequest) -> PlaybookRun:
     """Plan a playbook for an event, and with `apply` carry it out; the run is recorded."""
     from vigil.playbooks.run import playbook
 
+    r = request
     plan, results, run_id = playbook(
-        settings, name, event, apply=apply, endpoint_url=endpoint_url, options=options, role=role
-    )
-    return PlaybookRun(run_id, plan, apply, results)
+        settings, r.name, r.event, apply=r.apply, endpoint_url=r.endpoint_url,
+        options=r.options, role=r.role,
+    )  # fmt: skip
+    return PlaybookRun(run_id, plan, r.apply, results)
 
 
 def runs(settings: Settings, limit: int = 20) -> list[dict[str, Any]]:

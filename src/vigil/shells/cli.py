@@ -15,21 +15,7 @@ import typer
 from vigil import api
 from vigil.api import Settings
 from vigil.errors import ConfigError, VigilError
-from vigil.shells import cli_metrics, render
-from vigil.shells.cli_detect import (
-    content_app,
-    detect_command,
-    findings_app,
-)
-from vigil.shells.cli_events import events_app, playbooks_app, run_command
-from vigil.shells.cli_intel import intel_app
-from vigil.shells.cli_logs import insights_command, logs_app
-from vigil.shells.cli_metrics import alarms_app, metrics_app
-from vigil.shells.cli_posture import posture_app
-from vigil.shells.cli_quarantine import quarantine_app
-from vigil.shells.cli_rules import rules_app
-from vigil.shells.cli_trail import trail_app
-from vigil.shells.demo_cmd import demo_command
+from vigil.shells import render, tree
 from vigil.shells.progress import object_progress
 
 app = typer.Typer(
@@ -347,27 +333,44 @@ def lake_expire(
     )
 
 
-app.command("demo")(demo_command)
-app.command("detect")(detect_command)
-app.add_typer(content_app, name="content")
-app.add_typer(findings_app, name="findings")
-app.add_typer(intel_app, name="intel")
-app.add_typer(rules_app, name="rules")
-app.add_typer(logs_app, name="logs")
-app.add_typer(metrics_app, name="metrics")
-app.add_typer(alarms_app, name="alarms")
-logs_app.command("put-metric-filter")(cli_metrics.put_metric_filter)
-logs_app.command("metric-filters")(cli_metrics.metric_filters)
-logs_app.command("delete-metric-filter")(cli_metrics.delete_metric_filter)
-logs_app.command("backfill-metric-filter")(cli_metrics.backfill_metric_filter)
-logs_app.command("install-pack")(cli_metrics.install_pack_command)
-app.command("insights")(insights_command)
-app.add_typer(events_app, name="events")
-app.command("run")(run_command)
-app.add_typer(playbooks_app, name="playbooks")
-app.add_typer(trail_app, name="trail")
-app.add_typer(posture_app, name="posture")
-app.add_typer(quarantine_app, name="quarantine")
+_attached: list[str | None] = []
+
+
+def attach(word: str | None, *, full: bool = False) -> None:
+    """Add the command tree to `app` (once): in full the command that `word` names, or every
+    one with `full`; the others only by name and help, as `vigil --help` lists them."""
+    import importlib
+
+    if _attached:
+        return
+    _attached.append(word)
+    for name, (module, attribute, text) in tree.COMMANDS.items():
+        if name == word or full:
+            app.command(name)(getattr(importlib.import_module(module), attribute))
+        else:
+            app.command(name, help=text)(_not_built)
+    for name, (module, attribute, text) in tree.GROUPS.items():
+        if name == word or full:
+            group = getattr(importlib.import_module(module), attribute)
+            if name == "logs":  # the metric-filter commands of CloudWatch Logs' API
+                _metric_filter_commands(group)
+            app.add_typer(group, name=name)
+        else:
+            app.add_typer(typer.Typer(help=text), name=name)
+
+
+def _not_built() -> None:  # never runs: a command is built in full before it runs
+    raise ConfigError("internal: command not built")
+
+
+def _metric_filter_commands(logs_group: typer.Typer) -> None:
+    from vigil.shells import cli_metrics
+
+    logs_group.command("put-metric-filter")(cli_metrics.put_metric_filter)
+    logs_group.command("metric-filters")(cli_metrics.metric_filters)
+    logs_group.command("delete-metric-filter")(cli_metrics.delete_metric_filter)
+    logs_group.command("backfill-metric-filter")(cli_metrics.backfill_metric_filter)
+    logs_group.command("install-pack")(cli_metrics.install_pack_command)
 
 
 def _click_types(name: str) -> tuple[type[BaseException], ...]:
@@ -410,6 +413,7 @@ def _aws_error(exc: Exception) -> tuple[str, str] | None:
 
 
 def main() -> None:
+    attach(tree.command_word(sys.argv[1:]))
     try:
         code = app(standalone_mode=False)
     except VigilError as exc:

@@ -13,13 +13,11 @@ from vigil import api
 from vigil.errors import ConfigError
 from vigil.model.finding import Finding, RecordState, Workflow
 from vigil.shells import render
+from vigil.shells.tree import help_of
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
-content_app = typer.Typer(
-    help="Content: detections, checks, metric filters, playbooks; list them, run their cases.",
-    no_args_is_help=True,
-)
-findings_app = typer.Typer(help="The findings hub: list, show, triage.", no_args_is_help=True)
+content_app = typer.Typer(help=help_of("content"), no_args_is_help=True)
+findings_app = typer.Typer(help=help_of("findings"), no_args_is_help=True)
 
 
 def _moment(text: str | None, option: str) -> datetime | None:

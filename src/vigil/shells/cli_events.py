@@ -17,11 +17,10 @@ from vigil.api import clock
 from vigil.api.inputs import expect_mapping, load_json, load_yaml, parse_json
 from vigil.errors import ConfigError
 from vigil.shells import render
+from vigil.shells.tree import help_of
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
-events_app = typer.Typer(
-    help="The event bus: events, patterns, rules, deliveries.", no_args_is_help=True
-)
+events_app = typer.Typer(help=help_of("events"), no_args_is_help=True)
 rules_app = typer.Typer(help="Event rules (YAML files in <home>/rules).", no_args_is_help=True)
 dlq_app = typer.Typer(help="Deliveries that failed for good.", no_args_is_help=True)
 events_app.add_typer(rules_app, name="rules")
@@ -252,9 +251,7 @@ def _round_line(number: int, done: Any, seconds: float, json_out: bool) -> None:
     )
 
 
-playbooks_app = typer.Typer(
-    help="Remediation playbooks (dry-run unless --apply).", no_args_is_help=True
-)
+playbooks_app = typer.Typer(help=help_of("playbooks"), no_args_is_help=True)
 
 
 @playbooks_app.command("list")
@@ -293,8 +290,8 @@ def playbooks_run(
     """Plan a playbook for an event, and with --apply carry it out; the run is recorded."""
     options = {"subnet": subnet} if subnet else {}
     document = expect_mapping(_json_arg(event, "event"), event, "an event")
-    done = api.playbooks.run(ctx.obj, name, document, apply=apply, endpoint_url=endpoint_url,
-                             options=options, role=role)  # fmt: skip
+    request = api.playbooks.PlaybookRequest(name, document, apply, endpoint_url, options, role)
+    done = api.playbooks.run(ctx.obj, request)
     plan, results, run_id = done.plan, done.results, done.run
     if json_out:
         render.print_json({"run": run_id, "plan": plan, "applied": apply, "results": results})

@@ -11,11 +11,10 @@ import typer
 from vigil import api
 from vigil.errors import ConfigError
 from vigil.shells import render
+from vigil.shells.tree import help_of
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
-intel_app = typer.Typer(
-    help="Threat lists, trusted-IP lists and the organization's accounts.", no_args_is_help=True
-)
+intel_app = typer.Typer(help=help_of("intel"), no_args_is_help=True)
 
 
 @intel_app.command("add")

@@ -12,6 +12,7 @@ from vigil import api
 from vigil.api import clock
 from vigil.errors import ConfigError
 from vigil.shells import render
+from vigil.shells.tree import help_of
 
 if TYPE_CHECKING:
     from vigil.api.logs import Event
@@ -19,9 +20,7 @@ if TYPE_CHECKING:
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
 Start = Annotated[str | None, typer.Option(help="From this time: ISO 8601, or 15m/2h/7d ago.")]
 End = Annotated[str | None, typer.Option(help="Up to this time: ISO 8601, or 15m/2h/7d ago.")]
-logs_app = typer.Typer(
-    help="CloudWatch Logs: groups, streams, events and filter patterns.", no_args_is_help=True
-)
+logs_app = typer.Typer(help=help_of("logs"), no_args_is_help=True)
 
 
 @logs_app.command("create-group")

@@ -11,11 +11,10 @@ from vigil.api import clock
 from vigil.errors import ConfigError
 from vigil.shells import render
 from vigil.shells.cli_logs import End, JsonFlag, Start
+from vigil.shells.tree import help_of
 
-metrics_app = typer.Typer(
-    help="CloudWatch-style metrics: put, list, statistics.", no_args_is_help=True
-)
-alarms_app = typer.Typer(help="Metric alarms: put, list, evaluate, history.", no_args_is_help=True)
+metrics_app = typer.Typer(help=help_of("metrics"), no_args_is_help=True)
+alarms_app = typer.Typer(help=help_of("alarms"), no_args_is_help=True)
 Dims = Annotated[list[str] | None, typer.Option("--dimension", "-d", help="Name=Value (repeat).")]
 
 

@@ -10,11 +10,10 @@ import typer
 
 from vigil import api
 from vigil.shells import render
+from vigil.shells.tree import help_of
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
-posture_app = typer.Typer(
-    help="Posture of the logging set-up: snapshots and checks.", no_args_is_help=True
-)
+posture_app = typer.Typer(help=help_of("posture"), no_args_is_help=True)
 
 if TYPE_CHECKING:
     from vigil.api.posture import Saved, Snapshot

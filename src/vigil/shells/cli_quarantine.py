@@ -10,12 +10,10 @@ import typer
 from vigil import api
 from vigil.shells import render
 from vigil.shells.progress import object_progress
+from vigil.shells.tree import help_of
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
-quarantine_app = typer.Typer(
-    help="Objects and records ingest could not take: list, show, retry, purge.",
-    no_args_is_help=True,
-)
+quarantine_app = typer.Typer(help=help_of("quarantine"), no_args_is_help=True)
 
 
 @quarantine_app.command("list")

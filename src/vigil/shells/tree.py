@@ -1,0 +1,63 @@
+"""The command tree as data: each top-level command and group, the module that defines it, and
+its one-line help. `vigil --help` lists them from here; a command's own module and its options
+are built only when that command runs, so the command line starts at once."""
+
+from __future__ import annotations
+
+from typing import Final
+
+# name: (module, attribute, help). Groups are typer apps; the others are commands.
+GROUPS: Final[dict[str, tuple[str, str, str]]] = {
+    "content": ("vigil.shells.cli_detect", "content_app",
+                "Content: detections, checks, metric filters, playbooks; list them, run their "
+                "cases."),
+    "findings": ("vigil.shells.cli_detect", "findings_app",
+                 "The findings hub: list, show, triage."),
+    "intel": ("vigil.shells.cli_intel", "intel_app",
+              "Threat lists, trusted-IP lists and the organization's accounts."),
+    "rules": ("vigil.shells.cli_rules", "rules_app",
+              "Sigma rules (SigmaHQ format) run by vigil detect."),
+    "logs": ("vigil.shells.cli_logs", "logs_app",
+             "CloudWatch Logs: groups, streams, events and filter patterns."),
+    "metrics": ("vigil.shells.cli_metrics", "metrics_app",
+                "CloudWatch-style metrics: put, list, statistics."),
+    "alarms": ("vigil.shells.cli_metrics", "alarms_app",
+               "Metric alarms: put, list, evaluate, history."),
+    "events": ("vigil.shells.cli_events", "events_app",
+               "The event bus: events, patterns, rules, deliveries."),
+    "playbooks": ("vigil.shells.cli_events", "playbooks_app",
+                  "Remediation playbooks (dry-run unless --apply)."),
+    "trail": ("vigil.shells.cli_trail", "trail_app", "CloudTrail log-file integrity."),
+    "posture": ("vigil.shells.cli_posture", "posture_app",
+                "Posture of the logging set-up: snapshots and checks."),
+    "quarantine": ("vigil.shells.cli_quarantine", "quarantine_app",
+                   "Objects and records ingest could not take: list, show, retry, purge."),
+}  # fmt: skip
+COMMANDS: Final[dict[str, tuple[str, str, str]]] = {
+    "demo": ("vigil.shells.demo_cmd", "demo_command",
+             "AnyCompany: generate 3 accounts x 2 regions of logs with attacks, ingest, query, "
+             "detect."),
+    "detect": ("vigil.shells.cli_detect", "detect_command",
+               "Run the enabled detection units over the lake and update findings."),
+    "insights": ("vigil.shells.cli_logs", "insights_command",
+                 "Run a CloudWatch Logs Insights query over log groups or a lake table."),
+    "run": ("vigil.shells.cli_events", "run_command",
+            "The worker: schedules, dispatch and deliveries, until SIGTERM or Ctrl-C."),
+}  # fmt: skip
+
+
+def help_of(name: str) -> str:
+    return GROUPS[name][2]
+
+
+def command_word(argv: list[str]) -> str | None:
+    """The command a command line names (`logs` in `--home h logs put g s`), or None."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--home":
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
