@@ -8,16 +8,15 @@ from typing import Any
 
 import boto3
 import pytest
-import yaml
 
 from vigil.config import Settings
-from vigil.content import content_root
 from vigil.playbooks.plans import PLAYBOOKS, PlanError
 from vigil.playbooks.run import Runs, playbook
+from vigil.playbooks.units import playbook_units
 
 MOTO_ACCOUNT = "123456789012"  # the account moto's default credentials belong to
-UNITS = {p.name: yaml.safe_load((p / "playbook.yaml").read_text())
-         for p in sorted((content_root() / "playbooks").iterdir())}  # fmt: skip
+UNITS = {u.id: {"title": u.title, "permissions": u.permissions, "case": u.case}
+         for u in playbook_units()}  # fmt: skip
 
 
 @pytest.fixture

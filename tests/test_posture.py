@@ -25,7 +25,7 @@ def test_every_check_has_metadata_and_cases() -> None:
 
 @pytest.mark.parametrize(("unit", "case"), CASES, ids=[f"{u.id}: {c['name']}" for u, c in CASES])
 def test_case(unit, case) -> None:  # type: ignore[no-untyped-def]
-    snap = Snapshot("2026-11-26T12:30:00Z", "test", case["snapshot"])
+    snap = Snapshot("2026-11-26T12:30:00Z", "test", case["input"])
     results = audit(snap, [unit])
     assert Counter(r.status for r in results) == Counter(case["expect"]), [
         r.reason for r in results
@@ -41,7 +41,7 @@ def test_an_empty_snapshot_is_not_available_everywhere() -> None:
 def test_scores_and_failed_first() -> None:
     unit = next(u for u in UNITS if u.id == "flowlog-coverage")
     case = unit.cases[0]
-    results = audit(Snapshot("2026-11-26T12:30:00Z", "t", case["snapshot"]), [unit])
+    results = audit(Snapshot("2026-11-26T12:30:00Z", "t", case["input"]), [unit])
     rows = report_rows([unit], results)
     assert rows[0]["status"] == "FAILED" and "A2" in rows[0]["resources"][1]["reason"]
     board = scores([unit], results)
@@ -129,7 +129,7 @@ def test_results_become_compliance_findings_with_resets(home) -> None:  # type: 
     from vigil.model.finding import Workflow
 
     unit = next(u for u in UNITS if u.id == "cloudtrail-4")
-    failing, passing = unit.cases[1]["snapshot"], unit.cases[0]["snapshot"]
+    failing, passing = unit.cases[1]["input"], unit.cases[0]["input"]
     record(
         home,
         [unit],
@@ -314,7 +314,7 @@ def test_control_findings_go_on_the_bus_as_security_hub_imports(home) -> None:  
     from vigil.events.pattern import matches
 
     unit = next(u for u in UNITS if u.id == "cloudtrail-4")
-    failing, passing = unit.cases[1]["snapshot"], unit.cases[0]["snapshot"]
+    failing, passing = unit.cases[1]["input"], unit.cases[0]["input"]
     counts = audit_and_record(home, Snapshot("2026-11-25T00:00:00Z", "t", failing))
     assert counts["recorded"] >= 1 and counts["events"] >= 1
     with EventStore(home) as store:

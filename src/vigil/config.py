@@ -27,6 +27,11 @@ class Settings:
         )
 
     @property
+    def content_dir(self) -> Path:
+        """The user's own content units, in the layout of the built-in ones."""
+        return self.home / "content"
+
+    @property
     def lake_dir(self) -> Path:
         """The lake as a local folder (`file://` URLs and plain paths)."""
         if self.lake:

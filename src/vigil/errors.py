@@ -1,4 +1,23 @@
-"""The exception tree. Every error Vigil raises on purpose derives from VigilError."""
+"""The exception tree. Every error Vigil raises on purpose derives from VigilError, carries a
+`hint` (what to do next) and, where it has one, its location as data (`path`, `line`,
+`column`), which the message also shows (`rules.yaml:3:7: …`).
+
+```
+VigilError
+├── ConfigError          settings or arguments that cannot work
+├── FormatError          input not in the expected format (path, line, column)
+│   ├── InputError       a user's file: not UTF-8, binary, bad YAML/JSON, wrong shape
+│   └── ContentError     a content unit: a metadata field, a case (vigil.content.kit)
+├── SourceError          a file, directory or S3 prefix that cannot be listed or read
+├── QueryError           SQL refused or failing (the engine's errors become this)
+├── LakeError            the lake's files or its manifest
+├── PatternError         a filter pattern or Insights query that does not parse (column)
+└── the stages' own      UnitError, SigmaRejected, Unsupported, UnmappedField (detect);
+                         LogsError (logs); MetricError (metrics); RuleError, ScheduleError,
+                         PatternInvalid, EventError, DeliveryFailed (events); PlanError
+                         (playbooks)
+```
+"""
 
 from __future__ import annotations
 
@@ -6,9 +25,32 @@ from __future__ import annotations
 class VigilError(Exception):
     """Root of Vigil's errors; `hint` tells the user what to do next."""
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        path: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
+        self.message = message
         self.hint = hint
+        self.path = path
+        self.line = line
+        self.column = column
+        where = location(path, line, column)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+def location(path: str | None, line: int | None, column: int | None) -> str:
+    """`file:3:7`, `file:3`, `line 3`, or nothing."""
+    where = path or ""
+    if line is not None:
+        where = f"{where}:{line}" if where else f"line {line}"
+        if column is not None:
+            where += f":{column}"
+    return where
 
 
 class ConfigError(VigilError):
@@ -16,7 +58,7 @@ class ConfigError(VigilError):
 
 
 class FormatError(VigilError):
-    """Input that does not follow the expected log format."""
+    """Input that does not follow the expected format; says where."""
 
     def __init__(
         self,
@@ -24,14 +66,14 @@ class FormatError(VigilError):
         *,
         source: str | None = None,
         line: int | None = None,
+        column: int | None = None,
         hint: str | None = None,
     ) -> None:
-        where = source or ""
-        if line is not None:
-            where = f"{where}:{line}" if where else f"line {line}"
-        super().__init__(f"{where}: {message}" if where else message, hint=hint)
-        self.source = source
-        self.line = line
+        super().__init__(message, hint=hint, path=source, line=line, column=column)
+
+    @property
+    def source(self) -> str | None:
+        return self.path
 
 
 class SourceError(VigilError):

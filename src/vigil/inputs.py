@@ -24,23 +24,6 @@ T = TypeVar("T")
 class InputError(FormatError):
     """A user's file that cannot be read as what the command expects; says where."""
 
-    def __init__(
-        self,
-        message: str,
-        *,
-        source: str | None = None,
-        line: int | None = None,
-        column: int | None = None,
-        hint: str | None = None,
-    ) -> None:
-        where = source or "input"
-        if line is not None:
-            where += f":{line}" + (f":{column}" if column is not None else "")
-        super().__init__(message, source=where, hint=hint)
-        self.source = source
-        self.line = line
-        self.column = column
-
 
 def is_binary(data: bytes) -> bool:
     """NUL bytes in the first block (and no UTF-16/32 byte-order mark) mean binary content."""

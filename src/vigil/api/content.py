@@ -3,10 +3,14 @@ playbooks — with its kind and origin, and their test cases."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
+from pathlib import Path
 from typing import Any, Literal
 
 from vigil.config import Settings
+from vigil.content.kit import CaseResult
 from vigil.model.finding import severity_label
 
 Kind = Literal["detection", "check", "metric_filter", "playbook"]
@@ -43,10 +47,11 @@ def units(settings: Settings | None = None) -> tuple[list[UnitInfo], list[str]]:
     from vigil.playbooks.units import playbook_units
     from vigil.posture.audit import load_checks
 
-    detections, errors = load_units()
+    user = _user_dir(settings)
+    detections, errors = load_units(None, None, user)
     out = [
-        UnitInfo(u.id, "detection", "built-in", u.title, *_scored(u.severity), len(u.cases),
-                 u.enabled, u.type, u.source, u.logic)
+        UnitInfo(u.id, "detection", _origin(u.path, user), u.title, *_scored(u.severity),
+                 len(u.cases), u.enabled, u.type, u.source, u.logic)
         for u in detections
     ]  # fmt: skip
     if settings is not None:
@@ -71,11 +76,53 @@ def units(settings: Settings | None = None) -> tuple[list[UnitInfo], list[str]]:
     return out, [str(e) for e in errors]
 
 
-def test(ids: list[str] | None = None) -> tuple[list[dict[str, Any]], list[str]]:
-    """Run the detection units' cases (all, or those named)."""
-    from vigil.detect.harness import run_cases
+def test(
+    settings: Settings | None = None,
+    ids: list[str] | None = None,
+    kind: Kind | None = None,
+) -> tuple[list[CaseResult], list[str]]:
+    """Run the cases of every unit (of one kind, or those named): detections through the real
+    ingest into a scratch lake, checks over their snapshots, metric filters in both matchers,
+    playbooks' plans against their permissions. Also the problems: units that did not load,
+    and names that are no unit."""
+    from vigil.detect import harness
     from vigil.detect.units import load_units
+    from vigil.metrics import packs
+    from vigil.playbooks import units as playbooks
+    from vigil.posture import audit
 
-    found, errors = load_units(None, ids)
-    results = [asdict(r) for u in found for r in run_cases(u)]
-    return results, [str(e) for e in errors]
+    wanted = set(ids or [])
+    chosen = (kind,) if kind else KINDS
+    runs: list[tuple[str, Callable[[], list[CaseResult]]]] = []
+    errors: list[str] = []
+    if "detection" in chosen:
+        found, problems = load_units(None, None, _user_dir(settings))
+        errors += [str(e) for e in problems]
+        runs += [(u.id, partial(harness.run_cases, u)) for u in found]
+    if "check" in chosen:
+        runs += [(u.id, partial(audit.run_cases, u)) for u in audit.load_checks()]
+    if "metric_filter" in chosen:
+        for pack in sorted(p.name for p in packs.pack_dir("cis").parent.iterdir() if p.is_dir()):
+            runs += [(f"{pack}/{u.id}", partial(packs.run_cases, u)) for u in packs.load_pack(pack)]
+    if "playbook" in chosen:
+        runs += [(u.id, partial(playbooks.run_cases, u)) for u in playbooks.playbook_units()]
+    picked = [(uid, run) for uid, run in runs if _chosen(uid, wanted)]
+    known = {uid for uid, _ in runs} | {uid.split("/")[-1] for uid, _ in runs}
+    errors += [
+        f"no content unit {n!r}: no detection unit, check, metric filter or playbook has that id"
+        " (see vigil content list)"
+        for n in sorted(wanted - known)
+    ]
+    return [r for _, run in picked for r in run()], errors
+
+
+def _chosen(unit_id: str, wanted: set[str]) -> bool:
+    return not wanted or unit_id in wanted or unit_id.split("/")[-1] in wanted
+
+
+def _origin(path: Path, user: Path | None) -> str:
+    return "user" if user is not None and path.is_relative_to(user) else "built-in"
+
+
+def _user_dir(settings: Settings | None) -> Path | None:
+    return settings.content_dir if settings is not None else None

@@ -8,13 +8,13 @@ import gzip
 import json
 import re
 import tempfile
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
 
 from vigil import clock
 from vigil.config import Settings
+from vigil.content.kit import CaseResult
 from vigil.detect.runner import data_range, detection_connection
 from vigil.detect.sql import render, run_unit
 from vigil.detect.units import Case, Unit, UnitError
@@ -23,16 +23,6 @@ from vigil.ingest.pipeline import IngestOptions, ingest
 from vigil.query.engine import Engine
 
 _SLOT: Final = re.compile(r"\{(i|t)([+-]\d+)?\}")
-
-
-@dataclass(frozen=True)
-class CaseResult:
-    unit: str
-    case: str
-    passed: bool
-    expected: list[dict[str, Any]]
-    found: list[dict[str, Any]]
-    problem: str = ""
 
 
 def run_cases(unit: Unit) -> list[CaseResult]:

@@ -59,7 +59,11 @@ def detect(
 ) -> DetectReport:
     sigma, sigma_problems = imported_units(settings.home / "sigma")
     content_ids = [i for i in ids or [] if i not in {u.id for u in sigma}]
-    units, problems = ([], []) if ids and not content_ids else load_units(content, content_ids)
+    units, problems = (
+        ([], [])
+        if ids and not content_ids
+        else load_units(content, content_ids, settings.content_dir)
+    )
     units += [u for u in sigma if not ids or u.id in ids]
     report = DetectReport(errors=[str(p) for p in problems] + sigma_problems)
     accounts, egress = snapshot_view(settings)

@@ -32,13 +32,14 @@ from sigma.types import (
     SigmaString,
 )
 
+from vigil.errors import VigilError
 from vigil.formats.cloudtrail_fields import getter
 
 Row = dict[str, Any]
 _FLAGS = {"IGNORECASE": re.IGNORECASE, "MULTILINE": re.MULTILINE, "DOTALL": re.DOTALL}
 
 
-class Unsupported(ValueError):
+class Unsupported(VigilError):
     """A rule feature the engines do not run; the reason is shown to the user."""
 
 

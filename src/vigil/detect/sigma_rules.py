@@ -55,7 +55,7 @@ class SigmaLogic:
         return LEVELS.get(level.lower(), 5.0)
 
 
-class SigmaRejected(VigilError, ValueError):
+class SigmaRejected(VigilError):
     """A rule that cannot run here; the message is the reason."""
 
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 
-from vigil.content import content_root
+from pydantic import Field, field_validator
+
+from vigil.content.kit import Case as CaseModel
+from vigil.content.kit import ContentError, Errors, Strict, folders, read_meta, roots
 from vigil.detect.sigma_rules import (
     SigmaLogic,
     SigmaRejected,
@@ -17,16 +20,13 @@ from vigil.detect.sigma_rules import (
     grouping,
     load_file,
 )
-from vigil.errors import VigilError
-from vigil.inputs import InputError, load_yaml
 from vigil.lake.tables import TABLES
+from vigil.model.severity import severity_score
 
-LOGICS: Final = ("sql", "sigma")
-REQUIRED: Final = ("title", "type", "severity", "description", "source", "logic", "group_by")
 REQUIRABLE: Final = ("threat_list", "trusted_list")  # `requires:` names
 
 
-class UnitError(VigilError):
+class UnitError(ContentError):
     """A unit that cannot be loaded; names the file and the field."""
 
 
@@ -63,97 +63,143 @@ class Unit:
     requires: tuple[str, ...] = ()  # intel tables that must hold rows, else the unit is skipped
 
 
+class Resource(Strict):
+    type: str = "Other"
+    column: str | None = None  # default: the first group_by column
+
+
+class DetectionMeta(Strict):
+    """`detection.yaml`: what the unit reports and how; its logic is `query.sql` (or a shared
+    template it parameterises) or a Sigma `rule.yml`."""
+
+    title: str
+    type: str  # GuardDuty's finding type where one fits
+    severity: float | str  # GuardDuty's scale, or a label
+    description: str
+    source: str  # a lake table
+    logic: Literal["sql", "sigma"]
+    group_by: list[str] = Field(min_length=1)
+    resource: Resource = Resource()
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    evidence: str = ""
+    template: str | None = None
+    requires: list[str] = Field(default_factory=list)  # intel tables that must hold rows
+    mitre: list[str] = Field(default_factory=list)
+    nist_csf: list[str] = Field(default_factory=list)
+    enabled: bool = True
+    cases: list[CaseModel] = Field(default_factory=list)
+
+    @field_validator("severity")
+    @classmethod
+    def _severity(cls, value: float | str) -> float:
+        score = severity_score(value)
+        if not 1.0 <= score <= 10.0:
+            raise ValueError(f"severity {score} is outside 1.0-10.0")
+        return score
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, value: str) -> str:
+        if value not in TABLES:
+            raise ValueError(f"source {value!r} is not a lake table ({', '.join(TABLES)})")
+        return value
+
+    @field_validator("requires")
+    @classmethod
+    def _requires(cls, value: list[str]) -> list[str]:
+        unknown = [r for r in value if r not in REQUIRABLE]
+        if unknown:
+            raise ValueError(f"requires {', '.join(unknown)}: not one of {', '.join(REQUIRABLE)}")
+        return value
+
+
 def load_units(
-    root: Path | None = None, ids: list[str] | None = None
+    root: Path | None = None,
+    ids: list[str] | None = None,
+    user_dir: Path | None = None,
+    *,
+    errors: Errors = "collect",
 ) -> tuple[list[Unit], list[UnitError]]:
-    """Every unit under root/detections (or those named); a broken unit is reported, not fatal."""
-    folder = (root or content_root()) / "detections"
-    units: list[Unit] = []
-    errors: list[UnitError] = []
-    if not folder.is_dir():
-        return units, [UnitError(f"no detections folder at {folder}", hint="set VIGIL_CONTENT")]
-    found = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("_"))
-    for path in found:
-        if ids and path.name not in ids:
+    """The units under root/detections (the built-in content, then the user's `user_dir`), or
+    those named; a broken unit is reported, not fatal (with `errors="raise"`, it is raised)."""
+    places = [root] if root is not None else [r.path for r in roots(user_dir)]
+    units: dict[str, Unit] = {}
+    problems: list[UnitError] = []
+    seen: set[str] = set()
+    for place in places:
+        if not (place / "detections").is_dir():
+            if root is not None:
+                problems.append(UnitError(f"no detections folder at {place / 'detections'}",
+                                          hint="set VIGIL_CONTENT"))  # fmt: skip
             continue
-        try:
-            units.append(load_unit(path))
-        except UnitError as exc:
-            errors.append(exc)
-    for name in sorted(set(ids or []) - {p.name for p in found}):
-        errors.append(UnitError(f"no detection unit {name!r}", hint="see vigil content list"))
-    return units, errors
+        for path in folders(place, "detection"):
+            seen.add(path.name)
+            if ids and path.name not in ids:
+                continue
+            try:
+                units[path.name] = load_unit(path)
+            except UnitError as exc:
+                if errors == "raise":
+                    raise
+                problems.append(exc)
+    for name in sorted(set(ids or []) - seen):
+        problems.append(UnitError(f"no detection unit {name!r}", hint="see vigil content list"))
+    return list(units.values()), problems
 
 
 def load_unit(path: Path) -> Unit:
     meta_path = path / "detection.yaml"
     if not meta_path.is_file():
-        raise UnitError(f"{meta_path}: missing", hint="each unit folder holds detection.yaml")
+        raise UnitError("missing", source=str(meta_path),
+                        hint="each unit folder holds detection.yaml")  # fmt: skip
     try:
-        meta = load_yaml(meta_path)
-    except InputError as exc:
-        raise UnitError(str(exc)) from exc
-    if not isinstance(meta, dict):
-        raise UnitError(f"{meta_path}: expected a mapping of fields")
-    for name in REQUIRED:
-        if name not in meta:
-            raise UnitError(f"{meta_path}: field {name!r} is missing")
-    if meta["logic"] not in LOGICS:
-        raise UnitError(f"{meta_path}: logic {meta['logic']!r} is not one of {', '.join(LOGICS)}")
-    if meta["source"] not in TABLES:
-        raise UnitError(f"{meta_path}: source {meta['source']!r} is not a lake table")
-    severity = float(meta["severity"])
-    if not 1.0 <= severity <= 10.0:
-        raise UnitError(f"{meta_path}: severity {severity} is outside 1.0-10.0")
-    group_by = tuple(str(g) for g in meta["group_by"])
+        meta = read_meta(meta_path, DetectionMeta)
+    except ContentError as exc:
+        raise UnitError(exc.message, source=exc.path, line=exc.line, column=exc.column) from exc
+    severity = float(meta.severity)
+    group_by = tuple(meta.group_by)
     sigma = None
-    if meta["logic"] == "sigma":
+    evidence = meta.evidence
+    if meta.logic == "sigma":
         query_path = path / "rule.yml"
         try:
             sigma = load_file(query_path)
         except FileNotFoundError as exc:
-            raise UnitError(f"{query_path}: missing (logic: sigma needs it)") from exc
+            raise UnitError("missing (logic: sigma needs it)", source=str(query_path)) from exc
         except SigmaRejected as exc:
             raise UnitError(str(exc)) from exc
-        query = batch_sql(sigma, group_by, str(meta["title"]))
-        meta.setdefault("evidence", evidence_sql(sigma, group_by))
+        query = batch_sql(sigma, group_by, meta.title)
+        evidence = evidence or evidence_sql(sigma, group_by)
         group_by = tuple(alias(g) for g in grouping(sigma, group_by))
     else:
         # A unit's own query.sql, or a shared template (_templates/<name>.sql) that its
         # parameters specialise, e.g. one brute-force query for SSH and RDP.
-        template = meta.get("template")
         folder = path.parent / "_templates"
-        query_path = folder / f"{template}.sql" if template else path / "query.sql"
+        query_path = folder / f"{meta.template}.sql" if meta.template else path / "query.sql"
         if not query_path.exists():
-            raise UnitError(f"{query_path}: missing (logic: sql needs it)")
+            raise UnitError("missing (logic: sql needs it)", source=str(query_path))
         query = query_path.read_text()
-    resource = meta.get("resource") or {}
-    requires = tuple(str(r) for r in meta.get("requires") or ())
-    unknown = [r for r in requires if r not in REQUIRABLE]
-    if unknown:
-        raise UnitError(
-            f"{meta_path}: requires {', '.join(unknown)}: not one of {', '.join(REQUIRABLE)}"
-        )
-    cases = tuple(_case(meta_path, i, c) for i, c in enumerate(meta.get("cases") or []))
+    cases = tuple(_case(meta_path, c) for c in meta.cases)
     if not any(c.expect for c in cases) or not any(not c.expect for c in cases):
-        raise UnitError(f"{meta_path}: needs at least one positive and one negative case")
+        raise UnitError("needs at least one positive and one negative case", source=str(meta_path))
     return Unit(
-        id=path.name, path=path, title=str(meta["title"]), type=str(meta["type"]),
-        severity=severity, description=str(meta["description"]).strip(),
-        source=str(meta["source"]), logic=str(meta["logic"]),
-        group_by=group_by, query=query, query_path=query_path,
-        evidence=str(meta.get("evidence") or ""), resource_type=str(resource.get("type", "Other")),
-        resource_column=alias(str(resource.get("column", meta["group_by"][0]))),
-        parameters=dict(meta.get("parameters") or {}), mitre=tuple(meta.get("mitre") or ()),
-        nist_csf=tuple(meta.get("nist_csf") or ()), enabled=bool(meta.get("enabled", True)),
-        cases=cases, sigma=sigma, requires=requires,
+        id=path.name, path=path, title=meta.title, type=meta.type, severity=severity,
+        description=meta.description.strip(), source=meta.source, logic=meta.logic,
+        group_by=group_by, query=query, query_path=query_path, evidence=evidence,
+        resource_type=meta.resource.type,
+        resource_column=alias(meta.resource.column or meta.group_by[0]),
+        parameters=dict(meta.parameters), mitre=tuple(meta.mitre), nist_csf=tuple(meta.nist_csf),
+        enabled=meta.enabled, cases=cases, sigma=sigma, requires=tuple(meta.requires),
     )  # fmt: skip
 
 
-def _case(meta_path: Path, index: int, raw: Any) -> Case:
-    if not isinstance(raw, dict) or "name" not in raw or "expect" not in raw:
-        raise UnitError(f"{meta_path}: case {index + 1} needs a name and an expect list")
-    data = {k: v for k, v in raw.items() if k in ("flow_logs", "cloudtrail")}
+def _case(meta_path: Path, raw: CaseModel) -> Case:
+    given = raw.input if isinstance(raw.input, dict) else {}
+    data = {k: v for k, v in given.items() if k in ("flow_logs", "cloudtrail")}
     if not data:
-        raise UnitError(f"{meta_path}: case {raw['name']!r} has no flow_logs or cloudtrail records")
-    return Case(str(raw["name"]), data, list(raw["expect"] or []), dict(raw.get("intel") or {}))
+        raise UnitError(f"case {raw.name!r}: its input has no flow_logs or cloudtrail records",
+                        source=str(meta_path))  # fmt: skip
+    if not isinstance(raw.expect, list):
+        raise UnitError(f"case {raw.name!r}: expect is a list of grouping keys",
+                        source=str(meta_path))  # fmt: skip
+    return Case(raw.name, data, list(raw.expect), dict(given.get("intel") or {}))

@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 from typing import Any, Final
 
+from vigil.errors import VigilError
 from vigil.formats.cloudtrail_model import COLUMNS
 
 _COLUMN_OF: Final = {attr.lower(): col for col, attr, _ in COLUMNS}
@@ -25,7 +26,7 @@ STRUCT_COLUMNS: Final = frozenset({"useridentity", "tlsdetails", "addendum"})
 LIST_COLUMNS: Final = frozenset({"resources"})
 
 
-class UnmappedField(ValueError):
+class UnmappedField(VigilError):
     """A Sigma field with no place in the cloudtrail table."""
 
 

@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+from pydantic import Field
+
 from vigil.clock import now_ms
 from vigil.config import Settings
 from vigil.content import content_root
+from vigil.content.kit import Case, CaseResult, Strict, read_meta
 from vigil.errors import ConfigError
-from vigil.inputs import load_yaml
 from vigil.logs.groups import LogStore
 from vigil.logs.pattern import lint, parse
 from vigil.metrics.alarms import Alarm, AlarmStore
@@ -36,10 +39,30 @@ class PackUnit:
     alarm: dict[str, Any]
     matches: tuple[dict[str, Any], ...]
     misses: tuple[dict[str, Any], ...]
+    cases: tuple[Case, ...] = ()
 
 
 def pack_dir(pack: str, root: Path | None = None) -> Path:
     return (root or content_root()) / "metric_filters" / pack
+
+
+class MetricSpec(Strict):
+    name: str
+    namespace: str
+    value: str = "1"
+
+
+class FilterMeta(Strict):
+    """`filter.yaml`: a metric filter with its alarm; each case is a CloudTrail record as
+    CloudTrail sends it to CloudWatch Logs, and whether the pattern matches it."""
+
+    control: str
+    title: str
+    cis: list[str] = Field(default_factory=list)
+    pattern: str
+    metric: MetricSpec
+    alarm: dict[str, Any]
+    cases: list[Case] = Field(min_length=2)
 
 
 def load_pack(pack: str, root: Path | None = None) -> list[PackUnit]:
@@ -49,14 +72,15 @@ def load_pack(pack: str, root: Path | None = None) -> list[PackUnit]:
         raise ConfigError(f"no pack {pack!r}", hint="packs: " + ", ".join(known))
     units = []
     for path in sorted(p for p in folder.iterdir() if (p / "filter.yaml").is_file()):
-        doc = load_yaml(path / "filter.yaml")
-        parse(doc["pattern"])  # a broken unit fails loudly, with the column
+        meta = read_meta(path / "filter.yaml", FilterMeta)
+        parse(meta.pattern)  # a broken unit fails loudly, with the column
         units.append(PackUnit(
-            id=path.name, path=path, control=str(doc["control"]), title=str(doc["title"]),
-            pattern=str(doc["pattern"]), metric_name=str(doc["metric"]["name"]),
-            namespace=str(doc["metric"]["namespace"]), metric_value=str(doc["metric"]["value"]),
-            alarm=dict(doc["alarm"]), matches=tuple(doc["cases"]["match"]),
-            misses=tuple(doc["cases"]["miss"]),
+            id=path.name, path=path, control=meta.control, title=meta.title,
+            pattern=meta.pattern, metric_name=meta.metric.name, namespace=meta.metric.namespace,
+            metric_value=meta.metric.value, alarm=dict(meta.alarm),
+            matches=tuple(c.input for c in meta.cases if c.expect is True),
+            misses=tuple(c.input for c in meta.cases if c.expect is False),
+            cases=tuple(meta.cases),
         ))  # fmt: skip
     return sorted(units, key=lambda u: (len(u.control), u.control))
 
@@ -95,6 +119,30 @@ def install_pack(
             ), now)  # fmt: skip
             done.alarms.append(str(a["name"]))
     return done
+
+
+def run_cases(unit: PackUnit) -> list[CaseResult]:
+    """Each case's record through the pattern twice, as the streaming matcher and as SQL: both
+    must say what `expect` says."""
+    from vigil.logs.pattern_match import compile_pattern
+    from vigil.logs.pattern_sql import filter_sql
+    from vigil.query.engine import open_engine
+
+    matcher = compile_pattern(unit.pattern)
+    messages = [json.dumps(c.input) for c in unit.cases]
+    with open_engine(None) as engine:
+        engine.load_table(
+            "events", pa.table({"i": list(range(len(messages))), "message": messages})
+        )
+        in_sql = {r[0] for r in engine.rows(filter_sql("SELECT * FROM events", unit.pattern))}
+    out = []
+    for i, (case, message) in enumerate(zip(unit.cases, messages, strict=True)):
+        streaming, sql = matcher.matches(message), i in in_sql
+        found = {"streaming": streaming, "sql": sql}
+        passed = streaming is bool(case.expect) and sql is bool(case.expect)
+        out.append(CaseResult(f"{unit.path.parent.name}/{unit.id}", case.name, passed,
+                              bool(case.expect), found, kind="metric_filter"))  # fmt: skip
+    return out
 
 
 def case_messages(unit: PackUnit) -> tuple[list[str], list[str]]:

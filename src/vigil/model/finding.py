@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from vigil.model.severity import severity_label as severity_label
+
 
 class Workflow(StrEnum):
     NEW = "NEW"
@@ -20,19 +22,6 @@ class Workflow(StrEnum):
 class RecordState(StrEnum):
     ACTIVE = "ACTIVE"
     ARCHIVED = "ARCHIVED"
-
-
-def severity_label(severity: float) -> str:
-    """GuardDuty's bands: Low 1.0-3.9, Medium 4.0-6.9, High 7.0-8.9, Critical 9.0-10.0."""
-    if severity >= 9.0:
-        return "CRITICAL"
-    if severity >= 7.0:
-        return "HIGH"
-    if severity >= 4.0:
-        return "MEDIUM"
-    if severity >= 1.0:
-        return "LOW"
-    return "INFORMATIONAL"
 
 
 def finding_id(unit: str, finding_type: str, account: str, key: dict[str, Any]) -> str:

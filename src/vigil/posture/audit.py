@@ -8,9 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from pydantic import Field
+
 from vigil.content import content_root
+from vigil.content.kit import Case, CaseResult, Strict, folders, read_meta
 from vigil.errors import ConfigError
-from vigil.inputs import load_yaml
+from vigil.model.severity import SeverityLabel
 from vigil.posture.checks import Result
 from vigil.posture.registry import checks
 from vigil.posture.snapshot import Snapshot
@@ -37,26 +40,55 @@ class CheckUnit:
     cases: tuple[dict[str, Any], ...]
 
 
+class Remediation(Strict):
+    console: str
+    cli: str
+
+
+class CheckMeta(Strict):
+    """`check.yaml`: what the check asks and the fix; the logic is registered by id."""
+
+    title: str
+    severity: SeverityLabel  # the label Security Hub gives the control
+    controls: dict[str, str | None]  # securityhub, cis_1_4, cis_3_0 (none: not in it)
+    nist_csf: list[str] = Field(default_factory=list)
+    remediation: Remediation
+    cases: list[Case] = Field(default_factory=list)
+
+
 def load_checks(root: Path | None = None) -> list[CheckUnit]:
-    folder = (root or content_root()) / "checks"
+    """The built-in checks (a check's logic is code: users add detections and packs, not
+    checks)."""
     logic = checks()
     units = []
-    for path in sorted(p for p in folder.iterdir() if (p / "check.yaml").is_file()):
-        doc = load_yaml(path / "check.yaml")
+    for path in folders(root or content_root(), "check"):
+        meta = read_meta(path / "check.yaml", CheckMeta)
         if path.name not in logic:
             raise ConfigError(f"{path}/check.yaml: no logic for check {path.name!r}")
         units.append(
             CheckUnit(
                 path.name,
-                str(doc["title"]),
-                str(doc["severity"]),
-                dict(doc["controls"]),
-                tuple(doc.get("nist_csf") or ()),
-                dict(doc["remediation"]),
-                tuple(doc.get("cases") or ()),
+                meta.title,
+                meta.severity.value,
+                dict(meta.controls),
+                tuple(meta.nist_csf),
+                meta.remediation.model_dump(),
+                tuple(c.model_dump() for c in meta.cases),
             )
         )
     return units
+
+
+def run_cases(unit: CheckUnit) -> list[CaseResult]:
+    """Each case's snapshot audited by the check: the statuses it gives, against `expect`."""
+    out = []
+    for case in unit.cases:
+        snap = Snapshot("2026-11-26T12:30:00Z", "case", case["input"])
+        found = sorted(str(r.status) for r in audit(snap, [unit]))
+        expected = sorted(str(s) for s in case["expect"])
+        out.append(CaseResult(unit.id, case["name"], found == expected, expected, found,
+                              kind="check"))  # fmt: skip
+    return out
 
 
 def audit(snap: Snapshot, units: list[CheckUnit] | None = None) -> list[Result]:

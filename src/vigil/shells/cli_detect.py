@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,20 +48,31 @@ def content_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
         render.tagged("error:", "red", line)
 
 
+class ContentKind(StrEnum):
+    detection = "detection"
+    check = "check"
+    metric_filter = "metric_filter"
+    playbook = "playbook"
+
+
 @content_app.command("test")
 def content_test(
+    ctx: typer.Context,
     ids: Annotated[list[str] | None, typer.Argument(help="Unit ids (default: all).")] = None,
+    kind: Annotated[ContentKind | None, typer.Option(help="Only this kind of unit.")] = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Run the units' own test cases; exits non-zero if any fails."""
-    results, errors = api.content.test(ids or None)
+    """Run the units' own test cases (every kind: detections, checks, metric filters,
+    playbooks); exits non-zero if any fails."""
+    found, errors = api.content.test(ctx.obj, ids or None, kind.value if kind else None)
+    results = [vars(r) for r in found]
     failed = [r for r in results if not r["passed"]]
     if json_out:
         render.print_json({"cases": results, "errors": errors, "failed": len(failed)})
     else:
         for r in results:
             mark = ("pass", "green") if r["passed"] else ("FAIL", "red")
-            render.styled(mark, f" {r['unit']}: {r['case']}")
+            render.styled(mark, f" {r['kind']} {r['unit']}: {r['case']}")
             if not r["passed"]:
                 render.out.print(
                     f"     expected {r['expected']}, found {r['found']} {r['problem']}",
