@@ -39,7 +39,9 @@ def test_a_wrong_field_names_its_line_and_column(tmp_path: Path) -> None:
     unit = tmp_path / "detection.yaml"
     unit.write_text("title: t\ntype: X\nseverity: 11\ndescription: d\nsource: flow_logs\n"
                     "logic: sql\ngroup_by: [srcaddr]\n")  # fmt: skip
-    with pytest.raises(ContentError, match=r"detection.yaml:3:11: field .severity.: severity 11.0 is outside 0-10") as err:
+    with pytest.raises(
+        ContentError, match=r"detection.yaml:3:11: field .severity.: severity 11.0 is outside 0-10"
+    ) as err:
         read_meta(unit, DetectionMeta)
     assert (err.value.line, err.value.column) == (3, 11)  # the location is data too
 
