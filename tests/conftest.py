@@ -1,27 +1,15 @@
-"""Shared fixtures: a fresh Vigil home per test, and helpers to write AWS-shaped files."""
+"""Shared fixtures: a moto server for the session, AWS test credentials, a fresh Vigil home per
+test. The shared helpers (AWS-shaped files, the `vigil` command) are in helpers.py."""
 
 from __future__ import annotations
 
-import gzip
-import json
-import os
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from vigil.config import Settings
-
-DATA = Path(__file__).parent / "data"
-
-FLOW_HEADER = (
-    "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
-    "start end action log-status"
-)
 
 
 @pytest.fixture(scope="session")
@@ -52,98 +40,3 @@ def home(tmp_path: Path) -> Settings:
     settings = Settings.load(tmp_path / "home")
     settings.ensure()
     return settings
-
-
-def flow_line(eni: str = "eni-0f00ba7c0ffee0001", src: str = "198.51.100.7", dport: int = 22,
-              start: int = 1700000100, action: str = "REJECT", account: str = "111122223333") -> str:  # fmt: skip
-    return f"2 {account} {eni} {src} 10.0.1.25 51544 {dport} 6 12 1840 {start} {start + 60} {action} OK"
-
-
-def write_gz(path: Path, text: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = text.encode() if isinstance(text, str) else text
-    path.write_bytes(gzip.compress(data, mtime=0))
-    return path
-
-
-def flow_key(root: Path, account: str = "111122223333", region: str = "us-east-1",
-             day: str = "2023/11/14", flow_log: str = "fl-1234abcd", stamp: str = "20231114T2220Z",
-             tag: str = "fe123456") -> Path:  # fmt: skip
-    return (
-        root / "AWSLogs" / account / "vpcflowlogs" / region / day
-        / f"{account}_vpcflowlogs_{region}_{flow_log}_{stamp}_{tag}.log.gz"
-    )  # fmt: skip
-
-
-def trail_key(root: Path, account: str = "111122223333", region: str = "us-east-1",
-              day: str = "2024/03/01", stamp: str = "20240301T0915Z", tag: str = "9nYN7gp2eWAJHIfT",
-              org: str | None = None) -> Path:  # fmt: skip
-    base = root / "AWSLogs" / org / account if org else root / "AWSLogs" / account
-    return (
-        base / "CloudTrail" / region / day / f"{account}_CloudTrail_{region}_{stamp}_{tag}.json.gz"
-    )
-
-
-def ct_record(**overrides: Any) -> dict[str, Any]:
-    """The spec's §2.4 console sign-in example, with overrides."""
-    rec: dict[str, Any] = {
-        "eventVersion": "1.08",
-        "userIdentity": {
-            "type": "IAMUser", "principalId": "AIDAEXAMPLE0000000001",
-            "arn": "arn:aws:iam::111122223333:user/dana", "accountId": "111122223333",
-            "userName": "dana",
-        },
-        "eventTime": "2024-03-01T09:14:03Z", "eventSource": "signin.amazonaws.com",
-        "eventName": "ConsoleLogin", "awsRegion": "us-east-1", "sourceIPAddress": "198.51.100.23",
-        "userAgent": "Mozilla/5.0 (…)", "requestParameters": None,
-        "responseElements": {"ConsoleLogin": "Success"},
-        "additionalEventData": {
-            "LoginTo": "https://console.aws.amazon.com/console/home", "MobileVersion": "No",
-            "MFAUsed": "No",
-        },
-        "eventID": "3f1c5e7a-0000-4000-8000-000000000001", "readOnly": False,
-        "eventType": "AwsConsoleSignIn", "managementEvent": True,
-        "recipientAccountId": "111122223333", "eventCategory": "Management",
-    }  # fmt: skip
-    rec.update(overrides)
-    return rec
-
-
-def trail_file(records: list[dict[str, Any]]) -> str:
-    return json.dumps({"Records": records})
-
-
-def vigil(home: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """The `vigil` command as a user runs it: a real process, its exit code and output."""
-    env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "vigil", "--home", str(home), *args],
-        capture_output=True, text=True, env=env, timeout=120, input=stdin,
-    )  # fmt: skip
-
-
-# A Sigma rule for CloudTrail, our own, for the import and management tests.
-SIGMA_RULE = """title: Trail stopped
-id: 5a2f7c1e-0c1b-4d0e-9a51-2b7d3c4e5f60
-status: experimental
-logsource: {product: aws, service: cloudtrail}
-detection:
-  selection: {eventSource: cloudtrail.amazonaws.com, eventName: StopLogging}
-  condition: selection
-level: high
-"""
-
-
-def refused_wrongly(home: Path, cases: list[tuple[list[str], str]]) -> list[tuple[Any, ...]]:
-    """Run each (args, expected text) as `vigil` processes, four at a time; the cases that were
-    not refused with exit 1 and one `error:` line holding the text (never an internal error)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(4) as pool:
-        results = list(pool.map(lambda case: (case, vigil(home, *case[0])), cases))
-    return [
-        (args, done.returncode, done.stderr)
-        for (args, says), done in results
-        if done.returncode != 1 or says not in done.stderr or not done.stderr.startswith("error: ")
-        or "internal error" in done.stderr or "Traceback" in done.stderr
-    ]  # fmt: skip

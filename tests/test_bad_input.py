@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SIGMA_RULE, refused_wrongly, vigil
+from helpers import SIGMA_RULE, refused_wrongly, vigil
 from vigil.inputs import InputError, decode, parse_json, parse_yaml
 
 CONTENT = {

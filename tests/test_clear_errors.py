@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FLOW_HEADER, flow_key, flow_line, refused_wrongly, vigil, write_gz
+from helpers import FLOW_HEADER, flow_key, flow_line, refused_wrongly, vigil, write_gz
 from vigil import api
 from vigil.config import Settings
 

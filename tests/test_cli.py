@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import FLOW_HEADER, flow_key, flow_line, write_gz
+from helpers import FLOW_HEADER, flow_key, flow_line, write_gz
 
 VIGIL = [sys.executable, "-m", "vigil"]
 

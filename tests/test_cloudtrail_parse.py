@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import ct_record, trail_file
+from helpers import ct_record, trail_file
 from vigil.errors import FormatError
 from vigil.formats.cloudtrail import is_digest, parse_cloudtrail
 

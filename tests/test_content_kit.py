@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import vigil
+from helpers import vigil
 from vigil.content import content_root
 from vigil.content.kit import KINDS, ContentError, folders, read_meta
 from vigil.detect.units import DetectionMeta

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from conftest import FLOW_HEADER, ct_record, flow_key, trail_file, trail_key, write_gz
+from helpers import FLOW_HEADER, ct_record, flow_key, trail_file, trail_key, write_gz
 from vigil.config import Settings
 from vigil.content import content_root
 from vigil.detect.runner import DetectReport

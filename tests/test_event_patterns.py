@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from conftest import DATA
+from helpers import DATA
 from vigil.events.pattern import Pattern, PatternInvalid
 
 TABLE = yaml.safe_load((DATA / "event_patterns.yaml").read_text())

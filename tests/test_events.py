@@ -603,7 +603,7 @@ def test_scheduled_jobs_ingest_detect_evaluate_and_audit_posture(
     """Each job a schedule can run does its work when the schedule fires."""
     import boto3
 
-    from conftest import FLOW_HEADER, flow_key, flow_line, write_gz
+    from helpers import FLOW_HEADER, flow_key, flow_line, write_gz
     from vigil.posture import snapshot as snaps
 
     source = tmp_path / "src"

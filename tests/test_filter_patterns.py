@@ -9,7 +9,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import DATA
+from helpers import DATA
 from vigil.errors import PatternError
 from vigil.logs.pattern import parse
 from vigil.logs.pattern_match import compile_pattern

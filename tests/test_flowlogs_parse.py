@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import DATA, FLOW_HEADER
+from helpers import DATA, FLOW_HEADER
 from vigil.errors import FormatError
 from vigil.formats.flowlog_fields import DEFAULT_FORMAT, FIELDS, column_name, parse_format
 from vigil.formats.flowlogs import parse_flowlogs

@@ -7,7 +7,7 @@ import json
 from datetime import date
 from pathlib import Path
 
-from conftest import FLOW_HEADER, ct_record, flow_key, flow_line, trail_file, trail_key, write_gz
+from helpers import FLOW_HEADER, ct_record, flow_key, flow_line, trail_file, trail_key, write_gz
 from vigil.config import Settings
 from vigil.formats.flowlog_fields import DEFAULT_FORMAT
 from vigil.ingest.pipeline import IngestOptions, ingest

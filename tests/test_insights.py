@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FLOW_HEADER, ct_record, flow_key, flow_line, trail_file, trail_key, write_gz
+from helpers import FLOW_HEADER, ct_record, flow_key, flow_line, trail_file, trail_key, write_gz
 from vigil.api.logs import InputEvent, put_log_events
 from vigil.clock import now_ms
 from vigil.config import Settings

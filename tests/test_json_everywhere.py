@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from conftest import vigil
+from helpers import vigil
 from vigil.shells.cli import app, attach
 
 

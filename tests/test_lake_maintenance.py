@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (
+from helpers import (
     FLOW_HEADER,
     ct_record,
     flow_key,

@@ -189,7 +189,7 @@ def test_cli_put_filter_and_test_filter(tmp_path: Path) -> None:
 
 
 def test_ingest_routes_flow_logs_and_cloudtrail_to_groups(home: Settings, tmp_path: Path) -> None:
-    from conftest import (
+    from helpers import (
         FLOW_HEADER,
         ct_record,
         flow_key,
@@ -274,7 +274,7 @@ def test_put_from_stdin_streams_batches_every_second(tmp_path: Path) -> None:
     import sys
     import time
 
-    from conftest import vigil
+    from helpers import vigil
 
     home = tmp_path / "home"
     assert vigil(home, "logs", "create-group", "app").returncode == 0

@@ -392,7 +392,7 @@ def test_collect_across_an_organization_by_assuming_a_role(tmp_path, aws) -> Non
 
 
 def test_controls_proven_by_the_events_in_the_lake(home, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from conftest import ct_record, trail_file, trail_key, write_gz
+    from helpers import ct_record, trail_file, trail_key, write_gz
     from vigil import api
     from vigil.posture.proven import as_rows, prove
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FLOW_HEADER, ct_record, flow_line, trail_file, trail_key, write_gz
+from helpers import FLOW_HEADER, ct_record, flow_line, trail_file, trail_key, write_gz
 from vigil.config import Settings
 from vigil.errors import QueryError
 from vigil.ingest.pipeline import IngestOptions, ingest

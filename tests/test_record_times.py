@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import FLOW_HEADER, ct_record, flow_key, flow_line, trail_file, trail_key, write_gz
+from helpers import FLOW_HEADER, ct_record, flow_key, flow_line, trail_file, trail_key, write_gz
 from vigil.config import Settings
 from vigil.formats.cloudtrail import parse_cloudtrail
 from vigil.formats.flowlogs import parse_flowlogs, parse_flowlogs_parquet

@@ -8,7 +8,7 @@ from datetime import date
 import boto3
 import pytest
 
-from conftest import FLOW_HEADER, ct_record, flow_line, trail_file
+from helpers import FLOW_HEADER, ct_record, flow_line, trail_file
 from vigil.config import Settings
 from vigil.errors import SourceError
 from vigil.ingest.pipeline import IngestOptions, ingest

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from conftest import ct_record, trail_file, trail_key, vigil, write_gz
+from helpers import ct_record, trail_file, trail_key, vigil, write_gz
 
 
 def share(eid: str, minute: int, user_id: str) -> dict[str, object]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import DATA, ct_record, trail_file, trail_key, write_gz
+from helpers import DATA, ct_record, trail_file, trail_key, write_gz
 from vigil.config import Settings
 from vigil.demo import trail
 from vigil.detect.sigma_import import import_rules

@@ -8,7 +8,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from conftest import vigil
+from helpers import vigil
 from vigil.state.schema import LATEST, MIGRATIONS, migrate
 
 RELEASE_HOME = Path(__file__).parent / "data" / "homes" / "release-0.1.0"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ct_record
+from helpers import ct_record
 from vigil.trail.sign import Signer, write_chain
 from vigil.trail.validate import Objects, load_keys, validate
 

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from conftest import SIGMA_RULE, ct_record, trail_file, trail_key, vigil, write_gz
+from helpers import SIGMA_RULE, ct_record, trail_file, trail_key, vigil, write_gz
 from vigil import __version__
 
 

@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from conftest import flow_line, vigil, write_gz
+from helpers import flow_line, vigil, write_gz
 
 FORMAT = "${version} ${account-id} ${interface-id} ${srcaddr} ${dstaddr} ${srcport} ${dstport} " \
          "${protocol} ${packets} ${bytes} ${start} ${end} ${action} ${log-status}"  # fmt: skip
