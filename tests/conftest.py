@@ -40,3 +40,22 @@ def home(tmp_path: Path) -> Settings:
     settings = Settings.load(tmp_path / "home")
     settings.ensure()
     return settings
+
+
+_SLOW_CALLS = ("vigil(", "run(tmp_path", "run(home", "subprocess.", "moto", "boto3.")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start processes (the `vigil` command, the AWS CLI) or talk to the moto
+    server are `slow`: `make test-fast` leaves them out, `make test` runs everything."""
+    import inspect
+
+    for item in items:
+        function = getattr(item, "function", None)
+        fixtures = getattr(item, "fixturenames", ())
+        try:
+            source = inspect.getsource(function) if function is not None else ""
+        except (OSError, TypeError):
+            source = ""
+        if "aws" in fixtures or "moto_server" in fixtures or any(c in source for c in _SLOW_CALLS):
+            item.add_marker(pytest.mark.slow)

@@ -9,9 +9,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from helpers import FLOW_HEADER, ct_record, flow_key, flow_line, trail_file, trail_key, write_gz
 from vigil import api
 from vigil.config import Settings
+from vigil.errors import FormatError
 from vigil.formats.flowlog_fields import DEFAULT_FORMAT
 from vigil.ingest.pipeline import IngestOptions, ingest
 from vigil.ingest.retry import Overrides
@@ -188,3 +191,19 @@ def test_an_object_rejected_on_reprocess_keeps_its_earlier_rows(
     assert any("rows ingested before are kept" in n for n in again.notices)
     assert one(home, "SELECT count(*) AS n FROM flow_logs") == 1
     assert status_of(home, str(export)) == "done"
+
+
+def test_errors_raise_stops_at_the_first_bad_record_and_loses_nothing(
+    home: Settings, tmp_path: Path
+) -> None:
+    good = flow_key(tmp_path / "src", stamp="20231114T2220Z")
+    write_gz(good, FLOW_HEADER + "\n" + flow_line() + "\n")
+    bad = flow_key(tmp_path / "src", stamp="20231114T2225Z", tag="bad00001")
+    write_gz(bad, FLOW_HEADER + "\n" + flow_line() + "\n2 111122223333 eni-1 not-a-record\n")
+    with pytest.raises(FormatError) as raised:
+        api.lake.ingest(home, [str(tmp_path / "src")], errors="raise")
+    assert raised.value.path == f"file://{bad}" or str(bad) in str(raised.value.path)
+    assert raised.value.line == 3 and "quarantine show" in (raised.value.hint or "")
+    assert [e.uri for e in api.quarantine.entries(home)] == [raised.value.path]
+    again = api.lake.ingest(home, [str(tmp_path / "src")])  # collect: the rest goes in
+    assert again.rejected == 1 and again.records["flow_logs"] >= 2

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from vigil.config import Settings
 from vigil.ingest.classify import LogType
@@ -44,6 +44,7 @@ def ingest(
     flow_logs_to: str | None = None,
     cloudtrail_to: str | None = None,
     reprocess: bool = False,
+    errors: Literal["raise", "collect"] = "collect",
     events: bool = True,
     on_listed: OnListed | None = None,
     on_object: OnObject | None = None,
@@ -52,7 +53,7 @@ def ingest(
         log_type=log_type, fmt=check_format(fmt), since=since, until=until,
         endpoint_url=endpoint_url, account=account, region=region, workers=workers,
         batch_rows=batch_rows, flow_logs_to=flow_logs_to, cloudtrail_to=cloudtrail_to,
-        reprocess=reprocess,
+        reprocess=reprocess, errors=errors,
     )  # fmt: skip
     return ingest_with(settings, sources, options, on_listed, on_object, events=events)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 
 from vigil.ingest.classify import LogType
 
@@ -27,6 +27,9 @@ class IngestOptions:
     cloudtrail_to: str | None = None  # also deliver new CloudTrail records to this log group
     batch_bytes: int = 64 << 20  # CloudTrail rows are ~1 KB: bound memory by size too
     reprocess: bool = False  # read objects already ingested again, replacing their rows
+    # "collect": bad records and objects are quarantined and reported, the rest goes on;
+    # "raise": the first one (quarantined all the same) stops the run with a FormatError
+    errors: Literal["raise", "collect"] = "collect"
 
     def recorded(self) -> dict[str, str | None]:
         """What a quarantine entry keeps, so that a retry reads the object the same way."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from vigil.config import Settings
+from vigil.errors import FormatError
 from vigil.formats.common import Reject
 from vigil.ingest import quarantine
 from vigil.ingest.classify import TABLE_OF
@@ -136,3 +137,11 @@ class Settler:
             report.problems.append(f"{uri}: … and {len(rejects) - SHOWN} more rejected records")
         if not rejects:
             report.problems.append(reason if reason.startswith(uri) else f"{uri}: {reason}")
+        if self.options.errors == "raise":  # kept in quarantine first: nothing is lost
+            first = rejects[0] if rejects else None
+            raise FormatError(
+                first.reason if first else reason.removeprefix(f"{uri}: "),
+                source=uri,
+                line=first.line if first else None,
+                hint=f"it is in quarantine as {folder.name}: vigil quarantine show {folder.name}",
+            )

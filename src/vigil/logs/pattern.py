@@ -19,10 +19,49 @@ from __future__ import annotations
 
 import re
 import warnings
-from dataclasses import dataclass
 from typing import Final, Literal
 
 from vigil.errors import PatternError
+from vigil.logs.pattern_tree import (
+    Both,
+    Check,
+    Compare,
+    Either,
+    Expr,
+    Field,
+    Json,
+    Number,
+    Pattern,
+    Regex,
+    Selector,
+    Spaced,
+    Term,
+    Terms,
+    Text,
+    Value,
+)
+
+__all__ = [
+    "Both",
+    "Check",
+    "Compare",
+    "Either",
+    "Expr",
+    "Field",
+    "Json",
+    "Number",
+    "Pattern",
+    "Regex",
+    "Selector",
+    "Spaced",
+    "Term",
+    "Terms",
+    "Text",
+    "Value",
+    "lint",
+    "parse",
+    "selectors",
+]
 
 MAX_LENGTH: Final = 1024
 MAX_REGEX: Final = 2  # regex terms per pattern
@@ -30,109 +69,6 @@ NUMBER: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _NAME: Final = re.compile(r"[A-Za-z0-9_\-@]+")
 _UNSUPPORTED_REGEX: Final = re.compile(r"\(\?[=!<]|\\[1-9]|\(\?P")
 OPS: Final = ("!=", "<=", ">=", "=", "<", ">")
-
-
-@dataclass(frozen=True)
-class Text:
-    """A string value; `*` is a wildcard unless quoted as plain text."""
-
-    text: str
-
-    @property
-    def glob(self) -> bool:
-        return "*" in self.text
-
-
-@dataclass(frozen=True)
-class Number:
-    value: float
-    text: str  # as written: `=`/`!=` also compare it as text with strings
-
-
-@dataclass(frozen=True)
-class Regex:
-    text: str
-
-
-Value = Text | Number | Regex
-
-
-@dataclass(frozen=True)
-class Selector:
-    """`$.a.b[0]` (JSON) or a space-delimited field's name."""
-
-    path: tuple[str | int, ...]
-    text: str
-
-
-@dataclass(frozen=True)
-class Compare:
-    selector: Selector
-    op: str
-    value: Value
-
-
-@dataclass(frozen=True)
-class Check:
-    """`IS NULL`, `IS TRUE`, `IS FALSE`, `NOT EXISTS`."""
-
-    selector: Selector
-    kind: Literal["null", "true", "false", "missing"]
-
-
-@dataclass(frozen=True)
-class Both:
-    items: tuple[Expr, ...]
-
-
-@dataclass(frozen=True)
-class Either:
-    items: tuple[Expr, ...]
-
-
-Expr = Compare | Check | Both | Either
-
-
-@dataclass(frozen=True)
-class Term:
-    text: str
-    kind: Literal["all", "any", "none"]  # plain, `?term`, `-term`
-    regex: bool = False
-
-
-@dataclass(frozen=True)
-class Terms:
-    terms: tuple[Term, ...]  # empty: every event
-
-
-@dataclass(frozen=True)
-class Json:
-    expr: Expr
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str  # "" for an unnamed field
-    expr: Expr | None
-
-
-@dataclass(frozen=True)
-class Spaced:
-    before: tuple[Field, ...]  # fields from the start
-    after: tuple[Field, ...]  # fields from the end, after `...` (empty without one)
-    rest: bool  # a `...` is present
-
-    @property
-    def open_end(self) -> bool:
-        """More tokens than fields are fine: a `...`, or a last field with no condition."""
-        return self.rest or (bool(self.before) and self.before[-1].expr is None)
-
-    @property
-    def fields(self) -> tuple[Field, ...]:
-        return self.before + self.after
-
-
-Pattern = Terms | Json | Spaced
 
 
 def parse(text: str) -> Pattern:

@@ -8,6 +8,7 @@ from typing import Final
 
 # name: (module, attribute, help). Groups are typer apps; the others are commands.
 GROUPS: Final[dict[str, tuple[str, str, str]]] = {
+    "lake": ("vigil.shells.cli_lake", "lake_app", "Inspect and maintain the lake."),
     "content": ("vigil.shells.cli_detect", "content_app",
                 "Content: detections, checks, metric filters, playbooks; list them, run their "
                 "cases."),
@@ -34,6 +35,11 @@ GROUPS: Final[dict[str, tuple[str, str, str]]] = {
                    "Objects and records ingest could not take: list, show, retry, purge."),
 }  # fmt: skip
 COMMANDS: Final[dict[str, tuple[str, str, str]]] = {
+    "ingest": ("vigil.shells.cli_lake", "ingest_command",
+               "Read AWS logs (VPC Flow Logs, CloudTrail) into the lake; re-runs add only new "
+               "objects."),
+    "query": ("vigil.shells.cli_lake", "query_command",
+              "Run SQL over the lake's tables (flow_logs, cloudtrail)."),
     "demo": ("vigil.shells.demo_cmd", "demo_command",
              "AnyCompany: generate 3 accounts x 2 regions of logs with attacks, ingest, query, "
              "detect."),
