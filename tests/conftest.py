@@ -42,7 +42,18 @@ def home(tmp_path: Path) -> Settings:
     return settings
 
 
-_SLOW_CALLS = ("vigil(", "run(tmp_path", "run(home", "subprocess.", "moto", "boto3.")
+_SLOW_CALLS = (
+    "vigil(",
+    "cli(",
+    "run(tmp_path",
+    "run(home",
+    "subprocess.",
+    "moto",
+    "boto3.",
+    "refused_wrongly(",
+    "@given",
+    "@settings(",
+)  # processes, AWS, property tests
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

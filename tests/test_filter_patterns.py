@@ -84,6 +84,7 @@ PATTERNS = st.one_of(
 )  # fmt: skip
 
 
+@pytest.mark.slow  # hundreds of generated cases in both engines
 @settings(max_examples=400, deadline=None)
 @given(PATTERNS, st.lists(st.one_of(LINES, JSON_LINES), min_size=1, max_size=8))
 def test_python_and_sql_agree(pattern: str, messages: list[str]) -> None:

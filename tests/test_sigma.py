@@ -85,6 +85,7 @@ def test_batch_and_streaming_match_the_same_records(
     assert len(batch) < len(records)
 
 
+@pytest.mark.slow  # every rule over the whole generated corpus
 def test_what_the_rules_match(lake: tuple[Settings, list[dict]]) -> None:  # type: ignore[type-arg]
     _, records = lake
     by_id = {r["eventID"]: r for r in records}

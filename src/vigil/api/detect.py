@@ -10,6 +10,7 @@ from typing import Any
 from vigil import clock
 from vigil.api.findings import list_findings
 from vigil.config import Settings
+from vigil.detect.runner import DetectReport
 from vigil.findings.store import FindingStore
 
 
@@ -53,7 +54,7 @@ def import_rules(settings: Settings, paths: list[Path]) -> list[dict[str, Any]]:
     return [asdict(r) for r in import_rules(paths, settings.home / "sigma")]
 
 
-def recent(settings: Settings, age: str) -> dict[str, Any]:
+def recent(settings: Settings, age: str) -> DetectReport:
     """Detection over the stored data of the last `age` (7d, 24h), e.g. with a new list."""
     from datetime import timedelta
 
@@ -62,7 +63,8 @@ def recent(settings: Settings, age: str) -> dict[str, Any]:
     now = datetime.now(UTC)
     since = now - parse_age(age)
     report = run(settings, since, now + timedelta(seconds=1))
-    return {**report, "since": since.strftime("%Y-%m-%dT%H:%M:%SZ")}
+    report.since = clock.iso(since)
+    return report
 
 
 def run(
@@ -70,13 +72,15 @@ def run(
     since: datetime | None = None,
     until: datetime | None = None,
     ids: list[str] | None = None,
-) -> dict[str, Any]:
+) -> DetectReport:
+    """Run the enabled units (or those named) over the lake into the findings hub; what
+    changed goes on the event bus, with a health event for the run."""
     from vigil.detect.runner import detect as _detect
 
     settings.ensure()
     began = datetime.now(UTC)
     with FindingStore(settings.state_db) as store:
-        report = asdict(_detect(settings, store, since, until, ids))
+        report = _detect(settings, store, since, until, ids)
     from vigil.clock import now_ms
     from vigil.events import emit
     from vigil.metrics import own
@@ -84,17 +88,10 @@ def run(
     active = list_findings(settings)
     own.findings(settings, [f.severity_label for f in active], now_ms())
     changed = [f for f in active if f.updated_at and _when(f.updated_at) >= began]
-    report["events"] = emit.emit_findings(settings, changed)
-    emit.emit_health(
-        settings,
-        "Vigil Detection Completed",
-        {
-            "units": report["units"],
-            "hits": report["hits"],
-            "changed": len(changed),
-            "errors": report["errors"],
-        },
-    )
+    report.events = emit.emit_findings(settings, changed)
+    summary = {"units": report.units, "hits": report.hits, "changed": len(changed),
+               "errors": report.errors}  # fmt: skip
+    emit.emit_health(settings, "Vigil Detection Completed", summary)
     return report
 
 

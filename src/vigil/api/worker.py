@@ -82,7 +82,7 @@ def _job(settings: Settings, rule: Rule, target: Target, payload: Any, key: str)
     job = str(options.get("job"))
     if job == "detect":
         report = api.detect.run(settings)
-        return f"{report['units']} units, {report['hits']} hits"
+        return f"{report.units} units, {report.hits} hits"
     if job == "alarms":
         return f"{len(api.metrics.evaluate_alarms(settings))} alarm(s) changed"
     if job == "ingest":

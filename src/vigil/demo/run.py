@@ -102,7 +102,7 @@ def run_demo(
         ]
         add_list(settings.home / "intel", "threat", gen.threat_list)
         report = api.detect.run(settings)
-        result = DemoResult(gen, reports, time.monotonic() - began, detect_errors=report["errors"])
+        result = DemoResult(gen, reports, time.monotonic() - began, detect_errors=report.errors)
         result.response = response.deliver(settings, receiver)
     finally:
         receiver.close()

@@ -47,6 +47,8 @@ class DetectReport:
     hits: int = 0
     findings: dict[str, int] = field(default_factory=dict)  # unit → findings touched
     changed: int = 0
+    events: int = 0  # findings put on the event bus
+    since: str | None = None  # a run over the last N days: from when
 
 
 def detect(

@@ -104,19 +104,19 @@ def detect_command(
     if json_out:
         render.print_json(report)
     else:
-        touched = sum(report["findings"].values())
+        touched = sum(report.findings.values())
         render.rows(
             [
-                ("units run", report["units"]),
-                ("hits", report["hits"]),
+                ("units run", report.units),
+                ("hits", report.hits),
                 ("findings touched", touched),
-                ("findings changed", report["changed"]),
+                ("findings changed", report.changed),
             ],
             title="detect",
         )
-        for line in report["errors"]:
+        for line in report.errors:
             render.tagged("error:", "red", line)
-    if report["errors"]:
+    if report.errors:
         raise typer.Exit(1)
 
 

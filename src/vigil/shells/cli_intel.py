@@ -52,9 +52,9 @@ def intel_add(
     for line in problems:
         render.tagged("skipped:", "yellow", line)
     if applied is not None:
-        found = sum(applied["findings"].values())
-        render.line(f"applied to data since {applied['since']}: "
-                    f"{applied['units']} unit(s) run, {found} finding(s) touched")  # fmt: skip
+        found = sum(applied.findings.values())
+        render.line(f"applied to data since {applied.since}: "
+                    f"{applied.units} unit(s) run, {found} finding(s) touched")  # fmt: skip
     else:
         render.tagged("note:", "cyan", "the list applies from the next `vigil detect`; to apply "
                       f"it to stored data: vigil intel add {path} --{chosen[0]} --apply-since 7d "
