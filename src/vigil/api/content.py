@@ -7,14 +7,13 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from vigil.config import Settings
-from vigil.content.kit import CaseResult
-from vigil.model.finding import severity_label
+from vigil.content.kit import KINDS, CaseResult, Kind
+from vigil.model.severity import severity_label, severity_score
 
-Kind = Literal["detection", "check", "metric_filter", "playbook"]
-KINDS: tuple[Kind, ...] = ("detection", "check", "metric_filter", "playbook")
+__all__ = ["KINDS", "CaseResult", "Kind", "UnitInfo", "test", "units"]
 
 
 @dataclass(frozen=True)
@@ -42,8 +41,7 @@ def _scored(severity: float | None) -> tuple[float | None, str | None]:
 def units(settings: Settings | None = None) -> tuple[list[UnitInfo], list[str]]:
     """Every unit of every kind, and the problems of those that did not load."""
     from vigil.detect.units import load_units
-    from vigil.findings.compliance import SEVERITY
-    from vigil.metrics.packs import load_pack, pack_dir
+    from vigil.metrics.packs import load_pack, pack_names
     from vigil.playbooks.units import playbook_units
     from vigil.posture.audit import load_checks
 
@@ -63,16 +61,16 @@ def units(settings: Settings | None = None) -> tuple[list[UnitInfo], list[str]]:
                                 *_scored(float(sev) if sev is not None else None), 0,
                                 rule["enabled"], rule["type"], "cloudtrail", "sigma"))  # fmt: skip
     for check in load_checks():
-        sev = SEVERITY.get(check.severity.upper())
-        out.append(UnitInfo(check.id, "check", "built-in", check.title, *_scored(sev),
+        score = severity_score(check.severity)
+        out.append(UnitInfo(check.id, "check", "built-in", check.title, *_scored(score),
                             len(check.cases)))  # fmt: skip
-    packs = pack_dir("cis").parent
-    for pack in sorted(p.name for p in packs.iterdir() if p.is_dir()):
+    for pack in pack_names():
         for unit in load_pack(pack):
             out.append(UnitInfo(f"{pack}/{unit.id}", "metric_filter", "built-in", unit.title,
-                                None, None, len(unit.matches) + len(unit.misses)))  # fmt: skip
+                                None, None, len(unit.cases)))  # fmt: skip
     for play in playbook_units():
-        out.append(UnitInfo(play.id, "playbook", "built-in", play.title, None, None, 1))
+        out.append(UnitInfo(play.id, "playbook", "built-in", play.title, None, None,
+                            len(play.cases)))  # fmt: skip
     return out, [str(e) for e in errors]
 
 
@@ -102,7 +100,7 @@ def test(
     if "check" in chosen:
         runs += [(u.id, partial(audit.run_cases, u)) for u in audit.load_checks()]
     if "metric_filter" in chosen:
-        for pack in sorted(p.name for p in packs.pack_dir("cis").parent.iterdir() if p.is_dir()):
+        for pack in packs.pack_names():
             runs += [(f"{pack}/{u.id}", partial(packs.run_cases, u)) for u in packs.load_pack(pack)]
     if "playbook" in chosen:
         runs += [(u.id, partial(playbooks.run_cases, u)) for u in playbooks.playbook_units()]

@@ -10,10 +10,10 @@ from typing import Final
 from vigil.config import Settings
 from vigil.findings.store import FindingStore
 from vigil.model.finding import Finding, Hit, Workflow, finding_id
+from vigil.model.severity import severity_score
 from vigil.posture.audit import CheckUnit
 from vigil.posture.checks import Result
 
-SEVERITY: Final = {"INFORMATIONAL": 0.0, "LOW": 3.0, "MEDIUM": 5.0, "HIGH": 7.0, "CRITICAL": 9.0}
 PREFIX: Final = "posture/"
 
 
@@ -61,7 +61,7 @@ def record(
                 type=kind,
                 title=unit.title,
                 description=f"{r.reason}. Fix: {unit.remediation['console']}",
-                severity=SEVERITY.get(unit.severity, 3.0),
+                severity=severity_score(unit.severity),
                 account=r.account,
                 region=r.region,
                 resource_type="Other",

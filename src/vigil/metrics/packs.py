@@ -65,6 +65,11 @@ class FilterMeta(Strict):
     cases: list[Case] = Field(min_length=2)
 
 
+def pack_names(root: Path | None = None) -> list[str]:
+    base = (root or content_root()) / "metric_filters"
+    return sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
+
+
 def load_pack(pack: str, root: Path | None = None) -> list[PackUnit]:
     folder = pack_dir(pack, root)
     if not folder.is_dir():
