@@ -13,7 +13,7 @@ from pydantic import Field
 from vigil.content import content_root
 from vigil.content.kit import Case, CaseResult, Strict, folders, read_meta
 from vigil.errors import ConfigError
-from vigil.model.severity import SeverityLabel
+from vigil.model.severity import CheckStatus, SeverityLabel
 from vigil.posture.checks import Result
 from vigil.posture.registry import checks
 from vigil.posture.snapshot import Snapshot
@@ -104,7 +104,9 @@ def audit(snap: Snapshot, units: list[CheckUnit] | None = None) -> list[Result]:
                 why = (
                     f"the snapshot's answers have an unexpected shape ({type(exc).__name__}: {exc})"
                 )
-                results.append(Result(unit.id, account, "-", account, "NOT_AVAILABLE", why))
+                results.append(
+                    Result(unit.id, account, "-", account, CheckStatus.NOT_AVAILABLE, why)
+                )
     return results
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from vigil.model.severity import CheckStatus
 from vigil.posture.checks import Check, Result, trails_of, unavailable
 from vigil.posture.network import flow_logs_of
 from vigil.posture.snapshot import GLOBAL, Snapshot
@@ -34,7 +35,7 @@ def flow_log_buckets(snap: Snapshot, account: str) -> set[str]:
 
 
 def bucket_check(
-    check: str, call: str, test: Callable[[Any], tuple[str, str]], flow_logs: bool = False
+    check: str, call: str, test: Callable[[Any], tuple[CheckStatus, str]], flow_logs: bool = False
 ) -> Check:
     """Over the trails' buckets (and, with `flow_logs`, the flow logs' buckets too)."""
 
@@ -55,7 +56,7 @@ def bucket_check(
                         account,
                         GLOBAL,
                         bucket,
-                        "NOT_AVAILABLE",
+                        CheckStatus.NOT_AVAILABLE,
                         f"the snapshot has no `{call}` for {bucket}",
                     )
                 )
@@ -66,7 +67,7 @@ def bucket_check(
     return run
 
 
-def public_blocked(value: Any) -> tuple[str, str]:
+def public_blocked(value: Any) -> tuple[CheckStatus, str]:
     conf = (value or {}).get("PublicAccessBlockConfiguration") or {}
     if conf and all(
         conf.get(k)
@@ -77,13 +78,13 @@ def public_blocked(value: Any) -> tuple[str, str]:
             "RestrictPublicBuckets",
         )
     ):
-        return "PASSED", "all four public access blocks on"
-    return "FAILED", "public access is not fully blocked"
+        return CheckStatus.PASSED, "all four public access blocks on"
+    return CheckStatus.FAILED, "public access is not fully blocked"
 
 
-def kms_encrypted(value: Any) -> tuple[str, str]:
+def kms_encrypted(value: Any) -> tuple[CheckStatus, str]:
     rules = ((value or {}).get("ServerSideEncryptionConfiguration") or {}).get("Rules") or []
     algos = {r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") for r in rules}
     if algos & {"aws:kms", "aws:kms:dsse"}:
-        return "PASSED", "SSE-KMS"
-    return "FAILED", f"encryption: {', '.join(a for a in algos if a) or 'none'} (not KMS)"
+        return CheckStatus.PASSED, "SSE-KMS"
+    return CheckStatus.FAILED, f"encryption: {', '.join(a for a in algos if a) or 'none'} (not KMS)"

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any, Final
 
 from vigil import clock
+from vigil.model.severity import CheckStatus
 from vigil.posture.snapshot import Snapshot
 
 
@@ -22,7 +23,7 @@ class Result:
     account: str
     region: str
     resource: str
-    status: str  # PASSED | FAILED | WARNING | NOT_AVAILABLE
+    status: CheckStatus
     reason: str
 
 
@@ -30,7 +31,9 @@ Check = Callable[[str, Snapshot, str], list[Result]]
 
 
 def unavailable(check: str, account: str, region: str, call: str) -> Result:
-    return Result(check, account, region, account, "NOT_AVAILABLE", f"the snapshot has no `{call}`")
+    return Result(
+        check, account, region, account, CheckStatus.NOT_AVAILABLE, f"the snapshot has no `{call}`"
+    )
 
 
 def trails_of(snap: Snapshot, account: str) -> tuple[list[dict[str, Any]], str | None]:
@@ -78,13 +81,13 @@ def _management_all(snap: Snapshot, account: str, trail: dict[str, Any]) -> bool
     return None
 
 
-def per_trail(check: str, test: Callable[[dict[str, Any]], tuple[str, str]]) -> Check:
+def per_trail(check: str, test: Callable[[dict[str, Any]], tuple[CheckStatus, str]]) -> Check:
     def run(_: str, snap: Snapshot, account: str) -> list[Result]:
         trails, missing = trails_of(snap, account)
         if missing:
             return [unavailable(check, account, "-", missing)]
         if not trails:
-            return [Result(check, account, "-", account, "FAILED", "no trail")]
+            return [Result(check, account, "-", account, CheckStatus.FAILED, "no trail")]
         return [
             Result(check, account, t["_region"], t.get("TrailARN", t["Name"]), *test(t))
             for t in trails
@@ -105,7 +108,7 @@ def cloudtrail_1(check: str, snap: Snapshot, account: str) -> list[Result]:
     ]
     if good:
         why = f"multi-region trail {good[0]} logs read and write management events"
-        return [Result(check, account, "-", account, "PASSED", why)]
+        return [Result(check, account, "-", account, CheckStatus.PASSED, why)]
     unknown = [
         t["Name"]
         for t in multi
@@ -114,9 +117,9 @@ def cloudtrail_1(check: str, snap: Snapshot, account: str) -> list[Result]:
     if unknown:  # it may be fine: the snapshot cannot tell
         calls = "cloudtrail get-trail-status / get-event-selectors"
         why = f"the snapshot has no `{calls}` for {', '.join(unknown)}"
-        return [Result(check, account, "-", account, "NOT_AVAILABLE", why)]
+        return [Result(check, account, "-", account, CheckStatus.NOT_AVAILABLE, why)]
     why = "no logging multi-region trail with read and write management events"
-    return [Result(check, account, "-", account, "FAILED", why)]
+    return [Result(check, account, "-", account, CheckStatus.FAILED, why)]
 
 
 def cloudtrail_3(check: str, snap: Snapshot, account: str) -> list[Result]:
@@ -126,29 +129,31 @@ def cloudtrail_3(check: str, snap: Snapshot, account: str) -> list[Result]:
     statuses = {t["Name"]: _status(snap, account, t) for t in trails}
     on = [name for name, status in statuses.items() if (status or {}).get("IsLogging")]
     if on:
-        return [Result(check, account, "-", account, "PASSED", f"logging: {', '.join(on)}")]
+        return [
+            Result(check, account, "-", account, CheckStatus.PASSED, f"logging: {', '.join(on)}")
+        ]
     unknown = [name for name, status in statuses.items() if status is None]
     if unknown:
         why = f"the snapshot has no `cloudtrail get-trail-status` for {', '.join(unknown)}"
-        return [Result(check, account, "-", account, "NOT_AVAILABLE", why)]
-    return [Result(check, account, "-", account, "FAILED", "logging: none")]
+        return [Result(check, account, "-", account, CheckStatus.NOT_AVAILABLE, why)]
+    return [Result(check, account, "-", account, CheckStatus.FAILED, "logging: none")]
 
 
 def cloudtrail_5(check: str, snap: Snapshot, account: str) -> list[Result]:
     taken = clock.parse_iso(snap.taken_at)
 
-    def test(t: dict[str, Any]) -> tuple[str, str]:
+    def test(t: dict[str, Any]) -> tuple[CheckStatus, str]:
         if not t.get("CloudWatchLogsLogGroupArn"):
-            return "FAILED", "not delivered to CloudWatch Logs"
+            return CheckStatus.FAILED, "not delivered to CloudWatch Logs"
         last = (_status(snap, account, t) or {}).get("LatestCloudwatchLogsDeliveryTime")
         if last is None:
-            return "WARNING", "delivery time unknown"
+            return CheckStatus.WARNING, "delivery time unknown"
         when = clock.parse_iso(str(last))
         if when.tzinfo is None:
             when = when.replace(tzinfo=taken.tzinfo)
         if taken - when > timedelta(days=1):
-            return "FAILED", f"last delivered to CloudWatch Logs {last}"
-        return "PASSED", f"delivers to {t['CloudWatchLogsLogGroupArn']}"
+            return CheckStatus.FAILED, f"last delivered to CloudWatch Logs {last}"
+        return CheckStatus.PASSED, f"delivers to {t['CloudWatchLogsLogGroupArn']}"
 
     return per_trail(check, test)(check, snap, account)
 
@@ -161,7 +166,7 @@ def trails_per_region(check: str, snap: Snapshot, account: str) -> list[Result]:
             results.append(unavailable(check, account, region, "cloudtrail describe-trails"))
             continue
         n = len(found.get("trailList", []))
-        status = "FAILED" if n > 5 else "PASSED"
+        status = CheckStatus.FAILED if n > 5 else CheckStatus.PASSED
         results.append(
             Result(
                 check, account, region, region, status, f"{n} trail(s) count against the limit of 5"
@@ -185,12 +190,18 @@ def service_enabled(call: str, present: Callable[[Any, dict[str, Any]], bool], w
             error = (calls.get("_errors") or {}).get(call)
             if found is None and (error is None or any(d in error for d in DENIED)):
                 why = f"`{call}` was refused: {error}" if error else f"the snapshot has no `{call}`"
-                results.append(Result(check, account, region, account, "NOT_AVAILABLE", why))
+                results.append(
+                    Result(check, account, region, account, CheckStatus.NOT_AVAILABLE, why)
+                )
             elif found is not None and present(found, calls):
-                results.append(Result(check, account, region, region, "PASSED", f"{what} enabled"))
+                results.append(
+                    Result(check, account, region, region, CheckStatus.PASSED, f"{what} enabled")
+                )
             else:
                 results.append(
-                    Result(check, account, region, region, "FAILED", f"{what} is not enabled")
+                    Result(
+                        check, account, region, region, CheckStatus.FAILED, f"{what} is not enabled"
+                    )
                 )
         return results
 
@@ -212,7 +223,7 @@ def log_group_retention(check: str, snap: Snapshot, account: str) -> list[Result
                     account,
                     region,
                     g["logGroupName"],
-                    "PASSED" if days else "WARNING",
+                    CheckStatus.PASSED if days else CheckStatus.WARNING,
                     f"kept {days} days" if days else "never expires: set a retention",
                 )
             )
@@ -224,7 +235,7 @@ def org_trails(check: str, snap: Snapshot, account: str) -> list[Result]:
     if missing:
         return [unavailable(check, account, "-", missing)]
     org = [t["Name"] for t in trails if t.get("IsOrganizationTrail")]
-    status = "WARNING" if len(org) > 1 else "PASSED"
+    status = CheckStatus.WARNING if len(org) > 1 else CheckStatus.PASSED
     return [
         Result(
             check, account, "-", account, status, f"organization trails: {', '.join(org) or 'none'}"
@@ -245,7 +256,13 @@ def cloudtrail_insights(check: str, snap: Snapshot, account: str) -> list[Result
                 known = True
                 types |= {s.get("InsightType") for s in found.get("InsightSelectors") or []}
     if types:
-        return [Result(check, account, "-", account, "PASSED", f"Insights: {sorted(types)}")]
+        return [
+            Result(check, account, "-", account, CheckStatus.PASSED, f"Insights: {sorted(types)}")
+        ]
     if not known:
         return [unavailable(check, account, "-", call)]
-    return [Result(check, account, "-", account, "WARNING", "no trail records Insights events")]
+    return [
+        Result(
+            check, account, "-", account, CheckStatus.WARNING, "no trail records Insights events"
+        )
+    ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from vigil.logs.pattern import parse
+from vigil.model.severity import CheckStatus
 from vigil.posture.checks import Check, Result, trails_of, unavailable
 from vigil.posture.snapshot import Snapshot
 
@@ -26,7 +27,7 @@ def cloudwatch(number: int, patterns: dict[int, list[str]]) -> Check:
                     account,
                     "-",
                     account,
-                    "FAILED",
+                    CheckStatus.FAILED,
                     "no multi-region trail delivers to CloudWatch Logs",
                 )
             ]
@@ -75,7 +76,7 @@ def cloudwatch(number: int, patterns: dict[int, list[str]]) -> Check:
                                     account,
                                     region,
                                     group,
-                                    "PASSED",
+                                    CheckStatus.PASSED,
                                     f"filter {f['filterName']} → alarm {alarm['AlarmName']} → "
                                     f"{subscribed[0]['TopicArn']}",
                                 )
@@ -85,7 +86,12 @@ def cloudwatch(number: int, patterns: dict[int, list[str]]) -> Check:
             reasons.append(f"no metric filter with the control's pattern on {group}")
         return [
             Result(
-                check, account, "-", account, "FAILED", reasons[0] if reasons else "not configured"
+                check,
+                account,
+                "-",
+                account,
+                CheckStatus.FAILED,
+                reasons[0] if reasons else "not configured",
             )
         ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from vigil.model.severity import CheckStatus
 from vigil.posture.checks import Result, unavailable
 from vigil.posture.snapshot import Snapshot
 
@@ -45,7 +46,7 @@ def ec2_6(check: str, snap: Snapshot, account: str) -> list[Result]:
                 for f in logs
                 if f.get("ResourceId") == vpc["VpcId"] and f.get("TrafficType") in ("ALL", "REJECT")
             ]
-            status = "PASSED" if covering else "FAILED"
+            status = CheckStatus.PASSED if covering else CheckStatus.FAILED
             reason = (
                 f"flow log {covering[0]['FlowLogId']}"
                 if covering
@@ -89,7 +90,7 @@ def flowlog_coverage(check: str, snap: Snapshot, account: str) -> list[Result]:
             label = f"{ident} ({names.get(instance, instance)})" if instance else ident
             if covered & {ident, eni.get("SubnetId"), eni.get("VpcId")}:
                 results.append(
-                    Result(check, account, region, ident, "PASSED", f"{label} is covered")
+                    Result(check, account, region, ident, CheckStatus.PASSED, f"{label} is covered")
                 )
             else:
                 results.append(
@@ -98,7 +99,7 @@ def flowlog_coverage(check: str, snap: Snapshot, account: str) -> list[Result]:
                         account,
                         region,
                         ident,
-                        "FAILED",
+                        CheckStatus.FAILED,
                         f"no flow log covers {label}: its traffic is invisible",
                     )
                 )
@@ -121,10 +122,13 @@ def flowlog_format(check: str, snap: Snapshot, account: str) -> list[Result]:
             )
             lacking = [x for x in FLOW_FIELDS_NEEDED if x not in fields]
             if lacking:
-                verdict = ("FAILED", f"the format lacks {', '.join(lacking)}")
+                verdict = (CheckStatus.FAILED, f"the format lacks {', '.join(lacking)}")
             elif f.get("TrafficType") == "ACCEPT":
-                verdict = ("WARNING", "ACCEPT only: rejected probes and scans are not recorded")
+                verdict = (
+                    CheckStatus.WARNING,
+                    "ACCEPT only: rejected probes and scans are not recorded",
+                )
             else:
-                verdict = ("PASSED", f"{f.get('TrafficType')} traffic, fields present")
+                verdict = (CheckStatus.PASSED, f"{f.get('TrafficType')} traffic, fields present")
             results.append(Result(check, account, region, f["FlowLogId"], *verdict))
     return results

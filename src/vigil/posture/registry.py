@@ -4,43 +4,44 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from vigil.model.severity import CheckStatus
 from vigil.posture import buckets as b
 from vigil.posture import checks as c
 from vigil.posture import cloudwatch as cw
 from vigil.posture import network as net
 
 
-def _kms_trail(t: dict[str, Any]) -> tuple[str, str]:
+def _kms_trail(t: dict[str, Any]) -> tuple[CheckStatus, str]:
     return (
-        ("PASSED", f"SSE-KMS with {t['KmsKeyId']}")
+        (CheckStatus.PASSED, f"SSE-KMS with {t['KmsKeyId']}")
         if t.get("KmsKeyId")
-        else ("FAILED", "not encrypted with KMS")
+        else (CheckStatus.FAILED, "not encrypted with KMS")
     )
 
 
-def _validation(t: dict[str, Any]) -> tuple[str, str]:
+def _validation(t: dict[str, Any]) -> tuple[CheckStatus, str]:
     if t.get("LogFileValidationEnabled"):
-        return "PASSED", "digest files are written"
-    return "FAILED", "log file validation is off: tampering would go unnoticed"
+        return CheckStatus.PASSED, "digest files are written"
+    return CheckStatus.FAILED, "log file validation is off: tampering would go unnoticed"
 
 
-def _multi_region(t: dict[str, Any]) -> tuple[str, str]:
+def _multi_region(t: dict[str, Any]) -> tuple[CheckStatus, str]:
     if t.get("IsMultiRegionTrail"):
-        return "PASSED", "multi-region"
-    return "WARNING", f"records {t.get('HomeRegion') or t['_region']} only"
+        return CheckStatus.PASSED, "multi-region"
+    return CheckStatus.WARNING, f"records {t.get('HomeRegion') or t['_region']} only"
 
 
-def _logging(value: Any) -> tuple[str, str]:
+def _logging(value: Any) -> tuple[CheckStatus, str]:
     if (value or {}).get("LoggingEnabled"):
-        return "PASSED", f"access logs to {value['LoggingEnabled'].get('TargetBucket')}"
-    return "FAILED", "server access logging is off"
+        return CheckStatus.PASSED, f"access logs to {value['LoggingEnabled'].get('TargetBucket')}"
+    return CheckStatus.FAILED, "server access logging is off"
 
 
-def _lifecycle(value: Any) -> tuple[str, str]:
+def _lifecycle(value: Any) -> tuple[CheckStatus, str]:
     rules = (value or {}).get("Rules") or []
     if any(r.get("Status") == "Enabled" for r in rules):
-        return "PASSED", f"{len(rules)} lifecycle rule(s)"
-    return "WARNING", "no lifecycle rule: logs are kept (and paid for) forever"
+        return CheckStatus.PASSED, f"{len(rules)} lifecycle rule(s)"
+    return CheckStatus.WARNING, "no lifecycle rule: logs are kept (and paid for) forever"
 
 
 def _guardduty(found: Any, calls: dict[str, Any]) -> bool:
