@@ -2,37 +2,49 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from vigil.config import Settings
+from vigil.intel.catalog import IntelList
+
+__all__ = ["AwsRanges", "IntelList", "add", "listing", "remove", "update_aws_ranges"]
+
+
+@dataclass(frozen=True)
+class AwsRanges:
+    """The ip-ranges.json now in use, by its own stamps."""
+
+    syncToken: str
+    createDate: str
+    ipv4_prefixes: int
+    ipv6_prefixes: int
 
 
 def add(settings: Settings, kind: str, path: Path) -> tuple[int, list[str]]:
-    """Add a threat, trusted-IP or organization-account list (checked first)."""
+    """Add a threat, trusted-IP or organization-account list (checked first): its entries, and
+    the lines that were skipped with why."""
     from vigil.intel import catalog
 
     settings.ensure()
     return catalog.add(settings.home / "intel", kind, path)
 
 
-def update_aws_ranges(settings: Settings, path: Path) -> dict[str, Any]:
+def update_aws_ranges(settings: Settings, path: Path) -> AwsRanges:
     from vigil.intel.aws_ranges import update
 
     settings.ensure()
     ranges = update(settings.home / "intel", path)
-    return {"syncToken": ranges.sync_token, "createDate": ranges.create_date,
-            "ipv4_prefixes": len(ranges.v4), "ipv6_prefixes": ranges.v6}  # fmt: skip
+    return AwsRanges(ranges.sync_token, ranges.create_date, len(ranges.v4), ranges.v6)
 
 
-def listing(settings: Settings) -> list[dict[str, Any]]:
+def listing(settings: Settings) -> list[IntelList]:
     from vigil.intel import catalog
 
-    return [asdict(x) for x in catalog.listing(settings.home / "intel")]
+    return catalog.listing(settings.home / "intel")
 
 
-def remove(settings: Settings, name: str, kind: str | None = None) -> dict[str, Any]:
+def remove(settings: Settings, name: str, kind: str | None = None) -> IntelList:
     from vigil.intel import catalog
 
-    return asdict(catalog.remove(settings.home / "intel", name, kind))
+    return catalog.remove(settings.home / "intel", name, kind)

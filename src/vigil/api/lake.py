@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import date
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Literal
 
 from vigil.config import Settings
 from vigil.ingest.classify import LogType
 from vigil.ingest.options import IngestOptions, IngestReport
+from vigil.lake.expire import ExpireReport
+from vigil.lake.maintenance import CompactReport, LakeInfo
 from vigil.sources.objects import SourceObject
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["IngestOptions", "IngestReport", "SourceObject"]
+__all__ = [
+    "CompactReport", "ExpireReport", "IngestOptions", "IngestReport", "LakeInfo", "SourceObject",
+]  # fmt: skip
 
 OnListed = Callable[[int], None]
 OnObject = Callable[[SourceObject, int], None]
@@ -118,16 +121,18 @@ def query(settings: Settings, sql: str) -> pa.Table:
     return read_only_query(settings, sql)
 
 
-def info(settings: Settings) -> dict[str, Any]:
+def info(settings: Settings) -> LakeInfo:
+    """Tables, partitions, files, rows and bytes; manifest and quarantine counts."""
     from vigil.lake import maintenance
 
-    return asdict(maintenance.lake_info(settings))
+    return maintenance.lake_info(settings)
 
 
-def compact(settings: Settings, table: str | None = None) -> dict[str, Any]:
+def compact(settings: Settings, table: str | None = None) -> CompactReport:
+    """Merge each partition's small files into one, dropping copies of a record."""
     from vigil.lake import maintenance
 
-    return asdict(maintenance.compact(settings, table))
+    return maintenance.compact(settings, table)
 
 
 def expire(
@@ -137,11 +142,11 @@ def expire(
     *,
     dry_run: bool = False,
     confirmed: bool = False,
-) -> dict[str, Any]:
+) -> ExpireReport:
+    """Delete partitions older than the age (a retention rule), or with `dry_run` list them."""
     from vigil.lake.expire import expire as expire_partitions
 
-    report = expire_partitions(settings, older_than, table, dry_run=dry_run, confirmed=confirmed)
-    return asdict(report)
+    return expire_partitions(settings, older_than, table, dry_run=dry_run, confirmed=confirmed)
 
 
 def check_age(text: str, option: str) -> None:

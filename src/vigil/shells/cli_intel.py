@@ -68,7 +68,7 @@ def intel_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     if json_out:
         render.print_json({"lists": lists})
         return
-    rows = [[x["kind"], x["name"], x["entries"], x["problems"], x["added"]] for x in lists]
+    rows = [[x.kind, x.name, x.entries, x.problems, x.added] for x in lists]
     render.table(["kind", "name", "entries", "skipped lines", "added"], rows)
 
 
@@ -81,7 +81,8 @@ def intel_remove(
 ) -> None:
     """Remove a list; detections stop using it from the next run."""
     gone = api.intel.remove(ctx.obj, name, kind)
-    render.done(json_out, f"removed {gone['kind']} list {name} ({gone['entries']} entries)", gone)
+    text = f"removed {gone.kind} list {name} ({gone.entries} entries)"
+    render.done(json_out, text, vars(gone))
 
 
 aws_ranges_app = typer.Typer(
@@ -100,6 +101,6 @@ def aws_ranges_update(
     """Replace the shipped snapshot with AWS's file (curl -O https://ip-ranges.amazonaws.com/
     ip-ranges.json); the next `vigil detect` uses it."""
     done = api.intel.update_aws_ranges(ctx.obj, path)
-    counts = f"{done['ipv4_prefixes']} IPv4 and {done['ipv6_prefixes']} IPv6 prefixes"
-    text = f"AWS ranges from {path}: {counts} (createDate {done['createDate']})"
-    render.done(json_out, text, done)
+    counts = f"{done.ipv4_prefixes} IPv4 and {done.ipv6_prefixes} IPv6 prefixes"
+    text = f"AWS ranges from {path}: {counts} (createDate {done.createDate})"
+    render.done(json_out, text, vars(done))

@@ -204,12 +204,10 @@ def lake_info(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     if json_out:
         render.print_json(info)
         return
-    import pyarrow as pa
-
-    render.arrow_table(pa.Table.from_pylist(info["tables"]), title=f"lake at {info['home']}")
+    render.dict_table([vars(t) for t in info.tables], title=f"lake at {info.home}")
     render.rows(
-        [(f"objects {k}", v) for k, v in sorted(info["objects"].items())]
-        + [("quarantined objects", info["quarantined"])]
+        [(f"objects {k}", v) for k, v in sorted(info.objects.items())]
+        + [("quarantined objects", info.quarantined)]
     )
 
 
@@ -224,8 +222,8 @@ def lake_compact(
     if json_out:
         render.print_json(result)
         return
-    removed = result.pop("removed")
-    render.rows(list(result.items()), title="compact")
+    removed = result.removed
+    render.rows([(k, v) for k, v in vars(result).items() if k != "removed"], title="compact")
     for name, reasons in removed.items():
         for why, count in reasons.items():
             render.line(f"{name}: {count:,} copies removed — {why}")
@@ -247,20 +245,19 @@ def lake_expire(
     if json_out:
         render.print_json(result)
         return
-    removed = result["removed"]
+    removed = result.removed
     if removed:
         render.table(
             ["table", "partition", "files", "rows", "bytes"],
-            [[p["table"], p["partition"], p["files"], f"{p['rows']:,}", f"{p['bytes']:,}"]
-             for p in removed],
-        )  # fmt: skip
+            [[p.table, p.partition, p.files, f"{p.rows:,}", f"{p.bytes:,}"] for p in removed],
+        )
     verb = "would remove" if dry_run else "removed"
     if not removed:
-        render.line(f"nothing dated before {result['cutoff']}: nothing {verb}")
+        render.line(f"nothing dated before {result.cutoff}: nothing {verb}")
         return
     render.line(
-        f"{verb} {result['partitions']} partition(s), {result['files']} file(s), "
-        f"{result['rows']:,} row(s), {result['bytes']:,} bytes dated before {result['cutoff']}"
+        f"{verb} {result.partitions} partition(s), {result.files} file(s), "
+        f"{result.rows:,} row(s), {result.bytes:,} bytes dated before {result.cutoff}"
         + (" (dry run: nothing deleted)" if dry_run else "")
     )
 
