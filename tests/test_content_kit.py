@@ -83,3 +83,19 @@ def test_a_users_unit_is_listed_tested_and_run(tmp_path: Path) -> None:
     cases = json.loads(tested.stdout)["cases"]
     assert cases and all(c["passed"] and c["unit"] == "my-trail-stopped" for c in cases)
     assert tested.returncode == 1  # the broken unit is reported, so the run is not clean
+
+
+def test_a_users_metric_filter_pack_is_listed_tested_and_installed(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    template = Path(__file__).resolve().parents[1] / "templates" / "metric-filter"
+    shutil.copytree(template, home / "content" / "metric_filters" / "mine" / "trail-deleted")
+    units = json.loads(vigil(home, "content", "list", "--json").stdout)["units"]
+    assert {"id": "mine/trail-deleted", "origin": "user"}.items() <= next(
+        u for u in units if u["id"] == "mine/trail-deleted"
+    ).items()
+    tested = json.loads(vigil(home, "content", "test", "mine/trail-deleted", "--json").stdout)
+    assert [c["passed"] for c in tested["cases"]] == [True, True]
+    assert vigil(home, "logs", "create-group", "CloudTrail/logs").returncode == 0
+    done = vigil(home, "logs", "install-pack", "mine", "--log-group", "CloudTrail/logs", "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["alarms"] == ["Custom-TrailDeleted"]

@@ -41,7 +41,7 @@ def _scored(severity: float | None) -> tuple[float | None, str | None]:
 def units(settings: Settings | None = None) -> tuple[list[UnitInfo], list[str]]:
     """Every unit of every kind, and the problems of those that did not load."""
     from vigil.detect.units import load_units
-    from vigil.metrics.packs import load_pack, pack_names
+    from vigil.metrics.packs import load_pack
     from vigil.playbooks.units import playbook_units
     from vigil.posture.audit import load_checks
 
@@ -64,10 +64,10 @@ def units(settings: Settings | None = None) -> tuple[list[UnitInfo], list[str]]:
         score = severity_score(check.severity)
         out.append(UnitInfo(check.id, "check", "built-in", check.title, *_scored(score),
                             len(check.cases)))  # fmt: skip
-    for pack in pack_names():
-        for unit in load_pack(pack):
-            out.append(UnitInfo(f"{pack}/{unit.id}", "metric_filter", "built-in", unit.title,
-                                None, None, len(unit.cases)))  # fmt: skip
+    for pack, root in _packs(user):
+        for unit in load_pack(pack, root):
+            out.append(UnitInfo(f"{pack}/{unit.id}", "metric_filter", _origin(unit.path, user),
+                                unit.title, None, None, len(unit.cases)))  # fmt: skip
     for play in playbook_units():
         out.append(UnitInfo(play.id, "playbook", "built-in", play.title, None, None,
                             len(play.cases)))  # fmt: skip
@@ -100,8 +100,9 @@ def test(
     if "check" in chosen:
         runs += [(u.id, partial(audit.run_cases, u)) for u in audit.load_checks()]
     if "metric_filter" in chosen:
-        for pack in packs.pack_names():
-            runs += [(f"{pack}/{u.id}", partial(packs.run_cases, u)) for u in packs.load_pack(pack)]
+        for pack, root in _packs(_user_dir(settings)):
+            runs += [(f"{pack}/{u.id}", partial(packs.run_cases, u))
+                     for u in packs.load_pack(pack, root)]  # fmt: skip
     if "playbook" in chosen:
         runs += [(u.id, partial(playbooks.run_cases, u)) for u in playbooks.playbook_units()]
     picked = [(uid, run) for uid, run in runs if _chosen(uid, wanted)]
@@ -112,6 +113,14 @@ def test(
         for n in sorted(wanted - known)
     ]
     return [r for _, run in picked for r in run()], errors
+
+
+def _packs(user: Path | None) -> list[tuple[str, Path]]:
+    """Each pack once, with the root it is read from (the user's replaces a built-in one)."""
+    from vigil.metrics.packs import pack_names, pack_root
+
+    names = set(pack_names()) | set(pack_names(user) if user is not None else [])
+    return [(name, pack_root(name, user)) for name in sorted(names)]
 
 
 def _chosen(unit_id: str, wanted: set[str]) -> bool:

@@ -70,6 +70,13 @@ def pack_names(root: Path | None = None) -> list[str]:
     return sorted(p.name for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
 
 
+def pack_root(pack: str, user_dir: Path | None) -> Path:
+    """Where a pack lives: the user's content when it has a pack of that name, else built-in."""
+    if user_dir is not None and pack_dir(pack, user_dir).is_dir():
+        return user_dir
+    return content_root()
+
+
 def load_pack(pack: str, root: Path | None = None) -> list[PackUnit]:
     folder = pack_dir(pack, root)
     if not folder.is_dir():
@@ -100,8 +107,9 @@ class Installed:
 def install_pack(
     settings: Settings, pack: str, group: str, actions: list[str] | None = None
 ) -> Installed:
-    """Put the pack's metric filters on a log group and an alarm on each metric."""
-    units = load_pack(pack)
+    """Put the pack's metric filters on a log group and an alarm on each metric (a pack of the
+    user's own, in <home>/content/metric_filters/, or a built-in one)."""
+    units = load_pack(pack, pack_root(pack, settings.content_dir))
     with LogStore(settings) as logs:
         info = logs.group(group)
     done = Installed([], [], [])

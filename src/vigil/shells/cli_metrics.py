@@ -93,7 +93,7 @@ def backfill_metric_filter(
 
 def install_pack_command(
     ctx: typer.Context,
-    pack: Annotated[str, typer.Argument(help="A pack under content/metric_filters (cis).")],
+    pack: Annotated[str, typer.Argument(help="A pack: cis, or one of yours in <home>/content.")],
     log_group: Annotated[str, typer.Option(help="The CloudTrail log group.")],
     action: Annotated[list[str] | None, typer.Option(help="Alarm action ARN (repeat).")] = None,
     json_out: JsonFlag = False,
