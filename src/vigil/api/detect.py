@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vigil import clock
 from vigil.api.findings import list_findings
 from vigil.config import Settings
-from vigil.detect.runner import DetectReport
 from vigil.findings.store import FindingStore
+
+if TYPE_CHECKING:
+    from vigil.detect.runner import DetectReport
 
 
 def sigma_rules(settings: Settings) -> list[dict[str, Any]]:

@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from vigil.api._lazy import exports
 from vigil.config import Settings
-from vigil.intel.catalog import IntelList
+
+if TYPE_CHECKING:
+    from vigil.intel.catalog import IntelList
+
+__getattr__ = exports(__name__, {"IntelList": "vigil.intel.catalog"})
 
 __all__ = ["AwsRanges", "IntelList", "add", "listing", "remove", "update_aws_ranges"]
 

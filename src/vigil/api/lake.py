@@ -6,22 +6,30 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
+from vigil.api._lazy import exports
 from vigil.config import Settings
-from vigil.ingest.classify import LogType
-from vigil.ingest.options import IngestOptions, IngestReport
-from vigil.lake.expire import ExpireReport
-from vigil.lake.maintenance import CompactReport, LakeInfo
-from vigil.sources.objects import SourceObject
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+    from vigil.ingest.classify import LogType
+    from vigil.ingest.options import IngestOptions, IngestReport
+    from vigil.lake.expire import ExpireReport
+    from vigil.lake.maintenance import CompactReport, LakeInfo
+    from vigil.sources.objects import SourceObject
+
+__getattr__ = exports(__name__, {
+    "IngestOptions": "vigil.ingest.options", "IngestReport": "vigil.ingest.options",
+    "ExpireReport": "vigil.lake.expire", "CompactReport": "vigil.lake.maintenance",
+    "LakeInfo": "vigil.lake.maintenance", "SourceObject": "vigil.sources.objects",
+})  # fmt: skip
 
 __all__ = [
     "CompactReport", "ExpireReport", "IngestOptions", "IngestReport", "LakeInfo", "SourceObject",
 ]  # fmt: skip
 
 OnListed = Callable[[int], None]
-OnObject = Callable[[SourceObject, int], None]
+OnObject = Callable[["SourceObject", int], None]
 
 
 def check_format(fmt: str | None) -> tuple[str, ...] | None:
@@ -52,6 +60,8 @@ def ingest(
     on_listed: OnListed | None = None,
     on_object: OnObject | None = None,
 ) -> IngestReport:
+    from vigil.ingest.options import IngestOptions
+
     options = IngestOptions(
         log_type=log_type, fmt=check_format(fmt), since=since, until=until,
         endpoint_url=endpoint_url, account=account, region=region, workers=workers,

@@ -9,17 +9,25 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from vigil.api._lazy import exports
 from vigil.config import Settings
-from vigil.insights.run import run_insights as insights
-from vigil.logs.export import ExportResult, export
-from vigil.logs.files import PutSummary
-from vigil.logs.groups import LogGroup, LogStream
-from vigil.logs.put import InputEvent, PutResult
-from vigil.logs.read import DEFAULT_LIMIT, Event
-from vigil.metrics.filters import apply_filters
+from vigil.logs.groups import DEFAULT_LIMIT, LogGroup, LogStream
 
 if TYPE_CHECKING:
+    from vigil.insights.run import run_insights as insights
+    from vigil.logs.export import ExportResult, export
+    from vigil.logs.files import PutSummary
+    from vigil.logs.put import InputEvent, PutResult
+    from vigil.logs.read import Event
     from vigil.logs.retention import ExpireReport
+    from vigil.metrics.filters import apply_filters
+
+__getattr__ = exports(__name__, {
+    "insights": "vigil.insights.run:run_insights", "export": "vigil.logs.export",
+    "ExportResult": "vigil.logs.export", "PutSummary": "vigil.logs.files",
+    "InputEvent": "vigil.logs.put", "PutResult": "vigil.logs.put", "Event": "vigil.logs.read",
+    "apply_filters": "vigil.metrics.filters",
+})  # fmt: skip
 
 # CreateExportTask and Logs Insights are the stages' own functions, exported as they are.
 __all__ = [
@@ -107,6 +115,7 @@ def put_log_events(
     now: int | None = None,
 ) -> PutResult:
     from vigil.logs.put import put_log_events as put
+    from vigil.metrics.filters import apply_filters
 
     return put(settings, group, stream, events, now=now, on_stored=apply_filters)
 
@@ -116,15 +125,9 @@ def put_file(
 ) -> PutSummary:
     """A file's lines (stdin when `path` is None, streamed as lines arrive) into a stream."""
     from vigil.logs.files import put_file as put
+    from vigil.metrics.filters import apply_filters
 
     return put(settings, group, stream, path, create=create, on_stored=apply_filters)
-
-
-def put_messages(settings: Settings, group: str, stream: str, messages: list[str]) -> int:
-    """Messages stamped now, the group and stream created when missing."""
-    from vigil.logs.files import put_events_now
-
-    return put_events_now(settings, group, stream, messages, on_stored=apply_filters)
 
 
 def filter_events(settings: Settings, group: str, query: EventsQuery) -> list[Event]:

@@ -5,15 +5,24 @@ packs of filters with their alarms. Requests are the typed models (`Datum`, `Met
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from vigil.api._lazy import exports
 from vigil.clock import now_ms
 from vigil.config import Settings
-from vigil.metrics.alarms import Alarm
-from vigil.metrics.filters import MetricFilter
-from vigil.metrics.packs import Installed
-from vigil.metrics.stats import BASIC, Point
-from vigil.metrics.store import Datum, Metric
+
+if TYPE_CHECKING:
+    from vigil.metrics.alarms import Alarm
+    from vigil.metrics.filters import MetricFilter
+    from vigil.metrics.packs import Installed
+    from vigil.metrics.stats import BASIC, Point
+    from vigil.metrics.store import Datum, Metric
+
+__getattr__ = exports(__name__, {
+    "Alarm": "vigil.metrics.alarms", "MetricFilter": "vigil.metrics.filters",
+    "Installed": "vigil.metrics.packs", "BASIC": "vigil.metrics.stats",
+    "Point": "vigil.metrics.stats", "Datum": "vigil.metrics.store", "Metric": "vigil.metrics.store",
+})  # fmt: skip
 
 __all__ = ["BASIC", "Alarm", "Datum", "Installed", "Metric", "MetricFilter", "Point"]
 

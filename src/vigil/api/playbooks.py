@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from vigil.api._lazy import exports
 from vigil.config import Settings
-from vigil.playbooks.plans import Plan
-from vigil.playbooks.units import PlaybookUnit, playbook_units
+
+if TYPE_CHECKING:
+    from vigil.playbooks.plans import Plan
+    from vigil.playbooks.units import PlaybookUnit
+
+__getattr__ = exports(
+    __name__, {"Plan": "vigil.playbooks.plans", "PlaybookUnit": "vigil.playbooks.units"}
+)
 
 __all__ = ["Plan", "PlaybookRequest", "PlaybookRun", "PlaybookUnit", "run", "runs", "units"]
 
 
 def units() -> list[PlaybookUnit]:
+    from vigil.playbooks.units import playbook_units
+
     return playbook_units()
 
 

@@ -77,10 +77,6 @@ def keep(settings: Settings, snap: Snapshot) -> Saved:
     return Saved(snap, path, audit_and_record(settings, snap))
 
 
-def record(settings: Settings, snap: Snapshot) -> dict[str, Any]:
-    return keep(settings, snap).recorded
-
-
 def audit_and_record(settings: Settings, snap: Snapshot) -> dict[str, Any]:
     """Audit a snapshot (already saved) into the findings hub, and emit what changed."""
     from vigil.events.emit import emit_findings

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from vigil.api._lazy import exports
 from vigil.api.lake import after_ingest
 from vigil.config import Settings
-from vigil.ingest.quarantine import Entry
-from vigil.ingest.retry import Overrides, RetryReport
-from vigil.sources.objects import SourceObject
+
+if TYPE_CHECKING:
+    from vigil.ingest.quarantine import Entry
+    from vigil.ingest.retry import Overrides, RetryReport
+    from vigil.sources.objects import SourceObject
+
+__getattr__ = exports(__name__, {
+    "Entry": "vigil.ingest.quarantine", "Overrides": "vigil.ingest.retry",
+    "RetryReport": "vigil.ingest.retry",
+})  # fmt: skip
 
 __all__ = ["Entry", "Overrides", "QuarantineDetail", "RetryReport"]
 

@@ -6,11 +6,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vigil import clock
+from vigil.api._lazy import exports
 from vigil.config import Settings
 from vigil.errors import ConfigError
-from vigil.trail.validate import Report, Verdict
+
+if TYPE_CHECKING:
+    from vigil.trail.validate import Report, Verdict
+
+__getattr__ = exports(
+    __name__, {"Report": "vigil.trail.validate", "Verdict": "vigil.trail.validate"}
+)
 
 __all__ = ["Report", "ValidateRequest", "Verdict", "validate"]
 

@@ -107,7 +107,7 @@ def _job(settings: Settings, rule: Rule, target: Target, payload: Any, key: str)
             role=options.get("role"),
             accounts=[str(a) for a in ([accounts] if isinstance(accounts, str) else accounts)],
         )
-        counts = api.posture.record(settings, snap)
+        counts = api.posture.keep(settings, snap).recorded
         return (
             f"snapshot {snap.taken_at}: {counts['recorded']} finding(s) recorded, "
             f"{counts['resolved']} resolved"

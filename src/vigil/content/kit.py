@@ -1,7 +1,8 @@
 """The content kit: one loader for detections, posture checks, metric-filter packs and
 playbooks. Each unit is a folder (its name is the id) holding a YAML metadata file, read into a
 typed model (pydantic); a field that is wrong is reported with its file, line and column, and
-every unit's problems are collected (or, with `errors="raise"`, the first one raised). Units
+each kind's loader collects every unit's problems (or, with `errors="raise"`, raises the
+first). Units
 come from the built-in content shipped in the package and from the user's own folder of the
 same layout (`<home>/content/` or `Settings.content_dir`). Every unit's cases have one shape:
 `cases: [{name, input, expect}]`."""
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Generic, Literal, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -23,7 +24,7 @@ from vigil.inputs import InputError, parse_yaml, read_text
 Kind = Literal["detection", "check", "metric_filter", "playbook"]
 KINDS: Final[tuple[Kind, ...]] = ("detection", "check", "metric_filter", "playbook")
 Origin = Literal["built-in", "user", "imported Sigma"]
-Errors = Literal["raise", "collect"]
+Errors = Literal["raise", "collect"]  # fail fast, or gather every unit's problem
 FOLDER: Final[dict[Kind, str]] = {
     "detection": "detections", "check": "checks", "metric_filter": "metric_filters",
     "playbook": "playbooks",
@@ -68,14 +69,6 @@ class CaseResult:
 class Root:
     path: Path
     origin: Origin
-
-
-@dataclass(frozen=True)
-class Loaded(Generic[M]):
-    id: str
-    path: Path  # the unit's folder
-    origin: Origin
-    meta: M
 
 
 def roots(user_dir: Path | None = None) -> list[Root]:
@@ -124,31 +117,6 @@ def read_meta(path: Path, model: type[M]) -> M:
         else:
             message = f"field {field!r}: {first['msg'].removeprefix('Value error, ')}"
         raise ContentError(message, source=str(path), line=line, column=column) from exc
-
-
-def load_all(
-    kind: Kind,
-    model: type[M],
-    user_dir: Path | None = None,
-    *,
-    errors: Errors = "collect",
-) -> tuple[list[Loaded[M]], list[ContentError]]:
-    """Every unit of a kind, built-in and the user's; a user's unit of the same id as a built-in
-    one replaces it."""
-    units: dict[str, Loaded[M]] = {}
-    problems: list[ContentError] = []
-    for root in roots(user_dir):
-        for path in folders(root.path, kind):
-            try:
-                meta = read_meta(path / META[kind], model)
-            except ContentError as exc:
-                if errors == "raise":
-                    raise
-                problems.append(exc)
-                continue
-            uid = unit_id(path, kind)
-            units[uid] = Loaded(uid, path, root.origin, meta)
-    return list(units.values()), problems
 
 
 def _position(

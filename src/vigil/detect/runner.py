@@ -123,8 +123,8 @@ def _run(
     report: DetectReport,
 ) -> None:
     incremental = since is None and until is None
-    since = _utc(since) if since else None
-    until = _utc(until) if until else None
+    since = clock.utc(since) if since else None
+    until = clock.utc(until) if until else None
     low, high = data_range(con, unit.source)
     if low is None or high is None:
         return
@@ -160,14 +160,11 @@ def data_range(con: Engine, table: str) -> tuple[datetime | None, datetime | Non
     row = rows[0] if rows else None
     if row is None or row[0] is None:
         return None, None
-    return _utc(row[0]), _utc(row[1])
+    return clock.utc(row[0]), clock.utc(row[1])
 
 
 def align(moment: datetime, window: timedelta) -> datetime:
     """Down to a multiple of the window since the epoch: the same buckets on every run."""
     seconds = window.total_seconds()
-    epoch = _utc(moment).timestamp()
+    epoch = clock.utc(moment).timestamp()
     return datetime.fromtimestamp(epoch - epoch % seconds, UTC)
-
-
-_utc = clock.utc

@@ -329,7 +329,7 @@ class Deliveries(Store):
         names = ("ts", "rule", "target", "event_id", "attempt", "result", "excerpt")
         out = [dict(zip(names, r, strict=True)) for r in reversed(rows)]
         for item in out:  # ISO 8601 beside the milliseconds, as AWS's APIs print times
-            item["time"] = iso_ms(item["ts"])
+            item["time"] = clock.iso_ms(item["ts"])
         return out
 
     # -- schedules -----------------------------------------------------------------------------
@@ -415,6 +415,3 @@ def allowed_commands(settings: Settings) -> list[str]:
         for line in path.read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
-
-
-iso_ms = clock.iso_ms  # as the AWS CLI prints times

@@ -23,6 +23,9 @@ DEFAULT_ACCOUNT: Final = "000000000000"
 DEFAULT_REGION: Final = "local"
 
 
+DEFAULT_LIMIT: Final = 10_000  # events a FilterLogEvents / GetLogEvents answer holds at most
+
+
 class LogsError(VigilError):
     """A CloudWatch Logs API error; `code` is AWS's exception name."""
 

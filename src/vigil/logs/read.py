@@ -14,12 +14,10 @@ from datetime import UTC, datetime
 
 from vigil.clock import now_ms
 from vigil.config import Settings
-from vigil.logs.groups import LogGroup, LogStore
+from vigil.logs.groups import DEFAULT_LIMIT, LogGroup, LogStore
 from vigil.logs.pattern_sql import filter_sql, literal
 from vigil.logs.put import DAY_MS
 from vigil.query.engine import open_engine
-
-DEFAULT_LIMIT = 10_000
 
 
 @dataclass(frozen=True)

@@ -148,9 +148,7 @@ def cloudtrail_5(check: str, snap: Snapshot, account: str) -> list[Result]:
         last = (_status(snap, account, t) or {}).get("LatestCloudwatchLogsDeliveryTime")
         if last is None:
             return CheckStatus.WARNING, "delivery time unknown"
-        when = clock.parse_iso(str(last))
-        if when.tzinfo is None:
-            when = when.replace(tzinfo=taken.tzinfo)
+        when = clock.parse_iso(str(last))  # aware: a time without a zone is UTC
         if taken - when > timedelta(days=1):
             return CheckStatus.FAILED, f"last delivered to CloudWatch Logs {last}"
         return CheckStatus.PASSED, f"delivers to {t['CloudWatchLogsLogGroupArn']}"

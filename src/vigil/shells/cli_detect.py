@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from vigil import api
+from vigil.api import clock
 from vigil.errors import ConfigError
 from vigil.model.finding import Finding, RecordState, Workflow
 from vigil.shells import render
@@ -25,12 +26,11 @@ def _moment(text: str | None, option: str) -> datetime | None:
     if text is None:
         return None
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return clock.parse_iso(text)  # a time without a zone is UTC
     except ValueError as exc:
         raise ConfigError(
             f"{option} {text!r} is not a time", hint="write 2024-03-01 or 2024-03-01T09:00Z"
         ) from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # times are UTC
 
 
 @content_app.command("list")

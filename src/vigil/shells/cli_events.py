@@ -52,8 +52,8 @@ def put(
     """PutEvents: entries with Source, DetailType, Detail (and Resources, Time), 10 per call."""
     entries = _json_arg(source, "entries")
     entries = entries if isinstance(entries, list) else [entries]
-    results = api.events.put_events(ctx.obj, entries, account=account, region=region).entries
-    failed = sum(1 for r in results if "ErrorCode" in r)
+    put = api.events.put_events(ctx.obj, entries, account=account, region=region)
+    results, failed = put.entries, put.failed
     if json_out:
         render.print_json({"FailedEntryCount": failed, "Entries": results})
     else:
