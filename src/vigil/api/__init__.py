@@ -19,11 +19,14 @@ from vigil.config import Settings
 __all__ = ["Settings", "clock"]  # times as users write them; the settings a shell loads
 
 NOUNS = (
-    "content", "detect", "events", "findings", "inputs", "intel", "lake", "logs", "metrics",
-    "playbooks", "posture", "quarantine", "trail", "worker",
+    "access", "content", "detect", "events", "findings", "inputs", "intel", "lake", "logs",
+    "metrics", "playbooks", "posture", "quarantine", "serve", "trail", "worker",
 )  # fmt: skip
 
 if TYPE_CHECKING:
+    from vigil.api import (
+        access as access,
+    )
     from vigil.api import (
         content as content,
     )
@@ -59,6 +62,9 @@ if TYPE_CHECKING:
     )
     from vigil.api import (
         quarantine as quarantine,
+    )
+    from vigil.api import (
+        serve as serve,
     )
     from vigil.api import (
         trail as trail,

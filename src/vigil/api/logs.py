@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vigil.api._lazy import exports
+from vigil.clock import now_ms
 from vigil.config import Settings
 from vigil.logs.groups import DEFAULT_LIMIT, LogGroup, LogStream
 
@@ -20,19 +21,20 @@ if TYPE_CHECKING:
     from vigil.logs.put import InputEvent, PutResult
     from vigil.logs.read import Event
     from vigil.logs.retention import ExpireReport
+    from vigil.logs.subscriptions import Subscription
     from vigil.metrics.filters import apply_filters
 
 __getattr__ = exports(__name__, {
     "insights": "vigil.insights.run:run_insights", "export": "vigil.logs.export",
     "ExportResult": "vigil.logs.export", "PutSummary": "vigil.logs.files",
     "InputEvent": "vigil.logs.put", "PutResult": "vigil.logs.put", "Event": "vigil.logs.read",
-    "apply_filters": "vigil.metrics.filters",
+    "apply_filters": "vigil.metrics.filters", "Subscription": "vigil.logs.subscriptions",
 })  # fmt: skip
 
 # CreateExportTask and Logs Insights are the stages' own functions, exported as they are.
 __all__ = [
     "Event", "EventsQuery", "ExportResult", "InputEvent", "LogGroup", "LogStream", "PutResult",
-    "PutSummary", "apply_filters", "export", "insights",
+    "PutSummary", "Subscription", "apply_filters", "export", "insights",
 ]  # fmt: skip
 
 
@@ -46,6 +48,7 @@ class EventsQuery:
     streams: list[str] | None = None
     stream_prefix: str | None = None
     limit: int = DEFAULT_LIMIT
+    after: tuple[int, int, str] | None = None  # the last event of the previous page
 
 
 def create_group(
@@ -117,7 +120,68 @@ def put_log_events(
     from vigil.logs.put import put_log_events as put
     from vigil.metrics.filters import apply_filters
 
-    return put(settings, group, stream, events, now=now, on_stored=apply_filters)
+    result = put(settings, group, stream, events, now=now, on_stored=apply_filters)
+    if result.accepted:
+        _forward(settings, group, stream, events, result)
+    return result
+
+
+def _forward(
+    settings: Settings, group: str, stream: str, events: list[InputEvent], result: PutResult
+) -> None:
+    """The group's subscription filters: matching events onto the event bus they name."""
+    from vigil.logs.put import event_ids
+    from vigil.logs.subscriptions import SubscriptionStore, payloads
+
+    with SubscriptionStore(settings) as store:
+        subs = store.subscriptions(group)
+        info = store.group(group) if subs else None
+    if not subs or info is None:
+        return
+    info_rejected = result.rejected
+    start = max(info_rejected.get("tooOldLogEventEndIndex", 0),
+                info_rejected.get("expiredLogEventEndIndex", 0))  # fmt: skip
+    kept = events[start : start + result.accepted]
+    ids = event_ids(group, stream, kept)
+    rows = [(e.timestamp, e.message, i) for e, i in zip(kept, ids, strict=True)]
+    from vigil.events.bus import EventStore
+    from vigil.state.outbox import envelope
+
+    arn = f"arn:aws:logs:{info.region}:{info.account}:log-group:{group}"
+    with EventStore(settings) as bus:
+        for _, doc in payloads(subs, group, stream, info.account, rows):
+            event = envelope("aws.logs", "CloudWatch Logs Subscription Data", doc,
+                             account=info.account, region=info.region, resources=[arn])  # fmt: skip
+            bus.append(event, now_ms())
+
+
+def put_subscription(settings: Settings, sub: Subscription) -> None:
+    """PutSubscriptionFilter (create or replace; at most 2 a group)."""
+    from vigil.logs.subscriptions import SubscriptionStore
+
+    with SubscriptionStore(settings) as store:
+        store.put_subscription(sub)
+
+
+def subscriptions(settings: Settings, group: str | None = None) -> list[Subscription]:
+    from vigil.logs.subscriptions import SubscriptionStore
+
+    with SubscriptionStore(settings) as store:
+        return store.subscriptions(group)
+
+
+def delete_subscription(settings: Settings, group: str, name: str) -> None:
+    from vigil.logs.subscriptions import SubscriptionStore
+
+    with SubscriptionStore(settings) as store:
+        store.delete_subscription(group, name)
+
+
+def check_insights(query: str) -> None:
+    """An Insights query parsed (PatternError says where it is wrong)."""
+    from vigil.insights.parse import parse
+
+    parse(query)
 
 
 def put_file(
@@ -135,7 +199,7 @@ def filter_events(settings: Settings, group: str, query: EventsQuery) -> list[Ev
 
     return find(settings, group, pattern=query.pattern, start=query.start, end=query.end,
                 streams=query.streams, stream_prefix=query.stream_prefix,
-                limit=query.limit)  # fmt: skip
+                limit=query.limit, after=query.after)  # fmt: skip
 
 
 def tail(

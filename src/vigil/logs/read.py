@@ -70,8 +70,10 @@ def filter_events(
     stream_prefix: str | None = None,
     limit: int = DEFAULT_LIMIT,
     after_ingestion: int | None = None,
+    after: tuple[int, int, str] | None = None,
 ) -> list[Event]:
-    """FilterLogEvents (and GetLogEvents with one stream and no pattern), oldest first."""
+    """FilterLogEvents (and GetLogEvents with one stream and no pattern), oldest first;
+    `after` is the (timestamp, ingestion time, event id) of the last event of a previous page."""
     with LogStore(settings) as store:
         info = store.group(group)
         for name in streams or []:
@@ -83,6 +85,10 @@ def filter_events(
         source += f" AND starts_with(log_stream, {literal(stream_prefix)})"
     if after_ingestion is not None:
         source += f" AND ingestion_time > {int(after_ingestion)}"
+    if after is not None:
+        t, i, e = int(after[0]), int(after[1]), literal(str(after[2]))
+        source += (f" AND (timestamp > {t} OR (timestamp = {t} AND (ingestion_time > {i} OR "
+                   f"(ingestion_time = {i} AND event_id > {e}))))")  # fmt: skip
     sql = filter_sql(source, pattern) if pattern.strip() else source
     sql = (
         f"SELECT log_stream, timestamp, ingestion_time, message, event_id FROM ({sql}) "

@@ -31,6 +31,10 @@ GROUPS: Final[dict[str, tuple[str, str, str]]] = {
     "trail": ("vigil.shells.cli_trail", "trail_app", "CloudTrail log-file integrity."),
     "posture": ("vigil.shells.cli_posture", "posture_app",
                 "Posture of the logging set-up: snapshots and checks."),
+    "users": ("vigil.shells.cli_serve", "users_app", "Users of the server and their roles."),
+    "tokens": ("vigil.shells.cli_serve", "tokens_app", "API tokens (Bearer) for the server."),
+    "keys": ("vigil.shells.cli_serve", "keys_app",
+             "Access keys for SigV4 clients (AWS CLI, SDKs, agents)."),
     "quarantine": ("vigil.shells.cli_quarantine", "quarantine_app",
                    "Objects and records ingest could not take: list, show, retry, purge."),
 }  # fmt: skip
@@ -47,6 +51,10 @@ COMMANDS: Final[dict[str, tuple[str, str, str]]] = {
                "Run the enabled detection units over the lake and update findings."),
     "insights": ("vigil.shells.cli_logs", "insights_command",
                  "Run a CloudWatch Logs Insights query over log groups or a lake table."),
+    "serve": ("vigil.shells.cli_serve", "serve_command",
+              "Run the server: native API, AWS-compatible endpoints and the worker."),
+    "audit": ("vigil.shells.cli_serve", "audit_command",
+              "Every change made through the server: who, what, when, from where."),
     "run": ("vigil.shells.cli_events", "run_command",
             "The worker: schedules, dispatch and deliveries, until SIGTERM or Ctrl-C."),
 }  # fmt: skip

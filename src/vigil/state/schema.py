@@ -234,9 +234,65 @@ def _batch_objects(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE batches ADD COLUMN objects TEXT")
 
 
+V3_ACCESS: Final = """
+-- access (vigil.access): who may use the server, and what they changed
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL,              -- viewer | analyst | admin
+    password TEXT,                   -- scrypt$n$r$p$salt$hash, or NULL (no sign-in)
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tokens (
+    id TEXT PRIMARY KEY,             -- the token's public prefix
+    user TEXT NOT NULL,
+    digest TEXT NOT NULL UNIQUE,     -- SHA-256 of the whole token
+    label TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    last_used_at TEXT
+);
+CREATE TABLE IF NOT EXISTS access_keys (
+    access_key_id TEXT PRIMARY KEY,
+    user TEXT NOT NULL,
+    secret BLOB NOT NULL,            -- encrypted with <home>/secret.key
+    status TEXT NOT NULL DEFAULT 'Active',
+    created_at TEXT NOT NULL,
+    last_used_at TEXT
+);
+CREATE TABLE IF NOT EXISTS audit_log (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts INTEGER NOT NULL,
+    user TEXT NOT NULL,
+    action TEXT NOT NULL,            -- e.g. logs:PutRetentionPolicy, api:findings.update
+    target TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL DEFAULT '', -- the caller's address, or cli
+    result TEXT NOT NULL DEFAULT 'ok',
+    detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS audit_log_ts ON audit_log (ts);
+CREATE TABLE IF NOT EXISTS cursors (
+    source TEXT PRIMARY KEY,         -- an ingest source's position, its lag and last error
+    data TEXT NOT NULL,
+    updated_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS subscriptions (
+    log_group TEXT NOT NULL,         -- a log group's subscription filters (PutSubscriptionFilter)
+    name TEXT NOT NULL,
+    pattern TEXT NOT NULL,
+    destination TEXT NOT NULL,       -- an event bus ARN
+    distribution TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    PRIMARY KEY (log_group, name)
+);
+CREATE TABLE IF NOT EXISTS seen_requests (
+    id TEXT PRIMARY KEY,             -- a delivery's request id (Firehose), so a retry is a no-op
+    ts INTEGER NOT NULL
+);
+"""
+
 MIGRATIONS: Final = (
     Migration(1, "the tables of release 0.1.0", V1_TABLES),
     Migration(2, "batches.objects for homes older than 0.1.0", _batch_objects),
+    Migration(3, "users, tokens, access keys, the audit log, source cursors", V3_ACCESS),
 )
 LATEST: Final = MIGRATIONS[-1].version
 

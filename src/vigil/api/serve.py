@@ -1,0 +1,191 @@
+"""The service that `vigil serve` runs beside its HTTP shell: the worker (schedules, dispatch,
+deliveries) on its own thread, readiness, a clean stop, and the server's telemetry in
+Prometheus form."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Final
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from vigil.config import Settings
+
+log = logging.getLogger("vigil.serve")
+LATENCY_BUCKETS: Final = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30)
+
+
+class Telemetry:
+    """The metrics `/metrics` shows, in a registry of the server's own."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        r = self.registry = CollectorRegistry()
+        self.http = Counter("vigil_http_requests", "HTTP requests by API, operation and status",
+                            ["api", "operation", "code"], registry=r)  # fmt: skip
+        self.http_seconds = Histogram("vigil_http_request_seconds", "Time to answer a request",
+                                      ["api"], buckets=LATENCY_BUCKETS, registry=r)  # fmt: skip
+        self.ingest = Counter("vigil_ingest_records", "Records ingested by table and source",
+                              ["table", "source"], registry=r)  # fmt: skip
+        self.lag = Gauge("vigil_source_lag_seconds", "How far a source is behind", ["source"],
+                         registry=r)  # fmt: skip
+        self.detect = Histogram("vigil_detect_seconds", "Time to evaluate a committed batch",
+                                buckets=LATENCY_BUCKETS, registry=r)  # fmt: skip
+        self.alert = Histogram("vigil_alert_latency_seconds",
+                               "From a record's arrival to its finding's delivery",
+                               buckets=LATENCY_BUCKETS, registry=r)  # fmt: skip
+        self.deliveries = Counter("vigil_deliveries", "Deliveries to targets by result",
+                                  ["result"], registry=r)  # fmt: skip
+        self.queue = Gauge("vigil_queue_depth", "Items waiting, by queue", ["queue"], registry=r)
+        for name, sql in QUEUES.items():
+            self.queue.labels(name).set_function(self._depth(sql))
+
+    def _depth(self, sql: str) -> Callable[[], float]:
+        def read() -> float:
+            try:
+                with sqlite3.connect(f"file:{self.settings.state_db}?mode=ro", uri=True,
+                                     timeout=2) as db:  # fmt: skip
+                    return float(db.execute(sql).fetchone()[0])
+            except sqlite3.Error:
+                return 0.0
+
+        return read
+
+    def observe_http(self, api: str, operation: str, code: int, seconds: float) -> None:
+        self.http.labels(api, operation, str(code)).inc()
+        self.http_seconds.labels(api).observe(seconds)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+QUEUES: Final = {
+    "events": "SELECT count(*) FROM events WHERE dispatched = 0",
+    "deliveries": "SELECT count(*) FROM deliveries WHERE status = 'pending'",
+    "dlq": "SELECT count(*) FROM deliveries WHERE status = 'dlq'",
+}
+
+
+@dataclass
+class Service:
+    """The background work of a server: start it, ask whether it is ready, stop it."""
+
+    settings: Settings
+    telemetry: Telemetry
+    interval: float = 1.0
+    stop_event: threading.Event = field(default_factory=threading.Event)
+    threads: list[threading.Thread] = field(default_factory=list)
+    ready: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> None:
+        from vigil.api.worker import Worker
+
+        self.settings.ensure()
+        from vigil.state import StateDB
+
+        with StateDB(self.settings.state_db):
+            pass  # the schema is brought up to date before anything is served
+        worker = Worker(self.settings, self.interval)
+
+        def on_round(number: int, done: object, seconds: float) -> None:
+            for result in ("delivered", "retried", "dead"):
+                count = getattr(done, result, 0)
+                if count:
+                    self.telemetry.deliveries.labels(result).inc(count)
+
+        def run() -> None:
+            try:
+                worker.run(self.stop_event, on_round)
+            except Exception:
+                log.exception("the worker stopped on an error")
+
+        thread = threading.Thread(target=run, name="worker", daemon=True)
+        thread.start()
+        self.threads.append(thread)
+        self.ready.set()
+        log.info("worker started (every %.1f s)", self.interval)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Let the round in progress finish, then stop."""
+        self.stop_event.set()
+        for thread in self.threads:
+            thread.join(timeout)
+        log.info("stopped")
+
+
+ENV_PREFIX: Final = "VIGIL_"
+
+
+class ServeConfig:
+    """`<home>/vigil.yaml`, each key also an environment variable (`VIGIL_PORT`, …), the
+    environment winning; checked at start (`vigil serve --check`)."""
+
+    KEYS: Final = {
+        "host": (str, "127.0.0.1"), "port": (int, 8700), "account": (str, "000000000000"),
+        "region": (str, "us-east-1"), "tls_cert": (str, None), "tls_key": (str, None),
+        "insecure_no_auth": (bool, False), "worker_interval": (float, 1.0),
+        "log_level": (str, "info"),
+    }  # fmt: skip
+
+    def __init__(self, values: dict[str, object], path: str) -> None:
+        self.values = values
+        self.path = path
+
+    def __getitem__(self, key: str) -> object:
+        return self.values[key]
+
+    @classmethod
+    def load(cls, settings: Settings, overrides: dict[str, object] | None = None) -> ServeConfig:
+        import os
+
+        from vigil.errors import ConfigError
+        from vigil.inputs import expect_mapping, load_yaml
+
+        path = settings.home / "vigil.yaml"
+        doc: dict[str, object] = {}
+        if path.is_file():
+            doc = dict(expect_mapping(load_yaml(path), str(path), "the server's settings"))
+        unknown = sorted(set(doc) - set(cls.KEYS) - {"sources"})
+        if unknown:
+            raise ConfigError(f"{path}: {', '.join(unknown)} is not a setting",
+                              hint="settings: " + ", ".join(cls.KEYS))  # fmt: skip
+        values: dict[str, object] = {}
+        for key, (kind, default) in cls.KEYS.items():
+            raw = os.environ.get(ENV_PREFIX + key.upper(), doc.get(key, default))
+            if overrides and overrides.get(key) is not None:
+                raw = overrides[key]
+            values[key] = _typed(kind, raw, key, str(path))
+        if (values["tls_cert"] and not values["tls_key"]) or (values["tls_key"] and not \
+                values["tls_cert"]):  # fmt: skip
+            raise ConfigError("TLS needs both tls_cert and tls_key",
+                              hint="--tls-cert FILE --tls-key FILE")  # fmt: skip
+        if values["insecure_no_auth"] and values["host"] not in ("127.0.0.1", "::1", "localhost"):
+            raise ConfigError("insecure_no_auth is only allowed on loopback",
+                              hint="listen on 127.0.0.1, or keep authentication on")  # fmt: skip
+        port = values["port"]
+        if not isinstance(port, int) or not 0 <= port <= 65535:
+            raise ConfigError(f"port {port} is not 0-65535")
+        return cls(values, str(path))
+
+
+def _typed(kind: type, raw: object, key: str, where: str) -> object:
+    from vigil.errors import ConfigError
+
+    if raw is None:
+        return None
+    try:
+        if kind is bool:
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).lower()
+            if text not in ("1", "0", "true", "false", "yes", "no"):
+                raise ValueError(text)
+            return text in ("1", "true", "yes")
+        return kind(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: {key} = {raw!r} is not a {kind.__name__}",
+                          hint=f"or set {ENV_PREFIX}{key.upper()}") from None  # fmt: skip

@@ -1,0 +1,70 @@
+"""The ASGI application: health, readiness and metrics; the native API under /api/v1; and the
+AWS-compatible endpoints on the same port (whatever is not a native route)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+
+from vigil import api
+from vigil.api.access import Gate
+from vigil.shells.http import native
+from vigil.shells.http.aws.dispatch import AwsEndpoints
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    auth: bool = True  # off only with --insecure-no-auth on loopback
+    account: str = "000000000000"
+    region: str = "us-east-1"
+
+
+def build_app(
+    settings: api.Settings, service: api.serve.Service, options: ServerOptions
+) -> FastAPI:
+    telemetry = service.telemetry
+    gate = Gate(settings)
+    aws = AwsEndpoints(settings, gate, auth=options.auth, account=options.account,
+                       region=options.region, observe=telemetry.observe_http)  # fmt: skip
+    app = FastAPI(title="Vigil", version=_version(), docs_url=None, redoc_url=None,
+                  openapi_url="/openapi.json")  # fmt: skip
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> Response:
+        if service.ready.is_set() and not service.stop_event.is_set():
+            return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "starting"}, status_code=503)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return PlainTextResponse(
+            telemetry.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
+        )
+
+    app.include_router(native.router(settings, gate, telemetry, options.auth), prefix="/api/v1")
+
+    async def aws_entry(request: Request) -> Response:
+        return await aws(request)
+
+    for path in ("/", "/service/{service}/operation/{operation}", "/findings",
+                 "/findings/import", "/findings/batchupdate"):  # fmt: skip
+        app.add_api_route(path, aws_entry, methods=["GET", "POST", "PATCH"],
+                          include_in_schema=False)  # fmt: skip
+    return app
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("cloudvigil")
+    except PackageNotFoundError:
+        return "0"

@@ -1,0 +1,139 @@
+"""The native JSON API under /api/v1 (Bearer tokens; roles checked per route; every write
+audited). Errors are `{"code", "message", "hint"}` with the HTTP status that fits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel
+
+from vigil import api
+from vigil.api.access import AuthError, Gate, Need, Principal, Role
+from vigil.errors import VigilError
+from vigil.model.finding import RecordState, Workflow
+
+
+class Problem(HTTPException):
+    def __init__(self, status: int, code: str, message: str, hint: str | None = None) -> None:
+        super().__init__(status, {"code": code, "message": message, "hint": hint})
+
+
+class FindingUpdate(BaseModel):
+    workflow: Workflow | None = None
+    record_state: RecordState | None = None
+    note: str | None = None
+
+
+class BulkUpdate(FindingUpdate):
+    ids: list[str]
+
+
+class SqlRequest(BaseModel):
+    sql: str
+    max_rows: int = 1000
+
+
+def router(settings: api.Settings, gate: Gate, telemetry: Any, auth: bool) -> APIRouter:
+    r = APIRouter()
+
+    def caller(need: Need) -> Callable[[Request], Principal]:
+        def check(request: Request) -> Principal:
+            header = request.headers.get("authorization", "")
+            try:
+                if header.startswith("Bearer "):
+                    who = gate.token(header[7:].strip())
+                elif not auth:
+                    who = Principal("anonymous", Role.ADMIN, "anonymous")
+                else:
+                    raise AuthError(
+                        "missing",
+                        "this API needs a token",
+                        hint="Authorization: Bearer <vigil tokens create --json>",
+                    )
+            except AuthError as exc:
+                raise Problem(401, "Unauthorized", exc.message, exc.hint) from None
+            if not api.access.permits(who.role, need):
+                raise Problem(403, "Forbidden", f"{who.user} ({who.role}) may not {need} here",
+                              "ask an admin for a role that may")  # fmt: skip
+            return who
+
+        return check
+
+    Reader = Annotated[Principal, Depends(caller(Need.READ))]
+    Writer = Annotated[Principal, Depends(caller(Need.WRITE))]
+
+    def guarded(fn: Callable[[], Any]) -> Any:
+        try:
+            return fn()
+        except VigilError as exc:
+            status = 404 if "no finding" in exc.message.lower() else 400
+            raise Problem(status, type(exc).__name__, exc.message, exc.hint) from None
+
+    def audit(who: Principal, request: Request, action: str, target: str,
+              detail: dict[str, Any]) -> None:  # fmt: skip
+        source = request.client.host if request.client else ""
+        api.access.audit(settings, who, action, target=target, source=source, detail=detail)
+
+    @r.get("/findings", summary="List findings (filters and paging)")
+    def list_findings(
+        who: Reader, severity: float | None = None, type: str | None = None,
+        workflow: str | None = None, since: str | None = None, archived: bool = False,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> dict[str, Any]:  # fmt: skip
+        found = guarded(lambda: api.findings.list_findings(settings, severity, type, workflow,
+                                                           since, archived))  # fmt: skip
+        page = found[offset : offset + limit]
+        more = offset + limit < len(found)
+        return {"findings": [api.findings.as_dict(f) for f in page], "total": len(found),
+                "next_offset": offset + limit if more else None}  # fmt: skip
+
+    @r.get("/findings/{fid}", summary="One finding")
+    def get_finding(fid: str, who: Reader) -> dict[str, Any]:
+        return dict(api.findings.as_dict(guarded(lambda: api.findings.get(settings, fid))))
+
+    @r.patch("/findings/{fid}", summary="Change a finding's workflow or record state")
+    def update_finding(fid: str, body: FindingUpdate, who: Writer,
+                       request: Request) -> dict[str, Any]:  # fmt: skip
+        f = guarded(lambda: api.findings.update(settings, fid, body.workflow, body.record_state,
+                                                body.note))  # fmt: skip
+        audit(who, request, "findings.update", fid, body.model_dump(mode="json"))
+        return dict(api.findings.as_dict(f))
+
+    @r.post("/findings/batch-update", summary="Change many findings at once")
+    def bulk_update(body: BulkUpdate, who: Writer, request: Request) -> dict[str, Any]:
+        done, failed = [], []
+        for fid in body.ids:
+            try:
+                api.findings.update(settings, fid, body.workflow, body.record_state, body.note)
+                done.append(fid)
+            except VigilError as exc:
+                failed.append({"id": fid, "message": exc.message})
+        audit(who, request, "findings.batch-update", f"{len(done)} findings",
+              {**body.model_dump(mode="json", exclude={"ids"}), "ids": done})  # fmt: skip
+        return {"processed": done, "unprocessed": failed}
+
+    @r.post("/query", summary="Read-only SQL over the lake")
+    def query(body: SqlRequest, who: Reader) -> dict[str, Any]:
+        table = guarded(lambda: api.lake.query(settings, body.sql))
+        rows = table.slice(0, body.max_rows).to_pylist()
+        return {"columns": table.column_names, "rows": rows,
+                "truncated": table.num_rows > body.max_rows}  # fmt: skip
+
+    @r.get("/logs/groups", summary="Log groups")
+    def log_groups(who: Reader, prefix: str = "") -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return {"groups": [asdict(g) for g in api.logs.groups(settings, prefix)]}
+
+    @r.get("/audit", summary="The audit log (admins)")
+    def audit_log(who: Annotated[Principal, Depends(caller(Need.CONFIGURE))],
+                  limit: int = 100, user: str | None = None) -> dict[str, Any]:  # fmt: skip
+        return {"entries": api.access.audit_log(settings, limit, user)}
+
+    @r.get("/whoami", summary="Who the token belongs to")
+    def whoami(who: Reader) -> dict[str, str]:
+        return {"user": who.user, "role": str(who.role), "via": who.via}
+
+    return r
