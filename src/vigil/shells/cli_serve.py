@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from dataclasses import asdict
 from typing import Annotated
@@ -67,12 +68,16 @@ def serve_command(
     ))  # fmt: skip
     service.start()
     scheme = "https" if config["tls_cert"] else "http"
-    log.info("home %s; auth %s", settings.home, "on" if options.auth else "OFF")
+    log.info("listening on %s://%s:%s; home %s; authentication %s", scheme, config["host"],
+             config["port"], settings.home, "on" if options.auth else "OFF")  # fmt: skip
+    # uvicorn finishes in-flight requests on SIGTERM/SIGINT, then raises the signal again for
+    # the handler that was there before: this one, so the worker stops cleanly and we exit 0.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: None)
     try:
-        server.run()  # handles SIGTERM and SIGINT: in-flight requests finish, then it returns
+        server.run()
     finally:
         service.stop()
-    del scheme
 
 
 @users_app.command("create")

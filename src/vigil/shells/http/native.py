@@ -1,7 +1,7 @@
 """The native JSON API under /api/v1 (Bearer tokens; roles checked per route; every write
 audited). Errors are `{"code", "message", "hint"}` with the HTTP status that fits."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: FastAPI reads the routes' annotations at definition.
 
 from collections.abc import Callable
 from typing import Annotated, Any
