@@ -159,6 +159,14 @@ def test_cloudwatch_logs_round_trip_with_boto3(server: Server) -> None:
         time.sleep(0.1)
     assert result["results"] == [[{"field": "n", "value": "2"}]]
 
+    for group, query, code in (
+        ("nope", "fields @message", "ResourceNotFoundException"),
+        ("app/web", "stats count( by", "MalformedQueryException"),
+    ):
+        with pytest.raises(ClientError) as refused:
+            logs.start_query(logGroupName=group, startTime=0, endTime=1, queryString=query)
+        assert refused.value.response["Error"]["Code"] == code
+
     with pytest.raises(ClientError) as missing:
         logs.delete_log_group(logGroupName="nope")
     assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"

@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from vigil import api
 from vigil.api.access import Need
+from vigil.errors import PatternError
 from vigil.shells.http.aws import AwsError, Caller, need
 
 Handler = Callable[[api.Settings, Caller, dict[str, Any]], dict[str, Any]]
@@ -285,9 +286,14 @@ class Queries:
         if limit:
             text = f"{text} | limit {int(limit)}"
         start, end = int(need(p, "startTime")) * 1000, int(need(p, "endTime")) * 1000 + 999
-        for g in groups:
-            api.logs.groups(s, g)  # an unknown group is an error now, not later
-        api.logs.check_insights(text)
+        known = {g.name for g in api.logs.groups(s)}
+        for g in groups:  # an unknown group or a query that does not parse fails now, not later
+            if g not in known:
+                raise AwsError("ResourceNotFoundException", f"Log group '{g}' does not exist")
+        try:
+            api.logs.check_insights(text)
+        except PatternError as exc:
+            raise AwsError("MalformedQueryException", exc.message) from None
         ident = str(uuid.uuid4())
         info = {"queryString": text, "logGroupName": groups[0], "createTime": 0}
         future = self.pool.submit(api.logs.insights, s, text, groups=groups, start=start, end=end)
