@@ -1,5 +1,5 @@
 """Helpers shared by the tests: AWS-shaped files (flow logs, CloudTrail), the `vigil`
-command as a user runs it, and a runner for refusals."""
+command as a user runs it, a runner for refusals, and a webhook receiver."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +114,32 @@ def refused_wrongly(home: Path, cases: list[tuple[list[str], str]]) -> list[tupl
         if done.returncode != 1 or says not in done.stderr or not done.stderr.startswith("error: ")
         or "internal error" in done.stderr or "Traceback" in done.stderr
     ]  # fmt: skip
+
+
+class Endpoint:
+    """A webhook receiver: records requests; answers with the queued status codes, then 200."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.statuses: list[int] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                outer.requests.append({"headers": dict(self.headers), "body": body})
+                status = outer.statuses.pop(0) if outer.statuses else 200
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(b"ok" if status == 200 else b"nope")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -7,82 +7,22 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import boto3
 import httpx
 import pytest
 from botocore.exceptions import ClientError
 
 from helpers import vigil
-
-
-@dataclass
-class Server:
-    url: str
-    home: Path
-    proc: subprocess.Popen[bytes]
-    admin: dict[str, str]
-    viewer: dict[str, str]
-    admin_token: str
-    viewer_token: str
-
-    def logs(self, key: dict[str, str] | None = None, secret: str | None = None) -> Any:
-        key = key or self.admin
-        return boto3.client("logs", endpoint_url=self.url, region_name="eu-west-1",
-                            aws_access_key_id=key["AccessKeyId"],
-                            aws_secret_access_key=secret or key["SecretAccessKey"])  # fmt: skip
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start(home: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    with open(home / "serve.log", "ab") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "vigil", "--home", str(home), "serve",
-                                 "--port", str(port)], stdout=subprocess.DEVNULL,
-                                stderr=log)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None:
-            raise AssertionError((home / "serve.log").read_text())
-        time.sleep(0.2)
-    proc.kill()
-    raise AssertionError("the server did not become ready in 60 s")
+from serving import Server, serving, start
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    home = tmp_path_factory.mktemp("serve") / "home"
-    home.mkdir()
-    admin = json.loads(vigil(home, "keys", "create", "--json").stdout)
-    assert vigil(home, "users", "create", "vera", "--role", "viewer").returncode == 0
-    viewer = json.loads(vigil(home, "keys", "create", "--user", "vera", "--json").stdout)
-    admin_token = json.loads(vigil(home, "tokens", "create", "--json").stdout)["token"]
-    viewer_token = json.loads(vigil(home, "tokens", "create", "--user", "vera",
-                                    "--json").stdout)["token"]  # fmt: skip
-    proc, url = start(home)
-    yield Server(url, home, proc, admin, viewer, admin_token, viewer_token)
-    if proc.poll() is None:
-        proc.kill()
-        proc.wait()
+    with serving(tmp_path_factory.mktemp("serve") / "home") as running:
+        yield running
 
 
 def test_health_readiness_and_openapi(server: Server) -> None:

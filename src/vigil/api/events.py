@@ -75,6 +75,13 @@ def put_rule(settings: Settings, doc: dict[str, Any]) -> Rule:
     return save_rule(settings, doc)
 
 
+def check_rule(doc: dict[str, Any]) -> Rule:
+    """The rule this document makes, or the RuleError saying what is wrong; nothing saved."""
+    from vigil.events.rules import parse_rule
+
+    return parse_rule(doc, "rule")
+
+
 def rules(settings: Settings) -> Rules:
     from vigil.events.rules import load_rules
 
@@ -89,6 +96,21 @@ def rules(settings: Settings) -> Rules:
         for r in found
     ]
     return Rules(rows, problems)
+
+
+def rule_document(settings: Settings, name: str) -> dict[str, Any]:
+    """A rule as written (name, pattern or schedule, enabled, description, targets)."""
+    from vigil.events.rules import rule_doc
+
+    return rule_doc(settings, name)
+
+
+def rule_documents(settings: Settings) -> list[dict[str, Any]]:
+    """Every rule that parses, as written, by name."""
+    from vigil.events.rules import load_rules, rule_doc
+
+    found, _ = load_rules(settings)
+    return [rule_doc(settings, r.name) for r in sorted(found, key=lambda r: r.name)]
 
 
 def set_rule_enabled(settings: Settings, name: str, enabled: bool) -> None:

@@ -89,3 +89,67 @@ def export(settings: Settings, fmt: str, archived: bool = False) -> list[dict[st
     with FindingStore(settings.state_db) as store:
         found = store.find(Filter(record_state=None if archived else "ACTIVE"))
     return [convert(f) for f in found]
+
+
+# -- Security Hub's API: BatchImportFindings, GetFindings, BatchUpdateFindings -------------------
+def import_asff(settings: Settings, docs: list[Any]) -> dict[str, Any]:
+    """Import ASFF findings (each checked alone); new and changed ones go onto the event bus
+    as "Security Hub Findings - Imported". Security Hub's reply shape."""
+    from vigil.events.emit import emit_findings
+    from vigil.findings.asff_import import AsffInvalid, read
+
+    failed: list[dict[str, str]] = []
+    changed: list[Finding] = []
+    with FindingStore(settings.state_db) as store:
+        for doc in docs:
+            ident = str(doc.get("Id", "")) if isinstance(doc, dict) else ""
+            try:
+                finding, hit = read(doc)
+            except AsffInvalid as exc:
+                failed.append({"Id": ident, "ErrorCode": "InvalidInput", "ErrorMessage": str(exc)})
+                continue
+            if store.record(finding, [hit]):
+                changed.append(store.get(finding.id))
+    if changed:
+        emit_findings(settings, changed)
+    return {"SuccessCount": len(docs) - len(failed), "FailedCount": len(failed),
+            "FailedFindings": failed}  # fmt: skip
+
+
+def asff_of(f: Finding) -> dict[str, Any]:
+    """A finding as GetFindings gives it: an imported one as it came, with the hub's workflow,
+    record state and note laid over; Vigil's own in Vigil's ASFF."""
+    from vigil.findings.asff_import import original
+    from vigil.findings.export import asff
+
+    doc = original(f)
+    if doc is None:
+        return asff(f)
+    doc = {**doc, "Workflow": {"Status": f.workflow.value}, "RecordState": f.record_state.value}
+    if f.note:
+        doc["Note"] = {"Text": f.note, "UpdatedBy": "vigil", "UpdatedAt": f.updated_at}
+    return doc
+
+
+def find_asff(settings: Settings, filters: Any) -> list[dict[str, Any]]:
+    """GetFindings: every finding (active and archived) whose ASFF matches the filters."""
+    from vigil.errors import ConfigError
+    from vigil.findings.asff_filter import FilterInvalid, check, matches
+
+    try:
+        wanted = check(filters)
+    except FilterInvalid as exc:
+        raise ConfigError(str(exc)) from None
+    with FindingStore(settings.state_db) as store:
+        found = store.find(Filter(record_state=None))
+    docs = [asff_of(f) for f in found]
+    return [d for d in docs if matches(wanted, d)]
+
+
+def hub_id(ident: str, product_arn: str) -> str:
+    """The hub id behind a Security Hub FindingIdentifier (Id and ProductArn)."""
+    from vigil.findings.asff_import import identity
+
+    if ident.startswith("vigil/"):
+        return ident.removeprefix("vigil/")
+    return identity(product_arn, ident)

@@ -13,18 +13,20 @@ from vigil.config import Settings
 
 if TYPE_CHECKING:
     from vigil.metrics.alarms import Alarm
+    from vigil.metrics.dashboards import Dashboard
     from vigil.metrics.filters import MetricFilter
     from vigil.metrics.packs import Installed
     from vigil.metrics.stats import BASIC, Point
     from vigil.metrics.store import Datum, Metric
 
 __getattr__ = exports(__name__, {
-    "Alarm": "vigil.metrics.alarms", "MetricFilter": "vigil.metrics.filters",
+    "Alarm": "vigil.metrics.alarms", "Dashboard": "vigil.metrics.dashboards",
+    "MetricFilter": "vigil.metrics.filters",
     "Installed": "vigil.metrics.packs", "BASIC": "vigil.metrics.stats",
     "Point": "vigil.metrics.stats", "Datum": "vigil.metrics.store", "Metric": "vigil.metrics.store",
 })  # fmt: skip
 
-__all__ = ["BASIC", "Alarm", "Datum", "Installed", "Metric", "MetricFilter", "Point"]
+__all__ = ["BASIC", "Alarm", "Dashboard", "Datum", "Installed", "Metric", "MetricFilter", "Point"]
 
 
 def put_metric_filter(settings: Settings, f: MetricFilter) -> list[str]:
@@ -140,3 +142,28 @@ def alarm_history(settings: Settings, name: str | None = None) -> list[dict[str,
 
     with AlarmStore(settings) as store:
         return store.history(name)
+
+
+def put_dashboard(settings: Settings, name: str, body: str) -> list[dict[str, str]]:
+    """PutDashboard: the validation messages (stored only when there are none)."""
+    from vigil.metrics import dashboards
+
+    return dashboards.put(settings, name, body)
+
+
+def dashboard(settings: Settings, name: str) -> Dashboard:
+    from vigil.metrics import dashboards
+
+    return dashboards.get(settings, name)
+
+
+def dashboards(settings: Settings, prefix: str = "") -> list[Dashboard]:
+    from vigil.metrics import dashboards as store
+
+    return store.listing(settings, prefix)
+
+
+def delete_dashboards(settings: Settings, names: list[str]) -> None:
+    from vigil.metrics import dashboards
+
+    dashboards.delete(settings, names)

@@ -1,4 +1,5 @@
-"""Rules: an event pattern or a schedule, and up to five targets, as YAML files in
+"""Rules: an event pattern or a schedule, and up to five targets (none is allowed, as PutRule
+makes a rule before PutTargets gives it any), as YAML files in
 `<home>/rules/<name>.yaml` (the file name is the rule's name).
 
 A target says where an event goes (`type` and its settings), how it is shaped (`input_path`,
@@ -103,8 +104,8 @@ def parse_rule(doc: Any, where: str) -> Rule:
     except VigilError as exc:
         raise bad(str(exc)) from exc
     raw_targets = doc.get("targets") or []
-    if not isinstance(raw_targets, list) or not 1 <= len(raw_targets) <= MAX_TARGETS:
-        raise bad(f"targets: 1 to {MAX_TARGETS}")
+    if not isinstance(raw_targets, list) or len(raw_targets) > MAX_TARGETS:
+        raise bad(f"targets: at most {MAX_TARGETS} (a rule without targets matches, sends nothing)")
     targets = tuple(_target(t, i, bad) for i, t in enumerate(raw_targets))
     ids = [t.id for t in targets]
     if len(set(ids)) != len(ids):

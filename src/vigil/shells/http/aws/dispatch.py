@@ -5,9 +5,11 @@ thread, and answered (or refused) in its protocol's own shape."""
 
 from __future__ import annotations
 
+import gzip
 import logging
 import re
 import time
+import zlib
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -18,13 +20,14 @@ from starlette.responses import Response
 from vigil import api
 from vigil.api.access import AuthError, Gate, Need, Principal, Role, SignedRequest, pairs_of
 from vigil.errors import VigilError
-from vigil.shells.http.aws import AwsError, Caller
+from vigil.shells.http.aws import AwsError, Caller, cloudwatch, events, securityhub
 from vigil.shells.http.aws import logs as logs_ops
 from vigil.shells.http.aws.protocol import (
     CBOR_SERVICES,
     QUERY_VERSIONS,
     TARGETS,
     Call,
+    conform,
     decode_cbor,
     decode_json,
     decode_query,
@@ -73,9 +76,16 @@ class AwsEndpoints:
         self.observe = observe
         self.services: dict[str, dict[str, tuple[Need, Handler]]] = {
             "logs": logs_ops.operations(logs_ops.Queries()),
+            "events": events.operations(),
+            "cloudwatch": cloudwatch.operations(),
+            "securityhub": securityhub.operations(),
         }
 
     def identify(self, request: Request, body: bytes) -> Call | None:
+        body = _inflate(request, body)
+        hub = securityhub.operation_of(request)
+        if hub is not None:
+            return Call("securityhub", "securityhub", hub, "rest-json", decode_json(body))
         target = request.headers.get("x-amz-target")
         if target:
             prefix, _, op = target.partition(".")
@@ -182,6 +192,7 @@ class AwsEndpoints:
 
     def _reply(self, call: Call, result: dict[str, Any]) -> Response:
         headers = {"x-amzn-RequestId": call.request_id}
+        result = conform(call, result)
         if call.protocol == "query":
             return Response(encode_query(call, result), 200, headers, media_type="text/xml")
         if call.protocol == "cbor":
@@ -221,3 +232,16 @@ def _aws_error(exc: VigilError, call: Call | None) -> AwsError:
         return AwsError("InvalidParameterValue", message)
     return AwsError("InvalidParameterException" if call and call.service == "logs"
                     else "ValidationException", message)  # fmt: skip
+
+
+def _inflate(request: Request, body: bytes) -> bytes:
+    """A gzip body (PutMetricData's request compression) as its plain bytes; the signature is
+    checked over the body as sent."""
+    encoding = request.headers.get("content-encoding", "").lower()
+    if "gzip" not in encoding:
+        return body
+    try:
+        return gzip.decompress(body)
+    except (OSError, EOFError, zlib.error):
+        raise AwsError("SerializationException", "Content-Encoding is gzip but the body "
+                       "does not decompress") from None  # fmt: skip

@@ -154,6 +154,30 @@ def timestamp(value: Any) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def conform(call: Call, result: dict[str, Any]) -> dict[str, Any]:
+    """The handler's result with every timestamp member a datetime (handlers may give ISO text
+    or epoch seconds), so each protocol writes times its own way."""
+    if call.service == "securityhub":
+        return result  # ASFF times are strings in its model
+    shape = call.op_model.output_shape
+    return _conform(shape, result) if shape is not None else result
+
+
+def _conform(shape: Shape, value: Any) -> Any:
+    if value is None:
+        return None
+    if isinstance(shape, StructureShape) and isinstance(value, dict):
+        return {k: _conform(shape.members[k], v) if k in shape.members else v
+                for k, v in value.items()}  # fmt: skip
+    if isinstance(shape, ListShape) and isinstance(value, list):
+        return [_conform(shape.member, v) for v in value]
+    if isinstance(shape, MapShape) and isinstance(value, dict):
+        return {k: _conform(shape.value, v) for k, v in value.items()}
+    if shape.type_name == "timestamp" and not isinstance(value, datetime):
+        return timestamp(value)
+    return value
+
+
 def _json_default(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.timestamp()

@@ -1,0 +1,105 @@
+"""Findings other tools send in AWS Security Finding Format (BatchImportFindings): each checked
+for ASFF's required fields and read into a hub finding. The identity is Security Hub's (the
+product ARN and the finding's own `Id`), so importing the same finding again updates it. The
+document as sent is kept as the finding's evidence and given back by GetFindings."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Final
+
+from vigil import clock
+from vigil.model.finding import Finding, Hit, RecordState, finding_id
+
+REQUIRED: Final = ("SchemaVersion", "Id", "ProductArn", "GeneratorId", "AwsAccountId",
+                   "Types", "CreatedAt", "UpdatedAt", "Severity", "Title", "Description",
+                   "Resources")  # fmt: skip
+LABEL_SEVERITY: Final = {"INFORMATIONAL": 0.0, "LOW": 2.0, "MEDIUM": 5.0, "HIGH": 7.0,
+                         "CRITICAL": 9.0}  # fmt: skip
+MAX_BYTES: Final = 240 * 1024
+UNIT_PREFIX: Final = "asff/"
+
+
+class AsffInvalid(ValueError):
+    """Why one finding cannot be imported (Security Hub's InvalidInput)."""
+
+
+def identity(product_arn: str, ident: str) -> str:
+    """The hub id of an imported finding (Security Hub's identity: product ARN and Id)."""
+    return finding_id(UNIT_PREFIX, product_arn, "", {"Id": ident})
+
+
+def _severity(doc: dict[str, Any]) -> float:
+    sev = doc["Severity"]
+    if not isinstance(sev, dict):
+        raise AsffInvalid("Severity: an object with Label or Normalized")
+    if "Label" in sev:
+        label = str(sev["Label"]).upper()
+        if label not in LABEL_SEVERITY:
+            raise AsffInvalid(f"Severity.Label {sev['Label']!r}: one of "
+                              + ", ".join(LABEL_SEVERITY))  # fmt: skip
+        return LABEL_SEVERITY[label]
+    if "Normalized" in sev:
+        value = sev["Normalized"]
+        if not isinstance(value, int | float) or not 0 <= value <= 100:
+            raise AsffInvalid("Severity.Normalized: a number from 0 to 100")
+        return round(float(value) / 10, 1)
+    raise AsffInvalid("Severity: give Label (or Normalized)")
+
+
+def _time(doc: dict[str, Any], key: str) -> str:
+    try:
+        return clock.iso(clock.parse_iso(str(doc[key])), "milliseconds")
+    except (ValueError, TypeError):
+        raise AsffInvalid(f"{key} {doc[key]!r} is not an ISO 8601 time") from None
+
+
+def read(doc: Any) -> tuple[Finding, Hit]:
+    """One ASFF finding as a hub finding and its hit, or AsffInvalid saying what is wrong."""
+    if not isinstance(doc, dict):
+        raise AsffInvalid("a finding is a JSON object")
+    missing = [k for k in REQUIRED if doc.get(k) in (None, "", [])]
+    if missing:
+        raise AsffInvalid(f"Finding does not adhere to Amazon Finding Format. missing required "
+                          f"field(s): {', '.join(missing)}")  # fmt: skip
+    size = len(json.dumps(doc, default=str).encode())
+    if size > MAX_BYTES:
+        raise AsffInvalid(f"the finding is {size} bytes; at most {MAX_BYTES}")
+    types, resources = doc["Types"], doc["Resources"]
+    if not isinstance(types, list) or not all(isinstance(t, str) for t in types):
+        raise AsffInvalid("Types: a list of strings")
+    if not isinstance(resources, list) or not all(isinstance(r, dict) for r in resources):
+        raise AsffInvalid("Resources: a list of objects with Type and Id")
+    account = str(doc["AwsAccountId"])
+    if not (account.isdigit() and len(account) == 12):
+        raise AsffInvalid(f"AwsAccountId {account!r}: 12 digits")
+    created, updated = _time(doc, "CreatedAt"), _time(doc, "UpdatedAt")
+    first = _time(doc, "FirstObservedAt") if doc.get("FirstObservedAt") else created
+    last = _time(doc, "LastObservedAt") if doc.get("LastObservedAt") else updated
+    fid = identity(str(doc["ProductArn"]), str(doc["Id"]))
+    resource = resources[0] if resources else {}
+    product = str(doc.get("ProductName") or str(doc["ProductArn"]).rsplit("/", 1)[-1])
+    state = RecordState.ARCHIVED if doc.get("RecordState") == "ARCHIVED" else RecordState.ACTIVE
+    finding = Finding(
+        id=fid, unit=f"{UNIT_PREFIX}{product}", type=types[0], title=str(doc["Title"])[:256],
+        description=str(doc["Description"])[:1024], severity=_severity(doc), account=account,
+        region=str(doc.get("Region") or "us-east-1"),
+        resource_type=str(resource.get("Type", "Other")), resource_id=str(resource.get("Id", "")),
+        key={"Id": str(doc["Id"]), "ProductArn": str(doc["ProductArn"])}, first_seen=first,
+        last_seen=last, count=1, actor=None, summary=str(doc["Title"])[:256], evidence_query="",
+        sample_evidence=[], record_state=state,
+    )  # fmt: skip
+    hit = Hit(fid, created, first, last, 1, None, finding.summary,
+              [json.dumps(doc, sort_keys=True, default=str)])  # fmt: skip
+    return finding, hit
+
+
+def original(f: Finding) -> dict[str, Any] | None:
+    """The document an imported finding came as (the latest import), or None."""
+    if not f.unit.startswith(UNIT_PREFIX) or not f.sample_evidence:
+        return None
+    try:
+        doc = json.loads(f.sample_evidence[-1])
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict) else None

@@ -1,0 +1,294 @@
+"""CloudWatch (`GraniteServiceVersion20100801`: AWS JSON 1.0, query and Smithy RPC v2 CBOR, one
+set of handlers for all three) over the service layer: metrics, alarms and dashboards."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from vigil import api
+from vigil.api.access import Need
+from vigil.shells.http.aws import AwsError, Caller
+from vigil.shells.http.aws.protocol import timestamp
+
+Handler = Callable[[api.Settings, Caller, dict[str, Any]], dict[str, Any]]
+MAX_DATAPOINTS: Final = 1440
+MAX_QUERIES: Final = 500
+
+
+def _missing(name: str) -> AwsError:
+    return AwsError("MissingParameter", f"The parameter {name} is required.")
+
+
+def _req(p: dict[str, Any], name: str) -> Any:
+    value = p.get(name)
+    if value is None or value == "":
+        raise _missing(name)
+    return value
+
+
+def _ms(value: Any, name: str) -> int:
+    try:
+        return int(timestamp(value).timestamp() * 1000)
+    except (ValueError, TypeError):
+        raise AwsError("InvalidParameterValue", f"{name}: {value!r} is not a time") from None
+
+
+def _when(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC)
+
+
+def _dims(raw: Any) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((str(d["Name"]), str(d["Value"])) for d in raw or []))
+
+
+def _metric(m: Any) -> dict[str, Any]:
+    return {"Namespace": m.namespace, "MetricName": m.name,
+            "Dimensions": [{"Name": k, "Value": v} for k, v in m.dimensions]}  # fmt: skip
+
+
+def _page(items: list[Any], p: dict[str, Any], size: int, key: str, field: str) -> dict[str, Any]:
+    token = str(p.get("NextToken") or "0")
+    if not token.isdigit():
+        raise AwsError("InvalidNextToken", "The NextToken is not valid.")
+    start = int(token)
+    limit = int(p.get(field) or size)
+    out: dict[str, Any] = {key: items[start : start + limit]}
+    if start + limit < len(items):
+        out["NextToken"] = str(start + limit)
+    return out
+
+
+# -- metrics ------------------------------------------------------------------------------------
+def put_metric_data(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    namespace = _req(p, "Namespace")
+    data = []
+    for i, d in enumerate(_req(p, "MetricData")):
+        where = f"MetricData.member.{i + 1}"
+        if "MetricName" not in d:
+            raise _missing(f"{where}.MetricName")
+        stats = d.get("StatisticValues")
+        data.append(api.metrics.Datum(
+            api.metrics.Metric(namespace, d["MetricName"], _dims(d.get("Dimensions"))),
+            _ms(d["Timestamp"], f"{where}.Timestamp") if d.get("Timestamp") else
+            int(datetime.now(UTC).timestamp() * 1000),
+            value=d.get("Value"), values=[float(v) for v in d.get("Values") or []],
+            counts=[float(v) for v in d.get("Counts") or []],
+            statistics=(float(stats["SampleCount"]), float(stats["Sum"]),
+                        float(stats["Minimum"]), float(stats["Maximum"])) if stats else None,
+            unit=d.get("Unit") or "None", resolution=int(d.get("StorageResolution") or 60),
+        ))  # fmt: skip
+    api.metrics.put_metric_data(s, data)
+    return {}
+
+
+def list_metrics(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    wanted = [(d["Name"], d.get("Value")) for d in p.get("Dimensions") or []]
+    found = []
+    for m in api.metrics.list_metrics(s, p.get("Namespace"), p.get("MetricName")):
+        dims = dict(m.dimensions)
+        if all(k in dims and (v is None or dims[k] == v) for k, v in wanted):
+            found.append(_metric(m))
+    return _page(found, p, 500, "Metrics", "MaxRecords")
+
+
+def _points(s: api.Settings, metric: Any, start: int, end: int, period: int,
+            stats: list[str], unit: str | None) -> list[Any]:  # fmt: skip
+    if end <= start:
+        raise AwsError("InvalidParameterValue", "The parameter StartTime must be less than the "
+                       "parameter EndTime.")  # fmt: skip
+    if (end - start) // (period * 1000) > MAX_DATAPOINTS:
+        raise AwsError("InvalidParameterCombination", f"You have requested up to "
+                       f"{(end - start) // (period * 1000)} datapoints, which exceeds the limit "
+                       f"of {MAX_DATAPOINTS}.")  # fmt: skip
+    return api.metrics.statistics(s, metric, start, end, period, stats, unit)
+
+
+def get_metric_statistics(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    name = _req(p, "MetricName")
+    metric = api.metrics.Metric(_req(p, "Namespace"), name, _dims(p.get("Dimensions")))
+    stats = list(p.get("Statistics") or []) + list(p.get("ExtendedStatistics") or [])
+    if not stats:
+        raise _missing("Statistics")
+    start, end = _ms(_req(p, "StartTime"), "StartTime"), _ms(_req(p, "EndTime"), "EndTime")
+    points = _points(s, metric, start, end, int(_req(p, "Period")), stats, p.get("Unit"))
+    out = []
+    for point in points:
+        doc = point.as_aws()
+        doc["Timestamp"] = _when(point.timestamp)
+        out.append(doc)
+    return {"Label": name, "Datapoints": out}
+
+
+def get_metric_data(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    queries = _req(p, "MetricDataQueries")
+    if len(queries) > MAX_QUERIES:
+        raise AwsError("InvalidParameterValue", f"at most {MAX_QUERIES} MetricDataQueries")
+    start, end = _ms(_req(p, "StartTime"), "StartTime"), _ms(_req(p, "EndTime"), "EndTime")
+    newest_first = (p.get("ScanBy") or "TimestampDescending") == "TimestampDescending"
+    results = []
+    for q in queries:
+        ident = _req(q, "Id")
+        stat = q.get("MetricStat")
+        if not stat:
+            raise AwsError("InvalidParameterValue", f"query {ident}: Vigil answers MetricStat "
+                           "queries; metric math Expressions are not supported")  # fmt: skip
+        m = _req(stat, "Metric")
+        metric = api.metrics.Metric(_req(m, "Namespace"), _req(m, "MetricName"),
+                                    _dims(m.get("Dimensions")))  # fmt: skip
+        name = _req(stat, "Stat")
+        points = _points(s, metric, start, end, int(_req(stat, "Period")), [name],
+                         stat.get("Unit"))  # fmt: skip
+        pairs = [(pt.timestamp, pt.values[name]) for pt in points if name in pt.values]
+        pairs.sort(reverse=newest_first)
+        if q.get("ReturnData", True) is False:
+            continue
+        results.append({"Id": ident, "Label": q.get("Label") or metric.name,
+                        "Timestamps": [_when(t) for t, _ in pairs],
+                        "Values": [v for _, v in pairs], "StatusCode": "Complete"})  # fmt: skip
+    return {"MetricDataResults": results, "Messages": []}
+
+
+# -- alarms -------------------------------------------------------------------------------------
+def put_metric_alarm(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    if p.get("Metrics"):
+        raise AwsError("InvalidParameterValue", "Vigil's alarms watch one metric (Namespace, "
+                       "MetricName); metric math alarms are not supported")  # fmt: skip
+    stat = p.get("Statistic") or p.get("ExtendedStatistic")
+    if not stat:
+        raise _missing("Statistic")
+    alarm = api.metrics.Alarm(
+        name=_req(p, "AlarmName"), namespace=_req(p, "Namespace"),
+        metric_name=_req(p, "MetricName"), threshold=float(_req(p, "Threshold")),
+        comparison=_req(p, "ComparisonOperator"), period=int(_req(p, "Period")),
+        evaluation_periods=int(_req(p, "EvaluationPeriods")),
+        datapoints_to_alarm=p.get("DatapointsToAlarm"), statistic=stat,
+        dimensions=_dims(p.get("Dimensions")), unit=p.get("Unit"),
+        treat_missing_data=p.get("TreatMissingData") or "missing",
+        evaluate_low_sample_count_percentile=p.get("EvaluateLowSampleCountPercentile")
+        or "evaluate",
+        description=p.get("AlarmDescription") or "",
+        actions_enabled=p.get("ActionsEnabled", True) is not False,
+        alarm_actions=tuple(p.get("AlarmActions") or ()),
+        ok_actions=tuple(p.get("OKActions") or ()),
+        insufficient_data_actions=tuple(p.get("InsufficientDataActions") or ()),
+        account=c.account, region=c.region,
+    )  # fmt: skip
+    api.metrics.put_alarm(s, alarm)
+    return {}
+
+
+def _alarm(doc: dict[str, Any]) -> dict[str, Any]:
+    out = dict(doc)
+    out["StateUpdatedTimestamp"] = timestamp(doc["StateUpdatedTimestamp"])
+    out["AlarmConfigurationUpdatedTimestamp"] = out["StateUpdatedTimestamp"]
+    if not out.get("AlarmDescription"):
+        out.pop("AlarmDescription", None)
+    return out
+
+
+def describe_alarms(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    names = set(p.get("AlarmNames") or [])
+    prefix, state = p.get("AlarmNamePrefix") or "", p.get("StateValue")
+    action = p.get("ActionPrefix") or ""
+    if names and prefix:
+        raise AwsError("InvalidParameterCombination", "AlarmNames and AlarmNamePrefix cannot "
+                       "be given together.")  # fmt: skip
+    found = []
+    for a in api.metrics.alarms(s):
+        if (names and a["AlarmName"] not in names) or not a["AlarmName"].startswith(prefix):
+            continue
+        if state and a["StateValue"] != state:
+            continue
+        actions = a["AlarmActions"] + a["OKActions"] + a["InsufficientDataActions"]
+        if action and not any(x.startswith(action) for x in actions):
+            continue
+        found.append(_alarm(a))
+    types = p.get("AlarmTypes") or ["MetricAlarm"]
+    if "MetricAlarm" not in types:
+        found = []
+    out = _page(found, p, 50, "MetricAlarms", "MaxRecords")
+    out["CompositeAlarms"] = []
+    return out
+
+
+def describe_alarm_history(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    kind = p.get("HistoryItemType")
+    start = _ms(p["StartDate"], "StartDate") if p.get("StartDate") else None
+    end = _ms(p["EndDate"], "EndDate") if p.get("EndDate") else None
+    items = []
+    for h in api.metrics.alarm_history(s, p.get("AlarmName")):
+        if kind and h["HistoryItemType"] != kind:
+            continue
+        ts = int(h["Timestamp"])
+        if (start is not None and ts < start) or (end is not None and ts >= end):
+            continue
+        items.append({**h, "Timestamp": _when(ts), "AlarmType": "MetricAlarm"})
+    if (p.get("ScanBy") or "TimestampDescending") == "TimestampDescending":
+        items.reverse()
+    return _page(items, p, 100, "AlarmHistoryItems", "MaxRecords")
+
+
+def set_alarm_state(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    name = _req(p, "AlarmName")
+    if name not in {a["AlarmName"] for a in api.metrics.alarms(s)}:
+        raise AwsError("ResourceNotFound", f"Alarm {name} does not exist")
+    api.metrics.set_alarm_state(s, name, _req(p, "StateValue"), _req(p, "StateReason"))
+    return {}
+
+
+def delete_alarms(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    names = list(_req(p, "AlarmNames"))
+    known = {a["AlarmName"] for a in api.metrics.alarms(s)}
+    missing = [n for n in names if n not in known]
+    if missing:
+        raise AwsError("ResourceNotFound", f"Alarm {missing[0]} does not exist", status=404)
+    for name in names:
+        api.metrics.delete_alarm(s, name)
+    return {}
+
+
+# -- dashboards ---------------------------------------------------------------------------------
+def _dashboard_arn(c: Caller, name: str) -> str:
+    return f"arn:aws:cloudwatch::{c.account}:dashboard/{name}"
+
+
+def put_dashboard(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    messages = api.metrics.put_dashboard(s, _req(p, "DashboardName"), _req(p, "DashboardBody"))
+    if messages:
+        raise AwsError("InvalidParameterInput", "The dashboard body is invalid, there are "
+                       f"{len(messages)} validation errors: " + "; ".join(
+                           f"{m['DataPath']}: {m['Message']}" for m in messages))  # fmt: skip
+    return {"DashboardValidationMessages": []}
+
+
+def get_dashboard(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    d = api.metrics.dashboard(s, _req(p, "DashboardName"))
+    return {"DashboardArn": _dashboard_arn(c, d.name), "DashboardBody": d.body,
+            "DashboardName": d.name}  # fmt: skip
+
+
+def list_dashboards(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    entries = [{"DashboardName": d.name, "DashboardArn": _dashboard_arn(c, d.name),
+                "LastModified": _when(d.modified_ms), "Size": d.size}
+               for d in api.metrics.dashboards(s, p.get("DashboardNamePrefix") or "")]  # fmt: skip
+    return _page(entries, p, 1000, "DashboardEntries", "MaxRecords")
+
+
+def delete_dashboards(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    api.metrics.delete_dashboards(s, list(_req(p, "DashboardNames")))
+    return {}
+
+
+def operations() -> dict[str, tuple[Need, Handler]]:
+    R, W, C = Need.READ, Need.WRITE, Need.CONFIGURE
+    return {
+        "PutMetricData": (W, put_metric_data), "ListMetrics": (R, list_metrics),
+        "GetMetricStatistics": (R, get_metric_statistics), "GetMetricData": (R, get_metric_data),
+        "PutMetricAlarm": (C, put_metric_alarm), "DescribeAlarms": (R, describe_alarms),
+        "DescribeAlarmHistory": (R, describe_alarm_history),
+        "SetAlarmState": (W, set_alarm_state), "DeleteAlarms": (C, delete_alarms),
+        "PutDashboard": (C, put_dashboard), "GetDashboard": (R, get_dashboard),
+        "ListDashboards": (R, list_dashboards), "DeleteDashboards": (C, delete_dashboards),
+    }  # fmt: skip

@@ -1,0 +1,314 @@
+"""EventBridge (AWS JSON 1.1, `AWSEvents.*`) over the service layer: PutEvents, rules on the
+default bus, their targets, TestEventPattern.
+
+A target's `Arn` names where events go. Vigil reads (IMPL, see the README):
+`arn:aws:sns:R:A:TOPIC` → a topic; `arn:aws:logs:R:A:log-group:G` → a log group;
+`https://…` (or `http://…`) → a webhook, with `HttpParameters.HeaderParameters` as its headers;
+`vigil:TYPE:VALUE` → any other Vigil target by its main setting (`vigil:playbook:NAME`,
+`vigil:slack:env:SLACK_URL`, `vigil:email:ops@example.com`, `vigil:job:detect`, …)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, Final
+
+from vigil import api
+from vigil.api.access import Need
+from vigil.errors import VigilError
+from vigil.shells.http.aws import AwsError, Caller
+
+Handler = Callable[[api.Settings, Caller, dict[str, Any]], dict[str, Any]]
+MAIN_SETTING: Final = {
+    "slack": "url", "pagerduty": "routing_key", "email": "to", "command": "command",
+    "python": "handler", "playbook": "playbook", "job": "job", "webhook": "url",
+    "topic": "topic", "log": "log_group",
+}  # fmt: skip
+MAX_ENTRIES: Final = 10
+
+
+def _valid(message: str) -> AwsError:
+    return AwsError("ValidationException", message)
+
+
+def _required(p: dict[str, Any], name: str) -> Any:
+    value = p.get(name)
+    if value is None or value == "" or value == []:
+        raise _valid(f"1 validation error detected: Value null at '{name}' failed to satisfy "
+                     "constraint: Member must not be null")  # fmt: skip
+    return value
+
+
+def _bus(p: dict[str, Any]) -> None:
+    bus = str(p.get("EventBusName") or "default")
+    if bus != "default" and not bus.endswith(":event-bus/default"):
+        raise AwsError("ResourceNotFoundException", f"Event bus {bus} does not exist.")
+
+
+def _doc(s: api.Settings, name: str) -> dict[str, Any]:
+    try:
+        return api.events.rule_document(s, name)
+    except VigilError:
+        raise AwsError(
+            "ResourceNotFoundException", f"Rule {name} does not exist on EventBus default."
+        ) from None
+
+
+def _arn(c: Caller, name: str) -> str:
+    return f"arn:aws:events:{c.region}:{c.account}:rule/{name}"
+
+
+def _save(s: api.Settings, doc: dict[str, Any]) -> None:
+    try:
+        api.events.put_rule(s, doc)
+    except VigilError as exc:
+        raise _valid(exc.message) from None
+
+
+def put_events(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    entries = _required(p, "Entries")
+    if not isinstance(entries, list) or len(entries) > MAX_ENTRIES:
+        raise _valid("1 validation error detected: Value at 'entries' failed to satisfy "
+                     "constraint: Member must have length less than or equal to "
+                     f"{MAX_ENTRIES}")  # fmt: skip
+    good, results = [], []
+    for entry in entries:
+        try:
+            _bus(entry if isinstance(entry, dict) else {})
+        except AwsError as exc:
+            results.append({"ErrorCode": exc.code, "ErrorMessage": exc.message})
+            continue
+        clean = {k: v for k, v in entry.items() if k != "EventBusName"}
+        if hasattr(clean.get("Time"), "isoformat"):
+            clean["Time"] = clean["Time"].isoformat()
+        results.append({})
+        good.append(clean)
+    done = iter(api.events.put_events(s, good, account=c.account, region=c.region).entries
+                if good else [])  # fmt: skip
+    entries_out = [r or next(done) for r in results]
+    failed = sum(1 for e in entries_out if "ErrorCode" in e)
+    return {"FailedEntryCount": failed, "Entries": entries_out}
+
+
+def put_rule(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    name = _required(p, "Name")
+    _bus(p)
+    pattern, schedule = p.get("EventPattern"), p.get("ScheduleExpression")
+    if bool(pattern) == bool(schedule):
+        raise _valid("Parameter(s) EventPattern or ScheduleExpression must be specified"
+                     if not pattern else "A rule has an EventPattern or a ScheduleExpression, "
+                     "not both.")  # fmt: skip
+    try:
+        old = api.events.rule_document(s, name)
+    except VigilError:
+        old = {}
+    doc: dict[str, Any] = {"name": name, **({"pattern": pattern} if pattern else
+                                            {"schedule": schedule})}  # fmt: skip
+    doc["enabled"] = p.get("State", "ENABLED") != "DISABLED"
+    doc["description"] = p.get("Description") or ""
+    doc["account"], doc["region"] = c.account, c.region
+    doc["targets"] = old.get("targets") or []
+    if old.get("created_ms"):
+        doc["created_ms"] = old["created_ms"]
+    _save(s, doc)
+    return {"RuleArn": _arn(c, name)}
+
+
+def _describe(c: Caller, doc: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "Name": doc["name"], "Arn": _arn(c, doc["name"]), "EventBusName": "default",
+        "State": "ENABLED" if doc.get("enabled", True) else "DISABLED",
+        "CreatedBy": c.account,
+    }  # fmt: skip
+    if doc.get("description"):
+        out["Description"] = doc["description"]
+    if "pattern" in doc:
+        raw = doc["pattern"]
+        out["EventPattern"] = raw if isinstance(raw, str) else json.dumps(raw)
+    else:
+        out["ScheduleExpression"] = str(doc["schedule"])
+    return out
+
+
+def describe_rule(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    _bus(p)
+    return _describe(c, _doc(s, _required(p, "Name")))
+
+
+def list_rules(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    _bus(p)
+    prefix = p.get("NamePrefix") or ""
+    docs = [d for d in api.events.rule_documents(s) if str(d["name"]).startswith(prefix)]
+    start = int(p.get("NextToken") or 0) if str(p.get("NextToken") or "0").isdigit() else -1
+    if start < 0:
+        raise _valid("The NextToken is not valid.")
+    limit = int(p.get("Limit") or 100)
+    page = docs[start : start + limit]
+    out: dict[str, Any] = {"Rules": [_describe(c, d) for d in page]}
+    if start + limit < len(docs):
+        out["NextToken"] = str(start + limit)
+    return out
+
+
+def delete_rule(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    name = _required(p, "Name")
+    _bus(p)
+    try:
+        doc = api.events.rule_document(s, name)
+    except VigilError:
+        return {}  # AWS: deleting a rule that is not there succeeds
+    if doc.get("targets"):
+        raise _valid("Rule can't be deleted since it has targets.")
+    api.events.delete_rule(s, name)
+    return {}
+
+
+def _enable(enabled: bool) -> Handler:
+    def handler(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+        name = _required(p, "Name")
+        _bus(p)
+        _doc(s, name)
+        api.events.set_rule_enabled(s, name, enabled)
+        return {}
+
+    return handler
+
+
+def target_doc(t: dict[str, Any]) -> dict[str, Any]:
+    """An EventBridge Target as a Vigil rule target."""
+    ident, arn = str(t.get("Id") or ""), str(t.get("Arn") or "")
+    if not ident or not arn:
+        raise _valid("Each target needs an Id and an Arn.")
+    doc: dict[str, Any] = {"id": ident}
+    parts = arn.split(":")
+    if arn.startswith(("https://", "http://")):
+        doc.update(type="webhook", url=arn)
+        headers = (t.get("HttpParameters") or {}).get("HeaderParameters")
+        if headers:
+            doc["headers"] = dict(headers)
+    elif arn.startswith("arn:aws:sns:") and len(parts) == 6:
+        doc.update(type="topic", topic=parts[5])
+    elif arn.startswith("arn:aws:logs:") and len(parts) >= 7 and parts[5] == "log-group":
+        doc.update(type="log", log_group=parts[6])
+    elif arn.startswith("vigil:") and len(parts) >= 3 and parts[1] in MAIN_SETTING:
+        doc.update(type=parts[1], **{MAIN_SETTING[parts[1]]: ":".join(parts[2:])})
+    else:
+        raise _valid(f"Target {ident}: Vigil delivers to an https:// URL, an SNS topic ARN, a "
+                     f"log group ARN or vigil:TYPE:VALUE, not {arn!r}")  # fmt: skip
+    if t.get("InputPath"):
+        doc["input_path"] = t["InputPath"]
+    if t.get("Input"):
+        doc["input_transformer"] = {"template": t["Input"]}
+    if t.get("InputTransformer"):
+        tr = t["InputTransformer"]
+        doc["input_transformer"] = {"paths": dict(tr.get("InputPathsMap") or {}),
+                                    "template": tr.get("InputTemplate") or ""}  # fmt: skip
+    retry = t.get("RetryPolicy") or {}
+    if "MaximumRetryAttempts" in retry:
+        doc["max_attempts"] = int(retry["MaximumRetryAttempts"])
+    if "MaximumEventAgeInSeconds" in retry:
+        doc["max_age_seconds"] = int(retry["MaximumEventAgeInSeconds"])
+    return doc
+
+
+def target_aws(c: Caller, doc: dict[str, Any]) -> dict[str, Any]:
+    kind = str(doc.get("type"))
+    main = str(doc.get(MAIN_SETTING.get(kind, ""), ""))
+    if kind == "webhook":
+        arn = main
+    elif kind == "topic":
+        arn = f"arn:aws:sns:{c.region}:{c.account}:{main}"
+    elif kind == "log" and main:
+        arn = f"arn:aws:logs:{c.region}:{c.account}:log-group:{main}"
+    else:
+        arn = f"vigil:{kind}:{main}"
+    out: dict[str, Any] = {"Id": str(doc.get("id", "")), "Arn": arn}
+    if doc.get("input_path"):
+        out["InputPath"] = doc["input_path"]
+    tr = doc.get("input_transformer") or {}
+    if tr.get("paths"):
+        out["InputTransformer"] = {"InputPathsMap": tr["paths"], "InputTemplate": tr["template"]}
+    elif tr.get("template"):
+        out["Input"] = tr["template"]
+    if kind == "webhook" and doc.get("headers"):
+        out["HttpParameters"] = {"HeaderParameters": doc["headers"]}
+    names = (("MaximumRetryAttempts", "max_attempts"),
+             ("MaximumEventAgeInSeconds", "max_age_seconds"))  # fmt: skip
+    retry = {k: doc[v] for k, v in names if v in doc}
+    if retry:
+        out["RetryPolicy"] = retry
+    return out
+
+
+def put_targets(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    name = _required(p, "Rule")
+    _bus(p)
+    doc = _doc(s, name)
+    targets = {str(t.get("id")): t for t in doc.get("targets") or []}
+    failed = []
+    for t in _required(p, "Targets"):
+        try:
+            new = target_doc(t)
+            _check({**doc, "targets": [new]})
+            targets[new["id"]] = new
+        except AwsError as exc:
+            failed.append({"TargetId": str(t.get("Id", "")), "ErrorCode": exc.code,
+                           "ErrorMessage": exc.message})  # fmt: skip
+    if len(targets) > 5:
+        raise AwsError("LimitExceededException", "The requested resource exceeds the maximum "
+                       "number allowed: a rule has at most 5 targets.")  # fmt: skip
+    _save(s, {**doc, "targets": list(targets.values())})
+    return {"FailedEntryCount": len(failed), "FailedEntries": failed}
+
+
+def _check(doc: dict[str, Any]) -> None:
+    """Would this rule take this target (its settings checked as when a rule is put)?"""
+    try:
+        api.events.check_rule(doc)
+    except VigilError as exc:
+        raise _valid(exc.message) from None
+
+
+def list_targets_by_rule(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    _bus(p)
+    doc = _doc(s, _required(p, "Rule"))
+    return {"Targets": [target_aws(c, t) for t in doc.get("targets") or []]}
+
+
+def remove_targets(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    name = _required(p, "Rule")
+    _bus(p)
+    doc = _doc(s, name)
+    ids = {str(i) for i in _required(p, "Ids")}
+    kept = [t for t in doc.get("targets") or [] if str(t.get("id")) not in ids]
+    _save(s, {**doc, "targets": kept})
+    return {"FailedEntryCount": 0, "FailedEntries": []}
+
+
+def test_event_pattern(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    pattern, text = _required(p, "EventPattern"), _required(p, "Event")
+    try:
+        event = json.loads(text)
+    except ValueError as exc:
+        raise _valid(f"Parameter Event is not valid: {exc}") from None
+    if not isinstance(event, dict):
+        raise _valid("Parameter Event is not valid: a JSON object")
+    missing = [k for k in ("id", "account", "source", "time", "region") if k not in event]
+    if missing:
+        raise _valid(f"Parameter Event is not valid: it lacks {', '.join(missing)}")
+    try:
+        return {"Result": api.events.test_pattern(pattern, event)}
+    except VigilError as exc:
+        raise AwsError("InvalidEventPatternException", f"Event pattern is not valid. Reason: "
+                       f"{exc.message}") from None  # fmt: skip
+
+
+def operations() -> dict[str, tuple[Need, Handler]]:
+    R, W, C = Need.READ, Need.WRITE, Need.CONFIGURE
+    return {
+        "PutEvents": (W, put_events), "PutRule": (C, put_rule), "DescribeRule": (R, describe_rule),
+        "ListRules": (R, list_rules), "DeleteRule": (C, delete_rule),
+        "EnableRule": (C, _enable(True)), "DisableRule": (C, _enable(False)),
+        "PutTargets": (C, put_targets), "ListTargetsByRule": (R, list_targets_by_rule),
+        "RemoveTargets": (C, remove_targets), "TestEventPattern": (R, test_event_pattern),
+    }  # fmt: skip

@@ -1,0 +1,103 @@
+"""Security Hub (REST JSON: `POST /findings/import`, `POST /findings`, `PATCH
+/findings/batchupdate`) over the findings hub, so tools that push ASFF send it to Vigil."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from typing import Any, Final
+
+from starlette.requests import Request
+
+from vigil import api
+from vigil.api.access import Need
+from vigil.errors import VigilError
+from vigil.model.finding import Workflow
+from vigil.shells.http.aws import AwsError, Caller
+
+Handler = Callable[[api.Settings, Caller, dict[str, Any]], dict[str, Any]]
+ROUTES: Final = {
+    ("POST", "/findings/import"): "BatchImportFindings",
+    ("POST", "/findings"): "GetFindings",
+    ("PATCH", "/findings/batchupdate"): "BatchUpdateFindings",
+}
+MAX_IMPORT: Final = 100
+UPDATABLE: Final = frozenset({"FindingIdentifiers", "Workflow", "Note"})
+
+
+def operation_of(request: Request) -> str | None:
+    return ROUTES.get((request.method, request.url.path.rstrip("/") or "/"))
+
+
+def _invalid(message: str) -> AwsError:
+    return AwsError("InvalidInputException", message)
+
+
+def batch_import_findings(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    docs = p.get("Findings")
+    if not isinstance(docs, list) or not docs:
+        raise _invalid("Findings: a list of 1 to 100 ASFF findings")
+    if len(docs) > MAX_IMPORT:
+        raise _invalid(f"{len(docs)} findings; BatchImportFindings takes at most {MAX_IMPORT}")
+    return api.findings.import_asff(s, docs)
+
+
+def get_findings(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    limit = int(p.get("MaxResults") or 100)
+    if not 1 <= limit <= 100:
+        raise _invalid("MaxResults: 1 to 100")
+    try:
+        start = int(base64.b64decode(p["NextToken"]).decode()) if p.get("NextToken") else 0
+    except ValueError:
+        raise _invalid("The NextToken is not valid.") from None
+    try:
+        found = api.findings.find_asff(s, p.get("Filters"))
+    except VigilError as exc:
+        raise _invalid(exc.message) from None
+    for crit in reversed(p.get("SortCriteria") or []):
+        field = str(crit.get("Field", "UpdatedAt"))
+
+        def by(doc: dict[str, Any], name: str = field) -> str:
+            return str(doc.get(name, ""))
+
+        found.sort(key=by, reverse=crit.get("SortOrder", "desc") == "desc")
+    page = found[start : start + limit]
+    out: dict[str, Any] = {"Findings": page}
+    if start + limit < len(found):
+        out["NextToken"] = base64.b64encode(str(start + limit).encode()).decode()
+    return out
+
+
+def batch_update_findings(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    idents = p.get("FindingIdentifiers")
+    if not isinstance(idents, list) or not 1 <= len(idents) <= 100:
+        raise _invalid("FindingIdentifiers: a list of 1 to 100 {Id, ProductArn}")
+    other = sorted(set(p) - UPDATABLE)
+    if other:
+        raise _invalid(f"Vigil updates Workflow and Note; {', '.join(other)} cannot be changed")
+    note = p.get("Note")
+    if note is not None and not (note.get("Text") and note.get("UpdatedBy")):
+        raise _invalid("Note: give both Text and UpdatedBy")
+    status = (p.get("Workflow") or {}).get("Status")
+    if status is not None and status not in ("NEW", "NOTIFIED", "SUPPRESSED", "RESOLVED"):
+        raise _invalid(f"Workflow.Status {status!r}: NEW, NOTIFIED, SUPPRESSED or RESOLVED")
+    done, failed = [], []
+    for ident in idents:
+        key = {"Id": str(ident.get("Id", "")), "ProductArn": str(ident.get("ProductArn", ""))}
+        try:
+            fid = api.findings.hub_id(key["Id"], key["ProductArn"])
+            api.findings.update(s, fid, Workflow(status) if status else None, None,
+                                note["Text"] if note else None)  # fmt: skip
+            done.append(key)
+        except VigilError:
+            failed.append({"FindingIdentifier": key, "ErrorCode": "FindingNotFound",
+                           "ErrorMessage": "Finding not found"})  # fmt: skip
+    return {"ProcessedFindings": done, "UnprocessedFindings": failed}
+
+
+def operations() -> dict[str, tuple[Need, Handler]]:
+    R, W = Need.READ, Need.WRITE
+    return {
+        "BatchImportFindings": (W, batch_import_findings), "GetFindings": (R, get_findings),
+        "BatchUpdateFindings": (W, batch_update_findings),
+    }  # fmt: skip

@@ -1,0 +1,113 @@
+"""A real `vigil serve` for tests: a process on a free loopback port, an admin and a viewer
+key and token made with the CLI, stopped (kill) when the block ends."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import httpx
+from botocore.config import Config
+
+from helpers import vigil
+
+
+@dataclass
+class Server:
+    url: str
+    home: Path
+    proc: subprocess.Popen[bytes]
+    admin: dict[str, str]
+    viewer: dict[str, str]
+    admin_token: str
+    viewer_token: str
+
+    def logs(self, key: dict[str, str] | None = None, secret: str | None = None) -> Any:
+        return self.client("logs", key, secret)
+
+    def client(self, service: str, key: dict[str, str] | None = None,
+               secret: str | None = None, **config: Any) -> Any:  # fmt: skip
+        key = key or self.admin
+        return boto3.client(service, endpoint_url=self.url, region_name="eu-west-1",
+                            aws_access_key_id=key["AccessKeyId"],
+                            aws_secret_access_key=secret or key["SecretAccessKey"],
+                            config=Config(**config) if config else None)  # fmt: skip
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start(home: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    with open(home / "serve.log", "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "vigil", "--home", str(home), "serve",
+                                 "--port", str(port)], stdout=subprocess.DEVNULL,
+                                stderr=log)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise AssertionError((home / "serve.log").read_text())
+        time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("the server did not become ready in 60 s")
+
+
+@contextmanager
+def serving(home: Path) -> Iterator[Server]:
+    home.mkdir(parents=True, exist_ok=True)
+    admin = json.loads(vigil(home, "keys", "create", "--json").stdout)
+    assert vigil(home, "users", "create", "vera", "--role", "viewer").returncode == 0
+    viewer = json.loads(vigil(home, "keys", "create", "--user", "vera", "--json").stdout)
+    admin_token = json.loads(vigil(home, "tokens", "create", "--json").stdout)["token"]
+    viewer_token = json.loads(vigil(home, "tokens", "create", "--user", "vera",
+                                    "--json").stdout)["token"]  # fmt: skip
+    proc, url = start(home)
+    try:
+        yield Server(url, home, proc, admin, viewer, admin_token, viewer_token)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def with_protocol(server: Server, service: str, protocol: str, folder: Path,
+                  key: dict[str, str] | None = None, **config: Any) -> Any:  # fmt: skip
+    """A boto3 client for `service` that speaks `protocol` (json, query, smithy-rpc-v2-cbor):
+    botocore picks the first protocol its model lists that it supports, so the model is
+    copied with only this one listed, into a data path searched before botocore's own."""
+    import botocore.session
+
+    session = botocore.session.Session()
+    loader = session.get_component("data_loader")
+    version = loader.determine_latest_version(service, "service-2")
+    doc = loader.load_service_model(service, "service-2", version)
+    doc["metadata"]["protocols"] = [protocol]
+    doc["metadata"]["protocol"] = protocol
+    where = folder / protocol / service / version
+    where.mkdir(parents=True, exist_ok=True)
+    (where / "service-2.json").write_text(json.dumps(doc))
+    loader.search_paths.insert(0, str(folder / protocol))
+    key = key or server.admin
+    return boto3.Session(botocore_session=session).client(
+        service, endpoint_url=server.url, region_name="eu-west-1",
+        aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
+        config=Config(**config) if config else None,
+    )  # fmt: skip
