@@ -22,6 +22,7 @@ LAYERS: Final = (
     ("findings",),
     ("events",),
     ("playbooks",),
+    ("live",),
     ("api",),
     ("shells", "demo", "__main__"),
 )

@@ -20,7 +20,7 @@ __all__ = ["Settings", "clock"]  # times as users write them; the settings a she
 
 NOUNS = (
     "access", "content", "detect", "events", "findings", "inputs", "intel", "lake", "logs",
-    "metrics", "playbooks", "posture", "quarantine", "serve", "trail", "worker",
+    "metrics", "playbooks", "posture", "quarantine", "serve", "sources", "trail", "worker",
 )  # fmt: skip
 
 if TYPE_CHECKING:

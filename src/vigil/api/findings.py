@@ -95,14 +95,27 @@ def export(settings: Settings, fmt: str, archived: bool = False) -> list[dict[st
 def import_asff(settings: Settings, docs: list[Any]) -> dict[str, Any]:
     """Import ASFF findings (each checked alone); new and changed ones go onto the event bus
     as "Security Hub Findings - Imported". Security Hub's reply shape."""
+    from vigil.findings.asff_import import read
+
+    return import_with(settings, docs, read)
+
+
+def import_guardduty(settings: Settings, docs: list[Any]) -> dict[str, Any]:
+    """Import GuardDuty findings (the detail of "GuardDuty Finding" events)."""
+    from vigil.findings.asff_import import read_guardduty
+
+    return import_with(settings, docs, read_guardduty)
+
+
+def import_with(settings: Settings, docs: list[Any], read: Any) -> dict[str, Any]:
     from vigil.events.emit import emit_findings
-    from vigil.findings.asff_import import AsffInvalid, read
+    from vigil.findings.asff_import import AsffInvalid
 
     failed: list[dict[str, str]] = []
     changed: list[Finding] = []
     with FindingStore(settings.state_db) as store:
         for doc in docs:
-            ident = str(doc.get("Id", "")) if isinstance(doc, dict) else ""
+            ident = str(doc.get("Id", doc.get("id", ""))) if isinstance(doc, dict) else ""
             try:
                 finding, hit = read(doc)
             except AsffInvalid as exc:

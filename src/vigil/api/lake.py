@@ -92,37 +92,10 @@ def ingest_with(
 def after_ingest(
     settings: Settings, report: IngestReport, options: IngestOptions | None, *, events: bool
 ) -> IngestReport:
-    from vigil.clock import now_ms
-    from vigil.events import emit
-    from vigil.metrics import own
+    """Routing to log groups, Vigil's own metrics, and the bus (see `live.commit`)."""
+    from vigil.live.commit import after_ingest as follow
 
-    if options is not None:
-        _route(settings, report, options)
-    own.ingested(settings, report.records, report.rejected, now_ms())
-    if events and emit.wanted(settings):
-        report.events = emit.emit_cloudtrail(settings, report.written.get("cloudtrail", []))
-    if events:
-        summary = {
-            "records": report.records,
-            "rejected": report.rejected,
-            "quarantined": len(report.quarantined),
-            "objects": report.ingested,
-        }
-        emit.emit_health(settings, "Vigil Ingest Completed", summary)
-    return report
-
-
-def _route(settings: Settings, report: IngestReport, options: IngestOptions) -> None:
-    from vigil.logs.route import route
-    from vigil.metrics.filters import apply_filters
-
-    for table, group in (
-        ("flow_logs", options.flow_logs_to),
-        ("cloudtrail", options.cloudtrail_to),
-    ):
-        if group and report.written.get(table):
-            delivered = route(settings, table, report.written[table], group, apply_filters)
-            report.routed[group] = report.routed.get(group, 0) + delivered
+    return follow(settings, report, options, events=events)
 
 
 def query(settings: Settings, sql: str) -> pa.Table:

@@ -116,19 +116,34 @@ def put_log_events(
     events: list[InputEvent],
     *,
     now: int | None = None,
+    ident: str | None = None,
 ) -> PutResult:
+    """PutLogEvents; what was stored then goes to the group's subscription filters and, when
+    a source declares the group CloudTrail or flow logs, to the lake (`ident` names the push:
+    the request id)."""
+    import uuid
+
+    from vigil.api.sources import push_log_events
     from vigil.logs.put import put_log_events as put
     from vigil.metrics.filters import apply_filters
 
     result = put(settings, group, stream, events, now=now, on_stored=apply_filters)
     if result.accepted:
-        _forward(settings, group, stream, events, result)
+        kept = _kept(events, result)
+        _forward(settings, group, stream, kept)
+        push_log_events(settings, group, stream, [(e.timestamp, e.message) for e in kept],
+                        ident or str(uuid.uuid4()))  # fmt: skip
     return result
 
 
-def _forward(
-    settings: Settings, group: str, stream: str, events: list[InputEvent], result: PutResult
-) -> None:
+def _kept(events: list[InputEvent], result: PutResult) -> list[InputEvent]:
+    rejected = result.rejected
+    start = max(rejected.get("tooOldLogEventEndIndex", 0),
+                rejected.get("expiredLogEventEndIndex", 0))  # fmt: skip
+    return events[start : start + result.accepted]
+
+
+def _forward(settings: Settings, group: str, stream: str, kept: list[InputEvent]) -> None:
     """The group's subscription filters: matching events onto the event bus they name."""
     from vigil.logs.put import event_ids
     from vigil.logs.subscriptions import SubscriptionStore, payloads
@@ -138,10 +153,6 @@ def _forward(
         info = store.group(group) if subs else None
     if not subs or info is None:
         return
-    info_rejected = result.rejected
-    start = max(info_rejected.get("tooOldLogEventEndIndex", 0),
-                info_rejected.get("expiredLogEventEndIndex", 0))  # fmt: skip
-    kept = events[start : start + result.accepted]
     ids = event_ids(group, stream, kept)
     rows = [(e.timestamp, e.message, i) for e, i in zip(kept, ids, strict=True)]
     from vigil.events.bus import EventStore

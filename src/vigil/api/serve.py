@@ -1,6 +1,7 @@
 """The service that `vigil serve` runs beside its HTTP shell: the worker (schedules, dispatch,
-deliveries) on its own thread, readiness, a clean stop, and the server's telemetry in
-Prometheus form."""
+deliveries) and the live ingest (sources, the spool of pushes, detection on every committed
+batch, and a periodic incremental detection over the lake for the windowed units) on their
+own threads, readiness, a clean stop, and the server's telemetry in Prometheus form."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -62,6 +63,17 @@ class Telemetry:
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
+    def committed(self, source: str, done: Any, lag: float | None) -> None:
+        for table, count in done.report.records.items():
+            if count:
+                self.ingest.labels(table, source).inc(count)
+        if lag is not None:
+            self.lag.labels(source).set(max(0.0, lag))
+        if done.detection.units:
+            self.detect.observe(done.detection.seconds)
+        if done.findings_emitted and lag is not None:
+            self.alert.observe(max(0.0, lag))
+
 
 QUEUES: Final = {
     "events": "SELECT count(*) FROM events WHERE dispatched = 0",
@@ -77,6 +89,7 @@ class Service:
     settings: Settings
     telemetry: Telemetry
     interval: float = 1.0
+    detect_interval: float = 300.0  # the windowed units over the lake, when data came in
     stop_event: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
     ready: threading.Event = field(default_factory=threading.Event)
@@ -106,8 +119,44 @@ class Service:
         thread = threading.Thread(target=run, name="worker", daemon=True)
         thread.start()
         self.threads.append(thread)
+        self._start_live()
         self.ready.set()
         log.info("worker started (every %.1f s)", self.interval)
+
+    def _start_live(self) -> None:
+        from vigil.live.runner import LiveIngest
+
+        fresh = threading.Event()
+
+        def on_commit(source: str, done: Any, lag: float | None) -> None:
+            self.telemetry.committed(source, done, lag)
+            fresh.set()
+
+        live = LiveIngest(self.settings, on_commit)
+
+        def run_live() -> None:
+            try:
+                live.run(self.stop_event)
+            except Exception:
+                log.exception("the live ingest stopped on an error")
+
+        def reconcile() -> None:
+            from vigil.api import detect
+
+            while not self.stop_event.wait(self.detect_interval):
+                if not fresh.is_set():
+                    continue
+                fresh.clear()
+                try:
+                    with live.lock:
+                        detect.run(self.settings)
+                except Exception:
+                    log.exception("the periodic detection failed; it runs again later")
+
+        for name, target in (("live-ingest", run_live), ("detect", reconcile)):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self.threads.append(thread)
 
     def stop(self, timeout: float = 30.0) -> None:
         """Let the round in progress finish, then stop."""
@@ -128,6 +177,7 @@ class ServeConfig:
         "host": (str, "127.0.0.1"), "port": (int, 8700), "account": (str, "000000000000"),
         "region": (str, "us-east-1"), "tls_cert": (str, None), "tls_key": (str, None),
         "insecure_no_auth": (bool, False), "worker_interval": (float, 1.0),
+        "detect_interval": (float, 300.0),
         "log_level": (str, "info"),
     }  # fmt: skip
 

@@ -69,9 +69,22 @@ class Worker:
                 self.totals.add(done)
                 if on_round is not None:
                     on_round(self.totals.rounds, done, time.monotonic() - began)
-                if once or stop.wait(self.interval):
+                if once or self._wait(stop):
                     break
         return self.totals
+
+    def _wait(self, stop: threading.Event) -> bool:
+        """Until the interval passes or an event arrives on the bus in this process; True
+        when asked to stop."""
+        from vigil.state.outbox import ARRIVED
+
+        deadline = time.monotonic() + self.interval
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0 or ARRIVED.wait(min(left, 0.25)):
+                ARRIVED.clear()
+                return stop.is_set()
+        return True
 
 
 def _job(settings: Settings, rule: Rule, target: Target, payload: Any, key: str) -> str:

@@ -103,3 +103,36 @@ def original(f: Finding) -> dict[str, Any] | None:
     except ValueError:
         return None
     return doc if isinstance(doc, dict) else None
+
+
+def read_guardduty(doc: Any) -> tuple[Finding, Hit]:
+    """A GuardDuty finding (the `detail` of a "GuardDuty Finding" event) as a hub finding."""
+    if not isinstance(doc, dict):
+        raise AsffInvalid("a GuardDuty finding is a JSON object")
+    missing = [k for k in ("id", "type", "severity", "accountId", "region", "createdAt",
+                           "updatedAt") if doc.get(k) in (None, "")]  # fmt: skip
+    if missing:
+        raise AsffInvalid(f"the GuardDuty finding lacks {', '.join(missing)}")
+    service = doc.get("service") or {}
+    created, updated = _time(doc, "createdAt"), _time(doc, "updatedAt")
+    first = _time(service, "eventFirstSeen") if service.get("eventFirstSeen") else created
+    last = _time(service, "eventLastSeen") if service.get("eventLastSeen") else updated
+    arn = str(doc.get("arn") or f"arn:aws:guardduty:{doc['region']}:{doc['accountId']}:finding")
+    fid = identity(arn, str(doc["id"]))
+    resource = doc.get("resource") or {}
+    severity = doc["severity"]
+    if not isinstance(severity, int | float):
+        raise AsffInvalid("severity: a number (GuardDuty's 1.0-8.9 scale)")
+    finding = Finding(
+        id=fid, unit=f"{UNIT_PREFIX}GuardDuty", type=str(doc["type"]),
+        title=str(doc.get("title") or doc["type"])[:256],
+        description=str(doc.get("description") or "")[:1024], severity=float(severity),
+        account=str(doc["accountId"]), region=str(doc["region"]),
+        resource_type=str(resource.get("resourceType", "Other")), resource_id="",
+        key={"Id": str(doc["id"]), "ProductArn": arn}, first_seen=first, last_seen=last,
+        count=int(service.get("count") or 1), actor=None, summary=str(doc.get("title") or ""),
+        evidence_query="", sample_evidence=[],
+    )  # fmt: skip
+    hit = Hit(fid, created, first, last, int(service.get("count") or 1), None, finding.summary,
+              [])  # fmt: skip
+    return finding, hit

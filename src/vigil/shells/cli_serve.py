@@ -57,7 +57,8 @@ def serve_command(
     logging.basicConfig(level=str(config["log_level"]).upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")  # fmt: skip
     telemetry = api.serve.Telemetry(settings)
-    service = api.serve.Service(settings, telemetry, float(str(config["worker_interval"])))
+    service = api.serve.Service(settings, telemetry, float(str(config["worker_interval"])),
+                                float(str(config["detect_interval"])))  # fmt: skip
     options = ServerOptions(auth=not config["insecure_no_auth"], account=str(config["account"]),
                             region=str(config["region"]))  # fmt: skip
     app = build_app(settings, service, options)

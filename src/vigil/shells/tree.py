@@ -35,6 +35,9 @@ GROUPS: Final[dict[str, tuple[str, str, str]]] = {
     "tokens": ("vigil.shells.cli_serve", "tokens_app", "API tokens (Bearer) for the server."),
     "keys": ("vigil.shells.cli_serve", "keys_app",
              "Access keys for SigV4 clients (AWS CLI, SDKs, agents)."),
+    "sources": ("vigil.shells.cli_sources", "sources_app",
+                "What the server ingests continuously: SQS, S3 prefixes, directories, pushed "
+                "log groups."),
     "quarantine": ("vigil.shells.cli_quarantine", "quarantine_app",
                    "Objects and records ingest could not take: list, show, retry, purge."),
 }  # fmt: skip

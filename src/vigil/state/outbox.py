@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import uuid
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 
 def envelope(
@@ -37,6 +38,9 @@ def envelope(
     }
 
 
+ARRIVED: Final = threading.Event()  # set on every append: a worker in this process wakes
+
+
 def insert_event(db: sqlite3.Connection, event: dict[str, Any], now: int) -> bool:
     """Append inside the caller's transaction; False when the id was already there."""
     cursor = db.execute(
@@ -44,4 +48,5 @@ def insert_event(db: sqlite3.Connection, event: dict[str, Any], now: int) -> boo
         "VALUES (?, ?, ?, ?, ?)",
         (event["id"], event["source"], event["detail-type"], now, json.dumps(event)),
     )
+    ARRIVED.set()
     return cursor.rowcount == 1

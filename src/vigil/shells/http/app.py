@@ -12,7 +12,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from vigil import api
 from vigil.api.access import Gate
-from vigil.shells.http import native
+from vigil.shells.http import ingest, native
 from vigil.shells.http.aws.dispatch import AwsEndpoints
 
 
@@ -50,6 +50,7 @@ def build_app(
         )
 
     app.include_router(native.router(settings, gate, telemetry, options.auth), prefix="/api/v1")
+    app.include_router(ingest.router(settings, gate, telemetry, options.auth))
 
     async def aws_entry(request: Request) -> Response:
         return await aws(request)

@@ -1,0 +1,188 @@
+"""Ingest sources (`vigil sources add|list|remove`) and the push lanes: PutLogEvents into a
+declared CloudTrail or flow-log group, events an EventBridge API destination forwards, and
+Amazon Data Firehose's HTTP endpoint deliveries (CloudWatch Logs subscriptions)."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import gzip
+import json
+import zlib
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any, Final
+
+from vigil.api._lazy import exports
+from vigil.clock import now_ms
+from vigil.config import Settings
+from vigil.inputs import InputError
+
+if TYPE_CHECKING:
+    from vigil.live.sources import Source
+
+__getattr__ = exports(__name__, {"Source": "vigil.live.sources"})
+__all__ = ["Source"]
+CLOUDTRAIL_TYPES: Final = ("AWS API Call via CloudTrail", "AWS Console Sign In via CloudTrail",
+                           "AWS Service Event via CloudTrail")  # fmt: skip
+MAX_FIREHOSE_BYTES: Final = 64 << 20
+
+
+def add(settings: Settings, doc: dict[str, Any]) -> Source:
+    from vigil.live.sources import add as add_source
+
+    return add_source(settings, doc)
+
+
+def remove(settings: Settings, name: str) -> None:
+    from vigil.live.sources import remove as remove_source
+
+    remove_source(settings, name)
+
+
+def listing(settings: Settings) -> list[dict[str, Any]]:
+    """Every source with its position: cursor, counts, lag, last error."""
+    from vigil.live.sources import Cursors, all_sources
+
+    with Cursors(settings) as cursors:
+        return [{**s.as_dict(), **asdict(cursors.get(s.name))} for s in all_sources(settings)]
+
+
+# -- pushes -------------------------------------------------------------------------------------
+def push_log_events(settings: Settings, group: str, stream: str,
+                    rows: list[tuple[int, str]], ident: str) -> int:  # fmt: skip
+    """Events stored in a group a source declares as CloudTrail or flow logs also go to the
+    lake (spooled now, committed by the server's live ingest). The records spooled."""
+    from vigil.live import spool
+    from vigil.live.sources import for_group
+
+    source = for_group(settings, group)
+    if source is None or source.table is None or not rows:
+        return 0
+    if source.table == "flow_logs":
+        spool.flow_logs(settings, source.name, [m for _, m in rows], ident, source.format)
+        return len(rows)
+    records = []
+    for _, message in rows:
+        try:
+            doc = json.loads(message)
+        except ValueError:
+            continue  # kept in the group; the lake takes only records
+        if isinstance(doc, dict):
+            records.append(doc)
+    if records:
+        spool.cloudtrail(settings, source.name, records, ident)
+    return len(records)
+
+
+def accept_eventbridge(settings: Settings, body: bytes) -> dict[str, Any]:
+    """One event (or a list) as an EventBridge API destination sends it: CloudTrail events
+    into the lake, GuardDuty and Security Hub findings into the hub, the rest onto the bus."""
+    from vigil.events.bus import EventStore
+    from vigil.live import spool
+
+    try:
+        doc = json.loads(body)
+    except ValueError as exc:
+        raise InputError(f"the body is not JSON: {exc}", hint="send the event as "
+                         "EventBridge delivers it (the whole event, not a transformed "
+                         "input)") from None  # fmt: skip
+    events = doc if isinstance(doc, list) else [doc]
+    out: dict[str, Any] = {"cloudtrail": 0, "findings": 0, "events": 0, "rejected": []}
+    trail: list[dict[str, Any]] = []
+    for i, event in enumerate(events):
+        if not isinstance(event, dict) or not isinstance(event.get("detail"), dict):
+            out["rejected"].append(f"event {i}: an event has source, detail-type and detail")
+            continue
+        kind, detail = event.get("detail-type"), event["detail"]
+        if kind in CLOUDTRAIL_TYPES:
+            record = {**detail}
+            record.setdefault("recipientAccountId", event.get("account"))
+            record.setdefault("awsRegion", event.get("region"))
+            trail.append(record)
+        elif kind == "GuardDuty Finding":
+            from vigil.api import findings
+
+            done = findings.import_guardduty(settings, [detail])
+            out["findings"] += done["SuccessCount"]
+            out["rejected"] += [f["ErrorMessage"] for f in done["FailedFindings"]]
+        elif kind == "Security Hub Findings - Imported":
+            from vigil.api import findings
+
+            done = findings.import_asff(settings, list(detail.get("findings") or []))
+            out["findings"] += done["SuccessCount"]
+            out["rejected"] += [f["ErrorMessage"] for f in done["FailedFindings"]]
+        else:
+            with EventStore(settings) as bus:
+                out["events"] += int(bus.append(event, now_ms()))
+    if trail:
+        ident = str(events[0].get("id", "event")) if isinstance(events[0], dict) else "event"
+        spool.cloudtrail(settings, "eventbridge", trail, ident)
+        out["cloudtrail"] = len(trail)
+    return out
+
+
+def accept_firehose(settings: Settings, body: bytes, request_id: str) -> dict[str, Any]:
+    """An HTTP endpoint delivery: `{"requestId", "timestamp", "records": [{"data"}]}`, each
+    record a CloudWatch Logs subscription message (gzip JSON) or plain data. A request id seen
+    before (Firehose retrying) is acknowledged without taking the records again."""
+    from vigil.live.sources import Cursors
+
+    if len(body) > MAX_FIREHOSE_BYTES:
+        raise InputError(f"the delivery is {len(body)} bytes; at most {MAX_FIREHOSE_BYTES}")
+    try:
+        doc = json.loads(body)
+        records = doc["records"]
+        assert isinstance(records, list)
+    except (ValueError, KeyError, TypeError, AssertionError):
+        raise InputError("a Firehose delivery is JSON with requestId and a records list") from None
+    with Cursors(settings) as cursors:
+        if cursors.seen_request(f"firehose:{request_id}", now_ms()):
+            return {"duplicate": True, "records": 0}
+    groups: dict[tuple[str, str], list[tuple[int, str]]] = {}
+    other = 0
+    for i, record in enumerate(records):
+        try:
+            raw = base64.b64decode(record["data"])
+        except (KeyError, TypeError, ValueError):
+            raise InputError(f"records[{i}].data: base64 text") from None
+        message = _logs_message(raw)
+        if message is None:
+            other += 1
+            continue
+        if message.get("messageType") != "DATA_MESSAGE":
+            continue  # CONTROL_MESSAGE: CloudWatch Logs checking the destination
+        key = (str(message.get("logGroup")), str(message.get("logStream")))
+        groups.setdefault(key, []).extend(
+            (int(e.get("timestamp", 0)), str(e.get("message", "")))
+            for e in message.get("logEvents") or []
+        )
+    taken = 0
+    for (group, stream), rows in groups.items():
+        taken += _into_group(settings, group, stream, rows, request_id)
+    return {"duplicate": False, "records": taken, "not_logs": other}
+
+
+def _logs_message(raw: bytes) -> dict[str, Any] | None:
+    try:
+        text = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
+        doc = json.loads(text)
+    except (OSError, EOFError, zlib.error, ValueError):
+        return None
+    return doc if isinstance(doc, dict) and "messageType" in doc else None
+
+
+def _into_group(settings: Settings, group: str, stream: str, rows: list[tuple[int, str]],
+                ident: str) -> int:  # fmt: skip
+    """Subscription data into the Vigil log group of the same name (made if missing), and
+    through it to the lake when a source declares the group."""
+    from vigil.api import logs
+    from vigil.errors import VigilError
+    from vigil.logs.put import InputEvent
+
+    with contextlib.suppress(VigilError):  # it exists
+        logs.create_group(settings, group)
+    with contextlib.suppress(VigilError):
+        logs.create_stream(settings, group, stream)
+    events = [InputEvent(ts, msg) for ts, msg in sorted(rows)]
+    result = logs.put_log_events(settings, group, stream, events, ident=ident)
+    return result.accepted
