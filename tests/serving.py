@@ -49,8 +49,9 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start(home: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+def start(home: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
+    """`vigil serve` on the home (the environment passed on: AWS test credentials, settings)."""
+    port = port or _free_port()
     with open(home / "serve.log", "ab") as log:
         proc = subprocess.Popen([sys.executable, "-m", "vigil", "--home", str(home), "serve",
                                  "--port", str(port)], stdout=subprocess.DEVNULL,

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from vigil import api, clock
+from vigil import api
 from vigil.shells import render
 from vigil.shells.tree import help_of
 
@@ -59,7 +59,7 @@ def sources_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     table = [{"name": r["name"], "kind": r["kind"], "target": r["target"], "type": r["type"],
               "objects": r["objects"], "records": r["records"], "rejected": r["rejected"],
               "lag s": "" if r["lag_seconds"] is None else f"{r['lag_seconds']:.1f}",
-              "last ok": clock.iso_ms(r["last_ok_ms"]) if r["last_ok_ms"] else "",
+              "last ok": api.clock.iso_ms(r["last_ok_ms"]) if r["last_ok_ms"] else "",
               "last error": r["last_error"] or ""} for r in rows]  # fmt: skip
     render.dict_table(table, title="sources")
 
