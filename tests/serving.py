@@ -43,7 +43,7 @@ class Server:
                             config=Config(**config) if config else None)  # fmt: skip
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -51,7 +51,7 @@ def _free_port() -> int:
 
 def start(home: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes], str]:
     """`vigil serve` on the home (the environment passed on: AWS test credentials, settings)."""
-    port = port or _free_port()
+    port = port or free_port()
     with open(home / "serve.log", "ab") as log:
         proc = subprocess.Popen([sys.executable, "-m", "vigil", "--home", str(home), "serve",
                                  "--port", str(port)], stdout=subprocess.DEVNULL,

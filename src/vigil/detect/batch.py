@@ -1,18 +1,17 @@
 """Detection on one committed batch, at once: the record rules (built-in units without a
-threshold, and Sigma record rules) run over just the batch's new lake files, for the windows
-its events fall in. The files are hard-linked into a scratch lake of the same layout, so the
-units' own SQL runs unchanged.
+threshold or a baseline, and Sigma record rules) run over just the batch's new lake files,
+for the windows its events fall in. The files are hard-linked into a scratch lake of the same
+layout and held in memory, so the units' own SQL runs unchanged, on one kept engine.
 
-Windowed units (a HAVING threshold, or a Sigma correlation) count across batches, so they are
-left to the periodic incremental run over the whole lake (`detect.runner.detect`), which also
-settles the counts of findings a batch touched: a batch sees only its own events."""
+Windowed units (a HAVING threshold, a baseline, a Sigma correlation) count across batches,
+so they are left to the periodic incremental run over the whole lake (`detect.runner.detect`),
+which also settles the counts of findings a batch touched: a batch sees only its own events."""
 
 from __future__ import annotations
 
 import os
 import re
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -24,8 +23,9 @@ from vigil.detect.runner import FindingSink, align, data_range, detection_connec
 from vigil.detect.sigma_import import imported_units
 from vigil.detect.sql import run_unit
 from vigil.detect.units import Unit, UnitError, load_units
+from vigil.query.engine import Engine
 
-_THRESHOLD: Final = re.compile(r"\bHAVING\b", re.IGNORECASE)
+_HISTORY: Final = re.compile(r"\bHAVING\b|\bPRECEDING\b|lookback", re.IGNORECASE)
 
 
 @dataclass
@@ -37,10 +37,13 @@ class BatchReport:
 
 
 def record_rule(unit: Unit) -> bool:
-    """A unit that decides on each event alone (so a batch can be judged by itself)."""
+    """A unit that decides on each event alone, so a batch can be judged by itself: not a
+    Sigma correlation, no threshold (HAVING), no baseline over earlier days (a lookback)."""
     if unit.sigma is not None:
         return unit.sigma.correlation is None
-    return not _THRESHOLD.search(unit.query) and "threshold" not in unit.parameters
+    if any(k in unit.parameters for k in ("threshold", "lookback_days")):
+        return False
+    return not _HISTORY.search(unit.query)
 
 
 def record_units(settings: Settings) -> tuple[list[Unit], list[str]]:
@@ -48,6 +51,68 @@ def record_units(settings: Settings) -> tuple[list[Unit], list[str]]:
     sigma, sigma_problems = imported_units(settings.home / "sigma")
     chosen = [u for u in [*units, *sigma] if u.enabled and record_rule(u)]
     return chosen, [str(p) for p in problems] + sigma_problems
+
+
+class BatchDetector:
+    """Kept by a long-running ingest: the record units and one engine over a scratch lake
+    (`<home>/.batch`), both made again every `refresh` seconds (new content, new intel)."""
+
+    def __init__(self, settings: Settings, refresh: float = 60.0) -> None:
+        self.settings = settings
+        self.scratch = settings.home / ".batch"
+        self.refresh = refresh
+        self.units: list[Unit] = []
+        self.problems: list[str] = []
+        self.con: Engine | None = None
+        self.made = 0.0
+
+    def _ready(self) -> Engine:
+        if self.con is None or time.monotonic() - self.made > self.refresh:
+            self.close()
+            self.units, self.problems = record_units(self.settings)
+            shutil.rmtree(self.scratch, ignore_errors=True)
+            self.scratch.mkdir(parents=True)
+            accounts, egress = snapshot_view(self.settings)
+            self.con = detection_connection(self.scratch, self.settings.home / "intel",
+                                            accounts=accounts, egress=egress)  # fmt: skip
+            self.made = time.monotonic()
+        return self.con
+
+    def detect(self, store: FindingSink, written: dict[str, list[Path]]) -> BatchReport:
+        began = time.perf_counter()
+        report = BatchReport()
+        tables = sorted(t for t, paths in written.items() if paths)
+        con = self._ready()
+        report.errors = list(self.problems)
+        chosen = [u for u in self.units if u.source in tables]
+        if not chosen:
+            return report
+        for child in self.scratch.iterdir():
+            shutil.rmtree(child, ignore_errors=True)
+        _scratch(self.settings.lake_dir, written, self.scratch)
+        con.refresh(tables)
+        ranges = {t: data_range(con, t) for t in tables}
+        for unit in chosen:
+            low, high = ranges[unit.source]
+            if low is None or high is None:
+                continue
+            window = timedelta(minutes=float(unit.parameters.get("window_minutes", 60)))
+            report.units += 1
+            try:
+                results = run_unit(con, unit, align(low, window), high + timedelta(seconds=1))
+            except UnitError as exc:
+                report.errors.append(str(exc))
+                continue
+            for finding, hit in results:
+                if store.record(finding, [hit]) and finding.id not in report.changed:
+                    report.changed.append(finding.id)
+        report.seconds = time.perf_counter() - began
+        return report
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None
 
 
 def _scratch(lake: Path, written: dict[str, list[Path]], into: Path) -> None:
@@ -59,45 +124,3 @@ def _scratch(lake: Path, written: dict[str, list[Path]], into: Path) -> None:
                 os.link(path, target)
             except OSError:
                 shutil.copyfile(path, target)
-
-
-def detect_batch(
-    settings: Settings,
-    store: FindingSink,
-    written: dict[str, list[Path]],
-    units: list[Unit] | None = None,
-) -> BatchReport:
-    began = time.perf_counter()
-    report = BatchReport()
-    if units is None:
-        units, report.errors = record_units(settings)
-    tables = {t for t, paths in written.items() if paths}
-    chosen = [u for u in units if u.source in tables]
-    if not chosen:
-        return report
-    accounts, egress = snapshot_view(settings)
-    with tempfile.TemporaryDirectory(prefix="batch-", dir=settings.home) as tmp:
-        scratch = Path(tmp)
-        _scratch(settings.lake_dir, written, scratch)
-        con = detection_connection(scratch, settings.home / "intel", accounts=accounts,
-                                   egress=egress)  # fmt: skip
-        try:
-            ranges = {t: data_range(con, t) for t in tables}
-            for unit in chosen:
-                low, high = ranges[unit.source]
-                if low is None or high is None:
-                    continue
-                window = timedelta(minutes=float(unit.parameters.get("window_minutes", 60)))
-                report.units += 1
-                try:
-                    results = run_unit(con, unit, align(low, window), high + timedelta(seconds=1))
-                except UnitError as exc:
-                    report.errors.append(str(exc))
-                    continue
-                for finding, hit in results:
-                    if store.record(finding, [hit]) and finding.id not in report.changed:
-                        report.changed.append(finding.id)
-        finally:
-            con.close()
-    report.seconds = time.perf_counter() - began
-    return report

@@ -7,8 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from vigil.config import Settings
-from vigil.detect.batch import BatchReport, detect_batch
-from vigil.detect.units import Unit
+from vigil.detect.batch import BatchDetector, BatchReport
 from vigil.ingest.options import IngestOptions, IngestReport
 from vigil.ingest.pipeline import ingest
 from vigil.sources.objects import Reader, SourceObject
@@ -62,7 +61,7 @@ def commit(
     objects: list[SourceObject],
     options: IngestOptions,
     reader: Reader,
-    units: list[Unit] | None = None,
+    detector: BatchDetector | None = None,
 ) -> Committed:
     """Ingest exactly these objects (the manifest skips any already in), then evaluate the new
     rows at once. Safe to repeat: an object committed before is not read again."""
@@ -74,9 +73,15 @@ def commit(
     done = Committed(report)
     if not any(report.written.values()):
         return done
-    with FindingStore(settings.state_db) as store:
-        done.detection = detect_batch(settings, store, report.written, units)
-        changed = [store.get(fid) for fid in done.detection.changed]
+    own = detector is None
+    detector = detector or BatchDetector(settings)
+    try:
+        with FindingStore(settings.state_db) as store:
+            done.detection = detector.detect(store, report.written)
+            changed = [store.get(fid) for fid in done.detection.changed]
+    finally:
+        if own:
+            detector.close()
     if changed:
         done.findings_emitted = emit_findings(settings, changed)
     return done

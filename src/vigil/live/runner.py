@@ -14,6 +14,7 @@ from typing import Any
 
 from vigil.clock import now_ms
 from vigil.config import Settings
+from vigil.detect.batch import BatchDetector
 from vigil.ingest.options import IngestOptions
 from vigil.live import spool
 from vigil.live.commit import Committed, commit
@@ -47,6 +48,12 @@ class LiveIngest:
     threads: dict[str, threading.Thread] = field(default_factory=dict)
     stops: dict[str, threading.Event] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)  # one commit at a time
+    detector: BatchDetector | None = None  # made on first use, kept
+
+    def _commit(self, objects: list[Any], options: IngestOptions, reader: Reader) -> Committed:
+        if self.detector is None:
+            self.detector = BatchDetector(self.settings)
+        return commit(self.settings, objects, options, reader, self.detector)
 
     def run(self, stop: threading.Event) -> None:
         """Until `stop`: keep a thread per source and commit the spool as pushes arrive."""
@@ -65,6 +72,9 @@ class LiveIngest:
             ev.set()
         for thread in self.threads.values():
             thread.join(timeout=30)
+        with self.lock:
+            if self.detector is not None:
+                self.detector.close()
 
     def drain(self) -> int:
         """Commit every spooled file (what a crash left behind included)."""
@@ -77,7 +87,7 @@ class LiveIngest:
                           Source(name, "log_group", name, "auto"))  # fmt: skip
             began = time.time()
             with self.lock:
-                result = commit(self.settings, objects, options_for(source, table), Reader())
+                result = self._commit(objects, options_for(source, table), Reader())
             spool.remove(objects)
             oldest = min(int(o.uri.rsplit("/", 1)[-1][:20]) for o in objects) / 1e9
             self._account(name, result, Position(), began - oldest)
@@ -129,11 +139,11 @@ class LiveIngest:
             with self.lock:
                 if isinstance(lane, SqsLane):
                     with lane.invisible(batch):
-                        result = commit(self.settings, batch.objects, options_for(source),
-                                        Reader(source.endpoint_url))  # fmt: skip
+                        result = self._commit(batch.objects, options_for(source),
+                                              Reader(source.endpoint_url))  # fmt: skip
                 else:
-                    result = commit(self.settings, batch.objects, options_for(source),
-                                    Reader(source.endpoint_url))  # fmt: skip
+                    result = self._commit(batch.objects, options_for(source),
+                                          Reader(source.endpoint_url))  # fmt: skip
         lane.done(batch, position)
         lag = (now_ms() - batch.newest_ms) / 1000 if batch.newest_ms else None
         if lane.problems:

@@ -92,6 +92,7 @@ class DuckDBEngine:
         )
         for macro in MACROS:
             self.con.execute(macro)
+        self.lake = lake
         if lake is not None:
             self._views(lake, read_only)
 
@@ -146,6 +147,16 @@ class DuckDBEngine:
         self.con.register(f"_{name}_arrow", table)
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM _{name}_arrow")
         self.con.unregister(f"_{name}_arrow")
+
+    def refresh(self, tables: Sequence[str]) -> None:
+        if self.lake is None:
+            return
+        for name in tables:
+            self.con.execute(f"DROP TABLE IF EXISTS temp.{name}")
+        for name, spec in TABLES.items():
+            _create_view(self.con, self.lake, name, spec)
+        for name in tables:
+            self.con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM main.{name}")
 
     def has_relation(self, name: str) -> bool:
         found = self.con.execute(

@@ -42,6 +42,10 @@ class Engine(Protocol):
 
     def has_relation(self, name: str) -> bool: ...
 
+    def refresh(self, tables: Sequence[str]) -> None:
+        """Read the lake's files again, and hold these tables in memory as they are now
+        (a small lake queried many times: a committed batch)."""
+
     def files(self, paths: Sequence[Path], *, hive: bool = False) -> str:
         """A FROM source reading exactly these Parquet files (freshly written ones)."""
         ...
