@@ -3,8 +3,11 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The real clients the server is tested with, each installed as users install it.
+AWSCLI := .venv-awscli/bin/aws
+JSSDK := tests/clients/node_modules/.package-lock.json
 
-.PHONY: demo test test-fast lint typecheck bench fuzz clean
+.PHONY: demo test test-fast clients lint typecheck bench fuzz clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found"; exit 1; }
@@ -13,16 +16,30 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
+# AWS CLI v1 pins its own botocore, so it has its own venv.
+$(AWSCLI):
+	$(PYTHON) -m venv .venv-awscli
+	.venv-awscli/bin/python -m pip install --quiet awscli==1.46.2
+	touch $(AWSCLI)
+
+# The AWS SDK for JavaScript v3 from npm (Node.js from Debian when the machine has none).
+$(JSSDK): tests/clients/package.json tests/clients/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { command -v apt-get >/dev/null 2>&1 && \
+	  $$( [ "$$(id -u)" = 0 ] || echo sudo ) apt-get install -y -qq nodejs npm; }
+	cd tests/clients && npm ci --no-audit --no-fund --silent
+
+clients: $(AWSCLI) $(JSSDK)
+
 demo: $(STAMP)
 	$(BIN)/vigil demo
 
-test: $(STAMP)
+test: $(STAMP) clients
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) clients
 	$(BIN)/pytest -q -m "not slow"
 
 lint: $(STAMP)
@@ -43,6 +60,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/trail.py
 	$(BIN)/python benchmarks/posture.py
 	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/latency.py
 
 clean:
-	rm -rf $(VENV) vigil-data benchmarks/.cache
+	rm -rf $(VENV) .venv-awscli tests/clients/node_modules vigil-data benchmarks/.cache

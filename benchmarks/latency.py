@@ -33,9 +33,8 @@ import httpx
 from common import machine
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
-from serving import Server, free_port, start  # noqa: E402
-
-from helpers import vigil  # noqa: E402
+from helpers import vigil
+from serving import Server, free_port, start
 
 
 class Receiver:
@@ -183,11 +182,13 @@ def main() -> None:
 
             def eventbridge(marker: str) -> None:
                 rec = record(marker)
-                client.post(url + "/ingest/eventbridge", headers={"x-api-key": token}, json={
-                    "version": "0", "id": str(uuid.uuid4()),
-                    "detail-type": "AWS API Call via CloudTrail", "source": "aws.cloudtrail",
-                    "account": "111122223333", "time": rec["eventTime"],
-                    "region": "us-east-1", "resources": [], "detail": rec}).raise_for_status()  # fmt: skip
+                event = {"version": "0", "id": str(uuid.uuid4()),
+                         "detail-type": "AWS API Call via CloudTrail", "source": "aws.cloudtrail",
+                         "account": "111122223333", "time": rec["eventTime"],
+                         "region": "us-east-1", "resources": [], "detail": rec}  # fmt: skip
+                reply = client.post(url + "/ingest/eventbridge", headers={"x-api-key": token},
+                                    json=event)  # fmt: skip
+                reply.raise_for_status()
 
             day = time.strftime("%Y/%m/%d", time.gmtime())
 
