@@ -13,7 +13,7 @@ SRC: Final = Path(__file__).resolve().parents[1] / "src" / "vigil"
 # Lowest first. A package not listed here is an error (a new one must take its place).
 LAYERS: Final = (
     ("errors", "config", "clock", "state", "model", "content", "inputs", "access"),
-    ("sources",),
+    ("sources", "agent"),
     ("formats",),
     ("lake", "query"),
     ("ingest",),

@@ -19,7 +19,7 @@ from vigil.config import Settings
 __all__ = ["Settings", "clock"]  # times as users write them; the settings a shell loads
 
 NOUNS = (
-    "access", "content", "detect", "events", "findings", "inputs", "intel", "lake", "logs",
+    "access", "agent", "content", "detect", "events", "findings", "inputs", "intel", "lake", "logs",
     "metrics", "playbooks", "posture", "quarantine", "serve", "sources", "trail", "worker",
 )  # fmt: skip
 

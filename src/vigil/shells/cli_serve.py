@@ -7,6 +7,7 @@ import logging
 import signal
 import sys
 from dataclasses import asdict
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -207,3 +208,26 @@ def audit_command(
     render.table(["time", "user", "action", "target", "from", "result"],
                  [[e["time"], e["user"], e["action"], e["target"], e["source"], e["result"]]
                   for e in found], title="audit")  # fmt: skip
+
+
+def agent_command(
+    config: Annotated[Path, typer.Option("--config", help="agent.yaml (CloudWatch agent keys).")],
+    once: Annotated[bool, typer.Option(help="Read what is there, send it, and exit.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """Tail files (and receive syslog) into CloudWatch Logs: Vigil's or AWS's."""
+    import threading
+
+    settings = api.agent.load(config)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    totals = api.agent.run(settings, stop, once=once)
+    text = (f"sent {totals.sent} events in {totals.calls} calls ({totals.retries} retries, "
+            f"{totals.rejected} rejected)")  # fmt: skip
+    render.done(json_out, text, asdict(totals))

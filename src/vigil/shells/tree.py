@@ -56,6 +56,9 @@ COMMANDS: Final[dict[str, tuple[str, str, str]]] = {
                  "Run a CloudWatch Logs Insights query over log groups or a lake table."),
     "serve": ("vigil.shells.cli_serve", "serve_command",
               "Run the server: native API, AWS-compatible endpoints and the worker."),
+    "agent": ("vigil.shells.cli_serve", "agent_command",
+              "Ship log files and syslog to CloudWatch Logs (Vigil's or AWS's), with "
+              "checkpoints."),
     "audit": ("vigil.shells.cli_serve", "audit_command",
               "Every change made through the server: who, what, when, from where."),
     "run": ("vigil.shells.cli_events", "run_command",
