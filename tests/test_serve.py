@@ -181,6 +181,59 @@ def test_metrics_count_requests_by_api_operation_and_code(server: Server) -> Non
     assert 'vigil_queue_depth{queue="events"}' in text
 
 
+def test_native_api_nouns(server: Server) -> None:
+    admin = {"Authorization": f"Bearer {server.admin_token}"}
+    viewer = {"Authorization": f"Bearer {server.viewer_token}"}
+    base = server.url + "/api/v1"
+    paths = set(httpx.get(server.url + "/openapi.json").json()["paths"])
+    for path in ("/api/v1/insights", "/api/v1/alarms", "/api/v1/rules", "/api/v1/dlq",
+                 "/api/v1/posture", "/api/v1/trail/verdicts", "/api/v1/playbooks",
+                 "/api/v1/content", "/api/v1/sources", "/api/v1/suppressions",
+                 "/ingest/eventbridge", "/ingest/firehose"):  # fmt: skip
+        assert path in paths, path
+    for path in ("/alarms", "/rules", "/dlq", "/deliveries", "/events", "/metrics", "/content",
+                 "/playbooks", "/sources", "/quarantine", "/suppressions", "/dashboards",
+                 "/trail/verdicts", "/findings-export?format=ocsf"):  # fmt: skip
+        reply = httpx.get(base + path, headers=viewer)
+        assert reply.status_code == 200, (path, reply.text)
+    rule = {"pattern": {"source": ["app.native"]}, "targets": [{"type": "log"}]}
+    assert httpx.put(base + "/rules/native-rule", json=rule, headers=viewer).status_code == 403
+    assert httpx.put(base + "/rules/native-rule", json=rule, headers=admin).json()["targets"] == 1
+    assert "native-rule" in [
+        r["name"] for r in httpx.get(base + "/rules", headers=admin).json()["rules"]
+    ]
+    put = httpx.post(base + "/events", headers=admin, json={"entries": [
+        {"Source": "app.native", "DetailType": "Ping", "Detail": "{\"n\": 1}"}]})  # fmt: skip
+    assert put.json()["failed"] == 0
+    assert httpx.get(base + "/events?source=app.native", headers=viewer).json()["events"][0][
+        "detail"
+    ] == {"n": 1}
+    # Insights and the log events of a group made through the AWS endpoint earlier
+    logs = server.logs()
+    logs.create_log_group(logGroupName="native/app")
+    logs.create_log_stream(logGroupName="native/app", logStreamName="s")
+    now = int(time.time() * 1000)
+    logs.put_log_events(logGroupName="native/app", logStreamName="s", logEvents=[
+        {"timestamp": now, "message": "ERROR a"}, {"timestamp": now + 1, "message": "INFO b"}])  # fmt: skip
+    found = httpx.get(base + "/logs/groups/native/app/events?pattern=ERROR", headers=viewer)
+    assert [e["message"] for e in found.json()["events"]] == ["ERROR a"]
+    stats = httpx.post(base + "/insights", headers=viewer, json={
+        "query": "stats count(*) as n", "log_groups": ["native/app"], "start": "1h"})  # fmt: skip
+    assert stats.status_code == 200 and stats.json()["rows"] == [{"n": 2}]
+    bad = httpx.post(
+        base + "/insights",
+        headers=viewer,
+        json={"query": "stats nope(", "log_groups": ["native/app"]},
+    )
+    assert bad.status_code == 400 and bad.json()["detail"]["message"]
+    missing = httpx.delete(base + "/rules/nope", headers=admin)
+    assert missing.status_code == 404
+    source = httpx.post(base + "/sources", headers=admin, json={
+        "name": "native-trail", "log_group": "aws-cloudtrail-logs-native"})  # fmt: skip
+    assert source.status_code == 200 and source.json()["type"] == "auto"
+    assert httpx.delete(base + "/sources/native-trail", headers=admin).json()["removed"] is True
+
+
 def test_sigterm_stops_the_server_and_a_restart_serves_the_same_home(server: Server) -> None:
     server.proc.send_signal(signal.SIGTERM)
     assert server.proc.wait(timeout=40) == 0
@@ -193,3 +246,4 @@ def test_sigterm_stops_the_server_and_a_restart_serves_the_same_home(server: Ser
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=40) == 0
     assert os.path.exists(server.home / "state.db")
+

@@ -35,16 +35,22 @@ class SqlRequest(BaseModel):
     max_rows: int = 1000
 
 
-def router(settings: api.Settings, gate: Gate, telemetry: Any, auth: bool) -> APIRouter:
-    r = APIRouter()
+class Kit:
+    """What every native route shares: who is calling (Bearer token, role checked), errors as
+    `{"code", "message", "hint"}`, and the audit of writes."""
 
-    def caller(need: Need) -> Callable[[Request], Principal]:
+    def __init__(self, settings: api.Settings, gate: Gate, auth: bool) -> None:
+        self.settings = settings
+        self.gate = gate
+        self.auth = auth
+
+    def caller(self, need: Need) -> Callable[[Request], Principal]:
         def check(request: Request) -> Principal:
             header = request.headers.get("authorization", "")
             try:
                 if header.startswith("Bearer "):
-                    who = gate.token(header[7:].strip())
-                elif not auth:
+                    who = self.gate.token(header[7:].strip())
+                elif not self.auth:
                     who = Principal("anonymous", Role.ADMIN, "anonymous")
                 else:
                     raise AuthError(
@@ -61,20 +67,30 @@ def router(settings: api.Settings, gate: Gate, telemetry: Any, auth: bool) -> AP
 
         return check
 
-    Reader = Annotated[Principal, Depends(caller(Need.READ))]
-    Writer = Annotated[Principal, Depends(caller(Need.WRITE))]
-
+    @staticmethod
     def guarded(fn: Callable[[], Any]) -> Any:
         try:
             return fn()
         except VigilError as exc:
-            status = 404 if "no finding" in exc.message.lower() else 400
-            raise Problem(status, type(exc).__name__, exc.message, exc.hint) from None
+            missing = exc.message.lower().startswith(("no ", "unknown ")) or "not exist" in (
+                exc.message.lower()
+            )
+            raise Problem(404 if missing else 400, type(exc).__name__, exc.message,
+                          exc.hint) from None  # fmt: skip
 
-    def audit(who: Principal, request: Request, action: str, target: str,
+    def audit(self, who: Principal, request: Request, action: str, target: str,
               detail: dict[str, Any]) -> None:  # fmt: skip
         source = request.client.host if request.client else ""
-        api.access.audit(settings, who, action, target=target, source=source, detail=detail)
+        api.access.audit(self.settings, who, action, target=target, source=source,
+                         detail=detail)  # fmt: skip
+
+
+def router(settings: api.Settings, gate: Gate, telemetry: Any, auth: bool) -> APIRouter:
+    r = APIRouter()
+    kit = Kit(settings, gate, auth)
+    caller, guarded, audit = kit.caller, kit.guarded, kit.audit
+    Reader = Annotated[Principal, Depends(caller(Need.READ))]
+    Writer = Annotated[Principal, Depends(caller(Need.WRITE))]
 
     @r.get("/findings", summary="List findings (filters and paging)")
     def list_findings(
@@ -136,4 +152,7 @@ def router(settings: api.Settings, gate: Gate, telemetry: Any, auth: bool) -> AP
     def whoami(who: Reader) -> dict[str, str]:
         return {"user": who.user, "role": str(who.role), "via": who.via}
 
+    from vigil.shells.http import native_ops
+
+    r.include_router(native_ops.router(kit))
     return r
