@@ -246,4 +246,3 @@ def test_sigterm_stops_the_server_and_a_restart_serves_the_same_home(server: Ser
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=40) == 0
     assert os.path.exists(server.home / "state.db")
-
