@@ -51,6 +51,11 @@ def serve_command(
         else:
             render.line(f"{config.path}: ok")
         return
+    run_server(settings, config)
+
+
+def run_server(settings: api.Settings, config: api.serve.ServeConfig) -> None:
+    """Serve until SIGTERM or Ctrl-C (in-flight requests and the worker's round finish)."""
     import uvicorn
 
     from vigil.shells.http.app import ServerOptions, build_app

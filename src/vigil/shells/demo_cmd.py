@@ -18,6 +18,20 @@ def demo_command(
         str, typer.Option(help="The UTC day the demo traffic happens on.")
     ] = "2026-11-24",
     json_out: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    serve: Annotated[
+        bool,
+        typer.Option(
+            "--serve",
+            help=(
+                "Then serve the demo home and replay the day's CloudTrail through the push API, "
+                "printing findings as they arrive."
+            ),
+        ),
+    ] = False,
+    port: Annotated[int, typer.Option(help="The server's port, with --serve.")] = 8700,
+    replay_seconds: Annotated[
+        float, typer.Option(help="With --serve, replay the day in this many seconds.")
+    ] = 120.0,
 ) -> None:
     """AnyCompany: generate 3 accounts x 2 regions of logs with attacks, ingest, query, detect."""
     from vigil.demo.run import run_demo
@@ -158,3 +172,7 @@ def demo_command(
         parts += ["  ·  "] if n else []
         parts.append((command, "bold"))
     say(*parts)
+    if serve:
+        from vigil.shells.demo_serve import serve_demo
+
+        serve_demo(ctx.obj, gen.root, day, port, replay_seconds)
