@@ -60,6 +60,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/trail.py
 	$(BIN)/python benchmarks/posture.py
 	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/detect_batch.py
 	$(BIN)/python benchmarks/latency.py
 
 clean:

@@ -281,3 +281,31 @@ def test_sqs_notifications_exactly_once_across_kill_9(tmp_path: Path, aws: str) 
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_metric_filter_and_alarm_on_arrival(live: Server) -> None:
+    logs, cw = live.logs(), live.client("cloudwatch")
+    logs.create_log_group(logGroupName="app/live")
+    logs.create_log_stream(logGroupName="app/live", logStreamName="s")
+    logs.put_metric_filter(logGroupName="app/live", filterName="errors", filterPattern="ERROR",
+                           metricTransformations=[{"metricName": "Errors", "metricNamespace": "Live",
+                                                   "metricValue": "1"}])  # fmt: skip
+    cw.put_metric_alarm(AlarmName="live-errors", Namespace="Live", MetricName="Errors",
+                        Statistic="Sum", Period=60, EvaluationPeriods=1, Threshold=3,
+                        ComparisonOperator="GreaterThanOrEqualToThreshold",
+                        TreatMissingData="notBreaching")  # fmt: skip
+    # a minute back: alarms look at whole periods, as CloudWatch does, not the current minute
+    then = int(time.time() * 1000) - 60_000
+    logs.put_log_events(logGroupName="app/live", logStreamName="s", logEvents=[
+        {"timestamp": then, "message": f"ERROR {i}"} for i in range(4)])  # fmt: skip
+
+    def state() -> str:
+        [alarm] = cw.describe_alarms(AlarmNames=["live-errors"])["MetricAlarms"]
+        return str(alarm["StateValue"])
+
+    assert _wait(lambda: state() == "ALARM", 40), state()
+    events = httpx.get(
+        live.url + "/api/v1/events?source=aws.cloudwatch",
+        headers={"Authorization": f"Bearer {live.admin_token}"},
+    ).json()["events"]
+    assert any(e["detail"]["alarmName"] == "live-errors" for e in events)

@@ -90,6 +90,7 @@ class Service:
     telemetry: Telemetry
     interval: float = 1.0
     detect_interval: float = 300.0  # the windowed units over the lake, when data came in
+    alarm_interval: float = 10.0  # alarms evaluated this often (metric filters run on arrival)
     stop_event: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
     ready: threading.Event = field(default_factory=threading.Event)
@@ -153,7 +154,17 @@ class Service:
                 except Exception:
                     log.exception("the periodic detection failed; it runs again later")
 
-        for name, target in (("live-ingest", run_live), ("detect", reconcile)):
+        def alarms() -> None:
+            from vigil.api import metrics
+
+            while not self.stop_event.wait(self.alarm_interval):
+                try:
+                    metrics.evaluate_alarms(self.settings)
+                except Exception:
+                    log.exception("evaluating the alarms failed; they are evaluated again later")
+
+        for name, target in (("live-ingest", run_live), ("detect", reconcile),
+                             ("alarms", alarms)):  # fmt: skip
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self.threads.append(thread)
@@ -177,7 +188,7 @@ class ServeConfig:
         "host": (str, "127.0.0.1"), "port": (int, 8700), "account": (str, "000000000000"),
         "region": (str, "us-east-1"), "tls_cert": (str, None), "tls_key": (str, None),
         "insecure_no_auth": (bool, False), "worker_interval": (float, 1.0),
-        "detect_interval": (float, 300.0),
+        "detect_interval": (float, 300.0), "alarm_interval": (float, 10.0),
         "log_level": (str, "info"),
     }  # fmt: skip
 
