@@ -3,10 +3,13 @@ changes nothing; apply undoes what the event reports; a rule's playbook target d
 
 from __future__ import annotations
 
+import json
 import uuid
+from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 
 from vigil.config import Settings
@@ -218,3 +221,45 @@ def test_playbooks_act_in_the_event_account(home: Settings, env: str) -> None:
                                 role="vigil-responder")  # fmt: skip
     assert len(results) == len(plan.steps) == 1
     assert trail.get_trail_status(Name=f"member-{tag}")["IsLogging"] is True
+
+
+def test_four_eyes_plan_approve_apply_over_the_api(tmp_path: Path, env: str) -> None:
+    """An analyst plans (nothing changes), may not approve nor apply an unapproved run; an
+    admin approves; the analyst then applies exactly that plan; a second apply is refused.
+    Each step is in the audit log with who did it."""
+    from helpers import vigil
+    from serving import serving
+
+    w = world(env)
+    trail = client(env, "cloudtrail")
+    trail.stop_logging(Name=w["trail"])
+    event = _fill(UNITS["reenable-cloudtrail"]["case"]["event"], w)
+    with serving(tmp_path / "home") as server:
+        assert vigil(server.home, "users", "create", "ana", "--role", "analyst").returncode == 0
+        made = vigil(server.home, "tokens", "create", "--user", "ana", "--json")
+        analyst = {"Authorization": "Bearer " + json.loads(made.stdout)["token"]}
+        admin = {"Authorization": f"Bearer {server.admin_token}"}
+        base = server.url + "/api/v1/playbooks"
+        planned = httpx.post(base + "/reenable-cloudtrail/plan", headers=analyst,
+                             json={"event": event, "endpoint_url": env})  # fmt: skip
+        assert planned.status_code == 200, planned.text
+        run = planned.json()["run"]
+        assert trail.get_trail_status(Name=w["trail"])["IsLogging"] is False
+        early = httpx.post(f"{base}/runs/{run}/apply", headers=analyst)
+        assert early.status_code == 409 and "not approved" in early.json()["detail"]["message"]
+        assert httpx.post(f"{base}/runs/{run}/approve", headers=analyst).status_code == 403
+        approved = httpx.post(f"{base}/runs/{run}/approve", headers=admin).json()
+        assert approved["approved_by"] == "admin" and not approved["applied"]
+        applied = httpx.post(f"{base}/runs/{run}/apply", headers=analyst)
+        assert applied.status_code == 200, applied.text
+        assert applied.json()["applied_by"] == "ana" and len(applied.json()["results"]) == 1
+        assert trail.get_trail_status(Name=w["trail"])["IsLogging"] is True
+        again = httpx.post(f"{base}/runs/{run}/apply", headers=admin)
+        assert again.status_code == 409 and "applied already" in again.json()["detail"]["message"]
+        assert httpx.post(f"{base}/runs/999/approve", headers=admin).status_code == 404
+        audit = json.loads(vigil(server.home, "audit", "--json").stdout)
+        entries = [(e["user"], e["action"], e["target"]) for e in audit]
+        for expected in [("ana", "playbooks.plan", "reenable-cloudtrail"),
+                         ("admin", "playbooks.approve", str(run)),
+                         ("ana", "playbooks.apply", str(run))]:  # fmt: skip
+            assert expected in entries, entries

@@ -309,3 +309,45 @@ def test_metric_filter_and_alarm_on_arrival(live: Server) -> None:
         headers={"Authorization": f"Bearer {live.admin_token}"},
     ).json()["events"]
     assert any(e["detail"]["alarmName"] == "live-errors" for e in events)
+
+
+BRUTE = "UnauthorizedAccess:IAMUser/ConsoleLoginBruteForce"
+
+
+def _failed_login(when: float, n: int) -> dict[str, Any]:
+    return ct_record(eventSource="signin.amazonaws.com", eventName="ConsoleLogin",
+                     eventTime=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when)),
+                     eventID=f"fail-{n}", eventType="AwsConsoleSignIn",
+                     sourceIPAddress="198.51.100.66", errorMessage="Failed authentication",
+                     responseElements={"ConsoleLogin": "Failure"}, requestParameters=None,
+                     additionalEventData=None)  # fmt: skip
+
+
+def test_a_threshold_across_batches_fires_on_the_windows_they_touched(
+    tmp_path: Path, hook: Endpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Six failed sign-ins in each of two pushes: neither batch reaches the brute-force
+    threshold (10) alone; the run over the windows they touched (two hours back: late
+    delivery) sees twelve in one window and alerts, once."""
+    monkeypatch.setenv("VIGIL_DETECT_INTERVAL", "2")
+    with serving(tmp_path / "home") as server:
+        assert vigil(server.home, "sources", "add", "trail", "--log-group", "org-trail",
+                     "--type", "cloudtrail").returncode == 0  # fmt: skip
+        _alert_rule(server, hook, BRUTE)
+        logs = server.logs()
+        logs.create_log_group(logGroupName="org-trail")
+        logs.create_log_stream(logGroupName="org-trail", logStreamName="s")
+        start_at = (time.time() // 3600 - 2) * 3600 + 60  # in one hourly window, 2 h back
+        for batch in range(2):
+            events = [_failed_login(start_at + batch * 300 + i * 10, batch * 6 + i)
+                      for i in range(6)]  # fmt: skip
+            logs.put_log_events(logGroupName="org-trail", logStreamName="s", logEvents=[
+                {"timestamp": int(time.time() * 1000), "message": json.dumps(e)}
+                for e in events])  # fmt: skip
+            assert _wait(lambda b=batch: _count(server) == 6 * (b + 1), 20)  # type: ignore[misc]
+        got = _wait(lambda: hook.requests, 30)
+        assert got, (server.home / "serve.log").read_text()[-3000:]
+        finding = json.loads(got[0]["body"])["detail"]
+        assert finding["type"] == BRUTE and finding["service"]["count"] >= 12, finding
+        time.sleep(5)  # further runs find nothing new: no second alert
+        assert len(hook.requests) == 1

@@ -53,6 +53,10 @@ def location(path: str | None, line: int | None, column: int | None) -> str:
     return where
 
 
+class ConflictError(VigilError):
+    """The thing exists but is not in a state that allows this (applied already, not approved)."""
+
+
 class ConfigError(VigilError):
     """Settings or arguments that cannot work."""
 

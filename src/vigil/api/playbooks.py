@@ -16,7 +16,10 @@ __getattr__ = exports(
     __name__, {"Plan": "vigil.playbooks.plans", "PlaybookUnit": "vigil.playbooks.units"}
 )
 
-__all__ = ["Plan", "PlaybookRequest", "PlaybookRun", "PlaybookUnit", "run", "runs", "units"]
+__all__ = [
+    "Plan", "PlaybookRequest", "PlaybookRun", "PlaybookUnit", "apply_approved", "approve", "run",
+    "runs", "units",
+]  # fmt: skip
 
 
 def units() -> list[PlaybookUnit]:
@@ -33,6 +36,7 @@ class PlaybookRequest:
     endpoint_url: str | None = None
     options: dict[str, Any] = field(default_factory=dict)  # e.g. {"subnet": ...}
     role: str | None = None  # act in the event's account by assuming this role there
+    by: str = "cli"  # who asked (recorded as the applier when it applies)
 
 
 @dataclass(frozen=True)
@@ -50,9 +54,24 @@ def run(settings: Settings, request: PlaybookRequest) -> PlaybookRun:
     r = request
     plan, results, run_id = playbook(
         settings, r.name, r.event, apply=r.apply, endpoint_url=r.endpoint_url,
-        options=r.options, role=r.role,
+        options=r.options, role=r.role, by=r.by,
     )  # fmt: skip
     return PlaybookRun(run_id, plan, r.apply, results)
+
+
+def approve(settings: Settings, run_id: int, by: str) -> dict[str, Any]:
+    """Approve a planned run (admins): it may then be applied as planned."""
+    from vigil.playbooks.run import approve as _approve
+
+    return _approve(settings, run_id, by)
+
+
+def apply_approved(settings: Settings, run_id: int, by: str) -> dict[str, Any]:
+    """Carry out an approved run's plan exactly; the run, with its results."""
+    from vigil.playbooks.run import apply_approved as _apply
+
+    run, _ = _apply(settings, run_id, by)
+    return run
 
 
 def runs(settings: Settings, limit: int = 20) -> list[dict[str, Any]]:

@@ -1,15 +1,16 @@
 """The service that `vigil serve` runs beside its HTTP shell: the worker (schedules, dispatch,
 deliveries) and the live ingest (sources, the spool of pushes, detection on every committed
-batch, and a periodic incremental detection over the lake for the windowed units) on their
-own threads, readiness, a clean stop, and the server's telemetry in Prometheus form."""
+batch, every unit over the lake on the windows the batches touched, alarms) on their own
+threads, readiness, a clean stop, and the server's telemetry in Prometheus form."""
 
 from __future__ import annotations
 
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
@@ -82,6 +83,27 @@ QUEUES: Final = {
 }
 
 
+class Touched:
+    """The time span the committed batches' events fell in since the last detection run."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.span: tuple[datetime, datetime] | None = None
+
+    def add(self, ranges: Iterable[tuple[datetime, datetime]]) -> None:
+        with self.lock:
+            for low, high in ranges:
+                if self.span is not None:
+                    low, high = min(low, self.span[0]), max(high, self.span[1])
+                self.span = (low, high)
+
+    def take(self) -> tuple[datetime, datetime] | None:
+        """The span (its end just past the last event), and a fresh start."""
+        with self.lock:
+            span, self.span = self.span, None
+        return None if span is None else (span[0], span[1] + timedelta(seconds=1))
+
+
 @dataclass
 class Service:
     """The background work of a server: start it, ask whether it is ready, stop it."""
@@ -89,7 +111,7 @@ class Service:
     settings: Settings
     telemetry: Telemetry
     interval: float = 1.0
-    detect_interval: float = 300.0  # the windowed units over the lake, when data came in
+    detect_interval: float = 30.0  # every unit over the lake, on the windows batches touched
     alarm_interval: float = 10.0  # alarms evaluated this often (metric filters run on arrival)
     stop_event: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
@@ -127,11 +149,11 @@ class Service:
     def _start_live(self) -> None:
         from vigil.live.runner import LiveIngest
 
-        fresh = threading.Event()
+        touched = Touched()
 
         def on_commit(source: str, done: Any, lag: float | None) -> None:
             self.telemetry.committed(source, done, lag)
-            fresh.set()
+            touched.add(done.detection.touched.values())
 
         live = LiveIngest(self.settings, on_commit)
 
@@ -145,14 +167,18 @@ class Service:
             from vigil.api import detect
 
             while not self.stop_event.wait(self.detect_interval):
-                if not fresh.is_set():
+                span = touched.take()
+                if span is None:
                     continue
-                fresh.clear()
                 try:
                     with live.lock:
-                        detect.run(self.settings)
+                        report = detect.run(self.settings, since=span[0], until=span[1])
+                    log.info("detection over the touched windows %s to %s: %d units, %d hits",
+                             span[0].isoformat(), span[1].isoformat(), report.units,
+                             report.hits)  # fmt: skip
                 except Exception:
-                    log.exception("the periodic detection failed; it runs again later")
+                    touched.add([span])  # tried again at the next turn
+                    log.exception("the detection over the touched windows failed")
 
         def alarms() -> None:
             from vigil.api import metrics
@@ -188,7 +214,7 @@ class ServeConfig:
         "host": (str, "127.0.0.1"), "port": (int, 8700), "account": (str, "000000000000"),
         "region": (str, "us-east-1"), "tls_cert": (str, None), "tls_key": (str, None),
         "insecure_no_auth": (bool, False), "worker_interval": (float, 1.0),
-        "detect_interval": (float, 300.0), "alarm_interval": (float, 10.0),
+        "detect_interval": (float, 30.0), "alarm_interval": (float, 10.0),
         "log_level": (str, "info"),
     }  # fmt: skip
 

@@ -4,8 +4,9 @@ for the windows its events fall in. The files are hard-linked into a scratch lak
 layout and held in memory, so the units' own SQL runs unchanged, on one kept engine.
 
 Windowed units (a HAVING threshold, a baseline, a Sigma correlation) count across batches,
-so they are left to the periodic incremental run over the whole lake (`detect.runner.detect`),
-which also settles the counts of findings a batch touched: a batch sees only its own events."""
+so they are left to a run over the whole lake on just the windows the batches touched (the
+report's `touched` range, which the server gathers and runs every `detect_interval`); that run
+also settles the counts of findings a batch touched: a batch sees only its own events."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import re
 import shutil
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Final
 
@@ -34,6 +35,7 @@ class BatchReport:
     changed: list[str] = field(default_factory=list)  # finding ids new or changed
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    touched: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)  # table → range
 
 
 def record_rule(unit: Unit) -> bool:
@@ -85,13 +87,14 @@ class BatchDetector:
         con = self._ready()
         report.errors = list(self.problems)
         chosen = [u for u in self.units if u.source in tables]
-        if not chosen:
+        if not tables:
             return report
         for child in self.scratch.iterdir():
             shutil.rmtree(child, ignore_errors=True)
         _scratch(self.settings.lake_dir, written, self.scratch)
         con.refresh(tables)
         ranges = {t: data_range(con, t) for t in tables}
+        report.touched = {t: (lo, hi) for t, (lo, hi) in ranges.items() if lo and hi}
         for unit in chosen:
             low, high = ranges[unit.source]
             if low is None or high is None:

@@ -1,8 +1,10 @@
 """Running a playbook: build the plan, record it, and apply it only when asked.
 
 Dry-run is the default: the plan is recorded (and shown) and nothing changes. A rule target
-acts only with `apply: true`. Clients come from boto3's standard credential chain; `endpoint_url`
-(on the target, or `VIGIL_AWS_ENDPOINT_URL`) points them elsewhere, as the tests do with moto.
+acts only with `apply: true`. A recorded plan can be approved by an admin and then applied as
+planned (`approve`, `apply_approved`): the four-eyes path for remediation. Clients come from
+boto3's standard credential chain; `endpoint_url` (on the target, or `VIGIL_AWS_ENDPOINT_URL`)
+points them elsewhere, as the tests do with moto.
 """
 
 from __future__ import annotations
@@ -11,52 +13,72 @@ import json
 import os
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any
+from typing import Any, Final
 
 from vigil.clock import now_ms
 from vigil.config import Settings
+from vigil.errors import ConflictError
 from vigil.events.rules import Rule, Target
 from vigil.events.targets import DeliveryFailed
 from vigil.playbooks.accounts import session_for
-from vigil.playbooks.plans import PLAYBOOKS, Plan, PlanError
+from vigil.playbooks.plans import PLAYBOOKS, Plan, PlanError, Step
 from vigil.state import Store
+
+_COLUMNS: Final = (
+    "id, ts, playbook, event_id, applied, plan, results, approved_by, approved_ms, "
+    "applied_by, applied_ms"
+)
 
 
 class Runs(Store):
-    def record(self, plan: Plan, event_id: str | None, applied: bool, results: list[Any]) -> int:
+    def record(self, plan: Plan, event_id: str | None, applied: bool, results: list[Any],
+               request: dict[str, Any] | None = None, by: str | None = None) -> int:  # fmt: skip
         with self.state.transaction() as db:
             cursor = db.execute(
-                "INSERT INTO playbook_runs (ts, playbook, event_id, applied, plan, results) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (
-                    now_ms(),
-                    plan.playbook,
-                    event_id,
-                    int(applied),
-                    json.dumps(asdict(plan)),
-                    json.dumps(results, default=str),
-                ),
-            )
+                "INSERT INTO playbook_runs (ts, playbook, event_id, applied, plan, results, "
+                "request, applied_by, applied_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (now_ms(), plan.playbook, event_id, int(applied), json.dumps(asdict(plan)),
+                 json.dumps(results, default=str), json.dumps(request or {}, default=str),
+                 by if applied else None, now_ms() if applied else None),
+            )  # fmt: skip
         return int(cursor.lastrowid or 0)
 
     def all(self, limit: int = 50) -> list[dict[str, Any]]:
         rows = self.state.db.execute(
-            "SELECT id, ts, playbook, event_id, applied, plan, results FROM playbook_runs "
-            "ORDER BY id DESC LIMIT ?",
-            (limit,),
+            f"SELECT {_COLUMNS} FROM playbook_runs ORDER BY id DESC LIMIT ?", (limit,)
         ).fetchall()
-        return [
-            {
-                "id": r[0],
-                "ts": r[1],
-                "playbook": r[2],
-                "event_id": r[3],
-                "applied": bool(r[4]),
-                "plan": json.loads(r[5]),
-                "results": json.loads(r[6]),
-            }
-            for r in rows
-        ]
+        return [_run(r) for r in rows]
+
+    def get(self, run_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The run and the request it was planned from."""
+        row = self.state.db.execute(
+            f"SELECT {_COLUMNS}, request FROM playbook_runs WHERE id = ?", (run_id,)
+        ).fetchone()
+        if row is None:
+            raise PlanError(f"no playbook run {run_id}", hint="vigil playbooks runs")
+        return _run(row), json.loads(row[-1] or "{}")
+
+    def approve(self, run_id: int, by: str) -> dict[str, Any]:
+        run, _ = self.get(run_id)
+        if run["applied"]:
+            raise ConflictError(f"playbook run {run_id} is applied already")
+        if run["approved_by"] is None:
+            with self.state.transaction() as db:
+                db.execute("UPDATE playbook_runs SET approved_by = ?, approved_ms = ? WHERE id = ?",
+                           (by, now_ms(), run_id))  # fmt: skip
+        return self.get(run_id)[0]
+
+    def applied(self, run_id: int, results: list[Any], by: str) -> None:
+        with self.state.transaction() as db:
+            db.execute("UPDATE playbook_runs SET applied = 1, results = ?, applied_by = ?, "
+                       "applied_ms = ? WHERE id = ?",
+                       (json.dumps(results, default=str), by, now_ms(), run_id))  # fmt: skip
+
+
+def _run(r: tuple[Any, ...]) -> dict[str, Any]:
+    return {"id": r[0], "ts": r[1], "playbook": r[2], "event_id": r[3], "applied": bool(r[4]),
+            "plan": json.loads(r[5]), "results": json.loads(r[6]), "approved_by": r[7],
+            "approved_ms": r[8], "applied_by": r[9], "applied_ms": r[10]}  # fmt: skip
 
 
 def clients(
@@ -114,6 +136,7 @@ def playbook(
     endpoint_url: str | None = None,
     options: dict[str, Any] | None = None,
     role: str | None = None,
+    by: str | None = None,
 ) -> tuple[Plan, list[dict[str, Any]], int]:
     """Plan (and with `apply`, carry out) a playbook for an event, in the event's account
     (assuming `role` there); the run is recorded."""
@@ -127,9 +150,41 @@ def playbook(
     extra = {k: v for k, v in (options or {}).items() if k in ("subnet",)}
     plan = build(event, client, **extra)
     results = execute(plan, client) if apply else []
+    request = {"event": event, "endpoint_url": endpoint_url, "role": role}
     with Runs(settings) as runs:
-        run_id = runs.record(plan, event.get("id"), apply, results)
+        run_id = runs.record(plan, event.get("id"), apply, results, request, by)
     return plan, results, run_id
+
+
+def approve(settings: Settings, run_id: int, by: str) -> dict[str, Any]:
+    """An admin approves a planned run, so it may be applied (by an analyst, later)."""
+    with Runs(settings) as runs:
+        return runs.approve(run_id, by)
+
+
+def apply_approved(settings: Settings, run_id: int, by: str) -> tuple[dict[str, Any], list[Any]]:
+    """Carry out exactly the plan an admin approved (not a new plan), in the event's account;
+    the run records who applied it and the results."""
+    with Runs(settings) as runs:
+        run, request = runs.get(run_id)
+    if run["applied"]:
+        raise ConflictError(f"playbook run {run_id} is applied already",
+                            hint=f"applied by {run['applied_by'] or 'a rule target'}")  # fmt: skip
+    if run["approved_by"] is None:
+        raise ConflictError(
+            f"playbook run {run_id} is not approved",
+            hint=f"an admin approves it: vigil playbooks approve {run_id}",
+        )
+    doc = run["plan"]
+    plan = Plan(doc["playbook"], doc["summary"], [Step(**step) for step in doc["steps"]])
+    event = request.get("event") or {}
+    region = str(event.get("region") or "us-east-1")
+    endpoint, role = request.get("endpoint_url"), request.get("role")
+    client = clients(region, endpoint, lambda: session_for(event, role, region, endpoint)[0])
+    results = execute(plan, client)
+    with Runs(settings) as runs:
+        runs.applied(run_id, results, by)
+        return runs.get(run_id)[0], results
 
 
 def run_playbook(settings: Settings, rule: Rule, target: Target, payload: Any, key: str) -> str:
@@ -144,6 +199,7 @@ def run_playbook(settings: Settings, rule: Rule, target: Target, payload: Any, k
             endpoint_url=target.settings.get("endpoint_url"),
             options=target.settings,
             role=target.settings.get("role"),
+            by=f"rule:{rule.name}",
         )
     except PlanError as exc:
         raise DeliveryFailed("NO_RESOURCE", str(exc), retriable=False) from exc

@@ -309,15 +309,45 @@ def playbooks_run(
         )
 
 
+@playbooks_app.command("approve")
+def playbooks_approve(ctx: typer.Context, run: int, json_out: JsonFlag = False) -> None:
+    """Approve a planned run, so it can be applied as planned (`vigil playbooks apply RUN`)."""
+    done = api.playbooks.approve(ctx.obj, run, _operator())
+    api.access.audit(ctx.obj, api.access.CLI, "playbooks.approve", target=str(run), source="cli")
+    if json_out:
+        render.print_json(done)
+        return
+    render.out.print(f"run {run} approved by {done['approved_by']}: {done['plan']['summary']}",
+                     highlight=False)  # fmt: skip
+
+
+@playbooks_app.command("apply")
+def playbooks_apply(ctx: typer.Context, run: int, json_out: JsonFlag = False) -> None:
+    """Carry out an approved run's plan exactly as it was planned and approved."""
+    done = api.playbooks.apply_approved(ctx.obj, run, _operator())
+    api.access.audit(ctx.obj, api.access.CLI, "playbooks.apply", target=str(run), source="cli")
+    if json_out:
+        render.print_json(done)
+        return
+    render.out.print(f"run {run} applied: {done['plan']['summary']} "
+                     f"({len(done['results'])} call(s))", highlight=False)  # fmt: skip
+
+
+def _operator() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
 @playbooks_app.command("runs")
 def playbooks_runs(ctx: typer.Context, limit: int = 20, json_out: JsonFlag = False) -> None:
-    """Recorded playbook runs: plans, and what was applied."""
+    """Recorded playbook runs: plans, approvals, and what was applied."""
     found = api.playbooks.runs(ctx.obj, limit)
     if json_out:
         render.print_json({"runs": found})
         return
     for r in found:
-        mode = "applied" if r["applied"] else "dry-run"
+        mode = "applied" if r["applied"] else "approved" if r["approved_by"] else "dry-run"
         render.out.print(
             f"{r['id']:>4} {r['playbook']} [{mode}] {r['plan']['summary']}", highlight=False
         )

@@ -289,10 +289,22 @@ CREATE TABLE IF NOT EXISTS seen_requests (
 );
 """
 
+
+def _playbook_approvals(db: sqlite3.Connection) -> None:
+    """A run keeps what it was planned from (the event, role, endpoint) and who approved and
+    applied it, so an admin can approve a plan that someone else carries out later."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(playbook_runs)")}
+    for name, kind in (("request", "TEXT"), ("approved_by", "TEXT"), ("approved_ms", "INTEGER"),
+                       ("applied_by", "TEXT"), ("applied_ms", "INTEGER")):  # fmt: skip
+        if name not in columns:
+            db.execute(f"ALTER TABLE playbook_runs ADD COLUMN {name} {kind}")
+
+
 MIGRATIONS: Final = (
     Migration(1, "the tables of release 0.1.0", V1_TABLES),
     Migration(2, "batches.objects for homes older than 0.1.0", _batch_objects),
     Migration(3, "users, tokens, access keys, the audit log, source cursors", V3_ACCESS),
+    Migration(4, "playbook runs: the request, approvals", _playbook_approvals),
 )
 LATEST: Final = MIGRATIONS[-1].version
 

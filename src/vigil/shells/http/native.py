@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from vigil import api
 from vigil.api.access import AuthError, Gate, Need, Principal, Role
-from vigil.errors import VigilError
+from vigil.errors import ConflictError, VigilError
 from vigil.model.finding import RecordState, Workflow
 
 
@@ -71,6 +71,8 @@ class Kit:
     def guarded(fn: Callable[[], Any]) -> Any:
         try:
             return fn()
+        except ConflictError as exc:
+            raise Problem(409, "Conflict", exc.message, exc.hint) from None
         except VigilError as exc:
             missing = exc.message.lower().startswith(("no ", "unknown ")) or "not exist" in (
                 exc.message.lower()

@@ -1,6 +1,6 @@
 """The native API's other nouns, one route per service-layer operation: findings suppression
 and export, Insights, log events, metrics, alarms, events, rules, the DLQ, posture, trail
-verdicts, playbooks (plan, apply), content, sources and the quarantine."""
+verdicts, playbooks (plan, approve, apply), content, sources and the quarantine."""
 
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations at definition.
 
@@ -218,16 +218,31 @@ def router(kit: "Kit") -> APIRouter:
     @r.post("/playbooks/{name}/plan", summary="Plan a playbook for an event (changes nothing)")
     def plan(name: str, body: PlaybookBody, who: Writer, request: Request) -> Any:
         done = g(lambda: api.playbooks.run(s, api.playbooks.PlaybookRequest(
-            name, body.event, False, body.endpoint_url, body.options, body.role)))  # fmt: skip
+            name, body.event, False, body.endpoint_url, body.options, body.role,
+            who.user)))  # fmt: skip
         kit.audit(who, request, "playbooks.plan", name, {"run": done.run})
         return _plain(done)
 
-    @r.post("/playbooks/{name}/apply", summary="Carry a playbook out (admins)")
+    @r.post("/playbooks/{name}/apply", summary="Plan and carry a playbook out at once (admins)")
     def apply(name: str, body: PlaybookBody, who: Admin, request: Request) -> Any:
         done = g(lambda: api.playbooks.run(s, api.playbooks.PlaybookRequest(
-            name, body.event, True, body.endpoint_url, body.options, body.role)))  # fmt: skip
+            name, body.event, True, body.endpoint_url, body.options, body.role,
+            who.user)))  # fmt: skip
         kit.audit(who, request, "playbooks.apply", name, {"run": done.run})
         return _plain(done)
+
+    @r.post("/playbooks/runs/{run}/approve", summary="Approve a planned run (admins)")
+    def approve(run: int, who: Admin, request: Request) -> Any:
+        done = g(lambda: api.playbooks.approve(s, run, who.user))
+        kit.audit(who, request, "playbooks.approve", str(run), {"playbook": done["playbook"]})
+        return done
+
+    @r.post("/playbooks/runs/{run}/apply", summary="Carry out an approved run's plan as planned")
+    def apply_run(run: int, who: Writer, request: Request) -> Any:
+        done = g(lambda: api.playbooks.apply_approved(s, run, who.user))
+        kit.audit(who, request, "playbooks.apply", str(run),
+                  {"playbook": done["playbook"], "approved_by": done["approved_by"]})  # fmt: skip
+        return done
 
     @r.get("/content", summary="Detection units and their state")
     def content(who: Reader) -> dict[str, Any]:
