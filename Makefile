@@ -37,10 +37,10 @@ test: $(STAMP) clients
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 test-fast: $(STAMP) clients
-	$(BIN)/pytest -q -m "not slow"
+	$(BIN)/pytest -q -n 2 -m "not slow"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -61,6 +61,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/posture.py
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/detect_batch.py
+	$(BIN)/python benchmarks/s3_poll.py
 	$(BIN)/python benchmarks/latency.py
 
 clean:

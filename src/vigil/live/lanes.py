@@ -159,6 +159,7 @@ class S3PollLane:
         self.s3 = session(source).client("s3", endpoint_url=source.endpoint_url)
         self.bucket, self.prefix = _split(source.target)
         self.problems: list[str] = []
+        self.behind = False  # the last poll stopped at its page budget: poll again at once
 
     def _page(self, prefix: str, after: str | None) -> dict[str, Any]:
         args: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
@@ -178,6 +179,7 @@ class S3PollLane:
         batch = Batch([])
         pages = 0
         newest: datetime | None = None
+        self.behind = False
         while pages < MAX_PAGES:
             reply = self._page(self.prefix, after)
             pages += 1
@@ -192,27 +194,38 @@ class S3PollLane:
                     newest = modified
             if not reply.get("IsTruncated"):
                 break
+            self.behind = pages >= MAX_PAGES
         # the recent folders again, for keys that sort behind the cursor (late or out of order)
         now = today or datetime.now(UTC).date()
         keep = {f: d for f, d in recent.items() if date.fromisoformat(d) >= now - timedelta(1)}
-        for folder in sorted(keep):
-            if pages >= MAX_PAGES:
-                break
-            token: str | None = None
-            while pages < MAX_PAGES:
-                args: dict[str, Any] = {"Bucket": self.bucket, "Prefix": folder}
-                if token:
-                    args["ContinuationToken"] = token
-                reply = self.s3.list_objects_v2(**args)
-                pages += 1
-                batch.objects += [self._object(i) for i in reply.get("Contents", [])
-                                  if after is None or i["Key"] <= after]  # fmt: skip
-                token = reply.get("NextContinuationToken")
-                if not token:
-                    break
+        resume, pages = self._relist(keep, after, cursor.get("relist"), pages, batch)
         batch.newest_ms = int(newest.timestamp() * 1000) if newest else None
-        self._next = {"start_after": after, "recent": keep, "pages": pages}
+        self._next = {"start_after": after, "recent": keep, "relist": resume, "pages": pages}
         return batch
+
+    def _relist(self, folders: dict[str, str], after: str | None, resume: str | None, pages: int,
+                batch: Batch) -> tuple[str | None, int]:  # fmt: skip
+        """List the recent folders again within the page budget, from where the last poll's
+        re-list stopped (`resume`, a key), so every folder is seen again however many there
+        are; objects behind the cursor join the batch (the manifest skips those already in).
+        Where to resume next time (None: the round is complete), and the pages used."""
+        order = sorted(folders)
+        if resume is not None:
+            order = [f for f in order if f + "\uffff" > resume]  # the folder of `resume` on
+        for folder in order:
+            start = resume if resume is not None and resume.startswith(folder) else None
+            while True:
+                if pages >= MAX_PAGES:
+                    return start or folder, pages
+                reply = self._page(folder, start)
+                pages += 1
+                items = reply.get("Contents", [])
+                batch.objects += [self._object(i) for i in items
+                                  if after is None or i["Key"] <= after]  # fmt: skip
+                if not reply.get("IsTruncated") or not items:
+                    break
+                start = items[-1]["Key"]
+        return None, pages
 
     def done(self, batch: Batch, position: Position) -> None:
         position.cursor = dict(self._next)

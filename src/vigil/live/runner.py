@@ -129,7 +129,8 @@ class LiveIngest:
                 with Cursors(self.settings) as cursors:
                     cursors.put(source.name, position, now_ms())
                 lane = None
-            if source.kind != "sqs":  # SQS long-polls; the others wait their interval
+            if source.kind != "sqs" and not getattr(lane, "behind", False):
+                # SQS long-polls; the others wait their interval unless catching up
                 (mine if not stop.is_set() else stop).wait(source.interval)
 
     def poll_once(self, source: Source, lane: Any, position: Position) -> Committed | None:
