@@ -9,7 +9,6 @@ a prefix and a suffix, reported in `rejectedLogEventsInfo` as AWS does, and the 
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -57,7 +56,8 @@ class PutResult:
 
 
 def event_bytes(event: InputEvent) -> int:
-    return len(event.message.encode()) + EVENT_OVERHEAD
+    m = event.message
+    return (len(m) if m.isascii() else len(m.encode())) + EVENT_OVERHEAD
 
 
 def check_call(events: list[InputEvent], max_event_bytes: int = MAX_EVENT_BYTES) -> None:
@@ -113,13 +113,16 @@ def event_ids(group: str, stream: str, events: list[InputEvent]) -> list[str]:
     """Deterministic ids: the same event put again (same stream, time, text and its rank among
     identical ones in the call) has the same id, so compaction can tell repeats. The id starts
     with the event's place in the call, so events of one time keep the order they were put in."""
-    seen: Counter[tuple[int, str]] = Counter()
+    seen: dict[tuple[int, str], int] = {}
     out = []
+    head = f"{group}\0{stream}\0"
+    blake = hashlib.blake2b
     for place, e in enumerate(events):
-        rank = seen[(e.timestamp, e.message)]
-        seen[(e.timestamp, e.message)] += 1
-        digest = hashlib.blake2b(f"{group}\0{stream}\0{e.timestamp}\0{rank}\0".encode()
-                                 + e.message.encode(), digest_size=12).hexdigest()  # fmt: skip
+        key = (e.timestamp, e.message)
+        rank = seen.get(key, 0)
+        seen[key] = rank + 1
+        digest = blake(f"{head}{e.timestamp}\0{rank}\0{e.message}".encode(),
+                       digest_size=12).hexdigest()  # fmt: skip
         out.append(f"{place:05d}{digest}")
     return out
 
@@ -175,10 +178,10 @@ def commit(settings: Settings, batch: Batch) -> None:
 
 
 def by_day(events: list[InputEvent]) -> dict[Any, list[InputEvent]]:
-    out: dict[Any, list[InputEvent]] = {}
+    days: dict[int, list[InputEvent]] = {}
     for e in events:
-        out.setdefault(datetime.fromtimestamp(e.timestamp / 1000, UTC).date(), []).append(e)
-    return out
+        days.setdefault(e.timestamp // DAY_MS, []).append(e)
+    return {datetime.fromtimestamp(d * 86400, UTC).date(): rows for d, rows in days.items()}
 
 
 def events_table(group: str, stream: str, events: list[InputEvent], now: int) -> pa.Table:
