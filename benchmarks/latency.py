@@ -147,7 +147,7 @@ def main() -> None:
     hook = Receiver()
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(args.home or tmp) / "home"
-        home.mkdir()
+        home.mkdir(parents=True)
         key = json.loads(vigil(home, "keys", "create", "--json").stdout)
         token = json.loads(vigil(home, "tokens", "create", "--json").stdout)["token"]
         vigil(home, "sources", "add", "trail", "--log-group", "org-trail", "--type", "cloudtrail")

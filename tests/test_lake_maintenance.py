@@ -64,6 +64,28 @@ def test_compact_merges_small_files_and_drops_duplicate_records(
     assert not list(home.lake_dir.rglob("*.inflight"))
 
 
+def test_compact_of_small_files_leaves_a_large_file_as_it_is(
+    home: Settings, tmp_path: Path
+) -> None:
+    # A server's upkeep: the first merge makes one file; once that file is past the size,
+    # the next merge takes only the new small commits and never rewrites it.
+    for n, tag in enumerate("abc"):
+        lines = "\n".join(flow_line(start=1700000100 + n, dport=p) for p in range(1, 2001))
+        write_gz(flow_key(tmp_path, tag=tag), f"{FLOW_HEADER}\n{lines}\n")
+        ingest(home, [str(flow_key(tmp_path, tag=tag))], IngestOptions())
+    assert compact(home, small_bytes=1 << 20, min_files=3).files_after == 1
+    [merged] = table_files(home.lake_dir, "flow_logs")
+    for n, tag in enumerate("de"):
+        write_gz(flow_key(tmp_path, tag=tag), f"{FLOW_HEADER}\n{flow_line(start=1700000200 + n)}\n")
+        ingest(home, [str(flow_key(tmp_path, tag=tag))], IngestOptions())
+    size = merged.stat().st_size
+    assert compact(home, small_bytes=size, min_files=2).files_before == 2  # the new ones only
+    files = table_files(home.lake_dir, "flow_logs")
+    assert merged in files and len(files) == 2
+    assert rows(home, "SELECT count(*) AS n FROM flow_logs") == [{"n": 6002}]
+    assert compact(home, small_bytes=size, min_files=2).partitions == 0
+
+
 def _two_days(home: Settings, tmp_path: Path) -> None:
     write_gz(
         trail_key(tmp_path, day="2024/01/01", tag="old"),

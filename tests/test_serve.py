@@ -235,13 +235,14 @@ def test_native_api_nouns(server: Server) -> None:
 
 
 def test_sigterm_stops_the_server_and_a_restart_serves_the_same_home(server: Server) -> None:
+    server.logs().create_log_group(logGroupName="restart/kept")
     server.proc.send_signal(signal.SIGTERM)
     assert server.proc.wait(timeout=40) == 0
     proc, url = start(server.home)
     try:
         server.url = url
         names = [g["logGroupName"] for g in server.logs().describe_log_groups()["logGroups"]]
-        assert "app/web" in names
+        assert "restart/kept" in names
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=40) == 0

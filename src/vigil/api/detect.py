@@ -74,15 +74,17 @@ def run(
     since: datetime | None = None,
     until: datetime | None = None,
     ids: list[str] | None = None,
+    tables: set[str] | None = None,
 ) -> DetectReport:
-    """Run the enabled units (or those named) over the lake into the findings hub; what
-    changed goes on the event bus, with a health event for the run."""
+    """Run the enabled units (or those named; those over `tables` only, if given) over the
+    lake into the findings hub; what changed goes on the event bus, with a health event for
+    the run."""
     from vigil.detect.runner import detect as _detect
 
     settings.ensure()
     began = datetime.now(UTC)
     with FindingStore(settings.state_db) as store:
-        report = _detect(settings, store, since, until, ids)
+        report = _detect(settings, store, since, until, ids, tables=tables)
     from vigil.clock import now_ms
     from vigil.events import emit
     from vigil.metrics import own

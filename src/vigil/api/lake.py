@@ -111,11 +111,17 @@ def info(settings: Settings) -> LakeInfo:
     return maintenance.lake_info(settings)
 
 
-def compact(settings: Settings, table: str | None = None) -> CompactReport:
-    """Merge each partition's small files into one, dropping copies of a record."""
+def compact(
+    settings: Settings,
+    table: str | None = None,
+    small_bytes: int | None = None,
+    min_files: int = 2,
+) -> CompactReport:
+    """Merge each partition's files (those under `small_bytes`, if given) into one, dropping
+    copies of a record."""
     from vigil.lake import maintenance
 
-    return maintenance.compact(settings, table)
+    return maintenance.compact(settings, table, min_files=min_files, small_bytes=small_bytes)
 
 
 def expire(

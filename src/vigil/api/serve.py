@@ -8,7 +8,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -19,6 +20,8 @@ from vigil.config import Settings
 
 log = logging.getLogger("vigil.serve")
 LATENCY_BUCKETS: Final = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30)
+COMPACT_SMALL_BYTES: Final = 64 << 20  # files past this are left as they are
+COMPACT_MIN_FILES: Final = 8  # a partition with fewer small files waits
 
 
 class Telemetry:
@@ -84,24 +87,30 @@ QUEUES: Final = {
 
 
 class Touched:
-    """The time span the committed batches' events fell in since the last detection run."""
+    """The time span the committed batches' events fell in since the last detection run, and
+    the tables they went to."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.span: tuple[datetime, datetime] | None = None
+        self.tables: set[str] = set()
 
-    def add(self, ranges: Iterable[tuple[datetime, datetime]]) -> None:
+    def add(self, ranges: Mapping[str, tuple[datetime, datetime]]) -> None:
         with self.lock:
-            for low, high in ranges:
+            for table, (low, high) in ranges.items():
                 if self.span is not None:
                     low, high = min(low, self.span[0]), max(high, self.span[1])
                 self.span = (low, high)
+                self.tables.add(table)
 
-    def take(self) -> tuple[datetime, datetime] | None:
-        """The span (its end just past the last event), and a fresh start."""
+    def take(self) -> tuple[datetime, datetime, set[str]] | None:
+        """The span (its end just past the last event) and tables, and a fresh start."""
         with self.lock:
             span, self.span = self.span, None
-        return None if span is None else (span[0], span[1] + timedelta(seconds=1))
+            tables, self.tables = self.tables, set()
+        if span is None:
+            return None
+        return span[0], span[1] + timedelta(seconds=1), tables
 
 
 @dataclass
@@ -113,6 +122,7 @@ class Service:
     interval: float = 1.0
     detect_interval: float = 30.0  # every unit over the lake, on the windows batches touched
     alarm_interval: float = 10.0  # alarms evaluated this often (metric filters run on arrival)
+    compact_interval: float = 60.0  # small live-commit files merged this often
     stop_event: threading.Event = field(default_factory=threading.Event)
     threads: list[threading.Thread] = field(default_factory=list)
     ready: threading.Event = field(default_factory=threading.Event)
@@ -153,7 +163,7 @@ class Service:
 
         def on_commit(source: str, done: Any, lag: float | None) -> None:
             self.telemetry.committed(source, done, lag)
-            touched.add(done.detection.touched.values())
+            touched.add(done.detection.touched)
 
         live = LiveIngest(self.settings, on_commit)
 
@@ -166,18 +176,24 @@ class Service:
         def reconcile() -> None:
             from vigil.api import detect
 
+            compacted = time.monotonic()
             while not self.stop_event.wait(self.detect_interval):
-                span = touched.take()
-                if span is None:
+                if time.monotonic() - compacted >= self.compact_interval:
+                    compacted = time.monotonic()
+                    self._compact()
+                taken = touched.take()
+                if taken is None:
                     continue
-                try:
-                    with live.lock:
-                        report = detect.run(self.settings, since=span[0], until=span[1])
-                    log.info("detection over the touched windows %s to %s: %d units, %d hits",
-                             span[0].isoformat(), span[1].isoformat(), report.units,
-                             report.hits)  # fmt: skip
+                low, high, tables = taken
+                began = time.perf_counter()
+                try:  # beside commits, not under their lock: the lake's files are immutable
+                    report = detect.run(self.settings, since=low, until=high, tables=tables)
+                    log.info("detection over the touched windows %s to %s (%s): %d units, "
+                             "%d hits, %.2f s", low.isoformat(), high.isoformat(),
+                             ", ".join(sorted(tables)), report.units, report.hits,
+                             time.perf_counter() - began)  # fmt: skip
                 except Exception:
-                    touched.add([span])  # tried again at the next turn
+                    touched.add({t: (low, high) for t in tables})  # again at the next turn
                     log.exception("the detection over the touched windows failed")
 
         def alarms() -> None:
@@ -194,6 +210,22 @@ class Service:
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self.threads.append(thread)
+
+    def _compact(self) -> None:
+        """Live commits write one small file each; merging them keeps queries fast."""
+        from vigil.api import lake
+
+        began = time.perf_counter()
+        try:
+            report = lake.compact(self.settings, small_bytes=COMPACT_SMALL_BYTES,
+                                  min_files=COMPACT_MIN_FILES)  # fmt: skip
+        except Exception:
+            log.exception("compacting the lake failed; it is tried again later")
+            return
+        if report.partitions:
+            log.info("compacted %d partitions: %d files into %d, %.2f s", report.partitions,
+                     report.files_before, report.files_after,
+                     time.perf_counter() - began)  # fmt: skip
 
     def stop(self, timeout: float = 30.0) -> None:
         """Let the round in progress finish, then stop."""
@@ -215,6 +247,7 @@ class ServeConfig:
         "region": (str, "us-east-1"), "tls_cert": (str, None), "tls_key": (str, None),
         "insecure_no_auth": (bool, False), "worker_interval": (float, 1.0),
         "detect_interval": (float, 30.0), "alarm_interval": (float, 10.0),
+        "compact_interval": (float, 60.0),
         "log_level": (str, "info"),
     }  # fmt: skip
 

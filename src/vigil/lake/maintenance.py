@@ -86,9 +86,16 @@ SAME_KEY: Final = "same natural key"
 IDENTICAL: Final = "identical record (no natural key)"
 
 
-def compact(settings: Settings, table: str | None = None, min_files: int = 2) -> CompactReport:
+def compact(
+    settings: Settings,
+    table: str | None = None,
+    min_files: int = 2,
+    small_bytes: int | None = None,
+) -> CompactReport:
     """Merge each partition's files into one, dropping only copies of a record (an object
-    re-delivered under another name)."""
+    re-delivered under another name). With `small_bytes`, only the files smaller than that are
+    merged (a server's steady upkeep: many small commits become one file, and a file that has
+    grown past the size is not rewritten again)."""
     report = CompactReport()
     names = tables_named(table)
     with lake_lock(settings.home):
@@ -100,7 +107,8 @@ def compact(settings: Settings, table: str | None = None, min_files: int = 2) ->
                 spec = TABLES[name]
                 groups: dict[Path, list[Path]] = defaultdict(list)
                 for f in table_files(settings.lake_dir, name):
-                    groups[partition_of(f)].append(f)
+                    if small_bytes is None or _size(f) < small_bytes:
+                        groups[partition_of(f)].append(f)
                 removed: Counter[str] = Counter()
                 for files in groups.values():
                     if len(files) < min_files:
@@ -120,6 +128,13 @@ def compact(settings: Settings, table: str | None = None, min_files: int = 2) ->
         finally:
             manifest.close()
     return report
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:  # removed by a retention run meanwhile
+        return 1 << 62
 
 
 def _merge(files: list[Path], key: tuple[str, ...], removed: Counter[str], target: Path) -> int:

@@ -65,7 +65,8 @@ def run_server(settings: api.Settings, config: api.serve.ServeConfig) -> None:
     telemetry = api.serve.Telemetry(settings)
     service = api.serve.Service(settings, telemetry, float(str(config["worker_interval"])),
                                 float(str(config["detect_interval"])),
-                                float(str(config["alarm_interval"])))  # fmt: skip
+                                float(str(config["alarm_interval"])),
+                                float(str(config["compact_interval"])))  # fmt: skip
     options = ServerOptions(auth=not config["insecure_no_auth"], account=str(config["account"]),
                             region=str(config["region"]))  # fmt: skip
     app = build_app(settings, service, options)
