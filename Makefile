@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 AWSCLI := .venv-awscli/bin/aws
 JSSDK := tests/clients/node_modules/.package-lock.json
 
-.PHONY: demo test test-fast clients lint typecheck bench fuzz clean
+.PHONY: demo test test-fast clients browser lint typecheck bench fuzz clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found"; exit 1; }
@@ -30,16 +30,25 @@ $(JSSDK): tests/clients/package.json tests/clients/package-lock.json
 
 clients: $(AWSCLI) $(JSSDK)
 
+# Debian's Chromium for the console's browser tests (Playwright drives it; its own browser
+# download is not used).
+BROWSER := /usr/bin/chromium
+$(BROWSER):
+	@command -v apt-get >/dev/null 2>&1 || { echo "error: install chromium (Debian: apt-get install chromium)"; exit 1; }
+	$$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver'
+
+browser: $(BROWSER)
+
 demo: $(STAMP)
 	$(BIN)/vigil demo
 
-test: $(STAMP) clients
+test: $(STAMP) clients browser
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
-test-fast: $(STAMP) clients
+test-fast: $(STAMP) clients browser
 	$(BIN)/pytest -q -n 2 --dist loadfile -m "not slow"
 
 lint: $(STAMP)

@@ -179,11 +179,27 @@ class AccessStore(Store):
                  json.dumps(detail or {}, default=str, sort_keys=True)),
             )  # fmt: skip
 
-    def audit_log(self, limit: int = 100, user: str | None = None) -> list[dict[str, Any]]:
+    def audit_many(self, who: str, action: str, targets: list[str], *, source: str = "",
+                   detail: dict[str, Any] | None = None) -> None:  # fmt: skip
+        """One entry a target, in one transaction (a bulk change: each finding's history)."""
+        text, ts = json.dumps(detail or {}, default=str, sort_keys=True), clock.now_ms()
+        with self.state.transaction() as db:
+            db.executemany(
+                "INSERT INTO audit_log (ts, user, action, target, source, result, detail) "
+                "VALUES (?, ?, ?, ?, ?, 'ok', ?)",
+                [(ts, who, action, t, source, text) for t in targets],
+            )
+
+    def audit_log(self, limit: int = 100, user: str | None = None,
+                  target: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
         sql = "SELECT seq, ts, user, action, target, source, result, detail FROM audit_log"
-        args: tuple[Any, ...] = ()
-        if user:
-            sql, args = sql + " WHERE user = ?", (user,)
+        where, args = [], []
+        for column, value in (("user", user), ("target", target)):
+            if value:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         rows = self.state.db.execute(sql + " ORDER BY seq DESC LIMIT ?", (*args, limit))
         out = []
         for seq, ts, who, action, target, source, result, detail in rows:

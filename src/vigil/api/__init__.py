@@ -19,8 +19,9 @@ from vigil.config import Settings
 __all__ = ["Settings", "clock"]  # times as users write them; the settings a shell loads
 
 NOUNS = (
-    "access", "agent", "content", "detect", "events", "findings", "inputs", "intel", "lake", "logs",
-    "metrics", "playbooks", "posture", "quarantine", "serve", "sources", "trail", "worker",
+    "access", "agent", "content", "detect", "events", "findings", "flows", "inputs", "intel",
+    "lake", "logs", "metrics", "playbooks", "posture", "quarantine", "serve", "sources", "trail",
+    "worker",
 )  # fmt: skip
 
 if TYPE_CHECKING:
@@ -38,6 +39,9 @@ if TYPE_CHECKING:
     )
     from vigil.api import (
         findings as findings,
+    )
+    from vigil.api import (
+        flows as flows,
     )
     from vigil.api import (
         inputs as inputs,

@@ -11,13 +11,37 @@ from typing import Any
 from vigil.access import AuthError
 from vigil.access import sigv4 as _sigv4
 from vigil.access.roles import BUILTIN_ADMIN, Need, Role, permits, role_of
+from vigil.access.sessions import Session, Sessions, SignInLimiter, csrf_matches
 from vigil.access.store import AccessStore, Principal, User
 from vigil.config import Settings
 
 __all__ = [
-    "BUILTIN_ADMIN", "AuthError", "Gate", "Need", "Principal", "Role", "SignedRequest", "User",
-    "audit", "audit_log", "create_key", "create_token", "create_user", "delete_key",
-    "delete_user", "keys", "permits", "revoke_token", "role_of", "set_password", "tokens",
+    "BUILTIN_ADMIN",
+    "AuthError",
+    "Gate",
+    "Need",
+    "Principal",
+    "Role",
+    "Session",
+    "Sessions",
+    "SignInLimiter",
+    "SignedRequest",
+    "User",
+    "audit",
+    "audit_log",
+    "audit_many",
+    "create_key",
+    "create_token",
+    "create_user",
+    "csrf_matches",
+    "delete_key",
+    "delete_user",
+    "keys",
+    "permits",
+    "revoke_token",
+    "role_of",
+    "set_password",
+    "tokens",
     "users",
 ]  # fmt: skip
 
@@ -109,6 +133,12 @@ def audit(
         store.audit(who.user, action, target=target, source=source, result=result, detail=detail)
 
 
+def audit_many(settings: Settings, who: Principal, action: str, targets: list[str], *,
+               source: str = "", detail: dict[str, Any] | None = None) -> None:  # fmt: skip
+    with AccessStore(settings) as store:
+        store.audit_many(who.user, action, targets, source=source, detail=detail)
+
+
 def audit_log(
     settings: Settings, limit: int = 100, user: str | None = None
 ) -> list[dict[str, Any]]:
@@ -126,6 +156,7 @@ class Gate:
         self._lock = threading.Lock()
         self._tokens: dict[str, tuple[float, Principal | None]] = {}
         self._keys: dict[str, tuple[float, tuple[str, Principal] | None]] = {}
+        self._users: dict[str, tuple[float, Role | None]] = {}
 
     def token(self, token: str) -> Principal:
         now = time.monotonic()
@@ -161,6 +192,22 @@ class Gate:
         found = self._key(signed.access_key_id)
         assert found is not None
         return found[1], signed
+
+    def current(self, who: Principal) -> Principal | None:
+        """The user as they are now (a session's role follows changes; None: deleted)."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._users.get(who.user)
+        if hit is None or now - hit[0] > self.ttl:
+            with AccessStore(self.settings) as store:
+                try:
+                    role: Role | None = store.user(who.user).role
+                except Exception:
+                    role = None
+            hit = (now, role)
+            with self._lock:
+                self._users[who.user] = hit
+        return None if hit[1] is None else Principal(who.user, hit[1], who.via, who.key)
 
     def password(self, user: str, password: str) -> Principal:
         with AccessStore(self.settings) as store:

@@ -9,7 +9,13 @@ from typing import Any
 from vigil import clock
 from vigil.config import Settings
 from vigil.findings.store import Filter, FindingStore
+from vigil.findings.triage import FindingPage, FindingQuery, select
 from vigil.model.finding import Finding, RecordState, Workflow
+
+__all__ = [
+    "FindingPage", "FindingQuery", "as_dict", "as_row", "assign", "bulk_update", "get",
+    "history", "list_findings", "search", "update",
+]  # fmt: skip
 
 
 def list_findings(
@@ -39,6 +45,52 @@ def update(
 ) -> Finding:
     with FindingStore(settings.state_db) as store:
         return store.update(fid, workflow, state, note)
+
+
+def search(settings: Settings, query: FindingQuery) -> FindingPage:
+    """The triage view: filtered, sorted, paged (threat and control findings told apart)."""
+    with FindingStore(settings.state_db) as store:
+        found = store.find(Filter(record_state=query.record_state))
+    return select(found, query)
+
+
+def bulk_update(
+    settings: Settings,
+    ids: list[str],
+    workflow: Workflow | None,
+    state: RecordState | None,
+    note: str | None,
+) -> tuple[list[str], list[str]]:
+    """One change to many findings at once: (the ids changed, the ids not found)."""
+    with FindingStore(settings.state_db) as store:
+        done = store.update_many(ids, workflow, state, note)
+    seen = set(done)
+    return done, [i for i in ids if i not in seen]
+
+
+def assign(settings: Settings, ids: list[str], user: str | None) -> int:
+    """Give findings to a user of the server (None: to nobody); how many changed."""
+    if user:
+        from vigil.access.store import AccessStore
+
+        with AccessStore(settings) as access:
+            access.user(user)  # an unknown user is an error, not a silent assignment
+    with FindingStore(settings.state_db) as store:
+        return store.assign(ids, user)
+
+
+def pulse(settings: Settings) -> tuple[int, str]:
+    """(how many findings, when one last changed): for live views to ask cheaply."""
+    with FindingStore(settings.state_db) as store:
+        return store.pulse()
+
+
+def history(settings: Settings, fid: str, limit: int = 100) -> list[dict[str, Any]]:
+    """Who changed this finding, what and when (from the audit log), newest first."""
+    from vigil.access.store import AccessStore
+
+    with AccessStore(settings) as store:
+        return store.audit_log(limit, target=fid)
 
 
 def as_dict(f: Finding) -> dict[str, Any]:
@@ -166,3 +218,67 @@ def hub_id(ident: str, product_arn: str) -> str:
     if ident.startswith("vigil/"):
         return ident.removeprefix("vigil/")
     return identity(product_arn, ident)
+
+
+def saved_views(settings: Settings, owner: str, kind: str = "findings") -> list[dict[str, Any]]:
+    from vigil.state.saved import SavedViews
+
+    with SavedViews(settings) as views:
+        return views.listing(kind, owner)
+
+
+def save_view(settings: Settings, owner: str, name: str, data: dict[str, Any],
+              kind: str = "findings") -> None:  # fmt: skip
+    from vigil.state.saved import SavedViews
+
+    with SavedViews(settings) as views:
+        views.save(kind, owner, name, data)
+
+
+def delete_view(settings: Settings, owner: str, name: str, kind: str = "findings") -> None:
+    from vigil.state.saved import SavedViews
+
+    with SavedViews(settings) as views:
+        views.delete(kind, owner, name)
+
+
+def as_row(f: Finding) -> dict[str, Any]:
+    """A finding as the triage table shows it."""
+    from vigil.findings.triage import is_control
+
+    return {"id": f.id, "severity": f.severity_label, "score": f.severity, "type": f.type,
+            "title": f.title, "account": f.account, "region": f.region,
+            "resource": f.resource_id, "resource_type": f.resource_type, "count": f.count,
+            "first_seen": f.first_seen, "last_seen": f.last_seen, "workflow": f.workflow.value,
+            "record_state": f.record_state.value, "assignee": f.assignee or "",
+            "kind": "control" if is_control(f) else "threat"}  # fmt: skip
+
+
+def export_one(f: Finding, fmt: str) -> dict[str, Any]:
+    """One finding in ASFF, OCSF or GuardDuty's JSON."""
+    from vigil.errors import ConfigError
+    from vigil.findings.export import FORMATS
+
+    convert = FORMATS.get(fmt.lower())
+    if convert is None:
+        raise ConfigError(f"no export format {fmt!r}", hint=f"choose {', '.join(FORMATS)}")
+    return convert(f)
+
+
+def suppression_like(f: Finding) -> dict[str, str]:
+    """A suppression rule prefilled from a finding: its type, account and resource."""
+    import re
+
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{f.type}-{f.resource_id}")[:60].strip("-")
+    criteria = [f"type={f.type}", f"account={f.account}"]
+    if f.resource_id:
+        criteria.append(f"resource_id={f.resource_id}")
+    return {"name": name or "suppress", "criteria": "\n".join(criteria)}
+
+
+def flow_interface(f: Finding) -> str | None:
+    """The network interface a flow-log finding is about (the flow explorer opens on it)."""
+    value = f.key.get("interface_id")
+    if isinstance(value, str) and value.startswith("eni-"):
+        return value
+    return f.resource_id if f.resource_id.startswith("eni-") else None

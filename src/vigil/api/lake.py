@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
@@ -102,6 +103,13 @@ def query(settings: Settings, sql: str) -> pa.Table:
     from vigil.query.engine import read_only_query
 
     return read_only_query(settings, sql)
+
+
+def session(settings: Settings) -> AbstractContextManager[Callable[[str], pa.Table]]:
+    """`with api.lake.session(s) as query:` several read-only queries on one engine."""
+    from vigil.query.engine import read_only_session
+
+    return read_only_session(settings)
 
 
 def info(settings: Settings) -> LakeInfo:

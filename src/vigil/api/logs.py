@@ -239,3 +239,61 @@ def expire(settings: Settings) -> ExpireReport:
     from vigil.logs.retention import expire_events
 
     return expire_events(settings)
+
+
+def insights_histogram(
+    settings: Settings,
+    query: str,
+    *,
+    groups: list[str] | None = None,
+    table: str | None = None,
+    start: int,
+    end: int,
+) -> dict[str, Any]:
+    """Matches of the query's filters per time bucket over [start, end] (ms): uPlot's columns,
+    empty buckets included."""
+    from vigil.insights.histogram import histogram_query, step_for
+    from vigil.insights.run import run_insights
+
+    size, name = step_for(max(1, (end - start) // 1000))
+    table_ = run_insights(settings, histogram_query(query, name), groups=groups, table=table,
+                          start=start, end=end)  # fmt: skip
+    counts = {int(row[f"bin({name})"].timestamp()): int(row["matches"])
+              for row in table_.to_pylist() if row[f"bin({name})"] is not None}  # fmt: skip
+    first = start // 1000 - (start // 1000) % size
+    xs = list(range(first, end // 1000 + 1, size))
+    return {"x": xs, "series": [{"label": "matches", "values": [counts.get(x, 0) for x in xs]}],
+            "step": name}  # fmt: skip
+
+
+def fields(settings: Settings, groups: list[str] | None = None,
+           table: str | None = None) -> list[str]:  # fmt: skip
+    """The fields a query can name: a lake table's columns, or a log group's own fields and
+    the keys of its JSON messages (from its newest events), as Insights discovers them."""
+    import json
+
+    if table:
+        from vigil.errors import ConfigError
+        from vigil.lake.tables import TABLES
+        from vigil.query.engine import read_only_query
+
+        if table not in TABLES:
+            raise ConfigError(f"no lake table {table!r}", hint=", ".join(TABLES))
+        return list(read_only_query(settings, f"SELECT * FROM {table} LIMIT 0").column_names)
+    found = ["@timestamp", "@message", "@logStream", "@log", "@ingestionTime"]
+    for group in groups or []:
+        for event in filter_events(settings, group, EventsQuery(limit=50)):
+            try:
+                doc = json.loads(event.message)
+            except ValueError:
+                continue
+            if isinstance(doc, dict):
+                found += [k for k in doc if k not in found]
+    return found
+
+
+def step_for(seconds: int, buckets: int = 60) -> tuple[int, str]:
+    """The histogram step (seconds, Insights' name) that keeps `seconds` within `buckets` bars."""
+    from vigil.insights.histogram import step_for as choose
+
+    return choose(seconds, buckets)

@@ -167,3 +167,86 @@ def delete_dashboards(settings: Settings, names: list[str]) -> None:
     from vigil.metrics import dashboards
 
     dashboards.delete(settings, names)
+
+
+def graph(
+    settings: Settings,
+    metric: Metric,
+    stat: str = "Sum",
+    period: int = 300,
+    points: int = 72,
+    threshold: float | None = None,
+) -> dict[str, Any]:
+    """A metric's last `points` periods as uPlot's columns (a threshold line if given). The
+    graph ends now, or at the newest datapoint if that is older (a lake of past logs)."""
+    from vigil.metrics.stats import statistics as compute
+    from vigil.metrics.store import MetricStore
+
+    with MetricStore(settings) as store:
+        newest = store.latest(metric)
+        end = now_ms()
+        if newest is not None and newest < end - points * period * 1000:
+            end = newest + period * 1000
+        end -= end % (period * 1000)
+        end += period * 1000
+        start = end - points * period * 1000
+        found = compute(store, metric, start, end, period, [stat])
+    by_t = {p.timestamp: p.values.get(stat) for p in found}
+    xs = list(range(start, end, period * 1000))
+    series: list[dict[str, Any]] = [{"label": f"{metric.name} ({stat})",
+                                     "values": [by_t.get(x) for x in xs]}]  # fmt: skip
+    if threshold is not None:
+        series.append({"label": "threshold", "values": [threshold] * len(xs), "dash": True,
+                       "color": "#c0392b"})  # fmt: skip
+    return {"x": [x // 1000 for x in xs], "series": series, "start": start, "end": end}
+
+
+def render_dashboard(settings: Settings, body: str) -> dict[str, Any]:
+    """A DashboardBody with each widget's data: metric graphs, alarm states, log query rows,
+    Markdown text (a widget that cannot be drawn says why)."""
+    from vigil.errors import VigilError
+    from vigil.metrics.dashboard_view import read_body
+
+    widgets, seconds = read_body(body)
+    by_arn = {a["AlarmArn"]: a for a in alarms(settings)}
+    out = []
+    for w in widgets:
+        item: dict[str, Any] = {
+            "kind": w.kind, "x": w.x, "y": w.y, "width": w.width, "height": w.height,
+            "title": w.title, "problem": w.problem,
+        }  # fmt: skip
+        try:
+            if w.kind == "metric" and w.lines and not w.problem:
+                item["chart"] = _lines_chart(settings, w.lines, seconds)
+            elif w.kind == "alarm":
+                item["alarms"] = [by_arn.get(arn, {"AlarmArn": arn, "AlarmName": arn.rsplit(
+                    ":", 1)[-1], "StateValue": "UNKNOWN", "StateReason": "no such alarm"})
+                    for arn in w.alarms]  # fmt: skip
+            elif w.kind == "text":
+                item["markdown"] = w.markdown
+            elif w.kind == "log" and not w.problem:
+                item["columns"], item["rows"] = _log_rows(settings, w.groups, w.query, seconds)
+        except VigilError as exc:
+            item["problem"] = exc.message
+        out.append(item)
+    rows = max((w.y + w.height for w in widgets), default=0)
+    return {"widgets": out, "rows": rows, "seconds": seconds}
+
+
+def _lines_chart(settings: Settings, lines: list[Any], seconds: int) -> dict[str, Any]:
+    charts = [graph(settings, line.metric, line.stat, line.period,
+                    points=max(2, min(288, seconds // line.period))) for line in lines]  # fmt: skip
+    series = []
+    for line, chart in zip(lines, charts, strict=True):
+        series.append({"label": line.label, "values": chart["series"][0]["values"]})
+    return {"x": charts[0]["x"], "series": series}
+
+
+def _log_rows(settings: Settings, groups: list[str], query: str,
+              seconds: int) -> tuple[list[str], list[dict[str, Any]]]:  # fmt: skip
+    from vigil.insights.run import run_insights
+
+    end = now_ms()
+    table = run_insights(settings, query or "fields @timestamp, @message | limit 20",
+                         groups=groups, start=end - seconds * 1000, end=end)  # fmt: skip
+    return list(table.column_names), table.slice(0, 50).to_pylist()

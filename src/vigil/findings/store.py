@@ -204,6 +204,57 @@ class FindingStore(StateDB):
                 db.execute("UPDATE findings SET note = ? WHERE id = ?", (note, finding.id))
         return self.get(finding.id)
 
+    def update_many(
+        self,
+        ids: list[str],
+        workflow: Workflow | None = None,
+        record_state: RecordState | None = None,
+        note: str | None = None,
+    ) -> list[str]:
+        """The same change to many findings (full ids), in one transaction; the ids found.
+        An archived finding made active again starts over as NEW, as `update` does."""
+        found: list[str] = []
+        with self.transaction() as db:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                found += [r[0] for r in db.execute(
+                    f"SELECT id FROM findings WHERE id IN ({marks})", chunk)]  # fmt: skip
+            for start in range(0, len(found), 500):
+                chunk = found[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                if workflow is not None:
+                    db.execute(f"UPDATE findings SET workflow = ? WHERE id IN ({marks})",
+                               (workflow.value, *chunk))  # fmt: skip
+                if record_state is not None:
+                    db.execute(
+                        "UPDATE findings SET workflow = CASE WHEN record_state = 'ARCHIVED' AND "
+                        "? = 'ACTIVE' AND workflow IN ('NOTIFIED', 'RESOLVED') THEN 'NEW' ELSE "
+                        f"workflow END, record_state = ? WHERE id IN ({marks})",
+                        (record_state.value, record_state.value, *chunk),
+                    )
+                if note is not None:
+                    db.execute(f"UPDATE findings SET note = ? WHERE id IN ({marks})",
+                               (note, *chunk))  # fmt: skip
+        return found
+
+    def pulse(self) -> tuple[int, str]:
+        """How many findings there are and when one last changed: a cheap "anything new?"."""
+        row = self.db.execute("SELECT count(*), coalesce(max(updated_at), '') FROM findings"
+                              ).fetchone()  # fmt: skip
+        return int(row[0]), str(row[1])
+
+    def assign(self, ids: list[str], user: str | None) -> int:
+        """Give findings (full ids) to a user, or to nobody; how many there were."""
+        with self.transaction() as db:
+            changed = 0
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                changed += db.execute(f"UPDATE findings SET assignee = ? WHERE id IN ({marks})",
+                                      (user, *chunk)).rowcount  # fmt: skip
+        return changed
+
     def watermark(self, unit: str) -> str | None:
         row = self.db.execute("SELECT until FROM watermarks WHERE unit = ?", (unit,)).fetchone()
         return None if row is None else str(row["until"])
@@ -234,4 +285,5 @@ def _finding(row: sqlite3.Row) -> Finding:
         workflow=Workflow(row["workflow"]), record_state=RecordState(row["record_state"]),
         note=row["note"], created_at=row["created_at"], updated_at=row["updated_at"],
         mitre=json.loads(row["mitre"]), nist_csf=json.loads(row["nist_csf"]),
+        assignee=row["assignee"],
     )  # fmt: skip

@@ -22,6 +22,7 @@ from vigil.content.kit import Case, CaseResult, Strict, read_meta
 from vigil.errors import ConfigError
 from vigil.logs.groups import LogStore
 from vigil.logs.pattern import lint, parse
+from vigil.metrics import dashboards
 from vigil.metrics.alarms import Alarm, AlarmStore
 from vigil.metrics.filters import FilterStore, MetricFilter
 
@@ -102,6 +103,7 @@ class Installed:
     filters: list[str]
     alarms: list[str]
     warnings: list[str]
+    dashboard: str | None = None  # a dashboard of the pack's alarms (PutDashboard's body)
 
 
 def install_pack(
@@ -114,6 +116,7 @@ def install_pack(
         info = logs.group(group)
     done = Installed([], [], [])
     now = now_ms()
+    arns: list[tuple[str, str]] = []
     with FilterStore(settings) as filters, AlarmStore(settings) as alarms:
         for u in units:
             done.warnings += [f"{u.id}: {w}" for w in lint(parse(u.pattern))]
@@ -131,7 +134,25 @@ def install_pack(
                 alarm_actions=tuple(actions or ()), account=info.account, region=info.region,
             ), now)  # fmt: skip
             done.alarms.append(str(a["name"]))
+            arns.append((f"{u.control} {u.title}", alarms.get(str(a["name"])).alarm.arn))
+    done.dashboard = f"{pack.upper()}-alarms"
+    messages = dashboards.put(settings, done.dashboard, alarm_dashboard(pack, group, arns))
+    done.warnings += [f"dashboard {m['DataPath']}: {m['Message']}" for m in messages]
     return done
+
+
+def alarm_dashboard(pack: str, group: str, alarms: list[tuple[str, str]]) -> str:
+    """A CloudWatch DashboardBody: a text widget, then one alarm widget per alarm, four to a
+    row of the 24-column grid."""
+    widgets: list[dict[str, Any]] = [{
+        "type": "text", "x": 0, "y": 0, "width": 24, "height": 2,
+        "properties": {"markdown": f"# {pack.upper()} alarms\nThe {len(alarms)} alarms of the "
+                                   f"{pack} pack on the log group `{group}`."},
+    }]  # fmt: skip
+    for i, (title, arn) in enumerate(alarms):
+        widgets.append({"type": "alarm", "x": (i % 4) * 6, "y": 2 + (i // 4) * 3, "width": 6,
+                        "height": 3, "properties": {"title": title, "alarms": [arn]}})  # fmt: skip
+    return json.dumps({"widgets": widgets})
 
 
 def run_cases(unit: PackUnit) -> list[CaseResult]:

@@ -184,6 +184,15 @@ class MetricStore(Store):
         ).fetchall()
         return [Metric(ns, n, tuple(sorted(json.loads(d).items()))) for ns, n, d in rows]
 
+    def latest(self, metric: Metric) -> int | None:
+        """The newest datapoint's time (ms), or None."""
+        row = self.state.db.execute(
+            "SELECT max(d.ts) FROM datapoints d JOIN metrics m ON m.id = d.metric_id WHERE "
+            "m.namespace = ? AND m.name = ? AND m.dimensions = ?",
+            (metric.namespace, metric.name, metric.key()),
+        ).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
     def rows(self, metric: Metric, start: int, end: int) -> list[Row]:
         """Datapoints in [start, end): (ts, unit, count, sum, min, max, values JSON)."""
         return self.state.db.execute(

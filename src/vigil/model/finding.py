@@ -71,6 +71,7 @@ class Finding:
     updated_at: str = ""
     mitre: list[str] = field(default_factory=list)
     nist_csf: list[str] = field(default_factory=list)
+    assignee: str | None = None  # the user triaging it
 
     @property
     def severity_label(self) -> str:

@@ -8,7 +8,8 @@ DuckDB, embedded, is the implementation today; `Settings.engine` chooses it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
@@ -94,6 +95,21 @@ def read_only_query(settings: Settings, sql: str) -> pa.Table:
             return engine.query(sql)
         except QueryError as exc:
             raise QueryError(str(exc), hint="tables: flow_logs, cloudtrail") from exc
+
+
+@contextmanager
+def read_only_session(settings: Settings) -> Iterator[Callable[[str], pa.Table]]:
+    """Several read-only queries on one engine (a page of views pays the set-up once)."""
+    with open_engine(settings) as engine:
+
+        def run(sql: str) -> pa.Table:
+            check_read_only(sql)
+            try:
+                return engine.query(sql)
+            except QueryError as exc:
+                raise QueryError(str(exc), hint="tables: flow_logs, cloudtrail") from exc
+
+        yield run
 
 
 def run_query(lake: Path, sql: str) -> pa.Table:

@@ -104,7 +104,7 @@ def install_pack_command(
         render.print_json(done)
         return
     render.out.print(f"{len(done.filters)} metric filters and {len(done.alarms)} alarms on "
-                     f"{log_group}", highlight=False)  # fmt: skip
+                     f"{log_group}; dashboard {done.dashboard}", highlight=False)  # fmt: skip
     for warning in done.warnings:
         render.tagged("warning:", "yellow", warning)
 

@@ -75,6 +75,7 @@ def run_server(settings: api.Settings, config: api.serve.ServeConfig) -> None:
         ssl_certfile=config["tls_cert"], ssl_keyfile=config["tls_key"],  # type: ignore[arg-type]
         access_log=False, lifespan="off", timeout_graceful_shutdown=30,
     ))  # fmt: skip
+    app.state.console.stopping = lambda: server.should_exit  # live streams end at SIGTERM
     service.start()
     scheme = "https" if config["tls_cert"] else "http"
     log.info("listening on %s://%s:%s; home %s; authentication %s", scheme, config["host"],

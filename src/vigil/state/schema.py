@@ -300,11 +300,25 @@ def _playbook_approvals(db: sqlite3.Connection) -> None:
             db.execute(f"ALTER TABLE playbook_runs ADD COLUMN {name} {kind}")
 
 
+def _console(db: sqlite3.Connection) -> None:
+    """The console's: each finding's history read by target, an assignee per finding, and
+    saved filters and queries (per user)."""
+    db.execute("CREATE INDEX IF NOT EXISTS audit_log_target ON audit_log (target, seq)")
+    if "assignee" not in {row[1] for row in db.execute("PRAGMA table_info(findings)")}:
+        db.execute("ALTER TABLE findings ADD COLUMN assignee TEXT")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS saved_views (kind TEXT NOT NULL, owner TEXT NOT NULL, "
+        "name TEXT NOT NULL, data TEXT NOT NULL, created_ms INTEGER NOT NULL, "
+        "PRIMARY KEY (kind, owner, name))"
+    )
+
+
 MIGRATIONS: Final = (
     Migration(1, "the tables of release 0.1.0", V1_TABLES),
     Migration(2, "batches.objects for homes older than 0.1.0", _batch_objects),
     Migration(3, "users, tokens, access keys, the audit log, source cursors", V3_ACCESS),
     Migration(4, "playbook runs: the request, approvals", _playbook_approvals),
+    Migration(5, "the console: history by target, assignees, saved views", _console),
 )
 LATEST: Final = MIGRATIONS[-1].version
 

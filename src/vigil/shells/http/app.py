@@ -55,6 +55,10 @@ def build_app(
     async def aws_entry(request: Request) -> Response:
         return await aws(request)
 
+    from vigil.shells import web
+
+    web.install(app, settings, gate, options.auth, aws_entry)  # GET / and /findings: pages
+
     for path in ("/", "/service/{service}/operation/{operation}", "/findings",
                  "/findings/import", "/findings/batchupdate"):  # fmt: skip
         app.add_api_route(path, aws_entry, methods=["GET", "POST", "PATCH"],

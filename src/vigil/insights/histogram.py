@@ -1,0 +1,31 @@
+"""The histogram the console draws above a Logs Insights result, as CloudWatch's does: the
+query's filtering part (its `filter` and `parse` commands before any `stats`), counted per
+time bucket. Pure: text in, text out."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from vigil.insights.parse import Command, Filter, Parse, Stats, parse, unparse
+
+STEPS: Final = ((60, "1m"), (300, "5m"), (900, "15m"), (3600, "1h"), (10800, "3h"),
+                (21600, "6h"), (86400, "1d"))  # fmt: skip
+
+
+def step_for(seconds: int, buckets: int = 60) -> tuple[int, str]:
+    """The smallest step that keeps the range within `buckets` bars."""
+    for size, name in STEPS:
+        if seconds / size <= buckets:
+            return size, name
+    return STEPS[-1]
+
+
+def histogram_query(query: str, step: str) -> str:
+    kept: list[Command] = []
+    for command in parse(query):
+        if isinstance(command, Stats):
+            break
+        if isinstance(command, (Filter, Parse)):
+            kept.append(command)
+    counted = f"stats count(*) as matches by bin({step})"
+    return f"{unparse(kept)} | {counted}" if kept else counted

@@ -1,0 +1,196 @@
+"""The findings pages, as Security Hub's and GuardDuty's: the triage table (filters, sorting,
+saved filters, 50 a page, threat and control findings apart, bulk workflow changes and
+assignment) and one finding (timeline, actor, resource, tags, evidence, raw and exported JSON,
+workflow buttons, "suppress findings like this", its history)."""
+
+import json
+from typing import Annotated, Any, Final
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import RedirectResponse, Response
+
+from vigil import api
+from vigil.api.access import Need, Session
+from vigil.errors import VigilError
+from vigil.model.finding import RecordState, Workflow
+from vigil.shells.web.kit import Console, first
+
+PAGE: Final = 50
+FILTERS: Final = ("kind", "severity", "type", "account", "region", "resource", "workflow",
+                  "state", "since", "until", "sort", "order")  # fmt: skip
+SEVERITIES: Final = (("", "Any"), ("1", "Low and up"), ("4", "Medium and up"),
+                     ("7", "High and up"), ("9", "Critical"))  # fmt: skip
+WORKFLOWS: Final = tuple(w.value for w in Workflow)
+
+
+def query_of(params: Any) -> api.findings.FindingQuery:
+    def text(name: str) -> str | None:
+        value = str(params.get(name, "") or "").strip()
+        return value or None
+
+    severity = text("severity")
+    kind = text("kind") or "all"
+    state = text("state") or "ACTIVE"
+    return api.findings.FindingQuery(
+        kind=kind if kind in ("all", "threat", "control") else "all",  # type: ignore[arg-type]
+        severity=float(severity) if severity and _number(severity) else None,
+        type=text("type"), account=text("account"), region=text("region"),
+        resource=text("resource"), workflow=text("workflow"),
+        record_state=None if state == "ANY" else state,
+        since=text("since"), until=text("until"), sort=text("sort") or "severity",
+        descending=(text("order") or "desc") == "desc",
+        offset=int(text("offset") or 0) if (text("offset") or "0").isdigit() else 0, limit=PAGE,
+    )  # fmt: skip
+
+
+def router(c: Console) -> APIRouter:
+    r = APIRouter()
+    s = c.settings
+    Reader = Annotated[Session, Depends(c.reader)]
+    Writer = Annotated[Session, Depends(c.needs(Need.WRITE))]
+
+    @r.get("/findings", include_in_schema=False)
+    def findings(request: Request, session: Reader) -> Response:
+        params = request.query_params
+        q = query_of(params)
+        page = api.findings.search(s, q)
+        kept = {k: params[k] for k in FILTERS if params.get(k)}
+        nxt = None
+        if page.next_offset is not None:
+            nxt = "/findings?" + urlencode({**kept, "offset": page.next_offset})
+        prev = None
+        if q.offset > 0:
+            prev = "/findings?" + urlencode({**kept, "offset": max(0, q.offset - PAGE)})
+        users = [u.name for u in api.access.users(s)] if c.auth else []
+        return c.page(
+            request, session, "findings.html", page=page, q=q, params=kept,
+            rows=[api.findings.as_row(f) for f in page.findings], next_link=nxt, prev_link=prev,
+            kinds={k: "/findings?" + urlencode({**kept, "kind": k}) for k in
+                   ("all", "threat", "control")},
+            severities=SEVERITIES, workflows=WORKFLOWS, users=users,
+            views=api.findings.saved_views(s, session.principal.user),
+            query_string=urlencode(kept), flash=params.get("done"),
+        )  # fmt: skip
+
+    @r.post("/findings/bulk", include_in_schema=False)
+    async def bulk(request: Request, session: Writer) -> Response:
+        fields = await c.form(request, session)
+        ids = fields.get("ids", [])
+        back = first(fields, "back") or ""
+        if not ids:
+            return _back(back, "Nothing was selected.")
+        workflow = _workflow(first(fields, "workflow"))
+        note = first(fields, "note") or None
+        assignee = first(fields, "assignee")
+        done: list[str] = []
+        missing: list[str] = []
+        if workflow or note:
+            done, missing = api.findings.bulk_update(s, ids, workflow, None, note)
+        if assignee:
+            api.findings.assign(s, ids, None if assignee == "-" else assignee)
+            done = done or ids
+        detail = {"workflow": workflow.value if workflow else None, "note": note,
+                  "assignee": assignee or None}  # fmt: skip
+        api.access.audit_many(s, session.principal, "console:findings.update", done,
+                              source=_address(request), detail=detail)  # fmt: skip
+        message = f"{len(done)} findings updated"
+        if missing:
+            message += f"; {len(missing)} not found"
+        return _back(back, message + ".")
+
+    @r.post("/findings/views", include_in_schema=False)
+    async def save_view(request: Request, session: Writer) -> Response:
+        fields = await c.form(request, session)
+        name = first(fields, "name")
+        query = first(fields, "query")
+        api.findings.save_view(s, session.principal.user, name, {"query": query})
+        c.audit(session, request, "findings.save-view", name, {"query": query})
+        return _back(query, f"Saved the filter {name!r}.")
+
+    @r.get("/findings/{fid}", include_in_schema=False)
+    def finding(fid: str, request: Request, session: Reader) -> Response:
+        f = api.findings.get(s, fid)
+        doc = api.findings.as_dict(f)
+        exports = {name: json.dumps(api.findings.export_one(f, name), indent=2, default=str)
+                   for name in ("asff", "ocsf", "guardduty")}  # fmt: skip
+        return c.page(
+            request, session, "finding.html", f=f, doc=doc, row=api.findings.as_row(f),
+            raw=json.dumps(doc, indent=2, default=str), exports=exports,
+            history=api.findings.history(s, f.id), workflows=WORKFLOWS,
+            users=[u.name for u in api.access.users(s)] if c.auth else [],
+            like=api.findings.suppression_like(f), flow=api.findings.flow_interface(f),
+            flash=request.query_params.get("done"),
+        )  # fmt: skip
+
+    @r.get("/findings/{fid}/evidence", include_in_schema=False)
+    def evidence(fid: str, request: Request, session: Reader) -> Response:
+        f = api.findings.get(s, fid)
+        sql = api.findings.as_dict(f).get("evidence_query") or ""
+        try:
+            table = api.lake.query(s, sql) if sql else None
+            error = None
+        except VigilError as exc:
+            table, error = None, exc.message
+        rows = table.slice(0, 200).to_pylist() if table is not None else []
+        columns = table.column_names if table is not None else []
+        return c.fragment("_evidence.html", columns=columns, rows=rows, error=error,
+                          total=table.num_rows if table is not None else 0)  # fmt: skip
+
+    @r.post("/findings/{fid}/workflow", include_in_schema=False)
+    async def set_workflow(fid: str, request: Request, session: Writer) -> Response:
+        fields = await c.form(request, session)
+        workflow = _workflow(first(fields, "workflow"))
+        note = first(fields, "note") or None
+        state = first(fields, "record_state")
+        record_state = RecordState(state) if state in ("ACTIVE", "ARCHIVED") else None
+        f = api.findings.update(s, fid, workflow, record_state, note)
+        c.audit(session, request, "findings.update", f.id,
+                {"workflow": workflow.value if workflow else None, "note": note,
+                 "record_state": state or None})  # fmt: skip
+        return _back(f"/findings/{f.id}", f"Workflow {f.workflow.value}.")
+
+    @r.post("/findings/{fid}/assign", include_in_schema=False)
+    async def assign(fid: str, request: Request, session: Writer) -> Response:
+        fields = await c.form(request, session)
+        f = api.findings.get(s, fid)
+        user = first(fields, "assignee")
+        api.findings.assign(s, [f.id], user or None)
+        c.audit(session, request, "findings.assign", f.id, {"assignee": user or None})
+        return _back(f"/findings/{f.id}", f"Assigned to {user}." if user else "Unassigned.")
+
+    @r.post("/findings/{fid}/suppress", include_in_schema=False)
+    async def suppress(fid: str, request: Request, session: Writer) -> Response:
+        fields = await c.form(request, session)
+        f = api.findings.get(s, fid)
+        name = first(fields, "name")
+        pairs = [p for p in (first(fields, "criteria").splitlines()) if p.strip()]
+        archived = api.findings.suppress(s, name, pairs)
+        c.audit(session, request, "findings.suppress", name, {"criteria": pairs,
+                "from": f.id, "archived": archived})  # fmt: skip
+        return _back(f"/findings/{f.id}", f"Suppression rule {name!r}: {archived} archived.")
+
+    return r
+
+
+def _workflow(text: str) -> Workflow | None:
+    return Workflow(text) if text in WORKFLOWS else None
+
+
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _back(target: str, message: str) -> Response:
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/findings"
+    joiner = "&" if "?" in target else "?"
+    return RedirectResponse(f"{target}{joiner}{urlencode({'done': message})}", status_code=303)
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else ""

@@ -1,0 +1,153 @@
+"""What every console page shares: the signed-in user (a session cookie), the role a control
+needs, CSRF and Origin checks on every POST, the templates, and the audit of changes."""
+
+# No `from __future__ import annotations`: FastAPI reads the dependencies' annotations.
+
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import parse_qs, quote, urlsplit
+
+from fastapi import HTTPException, Request
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+
+from vigil import api
+from vigil.api.access import Gate, Need, Principal, Session, Sessions, SignInLimiter
+
+HERE: Final = Path(__file__).parent
+SESSION_COOKIE: Final = "vigil_session"
+LOGIN_COOKIE: Final = "vigil_login"  # the sign-in form's own CSRF token (no session yet)
+MAX_FORM: Final = 1 << 20
+
+NAV: Final = (
+    ("Overview", "/"), ("Findings", "/findings"), ("Search", "/search"), ("Flows", "/flows"),
+    ("Alarms", "/alarms"), ("Dashboards", "/dashboards"), ("Posture", "/posture"),
+    ("Response", "/response"), ("Sources", "/sources"),
+)  # fmt: skip
+
+
+class SignIn(Exception):
+    """No valid session: the page sends the browser to /login."""
+
+
+class Refused(HTTPException):
+    def __init__(self, message: str) -> None:
+        super().__init__(403, message)
+
+
+class Console:
+    def __init__(self, settings: api.Settings, gate: Gate, auth: bool) -> None:
+        self.settings = settings
+        self.gate = gate
+        self.auth = auth
+        self.sessions = Sessions()
+        self.stopping: Callable[[], bool] = lambda: False  # the server sets its own
+        self.limiter = SignInLimiter()
+        self.env = Environment(
+            loader=FileSystemLoader(HERE / "templates"),
+            autoescape=select_autoescape(("html",)),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.filters["short"] = lambda text, n=12: str(text)[:n]
+
+    # -- who -------------------------------------------------------------------------------
+    def session(self, request: Request) -> Session | None:
+        sid = request.cookies.get(SESSION_COOKIE, "")
+        session = self.sessions.get(sid) if sid else None
+        if session is None:
+            if not self.auth:  # --insecure-no-auth on loopback: everyone is an admin
+                return Session(Principal("anonymous", api.access.Role.ADMIN, "anonymous"),
+                               "no-auth", 0.0, 0.0)  # fmt: skip
+            return None
+        current = self.gate.current(session.principal)
+        if current is None:  # the user was removed
+            self.sessions.end(sid)
+            return None
+        session.principal = current
+        return session
+
+    def reader(self, request: Request) -> Session:
+        session = self.session(request)
+        if session is None:
+            raise SignIn()
+        return session
+
+    def needs(self, need: Need) -> Callable[[Request], Session]:
+        """A POST's guard: a session whose role may do this, its CSRF token, our own Origin."""
+
+        def check(request: Request) -> Session:
+            session = self.reader(request)
+            if not api.access.permits(session.principal.role, need):
+                raise Refused(f"{session.principal.user} ({session.principal.role}) may not "
+                              f"{need} here")  # fmt: skip
+            return session
+
+        return check
+
+    # -- requests --------------------------------------------------------------------------
+    @staticmethod
+    def same_origin(request: Request) -> bool:
+        origin = request.headers.get("origin") or request.headers.get("referer")
+        if not origin or origin == "null":
+            return origin is None  # no header at all: not a browser's cross-site form
+        parts = urlsplit(origin)
+        return f"{parts.scheme}://{parts.netloc}" == f"{request.url.scheme}://{request.url.netloc}"
+
+    async def form(self, request: Request, session: Session | None) -> dict[str, list[str]]:
+        """The POST's form, after its checks: our Origin, and the session's CSRF token."""
+        if not self.same_origin(request):
+            raise Refused("the request comes from another site (Origin)")
+        body = await request.body()
+        if len(body) > MAX_FORM:
+            raise HTTPException(413, "the form is too large")
+        fields = parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True)
+        token = (fields.get("csrf_token") or [request.headers.get("x-csrf-token", "")])[0]
+        expected = session.csrf if session else request.cookies.get(LOGIN_COOKIE, "")
+        if not expected or not token or not secrets.compare_digest(token, expected):
+            raise Refused("the form's CSRF token is missing or wrong; reload the page")
+        return fields
+
+    def audit(self, session: Session, request: Request, action: str, target: str,
+              detail: dict[str, Any]) -> None:  # fmt: skip
+        api.access.audit(self.settings, session.principal, f"console:{action}", target=target,
+                         source=_client(request), detail=detail)  # fmt: skip
+
+    # -- pages -----------------------------------------------------------------------------
+    def page(self, request: Request, session: Session, template: str, **context: Any) -> Response:
+        role = session.principal.role
+        html = self.env.get_template(template).render(
+            nav=NAV, here=request.url.path, user=session.principal.user, role=str(role),
+            csrf=session.csrf, can_write=api.access.permits(role, Need.WRITE),
+            can_configure=api.access.permits(role, Need.CONFIGURE), **context,
+        )  # fmt: skip
+        return HTMLResponse(html, headers=SECURITY_HEADERS)
+
+    def fragment(self, template: str, **context: Any) -> Response:
+        return HTMLResponse(self.env.get_template(template).render(**context),
+                            headers=SECURITY_HEADERS)  # fmt: skip
+
+
+SECURITY_HEADERS: Final = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' "
+    "'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def to_login(request: Request) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+
+
+def first(fields: dict[str, list[str]], name: str, default: str = "") -> str:
+    values = fields.get(name)
+    return values[0].strip() if values else default
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else ""

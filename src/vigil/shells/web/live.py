@@ -1,0 +1,65 @@
+"""Live updates as server-sent events (`GET /live`): `finding` when findings change, `alarm`
+when an alarm's state changes, `source` when an ingest source moves or fails. Each client's
+stream asks the service layer every `interval` seconds; pages refresh the parts that show it."""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response, StreamingResponse
+
+from vigil import api
+from vigil.api.access import Session
+from vigil.shells.web.kit import Console
+
+INTERVAL = 2.0
+
+
+def snapshot(settings: api.Settings) -> dict[str, Any]:
+    count, changed = api.findings.pulse(settings)
+    alarms = {a["AlarmName"]: a["StateValue"] for a in api.metrics.alarms(settings)}
+    sources = {s["name"]: [s.get("records", 0), s.get("rejected", 0), s.get("last_error")]
+               for s in api.sources.listing(settings)}  # fmt: skip
+    return {"finding": [count, changed], "alarm": alarms, "source": sources}
+
+
+def describe(kind: str, before: Any, after: Any) -> str:
+    if kind == "finding":
+        grown = after[0] - before[0]
+        return f"{grown} new findings" if grown > 0 else "findings changed"
+    if kind == "alarm":
+        moved = [f"{name} → {state}" for name, state in after.items() if before.get(name) != state]
+        return "; ".join(moved) or "alarms changed"
+    return "ingest sources moved"
+
+
+def router(c: Console) -> APIRouter:
+    r = APIRouter()
+    Reader = Annotated[Session, Depends(c.reader)]
+
+    @r.get("/live", include_in_schema=False)
+    async def live(request: Request, session: Reader) -> Response:
+        async def stream() -> AsyncIterator[bytes]:
+            last = await run_in_threadpool(snapshot, c.settings)
+            yield b"retry: 3000\n\n"
+            while not (c.stopping() or await request.is_disconnected()):
+                await asyncio.sleep(INTERVAL)
+                if c.stopping():  # a server shutting down ends its streams (clients reconnect)
+                    break
+                now = await run_in_threadpool(snapshot, c.settings)
+                for kind in ("finding", "alarm", "source"):
+                    if now[kind] != last[kind]:
+                        text = describe(kind, last[kind], now[kind])
+                        data = json.dumps({"text": text, "state": now[kind]})
+                        yield f"event: {kind}\ndata: {data}\n\n".encode()
+                last = now
+                yield b": keep-alive\n\n"
+
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store",
+                                          "X-Accel-Buffering": "no"})  # fmt: skip
+
+    return r

@@ -1,0 +1,78 @@
+"""The overview: findings by severity over time, open findings by type, alarms in ALARM, ingest
+health per source, posture scores, deliveries and the DLQ — each from the service layer."""
+
+from collections import Counter, defaultdict
+from datetime import UTC, datetime
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from vigil import api
+from vigil.api.access import Session
+from vigil.errors import VigilError
+from vigil.shells.web.kit import Console
+
+LABELS: Final = ("LOW", "MEDIUM", "HIGH", "CRITICAL")  # GuardDuty's bands
+OPEN: Final = ("NEW", "NOTIFIED")
+
+
+def severity_series(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Findings first seen per hour (per day past three days), one series per severity label,
+    empty buckets included (uPlot's columns)."""
+    seen = [(t, row["severity"]) for row in rows if (t := _epoch(row["first_seen"])) is not None]
+    if not seen:
+        return {"x": [], "series": [{"label": label.title(), "values": []} for label in LABELS]}
+    low, high = min(t for t, _ in seen), max(t for t, _ in seen)
+    step = 3600 if high - low <= 3 * 86400 else 86400
+    first = low - low % step
+    buckets: dict[int, Counter[str]] = defaultdict(Counter)
+    for t, label in seen:
+        buckets[t - t % step][label] += 1
+    xs = list(range(first, high - high % step + step, step))
+    return {"x": xs, "series": [{"label": label.title(), "values": [buckets[x][label] for x in xs]}
+                                for label in LABELS]}  # fmt: skip
+
+
+def router(c: Console) -> APIRouter:
+    r = APIRouter()
+    s = c.settings
+    Reader = Annotated[Session, Depends(c.reader)]
+
+    @r.get("/", include_in_schema=False)
+    def overview(request: Request, session: Reader) -> Response:
+        return c.page(request, session, "overview.html", **overview_data(s))
+
+    return r
+
+
+def overview_data(s: api.Settings) -> dict[str, Any]:
+    rows = [api.findings.as_row(f) for f in api.findings.list_findings(s)]
+    open_rows = [r for r in rows if r["workflow"] in OPEN and r["kind"] == "threat"]
+    by_type = Counter(r["type"] for r in open_rows).most_common(10)
+    by_severity = Counter(r["severity"] for r in open_rows)
+    alarms = api.metrics.alarms(s)
+    try:
+        posture: dict[str, Any] | None = api.posture.report(s)["scores"]
+    except VigilError:
+        posture = None
+    dlq = api.events.dead_letters(s)
+    deliveries = api.events.audit(s, 10)
+    return {
+        "total": len(rows), "open_total": len(open_rows), "by_type": by_type,
+        "by_severity": [(label, by_severity.get(label, 0)) for label in reversed(LABELS)],
+        "severity_chart": severity_series([r for r in rows if r["kind"] == "threat"]),
+        "alarms_in_alarm": [a for a in alarms if a["StateValue"] == "ALARM"],
+        "alarm_count": len(alarms), "sources": api.sources.listing(s), "posture": posture,
+        "dlq": len(dlq), "deliveries": deliveries,
+    }  # fmt: skip
+
+
+def _epoch(text: str) -> int | None:
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())

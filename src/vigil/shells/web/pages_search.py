@@ -1,0 +1,134 @@
+"""Log search (a Logs Insights editor with the fields of the chosen groups or table, a histogram
+of matches, saved queries; filter-pattern mode; live tail) and the flow explorer."""
+
+from typing import Annotated, Any, Final
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import RedirectResponse, Response
+
+from vigil import api
+from vigil.api.access import Need, Session
+from vigil.errors import VigilError
+from vigil.shells.web.kit import Console, first
+
+RANGES: Final = ("15m", "1h", "6h", "1d", "7d", "30d")
+TABLES: Final = ("flow_logs", "cloudtrail", "log_events")
+SHOWN: Final = 500
+DEFAULT_QUERY: Final = "fields @timestamp, @message | sort @timestamp desc | limit 100"
+
+
+def router(c: Console) -> APIRouter:
+    r = APIRouter()
+    s = c.settings
+    Reader = Annotated[Session, Depends(c.reader)]
+    Writer = Annotated[Session, Depends(c.needs(Need.WRITE))]
+
+    @r.get("/search", include_in_schema=False)
+    def search(request: Request, session: Reader) -> Response:
+        p = request.query_params
+        groups = p.getlist("group")
+        table = p.get("table") or None
+        mode = "pattern" if p.get("mode") == "pattern" else "insights"
+        text = p.get("q", "")
+        span = p.get("range") or "30d"
+        start_text, end_text = p.get("start") or None, p.get("end") or None
+        context: dict[str, Any] = {
+            "groups": [g.name for g in api.logs.groups(s)], "chosen": groups, "table": table,
+            "tables": TABLES, "mode": mode, "q": text or (DEFAULT_QUERY if mode == "insights"
+                                                        else ""),
+            "range": span, "ranges": RANGES, "start": start_text or "", "end": end_text or "",
+            "saved": api.findings.saved_views(s, session.principal.user, "queries"),
+            "columns": [], "rows": [], "error": None, "histogram": None, "ran": False,
+            "fields": [], "here_query": urlencode(list(p.multi_items())),
+            "tail": groups[0] if mode == "pattern" and len(groups) == 1 else None,
+            "now_ms": api.clock.now_ms(),
+        }  # fmt: skip
+        try:
+            if groups or table:
+                context["fields"] = api.logs.fields(s, None if table else groups, table)
+            if (groups or table) and "run" in p:
+                _run(s, context, mode, text, groups, table, start_text or f"{span}",
+                     end_text)  # fmt: skip
+        except VigilError as exc:
+            context["error"] = exc.message + (f" ({exc.hint})" if exc.hint else "")
+        return c.page(request, session, "search.html", **context,
+                      flash=p.get("done"))  # fmt: skip
+
+    @r.get("/search/tail", include_in_schema=False)
+    def tail(request: Request, session: Reader) -> Response:
+        p = request.query_params
+        group = p.get("group", "")
+        since = int(p.get("since", "0") or 0)
+        query = api.logs.EventsQuery(pattern=p.get("pattern", ""), start=since, limit=10_000)
+        events = api.logs.filter_events(s, group, query)[-100:]
+        return c.fragment("_tail.html", events=list(reversed(events)), group=group)
+
+    @r.post("/search/saved", include_in_schema=False)
+    async def save(request: Request, session: Writer) -> Response:
+        fields = await c.form(request, session)
+        name, query = first(fields, "name"), first(fields, "query")
+        api.findings.save_view(s, session.principal.user, name, {"query": query}, "queries")
+        c.audit(session, request, "search.save-query", name, {"query": query})
+        return RedirectResponse(f"/search?{query}&{urlencode({'done': f'Saved {name!r}.'})}",
+                                status_code=303)  # fmt: skip
+
+    @r.get("/flows", include_in_schema=False)
+    def flows(request: Request, session: Reader) -> Response:
+        p = request.query_params
+        view = api.flows.FlowView(
+            window=p.get("window") or "1h", account=p.get("account") or None,
+            vpc=p.get("vpc") or None, subnet=p.get("subnet") or None,
+            interface=p.get("interface") or None,
+        )  # fmt: skip
+        error = None
+        try:
+            report = api.flows.explore(s, view)
+        except VigilError as exc:
+            report, error = api.flows.FlowReport(), exc.message
+        return c.page(request, session, "flows.html", view=view, report=report, error=error,
+                      windows=list(api.flows.WINDOWS),
+                      start=api.clock.iso_ms(report.start * 1000) if report.start else None,
+                      end=api.clock.iso_ms(report.end * 1000) if report.end else None)  # fmt: skip
+
+    return r
+
+
+def _run(s: api.Settings, context: dict[str, Any], mode: str, text: str, groups: list[str],
+         table: str | None, start_text: str, end_text: str | None) -> None:  # fmt: skip
+    start, end = api.clock.time_range(start_text, end_text, ("start", "end"))
+    end = end or api.clock.now_ms()
+    start = start if start is not None else end - 3600_000
+    context["ran"] = True
+    if mode == "pattern":
+        events: list[dict[str, Any]] = []
+        for group in groups:
+            query = api.logs.EventsQuery(pattern=text, start=start, end=end, limit=SHOWN)
+            events += [{"@timestamp": api.clock.iso_ms(e.timestamp), "@logStream": e.log_stream,
+                        "@message": e.message, "_t": e.timestamp}
+                       for e in api.logs.filter_events(s, group, query)]  # fmt: skip
+        events.sort(key=lambda e: e["_t"], reverse=True)
+        context["columns"] = ["@timestamp", "@logStream", "@message"]
+        context["rows"] = events[:SHOWN]
+        context["total"] = len(events)
+        context["histogram"] = _bars([e["_t"] // 1000 for e in events], start, end)
+        return
+    table_ = api.logs.insights(s, text, groups=None if table else groups, table=table,
+                               start=start, end=end)  # fmt: skip
+    context["columns"] = table_.column_names
+    context["rows"] = table_.slice(0, SHOWN).to_pylist()
+    context["total"] = table_.num_rows
+    context["histogram"] = api.logs.insights_histogram(
+        s, text, groups=None if table else groups, table=table, start=start, end=end
+    )
+
+
+def _bars(seconds: list[int], start: int, end: int) -> dict[str, Any]:
+    from collections import Counter
+
+    size, name = api.logs.step_for(max(1, (end - start) // 1000))
+    counts = Counter(t - t % size for t in seconds)
+    first_x = start // 1000 - (start // 1000) % size
+    xs = list(range(first_x, end // 1000 + 1, size))
+    return {"x": xs, "series": [{"label": "matches", "values": [counts.get(x, 0) for x in xs]}],
+            "step": name}  # fmt: skip
