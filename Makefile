@@ -71,6 +71,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/detect_batch.py
 	$(BIN)/python benchmarks/s3_poll.py
+	$(BIN)/python benchmarks/console.py
 	$(BIN)/python benchmarks/latency.py
 
 clean:

@@ -28,6 +28,7 @@ PAGES = [("Overview", "/", "Overview"), ("Findings", "/findings", "Findings"),
          ("Posture", "/posture", "Posture"), ("Response", "/response", "Response"),
          ("Sources", "/sources", "Sources and health")]  # fmt: skip
 ASSET_BUDGET = 200 * 1024  # bytes of JavaScript and CSS a page may load
+pytestmark = pytest.mark.slow  # a demo home, a server and a browser
 
 
 @pytest.fixture(scope="module")
@@ -152,6 +153,21 @@ def test_filter_then_bulk_update_with_a_note_is_audited(
     assert len(changed) == len(types) and changed[0]["detail"]["note"] == "paged the on-call"
     page.locator("table.findings tbody a").first.click()
     expect(page.locator("section", has_text="History")).to_contain_text("console:findings.update")
+
+
+def test_a_bulk_change_can_take_every_finding_the_filter_matches(
+    browser: Browser, site: dict[str, Any]
+) -> None:
+    page = signed_in(browser, site, "ann")
+    page.goto("/findings?kind=control&type=*CloudWatch.*")
+    total = int(re.search(r"(\d+) findings", page.locator("main").inner_text()).group(1))  # type: ignore[union-attr]
+    assert total > 0
+    bulk = page.locator("fieldset.bulk")
+    bulk.get_by_label("Workflow").select_option("NOTIFIED")
+    bulk.get_by_label(f"all {total} matching the filter").check()
+    page.get_by_role("button", name="Apply to selected").click()
+    expect(page.locator(".flash").first).to_contain_text(f"{total} findings updated")
+    assert set(page.locator("table.findings td .wf").all_inner_texts()) == {"NOTIFIED"}
 
 
 def test_a_finding_page_resolves_and_suppresses_findings_like_it(

@@ -61,6 +61,14 @@ def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path) -> Non
         cwd=work, env=env, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     assert str(venv) in installed and str(ROOT) not in installed
+    assets = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", "from vigil.shells.web.kit import HERE; "
+         "print(sorted(p.name for p in (HERE / 'static').iterdir()), "
+         "len(list((HERE / 'templates').glob('*.html'))))"],
+        cwd=work, env=env, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    for name in ("htmx.min.js", "uplot.min.js", "vigil.css", "vigil.js"):
+        assert name in assets  # the console's vendored assets ship in the wheel
     units = json.loads(vigil("content", "list", "--json"))["units"]
     assert len(units) == _units_shipped()
     demo = json.loads(vigil("demo", "--json"))

@@ -73,6 +73,7 @@ class DemoResult:
     response: dict[str, Any] = field(default_factory=dict)  # deliveries and playbook plans
     integrity: dict[str, Any] = field(default_factory=dict)  # `vigil trail validate` of the day
     posture: dict[str, Any] = field(default_factory=dict)  # the configuration audit
+    console: dict[str, str] = field(default_factory=dict)  # a sign-in for `vigil serve`
 
 
 def run_demo(
@@ -120,7 +121,25 @@ def run_demo(
         {**attack, "found_by": _found_by(attack, result.findings)}
         for attack in json.loads(Path(gen.ground_truth).read_text())["attacks"]
     ]
+    result.console = console_sign_in(settings)
     return result
+
+
+CONSOLE_USER: Final = "demo"
+
+
+def console_sign_in(settings: Settings) -> dict[str, str]:
+    """An admin who can sign in to the demo home's console, with a new password each run
+    (the demo home is a sandbox; a real home gets its users from `vigil users create`)."""
+    import secrets
+
+    password = secrets.token_urlsafe(12)
+    if any(u.name == CONSOLE_USER for u in api.access.users(settings)):
+        api.access.set_password(settings, CONSOLE_USER, password)
+    else:
+        api.access.create_user(settings, CONSOLE_USER, "admin", password)
+    return {"user": CONSOLE_USER, "password": password, "url": "http://127.0.0.1:8700/",
+            "serve": f"vigil --home {settings.home} serve"}  # fmt: skip
 
 
 def _found_by(attack: dict[str, Any], findings: list[Finding]) -> str | None:

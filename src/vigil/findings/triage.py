@@ -59,7 +59,7 @@ def select(found: list[Finding], q: FindingQuery) -> FindingPage:
         kept = [f for f in kept if is_control(f) == (q.kind == "control")]
     key = q.sort if q.sort in SORTS else "severity"
     kept.sort(key=lambda f: (getattr(f, key), f.last_seen), reverse=q.descending)
-    offset, limit = max(0, q.offset), max(1, min(q.limit, 1000))
+    offset, limit = max(0, q.offset), max(1, q.limit)
     return FindingPage(kept[offset : offset + limit], len(kept), offset, limit, counts)
 
 

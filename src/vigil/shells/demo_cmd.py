@@ -57,6 +57,7 @@ def demo_command(
                 "response": result.response,
                 "integrity": result.integrity,
                 "posture": result.posture,
+                "console": result.console,
             }
         )
         return
@@ -172,6 +173,11 @@ def demo_command(
         parts += ["  ·  "] if n else []
         parts.append((command, "bold"))
     say(*parts)
+    sign_in = result.console
+    how = "" if serve else f"run {sign_in['serve']}, then "
+    user, password = (sign_in["user"], "bold"), (sign_in["password"], "bold")
+    say("\n", ("Console", "bold"), f": {how}open http://127.0.0.1:{port}/ and sign in as ",
+        user, " with the password ", password)  # fmt: skip
     if serve:
         from vigil.shells.demo_serve import serve_demo
 

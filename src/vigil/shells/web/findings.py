@@ -5,7 +5,8 @@ workflow buttons, "suppress findings like this", its history)."""
 
 import json
 from typing import Annotated, Any, Final
-from urllib.parse import urlencode
+from dataclasses import replace
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
@@ -78,6 +79,11 @@ def router(c: Console) -> APIRouter:
         fields = await c.form(request, session)
         ids = fields.get("ids", [])
         back = first(fields, "back") or ""
+        if first(fields, "scope") == "all":  # every finding the filter matches, all pages
+            wanted = parse_qs(urlsplit(back).query)
+            q = query_of({k: v[0] for k, v in wanted.items()})
+            every = api.findings.search(s, replace(q, offset=0, limit=10**9))
+            ids = [f.id for f in every.findings]
         if not ids:
             return _back(back, "Nothing was selected.")
         workflow = _workflow(first(fields, "workflow"))
