@@ -155,6 +155,30 @@ def test_filter_then_bulk_update_with_a_note_is_audited(
     expect(page.locator("section", has_text="History")).to_contain_text("console:findings.update")
 
 
+def test_saved_filters_and_queries_are_kept_opened_and_deleted(
+    browser: Browser, site: dict[str, Any]
+) -> None:
+    page = signed_in(browser, site, "ann")
+    page.goto("/findings?kind=threat&severity=7")
+    page.get_by_label("Save this filter as").fill("high threats")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".flash").first).to_contain_text("Saved the filter 'high threats'")
+    page.goto("/findings")
+    page.get_by_role("link", name="high threats").click()
+    assert "kind=threat" in page.url and "severity=7" in page.url
+    page.get_by_role("button", name="Delete the saved filter high threats").click()
+    expect(page.locator(".flash").first).to_contain_text("Deleted")
+    assert page.get_by_role("link", name="high threats").count() == 0
+    page.goto("/search?run=1&mode=pattern&group=aws-cloudtrail-logs-anycompany-org&q=StopLogging")
+    expect(page.locator("#result-count")).to_contain_text("rows")
+    page.get_by_label("Save this query as").fill("stops")
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.goto("/search")
+    page.get_by_role("link", name="stops").click()
+    expect(page.locator("table.results")).to_contain_text("StopLogging")
+    expect(page.locator("h2", has_text="Live tail of")).to_be_visible()  # one group, patterns
+
+
 def test_a_bulk_change_can_take_every_finding_the_filter_matches(
     browser: Browser, site: dict[str, Any]
 ) -> None:
@@ -368,3 +392,41 @@ def test_new_findings_arrive_live(browser: Browser, site: dict[str, Any]) -> Non
                        aws_secret_access_key=site["key"]["SecretAccessKey"])  # fmt: skip
     assert hub.batch_import_findings(Findings=[finding])["SuccessCount"] == 1
     expect(page.locator("#live-note")).to_contain_text("1 new findings", timeout=15_000)
+
+
+def test_the_live_tail_shows_events_as_they_arrive(browser: Browser, site: dict[str, Any]) -> None:
+    import time
+
+    import boto3
+
+    logs = boto3.client("logs", endpoint_url=site["url"], region_name="us-east-1",
+                        aws_access_key_id=site["key"]["AccessKeyId"],
+                        aws_secret_access_key=site["key"]["SecretAccessKey"])  # fmt: skip
+    logs.create_log_group(logGroupName="console/app")
+    logs.create_log_stream(logGroupName="console/app", logStreamName="web-1")
+    page = signed_in(browser, site, "vic")
+    page.goto("/search?mode=pattern&group=console/app&q=ERROR")
+    tail = page.locator("h2", has_text="Live tail of console/app").locator("..")
+    expect(tail).to_contain_text("No new events")
+    now = int(time.time() * 1000)
+    logs.put_log_events(logGroupName="console/app", logStreamName="web-1", logEvents=[
+        {"timestamp": now, "message": "INFO all well"},
+        {"timestamp": now + 1, "message": "ERROR payment failed"}])  # fmt: skip
+    expect(tail).to_contain_text("ERROR payment failed", timeout=10_000)
+    expect(tail).not_to_contain_text("INFO all well")  # the pattern applies to the tail too
+
+
+def test_a_quarantined_object_is_retried_from_the_sources_page(
+    browser: Browser, site: dict[str, Any], tmp_path: Path
+) -> None:
+    from helpers import trail_key, write_gz
+
+    bad = write_gz(trail_key(tmp_path, tag="console"), '{"Records": [{"eventVersion": ')
+    assert "truncated" in vigil(site["home"], "ingest", str(bad), "--json").stdout  # quarantined
+    page = signed_in(browser, site, "ann")
+    page.goto("/sources")
+    row = page.locator("tr", has_text=bad.name)
+    expect(row).to_contain_text("failed")
+    row.locator("input[name=ids]").check()
+    page.get_by_role("button", name="Retry selected").click()
+    expect(page.locator(".flash").first).to_contain_text("Retried 1: rejected")

@@ -55,3 +55,17 @@ def test_a_late_key_in_any_of_many_recent_folders_is_found(aws: str) -> None:
             break
     assert found_after is not None, position.cursor
     assert len(position.cursor["recent"]) == 24  # state: the recent folders, not the objects
+
+
+def test_a_sources_rate_counts_the_last_five_minutes() -> None:
+    from vigil.live.sources import counted, rate
+
+    minute = 60_000
+    recent = counted([], 600, 10 * minute + 5)
+    recent = counted(recent, 300, 10 * minute + 30_000)  # the same minute: one bucket
+    assert recent == [[10 * minute, 900]]
+    recent = counted(recent, 60, 13 * minute)
+    assert rate(recent, 13 * minute) == 960 / 300
+    later = counted(recent, 0, 16 * minute)  # minute 10 is past the window now
+    assert [m for m, _ in later] == [13 * minute, 16 * minute]
+    assert rate(later, 16 * minute) == 60 / 300

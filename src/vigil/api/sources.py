@@ -41,10 +41,17 @@ def remove(settings: Settings, name: str) -> None:
 
 def listing(settings: Settings) -> list[dict[str, Any]]:
     """Every source with its position: cursor, counts, lag, last error."""
-    from vigil.live.sources import Cursors, all_sources
+    from vigil.clock import now_ms
+    from vigil.live.sources import Cursors, all_sources, rate
 
+    now = now_ms()
+    out = []
     with Cursors(settings) as cursors:
-        return [{**s.as_dict(), **asdict(cursors.get(s.name))} for s in all_sources(settings)]
+        for s in all_sources(settings):
+            position = asdict(cursors.get(s.name))
+            recent = position.pop("recent")
+            out.append({**s.as_dict(), **position, "records_per_second": rate(recent, now)})
+    return out
 
 
 # -- pushes -------------------------------------------------------------------------------------

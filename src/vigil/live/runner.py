@@ -19,7 +19,7 @@ from vigil.ingest.options import IngestOptions
 from vigil.live import spool
 from vigil.live.commit import Committed, commit
 from vigil.live.lanes import Batch, DirLane, S3PollLane, SqsLane
-from vigil.live.sources import Cursors, Position, Source, all_sources
+from vigil.live.sources import Cursors, Position, Source, all_sources, counted
 from vigil.sources.objects import Reader
 
 log = logging.getLogger("vigil.live")
@@ -169,6 +169,8 @@ class LiveIngest:
             position.rejected = kept.rejected + result.report.rejected
             position.lag_seconds = lag
             position.last_ok_ms = now_ms()
+            position.recent = counted(kept.recent, sum(result.report.records.values()),
+                                      position.last_ok_ms)  # fmt: skip
             if position.last_error is None:
                 position.last_error, position.last_error_ms = kept.last_error, kept.last_error_ms
             cursors.put(name, position, now_ms())

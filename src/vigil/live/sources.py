@@ -164,6 +164,27 @@ class Position:
     last_error: str | None = None
     last_error_ms: int | None = None
     last_ok_ms: int | None = None
+    recent: list[list[int]] = field(default_factory=list)  # [minute (ms), records] of late
+
+
+RATE_WINDOW_MS: Final = 5 * 60_000
+
+
+def counted(recent: list[list[int]], records: int, now: int) -> list[list[int]]:
+    """The per-minute record counts with this commit's added, the old minutes dropped."""
+    minute = now - now % 60_000
+    kept = [[m, n] for m, n in recent if m > now - RATE_WINDOW_MS]
+    if kept and kept[-1][0] == minute:
+        kept[-1][1] += records
+    else:
+        kept.append([minute, records])
+    return kept
+
+
+def rate(recent: list[list[int]], now: int) -> float:
+    """Records a second over the last five minutes."""
+    total = sum(n for m, n in recent if m > now - RATE_WINDOW_MS)
+    return total / (RATE_WINDOW_MS / 1000)
 
 
 class Cursors(Store):

@@ -4,8 +4,8 @@ assignment) and one finding (timeline, actor, resource, tags, evidence, raw and 
 workflow buttons, "suppress findings like this", its history)."""
 
 import json
-from typing import Annotated, Any, Final
 from dataclasses import replace
+from typing import Annotated, Any, Final
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request
@@ -113,6 +113,16 @@ def router(c: Console) -> APIRouter:
         api.findings.save_view(s, session.principal.user, name, {"query": query})
         c.audit(session, request, "findings.save-view", name, {"query": query})
         return _back(query, f"Saved the filter {name!r}.")
+
+    @r.post("/views/delete", include_in_schema=False)
+    async def delete_view(request: Request, session: Writer) -> Response:
+        fields = await c.form(request, session)
+        name, kind = first(fields, "name"), first(fields, "kind") or "findings"
+        api.findings.delete_view(s, session.principal.user, name, kind)
+        c.audit(session, request, f"{kind}.delete-view", name, {})
+        page = "/search" if kind == "queries" else "/findings"
+        return _back(page, f"Deleted the saved {'query' if kind == 'queries' else 'filter'} "
+                           f"{name!r}.")  # fmt: skip
 
     @r.get("/findings/{fid}", include_in_schema=False)
     def finding(fid: str, request: Request, session: Reader) -> Response:
