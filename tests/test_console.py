@@ -44,11 +44,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     token = json.loads(vigil(home, "tokens", "create", "--json").stdout)["token"]
     key = json.loads(vigil(home, "keys", "create", "--json").stdout)
     proc, url = start(home)
+    site = {"url": url, "home": home, "token": token, "key": key, "proc": proc}
     try:
-        yield {"url": url, "home": home, "token": token, "key": key}
+        yield site
     finally:
-        proc.kill()
-        proc.wait()
+        site["proc"].kill()
+        site["proc"].wait()
 
 
 @pytest.fixture(scope="module")
@@ -430,3 +431,17 @@ def test_a_quarantined_object_is_retried_from_the_sources_page(
     row.locator("input[name=ids]").check()
     page.get_by_role("button", name="Retry selected").click()
     expect(page.locator(".flash").first).to_contain_text("Retried 1: rejected")
+
+
+def test_a_restarted_server_keeps_its_users_signed_in(
+    browser: Browser, site: dict[str, Any]
+) -> None:
+    import signal
+
+    page = signed_in(browser, site, "vic")
+    site["proc"].send_signal(signal.SIGTERM)  # the live stream of the open page ends too
+    assert site["proc"].wait(timeout=40) == 0
+    site["proc"], site["url"] = start(site["home"])  # cookies do not depend on the port
+    page.goto(site["url"] + "/findings")
+    expect(page.locator("h1")).to_have_text("Findings")
+    expect(page.locator("header .who")).to_contain_text("vic")

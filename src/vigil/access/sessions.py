@@ -1,9 +1,11 @@
-"""Console sessions and the sign-in limiter, kept in the server's memory.
+"""Console sessions and the sign-in limiter.
 
-A session id is a random 256-bit value the browser holds in a cookie; only its SHA-256 is kept
-here, so a memory dump does not hand out sessions. Each session carries its own CSRF token.
-Sessions end on sign-out, after `idle` seconds unused, or `lifetime` seconds after sign-in; a
-restart of the server signs everyone out (IMPL: nothing about a session is written to disk).
+A session id is a random 256-bit value the browser holds in a cookie; only its SHA-256 is
+kept (in the state database, so a restart of the server keeps everyone signed in), so a copy
+of the database hands out no sessions. Each session carries its own CSRF token. Sessions end
+on sign-out, after `idle` seconds unused, or `lifetime` seconds after sign-in. Lookups are
+served from memory; the database is written at sign-in, sign-out, and at most once a minute
+per session to note it is in use. The limiter is in memory: a restart forgets failures.
 """
 
 from __future__ import annotations
@@ -17,23 +19,29 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Final
 
+from vigil.access.roles import role_of
 from vigil.access.store import Principal
+from vigil.config import Settings
+from vigil.state import StateDB
 
 IDLE: Final = 8 * 3600.0
 LIFETIME: Final = 24 * 3600.0
 FAILURES_PER_MINUTE: Final = 5
+TOUCH_EVERY: Final = 60.0  # seconds between writes of a session's last use
 
 
 @dataclass
 class Session:
     principal: Principal
     csrf: str
-    started: float
+    started: float  # epoch seconds
     seen: float
+    written: float = 0.0  # when `seen` was last stored
 
 
 @dataclass
 class Sessions:
+    settings: Settings | None = None  # None: in memory only
     idle: float = IDLE
     lifetime: float = LIFETIME
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -42,42 +50,87 @@ class Sessions:
     def start(self, principal: Principal) -> tuple[str, Session]:
         """A new session: its id (for the cookie, shown only here) and the session."""
         sid = secrets.token_urlsafe(32)
-        now = time.monotonic()
-        session = Session(principal, secrets.token_urlsafe(32), now, now)
+        now = time.time()
+        session = Session(principal, secrets.token_urlsafe(32), now, now, now)
+        digest = _digest(sid)
         with self._lock:
-            self._expire(now)
-            self._by_hash[_digest(sid)] = session
+            self._by_hash[digest] = session
+        self._write("INSERT OR REPLACE INTO console_sessions VALUES (?, ?, ?, ?, ?)",
+                    (digest, principal.user, session.csrf, _ms(now), _ms(now)))  # fmt: skip
         return sid, session
 
     def get(self, sid: str) -> Session | None:
-        now = time.monotonic()
+        now = time.time()
+        digest = _digest(sid)
         with self._lock:
-            session = self._by_hash.get(_digest(sid))
+            session = self._by_hash.get(digest)
+        if session is None:
+            session = self._load(digest)
             if session is None:
                 return None
-            if now - session.seen > self.idle or now - session.started > self.lifetime:
-                del self._by_hash[_digest(sid)]
+            with self._lock:
+                self._by_hash[digest] = session
+        if now - session.seen > self.idle or now - session.started > self.lifetime:
+            self._drop(digest)
+            return None
+        session.seen = now
+        if now - session.written > TOUCH_EVERY:
+            session.written = now
+            kept = self._write("UPDATE console_sessions SET seen_ms = ? WHERE id_sha256 = ?",
+                               (_ms(now), digest))  # fmt: skip
+            if kept == 0:  # ended elsewhere: a new password, `vigil users remove`
+                self._drop(digest)
                 return None
-            session.seen = now
-            return session
+        return session
 
     def end(self, sid: str) -> None:
-        with self._lock:
-            self._by_hash.pop(_digest(sid), None)
+        self._drop(_digest(sid))
 
     def end_user(self, user: str) -> int:
-        """Sign a user out everywhere (a deleted user, a changed role)."""
+        """Sign a user out everywhere (a deleted user, a changed password)."""
         with self._lock:
             gone = [h for h, s in self._by_hash.items() if s.principal.user == user]
             for h in gone:
                 del self._by_hash[h]
+        self._write("DELETE FROM console_sessions WHERE user = ?", (user,))
         return len(gone)
 
-    def _expire(self, now: float) -> None:
-        stale = [h for h, s in self._by_hash.items()
-                 if now - s.seen > self.idle or now - s.started > self.lifetime]  # fmt: skip
-        for h in stale:
-            del self._by_hash[h]
+    def _drop(self, digest: str) -> None:
+        with self._lock:
+            self._by_hash.pop(digest, None)
+        self._write("DELETE FROM console_sessions WHERE id_sha256 = ?", (digest,))
+
+    def _load(self, digest: str) -> Session | None:
+        if self.settings is None or not self.settings.state_db.exists():
+            return None
+        state = StateDB(self.settings.state_db)
+        try:
+            row = state.db.execute(
+                "SELECT s.user, u.role, s.csrf, s.started_ms, s.seen_ms FROM console_sessions s "
+                "JOIN users u ON u.name = s.user WHERE s.id_sha256 = ?", (digest,)
+            ).fetchone()  # fmt: skip
+        finally:
+            state.close()
+        if row is None:
+            return None
+        user, role, csrf, started, seen = row
+        return Session(Principal(user, role_of(role), "session"), csrf, started / 1000,
+                       seen / 1000, seen / 1000)  # fmt: skip
+
+    def _write(self, sql: str, args: tuple[object, ...]) -> int | None:
+        """Run one change (and the expiry); the rows it changed (None: in memory only)."""
+        if self.settings is None:
+            return None
+        state = StateDB(self.settings.state_db)
+        try:
+            with state.transaction() as db:
+                changed = db.execute(sql, args).rowcount
+                # sessions past their lifetime go with any write
+                db.execute("DELETE FROM console_sessions WHERE started_ms < ?",
+                           (_ms(time.time() - self.lifetime),))  # fmt: skip
+        finally:
+            state.close()
+        return int(changed)
 
 
 def csrf_matches(session: Session, token: str) -> bool:
@@ -118,3 +171,7 @@ class SignInLimiter:
 
 def _digest(sid: str) -> str:
     return hashlib.sha256(sid.encode()).hexdigest()
+
+
+def _ms(seconds: float) -> int:
+    return int(seconds * 1000)

@@ -64,6 +64,7 @@ class AccessStore(Store):
         with self.state.transaction() as db:
             db.execute("UPDATE users SET password = ? WHERE name = ?",
                        (sec.hash_password(password), name))  # fmt: skip
+            db.execute("DELETE FROM console_sessions WHERE user = ?", (name,))  # signed out
 
     def delete_user(self, name: str) -> None:
         if name == BUILTIN_ADMIN:
@@ -71,7 +72,7 @@ class AccessStore(Store):
                               hint="remove its tokens and keys instead")  # fmt: skip
         self.user(name)
         with self.state.transaction() as db:
-            for table in ("users", "tokens", "access_keys"):
+            for table in ("users", "tokens", "access_keys", "console_sessions"):
                 column = "name" if table == "users" else "user"
                 db.execute(f"DELETE FROM {table} WHERE {column} = ?", (name,))
 

@@ -301,11 +301,16 @@ def _playbook_approvals(db: sqlite3.Connection) -> None:
 
 
 def _console(db: sqlite3.Connection) -> None:
-    """The console's: each finding's history read by target, an assignee per finding, and
-    saved filters and queries (per user)."""
+    """The console's: each finding's history read by target, an assignee per finding, its
+    sessions (by the SHA-256 of their ids), and saved filters and queries (per user)."""
     db.execute("CREATE INDEX IF NOT EXISTS audit_log_target ON audit_log (target, seq)")
     if "assignee" not in {row[1] for row in db.execute("PRAGMA table_info(findings)")}:
         db.execute("ALTER TABLE findings ADD COLUMN assignee TEXT")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS console_sessions (id_sha256 TEXT PRIMARY KEY, "
+        "user TEXT NOT NULL, csrf TEXT NOT NULL, started_ms INTEGER NOT NULL, "
+        "seen_ms INTEGER NOT NULL)"
+    )
     db.execute(
         "CREATE TABLE IF NOT EXISTS saved_views (kind TEXT NOT NULL, owner TEXT NOT NULL, "
         "name TEXT NOT NULL, data TEXT NOT NULL, created_ms INTEGER NOT NULL, "
@@ -318,7 +323,7 @@ MIGRATIONS: Final = (
     Migration(2, "batches.objects for homes older than 0.1.0", _batch_objects),
     Migration(3, "users, tokens, access keys, the audit log, source cursors", V3_ACCESS),
     Migration(4, "playbook runs: the request, approvals", _playbook_approvals),
-    Migration(5, "the console: history by target, assignees, saved views", _console),
+    Migration(5, "the console: history by target, assignees, sessions, saved views", _console),
 )
 LATEST: Final = MIGRATIONS[-1].version
 

@@ -42,7 +42,7 @@ class Console:
         self.settings = settings
         self.gate = gate
         self.auth = auth
-        self.sessions = Sessions()
+        self.sessions = Sessions(settings)
         self.stopping: Callable[[], bool] = lambda: False  # the server sets its own
         self.limiter = SignInLimiter()
         self.env = Environment(

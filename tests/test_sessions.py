@@ -1,0 +1,56 @@
+"""Console sessions: kept by the SHA-256 of their ids in the state database, so a restarted
+server keeps its users signed in; ended by sign-out, a new password, a removed user, or time."""
+
+from __future__ import annotations
+
+import time
+
+from vigil import api
+from vigil.access.sessions import Sessions, SignInLimiter
+from vigil.config import Settings
+
+
+def _sign_in(home: Settings, name: str) -> tuple[str, Sessions]:
+    api.access.create_user(home, name, "analyst", "a-long-password")
+    who = api.access.Gate(home).password(name, "a-long-password")
+    sessions = Sessions(home)
+    sid, _ = sessions.start(who)
+    return sid, sessions
+
+
+def test_a_session_outlives_the_server_but_not_its_users_password(home: Settings) -> None:
+    sid, _ = _sign_in(home, "ann")
+    restarted = Sessions(home)  # a new process: nothing in memory
+    session = restarted.get(sid)
+    assert session is not None and session.principal.user == "ann"
+    assert str(session.principal.role) == "analyst"
+    stored = home.state_db.read_bytes()
+    assert sid.encode() not in stored  # only its digest is kept
+    api.access.set_password(home, "ann", "another-long-password")
+    assert Sessions(home).get(sid) is None
+
+
+def test_sign_out_removal_and_idle_time_end_sessions(home: Settings) -> None:
+    sid, sessions = _sign_in(home, "bob")
+    sessions.end(sid)
+    assert Sessions(home).get(sid) is None
+    sid, sessions = _sign_in(home, "cy")
+    api.access.delete_user(home, "cy")
+    assert Sessions(home).get(sid) is None
+    api.access.create_user(home, "di", "viewer", "a-long-password")
+    short = Sessions(home, idle=0.2)
+    sid, _ = short.start(api.access.Gate(home).password("di", "a-long-password"))
+    assert short.get(sid) is not None
+    time.sleep(0.3)
+    assert short.get(sid) is None and Sessions(home).get(sid) is None
+
+
+def test_five_failures_a_minute_per_user_and_address() -> None:
+    limiter = SignInLimiter(limit=5, window=0.5)
+    for _ in range(5):
+        assert limiter.wait("Ann", "10.0.0.1") == 0
+        limiter.failed("ann", "10.0.0.1")
+    assert limiter.wait("ann", "10.0.0.1") > 0
+    assert limiter.wait("ann", "10.0.0.2") == 0 and limiter.wait("bob", "10.0.0.1") == 0
+    time.sleep(0.55)
+    assert limiter.wait("ann", "10.0.0.1") == 0
