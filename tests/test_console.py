@@ -204,13 +204,13 @@ def test_a_finding_page_resolves_and_suppresses_findings_like_it(
     for heading in ("Timeline", "Actor and resource", "Tags", "Evidence", "History", "JSON"):
         expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible()
     expect(page.locator("main")).to_contain_text("Recon:EC2/Portscan")
+    page.screenshot(path=SHOTS / "finding.png", full_page=True)
     page.get_by_role("button", name="Run the evidence query").click()
     expect(page.locator("#evidence")).to_contain_text("rows")
     assert page.locator("#evidence table.evidence tbody tr").count() > 0
     for name in ("ASFF (Security Hub)", "OCSF", "GuardDuty"):
         page.get_by_text(name, exact=True).click()
     expect(page.locator("pre.json").nth(1)).to_contain_text('"Types"')
-    page.screenshot(path=SHOTS / "finding.png", full_page=True)
     page.get_by_role("button", name="Resolve").click()
     expect(page.locator(".head .wf")).to_have_text("RESOLVED")
     assert page.get_by_role("button", name="Resolve").count() == 0  # only other changes now
