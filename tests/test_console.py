@@ -248,7 +248,8 @@ def test_a_pasted_cloudwatch_dashboard_renders_its_widgets(
          "properties": {"markdown": "# On call\nSee **the runbook** <script>x</script>"}},
         {"type": "metric", "x": 0, "y": 2, "width": 12, "height": 6, "properties": {
             "title": "Root usage", "stat": "Sum", "period": 300,
-            "metrics": [["LogMetrics", "RootAccountUsage"], [".", "UnauthorizedAPICalls"]]}},
+            "metrics": [["LogMetrics", "RootAccountUsage"], [".", "UnauthorizedAPICalls"],
+                        [{"expression": "m1 + m2", "label": "root or denied", "id": "e1"}]]}},
         {"type": "alarm", "x": 12, "y": 2, "width": 12, "height": 6,
          "properties": {"title": "CIS", "alarms": [arn]}},
         {"type": "log", "x": 0, "y": 8, "width": 24, "height": 6, "properties": {
@@ -263,6 +264,7 @@ def test_a_pasted_cloudwatch_dashboard_renders_its_widgets(
     expect(page.locator(".widget-text h3")).to_have_text("On call")
     assert page.locator(".widget-text script").count() == 0  # Markdown is escaped
     expect(page.locator(".widget-metric canvas")).to_have_count(1)
+    expect(page.locator(".widget-metric")).to_contain_text("root or denied")  # metric math
     expect(page.locator(".widget-alarm")).to_contain_text(arn.rsplit(":", 1)[-1])
     page.goto("/dashboards/CIS-alarms")
     expect(page.locator(".widget-alarm")).to_have_count(14)

@@ -234,12 +234,24 @@ def render_dashboard(settings: Settings, body: str) -> dict[str, Any]:
 
 
 def _lines_chart(settings: Settings, lines: list[Any], seconds: int) -> dict[str, Any]:
-    charts = [graph(settings, line.metric, line.stat, line.period,
-                    points=max(2, min(288, seconds // line.period))) for line in lines]  # fmt: skip
-    series = []
-    for line, chart in zip(lines, charts, strict=True):
-        series.append({"label": line.label, "values": chart["series"][0]["values"]})
-    return {"x": charts[0]["x"], "series": series}
+    """One chart of a widget's lines: its metrics, then its metric-math expressions (over the
+    first metric's periods); lines marked `visible: false` are computed, not drawn."""
+    from vigil.metrics.math import evaluate
+
+    metrics = [line for line in lines if line.metric is not None]
+    if not metrics:
+        return {"x": [], "series": []}
+    period = metrics[0].period
+    points = max(2, min(288, seconds // period))
+    charts = {line.id: graph(settings, line.metric, line.stat, period, points=points)
+              for line in metrics}  # fmt: skip
+    x = charts[metrics[0].id]["x"]
+    columns = {ident: chart["series"][0]["values"] for ident, chart in charts.items()}
+    for line in lines:
+        if line.metric is None:
+            columns[line.id] = evaluate(line.expression, columns, len(x), set(charts))
+    series = [{"label": line.label, "values": columns[line.id]} for line in lines if line.visible]
+    return {"x": x, "series": series}
 
 
 def _log_rows(settings: Settings, groups: list[str], query: str,

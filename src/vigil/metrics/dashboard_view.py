@@ -17,10 +17,13 @@ SOURCE: Final = re.compile(r"^\s*SOURCE\s+'([^']+)'\s*\|?", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Line:
-    metric: Metric
+    metric: Metric | None  # None: a metric-math expression
     stat: str
     period: int
     label: str
+    id: str = ""
+    expression: str = ""
+    visible: bool = True
 
 
 @dataclass
@@ -71,20 +74,25 @@ def _lines(p: dict[str, Any]) -> list[Line]:
     stat, period = str(p.get("stat", "Average")), int(p.get("period", 300))
     lines: list[Line] = []
     previous: list[Any] = []
-    for row in p.get("metrics", []):
+    for n, row in enumerate(p.get("metrics", []), 1):
         if not isinstance(row, list):
             continue
         options = row[-1] if row and isinstance(row[-1], dict) else {}
         parts = [x for x in row if not isinstance(x, dict)]
+        ident = str(options.get("id", f"m{n}"))
+        visible = options.get("visible", True) is not False
         if not parts and "expression" in options:
-            continue  # metric math is not drawn (VERIFY: AWS draws expressions)
+            text = str(options["expression"])
+            lines.append(Line(None, stat, period, str(options.get("label", text)), ident, text,
+                              visible))  # fmt: skip
+            continue
         parts = [previous[i] if x == "." and i < len(previous) else x for i, x in enumerate(parts)]
         previous = parts
         namespace, name, dims = str(parts[0]), str(parts[1]), parts[2:]
         pairs = tuple(sorted((str(dims[i]), str(dims[i + 1])) for i in range(0, len(dims) - 1, 2)))
         lines.append(Line(Metric(namespace, name, pairs), str(options.get("stat", stat)),
-                          int(options.get("period", period)),
-                          str(options.get("label", name))))  # fmt: skip
+                          int(options.get("period", period)), str(options.get("label", name)),
+                          ident, "", visible))  # fmt: skip
     return lines
 
 
