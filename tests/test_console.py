@@ -218,6 +218,9 @@ def test_a_finding_page_resolves_and_suppresses_findings_like_it(
     assert "type=Recon:EC2/Portscan" in criteria
     page.get_by_role("button", name="Create the suppression rule").click()
     expect(page.locator(".flash").first).to_contain_text("1 archived")
+    page.get_by_role("link", name=re.compile("^traffic of eni-")).click()  # to the flows
+    expect(page.locator("h2", has_text="Traffic of eni-")).to_be_visible()
+    expect(page.locator("figure.chart canvas")).to_have_count(1)
 
 
 def test_an_insights_query_over_flow_logs_runs_with_a_histogram(

@@ -276,9 +276,16 @@ def suppression_like(f: Finding) -> dict[str, str]:
     return {"name": name or "suppress", "criteria": "\n".join(criteria)}
 
 
-def flow_interface(f: Finding) -> str | None:
-    """The network interface a flow-log finding is about (the flow explorer opens on it)."""
+def flow_link(f: Finding) -> dict[str, str] | None:
+    """Where the flow explorer opens for a flow-log finding: its network interface, else the
+    address it is about (a port sweep across instances); None for other findings."""
     value = f.key.get("interface_id")
     if isinstance(value, str) and value.startswith("eni-"):
-        return value
-    return f.resource_id if f.resource_id.startswith("eni-") else None
+        return {"interface": value}
+    if f.resource_id.startswith("eni-"):
+        return {"interface": f.resource_id}
+    for name in ("srcaddr", "remote_ip"):
+        address = f.key.get(name)
+        if isinstance(address, str) and address:
+            return {"address": address}
+    return None

@@ -24,6 +24,7 @@ class FlowView:
     vpc: str | None = None
     subnet: str | None = None
     interface: str | None = None
+    address: str | None = None  # traffic from or to this address
     limit: int = 20
 
 
@@ -81,7 +82,7 @@ def _explore(query: Callable[[str], Any], view: FlowView, seconds: int) -> FlowR
         f"count(*) FILTER (WHERE action = 'REJECT') AS rejected FROM flow_logs "
         f"WHERE {where} GROUP BY 1, 2, interface_id, dstport ORDER BY flows DESC LIMIT {limit}"
     )
-    if view.interface:
+    if view.interface or view.address:
         step = max(60, seconds // 120)
         points = rows(
             f"SELECT start - start % {step} AS t, {_int('sum(bytes)')} AS bytes, "
@@ -110,12 +111,15 @@ def _where(view: FlowView, start: int, end: int) -> str:
     import re
 
     clauses = [f"start >= {start}", f"start <= {end}"]
-    wanted = (("account_id", view.account), ("vpc_id", view.vpc), ("subnet_id", view.subnet),
-              ("interface_id", view.interface))  # fmt: skip
+    wanted = [("account_id", view.account), ("vpc_id", view.vpc), ("subnet_id", view.subnet),
+              ("interface_id", view.interface), ("address", view.address)]  # fmt: skip
     for column, value in wanted:
         if value:
             if not re.match(_ID, value):
                 raise ConfigError(f"{column} {value!r} is not an id",
                                   hint="letters, digits and . : _ - only")  # fmt: skip
-            clauses.append(f"{column} = '{value}'")
+            if column == "address":
+                clauses.append(f"(srcaddr = '{value}' OR dstaddr = '{value}')")
+            else:
+                clauses.append(f"{column} = '{value}'")
     return " AND ".join(clauses)

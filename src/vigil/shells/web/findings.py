@@ -135,7 +135,7 @@ def router(c: Console) -> APIRouter:
             raw=json.dumps(doc, indent=2, default=str), exports=exports,
             history=api.findings.history(s, f.id), workflows=WORKFLOWS,
             users=[u.name for u in api.access.users(s)] if c.auth else [],
-            like=api.findings.suppression_like(f), flow=api.findings.flow_interface(f),
+            like=api.findings.suppression_like(f), flow=api.findings.flow_link(f),
             flash=request.query_params.get("done"),
         )  # fmt: skip
 

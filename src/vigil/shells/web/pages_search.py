@@ -79,7 +79,7 @@ def router(c: Console) -> APIRouter:
         view = api.flows.FlowView(
             window=p.get("window") or "1h", account=p.get("account") or None,
             vpc=p.get("vpc") or None, subnet=p.get("subnet") or None,
-            interface=p.get("interface") or None,
+            interface=p.get("interface") or None, address=p.get("address") or None,
         )  # fmt: skip
         error = None
         try:
