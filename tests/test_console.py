@@ -334,6 +334,10 @@ def test_posts_without_the_csrf_token_or_from_another_site_are_refused(
     login = httpx.post(site["url"] + "/login", data={"username": "ann",
                        "password": USERS["ann"][1]})  # fmt: skip
     assert login.status_code == 403  # the sign-in form has its token too
+    # GET / is the overview for a browser, and still an AWS call for a query-protocol client
+    aws = httpx.get(site["url"] + "/?Action=ListMetrics&Version=2010-08-01")
+    assert aws.status_code == 403 and "MissingAuthenticationToken" in aws.text
+    assert httpx.get(site["url"] + "/").headers["location"].startswith("/login")
 
 
 def test_sign_in_failures_are_limited_and_sign_out_ends_the_session(

@@ -140,10 +140,10 @@ def audit_many(settings: Settings, who: Principal, action: str, targets: list[st
 
 
 def audit_log(
-    settings: Settings, limit: int = 100, user: str | None = None
+    settings: Settings, limit: int = 100, user: str | None = None, target: str | None = None
 ) -> list[dict[str, Any]]:
     with AccessStore(settings) as store:
-        return store.audit_log(limit, user)
+        return store.audit_log(limit, user, target)
 
 
 class Gate:

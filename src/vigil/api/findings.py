@@ -87,10 +87,9 @@ def pulse(settings: Settings) -> tuple[int, str]:
 
 def history(settings: Settings, fid: str, limit: int = 100) -> list[dict[str, Any]]:
     """Who changed this finding, what and when (from the audit log), newest first."""
-    from vigil.access.store import AccessStore
+    from vigil.api.access import audit_log
 
-    with AccessStore(settings) as store:
-        return store.audit_log(limit, target=fid)
+    return audit_log(settings, limit, target=fid)
 
 
 def as_dict(f: Finding) -> dict[str, Any]:

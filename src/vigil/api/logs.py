@@ -252,7 +252,7 @@ def insights_histogram(
 ) -> dict[str, Any]:
     """Matches of the query's filters per time bucket over [start, end] (ms): uPlot's columns,
     empty buckets included."""
-    from vigil.insights.histogram import histogram_query, step_for
+    from vigil.insights.histogram import bars, histogram_query, step_for
     from vigil.insights.run import run_insights
 
     size, name = step_for(max(1, (end - start) // 1000))
@@ -260,10 +260,18 @@ def insights_histogram(
                           start=start, end=end)  # fmt: skip
     counts = {int(row[f"bin({name})"].timestamp()): int(row["matches"])
               for row in table_.to_pylist() if row[f"bin({name})"] is not None}  # fmt: skip
-    first = start // 1000 - (start // 1000) % size
-    xs = list(range(first, end // 1000 + 1, size))
-    return {"x": xs, "series": [{"label": "matches", "values": [counts.get(x, 0) for x in xs]}],
-            "step": name}  # fmt: skip
+    return bars(counts, start, end, size, name)
+
+
+def events_histogram(timestamps: list[int], start: int, end: int) -> dict[str, Any]:
+    """Events (their times in ms) per time bucket over [start, end] (ms), as above."""
+    from collections import Counter
+
+    from vigil.insights.histogram import bars, step_for
+
+    size, name = step_for(max(1, (end - start) // 1000))
+    counts = Counter(t // 1000 - (t // 1000) % size for t in timestamps)
+    return bars(dict(counts), start, end, size, name)
 
 
 def fields(settings: Settings, groups: list[str] | None = None,
@@ -290,10 +298,3 @@ def fields(settings: Settings, groups: list[str] | None = None,
             if isinstance(doc, dict):
                 found += [k for k in doc if k not in found]
     return found
-
-
-def step_for(seconds: int, buckets: int = 60) -> tuple[int, str]:
-    """The histogram step (seconds, Insights' name) that keeps `seconds` within `buckets` bars."""
-    from vigil.insights.histogram import step_for as choose
-
-    return choose(seconds, buckets)

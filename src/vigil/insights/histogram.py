@@ -29,3 +29,12 @@ def histogram_query(query: str, step: str) -> str:
             kept.append(command)
     counted = f"stats count(*) as matches by bin({step})"
     return f"{unparse(kept)} | {counted}" if kept else counted
+
+
+def bars(counts: dict[int, int], start_ms: int, end_ms: int, size: int,
+         name: str) -> dict[str, object]:  # fmt: skip
+    """uPlot's columns for counts by bucket start (epoch seconds), empty buckets included."""
+    first = start_ms // 1000 - (start_ms // 1000) % size
+    xs = list(range(first, end_ms // 1000 + 1, size))
+    return {"x": xs, "series": [{"label": "matches", "values": [counts.get(x, 0) for x in xs]}],
+            "step": name}  # fmt: skip

@@ -27,14 +27,8 @@ def install(
     """Add the console's routes to the server's app; GET / of an AWS query-protocol call
     (`?Action=`) or a signed request still goes to the AWS endpoints."""
     console = Console(settings, gate, auth_on)
+    console.aws = aws  # the overview's route hands AWS query-protocol GETs of / to it
     app.state.console = console
-
-    @app.middleware("http")
-    async def aws_first(request: Request, call_next: Callable[[Request], Awaitable[Response]]
-                        ) -> Response:  # fmt: skip
-        if request.method == "GET" and request.url.path == "/" and _is_aws(request):
-            return await aws(request)
-        return await call_next(request)
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     for module in (auth, overview, findings, pages, live):
@@ -67,16 +61,3 @@ def install(
         return HTMLResponse(html, status_code=500)
 
     return console
-
-
-def _is_aws(request: Request) -> bool:
-    headers = request.headers
-    return (
-        "Action" in request.query_params
-        or "X-Amz-Signature" in request.query_params
-        or headers.get("authorization", "").startswith("AWS4-")
-        or "x-amz-target" in headers
-    )
-
-
-__all__ = ["Console", "install"]

@@ -15,7 +15,7 @@ from vigil.shells.web.kit import (
     SECURITY_HEADERS,
     SESSION_COOKIE,
     Console,
-    _client,
+    client_address,
     first,
 )
 
@@ -45,7 +45,7 @@ def router(c: Console) -> APIRouter:
     async def login(request: Request) -> Response:
         fields = await c.form(request, None)
         user, password = first(fields, "username"), (fields.get("password") or [""])[0]
-        address = _client(request)
+        address = client_address(request)
         wait = c.limiter.wait(user, address)
         if wait > 0:
             _audit_refusal(c, user, address, "throttled")

@@ -9,13 +9,13 @@ from typing import Annotated, Any, Final
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from vigil import api
 from vigil.api.access import Need, Session
 from vigil.errors import VigilError
 from vigil.model.finding import RecordState, Workflow
-from vigil.shells.web.kit import Console, first
+from vigil.shells.web.kit import Console, client_address, done_redirect, first
 
 PAGE: Final = 50
 FILTERS: Final = ("kind", "severity", "type", "account", "region", "resource", "workflow",
@@ -85,7 +85,7 @@ def router(c: Console) -> APIRouter:
             every = api.findings.search(s, replace(q, offset=0, limit=10**9))
             ids = [f.id for f in every.findings]
         if not ids:
-            return _back(back, "Nothing was selected.")
+            return done_redirect(back, "Nothing was selected.")
         workflow = _workflow(first(fields, "workflow"))
         note = first(fields, "note") or None
         assignee = first(fields, "assignee")
@@ -99,11 +99,11 @@ def router(c: Console) -> APIRouter:
         detail = {"workflow": workflow.value if workflow else None, "note": note,
                   "assignee": assignee or None}  # fmt: skip
         api.access.audit_many(s, session.principal, "console:findings.update", done,
-                              source=_address(request), detail=detail)  # fmt: skip
+                              source=client_address(request), detail=detail)  # fmt: skip
         message = f"{len(done)} findings updated"
         if missing:
             message += f"; {len(missing)} not found"
-        return _back(back, message + ".")
+        return done_redirect(back, message + ".")
 
     @r.post("/findings/views", include_in_schema=False)
     async def save_view(request: Request, session: Writer) -> Response:
@@ -112,7 +112,7 @@ def router(c: Console) -> APIRouter:
         query = first(fields, "query")
         api.findings.save_view(s, session.principal.user, name, {"query": query})
         c.audit(session, request, "findings.save-view", name, {"query": query})
-        return _back(query, f"Saved the filter {name!r}.")
+        return done_redirect(query, f"Saved the filter {name!r}.")
 
     @r.post("/views/delete", include_in_schema=False)
     async def delete_view(request: Request, session: Writer) -> Response:
@@ -120,9 +120,8 @@ def router(c: Console) -> APIRouter:
         name, kind = first(fields, "name"), first(fields, "kind") or "findings"
         api.findings.delete_view(s, session.principal.user, name, kind)
         c.audit(session, request, f"{kind}.delete-view", name, {})
-        page = "/search" if kind == "queries" else "/findings"
-        return _back(page, f"Deleted the saved {'query' if kind == 'queries' else 'filter'} "
-                           f"{name!r}.")  # fmt: skip
+        page, noun = ("/search", "query") if kind == "queries" else ("/findings", "filter")
+        return done_redirect(page, f"Deleted the saved {noun} {name!r}.")
 
     @r.get("/findings/{fid}", include_in_schema=False)
     def finding(fid: str, request: Request, session: Reader) -> Response:
@@ -164,7 +163,7 @@ def router(c: Console) -> APIRouter:
         c.audit(session, request, "findings.update", f.id,
                 {"workflow": workflow.value if workflow else None, "note": note,
                  "record_state": state or None})  # fmt: skip
-        return _back(f"/findings/{f.id}", f"Workflow {f.workflow.value}.")
+        return done_redirect(f"/findings/{f.id}", f"Workflow {f.workflow.value}.")
 
     @r.post("/findings/{fid}/assign", include_in_schema=False)
     async def assign(fid: str, request: Request, session: Writer) -> Response:
@@ -173,7 +172,7 @@ def router(c: Console) -> APIRouter:
         user = first(fields, "assignee")
         api.findings.assign(s, [f.id], user or None)
         c.audit(session, request, "findings.assign", f.id, {"assignee": user or None})
-        return _back(f"/findings/{f.id}", f"Assigned to {user}." if user else "Unassigned.")
+        return done_redirect(f"/findings/{f.id}", f"Assigned to {user}." if user else "Unassigned.")
 
     @r.post("/findings/{fid}/suppress", include_in_schema=False)
     async def suppress(fid: str, request: Request, session: Writer) -> Response:
@@ -184,7 +183,9 @@ def router(c: Console) -> APIRouter:
         archived = api.findings.suppress(s, name, pairs)
         c.audit(session, request, "findings.suppress", name, {"criteria": pairs,
                 "from": f.id, "archived": archived})  # fmt: skip
-        return _back(f"/findings/{f.id}", f"Suppression rule {name!r}: {archived} archived.")
+        return done_redirect(
+            f"/findings/{f.id}", f"Suppression rule {name!r}: {archived} archived."
+        )
 
     return r
 
@@ -199,14 +200,3 @@ def _number(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _back(target: str, message: str) -> Response:
-    if not target.startswith("/") or target.startswith("//"):
-        target = "/findings"
-    joiner = "&" if "?" in target else "?"
-    return RedirectResponse(f"{target}{joiner}{urlencode({'done': message})}", status_code=303)
-
-
-def _address(request: Request) -> str:
-    return request.client.host if request.client else ""

@@ -4,10 +4,10 @@ needs, CSRF and Origin checks on every POST, the templates, and the audit of cha
 # No `from __future__ import annotations`: FastAPI reads the dependencies' annotations.
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from fastapi import HTTPException, Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -44,6 +44,7 @@ class Console:
         self.auth = auth
         self.sessions = Sessions(settings)
         self.stopping: Callable[[], bool] = lambda: False  # the server sets its own
+        self.aws: Callable[[Request], Awaitable[Response]] | None = None  # GET / of AWS calls
         self.limiter = SignInLimiter()
         self.env = Environment(
             loader=FileSystemLoader(HERE / "templates"),
@@ -100,6 +101,9 @@ class Console:
         """The POST's form, after its checks: our Origin, and the session's CSRF token."""
         if not self.same_origin(request):
             raise Refused("the request comes from another site (Origin)")
+        declared = request.headers.get("content-length", "0")
+        if declared.isdigit() and int(declared) > MAX_FORM:  # refused before it is read
+            raise HTTPException(413, "the form is too large")
         body = await request.body()
         if len(body) > MAX_FORM:
             raise HTTPException(413, "the form is too large")
@@ -113,7 +117,7 @@ class Console:
     def audit(self, session: Session, request: Request, action: str, target: str,
               detail: dict[str, Any]) -> None:  # fmt: skip
         api.access.audit(self.settings, session.principal, f"console:{action}", target=target,
-                         source=_client(request), detail=detail)  # fmt: skip
+                         source=client_address(request), detail=detail)  # fmt: skip
 
     # -- pages -----------------------------------------------------------------------------
     def page(self, request: Request, session: Session, template: str, **context: Any) -> Response:
@@ -149,5 +153,13 @@ def first(fields: dict[str, list[str]], name: str, default: str = "") -> str:
     return values[0].strip() if values else default
 
 
-def _client(request: Request) -> str:
+def client_address(request: Request) -> str:
     return request.client.host if request.client else ""
+
+
+def done_redirect(target: str, message: str) -> Response:
+    """Back to a page of this console (never elsewhere) with a message for it to show."""
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/"
+    joiner = "&" if "?" in target else "?"
+    return RedirectResponse(f"{target}{joiner}{urlencode({'done': message})}", status_code=303)

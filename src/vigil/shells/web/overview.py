@@ -3,13 +3,13 @@ health per source, posture scores, deliveries and the DLQ — each from the serv
 
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
-from typing import Annotated, Any, Final
+from typing import Any, Final
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from vigil import api
-from vigil.api.access import Session
 from vigil.errors import VigilError
 from vigil.shells.web.kit import Console
 
@@ -37,13 +37,28 @@ def severity_series(rows: list[dict[str, Any]]) -> dict[str, Any]:
 def router(c: Console) -> APIRouter:
     r = APIRouter()
     s = c.settings
-    Reader = Annotated[Session, Depends(c.reader)]
 
     @r.get("/", include_in_schema=False)
-    def overview(request: Request, session: Reader) -> Response:
-        return c.page(request, session, "overview.html", **overview_data(s))
+    async def overview(request: Request) -> Response:
+        if c.aws is not None and is_aws(request):  # the query protocol also GETs /
+            return await c.aws(request)
+        session = c.reader(request)
+        data = await run_in_threadpool(overview_data, s)
+        return c.page(request, session, "overview.html", **data)
 
     return r
+
+
+def is_aws(request: Request) -> bool:
+    """An AWS call, not a browser: a query-protocol `Action`, a presigned URL, a SigV4
+    header, or a JSON protocol's target."""
+    headers = request.headers
+    return (
+        "Action" in request.query_params
+        or "X-Amz-Signature" in request.query_params
+        or headers.get("authorization", "").startswith("AWS4-")
+        or "x-amz-target" in headers
+    )
 
 
 def overview_data(s: api.Settings) -> dict[str, Any]:

@@ -4,7 +4,7 @@ with approval) and sources with the quarantine."""
 import json
 from collections import defaultdict
 from typing import Annotated, Any
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 from vigil import api
 from vigil.api.access import Need, Session
 from vigil.errors import VigilError
-from vigil.shells.web.kit import Console, first
+from vigil.shells.web.kit import Console, done_redirect, first
 from vigil.shells.web.markdown import to_html
 
 
@@ -97,21 +97,21 @@ def router(c: Console) -> APIRouter:
         ids = [int(i) for i in fields.get("ids", []) if i.isdigit()] or None
         count = api.events.redrive(s, ids)
         c.audit(session, request, "dlq.redrive", "dlq", {"ids": ids, "queued": count})
-        return _done("/response", f"{count} deliveries queued again.")
+        return done_redirect("/response", f"{count} deliveries queued again.")
 
     @r.post("/response/runs/{run}/approve", include_in_schema=False)
     async def approve(run: int, request: Request, session: Admin) -> Response:
         await c.form(request, session)
         api.playbooks.approve(s, run, session.principal.user)
         c.audit(session, request, "playbooks.approve", str(run), {})
-        return _done("/response", f"Run {run} approved.")
+        return done_redirect("/response", f"Run {run} approved.")
 
     @r.post("/response/runs/{run}/apply", include_in_schema=False)
     async def apply(run: int, request: Request, session: Writer) -> Response:
         await c.form(request, session)
         done = api.playbooks.apply_approved(s, run, session.principal.user)
         c.audit(session, request, "playbooks.apply", str(run), {"results": done.get("results")})
-        return _done("/response", f"Run {run} applied.")
+        return done_redirect("/response", f"Run {run} applied.")
 
     @r.get("/sources", include_in_schema=False)
     def sources(request: Request, session: Reader) -> Response:
@@ -124,11 +124,11 @@ def router(c: Console) -> APIRouter:
         fields = await c.form(request, session)
         ids = fields.get("ids", [])
         if not ids:
-            return _done("/sources", "Nothing was selected.")
+            return done_redirect("/sources", "Nothing was selected.")
         report = api.quarantine.retry(s, ids, api.quarantine.Overrides())
         c.audit(session, request, "quarantine.retry", f"{len(ids)} objects", {"ids": ids})
         results = ", ".join(f"{o.result}" for o in report.objects)
-        return _done("/sources", f"Retried {len(ids)}: {results or 'nothing to retry'}.")
+        return done_redirect("/sources", f"Retried {len(ids)}: {results or 'nothing to retry'}.")
 
     return r
 
@@ -157,7 +157,3 @@ def _matrix(checks: list[dict[str, Any]]) -> dict[str, Any]:
     regions = sorted({r for _, r in cells})
     return {"accounts": accounts, "regions": regions, "cells": {f"{a}|{r}": v for (a, r), v in
                                                                 cells.items()}}  # fmt: skip
-
-
-def _done(target: str, message: str) -> Response:
-    return RedirectResponse(f"{target}?{urlencode({'done': message})}", status_code=303)

@@ -5,12 +5,12 @@ from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from vigil import api
 from vigil.api.access import Need, Session
 from vigil.errors import VigilError
-from vigil.shells.web.kit import Console, first
+from vigil.shells.web.kit import Console, done_redirect, first
 
 RANGES: Final = ("15m", "1h", "6h", "1d", "7d", "30d")
 TABLES: Final = ("flow_logs", "cloudtrail", "log_events")
@@ -70,8 +70,7 @@ def router(c: Console) -> APIRouter:
         name, query = first(fields, "name"), first(fields, "query")
         api.findings.save_view(s, session.principal.user, name, {"query": query}, "queries")
         c.audit(session, request, "search.save-query", name, {"query": query})
-        return RedirectResponse(f"/search?{query}&{urlencode({'done': f'Saved {name!r}.'})}",
-                                status_code=303)  # fmt: skip
+        return done_redirect(f"/search?{query}", f"Saved {name!r}.")
 
     @r.get("/flows", include_in_schema=False)
     def flows(request: Request, session: Reader) -> Response:
@@ -111,7 +110,7 @@ def _run(s: api.Settings, context: dict[str, Any], mode: str, text: str, groups:
         context["columns"] = ["@timestamp", "@logStream", "@message"]
         context["rows"] = events[:SHOWN]
         context["total"] = len(events)
-        context["histogram"] = _bars([e["_t"] // 1000 for e in events], start, end)
+        context["histogram"] = api.logs.events_histogram([e["_t"] for e in events], start, end)
         return
     table_ = api.logs.insights(s, text, groups=None if table else groups, table=table,
                                start=start, end=end)  # fmt: skip
@@ -121,14 +120,3 @@ def _run(s: api.Settings, context: dict[str, Any], mode: str, text: str, groups:
     context["histogram"] = api.logs.insights_histogram(
         s, text, groups=None if table else groups, table=table, start=start, end=end
     )
-
-
-def _bars(seconds: list[int], start: int, end: int) -> dict[str, Any]:
-    from collections import Counter
-
-    size, name = api.logs.step_for(max(1, (end - start) // 1000))
-    counts = Counter(t - t % size for t in seconds)
-    first_x = start // 1000 - (start // 1000) % size
-    xs = list(range(first_x, end // 1000 + 1, size))
-    return {"x": xs, "series": [{"label": "matches", "values": [counts.get(x, 0) for x in xs]}],
-            "step": name}  # fmt: skip
