@@ -33,7 +33,7 @@ import httpx
 from common import machine
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
-from helpers import vigil
+from helpers import allow_loopback, vigil
 from serving import Server, free_port, start
 
 
@@ -148,6 +148,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(args.home or tmp) / "home"
         home.mkdir(parents=True)
+        allow_loopback(home)  # the receiver is on loopback, which webhooks may not reach unasked
         key = json.loads(vigil(home, "keys", "create", "--json").stdout)
         token = json.loads(vigil(home, "tokens", "create", "--json").stdout)["token"]
         vigil(home, "sources", "add", "trail", "--log-group", "org-trail", "--type", "cloudtrail")

@@ -116,6 +116,19 @@ def refused_wrongly(home: Path, cases: list[tuple[list[str], str]]) -> list[tupl
     ]  # fmt: skip
 
 
+def allow_loopback(home: Path, *networks: str) -> None:
+    """The operator's vigil.yaml letting webhooks and SMTP reach loopback receivers (the
+    tests' own): closed by default. Merged into what the file already holds."""
+    import yaml
+
+    path = home / "vigil.yaml"
+    home.mkdir(parents=True, exist_ok=True)
+    doc = (yaml.safe_load(path.read_text()) or {}) if path.is_file() else {}
+    for kind in ("webhook", "email"):
+        doc.setdefault("targets", {})[kind] = {"allow_networks": list(networks or ["127.0.0.0/8"])}
+    path.write_text(yaml.safe_dump(doc))
+
+
 class Endpoint:
     """A webhook receiver: records requests; answers with the queued status codes, then 200."""
 

@@ -18,7 +18,7 @@ import boto3
 import httpx
 from botocore.config import Config
 
-from helpers import vigil
+from helpers import allow_loopback, vigil
 
 
 @dataclass
@@ -72,8 +72,12 @@ def start(home: Path, port: int | None = None) -> tuple[subprocess.Popen[bytes],
 
 
 @contextmanager
-def serving(home: Path) -> Iterator[Server]:
+def serving(home: Path, *, loopback_targets: bool = True) -> Iterator[Server]:
+    """A server on the home; with `loopback_targets` its vigil.yaml lets webhooks reach the
+    tests' receivers on loopback (closed by default, as for any operator)."""
     home.mkdir(parents=True, exist_ok=True)
+    if loopback_targets:
+        allow_loopback(home)
     admin = json.loads(vigil(home, "keys", "create", "--json").stdout)
     assert vigil(home, "users", "create", "vera", "--role", "viewer").returncode == 0
     viewer = json.loads(vigil(home, "keys", "create", "--user", "vera", "--json").stdout)

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from helpers import Endpoint
+from helpers import Endpoint, allow_loopback
 from vigil.config import Settings
 from vigil.events.bus import EventError, EventStore, envelope
 from vigil.events.delivery import Deliveries, run_round
@@ -44,7 +44,9 @@ def finding_event(severity: float, type_: str = "UnauthorizedAccess:EC2/SSHBrute
 
 
 def save(home: Settings, doc: dict) -> None:  # type: ignore[type-arg]
-    """A rule that existed before the test's events (rules skip earlier events)."""
+    """A rule that existed before the test's events (rules skip earlier events); the tests'
+    receivers listen on loopback, which the home's vigil.yaml allows."""
+    allow_loopback(home.home)
     save_rule(home, {**doc, "created_ms": 1})
 
 
@@ -230,27 +232,41 @@ def test_command_python_and_log_targets(home: Settings, tmp_path: Path) -> None:
     handler = tmp_path / "vigil_test_handler.py"
     handler.write_text("CALLS = []\ndef handle(event, context):\n    CALLS.append((event, context))\n"
                        "    return {'ok': context['rule']}\n")  # fmt: skip
+    (home.home / "vigil.yaml").write_text(
+        "targets:\n  python: {allow: ['vigil_test_handler:handle']}\n"
+    )
     sys.path.insert(0, str(tmp_path))
     try:
         save(home, {"name": "all", "pattern": {"source": ["aws.guardduty"]}, "targets": [
             {"id": "cmd", "type": "command", "command": str(script)},
-            {"id": "nope", "type": "command", "command": "/bin/rm -rf /"},
             {"id": "py", "type": "python", "handler": "vigil_test_handler:handle"},
             {"id": "log", "type": "log", "log_group": "/aws/events/findings"}]})  # fmt: skip
+        # Neither a program nor a handler the operator has not listed can be put in a rule ...
+        for target in ({"type": "command", "command": "/bin/rm -rf /"},
+                       {"type": "python", "handler": "os:system"}):  # fmt: skip
+            with pytest.raises(RuleError, match="is not allowed"):
+                save(home, {"name": "bad", "pattern": {"source": ["x"]}, "targets": [target]})
+        # ... nor run from a rule file written past that check: refused again at delivery.
+        (home.home / "rules" / "forged.yaml").write_text(json.dumps({
+            "name": "forged", "pattern": {"source": ["aws.guardduty"]}, "created_ms": 1, "targets": [
+                {"id": "nope", "type": "command", "command": "/bin/rm -rf /"},
+                {"id": "exec", "type": "python", "handler": "builtins:exec"}]}))  # fmt: skip
         with EventStore(home) as store:
             store.append(finding_event(6), NOW)
         done = run_round(home, NOW)
         import vigil_test_handler  # type: ignore[import-not-found]
 
-        assert (done.delivered, done.dead) == (3, 1)
+        assert (done.delivered, done.dead) == (3, 2)
         assert json.loads(out.read_text())["detail"]["severity"] == 6
         [(event, context)] = vigil_test_handler.CALLS
         assert event["detail"]["severity"] == 6 and context["idempotency_key"].endswith(":all:py")
     finally:
         sys.path.remove(str(tmp_path))
     with Deliveries(home) as queue:
-        [dead] = queue.dlq()
-    assert dead["target"] == "nope" and dead["ERROR_CODE"] == "NO_PERMISSIONS"
+        dead = {d["target"]: d for d in queue.dlq()}
+    assert sorted(dead) == ["exec", "nope"]
+    assert {d["ERROR_CODE"] for d in dead.values()} == {"NO_PERMISSIONS"}
+    assert "targets.python.allow" in dead["exec"]["ERROR_MESSAGE"]
     from vigil.logs.read import filter_events
 
     [logged] = filter_events(home, "/aws/events/findings")
@@ -277,6 +293,7 @@ def test_schedule_rule_fires_and_the_worker_stops_on_sigterm(
     home = tmp_path / "home"
     rules = home / "rules"
     rules.mkdir(parents=True)
+    allow_loopback(home)
     (rules / "tick.yaml").write_text(json.dumps({"name": "tick", "schedule": "rate(1 minute)", "targets": [
         {"id": "hook", "type": "webhook", "url": endpoint.url}]}))  # fmt: skip
     settings = Settings.load(home)
@@ -411,6 +428,7 @@ def test_cli_put_test_pattern_rules_and_dlq(tmp_path: Path) -> None:
     assert no.returncode == 1 and no.stdout == "the pattern does not match the event\n"
     bad = run(home, "events", "test-pattern", "--pattern", '{"source": "x"}', "--event", event)
     assert bad.returncode == 1 and "source: must be an array" in bad.stderr
+    allow_loopback(home)
     rule = tmp_path / "rule.yaml"
     rule.write_text("name: orders\npattern: {source: [app.orders]}\ntargets:\n"
                     "  - {id: gone, type: webhook, url: 'http://127.0.0.1:9/none', max_attempts: 0}\n")  # fmt: skip

@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from helpers import vigil
+from helpers import allow_loopback, vigil
 from vigil.shells.cli import app, attach
 
 
@@ -29,6 +29,7 @@ def test_every_command_takes_json() -> None:
 
 def test_commands_that_change_things_answer_json(tmp_path: Path) -> None:
     home = tmp_path / "home"
+    allow_loopback(home)
     rule = tmp_path / "rule.yaml"
     rule.write_text("name: r1\npattern: {source: [app]}\ntargets:\n"
                     "  - {id: t, type: webhook, url: 'http://127.0.0.1:9/x'}\n")  # fmt: skip

@@ -54,3 +54,19 @@ def test_five_failures_a_minute_per_user_and_address() -> None:
     assert limiter.wait("ann", "10.0.0.2") == 0 and limiter.wait("bob", "10.0.0.1") == 0
     time.sleep(0.55)
     assert limiter.wait("ann", "10.0.0.1") == 0
+
+
+def test_failures_are_capped_per_user_from_anywhere_and_per_address_against_anyone() -> None:
+    limiter = SignInLimiter(limit=5, user_limit=8, address_limit=8, window=0.5)
+    for n in range(8):  # one guess from each of eight addresses: none reaches five
+        assert limiter.wait("ann", f"10.0.0.{n}") == 0
+        limiter.failed("ann", f"10.0.0.{n}")
+    assert limiter.wait("ann", "10.0.0.99") > 0  # a ninth address is refused too
+    assert limiter.wait("bob", "10.0.0.1") == 0  # other users are not
+    for n in range(8):  # password spraying: one address, eight users
+        limiter.failed(f"user{n}", "192.0.2.1")
+    assert limiter.wait("carol", "192.0.2.1") > 0 and limiter.wait("carol", "192.0.2.2") == 0
+    limiter.succeeded("ann", "10.0.0.99")  # ann's own success elsewhere clears only that pair
+    assert limiter.wait("ann", "10.0.0.50") > 0
+    time.sleep(0.55)
+    assert limiter.wait("ann", "10.0.0.50") == 0 and limiter.wait("carol", "192.0.2.1") == 0

@@ -45,6 +45,14 @@ def test_the_check_filter_and_playbook_templates_pass(tmp_path: Path) -> None:
 
 def test_the_target_rule_template_is_a_valid_rule(tmp_path: Path) -> None:
     home = tmp_path / "home"
-    put = vigil(home, "events", "rules", "put", str(TEMPLATES / "target-rule.yaml"), "--json")
+    home.mkdir()
+    template = str(TEMPLATES / "target-rule.yaml")
+    refused = vigil(home, "events", "rules", "put", template)  # nothing is allowed until ...
+    assert refused.returncode == 1 and "is not allowed" in refused.stderr
+    (home / "vigil.yaml").write_text(  # ... the operator lists the handler and the program
+        "targets:\n  python: {allow: ['my_package.handlers:on_finding']}\n"
+        "  command: {allow: [/usr/local/bin/notify-oncall]}\n"
+    )
+    put = vigil(home, "events", "rules", "put", template, "--json")
     assert put.returncode == 0, put.stderr
     assert json.loads(put.stdout) == {"Name": "my-rule", "Targets": 2}

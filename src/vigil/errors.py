@@ -10,6 +10,7 @@ VigilError
 │   └── ContentError     a content unit: a metadata field, a case (vigil.content.kit)
 ├── SourceError          a file, directory or S3 prefix that cannot be listed or read
 ├── QueryError           SQL refused or failing (the engine's errors become this)
+├── BusyError            a limit on work at once reached: try again later
 ├── LakeError            the lake's files or its manifest
 ├── PatternError         a filter pattern or Insights query that does not parse (column)
 └── the stages' own      UnitError, SigmaRejected, Unsupported, UnmappedField (detect);
@@ -86,6 +87,10 @@ class SourceError(VigilError):
 
 class QueryError(VigilError):
     """A query that is refused or fails."""
+
+
+class BusyError(VigilError):
+    """Too much is running at once (queries, requests): the same call may succeed later."""
 
 
 class LakeError(VigilError):

@@ -26,7 +26,10 @@ from vigil.state import StateDB
 
 IDLE: Final = 8 * 3600.0
 LIFETIME: Final = 24 * 3600.0
-FAILURES_PER_MINUTE: Final = 5
+FAILURES_PER_MINUTE: Final = 5  # one user from one address
+USER_FAILURES_PER_MINUTE: Final = 20  # one user, from however many addresses
+ADDRESS_FAILURES_PER_MINUTE: Final = 20  # one address, against however many users
+MAX_TRACKED: Final = 100_000  # counters kept before stale ones are dropped
 TOUCH_EVERY: Final = 60.0  # seconds between writes of a session's last use
 
 
@@ -139,34 +142,52 @@ def csrf_matches(session: Session, token: str) -> bool:
 
 @dataclass
 class SignInLimiter:
-    """At most `limit` failed sign-ins a minute for one user from one address; the next is
-    refused without checking the password until the oldest failure is a minute old."""
+    """Failed sign-ins counted three ways over a sliding minute: one user from one address
+    (`limit`), one user from any address (`user_limit`: a guess spread over many addresses),
+    and one address against any user (`address_limit`: password spraying). Past any of them
+    the next try is refused without checking the password until the oldest failure that
+    counts is a minute old. A success clears only its own user-and-address count."""
 
     limit: int = FAILURES_PER_MINUTE
+    user_limit: int = USER_FAILURES_PER_MINUTE
+    address_limit: int = ADDRESS_FAILURES_PER_MINUTE
     window: float = 60.0
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _failures: dict[tuple[str, str], deque[float]] = field(default_factory=dict)
 
+    def _counts(self, user: str, address: str) -> list[tuple[tuple[str, str], int]]:
+        name = user.lower()
+        return [(("pair", f"{name}\x00{address}"), self.limit), (("user", name), self.user_limit),
+                (("address", address), self.address_limit)]  # fmt: skip
+
     def wait(self, user: str, address: str) -> float:
         """Seconds until a sign-in may be tried again (0: now)."""
         now = time.monotonic()
+        longest = 0.0
         with self._lock:
-            seen = self._failures.get((user.lower(), address))
-            if not seen:
-                return 0.0
-            while seen and now - seen[0] >= self.window:
-                seen.popleft()
-            if len(seen) < self.limit:
-                return 0.0
-            return self.window - (now - seen[0])
+            for key, limit in self._counts(user, address):
+                seen = self._failures.get(key)
+                while seen and now - seen[0] >= self.window:
+                    seen.popleft()
+                if seen and len(seen) >= limit:
+                    longest = max(longest, self.window - (now - seen[-limit]))
+        return longest
 
     def failed(self, user: str, address: str) -> None:
+        now = time.monotonic()
         with self._lock:
-            self._failures.setdefault((user.lower(), address), deque()).append(time.monotonic())
+            if len(self._failures) > MAX_TRACKED:  # many names or addresses: forget the stale
+                stale = [
+                    k for k, v in self._failures.items() if not v or now - v[-1] >= self.window
+                ]
+                for key in stale:
+                    del self._failures[key]
+            for key, limit in self._counts(user, address):
+                self._failures.setdefault(key, deque(maxlen=max(limit, 1))).append(now)
 
     def succeeded(self, user: str, address: str) -> None:
         with self._lock:
-            self._failures.pop((user.lower(), address), None)
+            self._failures.pop(self._counts(user, address)[0][0], None)
 
 
 def _digest(sid: str) -> str:

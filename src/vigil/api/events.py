@@ -75,11 +75,12 @@ def put_rule(settings: Settings, doc: dict[str, Any]) -> Rule:
     return save_rule(settings, doc)
 
 
-def check_rule(doc: dict[str, Any]) -> Rule:
-    """The rule this document makes, or the RuleError saying what is wrong; nothing saved."""
-    from vigil.events.rules import parse_rule
+def check_rule(settings: Settings, doc: dict[str, Any]) -> Rule:
+    """The rule this document makes, or the RuleError saying what is wrong (its targets held to
+    the operator's policy in vigil.yaml); nothing saved."""
+    from vigil.events.rules import check_rule as check
 
-    return parse_rule(doc, "rule")
+    return check(settings, doc)
 
 
 def rules(settings: Settings) -> Rules:

@@ -17,16 +17,19 @@ if TYPE_CHECKING:
     from vigil.ingest.options import IngestOptions, IngestReport
     from vigil.lake.expire import ExpireReport
     from vigil.lake.maintenance import CompactReport, LakeInfo
+    from vigil.query.answer import Answer, Cancel
     from vigil.sources.objects import SourceObject
 
 __getattr__ = exports(__name__, {
     "IngestOptions": "vigil.ingest.options", "IngestReport": "vigil.ingest.options",
     "ExpireReport": "vigil.lake.expire", "CompactReport": "vigil.lake.maintenance",
     "LakeInfo": "vigil.lake.maintenance", "SourceObject": "vigil.sources.objects",
+    "Answer": "vigil.query.answer", "Cancel": "vigil.query.answer",
 })  # fmt: skip
 
 __all__ = [
-    "CompactReport", "ExpireReport", "IngestOptions", "IngestReport", "LakeInfo", "SourceObject",
+    "Answer", "Cancel", "CompactReport", "ExpireReport", "IngestOptions", "IngestReport",
+    "LakeInfo", "SourceObject",
 ]  # fmt: skip
 
 OnListed = Callable[[int], None]
@@ -99,17 +102,22 @@ def after_ingest(
     return follow(settings, report, options, events=events)
 
 
-def query(settings: Settings, sql: str) -> pa.Table:
+def query(settings: Settings, sql: str, *, max_rows: int | None = None,
+          cancel: Cancel | None = None) -> Answer:  # fmt: skip
+    """A user's read-only SQL, read up to `max_rows` rows (and the settings' limits: a server
+    also bounds its time, memory and how many run at once); `cancel` stops it."""
     from vigil.query.engine import read_only_query
 
-    return read_only_query(settings, sql)
+    return read_only_query(settings, sql, max_rows=max_rows, cancel=cancel)
 
 
-def session(settings: Settings) -> AbstractContextManager[Callable[[str], pa.Table]]:
+def session(
+    settings: Settings, cancel: Cancel | None = None
+) -> AbstractContextManager[Callable[[str], pa.Table]]:
     """`with api.lake.session(s) as query:` several read-only queries on one engine."""
     from vigil.query.engine import read_only_session
 
-    return read_only_session(settings)
+    return read_only_session(settings, cancel)
 
 
 def info(settings: Settings) -> LakeInfo:

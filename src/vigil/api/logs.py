@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from vigil.logs.retention import ExpireReport
     from vigil.logs.subscriptions import Subscription
     from vigil.metrics.filters import apply_filters
+    from vigil.query.answer import Cancel
 
 __getattr__ = exports(__name__, {
     "insights": "vigil.insights.run:run_insights", "export": "vigil.logs.export",
@@ -249,6 +250,7 @@ def insights_histogram(
     table: str | None = None,
     start: int,
     end: int,
+    cancel: Cancel | None = None,
 ) -> dict[str, Any]:
     """Matches of the query's filters per time bucket over [start, end] (ms): uPlot's columns,
     empty buckets included."""
@@ -257,7 +259,7 @@ def insights_histogram(
 
     size, name = step_for(max(1, (end - start) // 1000))
     table_ = run_insights(settings, histogram_query(query, name), groups=groups, table=table,
-                          start=start, end=end)  # fmt: skip
+                          start=start, end=end, cancel=cancel)  # fmt: skip
     counts = {int(row[f"bin({name})"].timestamp()): int(row["matches"])
               for row in table_.to_pylist() if row[f"bin({name})"] is not None}  # fmt: skip
     return bars(counts, start, end, size, name)
@@ -287,7 +289,7 @@ def fields(settings: Settings, groups: list[str] | None = None,
 
         if table not in TABLES:
             raise ConfigError(f"no lake table {table!r}", hint=", ".join(TABLES))
-        return list(read_only_query(settings, f"SELECT * FROM {table} LIMIT 0").column_names)
+        return list(read_only_query(settings, f"SELECT * FROM {table} LIMIT 0").table.column_names)
     found = ["@timestamp", "@message", "@logStream", "@log", "@ingestionTime"]
     for group in groups or []:
         for event in filter_events(settings, group, EventsQuery(limit=50)):

@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from vigil.config import Settings
+from vigil.config import QueryLimits, Settings, memory_bytes
 
 log = logging.getLogger("vigil.serve")
 LATENCY_BUCKETS: Final = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30)
@@ -249,7 +249,11 @@ class ServeConfig:
         "detect_interval": (float, 30.0), "alarm_interval": (float, 10.0),
         "compact_interval": (float, 60.0),
         "log_level": (str, "info"),
+        "trusted_proxies": (list, []),
+        "query_timeout": (float, 30.0), "query_memory_limit": (str, "1GB"),
+        "query_max_rows": (int, 10_000), "query_concurrency": (int, 4),
     }  # fmt: skip
+    SECTIONS: Final = ("sources", "targets")  # checked by their own stages
 
     def __init__(self, values: dict[str, object], path: str) -> None:
         self.values = values
@@ -269,7 +273,7 @@ class ServeConfig:
         doc: dict[str, object] = {}
         if path.is_file():
             doc = dict(expect_mapping(load_yaml(path), str(path), "the server's settings"))
-        unknown = sorted(set(doc) - set(cls.KEYS) - {"sources"})
+        unknown = sorted(set(doc) - set(cls.KEYS) - set(cls.SECTIONS))
         if unknown:
             raise ConfigError(f"{path}: {', '.join(unknown)} is not a setting",
                               hint="settings: " + ", ".join(cls.KEYS))  # fmt: skip
@@ -289,7 +293,69 @@ class ServeConfig:
         port = values["port"]
         if not isinstance(port, int) or not 0 <= port <= 65535:
             raise ConfigError(f"port {port} is not 0-65535")
+        from vigil.events.policy import check_section
+
+        check_section(doc.get("targets"), str(path))
+        values["trusted_proxies"] = _networks(values["trusted_proxies"], str(path))
+        _limits(values, str(path))
         return cls(values, str(path))
+
+    def query_limits(self) -> QueryLimits:
+        """The limits every query a client sends runs under."""
+        return QueryLimits(
+            seconds=float(str(self["query_timeout"])), memory=str(self["query_memory_limit"]),
+            max_rows=int(str(self["query_max_rows"])),
+            concurrency=int(str(self["query_concurrency"])),
+        )  # fmt: skip
+
+
+def for_serving(settings: Settings, config: ServeConfig) -> Settings:
+    """The settings a server runs with: its limits on clients' queries, and its port made
+    known to the target guard (no target may deliver to the server itself)."""
+    from dataclasses import replace
+
+    from vigil.config import tighten
+    from vigil.events.netguard import serving_on
+
+    changed = tighten(settings.home)
+    if changed:
+        log.info("made %d files and folders in %s readable by their owner only", changed,
+                 settings.home)  # fmt: skip
+    if int(str(config["port"])):
+        serving_on([int(str(config["port"]))])
+    return replace(settings, limits=config.query_limits())
+
+
+def _networks(raw: object, where: str) -> list[str]:
+    """`trusted_proxies`: addresses or CIDR networks (a list, or commas in the environment)."""
+    import ipaddress
+
+    from vigil.errors import ConfigError
+
+    items = raw if isinstance(raw, list) else [p for p in str(raw or "").split(",")]
+    out = []
+    for item in (str(i).strip() for i in items):
+        if not item:
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(item, strict=False)))
+        except ValueError:
+            raise ConfigError(f"{where}: trusted_proxies: {item!r} is not an address or network",
+                              hint="e.g. [10.0.0.5, 10.1.0.0/24]") from None  # fmt: skip
+    return out
+
+
+def _limits(values: dict[str, object], where: str) -> None:
+    from vigil.errors import ConfigError
+
+    for key in ("query_timeout", "query_max_rows", "query_concurrency"):
+        if not float(str(values[key])) > 0:
+            raise ConfigError(f"{where}: {key} must be above 0")
+    try:
+        memory_bytes(str(values["query_memory_limit"]))
+    except ValueError:
+        raise ConfigError(f"{where}: query_memory_limit = {values['query_memory_limit']!r} is "
+                          "not a size", hint="e.g. 512MB, 2GB") from None  # fmt: skip
 
 
 def _typed(kind: type, raw: object, key: str, where: str) -> object:
@@ -297,6 +363,8 @@ def _typed(kind: type, raw: object, key: str, where: str) -> object:
 
     if raw is None:
         return None
+    if kind is list:
+        return raw
     try:
         if kind is bool:
             if isinstance(raw, bool):

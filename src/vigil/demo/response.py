@@ -56,7 +56,23 @@ class Receiver:
         self.server.server_close()
 
 
+def allow_receiver(settings: Settings) -> None:
+    """Webhooks may not reach loopback unless the operator allows it in vigil.yaml: the demo,
+    as the operator of its own home, allows the one address its receiver listens on."""
+    import yaml
+
+    path = settings.home / "vigil.yaml"
+    doc = (yaml.safe_load(path.read_text()) or {}) if path.is_file() else {}
+    networks = (
+        doc.setdefault("targets", {}).setdefault("webhook", {}).setdefault("allow_networks", [])
+    )
+    if "127.0.0.1/32" not in networks:
+        networks.append("127.0.0.1/32")
+        path.write_text(yaml.safe_dump(doc, sort_keys=False))
+
+
 def install_rules(settings: Settings, receiver: Receiver) -> None:
+    allow_receiver(settings)
     save_rule(
         settings,
         {

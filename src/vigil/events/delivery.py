@@ -15,7 +15,6 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Final
 
 from vigil import clock
@@ -404,14 +403,3 @@ def run_round(
     finally:
         if own:
             store.close()
-
-
-def allowed_commands(settings: Settings) -> list[str]:
-    path: Path = settings.home / "commands.allow"
-    if not path.is_file():
-        return []
-    return [
-        line.strip()
-        for line in path.read_text().splitlines()
-        if line.strip() and not line.startswith("#")
-    ]

@@ -183,10 +183,24 @@ def save_rule(settings: Settings, doc: dict[str, Any]) -> Rule:
     import time
 
     doc = {**doc, "created_ms": int(doc.get("created_ms") or time.time() * 1000)}
-    rule = parse_rule(doc, "rule")
+    rule = check_rule(settings, doc)
     folder = rules_dir(settings)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{rule.name}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    return rule
+
+
+def check_rule(settings: Settings, doc: dict[str, Any]) -> Rule:
+    """The rule a document makes, its targets held to the operator's policy (vigil.yaml): no
+    handler, command or network the operator has not allowed."""
+    from vigil.events.policy import policy
+
+    rule = parse_rule(doc, "rule")
+    allowed = policy(settings)
+    for index, target in enumerate(rule.targets):
+        problems = allowed.problems(target.type, target.settings)
+        if problems:
+            raise RuleError(f"rule: targets[{index}] ({target.type}): " + "; ".join(problems))
     return rule
 
 

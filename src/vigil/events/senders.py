@@ -8,23 +8,23 @@ from typing import Any
 
 from vigil.config import Settings
 from vigil.events import targets as tg
+from vigil.events.policy import policy
 from vigil.events.rules import Rule, Target
 
 
 def send(settings: Settings, rule: Rule, target: Target, payload: Any, key: str) -> str:
     kind = target.type
+    allowed = policy(settings)  # the operator's vigil.yaml, checked again at every delivery
     if kind == "webhook":
-        return tg.webhook(target.settings, payload, key)
+        return tg.webhook(target.settings, payload, key, allowed.web)
     if kind == "slack":
-        return tg.slack(target.settings, payload, key)
+        return tg.slack(target.settings, payload, key, allowed.web)
     if kind == "pagerduty":
-        return tg.pagerduty(target.settings, payload, key)
+        return tg.pagerduty(target.settings, payload, key, allowed.web)
     if kind == "email":
-        return tg.email(target.settings, payload, key)
+        return tg.email(target.settings, payload, key, allowed.mail)
     if kind == "command":
-        from vigil.events.delivery import allowed_commands
-
-        return tg.command(target.settings, payload, key, allowed_commands(settings))
+        return tg.command(target.settings, payload, key, allowed.commands)
     if kind == "python":
         context = {
             "rule": rule.name,
@@ -32,7 +32,7 @@ def send(settings: Settings, rule: Rule, target: Target, payload: Any, key: str)
             "target": target.id,
             "home": str(settings.home),
         }
-        return tg.python(target.settings, payload, key, context)
+        return tg.python(target.settings, payload, key, context, allowed.handlers)
     if kind == "log":
         return _log(settings, target, payload)
     if kind in ("job", "playbook"):  # provided by the service layer (vigil.api.worker)

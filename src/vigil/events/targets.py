@@ -23,6 +23,7 @@ from typing import Any, Final
 import httpx
 
 from vigil.errors import VigilError
+from vigil.events.netguard import NetworkGuard, Refused
 
 TIMEOUT: Final = 10.0
 
@@ -73,9 +74,18 @@ def plain(value: Any) -> str:
     return secret(text, "setting") if text.startswith(("env:", "file:")) else text
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> str:
+def _post(url: str, body: bytes, headers: dict[str, str], guard: NetworkGuard) -> str:
+    """POST through the network guard: every hop (redirects too) to a checked address."""
     try:
-        response = httpx.post(url, content=body, headers=headers, timeout=TIMEOUT)
+        with guard.http_client(TIMEOUT) as client:
+            response = client.post(url, content=body, headers=headers)
+    except Refused as exc:
+        raise DeliveryFailed("NO_PERMISSIONS", str(exc), retriable=False) from exc
+    except httpx.TooManyRedirects as exc:
+        raise DeliveryFailed("BAD_REQUEST", "the endpoint redirected too often",
+                             retriable=False) from exc  # fmt: skip
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+        raise DeliveryFailed("BAD_REQUEST", f"not a usable URL: {exc}", retriable=False) from exc
     except httpx.TimeoutException as exc:
         raise DeliveryFailed(
             "TIMEOUT", "the endpoint did not answer in time", retriable=True
@@ -98,7 +108,7 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> str:
     return excerpt
 
 
-def webhook(settings: dict[str, Any], payload: Any, key: str) -> str:
+def webhook(settings: dict[str, Any], payload: Any, key: str, guard: NetworkGuard) -> str:
     """HTTP POST of the payload as JSON; `secret` signs it (HMAC-SHA256 of the body, header
     `X-Vigil-Signature: sha256=<hex>`); `headers` are added; the idempotency key rides along."""
     body = json.dumps(payload, separators=(",", ":")).encode()
@@ -110,10 +120,10 @@ def webhook(settings: dict[str, Any], payload: Any, key: str) -> str:
     if settings.get("secret"):
         digest = hmac.new(secret(settings["secret"], "secret").encode(), body, hashlib.sha256)
         headers["X-Vigil-Signature"] = "sha256=" + digest.hexdigest()
-    return _post(plain(settings.get("url")), body, headers)
+    return _post(plain(settings.get("url")), body, headers, guard)
 
 
-def slack(settings: dict[str, Any], payload: Any, key: str) -> str:
+def slack(settings: dict[str, Any], payload: Any, key: str, guard: NetworkGuard) -> str:
     """A Slack incoming webhook: a readable line (severity, title, resource, link)."""
     detail = payload.get("detail", payload) if isinstance(payload, dict) else {}
     severity = detail.get("severity", "")
@@ -135,10 +145,11 @@ def slack(settings: dict[str, Any], payload: Any, key: str) -> str:
         + (f" · <{link}|open>" if link else "")
     )
     body = json.dumps({"text": text}).encode()
-    return _post(secret(settings.get("url"), "url"), body, {"Content-Type": "application/json"})
+    url = secret(settings.get("url"), "url")
+    return _post(url, body, {"Content-Type": "application/json"}, guard)
 
 
-def pagerduty(settings: dict[str, Any], payload: Any, key: str) -> str:
+def pagerduty(settings: dict[str, Any], payload: Any, key: str, guard: NetworkGuard) -> str:
     """PagerDuty Events API v2: trigger (or resolve, with `action: resolve`) with a dedup key."""
     detail = payload.get("detail", {}) if isinstance(payload, dict) else {}
     action = settings.get("action", "trigger")
@@ -165,10 +176,10 @@ def pagerduty(settings: dict[str, Any], payload: Any, key: str) -> str:
             "custom_details": detail,
         }
     url = plain(settings.get("url", "https://events.pagerduty.com/v2/enqueue"))
-    return _post(url, json.dumps(body).encode(), {"Content-Type": "application/json"})
+    return _post(url, json.dumps(body).encode(), {"Content-Type": "application/json"}, guard)
 
 
-def email(settings: dict[str, Any], payload: Any, key: str) -> str:
+def email(settings: dict[str, Any], payload: Any, key: str, guard: NetworkGuard) -> str:
     """SMTP, with STARTTLS (the server's certificate verified against the system's CAs, or
     `ca_file` for a private CA) and login when configured."""
     message = EmailMessage()
@@ -181,8 +192,8 @@ def email(settings: dict[str, Any], payload: Any, key: str) -> str:
     message["Message-ID"] = f"<{key}@vigil>"
     message.set_content(payload if isinstance(payload, str) else json.dumps(payload, indent=2))
     try:
-        with smtplib.SMTP(
-            str(settings.get("host", "localhost")), int(settings.get("port", 25)), timeout=TIMEOUT
+        with guard.smtp(
+            str(settings.get("host", "localhost")), int(settings.get("port", 25)), TIMEOUT
         ) as smtp:
             if settings.get("starttls"):
                 ca_file = settings.get("ca_file")
@@ -190,6 +201,8 @@ def email(settings: dict[str, Any], payload: Any, key: str) -> str:
             if settings.get("username"):
                 smtp.login(str(settings["username"]), secret(settings.get("password"), "password"))
             smtp.send_message(message)
+    except Refused as exc:
+        raise DeliveryFailed("NO_PERMISSIONS", str(exc), retriable=False) from exc
     except smtplib.SMTPAuthenticationError as exc:
         raise DeliveryFailed("NO_PERMISSIONS", "SMTP login refused", retriable=False) from exc
     except ssl.SSLCertVerificationError as exc:
@@ -206,9 +219,10 @@ def email(settings: dict[str, Any], payload: Any, key: str) -> str:
     return f"sent to {message['To']}"
 
 
-def command(settings: dict[str, Any], payload: Any, key: str, allowed: list[str]) -> str:
-    """A program from the allow-list (`<home>/commands.allow`, one per line), the payload as
-    JSON on stdin; a timeout and a non-zero exit are failures."""
+def command(settings: dict[str, Any], payload: Any, key: str, allowed: frozenset[str]) -> str:
+    """A program from the allow-list (`<home>/commands.allow`, one per line, or vigil.yaml's
+    `targets.command.allow`), the payload as JSON on stdin; a timeout and a non-zero exit are
+    failures."""
     argv = (
         settings["command"]
         if isinstance(settings["command"], list)
@@ -245,8 +259,16 @@ def command(settings: dict[str, Any], payload: Any, key: str, allowed: list[str]
     return excerpt
 
 
-def python(settings: dict[str, Any], payload: Any, key: str, context: dict[str, Any]) -> str:
-    """A Lambda-style handler `module:function(event, context)`."""
+def python(settings: dict[str, Any], payload: Any, key: str, context: dict[str, Any],
+           allowed: frozenset[str]) -> str:  # fmt: skip
+    """A Lambda-style handler `module:function(event, context)`, only one the operator listed
+    in vigil.yaml (`targets.python.allow`): nothing else is imported or called."""
+    if str(settings.get("handler")) not in allowed:
+        raise DeliveryFailed(
+            "NO_PERMISSIONS",
+            f"handler {settings.get('handler')!r} is not on vigil.yaml's targets.python.allow",
+            retriable=False,
+        )
     module_name, _, function_name = str(settings["handler"]).partition(":")
     try:
         function = getattr(importlib.import_module(module_name), function_name)

@@ -9,7 +9,8 @@ from vigil.errors import ConfigError, QueryError
 from vigil.insights.compile import to_sql
 from vigil.insights.sources import Source, group_source, table_source
 from vigil.logs.groups import LogStore
-from vigil.query.engine import open_engine
+from vigil.query.answer import Cancel
+from vigil.query.engine import client_engine
 
 
 def source_for(
@@ -36,12 +37,15 @@ def run_insights(
     table: str | None = None,
     start: int | None = None,
     end: int | None = None,
+    cancel: Cancel | None = None,
 ) -> pa.Table:
+    """The query's rows (at most its `limit`, 10,000), under the settings' query limits;
+    `cancel` stops it (StopQuery, a client gone)."""
     sql = to_sql(query, source_for(settings, groups, table, start, end))
-    with open_engine(settings) as engine:
+    with client_engine(settings, cancel) as engine:
         try:
-            return engine.query(sql)
+            return engine.query(sql).table
         except QueryError as exc:  # an engine error in generated SQL: say so, not the SQL
             raise QueryError(
-                f"the query failed: {exc}", hint="check field names and types"
+                f"the query failed: {exc.message}", hint=exc.hint or "check field names and types"
             ) from exc

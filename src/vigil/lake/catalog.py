@@ -1,10 +1,9 @@
 """The lake's layout: which Parquet files a table holds (hive partitions per account, Region
-and day). Views and queries over them are the engine's (`vigil.query.engine`)."""
+and day). Views and queries over them are the engine's (`vigil.query.engine`); which files a
+reader sees while writers replace others is `vigil.lake.snapshot`'s."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from vigil.lake.snapshot import table_files
 
-
-def table_files(lake: Path, table: str) -> list[Path]:
-    return sorted((lake / table).glob("aws_account=*/aws_region=*/date=*/*.parquet"))
+__all__ = ["table_files"]

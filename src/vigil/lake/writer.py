@@ -28,6 +28,7 @@ import pyarrow.parquet as pq
 from vigil.config import Settings
 from vigil.lake.catalog import table_files
 from vigil.lake.manifest import Manifest, ObjectRecord
+from vigil.lake.snapshot import publish
 from vigil.lake.tables import SOURCE_FILE, PartKey, TableSpec
 
 INFLIGHT = ".inflight"
@@ -200,14 +201,10 @@ class LakeWriter:
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(staged, str(target) + INFLIGHT)
 
-    @staticmethod
-    def _publish(final: list[str], removes: list[str]) -> None:
-        for path in removes:
-            Path(path).unlink(missing_ok=True)
-        for path in final:
-            inflight = Path(path + INFLIGHT)
-            if inflight.exists():
-                os.replace(inflight, path)
+    def _publish(self, final: list[str], removes: list[str]) -> None:
+        """The new files in place and the replaced ones retired, as one change to readers
+        (a replaced file is deleted once no query that may read it is running)."""
+        publish(self.settings.lake_dir, final, removes, INFLIGHT)
 
 
 def local_duckdb() -> duckdb.DuckDBPyConnection:

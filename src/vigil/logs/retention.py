@@ -13,6 +13,7 @@ from pathlib import Path
 
 from vigil.clock import now_ms
 from vigil.config import Settings
+from vigil.lake.catalog import table_files
 from vigil.lake.locking import lake_lock
 from vigil.lake.manifest import Manifest
 from vigil.lake.tables import LOG_EVENTS
@@ -48,15 +49,15 @@ def expire_events(settings: Settings, now: int | None = None) -> ExpireReport:
     now = now_ms() if now is None else now
     keep = keep_condition(settings, now)
     report = ExpireReport()
-    root = settings.lake_dir / LOG_EVENTS.name
-    partitions = sorted({p.parent for p in root.glob("*/*/*/*.parquet")}) if root.exists() else []
     with lake_lock(settings.home):
         manifest = Manifest(settings.state_db)
         try:
             writer = LakeWriter(settings, manifest)
             writer.recover()
-            for partition in partitions:
-                files = sorted(partition.glob("*.parquet"))
+            by_partition: dict[Path, list[Path]] = {}
+            for path in table_files(settings.lake_dir, LOG_EVENTS.name):  # not retired ones
+                by_partition.setdefault(path.parent, []).append(path)
+            for partition, files in sorted(by_partition.items()):
                 dropped, kept = _counts(files, keep)
                 if not dropped:
                     continue

@@ -4,7 +4,10 @@ files, the helper macros, and a locked-down mode for users' SQL."""
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final, Self
@@ -13,9 +16,11 @@ import duckdb
 import pyarrow as pa
 from duckdb.func import FunctionNullHandling
 
+from vigil.config import memory_bytes
 from vigil.errors import QueryError
-from vigil.lake.catalog import table_files
+from vigil.lake.snapshot import Reader
 from vigil.lake.tables import PARTITIONS, SOURCE_FILE, TABLES, TableSpec, full_schema
+from vigil.query.answer import Answer
 
 # Columns computed in the view, not stored: they cost nothing unless a query uses them.
 # (`srcaddr_ipv4` and `dstaddr_ipv4` are stored: ingest computes them.)
@@ -61,12 +66,21 @@ MACROS: Final = (
 # The table names the AWS Athena documentation uses, so its examples run verbatim.
 ALIASES: Final[dict[str, str]] = {"vpc_flow_logs": "flow_logs", "cloudtrail_logs": "cloudtrail"}
 
-_FILE_FUNCTIONS: Final = re.compile(
-    r"\b(read_\w+|parquet_\w+|sniff_csv|glob|delta_scan|iceberg_scan|sqlite_scan|"
-    r"postgres_scan|mysql_scan|query_table|getenv)\s*\(",
-    re.IGNORECASE,
+# What a user's SQL may call, judged on the statement as DuckDB parses it (not on its text:
+# `"read_text"(…)` and `read_text/**/(…)` are the same call). Table functions: only these, which
+# make rows without reading anything. Scalar functions: all but these, which tell the server's
+# environment and settings. A table named like a path ('x.parquet', 's3://…') would be a
+# replacement scan, a file read in disguise. DuckDB itself is also locked to the lake.
+TABLE_FUNCTIONS: Final = frozenset({"range", "generate_series", "unnest", "json_each", "json_tree"})
+REFUSED_FUNCTIONS: Final = frozenset({"getenv", "current_setting"})
+_PATH_LIKE: Final = re.compile(r"[/\\.:*?]")
+_EXPLAIN: Final = re.compile(
+    r"^\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*EXPLAIN\s+(?:ANALY[SZ]E\s+)?(?:\([^)]*\)\s*)?",
+    re.IGNORECASE | re.DOTALL,
 )
 _ALLOWED: Final = {"SELECT", "EXPLAIN"}
+BATCH_ROWS: Final = 2048  # DuckDB's vector size: the first rows arrive without waiting for more
+WATCH_EVERY: Final = 0.05  # seconds between looks at a running query's clock and cancel
 
 
 class DuckDBEngine:
@@ -79,13 +93,20 @@ class DuckDBEngine:
         read_only: bool = True,
         threads: int | None = None,
         memory_limit: str | None = None,
+        spill: Path | None = None,
     ) -> None:
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit:
-            self.con.execute(f"SET memory_limit = '{memory_limit}'")
+            self.con.execute(f"SET memory_limit = {literal(memory_limit)}")
+        if spill is not None:
+            spill.mkdir(parents=True, exist_ok=True)
+            self.con.execute(f"SET temp_directory = {literal(str(spill))}")
+            if memory_limit:
+                cap = 4 * memory_bytes(memory_limit)
+                self.con.execute(f"SET max_temp_directory_size = '{cap}B'")
         varchar = duckdb.sqltype("VARCHAR")
         self.con.create_function(
             "ipv6_key", ipv6_key, [varchar], varchar, null_handling=FunctionNullHandling.SPECIAL
@@ -93,12 +114,15 @@ class DuckDBEngine:
         for macro in MACROS:
             self.con.execute(macro)
         self.lake = lake
+        self.reader = Reader(lake) if lake is not None else None
         if lake is not None:
             self._views(lake, read_only)
 
     def _views(self, lake: Path, read_only: bool) -> None:
+        assert self.reader is not None
+        listed = self.reader.list(list(TABLES))  # the files stay until this engine closes
         for name, spec in TABLES.items():
-            _create_view(self.con, lake, name, spec)
+            _create_view(self.con, name, spec, listed[name])
         validation = lake.absolute() / "_validation"
         if any(validation.glob("*.parquet")):  # `vigil trail validate` verdicts, latest per file
             pattern = str(validation / "*.parquet").replace("'", "''")
@@ -130,6 +154,54 @@ class DuckDBEngine:
         except duckdb.Error as exc:
             raise QueryError(first_line(exc)) from exc
 
+    def bounded(self, sql: str, *, max_rows: int | None = None, seconds: float | None = None,
+                cancel: threading.Event | None = None) -> Answer:  # fmt: skip
+        """The result streams in batches and reading stops one row past `max_rows`, so a
+        query of millions of rows holds only what is returned. A watcher interrupts DuckDB
+        when `seconds` have passed or `cancel` is set."""
+        stop = threading.Event()
+        why: list[str] = []
+
+        def watch() -> None:
+            deadline = time.monotonic() + seconds if seconds else None
+            while not stop.wait(WATCH_EVERY):
+                if cancel is not None and cancel.is_set():
+                    why.append("its request was abandoned")
+                elif deadline is not None and time.monotonic() >= deadline:
+                    why.append(f"it ran past {seconds:g} s, the server's limit (query_timeout)")
+                else:
+                    continue
+                self.con.interrupt()
+                return
+
+        watcher = threading.Thread(target=watch, name="query-watch", daemon=True)
+        watcher.start()
+        try:
+            batches, count, truncated = [], 0, False
+            reader = self.con.sql(sql).to_arrow_reader(BATCH_ROWS)
+            for batch in reader:
+                if max_rows is not None and count + batch.num_rows > max_rows:
+                    batches.append(batch.slice(0, max_rows - count))
+                    truncated = True
+                    break
+                batches.append(batch)
+                count += batch.num_rows
+            return Answer(pa.Table.from_batches(batches, reader.schema), truncated)
+        except duckdb.InterruptException as exc:
+            reason = why[0] if why else "interrupted"
+            raise QueryError(
+                f"the query was stopped: {reason}",
+                hint="narrow it: a time range, a LIMIT, fewer columns",
+            ) from exc
+        except duckdb.OutOfMemoryException as exc:
+            raise QueryError(f"the query needs more memory than it may use: {first_line(exc)}",
+                             hint="narrow it, or raise query_memory_limit") from exc  # fmt: skip
+        except duckdb.Error as exc:
+            raise QueryError(first_line(exc)) from exc
+        finally:
+            stop.set()
+            watcher.join()
+
     def batches(self, sql: str, rows: int) -> Iterator[pa.RecordBatch]:
         try:
             reader: pa.RecordBatchReader = self.con.sql(sql).to_arrow_reader(rows)
@@ -149,12 +221,13 @@ class DuckDBEngine:
         self.con.unregister(f"_{name}_arrow")
 
     def refresh(self, tables: Sequence[str]) -> None:
-        if self.lake is None:
+        if self.lake is None or self.reader is None:
             return
         for name in tables:
             self.con.execute(f"DROP TABLE IF EXISTS temp.{name}")
+        listed = self.reader.list(list(TABLES))
         for name, spec in TABLES.items():
-            _create_view(self.con, self.lake, name, spec)
+            _create_view(self.con, name, spec, listed[name])
         for name in tables:
             self.con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM main.{name}")
 
@@ -184,6 +257,8 @@ class DuckDBEngine:
 
     def close(self) -> None:
         self.con.close()
+        if self.reader is not None:
+            self.reader.close()
 
     def __enter__(self) -> Self:
         return self
@@ -192,9 +267,12 @@ class DuckDBEngine:
         self.close()
 
 
-def _create_view(con: duckdb.DuckDBPyConnection, lake: Path, name: str, spec: TableSpec) -> None:
+def _create_view(
+    con: duckdb.DuckDBPyConnection, name: str, spec: TableSpec, files: Sequence[Path]
+) -> None:
     """The view is the table's full, typed schema (an empty relation) united by name with its
-    files, so every column exists and has its type even when no file has it yet."""
+    files, so every column exists and has its type even when no file has it yet. The files
+    are the ones listed when the engine opened (a snapshot), not a glob read at each query."""
     derived = DERIVED.get(name, "")
     extra = f", {derived}" if derived else ""
     schema = full_schema(spec)
@@ -203,10 +281,10 @@ def _create_view(con: duckdb.DuckDBPyConnection, lake: Path, name: str, spec: Ta
         schema = schema.append(pa.field(column, pa.date32() if column == "date" else pa.string()))
     con.register(f"_schema_{name}", schema.empty_table())
     source = f"SELECT * FROM _schema_{name}"
-    if table_files(lake, name):
-        pattern = str(lake.absolute() / name / "*" / "*" / "*" / "*.parquet").replace("'", "''")
+    if files:
+        listed = ", ".join(literal(str(f.absolute())) for f in files)
         source += (
-            f" UNION ALL BY NAME SELECT * FROM read_parquet('{pattern}', hive_partitioning = true, "
+            f" UNION ALL BY NAME SELECT * FROM read_parquet([{listed}], hive_partitioning = true, "
             "union_by_name = true, "
             "hive_types = {'aws_account': VARCHAR, 'aws_region': VARCHAR, 'date': DATE})"
         )
@@ -228,12 +306,55 @@ def check_read_only(sql: str) -> None:
                 f"{kind} statements are refused: `vigil query` is read-only",
                 hint="only SELECT (and EXPLAIN) run here; the lake changes through vigil ingest",
             )
-    found = _FILE_FUNCTIONS.search(sql)
-    if found:
-        raise QueryError(
-            f"{found.group(1)}() reads files directly and is refused",
-            hint="query the lake tables: flow_logs, cloudtrail",
-        )
+        _check_calls(statement.query, kind)
+
+
+def _check_calls(text: str, kind: str) -> None:
+    """The functions and tables one parsed statement names, against what users may call."""
+    inner = _EXPLAIN.sub("", text, count=1) if kind == "EXPLAIN" else text
+    con = duckdb.connect(":memory:")
+    try:
+        raw = con.execute("SELECT json_serialize_sql(?::VARCHAR, skip_null := true, "
+                          "skip_empty := true)", [inner]).fetchone()  # fmt: skip
+    except duckdb.Error as exc:
+        raise QueryError(f"SQL cannot be checked: {first_line(exc)}") from exc
+    finally:
+        con.close()
+    tree = json.loads(raw[0]) if raw else {}
+    if tree.get("error"):
+        raise QueryError(f"SQL cannot be checked: {tree.get('error_message', 'not a query')}",
+                         hint="only SELECT (and EXPLAIN SELECT) run here")  # fmt: skip
+    for node in _nodes(tree):
+        if node.get("type") == "TABLE_FUNCTION":
+            name = str((node.get("function") or {}).get("function_name", "")).lower()
+            if name not in TABLE_FUNCTIONS:
+                raise QueryError(
+                    f"{name}() is refused: table functions read files or the server's state",
+                    hint="query the lake tables: flow_logs, cloudtrail, log_events",
+                )
+        elif node.get("class") == "FUNCTION":
+            name = str(node.get("function_name", "")).lower()
+            if name in REFUSED_FUNCTIONS:
+                raise QueryError(f"{name}() is refused: it reads the server's settings")
+        elif node.get("type") == "BASE_TABLE" and _PATH_LIKE.search(
+            str(node.get("table_name", ""))
+        ):
+            raise QueryError(
+                f"{node['table_name']!r} names a file, which is refused",
+                hint="query the lake tables: flow_logs, cloudtrail, log_events",
+            )
+
+
+def _nodes(tree: Any) -> Iterator[dict[str, Any]]:
+    """Every mapping in the parsed statement, depth first."""
+    stack = [tree]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            yield item
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def first_line(exc: Exception) -> str:

@@ -8,18 +8,21 @@ DuckDB, embedded, is the implementation today; `Settings.engine` chooses it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, Self
 
-from vigil.config import Settings
-from vigil.errors import ConfigError, QueryError
+from vigil.config import QueryLimits, Settings, memory_bytes
+from vigil.errors import BusyError, ConfigError, QueryError
+from vigil.query.answer import Answer, Cancel
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
 ENGINES = ("duckdb",)
+TABLES_HINT = "tables: flow_logs, cloudtrail, log_events"
 
 
 class Engine(Protocol):
@@ -30,6 +33,12 @@ class Engine(Protocol):
         ...
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    def bounded(self, sql: str, *, max_rows: int | None = None, seconds: float | None = None,
+                cancel: threading.Event | None = None) -> Answer:  # fmt: skip
+        """Rows as they stream, stopping at `max_rows`; interrupted after `seconds` or when
+        `cancel` is set (a QueryError saying which)."""
+        ...
 
     def batches(self, sql: str, rows: int) -> Iterator[pa.RecordBatch]:
         """The result in record batches of about `rows`, for results larger than memory."""
@@ -69,15 +78,65 @@ def open_engine(
     threads: int | None = None,
     memory_limit: str | None = None,
     engine: str | None = None,
+    spill: Path | None = None,
 ) -> Engine:
-    """An engine over the lake's views (`lake` None: no views, for reading given files)."""
+    """An engine over the lake's views (`lake` None: no views, for reading given files);
+    beyond `memory_limit` it spills into `spill` (at most four times the limit)."""
     chosen = engine or (lake.engine if isinstance(lake, Settings) else "duckdb")
     if chosen not in ENGINES:
         raise ConfigError(f"engine {chosen!r} is not available", hint="engines: duckdb")
     from vigil.query.duckdb import DuckDBEngine
 
     where = lake.lake_dir if isinstance(lake, Settings) else lake
-    return DuckDBEngine(where, read_only=read_only, threads=threads, memory_limit=memory_limit)
+    return DuckDBEngine(where, read_only=read_only, threads=threads, memory_limit=memory_limit,
+                        spill=spill)  # fmt: skip
+
+
+class Bounded:
+    """An engine for what clients send, every statement under the settings' limits."""
+
+    def __init__(self, engine: Engine, limits: QueryLimits, cancel: Cancel | None) -> None:
+        self.engine = engine
+        self.limits = limits
+        self.cancel = cancel
+
+    def query(self, sql: str, max_rows: int | None = None) -> Answer:
+        cap = self.limits.max_rows
+        rows = cap if max_rows is None else max_rows if cap is None else min(max_rows, cap)
+        return self.engine.bounded(sql, max_rows=rows, seconds=self.limits.seconds,
+                                   cancel=self.cancel)  # fmt: skip
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        table = self.query(sql).table
+        return list(zip(*(c.to_pylist() for c in table.columns), strict=True))
+
+
+_slots: dict[int, threading.BoundedSemaphore] = {}
+_slots_lock = threading.Lock()
+
+
+@contextmanager
+def client_engine(settings: Settings, cancel: Cancel | None = None) -> Iterator[Bounded]:
+    """An engine for a client's queries (the native API, the console, Insights, log events),
+    under `settings.limits`: one of `concurrency` slots (waited for up to the time limit, then
+    refused as busy), DuckDB's memory limit spilling to `<home>/tmp`, and each statement's
+    time, row limit and cancellation."""
+    limits = settings.limits
+    with _slots_lock:
+        slots = _slots.setdefault(limits.concurrency, threading.BoundedSemaphore(
+            limits.concurrency))  # fmt: skip
+    if not slots.acquire(timeout=limits.seconds or None):
+        raise BusyError(f"{limits.concurrency} queries are running, the server's limit "
+                        "(query_concurrency)", hint="try again in a moment")  # fmt: skip
+    try:
+        spill = None
+        if limits.memory:
+            memory_bytes(limits.memory)  # checked before DuckDB sees it
+            spill = settings.temp_dir / "queries"
+        with open_engine(settings, memory_limit=limits.memory, spill=spill) as engine:
+            yield Bounded(engine, limits, cancel)
+    finally:
+        slots.release()
 
 
 def check_read_only(sql: str) -> None:
@@ -87,29 +146,34 @@ def check_read_only(sql: str) -> None:
     check(sql)
 
 
-def read_only_query(settings: Settings, sql: str) -> pa.Table:
-    """A user's SQL (`vigil query`): refused unless it only reads the lake's tables."""
+def read_only_query(settings: Settings, sql: str, *, max_rows: int | None = None,
+                    cancel: Cancel | None = None) -> Answer:  # fmt: skip
+    """A user's SQL (`vigil query`, the native API, evidence): refused unless it only reads
+    the lake's tables; read up to `max_rows` (and the settings' limits)."""
     check_read_only(sql)
-    with open_engine(settings) as engine:
-        try:
-            return engine.query(sql)
-        except QueryError as exc:
-            raise QueryError(str(exc), hint="tables: flow_logs, cloudtrail") from exc
+    with client_engine(settings, cancel) as engine:
+        return _hinted(lambda: engine.query(sql, max_rows))
 
 
 @contextmanager
-def read_only_session(settings: Settings) -> Iterator[Callable[[str], pa.Table]]:
+def read_only_session(
+    settings: Settings, cancel: Cancel | None = None
+) -> Iterator[Callable[[str], pa.Table]]:
     """Several read-only queries on one engine (a page of views pays the set-up once)."""
-    with open_engine(settings) as engine:
+    with client_engine(settings, cancel) as engine:
 
         def run(sql: str) -> pa.Table:
             check_read_only(sql)
-            try:
-                return engine.query(sql)
-            except QueryError as exc:
-                raise QueryError(str(exc), hint="tables: flow_logs, cloudtrail") from exc
+            return _hinted(lambda: engine.query(sql)).table
 
         yield run
+
+
+def _hinted(run: Callable[[], Answer]) -> Answer:
+    try:
+        return run()
+    except QueryError as exc:
+        raise QueryError(exc.message, hint=exc.hint or TABLES_HINT) from exc
 
 
 def run_query(lake: Path, sql: str) -> pa.Table:
@@ -119,4 +183,4 @@ def run_query(lake: Path, sql: str) -> pa.Table:
         try:
             return engine.query(sql)
         except QueryError as exc:
-            raise QueryError(str(exc), hint="tables: flow_logs, cloudtrail") from exc
+            raise QueryError(str(exc), hint=TABLES_HINT) from exc

@@ -174,10 +174,16 @@ def query_command(
         QueryFormat, typer.Option("--format", help="Output format.")
     ] = QueryFormat.table,
     out: Annotated[Path | None, typer.Option(help="Write the result to this file.")] = None,
+    max_rows: Annotated[
+        int | None, typer.Option(min=1, help="Stop reading after this many rows.")
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Run SQL over the lake's tables (flow_logs, cloudtrail)."""
-    table = api.lake.query(ctx.obj, sql)
+    answer = api.lake.query(ctx.obj, sql, max_rows=max_rows)
+    table = answer.table
+    if answer.truncated:
+        render.tagged("note:", "cyan", f"the first {table.num_rows} rows; the query has more")
     chosen = QueryFormat.json if json_out else fmt
     if chosen is QueryFormat.parquet:
         if out is None:

@@ -59,9 +59,11 @@ def run_server(settings: api.Settings, config: api.serve.ServeConfig) -> None:
     import uvicorn
 
     from vigil.shells.http.app import ServerOptions, build_app
+    from vigil.shells.http.headers import SecurityHeaders
 
     logging.basicConfig(level=str(config["log_level"]).upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")  # fmt: skip
+    settings = api.serve.for_serving(settings, config)
     telemetry = api.serve.Telemetry(settings)
     service = api.serve.Service(settings, telemetry, float(str(config["worker_interval"])),
                                 float(str(config["detect_interval"])),
@@ -70,10 +72,17 @@ def run_server(settings: api.Settings, config: api.serve.ServeConfig) -> None:
     options = ServerOptions(auth=not config["insecure_no_auth"], account=str(config["account"]),
                             region=str(config["region"]))  # fmt: skip
     app = build_app(settings, service, options)
+    # X-Forwarded-For and -Proto are believed only from the proxies the operator lists: from
+    # anyone else (loopback included) they would let a client choose its own address.
+    proxies = list(config["trusted_proxies"])  # type: ignore[call-overload]
+    # the headers wrap everything, the error pages of the outermost handler included
     server = uvicorn.Server(uvicorn.Config(
-        app, host=str(config["host"]), port=int(str(config["port"])), log_level="warning",
+        SecurityHeaders(app), host=str(config["host"]), port=int(str(config["port"])),
+        log_level="warning",
         ssl_certfile=config["tls_cert"], ssl_keyfile=config["tls_key"],  # type: ignore[arg-type]
         access_log=False, lifespan="off", timeout_graceful_shutdown=30,
+        proxy_headers=bool(proxies), forwarded_allow_ips=proxies or [],
+        server_header=False,
     ))  # fmt: skip
     app.state.console.stopping = lambda: server.should_exit  # live streams end at SIGTERM
     service.start()

@@ -3,10 +3,12 @@ other command loads the command line (typer, rich and the commands' modules)."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 
 def main() -> None:
+    os.umask(0o077)  # whatever Vigil writes (state, keys, the lake) is its owner's alone
     if sys.argv[1:] == ["--version"]:
         from vigil import __version__
 

@@ -27,6 +27,7 @@ class StateDB:
         self.lock = threading.RLock()
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        _owner_only(path)
         migrate(self.db)
 
     def close(self) -> None:
@@ -48,6 +49,16 @@ class StateDB:
                 self.db.execute("ROLLBACK")
                 raise
             self.db.execute("COMMIT")
+
+
+def _owner_only(path: Path) -> None:
+    """A store written before Vigil kept its files private (0644) becomes its owner's alone."""
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if part.stat().st_mode & 0o077:
+                part.chmod(0o600)
+        except OSError:
+            pass  # not there (yet), or not ours to change
 
 
 class Store:

@@ -7,12 +7,13 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from vigil import api
 from vigil.api.access import AuthError, Gate, Need, Principal, Role
-from vigil.errors import ConflictError, VigilError
+from vigil.errors import BusyError, ConflictError, VigilError
 from vigil.model.finding import RecordState, Workflow
+from vigil.shells.http.abandon import unless_abandoned
 
 
 class Problem(HTTPException):
@@ -32,7 +33,7 @@ class BulkUpdate(FindingUpdate):
 
 class SqlRequest(BaseModel):
     sql: str
-    max_rows: int = 1000
+    max_rows: int = Field(1000, ge=1)  # and at most the server's query_max_rows
 
 
 class Kit:
@@ -73,6 +74,8 @@ class Kit:
             return fn()
         except ConflictError as exc:
             raise Problem(409, "Conflict", exc.message, exc.hint) from None
+        except BusyError as exc:
+            raise Problem(429, "TooManyRequests", exc.message, exc.hint) from None
         except VigilError as exc:
             missing = exc.message.lower().startswith(("no ", "unknown ")) or "not exist" in (
                 exc.message.lower()
@@ -132,12 +135,16 @@ def router(settings: api.Settings, gate: Gate, telemetry: Any, auth: bool) -> AP
               {**body.model_dump(mode="json", exclude={"ids"}), "ids": done})  # fmt: skip
         return {"processed": done, "unprocessed": failed}
 
-    @r.post("/query", summary="Read-only SQL over the lake")
-    def query(body: SqlRequest, who: Reader) -> dict[str, Any]:
-        table = guarded(lambda: api.lake.query(settings, body.sql))
-        rows = table.slice(0, body.max_rows).to_pylist()
-        return {"columns": table.column_names, "rows": rows,
-                "truncated": table.num_rows > body.max_rows}  # fmt: skip
+    @r.post("/query", summary="Read-only SQL over the lake (streamed up to max_rows)")
+    async def query(body: SqlRequest, who: Reader, request: Request) -> dict[str, Any]:
+        answer = await unless_abandoned(
+            request,
+            lambda cancel: guarded(
+                lambda: api.lake.query(settings, body.sql, max_rows=body.max_rows, cancel=cancel)
+            ),
+        )
+        return {"columns": answer.table.column_names, "rows": answer.table.to_pylist(),
+                "truncated": answer.truncated}  # fmt: skip
 
     @r.get("/logs/groups", summary="Log groups")
     def log_groups(who: Reader, prefix: str = "") -> dict[str, Any]:

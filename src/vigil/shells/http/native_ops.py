@@ -8,11 +8,12 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from vigil import api
 from vigil.api.access import Need, Principal
 from vigil.errors import VigilError
+from vigil.shells.http.abandon import unless_abandoned
 
 if TYPE_CHECKING:
     from vigil.shells.http.native import Kit
@@ -29,7 +30,7 @@ class InsightsRequest(BaseModel):
     table: str | None = None
     start: str | None = None  # ISO 8601 or an age (1h, 7d)
     end: str | None = None
-    max_rows: int = 1000
+    max_rows: int = Field(1000, ge=1)
 
 
 class PutEvents(BaseModel):
@@ -92,10 +93,11 @@ def router(kit: "Kit") -> APIRouter:
 
     # -- logs and Insights --------------------------------------------------------------------
     @r.post("/insights", summary="A Logs Insights query over log groups or a lake table")
-    def insights(body: InsightsRequest, who: Reader) -> dict[str, Any]:
+    async def insights(body: InsightsRequest, who: Reader, request: Request) -> dict[str, Any]:
         first, last = g(lambda: api.clock.time_range(body.start, body.end, ("start", "end")))
-        table = g(lambda: api.logs.insights(s, body.query, groups=body.log_groups,
-                                            table=body.table, start=first, end=last))  # fmt: skip
+        table = await unless_abandoned(request, lambda cancel: g(lambda: api.logs.insights(
+            s, body.query, groups=body.log_groups, table=body.table, start=first, end=last,
+            cancel=cancel)))  # fmt: skip
         rows = table.slice(0, body.max_rows).to_pylist()
         return {"columns": table.column_names, "rows": rows,
                 "truncated": table.num_rows > body.max_rows}  # fmt: skip
@@ -205,7 +207,7 @@ def router(kit: "Kit") -> APIRouter:
         sql = ("SELECT * FROM trail_validation ORDER BY validated_at DESC LIMIT "
                f"{int(limit)}")  # fmt: skip
         try:
-            table = api.lake.query(s, sql)
+            table = api.lake.query(s, sql).table
         except VigilError:
             return {"verdicts": []}  # nothing validated yet
         return {"verdicts": table.to_pylist()}

@@ -15,9 +15,11 @@ from vigil import api
 from vigil.api.access import Need, Session
 from vigil.errors import VigilError
 from vigil.model.finding import RecordState, Workflow
+from vigil.shells.http.abandon import unless_abandoned
 from vigil.shells.web.kit import Console, client_address, done_redirect, first
 
 PAGE: Final = 50
+EVIDENCE_ROWS: Final = 200  # shown on the finding's page; reading stops there
 FILTERS: Final = ("kind", "severity", "type", "account", "region", "resource", "workflow",
                   "state", "since", "until", "sort", "order")  # fmt: skip
 SEVERITIES: Final = (("", "Any"), ("1", "Low and up"), ("4", "Medium and up"),
@@ -139,18 +141,22 @@ def router(c: Console) -> APIRouter:
         )  # fmt: skip
 
     @r.get("/findings/{fid}/evidence", include_in_schema=False)
-    def evidence(fid: str, request: Request, session: Reader) -> Response:
-        f = api.findings.get(s, fid)
-        sql = api.findings.as_dict(f).get("evidence_query") or ""
-        try:
-            table = api.lake.query(s, sql) if sql else None
-            error = None
-        except VigilError as exc:
-            table, error = None, exc.message
-        rows = table.slice(0, 200).to_pylist() if table is not None else []
-        columns = table.column_names if table is not None else []
-        return c.fragment("_evidence.html", columns=columns, rows=rows, error=error,
-                          total=table.num_rows if table is not None else 0)  # fmt: skip
+    async def evidence(fid: str, request: Request, session: Reader) -> Response:
+        def run(cancel: api.lake.Cancel) -> tuple[api.lake.Answer | None, str | None]:
+            sql = api.findings.as_dict(api.findings.get(s, fid)).get("evidence_query") or ""
+            if not sql:
+                return None, None
+            try:
+                return api.lake.query(s, sql, max_rows=EVIDENCE_ROWS, cancel=cancel), None
+            except VigilError as exc:
+                return None, exc.message
+
+        # on a worker thread; a browser that leaves stops the query
+        answer, error = await unless_abandoned(request, run)
+        table = answer.table if answer is not None else None
+        return c.fragment("_evidence.html", columns=table.column_names if table else [],
+                          rows=table.to_pylist() if table else [], error=error,
+                          more=bool(answer and answer.truncated))  # fmt: skip
 
     @r.post("/findings/{fid}/workflow", include_in_schema=False)
     async def set_workflow(fid: str, request: Request, session: Writer) -> Response:

@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from vigil import api
 from vigil.api.access import Gate, Need, Principal, Session, Sessions, SignInLimiter
+from vigil.shells.http.headers import PAGE_POLICY
 
 HERE: Final = Path(__file__).parent
 SESSION_COOKIE: Final = "vigil_session"
@@ -135,8 +136,7 @@ class Console:
 
 
 SECURITY_HEADERS: Final = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self' "
-    "'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "Content-Security-Policy": PAGE_POLICY,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from vigil import api
 from vigil.api.access import Need, Session
 from vigil.errors import VigilError
+from vigil.shells.http.abandon import unless_abandoned
 from vigil.shells.web.kit import Console, done_redirect, first
 
 RANGES: Final = ("15m", "1h", "6h", "1d", "7d", "30d")
@@ -25,7 +26,11 @@ def router(c: Console) -> APIRouter:
     Writer = Annotated[Session, Depends(c.needs(Need.WRITE))]
 
     @r.get("/search", include_in_schema=False)
-    def search(request: Request, session: Reader) -> Response:
+    async def search(request: Request, session: Reader) -> Response:
+        # the page's work runs on a worker thread; a browser that leaves stops its query
+        return await unless_abandoned(request, lambda cancel: _page(request, session, cancel))
+
+    def _page(request: Request, session: Session, cancel: api.lake.Cancel) -> Response:
         p = request.query_params
         groups = p.getlist("group")
         table = p.get("table") or None
@@ -48,8 +53,8 @@ def router(c: Console) -> APIRouter:
             if groups or table:
                 context["fields"] = api.logs.fields(s, None if table else groups, table)
             if (groups or table) and "run" in p:
-                _run(s, context, mode, text, groups, table, start_text or f"{span}",
-                     end_text)  # fmt: skip
+                _run(s, context, mode, text, groups, table, start_text or f"{span}", end_text,
+                     cancel)  # fmt: skip
         except VigilError as exc:
             context["error"] = exc.message + (f" ({exc.hint})" if exc.hint else "")
         return c.page(request, session, "search.html", **context,
@@ -94,7 +99,8 @@ def router(c: Console) -> APIRouter:
 
 
 def _run(s: api.Settings, context: dict[str, Any], mode: str, text: str, groups: list[str],
-         table: str | None, start_text: str, end_text: str | None) -> None:  # fmt: skip
+         table: str | None, start_text: str, end_text: str | None,
+         cancel: api.lake.Cancel) -> None:  # fmt: skip
     start, end = api.clock.time_range(start_text, end_text, ("start", "end"))
     end = end or api.clock.now_ms()
     start = start if start is not None else end - 3600_000
@@ -113,10 +119,16 @@ def _run(s: api.Settings, context: dict[str, Any], mode: str, text: str, groups:
         context["histogram"] = api.logs.events_histogram([e["_t"] for e in events], start, end)
         return
     table_ = api.logs.insights(s, text, groups=None if table else groups, table=table,
-                               start=start, end=end)  # fmt: skip
+                               start=start, end=end, cancel=cancel)  # fmt: skip
     context["columns"] = table_.column_names
     context["rows"] = table_.slice(0, SHOWN).to_pylist()
     context["total"] = table_.num_rows
     context["histogram"] = api.logs.insights_histogram(
-        s, text, groups=None if table else groups, table=table, start=start, end=end
+        s,
+        text,
+        groups=None if table else groups,
+        table=table,
+        start=start,
+        end=end,
+        cancel=cancel,
     )

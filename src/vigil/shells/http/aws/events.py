@@ -249,7 +249,7 @@ def put_targets(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]
     for t in _required(p, "Targets"):
         try:
             new = target_doc(t)
-            _check({**doc, "targets": [new]})
+            _check(s, {**doc, "targets": [new]})
             targets[new["id"]] = new
         except AwsError as exc:
             failed.append({"TargetId": str(t.get("Id", "")), "ErrorCode": exc.code,
@@ -261,10 +261,10 @@ def put_targets(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]
     return {"FailedEntryCount": len(failed), "FailedEntries": failed}
 
 
-def _check(doc: dict[str, Any]) -> None:
+def _check(s: api.Settings, doc: dict[str, Any]) -> None:
     """Would this rule take this target (its settings checked as when a rule is put)?"""
     try:
-        api.events.check_rule(doc)
+        api.events.check_rule(s, doc)
     except VigilError as exc:
         raise _valid(exc.message) from None
 

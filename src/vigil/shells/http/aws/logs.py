@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -263,13 +264,17 @@ def test_metric_filter(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[st
     return {"matches": api.logs.test_filter(p.get("filterPattern") or "", messages)}
 
 
+KEPT_SECONDS: Final = 3600.0
+KEPT_RUNS: Final = 200
+
+
 class Queries:
     """Logs Insights queries started by StartQuery, run in the background, kept an hour."""
 
     def __init__(self) -> None:
         self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="insights")
         self.lock = threading.Lock()
-        self.runs: dict[str, tuple[Future[Any], dict[str, Any]]] = {}
+        self.runs: dict[str, tuple[Future[Any], dict[str, Any], api.lake.Cancel]] = {}
 
     def start(self, s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
         groups = list(p.get("logGroupNames") or [])
@@ -295,11 +300,29 @@ class Queries:
         except PatternError as exc:
             raise AwsError("MalformedQueryException", exc.message) from None
         ident = str(uuid.uuid4())
-        info = {"queryString": text, "logGroupName": groups[0], "createTime": 0}
-        future = self.pool.submit(api.logs.insights, s, text, groups=groups, start=start, end=end)
+        info = {"queryString": text, "logGroupName": groups[0], "createTime": time.time()}
+        self._forget_old()
+        cancel = api.lake.Cancel()
+        future = self.pool.submit(api.logs.insights, s, text, groups=groups, start=start,
+                                  end=end, cancel=cancel)  # fmt: skip
         with self.lock:
-            self.runs[ident] = (future, info)
+            self.runs[ident] = (future, info, cancel)
         return {"queryId": ident}
+
+    def _forget_old(self) -> None:
+        """Results are kept an hour, and only the newest KEPT_RUNS of them (each holds up to
+        10,000 rows): what a client never collects does not pile up."""
+        now = time.time()
+        with self.lock:
+            done = [k for k, (f, info, _) in self.runs.items() if f.done()
+                    and now - float(info["createTime"]) > KEPT_SECONDS]  # fmt: skip
+            for key in done:
+                del self.runs[key]
+            extra = len(self.runs) - KEPT_RUNS + 1
+            for key in list(self.runs)[: max(0, extra)]:
+                self.runs[key][2].set()
+                self.runs[key][0].cancel()
+                del self.runs[key]
 
     def results(self, s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
         ident = need(p, "queryId")
@@ -307,9 +330,9 @@ class Queries:
             run = self.runs.get(ident)
         if run is None:
             raise AwsError("ResourceNotFoundException", f"Query does not exist: {ident}")
-        future, _ = run
+        future, _, cancel = run
         stats = {"recordsMatched": 0.0, "recordsScanned": 0.0, "bytesScanned": 0.0}
-        if future.cancelled():
+        if future.cancelled() or (cancel.is_set() and future.done()):
             return {"status": "Cancelled", "results": [], "statistics": stats}
         if not future.done():
             return {"status": "Running", "results": [], "statistics": stats}
@@ -330,7 +353,12 @@ class Queries:
             run = self.runs.get(ident)
         if run is None:
             raise AwsError("ResourceNotFoundException", f"Query does not exist: {ident}")
-        return {"success": run[0].cancel()}
+        future, _, cancel = run
+        if future.done():
+            return {"success": False}
+        cancel.set()  # a running query is interrupted; a waiting one never starts
+        future.cancel()
+        return {"success": True}
 
 
 def _text(value: Any) -> str:

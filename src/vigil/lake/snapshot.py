@@ -1,0 +1,201 @@
+"""Readers see whole batches, and the files they read stay until they are done.
+
+A query lists a table's files once and reads them for as long as it runs. A writer that
+replaces files (compaction, retention, a re-ingest) must not pull one from under it (DuckDB's
+`IO Error: Cannot open file`), nor let a listing see half a change: the new file and the old
+ones it replaces (rows twice), or neither (rows missing). So:
+
+* Listing takes the publish lock shared, publishing takes it exclusive: a listing sees a
+  batch's files all published or none.
+* A replaced file is not deleted when it is replaced but *retired*: named in `retired` (with
+  the generation of the change), it is left out of every later listing at once, and deleted
+  only once no reader that listed before the change is still reading.
+* A reader registers with the generation it listed at (`r-<pid>-<token>`, a file it holds a
+  lock on while it lives, so one left by a killed process is known and removed).
+
+Everything lives in `<lake>/_readers/`, beside the tables.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Final
+
+FOLDER: Final = "_readers"
+PATTERN: Final = "aws_account=*/aws_region=*/date=*/*.parquet"
+
+
+def _folder(lake: Path) -> Path:
+    return lake / FOLDER
+
+
+@contextmanager
+def _locked(lake: Path, exclusive: bool) -> Iterator[Path | None]:
+    """The publish lock; None where the lake cannot be written (a read-only copy), where no
+    writer can be publishing either."""
+    folder = _folder(lake)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = (folder / "publish.lock").open("a")
+    except OSError:
+        yield None
+        return
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        try:
+            yield folder
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _generation(folder: Path) -> int:
+    try:
+        return int((folder / "generation").read_text() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def _retired(folder: Path | None) -> list[tuple[int, str]]:
+    if folder is None:
+        return []
+    try:
+        text = (folder / "retired").read_text()
+    except OSError:
+        return []
+    out = []
+    for line in text.splitlines():
+        generation, _, relative = line.partition("\t")
+        if relative and generation.isdigit():
+            out.append((int(generation), relative))
+    return out
+
+
+def _listed(lake: Path, table: str, hidden: set[str]) -> list[Path]:
+    found = (lake / table).glob(PATTERN)
+    return sorted(p for p in found if str(p.relative_to(lake)) not in hidden)
+
+
+def table_files(lake: Path, table: str) -> list[Path]:
+    """The table's Parquet files as of now, retired ones left out."""
+    with _locked(lake, exclusive=False) as folder:
+        hidden = {relative for _, relative in _retired(folder)}
+        return _listed(lake, table, hidden)
+
+
+class Reader:
+    """A reader's claim on what it listed: the files stay until `close()`."""
+
+    def __init__(self, lake: Path) -> None:
+        self.lake = lake
+        self.handle: IO[str] | None = None
+        self.path: Path | None = None
+
+    def list(self, tables: Sequence[str]) -> dict[str, list[Path]]:
+        """Each table's files, listed under the publish lock; the claim is renewed to now."""
+        self.close()
+        with _locked(self.lake, exclusive=False) as folder:
+            if folder is not None:
+                self._register(folder, _generation(folder))
+            hidden = {relative for _, relative in _retired(folder)}
+            return {t: _listed(self.lake, t, hidden) for t in tables}
+
+    def _register(self, folder: Path, generation: int) -> None:
+        path = folder / f"r-{os.getpid()}-{secrets.token_hex(4)}"
+        try:
+            handle = path.open("w")
+        except OSError:
+            return  # the registry went away (a scratch lake emptied): nothing to protect
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.write(str(generation))
+        handle.flush()
+        self.handle, self.path = handle, path
+
+    def close(self) -> None:
+        if self.path is not None:
+            self.path.unlink(missing_ok=True)
+        if self.handle is not None:
+            self.handle.close()
+        self.handle = self.path = None
+
+
+def publish(lake: Path, final: Sequence[str], removes: Sequence[str], inflight: str) -> None:
+    """Put a batch's files in place (`<file><inflight>` renamed) and retire the files it
+    replaces, as one change to every listing; then delete what no reader can still need."""
+    with _locked(lake, exclusive=True) as folder:
+        generation = (_generation(folder) + 1) if folder is not None else 0
+        retired = _retired(folder)
+        known = {relative for _, relative in retired}
+        for path in removes:
+            target = Path(path)
+            relative = _relative(lake, target)
+            if folder is None or relative is None:
+                target.unlink(missing_ok=True)  # outside the lake, or no registry: at once
+            elif target.exists() and relative not in known:
+                retired.append((generation, relative))
+                known.add(relative)
+        for path in final:
+            staged = Path(path + inflight)
+            if staged.exists():
+                os.replace(staged, path)
+        if folder is not None:
+            _write(folder / "generation", str(generation))
+            _sweep(lake, folder, retired)
+
+
+def _relative(lake: Path, path: Path) -> str | None:
+    try:
+        return str(path.absolute().relative_to(lake.absolute()))
+    except ValueError:
+        return None
+
+
+def _sweep(lake: Path, folder: Path, retired: list[tuple[int, str]]) -> None:
+    """Delete each retired file no live reader may be reading: one retired at generation g
+    stays while a reader that listed before it (at a generation below g) lives."""
+    oldest = min(_live_readers(folder), default=None)
+    kept = []
+    for generation, relative in retired:
+        if oldest is not None and oldest < generation:
+            kept.append((generation, relative))
+        else:
+            (lake / relative).unlink(missing_ok=True)
+            _prune(lake, Path(relative).parent)
+    _write(folder / "retired", "".join(f"{g}\t{r}\n" for g, r in kept))
+
+
+def _prune(lake: Path, partition: Path) -> None:
+    """A partition folder left empty (retention) goes, and its parents up to the table's."""
+    for part in [partition, *partition.parents][:-2]:  # never the table's folder itself
+        try:
+            (lake / part).rmdir()
+        except OSError:
+            return  # not empty, or gone
+
+
+def _live_readers(folder: Path) -> list[int]:
+    """The generations of the readers still alive; the files of dead ones are removed."""
+    found = []
+    for path in folder.glob("r-*"):
+        try:
+            with path.open("r") as handle:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    text = handle.read()
+                    found.append(int(text) if text.isdigit() else 0)
+                    continue
+            path.unlink(missing_ok=True)  # its process is gone
+        except OSError:
+            continue
+    return found
+
+
+def _write(path: Path, text: str) -> None:
+    staged = path.with_name(path.name + ".tmp")
+    staged.write_text(text)
+    os.replace(staged, path)
