@@ -73,6 +73,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/s3_poll.py
 	$(BIN)/python benchmarks/console.py
 	$(BIN)/python benchmarks/latency.py
+	$(BIN)/python benchmarks/queries.py
 
 clean:
 	rm -rf $(VENV) .venv-awscli tests/clients/node_modules vigil-data benchmarks/.cache

@@ -90,7 +90,7 @@ def _plain(value: Any) -> str:
     return text
 
 
-_cache: dict[Path, tuple[float, TargetPolicy]] = {}
+_cache: dict[Path, tuple[tuple[object, ...], TargetPolicy]] = {}
 _lock = threading.Lock()
 
 
@@ -98,8 +98,7 @@ def policy(settings: Settings) -> TargetPolicy:
     """The home's policy (read again when vigil.yaml or commands.allow changes)."""
     path = settings.home / "vigil.yaml"
     allow_file = settings.home / "commands.allow"
-    stamp = sum(p.stat().st_mtime_ns for p in (path, allow_file) if p.is_file())
-    stamp += hash(os.environ.get("VIGIL_PORT", ""))
+    stamp = (*(_stamp(p) for p in (path, allow_file)), os.environ.get("VIGIL_PORT", ""))
     with _lock:
         seen = _cache.get(path)
         if seen and seen[0] == stamp:
@@ -108,6 +107,14 @@ def policy(settings: Settings) -> TargetPolicy:
     with _lock:
         _cache[path] = (stamp, made)
     return made
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        found = path.stat()
+    except OSError:
+        return None
+    return found.st_mtime_ns, found.st_size
 
 
 def _load(settings: Settings, path: Path, allow_file: Path) -> TargetPolicy:

@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import IO, Final
 
 FOLDER: Final = "_readers"
-PATTERN: Final = "aws_account=*/aws_region=*/date=*/*.parquet"
 
 
 def _folder(lake: Path) -> Path:
@@ -76,8 +75,26 @@ def _retired(folder: Path | None) -> list[tuple[int, str]]:
 
 
 def _listed(lake: Path, table: str, hidden: set[str]) -> list[Path]:
-    found = (lake / table).glob(PATTERN)
-    return sorted(p for p in found if str(p.relative_to(lake)) not in hidden)
+    """`<table>/aws_account=*/aws_region=*/date=*/*.parquet` (os.scandir: a lake of thousands
+    of files is listed at every engine open), retired files left out."""
+    gone = {str(lake / relative) for relative in hidden}
+    found: list[str] = []
+    level = [str(lake / table)]
+    for prefix in ("aws_account=", "aws_region=", "date="):
+        level = [e.path for d in level for e in _entries(d)
+                 if e.name.startswith(prefix) and e.is_dir()]  # fmt: skip
+    for folder in level:
+        found += [e.path for e in _entries(folder)
+                  if e.name.endswith(".parquet") and e.path not in gone]  # fmt: skip
+    return [Path(p) for p in sorted(found)]
+
+
+def _entries(folder: str) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as listing:
+            return list(listing)
+    except OSError:  # not there (yet), or gone meanwhile
+        return []
 
 
 def table_files(lake: Path, table: str) -> list[Path]:
