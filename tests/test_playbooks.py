@@ -12,6 +12,7 @@ import boto3
 import httpx
 import pytest
 
+from helpers import allow_loopback
 from vigil.config import Settings
 from vigil.playbooks.plans import PLAYBOOKS, PlanError
 from vigil.playbooks.run import Runs, playbook
@@ -152,6 +153,7 @@ def test_rule_target_is_dry_run_unless_apply(home: Settings, env: str) -> None:
     event = _fill(UNITS["reenable-cloudtrail"]["case"]["event"], w)
     event.update({"id": "evt-stop", "account": MOTO_ACCOUNT, "time": "2026-11-24T11:00:00Z",
                   "resources": [], "version": "0"})  # fmt: skip
+    allow_loopback(home.home)  # the operator lets targets reach the AWS endpoint (moto) here
     save_rule(home, {"name": "stop-logging", "pattern": {"detail": {"eventName": ["StopLogging"]}},
                      "targets": [{"id": "plan", "type": "playbook", "playbook": "reenable-cloudtrail",
                                   "endpoint_url": env}]})  # fmt: skip

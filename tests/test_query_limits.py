@@ -200,9 +200,9 @@ def test_the_servers_query_settings(home: Settings) -> None:
     assert config["trusted_proxies"] == ["10.0.0.5/32", "10.1.0.0/24"]
     served = api.serve.for_serving(home, config)
     assert served.limits == QueryLimits(seconds=12.0, memory="768MiB", max_rows=500,
-                                        concurrency=3)  # fmt: skip
+                                        concurrency=3, max_bytes=64_000_000)  # fmt: skip
     shipped = api.serve.ServeConfig.load(replace(home, home=home.home / "fresh"))
-    assert shipped.query_limits() == QueryLimits(30.0, "1GB", 10_000, 4)  # closed by default
+    assert shipped.query_limits() == QueryLimits(30.0, "1GB", 10_000, 4, 64_000_000)
     assert shipped["trusted_proxies"] == []  # no proxy is believed unless listed
     for text, says in (("query_memory_limit: lots", "not a size"),
                        ("query_timeout: 0", "above 0"),
@@ -210,3 +210,70 @@ def test_the_servers_query_settings(home: Settings) -> None:
         (home.home / "vigil.yaml").write_text(text)
         with pytest.raises(ConfigError, match=says):
             api.serve.ServeConfig.load(home)
+
+
+def test_wide_rows_stop_at_the_byte_limit(home: Settings) -> None:
+    wide = limited(home, max_bytes=8_000_000)
+    answer = read_only_query(wide, "SELECT repeat('x', 1000000) AS s FROM range(100)")
+    assert answer.truncated and 0 < answer.table.num_rows < 10
+    assert answer.table.nbytes <= 8_000_000
+
+
+def test_a_waiting_query_leaves_when_abandoned_and_the_queue_is_bounded(home: Settings) -> None:
+    one = limited(home, seconds=30, concurrency=1)
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with client_engine(one):
+            held.set()
+            release.wait(20)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        held.wait(10)
+        cancel = Cancel()
+        threading.Timer(0.3, cancel.set).start()
+        began = time.monotonic()
+        with pytest.raises(QueryError, match="abandoned"):  # it waited, then its client left
+            read_only_query(one, "SELECT 1", cancel=cancel)
+        assert time.monotonic() - began < 5
+        waiting = [Cancel(), Cancel()]  # two may wait for the one slot ...
+        left: list[str] = []
+
+        def wait(cancel: Cancel) -> None:
+            try:
+                read_only_query(one, "SELECT 1", cancel=cancel)
+            except QueryError as exc:
+                left.append(exc.message)
+
+        waiters = [threading.Thread(target=wait, args=(c,)) for c in waiting]
+        for thread in waiters:
+            thread.start()
+        time.sleep(0.3)
+        began = time.monotonic()
+        with pytest.raises(BusyError):  # ... a third is refused at once, holding no thread
+            read_only_query(one, "SELECT 1")
+        assert time.monotonic() - began < 1
+        for c in waiting:
+            c.set()
+        for thread in waiters:
+            thread.join()
+        assert len(left) == 2 and all("abandoned" in m for m in left)
+    finally:
+        release.set()
+        holder.join()
+
+
+def test_log_events_keep_their_own_page_size_under_the_row_cap(home: Settings) -> None:
+    from vigil import api
+
+    api.logs.create_group(home, "paged")
+    api.logs.create_stream(home, "paged", "s")
+    now = int(time.time() * 1000)
+    events = [api.logs.InputEvent(now - 300 + n, f"event {n}") for n in range(300)]
+    api.logs.put_log_events(home, "paged", "s", events)
+    capped = limited(home, max_rows=100)  # SQL queries: at most 100 rows
+    page = api.logs.filter_events(capped, "paged", api.logs.EventsQuery(limit=201))
+    assert len(page) == 201  # FilterLogEvents asks for limit + 1 to know there is a next page
+    assert read_only_query(capped, "SELECT * FROM log_events").table.num_rows == 100

@@ -70,3 +70,11 @@ def test_failures_are_capped_per_user_from_anywhere_and_per_address_against_anyo
     assert limiter.wait("ann", "10.0.0.50") > 0
     time.sleep(0.55)
     assert limiter.wait("ann", "10.0.0.50") == 0 and limiter.wait("carol", "192.0.2.1") == 0
+
+
+def test_an_ipv6_client_is_counted_by_its_64() -> None:
+    limiter = SignInLimiter(limit=5, window=0.5)
+    for n in range(5):  # five addresses of one /64
+        limiter.failed("ann", f"2001:db8:1:2::{n + 1:x}")
+    assert limiter.wait("ann", "2001:db8:1:2:ffff::9") > 0
+    assert limiter.wait("ann", "2001:db8:1:3::1") == 0  # another /64 is another client

@@ -63,7 +63,7 @@ def _rule(url: str, **target: Any) -> dict[str, Any]:
     "http://[::ffff:127.0.0.1]/",
     "http://10.0.0.5:9200/_search",
     "http://[::1]:8080/",
-    "file:///etc/passwd",
+    "http://[2002:a9fe:a9fe::1]/",       # 6to4 of the metadata service
     "gopher://127.0.0.1:6379/_FLUSHALL",
 ])  # fmt: skip
 def test_a_rule_cannot_point_a_webhook_inward(home: Settings, url: str) -> None:
@@ -73,21 +73,44 @@ def test_a_rule_cannot_point_a_webhook_inward(home: Settings, url: str) -> None:
     assert not (home.home / "rules" / "hook.yaml").exists()
 
 
-def test_slack_pagerduty_and_email_are_held_to_the_same_networks(
-    home: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("SLACK_URL", "http://169.254.169.254/")
+def test_pagerduty_email_and_aws_endpoints_are_held_to_the_same_networks(home: Settings) -> None:
     inward = [
-        {"type": "slack", "url": "env:SLACK_URL"},
         {"type": "pagerduty", "routing_key": "env:PD", "url": "http://10.1.2.3/enqueue"},
         {"type": "email", "host": "127.0.0.1", "port": 25, "from": "a@b.c", "to": "d@e.f"},
-    ]
+        {"type": "playbook", "playbook": "reenable-cloudtrail",
+         "endpoint_url": "http://169.254.169.254/"},  # boto3 would sign with the server's keys
+        {"type": "job", "job": "ingest", "sources": ["s3://b/p"],
+         "endpoint_url": "http://127.0.0.1:9000"},
+    ]  # fmt: skip
     for target in inward:
         with pytest.raises(RuleError, match="may not reach"):
             api.events.put_rule(home, {"name": "x", "pattern": {"source": ["a"]},
                                        "targets": [{"id": "t", **target}]})  # fmt: skip
     api.events.put_rule(home, {"name": "ok", "pattern": {"source": ["a"]}, "targets": [
         {"id": "t", "type": "webhook", "url": "https://8.8.8.8/hook"}]})  # fmt: skip
+    with pytest.raises(ConfigError, match=r"endpoint_url: 169\.254\.169\.254 is a link-local"):
+        api.events.check_endpoint(home, "http://169.254.169.254/")  # a playbook plan, a source
+
+
+def test_a_secret_url_is_not_read_when_a_rule_is_put_and_never_quoted(
+    home: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`env:NAME` and `file:/path` are read only when delivering (the file readable by its
+    owner only), and what they hold is never echoed back: not in the rule's refusal, not in
+    the dead-letter queue."""
+    monkeypatch.setenv("SLACK_URL", "http://169.254.169.254/hooks/T0/B0/s3cr3t")
+    api.events.put_rule(home, {"name": "slack", "pattern": {"source": ["aws.guardduty"]},
+                               "created_ms": 1, "targets": [
+        {"id": "slack", "type": "slack", "url": "env:SLACK_URL", "max_attempts": 0},
+        {"id": "passwd", "type": "webhook", "url": "file:/etc/passwd", "max_attempts": 0}]})  # fmt: skip
+    _event(home)
+    done = run_round(home, NOW)
+    assert done.dead == 2
+    dead = _dead(home)
+    assert "169.254.169.254 is a link-local" in dead["slack"]["ERROR_MESSAGE"]
+    assert "readable by its owner only" in dead["passwd"]["ERROR_MESSAGE"]
+    every = json.dumps(dead) + json.dumps(api.events.audit(home, 100))
+    assert "s3cr3t" not in every and "root:" not in every
 
 
 def _forge(home: Settings, doc: dict[str, Any]) -> None:

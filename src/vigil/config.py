@@ -20,7 +20,8 @@ class QueryLimits:
     seconds: float | None = None  # then it is interrupted
     memory: str | None = None  # DuckDB's memory_limit (it spills to disk beyond)
     max_rows: int | None = None  # rows returned at most; reading stops there
-    concurrency: int = 4  # queries at once; more wait (up to `seconds`) then are refused
+    concurrency: int = 4  # queries at once; a few more wait (up to `seconds`), others refused
+    max_bytes: int | None = None  # the rows' size at most (wide rows): reading stops there
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 import threading
 import time
@@ -156,7 +157,7 @@ class SignInLimiter:
     _failures: dict[tuple[str, str], deque[float]] = field(default_factory=dict)
 
     def _counts(self, user: str, address: str) -> list[tuple[tuple[str, str], int]]:
-        name = user.lower()
+        name, address = user.lower(), _grouped(address)
         return [(("pair", f"{name}\x00{address}"), self.limit), (("user", name), self.user_limit),
                 (("address", address), self.address_limit)]  # fmt: skip
 
@@ -188,6 +189,19 @@ class SignInLimiter:
     def succeeded(self, user: str, address: str) -> None:
         with self._lock:
             self._failures.pop(self._counts(user, address)[0][0], None)
+
+
+def _grouped(address: str) -> str:
+    """An IPv6 client is counted by its /64 (one host is handed a whole /64 to roam in)."""
+    try:
+        found = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(found, ipaddress.IPv6Address):
+        if found.ipv4_mapped is not None:
+            return str(found.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{found}/64", strict=False))
+    return str(found)
 
 
 def _digest(sid: str) -> str:

@@ -83,6 +83,22 @@ def check_rule(settings: Settings, doc: dict[str, Any]) -> Rule:
     return check(settings, doc)
 
 
+def check_endpoint(settings: Settings, url: str | None) -> None:
+    """An AWS endpoint a client of the server names (a playbook's, a source's): Vigil signs
+    its calls there with the server's own credentials, so it is held to the networks
+    vigil.yaml lets targets reach (a ConfigError saying why not)."""
+    from vigil.errors import ConfigError
+    from vigil.events.netguard import Refused
+    from vigil.events.policy import policy
+
+    if not url:
+        return
+    try:
+        policy(settings).web.check_url(str(url))
+    except Refused as exc:
+        raise ConfigError(f"endpoint_url: {exc}") from None
+
+
 def rules(settings: Settings) -> Rules:
     from vigil.events.rules import load_rules
 

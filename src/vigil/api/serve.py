@@ -252,6 +252,7 @@ class ServeConfig:
         "trusted_proxies": (list, []),
         "query_timeout": (float, 30.0), "query_memory_limit": (str, "1GB"),
         "query_max_rows": (int, 10_000), "query_concurrency": (int, 4),
+        "query_max_bytes": (str, "64MB"),
     }  # fmt: skip
     SECTIONS: Final = ("sources", "targets")  # checked by their own stages
 
@@ -306,6 +307,7 @@ class ServeConfig:
             seconds=float(str(self["query_timeout"])), memory=str(self["query_memory_limit"]),
             max_rows=int(str(self["query_max_rows"])),
             concurrency=int(str(self["query_concurrency"])),
+            max_bytes=memory_bytes(str(self["query_max_bytes"])),
         )  # fmt: skip
 
 
@@ -351,11 +353,12 @@ def _limits(values: dict[str, object], where: str) -> None:
     for key in ("query_timeout", "query_max_rows", "query_concurrency"):
         if not float(str(values[key])) > 0:
             raise ConfigError(f"{where}: {key} must be above 0")
-    try:
-        memory_bytes(str(values["query_memory_limit"]))
-    except ValueError:
-        raise ConfigError(f"{where}: query_memory_limit = {values['query_memory_limit']!r} is "
-                          "not a size", hint="e.g. 512MB, 2GB") from None  # fmt: skip
+    for key in ("query_memory_limit", "query_max_bytes"):
+        try:
+            memory_bytes(str(values[key]))
+        except ValueError:
+            raise ConfigError(f"{where}: {key} = {values[key]!r} is not a size",
+                              hint="e.g. 64MB, 512MB, 2GB") from None  # fmt: skip
 
 
 def _typed(kind: type, raw: object, key: str, where: str) -> object:

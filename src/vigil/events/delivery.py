@@ -193,7 +193,12 @@ class Deliveries(Store):
         from vigil.events.senders import send
 
         provided = self.senders.get(target.type)
-        if provided is not None:
+        if provided is not None:  # jobs and playbooks: their endpoint_url checked again
+            from vigil.events.policy import policy
+
+            problems = policy(self.settings).problems(target.type, target.settings)
+            if problems:
+                raise tg.DeliveryFailed("NO_PERMISSIONS", "; ".join(problems), retriable=False)
             return provided(self.settings, rule, target, payload, key)
         return send(self.settings, rule, target, payload, key)
 

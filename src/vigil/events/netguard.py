@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import fcntl
 import ipaddress
+import itertools
 import smtplib
 import socket
 import struct
@@ -66,8 +67,8 @@ class NetworkGuard:
         why = _why(plain) or ("an address of this host" if local else None)
         if why:
             raise Refused(
-                f"{address} is {why}; a {self.what} target may not reach it unless vigil.yaml "
-                f"lists its network under targets: {{{self.what}: {{allow_networks: [...]}}}}"
+                f"{address} is {why}; targets may not reach it unless vigil.yaml lists its "
+                f"network under targets: {{{self.what}: {{allow_networks: [...]}}}}"
             )
 
     def resolve(self, host: str, port: int | None) -> list[Address]:
@@ -154,12 +155,17 @@ _PRIVATE: Final = tuple(ipaddress.ip_network(n) for n in (
 
 
 def _unwrap(address: Address) -> Address:
-    """The IPv4 address inside an IPv4-mapped or NAT64 IPv6 address (::ffff:127.0.0.1)."""
+    """The IPv4 address inside an IPv6 one that carries it: IPv4-mapped (::ffff:127.0.0.1),
+    NAT64 (64:ff9b::/96), 6to4 (2002::/16) and Teredo (2001::/32, its client)."""
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:
             return address.ipv4_mapped
         if address in _NAT64:
             return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+        if address.sixtofour is not None:
+            return address.sixtofour
+        if address.teredo is not None:
+            return address.teredo[1]
     return address
 
 
@@ -168,9 +174,10 @@ def _parse(text: str) -> Address:
 
 
 def _host_addresses() -> set[Address]:
-    """This host's addresses: each interface's IPv4 address and every IPv6 address (Linux),
-    and what the host name resolves to elsewhere."""
-    found: set[Address] = set()
+    """This host's addresses: every local IPv4 address (the kernel's routing table of local
+    addresses, secondary ones too; each interface's first where that cannot be read), every
+    IPv6 address (Linux), and what the host name resolves to."""
+    found: set[Address] = set(_local_ipv4())
     try:
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
             for _, name in socket.if_nameindex():
@@ -193,6 +200,22 @@ def _host_addresses() -> set[Address]:
             found.add(_parse(str(info[4][0])))
     except OSError:
         pass
+    return found
+
+
+def _local_ipv4() -> set[Address]:
+    """`/proc/net/fib_trie`: each address listed just before a `/32 host LOCAL` line."""
+    found: set[Address] = set()
+    try:
+        lines = Path("/proc/net/fib_trie").read_text().splitlines()
+    except OSError:
+        return found
+    for before, line in itertools.pairwise(lines):
+        if "/32 host LOCAL" in line and "|--" in before:
+            try:
+                found.add(ipaddress.IPv4Address(before.split("|--", 1)[1].strip()))
+            except ValueError:
+                continue
     return found
 
 

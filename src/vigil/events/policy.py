@@ -31,6 +31,7 @@ from vigil.events.netguard import NetworkGuard, Refused, guard_of
 KINDS: Final = {"python": ("allow",), "command": ("allow",), "webhook": ("allow_networks",),
                 "email": ("allow_networks",)}  # fmt: skip
 HTTP_KINDS: Final = frozenset({"webhook", "slack", "pagerduty"})
+AWS_KINDS: Final = frozenset({"job", "playbook"})  # their endpoint_url gets the server's keys
 DEFAULT_PORT: Final = 8700
 
 
@@ -52,14 +53,21 @@ class TargetPolicy:
                 ]
         if kind == "command":
             program = program_of(settings.get("command"))
+            if program is None:
+                return ["command: an unclosed quote"]
             if program not in self.commands:
                 return [
                     f"command {program!r} is not allowed: the operator lists programs in "
                     "<home>/commands.allow or vigil.yaml (targets.command.allow)"
                 ]
         try:
-            if kind in HTTP_KINDS and settings.get("url"):
-                self.web.check_url(_plain(settings["url"]))
+            # A URL given as env:NAME or file:/path is a secret: it is not read here (nor
+            # quoted back), only when delivering, where the connection itself is checked.
+            url = str(settings.get("url") or "")
+            if kind in HTTP_KINDS and url and not url.startswith(("env:", "file:")):
+                self.web.check_url(url)
+            if kind in AWS_KINDS and settings.get("endpoint_url"):  # AWS calls, signed
+                self.web.check_url(str(settings["endpoint_url"]))
             if kind == "email":
                 self.mail.resolve(str(settings.get("host", "localhost")),
                                   int(settings.get("port", 25)))  # fmt: skip
@@ -71,23 +79,13 @@ class TargetPolicy:
         return []
 
 
-def program_of(command: Any) -> str:
-    argv = command if isinstance(command, list) else shlex.split(str(command or ""))
+def program_of(command: Any) -> str | None:
+    """The program a command names (None: it does not split, an unclosed quote)."""
+    try:
+        argv = command if isinstance(command, list) else shlex.split(str(command or ""))
+    except ValueError:
+        return None
     return str(argv[0]) if argv else ""
-
-
-def _plain(value: Any) -> str:
-    """A URL given as `env:NAME` or `file:/path` is checked for what it holds, if it can be read
-    here (a URL that cannot be read now is checked at delivery)."""
-    text = str(value)
-    if text.startswith("env:"):
-        return os.environ.get(text[4:], "")
-    if text.startswith("file:"):
-        try:
-            return Path(text[5:]).read_text().strip()
-        except OSError:
-            return ""
-    return text
 
 
 _cache: dict[Path, tuple[tuple[object, ...], TargetPolicy]] = {}

@@ -26,6 +26,7 @@ from vigil.errors import VigilError
 from vigil.events.netguard import NetworkGuard, Refused
 
 TIMEOUT: Final = 10.0
+SECRET_BYTES: Final = 64 << 10
 
 
 class DeliveryFailed(VigilError):
@@ -62,7 +63,8 @@ def secret(value: Any, name: str) -> str:
                 f"{name}: {path} must be readable by its owner only (chmod 600)",
                 retriable=False,
             )
-        return path.read_text().strip()
+        with path.open("rb") as handle:  # a secret is short; a device file is not read on
+            return handle.read(SECRET_BYTES).decode(errors="replace").strip()
     raise DeliveryFailed(
         "NO_PERMISSIONS", f"{name}: give env:NAME or file:/path, not the value", retriable=False
     )
@@ -84,8 +86,8 @@ def _post(url: str, body: bytes, headers: dict[str, str], guard: NetworkGuard) -
     except httpx.TooManyRedirects as exc:
         raise DeliveryFailed("BAD_REQUEST", "the endpoint redirected too often",
                              retriable=False) from exc  # fmt: skip
-    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
-        raise DeliveryFailed("BAD_REQUEST", f"not a usable URL: {exc}", retriable=False) from exc
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:  # the URL may be a secret
+        raise DeliveryFailed("BAD_REQUEST", "not a usable http(s) URL", retriable=False) from exc
     except httpx.TimeoutException as exc:
         raise DeliveryFailed(
             "TIMEOUT", "the endpoint did not answer in time", retriable=True
@@ -223,11 +225,14 @@ def command(settings: dict[str, Any], payload: Any, key: str, allowed: frozenset
     """A program from the allow-list (`<home>/commands.allow`, one per line, or vigil.yaml's
     `targets.command.allow`), the payload as JSON on stdin; a timeout and a non-zero exit are
     failures."""
-    argv = (
-        settings["command"]
-        if isinstance(settings["command"], list)
-        else shlex.split(str(settings["command"]))
-    )
+    try:
+        argv = (
+            settings["command"]
+            if isinstance(settings["command"], list)
+            else shlex.split(str(settings["command"]))
+        )
+    except ValueError as exc:
+        raise DeliveryFailed("BAD_REQUEST", f"command: {exc}", retriable=False) from exc
     if not argv or argv[0] not in allowed:
         raise DeliveryFailed(
             "NO_PERMISSIONS",

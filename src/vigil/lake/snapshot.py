@@ -155,12 +155,14 @@ def publish(lake: Path, final: Sequence[str], removes: Sequence[str], inflight: 
             elif target.exists() and relative not in known:
                 retired.append((generation, relative))
                 known.add(relative)
+        if folder is not None:  # the old files hidden first: a crash before the renames
+            _write(folder / "generation", str(generation))  # shows neither until recovery,
+            _write(folder / "retired", _lines(retired))  # never both (rows counted twice)
         for path in final:
             staged = Path(path + inflight)
             if staged.exists():
                 os.replace(staged, path)
         if folder is not None:
-            _write(folder / "generation", str(generation))
             _sweep(lake, folder, retired)
 
 
@@ -182,7 +184,11 @@ def _sweep(lake: Path, folder: Path, retired: list[tuple[int, str]]) -> None:
         else:
             (lake / relative).unlink(missing_ok=True)
             _prune(lake, Path(relative).parent)
-    _write(folder / "retired", "".join(f"{g}\t{r}\n" for g, r in kept))
+    _write(folder / "retired", _lines(kept))
+
+
+def _lines(retired: list[tuple[int, str]]) -> str:
+    return "".join(f"{generation}\t{relative}\n" for generation, relative in retired)
 
 
 def _prune(lake: Path, partition: Path) -> None:

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import re
+import secrets
+import shutil
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -74,11 +77,14 @@ ALIASES: Final[dict[str, str]] = {"vpc_flow_logs": "flow_logs", "cloudtrail_logs
 TABLE_FUNCTIONS: Final = frozenset({"range", "generate_series", "unnest", "json_each", "json_tree"})
 REFUSED_FUNCTIONS: Final = frozenset({"getenv", "current_setting", "getvariable"})
 _PATH_LIKE: Final = re.compile(r"[/\\.:*?]")
+LAKE_HINT: Final = "query the lake tables: flow_logs, cloudtrail, log_events"
 _EXPLAIN: Final = re.compile(
-    r"^\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*EXPLAIN\s+(?:ANALY[SZ]E\s+)?(?:\([^)]*\)\s*)?",
+    r"^\s*(?:(?:--[^\n]*\n|/\*.*?\*/)\s*)*EXPLAIN\s+(?:ANALY[SZ]E\s+)?",
     re.IGNORECASE | re.DOTALL,
 )
 _ALLOWED: Final = {"SELECT", "EXPLAIN"}
+# What a user's SQL may read: the lake's tables, the Athena names, the trail's verdicts.
+RELATIONS: Final = frozenset({*TABLES, *ALIASES, "trail_validation"})
 BATCH_ROWS: Final = 2048  # DuckDB's vector size: the first rows arrive without waiting for more
 WATCH_EVERY: Final = 0.05  # seconds between looks at a running query's clock and cancel
 
@@ -101,9 +107,11 @@ class DuckDBEngine:
             self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit:
             self.con.execute(f"SET memory_limit = {literal(memory_limit)}")
-        if spill is not None:
-            spill.mkdir(parents=True, exist_ok=True)
-            self.con.execute(f"SET temp_directory = {literal(str(spill))}")
+        self.spill: Path | None = None
+        if spill is not None:  # a folder of its own: engines at once never share spill files
+            self.spill = spill / f"{os.getpid()}-{secrets.token_hex(4)}"
+            self.spill.mkdir(parents=True, exist_ok=True)
+            self.con.execute(f"SET temp_directory = {literal(str(self.spill))}")
             if memory_limit:
                 cap = 4 * memory_bytes(memory_limit)
                 self.con.execute(f"SET max_temp_directory_size = '{cap}B'")
@@ -116,7 +124,11 @@ class DuckDBEngine:
         self.lake = lake
         self.reader = Reader(lake) if lake is not None else None
         if lake is not None:
-            self._views(lake, read_only)
+            try:
+                self._views(lake, read_only)
+            except BaseException:
+                self.close()  # its claim on the lake's files, its spill folder
+                raise
 
     def _views(self, lake: Path, read_only: bool) -> None:
         assert self.reader is not None
@@ -154,7 +166,8 @@ class DuckDBEngine:
         except duckdb.Error as exc:
             raise QueryError(first_line(exc)) from exc
 
-    def bounded(self, sql: str, *, max_rows: int | None = None, seconds: float | None = None,
+    def bounded(self, sql: str, *, max_rows: int | None = None, max_bytes: int | None = None,
+                seconds: float | None = None,
                 cancel: threading.Event | None = None) -> Answer:  # fmt: skip
         """The result streams in batches and reading stops one row past `max_rows`, so a
         query of millions of rows holds only what is returned. A watcher interrupts DuckDB
@@ -177,15 +190,20 @@ class DuckDBEngine:
         watcher = threading.Thread(target=watch, name="query-watch", daemon=True)
         watcher.start()
         try:
-            batches, count, truncated = [], 0, False
+            batches, count, size, truncated = [], 0, 0, False
             reader = self.con.sql(sql).to_arrow_reader(BATCH_ROWS)
             for batch in reader:
-                if max_rows is not None and count + batch.num_rows > max_rows:
-                    batches.append(batch.slice(0, max_rows - count))
+                room = batch.num_rows
+                if max_rows is not None:
+                    room = min(room, max_rows - count)
+                if max_bytes is not None and size + batch.nbytes > max_bytes:  # wide rows
+                    share = (max_bytes - size) / max(1, batch.nbytes)
+                    room = min(room, int(batch.num_rows * share))
+                batches.append(batch.slice(0, room))
+                count, size = count + room, size + batches[-1].nbytes
+                if room < batch.num_rows:
                     truncated = True
                     break
-                batches.append(batch)
-                count += batch.num_rows
             return Answer(pa.Table.from_batches(batches, reader.schema), truncated)
         except duckdb.InterruptException as exc:
             reason = why[0] if why else "interrupted"
@@ -259,6 +277,8 @@ class DuckDBEngine:
         self.con.close()
         if self.reader is not None:
             self.reader.close()
+        if self.spill is not None:
+            shutil.rmtree(self.spill, ignore_errors=True)
 
     def __enter__(self) -> Self:
         return self
@@ -312,38 +332,68 @@ def check_read_only(sql: str) -> None:
 
 def _check_calls(text: str, kind: str) -> None:
     """The functions and tables one parsed statement names, against what users may call."""
-    inner = _EXPLAIN.sub("", text, count=1) if kind == "EXPLAIN" else text
-    con = duckdb.connect(":memory:")
-    try:
-        raw = con.execute("SELECT json_serialize_sql(?::VARCHAR, skip_null := true, "
-                          "skip_empty := true)", [inner]).fetchone()  # fmt: skip
-    except duckdb.Error as exc:
-        raise QueryError(f"SQL cannot be checked: {first_line(exc)}") from exc
-    finally:
-        con.close()
-    tree = json.loads(raw[0]) if raw else {}
-    if tree.get("error"):
-        raise QueryError(f"SQL cannot be checked: {tree.get('error_message', 'not a query')}",
-                         hint="only SELECT (and EXPLAIN SELECT) run here")  # fmt: skip
+    inner = text
+    if kind == "EXPLAIN":  # EXPLAIN [ANALYZE] and one SELECT, which is what is checked
+        inner = _EXPLAIN.sub("", text, count=1)
+        if (
+            inner == text
+            or inner.lstrip().startswith("(")
+            or [str(s.type).rsplit(".", 1)[-1] for s in duckdb.extract_statements(inner)]
+            != ["SELECT"]
+        ):
+            raise QueryError("EXPLAIN is taken as EXPLAIN [ANALYZE] SELECT …, without options")
+    tree = _parsed(inner)
+    known = set(RELATIONS) | {str(n).lower() for n in _cte_names(tree)}
     for node in _nodes(tree):
         if node.get("type") == "TABLE_FUNCTION":
             name = str((node.get("function") or {}).get("function_name", "")).lower()
             if name not in TABLE_FUNCTIONS:
-                raise QueryError(
-                    f"{name}() is refused: table functions read files or the server's state",
-                    hint="query the lake tables: flow_logs, cloudtrail, log_events",
-                )
+                raise QueryError(f"{name}() is refused: table functions read files or the "
+                                 "server's state", hint=LAKE_HINT)  # fmt: skip
         elif node.get("class") == "FUNCTION":
             name = str(node.get("function_name", "")).lower()
             if name in REFUSED_FUNCTIONS:
                 raise QueryError(f"{name}() is refused: it reads the server's settings")
-        elif node.get("type") == "BASE_TABLE" and _PATH_LIKE.search(
-            str(node.get("table_name", ""))
+        elif node.get("type") == "BASE_TABLE" or (
+            node.get("type") == "SHOW_REF" and node.get("show_type") == "SHOW"
         ):
-            raise QueryError(
-                f"{node['table_name']!r} names a file, which is refused",
-                hint="query the lake tables: flow_logs, cloudtrail, log_events",
-            )
+            _check_table(node, known)
+
+
+def _parsed(sql: str) -> dict[str, Any]:
+    con = duckdb.connect(":memory:")
+    try:
+        raw = con.execute("SELECT json_serialize_sql(?::VARCHAR, skip_null := true, "
+                          "skip_empty := true)", [sql]).fetchone()  # fmt: skip
+    except duckdb.Error as exc:
+        raise QueryError(f"SQL cannot be checked: {first_line(exc)}") from exc
+    finally:
+        con.close()
+    tree: dict[str, Any] = json.loads(raw[0]) if raw else {}
+    if tree.get("error"):
+        raise QueryError(f"SQL cannot be checked: {tree.get('error_message', 'not a query')}",
+                         hint="only SELECT (and EXPLAIN SELECT) run here")  # fmt: skip
+    return tree
+
+
+def _check_table(node: dict[str, Any], known: set[str]) -> None:
+    """Only the lake's tables (and the query's own CTEs): not a file by its name (a
+    replacement scan), not the catalog (pg_catalog, information_schema: settings, paths)."""
+    name = str(node.get("table_name", ""))
+    if _PATH_LIKE.search(name):
+        raise QueryError(f"{name!r} names a file, which is refused", hint=LAKE_HINT)
+    schema = str(node.get("schema_name") or "").lower()
+    catalog = str(node.get("catalog_name") or "").lower()
+    if name.lower() not in known or schema not in ("", "main") or catalog not in ("", "memory"):
+        shown = ".".join(p for p in (catalog, schema, name) if p)
+        raise QueryError(f"{shown} is not a table of the lake", hint=LAKE_HINT)
+
+
+def _cte_names(tree: Any) -> Iterator[str]:
+    for node in _nodes(tree):
+        for entry in (node.get("cte_map") or {}).get("map") or []:
+            if isinstance(entry, dict) and entry.get("key"):
+                yield str(entry["key"])
 
 
 def _nodes(tree: Any) -> Iterator[dict[str, Any]]:

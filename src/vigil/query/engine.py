@@ -9,6 +9,7 @@ DuckDB, embedded, is the implementation today; `Settings.engine` chooses it.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,10 +35,11 @@ class Engine(Protocol):
 
     def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
 
-    def bounded(self, sql: str, *, max_rows: int | None = None, seconds: float | None = None,
+    def bounded(self, sql: str, *, max_rows: int | None = None, max_bytes: int | None = None,
+                seconds: float | None = None,
                 cancel: threading.Event | None = None) -> Answer:  # fmt: skip
-        """Rows as they stream, stopping at `max_rows`; interrupted after `seconds` or when
-        `cancel` is set (a QueryError saying which)."""
+        """Rows as they stream, stopping at `max_rows` or `max_bytes`; interrupted after
+        `seconds` or when `cancel` is set (a QueryError saying which)."""
         ...
 
     def batches(self, sql: str, rows: int) -> Iterator[pa.RecordBatch]:
@@ -100,18 +102,60 @@ class Bounded:
         self.limits = limits
         self.cancel = cancel
 
-    def query(self, sql: str, max_rows: int | None = None) -> Answer:
-        cap = self.limits.max_rows
+    def query(self, sql: str, max_rows: int | None = None, *, capped: bool = True) -> Answer:
+        """`max_rows` and the settings' cap, the smaller; SQL that limits itself to what an AWS
+        API returns (Insights, FilterLogEvents: 10,000) passes `capped=False`, so its paging
+        stays exact."""
+        cap = self.limits.max_rows if capped else None
         rows = cap if max_rows is None else max_rows if cap is None else min(max_rows, cap)
-        return self.engine.bounded(sql, max_rows=rows, seconds=self.limits.seconds,
-                                   cancel=self.cancel)  # fmt: skip
+        return self.engine.bounded(sql, max_rows=rows, max_bytes=self.limits.max_bytes,
+                                   seconds=self.limits.seconds, cancel=self.cancel)  # fmt: skip
 
-    def rows(self, sql: str) -> list[tuple[Any, ...]]:
-        table = self.query(sql).table
+    def rows(self, sql: str, *, capped: bool = True) -> list[tuple[Any, ...]]:
+        table = self.query(sql, capped=capped).table
         return list(zip(*(c.to_pylist() for c in table.columns), strict=True))
 
 
-_slots: dict[int, threading.BoundedSemaphore] = {}
+class _Slots:
+    """`size` queries at once; up to twice `size` more wait for a slot (watching their cancel
+    and their time), any beyond are refused at once: waiting requests hold server threads."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.free = size
+        self.waiting = 0
+        self.cond = threading.Condition()
+
+    def take(self, seconds: float | None, cancel: Cancel | None) -> None:
+        deadline = None if seconds is None else time.monotonic() + seconds
+        with self.cond:
+            if self.free == 0 and self.waiting >= 2 * self.size:
+                raise self._busy()
+            self.waiting += 1
+            try:
+                while self.free == 0:
+                    if cancel is not None and cancel.is_set():
+                        raise QueryError("the query was stopped: its request was abandoned")
+                    left = None if deadline is None else deadline - time.monotonic()
+                    if left is not None and left <= 0:
+                        raise self._busy()
+                    self.cond.wait(WAIT_STEP if left is None else min(left, WAIT_STEP))
+                self.free -= 1
+            finally:
+                self.waiting -= 1
+
+    def give(self) -> None:
+        with self.cond:
+            self.free += 1
+            self.cond.notify()
+
+    def _busy(self) -> BusyError:
+        return BusyError(f"{self.size} queries are running, the server's limit "
+                         "(query_concurrency)", hint="try again in a moment")  # fmt: skip
+
+
+WAIT_STEP = 0.1  # seconds between a waiting query's looks at its cancel
+_slots: dict[int, _Slots] = {}
 _slots_lock = threading.Lock()
 
 
@@ -123,11 +167,8 @@ def client_engine(settings: Settings, cancel: Cancel | None = None) -> Iterator[
     time, row limit and cancellation."""
     limits = settings.limits
     with _slots_lock:
-        slots = _slots.setdefault(limits.concurrency, threading.BoundedSemaphore(
-            limits.concurrency))  # fmt: skip
-    if not slots.acquire(timeout=limits.seconds or None):
-        raise BusyError(f"{limits.concurrency} queries are running, the server's limit "
-                        "(query_concurrency)", hint="try again in a moment")  # fmt: skip
+        slots = _slots.setdefault(limits.concurrency, _Slots(limits.concurrency))
+    slots.take(limits.seconds, cancel)
     try:
         spill = None
         if limits.memory:
@@ -136,7 +177,7 @@ def client_engine(settings: Settings, cancel: Cancel | None = None) -> Iterator[
         with open_engine(settings, memory_limit=limits.memory, spill=spill) as engine:
             yield Bounded(engine, limits, cancel)
     finally:
-        slots.release()
+        slots.give()
 
 
 def check_read_only(sql: str) -> None:

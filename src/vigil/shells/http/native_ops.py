@@ -219,6 +219,7 @@ def router(kit: "Kit") -> APIRouter:
 
     @r.post("/playbooks/{name}/plan", summary="Plan a playbook for an event (changes nothing)")
     def plan(name: str, body: PlaybookBody, who: Writer, request: Request) -> Any:
+        g(lambda: api.events.check_endpoint(s, body.endpoint_url))
         done = g(lambda: api.playbooks.run(s, api.playbooks.PlaybookRequest(
             name, body.event, False, body.endpoint_url, body.options, body.role,
             who.user)))  # fmt: skip
@@ -227,6 +228,7 @@ def router(kit: "Kit") -> APIRouter:
 
     @r.post("/playbooks/{name}/apply", summary="Plan and carry a playbook out at once (admins)")
     def apply(name: str, body: PlaybookBody, who: Admin, request: Request) -> Any:
+        g(lambda: api.events.check_endpoint(s, body.endpoint_url))
         done = g(lambda: api.playbooks.run(s, api.playbooks.PlaybookRequest(
             name, body.event, True, body.endpoint_url, body.options, body.role,
             who.user)))  # fmt: skip
@@ -258,6 +260,7 @@ def router(kit: "Kit") -> APIRouter:
 
     @r.post("/sources", summary="Add a source (the keys of `vigil sources add`)")
     def add_source(body: dict[str, Any], who: Admin, request: Request) -> dict[str, Any]:
+        g(lambda: api.events.check_endpoint(s, body.get("endpoint_url")))
         source = g(lambda: api.sources.add(s, body))
         doc: dict[str, Any] = source.as_dict()
         kit.audit(who, request, "sources.add", source.name, doc)

@@ -10,7 +10,7 @@ from starlette.staticfiles import StaticFiles
 
 from vigil import api
 from vigil.api.access import Gate
-from vigil.errors import VigilError
+from vigil.errors import BusyError, VigilError
 from vigil.shells.web import auth, findings, live, overview, pages
 from vigil.shells.web.kit import HERE, Console, Refused, SignIn, to_login
 
@@ -44,7 +44,8 @@ def install(
     async def failed(request: Request, exc: VigilError) -> Response:
         missing = exc.message.lower().startswith(("no ", "unknown "))
         html = console.env.get_template("error.html").render(message=exc.message, hint=exc.hint)
-        return HTMLResponse(html, status_code=404 if missing else 400)
+        status = 429 if isinstance(exc, BusyError) else 404 if missing else 400
+        return HTMLResponse(html, status_code=status)
 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> Response:

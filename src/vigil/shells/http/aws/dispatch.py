@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from vigil import api
 from vigil.api.access import AuthError, Gate, Need, Principal, Role, SignedRequest, pairs_of
-from vigil.errors import VigilError
+from vigil.errors import BusyError, VigilError
 from vigil.shells.http.aws import AwsError, Caller, cloudwatch, events, securityhub
 from vigil.shells.http.aws import logs as logs_ops
 from vigil.shells.http.aws.protocol import (
@@ -224,6 +224,9 @@ def _peer(request: Request) -> str:
 def _aws_error(exc: VigilError, call: Call | None) -> AwsError:
     code = getattr(exc, "code", None)
     message = exc.message if not exc.hint else f"{exc.message} ({exc.hint})"
+    if isinstance(exc, BusyError):  # the code SDKs retry with backoff
+        return AwsError("Throttling" if call and call.service == "cloudwatch"
+                        else "ThrottlingException", message)  # fmt: skip
     if isinstance(code, str):
         status = 400
         message = message.removeprefix(f"{code}: ")
