@@ -150,8 +150,9 @@ detection:
 """
 
 
-def test_correlations_event_count_runs_and_temporal_is_refused() -> None:
-    from vigil.detect.sigma_rules import batch_sql, load_rule
+def test_correlations_count_over_sliding_windows_and_temporal_loads() -> None:
+    from vigil.detect.sigma_rules import load_rule
+    from vigil.detect.sigma_sql import batch_sql
 
     counted = load_rule(BASE + "title: Many denials\ncorrelation:\n  type: event_count\n  rules: [denied_call]\n"
                         "  group-by: [userIdentity.arn]\n  timespan: 5m\n  condition: {gte: 10}\nlevel: high\n", "c")  # fmt: skip
@@ -160,12 +161,16 @@ def test_correlations_event_count_runs_and_temporal_is_refused() -> None:
         "userIdentity.arn",
     )
     sql = batch_sql(counted, ("sourceIPAddress",), "Many denials")
-    assert "HAVING count(*) >= 10" in sql and "AS useridentity_arn" in sql
+    assert "HAVING max(_n) >= 10" in sql and "AS useridentity_arn" in sql
+    assert "RANGE BETWEEN INTERVAL 300 SECOND PRECEDING" in sql  # slides, no fixed blocks
     assert counted.predicate(
         rows_of([ct_record(errorCode="AccessDenied")])[0]
     )  # its base rule streams
-    with pytest.raises(SigmaRejected, match="temporal"):
+    with pytest.raises(SigmaRejected, match="two rules or more"):
         load_rule(BASE + "title: Order\ncorrelation:\n  type: temporal\n  rules: [denied_call]\n"
+                  "  group-by: [userIdentity.arn]\n  timespan: 5m\nlevel: high\n", "t")  # fmt: skip
+    with pytest.raises(SigmaRejected, match="names nope_rule, a rule that is neither"):
+        load_rule(BASE + "title: Order\ncorrelation:\n  type: temporal\n  rules: [denied_call, nope_rule]\n"
                   "  group-by: [userIdentity.arn]\n  timespan: 5m\nlevel: high\n", "t")  # fmt: skip
 
 
@@ -204,7 +209,8 @@ def test_streaming_decides_falling_correlations_when_windows_close(
     from datetime import UTC, datetime, timedelta
 
     from vigil.detect.runner import detection_connection
-    from vigil.detect.sigma_rules import batch_sql, evidence_sql, load_rule
+    from vigil.detect.sigma_rules import load_rule
+    from vigil.detect.sigma_sql import batch_sql, evidence_sql
     from vigil.detect.sql import run_unit
 
     def denied(user: str, minute: int, second: int) -> dict:  # type: ignore[type-arg]
@@ -238,11 +244,15 @@ def test_streaming_decides_falling_correlations_when_windows_close(
     fired = matcher.match_records(records)
     early = matcher.close(datetime(2024, 3, 1, 9, 5, tzinfo=UTC))  # only the first window ended
     late = matcher.close(datetime(2024, 3, 1, 10, tzinfo=UTC))
-    if op == "gte":  # rising: decided on the event that completes it, not at close
-        streamed = {
-            (rows_of([r])[0]["event_ts"].replace(minute=0, second=0), r["userIdentity"]["arn"])
-            for r, hits in zip(records, fired, strict=True) if hits
-        }  # fmt: skip
+    if op == "gte":  # rising: decided on the event that completes it, once per burst
+        started = {
+            r["userIdentity"]["arn"]: rows_of([r])[0]["event_ts"]
+            for r in reversed(records)
+            if r.get("errorCode")
+        }  # each burst's first record (one burst per user here)
+        streamed = {(started[r["userIdentity"]["arn"]], r["userIdentity"]["arn"])
+                    for r, hits in zip(records, fired, strict=True) if hits}  # fmt: skip
+        assert sum(1 for hits in fired if hits) == len(streamed) == 1
         assert early == [] and late == []
     else:
         assert not any(fired)

@@ -21,9 +21,9 @@ from typing import Final
 
 from vigil.config import Settings
 from vigil.detect.runner import FindingSink, align, data_range, detection_connection, snapshot_view
-from vigil.detect.sigma_import import imported_units
+from vigil.detect.sigma_import import every_unit
 from vigil.detect.sql import run_unit
-from vigil.detect.units import Unit, UnitError, load_units
+from vigil.detect.units import Unit, UnitError
 from vigil.query.engine import Engine
 
 _HISTORY: Final = re.compile(r"\bHAVING\b|\bPRECEDING\b|lookback", re.IGNORECASE)
@@ -49,10 +49,9 @@ def record_rule(unit: Unit) -> bool:
 
 
 def record_units(settings: Settings) -> tuple[list[Unit], list[str]]:
-    units, problems = load_units(None, None, settings.content_dir)
-    sigma, sigma_problems = imported_units(settings.home / "sigma")
-    chosen = [u for u in [*units, *sigma] if u.enabled and record_rule(u)]
-    return chosen, [str(p) for p in problems] + sigma_problems
+    units, problems = every_unit(settings.content_dir, settings.home / "sigma")
+    chosen = [u for u in units if u.enabled and not u.silent and record_rule(u)]
+    return chosen, problems
 
 
 class BatchDetector:

@@ -16,9 +16,9 @@ from typing import Final, Protocol
 
 from vigil import clock
 from vigil.config import Settings
-from vigil.detect.sigma_import import imported_units
+from vigil.detect.sigma_import import every_unit
 from vigil.detect.sql import run_unit
-from vigil.detect.units import Unit, UnitError, load_units
+from vigil.detect.units import Unit, UnitError
 from vigil.intel import lists as intel
 from vigil.intel.accounts import load_accounts, register_accounts
 from vigil.intel.aws_ranges import register_ranges
@@ -60,15 +60,8 @@ def detect(
     content: Path | None = None,
     tables: set[str] | None = None,
 ) -> DetectReport:
-    sigma, sigma_problems = imported_units(settings.home / "sigma")
-    content_ids = [i for i in ids or [] if i not in {u.id for u in sigma}]
-    units, problems = (
-        ([], [])
-        if ids and not content_ids
-        else load_units(content, content_ids, settings.content_dir)
-    )
-    units += [u for u in sigma if not ids or u.id in ids]
-    report = DetectReport(errors=[str(p) for p in problems] + sigma_problems)
+    units, problems = every_unit(settings.content_dir, settings.home / "sigma", ids, content)
+    report = DetectReport(errors=problems)
     accounts, egress = snapshot_view(settings)
     con = detection_connection(
         settings.lake_dir, settings.home / "intel", accounts=accounts, egress=egress
@@ -76,6 +69,8 @@ def detect(
     try:
         for unit in units:
             if (not unit.enabled and not ids) or (tables is not None and unit.source not in tables):
+                continue
+            if unit.silent:  # a correlation's base rule without `generate`
                 continue
             report.units += 1
             try:

@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from vigil.content.kit import roots
 from vigil.detect.sigma_rules import (
+    Library,
     SigmaRejected,
     alias,
-    batch_sql,
-    evidence_sql,
     grouping,
     load_file,
 )
-from vigil.detect.units import Unit
+from vigil.detect.sigma_sql import batch_sql, evidence_sql
+from vigil.detect.units import Unit, load_units, sigma_library, silenced
 from vigil.errors import SourceError
 
 
@@ -44,9 +45,10 @@ def import_rules(paths: list[Path], target: Path) -> list[ImportResult]:
         for p in paths
         for f in (sorted(p.rglob("*.yml")) + sorted(p.rglob("*.yaml")) if p.is_dir() else [p])
     ]
+    library = sigma_library([r.path for r in roots(None)], [*_files(target), *files])
     for path in files:
         try:
-            logic = load_file(path)
+            logic = load_file(path, library)
         except SigmaRejected as exc:
             results.append(ImportResult(str(path), None, None, "rejected", _reason(exc, path)))
             continue
@@ -70,11 +72,33 @@ def _reason(exc: SigmaRejected, path: Path) -> str:
     return f"{place}: {text[where.end() :]}"
 
 
-def imported_units(folder: Path) -> tuple[list[Unit], list[str]]:
+def every_unit(
+    user_dir: Path | None,
+    sigma_dir: Path,
+    ids: list[str] | None = None,
+    content: Path | None = None,
+) -> tuple[list[Unit], list[str]]:
+    """The content's units (built-in and the user's) and the imported Sigma rules, loaded
+    with one library so a correlation may name any of their rules; `ids` keeps those named."""
+    places = [content] if content is not None else [r.path for r in roots(user_dir)]
+    library = sigma_library(places, _files(sigma_dir))
+    sigma, problems = imported_units(sigma_dir, library)
+    own_ids = [i for i in ids or [] if i not in {u.id for u in sigma}]
+    units, errors = ([], []) if ids and not own_ids else load_units(
+        content, own_ids, user_dir, library=library)  # fmt: skip
+    every = silenced([*units, *(u for u in sigma if not ids or u.id in ids)])
+    return every, [str(e) for e in errors] + problems
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(folder.glob("*.y*ml")) if folder.is_dir() else []
+
+
+def imported_units(folder: Path, library: Library | None = None) -> tuple[list[Unit], list[str]]:
     units, errors = [], []
-    for path in sorted(folder.glob("*.y*ml")) if folder.is_dir() else []:
+    for path in _files(folder):
         try:
-            logic = load_file(path)
+            logic = load_file(path, library)
         except SigmaRejected as exc:
             errors.append(str(exc))
             continue

@@ -9,11 +9,12 @@ optionally, `actor`, `summary` and `evidence` (a list of record ids).
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Final
 
 import sqlglot
 
+from vigil.detect.correlate import Event, sequences
 from vigil.detect.units import Unit, UnitError
 from vigil.errors import QueryError
 from vigil.model.finding import Finding, Hit, finding_id
@@ -93,12 +94,46 @@ def run_unit(
         rows = con.query(sql).to_pylist()
     except QueryError as exc:
         raise UnitError(f"{unit.query_path}: {exc}") from exc
+    corr = unit.sigma.correlation if unit.sigma is not None else None
+    if corr is not None and corr.temporal:  # the base records, in order: completions
+        rows = completions(unit, rows, since)
     out = []
     for row in rows:
         missing = [c for c in (*OUTPUT, *unit.group_by) if c not in row]
         if missing:
             raise UnitError(f"{unit.query_path}: result lacks column(s) {', '.join(missing)}")
         out.append(_result(unit, row))
+    return out
+
+
+def completions(unit: Unit, rows: list[dict[str, Any]], since: datetime) -> list[dict[str, Any]]:
+    """A temporal correlation's hits from its base records (`vigil.detect.correlate`): one row
+    per completion that ends in the run's range, in the shape every unit returns."""
+    corr = unit.sigma.correlation if unit.sigma is not None else None
+    assert corr is not None
+    by_id = {str(r["eventid"]): r for r in rows}
+    events = [
+        ((r["account"], *(r[k] for k in unit.group_by)),
+         Event(r["event_ts"].timestamp(), str(r["eventid"]), tuple(r["_rules"] or ())))
+        for r in rows
+    ]  # fmt: skip
+    out = []
+    for group, done in sequences(events, corr.count, corr.seconds,
+                                 corr.kind == "temporal_ordered"):  # fmt: skip
+        if done.last < since.timestamp():
+            continue
+        key = tuple(group) if isinstance(group, tuple) else (group,)
+        first, last = by_id[done.events[0].ident], by_id[done.events[-1].ident]
+        ordered = sorted(done.events, key=lambda e: (e.moment, e.ident))
+        out.append({
+            "window_start": datetime.fromtimestamp(done.first, UTC),
+            "first_seen": datetime.fromtimestamp(done.first, UTC),
+            "last_seen": datetime.fromtimestamp(done.last, UTC),
+            "hits": len(done.events), "account": key[0], "region": first["region"],
+            "actor": last["_who"], **{k: first[k] for k in unit.group_by},
+            "summary": f"{unit.title}: {len(done.events)} steps",
+            "evidence": [e.ident for e in ordered],
+        })  # fmt: skip
     return out
 
 
@@ -122,7 +157,8 @@ def _result(unit: Unit, row: dict[str, Any]) -> tuple[Finding, Hit]:
         resource_type=unit.resource_type, resource_id=str(row.get(unit.resource_column)),
         key={k: _iso(v) for k, v in key.items()}, first_seen="", last_seen="", count=0,
         actor=None, summary=None, evidence_query=evidence, sample_evidence=[],
-        mitre=list(unit.mitre), nist_csf=list(unit.nist_csf),
+        mitre=list(unit.mitre), nist_csf=list(unit.nist_csf), tactics=list(unit.tactics),
+        parameters=dict(unit.parameters),
     )  # fmt: skip
     hit = Hit(
         finding_id=fid, window_start=_iso(row["window_start"]), first_seen=_iso(row["first_seen"]),

@@ -1,12 +1,15 @@
 """The streaming path: Sigma rules evaluated in Python on events as they arrive, with the same
 results as the batch SQL over the lake (tests hold the two to that).
 
-Record rules match event by event. Correlation rules (event_count, value_count) keep a count
-per window of their timespan and grouping key (with account and region, as the batch query
-groups), over the same fixed windows the batch query uses. A rising condition (`>=`, `>`)
-fires once, on the event that completes it. The others (`<`, `<=`, `=`) can only be decided
-when the window is over: `close(until)` decides every window that ended by then. Closing also
-frees the state of finished windows, so a long-running stream holds only open ones.
+Record rules match event by event. Correlations share their logic with the batch runs
+(`vigil.detect.correlate`), per account and grouping key:
+
+* a count that must reach a number (`>=`, `>`) slides: it fires once per burst, on the event
+  at which the timespan before it holds enough;
+* `temporal` and `temporal_ordered` fire on the event that completes them;
+* a count that must stay under or at a number (`<`, `<=`, `=`) is decided per fixed window,
+  when the window is over: `close(until)` decides every window that ended by then and frees
+  their state (and the state of bursts long over), so a long-running stream holds little.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from vigil.detect.correlate import Counter, Event, Sequence
 from vigil.detect.sigma_eval import Row
 from vigil.detect.sigma_rules import Correlation
 from vigil.detect.units import Unit
@@ -28,7 +32,7 @@ _COMPARE: dict[str, Callable[[int, int], bool]] = {
     ">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt, "=": operator.eq,
 }  # fmt: skip
 _RISING = (">=", ">")
-_SCOPE = (getter("recipientAccountId"), getter("awsRegion"))
+_SCOPE = (getter("recipientAccountId"),)
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,7 @@ class Closed:
 
     unit_id: str
     window_start: datetime
-    key: tuple[Any, ...]  # account, region, then the rule's group-by values
+    key: tuple[Any, ...]  # account, then the rule's group-by values
     count: int
 
 
@@ -48,6 +52,9 @@ class _Correlated:
     corr: Correlation
     keys: tuple[Callable[[Row, dict[str, Any]], Any], ...]
     value: Callable[[Row, dict[str, Any]], Any] | None
+    bases: tuple[Callable[[Row, dict[str, Any]], bool], ...]
+    sliding: Counter | None
+    sequence: Sequence | None
 
 
 class StreamMatcher:
@@ -61,13 +68,19 @@ class StreamMatcher:
                 continue
             corr = u.sigma.correlation
             if corr is None:
-                self.rules.append((u.id, u.sigma.test))
+                if not u.silent:
+                    self.rules.append((u.id, u.sigma.test))
                 continue
             keys = (*_SCOPE, *(getter(f) for f in corr.group_by))
             value = getter(corr.field) if corr.kind == "value_count" and corr.field else None
-            self.correlations.append(_Correlated(u.id, u.sigma.test, corr, keys, value))
+            sliding = (Counter(corr.seconds, corr.op, corr.count, value is not None)
+                       if not corr.temporal and corr.op in _RISING else None)  # fmt: skip
+            sequence = (Sequence(corr.count, corr.seconds, corr.kind == "temporal_ordered")
+                        if corr.temporal else None)  # fmt: skip
+            bases = u.sigma.base_tests
+            entry = _Correlated(u.id, u.sigma.test, corr, keys, value, bases, sliding, sequence)
+            self.correlations.append(entry)
         self.state: dict[tuple[Any, ...], set[Any] | int] = {}  # (unit, window, *key) → count
-        self.fired: set[tuple[Any, ...]] = set()
 
     def match(self, row: Row) -> list[str]:
         cache: dict[str, Any] = {}
@@ -75,35 +88,43 @@ class StreamMatcher:
         for c in self.correlations:
             if not c.test(row, cache):
                 continue
-            window = _window(row.get("event_ts"), c.corr.seconds)
-            slot = (c.unit_id, window, *(k(row, cache) for k in c.keys))
+            key = tuple(k(row, cache) for k in c.keys)
+            moment = _epoch(row.get("event_ts"))
+            if c.sequence is not None:
+                rules = tuple(i for i, base in enumerate(c.bases) if base(row, cache))
+                event = Event(moment, str(row.get("eventid")), rules)
+                if c.sequence.add(key, event) is not None:
+                    hits.append(c.unit_id)
+                continue
+            value = c.value(row, cache) if c.value is not None else None
+            if c.sliding is not None:
+                if c.sliding.add(key, moment, value):
+                    hits.append(c.unit_id)
+                continue
+            slot = (c.unit_id, int(moment // c.corr.seconds), *key)  # falling: fixed windows
             if c.value is None:
                 before = self.state.get(slot, 0)
-                count = (before if isinstance(before, int) else len(before)) + 1
-                self.state[slot] = count
+                self.state[slot] = (before if isinstance(before, int) else len(before)) + 1
             else:
                 seen = self.state.setdefault(slot, set())
                 assert isinstance(seen, set)
-                seen.add(c.value(row, cache))
-                count = len(seen)
-            rising = c.corr.op in _RISING
-            if rising and slot not in self.fired and _COMPARE[c.corr.op](count, c.corr.count):
-                self.fired.add(slot)
-                hits.append(c.unit_id)
+                seen.add(value)
         return hits
 
     def close(self, until: datetime) -> list[Closed]:
         """Decide the windows that ended by `until` (falling conditions) and drop their state."""
         specs = {c.unit_id: c.corr for c in self.correlations}
+        for c in self.correlations:
+            if c.sliding is not None:
+                c.sliding.forget(until.timestamp() - c.corr.seconds)
         decided = []
         for slot in [
             s for s in self.state if (s[1] + 1) * specs[s[0]].seconds <= until.timestamp()
         ]:
             held = self.state.pop(slot)
-            self.fired.discard(slot)
             corr = specs[slot[0]]
             count = held if isinstance(held, int) else len(held)
-            if corr.op not in _RISING and _COMPARE[corr.op](count, corr.count):
+            if _COMPARE[corr.op](count, corr.count):
                 start = datetime.fromtimestamp(slot[1] * corr.seconds, UTC)
                 decided.append(Closed(slot[0], start, tuple(slot[2:]), count))
         return sorted(decided, key=lambda d: (d.window_start, d.unit_id, repr(d.key)))
@@ -113,9 +134,8 @@ class StreamMatcher:
         return [self.match(row) for row in rows_of(records)]
 
 
-def _window(moment: Any, seconds: int) -> int:
-    epoch = moment.timestamp() if isinstance(moment, datetime) else 0.0
-    return int(epoch // seconds)
+def _epoch(moment: Any) -> float:
+    return moment.timestamp() if isinstance(moment, datetime) else 0.0
 
 
 def rows_of(records: list[dict[str, Any]]) -> list[Row]:

@@ -3,7 +3,7 @@ is the id. Loading validates every field and says which file and field was wrong
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -12,15 +12,18 @@ from pydantic import Field, field_validator
 from vigil.content.kit import Case as CaseModel
 from vigil.content.kit import ContentError, Errors, Strict, folders, read_meta, roots
 from vigil.detect.sigma_rules import (
+    Library,
     SigmaLogic,
     SigmaRejected,
     alias,
-    batch_sql,
-    evidence_sql,
     grouping,
+    library_of,
     load_file,
 )
+from vigil.detect.sigma_sql import batch_sql, evidence_sql
+from vigil.inputs import InputError, read_text
 from vigil.lake.tables import TABLES
+from vigil.model.attack import TACTICS
 from vigil.model.severity import severity_score
 
 REQUIRABLE: Final = ("threat_list", "trusted_list")  # `requires:` names
@@ -61,6 +64,9 @@ class Unit:
     cases: tuple[Case, ...]
     sigma: SigmaLogic | None = None  # set for logic: sigma (the streaming path uses it)
     requires: tuple[str, ...] = ()  # intel tables that must hold rows, else the unit is skipped
+    tactics: tuple[str, ...] = ()  # ATT&CK v19 tactics (vigil.model.attack)
+    aliases: tuple[str, ...] = ()  # finding types it had before (a rename keeps them findable)
+    silent: bool = False  # a base rule a correlation uses without `generate`: no findings
 
 
 class Resource(Strict):
@@ -85,9 +91,20 @@ class DetectionMeta(Strict):
     template: str | None = None
     requires: list[str] = Field(default_factory=list)  # intel tables that must hold rows
     mitre: list[str] = Field(default_factory=list)
+    tactics: list[str] = Field(default_factory=list)  # ATT&CK v19: stealth, defense-impairment, …
+    aliases: list[str] = Field(default_factory=list)  # earlier finding types
     nist_csf: list[str] = Field(default_factory=list)
     enabled: bool = True
     cases: list[CaseModel] = Field(default_factory=list)
+
+    @field_validator("tactics")
+    @classmethod
+    def _tactics(cls, value: list[str]) -> list[str]:
+        unknown = [t for t in value if t not in TACTICS]
+        if unknown:
+            raise ValueError(f"tactics {', '.join(unknown)}: ATT&CK v19 tactics are "
+                             f"{', '.join(TACTICS)}")  # fmt: skip
+        return value
 
     @field_validator("severity")
     @classmethod
@@ -119,13 +136,16 @@ def load_units(
     user_dir: Path | None = None,
     *,
     errors: Errors = "collect",
+    library: Library | None = None,
 ) -> tuple[list[Unit], list[UnitError]]:
     """The units under root/detections (the built-in content, then the user's `user_dir`), or
-    those named; a broken unit is reported, not fatal (with `errors="raise"`, it is raised)."""
+    those named; a broken unit is reported, not fatal (with `errors="raise"`, it is raised).
+    Correlations may name the Sigma rules of any unit (or of the `library` given)."""
     places = [root] if root is not None else [r.path for r in roots(user_dir)]
     units: dict[str, Unit] = {}
     problems: list[UnitError] = []
     seen: set[str] = set()
+    library = library if library is not None else sigma_library(places)
     for place in places:
         if not (place / "detections").is_dir():
             if root is not None:
@@ -137,17 +157,47 @@ def load_units(
             if ids and path.name not in ids:
                 continue
             try:
-                units[path.name] = load_unit(path)
+                units[path.name] = load_unit(path, library)
             except UnitError as exc:
                 if errors == "raise":
                     raise
                 problems.append(exc)
     for name in sorted(set(ids or []) - seen):
         problems.append(UnitError(f"no detection unit {name!r}", hint="see vigil content list"))
-    return list(units.values()), problems
+    return silenced(list(units.values())), problems
 
 
-def load_unit(path: Path) -> Unit:
+def sigma_library(places: list[Path], extra: list[Path] | None = None) -> Library:
+    """Every Sigma base rule of the content (and of `extra` files), for correlations to name."""
+    texts = []
+    files = [p for place in places for p in sorted((place / "detections").glob("*/rule.yml"))]
+    for path in [*files, *(extra or [])]:
+        try:
+            texts.append((read_text(path, what="a Sigma rule"), str(path)))
+        except InputError:
+            continue
+    return library_of(texts)
+
+
+def silenced(units: list[Unit]) -> list[Unit]:
+    """Units whose Sigma rule a correlation names without `generate: true` make no findings
+    of their own (the Sigma specification's default); they still feed the correlation."""
+    quiet = {
+        name
+        for u in units
+        if u.sigma is not None and u.sigma.correlation is not None
+        and not u.sigma.correlation.generate
+        for name in u.sigma.correlation.referenced
+    }  # fmt: skip
+    return [
+        replace(u, silent=True)
+        if u.sigma is not None and u.sigma.correlation is None and quiet & set(u.sigma.names)
+        else u
+        for u in units
+    ]
+
+
+def load_unit(path: Path, library: Library | None = None) -> Unit:
     meta_path = path / "detection.yaml"
     if not meta_path.is_file():
         raise UnitError("missing", source=str(meta_path),
@@ -163,7 +213,7 @@ def load_unit(path: Path) -> Unit:
     if meta.logic == "sigma":
         query_path = path / "rule.yml"
         try:
-            sigma = load_file(query_path)
+            sigma = load_file(query_path, library)
         except FileNotFoundError as exc:
             raise UnitError("missing (logic: sigma needs it)", source=str(query_path)) from exc
         except SigmaRejected as exc:
@@ -190,6 +240,7 @@ def load_unit(path: Path) -> Unit:
         resource_column=alias(meta.resource.column or meta.group_by[0]),
         parameters=dict(meta.parameters), mitre=tuple(meta.mitre), nist_csf=tuple(meta.nist_csf),
         enabled=meta.enabled, cases=cases, sigma=sigma, requires=tuple(meta.requires),
+        tactics=tuple(meta.tactics), aliases=tuple(meta.aliases),
     )  # fmt: skip
 
 

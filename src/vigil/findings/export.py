@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from vigil import __version__, clock
+from vigil.model.attack import TACTICS, v18_names
 from vigil.model.finding import Finding, RecordState
 
 PRODUCT: Final = "vigil"
@@ -86,8 +87,10 @@ def asff(f: Finding) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if f.note:
         extra["Note"] = {"Text": f.note, "UpdatedBy": "vigil", "UpdatedAt": _ms(f.updated_at)}
-    if f.mitre:
-        extra["UserDefinedFields"] = {"mitre": ",".join(f.mitre)}
+    fields = {"mitre": ",".join(f.mitre), "tactics": ",".join(_tactic_names(f.tactics)),
+              "tactics_v18": ",".join(v18_names(f.tactics))}  # fmt: skip
+    if any(fields.values()):
+        extra["UserDefinedFields"] = {k: v for k, v in fields.items() if v}
     if f.unit.startswith("posture/"):  # a control finding: Security Hub's Compliance block
         from vigil.findings.compliance import compliance_status
 
@@ -167,13 +170,28 @@ def ocsf(f: Finding) -> dict[str, Any]:
             "created_time": _epoch_ms(f.created_at),
             "modified_time": _epoch_ms(f.updated_at),
             "analytic": {"uid": f.unit, "name": f.unit, "type_id": 1, "type": "Rule"},
-            "attacks": [{"technique": {"uid": t}} for t in f.mitre],
+            "attacks": _attacks(f),
         },
         "resources": [{"uid": f.resource_id, "type": f.resource_type, "region": f.region}],
         "cloud": {"provider": "AWS", "region": f.region, "account": {"uid": f.account}},
         "evidences": [{"data": {"query": f.evidence_query, "sample": f.sample_evidence}}],
         "unmapped": {"key": f.key},
     }
+
+
+def _tactic_names(tactics: list[str]) -> list[str]:
+    return [TACTICS[t].name for t in tactics if t in TACTICS]
+
+
+def _attacks(f: Finding) -> list[dict[str, Any]]:
+    """OCSF attacks: each technique with the unit's tactics, named as ATT&CK v19 names them
+    and as v18 did (Stealth and Defense Impairment were Defense Evasion)."""
+    tactics = [TACTICS[t] for t in f.tactics if t in TACTICS]
+    named = [{"name": t.name, **({"uid": t.uid} if t.uid else {})} for t in tactics]
+    older = [{"name": t.v18, "uid": t.v18_uid} for t in tactics]
+    older = [dict(p) for p in dict.fromkeys(tuple(sorted(o.items())) for o in older)]
+    shown = [{"technique": {"uid": t}} for t in f.mitre] or ([{}] if tactics else [])
+    return [{**a, "tactics": named, "version": "19", "tactics_v18": older} for a in shown]
 
 
 def guardduty(f: Finding) -> dict[str, Any]:

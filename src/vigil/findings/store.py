@@ -60,14 +60,15 @@ class FindingStore(StateDB):
                 db.execute(
                     "INSERT INTO findings (id, unit, type, title, description, severity, account, "
                     "region, resource_type, resource_id, key, evidence_query, mitre, nist_csf, "
-                    "workflow, record_state, created_at, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'NEW', ?, ?, ?)",
+                    "workflow, record_state, created_at, updated_at, tactics, parameters) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'NEW', ?, ?, ?, ?, ?)",
                     (
                         meta.id, meta.unit, meta.type, meta.title, meta.description,
                         meta.severity, meta.account, meta.region, meta.resource_type,
                         meta.resource_id, json.dumps(meta.key, default=str), meta.evidence_query,
                         json.dumps(meta.mitre), json.dumps(meta.nist_csf),
-                        meta.record_state.value, stamp, stamp,
+                        meta.record_state.value, stamp, stamp, json.dumps(meta.tactics),
+                        json.dumps(meta.parameters, default=str, sort_keys=True),
                     ),
                 )  # fmt: skip
                 changed = True
@@ -96,9 +97,11 @@ class FindingStore(StateDB):
                 reopen = row["workflow"] == Workflow.RESOLVED.value
                 db.execute(
                     "UPDATE findings SET updated_at = ?, severity = ?, title = ?, "
-                    "workflow = CASE WHEN ? THEN 'NEW' ELSE workflow END WHERE id = ?",
-                    (stamp, meta.severity, meta.title, reopen, meta.id),
-                )
+                    "workflow = CASE WHEN ? THEN 'NEW' ELSE workflow END, tactics = ?, "
+                    "parameters = ? WHERE id = ?",
+                    (stamp, meta.severity, meta.title, reopen, json.dumps(meta.tactics),
+                     json.dumps(meta.parameters, default=str, sort_keys=True), meta.id),
+                )  # fmt: skip
         self._apply_suppressions(meta.id, created=row is None)
         return changed
 
@@ -285,5 +288,6 @@ def _finding(row: sqlite3.Row) -> Finding:
         workflow=Workflow(row["workflow"]), record_state=RecordState(row["record_state"]),
         note=row["note"], created_at=row["created_at"], updated_at=row["updated_at"],
         mitre=json.loads(row["mitre"]), nist_csf=json.loads(row["nist_csf"]),
-        assignee=row["assignee"],
+        assignee=row["assignee"], tactics=json.loads(row["tactics"]),
+        parameters=json.loads(row["parameters"]),
     )  # fmt: skip

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from vigil.errors import VigilError
+from vigil.formats import cloudtrail_identity as who
 from vigil.formats.cloudtrail_model import COLUMNS
 
 _COLUMN_OF: Final = {attr.lower(): col for col, attr, _ in COLUMNS}
@@ -30,6 +31,20 @@ class UnmappedField(VigilError):
     """A Sigma field with no place in the cloudtrail table."""
 
 
+# Fields Vigil derives from a record (`vigil.formats.cloudtrail_identity`), usable wherever a
+# CloudTrail field is: in Sigma selections and group-by, new-terms fields, tuning.
+DERIVED: Final[dict[str, tuple[str, Callable[[dict[str, Any]], str | None]]]] = {
+    "actor": ("ct_actor(useridentity)", lambda row: who.actor(row.get("useridentity"))),
+    "agentfamily": ("ct_agent_family(useragent)",
+                    lambda row: who.agent_family(row.get("useragent"))),
+    "sourceprefix": ("ct_source_prefix(sourceipaddress)",
+                     lambda row: who.source_prefix(row.get("sourceipaddress"))),
+    "byaws": ("CAST(ct_by_aws(useridentity, sourceipaddress) AS VARCHAR)",
+              lambda row: "true" if who.by_aws(row.get("useridentity"),
+                                              row.get("sourceipaddress")) else "false"),
+}  # fmt: skip
+
+
 def _split(field: str) -> tuple[str, list[str]]:
     head, *rest = field.split(".")
     column = _COLUMN_OF.get(head.lower())
@@ -42,6 +57,8 @@ def _split(field: str) -> tuple[str, list[str]]:
 
 def sql_expr(field: str) -> str:
     """A DuckDB expression for the field's value as text (NULL when absent)."""
+    if field.lower() in DERIVED:
+        return DERIVED[field.lower()][0]
     column, rest = _split(field)
     if column in JSON_COLUMNS:
         if not rest:
@@ -58,6 +75,9 @@ Getter = Callable[[dict[str, Any], dict[str, Any]], "str | None"]
 
 def getter(field: str) -> Getter:
     """A fast accessor for one field, resolved once (the streaming path calls it per event)."""
+    if field.lower() in DERIVED:
+        derive = DERIVED[field.lower()][1]
+        return lambda row, cache: derive(row)
     column, rest = _split(field)
     if column in JSON_COLUMNS and rest:
 

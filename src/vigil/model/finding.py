@@ -72,6 +72,8 @@ class Finding:
     mitre: list[str] = field(default_factory=list)
     nist_csf: list[str] = field(default_factory=list)
     assignee: str | None = None  # the user triaging it
+    tactics: list[str] = field(default_factory=list)  # ATT&CK v19 (vigil.model.attack)
+    parameters: dict[str, Any] = field(default_factory=dict)  # the unit's, as it ran
 
     @property
     def severity_label(self) -> str:

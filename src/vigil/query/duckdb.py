@@ -21,6 +21,8 @@ from duckdb.func import FunctionNullHandling
 
 from vigil.config import memory_bytes
 from vigil.errors import QueryError
+from vigil.formats.cloudtrail_identity import MACROS as IDENTITY_MACROS
+from vigil.formats.cloudtrail_identity import ipv6_prefix48
 from vigil.lake.snapshot import Reader
 from vigil.lake.tables import PARTITIONS, SOURCE_FILE, TABLES, TableSpec, full_schema
 from vigil.query.answer import Answer
@@ -119,7 +121,9 @@ class DuckDBEngine:
         self.con.create_function(
             "ipv6_key", ipv6_key, [varchar], varchar, null_handling=FunctionNullHandling.SPECIAL
         )
-        for macro in MACROS:
+        self.con.create_function("ipv6_prefix48", ipv6_prefix48, [varchar], varchar,
+                                 null_handling=FunctionNullHandling.SPECIAL)  # fmt: skip
+        for macro in (*MACROS, *IDENTITY_MACROS):
             self.con.execute(macro)
         self.lake = lake
         self.reader = Reader(lake) if lake is not None else None

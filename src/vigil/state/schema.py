@@ -318,12 +318,31 @@ def _console(db: sqlite3.Connection) -> None:
     )
 
 
+def _detection_kinds(db: sqlite3.Connection) -> None:
+    """Findings say their ATT&CK tactics and the parameters their unit ran with; new-terms
+    units keep, per unit and combination, when it was last seen (bounded: what is older than
+    the unit's history window goes) and since when the unit has been watching."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(findings)")}
+    for name, default in (("tactics", "'[]'"), ("parameters", "'{}'")):
+        if name not in columns:
+            db.execute(f"ALTER TABLE findings ADD COLUMN {name} TEXT NOT NULL DEFAULT {default}")
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS new_terms (unit TEXT NOT NULL, key TEXT NOT NULL, "
+        "last_seen_ms INTEGER NOT NULL, PRIMARY KEY (unit, key))"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS new_terms_watch (unit TEXT PRIMARY KEY, "
+        "since_ms INTEGER NOT NULL, until_ms INTEGER NOT NULL)"
+    )
+
+
 MIGRATIONS: Final = (
     Migration(1, "the tables of release 0.1.0", V1_TABLES),
     Migration(2, "batches.objects for homes older than 0.1.0", _batch_objects),
     Migration(3, "users, tokens, access keys, the audit log, source cursors", V3_ACCESS),
     Migration(4, "playbook runs: the request, approvals", _playbook_approvals),
     Migration(5, "the console: history by target, assignees, sessions, saved views", _console),
+    Migration(6, "findings' tactics and parameters; new-terms state", _detection_kinds),
 )
 LATEST: Final = MIGRATIONS[-1].version
 
