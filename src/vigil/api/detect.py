@@ -75,16 +75,18 @@ def run(
     until: datetime | None = None,
     ids: list[str] | None = None,
     tables: set[str] | None = None,
+    windowed: bool = False,
 ) -> DetectReport:
     """Run the enabled units (or those named; those over `tables` only, if given) over the
     lake into the findings hub; what changed goes on the event bus, with a health event for
-    the run."""
+    the run. `windowed`: a server's run over the windows its batches touched, without the
+    new-terms units (each committed batch is judged against their state already)."""
     from vigil.detect.runner import detect as _detect
 
     settings.ensure()
     began = datetime.now(UTC)
     with FindingStore(settings.state_db) as store:
-        report = _detect(settings, store, since, until, ids, tables=tables)
+        report = _detect(settings, store, since, until, ids, tables=tables, windowed=windowed)
     from vigil.clock import now_ms
     from vigil.events import emit
     from vigil.metrics import own

@@ -187,7 +187,8 @@ class Service:
                 low, high, tables = taken
                 began = time.perf_counter()
                 try:  # beside commits, not under their lock: the lake's files are immutable
-                    report = detect.run(self.settings, since=low, until=high, tables=tables)
+                    report = detect.run(self.settings, since=low, until=high, tables=tables,
+                                        windowed=True)  # fmt: skip
                     log.info("detection over the touched windows %s to %s (%s): %d units, "
                              "%d hits, %.2f s", low.isoformat(), high.isoformat(),
                              ", ".join(sorted(tables)), report.units, report.hits,

@@ -20,11 +20,14 @@ from pathlib import Path
 from typing import Final
 
 from vigil.config import Settings
+from vigil.detect.new_terms import State, batch_rows_sql, hit_row, seed_sql
 from vigil.detect.runner import FindingSink, align, data_range, detection_connection, snapshot_view
 from vigil.detect.sigma_import import every_unit
-from vigil.detect.sql import run_unit
+from vigil.detect.sql import render, results, run_unit
 from vigil.detect.units import Unit, UnitError
-from vigil.query.engine import Engine
+from vigil.model.finding import Finding, Hit
+from vigil.query.engine import Engine, open_engine
+from vigil.state import StateDB
 
 _HISTORY: Final = re.compile(r"\bHAVING\b|\bPRECEDING\b|lookback", re.IGNORECASE)
 
@@ -40,7 +43,10 @@ class BatchReport:
 
 def record_rule(unit: Unit) -> bool:
     """A unit that decides on each event alone, so a batch can be judged by itself: not a
-    Sigma correlation, no threshold (HAVING), no baseline over earlier days (a lookback)."""
+    Sigma correlation, no threshold (HAVING), no baseline over earlier days (a lookback), not
+    new terms (those keep their own state: `vigil.detect.new_terms`)."""
+    if unit.new_terms is not None:
+        return False
     if unit.sigma is not None:
         return unit.sigma.correlation is None
     if any(k in unit.parameters for k in ("threshold", "lookback_days")):
@@ -49,8 +55,10 @@ def record_rule(unit: Unit) -> bool:
 
 
 def record_units(settings: Settings) -> tuple[list[Unit], list[str]]:
+    """The units a committed batch is judged by at once: record rules and new terms."""
     units, problems = every_unit(settings.content_dir, settings.home / "sigma")
-    chosen = [u for u in units if u.enabled and not u.silent and record_rule(u)]
+    chosen = [u for u in units if u.enabled and not u.silent
+              and (record_rule(u) or u.new_terms is not None)]  # fmt: skip
     return chosen, problems
 
 
@@ -65,6 +73,7 @@ class BatchDetector:
         self.units: list[Unit] = []
         self.problems: list[str] = []
         self.con: Engine | None = None
+        self.terms: StateDB | None = None  # new terms' state
         self.made = 0.0
 
     def _ready(self) -> Engine:
@@ -101,20 +110,47 @@ class BatchDetector:
             window = timedelta(minutes=float(unit.parameters.get("window_minutes", 60)))
             report.units += 1
             try:
-                results = run_unit(con, unit, align(low, window), high + timedelta(seconds=1))
+                if unit.new_terms is not None:
+                    found = self._new_terms(con, unit, low, high + timedelta(seconds=1))
+                else:
+                    found = run_unit(con, unit, align(low, window), high + timedelta(seconds=1))
             except UnitError as exc:
                 report.errors.append(str(exc))
                 continue
-            for finding, hit in results:
+            for finding, hit in found:
                 if store.record(finding, [hit]) and finding.id not in report.changed:
                     report.changed.append(finding.id)
         report.seconds = time.perf_counter() - began
         return report
 
+    def _new_terms(self, con: Engine, unit: Unit, low: datetime,
+                   high: datetime) -> list[tuple[Finding, Hit]]:  # fmt: skip
+        """The batch's records against the state of what each combination was last seen
+        (seeded from the lake once, with the window before the batch)."""
+        spec, logic = unit.new_terms, unit.sigma
+        assert spec is not None and logic is not None
+        if self.terms is None:
+            self.terms = StateDB(self.settings.state_db)
+        state = State(self.terms.db)
+        if not state.seeded(unit.id):
+            last, first = seed_sql(logic, spec)
+            with open_engine(self.settings) as lake:
+                moments = {"until": low, "until_date": low.date()}
+                state.seed(unit.id, lake.query(render(last, moments)).to_pylist(),
+                           lake.query(first).to_pylist(), spec.keys)  # fmt: skip
+        moments = {"since": low, "until": high, "until_date": high.date()}
+        rows = con.query(render(batch_rows_sql(logic, spec), moments)).to_pylist()
+        fired = state.observe(unit.id, spec, rows)
+        state.forget(unit.id, spec, high)
+        return results(unit, [hit_row(unit.title, spec, r) for r in fired])
+
     def close(self) -> None:
         if self.con is not None:
             self.con.close()
             self.con = None
+        if self.terms is not None:
+            self.terms.close()
+            self.terms = None
 
 
 def _scratch(lake: Path, written: dict[str, list[Path]], into: Path) -> None:

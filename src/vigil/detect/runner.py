@@ -59,6 +59,7 @@ def detect(
     ids: list[str] | None = None,
     content: Path | None = None,
     tables: set[str] | None = None,
+    windowed: bool = False,
 ) -> DetectReport:
     units, problems = every_unit(settings.content_dir, settings.home / "sigma", ids, content)
     report = DetectReport(errors=problems)
@@ -72,6 +73,8 @@ def detect(
                 continue
             if unit.silent:  # a correlation's base rule without `generate`
                 continue
+            if windowed and unit.new_terms is not None:
+                continue  # judged on each committed batch, against its own state
             report.units += 1
             try:
                 _run(con, store, unit, since, until, report)

@@ -97,6 +97,11 @@ def run_unit(
     corr = unit.sigma.correlation if unit.sigma is not None else None
     if corr is not None and corr.temporal:  # the base records, in order: completions
         rows = completions(unit, rows, since)
+    return results(unit, rows)
+
+
+def results(unit: Unit, rows: list[dict[str, Any]]) -> list[tuple[Finding, Hit]]:
+    """A unit's result rows as findings and hits (each row checked for the columns)."""
     out = []
     for row in rows:
         missing = [c for c in (*OUTPUT, *unit.group_by) if c not in row]

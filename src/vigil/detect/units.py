@@ -11,6 +11,8 @@ from pydantic import Field, field_validator
 
 from vigil.content.kit import Case as CaseModel
 from vigil.content.kit import ContentError, Errors, Strict, folders, read_meta, roots
+from vigil.detect.new_terms import DAY, NewTerms
+from vigil.detect.new_terms import batch_sql as new_terms_sql
 from vigil.detect.sigma_rules import (
     Library,
     SigmaLogic,
@@ -21,6 +23,7 @@ from vigil.detect.sigma_rules import (
     load_file,
 )
 from vigil.detect.sigma_sql import batch_sql, evidence_sql
+from vigil.formats.cloudtrail_fields import UnmappedField, sql_expr
 from vigil.inputs import InputError, read_text
 from vigil.lake.tables import TABLES
 from vigil.model.attack import TACTICS
@@ -67,6 +70,12 @@ class Unit:
     tactics: tuple[str, ...] = ()  # ATT&CK v19 tactics (vigil.model.attack)
     aliases: tuple[str, ...] = ()  # finding types it had before (a rename keeps them findable)
     silent: bool = False  # a base rule a correlation uses without `generate`: no findings
+    new_terms: NewTerms | None = None  # logic: new_terms
+
+
+class NewTermsMeta(Strict):
+    fields: list[str] = Field(min_length=1)  # CloudTrail (Sigma) field names or derived ones
+    history_days: int = Field(14, ge=1, le=90)
 
 
 class Resource(Strict):
@@ -83,8 +92,9 @@ class DetectionMeta(Strict):
     severity: float | str  # GuardDuty's scale, or a label
     description: str
     source: str  # a lake table
-    logic: Literal["sql", "sigma"]
-    group_by: list[str] = Field(min_length=1)
+    logic: Literal["sql", "sigma", "new_terms"]
+    group_by: list[str] = Field(default_factory=list)  # (new_terms: its fields)
+    new_terms: NewTermsMeta | None = None
     resource: Resource = Resource()
     parameters: dict[str, Any] = Field(default_factory=dict)
     evidence: str = ""
@@ -210,7 +220,32 @@ def load_unit(path: Path, library: Library | None = None) -> Unit:
     group_by = tuple(meta.group_by)
     sigma = None
     evidence = meta.evidence
-    if meta.logic == "sigma":
+    terms = None
+    if (meta.logic == "new_terms") != (meta.new_terms is not None) or not (
+        group_by or meta.new_terms
+    ):
+        raise UnitError("logic: new_terms goes with a new_terms block (fields, history_days); "
+                        "other kinds need group_by", source=str(meta_path))  # fmt: skip
+    if meta.logic == "new_terms":
+        assert meta.new_terms is not None
+        query_path = path / "rule.yml"
+        try:
+            sigma = load_file(query_path, library)
+            terms = NewTerms(tuple(meta.new_terms.fields), meta.new_terms.history_days * DAY)
+            for name in terms.fields:
+                sql_expr(name)
+        except FileNotFoundError as exc:
+            raise UnitError("missing (logic: new_terms needs a Sigma record rule)",
+                            source=str(query_path)) from exc  # fmt: skip
+        except (SigmaRejected, UnmappedField) as exc:
+            raise UnitError(str(exc)) from exc
+        if sigma.correlation is not None:
+            raise UnitError("a new_terms unit's rule is a record rule, not a correlation",
+                            source=str(query_path))  # fmt: skip
+        query = new_terms_sql(sigma, terms, meta.title)
+        evidence = evidence or evidence_sql(sigma, terms.fields)
+        group_by = terms.keys
+    elif meta.logic == "sigma":
         query_path = path / "rule.yml"
         try:
             sigma = load_file(query_path, library)
@@ -237,10 +272,10 @@ def load_unit(path: Path, library: Library | None = None) -> Unit:
         description=meta.description.strip(), source=meta.source, logic=meta.logic,
         group_by=group_by, query=query, query_path=query_path, evidence=evidence,
         resource_type=meta.resource.type,
-        resource_column=alias(meta.resource.column or meta.group_by[0]),
+        resource_column=alias(meta.resource.column or (meta.group_by or group_by)[0]),
         parameters=dict(meta.parameters), mitre=tuple(meta.mitre), nist_csf=tuple(meta.nist_csf),
         enabled=meta.enabled, cases=cases, sigma=sigma, requires=tuple(meta.requires),
-        tactics=tuple(meta.tactics), aliases=tuple(meta.aliases),
+        tactics=tuple(meta.tactics), aliases=tuple(meta.aliases), new_terms=terms,
     )  # fmt: skip
 
 

@@ -331,8 +331,12 @@ def _detection_kinds(db: sqlite3.Connection) -> None:
         "last_seen_ms INTEGER NOT NULL, PRIMARY KEY (unit, key))"
     )
     db.execute(
-        "CREATE TABLE IF NOT EXISTS new_terms_watch (unit TEXT PRIMARY KEY, "
-        "since_ms INTEGER NOT NULL, until_ms INTEGER NOT NULL)"
+        "CREATE TABLE IF NOT EXISTS new_terms_accounts (unit TEXT NOT NULL, account TEXT NOT "
+        "NULL, since_ms INTEGER NOT NULL, PRIMARY KEY (unit, account))"
+    )
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS new_terms_units (unit TEXT PRIMARY KEY, "
+        "seeded_ms INTEGER NOT NULL)"
     )
 
 
