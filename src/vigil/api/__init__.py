@@ -21,7 +21,7 @@ __all__ = ["Settings", "clock"]  # times as users write them; the settings a she
 NOUNS = (
     "access", "agent", "content", "detect", "events", "findings", "flows", "inputs", "intel",
     "lake", "logs", "metrics", "playbooks", "posture", "quarantine", "serve", "sources", "trail",
-    "worker",
+    "tuning", "worker",
 )  # fmt: skip
 
 if TYPE_CHECKING:
@@ -72,6 +72,9 @@ if TYPE_CHECKING:
     )
     from vigil.api import (
         trail as trail,
+    )
+    from vigil.api import (
+        tuning as tuning,
     )
     from vigil.api import (
         worker as worker,

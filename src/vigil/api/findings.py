@@ -10,7 +10,7 @@ from vigil import clock
 from vigil.config import Settings
 from vigil.findings.store import Filter, FindingStore
 from vigil.findings.triage import FindingPage, FindingQuery, select
-from vigil.model.finding import Finding, RecordState, Workflow
+from vigil.model.finding import Finding, Hit, RecordState, Workflow
 
 __all__ = [
     "FindingPage", "FindingQuery", "as_dict", "as_row", "assign", "bulk_update", "get",
@@ -34,6 +34,13 @@ def list_findings(
 def get(settings: Settings, fid: str) -> Finding:
     with FindingStore(settings.state_db) as store:
         return store.get(fid)
+
+
+def hits(settings: Settings, fid: str) -> list[Hit]:
+    """Why a finding fired: each window's hit with the ids of the records in it (its unit's
+    parameters are on the finding)."""
+    with FindingStore(settings.state_db) as store:
+        return store.hits(store.get(fid).id)
 
 
 def update(

@@ -21,7 +21,14 @@ from typing import Final
 
 from vigil.config import Settings
 from vigil.detect.new_terms import State, batch_rows_sql, hit_row, seed_sql
-from vigil.detect.runner import FindingSink, align, data_range, detection_connection, snapshot_view
+from vigil.detect.runner import (
+    FindingSink,
+    align,
+    data_range,
+    detection_connection,
+    snapshot_view,
+    tuned_units,
+)
 from vigil.detect.sigma_import import every_unit
 from vigil.detect.sql import render, results, run_unit
 from vigil.detect.units import Unit, UnitError
@@ -57,6 +64,8 @@ def record_rule(unit: Unit) -> bool:
 def record_units(settings: Settings) -> tuple[list[Unit], list[str]]:
     """The units a committed batch is judged by at once: record rules and new terms."""
     units, problems = every_unit(settings.content_dir, settings.home / "sigma")
+    units, tuning = tuned_units(settings, units)
+    problems += tuning
     chosen = [u for u in units if u.enabled and not u.silent
               and (record_rule(u) or u.new_terms is not None)]  # fmt: skip
     return chosen, problems

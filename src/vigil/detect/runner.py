@@ -18,6 +18,9 @@ from vigil import clock
 from vigil.config import Settings
 from vigil.detect.sigma_import import every_unit
 from vigil.detect.sql import run_unit
+from vigil.detect.tuning import load as load_tuning
+from vigil.detect.tuning import problems as tuning_problems
+from vigil.detect.tuning import tuned
 from vigil.detect.units import Unit, UnitError
 from vigil.intel import lists as intel
 from vigil.intel.accounts import load_accounts, register_accounts
@@ -62,7 +65,8 @@ def detect(
     windowed: bool = False,
 ) -> DetectReport:
     units, problems = every_unit(settings.content_dir, settings.home / "sigma", ids, content)
-    report = DetectReport(errors=problems)
+    units, tuning_problems = tuned_units(settings, units)
+    report = DetectReport(errors=problems + tuning_problems)
     accounts, egress = snapshot_view(settings)
     con = detection_connection(
         settings.lake_dir, settings.home / "intel", accounts=accounts, egress=egress
@@ -83,6 +87,12 @@ def detect(
     finally:
         con.close()
     return report
+
+
+def tuned_units(settings: Settings, units: list[Unit]) -> tuple[list[Unit], list[str]]:
+    """The units as `<home>/tuning.yaml` sets them, and what is wrong with the file."""
+    tuning = load_tuning(settings.home)
+    return [tuned(u, tuning) for u in units], tuning_problems(tuning, units)
 
 
 def snapshot_view(settings: Settings) -> tuple[list[str], list[tuple[str, str]]]:

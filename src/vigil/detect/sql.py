@@ -15,6 +15,7 @@ from typing import Any, Final
 import sqlglot
 
 from vigil.detect.correlate import Event, sequences
+from vigil.detect.tuning import excepted_sql
 from vigil.detect.units import Unit, UnitError
 from vigil.errors import QueryError
 from vigil.model.finding import Finding, Hit, finding_id
@@ -66,11 +67,26 @@ def unit_sql(unit: Unit, since: datetime, until: datetime) -> str:
         "until_date": until.date(),
     }
     try:
-        return render(unit.query, values)
+        sql = render(unit.query, values)
     except KeyError as exc:
         raise UnitError(
             f"{unit.query_path}: parameter {{{{{exc.args[0]}}}}} is not defined"
         ) from exc
+    excepted = excepted_sql(unit)
+    return shadowed(sql, unit.source, excepted) if excepted else sql
+
+
+_LEADING_WITH: Final = re.compile(r"^(\s*(?:--[^\n]*\n\s*)*)WITH\s+", re.IGNORECASE)
+
+
+def shadowed(sql: str, table: str, excepted: str) -> str:
+    """The query over its table without the excepted records: a CTE of the table's name
+    shadows it for the whole query (first, so the query's own CTEs read it too)."""
+    cte = f"{table} AS (SELECT * FROM {table} WHERE NOT coalesce({excepted}, false))"
+    found = _LEADING_WITH.match(sql)
+    if found:
+        return f"{sql[: found.end()]}{cte},\n{sql[found.end() :]}"
+    return f"WITH {cte}\n{sql}"
 
 
 def spark_sql(unit: Unit) -> str:

@@ -71,6 +71,8 @@ class Unit:
     aliases: tuple[str, ...] = ()  # finding types it had before (a rename keeps them findable)
     silent: bool = False  # a base rule a correlation uses without `generate`: no findings
     new_terms: NewTerms | None = None  # logic: new_terms
+    exceptions: Any = None  # tuning's exceptions (vigil.detect.tuning.Exceptions), if any
+    tuned: tuple[str, ...] = ()  # the parameters (and "enabled") tuning set
 
 
 class NewTermsMeta(Strict):

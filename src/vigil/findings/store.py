@@ -150,6 +150,15 @@ class FindingStore(StateDB):
             if any(matches(c, finding) for c in rules.values()):
                 self._archive(fid)
 
+    def hits(self, fid: str) -> list[Hit]:
+        """A finding's hits, oldest first: each window's records, by event id."""
+        rows = self.db.execute(
+            "SELECT * FROM finding_hits WHERE finding_id = ? ORDER BY first_seen", (fid,)
+        ).fetchall()
+        return [Hit(r["finding_id"], r["window_start"], r["first_seen"], r["last_seen"],
+                    r["count"], r["actor"], r["summary"], json.loads(r["evidence"] or "[]"))
+                for r in rows]  # fmt: skip
+
     def get(self, fid: str) -> Finding:
         rows = self._query(f"{_AGGREGATE} WHERE f.id LIKE ? GROUP BY f.id", (fid + "%",))
         if not rows:

@@ -72,12 +72,12 @@ def _command_words(argv: list[str]) -> str:
 # Commands that only read: pointed at a home that does not exist they say so instead of
 # creating an empty one and printing nothing.
 READ_ONLY: Final = (
-    "query", "insights", "lake info", "findings list", "findings show", "findings export",
-    "alarms list", "alarms history", "events list", "events audit", "events rules list",
-    "events dlq list", "logs groups", "logs streams", "logs get", "logs filter", "logs tail",
-    "logs metric-filters", "metrics list", "metrics stats", "playbooks runs", "posture history",
-    "posture diff", "posture report", "posture prove", "posture estimate-flow-volume",
-    "quarantine list", "quarantine show", "intel list",
+    "query", "insights", "lake info", "content backtest", "findings list", "findings show",
+    "findings export", "alarms list", "alarms history", "events list", "events audit",
+    "events rules list", "events dlq list", "logs groups", "logs streams", "logs get",
+    "logs filter", "logs tail", "logs metric-filters", "metrics list", "metrics stats",
+    "playbooks runs", "posture history", "posture diff", "posture report", "posture prove",
+    "posture estimate-flow-volume", "quarantine list", "quarantine show", "intel list",
 )  # fmt: skip
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from datetime import datetime
+from dataclasses import asdict
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -46,6 +47,65 @@ def content_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     render.table(list(shown), [[r[k] for k in shown] for r in rows], title="content units")
     for line in errors:
         render.tagged("error:", "red", line)
+
+
+@content_app.command("show")
+def content_show(
+    ctx: typer.Context,
+    unit: Annotated[str, typer.Argument(help="A detection unit's id.")],
+    json_out: JsonFlag = False,
+) -> None:
+    """A detection unit as it runs here: its parameters and exceptions, each with its source
+    (built-in or tuning.yaml), and whether it is enabled."""
+    view = api.tuning.show(ctx.obj, unit)
+    if json_out:
+        render.print_json(asdict(view))
+        return
+    render.rows([("type", view.type), ("severity", view.severity), ("logic", view.logic),
+                 ("origin", view.origin), ("tactics", ", ".join(view.tactics)),
+                 ("enabled", f"{view.enabled.value} ({view.enabled.source})"),
+                 ("tuning", view.tuning)], title=f"{view.id}: {view.title}")  # fmt: skip
+    render.table(["parameter", "value", "source"],
+                 [[p.name, p.value, p.source] for p in view.parameters])  # fmt: skip
+    for name, values in view.exceptions.items():
+        if values:
+            render.line(f"exceptions.{name}: {', '.join(map(str, values))} (tuning)")
+    for line in view.problems:
+        render.tagged("error:", "red", line)
+
+
+@content_app.command("backtest")
+def content_backtest(
+    ctx: typer.Context,
+    unit: Annotated[str, typer.Argument(help="A detection unit's id (enabled or not).")],
+    since: Annotated[str, typer.Option(help="From (30d, 12h, or an ISO time).")] = "30d",
+    until: Annotated[str | None, typer.Option(help="Up to (default: now).")] = None,
+    tuning: Annotated[
+        Path | None, typer.Option(help="A candidate tuning file instead of tuning.yaml.")
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Run a unit over stored data without recording findings: what it would raise per day,
+    its busiest groups and sample events, so the noise is seen before enabling it."""
+    first, last = clock.time_range(since, until, ("--since", "--until"))
+    report = api.tuning.backtest(ctx.obj, unit, _from_ms(first), _from_ms(last), tuning)
+    if json_out:
+        render.print_json(asdict(report))
+        return
+    render.rows([("window", f"{report.since} to {report.until}"), ("tuning", report.tuning),
+                 ("findings", report.findings), ("hits", report.hits)],
+                title=f"backtest of {report.unit}")  # fmt: skip
+    render.table(["day (UTC, first seen)", "findings"], [[d, n] for d, n in report.by_day.items()])
+    render.table(["group", "hits", "first seen", "last seen", "sample events"],
+                 [[", ".join(f"{k}={v}" for k, v in g.key.items()), g.hits, g.first_seen,
+                   g.last_seen, ", ".join(g.sample[:5])] for g in report.top],
+                 title="busiest groups")  # fmt: skip
+    for line in report.problems:
+        render.tagged("error:", "red", line)
+
+
+def _from_ms(ms: int | None) -> datetime | None:
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
 
 
 class ContentKind(StrEnum):
@@ -169,10 +229,15 @@ def findings_show(
     """One finding with its evidence query."""
     f = api.findings.get(ctx.obj, finding)
     data = api.findings.as_dict(f)
+    hits = api.findings.hits(ctx.obj, f.id)
     if json_out:
-        render.print_json(data)
+        render.print_json({**data, "hits": [asdict(h) for h in hits]})
         return
-    render.rows([(k, v) for k, v in data.items() if v not in (None, "", [])], title=f.title)
+    render.rows([(k, v) for k, v in data.items() if v not in (None, "", [], {})], title=f.title)
+    # why it fired: the unit's parameters (above) and each window's records
+    render.table(["window", "first seen", "last seen", "records", "event ids"],
+                 [[h.window_start, h.first_seen, h.last_seen, h.count, ", ".join(h.evidence)]
+                  for h in hits], title=f"records that made {f.unit} fire")  # fmt: skip
 
 
 @findings_app.command("update")
