@@ -151,3 +151,20 @@ def test_a_finding_explains_itself(home: Settings, tmp_path: Path) -> None:
     assert doc["hits"][0]["evidence"] == ["attack"]
     text = vigil(home.home, "findings", "show", found.id).stdout
     assert "records that made" in text and "attack" in text
+
+
+def test_a_renamed_type_is_found_and_suppressed_by_its_old_name(home: Settings) -> None:
+    from vigil.findings.store import FindingStore
+    from vigil.model.finding import Finding, Hit
+
+    f = Finding(id="f1", unit="exfiltration-s3-anomalousbehavior",
+                type="Exfiltration:S3/AnomalousBehavior", title="t", description="d", severity=6.0,
+                account=ACCOUNT, region="us-east-1", resource_type="AwsS3Bucket",
+                resource_id="b", key={"bucket": "b"}, first_seen="", last_seen="", count=0,
+                actor=None, summary=None, evidence_query="", sample_evidence=[])  # fmt: skip
+    with FindingStore(home.state_db) as store:
+        store.record(f, [Hit("f1", "2024-03-01T10:00:00Z", "2024-03-01T10:00:00Z",
+                             "2024-03-01T10:05:00Z", 3)])  # fmt: skip
+    [found] = api.findings.list_findings(home, type_="Exfiltration:S3/ObjectRead.Unusual")
+    assert found.type == "Exfiltration:S3/AnomalousBehavior"
+    assert api.findings.suppress(home, "old-name", ["type=Exfiltration:S3/ObjectRead.Unusual"]) == 1

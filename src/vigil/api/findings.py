@@ -28,7 +28,17 @@ def list_findings(
 ) -> list[Finding]:
     with FindingStore(settings.state_db) as store:
         state = "ARCHIVED" if archived else "ACTIVE"
-        return store.find(Filter(severity, type_, status, state, since))
+        return store.find(Filter(severity, current_type(settings, type_), status, state, since))
+
+
+def current_type(settings: Settings, type_: str | None) -> str | None:
+    """A finding type as units name it now: a unit's earlier name (its `aliases`, a type
+    GuardDuty renamed) is read as the current one."""
+    if not type_ or "*" in type_:
+        return type_
+    from vigil.detect.units import type_aliases
+
+    return type_aliases(settings.content_dir).get(type_, type_)
 
 
 def get(settings: Settings, fid: str) -> Finding:
@@ -133,6 +143,8 @@ def suppress(settings: Settings, name: str, pairs: list[str]) -> int:
     from vigil.findings.suppression import parse_criteria
 
     criteria = parse_criteria(pairs)
+    if "type" in criteria:
+        criteria["type"] = current_type(settings, criteria["type"]) or criteria["type"]
     with FindingStore(settings.state_db) as store:
         return store.suppress(name, criteria)
 

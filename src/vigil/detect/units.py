@@ -3,6 +3,7 @@ is the id. Loading validates every field and says which file and field was wrong
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final, Literal
@@ -177,6 +178,28 @@ def load_units(
     for name in sorted(set(ids or []) - seen):
         problems.append(UnitError(f"no detection unit {name!r}", hint="see vigil content list"))
     return silenced(list(units.values())), problems
+
+
+def type_aliases(user_dir: Path | None = None) -> dict[str, str]:
+    """Earlier finding types of the units (`aliases: [...]`) → their current type; read from
+    the metadata files' top-level lines alone (no unit is loaded), for filters that name an
+    old type."""
+    found: dict[str, str] = {}
+    for root in roots(user_dir):
+        for meta in sorted((root.path / "detections").glob("*/detection.yaml")):
+            try:
+                text = meta.read_text()
+            except OSError:
+                continue
+            kind, named = _TYPE_LINE.search(text), _ALIASES_LINE.search(text)
+            if kind and named:
+                for name in named.group(1).split(","):
+                    found[name.strip().strip("'\"")] = kind.group(1).strip().strip("'\"")
+    return found
+
+
+_TYPE_LINE: Final = re.compile(r"^type:\s*([^#\n]+)", re.MULTILINE)
+_ALIASES_LINE: Final = re.compile(r"^aliases:\s*\[([^\]]*)\]", re.MULTILINE)
 
 
 def sigma_library(places: list[Path], extra: list[Path] | None = None) -> Library:
