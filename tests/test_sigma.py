@@ -261,3 +261,30 @@ def test_streaming_decides_falling_correlations_when_windows_close(
     assert {(w.isoformat().replace("+00:00", "Z"), a) for w, a in streamed} == batch
     assert batch, "the case would prove nothing"
     assert matcher.state == {}  # closed windows hold nothing
+
+
+def test_not_matches_a_record_without_the_field_in_both_engines(
+    home: Settings, tmp_path: Path
+) -> None:
+    """Sigma's `not` of a selection on a field the record lacks is true; SQL's NOT of a
+    comparison with NULL is NULL (the record would vanish from the batch path)."""
+    from vigil.detect.runner import detection_connection
+    from vigil.detect.sigma_rules import load_rule
+
+    logic = load_rule("title: t\nlogsource: {product: aws, service: cloudtrail}\ndetection:\n"
+                      "  sel: {eventName: GetCallerIdentity}\n  console: {additionalEventData.sessionCredentialFromConsole: 'true'}\n"
+                      "  condition: sel and not console\n", "t")  # fmt: skip
+    records = [ct_record(eventID="plain", eventName="GetCallerIdentity"),
+               ct_record(eventID="console", eventName="GetCallerIdentity",
+                         additionalEventData={"sessionCredentialFromConsole": "true"})]  # fmt: skip
+    write_gz(trail_key(tmp_path / "src"), trail_file(records))
+    ingest(home, [str(tmp_path / "src")], IngestOptions())
+    con = detection_connection(home.lake_dir, None)
+    try:
+        batch = {
+            r[0] for r in con.rows(f"SELECT eventid FROM cloudtrail WHERE {logic.condition_sql}")
+        }
+    finally:
+        con.close()
+    streamed = {r["eventid"] for r in rows_of(records) if logic.predicate(r)}
+    assert batch == streamed == {"plain"}

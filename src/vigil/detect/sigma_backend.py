@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from sigma.conditions import ConditionFieldEqualsValueExpression
+from sigma.conditions import ConditionFieldEqualsValueExpression, ConditionNOT
 from sigma.conversion.deferred import DeferredQueryExpression
 from sigma.conversion.state import ConversionState
 from sigma.exceptions import SigmaFeatureNotSupportedByBackendError
@@ -48,6 +48,18 @@ class CloudTrailBackend(DuckDBBackend):  # type: ignore[misc]
         result: str | DeferredQueryExpression = super().convert_condition_field_eq_val_str(
             cond, state
         )
+        return result
+
+    def convert_condition_not(
+        self, cond: ConditionNOT, state: ConversionState
+    ) -> str | DeferredQueryExpression | None:
+        """`not x` is true where x does not match, a field that is absent included (Sigma's
+        meaning, and the streaming evaluator's): SQL's NOT of a comparison with NULL is NULL,
+        which would drop the record, so the negated part is coalesced to false first."""
+        result: str | DeferredQueryExpression | None = super().convert_condition_not(cond, state)
+        prefix = self.not_token + self.token_separator
+        if isinstance(result, str) and result.startswith(prefix):
+            return f"NOT coalesce({result[len(prefix) :]}, false)"
         return result
 
     def convert_condition_field_eq_val_cidr(
