@@ -3,7 +3,8 @@
 A unit's query sees `{{since}}` and `{{until}}` (TIMESTAMPTZ literals) and its parameters as
 `{{name}}`, and returns one row per (group, window) with the columns `window_start`,
 `first_seen`, `last_seen`, `hits`, `account`, `region`, the unit's `group_by` columns and,
-optionally, `actor`, `summary` and `evidence` (a list of record ids).
+optionally, `actor`, `summary`, `evidence` (a list of record ids) and `severity` (the row's
+own, where it differs from the unit's).
 """
 
 from __future__ import annotations
@@ -158,6 +159,16 @@ def completions(unit: Unit, rows: list[dict[str, Any]], since: datetime) -> list
     return out
 
 
+def _severity(unit: Unit, given: Any) -> float:
+    """A row may say its own severity (a grant to everyone weighs more than to one account),
+    within GuardDuty's scale; otherwise the unit's."""
+    try:
+        value = float(given)
+    except (TypeError, ValueError):
+        return unit.severity
+    return min(10.0, max(1.0, value))
+
+
 def _iso(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -174,7 +185,7 @@ def _result(unit: Unit, row: dict[str, Any]) -> tuple[Finding, Hit]:
     )
     finding = Finding(
         id=fid, unit=unit.id, type=unit.type, title=unit.title, description=unit.description,
-        severity=unit.severity, account=account, region=region,
+        severity=_severity(unit, row.get("severity")), account=account, region=region,
         resource_type=unit.resource_type, resource_id=str(row.get(unit.resource_column)),
         key={k: _iso(v) for k, v in key.items()}, first_seen="", last_seen="", count=0,
         actor=None, summary=None, evidence_query=evidence, sample_evidence=[],
