@@ -141,8 +141,11 @@ def register(
     sort like the numbers."""
     for kind in KINDS:
         entries = load(intel_dir, kind) if intel_dir else []
-        for value in (extra or {}).get(kind, []):
-            entries += parse_list(value, f"case-{kind}")[0]
+        for key, values in (extra or {}).items():
+            # a case names its list "threat" (list case-threat) or "threat/<file name>"
+            given, _, name = key.partition("/")
+            for value in values if given == kind else ():
+                entries += parse_list(value, name or f"case-{kind}")[0]
         # As in GuardDuty, lists speak of public addresses: private and reserved ranges on a
         # list would only match your own hosts.
         entries = [e for e in entries if not _internal(e.network)]

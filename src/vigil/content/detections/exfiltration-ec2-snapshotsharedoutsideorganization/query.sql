@@ -1,6 +1,8 @@
 -- Snapshot / AMI permissions added for a specific account that is not one of the
 -- organization's (org_accounts: the configured list, the posture snapshot's accounts, and the
--- accounts whose CloudTrail the lake holds). Removals and the group `all` are not this finding.
+-- accounts whose CloudTrail the lake holds). Removals, the group `all`, organization and OU ARNs,
+-- and calls that add no permission (description, productCodes, imdsSupport) are not this
+-- finding; nor is AWS acting for a customer (a service-linked role, an invokedBy service).
 WITH shares AS (
     SELECT
         event_ts,
@@ -20,6 +22,7 @@ WITH shares AS (
       AND eventsource = 'ec2.amazonaws.com'
       AND eventname IN ('ModifySnapshotAttribute', 'ModifyImageAttribute')
       AND errorcode IS NULL
+      AND NOT ct_by_aws(useridentity, sourceipaddress)
 )
 SELECT
     date_trunc('hour', event_ts) AS window_start,

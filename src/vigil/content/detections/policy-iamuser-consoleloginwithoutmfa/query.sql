@@ -15,4 +15,7 @@ WHERE event_ts >= {{since}} AND event_ts < {{until}}
   AND eventname = 'ConsoleLogin'
   AND json_extract_string(responseelements, '$.ConsoleLogin') = 'Success'
   AND coalesce(json_extract_string(additionaleventdata, '$.MFAUsed'), '') <> 'Yes'
+  -- a password of AWS's own: an IAM user or root. A federated sign-in (IAM Identity Center,
+  -- SAML) says MFAUsed No because its identity provider, not AWS, asked for the second factor.
+  AND useridentity.type IN ('IAMUser', 'Root')
 GROUP BY 1, 2, 4
