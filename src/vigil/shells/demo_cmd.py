@@ -32,10 +32,26 @@ def demo_command(
     replay_seconds: Annotated[
         float, typer.Option(help="With --serve, replay the day in this many seconds.")
     ] = 120.0,
+    benign: Annotated[
+        int,
+        typer.Option(
+            "--benign",
+            metavar="DAYS",
+            help=(
+                "Instead, generate DAYS days of ordinary work without an attack (engineers, "
+                "deployments, scanners, AWS services), run every detection and show what it "
+                "raised: the false alarms a quiet week costs."
+            ),
+        ),
+    ] = 0,
 ) -> None:
     """AnyCompany: generate 3 accounts x 2 regions of logs with attacks, ingest, query, detect."""
     from vigil.demo.run import run_demo
     from vigil.shells.progress import object_progress
+
+    if benign:
+        _quiet_week(ctx, benign, json_out)
+        return
 
     with object_progress(enabled=not json_out) as (on_listed, on_object):
         result = run_demo(ctx.obj, scale, day, on_listed, on_object)
@@ -182,3 +198,49 @@ def demo_command(
         from vigil.shells.demo_serve import serve_demo
 
         serve_demo(ctx.obj, gen.root, day, port, replay_seconds)
+
+
+def _quiet_week(ctx: typer.Context, days: int, json_out: bool) -> None:
+    from vigil.demo.benign import quiet_week
+    from vigil.errors import ConfigError
+    from vigil.shells.progress import object_progress
+
+    if not 1 <= days <= 28:
+        raise ConfigError(f"--benign {days}: give between 1 and 28 days", hint="--benign 7")
+    with object_progress(enabled=not json_out) as (on_listed, on_object):
+        week = quiet_week(ctx.obj, days=days, on_listed=on_listed, on_object=on_object)
+    units = week.by_unit()
+    if json_out:
+        render.print_json(
+            {
+                "data": str(week.root),
+                "files": week.files,
+                "records": week.records,
+                "seconds": round(week.seconds, 2),
+                "findings": len(week.findings),
+                "units": units,
+                "errors": week.errors,
+            }
+        )
+        return
+    render.out.rule(Text("A quiet week at AnyCompany", style="bold"))
+    render.styled(
+        f"{week.records:,} CloudTrail records of ordinary work over {days} day(s) in "
+        f"{week.files} files under ",
+        (str(week.root), "bold"),
+        f", ingested and detected in {week.seconds:.1f} s: {len(week.findings)} finding(s) "
+        f"from {len(units)} unit(s).",
+    )
+    for unit, row in units.items():
+        color = "red" if row["severity"] >= 7 else "yellow" if row["severity"] >= 4 else "dim"
+        render.styled(
+            "  ",
+            (f"{row['severity']:>4}", color),
+            f"  {row['findings']:>3} x {unit}: {row['example']}",
+        )
+    for line in week.errors:
+        render.tagged("error:", "red", line)
+    render.styled(
+        "\nEach is a finding a tuning exception or a parameter can silence: ",
+        (f"vigil --home {ctx.obj.home} content show <unit>", "bold"),
+    )
