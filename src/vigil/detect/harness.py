@@ -44,7 +44,8 @@ def run_case(unit: Unit, case: Case) -> CaseResult:
                 found: list[dict[str, Any]] = []
                 if low is not None and high is not None:
                     results = run_unit(con, unit, low - timedelta(days=1), high + timedelta(days=1))
-                    keys = {f.id: f.key for f, _ in results}
+                    # an expectation may name the finding's severity beside its key
+                    keys = {f.id: {**f.key, "severity": f.severity} for f, _ in results}
                     found = sorted(keys.values(), key=lambda k: json.dumps(k, sort_keys=True))
                     for finding, hit in results:
                         _check_evidence(con, finding.evidence_query, hit.first_seen, hit.last_seen)
