@@ -168,3 +168,36 @@ def test_a_renamed_type_is_found_and_suppressed_by_its_old_name(home: Settings) 
     [found] = api.findings.list_findings(home, type_="Exfiltration:S3/ObjectRead.Unusual")
     assert found.type == "Exfiltration:S3/AnomalousBehavior"
     assert api.findings.suppress(home, "old-name", ["type=Exfiltration:S3/ObjectRead.Unusual"]) == 1
+
+
+def test_a_tag_exception_takes_out_tagged_instances(home: Settings, tmp_path: Path) -> None:
+    from vigil.detect.resource_tags import resource_tags
+    from vigil.posture import snapshot
+
+    def instance(ident: str, role: str, eni: str) -> dict[str, Any]:
+        return {"InstanceId": ident, "Tags": [{"Key": "Role", "Value": role},
+                                              {"Key": "Team", "Value": "security"}],
+                "NetworkInterfaces": [{"NetworkInterfaceId": eni}]}  # fmt: skip
+
+    scanner, web = "i-0a1b2c3d4e5f60001", "i-0a1b2c3d4e5f60002"
+    calls = {"ec2 describe-instances": {"Reservations": [{"Instances": [
+        instance(scanner, "scanner-blue", "eni-0aaa0000000000001"),
+        instance(web, "web", "eni-0aaa0000000000002")]}]}}  # fmt: skip
+    accounts = {ACCOUNT: {"us-east-1": calls}}
+    rows = resource_tags(accounts)
+    assert ("eni-0aaa0000000000001", "Role", "scanner-blue") in rows  # interfaces inherit
+    snapshot.save(home, snapshot.Snapshot(snapshot.now(), "test", accounts))
+    _lake(home, tmp_path, [
+        _stop("from-scanner", "t-scanner", _role("Ec2Role", scanner), "198.51.100.7", "aws-cli/2"),
+        _stop("from-web", "t-web", _role("Ec2Role", web), "198.51.100.8", "aws-cli/2"),
+    ])  # fmt: skip
+    (home.home / "tuning.yaml").write_text(
+        f"units:\n  {STOP}:\n    exceptions:\n      tags: {{Role: 'scanner*', Team: security}}\n"
+    )
+    assert api.detect.run(home, ids=[STOP]).errors == []
+    assert _trails(home) == {"t-web"}  # the scanner instance's role is excepted, the web one's not
+    (home.home / "tuning.yaml").write_text(
+        f"units:\n  {STOP}:\n    exceptions:\n      tags: {{Role: 'scanner*', Team: red}}\n"
+    )
+    since = api.clock.parse_iso("2024-01-01")
+    assert api.tuning.backtest(home, STOP, since).findings == 2  # every tag must match

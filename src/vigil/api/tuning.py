@@ -152,9 +152,8 @@ def backtest(settings: Settings, unit_id: str, since: datetime | None = None,
     start = since or end - timedelta(days=30)
     report = Backtest(unit.id, start.isoformat(), end.isoformat(), loaded.source,
                       problems=tuning.problems(loaded, [unit]))  # fmt: skip
-    accounts, egress = snapshot_view(settings)
-    con = detection_connection(settings.lake_dir, settings.home / "intel", accounts=accounts,
-                               egress=egress)  # fmt: skip
+    con = detection_connection(settings.lake_dir, settings.home / "intel",
+                               view=snapshot_view(settings))  # fmt: skip
     try:
         low, high = data_range(con, unit.source)
         if low is None or high is None:

@@ -651,14 +651,16 @@ class Actors:
         ident = {**user_identity(self.account, name)}
         ident.pop("accessKeyId", None)
         for n, outcome in enumerate(("Failure", "Success")):
-            yield event(
+            rec = event(
                 when + timedelta(seconds=40 * n), self.account, "us-east-1", ident,
                 "signin.amazonaws.com", "ConsoleLogin", OFFICE[0], BROWSER,
                 response={"ConsoleLogin": outcome}, eventType="AwsConsoleSignIn",
                 additionalEventData={"LoginTo": "https://console.aws.amazon.com/console/home",
                                      "MobileVersion": "No", "MFAUsed": "Yes"},
-                **({} if n else {"errorMessage": "Failed authentication"}),
             )  # fmt: skip
+            if outcome == "Failure":  # a failed sign-in has a message and no error code
+                rec["errorMessage"] = "Failed authentication"
+            yield rec
 
     def _gpu_notebook_instance(self) -> Record:
         ident = sso(self.account, "DataScientist", ML_ENGINEER)

@@ -91,9 +91,8 @@ class BatchDetector:
             self.units, self.problems = record_units(self.settings)
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch.mkdir(parents=True)
-            accounts, egress = snapshot_view(self.settings)
             self.con = detection_connection(self.scratch, self.settings.home / "intel",
-                                            accounts=accounts, egress=egress)  # fmt: skip
+                                            view=snapshot_view(self.settings))  # fmt: skip
             self.made = time.monotonic()
         return self.con
 

@@ -67,10 +67,8 @@ def detect(
     units, problems = every_unit(settings.content_dir, settings.home / "sigma", ids, content)
     units, tuning_problems = tuned_units(settings, units)
     report = DetectReport(errors=problems + tuning_problems)
-    accounts, egress = snapshot_view(settings)
-    con = detection_connection(
-        settings.lake_dir, settings.home / "intel", accounts=accounts, egress=egress
-    )
+    con = detection_connection(settings.lake_dir, settings.home / "intel",
+                               view=snapshot_view(settings))  # fmt: skip
     try:
         for unit in units:
             if (not unit.enabled and not ids) or (tables is not None and unit.source not in tables):
@@ -95,31 +93,45 @@ def tuned_units(settings: Settings, units: list[Unit]) -> tuple[list[Unit], list
     return [tuned(u, tuning) for u in units], tuning_problems(tuning, units)
 
 
-def snapshot_view(settings: Settings) -> tuple[list[str], list[tuple[str, str]]]:
-    """From the newest posture snapshot: the organization's accounts and their public egress
-    addresses (instances, NAT gateways, interfaces)."""
+@dataclass(frozen=True)
+class SnapshotView:
+    """What detection reads from the newest posture snapshot: the organization's accounts,
+    their public egress addresses (instances, NAT gateways, interfaces), resource tags."""
+
+    accounts: list[str] = field(default_factory=list)
+    egress: list[tuple[str, str]] = field(default_factory=list)
+    tags: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def snapshot_view(settings: Settings) -> SnapshotView:
+    from vigil.detect.resource_tags import resource_tags
     from vigil.intel.aws_ranges import egress_addresses
     from vigil.posture import snapshot
 
     kept = snapshot.history(settings)
     if not kept:
-        return [], []
+        return SnapshotView()
     snap = snapshot.load(kept[-1])
-    return sorted(snap.accounts), egress_addresses(snap.accounts)
+    return SnapshotView(
+        sorted(snap.accounts), egress_addresses(snap.accounts), resource_tags(snap.accounts)
+    )
 
 
 def detection_connection(
     lake: Path,
     intel_dir: Path | None,
     extra: dict[str, list[str]] | None = None,
-    accounts: list[str] | None = None,
-    egress: list[tuple[str, str]] | None = None,
+    view: SnapshotView | None = None,
 ) -> Engine:
+    from vigil.detect import resource_tags
+
+    view = view or SnapshotView()
     engine = open_engine(lake, read_only=False, memory_limit="2GB")
     intel.register(engine, intel_dir, extra)
-    own = load_accounts(intel_dir) + (accounts or []) + (extra or {}).get("accounts", [])
+    own = load_accounts(intel_dir) + view.accounts + (extra or {}).get("accounts", [])
     register_accounts(engine, own)
-    register_ranges(engine, intel_dir, egress or [], extra)
+    register_ranges(engine, intel_dir, view.egress, extra)
+    resource_tags.register(engine, view.tags)
     return engine
 
 

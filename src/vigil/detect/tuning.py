@@ -11,11 +11,15 @@ units:
       addresses: [203.0.113.0/24]
       user_agents: ["*Prowler*"]
       accounts: ["444455556666"]
+      tags: {Role: scanner}
 ```
 
 A principal exception matches the actor (the `userIdentity` ARN, or the role of an
 assumed-role session; `*` and `?` as in shell globs); an address is an IP or a CIDR (flow logs:
-either end); excepted records make no finding at all. A file that is wrong is one error with
+either end); tags take out records about resources that carry all of them in the newest
+posture snapshot (values are globs): flow logs of a tagged instance's interfaces, CloudTrail
+calls made with a tagged instance's role or naming only tagged instances and interfaces.
+Excepted records make no finding at all. A file that is wrong is one error with
 file, line and column, and the last good tuning (kept beside it) stays in force.
 """
 
@@ -41,6 +45,7 @@ class Exceptions(Strict):
     addresses: list[str] = Field(default_factory=list)
     user_agents: list[str] = Field(default_factory=list)
     accounts: list[str] = Field(default_factory=list)
+    tags: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("addresses")
     @classmethod
@@ -61,7 +66,9 @@ class Exceptions(Strict):
         return [str(a) for a in value]
 
     def empty(self) -> bool:
-        return not (self.principals or self.addresses or self.user_agents or self.accounts)
+        return not (
+            self.principals or self.addresses or self.user_agents or self.accounts or self.tags
+        )
 
 
 class UnitTuning(Strict):
@@ -169,7 +176,27 @@ def excepted_sql(unit: Unit) -> str | None:
     if rules.accounts:
         listed = ", ".join(_text(a) for a in rules.accounts)
         parts.append(f"{'account_id' if flows else 'recipientaccountid'} IN ({listed})")
+    if rules.tags:
+        parts.append(_tagged(rules.tags, flows))
     return " OR ".join(f"({p})" for p in parts) if parts else None
+
+
+# an instance role's session is named by the instance; requests name instances and interfaces
+_SESSION_INSTANCE: Final = r"':assumed-role/[^/]+/(i-[0-9a-f]{8,17})$'"
+_NAMED: Final = r"'\b(?:i|eni)-[0-9a-f]{8,17}\b'"
+
+
+def _tagged(tags: dict[str, str], flows: bool) -> str:
+    """Records about resources carrying every one of `tags` (table resource_tags)."""
+    each = " OR ".join(f"(key = {_text(k)} AND value GLOB {_text(v)})" for k, v in tags.items())
+    tagged = (f"(SELECT resource_id FROM resource_tags WHERE {each} "
+              f"GROUP BY resource_id HAVING count(DISTINCT key) = {len(tags)})")  # fmt: skip
+    if flows:
+        return f"interface_id IN {tagged}"
+    named = f"regexp_extract_all(coalesce(CAST(requestparameters AS VARCHAR), ''), {_NAMED})"
+    return (f"regexp_extract(coalesce(useridentity.arn, ''), {_SESSION_INSTANCE}, 1) IN {tagged} "
+            f"OR (len({named}) > 0 AND list_has_all((SELECT list(resource_id) FROM {tagged}), "
+            f"{named}))")  # fmt: skip
 
 
 def _text(value: str) -> str:
