@@ -25,7 +25,7 @@ USERS = {"ada": ("admin", "ada-admin-pass"), "ann": ("analyst", "ann-analyst-pas
 PAGES = [("Overview", "/", "Overview"), ("Findings", "/findings", "Findings"),
          ("Search", "/search", "Log search"), ("Flows", "/flows", "Flow explorer"),
          ("Alarms", "/alarms", "Alarms and metrics"), ("Dashboards", "/dashboards", "Dashboards"),
-         ("Posture", "/posture", "Posture"), ("Response", "/response", "Response"),
+         ("Detections", "/detections", "Detections"), ("Posture", "/posture", "Posture"), ("Response", "/response", "Response"),
          ("Sources", "/sources", "Sources and health")]  # fmt: skip
 ASSET_BUDGET = 200 * 1024  # bytes of JavaScript and CSS a page may load
 pytestmark = pytest.mark.slow  # a demo home, a server and a browser
@@ -272,6 +272,41 @@ def test_a_pasted_cloudwatch_dashboard_renders_its_widgets(
     page.goto("/dashboards/CIS-alarms")
     expect(page.locator(".widget-alarm")).to_have_count(14)
     page.screenshot(path=SHOTS / "dashboard-cis.png", full_page=True)
+
+
+def test_a_unit_is_backtested_and_tuned_from_its_page(
+    browser: Browser, site: dict[str, Any]
+) -> None:
+    unit = "stealth-iamuser-cloudtrailloggingdisabled"
+    page = signed_in(browser, site, "ada")
+    page.goto("/detections?tactic=defense-impairment")
+    page.get_by_role("link", name=unit, exact=True).click()
+    expect(page.locator("h1")).to_contain_text("CloudTrail")
+    page.fill("#bt-since", "2026-11-20T00:00:00Z")
+    page.get_by_role("button", name="Run backtest").click()
+    expect(page.locator("#backtest")).to_contain_text("2026-11-24")
+    found = int(page.locator("#backtest strong").inner_text())
+    assert found >= 1
+    page.fill("#tuning-entry", "exceptions:\n  accounts: ['999999999999']\n")
+    page.get_by_role("button", name="Save tuning").click()
+    expect(page.get_by_role("status").first).to_contain_text("Tuning saved")
+    expect(page.locator("#exceptions")).to_contain_text("999999999999")
+    page.fill("#tuning-entry", "exceptions: {addresses: [the office]}")
+    page.get_by_role("button", name="Save tuning").click()
+    expect(page.locator("main")).to_contain_text("not an IP address")
+    page.close()
+    viewer = signed_in(browser, site, "vic")
+    viewer.goto(f"/detections/{unit}")
+    expect(viewer.locator("#tuning-entry")).to_have_count(0)
+    token = csrf(viewer)
+    refused = viewer.request.post(f"/detections/{unit}/tuning",
+                                  form={"csrf_token": token, "entry": "enabled: false"})  # fmt: skip
+    assert refused.status == 403
+    viewer.close()
+    log = httpx.get(f"{site['url']}/api/v1/audit", timeout=30,
+                    headers={"Authorization": f"Bearer {site['token']}"}).json()  # fmt: skip
+    assert any(e["action"] == "console:content.tune" and e["target"] == unit
+               for e in log["entries"])  # fmt: skip
 
 
 def test_an_admin_approves_a_dry_run_plan(browser: Browser, site: dict[str, Any]) -> None:

@@ -201,3 +201,42 @@ def test_a_tag_exception_takes_out_tagged_instances(home: Settings, tmp_path: Pa
     )
     since = api.clock.parse_iso("2024-01-01")
     assert api.tuning.backtest(home, STOP, since).findings == 2  # every tag must match
+
+
+@pytest.mark.slow  # a server process
+def test_the_native_api_shows_tunes_and_backtests_a_unit(tmp_path: Path) -> None:
+    import httpx
+
+    from serving import serving
+
+    home = tmp_path / "home"
+    with serving(home) as server:
+        _lake(Settings.load(home), tmp_path, RECORDS)
+
+        def call(method: str, path: str, token: str, **kw: Any) -> httpx.Response:
+            return httpx.request(method, f"{server.url}/api/v1{path}", timeout=60,
+                                 headers={"Authorization": f"Bearer {token}"}, **kw)  # fmt: skip
+
+        shown = call("GET", f"/content/{STOP}", server.viewer_token).json()
+        assert shown["enabled"] == {"name": "enabled", "value": True, "source": "built-in"}
+        whole = call("POST", f"/content/{STOP}/backtest", server.viewer_token,
+                     json={"since": "2024-01-01T00:00:00Z"}).json()  # fmt: skip
+        assert whole["findings"] == 5
+        candidate = {"exceptions": {"principals": ["arn:aws:iam::*:role/ci-*"],
+                                    "accounts": ["444455556666"]}}  # fmt: skip
+        tried = call("POST", f"/content/{STOP}/backtest", server.viewer_token,
+                     json={"since": "2024-01-01T00:00:00Z", "tuning": candidate}).json()  # fmt: skip
+        assert tried["findings"] == 3 and "candidate" in tried["tuning"]
+        assert not (home / "tuning.yaml").exists()  # trying a candidate writes nothing
+        refused = call("PUT", f"/content/{STOP}/tuning", server.viewer_token, json=candidate)
+        assert refused.status_code == 403
+        wrong = call("PUT", f"/content/{STOP}/tuning", server.admin_token,
+                     json={"exceptions": {"addresses": ["the office"]}})  # fmt: skip
+        assert wrong.status_code == 400 and "not an IP address" in wrong.json()["detail"]["message"]
+        saved = call("PUT", f"/content/{STOP}/tuning", server.admin_token, json=candidate).json()
+        assert saved["exceptions"]["accounts"] == ["444455556666"]
+        audit = call("GET", "/audit", server.admin_token).json()
+        assert any(e["action"] == "content.tune" and e["target"] == STOP
+                   for e in audit["entries"])  # fmt: skip
+        missing = call("GET", "/content/no-such-unit", server.viewer_token)
+        assert missing.status_code == 404 and missing.json()["detail"]["code"] == "ConfigError"

@@ -49,6 +49,11 @@ def to_ms(moment: datetime) -> int:
     return int(utc(moment).timestamp() * 1000)
 
 
+def from_ms(ms: int | None) -> datetime | None:
+    """Milliseconds since the epoch as an aware UTC datetime (None stays None)."""
+    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
+
+
 def parse_moment(text: str, option: str, now: int | None = None) -> int:
     """A user's time in milliseconds: ISO 8601, or `30m` / `6h` / `2d` that long ago."""
     relative = _AGO.fullmatch(text.strip())

@@ -4,7 +4,7 @@ playbooks — with its kind and origin, and their test cases."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,9 @@ class UnitInfo:
     type: str | None = None  # a detection's finding type
     source: str | None = None  # a detection's lake table
     logic: str | None = None  # sql, sigma
+    tactics: list[str] = field(default_factory=list)  # a detection's ATT&CK v19 tactics
+    mitre: list[str] = field(default_factory=list)  # its ATT&CK techniques
+    aliases: list[str] = field(default_factory=list)  # its earlier finding types
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,7 +52,8 @@ def units(settings: Settings | None = None) -> tuple[list[UnitInfo], list[str]]:
     detections, errors = load_units(None, None, user)
     out = [
         UnitInfo(u.id, "detection", _origin(u.path, user), u.title, *_scored(u.severity),
-                 len(u.cases), u.enabled, u.type, u.source, u.logic)
+                 len(u.cases), u.enabled, u.type, u.source, u.logic, list(u.tactics),
+                 list(u.mitre), list(u.aliases))
         for u in detections
     ]  # fmt: skip
     if settings is not None:

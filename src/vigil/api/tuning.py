@@ -4,6 +4,7 @@ of a unit over stored data that records nothing (`vigil content backtest`)."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -81,6 +82,18 @@ def show(settings: Settings, unit_id: str) -> UnitView:
 def set_unit(settings: Settings, unit_id: str, doc: dict[str, Any]) -> UnitView:
     """Set a unit's entry in `<home>/tuning.yaml` ({enabled, parameters, exceptions}; an empty
     document removes it), checked before the file is written."""
+    from vigil.detect import tuning
+
+    candidate = _candidate(settings, unit_id, doc)
+    candidate.replace(settings.home / tuning.FILE)
+    return show(settings, unit_id)
+
+
+def _candidate(settings: Settings, unit_id: str, doc: dict[str, Any] | None) -> Path:
+    """`<home>/tuning.yaml` with the unit's entry set to `doc`, written beside it under a name
+    of its own and checked (a ConfigError naming the entry's field if it is wrong)."""
+    import tempfile
+
     import yaml
 
     from vigil.content.kit import ContentError
@@ -91,14 +104,17 @@ def set_unit(settings: Settings, unit_id: str, doc: dict[str, Any]) -> UnitView:
     unit = _find(units, unit_id)
     path = settings.home / tuning.FILE
     current = (yaml.safe_load(path.read_text()) or {}) if path.is_file() else {}
-    entries = dict(current.get("units") or {})
+    entries = dict(current.get("units") or {}) if isinstance(current, dict) else {}
     if doc:
         entries[unit_id] = doc
     else:
         entries.pop(unit_id, None)
     text = yaml.safe_dump({"units": entries}, sort_keys=True)
-    candidate = path.with_name(path.name + ".new")
-    candidate.write_text(text)
+    settings.home.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=".tuning.", suffix=".yaml", dir=settings.home)
+    candidate = Path(name)
+    with open(fd, "w") as out:
+        out.write(text)
     try:
         checked = tuning.load(settings.home, candidate)
     except ContentError as exc:
@@ -109,8 +125,7 @@ def set_unit(settings: Settings, unit_id: str, doc: dict[str, Any]) -> UnitView:
     if wrong:
         candidate.unlink()
         raise ConfigError(wrong[0].replace(str(candidate), "tuning"))
-    candidate.replace(path)
-    return show(settings, unit_id)
+    return candidate
 
 
 @dataclass(frozen=True)
@@ -137,10 +152,37 @@ class Backtest:
 
 def backtest(settings: Settings, unit_id: str, since: datetime | None = None,
              until: datetime | None = None, tuning_file: Path | None = None,
-             top: int = 10) -> Backtest:  # fmt: skip
-    """Run a unit (enabled or not) over stored data with today's tuning or a candidate file,
-    recording nothing: the findings it would raise, per UTC day of first sight, its busiest
-    groups with a sample of their event ids."""
+             top: int = 10, entry: dict[str, Any] | None = None) -> Backtest:  # fmt: skip
+    """Run a unit (enabled or not) over stored data with today's tuning, a candidate file or a
+    candidate entry for the unit (`entry`, as `set_unit` takes it), recording nothing: the
+    findings it would raise, per UTC day of first sight, its busiest groups with a sample of
+    their event ids."""
+    if not _RUNNING.acquire(blocking=False):
+        from vigil.errors import BusyError
+
+        raise BusyError("another backtest is running", hint="try again when it has finished")
+    try:
+        return _backtest(settings, unit_id, since, until, tuning_file, top, entry)
+    finally:
+        _RUNNING.release()
+
+
+_RUNNING = threading.BoundedSemaphore(1)  # a server runs one backtest at a time: each may read
+# the whole lake
+
+
+def _backtest(settings: Settings, unit_id: str, since: datetime | None, until: datetime | None,
+              tuning_file: Path | None, top: int,
+              entry: dict[str, Any] | None) -> Backtest:  # fmt: skip
+    if entry is not None:
+        candidate = _candidate(settings, unit_id, entry)
+        try:
+            tried = _backtest(settings, unit_id, since, until, candidate, top, None)
+            tried.tuning = f"{settings.home / 'tuning.yaml'} with a candidate entry for {unit_id}"
+            tried.problems = [p.replace(str(candidate), "candidate") for p in tried.problems]
+            return tried
+        finally:
+            candidate.unlink(missing_ok=True)
     from vigil.detect import tuning
     from vigil.detect.runner import data_range, detection_connection, snapshot_view
     from vigil.detect.sql import run_unit

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -88,7 +88,7 @@ def content_backtest(
     """Run a unit over stored data without recording findings: what it would raise per day,
     its busiest groups and sample events, so the noise is seen before enabling it."""
     first, last = clock.time_range(since, until, ("--since", "--until"))
-    report = api.tuning.backtest(ctx.obj, unit, _from_ms(first), _from_ms(last), tuning)
+    report = api.tuning.backtest(ctx.obj, unit, clock.from_ms(first), clock.from_ms(last), tuning)
     if json_out:
         render.print_json(asdict(report))
         return
@@ -102,10 +102,6 @@ def content_backtest(
                  title="busiest groups")  # fmt: skip
     for line in report.problems:
         render.tagged("error:", "red", line)
-
-
-def _from_ms(ms: int | None) -> datetime | None:
-    return None if ms is None else datetime.fromtimestamp(ms / 1000, UTC)
 
 
 class ContentKind(StrEnum):

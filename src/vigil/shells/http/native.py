@@ -161,7 +161,8 @@ def router(settings: api.Settings, gate: Gate, telemetry: Any, auth: bool) -> AP
     def whoami(who: Reader) -> dict[str, str]:
         return {"user": who.user, "role": str(who.role), "via": who.via}
 
-    from vigil.shells.http import native_ops
+    from vigil.shells.http import native_ops, native_units
 
     r.include_router(native_ops.router(kit))
+    r.include_router(native_units.router(kit))
     return r

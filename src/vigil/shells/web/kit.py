@@ -24,8 +24,8 @@ MAX_FORM: Final = 1 << 20
 
 NAV: Final = (
     ("Overview", "/"), ("Findings", "/findings"), ("Search", "/search"), ("Flows", "/flows"),
-    ("Alarms", "/alarms"), ("Dashboards", "/dashboards"), ("Posture", "/posture"),
-    ("Response", "/response"), ("Sources", "/sources"),
+    ("Alarms", "/alarms"), ("Dashboards", "/dashboards"), ("Detections", "/detections"),
+    ("Posture", "/posture"), ("Response", "/response"), ("Sources", "/sources"),
 )  # fmt: skip
 
 

@@ -1,8 +1,9 @@
-"""The console's other pages: search, flows, alarms, dashboards, posture, response, sources."""
+"""The console's other pages: search, flows, alarms, dashboards, posture, response, sources,
+detections."""
 
 from fastapi import APIRouter
 
-from vigil.shells.web import pages_ops, pages_search
+from vigil.shells.web import pages_ops, pages_search, pages_units
 from vigil.shells.web.kit import Console
 
 
@@ -10,4 +11,5 @@ def router(c: Console) -> APIRouter:
     r = APIRouter()
     r.include_router(pages_search.router(c))
     r.include_router(pages_ops.router(c))
+    r.include_router(pages_units.router(c))
     return r
