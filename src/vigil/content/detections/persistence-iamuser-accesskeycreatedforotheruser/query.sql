@@ -15,6 +15,7 @@ WHERE event_ts >= {{since}} AND event_ts < {{until}}
   AND date BETWEEN {{since_date}} AND {{until_date}}
   AND eventsource = 'iam.amazonaws.com' AND eventname = 'CreateAccessKey'
   AND errorcode IS NULL
+  AND NOT ct_by_aws(useridentity, sourceipaddress)  -- AWS acting (a stack's owner through CloudFormation) is not the actor
   AND json_extract_string(requestparameters, '$.userName') IS NOT NULL
   AND json_extract_string(requestparameters, '$.userName') <> coalesce(useridentity.username, '')
 GROUP BY 1, 2, 3, 4, 5

@@ -19,5 +19,10 @@ WHERE event_ts >= {{since}} AND event_ts < {{until}}
   AND eventsource = 'ec2.amazonaws.com'
   AND eventname IN ('AuthorizeSecurityGroupIngress', 'ModifySecurityGroupRules')
   AND errorcode IS NULL
+  -- an AWS service's own rules (a load balancer's or an EKS cluster's, through its
+  -- service-linked role) are the service's design; a stack's owner through CloudFormation
+  -- is still someone opening the group
+  AND coalesce(useridentity.type, '') <> 'AWSService'
+  AND coalesce(useridentity.sessioncontext.sessionissuer.arn, '') NOT LIKE '%:role/aws-service-role/%'
   AND regexp_matches(requestparameters, '"(cidrIp|CidrIpv4|cidrIpv6|CidrIpv6)"\s*:\s*"\s*[0-9A-Fa-f.:]+/0\s*"')
 GROUP BY 1, 2, 3, 4, json_extract_string(requestparameters, '$.groupId')

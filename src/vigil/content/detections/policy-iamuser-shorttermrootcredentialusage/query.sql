@@ -27,6 +27,7 @@ WITH issued_all AS (
       AND eventsource = 'sts.amazonaws.com'
       AND eventname = 'AssumeRoot'
       AND errorcode IS NULL
+      AND NOT ct_by_aws(useridentity, sourceipaddress)
 ),
 issued AS (
     SELECT *,
