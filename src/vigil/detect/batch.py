@@ -21,6 +21,7 @@ from typing import Final
 
 from vigil.config import Settings
 from vigil.detect.new_terms import State, batch_rows_sql, hit_row, seed_sql
+from vigil.detect.routing import Names, event_names, matches
 from vigil.detect.runner import (
     FindingSink,
     align,
@@ -46,6 +47,7 @@ class BatchReport:
     errors: list[str] = field(default_factory=list)
     seconds: float = 0.0
     touched: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)  # table → range
+    skipped: int = 0  # units whose event names the batch does not hold
 
 
 def record_rule(unit: Unit) -> bool:
@@ -84,11 +86,14 @@ class BatchDetector:
         self.con: Engine | None = None
         self.terms: StateDB | None = None  # new terms' state
         self.made = 0.0
+        self.routes: dict[tuple[str, str, str], Names] = {}  # (unit, query, parameters) → names
 
     def _ready(self) -> Engine:
         if self.con is None or time.monotonic() - self.made > self.refresh:
             self.close()
             self.units, self.problems = record_units(self.settings)
+            self.routes = {key: self.routes[key] if key in self.routes else event_names(u)
+                           for u in self.units for key in [_route_key(u)]}  # fmt: skip
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch.mkdir(parents=True)
             self.con = detection_connection(self.scratch, self.settings.home / "intel",
@@ -111,9 +116,14 @@ class BatchDetector:
         con.refresh(tables)
         ranges = {t: data_range(con, t) for t in tables}
         report.touched = {t: (lo, hi) for t, (lo, hi) in ranges.items() if lo and hi}
+        present = _names_in(con) if "cloudtrail" in tables else frozenset()
         for unit in chosen:
             low, high = ranges[unit.source]
             if low is None or high is None:
+                continue
+            names = self.routes.get(_route_key(unit))
+            if unit.source == "cloudtrail" and not matches(names, present):
+                report.skipped += 1  # none of the event names it watches is in the batch
                 continue
             window = timedelta(minutes=float(unit.parameters.get("window_minutes", 60)))
             report.units += 1
@@ -159,6 +169,15 @@ class BatchDetector:
         if self.terms is not None:
             self.terms.close()
             self.terms = None
+
+
+def _route_key(unit: Unit) -> tuple[str, str, str]:
+    return unit.id, unit.query, repr(sorted(unit.parameters.items()))
+
+
+def _names_in(con: Engine) -> frozenset[str]:
+    rows = con.rows("SELECT DISTINCT lower(eventname) FROM cloudtrail")
+    return frozenset(str(r[0]) for r in rows if r[0] is not None)
 
 
 def _scratch(lake: Path, written: dict[str, list[Path]], into: Path) -> None:
