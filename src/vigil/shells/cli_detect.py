@@ -35,13 +35,24 @@ def _moment(text: str | None, option: str) -> datetime | None:
 
 
 @content_app.command("list")
-def content_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
+def content_list(
+    ctx: typer.Context,
+    json_out: JsonFlag = False,
+    markdown: Annotated[
+        bool, typer.Option("--markdown", help="The built-in detections' coverage table.")
+    ] = False,
+) -> None:
     """Every unit: detections (built-in and imported Sigma), posture checks, metric filters
     and playbooks, with kind, origin, severity and state."""
     found, errors = api.content.units(ctx.obj)
     rows = [u.as_dict() for u in found]
     if json_out:
         render.print_json({"units": rows, "errors": errors})
+        return
+    if markdown:
+        from vigil.shells.coverage import markdown as table
+
+        print(table(rows), end="")
         return
     shown = ("id", "kind", "origin", "severity", "severity_label", "type", "enabled", "cases")
     render.table(list(shown), [[r[k] for k in shown] for r in rows], title="content units")
@@ -69,7 +80,8 @@ def content_show(
                  [[p.name, p.value, p.source] for p in view.parameters])  # fmt: skip
     for name, values in view.exceptions.items():
         if values:
-            render.line(f"exceptions.{name}: {', '.join(map(str, values))} (tuning)")
+            shown = [f"{k}={v}" for k, v in values.items()] if isinstance(values, dict) else values
+            render.line(f"exceptions.{name}: {', '.join(map(str, shown))} (tuning)")
     for line in view.problems:
         render.tagged("error:", "red", line)
 
