@@ -34,7 +34,7 @@ API_NAMES = [
 
 
 THREAT_UNIT = "unauthorizedaccess-ec2-maliciousipcaller-custom"
-LAKE_LAYOUT = 2  # bumped when the lake's stored columns change: the cached lake is rebuilt
+LAKE_LAYOUT = 3  # bumped when the lake's columns or layout change: the cached lake is rebuilt
 
 
 def lake(name: str, data: Path) -> Settings:

@@ -47,6 +47,24 @@ def test_loader_says_which_file_and_line(tmp_path: Path) -> None:
     assert units == [] and "detection.yaml" in str(errors[0])
 
 
+def test_a_run_reads_units_without_their_cases_and_the_same_otherwise(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    for unit in UNITS:
+        light = load_unit(unit.path, cases=False)
+        assert light.cases == ()
+        assert replace(light, cases=unit.cases, sigma=None) == replace(unit, sigma=None)
+    broken = tmp_path / "detections" / "late-key"
+    broken.mkdir(parents=True)
+    own = next(u for u in UNITS if u.query_path.name == "query.sql")
+    text = (own.path / "detection.yaml").read_text()
+    (broken / "detection.yaml").write_text(text + "severty: 3\n")  # after the cases
+    (broken / "query.sql").write_text(own.query)
+    lines = len(text.splitlines()) + 1
+    with pytest.raises(UnitError, match=f"late-key/detection.yaml:{lines}:1"):
+        load_unit(broken, cases=False)
+
+
 def test_a_unit_needs_positive_and_negative_cases(tmp_path: Path) -> None:
     own = next(u for u in UNITS if u.query_path.name == "query.sql")
     unit = tmp_path / "detections" / "one-sided"

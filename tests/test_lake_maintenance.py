@@ -178,3 +178,38 @@ def test_compact_reports_copies_by_natural_key_and_never_merges_other_nodata_rec
     removed = report.removed["flow_logs"]
     assert removed["identical record (no natural key)"] == 1
     assert [v for k, v in removed.items() if k.startswith("same natural key")] == [1]
+
+
+def test_cloudtrail_files_are_clustered_by_service_and_name(home: Settings, tmp_path: Path) -> None:
+    """Rows sorted by (eventsource, eventname, time) in row groups of 16,384, at ingest and after
+    compaction, so the min/max of a row group let a query for rare calls skip the others."""
+    import pyarrow.parquet as pq
+
+    names = ["GetObject", "DescribeInstances", "StopLogging", "AssumeRole", "ListBuckets"]
+    for batch in range(2):
+        records = [ct_record(eventID=f"c{batch}-{i}", eventName=names[i % 5],
+                             eventSource=f"s{i % 3}.amazonaws.com",
+                             eventTime=f"2024-03-01T10:{i % 60:02d}:{i % 57:02d}Z")
+                   for i in range(20_000)]  # fmt: skip
+        write_gz(trail_key(tmp_path / f"src{batch}", tag=f"t{batch}"), trail_file(records))
+        ingest(home, [str(tmp_path / f"src{batch}")], IngestOptions())
+
+    def check(path: Path) -> None:
+        meta = pq.ParquetFile(path).metadata
+        assert meta.num_row_groups > 1
+        assert all(meta.row_group(g).num_rows <= 16_384 for g in range(meta.num_row_groups))
+        rows = pq.read_table(path, columns=["eventsource", "eventname", "event_ts"]).to_pylist()
+        keys = [(r["eventsource"], r["eventname"], r["event_ts"]) for r in rows]
+        assert keys == sorted(keys)
+
+    files = table_files(home.lake_dir, "cloudtrail")
+    assert len(files) == 2
+    for path in files:
+        check(path)
+    compact(home, "cloudtrail")
+    (merged,) = table_files(home.lake_dir, "cloudtrail")
+    check(merged)
+    stop = run_query(
+        home.lake_dir, "SELECT count(*) AS n FROM cloudtrail WHERE eventname = 'StopLogging'"
+    )
+    assert stop.to_pylist() == [{"n": 8_000}]

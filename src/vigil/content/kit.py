@@ -95,9 +95,16 @@ def unit_id(path: Path, kind: Kind) -> str:
     return f"{path.parent.name}/{path.name}" if kind == "metric_filter" else path.name
 
 
-def read_meta(path: Path, model: type[M]) -> M:
-    """A metadata file as its model; a wrong field names its line and column."""
+def read_meta(path: Path, model: type[M], *, without: str | None = None) -> M:
+    """A metadata file as its model; a wrong field names its line and column. `without`
+    leaves a top-level block unread (a run needs no test cases, the bulk of a unit's file);
+    a file that is wrong is read whole again, so that its error says the right line."""
     text = read_text(path, what="a content unit")
+    if without is not None:
+        try:
+            return model.model_validate(parse_yaml(_without(text, without), str(path)))
+        except (InputError, ValidationError):
+            pass
     try:
         doc = parse_yaml(text, str(path))
     except InputError as exc:
@@ -117,6 +124,17 @@ def read_meta(path: Path, model: type[M]) -> M:
         else:
             message = f"field {field!r}: {first['msg'].removeprefix('Value error, ')}"
         raise ContentError(message, source=str(path), line=line, column=column) from exc
+
+
+def _without(text: str, key: str) -> str:
+    """The YAML text without the top-level block `key:` (up to the next top-level key)."""
+    lines = text.splitlines(keepends=True)
+    start = next((n for n, line in enumerate(lines) if line.startswith(f"{key}:")), None)
+    if start is None:
+        return text
+    end = next((n for n in range(start + 1, len(lines))
+                if lines[n][:1].isalpha() or lines[n].startswith("---")), len(lines))  # fmt: skip
+    return "".join(lines[:start] + lines[end:])
 
 
 def _position(

@@ -65,7 +65,7 @@ def record_rule(unit: Unit) -> bool:
 
 def record_units(settings: Settings) -> tuple[list[Unit], list[str]]:
     """The units a committed batch is judged by at once: record rules and new terms."""
-    units, problems = every_unit(settings.content_dir, settings.home / "sigma")
+    units, problems = every_unit(settings.content_dir, settings.home / "sigma", cases=False)
     units, tuning = tuned_units(settings, units)
     problems += tuning
     chosen = [u for u in units if u.enabled and not u.silent

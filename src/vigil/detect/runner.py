@@ -64,11 +64,13 @@ def detect(
     tables: set[str] | None = None,
     windowed: bool = False,
 ) -> DetectReport:
-    units, problems = every_unit(settings.content_dir, settings.home / "sigma", ids, content)
+    units, problems = every_unit(settings.content_dir, settings.home / "sigma", ids, content,
+                                 cases=False)  # fmt: skip
     units, tuning_problems = tuned_units(settings, units)
     report = DetectReport(errors=problems + tuning_problems)
     con = detection_connection(settings.lake_dir, settings.home / "intel",
                                view=snapshot_view(settings))  # fmt: skip
+    ranges: dict[str, tuple[datetime | None, datetime | None]] = {}  # each table's, once a run
     try:
         for unit in units:
             if (not unit.enabled and not ids) or (tables is not None and unit.source not in tables):
@@ -79,7 +81,7 @@ def detect(
                 continue  # judged on each committed batch, against its own state
             report.units += 1
             try:
-                _run(con, store, unit, since, until, report)
+                _run(con, store, unit, since, until, report, ranges)
             except UnitError as exc:
                 report.errors.append(str(exc))
     finally:
@@ -142,13 +144,16 @@ def _run(
     since: datetime | None,
     until: datetime | None,
     report: DetectReport,
+    ranges: dict[str, tuple[datetime | None, datetime | None]],
 ) -> None:
     incremental = since is None and until is None
     since = clock.utc(since) if since else None
     until = clock.utc(until) if until else None
     # The table's whole range is read only where the window leaves an end open (a scan of
     # every file): a server's runs over the windows its batches touched give both.
-    low, high = (since, until) if since and until else data_range(con, unit.source)
+    if not (since and until) and unit.source not in ranges:
+        ranges[unit.source] = data_range(con, unit.source)
+    low, high = (since, until) if since and until else ranges[unit.source]
     if low is None or high is None:
         return
     window = timedelta(minutes=float(unit.parameters.get("window_minutes", 60)))

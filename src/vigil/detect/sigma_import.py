@@ -77,15 +77,17 @@ def every_unit(
     sigma_dir: Path,
     ids: list[str] | None = None,
     content: Path | None = None,
+    cases: bool = True,
 ) -> tuple[list[Unit], list[str]]:
     """The content's units (built-in and the user's) and the imported Sigma rules, loaded
-    with one library so a correlation may name any of their rules; `ids` keeps those named."""
+    with one library so a correlation may name any of their rules; `ids` keeps those named;
+    without `cases`, their test cases are left unread (a run)."""
     places = [content] if content is not None else [r.path for r in roots(user_dir)]
     library = sigma_library(places, _files(sigma_dir))
     sigma, problems = imported_units(sigma_dir, library)
     own_ids = [i for i in ids or [] if i not in {u.id for u in sigma}]
     units, errors = ([], []) if ids and not own_ids else load_units(
-        content, own_ids, user_dir, library=library)  # fmt: skip
+        content, own_ids, user_dir, library=library, cases=cases)  # fmt: skip
     every = silenced([*units, *(u for u in sigma if not ids or u.id in ids)])
     return every, [str(e) for e in errors] + problems
 

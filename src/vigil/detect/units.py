@@ -150,6 +150,7 @@ def load_units(
     *,
     errors: Errors = "collect",
     library: Library | None = None,
+    cases: bool = True,
 ) -> tuple[list[Unit], list[UnitError]]:
     """The units under root/detections (the built-in content, then the user's `user_dir`), or
     those named; a broken unit is reported, not fatal (with `errors="raise"`, it is raised).
@@ -170,7 +171,7 @@ def load_units(
             if ids and path.name not in ids:
                 continue
             try:
-                units[path.name] = load_unit(path, library)
+                units[path.name] = load_unit(path, library, cases=cases)
             except UnitError as exc:
                 if errors == "raise":
                     raise
@@ -232,13 +233,14 @@ def silenced(units: list[Unit]) -> list[Unit]:
     ]
 
 
-def load_unit(path: Path, library: Library | None = None) -> Unit:
+def load_unit(path: Path, library: Library | None = None, *, cases: bool = True) -> Unit:
+    """A unit folder; without `cases` its test cases are left unread (a detection run)."""
     meta_path = path / "detection.yaml"
     if not meta_path.is_file():
         raise UnitError("missing", source=str(meta_path),
                         hint="each unit folder holds detection.yaml")  # fmt: skip
     try:
-        meta = read_meta(meta_path, DetectionMeta)
+        meta = read_meta(meta_path, DetectionMeta, without=None if cases else "cases")
     except ContentError as exc:
         raise UnitError(exc.message, source=exc.path, line=exc.line, column=exc.column) from exc
     severity = float(meta.severity)
@@ -289,8 +291,8 @@ def load_unit(path: Path, library: Library | None = None) -> Unit:
         if not query_path.exists():
             raise UnitError("missing (logic: sql needs it)", source=str(query_path))
         query = query_path.read_text()
-    cases = tuple(_case(meta_path, c) for c in meta.cases)
-    if not any(c.expect for c in cases) or not any(not c.expect for c in cases):
+    tests = tuple(_case(meta_path, c) for c in meta.cases)
+    if cases and (not any(c.expect for c in tests) or not any(not c.expect for c in tests)):
         raise UnitError("needs at least one positive and one negative case", source=str(meta_path))
     return Unit(
         id=path.name, path=path, title=meta.title, type=meta.type, severity=severity,
@@ -299,7 +301,7 @@ def load_unit(path: Path, library: Library | None = None) -> Unit:
         resource_type=meta.resource.type,
         resource_column=alias(meta.resource.column or (meta.group_by or group_by)[0]),
         parameters=dict(meta.parameters), mitre=tuple(meta.mitre), nist_csf=tuple(meta.nist_csf),
-        enabled=meta.enabled, cases=cases, sigma=sigma, requires=tuple(meta.requires),
+        enabled=meta.enabled, cases=tests, sigma=sigma, requires=tuple(meta.requires),
         tactics=tuple(meta.tactics), aliases=tuple(meta.aliases), new_terms=terms,
     )  # fmt: skip
 

@@ -16,7 +16,7 @@ from vigil.errors import ConfigError
 from vigil.lake.catalog import table_files
 from vigil.lake.locking import lake_lock
 from vigil.lake.manifest import Manifest
-from vigil.lake.tables import SOURCE_FILE, TABLES
+from vigil.lake.tables import SOURCE_FILE, TABLES, TableSpec
 from vigil.lake.writer import LakeWriter, key_of, local_duckdb
 
 
@@ -113,7 +113,7 @@ def compact(
                 for files in groups.values():
                     if len(files) < min_files:
                         continue
-                    merge = partial(_merge, files, spec.dedup_key, removed)
+                    merge = partial(_merge, files, spec, removed)
                     report.partitions += 1
                     report.files_before += len(files)
                     report.rows_before += _rows(files)
@@ -137,19 +137,21 @@ def _size(path: Path) -> int:
         return 1 << 62
 
 
-def _merge(files: list[Path], key: tuple[str, ...], removed: Counter[str], target: Path) -> int:
+def _merge(files: list[Path], spec: TableSpec, removed: Counter[str], target: Path) -> int:
     """Stream the files through DuckDB into one de-duplicated zstd file; its rows.
 
     A row is a copy of an earlier one when its natural key (`key`, every part present) is the
     same, or — where the key is incomplete (a CloudTrail record without an eventID, a NODATA
     flow record) — when every column but the lineage is the same. Distinct records are never
     merged. Rows keep their arrival order (objects are read in key order, which is time
-    order), so row groups stay narrow in time without the cost of a sort.
+    order), so row groups stay narrow in time without the cost of a sort, except in a table
+    clustered by other columns (CloudTrail: by service and event name), which is sorted so.
 
     Copies are looked for with a 64-bit hash first: if the hashes are all distinct the rows
     are too, and the costly exact de-duplication is skipped. DuckDB works in a bounded amount
     of memory and spills to a temporary folder beside the target.
     """
+    key = spec.dedup_key
     con = local_duckdb()
     try:
         spill = target.parent / "spill"
@@ -181,7 +183,12 @@ def _merge(files: list[Path], key: tuple[str, ...], removed: Counter[str], targe
             removed[SAME_KEY] += int(by_key)
             removed[IDENTICAL] += int(identical)
             query = f"SELECT * EXCLUDE (_rn, _complete, _content) FROM ({ranked}) WHERE _rn = 1"
-        con.execute(f"COPY ({query}) TO {_quote(str(target))} (FORMAT parquet, COMPRESSION zstd)")
+        options = "FORMAT parquet, COMPRESSION zstd"
+        if spec.cluster_by and all(c in present for c in spec.cluster_by):
+            query += " ORDER BY " + ", ".join(f'"{c}"' for c in spec.cluster_by)
+        if spec.row_group_rows:
+            options += f", ROW_GROUP_SIZE {int(spec.row_group_rows)}"
+        con.execute(f"COPY ({query}) TO {_quote(str(target))} ({options})")
         return int(pq.ParquetFile(target).metadata.num_rows)
     finally:
         con.close()

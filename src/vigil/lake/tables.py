@@ -37,6 +37,10 @@ class TableSpec:
     statistics_columns: tuple[str, ...] = ()  # min/max kept for row-group pruning
     compression: tuple[str, int | None] = ("zstd", 1)  # for fresh ingest; compaction uses zstd 3
     ipv4_columns: tuple[str, ...] = ()  # address columns stored also as `<name>_ipv4` UINT32
+    # rows of a file sorted by these, in row groups of `row_group_rows`: a query for a few
+    # event names then reads the row groups whose min/max hold them (none: arrival order)
+    cluster_by: tuple[str, ...] = ()
+    row_group_rows: int | None = None
 
 
 FLOW_LOGS: Final = TableSpec(
@@ -107,6 +111,8 @@ CLOUDTRAIL: Final = TableSpec(
         "tlsdetails.ciphersuite", "tlsdetails.clientprovidedhostheader", SOURCE_FILE,
     ),
     statistics_columns=("event_ts", "eventname", "eventsource"),
+    cluster_by=("eventsource", "eventname", "event_ts"),
+    row_group_rows=16_384,
 )  # fmt: skip
 
 # CloudWatch Logs events (PutLogEvents, or logs routed by `vigil ingest`). Times are epoch

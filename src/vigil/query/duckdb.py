@@ -105,6 +105,9 @@ class DuckDBEngine:
     ) -> None:
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
+        # lake files are written once under new names: their footers can be kept between
+        # queries (a detection run reads the same files once per unit)
+        self.con.execute("SET parquet_metadata_cache = true")
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         if memory_limit:

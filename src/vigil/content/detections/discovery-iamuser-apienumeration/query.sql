@@ -32,11 +32,22 @@ WITH calls AS (
            OR (readonly IS NULL
                AND regexp_matches(eventname, '^(Get|List|Describe|Search|Lookup|BatchGet|Scan|Query)')))
       AND NOT ct_by_aws(useridentity, sourceipaddress)
-), gaps AS (
-    SELECT *,
-        CASE WHEN event_ts - lag(event_ts) OVER g <= INTERVAL {{window_minutes}} MINUTE
-             THEN 0 ELSE 1 END AS new_burst
+), eligible AS (
+    -- a window holds no more than its principal's whole range does: only principals whose
+    -- range reaches every threshold are worth the sliding windows
+    SELECT account, actor, channel
     FROM calls
+    GROUP BY ALL
+    HAVING count(DISTINCT api) >= {{min_names}} * (CASE WHEN channel = 'console' THEN {{console_factor}} ELSE 1 END)
+       AND count(DISTINCT eventsource) >= {{min_sources}} * (CASE WHEN channel = 'console' THEN {{console_factor}} ELSE 1 END)
+       AND sum(denied) >= {{min_denied}} * (CASE WHEN channel = 'console' THEN {{console_factor}} ELSE 1 END)
+), gaps AS (
+    SELECT c.*,
+        CASE WHEN c.event_ts - lag(c.event_ts) OVER g <= INTERVAL {{window_minutes}} MINUTE
+             THEN 0 ELSE 1 END AS new_burst
+    FROM calls AS c SEMI JOIN eligible AS e
+        ON c.account IS NOT DISTINCT FROM e.account AND c.actor IS NOT DISTINCT FROM e.actor
+       AND c.channel = e.channel
     WINDOW g AS (PARTITION BY account, actor, channel ORDER BY event_ts, eventid)
 ), bursts AS (
     SELECT *,
