@@ -9,6 +9,7 @@ import os
 import re
 import secrets
 import shutil
+import tempfile
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -113,6 +114,9 @@ class DuckDBEngine:
         if memory_limit:
             self.con.execute(f"SET memory_limit = {literal(memory_limit)}")
         self.spill: Path | None = None
+        if spill is None:  # never DuckDB's default, a `.tmp` in whatever folder we run in
+            shared = Path(tempfile.gettempdir()) / f"vigil-spill-{os.getuid()}"
+            self.con.execute(f"SET temp_directory = {literal(str(shared))}")
         if spill is not None:  # a folder of its own: engines at once never share spill files
             self.spill = spill / f"{os.getpid()}-{secrets.token_hex(4)}"
             self.spill.mkdir(parents=True, exist_ok=True)

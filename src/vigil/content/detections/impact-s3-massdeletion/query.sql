@@ -1,8 +1,10 @@
 -- S3 data events: one principal deleting many objects of one bucket within {{window_minutes}}
--- minutes. DeleteObject names one key; DeleteObjects (up to 1,000 keys) is logged without its
--- keys, so each batch counts as {{batch_weight}} objects. Calls that follow each other within
--- the window while the count is at or over {{min_objects}} form one burst, one hit. AWS acting
--- for the account (the S3 service itself) and refused calls are not counted.
+-- minutes. DeleteObject names one key and counts 1, or {{version_weight}} when it names a
+-- versionId (that version is gone for good: how ransomware defeats versioning); DeleteObjects
+-- (up to 1,000 keys) is logged without its keys, so each batch counts as {{batch_weight}}
+-- objects. Calls that follow each other within the window while the count is at or over
+-- {{min_objects}} form one burst, one hit. AWS acting for the account (the S3 service itself)
+-- and refused calls are not counted.
 WITH deletions AS (
     SELECT
         event_ts,
@@ -13,7 +15,9 @@ WITH deletions AS (
         ct_actor(useridentity) AS principal,
         json_extract_string(requestparameters, '$.bucketName') AS bucket,
         json_extract_string(requestparameters, '$.versionId') IS NOT NULL AS version_removed,
-        CASE WHEN eventname = 'DeleteObjects' THEN {{batch_weight}} ELSE 1 END AS weight
+        CASE WHEN eventname = 'DeleteObjects' THEN {{batch_weight}}
+             WHEN json_extract_string(requestparameters, '$.versionId') IS NOT NULL THEN {{version_weight}}
+             ELSE 1 END AS weight
     FROM cloudtrail
     WHERE event_ts >= {{since}} - INTERVAL {{lookback_minutes}} MINUTE AND event_ts < {{until}}
       AND date BETWEEN CAST({{since}} - INTERVAL {{lookback_minutes}} MINUTE AS DATE) AND {{until_date}}
@@ -25,7 +29,9 @@ WITH deletions AS (
 counted AS (
     SELECT *,
         sum(weight) OVER w AS n_objects,
-        sum(CASE WHEN eventname = 'DeleteObjects' THEN 1 ELSE 0 END) OVER w AS n_batches
+        min(event_ts) OVER w AS window_first,
+        sum(CASE WHEN eventname = 'DeleteObjects' THEN 1 ELSE 0 END) OVER w AS n_batches,
+        sum(CASE WHEN version_removed THEN 1 ELSE 0 END) OVER w AS n_versions
     FROM deletions
     WINDOW w AS (PARTITION BY account, principal, bucket ORDER BY event_ts
                  RANGE BETWEEN INTERVAL {{window_minutes}} MINUTE PRECEDING AND CURRENT ROW)
@@ -44,19 +50,24 @@ bursts AS (
     FROM gaps
 )
 SELECT
-    min(event_ts) AS window_start,
+    min(window_first) AS window_start,
     account,
     min(region) AS region,
     principal AS actor,
     bucket,
-    min(event_ts) AS first_seen,
+    min(window_first) AS first_seen,
     max(event_ts) AS last_seen,
     count(*) AS hits,
     coalesce(principal, 'someone') || ' deleted from ' || coalesce(bucket, 'a bucket') || ': up to '
-        || CAST(max(n_objects) AS VARCHAR) || ' objects in ' || CAST({{window_minutes}} AS VARCHAR)
-        || ' minutes (' || CAST(max(n_batches) AS VARCHAR) || ' DeleteObjects batches counted as '
-        || CAST({{batch_weight}} AS VARCHAR) || ' each)'
-        || CASE WHEN bool_or(version_removed) THEN ', versions removed for good' ELSE '' END AS summary,
+        || CAST(max(n_objects) AS VARCHAR) || ' objects in ' || CAST({{window_minutes}} AS VARCHAR) || ' minutes'
+        || CASE WHEN max(n_batches) > 0
+                THEN ', counting ' || CAST(max(n_batches) AS VARCHAR) || ' DeleteObjects batch(es) as '
+                     || CAST({{batch_weight}} AS VARCHAR) || ' each'
+                ELSE '' END
+        || CASE WHEN max(n_versions) > 0
+                THEN ', counting ' || CAST(max(n_versions) AS VARCHAR) || ' object version(s) deleted for good as '
+                     || CAST({{version_weight}} AS VARCHAR) || ' each (versioning will not bring them back)'
+                ELSE '' END AS summary,
     list(eventid ORDER BY event_ts) AS evidence
 FROM bursts
 GROUP BY account, principal, bucket, burst
