@@ -28,10 +28,36 @@ Names = frozenset[str] | None
 
 def event_names(unit: Unit) -> Names:
     """The lower-case event names the unit can match, or None: any."""
+    return _read(unit, fold=True, batch=True)
+
+
+_RANGES: dict[tuple[str, str, str], tuple[tuple[str, str], ...] | None] = {}
+
+
+def name_ranges(unit: Unit) -> tuple[tuple[str, str], ...] | None:
+    """The event names (as CloudTrail spells them) the unit can match, as ranges (a name is
+    its own range, a prefix runs to its last extension), or None. A run reads the lake
+    through an OR of these ranges: DuckDB pushes it into the scan as a real filter, so the
+    row groups of a file (clustered by service and name) without those names are never read
+    (an IN list would only be a hint). Remembered per unit, query and parameters."""
+    key = (unit.id, unit.query, repr(sorted(unit.parameters.items())))
+    if key not in _RANGES:
+        names = _read(unit, fold=False, batch=False)
+        found = None
+        if names and len(_RANGES) < 10_000:
+            found = tuple(sorted((n[:-1], n[:-1] + "\U0010ffff") if n.endswith("*") else (n, n)
+                                 for n in names))  # fmt: skip
+        _RANGES[key] = found
+    return _RANGES[key]
+
+
+def _read(unit: Unit, *, fold: bool, batch: bool) -> Names:
+    """From the SQL a committed batch runs (`batch`: a new-terms unit's record rule), or the
+    SQL a run over the lake runs (all of it, its coverage of each account included)."""
     if unit.source != "cloudtrail":
         return ANY
     since, until = datetime(2000, 1, 1), datetime(2000, 1, 2)
-    if unit.new_terms is not None and unit.sigma is not None:  # a batch runs its record rule
+    if batch and unit.new_terms is not None and unit.sigma is not None:
         moments = {"since": since, "until": until, "until_date": until.date()}
         sql = render(batch_rows_sql(unit.sigma, unit.new_terms), moments)
     else:
@@ -47,7 +73,7 @@ def event_names(unit: Unit) -> Names:
             continue
         readers += 1
         where = select.args.get("where")
-        names = _names(where.this) if where is not None else ANY
+        names = _names(where.this, fold) if where is not None else ANY
         if names is ANY:
             return ANY
         found |= names
@@ -62,48 +88,48 @@ def _reads_cloudtrail(select: exp.Select) -> bool:
     return any(isinstance(t, exp.Table) and t.name.lower() == "cloudtrail" for t in tables)
 
 
-def _names(node: exp.Expr | None) -> Names:
+def _names(node: exp.Expr | None, fold: bool = True) -> Names:
     if node is None:
         return ANY
     if isinstance(node, exp.Paren):
-        return _names(node.this)
+        return _names(node.this, fold)
     if isinstance(node, exp.And):
-        left, right = _names(node.left), _names(node.right)
+        left, right = _names(node.left, fold), _names(node.right, fold)
         if left is ANY:
             return right
         if right is ANY:
             return left
         return left & right
     if isinstance(node, exp.Or):
-        left, right = _names(node.left), _names(node.right)
+        left, right = _names(node.left, fold), _names(node.right, fold)
         return ANY if left is ANY or right is ANY else left | right
     if isinstance(node, exp.EQ):
         for column, value in ((node.left, node.right), (node.right, node.left)):
-            text = _literal(value)
+            text = _literal(value, fold)
             if _is_eventname(column) and text is not None:
                 return frozenset({text})
         return ANY
     if isinstance(node, exp.Escape):
-        return _names(node.this)
+        return _names(node.this, fold)
     if isinstance(node, (exp.Like, exp.ILike)) and _is_eventname(node.this):
-        text = _literal(node.expression)
+        text = _literal(node.expression, fold)
         if text is not None and "_" not in text and "%" not in text.rstrip("%"):
             return frozenset({text.rstrip("%") + "*" if text.endswith("%") else text})
         return ANY
     if isinstance(node, exp.StartsWith) and _is_eventname(node.this):
-        text = _literal(node.expression)
+        text = _literal(node.expression, fold)
         return ANY if text is None else frozenset({text + "*"})
     if isinstance(node, exp.RegexpLike) and _is_eventname(node.this):
-        text = _literal(node.expression)
+        text = _literal(node.expression, fold)
         return ANY if text is None else _anchored(text)
     if isinstance(node, exp.In) and _is_eventname(node.this):
-        texts = [_literal(v) for v in node.expressions]
+        texts = [_literal(v, fold) for v in node.expressions]
         if texts and all(t is not None for t in texts) and not node.args.get("query"):
             return frozenset(t for t in texts if t is not None)
     return ANY
 
 
-_WORD: Final = re.compile(r"[a-z0-9]+")
+_WORD: Final = re.compile(r"[A-Za-z0-9]+")
 
 
 def _anchored(pattern: str) -> Names:
@@ -111,7 +137,7 @@ def _anchored(pattern: str) -> Names:
     if not pattern.startswith("^"):
         return ANY
     rest = pattern[1:]
-    group = re.match(r"\((?:\?:)?([a-z0-9|]+)\)", rest)
+    group = re.match(r"\((?:\?:)?([A-Za-z0-9|]+)\)", rest)
     if group:
         words, rest = group.group(1).split("|"), rest[group.end() :]
     else:
@@ -143,6 +169,8 @@ def _is_eventname(node: exp.Expr) -> bool:
     return isinstance(bare, exp.Column) and bare.name.lower() == "eventname"
 
 
-def _literal(node: exp.Expr) -> str | None:
+def _literal(node: exp.Expr, fold: bool = True) -> str | None:
     bare = _bare(node)
-    return bare.this.lower() if isinstance(bare, exp.Literal) and bare.is_string else None
+    if not (isinstance(bare, exp.Literal) and bare.is_string):
+        return None
+    return str(bare.this).lower() if fold else str(bare.this)

@@ -56,8 +56,11 @@ def render(template: str, values: dict[str, Any], keep: tuple[str, ...] = ()) ->
     return _PLACEHOLDER.sub(sub, template)
 
 
-def unit_sql(unit: Unit, since: datetime, until: datetime) -> str:
-    """The unit's SQL for [since, until): also as epoch seconds and dates, for pruning."""
+def unit_sql(unit: Unit, since: datetime, until: datetime,
+             names: tuple[tuple[str, str], ...] | None = None) -> str:  # fmt: skip
+    """The unit's SQL for [since, until): also as epoch seconds and dates, for pruning;
+    with `names` (the ranges of event names it can match) the lake is read through them,
+    which skips the row groups without those names."""
     values = {
         **unit.parameters,
         "since": since,
@@ -73,17 +76,28 @@ def unit_sql(unit: Unit, since: datetime, until: datetime) -> str:
         raise UnitError(
             f"{unit.query_path}: parameter {{{{{exc.args[0]}}}}} is not defined"
         ) from exc
+    keep = []
     excepted = excepted_sql(unit)
-    return shadowed(sql, unit.source, excepted) if excepted else sql
+    if excepted:
+        keep.append(f"NOT coalesce({excepted}, false)")
+    if names:
+        ranges = [f"(eventname >= {_quoted(a)} AND eventname <= {_quoted(b)})" for a, b in names]
+        keep.append("(" + " OR ".join(ranges) + ")")
+    return shadowed(sql, unit.source, " AND ".join(keep)) if keep else sql
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 _LEADING_WITH: Final = re.compile(r"^(\s*(?:--[^\n]*\n\s*)*)WITH\s+", re.IGNORECASE)
 
 
-def shadowed(sql: str, table: str, excepted: str) -> str:
-    """The query over its table without the excepted records: a CTE of the table's name
-    shadows it for the whole query (first, so the query's own CTEs read it too)."""
-    cte = f"{table} AS (SELECT * FROM {table} WHERE NOT coalesce({excepted}, false))"
+def shadowed(sql: str, table: str, keep: str) -> str:
+    """The query over just the table's records that meet `keep` (not excepted by tuning, in
+    the unit's range of names): a CTE of the table's name shadows it for the whole query
+    (first, so the query's own CTEs read it too)."""
+    cte = f"{table} AS (SELECT * FROM {table} WHERE {keep})"
     found = _LEADING_WITH.match(sql)
     if found:
         return f"{sql[: found.end()]}{cte},\n{sql[found.end() :]}"
@@ -106,7 +120,10 @@ def run_unit(
     for table in unit.requires:  # e.g. no threat list: nothing to find, no scan
         if not con.rows(f"SELECT count(*) FROM {table}")[0][0]:
             return []
-    sql = unit_sql(unit, since, until)
+    from vigil.detect.routing import name_ranges
+
+    names = name_ranges(unit) if unit.source == "cloudtrail" else None
+    sql = unit_sql(unit, since, until, names)
     try:
         rows = con.query(sql).to_pylist()
     except QueryError as exc:
