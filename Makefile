@@ -70,6 +70,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/posture.py
 	$(BIN)/python benchmarks/startup.py
 	$(BIN)/python benchmarks/detect_batch.py
+	$(BIN)/python benchmarks/detect_batch.py --every-unit
+	$(BIN)/python benchmarks/detect_cloudtrail.py --per-day 1000000 --days 1 --per-unit 10
+	$(BIN)/python benchmarks/detect_cloudtrail.py --per-day 1000000 --days 10
 	$(BIN)/python benchmarks/s3_poll.py
 	$(BIN)/python benchmarks/console.py
 	$(BIN)/python benchmarks/latency.py
