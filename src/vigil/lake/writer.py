@@ -145,14 +145,16 @@ class LakeWriter:
             target = staging / name
             staging.mkdir(parents=True, exist_ok=True)
             kept = 0
-            with pq.ParquetWriter(target, source.schema_arrow, **write_options(spec)) as sink:
+            options = write_options(spec)
+            groups = options.pop("row_group_size", None)  # the writer takes it a batch at a time
+            with pq.ParquetWriter(target, source.schema_arrow, **options) as sink:
                 for chunk in source.iter_batches():
                     lineage = chunk.column(SOURCE_FILE)
                     if pa.types.is_dictionary(lineage.type):
                         lineage = lineage.cast(pa.string())
                     rows = chunk.filter(pc.invert(pc.is_in(lineage, value_set=wanted)))
                     if rows.num_rows:
-                        sink.write_batch(rows)
+                        sink.write_batch(rows, row_group_size=groups)
                         kept += rows.num_rows
             if kept:
                 out.append((path.parent / name, target))
