@@ -85,3 +85,12 @@ def test_a_run_reads_the_lake_through_the_units_range_of_names() -> None:
     assert name_ranges(unit("errorcode IS NULL")) is None
     terms = next(u for u in TRAIL_UNITS if u.new_terms is not None)
     assert name_ranges(terms) is None  # its coverage of each account reads every record
+
+
+def test_the_alerts_a_team_wants_at_once_are_judged_on_every_batch() -> None:
+    from vigil.detect.batch import record_rule
+
+    at_once = {"stealth-iamuser-cloudtrailloggingdisabled", "policy-iamuser-rootcredentialusage",
+               "persistence-iamuser-accesskeycreatedforotheruser", "stealth-guardduty-detectordeleted",
+               "policy-s3-bucketanonymousaccessgranted"}  # fmt: skip
+    assert {u.id for u in TRAIL_UNITS if u.id in at_once and record_rule(u)} == at_once

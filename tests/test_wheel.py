@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -32,6 +33,8 @@ def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path) -> Non
     # nothing of this checkout may leak in (a PYTHONPATH would make pip see it as installed)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("VIGIL_", "PYTHON"))}
     dist = tmp_path / "dist"
+    # setuptools reuses build/lib: a unit renamed since the last build would ship twice
+    shutil.rmtree(ROOT / "build", ignore_errors=True)
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(ROOT)],
         check=True, env=env,

@@ -56,6 +56,8 @@ def record_rule(unit: Unit) -> bool:
     new terms (those keep their own state: `vigil.detect.new_terms`)."""
     if unit.new_terms is not None:
         return False
+    if unit.record_rule is not None:  # the unit says so
+        return unit.record_rule
     if unit.sigma is not None:
         return unit.sigma.correlation is None
     if any(k in unit.parameters for k in ("threshold", "lookback_days")):

@@ -74,6 +74,7 @@ class Unit:
     new_terms: NewTerms | None = None  # logic: new_terms
     exceptions: Any = None  # tuning's exceptions (vigil.detect.tuning.Exceptions), if any
     tuned: tuple[str, ...] = ()  # the parameters (and "enabled") tuning set
+    record_rule: bool | None = None  # decides on each event alone (None: read from its SQL)
 
 
 class NewTermsMeta(Strict):
@@ -108,6 +109,9 @@ class DetectionMeta(Strict):
     aliases: list[str] = Field(default_factory=list)  # earlier finding types
     nist_csf: list[str] = Field(default_factory=list)
     enabled: bool = True
+    # true: the unit decides on each event alone (its HAVING judges one record's parts, not a
+    # count across records), so `vigil serve` judges it on every committed batch
+    record_rule: bool | None = None
     cases: list[CaseModel] = Field(default_factory=list)
 
     @field_validator("tactics")
@@ -303,6 +307,7 @@ def load_unit(path: Path, library: Library | None = None, *, cases: bool = True)
         parameters=dict(meta.parameters), mitre=tuple(meta.mitre), nist_csf=tuple(meta.nist_csf),
         enabled=meta.enabled, cases=tests, sigma=sigma, requires=tuple(meta.requires),
         tactics=tuple(meta.tactics), aliases=tuple(meta.aliases), new_terms=terms,
+        record_rule=meta.record_rule,
     )  # fmt: skip
 
 
