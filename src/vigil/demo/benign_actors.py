@@ -116,6 +116,15 @@ class Actors:
     def people(self) -> tuple[str, ...]:
         return PEOPLE.get(self.account, ())
 
+    def reads(self, ident: Record, calls: Any, start: datetime, gap: tuple[int, int], ip: str,
+              agent: str, **extra: Any) -> Iterator[Record]:  # fmt: skip
+        """Read-only calls one after another, `gap` seconds apart (at random between the two)."""
+        when = start
+        for source, name in calls:
+            when += timedelta(seconds=self.rng.randint(*gap))
+            yield event(when, self.account, "us-east-1", ident, source, name, ip, agent,
+                        read_only=True, **extra)  # fmt: skip
+
     # -- people -------------------------------------------------------------------------------
     def engineer(self, person: str) -> Iterator[Record]:
         """Signs in through IAM Identity Center, browses the console in bursts (a read-only
@@ -223,18 +232,8 @@ class Actors:
                 },
                 read_only=True,
             )
-            for source, name_ in self.rng.sample(READS, 5):
-                yield event(
-                    when + timedelta(minutes=self.rng.randint(1, 50)),
-                    self.account,
-                    "us-east-1",
-                    ident,
-                    source,
-                    name_,
-                    OFFICE[0],
-                    CLI_AGENT,
-                    read_only=True,
-                )
+            yield from self.reads(ident, self.rng.sample(READS, 5), when, (60, 600), OFFICE[0],
+                                  CLI_AGENT)  # fmt: skip
 
     def onboard_read_only_user(self) -> Iterator[Record]:
         """An administrator on-boards a reporting user: read-only policy, an access key."""
@@ -376,19 +375,7 @@ class Actors:
             role = role_identity(
                 self.account, "terraform-plan", f"tf-{self.day:%d}-{run}", issued=when, ec2=False
             )
-            for source, name in READS:
-                when += timedelta(seconds=self.rng.randint(0, 2))
-                yield event(
-                    when,
-                    self.account,
-                    "us-east-1",
-                    role,
-                    source,
-                    name,
-                    GITHUB[0],
-                    TERRAFORM,
-                    read_only=True,
-                )
+            yield from self.reads(role, READS, when, (0, 2), GITHUB[0], TERRAFORM)
 
     # -- AWS on the customer's behalf -------------------------------------------------------------
     def auto_scaling(self) -> Iterator[Record]:
@@ -588,19 +575,7 @@ class Actors:
         once a day."""
         when = self.at(10, 6)
         role = role_identity(self.account, "security-responder", "sec-ops", issued=when, ec2=False)
-        for source, name in self.rng.sample(READS, 8):
-            when += timedelta(seconds=self.rng.randint(5, 60))
-            yield event(
-                when,
-                self.account,
-                "us-east-1",
-                role,
-                source,
-                name,
-                OFFICE[2],
-                CLI_AGENT,
-                read_only=True,
-            )
+        yield from self.reads(role, self.rng.sample(READS, 8), when, (5, 60), OFFICE[2], CLI_AGENT)
 
     # -- once a week ----------------------------------------------------------------------------
     def infrequent(self) -> Iterator[Record]:
