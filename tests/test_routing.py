@@ -94,3 +94,13 @@ def test_the_alerts_a_team_wants_at_once_are_judged_on_every_batch() -> None:
                "persistence-iamuser-accesskeycreatedforotheruser", "stealth-guardduty-detectordeleted",
                "policy-s3-bucketanonymousaccessgranted"}  # fmt: skip
     assert {u.id for u in TRAIL_UNITS if u.id in at_once and record_rule(u)} == at_once
+
+
+def test_a_tuned_unit_watches_the_same_names() -> None:
+    from vigil.detect.routing import name_ranges
+    from vigil.detect.tuning import Exceptions
+
+    unit = next(u for u in TRAIL_UNITS if u.id == "stealth-iamuser-cloudtrailloggingdisabled")
+    tuned = replace(unit, exceptions=Exceptions(accounts=["444455556666"]))
+    assert event_names(tuned) == event_names(unit) and event_names(unit) is not None
+    assert name_ranges(tuned) == name_ranges(unit)

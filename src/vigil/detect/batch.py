@@ -21,7 +21,7 @@ from typing import Final
 
 from vigil.config import Settings
 from vigil.detect.new_terms import State, batch_rows_sql, hit_row, seed_sql
-from vigil.detect.routing import Names, event_names, matches
+from vigil.detect.routing import event_names, matches
 from vigil.detect.runner import (
     FindingSink,
     align,
@@ -88,14 +88,11 @@ class BatchDetector:
         self.con: Engine | None = None
         self.terms: StateDB | None = None  # new terms' state
         self.made = 0.0
-        self.routes: dict[tuple[str, str, str], Names] = {}  # (unit, query, parameters) → names
 
     def _ready(self) -> Engine:
         if self.con is None or time.monotonic() - self.made > self.refresh:
             self.close()
             self.units, self.problems = record_units(self.settings)
-            self.routes = {key: self.routes[key] if key in self.routes else event_names(u)
-                           for u in self.units for key in [_route_key(u)]}  # fmt: skip
             shutil.rmtree(self.scratch, ignore_errors=True)
             self.scratch.mkdir(parents=True)
             self.con = detection_connection(self.scratch, self.settings.home / "intel",
@@ -123,8 +120,7 @@ class BatchDetector:
             low, high = ranges[unit.source]
             if low is None or high is None:
                 continue
-            names = self.routes.get(_route_key(unit))
-            if unit.source == "cloudtrail" and not matches(names, present):
+            if unit.source == "cloudtrail" and not matches(event_names(unit), present):
                 report.skipped += 1  # none of the event names it watches is in the batch
                 continue
             window = timedelta(minutes=float(unit.parameters.get("window_minutes", 60)))
@@ -171,10 +167,6 @@ class BatchDetector:
         if self.terms is not None:
             self.terms.close()
             self.terms = None
-
-
-def _route_key(unit: Unit) -> tuple[str, str, str]:
-    return unit.id, unit.query, repr(sorted(unit.parameters.items()))
 
 
 def _names_in(con: Engine) -> frozenset[str]:

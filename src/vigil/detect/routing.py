@@ -19,7 +19,7 @@ import sqlglot
 from sqlglot import exp
 
 from vigil.detect.new_terms import batch_rows_sql
-from vigil.detect.sql import render, unit_sql
+from vigil.detect.sql import render, rendered
 from vigil.detect.units import Unit
 
 ANY: Final = None
@@ -27,31 +27,38 @@ Names = frozenset[str] | None
 
 
 def event_names(unit: Unit) -> Names:
-    """The lower-case event names the unit can match, or None: any."""
+    """The lower-case event names the unit can match in a committed batch, or None: any."""
     return _read(unit, fold=True, batch=True)
 
 
-_RANGES: dict[tuple[str, str, str], tuple[tuple[str, str], ...] | None] = {}
-
-
 def name_ranges(unit: Unit) -> tuple[tuple[str, str], ...] | None:
-    """The event names (as CloudTrail spells them) the unit can match, as ranges (a name is
-    its own range, a prefix runs to its last extension), or None. A run reads the lake
-    through an OR of these ranges: DuckDB pushes it into the scan as a real filter, so the
-    row groups of a file (clustered by service and name) without those names are never read
-    (an IN list would only be a hint). Remembered per unit, query and parameters."""
-    key = (unit.id, unit.query, repr(sorted(unit.parameters.items())))
-    if key not in _RANGES:
-        names = _read(unit, fold=False, batch=False)
-        found = None
-        if names and len(_RANGES) < 10_000:
-            found = tuple(sorted((n[:-1], n[:-1] + "\U0010ffff") if n.endswith("*") else (n, n)
-                                 for n in names))  # fmt: skip
-        _RANGES[key] = found
-    return _RANGES[key]
+    """The event names (as CloudTrail spells them) the unit can match over the lake, as
+    ranges (a name is its own range, a prefix runs to its last extension), or None. A run
+    reads the lake through an OR of these ranges: DuckDB pushes it into the scan as a real
+    filter, so the row groups of a file (clustered by service and name) without those names
+    are never read (an IN list would only be a hint)."""
+    names = _read(unit, fold=False, batch=False)
+    if not names:
+        return None
+    return tuple(sorted((n[:-1], n[:-1] + "\U0010ffff") if n.endswith("*") else (n, n)
+                        for n in names))  # fmt: skip
+
+
+_READ: dict[tuple[str, str, str, bool, bool], Names] = {}  # parsing costs ~6 ms a unit
 
 
 def _read(unit: Unit, *, fold: bool, batch: bool) -> Names:
+    """Remembered per unit, query, parameters and reading (tuning's exceptions do not
+    change which names a unit can match)."""
+    key = (unit.id, unit.query, repr(sorted(unit.parameters.items())), fold, batch)
+    if key not in _READ:
+        if len(_READ) > 10_000:  # units edited over a long-running server
+            _READ.clear()
+        _READ[key] = _parse(unit, fold=fold, batch=batch)
+    return _READ[key]
+
+
+def _parse(unit: Unit, *, fold: bool, batch: bool) -> Names:
     """From the SQL a committed batch runs (`batch`: a new-terms unit's record rule), or the
     SQL a run over the lake runs (all of it, its coverage of each account included)."""
     if unit.source != "cloudtrail":
@@ -61,7 +68,7 @@ def _read(unit: Unit, *, fold: bool, batch: bool) -> Names:
         moments = {"since": since, "until": until, "until_date": until.date()}
         sql = render(batch_rows_sql(unit.sigma, unit.new_terms), moments)
     else:
-        sql = unit_sql(unit, since, until)
+        sql = rendered(unit, since, until)
     try:
         tree = sqlglot.parse_one(sql, read="duckdb")
     except sqlglot.errors.SqlglotError:  # a query sqlglot cannot read is simply always run

@@ -58,9 +58,23 @@ def render(template: str, values: dict[str, Any], keep: tuple[str, ...] = ()) ->
 
 def unit_sql(unit: Unit, since: datetime, until: datetime,
              names: tuple[tuple[str, str], ...] | None = None) -> str:  # fmt: skip
-    """The unit's SQL for [since, until): also as epoch seconds and dates, for pruning;
-    with `names` (the ranges of event names it can match) the lake is read through them,
-    which skips the row groups without those names."""
+    """The unit's SQL for [since, until), over its table without the records its tuning
+    excepts; with `names` (the ranges of event names it can match) the lake is read through
+    them, which skips the row groups without those names."""
+    sql = rendered(unit, since, until)
+    keep = []
+    excepted = excepted_sql(unit)
+    if excepted:
+        keep.append(f"NOT coalesce({excepted}, false)")
+    if names:
+        ranges = [f"(eventname >= {_quoted(a)} AND eventname <= {_quoted(b)})" for a, b in names]
+        keep.append("(" + " OR ".join(ranges) + ")")
+    return shadowed(sql, unit.source, " AND ".join(keep)) if keep else sql
+
+
+def rendered(unit: Unit, since: datetime, until: datetime) -> str:
+    """The unit's own query for [since, until) (also as epoch seconds and dates, for
+    pruning), its parameters filled in."""
     values = {
         **unit.parameters,
         "since": since,
@@ -71,19 +85,11 @@ def unit_sql(unit: Unit, since: datetime, until: datetime,
         "until_date": until.date(),
     }
     try:
-        sql = render(unit.query, values)
+        return render(unit.query, values)
     except KeyError as exc:
         raise UnitError(
             f"{unit.query_path}: parameter {{{{{exc.args[0]}}}}} is not defined"
         ) from exc
-    keep = []
-    excepted = excepted_sql(unit)
-    if excepted:
-        keep.append(f"NOT coalesce({excepted}, false)")
-    if names:
-        ranges = [f"(eventname >= {_quoted(a)} AND eventname <= {_quoted(b)})" for a, b in names]
-        keep.append("(" + " OR ".join(ranges) + ")")
-    return shadowed(sql, unit.source, " AND ".join(keep)) if keep else sql
 
 
 def _quoted(text: str) -> str:

@@ -35,20 +35,25 @@ WITH calls AS (
 ), eligible AS (
     -- a window holds no more than its principal's whole range does: only principals whose
     -- range reaches every threshold are worth the sliding windows
-    SELECT account, actor, channel
-    FROM calls
-    GROUP BY ALL
-    HAVING count(DISTINCT api) >= {{min_names}} * (CASE WHEN channel = 'console' THEN {{console_factor}} ELSE 1 END)
-       AND count(DISTINCT eventsource) >= {{min_sources}} * (CASE WHEN channel = 'console' THEN {{console_factor}} ELSE 1 END)
-       AND sum(denied) >= {{min_denied}} * (CASE WHEN channel = 'console' THEN {{console_factor}} ELSE 1 END)
+    SELECT account, actor, channel, factor
+    FROM (
+        SELECT account, actor, channel,
+            CASE WHEN channel = 'console' THEN {{console_factor}} ELSE 1 END AS factor,
+            count(DISTINCT api) AS apis, count(DISTINCT eventsource) AS sources,
+            sum(denied) AS refused
+        FROM calls
+        GROUP BY account, actor, channel
+    ) AS whole
+    WHERE apis >= {{min_names}} * factor AND sources >= {{min_sources}} * factor
+      AND refused >= {{min_denied}} * factor
 ), gaps AS (
-    SELECT c.*,
+    SELECT c.*, e.factor,
         CASE WHEN c.event_ts - lag(c.event_ts) OVER g <= INTERVAL {{window_minutes}} MINUTE
              THEN 0 ELSE 1 END AS new_burst
-    FROM calls AS c SEMI JOIN eligible AS e
+    FROM calls AS c JOIN eligible AS e
         ON c.account IS NOT DISTINCT FROM e.account AND c.actor IS NOT DISTINCT FROM e.actor
        AND c.channel = e.channel
-    WINDOW g AS (PARTITION BY account, actor, channel ORDER BY event_ts, eventid)
+    WINDOW g AS (PARTITION BY c.account, c.actor, c.channel ORDER BY c.event_ts, c.eventid)
 ), bursts AS (
     SELECT *,
         sum(new_burst) OVER (PARTITION BY account, actor, channel ORDER BY event_ts, eventid
@@ -59,10 +64,6 @@ WITH calls AS (
     FROM gaps
     WINDOW w AS (PARTITION BY account, actor, channel ORDER BY event_ts
                  RANGE BETWEEN INTERVAL {{window_minutes}} MINUTE PRECEDING AND CURRENT ROW)
-), scored AS (
-    SELECT *,
-        CASE WHEN channel = 'console' THEN {{console_factor}} ELSE 1 END AS factor
-    FROM bursts
 )
 SELECT
     min(event_ts) AS window_start,
@@ -79,7 +80,7 @@ SELECT
         || ' minutes), ' || CAST(sum(denied) AS VARCHAR) || ' refused, via the '
         || min(channel) || ', from ' || max(sourceipaddress) AS summary,
     list(eventid ORDER BY event_ts) AS evidence
-FROM scored
+FROM bursts
 GROUP BY account, actor, channel, burst
 HAVING max(CASE WHEN n_apis >= {{min_names}} * factor
                      AND n_sources >= {{min_sources}} * factor
