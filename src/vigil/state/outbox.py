@@ -41,12 +41,15 @@ def envelope(
 ARRIVED: Final = threading.Event()  # set on every append: a worker in this process wakes
 
 
-def insert_event(db: sqlite3.Connection, event: dict[str, Any], now: int) -> bool:
-    """Append inside the caller's transaction; False when the id was already there."""
+def insert_event(
+    db: sqlite3.Connection, event: dict[str, Any], now: int, bus: str = "default"
+) -> bool:
+    """Append inside the caller's transaction (to the default bus unless told); False when
+    the id was already there."""
     cursor = db.execute(
-        "INSERT OR IGNORE INTO events (id, source, detail_type, created_ms, event) "
-        "VALUES (?, ?, ?, ?, ?)",
-        (event["id"], event["source"], event["detail-type"], now, json.dumps(event)),
+        "INSERT OR IGNORE INTO events (id, source, detail_type, created_ms, event, bus) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
+        (event["id"], event["source"], event["detail-type"], now, json.dumps(event), bus),
     )
     ARRIVED.set()
     return cursor.rowcount == 1

@@ -340,6 +340,97 @@ def _detection_kinds(db: sqlite3.Connection) -> None:
     )
 
 
+_V7_LOGS: Final = """
+CREATE TABLE IF NOT EXISTS log_group_tags (
+    log_group TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (log_group, key)
+);
+CREATE TABLE IF NOT EXISTS export_tasks (
+    task_id TEXT PRIMARY KEY,
+    name TEXT,
+    account TEXT NOT NULL,
+    log_group TEXT NOT NULL,
+    stream_prefix TEXT,
+    from_ms INTEGER NOT NULL,
+    to_ms INTEGER NOT NULL,
+    destination TEXT NOT NULL,
+    prefix TEXT NOT NULL,
+    status TEXT NOT NULL,
+    message TEXT,
+    created_ms INTEGER NOT NULL,
+    completed_ms INTEGER
+);
+"""
+
+
+def _event_buses(db: sqlite3.Connection) -> None:
+    """Custom event buses beside the default one, which every event stored before belongs to;
+    archives of a bus's events and replays of them; Security Hub's custom insights."""
+    if "bus" not in {row[1] for row in db.execute("PRAGMA table_info(events)")}:
+        db.execute("ALTER TABLE events ADD COLUMN bus TEXT NOT NULL DEFAULT 'default'")
+    for statement in _statements(V7_BUSES):
+        db.execute(statement)
+
+
+V7_BUSES: Final = """
+CREATE TABLE IF NOT EXISTS event_buses (
+    name TEXT PRIMARY KEY,
+    description TEXT NOT NULL DEFAULT '',
+    policy TEXT,                     -- a resource policy document, JSON, as given
+    tags TEXT NOT NULL DEFAULT '[]',
+    created_ms INTEGER NOT NULL,
+    modified_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS archives (
+    name TEXT PRIMARY KEY,
+    bus TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    pattern TEXT,                    -- an event pattern, JSON; NULL keeps every event
+    retention_days INTEGER NOT NULL DEFAULT 0,  -- 0: kept for ever
+    state TEXT NOT NULL DEFAULT 'ENABLED',
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS archived_events (
+    archive TEXT NOT NULL,
+    seq INTEGER NOT NULL,            -- the event's place on its bus (events.seq)
+    event_ms INTEGER NOT NULL,       -- the event's own time, which replays select by
+    size INTEGER NOT NULL,
+    event TEXT NOT NULL,
+    PRIMARY KEY (archive, seq)
+);
+CREATE INDEX IF NOT EXISTS archived_events_time ON archived_events (archive, event_ms);
+CREATE TABLE IF NOT EXISTS archive_progress (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq INTEGER NOT NULL             -- the last event the archives have seen
+);
+CREATE TABLE IF NOT EXISTS replays (
+    name TEXT PRIMARY KEY,
+    archive TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    destination TEXT NOT NULL,       -- {"Arn": bus ARN, "FilterArns": [rule ARNs]}, JSON
+    start_ms INTEGER NOT NULL,
+    end_ms INTEGER NOT NULL,
+    state TEXT NOT NULL,             -- STARTING RUNNING CANCELLING COMPLETED CANCELLED FAILED
+    reason TEXT,
+    position INTEGER NOT NULL DEFAULT 0,  -- the last archived event replayed (its seq)
+    last_replayed_ms INTEGER,
+    started_ms INTEGER NOT NULL,
+    ended_ms INTEGER,
+    account TEXT NOT NULL,
+    region TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS hub_insights (
+    id TEXT PRIMARY KEY,             -- the last part of the insight's ARN
+    name TEXT NOT NULL,
+    filters TEXT NOT NULL,           -- ASFF filters, JSON
+    group_by TEXT NOT NULL,
+    created_ms INTEGER NOT NULL
+);
+"""
+
+
 MIGRATIONS: Final = (
     Migration(1, "the tables of release 0.1.0", V1_TABLES),
     Migration(2, "batches.objects for homes older than 0.1.0", _batch_objects),
@@ -347,6 +438,7 @@ MIGRATIONS: Final = (
     Migration(4, "playbook runs: the request, approvals", _playbook_approvals),
     Migration(5, "the console: history by target, assignees, sessions, saved views", _console),
     Migration(6, "findings' tactics and parameters; new-terms state", _detection_kinds),
+    Migration(7, "log group tags; CloudWatch Logs export tasks", _V7_LOGS),
 )
 LATEST: Final = MIGRATIONS[-1].version
 
