@@ -431,6 +431,17 @@ CREATE TABLE IF NOT EXISTS hub_insights (
 """
 
 
+def _attempt_answers(db: sqlite3.Connection) -> None:
+    """Each delivery attempt keeps what the target answered: the delivery it belongs to, the
+    HTTP status, the first bytes of the body and the error, apart (the excerpt mixed them)."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(audit)")}
+    for name, kind in (("delivery", "INTEGER"), ("status", "INTEGER"), ("body", "TEXT"),
+                       ("error", "TEXT")):  # fmt: skip
+        if name not in columns:
+            db.execute(f"ALTER TABLE audit ADD COLUMN {name} {kind}")
+    db.execute("CREATE INDEX IF NOT EXISTS audit_delivery ON audit (delivery)")
+
+
 MIGRATIONS: Final = (
     Migration(1, "the tables of release 0.1.0", V1_TABLES),
     Migration(2, "batches.objects for homes older than 0.1.0", _batch_objects),
@@ -439,6 +450,7 @@ MIGRATIONS: Final = (
     Migration(5, "the console: history by target, assignees, sessions, saved views", _console),
     Migration(6, "findings' tactics and parameters; new-terms state", _detection_kinds),
     Migration(7, "log group tags; CloudWatch Logs export tasks", _V7_LOGS),
+    Migration(8, "delivery attempts: their delivery, status, body and error", _attempt_answers),
 )
 LATEST: Final = MIGRATIONS[-1].version
 
