@@ -431,6 +431,14 @@ CREATE TABLE IF NOT EXISTS hub_insights (
 """
 
 
+def _v7(db: sqlite3.Connection) -> None:
+    """Two changes made at once, one version: event buses (and their archives and replays)
+    and CloudWatch Logs' tags and export tasks."""
+    _event_buses(db)
+    for statement in _statements(_V7_LOGS):
+        db.execute(statement)
+
+
 def _attempt_answers(db: sqlite3.Connection) -> None:
     """Each delivery attempt keeps what the target answered: the delivery it belongs to, the
     HTTP status, the first bytes of the body and the error, apart (the excerpt mixed them)."""
@@ -449,7 +457,7 @@ MIGRATIONS: Final = (
     Migration(4, "playbook runs: the request, approvals", _playbook_approvals),
     Migration(5, "the console: history by target, assignees, sessions, saved views", _console),
     Migration(6, "findings' tactics and parameters; new-terms state", _detection_kinds),
-    Migration(7, "log group tags; CloudWatch Logs export tasks", _V7_LOGS),
+    Migration(7, "event buses, archives, replays, hub insights; log tags, log exports", _v7),
     Migration(8, "delivery attempts: their delivery, status, body and error", _attempt_answers),
 )
 LATEST: Final = MIGRATIONS[-1].version
