@@ -15,6 +15,8 @@ from vigil.config import Settings
 from vigil.logs.groups import DEFAULT_LIMIT, LogGroup, LogStream
 
 if TYPE_CHECKING:
+    from vigil.insights.pointer import get_log_record
+    from vigil.insights.run import Answer, run_query
     from vigil.insights.run import run_insights as insights
     from vigil.logs.export import ExportResult, export
     from vigil.logs.files import PutSummary
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from vigil.logs.read import Event
     from vigil.logs.retention import ExpireReport
     from vigil.logs.subscriptions import Subscription
+    from vigil.logs.tags import group_of_arn, group_tags, tag_group, untag_group
     from vigil.metrics.filters import apply_filters
     from vigil.query.answer import Cancel
 
@@ -30,12 +33,17 @@ __getattr__ = exports(__name__, {
     "ExportResult": "vigil.logs.export", "PutSummary": "vigil.logs.files",
     "InputEvent": "vigil.logs.put", "PutResult": "vigil.logs.put", "Event": "vigil.logs.read",
     "apply_filters": "vigil.metrics.filters", "Subscription": "vigil.logs.subscriptions",
+    "run_query": "vigil.insights.run", "Answer": "vigil.insights.run",
+    "get_log_record": "vigil.insights.pointer", "group_tags": "vigil.logs.tags",
+    "tag_group": "vigil.logs.tags", "untag_group": "vigil.logs.tags",
+    "group_of_arn": "vigil.logs.tags",
 })  # fmt: skip
 
-# CreateExportTask and Logs Insights are the stages' own functions, exported as they are.
+# Export, Insights and tagging are the stages' own functions, exported as they are.
 __all__ = [
-    "Event", "EventsQuery", "ExportResult", "InputEvent", "LogGroup", "LogStream", "PutResult",
-    "PutSummary", "Subscription", "apply_filters", "export", "insights",
+    "Answer", "Event", "EventsQuery", "ExportResult", "InputEvent", "LogGroup", "LogStream",
+    "PutResult", "PutSummary", "Subscription", "apply_filters", "export", "get_log_record",
+    "group_of_arn", "group_tags", "insights", "run_query", "tag_group", "untag_group",
 ]  # fmt: skip
 
 
@@ -59,12 +67,18 @@ def create_group(
     retention_days: int | None = None,
     account: str | None = None,
     region: str | None = None,
+    tags: dict[str, str] | None = None,
 ) -> LogGroup:
-    from vigil.logs.groups import LogStore
+    """CreateLogGroup, with its tags (checked before the group is made)."""
+    from vigil.logs.tags import TagStore, check_tags
 
-    with LogStore(settings) as store:
-        return store.create_group(name, account=account, region=region,
-                                  retention_days=retention_days)  # fmt: skip
+    tags = check_tags(tags or {})
+    with TagStore(settings) as store:
+        group = store.create_group(name, account=account, region=region,
+                                   retention_days=retention_days)  # fmt: skip
+        if tags:
+            store.tag(name, tags, too_many="InvalidParameterException")
+    return group
 
 
 def delete_group(settings: Settings, name: str) -> None:

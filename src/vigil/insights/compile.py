@@ -8,6 +8,7 @@ number and textually with a string; arithmetic and numeric aggregates cast to DO
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -87,8 +88,12 @@ def _text(sql: str, kind: str) -> str:
 
 
 class Compiler:
-    def __init__(self, source: Source) -> None:
+    def __init__(self, source: Source, *, pointers: bool = False) -> None:
         self.scope = _Scope(source)
+        self.pointers = pointers and bool(source.pointer_columns)
+        # The events that matched: the relation through the filters, fields and parses before
+        # the first stats, without sort, limit or dedup (GetQueryResults' recordsMatched).
+        self.matched = source.sql
 
     def expr(self, e: q.Expr) -> tuple[str, str]:
         if isinstance(e, q.Lit):
@@ -218,11 +223,12 @@ class Compiler:
                     sql, kind = self.expr(item.expr)
                     cols.append(f"{sql} AS {self.define(name, kind)}")
                     shown.append(name)
-                rel = f"SELECT *, {', '.join(cols)} FROM ({rel})"
+                rel = self._both(rel, stats, _around(f"SELECT *, {', '.join(cols)} FROM "))
             elif isinstance(c, q.Filter):
-                rel = f"SELECT * FROM ({rel}) WHERE {self.expr(c.expr)[0]}"
+                test = self.expr(c.expr)[0]
+                rel = self._both(rel, stats, _around("SELECT * FROM ", f" WHERE {test}"))
             elif isinstance(c, q.Parse):
-                rel = self.parse(c, rel)
+                rel = self._both(rel, stats, self.parse(c))
             elif isinstance(c, q.Stats):
                 rel, shown = self.stats(c, rel)
                 stats, order = True, [quote_name(n) for n in shown[: len(c.by)]]
@@ -244,8 +250,17 @@ class Compiler:
         select = ", ".join(
             f"{self.scope.resolve(c)[0]} AS {quote_name(c)}" for c in dict.fromkeys(columns)
         )
+        if self.pointers and not stats:  # a row that is one event says which (its @ptr)
+            select += ", " + ", ".join(quote_name(c) for c in self.scope.source.pointer_columns)
         final = limit if limit is not None else DEFAULT_LIMIT
         return f"SELECT {select} FROM ({rel}) {self._order(order, stats)} LIMIT {final}"
+
+    def _both(self, rel: str, stats: bool, wrap: Callable[[str], str]) -> str:
+        """`wrap` over the result's relation, and over the matched events' while no stats has
+        aggregated them."""
+        if not stats:
+            self.matched = wrap(self.matched)
+        return wrap(rel)
 
     def _column(self, e: q.Expr) -> str:
         return e.name if isinstance(e, q.Ref) else q.expr_text(e)
@@ -262,7 +277,7 @@ class Compiler:
             return "ORDER BY " + ", ".join(order)
         return "" if stats else 'ORDER BY "@timestamp" DESC'
 
-    def parse(self, c: q.Parse, rel: str) -> str:
+    def parse(self, c: q.Parse) -> Callable[[str], str]:
         source, kind = self.expr(c.field)
         if c.regex:
             pattern = _regex(c.pattern)
@@ -275,7 +290,7 @@ class Compiler:
         cols = ", ".join(f"nullif(__parsed.{quote_name(n)}, '') AS {self.define(n, 'any')}"
                          for n in c.names)  # fmt: skip
         extract = f"regexp_extract({_text(source, kind)}, {pattern}, {names}) AS __parsed"
-        return f"SELECT * EXCLUDE (__parsed), {cols} FROM (SELECT *, {extract} FROM ({rel}))"
+        return _around(f"SELECT * EXCLUDE (__parsed), {cols} FROM (SELECT *, {extract} FROM ", ")")
 
     def stats(self, c: q.Stats, rel: str) -> tuple[str, list[str]]:
         groups, aggs, names = [], [], []
@@ -299,6 +314,11 @@ class Compiler:
         return f"SELECT {', '.join(select)} FROM ({rel}){group_by}", names
 
 
+def _around(head: str, tail: str = "") -> Callable[[str], str]:
+    """A relation wrapped: `head (relation) tail`."""
+    return lambda rel: f"{head}({rel}){tail}"
+
+
 def _same_aggregate(text: str) -> str:
     """count() and count(*) are one aggregate; names compare without case or spaces."""
     return re.sub(r"\s+", "", text.lower()).replace("(*)", "()")
@@ -306,3 +326,16 @@ def _same_aggregate(text: str) -> str:
 
 def to_sql(query: str, source: Source) -> str:
     return Compiler(source).compile(q.parse(query))
+
+
+def to_sql_counted(query: str, source: Source) -> tuple[str, str]:
+    """The query's SQL with each event row's pointer columns, and the SQL of its statistics:
+    events matched (through the filters, before stats, limit and dedup), events scanned (the
+    source's, in the groups and time range) and their bytes (UTF-8 bytes of the messages)."""
+    compiler = Compiler(source, pointers=True)
+    sql = compiler.compile(q.parse(query))
+    stats = (
+        f"SELECT (SELECT count(*) FROM ({compiler.matched})) AS matched, count(*) AS scanned, "
+        f'coalesce(sum(strlen("@message")), 0) AS bytes FROM ({source.sql})'
+    )
+    return sql, stats

@@ -26,6 +26,7 @@ FLOW_COLUMNS: Final = dict(zip(FLOW_FIELDS, ("version", "account_id", "interface
                                              "dstaddr", "srcport", "dstport", "protocol", "packets",
                                              "bytes", "start", "end", "action", "log_status"),
                                strict=True))  # fmt: skip
+POINTER_COLUMNS: Final = ("__ptr_group", "__ptr_stream", "__ptr_ts", "__ptr_id")
 NUMERIC_FLOW: Final = frozenset({"version", "srcport", "dstport", "protocol", "packets", "bytes",
                                  "start", "end", "tcp_flags", "traffic_path"})  # fmt: skip
 
@@ -41,6 +42,7 @@ class Source:
     sql: str
     kinds: dict[str, str] = field(default_factory=dict)  # column → num | str | time
     table: str | None = None
+    pointer_columns: tuple[str, ...] = ()  # what says which event a row is (its @ptr)
 
     def resolve(self, name: str) -> tuple[str, str]:
         """(SQL expression, kind) of a field the base relation offers."""
@@ -70,13 +72,15 @@ def group_source(groups: list[LogGroup], start: int | None, end: int | None) -> 
         'SELECT CAST(epoch_ms("timestamp") AS TIMESTAMPTZ) AS "@timestamp", '
         'message AS "@message", '
         'CAST(epoch_ms(ingestion_time) AS TIMESTAMPTZ) AS "@ingestionTime", '
-        f'log_stream AS "@logStream", {literal(g.account + ":" + g.name)} AS "@log" '
+        f'log_stream AS "@logStream", {literal(g.account + ":" + g.name)} AS "@log", '
+        f'log_group AS "__ptr_group", log_stream AS "__ptr_stream", "timestamp" AS "__ptr_ts", '
+        'event_id AS "__ptr_id" '
         f"FROM ({live_events_sql(g, start, end, now)})"
         for g in groups
     ]
     kinds = {"@timestamp": "time", "@message": "str", "@logStream": "str", "@log": "str",
              "@ingestionTime": "time"}  # fmt: skip
-    return Source(" UNION ALL ".join(parts), kinds)
+    return Source(" UNION ALL ".join(parts), kinds, pointer_columns=POINTER_COLUMNS)
 
 
 def table_source(table: str, start: int | None, end: int | None) -> Source:

@@ -121,6 +121,7 @@ class LogStore(Store):
         group = self.group(name)
         with self.state.transaction() as db:
             db.execute("DELETE FROM log_streams WHERE log_group = ?", (name,))
+            db.execute("DELETE FROM log_group_tags WHERE log_group = ?", (name,))
             db.execute("DELETE FROM log_groups WHERE name = ?", (name,))
             db.execute("INSERT INTO deleted_groups VALUES (?, ?, ?)",
                        (name, group.created_ms, now_ms()))  # fmt: skip

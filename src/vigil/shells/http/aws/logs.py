@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import base64
-import json
-import threading
-import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Final
 
 from vigil import api
 from vigil.api.access import Need
-from vigil.errors import PatternError
-from vigil.shells.http.aws import AwsError, Caller, need
+from vigil.shells.http.aws import AwsError, Caller, logs_tags, need
+from vigil.shells.http.aws.logs_insights import Queries, get_log_record
+from vigil.shells.http.aws.logs_paging import group_of as _group_of
+from vigil.shells.http.aws.logs_paging import limit_of as _limit
+from vigil.shells.http.aws.logs_paging import page as _page
+from vigil.shells.http.aws.logs_paging import token as _token
+from vigil.shells.http.aws.logs_paging import untoken as _untoken
 
 Handler = Callable[[api.Settings, Caller, dict[str, Any]], dict[str, Any]]
 MAX_PAGE: Final = 10_000
@@ -25,44 +25,16 @@ def _arn(c: Caller, group: str, stream: str | None = None) -> str:
     return f"{base}:log-stream:{stream}" if stream else f"{base}:*"
 
 
-def _token(doc: Any) -> str:
-    return base64.urlsafe_b64encode(json.dumps(doc).encode()).decode()
-
-
-def _untoken(text: str | None) -> Any:
-    if not text:
-        return None
-    try:
-        return json.loads(base64.urlsafe_b64decode(text.encode()))
-    except ValueError:
-        raise AwsError(
-            "InvalidParameterException", "The specified nextToken is not valid."
-        ) from None
-
-
-def _limit(params: dict[str, Any], default: int, top: int) -> int:
-    limit = int(params.get("limit") or default)
-    if not 1 <= limit <= top:
-        raise AwsError("InvalidParameterException", f"limit must be 1 to {top}")
-    return limit
-
-
 def create_log_group(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.logs.create_group(s, need(p, "logGroupName"), account=c.account, region=c.region)
+    api.logs.create_group(
+        s, need(p, "logGroupName"), account=c.account, region=c.region, tags=p.get("tags")
+    )
     return {}
 
 
 def delete_log_group(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     api.logs.delete_group(s, need(p, "logGroupName"))
     return {}
-
-
-def _page(items: list[Any], p: dict[str, Any], default: int, top: int) -> tuple[list[Any], str]:
-    start = int(_untoken(p.get("nextToken")) or 0)
-    limit = _limit(p, default, top)
-    page = items[start : start + limit]
-    more = start + limit < len(items)
-    return page, _token(start + limit) if more else ""
 
 
 def describe_log_groups(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
@@ -131,14 +103,6 @@ def describe_log_streams(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[
                 doc[key] = value
         out.append(doc)
     return {"logStreams": out, **({"nextToken": token} if token else {})}
-
-
-def _group_of(identifier: str | None) -> str:
-    if not identifier:
-        return ""
-    if identifier.startswith("arn:"):
-        return identifier.split(":log-group:", 1)[-1].removesuffix(":*")
-    return identifier
 
 
 def put_log_events(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
@@ -264,109 +228,6 @@ def test_metric_filter(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[st
     return {"matches": api.logs.test_filter(p.get("filterPattern") or "", messages)}
 
 
-KEPT_SECONDS: Final = 3600.0
-KEPT_RUNS: Final = 200
-
-
-class Queries:
-    """Logs Insights queries started by StartQuery, run in the background, kept an hour."""
-
-    def __init__(self) -> None:
-        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="insights")
-        self.lock = threading.Lock()
-        self.runs: dict[str, tuple[Future[Any], dict[str, Any], api.lake.Cancel]] = {}
-
-    def start(self, s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-        groups = list(p.get("logGroupNames") or [])
-        if p.get("logGroupName"):
-            groups.append(p["logGroupName"])
-        groups += [_group_of(x) for x in p.get("logGroupIdentifiers") or []]
-        if not groups:
-            raise AwsError(
-                "InvalidParameterException",
-                "give logGroupName, logGroupNames or logGroupIdentifiers",
-            )
-        text = need(p, "queryString")
-        limit = p.get("limit")
-        if limit:
-            text = f"{text} | limit {int(limit)}"
-        start, end = int(need(p, "startTime")) * 1000, int(need(p, "endTime")) * 1000 + 999
-        known = {g.name for g in api.logs.groups(s)}
-        for g in groups:  # an unknown group or a query that does not parse fails now, not later
-            if g not in known:
-                raise AwsError("ResourceNotFoundException", f"Log group '{g}' does not exist")
-        try:
-            api.logs.check_insights(text)
-        except PatternError as exc:
-            raise AwsError("MalformedQueryException", exc.message) from None
-        ident = str(uuid.uuid4())
-        info = {"queryString": text, "logGroupName": groups[0], "createTime": time.time()}
-        self._forget_old()
-        cancel = api.lake.Cancel()
-        future = self.pool.submit(api.logs.insights, s, text, groups=groups, start=start,
-                                  end=end, cancel=cancel)  # fmt: skip
-        with self.lock:
-            self.runs[ident] = (future, info, cancel)
-        return {"queryId": ident}
-
-    def _forget_old(self) -> None:
-        """Results are kept an hour, and only the newest KEPT_RUNS of them (each holds up to
-        10,000 rows): what a client never collects does not pile up."""
-        now = time.time()
-        with self.lock:
-            done = [k for k, (f, info, _) in self.runs.items() if f.done()
-                    and now - float(info["createTime"]) > KEPT_SECONDS]  # fmt: skip
-            for key in done:
-                del self.runs[key]
-            extra = len(self.runs) - KEPT_RUNS + 1
-            for key in list(self.runs)[: max(0, extra)]:
-                self.runs[key][2].set()
-                self.runs[key][0].cancel()
-                del self.runs[key]
-
-    def results(self, s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-        ident = need(p, "queryId")
-        with self.lock:
-            run = self.runs.get(ident)
-        if run is None:
-            raise AwsError("ResourceNotFoundException", f"Query does not exist: {ident}")
-        future, _, cancel = run
-        stats = {"recordsMatched": 0.0, "recordsScanned": 0.0, "bytesScanned": 0.0}
-        if future.cancelled() or (cancel.is_set() and future.done()):
-            return {"status": "Cancelled", "results": [], "statistics": stats}
-        if not future.done():
-            return {"status": "Running", "results": [], "statistics": stats}
-        error = future.exception()
-        if error is not None:
-            raise AwsError("MalformedQueryException", str(error))
-        table = future.result()
-        rows = []
-        for row in table.to_pylist():
-            rows.append([{"field": k, "value": "" if v is None else _text(v)}
-                         for k, v in row.items()])  # fmt: skip
-        stats["recordsMatched"] = float(len(rows))
-        return {"status": "Complete", "results": rows, "statistics": stats}
-
-    def stop(self, s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-        ident = need(p, "queryId")
-        with self.lock:
-            run = self.runs.get(ident)
-        if run is None:
-            raise AwsError("ResourceNotFoundException", f"Query does not exist: {ident}")
-        future, _, cancel = run
-        if future.done():
-            return {"success": False}
-        cancel.set()  # a running query is interrupted; a waiting one never starts
-        future.cancel()
-        return {"success": True}
-
-
-def _text(value: Any) -> str:
-    if hasattr(value, "isoformat"):
-        return str(value.isoformat(sep=" ", timespec="milliseconds"))[:23]
-    return str(value)
-
-
 def put_subscription_filter(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     api.logs.put_subscription(s, api.logs.Subscription(
         log_group=need(p, "logGroupName"), name=need(p, "filterName"),
@@ -387,6 +248,9 @@ def delete_subscription_filter(s: api.Settings, c: Caller, p: dict[str, Any]) ->
     return {}
 
 
+__all__ = ["Queries", "operations"]
+
+
 def operations(queries: Queries) -> dict[str, tuple[Need, Handler]]:
     R, W, C = Need.READ, Need.WRITE, Need.CONFIGURE
     return {
@@ -402,7 +266,13 @@ def operations(queries: Queries) -> dict[str, tuple[Need, Handler]]:
         "DeleteMetricFilter": (C, delete_metric_filter),
         "TestMetricFilter": (R, test_metric_filter),
         "StartQuery": (R, queries.start), "GetQueryResults": (R, queries.results),
-        "StopQuery": (R, queries.stop), "PutSubscriptionFilter": (C, put_subscription_filter),
+        "StopQuery": (R, queries.stop), "DescribeQueries": (R, queries.describe),
+        "GetLogRecord": (R, get_log_record), "PutSubscriptionFilter": (C, put_subscription_filter),
         "DescribeSubscriptionFilters": (R, describe_subscription_filters),
         "DeleteSubscriptionFilter": (C, delete_subscription_filter),
+        "TagResource": (W, logs_tags.tag_resource), "UntagResource": (W, logs_tags.untag_resource),
+        "ListTagsForResource": (R, logs_tags.list_tags_for_resource),
+        "TagLogGroup": (W, logs_tags.tag_log_group),
+        "UntagLogGroup": (W, logs_tags.untag_log_group),
+        "ListTagsLogGroup": (R, logs_tags.list_tags_log_group),
     }  # fmt: skip

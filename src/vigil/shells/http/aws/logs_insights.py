@@ -1,0 +1,173 @@
+"""CloudWatch Logs Insights: StartQuery, GetQueryResults (rows with `@ptr`, statistics),
+DescribeQueries, StopQuery and GetLogRecord. Queries run in the background and are kept an hour
+in the server's memory, as AWS keeps them for a while."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Final
+
+from vigil import api
+from vigil.errors import PatternError
+from vigil.shells.http.aws import AwsError, Caller, need
+from vigil.shells.http.aws.logs_paging import group_of, page
+
+KEPT_SECONDS: Final = 3600.0
+KEPT_RUNS: Final = 200
+MAX_RUNNING: Final = 100  # queries running at once in an account (AWS's current quota)
+STATUSES: Final = ("Scheduled", "Running", "Complete", "Failed", "Cancelled", "Timeout", "Unknown")
+
+
+@dataclass
+class Run:
+    future: Future[Any]
+    cancel: api.lake.Cancel
+    query: str  # as the client gave it
+    groups: list[str]
+    created_ms: int
+    user: str
+
+    def status(self) -> str:
+        if self.future.cancelled() or (self.cancel.is_set() and self.future.done()):
+            return "Cancelled"
+        if not self.future.done():
+            return "Running" if self.future.running() else "Scheduled"
+        return "Failed" if self.future.exception() is not None else "Complete"
+
+
+def _stats(answer: Any | None) -> dict[str, float]:
+    if answer is None:
+        return {"recordsMatched": 0.0, "recordsScanned": 0.0, "bytesScanned": 0.0}
+    return {"recordsMatched": float(answer.matched), "recordsScanned": float(answer.scanned),
+            "bytesScanned": float(answer.bytes_scanned),
+            "logGroupsScanned": float(answer.groups)}  # fmt: skip
+
+
+def _text(value: Any) -> str:
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat(sep=" ", timespec="milliseconds"))[:23]
+    return str(value)
+
+
+def _groups(p: dict[str, Any]) -> list[str]:
+    groups = list(p.get("logGroupNames") or [])
+    if p.get("logGroupName"):
+        groups.append(p["logGroupName"])
+    groups += [group_of(x) for x in p.get("logGroupIdentifiers") or []]
+    if not groups:
+        raise AwsError(
+            "InvalidParameterException", "give logGroupName, logGroupNames or logGroupIdentifiers"
+        )
+    return groups
+
+
+class Queries:
+    """Logs Insights queries started by StartQuery, run in the background, kept an hour."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="insights")
+        self.lock = threading.Lock()
+        self.runs: dict[str, Run] = {}
+
+    def start(self, s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+        groups = _groups(p)
+        query = need(p, "queryString")
+        text = f"{query} | limit {int(p['limit'])}" if p.get("limit") else query
+        start, end = int(need(p, "startTime")) * 1000, int(need(p, "endTime")) * 1000 + 999
+        known = {g.name for g in api.logs.groups(s)}
+        for g in groups:  # an unknown group or a query that does not parse fails now, not later
+            if g not in known:
+                raise AwsError("ResourceNotFoundException", f"Log group '{g}' does not exist")
+        try:
+            api.logs.check_insights(text)
+        except PatternError as exc:
+            raise AwsError("MalformedQueryException", exc.message) from None
+        self._forget_old()
+        with self.lock:
+            busy = sum(1 for r in self.runs.values() if not r.future.done())
+        if busy >= MAX_RUNNING:
+            message = f"{busy} queries are running; at most {MAX_RUNNING} at once"
+            raise AwsError("LimitExceededException", message)
+        ident = str(uuid.uuid4())
+        cancel = api.lake.Cancel()
+        future = self.pool.submit(api.logs.run_query, s, text, groups=groups, start=start,
+                                  end=end, cancel=cancel)  # fmt: skip
+        with self.lock:
+            self.runs[ident] = Run(future, cancel, query, groups, int(time.time() * 1000), c.user)
+        return {"queryId": ident}
+
+    def _forget_old(self) -> None:
+        """Results are kept an hour, and only the newest KEPT_RUNS of them (each holds up to
+        10,000 rows): what a client never collects does not pile up."""
+        now = time.time() * 1000
+        with self.lock:
+            done = [k for k, r in self.runs.items()
+                    if r.future.done() and now - r.created_ms > KEPT_SECONDS * 1000]  # fmt: skip
+            for key in done:
+                del self.runs[key]
+            extra = len(self.runs) - KEPT_RUNS + 1
+            for key in list(self.runs)[: max(0, extra)]:
+                self.runs[key].cancel.set()
+                self.runs[key].future.cancel()
+                del self.runs[key]
+
+    def _run(self, p: dict[str, Any]) -> tuple[str, Run]:
+        ident = need(p, "queryId")
+        with self.lock:
+            run = self.runs.get(ident)
+        if run is None:
+            raise AwsError("ResourceNotFoundException", f"Query does not exist: {ident}")
+        return ident, run
+
+    def results(self, s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+        _, run = self._run(p)
+        status = run.status()
+        if status != "Complete":
+            if status == "Failed":
+                raise AwsError("MalformedQueryException", str(run.future.exception()))
+            return {"status": status, "results": [], "statistics": _stats(None)}
+        answer = run.future.result()
+        rows = [[{"field": k, "value": "" if v is None else _text(v)} for k, v in row.items()]
+                for row in answer.table.to_pylist()]  # fmt: skip
+        return {"status": "Complete", "results": rows, "statistics": _stats(answer)}
+
+    def stop(self, s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+        ident, run = self._run(p)
+        if run.future.done():
+            raise AwsError("InvalidParameterException",
+                           f"Query {ident} is not running (it is {run.status()})")  # fmt: skip
+        run.cancel.set()  # a running query is interrupted; a waiting one never starts
+        run.future.cancel()
+        return {"success": True}
+
+    def describe(self, s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+        """DescribeQueries: the newest first, by log group and status."""
+        status, group = p.get("status"), p.get("logGroupName")
+        if status is not None and status not in STATUSES:
+            raise AwsError("InvalidParameterException",
+                           f"1 validation error detected: Value '{status}' at 'status' failed "
+                           f"to satisfy constraint: Member must satisfy enum value set: "
+                           f"[{', '.join(STATUSES)}]")  # fmt: skip
+        if group and group not in {g.name for g in api.logs.groups(s)}:
+            raise AwsError("ResourceNotFoundException", f"Log group '{group}' does not exist")
+        self._forget_old()
+        with self.lock:
+            runs = sorted(self.runs.items(), key=lambda kv: -kv[1].created_ms)
+        found = []
+        for ident, run in runs:
+            now = run.status()
+            if (status and now != status) or (group and group not in run.groups):
+                continue
+            found.append({"queryId": ident, "queryString": run.query, "status": now,
+                          "createTime": run.created_ms, "logGroupName": run.groups[0],
+                          "queryLanguage": "CWLI", "userIdentity": run.user})  # fmt: skip
+        shown, token = page(found, p, 1000, 1000, "maxResults")
+        return {"queries": shown, **({"nextToken": token} if token else {})}
+
+
+def get_log_record(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    return {"logRecord": api.logs.get_log_record(s, str(need(p, "logRecordPointer")))}

@@ -1,0 +1,54 @@
+"""CloudWatch Logs tagging: TagResource / UntagResource / ListTagsForResource on a log group's
+ARN, and the older TagLogGroup / UntagLogGroup / ListTagsLogGroup on its name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vigil import api
+from vigil.shells.http.aws import AwsError, Caller, need
+
+
+def _group(c: Caller, arn: str) -> str:
+    region, account, group = api.logs.group_of_arn(arn)
+    if account != c.account or region != c.region:  # another account's or Region's group
+        here = f"this endpoint holds account {c.account} in {c.region}"
+        raise AwsError("ResourceNotFoundException",
+                       f"The specified resource does not exist: {arn} ({here})")  # fmt: skip
+    return group
+
+
+def _keys(p: dict[str, Any], name: str) -> list[str]:
+    keys = need(p, name)
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise AwsError("InvalidParameterException", f"{name} is a list of tag keys")
+    return keys
+
+
+def tag_resource(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    api.logs.tag_group(s, _group(c, need(p, "resourceArn")), need(p, "tags"))
+    return {}
+
+
+def untag_resource(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    api.logs.untag_group(s, _group(c, need(p, "resourceArn")), _keys(p, "tagKeys"))
+    return {}
+
+
+def list_tags_for_resource(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    return {"tags": api.logs.group_tags(s, _group(c, need(p, "resourceArn")))}
+
+
+def tag_log_group(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    api.logs.tag_group(s, need(p, "logGroupName"), need(p, "tags"),
+                       too_many="InvalidParameterException")  # fmt: skip
+    return {}
+
+
+def untag_log_group(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    api.logs.untag_group(s, need(p, "logGroupName"), _keys(p, "tags"))
+    return {}
+
+
+def list_tags_log_group(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    return {"tags": api.logs.group_tags(s, need(p, "logGroupName"))}
