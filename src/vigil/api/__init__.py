@@ -19,7 +19,8 @@ from vigil.config import Settings
 __all__ = ["Settings", "clock"]  # times as users write them; the settings a shell loads
 
 NOUNS = (
-    "access", "agent", "content", "detect", "events", "findings", "flows", "inputs", "intel",
+    "access", "agent", "content", "detect", "entities", "entity_links", "events", "findings",
+    "flows", "inputs", "intel",
     "lake", "logs", "metrics", "playbooks", "posture", "quarantine", "serve", "sources", "trail",
     "tuning", "worker",
 )  # fmt: skip
@@ -33,6 +34,12 @@ if TYPE_CHECKING:
     )
     from vigil.api import (
         detect as detect,
+    )
+    from vigil.api import (
+        entities as entities,
+    )
+    from vigil.api import (
+        entity_links as entity_links,
     )
     from vigil.api import (
         events as events,

@@ -14,7 +14,10 @@ if TYPE_CHECKING:
 
 __getattr__ = exports(__name__, {"IntelList": "vigil.intel.catalog"})
 
-__all__ = ["AwsRanges", "IntelList", "add", "listing", "remove", "update_aws_ranges"]
+__all__ = [
+    "AwsRanges", "GeoIPDatabase", "IntelList", "add", "geoip_install", "listing", "remove",
+    "update_aws_ranges",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -54,3 +57,25 @@ def remove(settings: Settings, name: str, kind: str | None = None) -> IntelList:
     from vigil.intel import catalog
 
     return catalog.remove(settings.home / "intel", name, kind)
+
+
+@dataclass(frozen=True)
+class GeoIPDatabase:
+    """A GeoIP database installed into the home."""
+
+    kind: str  # location or asn
+    database_type: str
+    build_epoch: int
+    ip_version: int
+    node_count: int
+    path: str
+
+
+def geoip_install(settings: Settings, path: Path) -> GeoIPDatabase:
+    """Check an MMDB file and copy it into the home; pages, findings and queries use it."""
+    from vigil.intel.geoip import install
+
+    settings.ensure()
+    database, target = install(settings.home, path)
+    return GeoIPDatabase(database.kind, database.database_type, database.build_epoch,
+                         database.ip_version, database.node_count, str(target))  # fmt: skip

@@ -102,7 +102,18 @@ def original(f: Finding) -> dict[str, Any] | None:
         doc = json.loads(f.sample_evidence[-1])
     except ValueError:
         return None
-    return doc if isinstance(doc, dict) else None
+    return doc if isinstance(doc, dict) and "SchemaVersion" in doc else None
+
+
+def original_guardduty(f: Finding) -> dict[str, Any] | None:
+    """The GuardDuty document an imported GuardDuty finding came as, or None."""
+    if f.unit != f"{UNIT_PREFIX}GuardDuty" or not f.sample_evidence:
+        return None
+    try:
+        doc = json.loads(f.sample_evidence[-1])
+    except ValueError:
+        return None
+    return doc if isinstance(doc, dict) and "SchemaVersion" not in doc else None
 
 
 def read_guardduty(doc: Any) -> tuple[Finding, Hit]:
@@ -133,6 +144,7 @@ def read_guardduty(doc: Any) -> tuple[Finding, Hit]:
         count=int(service.get("count") or 1), actor=None, summary=str(doc.get("title") or ""),
         evidence_query="", sample_evidence=[],
     )  # fmt: skip
+    # the document is kept, as an ASFF import's is: its resource, actor and network show
     hit = Hit(fid, created, first, last, int(service.get("count") or 1), None, finding.summary,
-              [])  # fmt: skip
+              [json.dumps(doc, sort_keys=True, default=str)])  # fmt: skip
     return finding, hit

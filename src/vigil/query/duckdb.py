@@ -27,6 +27,7 @@ from vigil.formats.cloudtrail_identity import ipv6_prefix48
 from vigil.lake.snapshot import Reader
 from vigil.lake.tables import PARTITIONS, SOURCE_FILE, TABLES, TableSpec, full_schema
 from vigil.query.answer import Answer
+from vigil.query.geoip import functions as geoip_functions
 
 # Columns computed in the view, not stored: they cost nothing unless a query uses them.
 # (`srcaddr_ipv4` and `dstaddr_ipv4` are stored: ingest computes them.)
@@ -103,6 +104,7 @@ class DuckDBEngine:
         threads: int | None = None,
         memory_limit: str | None = None,
         spill: Path | None = None,
+        geoip: Path | None = None,
     ) -> None:
         self.con = duckdb.connect(":memory:")
         self.con.execute("SET TimeZone = 'UTC'")
@@ -132,6 +134,10 @@ class DuckDBEngine:
                                  null_handling=FunctionNullHandling.SPECIAL)  # fmt: skip
         for macro in (*MACROS, *IDENTITY_MACROS):
             self.con.execute(macro)
+        if geoip is not None:  # users' queries only: a Python call per row
+            for fname, (function, returns) in geoip_functions(geoip).items():
+                self.con.create_function(fname, function, [varchar], duckdb.sqltype(returns),
+                                         null_handling=FunctionNullHandling.SPECIAL)  # fmt: skip
         self.lake = lake
         self.reader = Reader(lake) if lake is not None else None
         if lake is not None:

@@ -81,9 +81,11 @@ def open_engine(
     memory_limit: str | None = None,
     engine: str | None = None,
     spill: Path | None = None,
+    geoip: Path | None = None,
 ) -> Engine:
     """An engine over the lake's views (`lake` None: no views, for reading given files);
-    beyond `memory_limit` it spills into `spill` (at most four times the limit)."""
+    beyond `memory_limit` it spills into `spill` (at most four times the limit); with `geoip`
+    (a folder of MMDB files) the `geoip_*` functions for users' queries."""
     chosen = engine or (lake.engine if isinstance(lake, Settings) else "duckdb")
     if chosen not in ENGINES:
         raise ConfigError(f"engine {chosen!r} is not available", hint="engines: duckdb")
@@ -91,7 +93,7 @@ def open_engine(
 
     where = lake.lake_dir if isinstance(lake, Settings) else lake
     return DuckDBEngine(where, read_only=read_only, threads=threads, memory_limit=memory_limit,
-                        spill=spill)  # fmt: skip
+                        spill=spill, geoip=geoip)  # fmt: skip
 
 
 class Bounded:
@@ -174,7 +176,11 @@ def client_engine(settings: Settings, cancel: Cancel | None = None) -> Iterator[
         if limits.memory:
             memory_bytes(limits.memory)  # checked before DuckDB sees it
             spill = settings.temp_dir / "queries"
-        with open_engine(settings, memory_limit=limits.memory, spill=spill) as engine:
+        from vigil.query.geoip import folder
+
+        geoip = folder(settings.home)
+        with open_engine(settings, memory_limit=limits.memory, spill=spill,
+                         geoip=geoip) as engine:  # fmt: skip
             yield Bounded(engine, limits, cancel)
     finally:
         slots.give()

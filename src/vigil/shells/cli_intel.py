@@ -104,3 +104,20 @@ def aws_ranges_update(
     counts = f"{done.ipv4_prefixes} IPv4 and {done.ipv6_prefixes} IPv6 prefixes"
     text = f"AWS ranges from {path}: {counts} (createDate {done.createDate})"
     render.done(json_out, text, vars(done))
+
+
+@intel_app.command("geoip")
+def intel_geoip(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="An MMDB file (GeoLite2, DB-IP lite).")],
+    json_out: JsonFlag = False,
+) -> None:
+    """Install a GeoIP database (checked, copied into the home): addresses on findings and
+    entity pages show their country and network (ASN), and queries may call geoip_country(),
+    geoip_asn() and geoip_org()."""
+    done = api.intel.geoip_install(ctx.obj, path)
+    text = (
+        f"GeoIP {done.kind} database {done.database_type} from {path} "
+        f"({done.node_count} nodes, IPv{done.ip_version}) installed as {done.path}"
+    )
+    render.done(json_out, text, vars(done))

@@ -137,6 +137,7 @@ def router(c: Console) -> APIRouter:
             history=api.findings.history(s, f.id), workflows=WORKFLOWS,
             users=[u.name for u in api.access.users(s)] if c.auth else [],
             like=api.findings.suppression_like(f), flow=api.findings.flow_link(f),
+            entities=api.entity_links.of_finding(s, f),
             flash=request.query_params.get("done"),
         )  # fmt: skip
 

@@ -1,9 +1,9 @@
 """The console's other pages: search, flows, alarms, dashboards, posture, response, sources,
-detections."""
+detections, entities."""
 
 from fastapi import APIRouter
 
-from vigil.shells.web import pages_ops, pages_search, pages_units
+from vigil.shells.web import pages_entities, pages_ops, pages_search, pages_units
 from vigil.shells.web.kit import Console
 
 
@@ -12,4 +12,5 @@ def router(c: Console) -> APIRouter:
     r.include_router(pages_search.router(c))
     r.include_router(pages_ops.router(c))
     r.include_router(pages_units.router(c))
+    r.include_router(pages_entities.router(c))
     return r

@@ -1,0 +1,183 @@
+"""An entity's activity in the lake, as SQL: one statement per table (CloudTrail, flow logs)
+that reads the entity's rows once (a materialized CTE) and answers, in long form, its count,
+first and last seen, its calls per time bucket, its accounts and Regions, its top related
+values, and a page of its newest records.
+
+Every statement is bounded: the hive `date` partitions and the time column (CloudTrail files
+are clustered by service, event name and time, so row groups outside the window are skipped),
+and each section has its LIMIT. Values are quoted here; ids come checked (`model.entity`)."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from typing import Final
+
+from vigil.model.entity import ACCESS_KEY, INTERFACE_ID, SERVICE_PRINCIPAL, EntityRef, Kind
+
+TOP: Final = 10
+RECORDS: Final = 25
+BUCKET_NAME: Final = (
+    "coalesce(json_extract_string(requestparameters, '$.bucketName'), "
+    "json_extract_string(requestparameters, '$.Bucket'))"
+)
+ACTOR: Final = "ct_actor(useridentity)"
+
+
+@dataclass(frozen=True)
+class Window:
+    start_s: int  # epoch seconds, inclusive
+    end_s: int  # exclusive
+    step_s: int  # the activity chart's bucket
+
+    @property
+    def days(self) -> tuple[str, str]:
+        from datetime import UTC, datetime
+
+        first = datetime.fromtimestamp(self.start_s, UTC).date().isoformat()
+        last = datetime.fromtimestamp(self.end_s, UTC).date().isoformat()
+        return first, last
+
+
+@dataclass(frozen=True)
+class Related:
+    title: str
+    kind: Kind | None  # the values' entity kind (None: plain values, such as API calls)
+    expr: str  # over the CTE's columns
+
+
+def text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def trail_match(ref: EntityRef) -> str | None:
+    """The CloudTrail rows about the entity."""
+    v = text(ref.id)
+    if ref.kind == Kind.PRINCIPAL:
+        if ACCESS_KEY.match(ref.id):
+            return f"useridentity.accesskeyid = {v}"
+        if ":role/" in ref.id:  # a role: every session of it
+            return f"useridentity.sessioncontext.sessionissuer.arn = {v}"
+        if SERVICE_PRINCIPAL.match(ref.id):
+            return f"{ACTOR} = {v}"
+        return f"useridentity.arn = {v}"
+    if ref.kind == Kind.INSTANCE:  # named in the request or reply, or its role's session
+        return (f"(contains(requestparameters, {v}) OR contains(responseelements, {v}) "
+                f"OR ends_with(useridentity.arn, {text('/' + ref.id)}))")  # fmt: skip
+    if ref.kind == Kind.ADDRESS:
+        return f"sourceipaddress = {v}"
+    if ref.kind == Kind.BUCKET:
+        return f"eventsource = 's3.amazonaws.com' AND {BUCKET_NAME} = {v}"
+    return f"aws_account = {v}"  # the account: its partitions
+
+
+def flow_match(ref: EntityRef) -> str | None:
+    """The flow-log rows about the entity (None: flow logs do not name it)."""
+    v = text(ref.id)
+    if ref.kind == Kind.INSTANCE:
+        column = "interface_id" if INTERFACE_ID.match(ref.id) else "instance_id"
+        return f"{column} = {v}"
+    if ref.kind == Kind.ADDRESS:
+        address = ipaddress.ip_address(ref.id)
+        if address.version == 4:  # the stored integers: their statistics prune row groups
+            n = int(address)
+            return f"(srcaddr_ipv4 = {n} OR dstaddr_ipv4 = {n})"
+        return f"(srcaddr = {v} OR dstaddr = {v})"
+    if ref.kind == Kind.ACCOUNT:
+        return f"aws_account = {v}"
+    return None
+
+
+def trail_related(ref: EntityRef) -> list[Related]:
+    calls = Related("API calls", None, "eventsource || ' ' || eventname")
+    principals = Related("Principals", Kind.PRINCIPAL, "actor")
+    addresses = Related("Source addresses", Kind.ADDRESS, "sourceipaddress")
+    keys = Related("Access keys", Kind.PRINCIPAL, "accesskeyid")
+    buckets = Related("Buckets", Kind.BUCKET, "bucket")
+    if ref.kind == Kind.PRINCIPAL:
+        identities = Related("Identities and sessions", Kind.PRINCIPAL, "arn")
+        issuers = Related("Roles", Kind.PRINCIPAL, "issuer")
+        return [identities, issuers, keys, addresses, buckets, calls]
+    if ref.kind == Kind.ADDRESS:
+        return [principals, keys, calls]
+    if ref.kind == Kind.BUCKET:
+        return [principals, addresses, calls]
+    if ref.kind == Kind.ACCOUNT:
+        return [principals, addresses, buckets, calls]
+    return [principals, addresses, calls]
+
+
+def flow_related(ref: EntityRef) -> list[Related]:
+    peer = (f"CASE WHEN srcaddr = {text(ref.id)} THEN dstaddr ELSE srcaddr END"
+            if ref.kind == Kind.ADDRESS else
+            "CASE WHEN is_private_ip(srcaddr) THEN dstaddr ELSE srcaddr END")  # fmt: skip
+    ports = Related("Destination ports", None, "CAST(dstport AS VARCHAR)")
+    if ref.kind == Kind.ADDRESS:
+        return [Related("Instances and interfaces", Kind.INSTANCE, "interface_id"),
+                Related("Peers", Kind.ADDRESS, peer), ports]  # fmt: skip
+    if ref.kind == Kind.INSTANCE:
+        other = "instance_id" if INTERFACE_ID.match(ref.id) else "interface_id"
+        return [Related("Instances and interfaces", Kind.INSTANCE, other),
+                Related("Remote addresses", Kind.ADDRESS, peer), ports]  # fmt: skip
+    return [Related("Remote addresses", Kind.ADDRESS, peer), ports]
+
+
+TRAIL_COLUMNS: Final = (
+    "event_ts AS t, eventtime, eventsource, eventname, awsregion AS region, aws_account AS account,"
+    f" sourceipaddress, {ACTOR} AS actor, useridentity.arn AS arn, "
+    "useridentity.accesskeyid AS accesskeyid, useridentity.sessioncontext.sessionissuer.arn "
+    f"AS issuer, errorcode, eventid, CASE WHEN eventsource = 's3.amazonaws.com' THEN {BUCKET_NAME}"
+    " END AS bucket"
+)
+TRAIL_RECORD: Final = (
+    "{'time': eventtime, 'event': eventsource || ' ' || eventname, 'principal': actor, "
+    "'source': sourceipaddress, 'account': account, 'region': region, 'error': errorcode, "
+    "'eventid': eventid}"
+)
+FLOW_COLUMNS: Final = (
+    "to_timestamp(start) AS t, start, srcaddr, dstaddr, srcport, dstport, protocol, action, "
+    "bytes, packets, interface_id, instance_id, aws_account AS account, aws_region AS region"
+)
+FLOW_RECORD: Final = (
+    "{'time': strftime(t, '%Y-%m-%dT%H:%M:%SZ'), 'interface': interface_id, "
+    "'source': srcaddr || ':' || coalesce(CAST(srcport AS VARCHAR), ''), "
+    "'destination': dstaddr || ':' || coalesce(CAST(dstport AS VARCHAR), ''), "
+    "'protocol': protocol, 'action': action, 'bytes': bytes, 'packets': packets}"
+)
+
+
+def statement(table: str, ref: EntityRef, window: Window, offset: int = 0) -> str | None:
+    """The one statement for `table` (cloudtrail or flow_logs), or None when that table does
+    not name the entity. Rows: (section, value, n, first, last)."""
+    trail = table == "cloudtrail"
+    match = trail_match(ref) if trail else flow_match(ref)
+    if match is None:
+        return None
+    first_day, last_day = window.days
+    time_filter = (
+        f"event_ts >= to_timestamp({window.start_s}) AND event_ts < to_timestamp({window.end_s})"
+        if trail else f"start >= {window.start_s} AND start < {window.end_s}"
+    )  # fmt: skip
+    columns = TRAIL_COLUMNS if trail else FLOW_COLUMNS
+    record = TRAIL_RECORD if trail else FLOW_RECORD
+    related = trail_related(ref) if trail else flow_related(ref)
+    parts = [
+        "SELECT 'summary' AS section, NULL AS value, count(*) AS n, min(t) AS first, "
+        "max(t) AS last FROM m",
+        f"SELECT 'bucket', CAST(epoch(time_bucket(to_seconds({window.step_s}), t)) AS BIGINT)"
+        "::VARCHAR, count(*), NULL, NULL FROM m GROUP BY 2",
+        "(SELECT 'account', account, count(*), min(t), max(t) FROM m GROUP BY 2 "
+        f"ORDER BY 3 DESC LIMIT {TOP})",
+        "(SELECT 'region', region, count(*), min(t), max(t) FROM m WHERE region IS NOT NULL "
+        f"GROUP BY 2 ORDER BY 3 DESC LIMIT {TOP})",
+        *(f"(SELECT 'related:{i}', {r.expr}, count(*), min(t), max(t) FROM m "
+          f"WHERE ({r.expr}) IS NOT NULL GROUP BY 2 ORDER BY 3 DESC, 2 LIMIT {TOP})"
+          for i, r in enumerate(related)),
+        f"(SELECT 'record', CAST(to_json({record}) AS VARCHAR), 1, t, NULL FROM m "
+        f"ORDER BY t DESC LIMIT {RECORDS + 1} OFFSET {max(0, int(offset))})",
+    ]  # fmt: skip
+    return (
+        f"WITH m AS MATERIALIZED (SELECT {columns} FROM {table} WHERE "
+        f"\"date\" BETWEEN DATE '{first_day}' AND DATE '{last_day}' AND {time_filter} "
+        f"AND {match}) " + " UNION ALL ".join(parts)
+    )
