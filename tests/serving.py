@@ -116,3 +116,33 @@ def with_protocol(server: Server, service: str, protocol: str, folder: Path,
         aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"],
         config=Config(**config) if config else None,
     )  # fmt: skip
+
+
+def signed_post(server: Server, service: str, body: bytes, headers: dict[str, str],
+                path: str = "/", key: dict[str, str] | None = None) -> httpx.Response:  # fmt: skip
+    """A request built by hand (any body at all) and signed with SigV4 by botocore's own
+    signer for `service` (its signing name: logs, events, monitoring, securityhub)."""
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    key = key or server.admin
+    req = AWSRequest("POST", server.url + path, data=body, headers=headers)
+    SigV4Auth(Credentials(key["AccessKeyId"], key["SecretAccessKey"]), service,
+              "eu-west-1").add_auth(req)  # fmt: skip
+    sent = {k: v if isinstance(v, str) else v.decode() for k, v in req.headers.items()}
+    return httpx.post(server.url + path, content=body, headers=sent, timeout=60)
+
+
+def error_code(reply: httpx.Response) -> str:
+    """The AWS error code of a reply in any protocol: query-compatible header, XML or JSON."""
+    header = reply.headers.get("x-amzn-query-error")
+    if header:
+        return header.split(";")[0]
+    if reply.text.startswith("<"):
+        return reply.text.split("<Code>")[1].split("</Code>")[0]
+    if reply.headers.get("content-type", "").startswith("application/cbor"):
+        import cbor2
+
+        return str(cbor2.loads(reply.content)["__type"]).rsplit("#", 1)[-1]
+    return str(reply.json()["__type"]).rsplit("#", 1)[-1]

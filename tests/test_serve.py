@@ -176,9 +176,28 @@ def test_native_api_tokens_roles_and_error_shape(server: Server) -> None:
 
 def test_metrics_count_requests_by_api_operation_and_code(server: Server) -> None:
     server.logs().describe_log_groups()
-    text = httpx.get(server.url + "/metrics").text
+    admin = {"Authorization": f"Bearer {server.admin_token}"}
+    text = httpx.get(server.url + "/metrics", headers=admin).text
     assert 'vigil_http_requests_total{api="logs",code="200",operation="DescribeLogGroups"}' in text
     assert 'vigil_queue_depth{queue="events"}' in text
+
+
+def test_metrics_need_an_admins_or_a_scrapers_token(server: Server) -> None:
+    assert vigil(server.home, "users", "create", "prom", "--role", "metrics").returncode == 0
+    scraper = json.loads(vigil(server.home, "tokens", "create", "--user", "prom",
+                               "--json").stdout)["token"]  # fmt: skip
+    bearer = {name: {"Authorization": f"Bearer {token}"} for name, token in
+              [("viewer", server.viewer_token), ("scraper", scraper), ("forged", "vt_nope")]}  # fmt: skip
+    anonymous = httpx.get(server.url + "/metrics")
+    assert anonymous.status_code == 401 and "token" in anonymous.text
+    assert "vigil_http_requests_total" not in anonymous.text
+    assert httpx.get(server.url + "/metrics", headers=bearer["forged"]).status_code == 401
+    assert httpx.get(server.url + "/metrics", headers=bearer["viewer"]).status_code == 403
+    scraped = httpx.get(server.url + "/metrics", headers=bearer["scraper"])
+    assert scraped.status_code == 200 and "vigil_http_requests_total" in scraped.text
+    # the scraper's token reads nothing else
+    findings = httpx.get(server.url + "/api/v1/findings", headers=bearer["scraper"])
+    assert findings.status_code == 403
 
 
 def test_native_api_nouns(server: Server) -> None:

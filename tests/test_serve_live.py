@@ -94,7 +94,8 @@ def test_push_into_a_cloudtrail_group_alerts_within_seconds(live: Server, hook: 
     [source] = json.loads(vigil(live.home, "sources", "list", "--json").stdout)["sources"]
     assert source["records"] == 1 and source["last_error"] is None
     assert source["records_per_second"] == 1 / 300  # one record in the last five minutes
-    metrics = httpx.get(live.url + "/metrics").text
+    metrics = httpx.get(live.url + "/metrics",
+                        headers={"Authorization": f"Bearer {live.admin_token}"}).text  # fmt: skip
     assert 'vigil_ingest_records_total{source="trail",table="cloudtrail"} 1.0' in metrics
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import codecs
 import json
+import re
+import zlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import yaml
 
@@ -124,7 +126,38 @@ def _yaml(load: Callable[[], T], source: str, text: str) -> T:
         raise InputError(f"invalid YAML: {exc}", source=source) from exc
 
 
-def parse_json(text: str, source: str) -> Any:
+JSON_DEPTH: Final = 64  # objects and arrays deep: AWS's shapes use a handful
+_STRING: Final = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+_NOT_BRACKETS: Final = bytes(b for b in range(256) if b not in b"[]{}")
+
+
+def json_depth(data: bytes | str, limit: int = JSON_DEPTH) -> int:
+    """More than `limit` when the document's objects and arrays nest deeper than `limit`,
+    counted without parsing it (strings are skipped: brackets inside them do not count)."""
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return min(limit, raw.count(b"[") + raw.count(b"{"))
+    brackets = _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    depth = deepest = 0
+    for byte in brackets:
+        depth = depth + 1 if byte in (91, 123) else max(0, depth - 1)
+        if depth > deepest:
+            deepest = depth
+            if deepest > limit:
+                break
+    return deepest
+
+
+def check_json_depth(data: bytes | str, source: str, limit: int = JSON_DEPTH) -> None:
+    if json_depth(data, limit) > limit:
+        raise InputError(f"invalid JSON: nested more than {limit} levels deep", source=source)
+
+
+def parse_json(text: str, source: str, *, max_depth: int | None = None) -> Any:
+    """JSON text as Python values; with `max_depth`, a deeper document is refused before it is
+    parsed."""
+    if max_depth is not None:
+        check_json_depth(text, source, max_depth)
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -135,6 +168,35 @@ def parse_json(text: str, source: str) -> Any:
         raise InputError("invalid JSON: nested too deeply", source=source) from exc
     except ValueError as exc:  # an integer of thousands of digits
         raise InputError(f"invalid JSON: {exc}", source=source) from exc
+
+
+class TooLarge(InputError):
+    """A body or file past its size cap (as sent, or once inflated)."""
+
+
+def inflate_gzip(data: bytes, cap: int, source: str) -> bytes:
+    """A gzip (or zlib) stream inflated to at most `cap` bytes: a larger result is refused
+    without inflating the rest (a small compressed body cannot take unbounded memory)."""
+    inflater = zlib.decompressobj(wbits=47)  # gzip or zlib header, detected
+    try:
+        out = inflater.decompress(data, cap + 1)
+    except zlib.error as exc:
+        raise InputError(f"the gzip data does not decompress: {exc}", source=source) from None
+    if len(out) > cap or inflater.unconsumed_tail:
+        raise TooLarge(f"inflates to more than {cap} bytes", source=source)
+    while inflater.eof and inflater.unused_data.startswith(b"\x1f\x8b"):  # multi-member gzip
+        rest = inflater.unused_data
+        inflater = zlib.decompressobj(wbits=31)
+        try:
+            more = inflater.decompress(rest, cap + 1 - len(out))
+        except zlib.error as exc:
+            raise InputError(f"the gzip data does not decompress: {exc}", source=source) from None
+        out += more
+        if len(out) > cap or inflater.unconsumed_tail:
+            raise TooLarge(f"inflates to more than {cap} bytes", source=source)
+    if not inflater.eof:
+        raise InputError("the gzip data ends early (truncated)", source=source)
+    return out
 
 
 def load_yaml(path: Path | str) -> Any:

@@ -1,5 +1,7 @@
 """Roles, lowest first: a viewer reads; an analyst also writes data and triages findings; an
 admin also configures (rules, targets, alarms, retention, users, keys) and approves remediation.
+Beside them, `metrics` is a scraper's role: it reads the server's `/metrics` and nothing else
+(an admin may read them too).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ class Role(StrEnum):
     VIEWER = "viewer"
     ANALYST = "analyst"
     ADMIN = "admin"
+    METRICS = "metrics"
 
 
 class Need(StrEnum):
@@ -20,15 +23,18 @@ class Need(StrEnum):
     READ = "read"
     WRITE = "write"
     CONFIGURE = "configure"
+    SCRAPE = "scrape"  # the server's own /metrics
 
 
-_RANK: Final = {Role.VIEWER: 0, Role.ANALYST: 1, Role.ADMIN: 2}
+_RANK: Final = {Role.METRICS: -1, Role.VIEWER: 0, Role.ANALYST: 1, Role.ADMIN: 2}
 _NEEDS: Final = {Need.READ: Role.VIEWER, Need.WRITE: Role.ANALYST, Need.CONFIGURE: Role.ADMIN}
 
 BUILTIN_ADMIN: Final = "admin"  # keys and tokens made without --user belong to it
 
 
 def permits(role: Role, need: Need) -> bool:
+    if need is Need.SCRAPE:
+        return role in (Role.METRICS, Role.ADMIN)
     return _RANK[role] >= _RANK[_NEEDS[need]]
 
 
@@ -38,5 +44,5 @@ def role_of(text: str) -> Role:
     except ValueError:
         from vigil.errors import ConfigError
 
-        raise ConfigError(f"role {text!r} is not one of viewer, analyst, admin",
-                          hint="--role viewer|analyst|admin") from None  # fmt: skip
+        raise ConfigError(f"role {text!r} is not one of viewer, analyst, admin, metrics",
+                          hint="--role viewer|analyst|admin|metrics") from None  # fmt: skip

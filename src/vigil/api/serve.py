@@ -254,6 +254,7 @@ class ServeConfig:
         "query_timeout": (float, 30.0), "query_memory_limit": (str, "1GB"),
         "query_max_rows": (int, 10_000), "query_concurrency": (int, 4),
         "query_max_bytes": (str, "64MB"),
+        "metrics_open": (bool, False),  # /metrics without a token: loopback only
     }  # fmt: skip
     SECTIONS: Final = ("sources", "targets")  # checked by their own stages
 
@@ -292,6 +293,10 @@ class ServeConfig:
         if values["insecure_no_auth"] and values["host"] not in ("127.0.0.1", "::1", "localhost"):
             raise ConfigError("insecure_no_auth is only allowed on loopback",
                               hint="listen on 127.0.0.1, or keep authentication on")  # fmt: skip
+        if values["metrics_open"] and values["host"] not in ("127.0.0.1", "::1", "localhost"):
+            raise ConfigError("metrics_open is only allowed on loopback",
+                              hint="give a scraper a token: vigil users create prom --role "
+                                   "metrics; vigil tokens create --user prom")  # fmt: skip
         port = values["port"]
         if not isinstance(port, int) or not 0 <= port <= 65535:
             raise ConfigError(f"port {port} is not 0-65535")

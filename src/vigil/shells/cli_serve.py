@@ -60,6 +60,7 @@ def run_server(settings: api.Settings, config: api.serve.ServeConfig) -> None:
 
     from vigil.shells.http.app import ServerOptions, build_app
     from vigil.shells.http.headers import SecurityHeaders
+    from vigil.shells.http.limits import BodyLimits
 
     logging.basicConfig(level=str(config["log_level"]).upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")  # fmt: skip
@@ -70,14 +71,16 @@ def run_server(settings: api.Settings, config: api.serve.ServeConfig) -> None:
                                 float(str(config["alarm_interval"])),
                                 float(str(config["compact_interval"])))  # fmt: skip
     options = ServerOptions(auth=not config["insecure_no_auth"], account=str(config["account"]),
-                            region=str(config["region"]))  # fmt: skip
+                            region=str(config["region"]),
+                            metrics_open=bool(config["metrics_open"]))  # fmt: skip
     app = build_app(settings, service, options)
     # X-Forwarded-For and -Proto are believed only from the proxies the operator lists: from
     # anyone else (loopback included) they would let a client choose its own address.
     proxies = list(config["trusted_proxies"])  # type: ignore[call-overload]
-    # the headers wrap everything, the error pages of the outermost handler included
+    # the headers wrap everything, the error pages of the outermost handler and the refusals of
+    # the body limits included
     server = uvicorn.Server(uvicorn.Config(
-        SecurityHeaders(app), host=str(config["host"]), port=int(str(config["port"])),
+        SecurityHeaders(BodyLimits(app)), host=str(config["host"]), port=int(str(config["port"])),
         log_level="warning",
         ssl_certfile=config["tls_cert"], ssl_keyfile=config["tls_key"],  # type: ignore[arg-type]
         access_log=False, lifespan="off", timeout_graceful_shutdown=30,
@@ -85,6 +88,11 @@ def run_server(settings: api.Settings, config: api.serve.ServeConfig) -> None:
         server_header=False,
     ))  # fmt: skip
     app.state.console.stopping = lambda: server.should_exit  # live streams end at SIGTERM
+    from vigil.demo.receiver import serve_for
+
+    receiver = serve_for(settings)  # a demo home's webhook goes to the demo's own receiver
+    if receiver is not None:
+        log.info("the demo's webhook receiver listens on %s", receiver.url)
     service.start()
     scheme = "https" if config["tls_cert"] else "http"
     log.info("listening on %s://%s:%s; home %s; authentication %s", scheme, config["host"],
@@ -97,13 +105,17 @@ def run_server(settings: api.Settings, config: api.serve.ServeConfig) -> None:
         server.run()
     finally:
         service.stop()
+        if receiver is not None:
+            receiver.close()
 
 
 @users_app.command("create")
 def users_create(
     ctx: typer.Context,
     name: str,
-    role: Annotated[str, typer.Option(help="viewer, analyst or admin.")] = "viewer",
+    role: Annotated[
+        str, typer.Option(help="viewer, analyst, admin, or metrics (a scraper: /metrics only).")
+    ] = "viewer",
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read the password from stdin.")
     ] = False,

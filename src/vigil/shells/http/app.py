@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
 from vigil import api
-from vigil.api.access import Gate
+from vigil.api.access import AuthError, Gate, Need
 from vigil.shells.http import ingest, native
 from vigil.shells.http.aws.dispatch import AwsEndpoints
 
@@ -21,6 +21,7 @@ class ServerOptions:
     auth: bool = True  # off only with --insecure-no-auth on loopback
     account: str = "000000000000"
     region: str = "us-east-1"
+    metrics_open: bool = False  # /metrics without a token (loopback only, checked at start)
 
 
 def build_app(
@@ -44,7 +45,10 @@ def build_app(
         return JSONResponse({"status": "starting"}, status_code=503)
 
     @app.get("/metrics", include_in_schema=False)
-    def metrics() -> Response:
+    def metrics(request: Request) -> Response:
+        refused = None if options.metrics_open or not options.auth else _scraper(gate, request)
+        if refused is not None:
+            return refused
         return PlainTextResponse(
             telemetry.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
         )
@@ -64,6 +68,23 @@ def build_app(
         app.add_api_route(path, aws_entry, methods=["GET", "POST", "PATCH"],
                           include_in_schema=False)  # fmt: skip
     return app
+
+
+def _scraper(gate: Gate, request: Request) -> Response | None:
+    """None when the caller's token may read /metrics (an admin's or a `metrics` role's);
+    otherwise the refusal."""
+    header = request.headers.get("authorization", "")
+    if not header.startswith("Bearer "):
+        return PlainTextResponse("/metrics needs a token: Authorization: Bearer <token of an "
+                                 "admin or of a user with the metrics role>\n", 401,
+                                 headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+    try:
+        who = gate.token(header[7:].strip())
+    except AuthError as exc:
+        return PlainTextResponse(f"{exc.message}\n", 401, headers={"WWW-Authenticate": "Bearer"})
+    if not api.access.permits(who.role, Need.SCRAPE):
+        return PlainTextResponse(f"{who.user} ({who.role}) may not read /metrics\n", 403)
+    return None
 
 
 def _version() -> str:

@@ -5,11 +5,9 @@ thread, and answered (or refused) in its protocol's own shape."""
 
 from __future__ import annotations
 
-import gzip
 import logging
 import re
 import time
-import zlib
 from collections.abc import Callable
 from typing import Any, Final
 
@@ -20,7 +18,8 @@ from starlette.responses import Response
 from vigil import api
 from vigil.api.access import AuthError, Gate, Need, Principal, Role, SignedRequest, pairs_of
 from vigil.errors import BusyError, VigilError
-from vigil.shells.http.aws import AwsError, Caller, cloudwatch, events, securityhub
+from vigil.inputs import InputError, inflate_gzip
+from vigil.shells.http.aws import AwsError, Caller, cloudwatch, events, securityhub, validate
 from vigil.shells.http.aws import logs as logs_ops
 from vigil.shells.http.aws.protocol import (
     CBOR_SERVICES,
@@ -37,6 +36,7 @@ from vigil.shells.http.aws.protocol import (
     error_body,
     parse_form,
 )  # fmt: skip
+from vigil.shells.http.limits import DEFAULT, INFLATED_KEY
 
 log = logging.getLogger("vigil.serve")
 _CBOR_PATH: Final = re.compile(r"/service/([^/]+)/operation/([^/]+)")
@@ -137,6 +137,7 @@ class AwsEndpoints:
                     f"User {principal.user} ({principal.role}) is not "
                     f"authorized to perform {call.signing_name}:{call.operation}",
                 )
+            validate.check(call)
             caller = Caller(principal.user, str(principal.role), _peer(request), self.account,
                             region, principal)  # fmt: skip
             result = await run_in_threadpool(self._run, handler, caller, call, needed)
@@ -238,13 +239,14 @@ def _aws_error(exc: VigilError, call: Call | None) -> AwsError:
 
 
 def _inflate(request: Request, body: bytes) -> bytes:
-    """A gzip body (PutMetricData's request compression) as its plain bytes; the signature is
-    checked over the body as sent."""
-    encoding = request.headers.get("content-encoding", "").lower()
-    if "gzip" not in encoding:
+    """A gzip body (PutMetricData's request compression) as its plain bytes, inflated by the
+    body limits within their cap; the signature is checked over the body as sent."""
+    inflated = request.scope.get(INFLATED_KEY)
+    if isinstance(inflated, bytes):
+        return inflated
+    if "gzip" not in request.headers.get("content-encoding", "").lower():
         return body
     try:
-        return gzip.decompress(body)
-    except (OSError, EOFError, zlib.error):
-        raise AwsError("SerializationException", "Content-Encoding is gzip but the body "
-                       "does not decompress") from None  # fmt: skip
+        return inflate_gzip(body, DEFAULT.inflated, "the request body")
+    except InputError as exc:
+        raise AwsError("SerializationException", exc.message) from None
