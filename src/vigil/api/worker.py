@@ -26,8 +26,28 @@ def senders() -> dict[str, Sender]:
 
 
 def one_round(settings: Settings, now: int, store: Deliveries | None = None) -> Round:
-    """One pass: schedules, dispatch, due deliveries (jobs and playbooks included)."""
-    return run_round(settings, now, store, senders())
+    """One pass: schedules, dispatch, due deliveries (jobs and playbooks included), then the
+    archives and replays."""
+    done = run_round(settings, now, store, senders())
+    if store is not None:
+        archive_and_replay(settings, store, now)
+    else:
+        with Deliveries(settings, senders=senders()) as own:
+            archive_and_replay(settings, own, now)
+    return done
+
+
+def archive_and_replay(settings: Settings, store: Deliveries, now: int) -> int:
+    """The bus's new events into their archives; a batch of each running replay queued for
+    its rules (delivered in the next rounds). How many events were replayed."""
+    from vigil.events.replay import ReplayStore
+    from vigil.events.rules import load_rules
+
+    with ReplayStore(settings) as replays:
+        replays.capture(now)
+        if not replays.replays():
+            return 0
+        return replays.advance(store, load_rules(settings)[0], now)
 
 
 @dataclass
@@ -61,11 +81,14 @@ class Worker:
         """Rounds until `stop` is set (the round in progress finishes; the state store lets
         the next start resume). `on_round(number, round, seconds)` after each."""
         from vigil.clock import now_ms
+        from vigil.state.outbox import ARRIVED
 
         with Deliveries(self.settings, senders=senders()) as store:
             while True:
                 began = time.monotonic()
                 done = run_round(self.settings, now_ms(), store)
+                if archive_and_replay(self.settings, store, now_ms()):
+                    ARRIVED.set()  # replayed deliveries are due at once: no wait
                 self.totals.add(done)
                 if on_round is not None:
                     on_round(self.totals.rounds, done, time.monotonic() - began)

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from vigil import clock
 from vigil.errors import VigilError
+from vigil.inputs import loads
 from vigil.state import Store
 from vigil.state.outbox import envelope, insert_event
 
@@ -65,9 +66,7 @@ def check_entry(entry: Any) -> str | None:
     if len(str(entry["DetailType"])) > MAX_DETAIL_TYPE:
         return f"InvalidArgument: DetailType is longer than {MAX_DETAIL_TYPE} characters."
     try:
-        detail = (
-            json.loads(entry["Detail"]) if isinstance(entry["Detail"], str) else entry["Detail"]
-        )
+        detail = loads(entry["Detail"]) if isinstance(entry["Detail"], str) else entry["Detail"]
     except json.JSONDecodeError:
         return "MalformedDetail: Detail is malformed."
     if not isinstance(detail, dict):
@@ -76,14 +75,18 @@ def check_entry(entry: Any) -> str | None:
 
 
 class EventStore(Store):
-    def append(self, event: dict[str, Any], now: int) -> bool:
+    def append(self, event: dict[str, Any], now: int, bus: str = "default") -> bool:
         with self.state.transaction() as db:
-            return insert_event(db, event, now)
+            return insert_event(db, event, now, bus)
 
     def put_events(
         self, entries: list[dict[str, Any]], *, account: str, region: str, now: int
     ) -> PutResult:
-        """PutEvents: at most 10 entries and 256 KB a call; bad entries fail alone."""
+        """PutEvents: at most 10 entries and 256 KB a call; bad entries fail alone. An entry's
+        EventBusName (a name or ARN) says its bus, the default one when absent; a bus that does
+        not exist fails that entry (IMPL: EventBridge itself accepts and drops it)."""
+        from vigil.events.buses import BusStore, name_of
+
         if not 1 <= len(entries) <= MAX_ENTRIES:
             raise EventError(
                 f"{len(entries)} entries; PutEvents takes 1 to {MAX_ENTRIES}",
@@ -93,8 +96,12 @@ class EventStore(Store):
         if total > MAX_BYTES:
             raise EventError(f"the entries total {total} bytes; at most {MAX_BYTES}")
         result = PutResult()
+        buses = BusStore.names_in(self.state)
         for entry in entries:
             problem = check_entry(entry)
+            bus = name_of(entry.get("EventBusName")) if isinstance(entry, dict) else "default"
+            if problem is None and bus not in buses:
+                problem = f"ResourceNotFoundException: Event bus {bus} does not exist."
             if problem:
                 code, message = problem.split(": ", 1)
                 result.entries.append({"ErrorCode": code, "ErrorMessage": message})
@@ -103,13 +110,13 @@ class EventStore(Store):
             event = envelope(
                 str(entry["Source"]),
                 str(entry["DetailType"]),
-                json.loads(detail) if isinstance(detail, str) else detail,
+                loads(detail) if isinstance(detail, str) else detail,
                 account=account,
                 region=region,
                 resources=entry.get("Resources"),
                 time=_time(entry.get("Time")),
             )
-            self.append(event, now)
+            self.append(event, now, bus)
             result.entries.append({"EventId": event["id"]})
         return result
 

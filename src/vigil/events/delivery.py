@@ -62,16 +62,20 @@ class Deliveries(Store):
 
     # -- dispatch ------------------------------------------------------------------------------
     def dispatch(self, rules: list[Rule], now: int) -> tuple[int, int]:
-        """Match new events against the enabled pattern rules; queue one delivery per target."""
+        """Match new events against the enabled pattern rules of their bus; queue one delivery
+        per target."""
         rows = self.state.db.execute(
-            "SELECT seq, event, created_ms FROM events WHERE dispatched = 0 ORDER BY seq LIMIT 1000"
+            "SELECT seq, event, created_ms, bus FROM events WHERE dispatched = 0 ORDER BY seq "
+            "LIMIT 1000"
         ).fetchall()
-        events = [(seq, json.loads(text), arrived) for seq, text, arrived in rows]
+        events = [(seq, json.loads(text), arrived, bus) for seq, text, arrived, bus in rows]
         queued = 0
         with self.state.transaction() as db:
-            for _, event, arrived in events:
+            for _, event, arrived, bus in events:
                 for rule in rules:
                     if not rule.enabled or rule.pattern is None or arrived < rule.created_ms:
+                        continue
+                    if rule.bus != bus:
                         continue
                     if not rule.pattern.matches(event):
                         continue
@@ -81,6 +85,10 @@ class Deliveries(Store):
                 "UPDATE events SET dispatched = 1 WHERE seq = ?", [(e[0],) for e in events]
             )
         return len(events), queued
+
+    def queue(self, db: Any, rule: Rule, target: Target, event: dict[str, Any], now: int) -> int:
+        """One target's delivery of an event, in the caller's transaction (a replay's)."""
+        return self._queue(db, rule, target, event, now)
 
     def _queue(self, db: Any, rule: Rule, target: Target, event: dict[str, Any], now: int) -> int:
         payload = shape(target, rule, event, now)
@@ -97,11 +105,13 @@ class Deliveries(Store):
     def _insert(
         self, db: Any, rule: Rule, target_id: str, event: dict[str, Any], payload: Any, now: int
     ) -> int:
-        key = f"{event['id']}:{rule.name}:{target_id}"
+        # a replayed event is delivered again: its replay is part of the key
+        replay = f":{event['replay-name']}" if "replay-name" in event else ""
+        key = f"{event['id']}:{rule.key}:{target_id}{replay}"
         cursor = db.execute(
             "INSERT OR IGNORE INTO deliveries (key, event_id, rule, target, payload, status, "
             "next_ms, created_ms) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)",
-            (key, event["id"], rule.name, target_id, json.dumps(payload), now, now),
+            (key, event["id"], rule.key, target_id, json.dumps(payload), now, now),
         )
         return int(cursor.rowcount)
 
@@ -115,7 +125,7 @@ class Deliveries(Store):
 
     def deliver_due(self, rules: list[Rule], now: int, send: Any = None) -> Round:
         done = Round()
-        by_name = {r.name: r for r in rules}
+        by_name = {r.key: r for r in rules}
         for row in self.due(now):
             ident, key, event_id, rule_name, target_id, payload, attempts, created = row
             rule = by_name.get(rule_name)
@@ -347,11 +357,11 @@ class Deliveries(Store):
             if not rule.enabled or rule.schedule is None:
                 continue
             row = self.state.db.execute(
-                "SELECT last_ms FROM schedules WHERE rule = ?", (rule.name,)
+                "SELECT last_ms FROM schedules WHERE rule = ?", (rule.key,)
             ).fetchone()
             if row is None:
                 with self.state.transaction() as db:
-                    db.execute("INSERT INTO schedules VALUES (?, ?)", (rule.name, now))
+                    db.execute("INSERT INTO schedules VALUES (?, ?)", (rule.key, now))
                 continue
             last = datetime.fromtimestamp(row[0] / 1000, UTC)
             due = rule.schedule.next_after(last)
@@ -369,7 +379,7 @@ class Deliveries(Store):
             with self.state.transaction() as db:
                 db.execute(
                     "UPDATE schedules SET last_ms = ? WHERE rule = ?",
-                    (int(due.timestamp() * 1000), rule.name),
+                    (int(due.timestamp() * 1000), rule.key),
                 )
                 for target in rule.targets:
                     self._queue(db, rule, target, event, now)

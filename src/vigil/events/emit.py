@@ -105,11 +105,16 @@ def cloudtrail_events(files: list[Path]) -> list[dict[str, Any]]:
 
 
 def wanted(settings: Settings) -> bool:
-    """CloudTrail calls go on the bus only while an enabled pattern rule exists: with no rule
-    nothing would read them, and a busy trail makes many (the lake holds every record anyway)."""
+    """CloudTrail calls go on the (default) bus only while an enabled pattern rule or an
+    archive there would read them: a busy trail makes many (the lake holds every record)."""
+    from vigil.events.archive import ArchiveStore
     from vigil.events.rules import load_rules
 
-    return any(r.enabled and r.pattern is not None for r in load_rules(settings)[0])
+    rules = load_rules(settings)[0]
+    if any(r.enabled and r.pattern is not None and r.bus == "default" for r in rules):
+        return True
+    with ArchiveStore(settings) as archives:
+        return archives.on_bus("default")
 
 
 def emit_cloudtrail(settings: Settings, files: list[Path]) -> int:

@@ -1,6 +1,8 @@
 """Rules: an event pattern or a schedule, and up to five targets (none is allowed, as PutRule
 makes a rule before PutTargets gives it any), as YAML files in
-`<home>/rules/<name>.yaml` (the file name is the rule's name).
+`<home>/rules/<name>.yaml` (the file name is the rule's name) for the default event bus and
+`<home>/rules/<bus>/<name>.yaml` for a custom bus (the folder is the bus): a rule sees only
+its own bus's events, and names are unique per bus.
 
 A target says where an event goes (`type` and its settings), how it is shaped (`input_path`,
 or `input_transformer` with `paths` and `template` as EventBridge's InputPathsMap and
@@ -24,7 +26,7 @@ from vigil.errors import VigilError
 from vigil.events.pattern import Pattern
 from vigil.events.schedule import Schedule, parse_schedule
 from vigil.events.target_config import check_target
-from vigil.inputs import InputError, expect_mapping, load_yaml
+from vigil.inputs import InputError, expect_mapping, load_yaml, loads
 
 MAX_TARGETS: Final = 5
 MAX_ATTEMPTS: Final = 185
@@ -73,14 +75,21 @@ class Rule:
     account: str = "000000000000"
     region: str = "local"
     created_ms: int = 0  # events that arrived before the rule existed are not for it
+    bus: str = "default"
+
+    @property
+    def key(self) -> str:
+        """Unique across buses: the name on the default bus, `bus/name` on another."""
+        return self.name if self.bus == "default" else f"{self.bus}/{self.name}"
 
     @property
     def arn(self) -> str:
-        return f"arn:aws:events:{self.region}:{self.account}:rule/{self.name}"
+        return f"arn:aws:events:{self.region}:{self.account}:rule/{self.key}"
 
 
-def rules_dir(settings: Settings) -> Path:
-    return settings.home / "rules"
+def rules_dir(settings: Settings, bus: str = "default") -> Path:
+    folder = settings.home / "rules"
+    return folder if bus == "default" else folder / bus
 
 
 def parse_rule(doc: Any, where: str) -> Rule:
@@ -120,6 +129,7 @@ def parse_rule(doc: Any, where: str) -> Rule:
         str(doc.get("account", "000000000000")),
         str(doc.get("region", "local")),
         int(doc.get("created_ms", 0)),
+        str(doc.get("bus") or "default"),
     )
 
 
@@ -171,9 +181,14 @@ def load_rules(settings: Settings) -> tuple[list[Rule], list[str]]:
     """Every rule; a broken file is reported, not fatal."""
     rules, problems = [], []
     folder = rules_dir(settings)
-    for path in sorted(folder.glob("*.yaml")) if folder.is_dir() else []:
+    paths = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*/*.yaml"))
+    for path in paths if folder.is_dir() else []:
+        bus = "default" if path.parent == folder else path.parent.name
         try:
-            rules.append(parse_rule(load_yaml(path), str(path)))
+            doc = load_yaml(path)
+            if isinstance(doc, dict):
+                doc = {**doc, "bus": bus}  # the folder says the bus
+            rules.append(parse_rule(doc, str(path)))
         except (RuleError, InputError) as exc:
             problems.append(str(exc))
     return rules, problems
@@ -184,9 +199,10 @@ def save_rule(settings: Settings, doc: dict[str, Any]) -> Rule:
 
     doc = {**doc, "created_ms": int(doc.get("created_ms") or time.time() * 1000)}
     rule = check_rule(settings, doc)
-    folder = rules_dir(settings)
+    folder = rules_dir(settings, rule.bus)
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{rule.name}.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    written = {k: v for k, v in doc.items() if k != "bus"}  # the folder says the bus
+    (folder / f"{rule.name}.yaml").write_text(yaml.safe_dump(written, sort_keys=False))
     return rule
 
 
@@ -204,11 +220,15 @@ def check_rule(settings: Settings, doc: dict[str, Any]) -> Rule:
     return rule
 
 
-def rule_doc(settings: Settings, name: str) -> dict[str, Any]:
-    path = rules_dir(settings) / f"{name}.yaml"
-    if not path.is_file():
-        raise RuleError(f"no rule {name!r}", hint="vigil events rules list")
-    return expect_mapping(load_yaml(path), str(path), "a rule")
+def rule_doc(settings: Settings, name: str, bus: str = "default") -> dict[str, Any]:
+    path = rules_dir(settings, bus) / f"{name}.yaml"
+    if not _NAME.fullmatch(name) or not path.is_file():
+        where = "" if bus == "default" else f" on event bus {bus}"
+        raise RuleError(f"no rule {name!r}{where}", hint="vigil events rules list")
+    doc = dict(expect_mapping(load_yaml(path), str(path), "a rule"))
+    if bus != "default":
+        doc["bus"] = bus
+    return doc
 
 
 # -- input shaping -------------------------------------------------------------------------------
@@ -260,7 +280,7 @@ def shape(target: Target, rule: Rule, event: dict[str, Any], ingestion_ms: int) 
 
     text = re.sub(r"<([A-Za-z0-9_.\-]+)>", put, target.template)
     try:
-        return json.loads(text)
+        return loads(text)
     except json.JSONDecodeError:
         return text
 

@@ -17,6 +17,7 @@ from vigil.api import clock
 from vigil.api.inputs import expect_mapping, load_json, load_yaml, parse_json
 from vigil.errors import ConfigError
 from vigil.shells import render
+from vigil.shells.cli_buses import archives_app, buses_app
 from vigil.shells.tree import help_of
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
@@ -25,6 +26,8 @@ rules_app = typer.Typer(help="Event rules (YAML files in <home>/rules).", no_arg
 dlq_app = typer.Typer(help="Deliveries that failed for good.", no_args_is_help=True)
 events_app.add_typer(rules_app, name="rules")
 events_app.add_typer(dlq_app, name="dlq")
+events_app.add_typer(buses_app, name="buses")
+events_app.add_typer(archives_app, name="archives")
 
 
 def _json_arg(text: str, what: str) -> Any:
@@ -132,28 +135,37 @@ def rules_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
         render.tagged("error:", "red", problem)
 
 
-def _set_enabled(ctx: typer.Context, name: str, enabled: bool, json_out: bool) -> None:
-    api.events.set_rule_enabled(ctx.obj, name, enabled)
+BusOption = Annotated[str, typer.Option("--bus", help="The rule's event bus.")]
+
+
+def _set_enabled(ctx: typer.Context, name: str, enabled: bool, json_out: bool, bus: str) -> None:
+    api.events.set_rule_enabled(ctx.obj, name, enabled, bus)
     text = f"rule {name} {'enabled' if enabled else 'disabled'}"
     render.done(json_out, text, {"Name": name, "State": "ENABLED" if enabled else "DISABLED"})
 
 
 @rules_app.command("enable")
-def rules_enable(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
+def rules_enable(
+    ctx: typer.Context, name: str, bus: BusOption = "default", json_out: JsonFlag = False
+) -> None:
     """Enable a rule."""
-    _set_enabled(ctx, name, True, json_out)
+    _set_enabled(ctx, name, True, json_out, bus)
 
 
 @rules_app.command("disable")
-def rules_disable(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
+def rules_disable(
+    ctx: typer.Context, name: str, bus: BusOption = "default", json_out: JsonFlag = False
+) -> None:
     """Disable a rule (its queued deliveries still go out)."""
-    _set_enabled(ctx, name, False, json_out)
+    _set_enabled(ctx, name, False, json_out, bus)
 
 
 @rules_app.command("delete")
-def rules_delete(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
+def rules_delete(
+    ctx: typer.Context, name: str, bus: BusOption = "default", json_out: JsonFlag = False
+) -> None:
     """Delete a rule."""
-    api.events.delete_rule(ctx.obj, name)
+    api.events.delete_rule(ctx.obj, name, bus)
     render.done(json_out, f"rule {name} deleted", {"Name": name, "deleted": True})
 
 

@@ -1,5 +1,6 @@
-"""EventBridge (AWS JSON 1.1, `AWSEvents.*`) over the service layer: PutEvents, rules on the
-default bus, their targets, TestEventPattern.
+"""EventBridge (AWS JSON 1.1, `AWSEvents.*`) over the service layer: PutEvents, rules (on the
+default bus or a custom one, `EventBusName` as a name or an ARN), their targets,
+TestEventPattern; buses, archives and replays are in `events_buses`.
 
 A target's `Arn` names where events go. Vigil reads (IMPL, see the README):
 `arn:aws:sns:R:A:TOPIC` → a topic; `arn:aws:logs:R:A:log-group:G` → a log group;
@@ -16,7 +17,9 @@ from typing import Any, Final
 from vigil import api
 from vigil.api.access import Need
 from vigil.errors import VigilError
-from vigil.shells.http.aws import AwsError, Caller
+from vigil.inputs import loads
+from vigil.shells.http.aws import AwsError, Caller, events_buses
+from vigil.shells.http.aws.events_buses import page_of
 
 Handler = Callable[[api.Settings, Caller, dict[str, Any]], dict[str, Any]]
 MAIN_SETTING: Final = {
@@ -39,23 +42,23 @@ def _required(p: dict[str, Any], name: str) -> Any:
     return value
 
 
-def _bus(p: dict[str, Any]) -> None:
-    bus = str(p.get("EventBusName") or "default")
-    if bus != "default" and not bus.endswith(":event-bus/default"):
-        raise AwsError("ResourceNotFoundException", f"Event bus {bus} does not exist.")
+def _bus(s: api.Settings, p: dict[str, Any]) -> str:
+    """The bus the request names (default when absent), or ResourceNotFoundException."""
+    return api.events.bus_name(s, p.get("EventBusName"))
 
 
-def _doc(s: api.Settings, name: str) -> dict[str, Any]:
+def _doc(s: api.Settings, name: str, bus: str) -> dict[str, Any]:
     try:
-        return api.events.rule_document(s, name)
+        return api.events.rule_document(s, name, bus)
     except VigilError:
         raise AwsError(
-            "ResourceNotFoundException", f"Rule {name} does not exist on EventBus default."
+            "ResourceNotFoundException", f"Rule {name} does not exist on EventBus {bus}."
         ) from None
 
 
-def _arn(c: Caller, name: str) -> str:
-    return f"arn:aws:events:{c.region}:{c.account}:rule/{name}"
+def _arn(c: Caller, name: str, bus: str = "default") -> str:
+    key = name if bus == "default" else f"{bus}/{name}"
+    return f"arn:aws:events:{c.region}:{c.account}:rule/{key}"
 
 
 def _save(s: api.Settings, doc: dict[str, Any]) -> None:
@@ -71,35 +74,28 @@ def put_events(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
         raise _valid("1 validation error detected: Value at 'entries' failed to satisfy "
                      "constraint: Member must have length less than or equal to "
                      f"{MAX_ENTRIES}")  # fmt: skip
-    good, results = [], []
-    for entry in entries:
-        try:
-            _bus(entry if isinstance(entry, dict) else {})
-        except AwsError as exc:
-            results.append({"ErrorCode": exc.code, "ErrorMessage": exc.message})
-            continue
-        clean = {k: v for k, v in entry.items() if k != "EventBusName"}
-        if hasattr(clean.get("Time"), "isoformat"):
+    good: list[Any] = []
+    for entry in entries:  # each entry's EventBusName is read by the bus (an unknown one fails)
+        clean = dict(entry) if isinstance(entry, dict) else entry
+        if isinstance(clean, dict) and hasattr(clean.get("Time"), "isoformat"):
             clean["Time"] = clean["Time"].isoformat()
-        results.append({})
         good.append(clean)
-    done = iter(api.events.put_events(s, good, account=c.account, region=c.region).entries
-                if good else [])  # fmt: skip
-    entries_out = [r or next(done) for r in results]
-    failed = sum(1 for e in entries_out if "ErrorCode" in e)
-    return {"FailedEntryCount": failed, "Entries": entries_out}
+    out = api.events.put_events(s, good, account=c.account, region=c.region).entries
+    return {"FailedEntryCount": sum(1 for e in out if "ErrorCode" in e), "Entries": out}
 
 
 def put_rule(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     name = _required(p, "Name")
-    _bus(p)
+    bus = _bus(s, p)
     pattern, schedule = p.get("EventPattern"), p.get("ScheduleExpression")
     if bool(pattern) == bool(schedule):
         raise _valid("Parameter(s) EventPattern or ScheduleExpression must be specified"
                      if not pattern else "A rule has an EventPattern or a ScheduleExpression, "
                      "not both.")  # fmt: skip
+    if schedule and bus != "default":
+        raise _valid("ScheduleExpression is supported only on the default event bus.")
     try:
-        old = api.events.rule_document(s, name)
+        old = api.events.rule_document(s, name, bus)
     except VigilError:
         old = {}
     doc: dict[str, Any] = {"name": name, **({"pattern": pattern} if pattern else
@@ -110,13 +106,16 @@ def put_rule(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     doc["targets"] = old.get("targets") or []
     if old.get("created_ms"):
         doc["created_ms"] = old["created_ms"]
+    if bus != "default":
+        doc["bus"] = bus
     _save(s, doc)
-    return {"RuleArn": _arn(c, name)}
+    return {"RuleArn": _arn(c, name, bus)}
 
 
 def _describe(c: Caller, doc: dict[str, Any]) -> dict[str, Any]:
+    bus = str(doc.get("bus") or "default")
     out: dict[str, Any] = {
-        "Name": doc["name"], "Arn": _arn(c, doc["name"]), "EventBusName": "default",
+        "Name": doc["name"], "Arn": _arn(c, doc["name"], bus), "EventBusName": bus,
         "State": "ENABLED" if doc.get("enabled", True) else "DISABLED",
         "CreatedBy": c.account,
     }  # fmt: skip
@@ -131,44 +130,49 @@ def _describe(c: Caller, doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def describe_rule(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    _bus(p)
-    return _describe(c, _doc(s, _required(p, "Name")))
+    return _describe(c, _doc(s, _required(p, "Name"), _bus(s, p)))
 
 
 def list_rules(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    _bus(p)
     prefix = p.get("NamePrefix") or ""
-    docs = [d for d in api.events.rule_documents(s) if str(d["name"]).startswith(prefix)]
-    start = int(p.get("NextToken") or 0) if str(p.get("NextToken") or "0").isdigit() else -1
-    if start < 0:
-        raise _valid("The NextToken is not valid.")
-    limit = int(p.get("Limit") or 100)
-    page = docs[start : start + limit]
+    docs = [
+        d for d in api.events.rule_documents(s, _bus(s, p)) if str(d["name"]).startswith(prefix)
+    ]
+    page, token = page_of(docs, p)
     out: dict[str, Any] = {"Rules": [_describe(c, d) for d in page]}
-    if start + limit < len(docs):
-        out["NextToken"] = str(start + limit)
+    if token:
+        out["NextToken"] = token
     return out
+
+
+def list_rule_names_by_target(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    arn = str(_required(p, "TargetArn"))
+    docs = api.events.rule_documents(s, _bus(s, p))
+    names = [str(d["name"]) for d in docs
+             if any(target_aws(c, t)["Arn"] == arn for t in d.get("targets") or [])]  # fmt: skip
+    page, token = page_of(names, p)
+    return {"RuleNames": page, **({"NextToken": token} if token else {})}
 
 
 def delete_rule(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     name = _required(p, "Name")
-    _bus(p)
+    bus = _bus(s, p)
     try:
-        doc = api.events.rule_document(s, name)
+        doc = api.events.rule_document(s, name, bus)
     except VigilError:
         return {}  # AWS: deleting a rule that is not there succeeds
     if doc.get("targets"):
         raise _valid("Rule can't be deleted since it has targets.")
-    api.events.delete_rule(s, name)
+    api.events.delete_rule(s, name, bus)
     return {}
 
 
 def _enable(enabled: bool) -> Handler:
     def handler(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
         name = _required(p, "Name")
-        _bus(p)
-        _doc(s, name)
-        api.events.set_rule_enabled(s, name, enabled)
+        bus = _bus(s, p)
+        _doc(s, name, bus)
+        api.events.set_rule_enabled(s, name, enabled, bus)
         return {}
 
     return handler
@@ -242,8 +246,7 @@ def target_aws(c: Caller, doc: dict[str, Any]) -> dict[str, Any]:
 
 def put_targets(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     name = _required(p, "Rule")
-    _bus(p)
-    doc = _doc(s, name)
+    doc = _doc(s, name, _bus(s, p))
     targets = {str(t.get("id")): t for t in doc.get("targets") or []}
     failed = []
     for t in _required(p, "Targets"):
@@ -270,15 +273,13 @@ def _check(s: api.Settings, doc: dict[str, Any]) -> None:
 
 
 def list_targets_by_rule(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    _bus(p)
-    doc = _doc(s, _required(p, "Rule"))
+    doc = _doc(s, _required(p, "Rule"), _bus(s, p))
     return {"Targets": [target_aws(c, t) for t in doc.get("targets") or []]}
 
 
 def remove_targets(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     name = _required(p, "Rule")
-    _bus(p)
-    doc = _doc(s, name)
+    doc = _doc(s, name, _bus(s, p))
     ids = {str(i) for i in _required(p, "Ids")}
     kept = [t for t in doc.get("targets") or [] if str(t.get("id")) not in ids]
     _save(s, {**doc, "targets": kept})
@@ -288,7 +289,7 @@ def remove_targets(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, A
 def test_event_pattern(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     pattern, text = _required(p, "EventPattern"), _required(p, "Event")
     try:
-        event = json.loads(text)
+        event = loads(text)
     except ValueError as exc:
         raise _valid(f"Parameter Event is not valid: {exc}") from None
     if not isinstance(event, dict):
@@ -306,6 +307,8 @@ def test_event_pattern(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[st
 def operations() -> dict[str, tuple[Need, Handler]]:
     R, W, C = Need.READ, Need.WRITE, Need.CONFIGURE
     return {
+        **events_buses.operations(),
+        "ListRuleNamesByTarget": (R, list_rule_names_by_target),
         "PutEvents": (W, put_events), "PutRule": (C, put_rule), "DescribeRule": (R, describe_rule),
         "ListRules": (R, list_rules), "DeleteRule": (C, delete_rule),
         "EnableRule": (C, _enable(True)), "DisableRule": (C, _enable(False)),

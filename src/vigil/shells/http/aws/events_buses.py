@@ -1,0 +1,165 @@
+"""EventBridge's event buses, archives and replays (AWS JSON 1.1) over the service layer.
+Errors the service layer raises carry EventBridge's codes (ResourceNotFoundException,
+ResourceAlreadyExistsException, InvalidEventPatternException, IllegalStatusException, …)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+from vigil import api
+from vigil.api.access import Need
+from vigil.shells.http.aws import AwsError, Caller
+
+Handler = Callable[[api.Settings, Caller, dict[str, Any]], dict[str, Any]]
+_ARCHIVE_STATES: Final = ("ENABLED", "DISABLED", "CREATING", "UPDATING", "CREATE_FAILED",
+                          "UPDATE_FAILED")  # fmt: skip
+_REPLAY_STATES: Final = ("STARTING", "RUNNING", "CANCELLING", "COMPLETED", "CANCELLED", "FAILED")
+
+
+def _required(p: dict[str, Any], name: str) -> Any:
+    value = p.get(name)
+    if value is None or value == "":
+        raise AwsError("ValidationException", f"1 validation error detected: Value null at "
+                       f"'{name}' failed to satisfy constraint: Member must not be "
+                       "null")  # fmt: skip
+    return value
+
+
+def page_of(items: list[Any], p: dict[str, Any]) -> tuple[list[Any], str | None]:
+    """A page of a listing by `Limit` (at most 100) and `NextToken` (the offset)."""
+    token = str(p.get("NextToken") or "0")
+    if not token.isdigit():
+        raise AwsError("ValidationException", "The NextToken is not valid.")
+    start, limit = int(token), int(p.get("Limit") or 100)
+    if not 1 <= limit <= 100:
+        raise AwsError("ValidationException", "Limit: 1 to 100")
+    more = start + limit < len(items)
+    return items[start : start + limit], str(start + limit) if more else None
+
+
+def _page(items: list[Any], p: dict[str, Any], key: str) -> dict[str, Any]:
+    page, token = page_of(items, p)
+    return {key: page, **({"NextToken": token} if token else {})}
+
+
+def _ms(value: Any, name: str) -> int:
+    """A timestamp as the JSON protocol sends it (epoch seconds) or already read."""
+    from vigil.shells.http.aws.protocol import timestamp
+
+    try:
+        return int(timestamp(value).timestamp() * 1000)
+    except (ValueError, TypeError, OverflowError):
+        raise AwsError("ValidationException", f"{name} {value!r} is not a timestamp") from None
+
+
+def _one_of(p: dict[str, Any], name: str, allowed: tuple[str, ...]) -> str | None:
+    value = p.get(name)
+    if value is not None and value not in allowed:
+        raise AwsError("ValidationException", f"{name} {value!r}: one of {', '.join(allowed)}")
+    return str(value) if value is not None else None
+
+
+# -- buses ---------------------------------------------------------------------------------------
+def create_event_bus(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    if p.get("EventSourceName"):
+        raise AwsError("ValidationException", "Partner event buses are not served: create a "
+                       "custom bus without EventSourceName")  # fmt: skip
+    tags = p.get("Tags") or []
+    if not isinstance(tags, list) or not all(isinstance(t, dict) and "Key" in t for t in tags):
+        raise AwsError("ValidationException", "Tags: a list of {Key, Value}")
+    made = api.events.create_bus(s, str(_required(p, "Name")), str(p.get("Description") or ""),
+                                 tags, c.account, c.region)  # fmt: skip
+    out = {"EventBusArn": made["Arn"]}
+    if made.get("Description"):
+        out["Description"] = made["Description"]
+    return out
+
+
+def describe_event_bus(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    return api.events.describe_bus(s, p.get("Name"), c.account, c.region)
+
+
+def list_event_buses(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    found = api.events.list_buses(s, str(p.get("NamePrefix") or ""), c.account, c.region)
+    return _page(found, p, "EventBuses")
+
+
+def delete_event_bus(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    api.events.delete_bus(s, str(_required(p, "Name")))
+    return {}
+
+
+# -- archives ------------------------------------------------------------------------------------
+def create_archive(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    return api.events.create_archive(
+        s, str(_required(p, "ArchiveName")), str(_required(p, "EventSourceArn")),
+        p.get("EventPattern"), str(p.get("Description") or ""), p.get("RetentionDays"),
+        c.account, c.region,
+    )  # fmt: skip
+
+
+def describe_archive(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    return api.events.describe_archive(s, str(_required(p, "ArchiveName")), c.account, c.region)
+
+
+def list_archives(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    state = _one_of(p, "State", _ARCHIVE_STATES)
+    found = api.events.list_archives(s, str(p.get("NamePrefix") or ""), p.get("EventSourceArn"),
+                                     state, c.account, c.region)  # fmt: skip
+    return _page(found, p, "Archives")
+
+
+def update_archive(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    return api.events.update_archive(
+        s, str(_required(p, "ArchiveName")), p.get("EventPattern"), p.get("Description"),
+        p.get("RetentionDays"), c.account, c.region,
+    )  # fmt: skip
+
+
+def delete_archive(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    api.events.delete_archive(s, str(_required(p, "ArchiveName")))
+    return {}
+
+
+# -- replays -------------------------------------------------------------------------------------
+def start_replay(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    destination = _required(p, "Destination")
+    if not isinstance(destination, dict) or not destination.get("Arn"):
+        raise AwsError("ValidationException", "Destination: {Arn: the event bus's ARN, "
+                       "FilterArns: [rule ARNs]}")  # fmt: skip
+    return api.events.start_replay(
+        s, str(_required(p, "ReplayName")), str(_required(p, "EventSourceArn")),
+        _ms(_required(p, "EventStartTime"), "EventStartTime"),
+        _ms(_required(p, "EventEndTime"), "EventEndTime"), str(destination["Arn"]),
+        [str(a) for a in destination.get("FilterArns") or []], str(p.get("Description") or ""),
+        c.account, c.region,
+    )  # fmt: skip
+
+
+def describe_replay(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    return api.events.describe_replay(s, str(_required(p, "ReplayName")))
+
+
+def list_replays(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    state = _one_of(p, "State", _REPLAY_STATES)
+    found = api.events.list_replays(s, str(p.get("NamePrefix") or ""), state,
+                                    p.get("EventSourceArn"))  # fmt: skip
+    return _page(found, p, "Replays")
+
+
+def cancel_replay(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    return api.events.cancel_replay(s, str(_required(p, "ReplayName")))
+
+
+def operations() -> dict[str, tuple[Need, Handler]]:
+    R, C = Need.READ, Need.CONFIGURE
+    return {
+        "CreateEventBus": (C, create_event_bus), "DescribeEventBus": (R, describe_event_bus),
+        "ListEventBuses": (R, list_event_buses), "DeleteEventBus": (C, delete_event_bus),
+        "CreateArchive": (C, create_archive), "DescribeArchive": (R, describe_archive),
+        "ListArchives": (R, list_archives), "UpdateArchive": (C, update_archive),
+        "DeleteArchive": (C, delete_archive), "StartReplay": (C, start_replay),
+        "DescribeReplay": (R, describe_replay), "ListReplays": (R, list_replays),
+        "CancelReplay": (C, cancel_replay),
+    }  # fmt: skip
