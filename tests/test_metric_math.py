@@ -11,15 +11,16 @@ from vigil.metrics.math import MathError, evaluate
 COLUMNS = {"m1": [1.0, 2.0, None, 4.0], "m2": [10.0, 0.0, 3.0, 4.0], "e1": [5.0, 5.0, 5.0, 5.0]}
 METRICS = {"m1", "m2"}
 CASES = [
-    ("m1 + m2", [11.0, 2.0, None, 8.0]),
-    ("100 * m1 / m2", [10.0, None, None, 100.0]),  # a division by zero is a gap
+    ("m1 + m2", [11.0, 2.0, 3.0, 8.0]),  # AWS: a missing value counts as 0 beside a point
+    ("100 * m1 / m2", [10.0, None, 0.0, 100.0]),  # a division by zero drops the point
     ("-m1", [-1.0, -2.0, None, -4.0]),
     ("(m1 + 1) * 2", [4.0, 6.0, None, 10.0]),
     ("SUM(METRICS())", [11.0, 2.0, 3.0, 8.0]),  # a gap in one metric: the others still count
     ("MAX(METRICS())", [10.0, 2.0, 3.0, 4.0]),
     ('AVG(METRICS("2"))', [10.0, 0.0, 3.0, 4.0]),  # only ids containing "2"
     ("e1 - m2", [-5.0, 5.0, 2.0, 1.0]),  # an earlier expression by its id
-    ("3", [3.0, 3.0, 3.0, 3.0]),
+    ("m1 + 1", [2.0, 3.0, None, 5.0]),  # a series and a number: only the series' points
+    ("TIME_SERIES(3)", [3.0, 3.0, 3.0, 3.0]),  # a bare number is not a series (AWS)
 ]
 
 
@@ -29,12 +30,13 @@ def test_expression(expression: str, expected: list[float | None]) -> None:
 
 
 @pytest.mark.parametrize(("expression", "says"), [
-    ("m3 + 1", "no metric with the id 'm3'"),
-    ("ANOMALY_DETECTION_BAND(m1)", "only + - * /"),
-    ("m1 ** 2", "only + - * /"),
-    ("SUM(m1)", "SUM takes METRICS()"),
+    ("m3 + 1", "no metric or expression with the id 'm3'"),
+    ("NOT_A_FUNCTION(m1)", "NOT_A_FUNCTION is not a metric math function"),
+    ("sum(m1)", "functions are written in upper case: SUM"),
+    ("SUM(m1)", "the result is a single number"),
     ("m1 +", "cannot read the expression"),
-    ("__import__('os')", "only + - * /"),
+    ("__import__('os')", "__import__ is not a metric math function"),
+    ("m1.real", "only numbers, ids"),
 ])  # fmt: skip
 def test_what_is_not_drawn_says_why(expression: str, says: str) -> None:
     with pytest.raises(MathError, match=says.replace("(", r"\(").replace(")", r"\)")

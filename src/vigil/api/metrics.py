@@ -15,18 +15,21 @@ if TYPE_CHECKING:
     from vigil.metrics.alarms import Alarm
     from vigil.metrics.dashboards import Dashboard
     from vigil.metrics.filters import MetricFilter
+    from vigil.metrics.metric_data import Query, Result
     from vigil.metrics.packs import Installed
     from vigil.metrics.stats import BASIC, Point
     from vigil.metrics.store import Datum, Metric
 
 __getattr__ = exports(__name__, {
     "Alarm": "vigil.metrics.alarms", "Dashboard": "vigil.metrics.dashboards",
-    "MetricFilter": "vigil.metrics.filters",
+    "MetricFilter": "vigil.metrics.filters", "Query": "vigil.metrics.metric_data",
+    "Result": "vigil.metrics.metric_data",
     "Installed": "vigil.metrics.packs", "BASIC": "vigil.metrics.stats",
     "Point": "vigil.metrics.stats", "Datum": "vigil.metrics.store", "Metric": "vigil.metrics.store",
 })  # fmt: skip
 
-__all__ = ["BASIC", "Alarm", "Dashboard", "Datum", "Installed", "Metric", "MetricFilter", "Point"]
+__all__ = ["BASIC", "Alarm", "Dashboard", "Datum", "Installed", "Metric", "MetricFilter", "Point",
+           "Query", "Result"]  # fmt: skip
 
 
 def put_metric_filter(settings: Settings, f: MetricFilter) -> list[str]:
@@ -98,6 +101,15 @@ def statistics(
 
     with MetricStore(settings) as store:
         return compute(store, metric, start, end, period, stats, unit)
+
+
+def metric_data(settings: Settings, queries: list[Query], start: int, end: int) -> list[Result]:
+    """GetMetricData: metric and expression queries (metric math, SEARCH) over [start, end)."""
+    from vigil.metrics.metric_data import run
+    from vigil.metrics.store import MetricStore
+
+    with MetricStore(settings) as store:
+        return run(store, queries, start, end)
 
 
 def put_alarm(settings: Settings, alarm: Alarm) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from typing import Any, Final
 
 from vigil import api
 from vigil.api.access import Need
+from vigil.errors import VigilError
 from vigil.shells.http.aws import AwsError, Caller
 from vigil.shells.http.aws.protocol import timestamp
 
@@ -126,28 +127,53 @@ def get_metric_data(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, 
     if len(queries) > MAX_QUERIES:
         raise AwsError("InvalidParameterValue", f"at most {MAX_QUERIES} MetricDataQueries")
     start, end = _ms(_req(p, "StartTime"), "StartTime"), _ms(_req(p, "EndTime"), "EndTime")
+    if end <= start:
+        raise AwsError("InvalidParameterValue", "The parameter StartTime must be less than the "
+                       "parameter EndTime.")  # fmt: skip
     newest_first = (p.get("ScanBy") or "TimestampDescending") == "TimestampDescending"
+    asked = [_query(q, i) for i, q in enumerate(queries, 1)]
+    for q in asked:
+        if q.period and (end - start) // (q.period * 1000) > 100_800:
+            raise AwsError("InvalidParameterCombination", f"query {q.id}: at most 100,800 "
+                           "datapoints per query")  # fmt: skip
+    try:
+        found = api.metrics.metric_data(s, asked, start, end)
+    except VigilError as exc:  # metric math says ValidationError; a bad period or statistic
+        raise AwsError(getattr(exc, "code", "InvalidParameterValue"), exc.message) from None
     results = []
-    for q in queries:
-        ident = _req(q, "Id")
-        stat = q.get("MetricStat")
-        if not stat:
-            raise AwsError("InvalidParameterValue", f"query {ident}: Vigil answers MetricStat "
-                           "queries; metric math Expressions are not supported")  # fmt: skip
-        m = _req(stat, "Metric")
-        metric = api.metrics.Metric(_req(m, "Namespace"), _req(m, "MetricName"),
-                                    _dims(m.get("Dimensions")))  # fmt: skip
-        name = _req(stat, "Stat")
-        points = _points(s, metric, start, end, int(_req(stat, "Period")), [name],
-                         stat.get("Unit"))  # fmt: skip
-        pairs = [(pt.timestamp, pt.values[name]) for pt in points if name in pt.values]
-        pairs.sort(reverse=newest_first)
-        if q.get("ReturnData", True) is False:
-            continue
-        results.append({"Id": ident, "Label": q.get("Label") or metric.name,
-                        "Timestamps": [_when(t) for t, _ in pairs],
-                        "Values": [v for _, v in pairs], "StatusCode": "Complete"})  # fmt: skip
+    for r in found:
+        pairs = sorted(r.points, reverse=newest_first)
+        results.append({"Id": r.id, "Label": r.label, "Timestamps": [_when(t) for t, _ in pairs],
+                        "Values": [v for _, v in pairs], "StatusCode": r.status,
+                        "Messages": r.messages})  # fmt: skip
     return {"MetricDataResults": results, "Messages": []}
+
+
+def _query(q: dict[str, Any], n: int) -> Any:
+    """A MetricDataQuery read into the service layer's Query."""
+    where = f"MetricDataQueries.member.{n}"
+    ident = q.get("Id")
+    if not ident:
+        raise _missing(f"{where}.Id")
+    label, returned = str(q.get("Label") or ""), q.get("ReturnData", True) is not False
+    stat, expression = q.get("MetricStat"), q.get("Expression")
+    if stat and expression:
+        raise AwsError("ValidationError", f"{where}: give either MetricStat or Expression, "
+                       "not both")  # fmt: skip
+    if expression:
+        period = int(q.get("Period") or 0)
+        return api.metrics.Query(str(ident), expression=str(expression), period=period,
+                                 label=label, return_data=returned)  # fmt: skip
+    if not stat:
+        raise AwsError("ValidationError", f"{where}: give either MetricStat or Expression")
+    m = _req(stat, "Metric")
+    metric = api.metrics.Metric(_req(m, "Namespace"), _req(m, "MetricName"),
+                                _dims(m.get("Dimensions")))  # fmt: skip
+    period = int(_req(stat, "Period"))
+    if period <= 0:
+        raise AwsError("InvalidParameterValue", f"{where}.MetricStat.Period must be positive")
+    return api.metrics.Query(str(ident), metric, str(_req(stat, "Stat")), period,
+                             stat.get("Unit"), label=label, return_data=returned)  # fmt: skip
 
 
 # -- alarms -------------------------------------------------------------------------------------
