@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Final
 
+from vigil.metrics import alarm_math, anomaly, composite
 from vigil.metrics import evaluation as ev
+from vigil.metrics.actions import emit
+from vigil.metrics.alarm_docs import aws_time as _aws_time
+from vigil.metrics.alarm_docs import state_change_event, with_state
+from vigil.metrics.alarm_math import Query
+from vigil.metrics.composite import AlarmError, CompositeStatus
+from vigil.metrics.composite_store import CompositeAlarms
 from vigil.metrics.stats import check_statistic, window
 from vigil.metrics.store import Metric, MetricError, MetricStore, check_metric
-from vigil.state import Store, outbox
+from vigil.state import outbox
+
+__all__ = ["Alarm", "AlarmStatus", "AlarmStore", "state_change_event", "with_state"]
 
 MAX_ACTIONS: Final = 5
 DAY_S: Final = 86_400
@@ -46,6 +53,8 @@ class Alarm:
     insufficient_data_actions: tuple[str, ...] = ()
     account: str = "000000000000"
     region: str = "local"
+    queries: tuple[Query, ...] = ()  # a metric-math alarm's Metrics
+    threshold_metric_id: str | None = None  # an anomaly alarm's band
 
     @property
     def m(self) -> int:
@@ -75,15 +84,24 @@ def check_alarm(a: Alarm) -> None:
         raise MetricError(f"alarm name {a.name!r}: 1-255 characters, no control characters")
     if len(a.description) > 1024:
         raise MetricError("the alarm description has at most 1024 characters")
-    check_metric(a.metric)
-    check_statistic(a.statistic)
+    if a.queries:
+        if alarm_math.check(a.queries, a.threshold_metric_id) != a.period:
+            raise MetricError("the alarm's period is its metrics' period")
+    else:
+        check_metric(a.metric)
+        check_statistic(a.statistic)
+    if a.threshold_metric_id is not None and a.comparison not in ev.BAND_COMPARISONS:
+        raise AlarmError(f"With ThresholdMetricId the comparison is one of "
+                         f"{', '.join(ev.BAND_COMPARISONS)}")  # fmt: skip
+    if a.comparison in ev.BAND_COMPARISONS and a.threshold_metric_id is None:
+        raise AlarmError(f"{a.comparison} needs ThresholdMetricId (an anomaly band)")
     if a.period not in (10, 20, 30) and (a.period < 60 or a.period % 60):
         raise MetricError(f"period {a.period}: 10, 20, 30 or a multiple of 60 seconds")
     if a.evaluation_periods < 1 or a.evaluation_periods * a.period > DAY_S:
         raise MetricError("evaluation periods times the period must be at most a day")
     if not 1 <= a.m <= a.evaluation_periods:
         raise MetricError("datapoints to alarm must be between 1 and the evaluation periods")
-    if a.comparison not in ev.COMPARISONS:
+    if a.comparison not in ev.COMPARISONS and a.comparison not in ev.BAND_COMPARISONS:
         raise MetricError(f"comparison {a.comparison!r}: one of {', '.join(ev.COMPARISONS)}")
     if a.treat_missing_data not in ev.TREATMENTS:
         raise MetricError(
@@ -104,13 +122,16 @@ def low_sample_threshold(statistic: str) -> float | None:
     return 10 / (1 - p) if p >= 0.5 and p < 1 else (10 / p if p > 0 else None)
 
 
-class AlarmStore(Store):
+class AlarmStore(CompositeAlarms):
     def put(self, alarm: Alarm, now: int) -> AlarmStatus:
         """Create or update; a new alarm starts in INSUFFICIENT_DATA."""
         check_alarm(alarm)
         definition = json.dumps(asdict(alarm))
         with self.state.transaction() as db:
-            row = db.execute("SELECT 1 FROM alarms WHERE name = ?", (alarm.name,)).fetchone()
+            row = db.execute("SELECT definition FROM alarms WHERE name = ?",
+                             (alarm.name,)).fetchone()  # fmt: skip
+            if row and composite.is_composite(row[0]):
+                raise AlarmError(f"The alarm {alarm.name} is a composite alarm")
             if row:
                 db.execute(
                     "UPDATE alarms SET definition = ? WHERE name = ?", (definition, alarm.name)
@@ -123,28 +144,35 @@ class AlarmStore(Store):
             summary = f'Alarm "{alarm.name}" {"updated" if row else "created"}'
             db.execute("INSERT INTO alarm_history VALUES (?, ?, 'ConfigurationUpdate', ?, ?)",
                        (alarm.name, now, summary, definition))  # fmt: skip
+        self._detector_for_band(alarm)
         return self.get(alarm.name)
+
+    def _detector_for_band(self, alarm: Alarm) -> None:
+        """An anomaly alarm's metric gets a detector, as CloudWatch makes one for it."""
+        if alarm.threshold_metric_id is None:
+            return
+        band = next(q for q in alarm.queries if q.id == alarm.threshold_metric_id)
+        match = alarm_math.BAND.fullmatch(band.expression or "")
+        source = next(q for q in alarm.queries if match and q.id == match[1])
+        if source.stat and anomaly.find(self.settings, source.metric, source.stat) is None:
+            anomaly.put(self.settings, anomaly.Detector(source.namespace or "",
+                        source.metric_name or "", source.stat, source.dimensions))  # fmt: skip
 
     def get(self, name: str) -> AlarmStatus:
         row = self.state.db.execute(
             "SELECT definition, state, reason, reason_data, state_ms FROM alarms WHERE name = ?",
             (name,),
         ).fetchone()
-        if row is None:
+        if row is None or composite.is_composite(row[0]):
             raise MetricError(f"no alarm {name!r}", hint="vigil alarms list")
         return AlarmStatus(_alarm(row[0]), row[1], row[2], row[3], row[4])
 
     def all(self, prefix: str = "") -> list[AlarmStatus]:
         names = self.state.db.execute(
-            "SELECT name FROM alarms WHERE substr(name, 1, ?) = ? ORDER BY name",
+            "SELECT name, definition FROM alarms WHERE substr(name, 1, ?) = ? ORDER BY name",
             (len(prefix), prefix),
         ).fetchall()
-        return [self.get(n) for (n,) in names]
-
-    def delete(self, name: str) -> None:
-        self.get(name)
-        with self.state.transaction() as db:
-            db.execute("DELETE FROM alarms WHERE name = ?", (name,))
+        return [self.get(n) for n, d in names if not composite.is_composite(d)]
 
     def history(self, name: str | None = None) -> list[dict[str, Any]]:
         rows = self.state.db.execute(
@@ -156,10 +184,16 @@ class AlarmStore(Store):
                  "HistorySummary": r[3], "HistoryData": r[4]} for r in rows]  # fmt: skip
 
     def set_state(self, name: str, state: ev.State, reason: str, now: int,
-                  reason_data: str = "{}") -> AlarmStatus:  # fmt: skip
-        """SetAlarmState: until the next evaluation."""
+                  reason_data: str = "{}") -> AlarmStatus | CompositeStatus:  # fmt: skip
+        """SetAlarmState: until the next evaluation (a composite's: until a child changes)."""
         if state not in ("OK", "ALARM", "INSUFFICIENT_DATA"):
             raise MetricError(f"state {state!r}: OK, ALARM or INSUFFICIENT_DATA")
+        if self.kind(name) == "CompositeAlarm":
+            before = self.composite(name)
+            with self.state.transaction() as db:
+                composite.transition(db, before, state, reason, reason_data, now)
+                composite.propagate(db, name, now)
+            return self.composite(name)
         status = self.get(name)
         self._transition(status, state, reason, reason_data, now)
         return self.get(name)
@@ -180,20 +214,40 @@ class AlarmStore(Store):
         step = a.period * 1000
         end = now - now % 60_000  # evaluation runs on the minute
         slots = a.evaluation_periods + ev.EXTRA_RANGE
+        starts = [end - i * step for i in range(slots, 0, -1)]
+        low_recent = False
+        if a.queries:
+            detector = None
+            if a.threshold_metric_id is not None:
+                found = [
+                    d
+                    for d in anomaly.detectors(self.settings)
+                    if any(q.metric == d.metric and q.stat == d.stat for q in a.queries)
+                ]
+                detector = found[0] if found else None  # fmt: skip
+            column, bands = alarm_math.values(metrics, a.queries, a.threshold_metric_id,
+                                              starts, a.period, detector)  # fmt: skip
+        else:
+            column, bands = [], [None] * slots
+            low = low_sample_threshold(a.statistic)
+            for start in starts:
+                got = window(metrics, a.metric, start, start + step, a.statistic, a.unit)
+                column.append(got[0] if got else None)
+                if got is not None:
+                    low_recent = low is not None and got[1] < low
         points: list[bool | None] = []
         values: list[tuple[int, float]] = []  # most recent first
-        low = low_sample_threshold(a.statistic)
-        low_recent = False
-        for i in range(slots, 0, -1):
-            start = end - i * step
-            found = window(metrics, a.metric, start, start + step, a.statistic, a.unit)
-            if found is None:
+        recent_bands: list[tuple[float, float]] = []
+        for start, value, band in zip(starts, column, bands, strict=True):
+            if value is None or (a.threshold_metric_id is not None and band is None):
                 points.append(None)
                 continue
-            value, samples = found
-            points.append(ev.breaches(a.comparison, value, a.threshold))
+            if band is not None:
+                points.append(ev.BAND_COMPARISONS[a.comparison][1](value, *band))
+                recent_bands.insert(0, band)
+            else:
+                points.append(ev.breaches(a.comparison, value, a.threshold))
             values.insert(0, (start, value))
-            low_recent = low is not None and samples < low
         decision = ev.decide(points, a.evaluation_periods, a.m, a.treat_missing_data)
         if low_recent and a.evaluate_low_sample_count_percentile == "ignore":
             decision = "KEEP"
@@ -201,20 +255,29 @@ class AlarmStore(Store):
             return None
         evaluated = values[: a.evaluation_periods]
         missing = sum(1 for p in points[-a.evaluation_periods :] if p is None)
-        text = ev.reason(decision, status.state, evaluated, a.evaluation_periods, a.m,
-                         a.comparison, a.threshold, missing)  # fmt: skip
-        data = json.dumps(
-            {
-                "version": "1.0",
-                "queryDate": _aws_time(now),
-                "startDate": _aws_time(end - slots * step),
-                "statistic": a.statistic,
-                "period": a.period,
-                "recentDatapoints": [v for _, v in evaluated],
-                "threshold": a.threshold,
-            }
-        )
-        self._transition(status, decision, text, data, now)
+        if a.threshold_metric_id is not None and decision != "INSUFFICIENT_DATA" and evaluated:
+            text = ev.band_reason(decision, status.state, evaluated,
+                                  recent_bands[: a.evaluation_periods], a.evaluation_periods,
+                                  a.m, a.comparison)  # fmt: skip
+        else:
+            text = ev.reason(decision, status.state, evaluated, a.evaluation_periods, a.m,
+                             a.comparison if a.comparison in ev.COMPARISONS
+                             else "GreaterThanThreshold", a.threshold, missing)  # fmt: skip
+        doc: dict[str, Any] = {
+            "version": "1.0",
+            "queryDate": _aws_time(now),
+            "startDate": _aws_time(end - slots * step),
+            "period": a.period,
+            "recentDatapoints": [v for _, v in evaluated],
+        }
+        if not a.queries:
+            doc["statistic"] = a.statistic
+        if a.threshold_metric_id is None:
+            doc["threshold"] = a.threshold
+        else:
+            doc["recentLowerThresholds"] = [lo for lo, _ in recent_bands[: len(evaluated)]]
+            doc["recentUpperThresholds"] = [hi for _, hi in recent_bands[: len(evaluated)]]
+        self._transition(status, decision, text, json.dumps(doc), now)
         return self.get(a.name)
 
     def _transition(
@@ -229,6 +292,13 @@ class AlarmStore(Store):
             db.execute("INSERT INTO alarm_history VALUES (?, ?, 'StateUpdate', ?, ?)",
                        (a.name, now, summary, json.dumps(event["detail"])))  # fmt: skip
             outbox.insert_event(db, event, now)
+            actions = {"ALARM": a.alarm_actions, "OK": a.ok_actions,
+                       "INSUFFICIENT_DATA": a.insufficient_data_actions}[state]  # fmt: skip
+            if a.actions_enabled:
+                emit(db, a.name, a.arn, a.account, a.region, a.description, status.state, state,
+                     reason, data, now, list(actions),
+                     event["detail"]["configuration"])  # fmt: skip
+            composite.propagate(db, a.name, now)
 
     def events(self) -> list[dict[str, Any]]:
         """The state-change events this store emitted, oldest first."""
@@ -244,63 +314,6 @@ def _alarm(text: str) -> Alarm:
         raw[key] = tuple(tuple(d) for d in raw[key])
     for key in ("alarm_actions", "ok_actions", "insufficient_data_actions"):
         raw[key] = tuple(raw[key])
+    raw["queries"] = tuple(Query(**{**q, "dimensions": tuple(tuple(d) for d in q["dimensions"])})
+                           for q in raw.get("queries") or ())  # fmt: skip
     return Alarm(**raw)
-
-
-def _aws_time(ms: int) -> str:
-    """State timestamps: milliseconds and a +0000 offset, as CloudWatch writes them."""
-    return (
-        datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
-        + f"{ms % 1000:03d}+0000"
-    )
-
-
-def state_change_event(
-    a: Alarm, before: AlarmStatus, state: str, reason: str, data: str, now: int
-) -> dict[str, Any]:
-    metric = {"namespace": a.namespace, "name": a.metric_name, "dimensions": dict(a.dimensions)}
-    stat = {"metric": metric, "period": a.period, "stat": a.statistic}
-    previous = {
-        "value": before.state,
-        "reason": before.reason,
-        "reasonData": before.reason_data,
-        "timestamp": _aws_time(before.state_ms),
-    }
-    current = {"value": state, "reason": reason, "reasonData": data, "timestamp": _aws_time(now)}
-    return {
-        "version": "0",
-        "id": str(uuid.uuid4()),
-        "detail-type": "CloudWatch Alarm State Change",
-        "source": "aws.cloudwatch",
-        "account": a.account,
-        "time": datetime.fromtimestamp(now / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "region": a.region,
-        "resources": [a.arn],
-        "detail": {
-            "alarmName": a.name,
-            "configuration": {
-                "description": a.description,
-                "metrics": [{"id": "m1", "metricStat": stat, "returnData": True}],
-            },
-            "previousState": previous,
-            "state": current,
-        },
-    }
-
-
-def with_state(status: AlarmStatus) -> dict[str, Any]:
-    """DescribeAlarms' shape for one alarm."""
-    a = status.alarm
-    return {"AlarmName": a.name, "AlarmArn": a.arn, "AlarmDescription": a.description,
-            "Namespace": a.namespace, "MetricName": a.metric_name,
-            "Dimensions": [{"Name": k, "Value": v} for k, v in a.dimensions],
-            "Statistic" if not a.statistic.startswith("p") else "ExtendedStatistic": a.statistic,
-            "Period": a.period, "EvaluationPeriods": a.evaluation_periods,
-            "DatapointsToAlarm": a.m, "Threshold": a.threshold,
-            "ComparisonOperator": a.comparison, "TreatMissingData": a.treat_missing_data,
-            "ActionsEnabled": a.actions_enabled, "AlarmActions": list(a.alarm_actions),
-            "OKActions": list(a.ok_actions),
-            "InsufficientDataActions": list(a.insufficient_data_actions),
-            "StateValue": status.state, "StateReason": status.reason,
-            "StateReasonData": status.reason_data,
-            "StateUpdatedTimestamp": _aws_time(status.state_ms)}  # fmt: skip

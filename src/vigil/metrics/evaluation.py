@@ -21,6 +21,14 @@ COMPARISONS: Final[dict[str, tuple[str, Callable[[float, float], bool]]]] = {
     "LessThanThreshold": ("less than", operator.lt),
     "LessThanOrEqualToThreshold": ("less than or equal to", operator.le),
 }
+# anomaly alarms: the value against the band (lower, upper) of ThresholdMetricId
+BAND_COMPARISONS: Final[dict[str, tuple[str, Callable[[float, float, float], bool]]]] = {
+    "LessThanLowerOrGreaterThanUpperThreshold": (
+        "less than the lower thresholds or greater than the upper thresholds",
+        lambda v, lo, hi: v < lo or v > hi),
+    "LessThanLowerThreshold": ("less than the lower thresholds", lambda v, lo, hi: v < lo),
+    "GreaterThanUpperThreshold": ("greater than the upper thresholds", lambda v, lo, hi: v > hi),
+}  # fmt: skip
 EXTRA_RANGE: Final = 2  # evaluation range R = N + 2
 
 
@@ -99,5 +107,33 @@ def reason(
     return (
         f"Threshold Crossed: {len(shown)} out of the last {n} datapoints [{listed}] {were} "
         f"{verb} the threshold ({number(threshold)}) (minimum {needed} {points} for "
+        f"{previous} -> {state} transition)."
+    )
+
+
+def band_reason(
+    state: State,
+    previous: State,
+    evaluated: list[tuple[int, float]],  # (period start ms, value), most recent first
+    bands: list[tuple[float, float]],  # (lower, upper) beside each
+    n: int,
+    m: int,
+    comparison: str,
+) -> str:
+    """An anomaly alarm's reason: the values and the band they were held to."""
+    words, test = BAND_COMPARISONS[comparison]
+    pairs = list(zip(evaluated, bands, strict=False))
+    crossing = [(p, b) for p, b in pairs if test(p[1], *b)]
+    shown = crossing if state == "ALARM" else [x for x in pairs if x not in crossing]
+    listed = ", ".join(f"{number(v)} ({stamp(t)})" for (t, v), _ in shown)
+    lower = ", ".join(number(lo) for _, (lo, _hi) in shown)
+    upper = ", ".join(number(hi) for _, (_lo, hi) in shown)
+    were = "was" if len(shown) == 1 else "were"
+    verb = words if state == "ALARM" else f"not {words}"
+    needed = m if state == "ALARM" else 1
+    points = "datapoint" if needed == 1 else "datapoints"
+    return (
+        f"Thresholds Crossed: {len(shown)} out of the last {n} datapoints [{listed}] {were} "
+        f"{verb} [lower: {lower}; upper: {upper}] (minimum {needed} {points} for "
         f"{previous} -> {state} transition)."
     )

@@ -176,105 +176,6 @@ def _query(q: dict[str, Any], n: int) -> Any:
                              stat.get("Unit"), label=label, return_data=returned)  # fmt: skip
 
 
-# -- alarms -------------------------------------------------------------------------------------
-def put_metric_alarm(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    if p.get("Metrics"):
-        raise AwsError("InvalidParameterValue", "Vigil's alarms watch one metric (Namespace, "
-                       "MetricName); metric math alarms are not supported")  # fmt: skip
-    stat = p.get("Statistic") or p.get("ExtendedStatistic")
-    if not stat:
-        raise _missing("Statistic")
-    alarm = api.metrics.Alarm(
-        name=_req(p, "AlarmName"), namespace=_req(p, "Namespace"),
-        metric_name=_req(p, "MetricName"), threshold=float(_req(p, "Threshold")),
-        comparison=_req(p, "ComparisonOperator"), period=int(_req(p, "Period")),
-        evaluation_periods=int(_req(p, "EvaluationPeriods")),
-        datapoints_to_alarm=p.get("DatapointsToAlarm"), statistic=stat,
-        dimensions=_dims(p.get("Dimensions")), unit=p.get("Unit"),
-        treat_missing_data=p.get("TreatMissingData") or "missing",
-        evaluate_low_sample_count_percentile=p.get("EvaluateLowSampleCountPercentile")
-        or "evaluate",
-        description=p.get("AlarmDescription") or "",
-        actions_enabled=p.get("ActionsEnabled", True) is not False,
-        alarm_actions=tuple(p.get("AlarmActions") or ()),
-        ok_actions=tuple(p.get("OKActions") or ()),
-        insufficient_data_actions=tuple(p.get("InsufficientDataActions") or ()),
-        account=c.account, region=c.region,
-    )  # fmt: skip
-    api.metrics.put_alarm(s, alarm)
-    return {}
-
-
-def _alarm(doc: dict[str, Any]) -> dict[str, Any]:
-    out = dict(doc)
-    out["StateUpdatedTimestamp"] = timestamp(doc["StateUpdatedTimestamp"])
-    out["AlarmConfigurationUpdatedTimestamp"] = out["StateUpdatedTimestamp"]
-    if not out.get("AlarmDescription"):
-        out.pop("AlarmDescription", None)
-    return out
-
-
-def describe_alarms(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    names = set(p.get("AlarmNames") or [])
-    prefix, state = p.get("AlarmNamePrefix") or "", p.get("StateValue")
-    action = p.get("ActionPrefix") or ""
-    if names and prefix:
-        raise AwsError("InvalidParameterCombination", "AlarmNames and AlarmNamePrefix cannot "
-                       "be given together.")  # fmt: skip
-    found = []
-    for a in api.metrics.alarms(s):
-        if (names and a["AlarmName"] not in names) or not a["AlarmName"].startswith(prefix):
-            continue
-        if state and a["StateValue"] != state:
-            continue
-        actions = a["AlarmActions"] + a["OKActions"] + a["InsufficientDataActions"]
-        if action and not any(x.startswith(action) for x in actions):
-            continue
-        found.append(_alarm(a))
-    types = p.get("AlarmTypes") or ["MetricAlarm"]
-    if "MetricAlarm" not in types:
-        found = []
-    out = _page(found, p, 50, "MetricAlarms", "MaxRecords")
-    out["CompositeAlarms"] = []
-    return out
-
-
-def describe_alarm_history(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    kind = p.get("HistoryItemType")
-    start = _ms(p["StartDate"], "StartDate") if p.get("StartDate") else None
-    end = _ms(p["EndDate"], "EndDate") if p.get("EndDate") else None
-    items = []
-    for h in api.metrics.alarm_history(s, p.get("AlarmName")):
-        if kind and h["HistoryItemType"] != kind:
-            continue
-        ts = int(h["Timestamp"])
-        if (start is not None and ts < start) or (end is not None and ts >= end):
-            continue
-        items.append({**h, "Timestamp": _when(ts), "AlarmType": "MetricAlarm"})
-    if (p.get("ScanBy") or "TimestampDescending") == "TimestampDescending":
-        items.reverse()
-    return _page(items, p, 100, "AlarmHistoryItems", "MaxRecords")
-
-
-def set_alarm_state(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    name = _req(p, "AlarmName")
-    if name not in {a["AlarmName"] for a in api.metrics.alarms(s)}:
-        raise AwsError("ResourceNotFound", f"Alarm {name} does not exist")
-    api.metrics.set_alarm_state(s, name, _req(p, "StateValue"), _req(p, "StateReason"))
-    return {}
-
-
-def delete_alarms(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    names = list(_req(p, "AlarmNames"))
-    known = {a["AlarmName"] for a in api.metrics.alarms(s)}
-    missing = [n for n in names if n not in known]
-    if missing:
-        raise AwsError("ResourceNotFound", f"Alarm {missing[0]} does not exist", status=404)
-    for name in names:
-        api.metrics.delete_alarm(s, name)
-    return {}
-
-
 # -- dashboards ---------------------------------------------------------------------------------
 def _dashboard_arn(c: Caller, name: str) -> str:
     return f"arn:aws:cloudwatch::{c.account}:dashboard/{name}"
@@ -308,13 +209,24 @@ def delete_dashboards(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str
 
 
 def operations() -> dict[str, tuple[Need, Handler]]:
+    from vigil.shells.http.aws import cloudwatch_alarms as alarms
+    from vigil.shells.http.aws import cloudwatch_anomaly as anomaly
+
     R, W, C = Need.READ, Need.WRITE, Need.CONFIGURE
     return {
         "PutMetricData": (W, put_metric_data), "ListMetrics": (R, list_metrics),
         "GetMetricStatistics": (R, get_metric_statistics), "GetMetricData": (R, get_metric_data),
-        "PutMetricAlarm": (C, put_metric_alarm), "DescribeAlarms": (R, describe_alarms),
-        "DescribeAlarmHistory": (R, describe_alarm_history),
-        "SetAlarmState": (W, set_alarm_state), "DeleteAlarms": (C, delete_alarms),
+        "PutMetricAlarm": (C, alarms.put_metric_alarm),
+        "DescribeAlarms": (R, alarms.describe_alarms),
+        "DescribeAlarmsForMetric": (R, alarms.describe_alarms_for_metric),
+        "DescribeAlarmHistory": (R, alarms.describe_alarm_history),
+        "SetAlarmState": (W, alarms.set_alarm_state), "DeleteAlarms": (C, alarms.delete_alarms),
+        "PutCompositeAlarm": (C, alarms.put_composite_alarm),
+        "EnableAlarmActions": (C, alarms.enable_alarm_actions),
+        "DisableAlarmActions": (C, alarms.disable_alarm_actions),
+        "PutAnomalyDetector": (C, anomaly.put_anomaly_detector),
+        "DescribeAnomalyDetectors": (R, anomaly.describe_anomaly_detectors),
+        "DeleteAnomalyDetector": (C, anomaly.delete_anomaly_detector),
         "PutDashboard": (C, put_dashboard), "GetDashboard": (R, get_dashboard),
         "ListDashboards": (R, list_dashboards), "DeleteDashboards": (C, delete_dashboards),
     }  # fmt: skip
