@@ -11,6 +11,7 @@ from vigil.clock import now_ms
 from vigil.config import Settings
 
 if TYPE_CHECKING:
+    from vigil.events.attempts import Delivery
     from vigil.events.rules import Rule
 
 __all__ = ["PutEventsResult", "RuleRow", "Rules"]
@@ -306,3 +307,21 @@ def cancel_replay(settings: Settings, name: str) -> dict[str, Any]:
         replay = store.cancel(name)
     return {"ReplayArn": replay.arn, "State": replay.state}
 
+
+
+def deliveries(settings: Settings, limit: int = 50) -> list[Delivery]:
+    """The newest deliveries, each with its last error and every attempt's answer."""
+    from vigil.events.attempts import deliveries as newest
+
+    return newest(settings, limit)
+
+
+def send_test_event(
+    settings: Settings, rule: str, target: str, by: str, wait_seconds: float = 15.0
+) -> list[Delivery]:
+    """A test event to one target of a rule, through the queue and the worker (`vigil serve`
+    runs it); its deliveries after their first attempt, or as they are when the wait ends."""
+    from vigil.events.attempts import send_test, wait_for
+
+    ids = send_test(settings, rule, target, by, now_ms())
+    return wait_for(settings, ids, wait_seconds)

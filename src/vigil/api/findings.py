@@ -307,3 +307,21 @@ def flow_link(f: Finding) -> dict[str, str] | None:
         if isinstance(address, str) and address:
             return {"address": address}
     return None
+
+
+def remediation(f: Finding) -> str | None:
+    """How to fix what a control finding reports, as Markdown: its check's remediation (the
+    console steps, then the CLI command); None for a threat finding."""
+    from vigil.findings.triage import CONTROL_PREFIX
+
+    if not f.unit.startswith(CONTROL_PREFIX):
+        return None
+    from vigil.posture.audit import load_checks
+
+    check = f.unit.removeprefix(CONTROL_PREFIX)
+    unit = next((u for u in load_checks() if u.id == check), None)
+    if unit is None:
+        return None
+    text = unit.remediation.get("console", "")
+    cli = unit.remediation.get("cli", "")
+    return text + (f"\n\n```\n{cli}\n```\n" if cli else "")

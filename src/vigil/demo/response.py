@@ -5,14 +5,12 @@ arrived and the recorded plan."""
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from vigil import api
 from vigil.clock import now_ms
 from vigil.config import Settings
+from vigil.demo.receiver import RULE, TARGET, Receiver
 from vigil.events.delivery import Deliveries, run_round
 from vigil.events.rules import save_rule
 from vigil.playbooks.run import Runs
@@ -27,33 +25,6 @@ STOP_LOGGING = {
     "detail-type": ["AWS API Call via CloudTrail"],
     "detail": {"eventName": ["StopLogging"]},
 }
-
-
-class Receiver:
-    """The demo's webhook: keeps what it is sent."""
-
-    def __init__(self) -> None:
-        self.received: list[dict[str, Any]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                outer.received.append(json.loads(body or b"{}"))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/findings"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def allow_receiver(settings: Settings) -> None:
@@ -76,10 +47,10 @@ def install_rules(settings: Settings, receiver: Receiver) -> None:
     save_rule(
         settings,
         {
-            "name": "demo-high-findings",
+            "name": RULE,
             "description": "severity 7 and up to the SOC",
             "pattern": HIGH_FINDINGS,
-            "targets": [{"id": "soc-webhook", "type": "webhook", "url": receiver.url}],
+            "targets": [{"id": TARGET, "type": "webhook", "url": receiver.url}],
         },
     )
     save_rule(

@@ -17,6 +17,7 @@ from vigil.demo import posture as demo_posture
 from vigil.demo import response
 from vigil.demo import scenario as sc
 from vigil.demo.generate import Generated, generate
+from vigil.demo.receiver import Receiver
 from vigil.findings.store import Filter, FindingStore
 from vigil.formats.flowlog_fields import DEFAULT_FORMAT
 from vigil.ingest.pipeline import IngestOptions, IngestReport
@@ -88,7 +89,7 @@ def run_demo(
     root = settings.home / "demo-data"
     gen = generate(root, scale, day)
     group = demo_alarms.prepare(settings)
-    receiver = response.Receiver()
+    receiver = Receiver(settings.home)
     try:
         response.install_rules(settings, receiver)
         trails = IngestOptions(cloudtrail_to=group)

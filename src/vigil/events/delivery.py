@@ -176,6 +176,7 @@ class Deliveries(Store):
                         failure.code,
                         str(failure),
                         exhausted,
+                        answer=failure,
                     )
                     done.dead += 1
                 else:
@@ -234,11 +235,16 @@ class Deliveries(Store):
         attempt: int,
         result: str,
         excerpt: str | None,
+        delivery: int | None = None,
+        answer: Any = None,  # a sender's Reply or its DeliveryFailed: the HTTP status and body
+        error: str | None = None,
     ) -> None:
         db.execute(
-            "INSERT INTO audit VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (now, rule, target, event_id, attempt, result, (excerpt or "")[:500]),
-        )
+            "INSERT INTO audit (ts, rule, target, event_id, attempt, result, excerpt, delivery, "
+            "status, body, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (now, rule, target, event_id, attempt, result, (excerpt or "")[:500], delivery,
+             getattr(answer, "status", None), getattr(answer, "body", None), error),
+        )  # fmt: skip
 
     def _done(
         self,
@@ -255,7 +261,8 @@ class Deliveries(Store):
                 "UPDATE deliveries SET status = 'delivered', attempts = ? WHERE id = ?",
                 (attempt, ident),
             )
-            self._audit(db, now, rule, target, event_id, attempt, "delivered", excerpt)
+            self._audit(db, now, rule, target, event_id, attempt, "delivered", excerpt, ident,
+                        excerpt)  # fmt: skip
 
     def _retry(
         self,
@@ -273,9 +280,9 @@ class Deliveries(Store):
                 "WHERE id = ?",
                 (attempt, now + backoff_ms(attempt, self.rng), failure.code, str(failure), ident),
             )
-            self._audit(
-                db, now, rule, target, event_id, attempt, "retry", f"{failure.code}: {failure}"
-            )
+            error = f"{failure.code}: {failure}"
+            self._audit(db, now, rule, target, event_id, attempt, "retry", error, ident, failure,
+                        error)  # fmt: skip
 
     def _dead(
         self,
@@ -288,6 +295,7 @@ class Deliveries(Store):
         code: str,
         error: str,
         exhausted: str | None,
+        answer: Any = None,
     ) -> None:
         with self.state.transaction() as db:
             db.execute(
@@ -295,7 +303,8 @@ class Deliveries(Store):
                 "error = ?, exhausted = ? WHERE id = ?",
                 (attempt, code, error, exhausted, ident),
             )
-            self._audit(db, now, rule, target, event_id, attempt, "dlq", f"{code}: {error}")
+            text = f"{code}: {error}"
+            self._audit(db, now, rule, target, event_id, attempt, "dlq", text, ident, answer, text)
 
     # -- the dead-letter queue and the audit trail ---------------------------------------------
     def dlq(self) -> list[dict[str, Any]]:

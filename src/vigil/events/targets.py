@@ -27,13 +27,30 @@ from vigil.events.netguard import NetworkGuard, Refused
 
 TIMEOUT: Final = 10.0
 SECRET_BYTES: Final = 64 << 10
+BODY_CHARS: Final = 200  # of an answer's body, kept with the attempt
 
 
 class DeliveryFailed(VigilError):
-    def __init__(self, code: str, message: str, *, retriable: bool) -> None:
+    def __init__(self, code: str, message: str, *, retriable: bool, status: int | None = None,
+                 body: str | None = None) -> None:  # fmt: skip
         super().__init__(message)
         self.code = code  # TIMEOUT, THROTTLING, NO_RESOURCE, NO_PERMISSIONS, SDK_CLIENT_ERROR …
         self.retriable = retriable
+        self.status = status  # the HTTP answer, when there was one
+        self.body = body
+
+
+class Reply(str):
+    """A sender's excerpt that also keeps the HTTP status and the body's first bytes."""
+
+    status: int | None = None
+    body: str | None = None
+
+    @classmethod
+    def http(cls, status: int, body: str) -> Reply:
+        reply = cls(f"HTTP {status} {body}")
+        reply.status, reply.body = status, body
+        return reply
 
 
 def secret(value: Any, name: str) -> str:
@@ -96,17 +113,15 @@ def _post(url: str, body: bytes, headers: dict[str, str], guard: NetworkGuard) -
         raise DeliveryFailed(
             "SDK_CLIENT_ERROR", f"cannot reach the endpoint: {type(exc).__name__}", retriable=True
         ) from exc
-    excerpt = f"HTTP {response.status_code} {response.text[:200]}"
-    if response.status_code == 429:
-        raise DeliveryFailed("THROTTLING", excerpt, retriable=True)
-    if response.status_code >= 500:
-        raise DeliveryFailed("TARGET_ERROR", excerpt, retriable=True)
-    if response.status_code >= 400:
-        raise DeliveryFailed(
-            "NO_PERMISSIONS" if response.status_code in (401, 403) else "BAD_REQUEST",
-            excerpt,
-            retriable=False,
-        )
+    status, text = response.status_code, response.text[:BODY_CHARS]
+    excerpt = Reply.http(status, text)
+    if status == 429:
+        raise DeliveryFailed("THROTTLING", excerpt, retriable=True, status=status, body=text)
+    if status >= 500:
+        raise DeliveryFailed("TARGET_ERROR", excerpt, retriable=True, status=status, body=text)
+    if status >= 400:
+        code = "NO_PERMISSIONS" if status in (401, 403) else "BAD_REQUEST"
+        raise DeliveryFailed(code, excerpt, retriable=False, status=status, body=text)
     return excerpt
 
 

@@ -23,7 +23,7 @@ class FindingQuery:
     account: str | None = None
     region: str | None = None
     resource: str | None = None  # a part of the resource id
-    workflow: str | None = None
+    workflow: str | None = None  # one state, or several with commas (NEW,NOTIFIED)
     record_state: str | None = "ACTIVE"  # None: both
     since: str | None = None  # last seen at or after (ISO 8601)
     until: str | None = None  # first seen before
@@ -74,7 +74,7 @@ def _matches(f: Finding, q: FindingQuery) -> bool:
         return False
     if q.resource and q.resource.lower() not in f.resource_id.lower():
         return False
-    if q.workflow and f.workflow.value != q.workflow.upper():
+    if q.workflow and f.workflow.value not in q.workflow.upper().split(","):
         return False
     if q.record_state and f.record_state.value != q.record_state.upper():
         return False

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Final
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from vigil import api
 from vigil.api.access import Need, Session
@@ -25,6 +25,8 @@ FILTERS: Final = ("kind", "severity", "type", "account", "region", "resource", "
 SEVERITIES: Final = (("", "Any"), ("1", "Low and up"), ("4", "Medium and up"),
                      ("7", "High and up"), ("9", "Critical"))  # fmt: skip
 WORKFLOWS: Final = tuple(w.value for w in Workflow)
+OPEN: Final = "NEW,NOTIFIED"  # the list's default, as Security Hub's: what still needs work
+ANY: Final = "ANY"
 
 
 def query_of(params: Any) -> api.findings.FindingQuery:
@@ -39,7 +41,7 @@ def query_of(params: Any) -> api.findings.FindingQuery:
         kind=kind if kind in ("all", "threat", "control") else "all",  # type: ignore[arg-type]
         severity=float(severity) if severity and _number(severity) else None,
         type=text("type"), account=text("account"), region=text("region"),
-        resource=text("resource"), workflow=text("workflow"),
+        resource=text("resource"), workflow=_workflows(text("workflow")),
         record_state=None if state == "ANY" else state,
         since=text("since"), until=text("until"), sort=text("sort") or "severity",
         descending=(text("order") or "desc") == "desc",
@@ -56,7 +58,12 @@ def router(c: Console) -> APIRouter:
     @r.get("/findings", include_in_schema=False)
     def findings(request: Request, session: Reader) -> Response:
         params = request.query_params
+        if "workflow" not in params:  # the default is in the URL, so a link says what it shows
+            wanted = [(k, v) for k, v in params.multi_items() if k != "done"]
+            return RedirectResponse("/findings?" + urlencode([*wanted, ("workflow", OPEN)]),
+                                    status_code=303)  # fmt: skip
         q = query_of(params)
+
         page = api.findings.search(s, q)
         kept = {k: params[k] for k in FILTERS if params.get(k)}
         nxt = None
@@ -74,6 +81,7 @@ def router(c: Console) -> APIRouter:
             severities=SEVERITIES, workflows=WORKFLOWS, users=users,
             views=api.findings.saved_views(s, session.principal.user),
             query_string=urlencode(kept), flash=params.get("done"),
+            chips=_chips(kept), open_workflows=OPEN,
         )  # fmt: skip
 
     @r.post("/findings/bulk", include_in_schema=False)
@@ -137,6 +145,7 @@ def router(c: Console) -> APIRouter:
             history=api.findings.history(s, f.id), workflows=WORKFLOWS,
             users=[u.name for u in api.access.users(s)] if c.auth else [],
             like=api.findings.suppression_like(f), flow=api.findings.flow_link(f),
+            remediation=api.findings.remediation(f),
             entities=api.entity_links.of_finding(s, f),
             flash=request.query_params.get("done"),
         )  # fmt: skip
@@ -195,6 +204,24 @@ def router(c: Console) -> APIRouter:
         )
 
     return r
+
+
+def _workflows(text: str | None) -> str | None:
+    """The workflow filter: `ANY` (or nothing) is every state; else known states only."""
+    if not text or text.upper() == ANY:
+        return None
+    states = [w for w in text.upper().split(",") if w in WORKFLOWS]
+    return ",".join(states) or None
+
+
+def _chips(kept: dict[str, str]) -> list[tuple[str, str]]:
+    """The workflow filter as a chip: its label and the link that clears it (to every state)."""
+    value = _workflows(kept.get("workflow"))
+    if value is None:
+        return []
+    label = "open (NEW, NOTIFIED)" if value == OPEN else value.replace(",", ", ")
+    cleared = {**kept, "workflow": ANY}
+    return [(f"Workflow: {label}", "/findings?" + urlencode(cleared))]
 
 
 def _workflow(text: str) -> Workflow | None:

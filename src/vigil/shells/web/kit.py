@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from vigil import api
 from vigil.api.access import Gate, Need, Principal, Session, Sessions, SignInLimiter
 from vigil.shells.http.headers import PAGE_POLICY
+from vigil.shells.web import filters
 
 HERE: Final = Path(__file__).parent
 SESSION_COOKIE: Final = "vigil_session"
@@ -54,6 +55,7 @@ class Console:
             lstrip_blocks=True,
         )
         self.env.filters["short"] = lambda text, n=12: str(text)[:n]
+        self.env.filters.update(iso=filters.iso, wbr=filters.wbr, markdown=filters.markdown)
 
     # -- who -------------------------------------------------------------------------------
     def session(self, request: Request) -> Session | None:

@@ -1,6 +1,7 @@
 """The overview: findings by severity over time, open findings by type, alarms in ALARM, ingest
 health per source, posture scores, deliveries and the DLQ — each from the service layer."""
 
+import time
 from collections import Counter, defaultdict
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -17,19 +18,35 @@ LABELS: Final = ("LOW", "MEDIUM", "HIGH", "CRITICAL")  # GuardDuty's bands
 OPEN: Final = ("NEW", "NOTIFIED")
 
 
-def severity_series(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """Findings first seen per hour (per day past three days), one series per severity label,
-    empty buckets included (uPlot's columns)."""
-    seen = [(t, row["severity"]) for row in rows if (t := _epoch(row["first_seen"])) is not None]
-    if not seen:
-        return {"x": [], "series": [{"label": label.title(), "values": []} for label in LABELS]}
-    low, high = min(t for t, _ in seen), max(t for t, _ in seen)
-    step = 3600 if high - low <= 3 * 86400 else 86400
-    first = low - low % step
+WINDOWS: Final = {"24h": 86400, "7d": 7 * 86400, "14d": 14 * 86400, "30d": 30 * 86400,
+                  "90d": 90 * 86400}  # fmt: skip
+DEFAULT_WINDOW: Final = "14d"
+
+
+def chart_window(text: str | None) -> str:
+    """The overview chart's window from the URL (`?window=7d`); the last 14 days by default."""
+    if not text:
+        return DEFAULT_WINDOW
+    if text not in WINDOWS:
+        raise VigilError(
+            f"the chart window {text!r} is not one of {', '.join(WINDOWS)}", hint="/?window=14d"
+        )
+    return text
+
+
+def severity_series(rows: list[dict[str, Any]], window: str, now: int) -> dict[str, Any]:
+    """Findings first seen in the window that ends now, per hour (a window of a day) or per
+    day, one series per severity label, empty buckets included (uPlot's columns); older
+    findings are not drawn, so old records do not stretch the axis over years."""
+    span = WINDOWS[window]
+    step = 3600 if span <= 86400 else 86400
+    first = (now - span) - (now - span) % step
     buckets: dict[int, Counter[str]] = defaultdict(Counter)
-    for t, label in seen:
-        buckets[t - t % step][label] += 1
-    xs = list(range(first, high - high % step + step, step))
+    for row in rows:
+        t = _epoch(row["first_seen"])
+        if t is not None and now - span <= t <= now:
+            buckets[t - t % step][row["severity"]] += 1
+    xs = list(range(first, now - now % step + step, step))
     return {"x": xs, "series": [{"label": label.title(), "values": [buckets[x][label] for x in xs]}
                                 for label in LABELS]}  # fmt: skip
 
@@ -43,8 +60,10 @@ def router(c: Console) -> APIRouter:
         if c.aws is not None and is_aws(request):  # the query protocol also GETs /
             return await c.aws(request)
         session = c.reader(request)
-        data = await run_in_threadpool(overview_data, s)
-        return c.page(request, session, "overview.html", **data)
+        window = chart_window(request.query_params.get("window"))
+        data = await run_in_threadpool(overview_data, s, window)
+        return c.page(request, session, "overview.html", window=window, windows=list(WINDOWS),
+                      **data)  # fmt: skip
 
     return r
 
@@ -61,7 +80,7 @@ def is_aws(request: Request) -> bool:
     )
 
 
-def overview_data(s: api.Settings) -> dict[str, Any]:
+def overview_data(s: api.Settings, window: str = DEFAULT_WINDOW) -> dict[str, Any]:
     rows = [api.findings.as_row(f) for f in api.findings.list_findings(s)]
     open_rows = [r for r in rows if r["workflow"] in OPEN and r["kind"] == "threat"]
     by_type = Counter(r["type"] for r in open_rows).most_common(10)
@@ -76,7 +95,8 @@ def overview_data(s: api.Settings) -> dict[str, Any]:
     return {
         "total": len(rows), "open_total": len(open_rows), "by_type": by_type,
         "by_severity": [(label, by_severity.get(label, 0)) for label in reversed(LABELS)],
-        "severity_chart": severity_series([r for r in rows if r["kind"] == "threat"]),
+        "severity_chart": severity_series([r for r in rows if r["kind"] == "threat"], window,
+                                          int(time.time())),
         "alarms_in_alarm": [a for a in alarms if a["StateValue"] == "ALARM"],
         "alarm_count": len(alarms), "sources": api.sources.listing(s), "posture": posture,
         "dlq": len(dlq), "deliveries": deliveries,

@@ -7,10 +7,12 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import RedirectResponse, Response
 
 from vigil import api
 from vigil.api.access import Need, Session
+from vigil.demo import receiver as demo_receiver
 from vigil.errors import VigilError
 from vigil.shells.web.kit import Console, done_redirect, first
 from vigil.shells.web.markdown import to_html
@@ -87,9 +89,24 @@ def router(c: Console) -> APIRouter:
     @r.get("/response", include_in_schema=False)
     def response(request: Request, session: Reader) -> Response:
         return c.page(request, session, "response.html", rules=api.events.rules(s),
-                      deliveries=list(reversed(api.events.audit(s, 50))),
+                      targets=_targets(api.events.rule_documents(s)),
+                      deliveries=api.events.deliveries(s, 50),
+                      received=demo_receiver.received(s.home),
                       dlq=api.events.dead_letters(s), runs=api.playbooks.runs(s, 50),
                       flash=request.query_params.get("done"))  # fmt: skip
+
+    @r.post("/response/test", include_in_schema=False)
+    async def test_event(request: Request, session: Writer) -> Response:
+        fields = await c.form(request, session)
+        rule, target = first(fields, "rule"), first(fields, "target")
+        found = await run_in_threadpool(api.events.send_test_event, s, rule, target,
+                                        session.principal.user)  # fmt: skip
+        outcome = [_outcome(d) for d in found]
+        c.audit(session, request, "response.test-event", f"{rule}/{target}",
+                {"deliveries": [d.id for d in found], "results": outcome})  # fmt: skip
+        return done_redirect(
+            "/response", f"Test event to {rule} / {target}: " + "; ".join(outcome) + "."
+        )
 
     @r.post("/response/redrive", include_in_schema=False)
     async def redrive(request: Request, session: Writer) -> Response:
@@ -131,6 +148,36 @@ def router(c: Console) -> APIRouter:
         return done_redirect("/sources", f"Retried {len(ids)}: {results or 'nothing to retry'}.")
 
     return r
+
+
+def _targets(docs: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Each rule's targets as the page lists them: id, type, where (a URL that is not a
+    secret reference), and whether a test event may go there."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for doc in docs:
+        out[str(doc.get("name"))] = [
+            {"id": t.get("id"), "type": t.get("type"),
+             "url": _shown_url(str(t.get("url", ""))),
+             "testable": t.get("type") not in ("job", "playbook")}
+            for t in doc.get("targets") or [] if isinstance(t, dict)
+        ]  # fmt: skip
+    return out
+
+
+def _shown_url(url: str) -> str:
+    """A target's URL without its query (which may carry a token); a secret reference not."""
+    return url.partition("?")[0] if url.startswith(("http://", "https://")) else ""
+
+
+def _outcome(d: Any) -> str:
+    if not d.tries:
+        return f"queued as delivery {d.id}; the worker has not tried it yet"
+    last = d.tries[-1]
+    if last.result == "delivered":
+        answer = f"HTTP {last.status}" if last.status is not None else (last.excerpt or "ok")
+        return f"delivered ({answer})"
+    then = "it will be retried" if last.result == "retry" else "it is in the DLQ"
+    return f"not delivered ({last.error or last.excerpt}); {then}"
 
 
 def _alarm_chart(s: api.Settings, a: dict[str, Any]) -> dict[str, Any] | None:
