@@ -93,11 +93,6 @@ def run_server(settings: api.Settings, config: api.serve.ServeConfig) -> None:
     receiver = serve_for(settings)  # a demo home's webhook goes to the demo's own receiver
     if receiver is not None:
         log.info("the demo's webhook receiver listens on %s", receiver.url)
-    from vigil.demo.receiver import serve_for
-
-    receiver = serve_for(settings)  # a demo home's webhook goes to the demo's own receiver
-    if receiver is not None:
-        log.info("the demo's webhook receiver listens on %s", receiver.url)
     service.start()
     scheme = "https" if config["tls_cert"] else "http"
     log.info("listening on %s://%s:%s; home %s; authentication %s", scheme, config["host"],
@@ -110,8 +105,6 @@ def run_server(settings: api.Settings, config: api.serve.ServeConfig) -> None:
         server.run()
     finally:
         service.stop()
-        if receiver is not None:
-            receiver.close()
         if receiver is not None:
             receiver.close()
 

@@ -63,7 +63,6 @@ def router(c: Console) -> APIRouter:
             return RedirectResponse("/findings?" + urlencode([*wanted, ("workflow", OPEN)]),
                                     status_code=303)  # fmt: skip
         q = query_of(params)
-
         page = api.findings.search(s, q)
         kept = {k: params[k] for k in FILTERS if params.get(k)}
         nxt = None
@@ -145,8 +144,8 @@ def router(c: Console) -> APIRouter:
             history=api.findings.history(s, f.id), workflows=WORKFLOWS,
             users=[u.name for u in api.access.users(s)] if c.auth else [],
             like=api.findings.suppression_like(f), flow=api.findings.flow_link(f),
-            remediation=api.findings.remediation(f),
             entities=api.entity_links.of_finding(s, f),
+            remediation=api.findings.remediation(f),
             flash=request.query_params.get("done"),
         )  # fmt: skip
 
