@@ -19,11 +19,13 @@ import pyarrow.csv as pcsv
 from vigil.errors import FormatError
 from vigil.formats.common import ParseResult, Reject, line_numbers_of
 from vigil.formats.flowlog_fields import (
+    DEFAULT_FORMAT,
     column_name,
     field_type,
     header_fields,
     unknown_fields,
 )
+from vigil.formats.flowlog_sniff import detect_layout
 from vigil.formats.timestamps import plausible_seconds
 
 # CloudWatch Logs exports prefix each message with its ISO-8601 timestamp.
@@ -45,12 +47,17 @@ def parse_flowlogs(data: bytes, fmt: tuple[str, ...] | None, source: str) -> Par
     header = header_fields(first.decode("utf-8", "replace").strip())
     fields = header or fmt
     if fields is None:
-        raise FormatError(
-            _not_flowlogs_reason(first),
-            source=source,
-            line=1,
-            hint="pass --format '${version} ${account-id} …' for files without a header line",
-        )
+        if first.lstrip().startswith((b"{", b"[")):
+            raise FormatError(
+                _not_flowlogs_reason(first),
+                source=source,
+                line=1,
+                hint="pass --format '${version} ${account-id} …' for files without a header line",
+            )
+        layout = detect_layout(data, source)  # AWS writes no header to CloudWatch Logs
+        fields = layout.fields
+        if layout.fields != DEFAULT_FORMAT:
+            notices.append(f"{source}: no header line; read as {layout.describe()}")
     repeated = sorted({f for f in fields if fields.count(f) > 1})
     if repeated:
         raise FormatError(
@@ -97,9 +104,7 @@ def _plausible_starts(start: pa.ChunkedArray) -> bool:
 
 def _not_flowlogs_reason(first: bytes) -> str:
     text = first[:40].decode("utf-8", "replace")
-    if text.lstrip().startswith(("{", "[")):
-        return f"this looks like JSON, not flow-log text (starts {text!r}); is it CloudTrail?"
-    return f"no header line and no --format given (first line starts {text!r})"
+    return f"this looks like JSON, not flow-log text (starts {text!r}); is it CloudTrail?"
 
 
 def _column_names(fields: tuple[str, ...], cw_prefixed: bool) -> list[str]:

@@ -11,6 +11,7 @@ from vigil.errors import FormatError
 from vigil.formats.cloudtrail import is_digest, is_log_file, parse_cloudtrail
 from vigil.formats.common import ParseResult
 from vigil.formats.flowlogs import parse_flowlogs, parse_flowlogs_parquet
+from vigil.formats.known_types import by_content, by_key, unsupported
 from vigil.sources.decode import sniff
 from vigil.sources.keys import KeyInfo
 
@@ -45,6 +46,27 @@ def parse_object(
     kind = log_type if log_type != "auto" else _guess(key, shape)
     if key.kind == "digest" or (shape == "json" and is_digest(data)):
         return Parsed("digest")
+    found = by_content(data) if shape != "parquet" else None
+    if found is not None:
+        raise unsupported(*found, uri)
+    try:
+        return _parse(data, kind, shape, fmt, uri, fast)
+    except FormatError:
+        known = by_key(uri) if log_type == "auto" else None
+        if known is None:
+            raise
+        evidence = "nothing in it reads as flow logs or CloudTrail, and AWS delivers it there"
+        raise unsupported(known, evidence, uri) from None
+
+
+def _parse(
+    data: bytes,
+    kind: str,
+    shape: str,
+    fmt: tuple[str, ...] | None,
+    uri: str,
+    fast: pa.Table | None,
+) -> Parsed:
     if kind == "flowlogs":
         if shape == "parquet":
             return Parsed("flowlogs", parse_flowlogs_parquet(data, uri))
