@@ -19,6 +19,14 @@ if TYPE_CHECKING:
     from vigil.insights.run import Answer, run_query
     from vigil.insights.run import run_insights as insights
     from vigil.logs.export import ExportResult, export
+    from vigil.logs.export_tasks import (
+        ExportTask,
+        abandon_active,
+        cancel_task,
+        create_task,
+        export_tasks,
+        run_task,
+    )
     from vigil.logs.files import PutSummary
     from vigil.logs.put import InputEvent, PutResult
     from vigil.logs.read import Event
@@ -36,14 +44,18 @@ __getattr__ = exports(__name__, {
     "run_query": "vigil.insights.run", "Answer": "vigil.insights.run",
     "get_log_record": "vigil.insights.pointer", "group_tags": "vigil.logs.tags",
     "tag_group": "vigil.logs.tags", "untag_group": "vigil.logs.tags",
-    "group_of_arn": "vigil.logs.tags",
+    "group_of_arn": "vigil.logs.tags", "ExportTask": "vigil.logs.export_tasks",
+    "create_task": "vigil.logs.export_tasks", "run_task": "vigil.logs.export_tasks",
+    "cancel_task": "vigil.logs.export_tasks", "export_tasks": "vigil.logs.export_tasks",
+    "abandon_active": "vigil.logs.export_tasks",
 })  # fmt: skip
 
 # Export, Insights and tagging are the stages' own functions, exported as they are.
 __all__ = [
-    "Answer", "Event", "EventsQuery", "ExportResult", "InputEvent", "LogGroup", "LogStream",
-    "PutResult", "PutSummary", "Subscription", "apply_filters", "export", "get_log_record",
-    "group_of_arn", "group_tags", "insights", "run_query", "tag_group", "untag_group",
+    "Answer", "Event", "EventsQuery", "ExportResult", "ExportTask", "InputEvent", "LogGroup",
+    "LogStream", "PutResult", "PutSummary", "Subscription", "abandon_active", "apply_filters",
+    "cancel_task", "create_task", "export", "export_tasks", "get_log_record", "group_of_arn",
+    "group_tags", "insights", "run_query", "run_task", "tag_group", "untag_group",
 ]  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from vigil.shells.http.aws.logs_paging import limit_of as _limit
 from vigil.shells.http.aws.logs_paging import page as _page
 from vigil.shells.http.aws.logs_paging import token as _token
 from vigil.shells.http.aws.logs_paging import untoken as _untoken
+from vigil.shells.http.aws.logs_tasks import ExportTasks
 
 Handler = Callable[[api.Settings, Caller, dict[str, Any]], dict[str, Any]]
 MAX_PAGE: Final = 10_000
@@ -253,6 +254,7 @@ __all__ = ["Queries", "operations"]
 
 def operations(queries: Queries) -> dict[str, tuple[Need, Handler]]:
     R, W, C = Need.READ, Need.WRITE, Need.CONFIGURE
+    tasks = ExportTasks()  # exports carry data out of Vigil: an admin's call
     return {
         "CreateLogGroup": (W, create_log_group), "DeleteLogGroup": (C, delete_log_group),
         "DescribeLogGroups": (R, describe_log_groups), "CreateLogStream": (W, create_log_stream),
@@ -275,4 +277,6 @@ def operations(queries: Queries) -> dict[str, tuple[Need, Handler]]:
         "TagLogGroup": (W, logs_tags.tag_log_group),
         "UntagLogGroup": (W, logs_tags.untag_log_group),
         "ListTagsLogGroup": (R, logs_tags.list_tags_log_group),
+        "CreateExportTask": (C, tasks.create), "DescribeExportTasks": (R, tasks.describe),
+        "CancelExportTask": (C, tasks.cancel),
     }  # fmt: skip
