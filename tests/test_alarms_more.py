@@ -381,3 +381,36 @@ def test_cli_lists_every_alarm_kind(server: Server) -> None:
     listed = vigil(Path(server.home), "alarms", "list", "--json")
     assert listed.returncode == 0, listed.stderr
     assert "cli-child" in listed.stdout
+
+
+def test_anomaly_band_in_get_metric_data(server: Server) -> None:
+    cw = server.client("cloudwatch")
+    values = [20.0, 22.0, 18.0, 21.0, 19.0, 20.0, 22.0, 18.0, 20.0, 21.0, 19.0, 20.0, 60.0]
+    cw.put_metric_data(Namespace="Band", MetricData=[
+        {"MetricName": "Jobs", "Value": v, "Timestamp": ago(20 - i)}
+        for i, v in enumerate(values)])  # fmt: skip
+    found = cw.get_metric_data(StartTime=ago(30), EndTime=ago(0), MetricDataQueries=[
+        {"Id": "m1", "MetricStat": {"Metric": {"Namespace": "Band", "MetricName": "Jobs"},
+                                    "Period": 60, "Stat": "Sum"}},
+        {"Id": "ad1", "Expression": "ANOMALY_DETECTION_BAND(m1, 2)", "Label": "expected"},
+        {"Id": "hi", "Expression": "FIRST(ANOMALY_DETECTION_BAND(m1))", "ReturnData": False},
+        {"Id": "out", "Expression": "IF(m1 > hi AND hi > 0, 1, 0)"},  # no band: no flag
+    ], ScanBy="TimestampAscending")["MetricDataResults"]  # fmt: skip
+    bands = [r for r in found if r["Id"] == "ad1"]
+    assert [r["Label"] for r in bands] == ["expected Jobs (upper)", "expected Jobs (lower)"]
+    upper, lower = bands[0]["Values"], bands[1]["Values"]
+    assert upper and len(upper) == len(lower)
+    assert all(hi > lo for hi, lo in zip(upper, lower, strict=True))
+    m1 = next(r for r in found if r["Id"] == "m1")
+    spike = m1["Timestamps"][m1["Values"].index(60.0)]
+    at = bands[0]["Timestamps"].index(spike)  # the band there is trained on the twelve before
+    assert 20.0 < upper[at] < 25.0 and 15.0 < lower[at] < 20.0
+    out = next(r for r in found if r["Id"] == "out")
+    flagged = [t for t, v in zip(out["Timestamps"], out["Values"], strict=True) if v == 1.0]
+    assert flagged == [spike]  # only the 60 is above the band
+    with pytest.raises(ClientError) as err:
+        cw.get_metric_data(StartTime=ago(30), EndTime=ago(0), MetricDataQueries=[
+            {"Id": "m1", "MetricStat": {"Metric": {"Namespace": "Band", "MetricName": "Jobs"},
+                                        "Period": 60, "Stat": "Sum"}},
+            {"Id": "ad1", "Expression": "ANOMALY_DETECTION_BAND(m1, -1)"}])  # fmt: skip
+    assert "positive number" in str(err.value)

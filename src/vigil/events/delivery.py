@@ -403,7 +403,10 @@ def run_round(
     senders: Mapping[str, Sender] | None = None,
 ) -> Round:
     """One pass of the worker: schedules, dispatch, due deliveries."""
+    from vigil.events import alarm_actions
+
     rules, problems = load_rules(settings)
+    rules += alarm_actions.rules(settings)  # alarms' SNS actions, to the topics' subscribers
     own = deliveries is None
     store = deliveries or Deliveries(settings, senders=senders)
     try:

@@ -22,6 +22,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from vigil.config import Settings
 from vigil.metrics.composite import AlarmError
+from vigil.metrics.math_functions import register
+from vigil.metrics.math_values import Context, Many, Named, Value
 from vigil.metrics.store import Metric, MetricError, check_metric
 
 TRAINING_MS: Final = 14 * 86_400_000
@@ -142,3 +144,30 @@ def band(history: dict[int, float], at: list[int], k: float = DEFAULT_K,
         spread = statistics.pstdev(values) * k
         out.append((mean - spread, mean + spread))
     return out
+
+
+def band_function(ctx: Context, args: list[Value]) -> Value:
+    """`ANOMALY_DETECTION_BAND(m1[, k])` in metric math (GetMetricData): the band as an array of
+    two series, the upper bound first (so FIRST is the upper, LAST the lower, as in AWS's
+    examples). Trained on the points of `m1` the query itself returns, before each timestamp:
+    ask for a longer range to train on more (alarms train on the stored history)."""
+    if not 1 <= len(args) <= 2:
+        raise ctx.fail("ANOMALY_DETECTION_BAND takes a series and, optionally, the band's "
+                       "width in standard deviations")  # fmt: skip
+    source = args[0]
+    if isinstance(source, Many) and len(source.items) == 1:
+        source = source.items[0]
+    if not isinstance(source, Named):
+        raise ctx.fail("ANOMALY_DETECTION_BAND takes one time series (a metric's id)")
+    k = args[1] if len(args) == 2 else DEFAULT_K
+    if not isinstance(k, float) or k <= 0:
+        raise ctx.fail("ANOMALY_DETECTION_BAND: the width is a positive number")
+    at = ctx.grid or sorted(source.points)
+    found = band(dict(source.points), at, k)
+    upper = {t: b[1] for t, b in zip(at, found, strict=True) if b is not None}
+    lower = {t: b[0] for t, b in zip(at, found, strict=True) if b is not None}
+    return Many((Named(f"{source.label} (upper)", upper, source.period),
+                 Named(f"{source.label} (lower)", lower, source.period)))  # fmt: skip
+
+
+register("ANOMALY_DETECTION_BAND", band_function)

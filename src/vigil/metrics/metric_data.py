@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Final
 
+from vigil.metrics import anomaly  # noqa: F401  (registers ANOMALY_DETECTION_BAND)
 from vigil.metrics import search as searching
 from vigil.metrics.math import Context, Many, MathError, Named, evaluate_expression, grid
 from vigil.metrics.stats import series
