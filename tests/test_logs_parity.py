@@ -17,6 +17,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from helpers import vigil
 from serving import Server, serving
 from vigil import api
 
@@ -456,3 +457,28 @@ def test_the_aws_cli(server: Server, app: dict[str, Any], tmp_path: Path) -> Non
     listed = json.loads(_aws(server, "logs", "describe-export-tasks", "--task-id", task_id).stdout)
     assert listed["exportTasks"][0]["destination"] == f"{tmp_path}/cli"
     assert (tmp_path / "cli" / "exportedlogs" / task_id / "s" / "000000.gz").is_file()
+
+
+def test_the_vigil_command(server: Server, app: dict[str, Any]) -> None:
+    """The CLI on the served home: insights --json with pointers and statistics, record,
+    tags."""
+    home = server.home
+    out = vigil(home, "insights", "filter level = 'ERROR' | fields n | limit 2",
+                "--log-group", "parity/app", "--since", "1h", "--json")  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["statistics"] == {"recordsMatched": 10, "recordsScanned": 30,
+                                 "bytesScanned": sum(len(m.encode()) for _, m in app["recent"])}  # fmt: skip
+    assert len(doc["results"]) == 2
+    record = vigil(home, "logs", "record", doc["results"][0]["@ptr"], "--json")
+    assert json.loads(record.stdout)["logRecord"]["level"] == "ERROR"
+    forged = vigil(home, "logs", "record", "bm90IGEgcG9pbnRlcg", "--json")
+    assert forged.returncode != 0 and "logRecordPointer is not a valid pointer" in forged.stderr
+    tagged = vigil(home, "logs", "tag", "parity/app", "team=red", "note=", "--json")
+    assert json.loads(tagged.stdout)["tags"] == {"team": "red", "note": ""}
+    assert vigil(home, "logs", "untag", "parity/app", "note").returncode == 0
+    assert json.loads(vigil(home, "logs", "tags", "parity/app", "--json").stdout) == {
+        "tags": {"team": "red"}
+    }
+    bad = vigil(home, "logs", "tag", "parity/app", "no-equals-sign")
+    assert bad.returncode != 0 and "KEY=VALUE" in bad.stderr

@@ -268,14 +268,80 @@ def insights_command(
 ) -> None:
     """Run a CloudWatch Logs Insights query over log groups or a lake table."""
     begin, finish = clock.time_range(since, until, ("--since", "--until"))
-    result = api.logs.insights(ctx.obj, query, groups=log_group or None, table=table,
-                               start=begin, end=finish)  # fmt: skip
+    if log_group and not table:  # as StartQuery runs it: rows with @ptr, and statistics
+        answer = api.logs.run_query(ctx.obj, query, groups=log_group, start=begin, end=finish)
+        result = answer.table
+        statistics = {"recordsMatched": answer.matched, "recordsScanned": answer.scanned,
+                      "bytesScanned": answer.bytes_scanned}  # fmt: skip
+    else:
+        result = api.logs.insights(ctx.obj, query, groups=log_group or None, table=table,
+                                   start=begin, end=finish)  # fmt: skip
+        statistics = {"recordsMatched": result.num_rows}
     if json_out:
-        render.print_json(
-            {"results": result.to_pylist(), "statistics": {"recordsMatched": result.num_rows}}
-        )
+        render.print_json({"results": result.to_pylist(), "statistics": statistics})
         return
-    render.arrow_table(result, title="insights")
+    shown = result.drop_columns(["@ptr"]) if "@ptr" in result.column_names else result
+    render.arrow_table(shown, title="insights")
+    if "recordsScanned" in statistics:
+        render.styled((f"{statistics['recordsMatched']:,} records matched, "
+                       f"{statistics['recordsScanned']:,} scanned "
+                       f"({statistics['bytesScanned']:,} bytes)", "dim"))  # fmt: skip
+
+
+@logs_app.command("record")
+def record_command(
+    ctx: typer.Context,
+    pointer: Annotated[str, typer.Argument(help="A result row's @ptr (insights --json).")],
+    json_out: JsonFlag = False,
+) -> None:
+    """One log event whole, from an Insights row's @ptr (GetLogRecord)."""
+    found = api.logs.get_log_record(ctx.obj, pointer)
+    if json_out:
+        render.print_json({"logRecord": found})
+        return
+    render.dict_table([{"field": k, "value": v} for k, v in found.items()], title="log record")
+
+
+@logs_app.command("tags")
+def tags_command(ctx: typer.Context, group: str, json_out: JsonFlag = False) -> None:
+    """A log group's tags (ListTagsForResource)."""
+    found = api.logs.group_tags(ctx.obj, group)
+    if json_out:
+        render.print_json({"tags": found})
+        return
+    render.dict_table([{"key": k, "value": v} for k, v in found.items()], title=group)
+
+
+@logs_app.command("tag")
+def tag_command(
+    ctx: typer.Context,
+    group: str,
+    tags: Annotated[list[str], typer.Argument(help="KEY=VALUE pairs (VALUE may be empty).")],
+    json_out: JsonFlag = False,
+) -> None:
+    """Add or replace tags on a log group (TagResource)."""
+    pairs = {}
+    for item in tags:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"tag {item!r} is not KEY=VALUE", hint="team=security")
+        pairs[key] = value
+    api.logs.tag_group(ctx.obj, group, pairs)
+    render.done(json_out, f"tagged {group}: {', '.join(pairs)}",
+                {"logGroupName": group, "tags": api.logs.group_tags(ctx.obj, group)})  # fmt: skip
+
+
+@logs_app.command("untag")
+def untag_command(
+    ctx: typer.Context,
+    group: str,
+    keys: Annotated[list[str], typer.Argument(help="Tag keys to remove.")],
+    json_out: JsonFlag = False,
+) -> None:
+    """Remove tags from a log group (UntagResource)."""
+    api.logs.untag_group(ctx.obj, group, keys)
+    render.done(json_out, f"untagged {group}: {', '.join(keys)}",
+                {"logGroupName": group, "tags": api.logs.group_tags(ctx.obj, group)})  # fmt: skip
 
 
 @logs_app.command("export")
