@@ -49,14 +49,18 @@ def parse_object(
     found = by_content(data) if shape != "parquet" else None
     if found is not None:
         raise unsupported(*found, uri)
+    known = by_key(uri) if log_type == "auto" else None
+    evidence = "nothing in it reads as flow logs or CloudTrail, and AWS delivers it there"
     try:
-        return _parse(data, kind, shape, fmt, uri, fast)
+        parsed = _parse(data, kind, shape, fmt, uri, fast)
     except FormatError:
-        known = by_key(uri) if log_type == "auto" else None
         if known is None:
             raise
-        evidence = "nothing in it reads as flow logs or CloudTrail, and AWS delivers it there"
         raise unsupported(known, evidence, uri) from None
+    result = parsed.result
+    if known is not None and result is not None and result.rejects and not result.table.num_rows:
+        raise unsupported(known, evidence, uri)  # every record refused: the key says why
+    return parsed
 
 
 def _parse(
