@@ -109,6 +109,15 @@ def test_statistics_count_scanned_and_matched_before_the_limit(
     assert aggregated["statistics"]["recordsMatched"] == 10.0
     everything = _results(logs, _start(logs, app, "fields @message | limit 1"))["statistics"]
     assert (everything["recordsMatched"], everything["recordsScanned"]) == (30.0, 30.0)
+    # pages of maxItems rows, the statistics on each
+    query_id = _start(logs, app, "filter level = 'ERROR' | fields n | sort @timestamp desc")
+    whole = [_fields(r)["n"] for r in _results(logs, query_id)["results"]]
+    first = logs.get_query_results(queryId=query_id, maxItems=4)
+    second = logs.get_query_results(queryId=query_id, maxItems=4, nextToken=first["nextToken"])
+    third = logs.get_query_results(queryId=query_id, maxItems=4, nextToken=second["nextToken"])
+    pages = [[_fields(r)["n"] for r in p["results"]] for p in (first, second, third)]
+    assert [n for p in pages for n in p] == whole and [len(p) for p in pages] == [4, 4, 2]
+    assert "nextToken" not in third and third["statistics"]["recordsMatched"] == 10.0
 
 
 def test_each_row_has_a_pointer_that_get_log_record_reads(
@@ -282,6 +291,7 @@ def test_export_task_to_a_folder_and_refusals(
         ({"logGroupName": "parity/none"}, "ResourceNotFoundException"),
         ({"fromTime": now, "to": now - 1}, "InvalidParameterException"),
         ({"destination": "No_Such Bucket"}, "InvalidParameterException"),
+        ({"destination": "s3://parity-exports"}, "InvalidParameterException"),
         ({"destination": "parity-missing-bucket"}, "InvalidParameterException"),
         ({"to": 1000}, "InvalidParameterException"),  # before the group was made
     ]

@@ -64,6 +64,10 @@ class ExportTask:
 
 def destination_url(settings: Settings, destination: str) -> str:
     """Where a task writes: `s3://bucket` for a bucket's name, else a local folder."""
+    if destination.startswith("s3://"):
+        raise LogsError("InvalidParameterException",
+                        f"destination {destination!r}: give the S3 bucket's name alone",
+                        hint="destination=my-bucket, destinationPrefix=the/key/prefix")  # fmt: skip
     if destination.startswith("file://"):
         return str(Path(destination.removeprefix("file://")).absolute())
     if "/" in destination or destination.startswith("."):

@@ -133,7 +133,12 @@ class Queries:
         answer = run.future.result()
         rows = [[{"field": k, "value": "" if v is None else _text(v)} for k, v in row.items()]
                 for row in answer.table.to_pylist()]  # fmt: skip
-        return {"status": "Complete", "results": rows, "statistics": _stats(answer)}
+        out = {"status": "Complete", "results": rows, "statistics": _stats(answer)}
+        if p.get("maxItems") is not None or p.get("nextToken"):  # pages of maxItems rows
+            out["results"], token = page(rows, p, 10_000, 10_000, "maxItems")
+            if token:
+                out["nextToken"] = token
+        return out
 
     def stop(self, s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
         ident, run = self._run(p)
