@@ -20,7 +20,7 @@ __all__ = ["Settings", "clock"]  # times as users write them; the settings a she
 
 NOUNS = (
     "access", "agent", "content", "detect", "entities", "entity_links", "events", "findings",
-    "flows", "inputs", "intel",
+    "flows", "hub", "inputs", "intel",
     "lake", "logs", "metrics", "playbooks", "posture", "quarantine", "serve", "sources", "trail",
     "tuning", "worker",
 )  # fmt: skip
@@ -49,6 +49,9 @@ if TYPE_CHECKING:
     )
     from vigil.api import (
         flows as flows,
+    )
+    from vigil.api import (
+        hub as hub,
     )
     from vigil.api import (
         inputs as inputs,

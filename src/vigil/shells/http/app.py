@@ -63,9 +63,12 @@ def build_app(
 
     web.install(app, settings, gate, options.auth, aws_entry)  # GET / and /findings: pages
 
-    for path in ("/", "/service/{service}/operation/{operation}", "/findings",
-                 "/findings/import", "/findings/batchupdate"):  # fmt: skip
-        app.add_api_route(path, aws_entry, methods=["GET", "POST", "PATCH"],
+    from vigil.shells.http.aws.securityhub_routes import paths
+
+    # Security Hub's REST paths, every one (an operation Vigil does not serve is answered in
+    # Security Hub's error shape); the console's pages above come first
+    for path in ("/", "/service/{service}/operation/{operation}", *paths()):
+        app.add_api_route(path, aws_entry, methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
                           include_in_schema=False)  # fmt: skip
     return app
 

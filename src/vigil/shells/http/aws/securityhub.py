@@ -1,5 +1,7 @@
 """Security Hub (REST JSON: `POST /findings/import`, `POST /findings`, `PATCH
-/findings/batchupdate`) over the findings hub, so tools that push ASFF send it to Vigil."""
+/findings/batchupdate`, …) over the findings hub, so tools that push ASFF send it to Vigil;
+the hub and its insights are in `securityhub_hub`, the routing of its REST paths in
+`securityhub_routes`."""
 
 from __future__ import annotations
 
@@ -7,26 +9,19 @@ import base64
 from collections.abc import Callable
 from typing import Any, Final
 
-from starlette.requests import Request
-
 from vigil import api
 from vigil.api.access import Need
 from vigil.errors import VigilError
 from vigil.model.finding import Workflow
 from vigil.shells.http.aws import AwsError, Caller
+from vigil.shells.http.aws.securityhub_hub import operations as hub_operations
+from vigil.shells.http.aws.securityhub_routes import operation_of
+
+__all__ = ["operation_of", "operations"]
 
 Handler = Callable[[api.Settings, Caller, dict[str, Any]], dict[str, Any]]
-ROUTES: Final = {
-    ("POST", "/findings/import"): "BatchImportFindings",
-    ("POST", "/findings"): "GetFindings",
-    ("PATCH", "/findings/batchupdate"): "BatchUpdateFindings",
-}
 MAX_IMPORT: Final = 100
 UPDATABLE: Final = frozenset({"FindingIdentifiers", "Workflow", "Note"})
-
-
-def operation_of(request: Request) -> str | None:
-    return ROUTES.get((request.method, request.url.path.rstrip("/") or "/"))
 
 
 def _invalid(message: str) -> AwsError:
@@ -98,6 +93,7 @@ def batch_update_findings(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict
 def operations() -> dict[str, tuple[Need, Handler]]:
     R, W = Need.READ, Need.WRITE
     return {
+        **hub_operations(),
         "BatchImportFindings": (W, batch_import_findings), "GetFindings": (R, get_findings),
         "BatchUpdateFindings": (W, batch_update_findings),
     }  # fmt: skip
