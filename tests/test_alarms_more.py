@@ -378,9 +378,20 @@ def test_cli_lists_every_alarm_kind(server: Server) -> None:
     cw = server.client("cloudwatch")
     simple(cw, "cli-child", "Cli", Threshold=1e9)
     cw.put_composite_alarm(AlarmName="cli-parent", AlarmRule="OK(cli-child) OR TRUE")
+    stat = {"Metric": {"Namespace": "Cli", "MetricName": "M"}, "Period": 60, "Stat": "Sum"}
+    cw.put_metric_alarm(AlarmName="cli-math", EvaluationPeriods=1, Threshold=1.0,
+                        ComparisonOperator="GreaterThanThreshold", Metrics=[
+                            {"Id": "m", "MetricStat": stat, "ReturnData": False},
+                            {"Id": "twice", "Expression": "m * 2"}])  # fmt: skip
     listed = vigil(Path(server.home), "alarms", "list", "--json")
     assert listed.returncode == 0, listed.stderr
-    assert "cli-child" in listed.stdout
+    doc = json.loads(listed.stdout)
+    assert "cli-child" in [a["AlarmName"] for a in doc["MetricAlarms"]]
+    [parent] = [a for a in doc["CompositeAlarms"] if a["AlarmName"] == "cli-parent"]
+    assert parent["StateValue"] == "ALARM"  # TRUE holds
+    text = vigil(Path(server.home), "alarms", "list")
+    assert "cli-parent (composite: OK(cli-child) OR TRUE)" in text.stdout
+    assert "cli-math" in text.stdout  # a metric-math alarm lists like any other
 
 
 def test_anomaly_band_in_get_metric_data(server: Server) -> None:
@@ -414,3 +425,31 @@ def test_anomaly_band_in_get_metric_data(server: Server) -> None:
                                         "Period": 60, "Stat": "Sum"}},
             {"Id": "ad1", "Expression": "ANOMALY_DETECTION_BAND(m1, -1)"}])  # fmt: skip
     assert "positive number" in str(err.value)
+
+
+def test_console_shows_composite_and_math_alarms(server: Server) -> None:
+    import httpx
+
+    cw = server.client("cloudwatch")
+    simple(cw, "web-child", "Web", Threshold=1e9)
+    cw.put_composite_alarm(AlarmName="web-parent", AlarmRule="ALARM(web-child) OR FALSE")
+    stat = {"Metric": {"Namespace": "Web", "MetricName": "Hits"}, "Period": 60, "Stat": "Sum"}
+    cw.put_metric_alarm(AlarmName="web-math", EvaluationPeriods=1, Threshold=5.0,
+                        ComparisonOperator="GreaterThanThreshold", Metrics=[
+                            {"Id": "h", "MetricStat": stat, "ReturnData": False},
+                            {"Id": "per_second", "Expression": "h / 60"}])  # fmt: skip
+    made = vigil(server.home, "users", "create", "olga", "--role", "viewer", "--password-stdin",
+                 stdin="a long enough passphrase 42\n")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    with httpx.Client(base_url=server.url, headers={"Origin": server.url}) as web:
+        form = web.get("/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert token is not None
+        signed = web.post("/login", data={"username": "olga", "csrf_token": token[1],
+                                          "password": "a long enough passphrase 42"})  # fmt: skip
+        assert signed.status_code in (200, 303), signed.text
+        page = web.get("/alarms")
+    assert page.status_code == 200
+    assert "Composite alarms" in page.text and "web-parent" in page.text
+    assert "ALARM(web-child) OR FALSE" in page.text
+    assert "per_second = h / 60" in page.text

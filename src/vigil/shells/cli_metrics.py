@@ -249,12 +249,17 @@ def alarms_put(
 def alarms_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Alarms with their state (DescribeAlarms)."""
     found = api.metrics.alarms(ctx.obj)
+    composites = api.metrics.composite_alarms(ctx.obj)
     if json_out:
-        render.print_json({"MetricAlarms": found})
+        render.print_json({"MetricAlarms": found, "CompositeAlarms": composites})
         return
     for a in found:
         render.out.print(f"{a['StateValue']:<18} {a['AlarmName']}  {a['StateReason']}",
                          highlight=False, markup=False, soft_wrap=True)  # fmt: skip
+    for a in composites:
+        render.out.print(f"{a['StateValue']:<18} {a['AlarmName']} (composite: {a['AlarmRule']})"
+                         f"  {a['StateReason']}", highlight=False, markup=False,
+                         soft_wrap=True)  # fmt: skip
 
 
 @alarms_app.command("evaluate")

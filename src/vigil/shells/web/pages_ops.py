@@ -46,7 +46,8 @@ def router(c: Console) -> APIRouter:
         return c.page(request, session, "alarms.html", alarms=found, charts=charts,
                       history={k: v[-10:][::-1] for k, v in history.items()},
                       metrics=[(m, _metric_ref(m)) for m in metrics], chosen=chosen,
-                      metric_chart=metric_chart)  # fmt: skip
+                      metric_chart=metric_chart,
+                      composites=api.metrics.composite_alarms(s))  # fmt: skip
 
     @r.get("/dashboards", include_in_schema=False)
     def dashboards(request: Request, session: Reader) -> Response:
