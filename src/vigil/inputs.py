@@ -127,17 +127,22 @@ def _yaml(load: Callable[[], T], source: str, text: str) -> T:
 
 
 JSON_DEPTH: Final = 64  # objects and arrays deep: AWS's shapes use a handful
-_STRING: Final = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+_STRING: Final = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_STRING_BYTES: Final = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
 _NOT_BRACKETS: Final = bytes(b for b in range(256) if b not in b"[]{}")
 
 
 def json_depth(data: bytes | str, limit: int = JSON_DEPTH) -> int:
     """More than `limit` when the document's objects and arrays nest deeper than `limit`,
     counted without parsing it (strings are skipped: brackets inside them do not count)."""
-    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
-    if raw.count(b"[") + raw.count(b"{") <= limit:
-        return min(limit, raw.count(b"[") + raw.count(b"{"))
-    brackets = _STRING.sub(b"", raw).translate(None, _NOT_BRACKETS)
+    opened = data.count("[") + data.count("{") if isinstance(data, str) else (
+        data.count(b"[") + data.count(b"{"))  # fmt: skip
+    if opened <= limit:
+        return opened
+    if isinstance(data, str):
+        brackets = _STRING.sub("", data).encode("ascii", "ignore").translate(None, _NOT_BRACKETS)
+    else:
+        brackets = _STRING_BYTES.sub(b"", data).translate(None, _NOT_BRACKETS)
     depth = deepest = 0
     for byte in brackets:
         depth = depth + 1 if byte in (91, 123) else max(0, depth - 1)
@@ -146,6 +151,21 @@ def json_depth(data: bytes | str, limit: int = JSON_DEPTH) -> int:
             if deepest > limit:
                 break
     return deepest
+
+
+class TooDeep(json.JSONDecodeError):
+    """JSON nested past the depth cap: malformed JSON to whoever catches that."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"nested more than {limit} levels deep", "", 0)
+
+
+def loads(data: str | bytes, limit: int = JSON_DEPTH) -> Any:
+    """`json.loads`, refusing a document nested deeper than `limit` before parsing it, so a
+    client's `[[[[…` is malformed input (ValueError), not a RecursionError."""
+    if json_depth(data, limit) > limit:
+        raise TooDeep(limit)
+    return json.loads(data)
 
 
 def check_json_depth(data: bytes | str, source: str, limit: int = JSON_DEPTH) -> None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from vigil.api._lazy import exports
 from vigil.clock import now_ms
 from vigil.config import Settings
+from vigil.inputs import loads
 from vigil.logs.groups import DEFAULT_LIMIT, LogGroup, LogStream
 
 if TYPE_CHECKING:
@@ -306,7 +307,6 @@ def fields(settings: Settings, groups: list[str] | None = None,
            table: str | None = None) -> list[str]:  # fmt: skip
     """The fields a query can name: a lake table's columns, or a log group's own fields and
     the keys of its JSON messages (from its newest events), as Insights discovers them."""
-    import json
 
     if table:
         from vigil.errors import ConfigError
@@ -320,7 +320,7 @@ def fields(settings: Settings, groups: list[str] | None = None,
     for group in groups or []:
         for event in filter_events(settings, group, EventsQuery(limit=50)):
             try:
-                doc = json.loads(event.message)
+                doc = loads(event.message)
             except ValueError:
                 continue
             if isinstance(doc, dict):

@@ -6,16 +6,13 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import gzip
-import json
-import zlib
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, Final
 
 from vigil.api._lazy import exports
 from vigil.clock import now_ms
 from vigil.config import Settings
-from vigil.inputs import InputError
+from vigil.inputs import InputError, inflate_gzip, loads
 
 if TYPE_CHECKING:
     from vigil.live.sources import Source
@@ -24,7 +21,9 @@ __getattr__ = exports(__name__, {"Source": "vigil.live.sources"})
 __all__ = ["Source"]
 CLOUDTRAIL_TYPES: Final = ("AWS API Call via CloudTrail", "AWS Console Sign In via CloudTrail",
                            "AWS Service Event via CloudTrail")  # fmt: skip
-MAX_FIREHOSE_BYTES: Final = 64 << 20
+MAX_FIREHOSE_BYTES: Final = 96 << 20  # a 64 MiB buffer, base64 in JSON
+MAX_RECORD_INFLATED: Final = 8 << 20  # one subscription message (a 1 MiB batch and its JSON)
+GZIP: Final = b"\x1f\x8b"
 
 
 def add(settings: Settings, doc: dict[str, Any]) -> Source:
@@ -71,7 +70,7 @@ def push_log_events(settings: Settings, group: str, stream: str,
     records = []
     for _, message in rows:
         try:
-            doc = json.loads(message)
+            doc = loads(message)
         except ValueError:
             continue  # kept in the group; the lake takes only records
         if isinstance(doc, dict):
@@ -88,7 +87,7 @@ def accept_eventbridge(settings: Settings, body: bytes) -> dict[str, Any]:
     from vigil.live import spool
 
     try:
-        doc = json.loads(body)
+        doc = loads(body)
     except ValueError as exc:
         raise InputError(f"the body is not JSON: {exc}", hint="send the event as "
                          "EventBridge delivers it (the whole event, not a transformed "
@@ -137,7 +136,7 @@ def accept_firehose(settings: Settings, body: bytes, request_id: str) -> dict[st
     if len(body) > MAX_FIREHOSE_BYTES:
         raise InputError(f"the delivery is {len(body)} bytes; at most {MAX_FIREHOSE_BYTES}")
     try:
-        doc = json.loads(body)
+        doc = loads(body)
         records = doc["records"]
         assert isinstance(records, list)
     except (ValueError, KeyError, TypeError, AssertionError):
@@ -171,9 +170,9 @@ def accept_firehose(settings: Settings, body: bytes, request_id: str) -> dict[st
 
 def _logs_message(raw: bytes) -> dict[str, Any] | None:
     try:
-        text = gzip.decompress(raw) if raw[:2] == b"\x1f\x8b" else raw
-        doc = json.loads(text)
-    except (OSError, EOFError, zlib.error, ValueError):
+        text = inflate_gzip(raw, MAX_RECORD_INFLATED, "record") if raw[:2] == GZIP else raw
+        doc = loads(text)
+    except (InputError, ValueError):
         return None
     return doc if isinstance(doc, dict) and "messageType" in doc else None
 

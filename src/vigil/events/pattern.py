@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 from vigil.errors import VigilError
+from vigil.inputs import loads as bounded_loads
 
 MAX_COMBINATIONS: Final = 1000
 NUMERIC_LIMIT: Final = 5e9
@@ -38,7 +39,7 @@ class PatternInvalid(VigilError):
 def loads(text: str) -> Any:
     """JSON where a repeated key keeps its last value (as EventBridge does)."""
     try:
-        return json.loads(text)
+        return bounded_loads(text)
     except json.JSONDecodeError as exc:
         raise PatternInvalid(
             "", f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"

@@ -4,7 +4,6 @@ absent fields left out. Used where records travel on as JSON (log groups, events
 
 from __future__ import annotations
 
-import json
 import types
 import typing
 from functools import cache
@@ -13,6 +12,7 @@ from typing import Any
 import msgspec
 
 from vigil.formats.cloudtrail_model import COLUMNS, Record
+from vigil.inputs import loads
 
 
 @cache
@@ -64,7 +64,7 @@ def record_of(row: dict[str, Any]) -> dict[str, Any]:
         if value is None:
             continue
         if column in _RAW and isinstance(value, str):
-            record[attr] = json.loads(value)
+            record[attr] = loads(value)
         else:
             record[attr] = _rename(value, names[column][1])
     return record

@@ -67,3 +67,10 @@ class IngestReport:
     @property
     def clean(self) -> bool:
         return self.rejected == 0 and not self.quarantined
+
+    @property
+    def nothing_taken(self) -> bool:
+        """Every object given this run was quarantined: no record reached the lake and none of
+        them had been taken before (a cron job must notice)."""
+        taken = sum(self.records.values()) + self.digests + self.already_seen + self.duplicates
+        return bool(self.quarantined) and taken == 0

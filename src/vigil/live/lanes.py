@@ -15,7 +15,6 @@ told when they are committed, so nothing is acknowledged before it is in the lak
 from __future__ import annotations
 
 import contextlib
-import json
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 from urllib.parse import unquote_plus
 
+from vigil.inputs import loads
 from vigil.live.sources import Position, Source
 from vigil.sources.keys import parse_key
 from vigil.sources.objects import Reader, SourceObject
@@ -60,7 +60,7 @@ def session(source: Source) -> Any:
 def s3_objects(body: str) -> list[SourceObject] | None:
     """The objects a notification names; [] for a test event; None when it is not one."""
     try:
-        doc = json.loads(body)
+        doc = loads(body)
     except ValueError:
         return None
     if isinstance(doc, dict) and doc.get("Type") == "Notification" and "Message" in doc:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from vigil.clock import now_ms
 from vigil.config import Settings
-from vigil.inputs import decode
+from vigil.inputs import decode, loads
 from vigil.lake.manifest import Manifest, ObjectRecord
 from vigil.logs.groups import LogsError, LogStore
 from vigil.logs.put import (
@@ -48,7 +48,7 @@ def read_events(lines: Iterable[str], source: str, now: int) -> tuple[list[Input
             continue
         if text.lstrip().startswith("{"):
             try:
-                doc = json.loads(text)
+                doc = loads(text)
             except json.JSONDecodeError:
                 doc = None
             if isinstance(doc, dict) and "message" in doc:

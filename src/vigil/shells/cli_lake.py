@@ -113,9 +113,17 @@ def ingest_command(
             on_object=on_object,
         )
     if json_out:
-        render.print_json({k: v for k, v in report.__dict__.items() if k != "written"})
+        render.print_json({k: v for k, v in report.__dict__.items() if k != "written"}
+                          | {"nothing_taken": report.nothing_taken})  # fmt: skip
     else:
         _print_ingest(report)
+    if report.nothing_taken:
+        count = len(report.quarantined)
+        noun = "object was" if count == 1 else f"{count} objects were"
+        first = report.quarantined[0]
+        raise ConfigError(f"nothing was ingested: the {noun} quarantined (first: {first['uri']}: "
+                          f"{first['reason']})", hint="vigil quarantine list shows each with "
+                          "its reason; fix it, then vigil quarantine retry")  # fmt: skip
     if strict and not report.clean:
         raise typer.Exit(1)
 

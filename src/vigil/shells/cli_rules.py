@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from vigil import api
+from vigil.errors import ConfigError
 from vigil.shells import render
 from vigil.shells.tree import help_of
 
@@ -26,9 +27,15 @@ def rules_import(
     results = api.detect.import_rules(ctx.obj, paths)
     if json_out:
         render.print_json(results)
-        return
-    body = [[r["path"], r["rule_id"], r["title"], r["status"], r["reason"]] for r in results]
-    render.table(["path", "rule_id", "title", "status", "reason"], body, title="sigma rules")
+    else:
+        body = [[r["path"], r["rule_id"], r["title"], r["status"], r["reason"]] for r in results]
+        render.table(["path", "rule_id", "title", "status", "reason"], body, title="sigma rules")
+    if not any(r["status"] == "imported" for r in results):
+        first = next(iter(results), None)
+        why = f" (first: {first['path']}: {first['reason']})" if first else ""
+        raise ConfigError(f"no rule was imported from {len(results)} file(s){why}",
+                          hint="each rule's reason is listed above; rules must be Sigma rules "
+                               "for logsource product aws, service cloudtrail")  # fmt: skip
 
 
 @rules_app.command("list")

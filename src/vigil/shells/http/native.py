@@ -33,7 +33,7 @@ class BulkUpdate(FindingUpdate):
 
 class SqlRequest(BaseModel):
     sql: str
-    max_rows: int = Field(1000, ge=1)  # and at most the server's query_max_rows
+    max_rows: int = Field(1000, ge=1, le=2**31)  # and at most the server's query_max_rows
 
 
 class Kit:
@@ -154,7 +154,8 @@ def router(settings: api.Settings, gate: Gate, telemetry: Any, auth: bool) -> AP
 
     @r.get("/audit", summary="The audit log (admins)")
     def audit_log(who: Annotated[Principal, Depends(caller(Need.CONFIGURE))],
-                  limit: int = 100, user: str | None = None) -> dict[str, Any]:  # fmt: skip
+                  limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+                  user: str | None = None) -> dict[str, Any]:  # fmt: skip
         return {"entries": api.access.audit_log(settings, limit, user)}
 
     @r.get("/whoami", summary="Who the token belongs to")

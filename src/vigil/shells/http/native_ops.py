@@ -8,6 +8,7 @@ from dataclasses import asdict
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
 from pydantic import BaseModel, Field
 
 from vigil import api
@@ -17,6 +18,9 @@ from vigil.shells.http.abandon import unless_abandoned
 
 if TYPE_CHECKING:
     from vigil.shells.http.native import Kit
+
+
+RunId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
 
 
 class Suppression(BaseModel):
@@ -30,7 +34,7 @@ class InsightsRequest(BaseModel):
     table: str | None = None
     start: str | None = None  # ISO 8601 or an age (1h, 7d)
     end: str | None = None
-    max_rows: int = Field(1000, ge=1)
+    max_rows: int = Field(1000, ge=1, le=2**31)
 
 
 class PutEvents(BaseModel):
@@ -176,7 +180,8 @@ def router(kit: "Kit") -> APIRouter:
         return {"name": name, "deleted": True}
 
     @r.get("/deliveries", summary="Delivery attempts")
-    def deliveries(who: Reader, limit: int = 50) -> dict[str, Any]:
+    def deliveries(who: Reader, limit: Annotated[int, Query(ge=1, le=10_000)] = 50,
+                   ) -> dict[str, Any]:  # fmt: skip
         return {"attempts": api.events.audit(s, limit)}
 
     @r.get("/dlq", summary="Dead-lettered deliveries")
@@ -236,13 +241,13 @@ def router(kit: "Kit") -> APIRouter:
         return _plain(done)
 
     @r.post("/playbooks/runs/{run}/approve", summary="Approve a planned run (admins)")
-    def approve(run: int, who: Admin, request: Request) -> Any:
+    def approve(run: RunId, who: Admin, request: Request) -> Any:
         done = g(lambda: api.playbooks.approve(s, run, who.user))
         kit.audit(who, request, "playbooks.approve", str(run), {"playbook": done["playbook"]})
         return done
 
     @r.post("/playbooks/runs/{run}/apply", summary="Carry out an approved run's plan as planned")
-    def apply_run(run: int, who: Writer, request: Request) -> Any:
+    def apply_run(run: RunId, who: Writer, request: Request) -> Any:
         done = g(lambda: api.playbooks.apply_approved(s, run, who.user))
         kit.audit(who, request, "playbooks.apply", str(run),
                   {"playbook": done["playbook"], "approved_by": done["approved_by"]})  # fmt: skip

@@ -14,6 +14,7 @@ from vigil import api
 from vigil.api.access import Need, Session
 from vigil.demo import receiver as demo_receiver
 from vigil.errors import VigilError
+from vigil.inputs import loads
 from vigil.shells.web.kit import Console, done_redirect, first
 from vigil.shells.web.markdown import to_html
 
@@ -40,7 +41,7 @@ def router(c: Console) -> APIRouter:
         if chosen:
             ns, _, rest = chosen.partition("|")
             name, _, dims = rest.partition("|")
-            pairs = tuple(sorted(json.loads(dims).items())) if dims else ()
+            pairs = tuple(sorted(loads(dims).items())) if dims else ()
             metric_chart = api.metrics.graph(s, api.metrics.Metric(ns, name, pairs),
                                              request.query_params.get("stat", "Sum"))  # fmt: skip
         return c.page(request, session, "alarms.html", alarms=found, charts=charts,
@@ -58,22 +59,27 @@ def router(c: Console) -> APIRouter:
     async def put_dashboard(request: Request, session: Admin) -> Response:
         fields = await c.form(request, session)
         name, body = first(fields, "name"), (fields.get("body") or [""])[0]
-        problems = api.metrics.put_dashboard(s, name, body)
-        if problems:
-            text = "; ".join(f"{p['DataPath']}: {p['Message']}" for p in problems)
-            raise VigilError(f"the dashboard was not stored: {text}")
+        warnings = api.metrics.put_dashboard(s, name, body)
         c.audit(session, request, "dashboards.put", name, {"bytes": len(body)})
-        return RedirectResponse(f"/dashboards/{quote(name)}", status_code=303)
+        note = "; ".join(f"{w['DataPath']}: {w['Message']}" for w in warnings)
+        where = f"/dashboards/{quote(name)}" + (f"?done={quote(note)}" if note else "")
+        return RedirectResponse(where, status_code=303)
 
     @r.get("/dashboards/{name}", include_in_schema=False)
     def dashboard(name: str, request: Request, session: Reader) -> Response:
         board = api.metrics.dashboard(s, name)
-        view = api.metrics.render_dashboard(s, board.body)
+        chosen = _dashboard_range(request.query_params.get("range", ""),
+                                  request.query_params.get("period", ""))  # fmt: skip
+        view = api.metrics.render_dashboard(s, board.body, *chosen)
         for w in view["widgets"]:
             if w["kind"] == "text":
                 w["html"] = to_html(w.get("markdown", ""))
         return c.page(request, session, "dashboard.html", board=board, view=view,
-                      body=json.dumps(json.loads(board.body), indent=2))  # fmt: skip
+                      body=json.dumps(json.loads(board.body), indent=2), ranges=RANGES,
+                      periods=PERIODS, flash=request.query_params.get("done"),
+                      chosen_range=request.query_params.get("range", ""),
+                      chosen_period=request.query_params.get("period", ""),
+                      span=[api.clock.iso_ms(view[k]) for k in ("start", "end")])  # fmt: skip
 
     @r.get("/posture", include_in_schema=False)
     def posture(request: Request, session: Reader) -> Response:
@@ -179,6 +185,16 @@ def _outcome(d: Any) -> str:
         return f"delivered ({answer})"
     then = "it will be retried" if last.result == "retry" else "it is in the DLQ"
     return f"not delivered ({last.error or last.excerpt}); {then}"
+
+
+RANGES = {"1h": 3600, "3h": 3 * 3600, "12h": 12 * 3600, "1d": 86400, "3d": 3 * 86400,
+          "1w": 7 * 86400, "2w": 14 * 86400}  # fmt: skip
+PERIODS = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "6h": 21600, "1d": 86400}
+
+
+def _dashboard_range(chosen: str, period: str) -> tuple[int | None, int | None]:
+    """The console's range and period pickers (unknown choices: the dashboard's own)."""
+    return RANGES.get(chosen), PERIODS.get(period)
 
 
 def _alarm_chart(s: api.Settings, a: dict[str, Any]) -> dict[str, Any] | None:

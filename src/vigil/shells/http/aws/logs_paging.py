@@ -6,6 +6,7 @@ import base64
 import json
 from typing import Any
 
+from vigil.inputs import loads
 from vigil.shells.http.aws import AwsError
 
 
@@ -17,7 +18,7 @@ def untoken(text: str | None) -> Any:
     if not text:
         return None
     try:
-        return json.loads(base64.urlsafe_b64decode(text.encode()))
+        return loads(base64.urlsafe_b64decode(text.encode()))
     except ValueError:
         raise AwsError(
             "InvalidParameterException", "The specified nextToken is not valid."

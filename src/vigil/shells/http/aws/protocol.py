@@ -134,7 +134,7 @@ def scalar(kind: str, text: str, where: str) -> Any:
             return timestamp(text)
         if kind == "blob":
             return base64.b64decode(text)
-    except ValueError:
+    except (ValueError, OverflowError, OSError):
         raise AwsError("InvalidParameterValue", f"{where}: {text!r} is not a {kind}") from None
     return text
 

@@ -75,6 +75,8 @@ def _walk(shape: Shape, value: Any, path: str, problems: list[str], missing: lis
             return
         _length(shape, len(value), value, path, problems)
         for i, item in enumerate(value):
+            if item is None:
+                missing.append(f"{path}.{i + 1}.member")
             _walk(shape.member, item, f"{path}.{i + 1}.member", problems, missing)
         return
     if isinstance(shape, MapShape):
@@ -83,6 +85,9 @@ def _walk(shape: Shape, value: Any, path: str, problems: list[str], missing: lis
             return
         _length(shape, len(value), value, path, problems)
         for key, item in value.items():
+            if item is None:
+                missing.append(f"{path}.{key}")
+            _scalar(shape.key, "string", key, f"{path} (a key)", problems)
             _walk(shape.value, item, f"{path}.{key}", problems, missing)
         return
     _scalar(shape, kind, value, path, problems)
@@ -92,6 +97,9 @@ def _scalar(shape: Shape, kind: str, value: Any, path: str, problems: list[str])
     if kind == "string":
         if not isinstance(value, str):
             problems.append(_wrong(value, path, "a string"))
+            return
+        if not value.isascii() and not _utf8(value):
+            problems.append(f"Value at '{path}' is not valid Unicode (a lone surrogate)")
             return
         _length(shape, len(value), value, path, problems)
         enum = shape.metadata.get("enum")
@@ -156,6 +164,14 @@ def _range(shape: Shape, value: float, path: str, problems: list[str]) -> None:
     elif isinstance(high, int | float) and value > high:
         problems.append(f"Value '{value}' at '{path}' failed to satisfy constraint: Member "
                         f"must have value less than or equal to {high}")  # fmt: skip
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _wrong(value: Any, path: str, expected: str) -> str:
