@@ -145,6 +145,27 @@ def test_each_row_has_a_pointer_that_get_log_record_reads(
     assert _fields(again["results"][0])["@ptr"] == rows[0]["@ptr"]
 
 
+def test_a_flow_log_record_has_insights_flow_fields(server: Server, app: dict[str, Any]) -> None:
+    logs = server.logs()
+    now = app["now"]
+    line = (f"2 123456789012 eni-0a1b2c3d 198.51.100.7 10.0.0.5 44321 22 6 3 180 "
+            f"{now // 1000 - 60} {now // 1000} REJECT OK")  # fmt: skip
+    logs.create_log_group(logGroupName="parity/flows")
+    _put(logs, "parity/flows", "eni-0a1b2c3d-all", [(now - 60_000, line)])
+    found = _results(logs, _start(logs, app, "filter dstPort = 22 | fields srcAddr",
+                                  group="parity/flows"))  # fmt: skip
+    row = _fields(found["results"][0])
+    assert row["srcAddr"] == "198.51.100.7"
+    got = logs.get_log_record(logRecordPointer=row["@ptr"])["logRecord"]
+    assert (got["srcAddr"], got["dstPort"], got["action"], got["interfaceId"]) == (
+        "198.51.100.7",
+        "22",
+        "REJECT",
+        "eni-0a1b2c3d",
+    )
+    assert got["@message"] == line and "level" not in got
+
+
 def test_forged_and_stale_pointers_are_refused(server: Server, app: dict[str, Any]) -> None:
     logs = server.logs()
     ptr = _fields(_results(logs, _start(logs, app, "fields n | limit 1"))["results"][0])["@ptr"]

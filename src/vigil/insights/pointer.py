@@ -22,6 +22,7 @@ from typing import Final
 from vigil.access.secrets import KEY_FILE, key_file
 from vigil.clock import now_ms
 from vigil.config import Settings
+from vigil.insights.sources import FLOW_FIELDS
 from vigil.logs.groups import LogsError, LogStore
 from vigil.logs.pattern_sql import literal
 from vigil.logs.read import live_events_sql
@@ -75,7 +76,8 @@ def unseal(settings: Settings, token: str) -> Pointer:
 
 def get_log_record(settings: Settings, token: str) -> dict[str, str]:
     """GetLogRecord: the event's @timestamp and @ingestionTime (epoch ms), @message,
-    @logStream, @log (`account:group`) and, for a JSON message, its fields flattened."""
+    @logStream, @log (`account:group`) and the fields Insights discovers: a JSON message's,
+    flattened, or a default-format flow-log record's."""
     p = unseal(settings, token)
     gone = LogsError("ResourceNotFoundException", "the log record no longer exists (its "
                      "group was deleted, or the event expired)")  # fmt: skip
@@ -97,7 +99,15 @@ def get_log_record(settings: Settings, token: str) -> dict[str, str]:
     record = {"@timestamp": str(timestamp), "@ingestionTime": str(ingested),
               "@message": str(message), "@logStream": p.stream,
               "@log": f"{info.account}:{info.name}"}  # fmt: skip
-    return {**json_fields(str(message)), **record}
+    return {**json_fields(str(message)), **flow_fields(str(message)), **record}
+
+
+def flow_fields(message: str) -> dict[str, str]:
+    """A default-format (version 2) flow-log record's fields under Insights' names."""
+    parts = message.split(" ")
+    if len(parts) != len(FLOW_FIELDS) or parts[0] != "2":
+        return {}
+    return dict(zip(FLOW_FIELDS, parts, strict=True))
 
 
 def json_fields(message: str) -> dict[str, str]:
