@@ -29,9 +29,13 @@ def _one_of(*values: str) -> Check:
     return lambda value: value in allowed
 
 
+def _digits(value: str) -> bool:
+    return value.isascii() and value.isdigit()  # str.isdigit alone takes '²' and other scripts
+
+
 def _integer(low: int, high: int) -> Check:
     def check(value: str) -> bool:
-        return value.isdigit() and len(value) <= 20 and low <= int(value) <= high
+        return _digits(value) and len(value) <= 20 and low <= int(value) <= high
 
     return check
 
@@ -47,12 +51,12 @@ def _address(value: str) -> bool:
 
 
 def _seconds(value: str) -> bool:
-    return value.isdigit() and plausible_seconds(int(value))
+    return _digits(value) and plausible_seconds(int(value))
 
 
 def _tcp_flags(value: str) -> bool:
     # Only FIN 1, SYN 2, RST 4 and SYN-ACK 18 are reported, OR-ed over the interval.
-    return value.isdigit() and len(value) <= 3 and int(value) & ~23 == 0
+    return _digits(value) and len(value) <= 3 and int(value) & ~23 == 0
 
 
 def _aws_id(prefix: str) -> Check:
@@ -66,7 +70,7 @@ def _arn(resource: str) -> Check:
 def _count(value: str) -> bool:
     # A value that reads as a time of this century is taken for one: a record counting 1.1 to
     # 4.1 billion packets or bytes is rare, and a sample where every record does, rarer still.
-    if not value.isdigit() or len(value) > 19:
+    if not _digits(value) or len(value) > 19:
         return False
     return not _EPOCH_BAND[0] <= int(value) <= _EPOCH_BAND[1]
 

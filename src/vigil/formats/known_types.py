@@ -69,7 +69,7 @@ def by_content(data: bytes) -> tuple[KnownType, str] | None:
             return None  # CloudTrail: the common case, decided without parsing
         try:
             doc = json.loads(first)
-        except ValueError:
+        except (ValueError, RecursionError):  # not one record a line, or nested too deeply
             return None
         return _json_type(doc) if isinstance(doc, dict) else None
     return _text_type(first.split(" "))
