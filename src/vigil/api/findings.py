@@ -310,10 +310,17 @@ def flow_link(f: Finding) -> dict[str, str] | None:
 
 
 def remediation(f: Finding) -> str | None:
-    """How to fix what a control finding reports, as Markdown: its check's remediation (the
-    console steps, then the CLI command); None for a threat finding."""
+    """How to fix what a finding reports, as Markdown: an imported finding's recommendation
+    (its text and link), a control's check remediation (the console steps, then the CLI
+    command); None when there is none."""
+    from vigil.findings.asff_import import original
     from vigil.findings.triage import CONTROL_PREFIX
 
+    imported = original(f)
+    if imported is not None:
+        advice = (imported.get("Remediation") or {}).get("Recommendation") or {}
+        text, url = str(advice.get("Text") or ""), str(advice.get("Url") or "")
+        return (text + (f"\n\n<{url}>" if url else "")) or None
     if not f.unit.startswith(CONTROL_PREFIX):
         return None
     from vigil.posture.audit import load_checks
