@@ -453,3 +453,19 @@ def test_console_shows_composite_and_math_alarms(server: Server) -> None:
     assert "Composite alarms" in page.text and "web-parent" in page.text
     assert "ALARM(web-child) OR FALSE" in page.text
     assert "per_second = h / 60" in page.text
+
+
+def test_metric_math_alarm_sees_real_periods(server: Server) -> None:
+    """PERIOD and RATE in an alarm read the alarm's periods and timestamps, not positions."""
+    cw = server.client("cloudwatch")
+    cw.put_metric_data(Namespace="Rates", MetricData=[
+        {"MetricName": "Bytes", "Value": 120.0, "Timestamp": ago(2)}])  # fmt: skip
+    stat = {"Metric": {"Namespace": "Rates", "MetricName": "Bytes"}, "Period": 60, "Stat": "Sum"}
+    cw.put_metric_alarm(AlarmName="per-second", EvaluationPeriods=1, Threshold=1.5,
+                        ComparisonOperator="LessThanThreshold", Metrics=[
+                            {"Id": "b", "MetricStat": stat, "ReturnData": False},
+                            {"Id": "bps", "Expression": "b / PERIOD(b)"}])  # fmt: skip
+    settled = wait_for(lambda: [a for a in cw.describe_alarms(AlarmNames=["per-second"])[
+        "MetricAlarms"] if a["StateValue"] != "INSUFFICIENT_DATA"])  # fmt: skip
+    assert settled[0]["StateValue"] == "OK"  # 120 bytes over 60 s: 2.0 per second, not < 1.5
+    assert json.loads(settled[0]["StateReasonData"])["recentDatapoints"] == [2.0]

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from vigil.metrics import anomaly
 from vigil.metrics.composite import AlarmError
-from vigil.metrics.math import MathError, evaluate
+from vigil.metrics.math import Context, Many, MathError, Named, evaluate_expression
 from vigil.metrics.stats import check_statistic, series
 from vigil.metrics.store import Metric, MetricError, MetricStore, check_metric
 
@@ -130,7 +130,8 @@ def check(queries: tuple[Query, ...], threshold_id: str | None) -> int:
                              "expression of its own: ANOMALY_DETECTION_BAND(m1, 2)")  # fmt: skip
         else:
             try:
-                evaluate(q.expression, {i: [] for i in known}, 0, metric_ids)
+                _expression(q.expression, {i: Named(i, {}, 60) for i in known}, metric_ids,
+                            [0], 60, q.return_data)  # fmt: skip
             except MathError as exc:
                 raise AlarmError(f"Metrics id {q.id}: {exc.message}") from None
         known.add(q.id)
@@ -142,23 +143,38 @@ def check(queries: tuple[Query, ...], threshold_id: str | None) -> int:
     return periods.pop() or 0
 
 
+def _expression(text: str, values: dict[str, Named | Many], metric_ids: set[str],
+                starts: list[int], period: int, one: bool = True) -> Named | Many:
+    """One expression over the alarm's periods (real timestamps: RATE, HOUR, PERIOD see them);
+    `one`: the watched expression, which must give one series."""
+    ids = [i for i in values if i in metric_ids]
+    ctx = Context(dict(values), ids, starts, period, {i: period for i in ids})
+    result = evaluate_expression(text, ctx)
+    if isinstance(result, Many) and one:
+        if len(result.items) != 1:
+            raise ctx.fail(f"gives {len(result.items)} series; an alarm watches one")
+        result = result.items[0]
+    return result
+
+
 def values(store: MetricStore, queries: tuple[Query, ...], threshold_id: str | None,
            starts: list[int], period: int, detector: anomaly.Detector | None = None,
            ) -> tuple[list[float | None], list[Band]]:  # fmt: skip
     """The watched series and the band (all None without one) at each period start."""
     step = period * 1000
-    columns: dict[str, list[float | None]] = {}
+    found: dict[str, Named | Many] = {}
     metric_ids = {q.id for q in queries if q.expression is None}
     bands: dict[str, list[Band]] = {}
     for q in queries:
         if q.expression is None:
             assert q.stat is not None
             got = series(store, q.metric, starts[0], starts[-1] + step, period, q.stat, q.unit)
-            columns[q.id] = [got.get(s) for s in starts]
+            found[q.id] = Named(q.label or q.id, got, period)
             continue
         band = BAND.fullmatch(q.expression)
         if band is None:
-            columns[q.id] = evaluate(q.expression, columns, len(starts), metric_ids)
+            found[q.id] = _expression(q.expression, found, metric_ids, starts, period,
+                                      q.return_data)  # fmt: skip
             continue
         source = next(x for x in queries if x.id == band[1])
         assert source.stat is not None
@@ -168,5 +184,6 @@ def values(store: MetricStore, queries: tuple[Query, ...], threshold_id: str | N
         excluded = detector.excluded if detector else ()
         zone = detector.timezone if detector else None
         bands[q.id] = anomaly.band(history, starts, k, excluded, zone)
-    main = watched(queries, threshold_id)
-    return columns[main.id], bands.get(threshold_id or "", [None] * len(starts))
+    main = found[watched(queries, threshold_id).id]
+    points = main.points if isinstance(main, Named) else {}
+    return [points.get(s) for s in starts], bands.get(threshold_id or "", [None] * len(starts))
