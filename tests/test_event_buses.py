@@ -336,3 +336,48 @@ def test_the_aws_cli_and_vigil_cli_on_buses_and_archives(server: Server) -> None
     assert bad.returncode != 0 and "nope does not exist" in bad.stderr
     deleted = vigil(server.home, "events", "buses", "delete", "from-cli", "--json")
     assert deleted.returncode == 0 and json.loads(deleted.stdout)["Name"] == "from-cli"
+
+
+def test_a_replay_recorded_while_the_server_was_down_runs_when_it_starts(tmp_path: Path) -> None:
+    """The worker runs every replay the state holds as STARTING or RUNNING: one a stop
+    interrupted continues from its last batch, one started with the CLI runs at start."""
+    from serving import start
+
+    receiver = Endpoint()
+    home = tmp_path / "home"
+    try:
+        with serving(home) as running:
+            events = running.client("events")
+            bus_arn = events.create_event_bus(Name="late")["EventBusArn"]
+            events.create_archive(ArchiveName="late-all", EventSourceArn=bus_arn)
+            events.put_rule(Name="r", EventPattern='{"source": ["shop"]}', EventBusName="late")
+            events.put_events(Entries=[_entry("shop", {"n": n}, "late") for n in range(5)])
+            assert _archive_count(events, "late-all", 5)["EventCount"] == 5
+            events.put_targets(Rule="r", EventBusName="late",
+                               Targets=[{"Id": "h", "Arn": receiver.url}])  # fmt: skip
+        # the server is stopped (killed): a replay is recorded with the CLI
+        started = vigil(home, "events", "replays", "start", "after-stop", "--archive",
+                        "late-all", "--start", "1h", "--rule", "r", "--json")  # fmt: skip
+        assert started.returncode == 0, started.stderr
+        assert json.loads(started.stdout)["State"] == "STARTING"
+        proc, _ = start(home)
+        try:
+
+            def state() -> str:
+                done = vigil(home, "events", "replays", "describe", "after-stop", "--json")
+                return str(json.loads(done.stdout)["State"])
+
+            assert _wait(lambda: state() == "COMPLETED")
+            _wait(lambda: len(receiver.requests) >= 5)
+            bodies = _bodies(receiver)
+            assert sorted(b["detail"]["n"] for b in bodies) == [0, 1, 2, 3, 4]
+            assert {b["replay-name"] for b in bodies} == {"after-stop"}
+            listed = json.loads(vigil(home, "events", "replays", "list", "--json").stdout)
+            assert [r["ReplayName"] for r in listed["replays"]] == ["after-stop"]
+            over = vigil(home, "events", "replays", "cancel", "after-stop")
+            assert over.returncode != 0 and "cannot be cancelled" in over.stderr
+        finally:
+            proc.kill()
+            proc.wait()
+    finally:
+        receiver.close()

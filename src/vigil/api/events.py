@@ -126,7 +126,7 @@ def rule_document(settings: Settings, name: str, bus: str = "default") -> dict[s
     return rule_doc(settings, name, bus)
 
 
-def rule_documents(settings: Settings, bus: str | None = "default") -> list[dict[str, Any]]:
+def rule_documents(settings: Settings, bus: str | None = None) -> list[dict[str, Any]]:
     """Every rule of a bus (None: of every bus) that parses, as written, by name."""
     from vigil.events.rules import load_rules, rule_doc
 
@@ -306,7 +306,6 @@ def cancel_replay(settings: Settings, name: str) -> dict[str, Any]:
     with ReplayStore(settings) as store:
         replay = store.cancel(name)
     return {"ReplayArn": replay.arn, "State": replay.state}
-
 
 
 def deliveries(settings: Settings, limit: int = 50) -> list[Delivery]:

@@ -45,7 +45,7 @@ def archive_and_replay(settings: Settings, store: Deliveries, now: int) -> int:
 
     with ReplayStore(settings) as replays:
         replays.capture(now)
-        if not replays.replays():
+        if not replays.busy():
             return 0
         return replays.advance(store, load_rules(settings)[0], now)
 

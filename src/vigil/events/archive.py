@@ -151,12 +151,20 @@ class ArchiveStore(Store):
             f"SELECT {self._COLUMNS} FROM archives WHERE state = 'ENABLED'"
         ).fetchall()
         archives = [(Archive(*r), check_pattern(r[3])) for r in rows]
+        if not archives:  # nothing to keep: the watermark moves on (written when it changed)
+            read = self.state.db.execute
+            (top,) = read("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+            if read("SELECT seq FROM archive_progress WHERE id = 1").fetchone() != (top,):
+                with self.state.transaction() as db:
+                    db.execute("INSERT OR REPLACE INTO archive_progress VALUES (1, ?)", (top,))
+            return 0
         with self.state.transaction() as db:
             done = db.execute("SELECT seq FROM archive_progress WHERE id = 1").fetchone()
-            if done is None or not archives:  # nothing to keep: only move the watermark on
-                (top,) = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()
-                db.execute("INSERT OR REPLACE INTO archive_progress VALUES (1, ?)", (top,))
-                return 0
+            if done is None:  # the first archive: start from the events that came after it
+                first = min(a.created_ms for a, _ in archives)
+                done = db.execute(
+                    "SELECT coalesce(max(seq), 0) FROM events WHERE created_ms < ?", (first,)
+                ).fetchone()
             events = db.execute(
                 "SELECT seq, event, created_ms, bus FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
                 (done[0], BATCH),
@@ -177,7 +185,9 @@ class ArchiveStore(Store):
                     )
                     kept += 1
             if events:
-                db.execute("UPDATE archive_progress SET seq = ? WHERE id = 1", (events[-1][0],))
+                db.execute(
+                    "INSERT OR REPLACE INTO archive_progress VALUES (1, ?)", (events[-1][0],)
+                )
             for archive, _ in archives:
                 if archive.retention_days:
                     db.execute(

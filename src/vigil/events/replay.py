@@ -179,10 +179,20 @@ class ReplayStore(ArchiveStore):
             )
 
     # -- the worker's part -----------------------------------------------------------------------
+    def busy(self) -> bool:
+        """Whether a replay is waiting for the worker."""
+        marks = ", ".join("?" * len(ACTIVE))
+        row = self.state.db.execute(f"SELECT 1 FROM replays WHERE state IN ({marks})", ACTIVE)
+        return row.fetchone() is not None
+
     def advance(self, deliveries: Deliveries, rules: list[Rule], now: int) -> int:
         """One round of every active replay: a batch of events each. How many were replayed."""
         sent = 0
-        for replay in self.replays():
+        marks = ", ".join("?" * len(ACTIVE))
+        active = self.state.db.execute(
+            f"SELECT name FROM replays WHERE state IN ({marks}) ORDER BY started_ms", ACTIVE
+        ).fetchall()
+        for replay in [self.replay(r[0]) for r in active]:
             if replay.state == "CANCELLING":
                 self._set(replay.name, "CANCELLED", "Cancelled by the user.", now)
             elif replay.state in ("STARTING", "RUNNING"):

@@ -1,6 +1,7 @@
-"""`vigil events buses …` and `vigil events archives …`: custom event buses and the archives of
-a bus's events, in EventBridge's shapes (the ARNs use the server's account and Region from
-vigil.yaml)."""
+"""`vigil events buses …`, `vigil events archives …` and `vigil events replays …`: custom event
+buses, the archives of a bus's events and their replays, in EventBridge's shapes (the ARNs use
+the server's account and Region from vigil.yaml). A replay is run by the worker (`vigil serve`
+or `vigil run`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from vigil.shells import render
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
 buses_app = typer.Typer(help="Event buses: default and the custom ones.", no_args_is_help=True)
 archives_app = typer.Typer(help="Archives of a bus's events, to replay.", no_args_is_help=True)
+replays_app = typer.Typer(help="Archived events sent again to a bus's rules.", no_args_is_help=True)
 
 
 def _where(settings: api.Settings) -> tuple[str, str]:
@@ -99,3 +101,55 @@ def archives_delete(ctx: typer.Context, name: str, json_out: JsonFlag = False) -
     """Delete an archive and the events in it."""
     api.events.delete_archive(ctx.obj, name)
     render.done(json_out, f"archive {name} deleted", {"ArchiveName": name, "deleted": True})
+
+
+@replays_app.command("start")
+def replays_start(
+    ctx: typer.Context,
+    name: str,
+    archive: Annotated[str, typer.Option(help="The archive's name.")],
+    start: Annotated[str, typer.Option(help="ISO 8601, or 6h / 2d ago.")],
+    end: Annotated[str, typer.Option(help="ISO 8601, or 30m ago.")] = "0m",
+    rule: Annotated[list[str] | None, typer.Option(help="Only this rule (repeat).")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Replay an archive's events from a time window to the rules of its bus."""
+    account, region = _where(ctx.obj)
+    found = api.events.describe_archive(ctx.obj, archive, account, region)
+    bus = found["EventSourceArn"]
+    bus_name = bus.rsplit("/", 1)[-1]
+    rules = [f"arn:aws:events:{region}:{account}:rule/" + (r if bus_name == "default" else
+             f"{bus_name}/{r}") for r in rule or []]  # fmt: skip
+    window = api.clock.time_range(start, end)
+    started = api.events.start_replay(ctx.obj, name, found["ArchiveArn"], int(window[0] or 0),
+                                      int(window[1] or 0), bus, rules, "", account,
+                                      region)  # fmt: skip
+    render.done(json_out, f"replay {name}: {started['State']}", {"ReplayName": name, **started})
+
+
+@replays_app.command("list")
+def replays_list(ctx: typer.Context, prefix: str = "", json_out: JsonFlag = False) -> None:
+    """Replays with their state and progress."""
+    found = api.events.list_replays(ctx.obj, prefix, None, None)
+    if json_out:
+        render.print_json({"replays": found})
+        return
+    render.table(["name", "state", "archive", "last replayed"],
+                 [[r["ReplayName"], r["State"], r["EventSourceArn"],
+                   api.clock.iso_ms(int(r["EventLastReplayedTime"] * 1000))
+                   if "EventLastReplayedTime" in r else ""] for r in found])  # fmt: skip
+
+
+@replays_app.command("describe")
+def replays_describe(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
+    """One replay."""
+    found = api.events.describe_replay(ctx.obj, name)
+    reason = f" ({found['StateReason']})" if found.get("StateReason") else ""
+    render.done(json_out, f"{name}: {found['State']}{reason}", found)
+
+
+@replays_app.command("cancel")
+def replays_cancel(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
+    """Cancel a replay that is starting or running."""
+    found = api.events.cancel_replay(ctx.obj, name)
+    render.done(json_out, f"{name}: {found['State']}", {"ReplayName": name, **found})

@@ -17,7 +17,7 @@ from vigil.api import clock
 from vigil.api.inputs import expect_mapping, load_json, load_yaml, parse_json
 from vigil.errors import ConfigError
 from vigil.shells import render
-from vigil.shells.cli_buses import archives_app, buses_app
+from vigil.shells.cli_buses import archives_app, buses_app, replays_app
 from vigil.shells.tree import help_of
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
@@ -28,6 +28,7 @@ events_app.add_typer(rules_app, name="rules")
 events_app.add_typer(dlq_app, name="dlq")
 events_app.add_typer(buses_app, name="buses")
 events_app.add_typer(archives_app, name="archives")
+events_app.add_typer(replays_app, name="replays")
 
 
 def _json_arg(text: str, what: str) -> Any:
