@@ -202,7 +202,7 @@ LAYOUTS: Final[dict[str, tuple[str, ...]]] = {
         "action tcp-flags pkt-srcaddr pkt-dstaddr pkt-src-aws-service pkt-dst-aws-service "
         "traffic-path flow-direction log-status"
     ),
-    "AWS's service-name example": _words(
+    "the service and flow-direction layout (version 5)": _words(
         "version interface-id srcaddr dstaddr srcport dstport protocol tcp-flags pkt-srcaddr "
         "pkt-dstaddr flow-direction traffic-path pkt-dst-aws-service action log-status"
     ),

@@ -3,8 +3,8 @@
 Only the sample is looked at here, value by value; the file itself is then read by the columnar
 reader exactly as if the layout had been its header line. A layout is taken when it is the only
 one whose every field fits its column: first among the known layouts (`LAYOUTS`), and when none
-of those fits, among the subsets of the fields in AWS's order (as the console and most tools
-write a custom format). Several fits, or none, leave the choice to `--format`.
+of those fits, among the subsets of the fields kept in the order of AWS's field table (as
+custom formats often are). Several fits, or none, leave the choice to `--format`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from functools import cache
 from typing import Final
 
 from vigil.errors import FormatError
-from vigil.formats.flowlog_fields import FIELD_VERSIONS, record_version
+from vigil.formats.flowlog_fields import record_version
 from vigil.formats.flowlog_layouts import LAYOUTS, SHAPES, TELLING, VPC_FIELDS, as_format
 
 SAMPLE_LINES: Final = 100
@@ -183,4 +183,4 @@ def _inferred(sample: _Sample) -> tuple[list[tuple[str, ...]], bool]:
 def _grounded(sample: _Sample, fields: tuple[str, ...]) -> bool:
     """At least two columns whose values say what they are (loose names and counts do not)."""
     telling = sum(1 for i, f in enumerate(fields) if f in TELLING and sample.telling(i))
-    return telling >= 2 and all(f in FIELD_VERSIONS for f in fields)
+    return telling >= 2
