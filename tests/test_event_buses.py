@@ -381,3 +381,23 @@ def test_a_replay_recorded_while_the_server_was_down_runs_when_it_starts(tmp_pat
             proc.wait()
     finally:
         receiver.close()
+
+
+def test_a_subscription_filter_puts_onto_the_bus_it_names(server: Server, hook: Endpoint) -> None:
+    events, logs = server.client("events"), server.logs()
+    bus_arn = events.create_event_bus(Name="app-logs")["EventBusArn"]
+    events.put_rule(Name="errors", EventBusName="app-logs",
+                    EventPattern=json.dumps({"source": ["aws.logs"]}))  # fmt: skip
+    events.put_targets(Rule="errors", EventBusName="app-logs",
+                       Targets=[{"Id": "h", "Arn": hook.url}])  # fmt: skip
+    logs.create_log_group(logGroupName="sub/app")
+    logs.create_log_stream(logGroupName="sub/app", logStreamName="s")
+    logs.put_subscription_filter(logGroupName="sub/app", filterName="err", filterPattern="ERROR",
+                                 destinationArn=bus_arn)  # fmt: skip
+    now = int(time.time() * 1000)
+    logs.put_log_events(logGroupName="sub/app", logStreamName="s", logEvents=[
+        {"timestamp": now, "message": "ERROR disk full"},
+        {"timestamp": now + 1, "message": "INFO fine"}])  # fmt: skip
+    [body] = _wait(lambda: _bodies(hook))
+    assert body["detail-type"] == "CloudWatch Logs Subscription Data"
+    assert [e["message"] for e in body["detail"]["logEvents"]] == ["ERROR disk full"]

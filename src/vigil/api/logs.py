@@ -184,14 +184,15 @@ def _forward(settings: Settings, group: str, stream: str, kept: list[InputEvent]
     ids = event_ids(group, stream, kept)
     rows = [(e.timestamp, e.message, i) for e, i in zip(kept, ids, strict=True)]
     from vigil.events.bus import EventStore
+    from vigil.events.buses import name_of
     from vigil.state.outbox import envelope
 
     arn = f"arn:aws:logs:{info.region}:{info.account}:log-group:{group}"
     with EventStore(settings) as bus:
-        for _, doc in payloads(subs, group, stream, info.account, rows):
+        for sub, doc in payloads(subs, group, stream, info.account, rows):
             event = envelope("aws.logs", "CloudWatch Logs Subscription Data", doc,
                              account=info.account, region=info.region, resources=[arn])  # fmt: skip
-            bus.append(event, now_ms())
+            bus.append(event, now_ms(), name_of(sub.destination))  # the bus the filter names
 
 
 def put_subscription(settings: Settings, sub: Subscription) -> None:
