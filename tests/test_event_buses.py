@@ -350,6 +350,7 @@ def test_a_replay_recorded_while_the_server_was_down_runs_when_it_starts(tmp_pat
             events = running.client("events")
             bus_arn = events.create_event_bus(Name="late")["EventBusArn"]
             events.create_archive(ArchiveName="late-all", EventSourceArn=bus_arn)
+            events.create_archive(ArchiveName="doomed", EventSourceArn=bus_arn)
             events.put_rule(Name="r", EventPattern='{"source": ["shop"]}', EventBusName="late")
             events.put_events(Entries=[_entry("shop", {"n": n}, "late") for n in range(5)])
             assert _archive_count(events, "late-all", 5)["EventCount"] == 5
@@ -360,20 +361,27 @@ def test_a_replay_recorded_while_the_server_was_down_runs_when_it_starts(tmp_pat
                         "late-all", "--start", "1h", "--rule", "r", "--json")  # fmt: skip
         assert started.returncode == 0, started.stderr
         assert json.loads(started.stdout)["State"] == "STARTING"
+        doomed = vigil(home, "events", "replays", "start", "doomed", "--archive", "doomed",
+                       "--start", "1h")  # fmt: skip
+        assert doomed.returncode == 0, doomed.stderr
+        assert vigil(home, "events", "archives", "delete", "doomed").returncode == 0
         proc, _ = start(home)
         try:
 
-            def state() -> str:
-                done = vigil(home, "events", "replays", "describe", "after-stop", "--json")
+            def state(name: str = "after-stop") -> str:
+                done = vigil(home, "events", "replays", "describe", name, "--json")
                 return str(json.loads(done.stdout)["State"])
 
             assert _wait(lambda: state() == "COMPLETED")
+            assert _wait(lambda: state("doomed") == "FAILED")
+            failed = vigil(home, "events", "replays", "describe", "doomed", "--json")
+            assert json.loads(failed.stdout)["StateReason"] == "Archive doomed no longer exists."
             _wait(lambda: len(receiver.requests) >= 5)
             bodies = _bodies(receiver)
             assert sorted(b["detail"]["n"] for b in bodies) == [0, 1, 2, 3, 4]
             assert {b["replay-name"] for b in bodies} == {"after-stop"}
             listed = json.loads(vigil(home, "events", "replays", "list", "--json").stdout)
-            assert [r["ReplayName"] for r in listed["replays"]] == ["after-stop"]
+            assert [r["ReplayName"] for r in listed["replays"]] == ["after-stop", "doomed"]
             over = vigil(home, "events", "replays", "cancel", "after-stop")
             assert over.returncode != 0 and "cannot be cancelled" in over.stderr
         finally:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from vigil.events.archive import ArchiveStore
-from vigil.events.buses import BusError, name_of, not_found
+from vigil.events.buses import BusError, BusStore, name_of, not_found
 from vigil.events.delivery import Deliveries
 from vigil.events.rules import Rule
 
@@ -204,6 +204,9 @@ class ReplayStore(ArchiveStore):
             archive = self.get(replay.archive)
         except BusError:
             self._set(replay.name, "FAILED", f"Archive {replay.archive} no longer exists.", now)
+            return 0
+        if archive.bus not in BusStore.names_in(self.state):
+            self._set(replay.name, "FAILED", f"Event bus {archive.bus} no longer exists.", now)
             return 0
         filters = {rule_key(a) for a in replay.destination.get("FilterArns") or []}
         chosen = [
