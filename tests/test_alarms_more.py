@@ -47,6 +47,13 @@ def wait_for(check: Callable[[], Any], seconds: float = 20) -> Any:
     raise AssertionError("the condition did not hold in time")
 
 
+def bus_events(server: Server) -> list[dict[str, Any]]:
+    """The alarms' events on the bus, oldest first (the CLI lists the newest first)."""
+    listed = vigil(server.home, "events", "list", "--source", "aws.cloudwatch", "--limit",
+                   "1000", "--json")  # fmt: skip
+    return list(reversed(json.loads(listed.stdout)["events"]))
+
+
 def ago(minutes: float) -> datetime:
     return datetime.now(UTC) - timedelta(minutes=minutes)
 
@@ -103,8 +110,7 @@ def test_metric_math_alarm(server: Server) -> None:
         "MetricAlarms"] if a["StateValue"] == "ALARM"])  # fmt: skip
     assert "[30.0 (" in state[0]["StateReason"]  # 100 * 6 / 20
     assert json.loads(state[0]["StateReasonData"])["recentDatapoints"] == [30.0]
-    events = json.loads(vigil(server.home, "events", "list", "--source", "aws.cloudwatch",
-                              "--limit", "100", "--json").stdout)["events"]  # fmt: skip
+    events = bus_events(server)
     mine = [e for e in events if e["detail"]["alarmName"] == "error-rate"]
     assert mine[-1]["detail"]["configuration"]["metrics"][2]["expression"] == "100 * e / r"
 
@@ -173,8 +179,7 @@ def test_composite_alarm_follows_its_children(server: Server) -> None:
     kinds = [(h["AlarmType"], h["HistoryItemType"]) for h in history]
     assert ("CompositeAlarm", "StateUpdate") in kinds
     assert ("CompositeAlarm", "ConfigurationUpdate") in kinds
-    events = json.loads(vigil(server.home, "events", "list", "--source", "aws.cloudwatch",
-                              "--limit", "200", "--json").stdout)["events"]  # fmt: skip
+    events = bus_events(server)
     mine = [e for e in events if e["detail"]["alarmName"] == "cpu-not-deploying"]
     assert [e["detail"]["state"]["value"] for e in mine][-3:] == ["OK", "ALARM", "OK"]
     assert mine[-1]["detail-type"] == "CloudWatch Alarm State Change"
@@ -469,3 +474,53 @@ def test_metric_math_alarm_sees_real_periods(server: Server) -> None:
         "MetricAlarms"] if a["StateValue"] != "INSUFFICIENT_DATA"])  # fmt: skip
     assert settled[0]["StateValue"] == "OK"  # 120 bytes over 60 s: 2.0 per second, not < 1.5
     assert json.loads(settled[0]["StateReasonData"])["recentDatapoints"] == [2.0]
+
+
+def test_actions_suppressor(server: Server) -> None:
+    cw = server.client("cloudwatch")
+    hook = Endpoint()
+    try:
+        topics = server.home / "topics"
+        topics.mkdir(exist_ok=True)
+        (topics / "noc.yaml").write_text(yaml.safe_dump(
+            {"subscriptions": [{"id": "noc", "type": "webhook", "url": hook.url}]}))  # fmt: skip
+        topic = "arn:aws:sns:eu-west-1:000000000000:noc"
+        simple(cw, "maintenance", "Maint", Threshold=1e9)
+        simple(cw, "api-down", "Api", Threshold=1e9)
+        with pytest.raises(ClientError) as err:  # the periods come with a suppressor
+            cw.put_composite_alarm(AlarmName="api", AlarmRule="ALARM(api-down)",
+                                   ActionsSuppressor="maintenance")  # fmt: skip
+        assert code(err) == "ValidationError"
+        cw.put_composite_alarm(AlarmName="api", AlarmRule="ALARM(api-down)",
+                               AlarmActions=[topic], OKActions=[topic],
+                               ActionsSuppressor=f"{ACCOUNT_ARN}:000000000000:alarm:maintenance",
+                               ActionsSuppressorWaitPeriod=10,
+                               ActionsSuppressorExtensionPeriod=600)  # fmt: skip
+        created = wait_for(lambda: hook.requests)  # evaluated at once: OK, OKActions run
+        assert json.loads(created[0]["body"])["NewStateValue"] == "OK"
+        hook.requests.clear()
+        cw.set_alarm_state(AlarmName="maintenance", StateValue="ALARM", StateReason="window")
+        cw.set_alarm_state(AlarmName="api-down", StateValue="ALARM", StateReason="down")
+        [api] = cw.describe_alarms(AlarmNames=["api"], AlarmTypes=["CompositeAlarm"])[
+            "CompositeAlarms"]  # fmt: skip
+        assert (api["StateValue"], api["ActionsSuppressedBy"]) == ("ALARM", "Alarm")
+        assert api["ActionsSuppressorExtensionPeriod"] == 600
+        cw.set_alarm_state(AlarmName="maintenance", StateValue="OK", StateReason="over")
+        cw.set_alarm_state(AlarmName="api-down", StateValue="OK", StateReason="up")
+        [api] = cw.describe_alarms(AlarmNames=["api"], AlarmTypes=["CompositeAlarm"])[
+            "CompositeAlarms"]  # fmt: skip
+        assert (api["StateValue"], api["ActionsSuppressedBy"]) == ("OK", "ExtensionPeriod")
+        time.sleep(3)
+        assert hook.requests == []  # both changes fell in the suppression
+        events = bus_events(server)
+        mine = [e["detail"]["state"] for e in events if e["detail"]["alarmName"] == "api"]
+        assert [s.get("actionsSuppressedBy") for s in mine][-2:] == ["Alarm", "ExtensionPeriod"]
+        cw.put_composite_alarm(AlarmName="api", AlarmRule="ALARM(api-down)",
+                               AlarmActions=[topic])  # fmt: skip
+        cw.set_alarm_state(AlarmName="api-down", StateValue="ALARM", StateReason="down again")
+        wait_for(lambda: hook.requests)
+        message = json.loads(hook.requests[0]["body"])
+        assert (message["AlarmName"], message["NewStateValue"]) == ("api", "ALARM")
+        assert message["Trigger"]["alarmRule"] == "ALARM(api-down)"
+    finally:
+        hook.close()

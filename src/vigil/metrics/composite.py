@@ -5,8 +5,9 @@ A composite is in ALARM while its rule holds and OK otherwise; it is evaluated w
 again whenever one of its children changes state, parents of parents too. A composite on a cycle
 (A's rule names B, B's names A: CloudWatch lets an update make one) is not evaluated, as
 CloudWatch stops there; no alarm on a cycle can be deleted until the cycle is broken. Actions are
-suppressed while the `ActionsSuppressor` alarm is in ALARM (the wait and extension periods are
-kept and shown, not timed)."""
+suppressed while the `ActionsSuppressor` alarm is in ALARM and for its extension period after it
+leaves ALARM; the wait period is kept and shown but not timed (actions are not held back waiting
+for the suppressor to go into ALARM)."""
 
 from __future__ import annotations
 
@@ -178,20 +179,30 @@ def propagate(db: sqlite3.Connection, changed: str, now: int) -> None:
                 todo.append(parent)
 
 
-def suppression(db: sqlite3.Connection, a: CompositeAlarm) -> tuple[str | None, str | None]:
+def suppression(db: sqlite3.Connection, a: CompositeAlarm,
+                now: int) -> tuple[str | None, str | None]:  # fmt: skip
+    """(ActionsSuppressedBy, ActionsSuppressedReason): the suppressor in ALARM, or out of it
+    for less than the extension period. The wait period is not timed: see the module doc."""
     if a.suppressor is None:
         return None, None
     name = rules.alarm_name(a.suppressor)
     row = db.execute("SELECT state FROM alarms WHERE name = ?", (name,)).fetchone()
     if row and row[0] == "ALARM":
         return "Alarm", f"Alarm {name} is in ALARM state"
+    left = db.execute("SELECT ts FROM alarm_history WHERE name = ? AND kind = 'StateUpdate' "
+                      "AND summary LIKE 'Alarm updated from ALARM to %' ORDER BY ts DESC LIMIT 1",
+                      (name,)).fetchone()  # fmt: skip
+    extension = (a.suppressor_extension or 0) * 1000
+    if left and row and now - int(left[0]) < extension:
+        return "ExtensionPeriod", (f"Extension period of {a.suppressor_extension} seconds after "
+                                   f"{name} left ALARM")  # fmt: skip
     return None, None
 
 
 def transition(db: sqlite3.Connection, before: CompositeStatus, state: State, reason: str,
                data: str, now: int) -> None:  # fmt: skip
     a = before.alarm
-    by, why = suppression(db, a)
+    by, why = suppression(db, a, now)
     detail: dict[str, Any] = {
         "alarmName": a.name,
         "state": {"value": state, "reason": reason, "reasonData": data,

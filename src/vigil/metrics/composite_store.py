@@ -5,6 +5,7 @@ metric side (`alarms.AlarmStore`) builds on it."""
 from __future__ import annotations
 
 import json
+import time
 
 from vigil.metrics import composite
 from vigil.metrics.composite import AlarmError, CompositeAlarm, CompositeStatus
@@ -49,7 +50,7 @@ class CompositeAlarms(Store):
             raise AlarmError(f"Alarm {name} does not exist", "ResourceNotFound")
         found = composite.status(row)
         found.suppressed_by, found.suppressed_reason = composite.suppression(
-            self.state.db, found.alarm
+            self.state.db, found.alarm, int(time.time() * 1000)
         )
         return found
 
