@@ -70,7 +70,7 @@ def find(settings: Settings, text: str) -> list[EntityRef]:
 
     found = classify(text)
     wanted = text.strip().lower()
-    if len(wanted) >= 3 and not any(r.kind in (Kind.ADDRESS, Kind.ACCOUNT) for r in found):
+    if len(wanted) >= 3 and all(r.kind == Kind.BUCKET for r in found):  # a plain word
         for ref in named_in_findings(settings):
             if wanted in ref.id.lower() and ref not in found:
                 found.append(ref)

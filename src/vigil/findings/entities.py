@@ -14,7 +14,9 @@ from vigil.model.entity import EntityRef, Kind, bucket_of_arn, classify
 from vigil.model.finding import Finding
 
 EMBEDDED: Final = re.compile(r"(?<![A-Za-z0-9-])((?:i|eni)-[0-9a-f]{8,17})(?![0-9a-f])")
-THREAT_KEYS: Final = ("threatlistname", "threatintelindicators")
+ROLE_SESSION_OF_INSTANCE: Final = re.compile(
+    r"^arn:aws[a-z-]*:sts::\d{12}:assumed-role/.+/(i-[0-9a-f]{8,17})$"
+)
 MAX_DEPTH: Final = 12
 ADDRESS_ROLES: Final = (
     ("remote", "Remote address"), ("local", "Local address"), ("source", "Source address"),
@@ -52,7 +54,7 @@ class FindingEntities:
 
 
 def _role(path: str, kind: Kind) -> str:
-    low = path.lower()
+    low = ".".join(path.lower().split(".")[-2:])  # the field and its parent ("resource" aside)
     if kind == Kind.ADDRESS:
         return next((role for word, role in ADDRESS_ROLES if word in low), "Address")
     if kind == Kind.PRINCIPAL:
@@ -69,6 +71,9 @@ def _value(found: _Found, path: str, text: str, bucket_ok: bool) -> None:
     kinds = classify(text)
     if len(kinds) == 1 and kinds[0].kind != Kind.BUCKET:
         found.add(_role(path, kinds[0].kind), kinds[0])
+        session = ROLE_SESSION_OF_INSTANCE.match(text)
+        if session:  # EC2's role credentials: the session is named for its instance
+            found.add("Instance (its role's session)", EntityRef(Kind.INSTANCE, session.group(1)))
     elif bucket_ok and any(k.kind == Kind.BUCKET for k in kinds):
         found.add("Bucket", EntityRef(Kind.BUCKET, text))
     elif text.startswith("arn:"):

@@ -42,6 +42,7 @@ BUCKET: Final = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 PRINCIPAL_ARN: Final = re.compile(
     r"^arn:aws[a-z-]*:(iam|sts)::(\d{12}|aws):(root|user/|role/|assumed-role/|federated-user/)"
 )
+DOTTED_QUAD: Final = re.compile(r"^\d+\.\d+\.\d+\.\d+$")  # never a bucket's name
 SERVICE_PRINCIPAL: Final = re.compile(r"^[a-z0-9.-]+\.amazonaws\.com$")
 MAX_ID: Final = 2048
 
@@ -66,8 +67,8 @@ def bucket_of_arn(text: str) -> str | None:
 
 
 def classify(text: str) -> list[EntityRef]:
-    """Every kind of entity the id can name, most likely first; [] when it names none (a
-    bucket name and an instance id can look alike: both are offered)."""
+    """The entity the id names by its shape, [] when it names none. An instance id could
+    also be a bucket's name: it is read as the instance (the bucket's page is its path)."""
     value = text.strip()
     if not value or len(value) > MAX_ID:
         return []
@@ -82,12 +83,11 @@ def classify(text: str) -> list[EntityRef]:
     bucket = bucket_of_arn(value)
     if bucket:
         return [EntityRef(Kind.BUCKET, bucket)]
-    found: list[EntityRef] = []
-    if INSTANCE_ID.match(value) or INTERFACE_ID.match(value):
-        found.append(EntityRef(Kind.INSTANCE, value))
-    if BUCKET.match(value) and ".." not in value:
-        found.append(EntityRef(Kind.BUCKET, value))
-    return found
+    if INSTANCE_ID.match(value) or INTERFACE_ID.match(value):  # a bucket so named: its path
+        return [EntityRef(Kind.INSTANCE, value)]
+    if BUCKET.match(value) and ".." not in value and not DOTTED_QUAD.match(value):
+        return [EntityRef(Kind.BUCKET, value)]
+    return []
 
 
 def check(kind: str, text: str) -> EntityRef:
