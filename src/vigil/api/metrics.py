@@ -158,7 +158,8 @@ def alarm_history(settings: Settings, name: str | None = None) -> list[dict[str,
 
 
 def put_dashboard(settings: Settings, name: str, body: str) -> list[dict[str, str]]:
-    """PutDashboard: the validation messages (stored only when there are none)."""
+    """PutDashboard: stored, with its warnings (what Vigil will not draw); a body with errors
+    is refused (DashboardError, InvalidParameterInput, with the messages)."""
     from vigil.metrics import dashboards
 
     return dashboards.put(settings, name, body)
@@ -214,150 +215,32 @@ def graph(
     return {"x": [x // 1000 for x in xs], "series": series, "start": start, "end": end}
 
 
-def render_dashboard(settings: Settings, body: str) -> dict[str, Any]:
-    """A DashboardBody with each widget's data: metric graphs, alarm states, log query rows,
-    Markdown text (a widget that cannot be drawn says why)."""
-    from vigil.errors import VigilError
-    from vigil.metrics.dashboard_view import read_body
+def render_dashboard(settings: Settings, body: str, seconds: int | None = None,
+                     period: int | None = None, end: int | None = None) -> dict[str, Any]:
+    """A DashboardBody with each widget's data over the dashboard's range (or `seconds` up to
+    `end`, the console's choice) at each row's period (or `period`): metric graphs and values,
+    alarm states, log query rows, Markdown text (a widget that cannot be drawn says why)."""
+    from vigil.metrics.dashboard_data import draw
+    from vigil.metrics.dashboard_view import read_board
+    from vigil.metrics.store import MetricStore
 
-    widgets, seconds = read_body(body)
+    board = read_board(body)
+    seconds = seconds or board.seconds
+    end = end or board.end_ms or now_ms()
+    start = end - seconds * 1000
     by_arn = {a["AlarmArn"]: a for a in alarms(settings)}
-    out = []
-    for w in widgets:
-        item: dict[str, Any] = {
-            "kind": w.kind, "x": w.x, "y": w.y, "width": w.width, "height": w.height,
-            "title": w.title, "problem": w.problem,
-        }  # fmt: skip
-        try:
-            if w.kind == "metric" and w.lines and not w.problem:
-                item["chart"] = _lines_chart(settings, w.lines, seconds)
-            elif w.kind == "alarm":
-                item["alarms"] = [by_arn.get(arn, {"AlarmArn": arn, "AlarmName": arn.rsplit(
-                    ":", 1)[-1], "StateValue": "UNKNOWN", "StateReason": "no such alarm"})
-                    for arn in w.alarms]  # fmt: skip
-            elif w.kind == "text":
-                item["markdown"] = w.markdown
-            elif w.kind == "log" and not w.problem:
-                item["columns"], item["rows"] = _log_rows(settings, w.groups, w.query, seconds)
-        except VigilError as exc:
-            item["problem"] = exc.message
-        out.append(item)
-    rows = max((w.y + w.height for w in widgets), default=0)
-    return {"widgets": out, "rows": rows, "seconds": seconds}
+    with MetricStore(settings) as store:
+        widgets = draw(store, board, start, end, period, by_arn,
+                       lambda groups, text, s, e: _log_rows(settings, groups, text, s, e))
+    rows = max((w["y"] + w["height"] for w in widgets), default=0)
+    return {"widgets": widgets, "rows": rows, "seconds": seconds, "start": start, "end": end,
+            "period": period}  # fmt: skip
 
 
-def _lines_chart(settings: Settings, lines: list[Any], seconds: int) -> dict[str, Any]:
-    """One chart of a widget's lines: its metrics, then its metric-math expressions (over the
-    first metric's periods); lines marked `visible: false` are computed, not drawn."""
-    from vigil.metrics.math import evaluate
-
-    metrics = [line for line in lines if line.metric is not None]
-    if not metrics:
-        return {"x": [], "series": []}
-    period = metrics[0].period
-    points = max(2, min(288, seconds // period))
-    charts = {line.id: graph(settings, line.metric, line.stat, period, points=points)
-              for line in metrics}  # fmt: skip
-    x = charts[metrics[0].id]["x"]
-    columns = {ident: chart["series"][0]["values"] for ident, chart in charts.items()}
-    for line in lines:
-        if line.metric is None:
-            columns[line.id] = evaluate(line.expression, columns, len(x), set(charts))
-    series = [{"label": line.label, "values": columns[line.id]} for line in lines if line.visible]
-    return {"x": x, "series": series}
-
-
-def _log_rows(settings: Settings, groups: list[str], query: str,
-              seconds: int) -> tuple[list[str], list[dict[str, Any]]]:  # fmt: skip
+def _log_rows(settings: Settings, groups: list[str], query: str, start: int,
+              end: int) -> tuple[list[str], list[dict[str, Any]]]:  # fmt: skip
     from vigil.insights.run import run_insights
 
-    end = now_ms()
     table = run_insights(settings, query or "fields @timestamp, @message | limit 20",
-                         groups=groups, start=end - seconds * 1000, end=end)  # fmt: skip
+                         groups=groups, start=start, end=end)  # fmt: skip
     return list(table.column_names), table.slice(0, 50).to_pylist()
-
-
-# -- composite alarms, actions, anomaly detectors -------------------------------------------------
-def put_composite_alarm(settings: Settings, alarm: Any) -> dict[str, Any]:
-    """PutCompositeAlarm (a `vigil.metrics.composite.CompositeAlarm`): evaluated at once."""
-    from vigil.metrics.alarms import AlarmStore
-    from vigil.metrics.composite import describe
-
-    with AlarmStore(settings) as store:
-        return describe(store.put_composite(alarm, now_ms()))
-
-
-def composite_alarms(settings: Settings) -> list[dict[str, Any]]:
-    """DescribeAlarms' CompositeAlarms items."""
-    from vigil.metrics.alarms import AlarmStore
-    from vigil.metrics.composite import describe
-
-    with AlarmStore(settings) as store:
-        return [describe(s) for s in store.composites()]
-
-
-def alarm_children(settings: Settings, name: str) -> list[str]:
-    """The alarms a composite's rule names (none for a metric alarm)."""
-    from vigil.metrics.alarms import AlarmStore
-
-    with AlarmStore(settings) as store:
-        if store.kind(name) != "CompositeAlarm":
-            return []
-        return store.composite(name).alarm.children
-
-
-def alarm_parents(settings: Settings, name: str) -> list[str]:
-    from vigil.metrics.alarms import AlarmStore
-    from vigil.metrics.composite import parents
-
-    with AlarmStore(settings) as store:
-        return parents(store.state.db, name)
-
-
-def alarm_kind(settings: Settings, name: str) -> str | None:
-    """MetricAlarm, CompositeAlarm, or None when there is no such alarm."""
-    from vigil.metrics.alarms import AlarmStore
-
-    with AlarmStore(settings) as store:
-        return store.kind(name)
-
-
-def delete_alarms(settings: Settings, names: list[str]) -> None:
-    """DeleteAlarms: all or none; never an alarm a composite still names."""
-    from vigil.metrics.alarms import AlarmStore
-
-    with AlarmStore(settings) as store:
-        store.delete_many(names)
-
-
-def set_alarm_actions(settings: Settings, names: list[str], enabled: bool) -> None:
-    """EnableAlarmActions / DisableAlarmActions."""
-    from vigil.metrics.alarms import AlarmStore
-
-    with AlarmStore(settings) as store:
-        store.set_actions_enabled(names, enabled)
-
-
-def alarm_queries(raw: list[dict[str, Any]]) -> tuple[Any, ...]:
-    """PutMetricAlarm's Metrics (MetricDataQuery items) as the alarm's typed queries."""
-    from vigil.metrics.alarm_math import from_aws
-
-    return from_aws(raw)
-
-
-def put_anomaly_detector(settings: Settings, detector: Any) -> None:
-    from vigil.metrics import anomaly
-
-    anomaly.put(settings, detector)
-
-
-def anomaly_detectors(settings: Settings) -> list[Any]:
-    from vigil.metrics import anomaly
-
-    return anomaly.detectors(settings)
-
-
-def delete_anomaly_detector(settings: Settings, detector: Any) -> None:
-    from vigil.metrics import anomaly
-
-    anomaly.delete(settings, detector)

@@ -10,7 +10,7 @@ in `problem` and the others are still drawn."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final
 
@@ -182,9 +182,20 @@ def lines(rows: Any, stat: str, period: int) -> list[Line]:
         namespace, name, dims = str(parts[0]), str(parts[1]), parts[2:]
         pairs = tuple(sorted((str(dims[i]), str(dims[i + 1])) for i in range(0, len(dims), 2)))
         out.append(Line(Metric(namespace, name, pairs), str(options.get("stat", stat)),
-                        int(options.get("period", period)), str(options.get("label", name)),
+                        int(options.get("period", period)), str(options.get("label", "")),
                         ident, "", visible, color, axis))  # fmt: skip
-    return out
+    return [replace(ln, label=ln.label or _default_label(ln, out)) for ln in out]
+
+
+def _default_label(line: Line, others: list[Line]) -> str:
+    """A row without a label: its metric name, with its dimension values when another row of
+    the widget has the same name (expressions: no label, the results say which)."""
+    if line.metric is None:
+        return ""
+    same = [o for o in others if o.metric is not None and o.metric.name == line.metric.name]
+    if len(same) < 2 or not line.metric.dimensions:
+        return line.metric.name
+    return " ".join([line.metric.name] + [v for _, v in line.metric.dimensions])
 
 
 def _expand(parts: list[Any], previous: list[Any], n: int) -> list[Any]:

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Final
 
-from vigil.metrics.math_functions import FUNCTIONS, register
+from vigil.metrics.math_functions import FUNCTIONS, UNSUPPORTED, register
 from vigil.metrics.math_values import (
     Context,
     Keyword,
@@ -28,8 +28,8 @@ from vigil.metrics.math_values import (
     kind,
 )
 
-__all__ = ["Context", "Many", "MathError", "Named", "evaluate", "evaluate_expression", "grid",
-           "register"]  # fmt: skip
+__all__ = ["Context", "Many", "MathError", "Named", "check_expression", "evaluate",
+           "evaluate_expression", "grid", "register"]  # fmt: skip
 
 MAX_LENGTH: Final = 2048
 Column = list[float | None]
@@ -50,9 +50,8 @@ def evaluate_expression(expression: str, ctx: Context) -> Named | Many:
     ctx.text = expression
     if len(expression) > MAX_LENGTH:
         raise ctx.fail(f"an expression is at most {MAX_LENGTH} characters")
-    python = _WORDS.sub(lambda m: m.group(1) or _SPELLED[m.group(0)], expression.strip())
     try:
-        tree = ast.parse(python, mode="eval")
+        tree = ast.parse(_python(expression), mode="eval")
     except SyntaxError as exc:
         raise MathError(f"cannot read the expression {expression!r}: {exc.msg}") from None
     result = _eval(tree.body, ctx)
@@ -62,6 +61,27 @@ def evaluate_expression(expression: str, ctx: Context) -> Named | Many:
         raise ctx.fail("the result is a single number, not a time series (TIME_SERIES(...) "
                        "makes one)")  # fmt: skip
     raise ctx.fail(f"the result is {kind(result)}, not a time series")
+
+
+def check_expression(expression: str) -> str | None:
+    """Why the expression cannot be evaluated whatever the data (its syntax, a function Vigil
+    does not know or does not have), or None."""
+    try:
+        tree = ast.parse(_python(expression), mode="eval")
+    except SyntaxError as exc:
+        return f"cannot read the expression {expression!r}: {exc.msg}"
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            name = node.func.id
+            if name not in FUNCTIONS and name not in ("IF", "METRICS"):
+                return f"{expression!r}: {name} is not a metric math function Vigil knows"
+            if name in UNSUPPORTED:
+                return f"{expression!r}: {name} is not supported by Vigil"
+    return None
+
+
+def _python(expression: str) -> str:
+    return _WORDS.sub(lambda m: m.group(1) or _SPELLED[m.group(0)], expression.strip())
 
 
 def evaluate(expression: str, columns: dict[str, Column], length: int,

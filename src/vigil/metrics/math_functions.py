@@ -36,6 +36,7 @@ _FOLDS: Final[dict[str, Callable[[list[float]], float]]] = {
 def register(name: str, fn: Function) -> None:
     """Add (or replace) a function; names are upper case, as AWS writes them."""
     FUNCTIONS[name.upper()] = fn
+    UNSUPPORTED.discard(name.upper())
 
 
 def _arity(ctx: Context, name: str, args: list[Value], low: int, high: int) -> None:
@@ -262,7 +263,12 @@ def _search(ctx: Context, args: list[Value]) -> Value:
     return Many(tuple(ctx.search(query, stat, period)))
 
 
+UNSUPPORTED: set[str] = set()  # in the table only to say why they are not evaluated
+
+
 def _unsupported(name: str, why: str) -> Function:
+    UNSUPPORTED.add(name)
+
     def run(ctx: Context, args: list[Value]) -> Value:
         raise ctx.fail(f"{name} is not supported by Vigil: {why}")
 

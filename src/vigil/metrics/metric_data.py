@@ -15,7 +15,7 @@ from typing import Final
 from vigil.metrics import anomaly  # noqa: F401  (registers ANOMALY_DETECTION_BAND)
 from vigil.metrics import search as searching
 from vigil.metrics.math import Context, Many, MathError, Named, evaluate_expression, grid
-from vigil.metrics.stats import series
+from vigil.metrics.stats import check_statistic, series, window
 from vigil.metrics.store import Metric, MetricStore
 
 ID: Final = re.compile(r"[a-z][A-Za-z0-9_]{0,254}")
@@ -59,24 +59,31 @@ def check(queries: list[Query]) -> None:
         raise MathError("at least one query must return data (ReturnData true)")
 
 
-def run(store: MetricStore, queries: list[Query], start: int, end: int) -> list[Result]:
-    """The results of the queries that return data, in the order given."""
+def run(store: MetricStore, queries: list[Query], start: int, end: int,
+        whole: bool = False) -> list[Result]:  # fmt: skip
+    """The results of the queries that return data, in the order given. `whole`: each metric
+    is one value over all of [start, end) at `start` (a widget's setPeriodToTimeRange)."""
     check(queries)
     metric_ids = [q.id for q in queries if q.metric is not None]
     values: dict[str, Named | Many] = {}
     periods = {q.id: q.period for q in queries if q.metric is not None}
     for q in queries:
         if q.metric is not None:
-            points = series(store, q.metric, start, end, q.period, q.stat, q.unit)
+            points = _whole(store, q, start, end) if whole else series(
+                store, q.metric, start, end, q.period, q.stat, q.unit)  # fmt: skip
             values[q.id] = Named(q.label or q.metric.name, points, q.period)
     period = min(periods.values(), default=60)  # an expression without metrics: the minute
 
     def search(query: str, stat: str, seconds: int) -> list[Named]:
         found = searching.matching(query, store.metrics())
         names = {m.name for m in found}
-        return [Named(_search_label(m, len(names) > 1),
-                      series(store, m, start, end, seconds, stat), seconds)
-                for m in found]  # fmt: skip
+        out = []
+        for m in found:
+            q = Query("search", m, stat, seconds)
+            points = _whole(store, q, start, end) if whole else series(
+                store, m, start, end, seconds, stat)  # fmt: skip
+            out.append(Named(_search_label(m, len(names) > 1), points, seconds))
+        return out
 
     pending = {q.id: q for q in queries if q.metric is None}
     for ident in _order(pending):
@@ -88,6 +95,13 @@ def run(store: MetricStore, queries: list[Query], start: int, end: int) -> list[
         except MathError as exc:
             raise MathError(f"Error in expression {ident}: {exc.message}") from None
     return [r for q in queries if q.return_data for r in _results(q, values[q.id])]
+
+
+def _whole(store: MetricStore, q: Query, start: int, end: int) -> dict[int, float]:
+    assert q.metric is not None
+    check_statistic(q.stat)
+    found = window(store, q.metric, start, end, q.stat, q.unit)
+    return {start: found[0]} if found else {}
 
 
 def _results(q: Query, value: Named | Many) -> list[Result]:

@@ -182,12 +182,10 @@ def _dashboard_arn(c: Caller, name: str) -> str:
 
 
 def put_dashboard(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    messages = api.metrics.put_dashboard(s, _req(p, "DashboardName"), _req(p, "DashboardBody"))
-    if messages:
-        raise AwsError("InvalidParameterInput", "The dashboard body is invalid, there are "
-                       f"{len(messages)} validation errors: " + "; ".join(
-                           f"{m['DataPath']}: {m['Message']}" for m in messages))  # fmt: skip
-    return {"DashboardValidationMessages": []}
+    # A body with errors is refused (InvalidParameterInput, the messages in its text); one
+    # with parts Vigil will not draw is stored and those come back as warnings, as in AWS.
+    warnings = api.metrics.put_dashboard(s, _req(p, "DashboardName"), _req(p, "DashboardBody"))
+    return {"DashboardValidationMessages": warnings}
 
 
 def get_dashboard(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,140 @@
+"""The data each widget of a dashboard draws, over the dashboard's range: metric widgets
+through GetMetricData's engine (their rows as queries, hidden rows as inputs only), in the
+shape their `view` needs; alarm widgets with their alarms' states; log widgets with their
+Insights rows. A widget that fails says why in `problem`; the others are still drawn.
+
+Periods: a row's own, or the console's choice; when the range would need more than 1,440
+points the period grows to keep within that (AWS's `periodOverride: auto` does the same)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, Final
+
+from vigil.errors import VigilError
+from vigil.metrics.dashboard_view import Board, Widget
+from vigil.metrics.math import grid
+from vigil.metrics.metric_data import Query, run
+from vigil.metrics.store import MetricStore
+
+MAX_POINTS: Final = 1440
+COLORS: Final = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+                 "#7f7f7f", "#bcbd22", "#17becf")  # fmt: skip
+Logs = Callable[[list[str], str, int, int], tuple[list[str], list[dict[str, Any]]]]
+
+
+def draw(store: MetricStore, board: Board, start: int, end: int, period: int | None,
+         alarms: dict[str, dict[str, Any]], logs: Logs) -> list[dict[str, Any]]:  # fmt: skip
+    """Each widget's plan and data, in the body's order."""
+    out = []
+    for w in board.widgets:
+        item: dict[str, Any] = {"kind": w.kind, "x": w.x, "y": w.y, "width": w.width,
+                                "height": w.height, "title": w.title, "problem": w.problem,
+                                "view": w.view}  # fmt: skip
+        if not w.problem:
+            try:
+                if w.kind == "metric":
+                    item.update(_metric(store, w, start, end, period))
+                elif w.kind == "alarm":
+                    item["alarms"] = [alarms.get(arn) or _unknown(arn) for arn in w.alarms]
+                elif w.kind == "text":
+                    item["markdown"] = w.markdown
+                elif w.kind == "log":
+                    item["columns"], item["rows"] = logs(w.groups, w.query, start, end)
+            except VigilError as exc:
+                item["problem"] = exc.message
+        out.append(item)
+    return out
+
+
+def _unknown(arn: str) -> dict[str, Any]:
+    return {"AlarmArn": arn, "AlarmName": arn.rsplit(":", 1)[-1], "StateValue": "UNKNOWN",
+            "StateReason": "no such alarm"}  # fmt: skip
+
+
+def fit(period: int, seconds: int) -> int:
+    """The period, grown to a multiple of 60 s when the range would hold too many points."""
+    if seconds // period <= MAX_POINTS:
+        return period
+    return max(60, math.ceil(seconds / MAX_POINTS / 60) * 60)
+
+
+def _metric(store: MetricStore, w: Widget, start: int, end: int,
+            chosen: int | None) -> dict[str, Any]:  # fmt: skip
+    seconds = (end - start) // 1000
+    whole = w.whole_range and w.view in ("singleValue", "gauge", "bar", "pie")
+    queries = [Query(line.id, line.metric, line.stat, fit(chosen or line.period, seconds),
+                     expression=line.expression, label=line.label,
+                     return_data=line.visible) for line in w.lines]  # fmt: skip
+    results = run(store, queries, start, end, whole)
+    style = {line.id: line for line in w.lines}
+    colors = iter(COLORS * 50)
+    series: list[dict[str, Any]] = []
+    for r in results:
+        line = style[r.id]
+        series.append({"id": r.id, "label": r.label, "points": r.points,
+                       "color": line.color or next(colors),
+                       "axis": line.y_axis})  # fmt: skip
+    step = min(q.period for q in queries)
+    axes = {side: {"min": a.min, "max": a.max, "label": a.label} for side, a in w.axes.items()}
+    if w.view == "timeSeries":
+        return {"chart": _chart(series, grid(start, end, step), w, axes)}
+    if w.view == "table":
+        return {"table": [_summary(s) for s in series]}
+    values: list[dict[str, Any]] = [
+        {"label": s["label"], "color": s["color"], "value": _latest(s["points"]),
+         "spark": _chart([s], grid(start, end, step), w, {}) if w.sparkline and not whole
+         else None} for s in series]  # fmt: skip
+    if w.view == "gauge":
+        left = w.axes.get("left")
+        low = left.min if left and left.min is not None else 0.0
+        high = left.max if left and left.max is not None else 100.0
+        for v in values:
+            share = 0.0 if v["value"] is None or high <= low else (v["value"] - low) / (high - low)
+            v["share"] = max(0.0, min(1.0, share))
+        return {"values": values, "range": [low, high]}
+    if w.view in ("bar", "pie"):
+        total = sum(v["value"] for v in values if v["value"] is not None and v["value"] > 0)
+        top = max((v["value"] for v in values if v["value"] is not None), default=0.0)
+        done = 0.0
+        for v in values:
+            size = v["value"] if v["value"] is not None and v["value"] > 0 else 0.0
+            v["share"] = size / total if total else 0.0
+            v["bar"] = size / top if top > 0 else 0.0
+            v["from"], done = done, done + v["share"]
+    return {"values": values}
+
+
+def _chart(series: list[dict[str, Any]], xs: list[int], w: Widget,
+           axes: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
+    """uPlot's columns: x in seconds, one column per series (stacked: running totals)."""
+    out: list[dict[str, Any]] = []
+    below = [0.0] * len(xs)
+    for s in series:
+        by_t = dict(s["points"])
+        values: list[float | None] = [by_t.get(x) for x in xs]
+        if w.stacked:  # running totals; a period this series has no point in stays a gap
+            below = [b + (v or 0.0) for b, v in zip(below, values, strict=True)]
+            values = [None if v is None else b for b, v in zip(below, values, strict=True)]
+        out.append({"label": s["label"], "values": values, "color": s["color"],
+                    "scale": "y2" if s["axis"] == "right" else "y"})  # fmt: skip
+    notes = [{"vertical": a.vertical, "value": a.value / 1000 if a.vertical else a.value,
+              "until": None if a.until is None else (a.until / 1000 if a.vertical else a.until),
+              "label": a.label, "color": a.color or "#d62728", "fill": a.fill,
+              "scale": "y2" if a.y_axis == "right" else "y"} for a in w.annotations]  # fmt: skip
+    empty = not any(v is not None for s in out for v in s["values"])
+    return {"x": [x // 1000 for x in xs], "series": out, "stacked": w.stacked, "axes": axes,
+            "annotations": notes, "legend": w.legend, "empty": empty}  # fmt: skip
+
+
+def _latest(points: list[tuple[int, float]]) -> float | None:
+    return points[-1][1] if points else None
+
+
+def _summary(s: dict[str, Any]) -> dict[str, Any]:
+    values = [v for _, v in s["points"]]
+    return {"label": s["label"], "latest": _latest(s["points"]),
+            "minimum": min(values, default=None), "maximum": max(values, default=None),
+            "average": sum(values) / len(values) if values else None,
+            "points": len(values)}  # fmt: skip
