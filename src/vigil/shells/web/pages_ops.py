@@ -197,16 +197,6 @@ def _dashboard_range(chosen: str, period: str) -> tuple[int | None, int | None]:
     return RANGES.get(chosen), PERIODS.get(period)
 
 
-RANGES = {"1h": 3600, "3h": 3 * 3600, "12h": 12 * 3600, "1d": 86400, "3d": 3 * 86400,
-          "1w": 7 * 86400, "2w": 14 * 86400}  # fmt: skip
-PERIODS = {"1m": 60, "5m": 300, "15m": 900, "1h": 3600, "6h": 21600, "1d": 86400}
-
-
-def _dashboard_range(chosen: str, period: str) -> tuple[int | None, int | None]:
-    """The console's range and period pickers (unknown choices: the dashboard's own)."""
-    return RANGES.get(chosen), PERIODS.get(period)
-
-
 def _alarm_chart(s: api.Settings, a: dict[str, Any]) -> dict[str, Any] | None:
     if not a.get("MetricName"):
         return None
