@@ -280,6 +280,12 @@ def test_archive_and_replay_refusals(server: Server) -> None:
             ReplayName="r", EventSourceArn=archive_arn, EventStartTime=now - timedelta(hours=1),
             EventEndTime=now, Destination={"Arn": bus_arn, "FilterArns": [
                 "arn:aws:events:eu-west-1:000000000000:rule/refusals/none"]})),
+        ("ValidationException", lambda: events.create_archive(
+            ArchiveName="has space", EventSourceArn=bus_arn)),
+        ("ValidationException", lambda: events.start_replay(
+            ReplayName="no/slash", EventSourceArn=archive_arn,
+            EventStartTime=now - timedelta(hours=1), EventEndTime=now,
+            Destination={"Arn": bus_arn})),
         ("ResourceNotFoundException", lambda: events.describe_replay(ReplayName="nope")),
         ("ResourceNotFoundException", lambda: events.cancel_replay(ReplayName="nope")),
     ]  # fmt: skip
@@ -334,6 +340,8 @@ def test_the_aws_cli_and_vigil_cli_on_buses_and_archives(server: Server) -> None
     assert "cli-archive" in [a["ArchiveName"] for a in archives["archives"]]
     bad = vigil(server.home, "events", "archives", "create", "x", "--bus", "nope")
     assert bad.returncode != 0 and "nope does not exist" in bad.stderr
+    outside = vigil(server.home, "events", "rules", "delete", "r", "--bus", "..")
+    assert outside.returncode != 0 and "event bus '..'" in outside.stderr
     deleted = vigil(server.home, "events", "buses", "delete", "from-cli", "--json")
     assert deleted.returncode == 0 and json.loads(deleted.stdout)["Name"] == "from-cli"
 

@@ -71,9 +71,11 @@ def recent(settings: Settings, limit: int = 20, source: str | None = None) -> li
 
 
 def put_rule(settings: Settings, doc: dict[str, Any]) -> Rule:
-    """Add or replace a rule (checked first)."""
+    """Add or replace a rule (checked first; its `bus`, a name or ARN, must exist)."""
     from vigil.events.rules import save_rule
 
+    if doc.get("bus") not in (None, "", "default"):
+        doc = {**doc, "bus": bus_name(settings, str(doc["bus"]))}
     return save_rule(settings, doc)
 
 

@@ -9,6 +9,7 @@ round; an event that arrived before an archive existed is not in it, and a repla
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -21,6 +22,7 @@ from vigil.state import Store
 DAY_MS: Final = 86_400_000
 BATCH: Final = 2000
 MAX_ARCHIVES: Final = 200  # EventBridge's default quota per Region
+_NAME: Final = re.compile(r"[.\-_A-Za-z0-9]{1,48}")
 STATES: Final = ("ENABLED", "DISABLED", "CREATING", "UPDATING", "CREATE_FAILED", "UPDATE_FAILED")
 
 
@@ -74,6 +76,10 @@ class ArchiveStore(Store):
     def create(
         self, name: str, bus: str, pattern: str | None, description: str, retention: Any, now: int
     ) -> Archive:
+        if not _NAME.fullmatch(name):
+            raise BusError(
+                "ValidationException", f"ArchiveName {name!r}: 1 to 48 of A-Z a-z 0-9 . - _"
+            )
         check_pattern(pattern)
         days = check_retention(retention)
         with self.state.transaction() as db:

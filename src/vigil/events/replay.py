@@ -9,6 +9,7 @@ resumes where it was; one whose archive or bus is gone ends FAILED with the reas
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -18,6 +19,7 @@ from vigil.events.delivery import Deliveries
 from vigil.events.rules import Rule
 
 BATCH: Final = 500
+_NAME: Final = re.compile(r"[.\-_A-Za-z0-9]{1,64}")
 MAX_ACTIVE: Final = 10  # replays at once per account (EventBridge's quota)
 ACTIVE: Final = ("STARTING", "RUNNING", "CANCELLING")
 _COLUMNS: Final = (
@@ -102,6 +104,10 @@ def rule_key(arn: str) -> str:
 
 class ReplayStore(ArchiveStore):
     def start(self, req: Request, rules: list[Rule], account: str, region: str, now: int) -> Replay:
+        if not _NAME.fullmatch(req.name):
+            raise BusError(
+                "ValidationException", f"ReplayName {req.name!r}: 1 to 64 of A-Z a-z 0-9 . - _"
+            )
         archive = self.get(req.archive)
         bus = name_of(req.bus_arn)
         if bus != archive.bus:

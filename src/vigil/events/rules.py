@@ -44,6 +44,7 @@ TARGET_TYPES: Final = (
     "job",
 )
 _NAME: Final = re.compile(r"[.\-_A-Za-z0-9]{1,64}")
+_NAME_256: Final = re.compile(r"[.\-_A-Za-z0-9]{1,256}")  # a bus's
 _PATH_KEY: Final = re.compile(r"[A-Za-z0-9_\-]+")
 
 
@@ -89,7 +90,11 @@ class Rule:
 
 def rules_dir(settings: Settings, bus: str = "default") -> Path:
     folder = settings.home / "rules"
-    return folder if bus == "default" else folder / bus
+    if bus == "default":
+        return folder
+    if not _NAME_256.fullmatch(bus) or bus in (".", ".."):
+        raise RuleError(f"event bus {bus!r}: 1-256 of A-Z a-z 0-9 . - _")
+    return folder / bus
 
 
 def parse_rule(doc: Any, where: str) -> Rule:
