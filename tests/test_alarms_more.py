@@ -6,7 +6,9 @@ subscriber is a real webhook), anomaly detectors and anomaly alarms."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -524,3 +526,37 @@ def test_actions_suppressor(server: Server) -> None:
         assert message["Trigger"]["alarmRule"] == "ALARM(api-down)"
     finally:
         hook.close()
+
+
+def test_the_aws_cli_manages_composite_alarms(server: Server) -> None:
+    """The AWS CLI (query protocol): put-composite-alarm, describe-alarms with alarm types,
+    disable-alarm-actions, describe-alarms-for-metric and a refused rule."""
+    cli = Path(__file__).resolve().parents[1] / ".venv-awscli" / "bin" / "aws"
+    assert cli.is_file(), "run `make clients` (the AWS CLI v1 venv)"
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": server.admin["AccessKeyId"],
+           "AWS_SECRET_ACCESS_KEY": server.admin["SecretAccessKey"],
+           "AWS_DEFAULT_REGION": "eu-west-1", "AWS_CONFIG_FILE": "/dev/null",
+           "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}  # fmt: skip
+
+    def aws(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(cli), "--endpoint-url", server.url, "--output", "json",
+                               "cloudwatch", *args], capture_output=True, text=True, env=env,
+                              timeout=60)  # fmt: skip
+
+    simple(server.client("cloudwatch"), "cli-disk", "CliDisk", Threshold=1e9)
+    made = aws("put-composite-alarm", "--alarm-name", "cli-storage", "--alarm-rule",
+               'ALARM("cli-disk") OR FALSE', "--no-actions-enabled")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    found = json.loads(aws("describe-alarms", "--alarm-types", "CompositeAlarm",
+                           "--alarm-name-prefix", "cli-st").stdout)  # fmt: skip
+    [alarm] = found["CompositeAlarms"]
+    assert (alarm["AlarmRule"], alarm["ActionsEnabled"], alarm["StateValue"]) == (
+        'ALARM("cli-disk") OR FALSE', False, "OK")  # fmt: skip
+    assert aws("enable-alarm-actions", "--alarm-names", "cli-storage").returncode == 0
+    listed = json.loads(aws("describe-alarms-for-metric", "--namespace", "App",
+                            "--metric-name", "CliDisk").stdout)  # fmt: skip
+    assert [a["AlarmName"] for a in listed["MetricAlarms"]] == ["cli-disk"]
+    bad = aws("put-composite-alarm", "--alarm-name", "cli-bad", "--alarm-rule", "ALARM(cli-disk")
+    assert bad.returncode != 0 and "ValidationError" in bad.stderr
+    gone = aws("delete-alarms", "--alarm-names", "cli-disk")
+    assert gone.returncode != 0 and "depending on it" in gone.stderr
