@@ -40,11 +40,17 @@ def _integer(low: int, high: int) -> Check:
     return check
 
 
+_OCTET: Final = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4: Final = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+
+
 def _address(value: str) -> bool:
-    if not (value[:1].isdigit() or ":" in value or value[:1] in "abcdefABCDEF"):
+    if _IPV4.fullmatch(value):
+        return True
+    if ":" not in value:
         return False
     try:
-        ipaddress.ip_address(value)
+        ipaddress.IPv6Address(value)
     except ValueError:
         return False
     return True

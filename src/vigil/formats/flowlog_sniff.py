@@ -20,7 +20,7 @@ from vigil.errors import FormatError
 from vigil.formats.flowlog_fields import record_version
 from vigil.formats.flowlog_layouts import LAYOUTS, SHAPES, TELLING, VPC_FIELDS, as_format
 
-SAMPLE_LINES: Final = 100
+SAMPLE_LINES: Final = 50
 SAMPLE_BYTES: Final = 1 << 16
 _CW_PREFIX: Final = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$")
 _MANY: Final = 12  # inferred layouts enumerated before a sample is called hopelessly ambiguous
@@ -44,13 +44,15 @@ class _Sample:
     rows: list[list[str]]
     width: int
     _fits: dict[tuple[int, str], bool] = field(default_factory=dict)
+    _values: dict[int, set[str]] = field(default_factory=dict)
 
     def fits(self, column: int, name: str) -> bool:
         key = (column, name)
         if key not in self._fits:
             check = SHAPES.get(name)
-            values = {row[column] for row in self.rows} - {"-"}
-            self._fits[key] = check is None or all(check(v) for v in values)
+            if column not in self._values:
+                self._values[column] = {row[column] for row in self.rows} - {"-"}
+            self._fits[key] = check is None or all(check(v) for v in self._values[column])
         return self._fits[key]
 
     def telling(self, column: int) -> bool:
