@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import httpx
 import pytest
 from botocore.exceptions import ClientError
 
@@ -513,3 +514,46 @@ def test_the_vigil_command(server: Server, app: dict[str, Any]) -> None:
     }
     bad = vigil(home, "logs", "tag", "parity/app", "no-equals-sign")
     assert bad.returncode != 0 and "KEY=VALUE" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("operation", "body"),
+    [
+        ("GetLogRecord", {"logRecordPointer": 12}),
+        ("GetLogRecord", {"logRecordPointer": "ünïcode-ptr"}),
+        ("GetQueryResults", {"queryId": ["a"]}),
+        ("StopQuery", {"queryId": {"a": 1}}),
+        ("DescribeQueries", {"logGroupName": ["a"]}),
+        ("DescribeQueries", {"maxResults": "many"}),
+        ("StartQuery", {"logGroupName": "parity/app", "startTime": "soon", "endTime": 1,
+                        "queryString": "fields @message"}),
+        ("StartQuery", {"logGroupNames": "parity/app", "startTime": 0, "endTime": 1,
+                        "queryString": "fields @message"}),
+        ("StartQuery", {"logGroupName": "parity/app", "startTime": 0, "endTime": 1,
+                        "queryString": ["fields"]}),
+        ("CreateExportTask", {"logGroupName": "parity/app", "from": 0, "to": "later",
+                              "destination": "b"}),
+        ("CreateExportTask", {"logGroupName": "parity/app", "from": 0, "to": 1,
+                              "destination": {"bucket": "b"}}),
+        ("DescribeExportTasks", {"taskId": 7}),
+        ("CancelExportTask", {"taskId": None}),
+        ("TagResource", {"resourceArn": 5, "tags": {"a": "b"}}),
+        ("TagResource", {"resourceArn": "arn:aws:logs:eu-west-1:000000000000:log-group:x",
+                         "tags": ["a"]}),
+        ("TagLogGroup", {"logGroupName": "parity/app", "tags": {"a": 1}}),
+        ("UntagResource", {"resourceArn": "arn:aws:logs:eu-west-1:000000000000:log-group:x",
+                           "tagKeys": "a"}),
+        ("CreateLogGroup", {"logGroupName": "parity/typed", "tags": "a=b"}),
+    ],
+)  # fmt: skip
+def test_wrong_types_are_refused_never_a_server_error(
+    server: Server, app: dict[str, Any], operation: str, body: dict[str, Any]
+) -> None:
+    """What an SDK would not send (boto3 checks types first), sent as raw JSON 1.1."""
+    reply = httpx.post(server.url + "/", content=json.dumps(body).encode(), timeout=30,
+                       headers={"X-Amz-Target": f"Logs_20140328.{operation}",
+                                "Content-Type": "application/x-amz-json-1.1",
+                                "Authorization": f"Bearer {server.admin_token}"})  # fmt: skip
+    assert reply.status_code == 400, reply.text
+    assert reply.json()["__type"] in ("InvalidParameterException", "ValidationException")
+    assert reply.json()["message"]

@@ -13,8 +13,8 @@ from typing import Any, Final
 
 from vigil import api
 from vigil.errors import PatternError
-from vigil.shells.http.aws import AwsError, Caller, need
-from vigil.shells.http.aws.logs_paging import group_of, page
+from vigil.shells.http.aws import AwsError, Caller
+from vigil.shells.http.aws.logs_paging import group_of, integer, page, text
 
 KEPT_SECONDS: Final = 3600.0
 KEPT_RUNS: Final = 200
@@ -54,10 +54,14 @@ def _text(value: Any) -> str:
 
 
 def _groups(p: dict[str, Any]) -> list[str]:
-    groups = list(p.get("logGroupNames") or [])
-    if p.get("logGroupName"):
-        groups.append(p["logGroupName"])
-    groups += [group_of(x) for x in p.get("logGroupIdentifiers") or []]
+    names, identifiers = p.get("logGroupNames") or [], p.get("logGroupIdentifiers") or []
+    if not isinstance(names, list) or not isinstance(identifiers, list):
+        raise AwsError("InvalidParameterException",
+                       "logGroupNames and logGroupIdentifiers are lists")  # fmt: skip
+    groups = [*names, *([text(p, "logGroupName")] if p.get("logGroupName") else [])]
+    groups += [group_of(x) for x in identifiers]
+    if not all(isinstance(g, str) for g in groups):
+        raise AwsError("InvalidParameterException", "log group names are strings")
     if not groups:
         raise AwsError(
             "InvalidParameterException", "give logGroupName, logGroupNames or logGroupIdentifiers"
@@ -75,15 +79,15 @@ class Queries:
 
     def start(self, s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
         groups = _groups(p)
-        query = need(p, "queryString")
-        text = f"{query} | limit {int(p['limit'])}" if p.get("limit") else query
-        start, end = int(need(p, "startTime")) * 1000, int(need(p, "endTime")) * 1000 + 999
+        query = str(text(p, "queryString", required=True))
+        limited = f"{query} | limit {integer(p, 'limit')}" if p.get("limit") else query
+        start, end = integer(p, "startTime") * 1000, integer(p, "endTime") * 1000 + 999
         known = {g.name for g in api.logs.groups(s)}
         for g in groups:  # an unknown group or a query that does not parse fails now, not later
             if g not in known:
                 raise AwsError("ResourceNotFoundException", f"Log group '{g}' does not exist")
         try:
-            api.logs.check_insights(text)
+            api.logs.check_insights(limited)
         except PatternError as exc:
             raise AwsError("MalformedQueryException", exc.message) from None
         self._forget_old()
@@ -94,7 +98,7 @@ class Queries:
             raise AwsError("LimitExceededException", message)
         ident = str(uuid.uuid4())
         cancel = api.lake.Cancel()
-        future = self.pool.submit(api.logs.run_query, s, text, groups=groups, start=start,
+        future = self.pool.submit(api.logs.run_query, s, limited, groups=groups, start=start,
                                   end=end, cancel=cancel)  # fmt: skip
         with self.lock:
             self.runs[ident] = Run(future, cancel, query, groups, int(time.time() * 1000), c.user)
@@ -116,7 +120,7 @@ class Queries:
                 del self.runs[key]
 
     def _run(self, p: dict[str, Any]) -> tuple[str, Run]:
-        ident = need(p, "queryId")
+        ident = str(text(p, "queryId", required=True))
         with self.lock:
             run = self.runs.get(ident)
         if run is None:
@@ -151,7 +155,7 @@ class Queries:
 
     def describe(self, s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
         """DescribeQueries: the newest first, by log group and status."""
-        status, group = p.get("status"), p.get("logGroupName")
+        status, group = text(p, "status"), text(p, "logGroupName")
         if status is not None and status not in STATUSES:
             raise AwsError("InvalidParameterException",
                            f"1 validation error detected: Value '{status}' at 'status' failed "
@@ -175,4 +179,6 @@ class Queries:
 
 
 def get_log_record(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return {"logRecord": api.logs.get_log_record(s, str(need(p, "logRecordPointer")))}
+    return {
+        "logRecord": api.logs.get_log_record(s, str(text(p, "logRecordPointer", required=True)))
+    }

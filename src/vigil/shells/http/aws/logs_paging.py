@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from vigil.inputs import loads
-from vigil.shells.http.aws import AwsError
+from vigil.shells.http.aws import AwsError, need
 
 
 def token(doc: Any) -> str:
@@ -55,3 +55,22 @@ def group_of(identifier: str | None) -> str:
     if identifier.startswith("arn:"):
         return identifier.split(":log-group:", 1)[-1].removesuffix(":*")
     return identifier
+
+
+def text(p: dict[str, Any], name: str, *, required: bool = False) -> str | None:
+    """A string parameter (None when absent and not required), or AWS's error saying which."""
+    value = need(p, name) if required else p.get(name)
+    if value is not None and not isinstance(value, str):
+        raise AwsError("InvalidParameterException", f"{name} is a string")
+    return value
+
+
+def integer(p: dict[str, Any], name: str) -> int:
+    """A required whole-number parameter (epoch seconds or ms, a count)."""
+    value = need(p, name)
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise AwsError("InvalidParameterException", f"{name} is a number")
+    try:
+        return int(value)
+    except ValueError:
+        raise AwsError("InvalidParameterException", f"{name} is a number, not {value!r}") from None

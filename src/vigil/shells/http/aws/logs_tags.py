@@ -7,9 +7,11 @@ from typing import Any
 
 from vigil import api
 from vigil.shells.http.aws import AwsError, Caller, need
+from vigil.shells.http.aws.logs_paging import text
 
 
-def _group(c: Caller, arn: str) -> str:
+def _group(c: Caller, p: dict[str, Any]) -> str:
+    arn = str(text(p, "resourceArn", required=True))
     region, account, group = api.logs.group_of_arn(arn)
     if account != c.account or region != c.region:  # another account's or Region's group
         here = f"this endpoint holds account {c.account} in {c.region}"
@@ -26,29 +28,29 @@ def _keys(p: dict[str, Any], name: str) -> list[str]:
 
 
 def tag_resource(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.logs.tag_group(s, _group(c, need(p, "resourceArn")), need(p, "tags"))
+    api.logs.tag_group(s, _group(c, p), need(p, "tags"))
     return {}
 
 
 def untag_resource(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.logs.untag_group(s, _group(c, need(p, "resourceArn")), _keys(p, "tagKeys"))
+    api.logs.untag_group(s, _group(c, p), _keys(p, "tagKeys"))
     return {}
 
 
 def list_tags_for_resource(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return {"tags": api.logs.group_tags(s, _group(c, need(p, "resourceArn")))}
+    return {"tags": api.logs.group_tags(s, _group(c, p))}
 
 
 def tag_log_group(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.logs.tag_group(s, need(p, "logGroupName"), need(p, "tags"),
+    api.logs.tag_group(s, str(text(p, "logGroupName", required=True)), need(p, "tags"),
                        too_many="InvalidParameterException")  # fmt: skip
     return {}
 
 
 def untag_log_group(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.logs.untag_group(s, need(p, "logGroupName"), _keys(p, "tags"))
+    api.logs.untag_group(s, str(text(p, "logGroupName", required=True)), _keys(p, "tags"))
     return {}
 
 
 def list_tags_log_group(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return {"tags": api.logs.group_tags(s, need(p, "logGroupName"))}
+    return {"tags": api.logs.group_tags(s, str(text(p, "logGroupName", required=True)))}

@@ -8,16 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from vigil import api
-from vigil.shells.http.aws import AwsError, Caller, need
-from vigil.shells.http.aws.logs_paging import page
-
-
-def _ms(p: dict[str, Any], name: str) -> int:
-    value = need(p, name)
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise AwsError("InvalidParameterException", f"{name} is epoch milliseconds") from None
+from vigil.shells.http.aws import AwsError, Caller
+from vigil.shells.http.aws.logs_paging import integer, page, text
 
 
 class ExportTasks:
@@ -38,9 +30,10 @@ class ExportTasks:
     def create(self, s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
         self._settle(s)
         task = api.logs.create_task(
-            s, group=need(p, "logGroupName"), from_ms=_ms(p, "from"), to_ms=_ms(p, "to"),
-            destination=need(p, "destination"), prefix=p.get("destinationPrefix"),
-            stream_prefix=p.get("logStreamNamePrefix") or None, name=p.get("taskName"),
+            s, group=str(text(p, "logGroupName", required=True)), from_ms=integer(p, "from"),
+            to_ms=integer(p, "to"), destination=str(text(p, "destination", required=True)),
+            prefix=text(p, "destinationPrefix"),
+            stream_prefix=text(p, "logStreamNamePrefix") or None, name=text(p, "taskName"),
             account=c.account,
         )  # fmt: skip
         self.pool.submit(api.logs.run_task, s, task.task_id)
@@ -48,7 +41,7 @@ class ExportTasks:
 
     def describe(self, s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
         self._settle(s)
-        found = [t for t in api.logs.export_tasks(s, p.get("taskId"), p.get("statusCode"))
+        found = [t for t in api.logs.export_tasks(s, text(p, "taskId"), text(p, "statusCode"))
                  if t.account == c.account]  # fmt: skip
         shown, token = page(found, p, 50, 50)
         return {
@@ -58,7 +51,7 @@ class ExportTasks:
 
     def cancel(self, s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
         self._settle(s)
-        ident = need(p, "taskId")
+        ident = str(text(p, "taskId", required=True))
         if not any(t.account == c.account for t in api.logs.export_tasks(s, ident)):
             raise AwsError("ResourceNotFoundException",
                            f"The specified export task does not exist: {ident}")  # fmt: skip
