@@ -557,3 +557,33 @@ def test_wrong_types_are_refused_never_a_server_error(
     assert reply.status_code == 400, reply.text
     assert reply.json()["__type"] in ("InvalidParameterException", "ValidationException")
     assert reply.json()["message"]
+
+
+def test_stop_query_cancels_a_running_query(server: Server, app: dict[str, Any]) -> None:
+    """50,000 events parsed by a regular expression take a while: StopQuery right after
+    StartQuery finds the query scheduled or running (a few tries if the machine is fast)."""
+    logs = server.logs()
+    now = app["now"]
+    logs.create_log_group(logGroupName="parity/big")
+    logs.create_log_stream(logGroupName="parity/big", logStreamName="s")
+    for call in range(10):
+        logs.put_log_events(logGroupName="parity/big", logStreamName="s", logEvents=[
+            {"timestamp": now - 600_000 + call * 5000 + i,
+             "message": f"user-{i % 997} did thing {call}-{i} " + "x" * 60}
+            for i in range(5000)])  # fmt: skip
+    query = (
+        r"parse @message /(?<u>user-\d+) did thing (?<c>\d+)-(?<i>\d+)/ | stats count(*) by u, c"
+    )
+    for _ in range(5):
+        query_id = _start(logs, app, query, group="parity/big")
+        try:
+            stopped = logs.stop_query(queryId=query_id)
+        except ClientError as exc:  # it ended first: try again
+            assert exc.response["Error"]["Code"] == "InvalidParameterException"
+            continue
+        assert stopped["success"] is True
+        assert _results(logs, query_id)["status"] == "Cancelled"
+        cancelled = logs.describe_queries(status="Cancelled")["queries"]
+        assert query_id in [q["queryId"] for q in cancelled]
+        return
+    raise AssertionError("every query ended before StopQuery reached it")
