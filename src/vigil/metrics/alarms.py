@@ -123,6 +123,8 @@ def low_sample_threshold(statistic: str) -> float | None:
 
 
 class AlarmStore(CompositeAlarms):
+    _children: set[str] | None = None  # during evaluate(): the alarms composites name
+
     def put(self, alarm: Alarm, now: int) -> AlarmStatus:
         """Create or update; a new alarm starts in INSUFFICIENT_DATA."""
         check_alarm(alarm)
@@ -168,11 +170,13 @@ class AlarmStore(CompositeAlarms):
         return AlarmStatus(_alarm(row[0]), row[1], row[2], row[3], row[4])
 
     def all(self, prefix: str = "") -> list[AlarmStatus]:
-        names = self.state.db.execute(
-            "SELECT name, definition FROM alarms WHERE substr(name, 1, ?) = ? ORDER BY name",
+        rows = self.state.db.execute(
+            "SELECT definition, state, reason, reason_data, state_ms FROM alarms "
+            "WHERE substr(name, 1, ?) = ? ORDER BY name",
             (len(prefix), prefix),
         ).fetchall()
-        return [self.get(n) for n, d in names if not composite.is_composite(d)]
+        return [AlarmStatus(_alarm(r[0]), r[1], r[2], r[3], r[4]) for r in rows
+                if not composite.is_composite(r[0])]  # fmt: skip
 
     def history(self, name: str | None = None) -> list[dict[str, Any]]:
         rows = self.state.db.execute(
@@ -201,10 +205,16 @@ class AlarmStore(CompositeAlarms):
     def evaluate(self, now: int, metrics: MetricStore) -> list[AlarmStatus]:
         """Evaluate every alarm at `now` (ms); returns those whose state changed."""
         changed = []
-        for status in self.all():
-            new = self._evaluate_one(status, now, metrics)
-            if new is not None:
-                changed.append(new)
+        # the alarms some composite names, read once a round: only their changes propagate
+        self._children = {c for parent in composite.composites(self.state.db).values()
+                          for c in parent.children}  # fmt: skip
+        try:
+            for status in self.all():
+                new = self._evaluate_one(status, now, metrics)
+                if new is not None:
+                    changed.append(new)
+        finally:
+            self._children = None
         return changed
 
     def _evaluate_one(
@@ -298,7 +308,8 @@ class AlarmStore(CompositeAlarms):
                 emit(db, a.name, a.arn, a.account, a.region, a.description, status.state, state,
                      reason, data, now, list(actions),
                      event["detail"]["configuration"])  # fmt: skip
-            composite.propagate(db, a.name, now)
+            if self._children is None or a.name in self._children:
+                composite.propagate(db, a.name, now)
 
     def events(self) -> list[dict[str, Any]]:
         """The state-change events this store emitted, oldest first."""

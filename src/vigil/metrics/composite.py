@@ -112,7 +112,8 @@ def states(db: sqlite3.Connection) -> dict[str, tuple[str, int]]:
 
 
 def composites(db: sqlite3.Connection) -> dict[str, CompositeAlarm]:
-    rows = db.execute("SELECT name, definition FROM alarms ORDER BY name").fetchall()
+    rows = db.execute("SELECT name, definition FROM alarms WHERE instr(definition, ?) > 0 "
+                      "ORDER BY name", ('"kind": "composite"',)).fetchall()  # fmt: skip
     return {n: load(d) for n, d in rows if is_composite(d)}
 
 
