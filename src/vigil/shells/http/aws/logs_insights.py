@@ -14,7 +14,7 @@ from typing import Any, Final
 from vigil import api
 from vigil.errors import PatternError
 from vigil.shells.http.aws import AwsError, Caller
-from vigil.shells.http.aws.logs_paging import group_of, integer, page, text
+from vigil.shells.http.aws.logs_paging import group_of, integer, limit_of, page, text
 
 KEPT_SECONDS: Final = 3600.0
 KEPT_RUNS: Final = 200
@@ -58,10 +58,10 @@ def _groups(p: dict[str, Any]) -> list[str]:
     if not isinstance(names, list) or not isinstance(identifiers, list):
         raise AwsError("InvalidParameterException",
                        "logGroupNames and logGroupIdentifiers are lists")  # fmt: skip
+    if not all(isinstance(g, str) for g in (*names, *identifiers)):
+        raise AwsError("InvalidParameterException", "log group names are strings")
     groups = [*names, *([text(p, "logGroupName")] if p.get("logGroupName") else [])]
     groups += [group_of(x) for x in identifiers]
-    if not all(isinstance(g, str) for g in groups):
-        raise AwsError("InvalidParameterException", "log group names are strings")
     if not groups:
         raise AwsError(
             "InvalidParameterException", "give logGroupName, logGroupNames or logGroupIdentifiers"
@@ -80,7 +80,7 @@ class Queries:
     def start(self, s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
         groups = _groups(p)
         query = str(text(p, "queryString", required=True))
-        limited = f"{query} | limit {integer(p, 'limit')}" if p.get("limit") else query
+        limited = f"{query} | limit {limit_of(p, 1000, 10_000)}" if p.get("limit") else query
         start, end = integer(p, "startTime") * 1000, integer(p, "endTime") * 1000 + 999
         known = {g.name for g in api.logs.groups(s)}
         for g in groups:  # an unknown group or a query that does not parse fails now, not later
