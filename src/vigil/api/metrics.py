@@ -244,3 +244,89 @@ def _log_rows(settings: Settings, groups: list[str], query: str, start: int,
     table = run_insights(settings, query or "fields @timestamp, @message | limit 20",
                          groups=groups, start=start, end=end)  # fmt: skip
     return list(table.column_names), table.slice(0, 50).to_pylist()
+
+
+# -- composite alarms, actions, anomaly detectors -------------------------------------------------
+def put_composite_alarm(settings: Settings, alarm: Any) -> dict[str, Any]:
+    """PutCompositeAlarm (a `vigil.metrics.composite.CompositeAlarm`): evaluated at once."""
+    from vigil.metrics.alarms import AlarmStore
+    from vigil.metrics.composite import describe
+
+    with AlarmStore(settings) as store:
+        return describe(store.put_composite(alarm, now_ms()))
+
+
+def composite_alarms(settings: Settings) -> list[dict[str, Any]]:
+    """DescribeAlarms' CompositeAlarms items."""
+    from vigil.metrics.alarms import AlarmStore
+    from vigil.metrics.composite import describe
+
+    with AlarmStore(settings) as store:
+        return [describe(s) for s in store.composites()]
+
+
+def alarm_children(settings: Settings, name: str) -> list[str]:
+    """The alarms a composite's rule names (none for a metric alarm)."""
+    from vigil.metrics.alarms import AlarmStore
+
+    with AlarmStore(settings) as store:
+        if store.kind(name) != "CompositeAlarm":
+            return []
+        return store.composite(name).alarm.children
+
+
+def alarm_parents(settings: Settings, name: str) -> list[str]:
+    from vigil.metrics.alarms import AlarmStore
+    from vigil.metrics.composite import parents
+
+    with AlarmStore(settings) as store:
+        return parents(store.state.db, name)
+
+
+def alarm_kind(settings: Settings, name: str) -> str | None:
+    """MetricAlarm, CompositeAlarm, or None when there is no such alarm."""
+    from vigil.metrics.alarms import AlarmStore
+
+    with AlarmStore(settings) as store:
+        return store.kind(name)
+
+
+def delete_alarms(settings: Settings, names: list[str]) -> None:
+    """DeleteAlarms: all or none; never an alarm a composite still names."""
+    from vigil.metrics.alarms import AlarmStore
+
+    with AlarmStore(settings) as store:
+        store.delete_many(names)
+
+
+def set_alarm_actions(settings: Settings, names: list[str], enabled: bool) -> None:
+    """EnableAlarmActions / DisableAlarmActions."""
+    from vigil.metrics.alarms import AlarmStore
+
+    with AlarmStore(settings) as store:
+        store.set_actions_enabled(names, enabled)
+
+
+def alarm_queries(raw: list[dict[str, Any]]) -> tuple[Any, ...]:
+    """PutMetricAlarm's Metrics (MetricDataQuery items) as the alarm's typed queries."""
+    from vigil.metrics.alarm_math import from_aws
+
+    return from_aws(raw)
+
+
+def put_anomaly_detector(settings: Settings, detector: Any) -> None:
+    from vigil.metrics import anomaly
+
+    anomaly.put(settings, detector)
+
+
+def anomaly_detectors(settings: Settings) -> list[Any]:
+    from vigil.metrics import anomaly
+
+    return anomaly.detectors(settings)
+
+
+def delete_anomaly_detector(settings: Settings, detector: Any) -> None:
+    from vigil.metrics import anomaly
+
+    anomaly.delete(settings, detector)
