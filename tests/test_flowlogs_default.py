@@ -13,6 +13,8 @@ from typing import Any
 
 import boto3
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpers import flow_key, vigil, write_gz
 from vigil.errors import FormatError
@@ -343,3 +345,61 @@ def test_a_layout_in_aws_order_is_inferred_when_only_one_fits() -> None:
     with pytest.raises(FormatError, match="no known flow-log layout fits its 6 fields"):
         detect_layout(b"not a flow log at all\n", "f")
     assert as_format(fields[:2]) == "${version} ${interface-id}"
+
+
+# Values as AWS writes them, per field, for the property below (a flow of 1-60 packets).
+_IP = st.one_of(st.ip_addresses(v=4).map(str), st.ip_addresses(v=6).map(str))
+_HEX = st.text("0123456789abcdef", min_size=17, max_size=17)
+_VALUES: dict[str, st.SearchStrategy[str]] = {
+    "account-id": st.integers(10**11, 10**12 - 1).map(str), "interface-id": _HEX.map("eni-{}".format),
+    "srcaddr": _IP, "dstaddr": _IP, "pkt-srcaddr": _IP, "pkt-dstaddr": _IP,
+    "srcport": st.integers(0, 65535).map(str), "dstport": st.integers(0, 65535).map(str),
+    "protocol": st.sampled_from(["1", "6", "17", "58"]), "action": st.sampled_from(["ACCEPT", "REJECT"]),
+    "log-status": st.just("OK"), "vpc-id": _HEX.map("vpc-{}".format),
+    "subnet-id": _HEX.map("subnet-{}".format), "instance-id": _HEX.map("i-{}".format),
+    "tcp-flags": st.sampled_from(["0", "1", "2", "3", "4", "18", "19"]),
+    "type": st.sampled_from(["IPv4", "IPv6"]), "region": st.sampled_from(["us-east-1", "eu-west-2"]),
+    "az-id": st.sampled_from(["use1-az4", "euw2-az2"]),
+    "sublocation-type": st.sampled_from(["outpost", "localzone"]),
+    "sublocation-id": st.sampled_from(["op-0a1b2c3d4e5f60718", "us-east-1-bos-1a"]),
+    "pkt-src-aws-service": st.sampled_from(["S3", "DYNAMODB", "EC2"]),
+    "pkt-dst-aws-service": st.sampled_from(["S3", "ROUTE53_RESOLVER", "AMAZON"]),
+    "flow-direction": st.sampled_from(["ingress", "egress"]),
+    "traffic-path": st.integers(1, 8).map(str), "reject-reason": st.just("BPA"),
+}  # fmt: skip
+
+
+@st.composite
+def in_order_layouts(draw: st.DrawFn) -> tuple[tuple[str, ...], str]:
+    """A custom format keeping AWS's field order (without ECS fields), and records of it."""
+    from vigil.formats.flowlog_fields import record_version
+    from vigil.formats.flowlog_layouts import VPC_FIELDS
+
+    names = [f for f in VPC_FIELDS if not f.startswith("ecs-")]
+    fields = tuple(f for f in names if draw(st.booleans())) or ("interface-id",)
+    version = str(record_version(fields))
+    lines = []
+    for _ in range(draw(st.integers(1, 3))):
+        packets = draw(st.integers(1, 60))
+        start = draw(st.integers(1_600_000_000, 1_800_000_000))
+        given = {"version": version, "packets": str(packets),
+                 "bytes": str(packets * draw(st.integers(40, 1500))), "start": str(start),
+                 "end": str(start + draw(st.integers(0, 600)))}  # fmt: skip
+        lines.append(" ".join(given[f] if f in given else draw(_VALUES[f]) for f in fields))
+    return fields, "\n".join(lines) + "\n"
+
+
+@settings(max_examples=150, deadline=None)
+@given(in_order_layouts())
+def test_a_layout_told_from_values_is_never_the_wrong_one(
+    case: tuple[tuple[str, ...], str],
+) -> None:
+    """Whatever the sample, a layout taken is the one the records were written in; when the
+    values cannot tell, the file is refused (asking for --format), never read wrongly."""
+    fields, body = case
+    try:
+        layout = detect_layout(body.encode(), "prop")
+    except FormatError as refused:
+        assert "pass --format" in str(refused)
+        return
+    assert layout.fields == fields
