@@ -128,11 +128,13 @@ def test_get_metric_data_evaluates_expressions(server: Server) -> None:
         {"Id": "all", "Expression": "SEARCH('{Shop/Lambda,FunctionName} MetricName=\"Errors\"', "
          "'Sum', 300)", "Label": "Errors"},
         {"Id": "total", "Expression": "SUM(all)"},
+        {"Id": "none", "Expression": "errors / (errors - errors)"},
     ])  # fmt: skip
     by_id: dict[str, list[dict[str, Any]]] = {}
     for r in got["MetricDataResults"]:
         by_id.setdefault(r["Id"], []).append(r)
-    assert list(by_id) == ["rate", "spikes", "all", "total"]  # ReturnData false: not returned
+    assert list(by_id) == ["rate", "spikes", "all", "total", "none"]  # ReturnData false: not
+    # returned
     [rate] = by_id["rate"]
     assert rate["Label"] == "Error rate (%)" and rate["StatusCode"] == "Complete"
     assert rate["Values"] == [0.0, 10.0, 20.0] * 3 + [0.0]
@@ -146,6 +148,10 @@ def test_get_metric_data_evaluates_expressions(server: Server) -> None:
     assert api["Values"] == [4.0, 5.0]  # the search's own period: 300 s
     [total] = by_id["total"]
     assert total["Values"] == [9.0, 10.0]
+    assert rate["Messages"] == total["Messages"] == []
+    [none] = by_id["none"]  # every point a division by zero: dropped, and the result says so
+    assert none["Values"] == [] and none["StatusCode"] == "Complete"
+    assert [m["Code"] for m in none["Messages"]] == ["ArithmeticError"]
 
 
 @pytest.mark.parametrize(("queries", "code", "says"), [

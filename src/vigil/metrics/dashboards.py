@@ -99,6 +99,7 @@ def _structure(w: object, where: str) -> list[dict[str, str]]:
 
 def _drawing(body: str) -> list[dict[str, str]]:
     """What Vigil will not draw: each as a warning on the widget (or the row) it is about."""
+    from vigil.metrics import metric_data  # noqa: F401  (the functions others register)
     from vigil.metrics.dashboard_view import read_board
     from vigil.metrics.math import check_expression
 

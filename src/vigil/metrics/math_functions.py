@@ -72,7 +72,7 @@ def _per_point(name: str, fn: Callable[[float], float]) -> Function:
         _arity(ctx, name, args, 1, 1)
         if isinstance(args[0], float):
             return fn(args[0])
-        return each(_series(ctx, name, args[0]), pointwise(fn))
+        return each(_series(ctx, name, args[0]), pointwise(fn, ctx))
 
     return run
 

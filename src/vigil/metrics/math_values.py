@@ -66,6 +66,7 @@ class Context:
     periods: dict[str, int] = field(default_factory=dict)
     search: Search | None = None
     text: str = ""
+    dropped: int = 0  # points dropped for want of a number (a division by zero, LOG of 0)
 
     def fail(self, why: str) -> MathError:
         return MathError(f"{self.text!r}: {why}" if self.text else why)
@@ -87,8 +88,10 @@ def each(value: Named | Many, fn: Callable[[Named], Named]) -> Named | Many:
     return fn(value)
 
 
-def pointwise(fn: Callable[[float], float | None]) -> Callable[[Named], Named]:
-    """Per point; a point the function cannot take (LOG of 0, a division by 0) is dropped."""
+def pointwise(fn: Callable[[float], float | None],
+              ctx: Context | None = None) -> Callable[[Named], Named]:  # fmt: skip
+    """Per point; a point the function cannot take (LOG of 0, a division by 0) is dropped
+    (and counted in the context)."""
 
     def apply(s: Named) -> Named:
         out: Series = {}
@@ -96,9 +99,11 @@ def pointwise(fn: Callable[[float], float | None]) -> Callable[[Named], Named]:
             try:
                 got = fn(v)
             except (ValueError, ZeroDivisionError, OverflowError):
-                continue
+                got = math.nan
             if got is not None and math.isfinite(got):
                 out[t] = got
+            elif ctx is not None:
+                ctx.dropped += 1
         return Named(s.label, out)
 
     return apply
@@ -123,9 +128,9 @@ def combine(a: Value, b: Value, op: Callable[[float, float], float], ctx: Contex
         except ZeroDivisionError:
             raise ctx.fail("a division by zero") from None
     if isinstance(a, float) and isinstance(b, Named):
-        return pointwise(lambda v: op(a, v))(b)
+        return pointwise(lambda v: op(a, v), ctx)(b)
     if isinstance(a, Named) and isinstance(b, float):
-        return pointwise(lambda v: op(v, b))(a)
+        return pointwise(lambda v: op(v, b), ctx)(a)
     assert isinstance(a, Named) and isinstance(b, Named)
     out: Series = {}
     for t in sorted(a.points.keys() | b.points.keys()):
@@ -134,9 +139,11 @@ def combine(a: Value, b: Value, op: Callable[[float, float], float], ctx: Contex
         try:
             got = op(a.points.get(t, 0.0), b.points.get(t, 0.0))
         except (ZeroDivisionError, OverflowError, ValueError):
-            continue
+            got = math.nan
         if math.isfinite(got):
             out[t] = got
+        else:
+            ctx.dropped += 1
     return Named(a.label, out)
 
 

@@ -18,6 +18,8 @@ from vigil.metrics.math import Context, Many, MathError, Named, evaluate_express
 from vigil.metrics.stats import check_statistic, series, window
 from vigil.metrics.store import Metric, MetricStore
 
+DROPPED: Final = {"Code": "ArithmeticError", "Value": "One or more data-points have been "
+                  "dropped due to non-numeric values (NaN, -Infinite, +Infinite)"}  # fmt: skip
 ID: Final = re.compile(r"[a-z][A-Za-z0-9_]{0,254}")
 _NAMES: Final = re.compile(r"""'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|\b([a-z][A-Za-z0-9_]*)\b""")
 
@@ -86,6 +88,7 @@ def run(store: MetricStore, queries: list[Query], start: int, end: int,
         return out
 
     pending = {q.id: q for q in queries if q.metric is None}
+    dropped: set[str] = set()
     for ident in _order(pending):
         q = pending[ident]
         ctx = Context(values, metric_ids, grid(start, end, q.period or period),
@@ -94,7 +97,10 @@ def run(store: MetricStore, queries: list[Query], start: int, end: int,
             values[ident] = evaluate_expression(q.expression, ctx)
         except MathError as exc:
             raise MathError(f"Error in expression {ident}: {exc.message}") from None
-    return [r for q in queries if q.return_data for r in _results(q, values[q.id])]
+        if ctx.dropped:
+            dropped.add(ident)
+    return [r for q in queries if q.return_data
+            for r in _results(q, values[q.id], q.id in dropped)]  # fmt: skip
 
 
 def _whole(store: MetricStore, q: Query, start: int, end: int) -> dict[int, float]:
@@ -104,14 +110,16 @@ def _whole(store: MetricStore, q: Query, start: int, end: int) -> dict[int, floa
     return {start: found[0]} if found else {}
 
 
-def _results(q: Query, value: Named | Many) -> list[Result]:
+def _results(q: Query, value: Named | Many, dropped: bool = False) -> list[Result]:
+    """A result per series; a message on each when points were dropped, as AWS says it."""
+    notes = [dict(DROPPED)] if dropped else []
     if isinstance(value, Named):
         label = q.label or (value.label if q.metric is not None else q.id)
-        return [Result(q.id, label, value.sorted())]
+        return [Result(q.id, label, value.sorted(), notes)]
     out = []
     for s in value.items:
         label = f"{q.label} {s.label}" if q.label else s.label
-        out.append(Result(q.id, label, s.sorted()))
+        out.append(Result(q.id, label, s.sorted(), list(notes)))
     if len(value.items) == searching.MAX_RESULTS:
         out[-1].messages.append({"Code": "MaxMetricsExceeded", "Value": "the search found "
                                  f"more than {searching.MAX_RESULTS} metrics"})  # fmt: skip
