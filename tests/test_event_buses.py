@@ -417,3 +417,17 @@ def test_a_subscription_filter_puts_onto_the_bus_it_names(server: Server, hook: 
     [body] = _wait(lambda: _bodies(hook))
     assert body["detail-type"] == "CloudWatch Logs Subscription Data"
     assert [e["message"] for e in body["detail"]["logEvents"]] == ["ERROR disk full"]
+
+
+def test_an_archive_prunes_what_is_past_its_retention(server: Server) -> None:
+    events = server.client("events")
+    bus_arn = events.create_event_bus(Name="retained")["EventBusArn"]
+    events.create_archive(ArchiveName="one-day", EventSourceArn=bus_arn, RetentionDays=1)
+    events.create_archive(ArchiveName="for-ever", EventSourceArn=bus_arn)
+    old = datetime.now(UTC) - timedelta(days=3)
+    put = events.put_events(Entries=[{**_entry("shop", {"age": "old"}, "retained"), "Time": old},
+                                     _entry("shop", {"age": "new"}, "retained")])  # fmt: skip
+    assert put["FailedEntryCount"] == 0
+    assert _archive_count(events, "for-ever", 2)["EventCount"] == 2
+    kept = _archive_count(events, "one-day", 1)
+    assert kept["EventCount"] == 1 and kept["RetentionDays"] == 1

@@ -157,13 +157,16 @@ class ArchiveStore(Store):
             f"SELECT {self._COLUMNS} FROM archives WHERE state = 'ENABLED'"
         ).fetchall()
         archives = [(Archive(*r), check_pattern(r[3])) for r in rows]
+        read = self.state.db.execute
+        (top,) = read("SELECT coalesce(max(seq), 0) FROM events").fetchone()
+        mark = read("SELECT seq FROM archive_progress WHERE id = 1").fetchone()
         if not archives:  # nothing to keep: the watermark moves on (written when it changed)
-            read = self.state.db.execute
-            (top,) = read("SELECT coalesce(max(seq), 0) FROM events").fetchone()
-            if read("SELECT seq FROM archive_progress WHERE id = 1").fetchone() != (top,):
+            if mark != (top,):
                 with self.state.transaction() as db:
                     db.execute("INSERT OR REPLACE INTO archive_progress VALUES (1, ?)", (top,))
             return 0
+        if mark == (top,) and not self._expired(archives, now):
+            return 0  # an idle round writes nothing
         with self.state.transaction() as db:
             done = db.execute("SELECT seq FROM archive_progress WHERE id = 1").fetchone()
             if done is None:  # the first archive: start from the events that came after it
@@ -201,6 +204,19 @@ class ArchiveStore(Store):
                         (archive.name, now - archive.retention_days * DAY_MS),
                     )
         return kept
+
+    def _expired(self, archives: list[tuple[Archive, Pattern | None]], now: int) -> bool:
+        """Whether an archive holds an event past its retention."""
+        for archive, _ in archives:
+            if (
+                archive.retention_days
+                and self.state.db.execute(
+                    "SELECT 1 FROM archived_events WHERE archive = ? AND event_ms < ? LIMIT 1",
+                    (archive.name, now - archive.retention_days * DAY_MS),
+                ).fetchone()
+            ):
+                return True
+        return False
 
     def window(
         self, name: str, start_ms: int, end_ms: int, after: tuple[int, int], limit: int

@@ -127,13 +127,18 @@ def rules_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     for row in rows:
         state = "enabled " if row["enabled"] else "disabled"
         render.out.print(
-            f"{state} {row['name']}: {row['trigger']} → {row['targets']}",
+            f"{state} {_on_bus(row)}: {row['trigger']} → {row['targets']}",
             highlight=False,
             markup=False,
             soft_wrap=True,
         )
     for problem in problems:
         render.tagged("error:", "red", problem)
+
+
+def _on_bus(row: dict[str, Any]) -> str:
+    """A rule's name, with its bus when that is not the default one (`orders/big`)."""
+    return row["name"] if row.get("bus", "default") == "default" else f"{row['bus']}/{row['name']}"
 
 
 BusOption = Annotated[str, typer.Option("--bus", help="The rule's event bus.")]
