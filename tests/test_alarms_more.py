@@ -456,6 +456,23 @@ def test_console_shows_composite_and_math_alarms(server: Server) -> None:
                                           "password": "a long enough passphrase 42"})  # fmt: skip
         assert signed.status_code in (200, 303), signed.text
         page = web.get("/alarms")
+        parent_arn = f"{ACCOUNT_ARN}:000000000000:alarm:web-parent"
+        body = {
+            "widgets": [
+                {
+                    "type": "alarm",
+                    "x": 0,
+                    "y": 0,
+                    "width": 6,
+                    "height": 3,
+                    "properties": {"title": "web", "alarms": [parent_arn]},
+                }
+            ]
+        }
+        cw.put_dashboard(DashboardName="web-board", DashboardBody=json.dumps(body))
+        board = web.get("/dashboards/web-board")
+    assert board.status_code == 200 and "web-parent" in board.text
+    assert "UNKNOWN" not in board.text  # an alarm widget shows composite alarms' states too
     assert page.status_code == 200
     assert "Composite alarms" in page.text and "web-parent" in page.text
     assert "ALARM(web-child) OR FALSE" in page.text

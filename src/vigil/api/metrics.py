@@ -228,7 +228,7 @@ def render_dashboard(settings: Settings, body: str, seconds: int | None = None,
     seconds = seconds or board.seconds
     end = end or board.end_ms or now_ms()
     start = end - seconds * 1000
-    by_arn = {a["AlarmArn"]: a for a in alarms(settings)}
+    by_arn = {a["AlarmArn"]: a for a in alarms(settings) + composite_alarms(settings)}
     with MetricStore(settings) as store:
         widgets = draw(store, board, start, end, period, by_arn,
                        lambda groups, text, s, e: _log_rows(settings, groups, text, s, e))
