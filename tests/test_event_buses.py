@@ -72,6 +72,16 @@ def test_buses_create_describe_list_delete(server: Server) -> None:
     assert by_name["CreationTime"] <= by_name["LastModifiedTime"]
     assert abs(by_name["CreationTime"].timestamp() - time.time()) < 60
     assert events.describe_event_bus()["Name"] == "default"  # no name: the default bus
+    updated = events.update_event_bus(Name="orders", Description="every order")
+    assert (updated["Name"], updated["Description"]) == ("orders", "every order")
+    after = events.describe_event_bus(Name="orders")
+    assert after["LastModifiedTime"] >= by_name["LastModifiedTime"]
+    assert after["CreationTime"] == by_name["CreationTime"]
+    events.update_event_bus(Description="Vigil's own events")  # the default bus
+    assert events.describe_event_bus()["Description"] == "Vigil's own events"
+    with pytest.raises(ClientError) as kms:
+        events.update_event_bus(Name="orders", KmsKeyIdentifier="alias/mine")
+    assert _code(kms) == "ValidationException"
 
     events.create_event_bus(Name="orders-eu")
     names = [b["Name"] for b in events.list_event_buses()["EventBuses"]]

@@ -200,6 +200,15 @@ def describe_bus(settings: Settings, name_or_arn: str | None, account: str,
         return store.as_dict(store.get(name_or_arn), account, region)
 
 
+def update_bus(settings: Settings, name_or_arn: str | None, description: str | None,
+               account: str, region: str) -> dict[str, Any]:  # fmt: skip
+    from vigil.events.buses import BusStore
+
+    with BusStore(settings) as store:
+        bus = store.update(name_or_arn, description, now_ms())
+        return store.as_dict(bus, account, region)
+
+
 def list_buses(settings: Settings, prefix: str, account: str, region: str) -> list[dict[str, Any]]:
     from vigil.events.buses import BusStore
 

@@ -114,6 +114,22 @@ class BusStore(Store):
             return Bus(DEFAULT)
         raise not_found(f"Event bus {name}")
 
+    def update(self, name_or_arn: str | None, description: str | None, now: int) -> Bus:
+        """UpdateEventBus: its description (the default bus's too)."""
+        bus = self.get(name_or_arn)
+        if description is None:
+            return bus
+        if len(description) > 512:
+            raise BusError("ValidationException", "Description: at most 512 characters")
+        with self.state.transaction() as db:
+            db.execute(
+                "INSERT INTO event_buses (name, description, created_ms, modified_ms) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET "
+                "description = excluded.description, modified_ms = excluded.modified_ms",
+                (bus.name, description, bus.created_ms, now if bus.created_ms else 0),
+            )
+        return self.get(bus.name)
+
     def listing(self, prefix: str = "") -> list[Bus]:
         names = [r[0] for r in self.state.db.execute("SELECT name FROM event_buses")]
         every = sorted({DEFAULT, *names})

@@ -80,6 +80,16 @@ def describe_event_bus(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[st
     return api.events.describe_bus(s, p.get("Name"), c.account, c.region)
 
 
+def update_event_bus(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    if p.get("KmsKeyIdentifier") or p.get("DeadLetterConfig") or p.get("LogConfig"):
+        raise AwsError("ValidationException", "Vigil updates a bus's Description only (no KMS "
+                       "key, dead-letter queue or log configuration)")  # fmt: skip
+    desc = p.get("Description")
+    done = api.events.update_bus(s, p.get("Name"), None if desc is None else str(desc),
+                                 c.account, c.region)  # fmt: skip
+    return {k: v for k, v in done.items() if k in ("Arn", "Name", "Description")}
+
+
 def list_event_buses(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     found = api.events.list_buses(s, str(p.get("NamePrefix") or ""), c.account, c.region)
     return _page(found, p, "EventBuses")
@@ -157,6 +167,7 @@ def operations() -> dict[str, tuple[Need, Handler]]:
     return {
         "CreateEventBus": (C, create_event_bus), "DescribeEventBus": (R, describe_event_bus),
         "ListEventBuses": (R, list_event_buses), "DeleteEventBus": (C, delete_event_bus),
+        "UpdateEventBus": (C, update_event_bus),
         "CreateArchive": (C, create_archive), "DescribeArchive": (R, describe_archive),
         "ListArchives": (R, list_archives), "UpdateArchive": (C, update_archive),
         "DeleteArchive": (C, delete_archive), "StartReplay": (C, start_replay),
