@@ -19,6 +19,7 @@ from vigil.events.delivery import Deliveries
 from vigil.events.rules import Rule
 
 BATCH: Final = 500
+SKEW_MS: Final = 15 * 60_000
 _NAME: Final = re.compile(r"[.\-_A-Za-z0-9]{1,64}")
 MAX_ACTIVE: Final = 10  # replays at once per account (EventBridge's quota)
 ACTIVE: Final = ("STARTING", "RUNNING", "CANCELLING")
@@ -118,7 +119,7 @@ class ReplayStore(ArchiveStore):
             )
         if req.end_ms <= req.start_ms:
             raise BusError("ValidationException", "EventStartTime must be before EventEndTime.")
-        if req.end_ms > now:
+        if req.end_ms > now + SKEW_MS:  # a client's clock may be ahead as far as SigV4 allows
             raise BusError("ValidationException", "EventEndTime must not be in the future.")
         keys = {r.key for r in rules if r.bus == bus}
         for arn in req.filter_arns:
