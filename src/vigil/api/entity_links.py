@@ -5,6 +5,7 @@ context), the findings that name an entity, and the Search page around a finding
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import urlencode
@@ -17,6 +18,7 @@ from vigil.model.entity import ACCESS_KEY, INTERFACE_ID, SERVICE_PRINCIPAL, Enti
 from vigil.model.finding import Finding
 
 HOUR_MS: Final = 3_600_000
+DAY_MS: Final = 86_400_000
 TRAIL_FIELDS: Final = ("fields @timestamp, eventsource, eventname, useridentity.arn, "
                        "sourceipaddress, awsregion, errorcode, eventid")  # fmt: skip
 FLOW_FIELDS: Final = "fields @timestamp, interface_id, srcaddr, srcport, dstaddr, dstport, action"
@@ -29,12 +31,28 @@ class FindingLinks:
     contexts: dict[str, Any] = field(default_factory=dict)  # address → AddressContext
     searches: list[tuple[str, str]] = field(default_factory=list)  # (label, /search?…)
     records: list[tuple[str, str]] = field(default_factory=list)  # (sample record, its link)
+    query: str = ""  # what entity links add: their window ends a day after the finding's end
+
+
+_lock = threading.Lock()
+_read: dict[str, tuple[tuple[int, str], list[tuple[Finding, FindingEntities]]]] = {}
 
 
 def _all(settings: Settings) -> list[tuple[Finding, FindingEntities]]:
+    """Every finding with its entities, read again only when a finding changed (the hub's
+    pulse: how many, and the newest change)."""
+    key = str(settings.state_db)
     with FindingStore(settings.state_db) as store:
+        pulse = store.pulse()
+        with _lock:
+            held = _read.get(key)
+        if held is not None and held[0] == pulse:
+            return held[1]
         found = store.find(Filter(record_state=None))
-    return [(f, entities_of(f)) for f in found]
+    named = [(f, entities_of(f)) for f in found]
+    with _lock:
+        _read[key] = (pulse, named)
+    return named
 
 
 def named_in_findings(settings: Settings) -> list[EntityRef]:
@@ -134,6 +152,7 @@ def of_finding(settings: Settings, f: Finding) -> FindingLinks:
         end = clock.to_ms(clock.parse_iso(f.last_seen)) + HOUR_MS
     except (ValueError, TypeError):
         return links
+    links.query = "?" + urlencode({"end": clock.iso_ms(end - HOUR_MS + DAY_MS)})
     # the actor and the resource: the first two entities, the account aside
     about = [n.entity for n in named.named if n.entity.kind != Kind.ACCOUNT][:3]
     trail = [t for t in (trail_filter(r) for r in about) if t]
