@@ -198,6 +198,7 @@ def test_composite_alarm_follows_its_children(server: Server) -> None:
     ("ALARM(cpu-high) AND", "ends too early"),
     ("ALARM(cpu-high) OR (OK(deploying)", "ends too early"),
     ("ALARMS(cpu-high)", "Unsupported token 'ALARMS' at char 0"),
+    ("OK(arn:aws:cloudwatch:us-east-1:000000000000:alarm:cpu-high)", "own account and Region"),
     ("ALARM(cpu-high) " + "OR TRUE " * 1300, "10240"),
 ])  # fmt: skip
 def test_composite_rule_refusals(server: Server, alarm_rule: str, says: str) -> None:
@@ -215,7 +216,9 @@ def test_composite_rule_refusals(server: Server, alarm_rule: str, says: str) -> 
 def test_deleting_children_and_cycles(server: Server) -> None:
     cw = server.client("cloudwatch")
     simple(cw, "disk-full", "Disk", Threshold=1e9)
-    cw.put_composite_alarm(AlarmName="storage", AlarmRule="ALARM(disk-full)")
+    cw.put_composite_alarm(
+        AlarmName="storage", AlarmRule=f"ALARM({ACCOUNT_ARN}:000000000000:alarm:disk-full)"
+    )
     cw.put_composite_alarm(AlarmName="site", AlarmRule="ALARM(storage) OR FALSE")
     with pytest.raises(ClientError) as err:
         cw.delete_alarms(AlarmNames=["disk-full"])

@@ -79,6 +79,11 @@ def check(a: CompositeAlarm, known: set[str]) -> None:
     for actions in (a.alarm_actions, a.ok_actions, a.insufficient_data_actions):
         if len(actions) > MAX_ACTIONS:
             raise AlarmError(f"At most {MAX_ACTIONS} actions per state.", "LimitExceeded")
+    here = a.arn.rsplit(":", 1)[0]  # arn:aws:cloudwatch:REGION:ACCOUNT:alarm
+    elsewhere = [r for r in rules.arns(rules.parse(a.rule)) if not r.startswith(here + ":")]
+    if elsewhere:
+        raise AlarmError(f"The alarm rule names {elsewhere[0]}: composite alarms watch alarms "
+                         "of their own account and Region")  # fmt: skip
     missing = [c for c in a.children if c not in known]
     if missing:
         raise AlarmError(f"Could not save the composite alarm as alarms [{', '.join(missing)}] "

@@ -32,6 +32,7 @@ class Term:
 
     state: str
     name: str
+    ref: str = ""  # as written: the name, or an ARN
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,17 @@ def parse(text: str) -> Node:
     if len(found) > MAX_CHILDREN:
         raise RuleError(f"Error in AlarmRule [{len(found)} alarms; at most {MAX_CHILDREN}]")
     return node
+
+
+def arns(node: Node) -> list[str]:
+    """The ARNs the rule names alarms by (to check they are of this account and Region)."""
+    if isinstance(node, Term):
+        return [node.ref] if node.ref.startswith("arn:") else []
+    if isinstance(node, Not):
+        return arns(node.operand)
+    if isinstance(node, Op):
+        return [a for o in node.operands for a in arns(o)]
+    return []
 
 
 def children(node: Node) -> list[str]:
@@ -182,7 +194,8 @@ class _Parser:
             return Const(token[2].upper() == "TRUE")
         if token[1] == "word" and token[2] in STATES:
             self.take(token)
-            return Term(token[2], self.argument(token))
+            ref = self.argument(token)
+            return Term(token[2], alarm_name(ref), ref)
         raise self.unexpected()
 
     def argument(self, function: tuple[int, str, str]) -> str:
@@ -207,4 +220,4 @@ class _Parser:
         if close < 0 or not name:
             raise bad
         self.pos = close + 1
-        return alarm_name(name)
+        return name
