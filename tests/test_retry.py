@@ -88,7 +88,7 @@ def test_retry_from_the_command_line_and_from_the_kept_copy_when_the_source_is_g
 ) -> None:
     export = tmp_path / "gone" / "flows.log.gz"
     write_gz(export, custom_line() + "\n")
-    assert vigil(home, "ingest", str(export)).returncode == 0
+    assert vigil(home, "ingest", str(export)).returncode == 1  # nothing taken: it says so
     listed = vigil(home, "quarantine", "list", "--json")
     [entry] = json.loads(listed.stdout)
     assert entry["has_original"] and "no header line" in entry["reason"]
