@@ -8,7 +8,9 @@ PutDashboard refuses and what it stores with a warning."""
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,11 +22,13 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from helpers import vigil
 from serving import Server, serving
+from vigil.metrics.dashboard_data import fit
 from vigil.metrics.dashboard_view import lines, read_board
 
 BODIES = Path(__file__).parent / "data" / "dashboards"
 NAMES = sorted(p.stem for p in BODIES.glob("*.json"))
 CHROMIUM = "/usr/bin/chromium"
+AWS_CLI = Path(__file__).resolve().parents[1] / ".venv-awscli" / "bin" / "aws"
 PASSWORD = "dora-dashboards-pass"
 pytestmark = pytest.mark.slow  # a server, metrics and a browser
 
@@ -89,6 +93,12 @@ def test_row_options_and_expressions() -> None:
 def test_rows_that_cannot_be_read_say_why(rows: Any, says: str) -> None:
     with pytest.raises(ValueError, match=re.escape(says)):
         lines(rows, "Average", 300)
+
+
+def test_long_ranges_grow_the_period() -> None:
+    assert fit(60, 3 * 3600) == 60  # 180 points: as asked
+    assert fit(60, 14 * 86400) == 840  # 20,160 points: grown to 1,440 (multiples of 60 s)
+    assert fit(300, 30 * 86400) == 1800
 
 
 def test_the_dashboard_range() -> None:
@@ -163,6 +173,25 @@ def test_put_dashboard_takes_the_conformance_bodies_without_a_message(
     assert json.loads(cw.get_dashboard(DashboardName=name)["DashboardBody"]) == json.loads(
         _body(name, arn)
     )
+
+
+def test_the_aws_cli_puts_a_board_from_a_file(site: tuple[Server, str], tmp_path: Path) -> None:
+    assert AWS_CLI.is_file(), "run `make clients` (the AWS CLI v1 venv)"
+    server, arn = site
+    board = tmp_path / "ops.json"
+    board.write_text(_body("ops_board", arn))
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": server.admin["AccessKeyId"],
+           "AWS_SECRET_ACCESS_KEY": server.admin["SecretAccessKey"],
+           "AWS_DEFAULT_REGION": "eu-west-1", "AWS_CONFIG_FILE": "/dev/null",
+           "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}  # fmt: skip
+    done = subprocess.run([str(AWS_CLI), "--endpoint-url", server.url, "--output", "json",
+                           "cloudwatch", "put-dashboard", "--dashboard-name", "from-cli",
+                           "--dashboard-body", f"file://{board}"],
+                          capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"DashboardValidationMessages": []}
+    got = server.client("cloudwatch").get_dashboard(DashboardName="from-cli")
+    assert json.loads(got["DashboardBody"]) == json.loads(board.read_text())
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,9 @@
     return String(Math.round(v * 100) / 100);
   }
 
-  function range(axis) {
+  function range(axis, fromZero) {
     return function (u, low, high) {
-      var lo = axis && axis.min != null ? axis.min : low;
+      var lo = axis && axis.min != null ? axis.min : (fromZero ? Math.min(0, low) : low);
       var hi = axis && axis.max != null ? axis.max : high;
       if (lo === hi) { lo -= 1; hi += 1; }
       return [lo, hi];
@@ -55,8 +55,9 @@
     var series = [{}], data = [doc.x];
     var right = false;
     doc.series.forEach(function (s) {
+      // CloudWatch joins a series' datapoints across periods without one; each point is marked
       var line = { label: s.label, stroke: s.color, width: spark ? 1 : 2, scale: s.scale || "y",
-                   spanGaps: false };
+                   spanGaps: true, points: { show: !spark, size: 4, fill: s.color } };
       if (s.scale === "y2") right = true;
       if (doc.stacked) line.fill = s.color + "55";
       series.push(line);
@@ -90,7 +91,8 @@
     var width = Math.max(spark ? 60 : 240, el.clientWidth || el.parentElement.clientWidth || 400);
     var opts = {
       width: width, height: Number(el.dataset.height || 180), series: series,
-      scales: { y: { range: range(axes.left) }, y2: { range: range(axes.right) } },
+      scales: { y: { range: range(axes.left, doc.stacked) },
+                y2: { range: range(axes.right, doc.stacked) } },  // stacked areas stand on 0
       legend: { show: !spark && doc.legend !== "hidden" && series.length > 1, live: false },
       cursor: { show: !spark },
       axes: spark ? [{ show: false }, { show: false }] : [
