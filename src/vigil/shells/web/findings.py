@@ -59,8 +59,8 @@ def router(c: Console) -> APIRouter:
     def findings(request: Request, session: Reader) -> Response:
         params = request.query_params
         if "workflow" not in params:  # the default is in the URL, so a link says what it shows
-            wanted = [(k, v) for k, v in params.multi_items() if k != "done"]
-            return RedirectResponse("/findings?" + urlencode([*wanted, ("workflow", OPEN)]),
+            wanted = [*params.multi_items(), ("workflow", OPEN)]  # a flash message kept too
+            return RedirectResponse("/findings?" + urlencode(wanted),
                                     status_code=303)  # fmt: skip
         q = query_of(params)
         page = api.findings.search(s, q)
