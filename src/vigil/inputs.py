@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import codecs
 import json
-import re
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -127,30 +126,27 @@ def _yaml(load: Callable[[], T], source: str, text: str) -> T:
 
 
 JSON_DEPTH: Final = 64  # objects and arrays deep: AWS's shapes use a handful
-_STRING: Final = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
-_STRING_BYTES: Final = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
 _NOT_BRACKETS: Final = bytes(b for b in range(256) if b not in b"[]{}")
+_SQUARE: Final = bytes.maketrans(b"{}", b"[]")
 
 
 def json_depth(data: bytes | str, limit: int = JSON_DEPTH) -> int:
     """More than `limit` when the document's objects and arrays nest deeper than `limit`,
-    counted without parsing it (strings are skipped: brackets inside them do not count)."""
-    opened = data.count("[") + data.count("{") if isinstance(data, str) else (
-        data.count(b"[") + data.count(b"{"))  # fmt: skip
-    if opened <= limit:
-        return opened
-    if isinstance(data, str):
-        brackets = _STRING.sub("", data).encode("ascii", "ignore").translate(None, _NOT_BRACKETS)
-    else:
-        brackets = _STRING_BYTES.sub(b"", data).translate(None, _NOT_BRACKETS)
-    depth = deepest = 0
-    for byte in brackets:
-        depth = depth + 1 if byte in (91, 123) else max(0, depth - 1)
-        if depth > deepest:
-            deepest = depth
-            if deepest > limit:
-                break
-    return deepest
+    counted without parsing it: strings are skipped (brackets inside them do not count), and
+    brackets left open count as deep as they go."""
+    raw = data.encode("utf-8", "surrogatepass") if isinstance(data, str) else data
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return raw.count(b"[") + raw.count(b"{")
+    # escapes first (an escaped backslash, then an escaped quote), then every other run
+    # between quotes is inside a string
+    plain = raw.replace(b"\\\\", b"").replace(b'\\"', b"").split(b'"')[0::2]
+    brackets = b"".join(plain).translate(_SQUARE, _NOT_BRACKETS)
+    # each pass takes away the innermost pairs: a document is as deep as the passes it takes
+    for depth in range(limit + 1):
+        if b"[]" not in brackets:
+            return depth + brackets.count(b"[")
+        brackets = brackets.replace(b"[]", b"")
+    return limit + 1
 
 
 class TooDeep(json.JSONDecodeError):

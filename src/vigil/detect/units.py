@@ -158,8 +158,49 @@ def load_units(
 ) -> tuple[list[Unit], list[UnitError]]:
     """The units under root/detections (the built-in content, then the user's `user_dir`), or
     those named; a broken unit is reported, not fatal (with `errors="raise"`, it is raised).
-    Correlations may name the Sigma rules of any unit (or of the `library` given)."""
+    Correlations may name the Sigma rules of any unit (or of the `library` given). The same
+    files (by path, size and modification time) give the units read before, not read again:
+    a console page or a server's round lists them often."""
     places = [root] if root is not None else [r.path for r in roots(user_dir)]
+    if library is not None or errors == "raise":
+        return _load_units(places, root, ids, errors, library, cases)
+    key = (tuple(places), tuple(ids) if ids else None, cases, _signature(places))
+    hit = _LOADED.get(key)
+    if hit is None:
+        hit = _load_units(places, root, ids, errors, None, cases)
+        if len(_LOADED) >= 16:
+            _LOADED.clear()
+        _LOADED[key] = hit
+    return list(hit[0]), list(hit[1])
+
+
+_LOADED: dict[tuple[Any, ...], Loaded] = {}
+
+
+def _signature(places: list[Path]) -> tuple[tuple[str, int, int], ...]:
+    """Every file of the places' detection units, with its size and modification time."""
+    out = []
+    for place in places:
+        base = place / "detections"
+        if not base.is_dir():
+            continue
+        for folder in sorted(base.iterdir()):
+            if not folder.is_dir():
+                continue
+            for path in sorted(folder.iterdir()):
+                try:
+                    st = path.stat()
+                except OSError:
+                    continue
+                out.append((str(path), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+Loaded = tuple[list[Unit], list[UnitError]]
+
+
+def _load_units(places: list[Path], root: Path | None, ids: list[str] | None, errors: Errors,
+                library: Library | None, cases: bool) -> Loaded:  # fmt: skip
     units: dict[str, Unit] = {}
     problems: list[UnitError] = []
     seen: set[str] = set()
