@@ -21,6 +21,8 @@ OPEN: Final = ("NEW", "NOTIFIED")
 WINDOWS: Final = {"24h": 86400, "7d": 7 * 86400, "14d": 14 * 86400, "30d": 30 * 86400,
                   "90d": 90 * 86400}  # fmt: skip
 DEFAULT_WINDOW: Final = "14d"
+SPOKEN: Final = {"24h": "24 hours", "7d": "7 days", "14d": "14 days", "30d": "30 days",
+                 "90d": "90 days"}  # fmt: skip
 
 
 def chart_window(text: str | None) -> str:
@@ -63,7 +65,7 @@ def router(c: Console) -> APIRouter:
         window = chart_window(request.query_params.get("window"))
         data = await run_in_threadpool(overview_data, s, window)
         return c.page(request, session, "overview.html", window=window, windows=list(WINDOWS),
-                      **data)  # fmt: skip
+                      window_words=SPOKEN[window], **data)  # fmt: skip
 
     return r
 
