@@ -64,6 +64,13 @@ def test_what_cannot_be_evaluated_says_why(case: dict[str, Any]) -> None:
     assert case["expression"] in caught.value.message  # the expression is named
 
 
+@pytest.mark.parametrize("expression", ["-" * 2000 + "m1", "(" * 1000 + "m1" + ")" * 1000,
+                                        "ABS(" * 300 + "m1" + ")" * 300])  # fmt: skip
+def test_deep_nesting_is_refused_not_crashed(expression: str) -> None:
+    with pytest.raises(MathError, match="nest"):
+        evaluate_expression(expression, _context())
+
+
 def _metric(row: list[Any]) -> Metric:
     namespace, name, dims = row
     return Metric(namespace, name, tuple(sorted((k, str(v)) for k, v in dims.items())))

@@ -10,6 +10,7 @@ Pure: the context holds the data and, for SEARCH, a callable that reads the stor
 from __future__ import annotations
 
 import ast
+import math
 import operator
 import re
 from collections.abc import Callable
@@ -37,12 +38,17 @@ _WORDS: Final = re.compile(r"""('(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")|&&|\|\||\bA
 _SPELLED: Final = {"&&": " and ", "AND": " and ", "||": " or ", "OR": " or ", "^": "**"}
 _ARITHMETIC: Final[dict[type, Callable[[float, float], float]]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
-    ast.Div: operator.truediv, ast.Pow: lambda a, b: float(a**b),
+    ast.Div: operator.truediv, ast.Pow: lambda a, b: _power(a, b),
 }  # fmt: skip
 _COMPARE: Final[dict[type, Callable[[float, float], bool]]] = {
     ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
     ast.Gt: operator.gt, ast.GtE: operator.ge,
 }  # fmt: skip
+
+
+def _power(a: float, b: float) -> float:
+    got = a**b
+    return got if isinstance(got, float) else math.nan  # (-8) ^ 0.5: no real number
 
 
 def evaluate_expression(expression: str, ctx: Context) -> Named | Many:
@@ -54,7 +60,12 @@ def evaluate_expression(expression: str, ctx: Context) -> Named | Many:
         tree = ast.parse(_python(expression), mode="eval")
     except SyntaxError as exc:
         raise MathError(f"cannot read the expression {expression!r}: {exc.msg}") from None
-    result = _eval(tree.body, ctx)
+    except (RecursionError, MemoryError):
+        raise ctx.fail("the expression nests too deeply") from None
+    try:
+        result = _eval(tree.body, ctx)
+    except RecursionError:
+        raise ctx.fail("the expression nests too deeply") from None
     if isinstance(result, Named | Many):
         return result
     if isinstance(result, float):
@@ -70,6 +81,8 @@ def check_expression(expression: str) -> str | None:
         tree = ast.parse(_python(expression), mode="eval")
     except SyntaxError as exc:
         return f"cannot read the expression {expression!r}: {exc.msg}"
+    except (RecursionError, MemoryError):
+        return f"{expression!r}: the expression nests too deeply"
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
             name = node.func.id
@@ -106,7 +119,10 @@ def _eval(node: ast.AST, ctx: Context) -> Value:
     if isinstance(node, ast.Constant) and isinstance(node.value, int | float):
         if isinstance(node.value, bool):
             raise ctx.fail(f"{node.value} is not a number")
-        return float(node.value)
+        try:
+            return float(node.value)
+        except OverflowError:
+            raise ctx.fail("a number too large for metric math") from None
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.Name):

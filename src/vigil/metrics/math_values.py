@@ -124,9 +124,14 @@ def combine(a: Value, b: Value, op: Callable[[float, float], float], ctx: Contex
         return Many(tuple(_named(combine(a, s, op, ctx, missing_is_zero)) for s in b.items))
     if isinstance(a, float) and isinstance(b, float):
         try:
-            return op(a, b)
+            got = op(a, b)
         except ZeroDivisionError:
             raise ctx.fail("a division by zero") from None
+        except (OverflowError, ValueError):
+            got = math.nan
+        if not math.isfinite(got):
+            raise ctx.fail("a number out of range (too large, or no real number)")
+        return got
     if isinstance(a, float) and isinstance(b, Named):
         return pointwise(lambda v: op(a, v), ctx)(b)
     if isinstance(a, Named) and isinstance(b, float):
