@@ -53,7 +53,10 @@ def ingest_command(
     ] = LogTypeChoice.auto,
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="Flow-log format for files without a header line."),
+        typer.Option(
+            "--format",
+            help="Flow-log format for files without a header line (else told from their values).",
+        ),
     ] = None,
     since: Annotated[
         str | None, typer.Option(help="Skip objects whose key date is before.")
