@@ -127,7 +127,7 @@ def _widget(w: dict[str, Any]) -> Widget:
             out.groups, out.query = _sources(str(p.get("query", "")))
         else:
             out.problem = f"Vigil does not draw {out.kind or 'untyped'} widgets"
-    except (TypeError, ValueError, IndexError, KeyError) as exc:
+    except (TypeError, ValueError, IndexError, KeyError, AttributeError) as exc:
         out.problem = f"cannot read this widget: {exc}"
     return out
 
