@@ -160,7 +160,15 @@ def test_every_time_in_the_console_is_iso_8601_utc(
 ) -> None:
     page = signed_in(browser, site, "vic")
     seen: dict[str, list[str]] = {}
-    for path in ("/", "/findings?workflow=ANY", "/response", "/alarms", "/sources", "/posture"):
+    for path in (
+        "/",
+        "/findings?workflow=ANY",
+        "/response",
+        "/alarms",
+        "/sources",
+        "/posture",
+        "/flows",
+    ):
         page.goto(path)
         seen[path] = [t.strip() for t in page.locator(".ts").all_text_contents() if t.strip()]
     _open_finding(page, "Recon:EC2/Portscan")
