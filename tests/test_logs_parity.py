@@ -194,20 +194,23 @@ def test_describe_queries_and_stop_query(server: Server, app: dict[str, Any]) ->
     logs = server.logs()
     first = _start(logs, app, "fields @message | limit 2")
     other = _start(logs, app, "fields @message", group="parity/other")
-    _results(logs, first), _results(logs, other)
+    _results(logs, first)
+    _results(logs, other)
     listed = logs.describe_queries()["queries"]
     by_id = {q["queryId"]: q for q in listed}
     assert by_id[first]["queryString"] == "fields @message | limit 2"
     assert by_id[first]["status"] == "Complete" and by_id[first]["logGroupName"] == "parity/app"
     assert abs(by_id[first]["createTime"] - time.time() * 1000) < 120_000
-    assert [q["queryId"] for q in listed].index(other) < [q["queryId"] for q in listed].index(
-        first
-    )  # the newest first
-    mine = logs.describe_queries(logGroupName="parity/other")["queries"]
-    assert [q["queryId"] for q in mine] == [other]
-    assert all(q["status"] == "Complete"
-               for q in logs.describe_queries(status="Complete")["queries"])  # fmt: skip
-    assert logs.describe_queries(status="Cancelled")["queries"] == []
+    order = [q["queryId"] for q in listed]
+    assert order.index(other) < order.index(first)  # the newest first
+    mine = [q["queryId"] for q in logs.describe_queries(logGroupName="parity/other")["queries"]]
+    assert other in mine and first not in mine
+    complete = logs.describe_queries(status="Complete")["queries"]
+    assert first in [q["queryId"] for q in complete]
+    assert all(q["status"] == "Complete" for q in complete)
+    cancelled = logs.describe_queries(status="Cancelled")["queries"]
+    assert all(q["status"] == "Cancelled" for q in cancelled)
+    assert first not in [q["queryId"] for q in cancelled]
     page = logs.describe_queries(maxResults=1)
     rest = logs.describe_queries(maxResults=1, nextToken=page["nextToken"])
     assert (
@@ -451,24 +454,28 @@ def _aws(server: Server, *args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
 
 
+def _json(done: subprocess.CompletedProcess[str]) -> Any:
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
 def test_the_aws_cli(server: Server, app: dict[str, Any], tmp_path: Path) -> None:
     arn = "arn:aws:logs:eu-west-1:000000000000:log-group:parity/other"
     assert _aws(server, "logs", "tag-resource", "--resource-arn", arn,
                 "--tags", "team=blue").returncode == 0  # fmt: skip
-    tags = json.loads(_aws(server, "logs", "list-tags-for-resource", "--resource-arn", arn).stdout)
+    tags = _json(_aws(server, "logs", "list-tags-for-resource", "--resource-arn", arn))
     assert tags["tags"] == {"team": "blue"}
     wrong = _aws(server, "logs", "list-tags-for-resource", "--resource-arn", arn + ":*")
     assert wrong.returncode != 0 and "ValidationException" in wrong.stderr
     query_id = _start(server.logs(), app, "filter level = 'ERROR' | fields @message | limit 1")
     _results(server.logs(), query_id)
-    out = json.loads(_aws(server, "logs", "get-query-results", "--query-id", query_id).stdout)
+    out = _json(_aws(server, "logs", "get-query-results", "--query-id", query_id))
     assert out["statistics"]["recordsMatched"] == 10.0
     ptr = _fields(out["results"][0])["@ptr"]
-    record = json.loads(_aws(server, "logs", "get-log-record", "--log-record-pointer",
-                             ptr).stdout)["logRecord"]  # fmt: skip
+    record = _json(_aws(server, "logs", "get-log-record", "--log-record-pointer", ptr))["logRecord"]
     assert record["level"] == "ERROR" and record["@log"] == "000000000000:parity/app"
-    described = json.loads(_aws(server, "logs", "describe-queries", "--log-group-name",
-                                "parity/app", "--status", "Complete").stdout)  # fmt: skip
+    described = _json(_aws(server, "logs", "describe-queries", "--log-group-name",
+                           "parity/app", "--status", "Complete"))  # fmt: skip
     assert query_id in [q["queryId"] for q in described["queries"]]
     made = _aws(
         server,
@@ -486,7 +493,7 @@ def test_the_aws_cli(server: Server, app: dict[str, Any], tmp_path: Path) -> Non
     assert made.returncode == 0, made.stderr
     task_id = json.loads(made.stdout)["taskId"]
     assert _wait_task(server.logs(), task_id)["status"]["code"] == "COMPLETED"
-    listed = json.loads(_aws(server, "logs", "describe-export-tasks", "--task-id", task_id).stdout)
+    listed = _json(_aws(server, "logs", "describe-export-tasks", "--task-id", task_id))
     assert listed["exportTasks"][0]["destination"] == f"{tmp_path}/cli"
     assert (tmp_path / "cli" / "exportedlogs" / task_id / "s" / "000000.gz").is_file()
 
@@ -498,20 +505,18 @@ def test_the_vigil_command(server: Server, app: dict[str, Any]) -> None:
     out = vigil(home, "insights", "filter level = 'ERROR' | fields n | limit 2",
                 "--log-group", "parity/app", "--since", "1h", "--json")  # fmt: skip
     assert out.returncode == 0, out.stderr
-    doc = json.loads(out.stdout)
+    doc = _json(out)
     assert doc["statistics"] == {"recordsMatched": 10, "recordsScanned": 30,
                                  "bytesScanned": sum(len(m.encode()) for _, m in app["recent"])}  # fmt: skip
     assert len(doc["results"]) == 2
     record = vigil(home, "logs", "record", doc["results"][0]["@ptr"], "--json")
-    assert json.loads(record.stdout)["logRecord"]["level"] == "ERROR"
+    assert _json(record)["logRecord"]["level"] == "ERROR"
     forged = vigil(home, "logs", "record", "bm90IGEgcG9pbnRlcg", "--json")
     assert forged.returncode != 0 and "logRecordPointer is not a valid pointer" in forged.stderr
     tagged = vigil(home, "logs", "tag", "parity/app", "team=red", "note=", "--json")
-    assert json.loads(tagged.stdout)["tags"] == {"team": "red", "note": ""}
+    assert _json(tagged)["tags"] == {"team": "red", "note": ""}
     assert vigil(home, "logs", "untag", "parity/app", "note").returncode == 0
-    assert json.loads(vigil(home, "logs", "tags", "parity/app", "--json").stdout) == {
-        "tags": {"team": "red"}
-    }
+    assert _json(vigil(home, "logs", "tags", "parity/app", "--json")) == {"tags": {"team": "red"}}
     bad = vigil(home, "logs", "tag", "parity/app", "no-equals-sign")
     assert bad.returncode != 0 and "KEY=VALUE" in bad.stderr
 
