@@ -580,3 +580,46 @@ def test_the_aws_cli_manages_composite_alarms(server: Server) -> None:
     assert bad.returncode != 0 and "ValidationError" in bad.stderr
     gone = aws("delete-alarms", "--alarm-names", "cli-disk")
     assert gone.returncode != 0 and "depending on it" in gone.stderr
+
+
+def test_actions_wait_for_the_suppressor(server: Server) -> None:
+    """ActionsSuppressorWaitPeriod: a change's actions wait for the suppressor to go into ALARM;
+    if it does they never run, if not they run when the wait ends."""
+    cw = server.client("cloudwatch")
+    hook = Endpoint()
+    try:
+        topics = server.home / "topics"
+        topics.mkdir(exist_ok=True)
+        (topics / "jobs.yaml").write_text(yaml.safe_dump(
+            {"subscriptions": [{"id": "jobs", "type": "webhook", "url": hook.url}]}))  # fmt: skip
+        simple(cw, "job-failed", "JobFail", Threshold=1e9)
+        simple(cw, "job-window", "JobWindow", Threshold=1e9)
+        cw.put_composite_alarm(AlarmName="jobs", AlarmRule="ALARM(job-failed)",
+                               AlarmActions=["arn:aws:sns:eu-west-1:000000000000:jobs"],
+                               ActionsSuppressor="job-window", ActionsSuppressorWaitPeriod=3,
+                               ActionsSuppressorExtensionPeriod=0)  # fmt: skip
+        cw.set_alarm_state(AlarmName="job-failed", StateValue="ALARM", StateReason="failed")
+        [jobs] = cw.describe_alarms(AlarmNames=["jobs"], AlarmTypes=["CompositeAlarm"])[
+            "CompositeAlarms"]  # fmt: skip
+        assert (jobs["StateValue"], jobs["ActionsSuppressedBy"]) == ("ALARM", "WaitPeriod")
+        cw.set_alarm_state(AlarmName="job-window", StateValue="ALARM", StateReason="window")
+        history = wait_for(lambda: [h for h in cw.describe_alarm_history(
+            AlarmName="jobs", HistoryItemType="Action")["AlarmHistoryItems"]
+            if "during the wait period" in h["HistorySummary"]])  # fmt: skip
+        assert "job-window went into ALARM" in history[0]["HistorySummary"]
+        assert hook.requests == []
+        cw.set_alarm_state(AlarmName="job-window", StateValue="OK", StateReason="over")
+        cw.set_alarm_state(AlarmName="job-failed", StateValue="OK", StateReason="fixed")
+        began = time.monotonic()
+        cw.set_alarm_state(AlarmName="job-failed", StateValue="ALARM", StateReason="again")
+        assert hook.requests == []  # held for the wait period
+        wait_for(lambda: hook.requests)
+        assert time.monotonic() - began >= 2.5
+        message = json.loads(hook.requests[0]["body"])
+        assert (message["AlarmName"], message["NewStateValue"]) == ("jobs", "ALARM")
+        assert message["NewStateReason"].startswith(
+            "arn:aws:cloudwatch:eu-west-1:000000000000:alarm:job-failed transitioned to ALARM"
+        )
+        assert len(hook.requests) == 1
+    finally:
+        hook.close()

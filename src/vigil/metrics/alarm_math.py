@@ -143,8 +143,14 @@ def check(queries: tuple[Query, ...], threshold_id: str | None) -> int:
     return periods.pop() or 0
 
 
-def _expression(text: str, values: dict[str, Named | Many], metric_ids: set[str],
-                starts: list[int], period: int, one: bool = True) -> Named | Many:
+def _expression(
+    text: str,
+    values: dict[str, Named | Many],
+    metric_ids: set[str],
+    starts: list[int],
+    period: int,
+    one: bool = True,
+) -> Named | Many:
     """One expression over the alarm's periods (real timestamps: RATE, HOUR, PERIOD see them);
     `one`: the watched expression, which must give one series."""
     ids = [i for i in values if i in metric_ids]

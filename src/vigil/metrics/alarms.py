@@ -23,6 +23,7 @@ from vigil.metrics.composite import AlarmError, CompositeStatus
 from vigil.metrics.composite_store import CompositeAlarms
 from vigil.metrics.stats import window
 from vigil.metrics.store import Metric, MetricError, MetricStore
+from vigil.metrics.suppression import settle
 from vigil.state import outbox
 
 __all__ = ["Alarm", "AlarmStatus", "AlarmStore", "check_alarm", "low_sample_threshold",
@@ -161,8 +162,11 @@ class AlarmStore(CompositeAlarms):
         """Evaluate every alarm at `now` (ms); returns those whose state changed."""
         changed = []
         # the alarms some composite names, read once a round: only their changes propagate
-        self._children = {c for parent in composite.composites(self.state.db).values()
-                          for c in parent.children}  # fmt: skip
+        found = composite.composites(self.state.db)
+        self._children = {c for parent in found.values() for c in parent.children}
+        if any(c.suppressor for c in found.values()):
+            with self.state.transaction() as db:  # actions whose wait period is over
+                settle(db, found, now)
         try:
             for status in self.all():
                 new = self._evaluate_one(status, now, metrics)

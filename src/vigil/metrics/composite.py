@@ -5,9 +5,7 @@ A composite is in ALARM while its rule holds and OK otherwise; it is evaluated w
 again whenever one of its children changes state, parents of parents too. A composite on a cycle
 (A's rule names B, B's names A: CloudWatch lets an update make one) is not evaluated, as
 CloudWatch stops there; no alarm on a cycle can be deleted until the cycle is broken. Actions are
-suppressed while the `ActionsSuppressor` alarm is in ALARM and for its extension period after it
-leaves ALARM; the wait period is kept and shown but not timed (actions are not held back waiting
-for the suppressor to go into ALARM)."""
+suppressed as `suppression` says (the suppressor's ALARM, its wait and extension periods)."""
 
 from __future__ import annotations
 
@@ -21,6 +19,7 @@ from typing import Any, Final
 
 from vigil.metrics import rule as rules
 from vigil.metrics.evaluation import State
+from vigil.metrics.suppression import act, suppression
 from vigil.state import outbox
 
 MAX_ACTIONS: Final = 5
@@ -185,30 +184,15 @@ def propagate(db: sqlite3.Connection, changed: str, now: int) -> None:
                 todo.append(parent)
 
 
-def suppression(db: sqlite3.Connection, a: CompositeAlarm,
-                now: int) -> tuple[str | None, str | None]:  # fmt: skip
-    """(ActionsSuppressedBy, ActionsSuppressedReason): the suppressor in ALARM, or out of it
-    for less than the extension period. The wait period is not timed: see the module doc."""
-    if a.suppressor is None:
-        return None, None
-    name = rules.alarm_name(a.suppressor)
-    row = db.execute("SELECT state FROM alarms WHERE name = ?", (name,)).fetchone()
-    if row and row[0] == "ALARM":
-        return "Alarm", f"Alarm {name} is in ALARM state"
-    left = db.execute("SELECT ts FROM alarm_history WHERE name = ? AND kind = 'StateUpdate' "
-                      "AND summary LIKE 'Alarm updated from ALARM to %' ORDER BY ts DESC LIMIT 1",
-                      (name,)).fetchone()  # fmt: skip
-    extension = (a.suppressor_extension or 0) * 1000
-    if left and row and now - int(left[0]) < extension:
-        return "ExtensionPeriod", (f"Extension period of {a.suppressor_extension} seconds after "
-                                   f"{name} left ALARM")  # fmt: skip
-    return None, None
-
-
 def transition(db: sqlite3.Connection, before: CompositeStatus, state: State, reason: str,
                data: str, now: int) -> None:  # fmt: skip
     a = before.alarm
     by, why = suppression(db, a, now)
+    acting = {"ALARM": a.alarm_actions, "OK": a.ok_actions,
+              "INSUFFICIENT_DATA": a.insufficient_data_actions}[state]  # fmt: skip
+    if by is None and a.actions_enabled and acting and a.suppressor and a.suppressor_wait:
+        by, why = "WaitPeriod", (f"Waiting up to {a.suppressor_wait} seconds for "
+                                 f"{rules.alarm_name(a.suppressor)} to go into ALARM")  # fmt: skip
     detail: dict[str, Any] = {
         "alarmName": a.name,
         "state": {"value": state, "reason": reason, "reasonData": data,
@@ -234,13 +218,7 @@ def transition(db: sqlite3.Connection, before: CompositeStatus, state: State, re
                (a.name, now, f"Alarm updated from {before.state} to {state}",
                 json.dumps(detail)))  # fmt: skip
     outbox.insert_event(db, event, now)
-    actions = {"ALARM": a.alarm_actions, "OK": a.ok_actions,
-               "INSUFFICIENT_DATA": a.insufficient_data_actions}[state]  # fmt: skip
-    if a.actions_enabled and by is None:
-        from vigil.metrics.actions import emit
-
-        emit(db, a.name, a.arn, a.account, a.region, a.description, before.state, state,
-             reason, data, now, list(actions), {"alarmRule": a.rule})  # fmt: skip
+    act(db, a, before.state, state, reason, data, now, by not in (None, "WaitPeriod"))
 
 
 def aws_time(ms: int) -> str:

@@ -9,6 +9,7 @@ import time
 
 from vigil.metrics import composite
 from vigil.metrics.composite import AlarmError, CompositeAlarm, CompositeStatus
+from vigil.metrics.suppression import suppression
 from vigil.state import Store
 
 
@@ -49,7 +50,7 @@ class CompositeAlarms(Store):
         if row is None or not composite.is_composite(row[0]):
             raise AlarmError(f"Alarm {name} does not exist", "ResourceNotFound")
         found = composite.status(row)
-        found.suppressed_by, found.suppressed_reason = composite.suppression(
+        found.suppressed_by, found.suppressed_reason = suppression(
             self.state.db, found.alarm, int(time.time() * 1000)
         )
         return found
