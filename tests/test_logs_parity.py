@@ -519,6 +519,11 @@ def test_the_vigil_command(server: Server, app: dict[str, Any]) -> None:
     assert _json(vigil(home, "logs", "tags", "parity/app", "--json")) == {"tags": {"team": "red"}}
     bad = vigil(home, "logs", "tag", "parity/app", "no-equals-sign")
     assert bad.returncode != 0 and "KEY=VALUE" in bad.stderr
+    made = vigil(home, "logs", "create-group", "parity/cli", "--tag", "a=1", "--tag", "b=")
+    assert made.returncode == 0, made.stderr
+    assert _json(vigil(home, "logs", "tags", "parity/cli", "--json"))["tags"] == {"a": "1", "b": ""}
+    reserved = vigil(home, "logs", "create-group", "parity/cli2", "--tag", "aws:x=1")
+    assert reserved.returncode != 0 and "reserved" in reserved.stderr
 
 
 @pytest.mark.parametrize(

@@ -30,11 +30,23 @@ def create_group(
     retention: Annotated[int | None, typer.Option(help="Days to keep events.")] = None,
     account: Annotated[str | None, typer.Option(help="Account id of the group.")] = None,
     region: Annotated[str | None, typer.Option(help="Region of the group.")] = None,
+    tag: Annotated[list[str] | None, typer.Option(help="A tag, KEY=VALUE (repeat it).")] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Create a log group (CreateLogGroup)."""
-    api.logs.create_group(ctx.obj, name, account=account, region=region, retention_days=retention)
+    api.logs.create_group(ctx.obj, name, account=account, region=region, retention_days=retention,
+                          tags=_pairs(tag or []))  # fmt: skip
     render.done(json_out, f"created log group {name}", {"logGroupName": name, "created": True})
+
+
+def _pairs(items: list[str]) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"tag {item!r} is not KEY=VALUE", hint="team=security")
+        pairs[key] = value
+    return pairs
 
 
 @logs_app.command("delete-group")
@@ -320,12 +332,7 @@ def tag_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Add or replace tags on a log group (TagResource)."""
-    pairs = {}
-    for item in tags:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ConfigError(f"tag {item!r} is not KEY=VALUE", hint="team=security")
-        pairs[key] = value
+    pairs = _pairs(tags)
     api.logs.tag_group(ctx.obj, group, pairs)
     render.done(json_out, f"tagged {group}: {', '.join(pairs)}",
                 {"logGroupName": group, "tags": api.logs.group_tags(ctx.obj, group)})  # fmt: skip
