@@ -163,3 +163,35 @@ def test_a_test_event_to_an_unknown_target_is_a_clear_error(
         assert answer.status in (400, 404) and message in html.unescape(answer.text()), (
             answer.text()
         )
+
+
+def test_a_home_from_before_migration_8_keeps_its_attempts(tmp_path: Path) -> None:
+    """The attempt columns arrive by migration 8; attempts recorded before it are read by their
+    delivery's rule, target and event, with the excerpt they had."""
+    import sqlite3
+
+    from vigil import api
+    from vigil.config import Settings
+    from vigil.state.schema import LATEST, migrate
+
+    settings = Settings.load(tmp_path / "home")
+    settings.ensure()
+    db = sqlite3.connect(settings.state_db, isolation_level=None)
+    migrate(db)
+    db.execute("DROP INDEX audit_delivery")  # the audit table as a home at version 7 has it
+    for column in ("delivery", "status", "body", "error"):
+        db.execute(f"ALTER TABLE audit DROP COLUMN {column}")
+    db.execute("DELETE FROM schema_version WHERE version = 8")
+    db.execute("INSERT INTO deliveries (key, event_id, rule, target, payload, status, attempts, "
+               "next_ms, created_ms, error_code, error) VALUES ('e1:r:t', 'e1', 'r', 't', '{}', "
+               "'dlq', 1, 0, 1796604238090, 'NO_PERMISSIONS', 'HTTP 403 no')")  # fmt: skip
+    db.execute("INSERT INTO audit VALUES (1796604238090, 'r', 't', 'e1', 1, 'dlq', "
+               "'NO_PERMISSIONS: HTTP 403 no')")  # fmt: skip
+    assert migrate(db) == LATEST
+    columns = {row[1] for row in db.execute("PRAGMA table_info(audit)")}
+    assert {"delivery", "status", "body", "error"} <= columns
+    db.close()
+    [old] = api.events.deliveries(settings)
+    assert old.last_error == "NO_PERMISSIONS: HTTP 403 no" and not old.test
+    assert [(a.number, a.result, a.status, a.excerpt) for a in old.tries] == [
+        (1, "dlq", None, "NO_PERMISSIONS: HTTP 403 no")]  # fmt: skip
