@@ -623,3 +623,30 @@ def test_actions_wait_for_the_suppressor(server: Server) -> None:
         assert len(hook.requests) == 1
     finally:
         hook.close()
+
+
+def test_band_model() -> None:
+    """Vigil's band (docs/anomaly-detection.md): trailing two weeks, excluded ranges left out,
+    the same hour of the day once there are 24 such values, none below 10 values."""
+    from vigil.metrics import anomaly
+
+    hour, day = 3_600_000, 86_400_000
+    t = 1_795_000_000_000 - 1_795_000_000_000 % day + 9 * hour  # 09:00 UTC
+    half = hour // 2  # every half hour for 13 days: 09:00 and 09:30 are busy, the rest quiet
+    history = {t - i * half: (100.0 if (i % 48) in (0, 47) else 10.0) for i in range(1, 48 * 13)}
+    assert anomaly.band(history, [t]) == [(100.0, 100.0)]  # 25 values at 09:xx: the daily pattern
+    hourly = {k: v for k, v in history.items() if (t - k) % hour == 0}  # 13 values at 09:xx
+    [(low, high)] = anomaly.band(hourly, [t])  # type: ignore[misc]
+    assert low < 10.0 < 100.0 > high > 10.0  # too few at 09:xx: trained on every hour
+    few = {t - i * hour: 5.0 for i in range(1, 10)}
+    assert anomaly.band(few, [t]) == [None]  # nine values: no band yet
+    spread = {t - i * hour: float(i % 3) for i in range(1, 31)}
+    [(low, high)] = anomaly.band(spread, [t], k=1.0)  # type: ignore[misc]
+    assert round(low, 3) == round(1 - (2 / 3) ** 0.5, 3) and round(high, 3) == round(
+        1 + (2 / 3) ** 0.5, 3)  # fmt: skip
+    excluded = ((t - 10 * hour, t),)
+    burst = {**spread, **{t - i * hour: 1000.0 for i in range(1, 10)}}
+    assert anomaly.band(burst, [t], 1.0, excluded) == anomaly.band(
+        {k: v for k, v in spread.items() if k < t - 10 * hour}, [t], 1.0)  # fmt: skip
+    old = {t - 15 * day - i * hour: 1.0 for i in range(50)}
+    assert anomaly.band(old, [t]) == [None]  # older than two weeks: not trained on
