@@ -211,6 +211,8 @@ def test_describe_queries_and_stop_query(server: Server, app: dict[str, Any]) ->
     cancelled = logs.describe_queries(status="Cancelled")["queries"]
     assert all(q["status"] == "Cancelled" for q in cancelled)
     assert first not in [q["queryId"] for q in cancelled]
+    assert logs.describe_queries(queryLanguage="SQL")["queries"] == []  # only Insights QL here
+    assert first in [q["queryId"] for q in logs.describe_queries(queryLanguage="CWLI")["queries"]]
     page = logs.describe_queries(maxResults=1)
     rest = logs.describe_queries(maxResults=1, nextToken=page["nextToken"])
     assert (

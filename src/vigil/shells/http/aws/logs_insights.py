@@ -163,6 +163,8 @@ class Queries:
                            f"[{', '.join(STATUSES)}]")  # fmt: skip
         if group and group not in {g.name for g in api.logs.groups(s)}:
             raise AwsError("ResourceNotFoundException", f"Log group '{group}' does not exist")
+        if text(p, "queryLanguage") not in (None, "CWLI"):  # SQL and PPL are not served
+            return {"queries": []}
         self._forget_old()
         with self.lock:
             runs = sorted(self.runs.items(), key=lambda kv: -kv[1].created_ms)
