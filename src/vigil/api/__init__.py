@@ -19,8 +19,8 @@ from vigil.config import Settings
 __all__ = ["Settings", "clock"]  # times as users write them; the settings a shell loads
 
 NOUNS = (
-    "access", "agent", "content", "detect", "entities", "entity_links", "events", "findings",
-    "flows", "hub", "inputs", "intel",
+    "access", "agent", "buses", "content", "detect", "entities", "entity_links", "events",
+    "findings", "flows", "hub", "inputs", "intel",
     "lake", "logs", "metrics", "playbooks", "posture", "quarantine", "serve", "sources", "trail",
     "tuning", "worker",
 )  # fmt: skip
@@ -28,6 +28,9 @@ NOUNS = (
 if TYPE_CHECKING:
     from vigil.api import (
         access as access,
+    )
+    from vigil.api import (
+        buses as buses,
     )
     from vigil.api import (
         content as content,

@@ -28,14 +28,14 @@ def buses_create(
     ctx: typer.Context, name: str, description: str = "", json_out: JsonFlag = False
 ) -> None:
     """Create a custom event bus (rules on it see only its events)."""
-    made = api.events.create_bus(ctx.obj, name, description, [], *_where(ctx.obj))
+    made = api.buses.create_bus(ctx.obj, name, description, [], *_where(ctx.obj))
     render.done(json_out, f"event bus {name}: {made['Arn']}", made)
 
 
 @buses_app.command("list")
 def buses_list(ctx: typer.Context, prefix: str = "", json_out: JsonFlag = False) -> None:
     """Event buses by name."""
-    found = api.events.list_buses(ctx.obj, prefix, *_where(ctx.obj))
+    found = api.buses.list_buses(ctx.obj, prefix, *_where(ctx.obj))
     if json_out:
         render.print_json({"buses": found})
         return
@@ -46,14 +46,14 @@ def buses_list(ctx: typer.Context, prefix: str = "", json_out: JsonFlag = False)
 @buses_app.command("describe")
 def buses_describe(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """One bus (by name or ARN)."""
-    found = api.events.describe_bus(ctx.obj, name, *_where(ctx.obj))
+    found = api.buses.describe_bus(ctx.obj, name, *_where(ctx.obj))
     render.done(json_out, f"{found['Name']}: {found['Arn']}", found)
 
 
 @buses_app.command("delete")
 def buses_delete(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """Delete a custom bus and the rules on it."""
-    rules = api.events.delete_bus(ctx.obj, name)
+    rules = api.buses.delete_bus(ctx.obj, name)
     render.done(json_out, f"event bus {name} deleted ({rules} rule(s) with it)",
                 {"Name": name, "deleted": True, "rules": rules})  # fmt: skip
 
@@ -70,8 +70,8 @@ def archives_create(
 ) -> None:
     """Archive the events a bus receives from now on (those its pattern matches)."""
     account, region = _where(ctx.obj)
-    source = api.events.describe_bus(ctx.obj, bus, account, region)["Arn"]
-    made = api.events.create_archive(ctx.obj, name, source, pattern, description,
+    source = api.buses.describe_bus(ctx.obj, bus, account, region)["Arn"]
+    made = api.buses.create_archive(ctx.obj, name, source, pattern, description,
                                      retention_days, account, region)  # fmt: skip
     render.done(json_out, f"archive {name}: {made['ArchiveArn']}", {"ArchiveName": name, **made})
 
@@ -79,7 +79,7 @@ def archives_create(
 @archives_app.command("list")
 def archives_list(ctx: typer.Context, prefix: str = "", json_out: JsonFlag = False) -> None:
     """Archives with their bus and how many events they hold."""
-    found = api.events.list_archives(ctx.obj, prefix, None, None, *_where(ctx.obj))
+    found = api.buses.list_archives(ctx.obj, prefix, None, None, *_where(ctx.obj))
     if json_out:
         render.print_json({"archives": found})
         return
@@ -91,7 +91,7 @@ def archives_list(ctx: typer.Context, prefix: str = "", json_out: JsonFlag = Fal
 @archives_app.command("describe")
 def archives_describe(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """One archive."""
-    found = api.events.describe_archive(ctx.obj, name, *_where(ctx.obj))
+    found = api.buses.describe_archive(ctx.obj, name, *_where(ctx.obj))
     render.done(json_out, f"{name}: {found['EventCount']} event(s), {found['SizeBytes']} bytes",
                 found)  # fmt: skip
 
@@ -99,7 +99,7 @@ def archives_describe(ctx: typer.Context, name: str, json_out: JsonFlag = False)
 @archives_app.command("delete")
 def archives_delete(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """Delete an archive and the events in it."""
-    api.events.delete_archive(ctx.obj, name)
+    api.buses.delete_archive(ctx.obj, name)
     render.done(json_out, f"archive {name} deleted", {"ArchiveName": name, "deleted": True})
 
 
@@ -115,13 +115,13 @@ def replays_start(
 ) -> None:
     """Replay an archive's events from a time window to the rules of its bus."""
     account, region = _where(ctx.obj)
-    found = api.events.describe_archive(ctx.obj, archive, account, region)
+    found = api.buses.describe_archive(ctx.obj, archive, account, region)
     bus = found["EventSourceArn"]
     bus_name = bus.rsplit("/", 1)[-1]
     rules = [f"arn:aws:events:{region}:{account}:rule/" + (r if bus_name == "default" else
              f"{bus_name}/{r}") for r in rule or []]  # fmt: skip
     window = api.clock.time_range(start, end)
-    started = api.events.start_replay(ctx.obj, name, found["ArchiveArn"], int(window[0] or 0),
+    started = api.buses.start_replay(ctx.obj, name, found["ArchiveArn"], int(window[0] or 0),
                                       int(window[1] or 0), bus, rules, "", account,
                                       region)  # fmt: skip
     render.done(json_out, f"replay {name}: {started['State']}", {"ReplayName": name, **started})
@@ -130,7 +130,7 @@ def replays_start(
 @replays_app.command("list")
 def replays_list(ctx: typer.Context, prefix: str = "", json_out: JsonFlag = False) -> None:
     """Replays with their state and progress."""
-    found = api.events.list_replays(ctx.obj, prefix, None, None)
+    found = api.buses.list_replays(ctx.obj, prefix, None, None)
     if json_out:
         render.print_json({"replays": found})
         return
@@ -143,7 +143,7 @@ def replays_list(ctx: typer.Context, prefix: str = "", json_out: JsonFlag = Fals
 @replays_app.command("describe")
 def replays_describe(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """One replay."""
-    found = api.events.describe_replay(ctx.obj, name)
+    found = api.buses.describe_replay(ctx.obj, name)
     reason = f" ({found['StateReason']})" if found.get("StateReason") else ""
     render.done(json_out, f"{name}: {found['State']}{reason}", found)
 
@@ -151,5 +151,5 @@ def replays_describe(ctx: typer.Context, name: str, json_out: JsonFlag = False) 
 @replays_app.command("cancel")
 def replays_cancel(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """Cancel a replay that is starting or running."""
-    found = api.events.cancel_replay(ctx.obj, name)
+    found = api.buses.cancel_replay(ctx.obj, name)
     render.done(json_out, f"{name}: {found['State']}", {"ReplayName": name, **found})

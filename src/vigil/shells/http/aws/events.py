@@ -44,7 +44,7 @@ def _required(p: dict[str, Any], name: str) -> Any:
 
 def _bus(s: api.Settings, p: dict[str, Any]) -> str:
     """The bus the request names (default when absent), or ResourceNotFoundException."""
-    return api.events.bus_name(s, p.get("EventBusName"))
+    return api.buses.bus_name(s, p.get("EventBusName"))
 
 
 def _doc(s: api.Settings, name: str, bus: str) -> dict[str, Any]:

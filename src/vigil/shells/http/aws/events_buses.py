@@ -68,7 +68,7 @@ def create_event_bus(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str,
     tags = p.get("Tags") or []
     if not isinstance(tags, list) or not all(isinstance(t, dict) and "Key" in t for t in tags):
         raise AwsError("ValidationException", "Tags: a list of {Key, Value}")
-    made = api.events.create_bus(s, str(_required(p, "Name")), str(p.get("Description") or ""),
+    made = api.buses.create_bus(s, str(_required(p, "Name")), str(p.get("Description") or ""),
                                  tags, c.account, c.region)  # fmt: skip
     out = {"EventBusArn": made["Arn"]}
     if made.get("Description"):
@@ -77,7 +77,7 @@ def create_event_bus(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str,
 
 
 def describe_event_bus(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return api.events.describe_bus(s, p.get("Name"), c.account, c.region)
+    return api.buses.describe_bus(s, p.get("Name"), c.account, c.region)
 
 
 def update_event_bus(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
@@ -85,24 +85,24 @@ def update_event_bus(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str,
         raise AwsError("ValidationException", "Vigil updates a bus's Description only (no KMS "
                        "key, dead-letter queue or log configuration)")  # fmt: skip
     desc = p.get("Description")
-    done = api.events.update_bus(s, p.get("Name"), None if desc is None else str(desc),
+    done = api.buses.update_bus(s, p.get("Name"), None if desc is None else str(desc),
                                  c.account, c.region)  # fmt: skip
     return {k: v for k, v in done.items() if k in ("Arn", "Name", "Description")}
 
 
 def list_event_buses(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    found = api.events.list_buses(s, str(p.get("NamePrefix") or ""), c.account, c.region)
+    found = api.buses.list_buses(s, str(p.get("NamePrefix") or ""), c.account, c.region)
     return _page(found, p, "EventBuses")
 
 
 def delete_event_bus(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.events.delete_bus(s, str(_required(p, "Name")))
+    api.buses.delete_bus(s, str(_required(p, "Name")))
     return {}
 
 
 # -- archives ------------------------------------------------------------------------------------
 def create_archive(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return api.events.create_archive(
+    return api.buses.create_archive(
         s, str(_required(p, "ArchiveName")), str(_required(p, "EventSourceArn")),
         p.get("EventPattern"), str(p.get("Description") or ""), p.get("RetentionDays"),
         c.account, c.region,
@@ -110,25 +110,25 @@ def create_archive(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, A
 
 
 def describe_archive(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return api.events.describe_archive(s, str(_required(p, "ArchiveName")), c.account, c.region)
+    return api.buses.describe_archive(s, str(_required(p, "ArchiveName")), c.account, c.region)
 
 
 def list_archives(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     state = _one_of(p, "State", _ARCHIVE_STATES)
-    found = api.events.list_archives(s, str(p.get("NamePrefix") or ""), p.get("EventSourceArn"),
+    found = api.buses.list_archives(s, str(p.get("NamePrefix") or ""), p.get("EventSourceArn"),
                                      state, c.account, c.region)  # fmt: skip
     return _page(found, p, "Archives")
 
 
 def update_archive(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return api.events.update_archive(
+    return api.buses.update_archive(
         s, str(_required(p, "ArchiveName")), p.get("EventPattern"), p.get("Description"),
         p.get("RetentionDays"), c.account, c.region,
     )  # fmt: skip
 
 
 def delete_archive(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.events.delete_archive(s, str(_required(p, "ArchiveName")))
+    api.buses.delete_archive(s, str(_required(p, "ArchiveName")))
     return {}
 
 
@@ -138,7 +138,7 @@ def start_replay(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any
     if not isinstance(destination, dict) or not destination.get("Arn"):
         raise AwsError("ValidationException", "Destination: {Arn: the event bus's ARN, "
                        "FilterArns: [rule ARNs]}")  # fmt: skip
-    return api.events.start_replay(
+    return api.buses.start_replay(
         s, str(_required(p, "ReplayName")), str(_required(p, "EventSourceArn")),
         _ms(_required(p, "EventStartTime"), "EventStartTime"),
         _ms(_required(p, "EventEndTime"), "EventEndTime"), str(destination["Arn"]),
@@ -148,18 +148,18 @@ def start_replay(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any
 
 
 def describe_replay(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return api.events.describe_replay(s, str(_required(p, "ReplayName")))
+    return api.buses.describe_replay(s, str(_required(p, "ReplayName")))
 
 
 def list_replays(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     state = _one_of(p, "State", _REPLAY_STATES)
-    found = api.events.list_replays(s, str(p.get("NamePrefix") or ""), state,
+    found = api.buses.list_replays(s, str(p.get("NamePrefix") or ""), state,
                                     p.get("EventSourceArn"))  # fmt: skip
     return _page(found, p, "Replays")
 
 
 def cancel_replay(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return api.events.cancel_replay(s, str(_required(p, "ReplayName")))
+    return api.buses.cancel_replay(s, str(_required(p, "ReplayName")))
 
 
 def operations() -> dict[str, tuple[Need, Handler]]:

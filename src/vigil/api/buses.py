@@ -1,0 +1,160 @@
+"""Event buses, archives of their events and replays, in EventBridge's shapes: the default bus
+and custom ones (a rule sees only its own bus's events), archives kept by the worker, replays
+it runs. Errors carry EventBridge's codes (`code`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vigil.clock import now_ms
+from vigil.config import Settings
+
+__all__ = [
+    "bus_name", "cancel_replay", "create_archive", "create_bus", "delete_archive", "delete_bus",
+    "describe_archive", "describe_bus", "describe_replay", "list_archives", "list_buses",
+    "list_replays", "start_replay", "update_archive", "update_bus",
+]  # fmt: skip
+
+
+def bus_name(settings: Settings, name_or_arn: str | None) -> str:
+    """The bus a request names (absent: default), or ResourceNotFoundException."""
+    from vigil.events.buses import BusStore
+
+    with BusStore(settings) as store:
+        return store.get(name_or_arn).name
+
+
+def create_bus(settings: Settings, name: str, description: str, tags: list[dict[str, str]],
+               account: str, region: str) -> dict[str, Any]:  # fmt: skip
+    from vigil.events.buses import BusStore
+
+    with BusStore(settings) as store:
+        bus = store.create(name, description, tags, now_ms())
+        return store.as_dict(bus, account, region)
+
+
+def describe_bus(settings: Settings, name_or_arn: str | None, account: str,
+                 region: str) -> dict[str, Any]:  # fmt: skip
+    from vigil.events.buses import BusStore
+
+    with BusStore(settings) as store:
+        return store.as_dict(store.get(name_or_arn), account, region)
+
+
+def update_bus(settings: Settings, name_or_arn: str | None, description: str | None,
+               account: str, region: str) -> dict[str, Any]:  # fmt: skip
+    from vigil.events.buses import BusStore
+
+    with BusStore(settings) as store:
+        bus = store.update(name_or_arn, description, now_ms())
+        return store.as_dict(bus, account, region)
+
+
+def list_buses(settings: Settings, prefix: str, account: str, region: str) -> list[dict[str, Any]]:
+    from vigil.events.buses import BusStore
+
+    with BusStore(settings) as store:
+        return [store.as_dict(b, account, region) for b in store.listing(prefix)]
+
+
+def delete_bus(settings: Settings, name_or_arn: str) -> int:
+    """Delete a custom bus and its rules (as EventBridge does); how many rules went with it.
+    A bus that is not there is no error."""
+    import shutil
+
+    from vigil.events.buses import BusStore, name_of
+    from vigil.events.rules import rules_dir
+
+    with BusStore(settings) as store:
+        store.delete(name_or_arn)
+    folder = rules_dir(settings, name_of(name_or_arn))
+    count = len(list(folder.glob("*.yaml"))) if folder.is_dir() else 0
+    shutil.rmtree(folder, ignore_errors=True)
+    return count
+
+
+def create_archive(settings: Settings, name: str, source_arn: str, pattern: str | None,
+                   description: str, retention: Any, account: str,
+                   region: str) -> dict[str, Any]:  # fmt: skip
+    """An archive of a bus's events (by the bus's ARN), matching `pattern` when given."""
+    from vigil.events.archive import ArchiveStore
+
+    bus = bus_name(settings, source_arn)
+    with ArchiveStore(settings) as store:
+        archive = store.create(name, bus, pattern, description, retention, now_ms())
+        return {"ArchiveArn": archive.arn(account, region), "State": archive.state,
+                "CreationTime": archive.created_ms / 1000}  # fmt: skip
+
+
+def describe_archive(settings: Settings, name: str, account: str, region: str) -> dict[str, Any]:
+    from vigil.events.archive import ArchiveStore, as_dict
+
+    with ArchiveStore(settings) as store:
+        return as_dict(store.get(name), account, region, full=True)
+
+
+def list_archives(settings: Settings, prefix: str, source_arn: str | None, state: str | None,
+                  account: str, region: str) -> list[dict[str, Any]]:  # fmt: skip
+    from vigil.events.archive import ArchiveStore, as_dict
+
+    bus = bus_name(settings, source_arn) if source_arn else None
+    with ArchiveStore(settings) as store:
+        found = store.listing(prefix, bus, state)
+        return [as_dict(a, account, region, full=False) for a in found]
+
+
+def update_archive(settings: Settings, name: str, pattern: str | None, description: str | None,
+                   retention: Any, account: str, region: str) -> dict[str, Any]:  # fmt: skip
+    from vigil.events.archive import ArchiveStore
+
+    with ArchiveStore(settings) as store:
+        archive = store.update(name, pattern, description, retention)
+        return {"ArchiveArn": archive.arn(account, region), "State": archive.state,
+                "CreationTime": archive.created_ms / 1000}  # fmt: skip
+
+
+def delete_archive(settings: Settings, name: str) -> None:
+    from vigil.events.archive import ArchiveStore
+
+    with ArchiveStore(settings) as store:
+        store.delete(name)
+
+
+def start_replay(settings: Settings, name: str, archive_arn: str, start_ms: int, end_ms: int,
+                 bus_arn: str, filter_arns: list[str], description: str, account: str,
+                 region: str) -> dict[str, Any]:  # fmt: skip
+    """Replay an archive's events from [start, end) to its bus's rules (the filter's only);
+    the worker runs it."""
+    from vigil.events.replay import ReplayStore, Request, archive_name
+    from vigil.events.rules import load_rules
+
+    request = Request(name, archive_name(archive_arn), start_ms, end_ms, bus_arn,
+                      list(filter_arns), description)  # fmt: skip
+    with ReplayStore(settings) as store:
+        replay = store.start(request, load_rules(settings)[0], account, region, now_ms())
+    return {"ReplayArn": replay.arn, "State": replay.state,
+            "ReplayStartTime": replay.started_ms / 1000}  # fmt: skip
+
+
+def describe_replay(settings: Settings, name: str) -> dict[str, Any]:
+    from vigil.events.replay import ReplayStore
+
+    with ReplayStore(settings) as store:
+        return store.replay(name).as_dict(full=True)
+
+
+def list_replays(settings: Settings, prefix: str, state: str | None,
+                 archive_arn: str | None) -> list[dict[str, Any]]:  # fmt: skip
+    from vigil.events.replay import ReplayStore, archive_name
+
+    archive = archive_name(archive_arn) if archive_arn else None
+    with ReplayStore(settings) as store:
+        return [r.as_dict(full=False) for r in store.replays(prefix, state, archive)]
+
+
+def cancel_replay(settings: Settings, name: str) -> dict[str, Any]:
+    from vigil.events.replay import ReplayStore
+
+    with ReplayStore(settings) as store:
+        replay = store.cancel(name)
+    return {"ReplayArn": replay.arn, "State": replay.state}
