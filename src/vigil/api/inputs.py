@@ -4,17 +4,33 @@ column: what every shell hands the service layer."""
 from __future__ import annotations
 
 from vigil.inputs import (
+    JSON_DEPTH,
     InputError,
+    TooLarge,
     expect_list,
     expect_mapping,
+    inflate_gzip,
+    json_depth,
     load_json,
     load_yaml,
+    loads,
     parse_json,
     parse_yaml,
     read_text,
 )
 
 __all__ = [
-    "InputError", "expect_list", "expect_mapping", "load_json", "load_yaml", "parse_json",
-    "parse_yaml", "read_text",
+    "JSON_DEPTH",
+    "InputError",
+    "TooLarge",
+    "expect_list",
+    "expect_mapping",
+    "inflate_gzip",
+    "json_depth",
+    "load_json",
+    "load_yaml",
+    "loads",
+    "parse_json",
+    "parse_yaml",
+    "read_text",
 ]  # fmt: skip

@@ -175,6 +175,7 @@ class Service:
 
         def reconcile() -> None:
             from vigil.api import detect
+            from vigil.live.memory import release
 
             compacted = time.monotonic()
             while not self.stop_event.wait(self.detect_interval):
@@ -183,6 +184,7 @@ class Service:
                     self._compact()
                 taken = touched.take()
                 if taken is None:
+                    release()  # a quiet turn: what the last burst held goes back
                     continue
                 low, high, tables = taken
                 began = time.perf_counter()
@@ -196,6 +198,7 @@ class Service:
                 except Exception:
                     touched.add({t: (low, high) for t in tables})  # again at the next turn
                     log.exception("the detection over the touched windows failed")
+                release()
 
         def alarms() -> None:
             from vigil.api import metrics

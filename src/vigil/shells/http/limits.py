@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import unquote_plus
 
-from vigil.inputs import JSON_DEPTH, InputError, TooLarge, inflate_gzip, json_depth
+from vigil.api.inputs import JSON_DEPTH, InputError, TooLarge, inflate_gzip, json_depth
 from vigil.shells.http.aws import AwsError
 from vigil.shells.http.aws.protocol import CBOR_SERVICES, TARGETS, Call, encode_json, error_body
 

@@ -12,9 +12,9 @@ from starlette.responses import RedirectResponse, Response
 
 from vigil import api
 from vigil.api.access import Need, Session
+from vigil.api.inputs import loads
 from vigil.demo import receiver as demo_receiver
 from vigil.errors import VigilError
-from vigil.inputs import loads
 from vigil.shells.web.kit import Console, done_redirect, first
 from vigil.shells.web.markdown import to_html
 

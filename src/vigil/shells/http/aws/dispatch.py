@@ -17,8 +17,8 @@ from starlette.responses import Response
 
 from vigil import api
 from vigil.api.access import AuthError, Gate, Need, Principal, Role, SignedRequest, pairs_of
+from vigil.api.inputs import InputError, inflate_gzip
 from vigil.errors import BusyError, VigilError
-from vigil.inputs import InputError, inflate_gzip
 from vigil.shells.http.aws import AwsError, Caller, cloudwatch, events, securityhub, validate
 from vigil.shells.http.aws import logs as logs_ops
 from vigil.shells.http.aws.protocol import (

@@ -6,7 +6,7 @@ import base64
 import json
 from typing import Any
 
-from vigil.inputs import loads
+from vigil.api.inputs import loads
 from vigil.shells.http.aws import AwsError, need
 
 
