@@ -123,9 +123,9 @@ def ingest_command(
     if report.nothing_taken:
         count = len(report.quarantined)
         noun = "object was" if count == 1 else f"{count} objects were"
-        first = report.quarantined[0]
-        raise ConfigError(f"nothing was ingested: the {noun} quarantined (first: {first['uri']}: "
-                          f"{first['reason']})", hint="vigil quarantine list shows each with "
+        one = report.quarantined[0]
+        raise ConfigError(f"nothing was ingested: the {noun} quarantined (first: {one['uri']}: "
+                          f"{one['reason']})", hint="vigil quarantine list shows each with "
                           "its reason; fix it, then vigil quarantine retry")  # fmt: skip
     if strict and not report.clean:
         raise typer.Exit(1)
