@@ -383,6 +383,10 @@ def test_a_replay_recorded_while_the_server_was_down_runs_when_it_starts(tmp_pat
                        "--start", "1h")  # fmt: skip
         assert doomed.returncode == 0, doomed.stderr
         assert vigil(home, "events", "archives", "delete", "doomed").returncode == 0
+        assert vigil(home, "events", "replays", "start", "stopped", "--archive", "late-all",
+                     "--start", "1h").returncode == 0  # fmt: skip
+        cancel = vigil(home, "events", "replays", "cancel", "stopped", "--json")
+        assert json.loads(cancel.stdout)["State"] == "CANCELLING"
         proc, _ = start(home)
         try:
 
@@ -392,6 +396,7 @@ def test_a_replay_recorded_while_the_server_was_down_runs_when_it_starts(tmp_pat
 
             assert _wait(lambda: state() == "COMPLETED")
             assert _wait(lambda: state("doomed") == "FAILED")
+            assert _wait(lambda: state("stopped") == "CANCELLED")
             failed = vigil(home, "events", "replays", "describe", "doomed", "--json")
             assert json.loads(failed.stdout)["StateReason"] == "Archive doomed no longer exists."
             _wait(lambda: len(receiver.requests) >= 5)
@@ -399,7 +404,8 @@ def test_a_replay_recorded_while_the_server_was_down_runs_when_it_starts(tmp_pat
             assert sorted(b["detail"]["n"] for b in bodies) == [0, 1, 2, 3, 4]
             assert {b["replay-name"] for b in bodies} == {"after-stop"}
             listed = json.loads(vigil(home, "events", "replays", "list", "--json").stdout)
-            assert [r["ReplayName"] for r in listed["replays"]] == ["after-stop", "doomed"]
+            assert [r["ReplayName"] for r in listed["replays"]] == ["after-stop", "doomed",
+                                                                    "stopped"]  # fmt: skip
             over = vigil(home, "events", "replays", "cancel", "after-stop")
             assert over.returncode != 0 and "cannot be cancelled" in over.stderr
         finally:
