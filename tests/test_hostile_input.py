@@ -5,6 +5,7 @@ the caller's protocol, and the server answers the next good request."""
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
 import time
@@ -258,3 +259,20 @@ def test_refusals_keep_the_protocols_shape(server: Server, tmp_path: Path) -> No
     assert big.status_code == 413 and big.text.startswith("<ErrorResponse")
     assert "<Code>RequestEntityTooLarge</Code>" in big.text
     _alive(server)
+
+
+def test_a_gzipped_firehose_delivery_is_taken_once_inflated(server: Server) -> None:
+    """Firehose's HTTP endpoint delivery with content encoding GZIP."""
+    message = {"messageType": "DATA_MESSAGE", "logGroup": "fh-group", "logStream": "s",
+               "logEvents": [{"id": "1", "timestamp": int(time.time() * 1000),
+                              "message": "hello from firehose"}]}  # fmt: skip
+    record = base64.b64encode(gzip.compress(json.dumps(message).encode())).decode()
+    body = gzip.compress(json.dumps({"requestId": "gz-1", "timestamp": 1,
+                                     "records": [{"data": record}]}).encode())  # fmt: skip
+    headers = {"X-Amz-Firehose-Request-Id": "gz-1", "Content-Encoding": "gzip",
+               "X-Amz-Firehose-Access-Key": server.admin_token,
+               "Content-Type": "application/json"}  # fmt: skip
+    reply = _post(server, body, headers, "/ingest/firehose")
+    assert reply.status_code == 200, reply.text
+    events = server.logs().filter_log_events(logGroupName="fh-group")["events"]
+    assert [e["message"] for e in events] == ["hello from firehose"]

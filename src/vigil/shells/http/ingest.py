@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from vigil import api
 from vigil.api.access import AuthError, Gate, Need
 from vigil.errors import VigilError
+from vigil.shells.http.limits import INFLATED_KEY
 
 log = logging.getLogger("vigil.serve")
 KEY_HEADERS = ("x-api-key", "x-vigil-token", "x-amz-firehose-access-key")
@@ -33,6 +34,12 @@ def _token(request: Request) -> str:
                     "Firehose access key")  # fmt: skip
 
 
+async def _body(request: Request) -> bytes:
+    """The body as sent, or inflated (within its cap) when Firehose or a client gzips it."""
+    inflated = request.scope.get(INFLATED_KEY)
+    return inflated if isinstance(inflated, bytes) else await request.body()
+
+
 def _check(gate: Gate, request: Request, auth: bool) -> None:
     if not auth:
         return
@@ -46,7 +53,7 @@ def router(settings: api.Settings, gate: Gate, telemetry: Any, auth: bool) -> AP
 
     @r.post("/ingest/eventbridge", summary="Events from an EventBridge API destination")
     async def eventbridge(request: Request) -> JSONResponse:
-        body = await request.body()
+        body = await _body(request)
         began = time.perf_counter()
         try:
             await run_in_threadpool(_check, gate, request, auth)
@@ -62,7 +69,7 @@ def router(settings: api.Settings, gate: Gate, telemetry: Any, auth: bool) -> AP
 
     @r.post("/ingest/firehose", summary="Amazon Data Firehose HTTP endpoint delivery")
     async def firehose(request: Request) -> JSONResponse:
-        body = await request.body()
+        body = await _body(request)
         began = time.perf_counter()
         rid = request.headers.get("x-amz-firehose-request-id", "")
         stamp = int(time.time() * 1000)
