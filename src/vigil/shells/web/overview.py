@@ -86,6 +86,7 @@ def overview_data(s: api.Settings, window: str = DEFAULT_WINDOW) -> dict[str, An
     rows = [api.findings.as_row(f) for f in api.findings.list_findings(s)]
     open_rows = [r for r in rows if r["workflow"] in OPEN and r["kind"] == "threat"]
     by_type = Counter(r["type"] for r in open_rows).most_common(10)
+    threats = [r for r in rows if r["kind"] == "threat"]
     by_severity = Counter(r["severity"] for r in open_rows)
     alarms = api.metrics.alarms(s)
     try:
@@ -97,8 +98,8 @@ def overview_data(s: api.Settings, window: str = DEFAULT_WINDOW) -> dict[str, An
     return {
         "total": len(rows), "open_total": len(open_rows), "by_type": by_type,
         "by_severity": [(label, by_severity.get(label, 0)) for label in reversed(LABELS)],
-        "severity_chart": severity_series([r for r in rows if r["kind"] == "threat"], window,
-                                          int(time.time())),
+        "severity_chart": severity_series(threats, window, int(time.time())),
+        "newest_threat": max((r["first_seen"] for r in threats), default=None),
         "alarms_in_alarm": [a for a in alarms if a["StateValue"] == "ALARM"],
         "alarm_count": len(alarms), "sources": api.sources.listing(s), "posture": posture,
         "dlq": len(dlq), "deliveries": deliveries,
