@@ -285,6 +285,19 @@ def test_the_text_log_and_alarm_widgets(page: Page) -> None:
     expect(page.locator(".widget-log")).to_contain_text("ERROR request 3")
 
 
+def test_log_widgets_draw_their_stats_as_their_view(page: Page) -> None:
+    page.goto("/dashboards/log_views")
+    widgets = page.locator("section.widget")
+    expect(widgets.nth(0).locator("canvas").first).to_be_visible()  # by bin(5m): a graph
+    chart = json.loads(widgets.nth(0).locator("script").text_content() or "{}")
+    assert [line["label"] for line in chart["series"]] == ["events"]
+    assert sum(v or 0 for v in chart["series"][0]["values"]) == 4  # the 4 events, binned
+    expect(widgets.nth(1).locator(".bar-row")).to_have_count(2)
+    expect(widgets.nth(1)).to_contain_text("ERROR")
+    expect(widgets.nth(2).locator(".legend")).to_contain_text("50.0%")  # 2 ERROR, 2 INFO
+    expect(widgets.nth(3).locator("tbody tr")).to_have_count(2)
+
+
 # -- what PutDashboard refuses, and what it stores with a warning --------------------------------
 @pytest.mark.parametrize(("body", "says"), [
     ("{not json", "The field DashboardBody must be a valid JSON object"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Final
 
 from vigil.errors import VigilError
@@ -42,6 +43,7 @@ def draw(store: MetricStore, board: Board, start: int, end: int, period: int | N
                     item["markdown"] = w.markdown
                 elif w.kind == "log":
                     item["columns"], item["rows"] = logs(w.groups, w.query, start, end)
+                    item.update(log_view(w, item["columns"], item["rows"]))
             except VigilError as exc:
                 item["problem"] = exc.message
         out.append(item)
@@ -95,14 +97,7 @@ def _metric(store: MetricStore, w: Widget, start: int, end: int,
             v["share"] = max(0.0, min(1.0, share))
         return {"values": values, "range": [low, high]}
     if w.view in ("bar", "pie"):
-        total = sum(v["value"] for v in values if v["value"] is not None and v["value"] > 0)
-        top = max((v["value"] for v in values if v["value"] is not None), default=0.0)
-        done = 0.0
-        for v in values:
-            size = v["value"] if v["value"] is not None and v["value"] > 0 else 0.0
-            v["share"] = size / total if total else 0.0
-            v["bar"] = size / top if top > 0 else 0.0
-            v["from"], done = done, done + v["share"]
+        _shares(values)
     return {"values": values}
 
 
@@ -126,6 +121,55 @@ def _chart(series: list[dict[str, Any]], xs: list[int], w: Widget,
     empty = not any(v is not None for s in out for v in s["values"])
     return {"x": [x // 1000 for x in xs], "series": out, "stacked": w.stacked, "axes": axes,
             "annotations": notes, "legend": w.legend, "empty": empty}  # fmt: skip
+
+
+def log_view(w: Widget, columns: list[str], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """A log widget's `stats` drawn as its view: timeSeries (a time column such as bin(5m)
+    for x, each number column a line, split by the other columns), bar and pie (the other
+    columns name each row, the first number column is its value); a table otherwise."""
+    numbers = [c for c in columns if _all(rows, c, int | float)]
+    times = [c for c in columns if _all(rows, c, datetime)]
+    names = [c for c in columns if c not in numbers and c not in times]
+    if not rows or not numbers or w.view not in ("timeSeries", "bar", "pie"):
+        return {}
+    colors = iter(COLORS * 50)
+    if w.view == "timeSeries" and times:
+        lines: dict[str, dict[int, float]] = {}
+        for r in rows:
+            key = " ".join(str(r[c]) for c in names if r.get(c) is not None)
+            for c in numbers:
+                if r.get(c) is not None:
+                    label = f"{key} {c}".strip() if len(numbers) > 1 or not key else key
+                    lines.setdefault(label, {})[int(r[times[0]].timestamp() * 1000)] = r[c]
+        xs = sorted({t for points in lines.values() for t in points})
+        series = [{"label": label, "points": sorted(points.items()), "color": next(colors),
+                   "axis": "left"} for label, points in lines.items()]  # fmt: skip
+        return {"chart": _chart(series, xs, w, {})}
+    if w.view == "timeSeries":
+        return {}
+    values = [{"label": " ".join(str(r[c]) for c in names + times if r.get(c) is not None)
+               or numbers[0], "color": next(colors), "value": float(r[numbers[0]])}
+              for r in rows if r.get(numbers[0]) is not None][:50]  # fmt: skip
+    _shares(values)
+    return {"values": values}
+
+
+def _all(rows: list[dict[str, Any]], column: str, kind: Any) -> bool:
+    present = [r[column] for r in rows if r.get(column) is not None]
+    return bool(present) and all(isinstance(v, kind) and not isinstance(v, bool)
+                                 for v in present)  # fmt: skip
+
+
+def _shares(values: list[dict[str, Any]]) -> None:
+    """Each value's share of the positive total (pie) and of the largest (bar)."""
+    total = sum(v["value"] for v in values if v["value"] is not None and v["value"] > 0)
+    top = max((v["value"] for v in values if v["value"] is not None), default=0.0)
+    done = 0.0
+    for v in values:
+        size = v["value"] if v["value"] is not None and v["value"] > 0 else 0.0
+        v["share"] = size / total if total else 0.0
+        v["bar"] = size / top if top > 0 else 0.0
+        v["from"], done = done, done + v["share"]
 
 
 def _latest(points: list[tuple[int, float]]) -> float | None:

@@ -125,6 +125,7 @@ def _widget(w: dict[str, Any]) -> Widget:
             out.markdown = str(p.get("markdown", ""))
         elif out.kind == "log":
             out.groups, out.query = _sources(str(p.get("query", "")))
+            out.view, out.stacked = str(p.get("view", "table")), p.get("stacked") is True
         else:
             out.problem = f"Vigil does not draw {out.kind or 'untyped'} widgets"
     except (TypeError, ValueError, IndexError, KeyError, AttributeError) as exc:
