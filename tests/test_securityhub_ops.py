@@ -114,6 +114,8 @@ def test_custom_and_managed_insights(server: Server, hub: Any) -> None:
         with pytest.raises(ClientError) as refused:
             call()
         assert _code(refused) == code
+        status = refused.value.response["ResponseMetadata"]["HTTPStatusCode"]
+        assert status == (404 if code == "ResourceNotFoundException" else 400)
     viewer = server.client("securityhub", server.viewer)
     assert viewer.get_insight_results(InsightArn=arn)["InsightResults"]["InsightArn"] == arn
     with pytest.raises(ClientError) as denied:

@@ -10,6 +10,7 @@ from typing import Any, Final
 
 from vigil import api
 from vigil.api.access import Need
+from vigil.errors import VigilError
 from vigil.shells.http.aws import AwsError, Caller
 from vigil.shells.http.aws.securityhub_routes import path_params
 
@@ -84,11 +85,37 @@ def update_findings(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, 
     return {}
 
 
+def _status(code: str) -> int:
+    """The HTTP status Security Hub's model gives an error (404 for ResourceNotFound, …)."""
+    from vigil.shells.http.aws.protocol import model
+
+    try:
+        return int(model("securityhub").shape_for(code).metadata["error"]["httpStatusCode"])
+    except (KeyError, LookupError, TypeError, ValueError):
+        return 400
+
+
+def _answered(handler: Handler) -> Handler:
+    """The handler, its coded errors answered with Security Hub's statuses."""
+
+    def run(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return handler(s, c, p)
+        except VigilError as exc:
+            code = getattr(exc, "code", None)
+            if not isinstance(code, str):
+                raise
+            raise AwsError(code, exc.message, _status(code)) from None
+
+    return run
+
+
 def operations() -> dict[str, tuple[Need, Handler]]:
     R, W = Need.READ, Need.WRITE
-    return {
+    table = {
         "DescribeHub": (R, describe_hub), "GetInsights": (R, get_insights),
         "CreateInsight": (W, create_insight), "UpdateInsight": (W, update_insight),
         "DeleteInsight": (W, delete_insight), "GetInsightResults": (R, get_insight_results),
         "UpdateFindings": (W, update_findings),
     }  # fmt: skip
+    return {name: (need, _answered(handler)) for name, (need, handler) in table.items()}
