@@ -298,6 +298,18 @@ def test_log_widgets_draw_their_stats_as_their_view(page: Page) -> None:
     expect(widgets.nth(3).locator("tbody tr")).to_have_count(2)
 
 
+def test_a_graph_of_an_alarm_draws_its_metric_and_threshold(page: Page) -> None:
+    page.goto("/dashboards/alarm_graph")
+    charts = [json.loads(page.locator(f"script#w{i}").text_content() or "{}") for i in (1, 2)]
+    assert [s["label"] for s in charts[0]["series"]] == ["Errors"]  # the alarm's own metric
+    assert sum(v or 0 for v in charts[0]["series"][0]["values"]) > 0
+    assert [(a["label"], a["value"]) for a in charts[0]["annotations"]] == [
+        ("ApiErrors threshold", 2.0)
+    ]
+    assert [s["label"] for s in charts[1]["series"]] == ["web errors", "Errors"]
+    assert [a["label"] for a in charts[1]["annotations"]] == ["warning", "ApiErrors threshold"]
+
+
 # -- what PutDashboard refuses, and what it stores with a warning --------------------------------
 @pytest.mark.parametrize(("body", "says"), [
     ("{not json", "The field DashboardBody must be a valid JSON object"),

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, Final
 
 from vigil.errors import VigilError
-from vigil.metrics.dashboard_view import Board, Widget
+from vigil.metrics.dashboard_view import Annotation, Board, Line, Widget
 from vigil.metrics.math import grid
 from vigil.metrics.metric_data import Query, run
-from vigil.metrics.store import MetricStore
+from vigil.metrics.store import Metric, MetricStore
 
 MAX_POINTS: Final = 1440
 COLORS: Final = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
@@ -36,7 +37,7 @@ def draw(store: MetricStore, board: Board, start: int, end: int, period: int | N
         if not w.problem:
             try:
                 if w.kind == "metric":
-                    item.update(_metric(store, w, start, end, period))
+                    item.update(_metric(store, with_alarms(w, alarms), start, end, period))
                 elif w.kind == "alarm":
                     item["alarms"] = [alarms.get(arn) or _unknown(arn) for arn in w.alarms]
                 elif w.kind == "text":
@@ -48,6 +49,34 @@ def draw(store: MetricStore, board: Board, start: int, end: int, period: int | N
                 item["problem"] = exc.message
         out.append(item)
     return out
+
+
+def with_alarms(w: Widget, alarms: dict[str, dict[str, Any]]) -> Widget:
+    """A metric widget with `annotations.alarms`: each alarm's metric as a row (unless the
+    widget has it) and its threshold as a horizontal annotation, as AWS draws an alarm's graph.
+    An alarm that is not there, or watches metric math, is named in the widget's problem."""
+    if not w.alarms:
+        return w
+    rows, notes = list(w.lines), list(w.annotations)
+    for n, arn in enumerate(w.alarms, 1):
+        a = alarms.get(arn)
+        if a is None or not a.get("MetricName"):
+            raise DashboardDataError(f"the alarm {arn.rsplit(':', 1)[-1]} is not there or does "
+                                     "not watch one metric")  # fmt: skip
+        dims = tuple(sorted((d["Name"], d["Value"]) for d in a.get("Dimensions", [])))
+        metric = Metric(a["Namespace"], a["MetricName"], dims)
+        if all(line.metric != metric for line in rows):
+            stat = a.get("Statistic") or a.get("ExtendedStatistic") or w.stat
+            rows.append(Line(metric, str(stat), int(a.get("Period") or w.period),
+                             a["MetricName"], f"alarm{n}"))  # fmt: skip
+        if a.get("Threshold") is not None:
+            notes.append(Annotation(False, float(a["Threshold"]), f"{a['AlarmName']} threshold",
+                                    "#d62728"))  # fmt: skip
+    return replace(w, lines=rows, annotations=notes)
+
+
+class DashboardDataError(VigilError):
+    """A widget that names something that cannot be drawn."""
 
 
 def _unknown(arn: str) -> dict[str, Any]:

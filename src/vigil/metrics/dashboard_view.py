@@ -75,7 +75,7 @@ class Widget:
     whole_range: bool = False  # setPeriodToTimeRange
     sparkline: bool = False
     legend: str = "bottom"
-    alarms: list[str] = field(default_factory=list)  # ARNs
+    alarms: list[str] = field(default_factory=list)  # ARNs (alarm widgets, alarm annotations)
     markdown: str = ""
     query: str = ""
     groups: list[str] = field(default_factory=list)
@@ -148,9 +148,12 @@ def _metric_widget(out: Widget, p: dict[str, Any]) -> None:
     out.axes = {side: _axis(axes[side]) for side in ("left", "right")
                 if isinstance(axes.get(side), dict)}  # fmt: skip
     out.annotations = _annotations(p.get("annotations"))
+    notes = p.get("annotations")
+    out.alarms = [str(a) for a in notes.get("alarms", [])] if isinstance(notes, dict) else []
     out.lines = lines(p.get("metrics", []), out.stat, out.period)
-    if not out.lines:
-        raise ValueError("a metric widget needs at least one row in metrics")
+    if not out.lines and not out.alarms:
+        raise ValueError("a metric widget needs at least one row in metrics (or an alarm in "
+                         "annotations.alarms)")  # fmt: skip
 
 
 def lines(rows: Any, stat: str, period: int) -> list[Line]:
