@@ -72,3 +72,16 @@ def test_migrating_twice_changes_nothing(tmp_path: Path) -> None:
     assert migrate(db) == LATEST
     assert db.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == before
     assert _versions(tmp_path / "state.db") == [m.version for m in MIGRATIONS]
+
+
+def test_a_release_homes_events_and_rules_belong_to_the_default_bus(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(RELEASE_HOME, home)
+    rules = json.loads(vigil(home, "events", "rules", "list", "--json").stdout)["rules"]
+    assert {(r["name"], r["bus"]) for r in rules} >= {("all-guardduty", "default")}
+    listed = json.loads(vigil(home, "events", "buses", "list", "--json").stdout)["buses"]
+    assert [b["Name"] for b in listed] == ["default"]  # the store is upgraded by now
+    with sqlite3.connect(home / "state.db") as db:
+        buses = {r[0] for r in db.execute("SELECT DISTINCT bus FROM events")}
+        (count,) = db.execute("SELECT count(*) FROM events").fetchone()
+    assert count > 0 and buses == {"default"}
