@@ -174,6 +174,10 @@ def test_every_time_in_the_console_is_iso_8601_utc(
     _open_finding(page, "Recon:EC2/Portscan")
     seen["finding"] = [t.strip() for t in page.locator(".ts").all_text_contents() if t.strip()]
     assert seen["/response"] and seen["finding"]  # playbook runs, deliveries; the timeline
+    page.goto("/search?run=1&group=aws-cloudtrail-logs-anycompany-org"
+              "&q=fields @timestamp, eventName | limit 3")  # fmt: skip
+    seen["search"] = page.locator("table.results tbody td:first-child").all_inner_texts()
+    assert len(seen["search"]) == 3
     bad = {p: [t for t in times if not ISO.fullmatch(t)] for p, times in seen.items()}
     assert bad == {p: [] for p in seen}
 

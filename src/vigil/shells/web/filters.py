@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 SEPARATORS: Final = re.compile(r"([:/])")
 LINK_SCHEMES: Final = ("http://", "https://", "mailto:")
+LOG_TIME_FIELDS: Final = ("@timestamp", "@ingestionTime")  # Insights' own, as text
 EPOCH_MS_FROM: Final = 10**11  # a number above this is milliseconds (1973 in ms, 5138 in s)
 
 
@@ -42,6 +43,16 @@ def iso(value: Any) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def cell(value: Any, column: str = "") -> Any:
+    """A query result's value: a time (a timestamp column, or a Logs `@timestamp`) printed as
+    every console time is; anything else as it came, None as nothing."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime) or (column in LOG_TIME_FIELDS and isinstance(value, str)):
+        return iso(value)
+    return value
 
 
 def _from_epoch(number: float) -> datetime | None:

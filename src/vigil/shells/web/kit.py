@@ -55,7 +55,8 @@ class Console:
             lstrip_blocks=True,
         )
         self.env.filters["short"] = lambda text, n=12: str(text)[:n]
-        self.env.filters.update(iso=filters.iso, wbr=filters.wbr, markdown=filters.markdown)
+        self.env.filters.update(iso=filters.iso, wbr=filters.wbr, markdown=filters.markdown,
+                                cell=filters.cell)  # fmt: skip
 
     # -- who -------------------------------------------------------------------------------
     def session(self, request: Request) -> Session | None:
