@@ -22,6 +22,7 @@ class QueryLimits:
     max_rows: int | None = None  # rows returned at most; reading stops there
     concurrency: int = 4  # queries at once; a few more wait (up to `seconds`), others refused
     max_bytes: int | None = None  # the rows' size at most (wide rows): reading stops there
+    threads: int | None = None  # DuckDB threads per statement (the server's own work too)
 
 
 @dataclass(frozen=True)

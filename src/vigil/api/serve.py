@@ -6,6 +6,7 @@ threads, readiness, a clean stop, and the server's telemetry in Prometheus form.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -258,6 +259,7 @@ class ServeConfig:
         "query_max_rows": (int, 10_000), "query_concurrency": (int, 4),
         "query_max_bytes": (str, "64MB"),
         "metrics_open": (bool, False),  # /metrics without a token: loopback only
+        "query_threads": (int, max(1, (os.cpu_count() or 2) - 1)),  # one core for requests
     }  # fmt: skip
     SECTIONS: Final = ("sources", "targets")  # checked by their own stages
 
@@ -270,7 +272,6 @@ class ServeConfig:
 
     @classmethod
     def load(cls, settings: Settings, overrides: dict[str, object] | None = None) -> ServeConfig:
-        import os
 
         from vigil.errors import ConfigError
         from vigil.inputs import expect_mapping, load_yaml
@@ -317,6 +318,7 @@ class ServeConfig:
             max_rows=int(str(self["query_max_rows"])),
             concurrency=int(str(self["query_concurrency"])),
             max_bytes=memory_bytes(str(self["query_max_bytes"])),
+            threads=int(str(self["query_threads"])),
         )  # fmt: skip
 
 
@@ -359,7 +361,7 @@ def _networks(raw: object, where: str) -> list[str]:
 def _limits(values: dict[str, object], where: str) -> None:
     from vigil.errors import ConfigError
 
-    for key in ("query_timeout", "query_max_rows", "query_concurrency"):
+    for key in ("query_timeout", "query_max_rows", "query_concurrency", "query_threads"):
         if not float(str(values[key])) > 0:
             raise ConfigError(f"{where}: {key} must be above 0")
     for key in ("query_memory_limit", "query_max_bytes"):

@@ -92,6 +92,8 @@ def open_engine(
     from vigil.query.duckdb import DuckDBEngine
 
     where = lake.lake_dir if isinstance(lake, Settings) else lake
+    if threads is None and isinstance(lake, Settings):
+        threads = lake.limits.threads  # a server's: one core left for its requests
     return DuckDBEngine(where, read_only=read_only, threads=threads, memory_limit=memory_limit,
                         spill=spill, geoip=geoip)  # fmt: skip
 
