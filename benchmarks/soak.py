@@ -46,6 +46,7 @@ class Load:
         self.acked: dict[str, int] = {"app": 0, "org-trail": 0}
         self.per_second: dict[int, int] = {}
         self.put_latency: list[float] = []
+        self.slowest: list[tuple[float, str, float]] = []  # (seconds, group, wall time started)
         self.page_latency: dict[str, list[float]] = {page: [] for page in PAGES}
         self.reads: dict[str, list[float]] = {"insights": [], "findings": [], "getfindings": []}
         self.errors: list[str] = []
@@ -55,6 +56,7 @@ class Load:
         with self.lock:
             self.acked[group] += events
             self.put_latency.append(seconds)
+            self.slowest = sorted([*self.slowest, (seconds, group, time.time() - seconds)])[-8:]
             second = int(time.monotonic())
             self.per_second[second] = self.per_second.get(second, 0) + events
 
@@ -263,6 +265,8 @@ def main() -> None:
                 "rss_start_mib": start_rss / 1024, "rss_end_mib": end_rss / 1024,
                 "rss_peak_mib": max(r for _, r in rss) / 1024 if rss else 0,
                 "errors": load.errors[:20], "error_count": len(load.errors),
+                "slowest_puts": [(round(t, 2), g, time.strftime("%H:%M:%S", time.gmtime(w)))
+                                 for t, g, w in load.slowest],
             }  # fmt: skip
             print(json.dumps(result, indent=2))
             verdicts = {

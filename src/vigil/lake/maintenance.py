@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
-from functools import partial
 from pathlib import Path
 from typing import Final
 
@@ -17,7 +18,7 @@ from vigil.lake.catalog import table_files
 from vigil.lake.locking import lake_lock
 from vigil.lake.manifest import Manifest
 from vigil.lake.tables import SOURCE_FILE, TABLES, TableSpec
-from vigil.lake.writer import LakeWriter, key_of, local_duckdb
+from vigil.lake.writer import LakeWriter, key_of, local_duckdb, new_batch_id
 
 
 @dataclass
@@ -98,36 +99,60 @@ def compact(
     grown past the size is not rewritten again)."""
     report = CompactReport()
     names = tables_named(table)
-    with lake_lock(settings.home):
-        manifest = Manifest(settings.state_db)
-        try:
-            writer = LakeWriter(settings, manifest)
+    manifest = Manifest(settings.state_db)
+    try:
+        writer = LakeWriter(settings, manifest)
+        with lake_lock(settings.home):
             writer.recover()
-            for name in names:
-                spec = TABLES[name]
-                groups: dict[Path, list[Path]] = defaultdict(list)
-                for f in table_files(settings.lake_dir, name):
-                    if small_bytes is None or _size(f) < small_bytes:
-                        groups[partition_of(f)].append(f)
-                removed: Counter[str] = Counter()
-                for files in groups.values():
-                    if len(files) < min_files:
-                        continue
-                    merge = partial(_merge, files, spec, removed)
-                    report.partitions += 1
-                    report.files_before += len(files)
-                    report.rows_before += _rows(files)
-                    written = writer.replace(spec, key_of(files[0].parent), merge, files)
-                    report.rows_after += _rows(written)
-                    report.files_after += len(written)
-                if removed:
-                    key = f"{SAME_KEY} ({', '.join(spec.dedup_key)})"
-                    report.removed[name] = {
-                        (key if why == SAME_KEY else why): n for why, n in removed.items() if n
-                    }
-        finally:
-            manifest.close()
+        for name in names:
+            spec = TABLES[name]
+            groups: dict[Path, list[Path]] = defaultdict(list)
+            for f in table_files(settings.lake_dir, name):
+                if small_bytes is None or _size(f) < small_bytes:
+                    groups[partition_of(f)].append(f)
+            removed: Counter[str] = Counter()
+            for files in groups.values():
+                if len(files) >= min_files:
+                    _compact_one(settings, writer, spec, files, removed, report)
+            if removed:
+                key = f"{SAME_KEY} ({', '.join(spec.dedup_key)})"
+                report.removed[name] = {
+                    (key if why == SAME_KEY else why): n for why, n in removed.items() if n
+                }
+    finally:
+        manifest.close()
     return report
+
+
+def _compact_one(settings: Settings, writer: LakeWriter, spec: TableSpec, files: list[Path],
+                 removed: Counter[str], report: CompactReport) -> None:  # fmt: skip
+    """Merge one partition's files into a staged file without holding the lake's lock (writers
+    go on meanwhile: the files are immutable), then swap it in under the lock, unless a file
+    was taken away meanwhile (another compaction, retention): then the merge is dropped."""
+    work = settings.staging_dir / f"compact-{new_batch_id()}"
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        merged = work / "merged.parquet"
+        mine: Counter[str] = Counter()
+        rows = _merge(files, spec, mine, merged)
+        before = _rows(files)
+
+        def move(target: Path) -> int:
+            os.replace(merged, target)
+            return rows
+
+        with lake_lock(settings.home):
+            if not all(f.exists() for f in files):
+                return
+            written = writer.replace(spec, key_of(files[0].parent), move, files)
+        removed.update(mine)
+        report.partitions += 1
+        report.files_before += len(files)
+        report.rows_before += before
+        report.rows_after += rows if written else 0
+        report.files_after += len(written)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _size(path: Path) -> int:
