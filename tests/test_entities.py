@@ -290,6 +290,15 @@ def test_an_interface_from_a_finding_shows_its_flows_and_peers(
     expect_an_entity_page(page, "192.0.2.45", "Recon:EC2/Portscan")
     interfaces = page.locator(".related", has_text="Instances and interfaces").locator("a")
     expect(interfaces.filter(has_text="eni-0b1000000000000b1")).to_have_count(1)
+    interfaces.filter(has_text="eni-0b1000000000000b1").click()
+    attached = page.locator(".related", has_text="Attached").locator("a")  # posture snapshot
+    expect(attached.filter(has_text="10.0.2.10")).to_have_count(1)
+    attached.filter(has_text="i-0b1000000000000b1").click()
+    expect_an_entity_page(page, "i-0b1000000000000b1", None)  # its flows through its interface
+    expect(page.locator("#flow-records tbody tr")).to_have_count(25)
+    expect(page.locator(".related", has_text="Attached").locator("a").first).to_have_text(
+        "eni-0b1000000000000b1"
+    )
 
 
 def search_box(page: Page, text: str) -> None:

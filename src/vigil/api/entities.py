@@ -12,7 +12,7 @@ from typing import Any, Final
 
 from vigil import clock
 from vigil.config import Settings
-from vigil.errors import ConfigError
+from vigil.errors import ConfigError, VigilError
 from vigil.model.entity import EntityRef, Kind, check, classify
 from vigil.query.answer import Cancel
 
@@ -128,15 +128,20 @@ def page(settings: Settings, kind: str, ident: str, *, window: str = DEFAULT_WIN
     step = 3600 if WINDOWS[window] <= 14 else DAY
     span = Window(start_s, end_s, step)
     out = EntityPage(ref, window, _iso(start_s), _iso(end_s))
+    attached = _attached(settings, ref)
+    interfaces = tuple(a for a in attached if a.startswith("eni-"))
     series: dict[str, dict[int, int]] = {}
     with read_only_session(settings, cancel) as run:
         for table, skip, related in (("cloudtrail", offset, trail_related(ref)),
                                      ("flow_logs", flow_offset, flow_related(ref))):  # fmt: skip
-            sql = statement(table, ref, span, skip)
+            sql = statement(table, ref, span, skip, interfaces)
             if sql is None:
                 continue
             rows = run(sql).to_pylist()
             series[table] = _read(out, table, rows, related, RECORDS)
+    if attached:
+        values = [Value(a, 0, None, None, _href(a)) for a in attached]  # no count: a fact
+        out.related.insert(0, RelatedGroup("Attached", "posture snapshot", values))
     out.chart = _chart(series, start_s, end_s, step)
     out.findings = findings_naming(settings, ref)[:FINDINGS_SHOWN]
     out.search_link = search_link(ref, start_s * 1000, end_s * 1000)
@@ -145,6 +150,20 @@ def page(settings: Settings, kind: str, ident: str, *, window: str = DEFAULT_WIN
 
         out.context = address_context(settings.home, ref.id)
     return out
+
+
+def _attached(settings: Settings, ref: EntityRef) -> list[str]:
+    """The instance, interfaces and addresses the newest posture snapshot ties to the entity."""
+    if ref.kind not in (Kind.INSTANCE, Kind.ADDRESS):
+        return []
+    from vigil.posture.attachments import attached
+    from vigil.posture.snapshot import latest
+
+    try:
+        snap = latest(settings)
+    except VigilError:  # no snapshot yet
+        return []
+    return attached(snap, ref.id)
 
 
 def _read(out: EntityPage, table: str, rows: list[dict[str, Any]], related: list[Any],
@@ -181,6 +200,11 @@ def _read(out: EntityPage, table: str, rows: list[dict[str, Any]], related: list
     else:
         out.flow_records, out.flow_more = records[:shown], more
     return buckets
+
+
+def _href(ident: str) -> str | None:
+    refs = classify(ident)
+    return refs[0].href if len(refs) == 1 else None
 
 
 def _value(row: dict[str, Any], kind: Kind | None) -> Value:

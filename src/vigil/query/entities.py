@@ -71,12 +71,17 @@ def trail_match(ref: EntityRef) -> str | None:
     return f"aws_account = {v}"  # the account: its partitions
 
 
-def flow_match(ref: EntityRef) -> str | None:
-    """The flow-log rows about the entity (None: flow logs do not name it)."""
+def flow_match(ref: EntityRef, interfaces: tuple[str, ...] = ()) -> str | None:
+    """The flow-log rows about the entity (None: flow logs do not name it); an instance's
+    `interfaces` (from the posture snapshot) stand for it in flow logs without instance-id."""
     v = text(ref.id)
     if ref.kind == Kind.INSTANCE:
-        column = "interface_id" if INTERFACE_ID.match(ref.id) else "instance_id"
-        return f"{column} = {v}"
+        if INTERFACE_ID.match(ref.id):
+            return f"interface_id = {v}"
+        if interfaces:
+            listed = ", ".join(text(i) for i in interfaces)
+            return f"(instance_id = {v} OR interface_id IN ({listed}))"
+        return f"instance_id = {v}"
     if ref.kind == Kind.ADDRESS:
         address = ipaddress.ip_address(ref.id)
         if address.version == 4:  # the stored integers: their statistics prune row groups
@@ -146,11 +151,12 @@ FLOW_RECORD: Final = (
 )
 
 
-def statement(table: str, ref: EntityRef, window: Window, offset: int = 0) -> str | None:
+def statement(table: str, ref: EntityRef, window: Window, offset: int = 0,
+              interfaces: tuple[str, ...] = ()) -> str | None:  # fmt: skip
     """The one statement for `table` (cloudtrail or flow_logs), or None when that table does
     not name the entity. Rows: (section, value, n, first, last)."""
     trail = table == "cloudtrail"
-    match = trail_match(ref) if trail else flow_match(ref)
+    match = trail_match(ref) if trail else flow_match(ref, interfaces)
     if match is None:
         return None
     first_day, last_day = window.days
