@@ -249,7 +249,11 @@ def main() -> None:
             load.stop.set()
             for thread in threads:
                 thread.join(600)
-            time.sleep(args.settle)
+            settled = time.monotonic()
+            while time.monotonic() - settled < args.settle:
+                time.sleep(min(10, max(0.1, args.settle - (time.monotonic() - settled))))
+                print(f"  settling {time.monotonic() - settled:4.0f} s  RSS "
+                      f"{rss_kib(proc.pid) / 1024:.0f} MiB", flush=True)  # fmt: skip
             end_rss = rss_kib(proc.pid)
             seconds = sorted(load.per_second)
             first = sum(load.per_second[s] for s in seconds if s < seconds[0] + 60)

@@ -184,8 +184,9 @@ class Service:
                     compacted = time.monotonic()
                     self._compact()
                 taken = touched.take()
-                if taken is None:
-                    release()  # a quiet turn: what the last burst held goes back
+                if taken is None:  # a quiet turn: what the last burst held goes back
+                    live.rest()
+                    release()
                     continue
                 low, high, tables = taken
                 began = time.perf_counter()

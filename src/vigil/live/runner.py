@@ -76,6 +76,14 @@ class LiveIngest:
             if self.detector is not None:
                 self.detector.close()
 
+    def rest(self) -> None:
+        """A quiet spell: let go of the batch detector (its engine and caches); the next
+        commit makes another."""
+        with self.lock:
+            if self.detector is not None:
+                self.detector.close()
+                self.detector = None
+
     def drain(self) -> int:
         """Commit every spooled file (what a crash left behind included)."""
         done = 0
