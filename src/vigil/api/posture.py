@@ -113,6 +113,18 @@ def report(settings: Settings, snapshot: str | None = None) -> dict[str, Any]:
     }
 
 
+def scores(settings: Settings, snapshot: str | None = None) -> dict[str, Any]:
+    """The scores per standard and function alone (the overview's card): the snapshot's
+    checks, without replaying the lake's CloudTrail events for the proven controls."""
+    from vigil.posture import snapshot as snaps
+    from vigil.posture.audit import audit, load_checks
+    from vigil.posture.audit import scores as scored
+
+    snap = snaps.find(settings, snapshot)
+    units = load_checks()
+    return scored(units, audit(snap, units))
+
+
 def report_html(doc: dict[str, Any]) -> str:
     from vigil.posture.report_html import to_html
 

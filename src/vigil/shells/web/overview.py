@@ -90,7 +90,7 @@ def overview_data(s: api.Settings, window: str = DEFAULT_WINDOW) -> dict[str, An
     by_severity = Counter(r["severity"] for r in open_rows)
     alarms = api.metrics.alarms(s)
     try:
-        posture: dict[str, Any] | None = api.posture.report(s)["scores"]
+        posture: dict[str, Any] | None = api.posture.scores(s)
     except VigilError:
         posture = None
     dlq = api.events.dead_letters(s)
