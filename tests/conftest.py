@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,3 +71,30 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             source = ""
         if "aws" in fixtures or "moto_server" in fixtures or any(c in source for c in _SLOW_CALLS):
             item.add_marker(pytest.mark.slow)
+
+
+CHROMIUM = "/usr/bin/chromium"  # Debian's (make browser); Playwright's own download is not used
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium driven by Playwright, for the console's tests."""
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: make browser"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])  # fmt: skip
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def hook() -> Iterator[Any]:
+    """A webhook receiver on loopback (tests' own HTTP server)."""
+    from helpers import Endpoint
+
+    receiver = Endpoint()
+    yield receiver
+    receiver.close()

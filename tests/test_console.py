@@ -14,12 +14,11 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from helpers import vigil
 from serving import start
 
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 USERS = {"ada": ("admin", "ada-admin-pass"), "ann": ("analyst", "ann-analyst-pass"),
          "vic": ("viewer", "vic-viewer-pass"), "rex": ("viewer", "rex-viewer-pass")}  # fmt: skip
@@ -51,17 +50,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     finally:
         site["proc"].kill()
         site["proc"].wait()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: make browser"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])  # fmt: skip
-        yield b
-        b.close()
 
 
 def signed_in(browser: Browser, site: dict[str, Any], user: str) -> Page:

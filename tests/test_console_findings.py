@@ -20,7 +20,6 @@ import test_console
 
 pytestmark = pytest.mark.slow  # a demo home, a server and a browser
 site = test_console.site  # the served demo home, its users, and Chromium
-browser = test_console.browser
 signed_in = test_console.signed_in
 LONG_TYPE = "UnauthorizedAccess:IAMUser/InstanceCredentialExfiltration.OutsideAWS"
 ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")

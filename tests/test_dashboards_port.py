@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from helpers import vigil
 from serving import Server, serving
@@ -27,7 +27,6 @@ from vigil.metrics.dashboard_view import lines, read_board
 
 BODIES = Path(__file__).parent / "data" / "dashboards"
 NAMES = sorted(p.stem for p in BODIES.glob("*.json"))
-CHROMIUM = "/usr/bin/chromium"
 AWS_CLI = Path(__file__).resolve().parents[1] / ".venv-awscli" / "bin" / "aws"
 PASSWORD = "dora-dashboards-pass"
 pytestmark = pytest.mark.slow  # a server, metrics and a browser
@@ -192,17 +191,6 @@ def test_the_aws_cli_puts_a_board_from_a_file(site: tuple[Server, str], tmp_path
     assert json.loads(done.stdout) == {"DashboardValidationMessages": []}
     got = server.client("cloudwatch").get_dashboard(DashboardName="from-cli")
     assert json.loads(got["DashboardBody"]) == json.loads(board.read_text())
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: make browser"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])  # fmt: skip
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -19,12 +19,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-import test_console
 from helpers import allow_loopback, vigil
 from serving import start
 
 pytestmark = pytest.mark.slow  # a server and a browser
-browser = test_console.browser
 USERS = {"ada": ("admin", "ada-admin-pass"), "vic": ("viewer", "vic-viewer-pass")}
 BUSY, FINE = "busy, try later", "ok thanks"
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import boto3
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from helpers import vigil
 from mmdb_build import write
@@ -26,7 +25,6 @@ from vigil.findings.asff_import import read, read_guardduty
 from vigil.findings.entities import entities_of
 from vigil.model.entity import EntityRef, Kind, check, classify
 
-CHROMIUM = "/usr/bin/chromium"
 SEEN = re.compile(r"^2026-11-24T\d\d:\d\d:\d\dZ$")  # the demo's day
 PASSWORD = "ada-admin-pass"
 SESSION = "arn:aws:sts::222222222222:assumed-role/app-server-role/i-0a1000000000000a1"
@@ -175,17 +173,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     finally:
         proc.kill()
         proc.wait()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: make browser"
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])  # fmt: skip
-        yield b
-        b.close()
 
 
 @pytest.fixture

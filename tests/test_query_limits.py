@@ -5,6 +5,7 @@ counts a row twice or misses one, because compaction replaced files under it."""
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import replace
@@ -199,8 +200,10 @@ def test_the_servers_query_settings(home: Settings) -> None:
     config = api.serve.ServeConfig.load(home)
     assert config["trusted_proxies"] == ["10.0.0.5/32", "10.1.0.0/24"]
     served = api.serve.for_serving(home, config)
+    cores_but_one = max(1, (os.cpu_count() or 2) - 1)  # one core left for requests
     assert served.limits == QueryLimits(seconds=12.0, memory="768MiB", max_rows=500,
-                                        concurrency=3, max_bytes=64_000_000)  # fmt: skip
+                                        concurrency=3, max_bytes=64_000_000,
+                                        threads=cores_but_one)  # fmt: skip
     shipped = api.serve.ServeConfig.load(replace(home, home=home.home / "fresh"))
     assert shipped.query_limits() == QueryLimits(30.0, "1GB", 10_000, 4, 64_000_000)
     assert shipped["trusted_proxies"] == []  # no proxy is believed unless listed

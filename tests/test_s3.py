@@ -84,7 +84,7 @@ def test_logs_export_to_s3_reads_back(home: Settings, bucket: str) -> None:
     result = export(home, "app", f"s3://{BUCKET}", prefix="exports", endpoint_url=bucket)
     assert result.events == 5
     s3 = boto3.client("s3", endpoint_url=bucket)
-    key = f"exports/{result.task_id}/web_1/000000.gz"
+    key = f"exports/{result.task_id}/web/1/000000.gz"  # the stream name as written, as AWS does
     body = gzip.decompress(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()).decode()
     lines = body.splitlines()
     assert [line.split(" ", 1)[1] for line in lines] == [f"line {i}" for i in range(5, 0, -1)]

@@ -22,13 +22,6 @@ from serving import Server, serving, start
 
 
 @pytest.fixture
-def hook() -> Iterator[Endpoint]:
-    receiver = Endpoint()
-    yield receiver
-    receiver.close()
-
-
-@pytest.fixture
 def live(tmp_path: Path, aws: str) -> Iterator[Server]:
     with serving(tmp_path / "home") as running:
         yield running

@@ -11,54 +11,21 @@ from vigil import api
 from vigil.api.access import Need
 from vigil.errors import VigilError
 from vigil.shells.http.aws import AwsError, Caller
-from vigil.shells.http.aws.protocol import timestamp
+from vigil.shells.http.aws.cloudwatch_params import dims as _dims
+from vigil.shells.http.aws.cloudwatch_params import missing as _missing
+from vigil.shells.http.aws.cloudwatch_params import ms as _ms
+from vigil.shells.http.aws.cloudwatch_params import page as _page
+from vigil.shells.http.aws.cloudwatch_params import req as _req
+from vigil.shells.http.aws.cloudwatch_params import when as _when
 
 Handler = Callable[[api.Settings, Caller, dict[str, Any]], dict[str, Any]]
 MAX_DATAPOINTS: Final = 1440
 MAX_QUERIES: Final = 500
 
 
-def _missing(name: str) -> AwsError:
-    return AwsError("MissingParameter", f"The parameter {name} is required.")
-
-
-def _req(p: dict[str, Any], name: str) -> Any:
-    value = p.get(name)
-    if value is None or value == "":
-        raise _missing(name)
-    return value
-
-
-def _ms(value: Any, name: str) -> int:
-    try:
-        return int(timestamp(value).timestamp() * 1000)
-    except (ValueError, TypeError):
-        raise AwsError("InvalidParameterValue", f"{name}: {value!r} is not a time") from None
-
-
-def _when(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
-
-
-def _dims(raw: Any) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted((str(d["Name"]), str(d["Value"])) for d in raw or []))
-
-
 def _metric(m: Any) -> dict[str, Any]:
     return {"Namespace": m.namespace, "MetricName": m.name,
             "Dimensions": [{"Name": k, "Value": v} for k, v in m.dimensions]}  # fmt: skip
-
-
-def _page(items: list[Any], p: dict[str, Any], size: int, key: str, field: str) -> dict[str, Any]:
-    token = str(p.get("NextToken") or "0")
-    if not token.isdigit():
-        raise AwsError("InvalidNextToken", "The NextToken is not valid.")
-    start = int(token)
-    limit = int(p.get(field) or size)
-    out: dict[str, Any] = {key: items[start : start + limit]}
-    if start + limit < len(items):
-        out["NextToken"] = str(start + limit)
-    return out
 
 
 # -- metrics ------------------------------------------------------------------------------------

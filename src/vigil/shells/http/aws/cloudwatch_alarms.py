@@ -4,47 +4,18 @@ anomaly detectors. `cloudwatch.operations()` lists them beside the metric operat
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 from vigil import api
 from vigil.shells.http.aws import AwsError, Caller
+from vigil.shells.http.aws.cloudwatch_params import dims as _dims
+from vigil.shells.http.aws.cloudwatch_params import ms as _ms
+from vigil.shells.http.aws.cloudwatch_params import page as _page
+from vigil.shells.http.aws.cloudwatch_params import req as _req
+from vigil.shells.http.aws.cloudwatch_params import when as _when
 from vigil.shells.http.aws.protocol import timestamp
 
 TYPES = ("MetricAlarm", "CompositeAlarm")
-
-
-def _req(p: dict[str, Any], name: str) -> Any:
-    value = p.get(name)
-    if value is None or value == "":
-        raise AwsError("MissingParameter", f"The parameter {name} is required.")
-    return value
-
-
-def _ms(value: Any, name: str) -> int:
-    try:
-        return int(timestamp(value).timestamp() * 1000)
-    except (ValueError, TypeError):
-        raise AwsError("InvalidParameterValue", f"{name}: {value!r} is not a time") from None
-
-
-def _when(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, UTC)
-
-
-def _dims(raw: Any) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted((str(d["Name"]), str(d["Value"])) for d in raw or []))
-
-
-def _page(items: list[Any], p: dict[str, Any], size: int, key: str, field: str) -> dict[str, Any]:
-    token = str(p.get("NextToken") or "0")
-    if not token.isdigit():
-        raise AwsError("InvalidNextToken", "The NextToken is not valid.")
-    start, limit = int(token), int(p.get(field) or size)
-    out: dict[str, Any] = {key: items[start : start + limit]}
-    if start + limit < len(items):
-        out["NextToken"] = str(start + limit)
-    return out
 
 
 def _actions(p: dict[str, Any]) -> dict[str, Any]:
