@@ -205,7 +205,7 @@ def test_the_servers_query_settings(home: Settings) -> None:
                                         concurrency=3, max_bytes=64_000_000,
                                         threads=cores_but_one)  # fmt: skip
     shipped = api.serve.ServeConfig.load(replace(home, home=home.home / "fresh"))
-    assert shipped.query_limits() == QueryLimits(30.0, "1GB", 10_000, 4, 64_000_000)
+    assert shipped.query_limits() == QueryLimits(30.0, "1GB", 10_000, 4, 64_000_000, cores_but_one)
     assert shipped["trusted_proxies"] == []  # no proxy is believed unless listed
     for text, says in (("query_memory_limit: lots", "not a size"),
                        ("query_timeout: 0", "above 0"),
