@@ -129,7 +129,8 @@ def _compact_one(settings: Settings, writer: LakeWriter, spec: TableSpec, files:
     """Merge one partition's files into a staged file without holding the lake's lock (writers
     go on meanwhile: the files are immutable), then swap it in under the lock, unless a file
     was taken away meanwhile (another compaction, retention): then the merge is dropped."""
-    work = settings.staging_dir / f"compact-{new_batch_id()}"
+    # not under staging: a writer's recovery empties that of whatever no batch claims
+    work = settings.temp_dir / f"compact-{new_batch_id()}"
     work.mkdir(parents=True, exist_ok=True)
     try:
         merged = work / "merged.parquet"
