@@ -130,6 +130,9 @@ class Service:
 
     def start(self) -> None:
         from vigil.api.worker import Worker
+        from vigil.live.memory import for_a_server
+
+        for_a_server()
 
         self.settings.ensure()
         from vigil.state import StateDB

@@ -84,6 +84,8 @@ class CompactReport:
 
 
 SAME_KEY: Final = "same natural key"
+MEMORY: Final = "1GB"  # DuckDB's for one merge (`vigil lake compact`); beyond it, it spills
+UPKEEP_MEMORY: Final = "256MB"  # a server's steady merge of small files, beside its requests
 IDENTICAL: Final = "identical record (no natural key)"
 
 
@@ -113,7 +115,8 @@ def compact(
             removed: Counter[str] = Counter()
             for files in groups.values():
                 if len(files) >= min_files:
-                    _compact_one(settings, writer, spec, files, removed, report)
+                    _compact_one(settings, writer, spec, files, removed, report,
+                                 UPKEEP_MEMORY if small_bytes is not None else MEMORY)  # fmt: skip
             if removed:
                 key = f"{SAME_KEY} ({', '.join(spec.dedup_key)})"
                 report.removed[name] = {
@@ -125,7 +128,7 @@ def compact(
 
 
 def _compact_one(settings: Settings, writer: LakeWriter, spec: TableSpec, files: list[Path],
-                 removed: Counter[str], report: CompactReport) -> None:  # fmt: skip
+                 removed: Counter[str], report: CompactReport, memory: str) -> None:  # fmt: skip
     """Merge one partition's files into a staged file without holding the lake's lock (writers
     go on meanwhile: the files are immutable), then swap it in under the lock, unless a file
     was taken away meanwhile (another compaction, retention): then the merge is dropped."""
@@ -135,7 +138,7 @@ def _compact_one(settings: Settings, writer: LakeWriter, spec: TableSpec, files:
     try:
         merged = work / "merged.parquet"
         mine: Counter[str] = Counter()
-        rows = _merge(files, spec, mine, merged)
+        rows = _merge(files, spec, mine, merged, memory)
         before = _rows(files)
 
         def move(target: Path) -> int:
@@ -163,7 +166,8 @@ def _size(path: Path) -> int:
         return 1 << 62
 
 
-def _merge(files: list[Path], spec: TableSpec, removed: Counter[str], target: Path) -> int:
+def _merge(files: list[Path], spec: TableSpec, removed: Counter[str], target: Path,
+           memory: str = "1GB") -> int:  # fmt: skip
     """Stream the files through DuckDB into one de-duplicated zstd file; its rows.
 
     A row is a copy of an earlier one when its natural key (`key`, every part present) is the
@@ -182,7 +186,7 @@ def _merge(files: list[Path], spec: TableSpec, removed: Counter[str], target: Pa
     try:
         spill = target.parent / "spill"
         con.execute(f"SET temp_directory = {_quote(str(spill))}")
-        con.execute("SET memory_limit = '1GB'")
+        con.execute(f"SET memory_limit = {_quote(memory)}")
         paths = ", ".join(_quote(str(f)) for f in files)
         source = f"read_parquet([{paths}], union_by_name = true, hive_partitioning = false)"
         present = [row[0] for row in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
