@@ -85,7 +85,7 @@ class CompactReport:
 
 SAME_KEY: Final = "same natural key"
 MEMORY: Final = "1GB"  # DuckDB's for one merge (`vigil lake compact`); beyond it, it spills
-UPKEEP_MEMORY: Final = "256MB"  # a server's steady merge of small files, beside its requests
+UPKEEP_MEMORY: Final = "512MB"  # a server's steady merge of small files, beside its requests
 IDENTICAL: Final = "identical record (no natural key)"
 
 
