@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import Endpoint, vigil
+from helpers import Endpoint, vigil, wait_for
 from serving import Server, serving
 
 AWS = Path(__file__).parent.parent / ".venv-awscli" / "bin" / "aws"
@@ -34,13 +34,7 @@ def _code(exc: pytest.ExceptionInfo[ClientError]) -> str:
 
 
 def _wait(check: Any, seconds: float = 20) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    return check()
+    return wait_for(check, seconds, 0.2)
 
 
 def _entry(source: str, detail: dict[str, Any], bus: str | None = None) -> dict[str, Any]:

@@ -4,7 +4,6 @@ serve`, driven by boto3 as users would point it; the CLI on the same home sees t
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from helpers import Endpoint, vigil
+from helpers import Endpoint, vigil, wait_for
 from serving import Server, serving, with_protocol
 
 
@@ -28,13 +27,7 @@ def _code(exc: pytest.ExceptionInfo[ClientError]) -> str:
 
 
 def _wait(check: Any, seconds: float = 15) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.1)
-    return check()
+    return wait_for(check, seconds, 0.1)
 
 
 # -- EventBridge --------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import boto3
 import httpx
 import pytest
 
-from helpers import Endpoint, ct_record, trail_file, vigil
+from helpers import Endpoint, ct_record, trail_file, vigil, wait_for
 from serving import Server, serving, start
 
 
@@ -28,13 +28,7 @@ def live(tmp_path: Path, aws: str) -> Iterator[Server]:
 
 
 def _wait(check: Any, seconds: float = 30) -> Any:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    return check()
+    return wait_for(check, seconds, 0.2)
 
 
 def _sql(server: Server, sql: str) -> list[dict[str, Any]]:

@@ -215,8 +215,13 @@ def graph(
     return {"x": [x // 1000 for x in xs], "series": series, "start": start, "end": end}
 
 
-def render_dashboard(settings: Settings, body: str, seconds: int | None = None,
-                     period: int | None = None, end: int | None = None) -> dict[str, Any]:
+def render_dashboard(
+    settings: Settings,
+    body: str,
+    seconds: int | None = None,
+    period: int | None = None,
+    end: int | None = None,
+) -> dict[str, Any]:
     """A DashboardBody with each widget's data over the dashboard's range (or `seconds` up to
     `end`, the console's choice) at each row's period (or `period`): metric graphs and values,
     alarm states, log query rows, Markdown text (a widget that cannot be drawn says why)."""
@@ -230,8 +235,15 @@ def render_dashboard(settings: Settings, body: str, seconds: int | None = None,
     start = end - seconds * 1000
     by_arn = {a["AlarmArn"]: a for a in alarms(settings) + composite_alarms(settings)}
     with MetricStore(settings) as store:
-        widgets = draw(store, board, start, end, period, by_arn,
-                       lambda groups, text, s, e: _log_rows(settings, groups, text, s, e))
+        widgets = draw(
+            store,
+            board,
+            start,
+            end,
+            period,
+            by_arn,
+            lambda groups, text, s, e: _log_rows(settings, groups, text, s, e),
+        )
     rows = max((w["y"] + w["height"] for w in widgets), default=0)
     return {"widgets": widgets, "rows": rows, "seconds": seconds, "start": start, "end": end,
             "period": period}  # fmt: skip
