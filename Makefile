@@ -78,6 +78,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/console.py
 	$(BIN)/python benchmarks/latency.py
 	$(BIN)/python benchmarks/queries.py
+	$(BIN)/python benchmarks/soak.py
 
 clean:
 	rm -rf $(VENV) .venv-awscli tests/clients/node_modules vigil-data benchmarks/.cache
