@@ -19,10 +19,12 @@ from vigil.ingest.options import IngestOptions
 from vigil.live import spool
 from vigil.live.commit import Committed, commit
 from vigil.live.lanes import Batch, DirLane, S3PollLane, SqsLane
+from vigil.live.memory import release
 from vigil.live.sources import Cursors, Position, Source, all_sources, counted
 from vigil.sources.objects import Reader
 
 log = logging.getLogger("vigil.live")
+IDLE_SECONDS = 10.0  # no push committed for this long: the burst is over
 OnCommit = Callable[[str, "Committed", float | None], None]  # source, what, lag seconds
 
 
@@ -58,15 +60,21 @@ class LiveIngest:
     def run(self, stop: threading.Event) -> None:
         """Until `stop`: keep a thread per source and commit the spool as pushes arrive."""
         last_reload = 0.0
+        busy, rested = time.monotonic(), True
         while not stop.is_set():
             if time.monotonic() - last_reload > self.reload:
                 self._follow(stop)
                 last_reload = time.monotonic()
             spool.WAKE.clear()
             try:
-                self.drain()
+                if self.drain():
+                    busy, rested = time.monotonic(), False
             except Exception:
                 log.exception("committing the spool failed; it stays and is tried again")
+            if not rested and time.monotonic() - busy > IDLE_SECONDS:
+                self.rest()  # pushes stopped: what the burst held goes back
+                release()
+                rested = True
             spool.WAKE.wait(1.0)
         for ev in self.stops.values():
             ev.set()
