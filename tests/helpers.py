@@ -168,3 +168,16 @@ def wait_for(check: Any, seconds: float = 30, step: float = 0.2) -> Any:
             return value
         time.sleep(step)
     return check()
+
+
+def console_page(browser: Any, url: str, user: str, password: str) -> Any:
+    """A Playwright page signed in to the console at `url` as `user`."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1400, "height": 900}, base_url=url)
+    page.goto("/login")
+    page.fill("input[name=username]", user)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    expect(page.locator("header .who")).to_contain_text(user)
+    return page

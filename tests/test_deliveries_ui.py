@@ -19,7 +19,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from helpers import allow_loopback, vigil
+from helpers import allow_loopback, console_page, vigil
 from serving import start
 
 pytestmark = pytest.mark.slow  # a server and a browser
@@ -80,13 +80,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
 
 
 def signed_in(browser: Browser, site: dict[str, Any], user: str) -> Page:
-    page = browser.new_page(viewport={"width": 1400, "height": 900}, base_url=site["url"])
-    page.goto("/login")
-    page.fill("input[name=username]", user)
-    page.fill("input[name=password]", USERS[user][1])
-    page.click("button[type=submit]")
-    expect(page.locator("header .who")).to_contain_text(user)
-    return page
+    return console_page(browser, site["url"], user, USERS[user][1])
 
 
 def test_a_test_event_shows_each_attempt_and_the_last_error(

@@ -164,16 +164,7 @@ def loads(data: str | bytes, limit: int = JSON_DEPTH) -> Any:
     return json.loads(data)
 
 
-def check_json_depth(data: bytes | str, source: str, limit: int = JSON_DEPTH) -> None:
-    if json_depth(data, limit) > limit:
-        raise InputError(f"invalid JSON: nested more than {limit} levels deep", source=source)
-
-
-def parse_json(text: str, source: str, *, max_depth: int | None = None) -> Any:
-    """JSON text as Python values; with `max_depth`, a deeper document is refused before it is
-    parsed."""
-    if max_depth is not None:
-        check_json_depth(text, source, max_depth)
+def parse_json(text: str, source: str) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
