@@ -7,17 +7,33 @@ VigilError
 ├── ConfigError          settings or arguments that cannot work
 ├── FormatError          input not in the expected format (path, line, column)
 │   ├── InputError       a user's file: not UTF-8, binary, bad YAML/JSON, wrong shape
+│   │   └── TooLarge     past a size cap (vigil.inputs)
 │   └── ContentError     a content unit: a metadata field, a case (vigil.content.kit)
 ├── SourceError          a file, directory or S3 prefix that cannot be listed or read
 ├── QueryError           SQL refused or failing (the engine's errors become this)
 ├── BusyError            a limit on work at once reached: try again later
 ├── LakeError            the lake's files or its manifest
 ├── PatternError         a filter pattern or Insights query that does not parse (column)
+├── ConflictError        the thing exists but its state does not allow this
+├── AwsApiError          an error in an AWS API's own shape: `code`, HTTP `status`, `sender`
+│   ├── LogsError        CloudWatch Logs (logs)
+│   ├── DashboardError   CloudWatch dashboards (metrics)
+│   ├── BusError         EventBridge buses, archives, replays (events)
+│   ├── DeliveryFailed   a target refused or failed; `code` is EventBridge's DLQ error code
+│   ├── HubError         Security Hub insights and findings updates (api.hub)
+│   └── the AWS shell's  protocol and parameter errors (shells.http.aws)
+├── AuthError            a key, token or session refused (access)
+├── TooDeep              JSON nested past the depth cap; also a json.JSONDecodeError (inputs)
 └── the stages' own      UnitError, SigmaRejected, Unsupported, UnmappedField (detect);
-                         LogsError (logs); MetricError (metrics); RuleError, ScheduleError,
-                         PatternInvalid, EventError, DeliveryFailed (events); PlanError
-                         (playbooks)
+                         MetricError, MathError, DashboardDataError, AlarmError (metrics);
+                         RuleError, ScheduleError, PatternInvalid, EventError, Refused
+                         (events); AsffInvalid, FilterInvalid,
+                         InsightInvalid, InsightMissing (findings); PlanError (playbooks);
+                         SignIn, Refusal (shells)
 ```
+
+`tests/errors/test_tree.py` checks that every exception class under `src/vigil` derives from
+VigilError and is named here.
 """
 
 from __future__ import annotations
@@ -123,3 +139,23 @@ _HINTS = {
     "Insights query": "commands joined by |: fields, filter, stats … by, sort, limit, parse, "
     "display, dedup",
 }
+
+
+class AwsApiError(VigilError):
+    """An error in the shape an AWS API gives it: `code` is AWS's exception name (or the error
+    code EventBridge writes into a dead letter), `status` the HTTP status, `sender` whether the
+    caller was at fault (the Query protocol's `<Type>Sender</Type>`)."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int = 400,
+        sender: bool = True,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.code = code
+        self.status = status
+        self.sender = sender

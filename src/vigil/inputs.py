@@ -16,7 +16,7 @@ from typing import Any, Final, TypeVar
 
 import yaml
 
-from vigil.errors import FormatError
+from vigil.errors import FormatError, VigilError
 
 _SNIFF = 8192
 T = TypeVar("T")
@@ -149,11 +149,14 @@ def json_depth(data: bytes | str, limit: int = JSON_DEPTH) -> int:
     return limit + 1
 
 
-class TooDeep(json.JSONDecodeError):
+class TooDeep(VigilError, json.JSONDecodeError):
     """JSON nested past the depth cap: malformed JSON to whoever catches that."""
 
     def __init__(self, limit: int) -> None:
-        super().__init__(f"nested more than {limit} levels deep", "", 0)
+        message = f"nested more than {limit} levels deep"
+        json.JSONDecodeError.__init__(self, message, "", 0)  # VigilError's would call it anew
+        self.message, self.hint = message, f"nest JSON at most {limit} levels deep"
+        self.path = self.line = self.column = None
 
 
 def loads(data: str | bytes, limit: int = JSON_DEPTH) -> Any:

@@ -9,7 +9,7 @@ from typing import Any
 
 from vigil.clock import now_ms
 from vigil.config import Settings
-from vigil.errors import VigilError
+from vigil.errors import AwsApiError, VigilError
 
 __all__ = [
     "HubError", "create_insight", "delete_insight", "describe_hub", "get_insights",
@@ -17,10 +17,11 @@ __all__ = [
 ]  # fmt: skip
 
 
-class HubError(VigilError):
+class HubError(AwsApiError):
+    """Security Hub's refusal, with the HTTP status its API gives the code."""
+
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+        super().__init__(code, message, status=404 if code == "ResourceNotFoundException" else 400)
 
 
 def _invalid(exc: Exception) -> HubError:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from vigil.errors import VigilError
+from vigil.errors import AwsApiError
 from vigil.state import StateDB, Store
 
 DEFAULT: Final = "default"
@@ -22,12 +22,8 @@ _NAME: Final = re.compile(r"[.\-_A-Za-z0-9]{1,256}")
 _ARN: Final = re.compile(r"arn:aws[\w-]*:events:[^:]*:[0-9]{0,12}:event-bus/(.+)")
 
 
-class BusError(VigilError):
+class BusError(AwsApiError):
     """A bus, archive or replay request EventBridge would refuse; `code` is its error code."""
-
-    def __init__(self, code: str, message: str, *, hint: str | None = None) -> None:
-        super().__init__(message, hint=hint)
-        self.code = code
 
 
 def not_found(what: str) -> BusError:

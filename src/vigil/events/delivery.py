@@ -243,7 +243,7 @@ class Deliveries(Store):
             "INSERT INTO audit (ts, rule, target, event_id, attempt, result, excerpt, delivery, "
             "status, body, error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (now, rule, target, event_id, attempt, result, (excerpt or "")[:500], delivery,
-             getattr(answer, "status", None), getattr(answer, "body", None), error),
+             getattr(answer, "http_status", None), getattr(answer, "body", None), error),
         )  # fmt: skip
 
     def _done(

@@ -34,6 +34,8 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
+from vigil.errors import VigilError
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -44,7 +46,7 @@ SERVING_PORTS: set[int] = set()  # the ports this process serves on (`vigil serv
 _lock = threading.Lock()
 
 
-class Refused(Exception):
+class Refused(VigilError):
     """An address a target may not reach; the message says which and why."""
 
 

@@ -22,7 +22,7 @@ from typing import Any, Final
 
 import httpx
 
-from vigil.errors import VigilError
+from vigil.errors import AwsApiError
 from vigil.events.netguard import NetworkGuard, Refused
 
 TIMEOUT: Final = 10.0
@@ -30,26 +30,29 @@ SECRET_BYTES: Final = 64 << 10
 BODY_CHARS: Final = 200  # of an answer's body, kept with the attempt
 
 
-class DeliveryFailed(VigilError):
+class DeliveryFailed(AwsApiError):
+    """A target that refused or failed; `code` is EventBridge's dead-letter error code (TIMEOUT,
+    THROTTLING, NO_RESOURCE, NO_PERMISSIONS, SDK_CLIENT_ERROR …); `http_status` the target's
+    HTTP answer, when there was one."""
+
     def __init__(self, code: str, message: str, *, retriable: bool, status: int | None = None,
                  body: str | None = None) -> None:  # fmt: skip
-        super().__init__(message)
-        self.code = code  # TIMEOUT, THROTTLING, NO_RESOURCE, NO_PERMISSIONS, SDK_CLIENT_ERROR …
+        super().__init__(code, message)
         self.retriable = retriable
-        self.status = status  # the HTTP answer, when there was one
+        self.http_status = status
         self.body = body
 
 
 class Reply(str):
     """A sender's excerpt that also keeps the HTTP status and the body's first bytes."""
 
-    status: int | None = None
+    http_status: int | None = None
     body: str | None = None
 
     @classmethod
     def http(cls, status: int, body: str) -> Reply:
         reply = cls(f"HTTP {status} {body}")
-        reply.status, reply.body = status, body
+        reply.http_status, reply.body = status, body
         return reply
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 from vigil import clock
+from vigil.errors import VigilError
 
 # Filter name → how to read its values from a document.
 PATHS: Final = {
@@ -27,7 +28,7 @@ POSITIVE: Final = frozenset({"EQUALS", "PREFIX", "CONTAINS"})
 NEGATIVE: Final = frozenset({"NOT_EQUALS", "PREFIX_NOT_EQUALS", "NOT_CONTAINS"})
 
 
-class FilterInvalid(ValueError):
+class FilterInvalid(VigilError):
     """A filter Security Hub would refuse (InvalidInputException)."""
 
 

@@ -9,6 +9,7 @@ import json
 from typing import Any, Final
 
 from vigil import clock
+from vigil.errors import VigilError
 from vigil.model.finding import Finding, Hit, RecordState, finding_id
 
 REQUIRED: Final = ("SchemaVersion", "Id", "ProductArn", "GeneratorId", "AwsAccountId",
@@ -20,7 +21,7 @@ MAX_BYTES: Final = 240 * 1024
 UNIT_PREFIX: Final = "asff/"
 
 
-class AsffInvalid(ValueError):
+class AsffInvalid(VigilError):
     """Why one finding cannot be imported (Security Hub's InvalidInput)."""
 
 

@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Final
 
+from vigil.errors import VigilError
 from vigil.findings.asff_filter import PATHS, FilterInvalid, check, values
 from vigil.state import Store
 
@@ -60,11 +61,11 @@ MANAGED: Final = {
 }  # fmt: skip
 
 
-class InsightInvalid(ValueError):
+class InsightInvalid(VigilError):
     """What Security Hub answers InvalidInputException to."""
 
 
-class InsightMissing(LookupError):
+class InsightMissing(VigilError):
     """What Security Hub answers ResourceNotFoundException to."""
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from vigil.clock import now_ms
-from vigil.errors import VigilError
+from vigil.errors import AwsApiError
 from vigil.state import Store
 
 RETENTION_DAYS: Final = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096,
@@ -26,12 +26,11 @@ DEFAULT_REGION: Final = "local"
 DEFAULT_LIMIT: Final = 10_000  # events a FilterLogEvents / GetLogEvents answer holds at most
 
 
-class LogsError(VigilError):
-    """A CloudWatch Logs API error; `code` is AWS's exception name."""
+class LogsError(AwsApiError):
+    """A CloudWatch Logs API error; `code` is AWS's exception name (the message starts with it)."""
 
     def __init__(self, code: str, message: str, hint: str | None = None) -> None:
-        super().__init__(f"{code}: {message}", hint=hint)
-        self.code = code
+        super().__init__(code, f"{code}: {message}", hint=hint)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Final
 
 from vigil.config import Settings
-from vigil.errors import VigilError
+from vigil.errors import AwsApiError
 from vigil.inputs import loads
 
 NAME: Final = re.compile(r"[A-Za-z0-9_\-]{1,255}")
@@ -25,13 +25,12 @@ GRID: Final = 24
 MAX_WIDGETS: Final = 500
 
 
-class DashboardError(VigilError):
+class DashboardError(AwsApiError):
     """A dashboard that cannot be stored or is not there; `code` is CloudWatch's."""
 
     def __init__(self, code: str, message: str, hint: str | None = None,
                  messages: list[dict[str, str]] | None = None) -> None:  # fmt: skip
-        super().__init__(f"{code}: {message}", hint=hint)
-        self.code = code
+        super().__init__(code, f"{code}: {message}", hint=hint)
         self.detail = message
         self.messages = messages or []
 

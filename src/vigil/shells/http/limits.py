@@ -13,7 +13,8 @@ from typing import Any, Final
 from urllib.parse import unquote_plus
 
 from vigil.api.inputs import JSON_DEPTH, InputError, TooLarge, inflate_gzip, json_depth
-from vigil.shells.http.aws import AwsError
+from vigil.errors import VigilError
+from vigil.shells.http.aws import AwsApiError
 from vigil.shells.http.aws.protocol import CBOR_SERVICES, TARGETS, Call, encode_json, error_body
 
 log = logging.getLogger("vigil.serve")
@@ -55,7 +56,7 @@ PATHS: Final = {
 ENCODINGS: Final = ("", "identity", "gzip", "x-gzip")
 
 
-class Refusal(Exception):
+class Refusal(VigilError):
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(message)
         self.status = status
@@ -178,7 +179,7 @@ async def _answer(scope: Scope, headers: dict[str, str], refused: Refusal, send:
 def _shaped(path: str, headers: dict[str, str], refused: Refusal) -> tuple[bytes, dict[str, str]]:
     """The refusal in the shape the caller reads: AWS's per protocol, the native API's
     `{"detail": {code, message, hint}}`, Firehose's `errorMessage`, or plain text."""
-    err = AwsError(refused.code, refused.message, refused.status)
+    err = AwsApiError(refused.code, refused.message, status=refused.status)
     target = headers.get("x-amz-target", "")
     if target and target.partition(".")[0] in TARGETS:
         service, signing = TARGETS[target.partition(".")[0]]
@@ -207,5 +208,5 @@ def _shaped(path: str, headers: dict[str, str], refused: Refusal) -> tuple[bytes
     return f"{refused.message}\n".encode(), {"Content-Type": "text/plain; charset=utf-8"}
 
 
-def _aws(call: Call, err: AwsError) -> tuple[bytes, dict[str, str]]:
+def _aws(call: Call, err: AwsApiError) -> tuple[bytes, dict[str, str]]:
     return error_body(call, call.protocol, err)

@@ -15,6 +15,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from vigil import api
 from vigil.api.access import Gate, Need, Principal, Session, Sessions, SignInLimiter
+from vigil.errors import VigilError
 from vigil.shells.http.headers import PAGE_POLICY
 from vigil.shells.web import filters
 
@@ -30,7 +31,7 @@ NAV: Final = (
 )  # fmt: skip
 
 
-class SignIn(Exception):
+class SignIn(VigilError):
     """No valid session: the page sends the browser to /login."""
 
 
@@ -77,7 +78,7 @@ class Console:
     def reader(self, request: Request) -> Session:
         session = self.session(request)
         if session is None:
-            raise SignIn()
+            raise SignIn("no valid session", hint="sign in at /login")
         return session
 
     def needs(self, need: Need) -> Callable[[Request], Session]:

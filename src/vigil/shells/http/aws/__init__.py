@@ -7,16 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from vigil.errors import AwsApiError
 
-class AwsError(Exception):
-    """An error in the shape AWS gives it: its code, message and HTTP status."""
-
-    def __init__(self, code: str, message: str, status: int = 400, *, sender: bool = True) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.status = status
-        self.sender = sender
+__all__ = ["AwsApiError", "Caller", "need"]
 
 
 @dataclass(frozen=True)
@@ -35,7 +28,7 @@ def need(params: dict[str, Any], name: str) -> Any:
     """A required parameter, or AWS's error for a missing one."""
     value = params.get(name)
     if value is None or value == "":
-        raise AwsError(
+        raise AwsApiError(
             "InvalidParameterException",
             f"1 validation error detected: Value null "
             f"at '{name}' failed to satisfy constraint: Member must not be null",

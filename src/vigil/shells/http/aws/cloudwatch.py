@@ -10,7 +10,7 @@ from typing import Any, Final
 from vigil import api
 from vigil.api.access import Need
 from vigil.errors import VigilError
-from vigil.shells.http.aws import AwsError, Caller
+from vigil.shells.http.aws import AwsApiError, Caller
 from vigil.shells.http.aws.cloudwatch_params import dims as _dims
 from vigil.shells.http.aws.cloudwatch_params import missing as _missing
 from vigil.shells.http.aws.cloudwatch_params import ms as _ms
@@ -64,10 +64,10 @@ def list_metrics(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any
 def _points(s: api.Settings, metric: Any, start: int, end: int, period: int,
             stats: list[str], unit: str | None) -> list[Any]:  # fmt: skip
     if end <= start:
-        raise AwsError("InvalidParameterValue", "The parameter StartTime must be less than the "
+        raise AwsApiError("InvalidParameterValue", "The parameter StartTime must be less than the "
                        "parameter EndTime.")  # fmt: skip
     if (end - start) // (period * 1000) > MAX_DATAPOINTS:
-        raise AwsError("InvalidParameterCombination", f"You have requested up to "
+        raise AwsApiError("InvalidParameterCombination", f"You have requested up to "
                        f"{(end - start) // (period * 1000)} datapoints, which exceeds the limit "
                        f"of {MAX_DATAPOINTS}.")  # fmt: skip
     return api.metrics.statistics(s, metric, start, end, period, stats, unit)
@@ -92,21 +92,21 @@ def get_metric_statistics(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict
 def get_metric_data(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     queries = _req(p, "MetricDataQueries")
     if len(queries) > MAX_QUERIES:
-        raise AwsError("InvalidParameterValue", f"at most {MAX_QUERIES} MetricDataQueries")
+        raise AwsApiError("InvalidParameterValue", f"at most {MAX_QUERIES} MetricDataQueries")
     start, end = _ms(_req(p, "StartTime"), "StartTime"), _ms(_req(p, "EndTime"), "EndTime")
     if end <= start:
-        raise AwsError("InvalidParameterValue", "The parameter StartTime must be less than the "
+        raise AwsApiError("InvalidParameterValue", "The parameter StartTime must be less than the "
                        "parameter EndTime.")  # fmt: skip
     newest_first = (p.get("ScanBy") or "TimestampDescending") == "TimestampDescending"
     asked = [_query(q, i) for i, q in enumerate(queries, 1)]
     for q in asked:
         if q.period and (end - start) // (q.period * 1000) > 100_800:
-            raise AwsError("InvalidParameterCombination", f"query {q.id}: at most 100,800 "
+            raise AwsApiError("InvalidParameterCombination", f"query {q.id}: at most 100,800 "
                            "datapoints per query")  # fmt: skip
     try:
         found = api.metrics.metric_data(s, asked, start, end)
     except VigilError as exc:  # metric math says ValidationError; a bad period or statistic
-        raise AwsError(getattr(exc, "code", "InvalidParameterValue"), exc.message) from None
+        raise AwsApiError(getattr(exc, "code", "InvalidParameterValue"), exc.message) from None
     results = []
     for r in found:
         pairs = sorted(r.points, reverse=newest_first)
@@ -125,20 +125,20 @@ def _query(q: dict[str, Any], n: int) -> Any:
     label, returned = str(q.get("Label") or ""), q.get("ReturnData", True) is not False
     stat, expression = q.get("MetricStat"), q.get("Expression")
     if stat and expression:
-        raise AwsError("ValidationError", f"{where}: give either MetricStat or Expression, "
+        raise AwsApiError("ValidationError", f"{where}: give either MetricStat or Expression, "
                        "not both")  # fmt: skip
     if expression:
         period = int(q.get("Period") or 0)
         return api.metrics.Query(str(ident), expression=str(expression), period=period,
                                  label=label, return_data=returned)  # fmt: skip
     if not stat:
-        raise AwsError("ValidationError", f"{where}: give either MetricStat or Expression")
+        raise AwsApiError("ValidationError", f"{where}: give either MetricStat or Expression")
     m = _req(stat, "Metric")
     metric = api.metrics.Metric(_req(m, "Namespace"), _req(m, "MetricName"),
                                 _dims(m.get("Dimensions")))  # fmt: skip
     period = int(_req(stat, "Period"))
     if period <= 0:
-        raise AwsError("InvalidParameterValue", f"{where}.MetricStat.Period must be positive")
+        raise AwsApiError("InvalidParameterValue", f"{where}.MetricStat.Period must be positive")
     return api.metrics.Query(str(ident), metric, str(_req(stat, "Stat")), period,
                              stat.get("Unit"), label=label, return_data=returned)  # fmt: skip
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from vigil import api
-from vigil.shells.http.aws import AwsError, Caller
+from vigil.shells.http.aws import AwsApiError, Caller
 from vigil.shells.http.aws.cloudwatch_params import dims as _dims
 from vigil.shells.http.aws.cloudwatch_params import ms as _ms
 from vigil.shells.http.aws.cloudwatch_params import page as _page
@@ -35,7 +35,7 @@ def put_metric_alarm(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str,
         single = [k for k in ("MetricName", "Namespace", "Statistic", "ExtendedStatistic",
                               "Dimensions", "Period", "Unit") if p.get(k)]  # fmt: skip
         if single:
-            raise AwsError("InvalidParameterCombination", f"Metrics cannot be given with "
+            raise AwsApiError("InvalidParameterCombination", f"Metrics cannot be given with "
                            f"{', '.join(single)}")  # fmt: skip
         queries = api.metrics.alarm_queries(list(raw))
         period = next((q.period for q in queries if q.expression is None and q.period), 60)
@@ -44,19 +44,19 @@ def put_metric_alarm(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str,
                                   "threshold_metric_id": threshold_id}  # fmt: skip
     else:
         if threshold_id:
-            raise AwsError("InvalidParameterCombination", "ThresholdMetricId is for alarms "
+            raise AwsApiError("InvalidParameterCombination", "ThresholdMetricId is for alarms "
                            "with Metrics")  # fmt: skip
         if p.get("Statistic") and p.get("ExtendedStatistic"):
-            raise AwsError("InvalidParameterCombination", "Give Statistic or "
+            raise AwsApiError("InvalidParameterCombination", "Give Statistic or "
                            "ExtendedStatistic, not both.")  # fmt: skip
         stat = p.get("Statistic") or p.get("ExtendedStatistic")
         if not stat:
-            raise AwsError("MissingParameter", "The parameter Statistic is required.")
+            raise AwsApiError("MissingParameter", "The parameter Statistic is required.")
         fields = {"namespace": _req(p, "Namespace"), "metric_name": _req(p, "MetricName"),
                   "statistic": stat, "period": int(_req(p, "Period")),
                   "dimensions": _dims(p.get("Dimensions")), "unit": p.get("Unit")}  # fmt: skip
     if threshold_id is None and p.get("Threshold") is None:
-        raise AwsError("MissingParameter", "The parameter Threshold is required.")
+        raise AwsApiError("MissingParameter", "The parameter Threshold is required.")
     alarm = api.metrics.Alarm(
         name=name, threshold=float(p.get("Threshold") or 0.0),
         comparison=_req(p, "ComparisonOperator"),
@@ -67,7 +67,7 @@ def put_metric_alarm(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str,
         or "evaluate", account=c.account, region=c.region, **fields, **_actions(p),
     )  # fmt: skip
     if api.metrics.alarm_kind(s, name) == "CompositeAlarm":
-        raise AwsError("ValidationError", f"The alarm {name} is a composite alarm")
+        raise AwsApiError("ValidationError", f"The alarm {name} is a composite alarm")
     api.metrics.put_alarm(s, alarm)
     return {}
 
@@ -88,12 +88,12 @@ def describe_alarms(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, 
     prefix, state = p.get("AlarmNamePrefix") or "", p.get("StateValue")
     action = p.get("ActionPrefix") or ""
     if names and prefix:
-        raise AwsError("InvalidParameterCombination", "AlarmNames and AlarmNamePrefix cannot "
+        raise AwsApiError("InvalidParameterCombination", "AlarmNames and AlarmNamePrefix cannot "
                        "be given together.")  # fmt: skip
     types = p.get("AlarmTypes") or ["MetricAlarm"]
     for t in types:
         if t not in (*TYPES, "LogAlarm"):  # Vigil keeps no log alarms: none are listed
-            raise AwsError("ValidationError", f"AlarmTypes: {t!r} is not one of "
+            raise AwsApiError("ValidationError", f"AlarmTypes: {t!r} is not one of "
                            f"{', '.join(TYPES)}")  # fmt: skip
     related = p.get("ChildrenOfAlarmName") or p.get("ParentsOfAlarmName")
     if related:
@@ -126,7 +126,7 @@ def _related(s: api.Settings, p: dict[str, Any], name: str) -> dict[str, Any]:
     extra = [k for k in p if k not in ("ChildrenOfAlarmName", "ParentsOfAlarmName",
                                        "MaxRecords", "NextToken", "AlarmTypes")]  # fmt: skip
     if extra or (p.get("ChildrenOfAlarmName") and p.get("ParentsOfAlarmName")):
-        raise AwsError("ValidationError", "ChildrenOfAlarmName and ParentsOfAlarmName take only "
+        raise AwsApiError("ValidationError", "ChildrenOfAlarmName and ParentsOfAlarmName take only "
                        f"MaxRecords and NextToken beside them, not {', '.join(extra)}")  # fmt: skip
     children = bool(p.get("ChildrenOfAlarmName"))
     related = set((api.metrics.alarm_children if children else api.metrics.alarm_parents)(
@@ -190,7 +190,7 @@ def describe_alarm_history(s: api.Settings, c: Caller, p: dict[str, Any]) -> dic
 def set_alarm_state(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     name = _req(p, "AlarmName")
     if api.metrics.alarm_kind(s, name) is None:
-        raise AwsError("ResourceNotFound", f"Alarm {name} does not exist", status=404)
+        raise AwsApiError("ResourceNotFound", f"Alarm {name} does not exist", status=404)
     api.metrics.set_alarm_state(s, name, _req(p, "StateValue"), _req(p, "StateReason"))
     return {}
 
@@ -199,7 +199,7 @@ def delete_alarms(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, An
     names = list(_req(p, "AlarmNames"))
     missing = [n for n in names if api.metrics.alarm_kind(s, n) is None]
     if missing:
-        raise AwsError("ResourceNotFound", f"Alarm {missing[0]} does not exist", status=404)
+        raise AwsApiError("ResourceNotFound", f"Alarm {missing[0]} does not exist", status=404)
     api.metrics.delete_alarms(s, names)
     return {}
 

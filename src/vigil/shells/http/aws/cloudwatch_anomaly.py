@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from vigil import api
-from vigil.shells.http.aws import AwsError, Caller
+from vigil.shells.http.aws import AwsApiError, Caller
 from vigil.shells.http.aws.protocol import timestamp
 
 LEGACY = ("Namespace", "MetricName", "Dimensions", "Stat")
@@ -21,23 +21,23 @@ def _ms(value: Any) -> int:
     try:
         return int(timestamp(value).timestamp() * 1000)
     except (ValueError, TypeError):
-        raise AwsError("InvalidParameterValue", f"{value!r} is not a time") from None
+        raise AwsApiError("InvalidParameterValue", f"{value!r} is not a time") from None
 
 
 def _detector(p: dict[str, Any]) -> Any:
     single = p.get("SingleMetricAnomalyDetector")
     legacy = [k for k in LEGACY if p.get(k)]
     if p.get("MetricMathAnomalyDetector"):
-        raise AwsError("InvalidParameterValue", "Vigil keeps single-metric anomaly detectors; "
+        raise AwsApiError("InvalidParameterValue", "Vigil keeps single-metric anomaly detectors; "
                        "a MetricMathAnomalyDetector is not supported")  # fmt: skip
     if single and legacy:
-        raise AwsError("InvalidParameterCombination", "SingleMetricAnomalyDetector cannot be "
+        raise AwsApiError("InvalidParameterCombination", "SingleMetricAnomalyDetector cannot be "
                        f"given with {', '.join(legacy)}")  # fmt: skip
     source = single or p
     for key in ("Namespace", "MetricName", "Stat"):
         if not source.get(key):
             where = f"SingleMetricAnomalyDetector.{key}" if single else key
-            raise AwsError("MissingParameter", f"The parameter {where} is required.")
+            raise AwsApiError("MissingParameter", f"The parameter {where} is required.")
     config = p.get("Configuration") or {}
     excluded = tuple((_ms(r.get("StartTime")), _ms(r.get("EndTime")))
                      for r in config.get("ExcludedTimeRanges") or [])  # fmt: skip
@@ -68,7 +68,7 @@ def describe_anomaly_detectors(s: api.Settings, c: Caller, p: dict[str, Any]) ->
     types = p.get("AnomalyDetectorTypes") or ["SINGLE_METRIC"]
     for t in types:
         if t not in ("SINGLE_METRIC", "METRIC_MATH"):
-            raise AwsError("InvalidParameterValue", f"AnomalyDetectorTypes: {t!r} is not "
+            raise AwsApiError("InvalidParameterValue", f"AnomalyDetectorTypes: {t!r} is not "
                            "SINGLE_METRIC or METRIC_MATH")  # fmt: skip
     wanted = set(_dims(p.get("Dimensions")))
     found = []
@@ -84,7 +84,7 @@ def describe_anomaly_detectors(s: api.Settings, c: Caller, p: dict[str, Any]) ->
         found.append(_aws(d))
     token = str(p.get("NextToken") or "0")
     if not token.isdigit():
-        raise AwsError("InvalidNextToken", "The NextToken is not valid.")
+        raise AwsApiError("InvalidNextToken", "The NextToken is not valid.")
     start, size = int(token), int(p.get("MaxResults") or 100)
     out: dict[str, Any] = {"AnomalyDetectors": found[start : start + size]}
     if start + size < len(found):

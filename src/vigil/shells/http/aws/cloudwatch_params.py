@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from vigil.shells.http.aws import AwsError
+from vigil.shells.http.aws import AwsApiError
 from vigil.shells.http.aws.protocol import timestamp
 
 
-def missing(name: str) -> AwsError:
-    return AwsError("MissingParameter", f"The parameter {name} is required.")
+def missing(name: str) -> AwsApiError:
+    return AwsApiError("MissingParameter", f"The parameter {name} is required.")
 
 
 def req(p: dict[str, Any], name: str) -> Any:
@@ -25,7 +25,7 @@ def ms(value: Any, name: str) -> int:
     try:
         return int(timestamp(value).timestamp() * 1000)
     except (ValueError, TypeError):
-        raise AwsError("InvalidParameterValue", f"{name}: {value!r} is not a time") from None
+        raise AwsApiError("InvalidParameterValue", f"{name}: {value!r} is not a time") from None
 
 
 def when(ms: int) -> datetime:
@@ -39,7 +39,7 @@ def dims(raw: Any) -> tuple[tuple[str, str], ...]:
 def page(items: list[Any], p: dict[str, Any], size: int, key: str, field: str) -> dict[str, Any]:
     token = str(p.get("NextToken") or "0")
     if not token.isdigit():
-        raise AwsError("InvalidNextToken", "The NextToken is not valid.")
+        raise AwsApiError("InvalidNextToken", "The NextToken is not valid.")
     start, limit = int(token), int(p.get(field) or size)
     out: dict[str, Any] = {key: items[start : start + limit]}
     if start + limit < len(items):

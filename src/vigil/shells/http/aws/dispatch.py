@@ -19,7 +19,7 @@ from vigil import api
 from vigil.api.access import AuthError, Gate, Need, Principal, Role, SignedRequest, pairs_of
 from vigil.api.inputs import InputError, inflate_gzip
 from vigil.errors import BusyError, VigilError
-from vigil.shells.http.aws import AwsError, Caller, cloudwatch, events, securityhub, validate
+from vigil.shells.http.aws import AwsApiError, Caller, cloudwatch, events, securityhub, validate
 from vigil.shells.http.aws import logs as logs_ops
 from vigil.shells.http.aws.protocol import (
     CBOR_SERVICES,
@@ -92,11 +92,11 @@ class AwsEndpoints:
             if prefix in TARGETS:
                 service, signing = TARGETS[prefix]
                 return Call(service, signing, op, "json", decode_json(body))
-            raise AwsError("UnknownOperationException", f"X-Amz-Target {target!r} is not served")
+            raise AwsApiError("UnknownOperationException", f"X-Amz-Target {target!r} is not served")
         m = _CBOR_PATH.fullmatch(request.url.path)
         if m and request.method == "POST":
             if m[1] not in CBOR_SERVICES:
-                raise AwsError("UnknownOperationException", f"service {m[1]!r} is not served")
+                raise AwsApiError("UnknownOperationException", f"service {m[1]!r} is not served")
             service, signing = CBOR_SERVICES[m[1]]
             return Call(service, signing, m[2], "cbor", decode_cbor(body))
         ctype = request.headers.get("content-type", "")
@@ -106,7 +106,7 @@ class AwsEndpoints:
         if "Action" in fields:
             version = fields.get("Version", "2010-08-01")
             if version not in QUERY_VERSIONS:
-                raise AwsError("InvalidAction", f"API version {version} is not served")
+                raise AwsApiError("InvalidAction", f"API version {version} is not served")
             service, signing = QUERY_VERSIONS[version]
             call = Call(service, signing, fields["Action"], "query")
             call.params = decode_query(call, form)
@@ -121,12 +121,12 @@ class AwsEndpoints:
         try:
             call = self.identify(request, body)
             if call is None:
-                raise AwsError("UnknownOperationException", "not an AWS API request (no "
+                raise AwsApiError("UnknownOperationException", "not an AWS API request (no "
                                "X-Amz-Target, Action or RPC v2 path)")  # fmt: skip
             protocol = call.protocol
             ops = self.services.get(call.service, {})
             if call.operation not in ops:
-                raise AwsError("UnknownOperationException",
+                raise AwsApiError("UnknownOperationException",
                                f"{call.operation} is not an operation Vigil serves for "
                                f"{call.service}", status=400)  # fmt: skip
             needed, handler = ops[call.operation]
@@ -145,17 +145,17 @@ class AwsEndpoints:
         except AuthError as exc:
             table = _AUTH_QUERY if protocol == "query" else _AUTH_JSON
             code, status = table.get(exc.kind, ("AccessDeniedException", 403))
-            response = self._error(call, protocol, AwsError(code, exc.message, status))
-        except AwsError as exc:
-            response = self._error(call, protocol, exc)
+            response = self._error(call, protocol, AwsApiError(code, exc.message, status=status))
+        except AwsApiError as exc:
+            response = self._error(call, protocol, _wire(exc))
         except VigilError as exc:
             response = self._error(call, protocol, _aws_error(exc, call))
         except Exception:
             rid = call.request_id if call else "-"
             log.exception("request %s (%s) failed", rid, call.operation if call else "?")
-            response = self._error(call, protocol, AwsError(
+            response = self._error(call, protocol, AwsApiError(
                 "InternalFailure", f"the server could not complete the request; its log has the "
-                f"details under request id {rid}", 500, sender=False))  # fmt: skip
+                f"details under request id {rid}", status=500, sender=False))  # fmt: skip
         if self.observe is not None:
             op = call.operation if call else "unknown"
             service = call.signing_name if call else "aws"
@@ -202,7 +202,7 @@ class AwsEndpoints:
         media = CONTENT_TYPES.get(call.service, "application/json")
         return Response(encode_json(result), 200, headers, media_type=media)
 
-    def _error(self, call: Call | None, protocol: str, err: AwsError) -> Response:
+    def _error(self, call: Call | None, protocol: str, err: AwsApiError) -> Response:
         body, headers = error_body(call, protocol, err)
         media = headers.pop("Content-Type")
         return Response(body, err.status, headers, media_type=media)
@@ -222,19 +222,28 @@ def _peer(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def _aws_error(exc: VigilError, call: Call | None) -> AwsError:
+def _wire(exc: AwsApiError) -> AwsApiError:
+    """A coded error as AWS words it: the message without a leading code, the hint after it."""
+    message = exc.message.removeprefix(f"{exc.code}: ")
+    if exc.hint:
+        message = f"{message} ({exc.hint})"
+    if message == exc.message:
+        return exc
+    return AwsApiError(exc.code, message, status=exc.status, sender=exc.sender)
+
+
+def _aws_error(exc: VigilError, call: Call | None) -> AwsApiError:
     code = getattr(exc, "code", None)
     message = exc.message if not exc.hint else f"{exc.message} ({exc.hint})"
     if isinstance(exc, BusyError):  # the code SDKs retry with backoff
-        return AwsError("Throttling" if call and call.service == "cloudwatch"
+        return AwsApiError("Throttling" if call and call.service == "cloudwatch"
                         else "ThrottlingException", message)  # fmt: skip
     if isinstance(code, str):
-        status = 400
         message = message.removeprefix(f"{code}: ")
-        return AwsError(code, message, status)
+        return AwsApiError(code, message)
     if call is not None and call.service == "cloudwatch":
-        return AwsError("InvalidParameterValue", message)
-    return AwsError("InvalidParameterException" if call and call.service == "logs"
+        return AwsApiError("InvalidParameterValue", message)
+    return AwsApiError("InvalidParameterException" if call and call.service == "logs"
                     else "ValidationException", message)  # fmt: skip
 
 
@@ -249,4 +258,4 @@ def _inflate(request: Request, body: bytes) -> bytes:
     try:
         return inflate_gzip(body, DEFAULT.inflated, "the request body")
     except InputError as exc:
-        raise AwsError("SerializationException", exc.message) from None
+        raise AwsApiError("SerializationException", exc.message) from None

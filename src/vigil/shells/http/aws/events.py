@@ -12,7 +12,7 @@ from vigil import api
 from vigil.api.access import Need
 from vigil.api.inputs import loads
 from vigil.errors import VigilError
-from vigil.shells.http.aws import AwsError, Caller, events_buses
+from vigil.shells.http.aws import AwsApiError, Caller, events_buses
 from vigil.shells.http.aws.events_buses import page_of
 from vigil.shells.http.aws.events_targets import target_aws, target_doc
 
@@ -20,8 +20,8 @@ Handler = Callable[[api.Settings, Caller, dict[str, Any]], dict[str, Any]]
 MAX_ENTRIES: Final = 10
 
 
-def _valid(message: str) -> AwsError:
-    return AwsError("ValidationException", message)
+def _valid(message: str) -> AwsApiError:
+    return AwsApiError("ValidationException", message)
 
 
 def _required(p: dict[str, Any], name: str) -> Any:
@@ -41,7 +41,7 @@ def _doc(s: api.Settings, name: str, bus: str) -> dict[str, Any]:
     try:
         return api.events.rule_document(s, name, bus)
     except VigilError:
-        raise AwsError(
+        raise AwsApiError(
             "ResourceNotFoundException", f"Rule {name} does not exist on EventBus {bus}."
         ) from None
 
@@ -178,11 +178,11 @@ def put_targets(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]
             new = target_doc(t)
             _check(s, {**doc, "targets": [new]})
             targets[new["id"]] = new
-        except AwsError as exc:
+        except AwsApiError as exc:
             failed.append({"TargetId": str(t.get("Id", "")), "ErrorCode": exc.code,
                            "ErrorMessage": exc.message})  # fmt: skip
     if len(targets) > 5:
-        raise AwsError("LimitExceededException", "The requested resource exceeds the maximum "
+        raise AwsApiError("LimitExceededException", "The requested resource exceeds the maximum "
                        "number allowed: a rule has at most 5 targets.")  # fmt: skip
     _save(s, {**doc, "targets": list(targets.values())})
     return {"FailedEntryCount": len(failed), "FailedEntries": failed}
@@ -224,7 +224,7 @@ def test_event_pattern(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[st
     try:
         return {"Result": api.events.test_pattern(pattern, event)}
     except VigilError as exc:
-        raise AwsError("InvalidEventPatternException", f"Event pattern is not valid. Reason: "
+        raise AwsApiError("InvalidEventPatternException", f"Event pattern is not valid. Reason: "
                        f"{exc.message}") from None  # fmt: skip
 
 

@@ -9,7 +9,7 @@ from typing import Any, Final
 
 from vigil import api
 from vigil.api.access import Need
-from vigil.shells.http.aws import AwsError, Caller
+from vigil.shells.http.aws import AwsApiError, Caller
 
 Handler = Callable[[api.Settings, Caller, dict[str, Any]], dict[str, Any]]
 _ARCHIVE_STATES: Final = ("ENABLED", "DISABLED", "CREATING", "UPDATING", "CREATE_FAILED",
@@ -20,7 +20,7 @@ _REPLAY_STATES: Final = ("STARTING", "RUNNING", "CANCELLING", "COMPLETED", "CANC
 def _required(p: dict[str, Any], name: str) -> Any:
     value = p.get(name)
     if value is None or value == "":
-        raise AwsError("ValidationException", f"1 validation error detected: Value null at "
+        raise AwsApiError("ValidationException", f"1 validation error detected: Value null at "
                        f"'{name}' failed to satisfy constraint: Member must not be "
                        "null")  # fmt: skip
     return value
@@ -30,10 +30,10 @@ def page_of(items: list[Any], p: dict[str, Any]) -> tuple[list[Any], str | None]
     """A page of a listing by `Limit` (at most 100) and `NextToken` (the offset)."""
     token = str(p.get("NextToken") or "0")
     if not token.isdigit():
-        raise AwsError("ValidationException", "The NextToken is not valid.")
+        raise AwsApiError("ValidationException", "The NextToken is not valid.")
     start, limit = int(token), int(p.get("Limit") or 100)
     if not 1 <= limit <= 100:
-        raise AwsError("ValidationException", "Limit: 1 to 100")
+        raise AwsApiError("ValidationException", "Limit: 1 to 100")
     more = start + limit < len(items)
     return items[start : start + limit], str(start + limit) if more else None
 
@@ -50,24 +50,24 @@ def _ms(value: Any, name: str) -> int:
     try:
         return int(timestamp(value).timestamp() * 1000)
     except (ValueError, TypeError, OverflowError):
-        raise AwsError("ValidationException", f"{name} {value!r} is not a timestamp") from None
+        raise AwsApiError("ValidationException", f"{name} {value!r} is not a timestamp") from None
 
 
 def _one_of(p: dict[str, Any], name: str, allowed: tuple[str, ...]) -> str | None:
     value = p.get(name)
     if value is not None and value not in allowed:
-        raise AwsError("ValidationException", f"{name} {value!r}: one of {', '.join(allowed)}")
+        raise AwsApiError("ValidationException", f"{name} {value!r}: one of {', '.join(allowed)}")
     return str(value) if value is not None else None
 
 
 # -- buses ---------------------------------------------------------------------------------------
 def create_event_bus(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     if p.get("EventSourceName"):
-        raise AwsError("ValidationException", "Partner event buses are not served: create a "
+        raise AwsApiError("ValidationException", "Partner event buses are not served: create a "
                        "custom bus without EventSourceName")  # fmt: skip
     tags = p.get("Tags") or []
     if not isinstance(tags, list) or not all(isinstance(t, dict) and "Key" in t for t in tags):
-        raise AwsError("ValidationException", "Tags: a list of {Key, Value}")
+        raise AwsApiError("ValidationException", "Tags: a list of {Key, Value}")
     made = api.buses.create_bus(s, str(_required(p, "Name")), str(p.get("Description") or ""),
                                  tags, c.account, c.region)  # fmt: skip
     out = {"EventBusArn": made["Arn"]}
@@ -82,7 +82,7 @@ def describe_event_bus(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[st
 
 def update_event_bus(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     if p.get("KmsKeyIdentifier") or p.get("DeadLetterConfig") or p.get("LogConfig"):
-        raise AwsError("ValidationException", "Vigil updates a bus's Description only (no KMS "
+        raise AwsApiError("ValidationException", "Vigil updates a bus's Description only (no KMS "
                        "key, dead-letter queue or log configuration)")  # fmt: skip
     desc = p.get("Description")
     done = api.buses.update_bus(s, p.get("Name"), None if desc is None else str(desc),
@@ -136,7 +136,7 @@ def delete_archive(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, A
 def start_replay(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     destination = _required(p, "Destination")
     if not isinstance(destination, dict) or not destination.get("Arn"):
-        raise AwsError("ValidationException", "Destination: {Arn: the event bus's ARN, "
+        raise AwsApiError("ValidationException", "Destination: {Arn: the event bus's ARN, "
                        "FilterArns: [rule ARNs]}")  # fmt: skip
     return api.buses.start_replay(
         s, str(_required(p, "ReplayName")), str(_required(p, "EventSourceArn")),

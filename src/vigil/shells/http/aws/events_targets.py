@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from vigil.shells.http.aws import AwsError, Caller
+from vigil.shells.http.aws import AwsApiError, Caller
 
 MAIN_SETTING: Final = {
     "slack": "url", "pagerduty": "routing_key", "email": "to", "command": "command",
@@ -18,8 +18,8 @@ MAIN_SETTING: Final = {
 }  # fmt: skip
 
 
-def _valid(message: str) -> AwsError:
-    return AwsError("ValidationException", message)
+def _valid(message: str) -> AwsApiError:
+    return AwsApiError("ValidationException", message)
 
 
 def target_doc(t: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any, Final
 
 from vigil import api
 from vigil.api.access import Need
-from vigil.shells.http.aws import AwsError, Caller, logs_tags, need
+from vigil.shells.http.aws import AwsApiError, Caller, logs_tags, need
 from vigil.shells.http.aws.logs_insights import Queries, get_log_record
 from vigil.shells.http.aws.logs_paging import group_of as _group_of
 from vigil.shells.http.aws.logs_paging import limit_of as _limit
@@ -80,7 +80,7 @@ def describe_log_streams(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[
     prefix = p.get("logStreamNamePrefix") or ""
     order = p.get("orderBy") or "LogStreamName"
     if order == "LastEventTime" and prefix:
-        raise AwsError(
+        raise AwsApiError(
             "InvalidParameterException", "Cannot order by LastEventTime with a logStreamNamePrefix."
         )
     found = api.logs.streams(s, group, prefix)
@@ -112,7 +112,7 @@ def put_log_events(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, A
     events = []
     for i, e in enumerate(raw):
         if not isinstance(e, dict) or "timestamp" not in e or "message" not in e:
-            raise AwsError(
+            raise AwsApiError(
                 "InvalidParameterException",
                 f"logEvents[{i}]: an event has a timestamp and a message",
             )
@@ -154,7 +154,7 @@ def filter_log_events(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str
     if not group:
         need(p, "logGroupName")
     if p.get("logStreamNames") and p.get("logStreamNamePrefix"):
-        raise AwsError(
+        raise AwsApiError(
             "InvalidParameterException",
             "logStreamNames and logStreamNamePrefix cannot both be given",
         )
@@ -188,7 +188,7 @@ def delete_retention_policy(s: api.Settings, c: Caller, p: dict[str, Any]) -> di
 def put_metric_filter(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     transformations = need(p, "metricTransformations")
     if not isinstance(transformations, list) or len(transformations) != 1:
-        raise AwsError("InvalidParameterException", "metricTransformations takes one element")
+        raise AwsApiError("InvalidParameterException", "metricTransformations takes one element")
     t = transformations[0]
     dims = tuple(sorted((t.get("dimensions") or {}).items()))
     default = t.get("defaultValue")
@@ -208,7 +208,7 @@ def describe_metric_filters(s: api.Settings, c: Caller, p: dict[str, Any]) -> di
     prefix = p.get("filterNamePrefix") or ""
     name, namespace = p.get("metricName"), p.get("metricNamespace")
     if bool(name) != bool(namespace):
-        raise AwsError(
+        raise AwsApiError(
             "InvalidParameterException", "metricName and metricNamespace are given together"
         )
     found = [f for f in found if f.name.startswith(prefix)
@@ -225,7 +225,7 @@ def delete_metric_filter(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[
 def test_metric_filter(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     messages = need(p, "logEventMessages")
     if not 1 <= len(messages) <= 50:
-        raise AwsError("InvalidParameterException", "logEventMessages takes 1 to 50 messages")
+        raise AwsApiError("InvalidParameterException", "logEventMessages takes 1 to 50 messages")
     return {"matches": api.logs.test_filter(p.get("filterPattern") or "", messages)}
 
 

@@ -13,7 +13,7 @@ from typing import Any, Final
 
 from vigil import api
 from vigil.errors import PatternError
-from vigil.shells.http.aws import AwsError, Caller
+from vigil.shells.http.aws import AwsApiError, Caller
 from vigil.shells.http.aws.logs_paging import group_of, integer, limit_of, page, text
 
 KEPT_SECONDS: Final = 3600.0
@@ -56,14 +56,14 @@ def _text(value: Any) -> str:
 def _groups(p: dict[str, Any]) -> list[str]:
     names, identifiers = p.get("logGroupNames") or [], p.get("logGroupIdentifiers") or []
     if not isinstance(names, list) or not isinstance(identifiers, list):
-        raise AwsError("InvalidParameterException",
+        raise AwsApiError("InvalidParameterException",
                        "logGroupNames and logGroupIdentifiers are lists")  # fmt: skip
     if not all(isinstance(g, str) for g in (*names, *identifiers)):
-        raise AwsError("InvalidParameterException", "log group names are strings")
+        raise AwsApiError("InvalidParameterException", "log group names are strings")
     groups = [*names, *([text(p, "logGroupName")] if p.get("logGroupName") else [])]
     groups += [group_of(x) for x in identifiers]
     if not groups:
-        raise AwsError(
+        raise AwsApiError(
             "InvalidParameterException", "give logGroupName, logGroupNames or logGroupIdentifiers"
         )
     return groups
@@ -85,17 +85,17 @@ class Queries:
         known = {g.name for g in api.logs.groups(s)}
         for g in groups:  # an unknown group or a query that does not parse fails now, not later
             if g not in known:
-                raise AwsError("ResourceNotFoundException", f"Log group '{g}' does not exist")
+                raise AwsApiError("ResourceNotFoundException", f"Log group '{g}' does not exist")
         try:
             api.logs.check_insights(limited)
         except PatternError as exc:
-            raise AwsError("MalformedQueryException", exc.message) from None
+            raise AwsApiError("MalformedQueryException", exc.message) from None
         self._forget_old()
         with self.lock:
             busy = sum(1 for r in self.runs.values() if not r.future.done())
         if busy >= MAX_RUNNING:
             message = f"{busy} queries are running; at most {MAX_RUNNING} at once"
-            raise AwsError("LimitExceededException", message)
+            raise AwsApiError("LimitExceededException", message)
         ident = str(uuid.uuid4())
         cancel = api.lake.Cancel()
         future = self.pool.submit(api.logs.run_query, s, limited, groups=groups, start=start,
@@ -124,7 +124,7 @@ class Queries:
         with self.lock:
             run = self.runs.get(ident)
         if run is None:
-            raise AwsError("ResourceNotFoundException", f"Query does not exist: {ident}")
+            raise AwsApiError("ResourceNotFoundException", f"Query does not exist: {ident}")
         return ident, run
 
     def results(self, s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
@@ -132,7 +132,7 @@ class Queries:
         status = run.status()
         if status != "Complete":
             if status == "Failed":
-                raise AwsError("MalformedQueryException", str(run.future.exception()))
+                raise AwsApiError("MalformedQueryException", str(run.future.exception()))
             return {"status": status, "results": [], "statistics": _stats(None)}
         answer = run.future.result()
         rows = [[{"field": k, "value": "" if v is None else _text(v)} for k, v in row.items()]
@@ -147,7 +147,7 @@ class Queries:
     def stop(self, s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
         ident, run = self._run(p)
         if run.future.done():
-            raise AwsError("InvalidParameterException",
+            raise AwsApiError("InvalidParameterException",
                            f"Query {ident} is not running (it is {run.status()})")  # fmt: skip
         run.cancel.set()  # a running query is interrupted; a waiting one never starts
         run.future.cancel()
@@ -157,12 +157,12 @@ class Queries:
         """DescribeQueries: the newest first, by log group and status."""
         status, group = text(p, "status"), text(p, "logGroupName")
         if status is not None and status not in STATUSES:
-            raise AwsError("InvalidParameterException",
+            raise AwsApiError("InvalidParameterException",
                            f"1 validation error detected: Value '{status}' at 'status' failed "
                            f"to satisfy constraint: Member must satisfy enum value set: "
                            f"[{', '.join(STATUSES)}]")  # fmt: skip
         if group and group not in {g.name for g in api.logs.groups(s)}:
-            raise AwsError("ResourceNotFoundException", f"Log group '{group}' does not exist")
+            raise AwsApiError("ResourceNotFoundException", f"Log group '{group}' does not exist")
         if text(p, "queryLanguage") not in (None, "CWLI"):  # SQL and PPL are not served
             return {"queries": []}
         self._forget_old()

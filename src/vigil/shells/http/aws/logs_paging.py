@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from vigil.api.inputs import loads
-from vigil.shells.http.aws import AwsError, need
+from vigil.shells.http.aws import AwsApiError, need
 
 
 def token(doc: Any) -> str:
@@ -20,7 +20,7 @@ def untoken(text: str | None) -> Any:
     try:
         return loads(base64.urlsafe_b64decode(text.encode()))
     except ValueError:
-        raise AwsError(
+        raise AwsApiError(
             "InvalidParameterException", "The specified nextToken is not valid."
         ) from None
 
@@ -29,9 +29,9 @@ def limit_of(params: dict[str, Any], default: int, top: int, name: str = "limit"
     try:
         limit = int(params.get(name) or default)
     except (TypeError, ValueError):
-        raise AwsError("InvalidParameterException", f"{name} is a number") from None
+        raise AwsApiError("InvalidParameterException", f"{name} is a number") from None
     if not 1 <= limit <= top:
-        raise AwsError("InvalidParameterException", f"{name} must be 1 to {top}")
+        raise AwsApiError("InvalidParameterException", f"{name} must be 1 to {top}")
     return limit
 
 
@@ -42,7 +42,7 @@ def page(
     of the next page, or "" at the end."""
     start = untoken(p.get("nextToken")) or 0
     if not isinstance(start, int) or start < 0:
-        raise AwsError("InvalidParameterException", "The specified nextToken is not valid.")
+        raise AwsApiError("InvalidParameterException", "The specified nextToken is not valid.")
     limit = limit_of(p, default, top, name)
     more = start + limit < len(items)
     return items[start : start + limit], token(start + limit) if more else ""
@@ -61,7 +61,7 @@ def text(p: dict[str, Any], name: str, *, required: bool = False) -> str | None:
     """A string parameter (None when absent and not required), or AWS's error saying which."""
     value = need(p, name) if required else p.get(name)
     if value is not None and not isinstance(value, str):
-        raise AwsError("InvalidParameterException", f"{name} is a string")
+        raise AwsApiError("InvalidParameterException", f"{name} is a string")
     return value
 
 
@@ -69,8 +69,10 @@ def integer(p: dict[str, Any], name: str) -> int:
     """A required whole-number parameter (epoch seconds or ms, a count)."""
     value = need(p, name)
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise AwsError("InvalidParameterException", f"{name} is a number")
+        raise AwsApiError("InvalidParameterException", f"{name} is a number")
     try:
         return int(value)
     except ValueError:
-        raise AwsError("InvalidParameterException", f"{name} is a number, not {value!r}") from None
+        raise AwsApiError(
+            "InvalidParameterException", f"{name} is a number, not {value!r}"
+        ) from None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from vigil import api
-from vigil.shells.http.aws import AwsError, Caller, need
+from vigil.shells.http.aws import AwsApiError, Caller, need
 from vigil.shells.http.aws.logs_paging import text
 
 
@@ -15,7 +15,7 @@ def _group(c: Caller, p: dict[str, Any]) -> str:
     region, account, group = api.logs.group_of_arn(arn)
     if account != c.account or region != c.region:  # another account's or Region's group
         here = f"this endpoint holds account {c.account} in {c.region}"
-        raise AwsError("ResourceNotFoundException",
+        raise AwsApiError("ResourceNotFoundException",
                        f"The specified resource does not exist: {arn} ({here})")  # fmt: skip
     return group
 
@@ -23,7 +23,7 @@ def _group(c: Caller, p: dict[str, Any]) -> str:
 def _keys(p: dict[str, Any], name: str) -> list[str]:
     keys = need(p, name)
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-        raise AwsError("InvalidParameterException", f"{name} is a list of tag keys")
+        raise AwsApiError("InvalidParameterException", f"{name} is a list of tag keys")
     return keys
 
 

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from vigil import api
-from vigil.shells.http.aws import AwsError, Caller
+from vigil.shells.http.aws import AwsApiError, Caller
 from vigil.shells.http.aws.logs_paging import integer, page, text
 
 
@@ -53,7 +53,7 @@ class ExportTasks:
         self._settle(s)
         ident = str(text(p, "taskId", required=True))
         if not any(t.account == c.account for t in api.logs.export_tasks(s, ident)):
-            raise AwsError("ResourceNotFoundException",
+            raise AwsApiError("ResourceNotFoundException",
                            f"The specified export task does not exist: {ident}")  # fmt: skip
         api.logs.cancel_task(s, ident)
         return {}

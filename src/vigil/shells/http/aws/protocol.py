@@ -18,7 +18,7 @@ import cbor2
 from botocore.model import ListShape, MapShape, OperationModel, ServiceModel, Shape, StructureShape
 from botocore.session import Session
 
-from vigil.shells.http.aws import AwsError
+from vigil.shells.http.aws import AwsApiError
 
 # X-Amz-Target prefix → (botocore service name, signing name)
 TARGETS: Final = {
@@ -49,7 +49,7 @@ class Call:
         try:
             return model(self.service).operation_model(self.operation)
         except Exception:
-            raise AwsError(
+            raise AwsApiError(
                 "UnknownOperationException",
                 f"{self.operation} is not an operation of {self.service}",
             ) from None
@@ -61,9 +61,9 @@ def decode_json(body: bytes) -> dict[str, Any]:
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise AwsError("SerializationException", f"the body is not JSON: {exc}") from None
+        raise AwsApiError("SerializationException", f"the body is not JSON: {exc}") from None
     if not isinstance(doc, dict):
-        raise AwsError("SerializationException", "the body is not a JSON object")
+        raise AwsApiError("SerializationException", "the body is not a JSON object")
     return doc
 
 
@@ -73,9 +73,9 @@ def decode_cbor(body: bytes) -> dict[str, Any]:
     try:
         doc = cbor2.loads(body)
     except Exception as exc:
-        raise AwsError("SerializationException", f"the body is not CBOR: {exc}") from None
+        raise AwsApiError("SerializationException", f"the body is not CBOR: {exc}") from None
     if not isinstance(doc, dict):
-        raise AwsError("SerializationException", "the body is not a CBOR map")
+        raise AwsApiError("SerializationException", "the body is not a CBOR map")
     return doc
 
 
@@ -135,7 +135,7 @@ def scalar(kind: str, text: str, where: str) -> Any:
         if kind == "blob":
             return base64.b64decode(text)
     except (ValueError, OverflowError, OSError):
-        raise AwsError("InvalidParameterValue", f"{where}: {text!r} is not a {kind}") from None
+        raise AwsApiError("InvalidParameterValue", f"{where}: {text!r} is not a {kind}") from None
     return text
 
 
@@ -238,7 +238,7 @@ def _xml(shape: Shape, value: Any, tag: str) -> str:
     return f"<{tag}>{text}</{tag}>"
 
 
-def error_body(call: Call | None, protocol: str, err: AwsError) -> tuple[bytes, dict[str, str]]:
+def error_body(call: Call | None, protocol: str, err: AwsApiError) -> tuple[bytes, dict[str, str]]:
     """The error's body and headers in the protocol's own shape."""
     request_id = call.request_id if call else str(uuid.uuid4())
     headers = {"x-amzn-RequestId": request_id}
@@ -268,4 +268,4 @@ def parse_form(body: bytes) -> list[tuple[str, str]]:
     try:
         return parse_qsl(body.decode(), keep_blank_values=True)
     except UnicodeDecodeError:
-        raise AwsError("InvalidQueryParameter", "the form body is not UTF-8") from None
+        raise AwsApiError("InvalidQueryParameter", "the form body is not UTF-8") from None

@@ -13,7 +13,7 @@ from vigil import api
 from vigil.api.access import Need
 from vigil.errors import VigilError
 from vigil.model.finding import Workflow
-from vigil.shells.http.aws import AwsError, Caller
+from vigil.shells.http.aws import AwsApiError, Caller
 from vigil.shells.http.aws.securityhub_hub import operations as hub_operations
 from vigil.shells.http.aws.securityhub_routes import operation_of
 
@@ -24,8 +24,8 @@ MAX_IMPORT: Final = 100
 UPDATABLE: Final = frozenset({"FindingIdentifiers", "Workflow", "Note"})
 
 
-def _invalid(message: str) -> AwsError:
-    return AwsError("InvalidInputException", message)
+def _invalid(message: str) -> AwsApiError:
+    return AwsApiError("InvalidInputException", message)
 
 
 def batch_import_findings(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:

@@ -11,15 +11,15 @@ from typing import Any, Final
 from vigil import api
 from vigil.api.access import Need
 from vigil.errors import VigilError
-from vigil.shells.http.aws import AwsError, Caller
+from vigil.shells.http.aws import AwsApiError, Caller
 from vigil.shells.http.aws.securityhub_routes import path_params
 
 Handler = Callable[[api.Settings, Caller, dict[str, Any]], dict[str, Any]]
 MAX_RESULTS: Final = 100
 
 
-def _invalid(message: str) -> AwsError:
-    return AwsError("InvalidInputException", message)
+def _invalid(message: str) -> AwsApiError:
+    return AwsApiError("InvalidInputException", message)
 
 
 def _arn(p: dict[str, Any]) -> str:
@@ -101,11 +101,13 @@ def _answered(handler: Handler) -> Handler:
     def run(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
         try:
             return handler(s, c, p)
+        except AwsApiError:
+            raise
         except VigilError as exc:
             code = getattr(exc, "code", None)
             if not isinstance(code, str):
                 raise
-            raise AwsError(code, exc.message, _status(code)) from None
+            raise AwsApiError(code, exc.message, status=_status(code)) from None
 
     return run
 

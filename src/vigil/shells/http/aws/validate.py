@@ -16,7 +16,7 @@ from typing import Any, Final
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 
-from vigil.shells.http.aws import AwsError
+from vigil.shells.http.aws import AwsApiError
 from vigil.shells.http.aws.protocol import Call, timestamp
 
 CODES: Final = {
@@ -58,14 +58,14 @@ def check(call: Call) -> None:
     if not problems and not missing:
         return
     if missing and not problems and call.service in MISSING:
-        raise AwsError(MISSING[call.service],
+        raise AwsApiError(MISSING[call.service],
                        f"The parameter {missing[0]} must be specified.")  # fmt: skip
     listed = problems + [f"Value null at '{m}' failed to satisfy constraint: Member must not "
                          "be null" for m in missing]  # fmt: skip
     count = len(listed)
     shown = "; ".join(listed[:MAX_REPORTED]) + ("; …" if count > MAX_REPORTED else "")
     noun = "error" if count == 1 else "errors"
-    raise AwsError(CODES.get(call.service, "ValidationException"),
+    raise AwsApiError(CODES.get(call.service, "ValidationException"),
                    f"{count} validation {noun} detected: {shown}")  # fmt: skip
 
 
