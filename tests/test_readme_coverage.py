@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from helpers import vigil
-from vigil.shells.coverage import markdown
+from vigil.shells.cli.coverage import markdown
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

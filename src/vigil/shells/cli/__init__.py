@@ -12,7 +12,8 @@ import typer
 
 from vigil.api import Settings
 from vigil.errors import ConfigError, VigilError
-from vigil.shells import render, tree
+from vigil.shells import render
+from vigil.shells.cli import tree
 
 app = typer.Typer(
     help="Vigil: collect AWS logs into a local lake, query them, and watch for threats.",
@@ -20,8 +21,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
 
 
 def _show_version(value: bool) -> None:
@@ -112,7 +111,7 @@ def _not_built() -> None:  # never runs: a command is built in full before it ru
 
 
 def _metric_filter_commands(logs_group: typer.Typer) -> None:
-    from vigil.shells import cli_metrics
+    from vigil.shells.cli import metrics as cli_metrics
 
     logs_group.command("put-metric-filter")(cli_metrics.put_metric_filter)
     logs_group.command("metric-filters")(cli_metrics.metric_filters)

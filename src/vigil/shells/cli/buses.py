@@ -11,8 +11,8 @@ import typer
 
 from vigil import api
 from vigil.shells import render
+from vigil.shells.cli.options import JsonFlag
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
 buses_app = typer.Typer(help="Event buses: default and the custom ones.", no_args_is_help=True)
 archives_app = typer.Typer(help="Archives of a bus's events, to replay.", no_args_is_help=True)
 replays_app = typer.Typer(help="Archived events sent again to a bus's rules.", no_args_is_help=True)

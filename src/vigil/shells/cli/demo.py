@@ -47,7 +47,7 @@ def demo_command(
 ) -> None:
     """AnyCompany: generate 3 accounts x 2 regions of logs with attacks, ingest, query, detect."""
     from vigil.demo.run import run_demo
-    from vigil.shells.progress import object_progress
+    from vigil.shells.cli.progress import object_progress
 
     if benign:
         _quiet_week(ctx, benign, json_out)
@@ -195,7 +195,7 @@ def demo_command(
     say("\n", ("Console", "bold"), f": {how}open http://127.0.0.1:{port}/ and sign in as ",
         user, " with the password ", password)  # fmt: skip
     if serve:
-        from vigil.shells.demo_serve import serve_demo
+        from vigil.shells.cli.demo_serve import serve_demo
 
         serve_demo(ctx.obj, gen.root, day, port, replay_seconds)
 
@@ -203,7 +203,7 @@ def demo_command(
 def _quiet_week(ctx: typer.Context, days: int, json_out: bool) -> None:
     from vigil.demo.benign import quiet_week
     from vigil.errors import ConfigError
-    from vigil.shells.progress import object_progress
+    from vigil.shells.cli.progress import object_progress
 
     if not 1 <= days <= 28:
         raise ConfigError(f"--benign {days}: give between 1 and 28 days", hint="--benign 7")

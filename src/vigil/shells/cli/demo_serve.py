@@ -15,7 +15,7 @@ from vigil.shells import render
 
 
 def serve_demo(settings: api.Settings, root: Path, day: str, port: int, seconds: float) -> None:
-    from vigil.shells.cli_serve import run_server
+    from vigil.shells.cli.serve import run_server
 
     config = api.serve.ServeConfig.load(settings, {"port": port})
     url = f"http://127.0.0.1:{config['port']}"

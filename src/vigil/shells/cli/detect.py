@@ -16,9 +16,9 @@ from vigil.api import clock
 from vigil.errors import ConfigError
 from vigil.model.finding import Finding, RecordState, Workflow
 from vigil.shells import render
-from vigil.shells.tree import help_of
+from vigil.shells.cli.options import JsonFlag
+from vigil.shells.cli.tree import help_of
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
 content_app = typer.Typer(help=help_of("content"), no_args_is_help=True)
 findings_app = typer.Typer(help=help_of("findings"), no_args_is_help=True)
 
@@ -50,7 +50,7 @@ def content_list(
         render.print_json({"units": rows, "errors": errors})
         return
     if markdown:
-        from vigil.shells.coverage import markdown as table
+        from vigil.shells.cli.coverage import markdown as table
 
         print(table(rows), end="")
         return

@@ -17,10 +17,10 @@ from vigil.api import clock
 from vigil.api.inputs import expect_mapping, load_json, load_yaml, parse_json
 from vigil.errors import ConfigError
 from vigil.shells import render
-from vigil.shells.cli_buses import archives_app, buses_app, replays_app
-from vigil.shells.tree import help_of
+from vigil.shells.cli.buses import archives_app, buses_app, replays_app
+from vigil.shells.cli.options import JsonFlag
+from vigil.shells.cli.tree import help_of
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
 events_app = typer.Typer(help=help_of("events"), no_args_is_help=True)
 rules_app = typer.Typer(help="Event rules (YAML files in <home>/rules).", no_args_is_help=True)
 dlq_app = typer.Typer(help="Deliveries that failed for good.", no_args_is_help=True)

@@ -14,10 +14,10 @@ from vigil import api
 from vigil.api import Settings
 from vigil.errors import ConfigError
 from vigil.shells import render
-from vigil.shells.progress import object_progress
-from vigil.shells.tree import help_of
+from vigil.shells.cli.options import JsonFlag
+from vigil.shells.cli.progress import object_progress
+from vigil.shells.cli.tree import help_of
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
 lake_app = typer.Typer(help=help_of("lake"), no_args_is_help=True)
 
 

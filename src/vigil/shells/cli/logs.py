@@ -12,14 +12,12 @@ from vigil import api
 from vigil.api import clock
 from vigil.errors import ConfigError
 from vigil.shells import render
-from vigil.shells.tree import help_of
+from vigil.shells.cli.options import End, JsonFlag, Start
+from vigil.shells.cli.tree import help_of
 
 if TYPE_CHECKING:
     from vigil.api.logs import Event
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
-Start = Annotated[str | None, typer.Option(help="From this time: ISO 8601, or 15m/2h/7d ago.")]
-End = Annotated[str | None, typer.Option(help="Up to this time: ISO 8601, or 15m/2h/7d ago.")]
 logs_app = typer.Typer(help=help_of("logs"), no_args_is_help=True)
 
 

@@ -10,8 +10,8 @@ from vigil import api
 from vigil.api import clock
 from vigil.errors import ConfigError
 from vigil.shells import render
-from vigil.shells.cli_logs import End, JsonFlag, Start
-from vigil.shells.tree import help_of
+from vigil.shells.cli.options import End, JsonFlag, Start
+from vigil.shells.cli.tree import help_of
 
 metrics_app = typer.Typer(help=help_of("metrics"), no_args_is_help=True)
 alarms_app = typer.Typer(help=help_of("alarms"), no_args_is_help=True)

@@ -14,9 +14,9 @@ import typer
 
 from vigil import api
 from vigil.shells import render
-from vigil.shells.tree import help_of
+from vigil.shells.cli.options import JsonFlag
+from vigil.shells.cli.tree import help_of
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
 users_app = typer.Typer(help=help_of("users"), no_args_is_help=True)
 tokens_app = typer.Typer(help=help_of("tokens"), no_args_is_help=True)
 keys_app = typer.Typer(help=help_of("keys"), no_args_is_help=True)

@@ -8,10 +8,10 @@ import typer
 
 from vigil import api
 from vigil.shells import render
-from vigil.shells.tree import help_of
+from vigil.shells.cli.options import JsonFlag
+from vigil.shells.cli.tree import help_of
 
 sources_app = typer.Typer(help=help_of("sources"), no_args_is_help=True)
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
 Opt = Annotated[str | None, typer.Option()]
 
 

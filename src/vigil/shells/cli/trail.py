@@ -10,9 +10,9 @@ import typer
 from vigil import api
 from vigil.api import clock
 from vigil.shells import render
-from vigil.shells.tree import help_of
+from vigil.shells.cli.options import JsonFlag
+from vigil.shells.cli.tree import help_of
 
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON document for scripts.")]
 trail_app = typer.Typer(help=help_of("trail"), no_args_is_help=True)
 
 
