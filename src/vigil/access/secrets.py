@@ -11,11 +11,12 @@ import os
 import secrets
 import string
 from pathlib import Path
-from typing import Final
-
-from cryptography.fernet import Fernet, InvalidToken
+from typing import TYPE_CHECKING, Final
 
 from vigil.errors import ConfigError
+
+if TYPE_CHECKING:  # cryptography loads when a key is used, not with every command
+    from cryptography.fernet import Fernet
 
 KEY_FILE: Final = "secret.key"
 _SCRYPT: Final = (2**14, 8, 1)
@@ -24,6 +25,8 @@ _KEY_ALPHABET: Final = string.ascii_uppercase + "234567"
 
 def key_file(home: Path) -> Fernet:
     """The home's encryption key, made (mode 0600) on first use."""
+    from cryptography.fernet import Fernet
+
     path = home / KEY_FILE
     if not path.exists():
         home.mkdir(parents=True, exist_ok=True)
@@ -42,6 +45,8 @@ def encrypt(home: Path, secret: str) -> bytes:
 
 
 def decrypt(home: Path, blob: bytes) -> str:
+    from cryptography.fernet import InvalidToken
+
     try:
         return key_file(home).decrypt(blob).decode()
     except InvalidToken:

@@ -8,42 +8,21 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from vigil.access import AuthError
+from vigil.access import AuthError as AuthError
 from vigil.access import sigv4 as _sigv4
-from vigil.access.roles import BUILTIN_ADMIN, Need, Role, permits, role_of
-from vigil.access.sessions import Session, Sessions, SignInLimiter, csrf_matches
-from vigil.access.store import AccessStore, Principal, User
+from vigil.access.roles import BUILTIN_ADMIN as BUILTIN_ADMIN
+from vigil.access.roles import Need as Need
+from vigil.access.roles import Role as Role
+from vigil.access.roles import permits as permits
+from vigil.access.roles import role_of as role_of
+from vigil.access.sessions import Session as Session
+from vigil.access.sessions import Sessions as Sessions
+from vigil.access.sessions import SignInLimiter as SignInLimiter
+from vigil.access.sessions import csrf_matches as csrf_matches
+from vigil.access.store import AccessStore
+from vigil.access.store import Principal as Principal
+from vigil.access.store import User as User
 from vigil.config import Settings
-
-__all__ = [
-    "BUILTIN_ADMIN",
-    "AuthError",
-    "Gate",
-    "Need",
-    "Principal",
-    "Role",
-    "Session",
-    "Sessions",
-    "SignInLimiter",
-    "SignedRequest",
-    "User",
-    "audit",
-    "audit_log",
-    "audit_many",
-    "create_key",
-    "create_token",
-    "create_user",
-    "csrf_matches",
-    "delete_key",
-    "delete_user",
-    "keys",
-    "permits",
-    "revoke_token",
-    "role_of",
-    "set_password",
-    "tokens",
-    "users",
-]  # fmt: skip
 
 SignedRequest = _sigv4.Request
 CLI = Principal(BUILTIN_ADMIN, Role.ADMIN, "cli")  # the owner of the home, at its terminal

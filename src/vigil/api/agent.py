@@ -4,23 +4,15 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from vigil.api._lazy import exports
-
-if TYPE_CHECKING:
-    from vigil.agent.config import AgentConfig
-    from vigil.agent.run import Totals
-
-__getattr__ = exports(__name__, {"AgentConfig": "vigil.agent.config",
-                                 "Totals": "vigil.agent.run"})  # fmt: skip
-__all__ = ["AgentConfig", "Totals"]
+from vigil.agent.config import AgentConfig as AgentConfig
+from vigil.agent.config import load as load_config
+from vigil.agent.run import Agent
+from vigil.agent.run import Totals as Totals
+from vigil.errors import ConfigError
 
 
 def load(path: Path) -> AgentConfig:
-    from vigil.agent.config import load as load_config
-    from vigil.errors import ConfigError
-
     if not path.is_file():
         raise ConfigError(f"{path}: no such file", hint="an agent.yaml with logs.logs_collected"
                           ".files.collect_list (the CloudWatch agent's keys)")  # fmt: skip
@@ -28,6 +20,4 @@ def load(path: Path) -> AgentConfig:
 
 
 def run(config: AgentConfig, stop: threading.Event, *, once: bool = False) -> Totals:
-    from vigil.agent.run import Agent
-
     return Agent(config).run(stop, once=once)

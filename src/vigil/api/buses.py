@@ -4,21 +4,19 @@ it runs. Errors carry EventBridge's codes (`code`)."""
 
 from __future__ import annotations
 
+import shutil
 from typing import Any
 
 from vigil.clock import now_ms
 from vigil.config import Settings
-
-__all__ = [
-    "bus_name", "cancel_replay", "create_archive", "create_bus", "delete_archive", "delete_bus",
-    "describe_archive", "describe_bus", "describe_replay", "list_archives", "list_buses",
-    "list_replays", "start_replay", "update_archive", "update_bus",
-]  # fmt: skip
+from vigil.events.archive import ArchiveStore, as_dict
+from vigil.events.buses import BusStore, name_of
+from vigil.events.replay import ReplayStore, Request, archive_name
+from vigil.events.rules import load_rules, rules_dir
 
 
 def bus_name(settings: Settings, name_or_arn: str | None) -> str:
     """The bus a request names (absent: default), or ResourceNotFoundException."""
-    from vigil.events.buses import BusStore
 
     with BusStore(settings) as store:
         return store.get(name_or_arn).name
@@ -26,7 +24,6 @@ def bus_name(settings: Settings, name_or_arn: str | None) -> str:
 
 def create_bus(settings: Settings, name: str, description: str, tags: list[dict[str, str]],
                account: str, region: str) -> dict[str, Any]:  # fmt: skip
-    from vigil.events.buses import BusStore
 
     with BusStore(settings) as store:
         bus = store.create(name, description, tags, now_ms())
@@ -35,7 +32,6 @@ def create_bus(settings: Settings, name: str, description: str, tags: list[dict[
 
 def describe_bus(settings: Settings, name_or_arn: str | None, account: str,
                  region: str) -> dict[str, Any]:  # fmt: skip
-    from vigil.events.buses import BusStore
 
     with BusStore(settings) as store:
         return store.as_dict(store.get(name_or_arn), account, region)
@@ -43,7 +39,6 @@ def describe_bus(settings: Settings, name_or_arn: str | None, account: str,
 
 def update_bus(settings: Settings, name_or_arn: str | None, description: str | None,
                account: str, region: str) -> dict[str, Any]:  # fmt: skip
-    from vigil.events.buses import BusStore
 
     with BusStore(settings) as store:
         bus = store.update(name_or_arn, description, now_ms())
@@ -51,8 +46,6 @@ def update_bus(settings: Settings, name_or_arn: str | None, description: str | N
 
 
 def list_buses(settings: Settings, prefix: str, account: str, region: str) -> list[dict[str, Any]]:
-    from vigil.events.buses import BusStore
-
     with BusStore(settings) as store:
         return [store.as_dict(b, account, region) for b in store.listing(prefix)]
 
@@ -60,10 +53,6 @@ def list_buses(settings: Settings, prefix: str, account: str, region: str) -> li
 def delete_bus(settings: Settings, name_or_arn: str) -> int:
     """Delete a custom bus and its rules (as EventBridge does); how many rules went with it.
     A bus that is not there is no error."""
-    import shutil
-
-    from vigil.events.buses import BusStore, name_of
-    from vigil.events.rules import rules_dir
 
     with BusStore(settings) as store:
         store.delete(name_or_arn)
@@ -77,7 +66,6 @@ def create_archive(settings: Settings, name: str, source_arn: str, pattern: str 
                    description: str, retention: Any, account: str,
                    region: str) -> dict[str, Any]:  # fmt: skip
     """An archive of a bus's events (by the bus's ARN), matching `pattern` when given."""
-    from vigil.events.archive import ArchiveStore
 
     bus = bus_name(settings, source_arn)
     with ArchiveStore(settings) as store:
@@ -87,15 +75,12 @@ def create_archive(settings: Settings, name: str, source_arn: str, pattern: str 
 
 
 def describe_archive(settings: Settings, name: str, account: str, region: str) -> dict[str, Any]:
-    from vigil.events.archive import ArchiveStore, as_dict
-
     with ArchiveStore(settings) as store:
         return as_dict(store.get(name), account, region, full=True)
 
 
 def list_archives(settings: Settings, prefix: str, source_arn: str | None, state: str | None,
                   account: str, region: str) -> list[dict[str, Any]]:  # fmt: skip
-    from vigil.events.archive import ArchiveStore, as_dict
 
     bus = bus_name(settings, source_arn) if source_arn else None
     with ArchiveStore(settings) as store:
@@ -105,7 +90,6 @@ def list_archives(settings: Settings, prefix: str, source_arn: str | None, state
 
 def update_archive(settings: Settings, name: str, pattern: str | None, description: str | None,
                    retention: Any, account: str, region: str) -> dict[str, Any]:  # fmt: skip
-    from vigil.events.archive import ArchiveStore
 
     with ArchiveStore(settings) as store:
         archive = store.update(name, pattern, description, retention)
@@ -114,8 +98,6 @@ def update_archive(settings: Settings, name: str, pattern: str | None, descripti
 
 
 def delete_archive(settings: Settings, name: str) -> None:
-    from vigil.events.archive import ArchiveStore
-
     with ArchiveStore(settings) as store:
         store.delete(name)
 
@@ -125,8 +107,6 @@ def start_replay(settings: Settings, name: str, archive_arn: str, start_ms: int,
                  region: str) -> dict[str, Any]:  # fmt: skip
     """Replay an archive's events from [start, end) to its bus's rules (the filter's only);
     the worker runs it."""
-    from vigil.events.replay import ReplayStore, Request, archive_name
-    from vigil.events.rules import load_rules
 
     request = Request(name, archive_name(archive_arn), start_ms, end_ms, bus_arn,
                       list(filter_arns), description)  # fmt: skip
@@ -137,15 +117,12 @@ def start_replay(settings: Settings, name: str, archive_arn: str, start_ms: int,
 
 
 def describe_replay(settings: Settings, name: str) -> dict[str, Any]:
-    from vigil.events.replay import ReplayStore
-
     with ReplayStore(settings) as store:
         return store.replay(name).as_dict(full=True)
 
 
 def list_replays(settings: Settings, prefix: str, state: str | None,
                  archive_arn: str | None) -> list[dict[str, Any]]:  # fmt: skip
-    from vigil.events.replay import ReplayStore, archive_name
 
     archive = archive_name(archive_arn) if archive_arn else None
     with ReplayStore(settings) as store:
@@ -153,8 +130,6 @@ def list_replays(settings: Settings, prefix: str, state: str | None,
 
 
 def cancel_replay(settings: Settings, name: str) -> dict[str, Any]:
-    from vigil.events.replay import ReplayStore
-
     with ReplayStore(settings) as store:
         replay = store.cancel(name)
     return {"ReplayArn": replay.arn, "State": replay.state}

@@ -10,10 +10,19 @@ from pathlib import Path
 from typing import Any
 
 from vigil.config import Settings
-from vigil.content.kit import KINDS, CaseResult, Kind
+from vigil.content.kit import KINDS as KINDS
+from vigil.content.kit import CaseResult as CaseResult
+from vigil.content.kit import ContentError
+from vigil.content.kit import Kind as Kind
+from vigil.detect import harness
+from vigil.detect.units import load_units
+from vigil.metrics import packs
+from vigil.metrics.packs import load_pack, pack_names, pack_root
 from vigil.model.severity import severity_label, severity_score
-
-__all__ = ["KINDS", "CaseResult", "Kind", "UnitInfo", "test", "units"]
+from vigil.playbooks import units as playbooks
+from vigil.playbooks.units import playbook_units
+from vigil.posture import audit
+from vigil.posture.audit import load_checks
 
 
 @dataclass(frozen=True)
@@ -43,10 +52,6 @@ def _scored(severity: float | None) -> tuple[float | None, str | None]:
 
 def units(settings: Settings | None = None) -> tuple[list[UnitInfo], list[str]]:
     """Every unit of every kind, and the problems of those that did not load."""
-    from vigil.detect.units import load_units
-    from vigil.metrics.packs import load_pack
-    from vigil.playbooks.units import playbook_units
-    from vigil.posture.audit import load_checks
 
     user = _user_dir(settings)
     detections, errors = load_units(None, None, user)
@@ -64,9 +69,10 @@ def units(settings: Settings | None = None) -> tuple[list[UnitInfo], list[str]]:
             out.append(UnitInfo(rule["id"], "detection", "imported Sigma", rule["title"] or "",
                                 *_scored(float(sev) if sev is not None else None), 0,
                                 rule["enabled"], rule["type"], "cloudtrail", "sigma"))  # fmt: skip
-    for check in load_checks():
+    failed: list[ContentError] = []  # checks that did not load (a user's broken check.py)
+    for check in load_checks(user_dir=user, problems=failed):
         score = severity_score(check.severity)
-        out.append(UnitInfo(check.id, "check", "built-in", check.title, *_scored(score),
+        out.append(UnitInfo(check.id, "check", check.origin, check.title, *_scored(score),
                             len(check.cases)))  # fmt: skip
     for pack, root in _packs(user):
         for unit in load_pack(pack, root):
@@ -75,7 +81,7 @@ def units(settings: Settings | None = None) -> tuple[list[UnitInfo], list[str]]:
     for play in playbook_units():
         out.append(UnitInfo(play.id, "playbook", "built-in", play.title, None, None,
                             len(play.cases)))  # fmt: skip
-    return out, [str(e) for e in errors]
+    return out, [str(e) for e in [*errors, *failed]]
 
 
 def test(
@@ -87,11 +93,6 @@ def test(
     ingest into a scratch lake, checks over their snapshots, metric filters in both matchers,
     playbooks' plans against their permissions. Also the problems: units that did not load,
     and names that are no unit."""
-    from vigil.detect import harness
-    from vigil.detect.units import load_units
-    from vigil.metrics import packs
-    from vigil.playbooks import units as playbooks
-    from vigil.posture import audit
 
     wanted = set(ids or [])
     chosen = (kind,) if kind else KINDS
@@ -102,7 +103,10 @@ def test(
         errors += [str(e) for e in problems]
         runs += [(u.id, partial(harness.run_cases, u)) for u in found]
     if "check" in chosen:
-        runs += [(u.id, partial(audit.run_cases, u)) for u in audit.load_checks()]
+        failed: list[ContentError] = []
+        checks = audit.load_checks(user_dir=_user_dir(settings), problems=failed)
+        errors += [str(e) for e in failed]
+        runs += [(u.id, partial(audit.run_cases, u)) for u in checks]
     if "metric_filter" in chosen:
         for pack, root in _packs(_user_dir(settings)):
             runs += [(f"{pack}/{u.id}", partial(packs.run_cases, u))
@@ -121,7 +125,6 @@ def test(
 
 def _packs(user: Path | None) -> list[tuple[str, Path]]:
     """Each pack once, with the root it is read from (the user's replaces a built-in one)."""
-    from vigil.metrics.packs import pack_names, pack_root
 
     names = set(pack_names()) | set(pack_names(user) if user is not None else [])
     return [(name, pack_root(name, user)) for name in sorted(names)]

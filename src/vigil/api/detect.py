@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from vigil import clock
-from vigil.api.findings import list_findings
 from vigil.config import Settings
+from vigil.detect.runner import DetectReport
+from vigil.detect.runner import detect as _detect
+from vigil.detect.sigma_import import remove_rule, rule_files, set_enabled, unit_id
+from vigil.detect.sigma_rules import SigmaRejected, load_file
 from vigil.findings.store import FindingStore
-
-if TYPE_CHECKING:
-    from vigil.detect.runner import DetectReport
+from vigil.lake.expire import parse_age
+from vigil.live import follow
 
 
 def sigma_rules(settings: Settings) -> list[dict[str, Any]]:
     """The imported Sigma rules, enabled or not, with what each would report."""
-    from vigil.detect.sigma_import import rule_files, unit_id
-    from vigil.detect.sigma_rules import SigmaRejected, load_file
 
     out = []
     for path, enabled in rule_files(settings.home / "sigma"):
@@ -39,7 +39,6 @@ def sigma_rules(settings: Settings) -> list[dict[str, Any]]:
 
 def set_sigma_rule(settings: Settings, ref: str, action: str) -> dict[str, Any]:
     """enable, disable or remove an imported Sigma rule (by unit id, file name or Sigma id)."""
-    from vigil.detect.sigma_import import remove_rule, set_enabled, unit_id
 
     folder = settings.home / "sigma"
     if action == "remove":
@@ -58,9 +57,6 @@ def import_rules(settings: Settings, paths: list[Path]) -> list[dict[str, Any]]:
 
 def recent(settings: Settings, age: str) -> DetectReport:
     """Detection over the stored data of the last `age` (7d, 24h), e.g. with a new list."""
-    from datetime import timedelta
-
-    from vigil.lake.expire import parse_age
 
     now = datetime.now(UTC)
     since = now - parse_age(age)
@@ -81,25 +77,10 @@ def run(
     lake into the findings hub; what changed goes on the event bus, with a health event for
     the run. `windowed`: a server's run over the windows its batches touched, without the
     new-terms units (each committed batch is judged against their state already)."""
-    from vigil.detect.runner import detect as _detect
 
     settings.ensure()
-    began = datetime.now(UTC)
     with FindingStore(settings.state_db) as store:
         report = _detect(settings, store, since, until, ids, tables=tables, windowed=windowed)
-    from vigil.clock import now_ms
-    from vigil.events import emit
-    from vigil.metrics import own
-
-    active = list_findings(settings)
-    own.findings(settings, [f.severity_label for f in active], now_ms())
-    changed = [f for f in active if f.updated_at and _when(f.updated_at) >= began]
-    report.events = emit.emit_findings(settings, changed)
-    summary = {"units": report.units, "hits": report.hits, "changed": len(changed),
-               "errors": report.errors}  # fmt: skip
-    emit.emit_health(settings, "Vigil Detection Completed", summary)
+    summary = {"units": report.units, "hits": report.hits, "errors": report.errors}
+    report.events = follow.after_detection(settings, report.changed_ids, summary)
     return report
-
-
-def _when(text: str) -> datetime:
-    return clock.parse_iso(text)

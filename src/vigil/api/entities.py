@@ -11,12 +11,19 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from vigil import clock
+from vigil.api.entity_links import findings_naming, named_in_findings, search_link
 from vigil.config import Settings
 from vigil.errors import ConfigError, VigilError
-from vigil.model.entity import EntityRef, Kind, check, classify
+from vigil.lake.catalog import table_files
+from vigil.model.entity import EntityRef as EntityRef
+from vigil.model.entity import Kind as Kind
+from vigil.model.entity import check
+from vigil.model.entity import classify as classify
+from vigil.posture.attachments import attached
+from vigil.posture.snapshot import latest
 from vigil.query.answer import Cancel
-
-__all__ = ["WINDOWS", "EntityPage", "EntityRef", "Kind", "classify", "find", "page"]
+from vigil.query.engine import read_only_session
+from vigil.query.entities import RECORDS, Window, flow_related, statement, trail_related
 
 WINDOWS: Final = {"1d": 1, "7d": 7, "14d": 14, "30d": 30, "90d": 90}
 DEFAULT_WINDOW: Final = "14d"
@@ -66,7 +73,6 @@ class EntityPage:
 def find(settings: Settings, text: str) -> list[EntityRef]:
     """What a search box's text names: the kinds its shape allows, then entities the findings
     name whose id holds the text (a user name, part of an ARN)."""
-    from vigil.api.entity_links import named_in_findings
 
     found = classify(text)
     wanted = text.strip().lower()
@@ -80,7 +86,6 @@ def find(settings: Settings, text: str) -> list[EntityRef]:
 def newest_day(settings: Settings) -> datetime | None:
     """The end of the newest day partition of CloudTrail and flow logs (a lake of older logs
     opens on its own last days, as the flow explorer does)."""
-    from vigil.lake.catalog import table_files
 
     newest = ""
     for table in ("cloudtrail", "flow_logs"):
@@ -116,9 +121,6 @@ def page(settings: Settings, kind: str, ident: str, *, window: str = DEFAULT_WIN
          end: str | None = None, offset: int = 0, flow_offset: int = 0,
          cancel: Cancel | None = None) -> EntityPage:  # fmt: skip
     """One entity's page; a malformed kind or id is a ConfigError saying why."""
-    from vigil.api.entity_links import findings_naming, search_link
-    from vigil.query.engine import read_only_session
-    from vigil.query.entities import RECORDS, Window, flow_related, statement, trail_related
 
     try:
         ref = check(kind, ident)
@@ -156,8 +158,6 @@ def _attached(settings: Settings, ref: EntityRef) -> list[str]:
     """The instance, interfaces and addresses the newest posture snapshot ties to the entity."""
     if ref.kind not in (Kind.INSTANCE, Kind.ADDRESS):
         return []
-    from vigil.posture.attachments import attached
-    from vigil.posture.snapshot import latest
 
     try:
         snap = latest(settings)

@@ -11,9 +11,11 @@ from typing import Any, Final
 from urllib.parse import urlencode
 
 from vigil import clock
+from vigil.api.findings import as_row
 from vigil.config import Settings
 from vigil.findings.entities import FindingEntities, Named, entities_of
 from vigil.findings.store import Filter, FindingStore
+from vigil.intel.context import address_context
 from vigil.model.entity import ACCESS_KEY, INTERFACE_ID, SERVICE_PRINCIPAL, EntityRef, Kind
 from vigil.model.finding import Finding
 
@@ -66,7 +68,6 @@ def named_in_findings(settings: Settings) -> list[EntityRef]:
 def findings_naming(settings: Settings, ref: EntityRef) -> list[dict[str, Any]]:
     """Rows of the findings (any state) whose actor, resource, key or document names the
     entity, the newest first."""
-    from vigil.api.findings import as_row
 
     sessions = _sessions_of(ref)
     rows = []
@@ -140,7 +141,6 @@ def search_link(ref: EntityRef, start_ms: int, end_ms: int) -> str:
 
 def of_finding(settings: Settings, f: Finding) -> FindingLinks:
     """A finding's entity links, the context of its addresses, the Search page around it."""
-    from vigil.intel.context import address_context
 
     named = entities_of(f)
     links = FindingLinks(named.named, named.threats)

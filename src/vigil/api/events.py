@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from vigil.api.buses import bus_name
 from vigil.clock import now_ms
 from vigil.config import Settings
-
-if TYPE_CHECKING:
-    from vigil.events.attempts import Delivery
-    from vigil.events.rules import Rule
-
-__all__ = ["PutEventsResult", "RuleRow", "Rules"]
+from vigil.errors import ConfigError
+from vigil.events.attempts import Delivery, send_test, wait_for
+from vigil.events.attempts import deliveries as newest
+from vigil.events.bus import EventStore
+from vigil.events.delivery import Deliveries
+from vigil.events.netguard import Refused
+from vigil.events.pattern import Pattern
+from vigil.events.policy import policy
+from vigil.events.rules import Rule, load_rules, rule_doc, rules_dir, save_rule
+from vigil.events.rules import check_rule as check
 
 
 @dataclass
@@ -45,7 +50,6 @@ def put_events(
     settings: Settings, entries: list[Any], *, account: str, region: str
 ) -> PutEventsResult:
     """Entries 10 to a call, as PutEvents takes them; an entry that is not valid fails alone."""
-    from vigil.events.bus import EventStore
 
     result = PutEventsResult()
     with EventStore(settings) as store:
@@ -58,22 +62,16 @@ def put_events(
 
 
 def test_pattern(pattern: Any, event: dict[str, Any]) -> bool:
-    from vigil.events.pattern import Pattern
-
     return Pattern(pattern).matches(event)
 
 
 def recent(settings: Settings, limit: int = 20, source: str | None = None) -> list[dict[str, Any]]:
-    from vigil.events.bus import EventStore
-
     with EventStore(settings) as store:
         return store.recent(limit, source)
 
 
 def put_rule(settings: Settings, doc: dict[str, Any]) -> Rule:
     """Add or replace a rule (checked first; its `bus`, a name or ARN, must exist)."""
-    from vigil.api.buses import bus_name
-    from vigil.events.rules import save_rule
 
     if doc.get("bus") not in (None, "", "default"):
         doc = {**doc, "bus": bus_name(settings, str(doc["bus"]))}
@@ -83,7 +81,6 @@ def put_rule(settings: Settings, doc: dict[str, Any]) -> Rule:
 def check_rule(settings: Settings, doc: dict[str, Any]) -> Rule:
     """The rule this document makes, or the RuleError saying what is wrong (its targets held to
     the operator's policy in vigil.yaml); nothing saved."""
-    from vigil.events.rules import check_rule as check
 
     return check(settings, doc)
 
@@ -92,9 +89,6 @@ def check_endpoint(settings: Settings, url: str | None) -> None:
     """An AWS endpoint a client of the server names (a playbook's, a source's): Vigil signs
     its calls there with the server's own credentials, so it is held to the networks
     vigil.yaml lets targets reach (a ConfigError saying why not)."""
-    from vigil.errors import ConfigError
-    from vigil.events.netguard import Refused
-    from vigil.events.policy import policy
 
     if not url:
         return
@@ -105,8 +99,6 @@ def check_endpoint(settings: Settings, url: str | None) -> None:
 
 
 def rules(settings: Settings) -> Rules:
-    from vigil.events.rules import load_rules
-
     found, problems = load_rules(settings)
     rows = [
         RuleRow(
@@ -124,14 +116,12 @@ def rules(settings: Settings) -> Rules:
 def rule_document(settings: Settings, name: str, bus: str = "default") -> dict[str, Any]:
     """A rule as written (name, pattern or schedule, enabled, description, targets; `bus`
     when it is on a custom bus)."""
-    from vigil.events.rules import rule_doc
 
     return rule_doc(settings, name, bus)
 
 
 def rule_documents(settings: Settings, bus: str | None = None) -> list[dict[str, Any]]:
     """Every rule of a bus (None: of every bus) that parses, as written, by name."""
-    from vigil.events.rules import load_rules, rule_doc
 
     found, _ = load_rules(settings)
     chosen = [r for r in found if bus is None or r.bus == bus]
@@ -139,45 +129,35 @@ def rule_documents(settings: Settings, bus: str | None = None) -> list[dict[str,
 
 
 def set_rule_enabled(settings: Settings, name: str, enabled: bool, bus: str = "default") -> None:
-    from vigil.events.rules import rule_doc, save_rule
-
     doc = rule_doc(settings, name, bus)
     doc["enabled"] = enabled
     save_rule(settings, doc)
 
 
 def delete_rule(settings: Settings, name: str, bus: str = "default") -> None:
-    from vigil.events.rules import rule_doc, rules_dir
-
     rule_doc(settings, name, bus)  # an unknown name is an error
     (rules_dir(settings, bus) / f"{name}.yaml").unlink()
 
 
 def dead_letters(settings: Settings) -> list[dict[str, Any]]:
-    from vigil.events.delivery import Deliveries
-
     with Deliveries(settings) as store:
         return store.dlq()
 
 
 def redrive(settings: Settings, ids: list[int] | None = None) -> int:
     """Queue dead-lettered deliveries again (all, or these)."""
-    from vigil.events.delivery import Deliveries
 
     with Deliveries(settings) as store:
         return store.redrive(ids, now_ms())
 
 
 def audit(settings: Settings, limit: int = 50) -> list[dict[str, Any]]:
-    from vigil.events.delivery import Deliveries
-
     with Deliveries(settings) as store:
         return store.audit(limit)
 
 
 def deliveries(settings: Settings, limit: int = 50) -> list[Delivery]:
     """The newest deliveries, each with its last error and every attempt's answer."""
-    from vigil.events.attempts import deliveries as newest
 
     return newest(settings, limit)
 
@@ -187,7 +167,6 @@ def send_test_event(
 ) -> list[Delivery]:
     """A test event to one target of a rule, through the queue and the worker (`vigil serve`
     runs it); its deliveries after their first attempt, or as they are when the wait ends."""
-    from vigil.events.attempts import send_test, wait_for
 
     ids = send_test(settings, rule, target, by, now_ms())
     return wait_for(settings, ids, wait_seconds)

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
 from vigil import clock
+from vigil.api.access import audit_log
 from vigil.config import Settings
+from vigil.detect.sql import render as render_sql
+from vigil.detect.units import type_aliases
+from vigil.errors import ConfigError
+from vigil.events.emit import emit_findings
+from vigil.findings.asff_filter import FilterInvalid, check, matches
+from vigil.findings.asff_import import AsffInvalid, identity, original, read, read_guardduty
+from vigil.findings.compliance import check_of
+from vigil.findings.export import FORMATS, asff
 from vigil.findings.store import Filter, FindingStore
-from vigil.findings.triage import FindingPage, FindingQuery, select
+from vigil.findings.suppression import parse_criteria
+from vigil.findings.triage import FindingPage as FindingPage
+from vigil.findings.triage import FindingQuery as FindingQuery
+from vigil.findings.triage import is_control, select
 from vigil.model.finding import Finding, Hit, RecordState, Workflow
-
-__all__ = [
-    "FindingPage", "FindingQuery", "as_dict", "as_row", "assign", "bulk_update", "get",
-    "history", "list_findings", "search", "update",
-]  # fmt: skip
+from vigil.posture.audit import load_checks
+from vigil.state.saved import SavedViews
 
 
 def list_findings(
@@ -36,7 +46,6 @@ def current_type(settings: Settings, type_: str | None) -> str | None:
     GuardDuty renamed) is read as the current one."""
     if not type_ or "*" in type_:
         return type_
-    from vigil.detect.units import type_aliases
 
     return type_aliases(settings.content_dir).get(type_, type_)
 
@@ -104,14 +113,11 @@ def pulse(settings: Settings) -> tuple[int, str]:
 
 def history(settings: Settings, fid: str, limit: int = 100) -> list[dict[str, Any]]:
     """Who changed this finding, what and when (from the audit log), newest first."""
-    from vigil.api.access import audit_log
 
     return audit_log(settings, limit, target=fid)
 
 
 def as_dict(f: Finding) -> dict[str, Any]:
-    from vigil.detect.sql import render as render_sql
-
     data = asdict(f)
     data["severity_label"] = f.severity_label
     data["workflow"] = f.workflow.value
@@ -140,8 +146,6 @@ def delete_suppression(settings: Settings, name: str) -> dict[str, str]:
 
 
 def suppress(settings: Settings, name: str, pairs: list[str]) -> int:
-    from vigil.findings.suppression import parse_criteria
-
     criteria = parse_criteria(pairs)
     if "type" in criteria:
         criteria["type"] = current_type(settings, criteria["type"]) or criteria["type"]
@@ -150,9 +154,6 @@ def suppress(settings: Settings, name: str, pairs: list[str]) -> int:
 
 
 def export(settings: Settings, fmt: str, archived: bool = False) -> list[dict[str, Any]]:
-    from vigil.errors import ConfigError
-    from vigil.findings.export import FORMATS
-
     convert = FORMATS.get(fmt.lower())
     if convert is None:
         raise ConfigError(f"no export format {fmt!r}", hint=f"choose {', '.join(FORMATS)}")
@@ -165,22 +166,17 @@ def export(settings: Settings, fmt: str, archived: bool = False) -> list[dict[st
 def import_asff(settings: Settings, docs: list[Any]) -> dict[str, Any]:
     """Import ASFF findings (each checked alone); new and changed ones go onto the event bus
     as "Security Hub Findings - Imported". Security Hub's reply shape."""
-    from vigil.findings.asff_import import read
 
     return import_with(settings, docs, read)
 
 
 def import_guardduty(settings: Settings, docs: list[Any]) -> dict[str, Any]:
     """Import GuardDuty findings (the detail of "GuardDuty Finding" events)."""
-    from vigil.findings.asff_import import read_guardduty
 
     return import_with(settings, docs, read_guardduty)
 
 
 def import_with(settings: Settings, docs: list[Any], read: Any) -> dict[str, Any]:
-    from vigil.events.emit import emit_findings
-    from vigil.findings.asff_import import AsffInvalid
-
     failed: list[dict[str, str]] = []
     changed: list[Finding] = []
     with FindingStore(settings.state_db) as store:
@@ -202,8 +198,6 @@ def import_with(settings: Settings, docs: list[Any], read: Any) -> dict[str, Any
 def asff_of(f: Finding) -> dict[str, Any]:
     """A finding as GetFindings gives it: an imported one as it came, with the hub's workflow,
     record state and note laid over; Vigil's own in Vigil's ASFF."""
-    from vigil.findings.asff_import import original
-    from vigil.findings.export import asff
 
     doc = original(f)
     if doc is None:
@@ -216,8 +210,6 @@ def asff_of(f: Finding) -> dict[str, Any]:
 
 def find_asff(settings: Settings, filters: Any) -> list[dict[str, Any]]:
     """GetFindings: every finding (active and archived) whose ASFF matches the filters."""
-    from vigil.errors import ConfigError
-    from vigil.findings.asff_filter import FilterInvalid, check, matches
 
     try:
         wanted = check(filters)
@@ -231,7 +223,6 @@ def find_asff(settings: Settings, filters: Any) -> list[dict[str, Any]]:
 
 def hub_id(ident: str, product_arn: str) -> str:
     """The hub id behind a Security Hub FindingIdentifier (Id and ProductArn)."""
-    from vigil.findings.asff_import import identity
 
     if ident.startswith("vigil/"):
         return ident.removeprefix("vigil/")
@@ -239,30 +230,24 @@ def hub_id(ident: str, product_arn: str) -> str:
 
 
 def saved_views(settings: Settings, owner: str, kind: str = "findings") -> list[dict[str, Any]]:
-    from vigil.state.saved import SavedViews
-
     with SavedViews(settings) as views:
         return views.listing(kind, owner)
 
 
 def save_view(settings: Settings, owner: str, name: str, data: dict[str, Any],
               kind: str = "findings") -> None:  # fmt: skip
-    from vigil.state.saved import SavedViews
 
     with SavedViews(settings) as views:
         views.save(kind, owner, name, data)
 
 
 def delete_view(settings: Settings, owner: str, name: str, kind: str = "findings") -> None:
-    from vigil.state.saved import SavedViews
-
     with SavedViews(settings) as views:
         views.delete(kind, owner, name)
 
 
 def as_row(f: Finding) -> dict[str, Any]:
     """A finding as the triage table shows it."""
-    from vigil.findings.triage import is_control
 
     return {"id": f.id, "severity": f.severity_label, "score": f.severity, "type": f.type,
             "title": f.title, "account": f.account, "region": f.region,
@@ -274,8 +259,6 @@ def as_row(f: Finding) -> dict[str, Any]:
 
 def export_one(f: Finding, fmt: str) -> dict[str, Any]:
     """One finding in ASFF, OCSF or GuardDuty's JSON."""
-    from vigil.errors import ConfigError
-    from vigil.findings.export import FORMATS
 
     convert = FORMATS.get(fmt.lower())
     if convert is None:
@@ -285,7 +268,6 @@ def export_one(f: Finding, fmt: str) -> dict[str, Any]:
 
 def suppression_like(f: Finding) -> dict[str, str]:
     """A suppression rule prefilled from a finding: its type, account and resource."""
-    import re
 
     name = re.sub(r"[^A-Za-z0-9_.-]+", "-", f"{f.type}-{f.resource_id}")[:60].strip("-")
     criteria = [f"type={f.type}", f"account={f.account}"]
@@ -313,19 +295,15 @@ def remediation(f: Finding) -> str | None:
     """How to fix what a finding reports, as Markdown: an imported finding's recommendation
     (its text and link), a control's check remediation (the console steps, then the CLI
     command); None when there is none."""
-    from vigil.findings.asff_import import original
-    from vigil.findings.triage import CONTROL_PREFIX
 
     imported = original(f)
     if imported is not None:
         advice = (imported.get("Remediation") or {}).get("Recommendation") or {}
         text, url = str(advice.get("Text") or ""), str(advice.get("Url") or "")
         return (text + (f"\n\n<{url}>" if url else "")) or None
-    if not f.unit.startswith(CONTROL_PREFIX):
+    check = check_of(f)
+    if check is None:
         return None
-    from vigil.posture.audit import load_checks
-
-    check = f.unit.removeprefix(CONTROL_PREFIX)
     unit = next((u for u in load_checks() if u.id == check), None)
     if unit is None:
         return None

@@ -6,10 +6,12 @@ opens on its own last hours. Filters are values, never SQL: they are quoted here
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from vigil.api.lake import session
 from vigil.config import Settings
 from vigil.errors import ConfigError
 
@@ -40,8 +42,6 @@ class FlowReport:
 
 
 def explore(settings: Settings, view: FlowView) -> FlowReport:
-    from vigil.api.lake import session
-
     seconds = WINDOWS.get(view.window)
     if seconds is None:
         raise ConfigError(f"no flow window {view.window!r}", hint=", ".join(WINDOWS))
@@ -108,8 +108,6 @@ def _int(expr: str) -> str:
 
 
 def _where(view: FlowView, start: int, end: int) -> str:
-    import re
-
     clauses = [f"start >= {start}", f"start <= {end}"]
     wanted = [("account_id", view.account), ("vpc_id", view.vpc), ("subnet_id", view.subnet),
               ("interface_id", view.interface), ("address", view.address)]  # fmt: skip

@@ -7,14 +7,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from vigil.api.findings import find_asff, hub_id
 from vigil.clock import now_ms
 from vigil.config import Settings
 from vigil.errors import AwsApiError, VigilError
-
-__all__ = [
-    "HubError", "create_insight", "delete_insight", "describe_hub", "get_insights",
-    "insight_results", "update_findings", "update_insight",
-]  # fmt: skip
+from vigil.findings.hub_insights import (
+    InsightInvalid,
+    InsightMissing,
+    InsightStore,
+    arn_of,
+    results,
+)
+from vigil.findings.store import FindingStore
+from vigil.model.finding import RecordState
+from vigil.state import StateDB
 
 
 class HubError(AwsApiError):
@@ -36,7 +42,6 @@ def describe_hub(settings: Settings, hub_arn: str | None, account: str,
                  region: str) -> dict[str, Any]:  # fmt: skip
     """The hub: its ARN, when it was enabled (when this home's state was first made), its
     controls turned on by default and consolidated control findings."""
-    from vigil.state import StateDB
 
     arn = f"arn:aws:securityhub:{region}:{account}:hub/default"
     if hub_arn and hub_arn != arn:
@@ -49,7 +54,6 @@ def describe_hub(settings: Settings, hub_arn: str | None, account: str,
 
 def create_insight(settings: Settings, name: Any, filters: Any, group_by: Any, account: str,
                    region: str) -> str:  # fmt: skip
-    from vigil.findings.hub_insights import InsightInvalid, InsightStore, arn_of
 
     with InsightStore(settings) as store:
         try:
@@ -61,7 +65,6 @@ def create_insight(settings: Settings, name: Any, filters: Any, group_by: Any, a
 def get_insights(settings: Settings, arns: list[str] | None, account: str,
                  region: str) -> list[dict[str, Any]]:  # fmt: skip
     """The insights named (managed ones too), or every custom insight."""
-    from vigil.findings.hub_insights import InsightMissing, InsightStore
 
     with InsightStore(settings) as store:
         if not arns:
@@ -74,7 +77,6 @@ def get_insights(settings: Settings, arns: list[str] | None, account: str,
 
 def update_insight(settings: Settings, arn: str, name: Any, filters: Any, group_by: Any,
                    account: str, region: str) -> None:  # fmt: skip
-    from vigil.findings.hub_insights import InsightInvalid, InsightMissing, InsightStore
 
     with InsightStore(settings) as store:
         try:
@@ -86,8 +88,6 @@ def update_insight(settings: Settings, arn: str, name: Any, filters: Any, group_
 
 
 def delete_insight(settings: Settings, arn: str, account: str, region: str) -> None:
-    from vigil.findings.hub_insights import InsightInvalid, InsightMissing, InsightStore
-
     with InsightStore(settings) as store:
         try:
             store.delete(arn, account, region)
@@ -99,8 +99,6 @@ def delete_insight(settings: Settings, arn: str, account: str, region: str) -> N
 
 def insight_results(settings: Settings, arn: str, account: str, region: str) -> dict[str, Any]:
     """GetInsightResults: the findings the insight's filters match, counted by its grouping."""
-    from vigil.api.findings import find_asff
-    from vigil.findings.hub_insights import InsightMissing, InsightStore, results
 
     with InsightStore(settings) as store:
         try:
@@ -116,9 +114,6 @@ def update_findings(settings: Settings, filters: Any, note: dict[str, Any] | Non
                     record_state: str | None) -> int:  # fmt: skip
     """UpdateFindings: the note and record state of every finding the filters match; how
     many findings that was."""
-    from vigil.api.findings import find_asff, hub_id
-    from vigil.findings.store import FindingStore
-    from vigil.model.finding import RecordState
 
     if filters is None:
         raise HubError("InvalidInputException", "Filters is required")

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from vigil.api._lazy import exports
 from vigil.config import Settings
-
-if TYPE_CHECKING:
-    from vigil.intel.catalog import IntelList
-
-__getattr__ = exports(__name__, {"IntelList": "vigil.intel.catalog"})
-
-__all__ = [
-    "AwsRanges", "GeoIPDatabase", "IntelList", "add", "geoip_install", "listing", "remove",
-    "update_aws_ranges",
-]  # fmt: skip
+from vigil.intel import catalog
+from vigil.intel.aws_ranges import update
+from vigil.intel.catalog import IntelList as IntelList
+from vigil.intel.geoip import install
 
 
 @dataclass(frozen=True)
@@ -33,29 +25,22 @@ class AwsRanges:
 def add(settings: Settings, kind: str, path: Path) -> tuple[int, list[str]]:
     """Add a threat, trusted-IP or organization-account list (checked first): its entries, and
     the lines that were skipped with why."""
-    from vigil.intel import catalog
 
     settings.ensure()
     return catalog.add(settings.home / "intel", kind, path)
 
 
 def update_aws_ranges(settings: Settings, path: Path) -> AwsRanges:
-    from vigil.intel.aws_ranges import update
-
     settings.ensure()
     ranges = update(settings.home / "intel", path)
     return AwsRanges(ranges.sync_token, ranges.create_date, len(ranges.v4), ranges.v6)
 
 
 def listing(settings: Settings) -> list[IntelList]:
-    from vigil.intel import catalog
-
     return catalog.listing(settings.home / "intel")
 
 
 def remove(settings: Settings, name: str, kind: str | None = None) -> IntelList:
-    from vigil.intel import catalog
-
     return catalog.remove(settings.home / "intel", name, kind)
 
 
@@ -73,7 +58,6 @@ class GeoIPDatabase:
 
 def geoip_install(settings: Settings, path: Path) -> GeoIPDatabase:
     """Check an MMDB file and copy it into the home; pages, findings and queries use it."""
-    from vigil.intel.geoip import install
 
     settings.ensure()
     database, target = install(settings.home, path)

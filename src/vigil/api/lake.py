@@ -5,32 +5,28 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import date
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
-from vigil.api._lazy import exports
+import pyarrow as pa
+
 from vigil.config import Settings
-
-if TYPE_CHECKING:
-    import pyarrow as pa
-
-    from vigil.ingest.classify import LogType
-    from vigil.ingest.options import IngestOptions, IngestReport
-    from vigil.lake.expire import ExpireReport
-    from vigil.lake.maintenance import CompactReport, LakeInfo
-    from vigil.query.answer import Answer, Cancel
-    from vigil.sources.objects import SourceObject
-
-__getattr__ = exports(__name__, {
-    "IngestOptions": "vigil.ingest.options", "IngestReport": "vigil.ingest.options",
-    "ExpireReport": "vigil.lake.expire", "CompactReport": "vigil.lake.maintenance",
-    "LakeInfo": "vigil.lake.maintenance", "SourceObject": "vigil.sources.objects",
-    "Answer": "vigil.query.answer", "Cancel": "vigil.query.answer",
-})  # fmt: skip
-
-__all__ = [
-    "Answer", "Cancel", "CompactReport", "ExpireReport", "IngestOptions", "IngestReport",
-    "LakeInfo", "SourceObject",
-]  # fmt: skip
+from vigil.errors import ConfigError
+from vigil.formats.flowlog_fields import parse_format
+from vigil.ingest.options import IngestOptions as IngestOptions
+from vigil.ingest.options import IngestReport as IngestReport
+from vigil.ingest.options import LogType
+from vigil.ingest.pipeline import ingest as run_ingest
+from vigil.lake import maintenance
+from vigil.lake.expire import ExpireReport as ExpireReport
+from vigil.lake.expire import expire as expire_partitions
+from vigil.lake.expire import parse_age
+from vigil.lake.maintenance import CompactReport as CompactReport
+from vigil.lake.maintenance import LakeInfo as LakeInfo
+from vigil.live import follow
+from vigil.query.answer import Answer as Answer
+from vigil.query.answer import Cancel as Cancel
+from vigil.query.engine import read_only_query, read_only_session
+from vigil.sources.objects import SourceObject as SourceObject
 
 OnListed = Callable[[int], None]
 OnObject = Callable[["SourceObject", int], None]
@@ -38,7 +34,6 @@ OnObject = Callable[["SourceObject", int], None]
 
 def check_format(fmt: str | None) -> tuple[str, ...] | None:
     """A `--format` string read before any work starts (an unknown field is an error)."""
-    from vigil.formats.flowlog_fields import parse_format
 
     return parse_format(fmt) if fmt is not None else None
 
@@ -64,8 +59,6 @@ def ingest(
     on_listed: OnListed | None = None,
     on_object: OnObject | None = None,
 ) -> IngestReport:
-    from vigil.ingest.options import IngestOptions
-
     options = IngestOptions(
         log_type=log_type, fmt=check_format(fmt), since=since, until=until,
         endpoint_url=endpoint_url, account=account, region=region, workers=workers,
@@ -87,26 +80,15 @@ def ingest_with(
     """Ingest, then what follows every ingest: delivery to log groups (with their metric
     filters), Vigil's own metrics, and the bus (CloudTrail write calls while rules listen, and
     a health event)."""
-    from vigil.ingest.pipeline import ingest as run_ingest
 
     report = run_ingest(settings, sources, options, on_listed, on_object)
-    return after_ingest(settings, report, options, events=events)
-
-
-def after_ingest(
-    settings: Settings, report: IngestReport, options: IngestOptions | None, *, events: bool
-) -> IngestReport:
-    """Routing to log groups, Vigil's own metrics, and the bus (see `live.commit`)."""
-    from vigil.live.commit import after_ingest as follow
-
-    return follow(settings, report, options, events=events)
+    return follow.after_ingest(settings, report, options, events=events)
 
 
 def query(settings: Settings, sql: str, *, max_rows: int | None = None,
           cancel: Cancel | None = None) -> Answer:  # fmt: skip
     """A user's read-only SQL, read up to `max_rows` rows (and the settings' limits: a server
     also bounds its time, memory and how many run at once); `cancel` stops it."""
-    from vigil.query.engine import read_only_query
 
     return read_only_query(settings, sql, max_rows=max_rows, cancel=cancel)
 
@@ -115,14 +97,12 @@ def session(
     settings: Settings, cancel: Cancel | None = None
 ) -> AbstractContextManager[Callable[[str], pa.Table]]:
     """`with api.lake.session(s) as query:` several read-only queries on one engine."""
-    from vigil.query.engine import read_only_session
 
     return read_only_session(settings, cancel)
 
 
 def info(settings: Settings) -> LakeInfo:
     """Tables, partitions, files, rows and bytes; manifest and quarantine counts."""
-    from vigil.lake import maintenance
 
     return maintenance.lake_info(settings)
 
@@ -135,7 +115,6 @@ def compact(
 ) -> CompactReport:
     """Merge each partition's files (those under `small_bytes`, if given) into one, dropping
     copies of a record."""
-    from vigil.lake import maintenance
 
     return maintenance.compact(settings, table, min_files=min_files, small_bytes=small_bytes)
 
@@ -149,15 +128,12 @@ def expire(
     confirmed: bool = False,
 ) -> ExpireReport:
     """Delete partitions older than the age (a retention rule), or with `dry_run` list them."""
-    from vigil.lake.expire import expire as expire_partitions
 
     return expire_partitions(settings, older_than, table, dry_run=dry_run, confirmed=confirmed)
 
 
 def check_age(text: str, option: str) -> None:
     """An age (7d, 24h) read before any work starts."""
-    from vigil.errors import ConfigError
-    from vigil.lake.expire import parse_age
 
     try:
         parse_age(text)

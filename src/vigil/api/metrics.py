@@ -5,38 +5,40 @@ packs of filters with their alarms. Requests are the typed models (`Datum`, `Met
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from vigil.api._lazy import exports
 from vigil.clock import now_ms
 from vigil.config import Settings
-
-if TYPE_CHECKING:
-    from vigil.metrics.alarms import Alarm
-    from vigil.metrics.dashboards import Dashboard
-    from vigil.metrics.filters import MetricFilter
-    from vigil.metrics.metric_data import Query, Result
-    from vigil.metrics.packs import Installed
-    from vigil.metrics.stats import BASIC, Point
-    from vigil.metrics.store import Datum, Metric
-
-__getattr__ = exports(__name__, {
-    "Alarm": "vigil.metrics.alarms", "Dashboard": "vigil.metrics.dashboards",
-    "CompositeAlarm": "vigil.metrics.composite", "Detector": "vigil.metrics.anomaly",
-    "MetricFilter": "vigil.metrics.filters", "Query": "vigil.metrics.metric_data",
-    "Result": "vigil.metrics.metric_data",
-    "Installed": "vigil.metrics.packs", "BASIC": "vigil.metrics.stats",
-    "Point": "vigil.metrics.stats", "Datum": "vigil.metrics.store", "Metric": "vigil.metrics.store",
-})  # fmt: skip
-
-__all__ = ["BASIC", "Alarm", "Dashboard", "Datum", "Installed", "Metric", "MetricFilter", "Point",
-           "Query", "Result"]  # fmt: skip
+from vigil.insights.run import run_insights
+from vigil.logs.pattern import lint, parse
+from vigil.metrics import anomaly
+from vigil.metrics import dashboards as store
+from vigil.metrics.alarm_math import from_aws
+from vigil.metrics.alarms import Alarm as Alarm
+from vigil.metrics.alarms import AlarmStore, with_state
+from vigil.metrics.anomaly import Detector as Detector
+from vigil.metrics.composite import CompositeAlarm as CompositeAlarm
+from vigil.metrics.composite import describe, parents
+from vigil.metrics.dashboard_data import draw
+from vigil.metrics.dashboard_view import read_board
+from vigil.metrics.dashboards import Dashboard as Dashboard
+from vigil.metrics.filters import FilterStore, backfill
+from vigil.metrics.filters import MetricFilter as MetricFilter
+from vigil.metrics.metric_data import Query as Query
+from vigil.metrics.metric_data import Result as Result
+from vigil.metrics.metric_data import run
+from vigil.metrics.packs import Installed as Installed
+from vigil.metrics.packs import install_pack as install
+from vigil.metrics.stats import BASIC as BASIC
+from vigil.metrics.stats import Point as Point
+from vigil.metrics.stats import statistics as compute
+from vigil.metrics.store import Datum as Datum
+from vigil.metrics.store import Metric as Metric
+from vigil.metrics.store import MetricStore
 
 
 def put_metric_filter(settings: Settings, f: MetricFilter) -> list[str]:
     """Create or replace a metric filter; the pattern's lint warnings."""
-    from vigil.logs.pattern import lint, parse
-    from vigil.metrics.filters import FilterStore
 
     with FilterStore(settings) as store:
         store.put(f)
@@ -44,22 +46,17 @@ def put_metric_filter(settings: Settings, f: MetricFilter) -> list[str]:
 
 
 def metric_filters(settings: Settings, group: str | None = None) -> list[MetricFilter]:
-    from vigil.metrics.filters import FilterStore
-
     with FilterStore(settings) as store:
         return store.filters(group)
 
 
 def delete_metric_filter(settings: Settings, group: str, name: str) -> None:
-    from vigil.metrics.filters import FilterStore
-
     with FilterStore(settings) as store:
         store.delete(group, name)
 
 
 def backfill_metric_filter(settings: Settings, group: str, name: str) -> int:
     """Apply a filter to the events stored before it existed (once); the datapoints."""
-    from vigil.metrics.filters import backfill
 
     return backfill(settings, group, name)
 
@@ -67,14 +64,10 @@ def backfill_metric_filter(settings: Settings, group: str, name: str) -> int:
 def install_pack(
     settings: Settings, pack: str, group: str, actions: list[str] | None = None
 ) -> Installed:
-    from vigil.metrics.packs import install_pack as install
-
     return install(settings, pack, group, actions)
 
 
 def put_metric_data(settings: Settings, data: list[Datum]) -> int:
-    from vigil.metrics.store import MetricStore
-
     with MetricStore(settings) as store:
         return store.put(data)
 
@@ -82,8 +75,6 @@ def put_metric_data(settings: Settings, data: list[Datum]) -> int:
 def list_metrics(
     settings: Settings, namespace: str | None = None, name: str | None = None
 ) -> list[Metric]:
-    from vigil.metrics.store import MetricStore
-
     with MetricStore(settings) as store:
         return store.metrics(namespace, name)
 
@@ -97,62 +88,45 @@ def statistics(
     stats: list[str],
     unit: str | None = None,
 ) -> list[Point]:
-    from vigil.metrics.stats import statistics as compute
-    from vigil.metrics.store import MetricStore
-
     with MetricStore(settings) as store:
         return compute(store, metric, start, end, period, stats, unit)
 
 
 def metric_data(settings: Settings, queries: list[Query], start: int, end: int) -> list[Result]:
     """GetMetricData: metric and expression queries (metric math, SEARCH) over [start, end)."""
-    from vigil.metrics.metric_data import run
-    from vigil.metrics.store import MetricStore
 
     with MetricStore(settings) as store:
         return run(store, queries, start, end)
 
 
 def put_alarm(settings: Settings, alarm: Alarm) -> dict[str, Any]:
-    from vigil.metrics.alarms import AlarmStore, with_state
-
     with AlarmStore(settings) as store:
         return with_state(store.put(alarm, now_ms()))
 
 
 def alarms(settings: Settings) -> list[dict[str, Any]]:
-    from vigil.metrics.alarms import AlarmStore, with_state
-
     with AlarmStore(settings) as store:
         return [with_state(s) for s in store.all()]
 
 
 def evaluate_alarms(settings: Settings, now: int | None = None) -> list[dict[str, Any]]:
     """Evaluate every alarm once; the ones that changed state (each also an event)."""
-    from vigil.metrics.alarms import AlarmStore, with_state
-    from vigil.metrics.store import MetricStore
 
     with AlarmStore(settings) as store, MetricStore(settings) as metrics:
         return [with_state(s) for s in store.evaluate(now_ms() if now is None else now, metrics)]
 
 
 def set_alarm_state(settings: Settings, name: str, state: str, reason: str) -> None:
-    from vigil.metrics.alarms import AlarmStore
-
     with AlarmStore(settings) as store:
         store.set_state(name, state, reason, now_ms())  # type: ignore[arg-type]
 
 
 def delete_alarm(settings: Settings, name: str) -> None:
-    from vigil.metrics.alarms import AlarmStore
-
     with AlarmStore(settings) as store:
         store.delete(name)
 
 
 def alarm_history(settings: Settings, name: str | None = None) -> list[dict[str, Any]]:
-    from vigil.metrics.alarms import AlarmStore
-
     with AlarmStore(settings) as store:
         return store.history(name)
 
@@ -172,8 +146,6 @@ def dashboard(settings: Settings, name: str) -> Dashboard:
 
 
 def dashboards(settings: Settings, prefix: str = "") -> list[Dashboard]:
-    from vigil.metrics import dashboards as store
-
     return store.listing(settings, prefix)
 
 
@@ -193,8 +165,6 @@ def graph(
 ) -> dict[str, Any]:
     """A metric's last `points` periods as uPlot's columns (a threshold line if given). The
     graph ends now, or at the newest datapoint if that is older (a lake of past logs)."""
-    from vigil.metrics.stats import statistics as compute
-    from vigil.metrics.store import MetricStore
 
     with MetricStore(settings) as store:
         newest = store.latest(metric)
@@ -225,9 +195,6 @@ def render_dashboard(
     """A DashboardBody with each widget's data over the dashboard's range (or `seconds` up to
     `end`, the console's choice) at each row's period (or `period`): metric graphs and values,
     alarm states, log query rows, Markdown text (a widget that cannot be drawn says why)."""
-    from vigil.metrics.dashboard_data import draw
-    from vigil.metrics.dashboard_view import read_board
-    from vigil.metrics.store import MetricStore
 
     board = read_board(body)
     seconds = seconds or board.seconds
@@ -251,8 +218,6 @@ def render_dashboard(
 
 def _log_rows(settings: Settings, groups: list[str], query: str, start: int,
               end: int) -> tuple[list[str], list[dict[str, Any]]]:  # fmt: skip
-    from vigil.insights.run import run_insights
-
     table = run_insights(settings, query or "fields @timestamp, @message | limit 20",
                          groups=groups, start=start, end=end)  # fmt: skip
     return list(table.column_names), table.slice(0, 50).to_pylist()
@@ -261,8 +226,6 @@ def _log_rows(settings: Settings, groups: list[str], query: str, start: int,
 # -- composite alarms, actions, anomaly detectors -------------------------------------------------
 def put_composite_alarm(settings: Settings, alarm: Any) -> dict[str, Any]:
     """PutCompositeAlarm (a `vigil.metrics.composite.CompositeAlarm`): evaluated at once."""
-    from vigil.metrics.alarms import AlarmStore
-    from vigil.metrics.composite import describe
 
     with AlarmStore(settings) as store:
         return describe(store.put_composite(alarm, now_ms()))
@@ -270,8 +233,6 @@ def put_composite_alarm(settings: Settings, alarm: Any) -> dict[str, Any]:
 
 def composite_alarms(settings: Settings) -> list[dict[str, Any]]:
     """DescribeAlarms' CompositeAlarms items."""
-    from vigil.metrics.alarms import AlarmStore
-    from vigil.metrics.composite import describe
 
     with AlarmStore(settings) as store:
         return [describe(s) for s in store.composites()]
@@ -279,7 +240,6 @@ def composite_alarms(settings: Settings) -> list[dict[str, Any]]:
 
 def alarm_children(settings: Settings, name: str) -> list[str]:
     """The alarms a composite's rule names (none for a metric alarm)."""
-    from vigil.metrics.alarms import AlarmStore
 
     with AlarmStore(settings) as store:
         if store.kind(name) != "CompositeAlarm":
@@ -288,16 +248,12 @@ def alarm_children(settings: Settings, name: str) -> list[str]:
 
 
 def alarm_parents(settings: Settings, name: str) -> list[str]:
-    from vigil.metrics.alarms import AlarmStore
-    from vigil.metrics.composite import parents
-
     with AlarmStore(settings) as store:
         return parents(store.state.db, name)
 
 
 def alarm_kind(settings: Settings, name: str) -> str | None:
     """MetricAlarm, CompositeAlarm, or None when there is no such alarm."""
-    from vigil.metrics.alarms import AlarmStore
 
     with AlarmStore(settings) as store:
         return store.kind(name)
@@ -305,7 +261,6 @@ def alarm_kind(settings: Settings, name: str) -> str | None:
 
 def delete_alarms(settings: Settings, names: list[str]) -> None:
     """DeleteAlarms: all or none; never an alarm a composite still names."""
-    from vigil.metrics.alarms import AlarmStore
 
     with AlarmStore(settings) as store:
         store.delete_many(names)
@@ -313,7 +268,6 @@ def delete_alarms(settings: Settings, names: list[str]) -> None:
 
 def set_alarm_actions(settings: Settings, names: list[str], enabled: bool) -> None:
     """EnableAlarmActions / DisableAlarmActions."""
-    from vigil.metrics.alarms import AlarmStore
 
     with AlarmStore(settings) as store:
         store.set_actions_enabled(names, enabled)
@@ -321,24 +275,17 @@ def set_alarm_actions(settings: Settings, names: list[str], enabled: bool) -> No
 
 def alarm_queries(raw: list[dict[str, Any]]) -> tuple[Any, ...]:
     """PutMetricAlarm's Metrics (MetricDataQuery items) as the alarm's typed queries."""
-    from vigil.metrics.alarm_math import from_aws
 
     return from_aws(raw)
 
 
 def put_anomaly_detector(settings: Settings, detector: Any) -> None:
-    from vigil.metrics import anomaly
-
     anomaly.put(settings, detector)
 
 
 def anomaly_detectors(settings: Settings) -> list[Any]:
-    from vigil.metrics import anomaly
-
     return anomaly.detectors(settings)
 
 
 def delete_anomaly_detector(settings: Settings, detector: Any) -> None:
-    from vigil.metrics import anomaly
-
     anomaly.delete(settings, detector)

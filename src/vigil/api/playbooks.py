@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from vigil.api._lazy import exports
 from vigil.config import Settings
-
-if TYPE_CHECKING:
-    from vigil.playbooks.plans import Plan
-    from vigil.playbooks.units import PlaybookUnit
-
-__getattr__ = exports(
-    __name__, {"Plan": "vigil.playbooks.plans", "PlaybookUnit": "vigil.playbooks.units"}
-)
-
-__all__ = [
-    "Plan", "PlaybookRequest", "PlaybookRun", "PlaybookUnit", "apply_approved", "approve", "run",
-    "runs", "units",
-]  # fmt: skip
+from vigil.playbooks.plans import Plan as Plan
+from vigil.playbooks.run import Runs, playbook
+from vigil.playbooks.run import apply_approved as _apply
+from vigil.playbooks.run import approve as _approve
+from vigil.playbooks.units import PlaybookUnit as PlaybookUnit
+from vigil.playbooks.units import playbook_units
 
 
 def units() -> list[PlaybookUnit]:
-    from vigil.playbooks.units import playbook_units
-
     return playbook_units()
 
 
@@ -49,7 +39,6 @@ class PlaybookRun:
 
 def run(settings: Settings, request: PlaybookRequest) -> PlaybookRun:
     """Plan a playbook for an event, and with `apply` carry it out; the run is recorded."""
-    from vigil.playbooks.run import playbook
 
     r = request
     plan, results, run_id = playbook(
@@ -61,21 +50,17 @@ def run(settings: Settings, request: PlaybookRequest) -> PlaybookRun:
 
 def approve(settings: Settings, run_id: int, by: str) -> dict[str, Any]:
     """Approve a planned run (admins): it may then be applied as planned."""
-    from vigil.playbooks.run import approve as _approve
 
     return _approve(settings, run_id, by)
 
 
 def apply_approved(settings: Settings, run_id: int, by: str) -> dict[str, Any]:
     """Carry out an approved run's plan exactly; the run, with its results."""
-    from vigil.playbooks.run import apply_approved as _apply
 
     run, _ = _apply(settings, run_id, by)
     return run
 
 
 def runs(settings: Settings, limit: int = 20) -> list[dict[str, Any]]:
-    from vigil.playbooks.run import Runs
-
     with Runs(settings) as recorded:
         return recorded.all(limit)

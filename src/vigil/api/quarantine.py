@@ -4,23 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from vigil.api._lazy import exports
-from vigil.api.lake import after_ingest
 from vigil.config import Settings
-
-if TYPE_CHECKING:
-    from vigil.ingest.quarantine import Entry
-    from vigil.ingest.retry import Overrides, RetryReport
-    from vigil.sources.objects import SourceObject
-
-__getattr__ = exports(__name__, {
-    "Entry": "vigil.ingest.quarantine", "Overrides": "vigil.ingest.retry",
-    "RetryReport": "vigil.ingest.retry",
-})  # fmt: skip
-
-__all__ = ["Entry", "Overrides", "QuarantineDetail", "RetryReport"]
+from vigil.errors import ConfigError
+from vigil.ingest import quarantine
+from vigil.ingest.quarantine import Entry as Entry
+from vigil.ingest.retry import Overrides as Overrides
+from vigil.ingest.retry import RetryReport as RetryReport
+from vigil.lake.manifest import Manifest
+from vigil.live.follow import after_ingest
+from vigil.sources.objects import SourceObject
 
 
 @dataclass
@@ -30,14 +24,10 @@ class QuarantineDetail:
 
 
 def entries(settings: Settings) -> list[Entry]:
-    from vigil.ingest import quarantine
-
     return quarantine.entries(settings.quarantine_dir)
 
 
 def show(settings: Settings, ident: str, lines: int = 20) -> QuarantineDetail:
-    from vigil.ingest import quarantine
-
     entry = quarantine.chosen(settings.quarantine_dir, [ident])[0]
     return QuarantineDetail(entry, quarantine.rejected_lines(entry, lines))
 
@@ -61,9 +51,6 @@ def retry(
 def purge(settings: Settings, ids: list[str], every: bool = False) -> list[Entry]:
     """Drop entries (the named ones, or all with `every`). An object rejected as a whole is then
     marked `purged`, so later runs stop retrying it until it changes (or --reprocess)."""
-    from vigil.errors import ConfigError
-    from vigil.ingest import quarantine
-    from vigil.lake.manifest import Manifest
 
     if not ids and not every:
         raise ConfigError("name the entries to purge", hint="give IDs, or --all for every entry")

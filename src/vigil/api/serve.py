@@ -5,19 +5,29 @@ threads, readiness, a clean stop, and the server's telemetry in Prometheus form.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from vigil.config import QueryLimits, Settings, memory_bytes
+from vigil.api import detect, lake, metrics
+from vigil.api.worker import Worker
+from vigil.config import QueryLimits, Settings, memory_bytes, tighten
+from vigil.errors import ConfigError
+from vigil.events.netguard import serving_on
+from vigil.events.policy import check_section
+from vigil.inputs import expect_mapping, load_yaml
+from vigil.live.memory import for_a_server, release
+from vigil.live.runner import LiveIngest
+from vigil.state import StateDB
 
 log = logging.getLogger("vigil.serve")
 LATENCY_BUCKETS: Final = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30)
@@ -129,13 +139,9 @@ class Service:
     ready: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
-        from vigil.api.worker import Worker
-        from vigil.live.memory import for_a_server
-
         for_a_server()
 
         self.settings.ensure()
-        from vigil.state import StateDB
 
         with StateDB(self.settings.state_db):
             pass  # the schema is brought up to date before anything is served
@@ -161,8 +167,6 @@ class Service:
         log.info("worker started (every %.1f s)", self.interval)
 
     def _start_live(self) -> None:
-        from vigil.live.runner import LiveIngest
-
         touched = Touched()
 
         def on_commit(source: str, done: Any, lag: float | None) -> None:
@@ -178,9 +182,6 @@ class Service:
                 log.exception("the live ingest stopped on an error")
 
         def reconcile() -> None:
-            from vigil.api import detect
-            from vigil.live.memory import release
-
             compacted = time.monotonic()
             while not self.stop_event.wait(self.detect_interval):
                 if time.monotonic() - compacted >= self.compact_interval:
@@ -206,8 +207,6 @@ class Service:
                 release()
 
         def alarms() -> None:
-            from vigil.api import metrics
-
             while not self.stop_event.wait(self.alarm_interval):
                 try:
                     metrics.evaluate_alarms(self.settings)
@@ -222,7 +221,6 @@ class Service:
 
     def _compact(self) -> None:
         """Live commits write one small file each; merging them keeps queries fast."""
-        from vigil.api import lake
 
         began = time.perf_counter()
         try:
@@ -277,9 +275,6 @@ class ServeConfig:
     @classmethod
     def load(cls, settings: Settings, overrides: dict[str, object] | None = None) -> ServeConfig:
 
-        from vigil.errors import ConfigError
-        from vigil.inputs import expect_mapping, load_yaml
-
         path = settings.home / "vigil.yaml"
         doc: dict[str, object] = {}
         if path.is_file():
@@ -308,7 +303,6 @@ class ServeConfig:
         port = values["port"]
         if not isinstance(port, int) or not 0 <= port <= 65535:
             raise ConfigError(f"port {port} is not 0-65535")
-        from vigil.events.policy import check_section
 
         check_section(doc.get("targets"), str(path))
         values["trusted_proxies"] = _networks(values["trusted_proxies"], str(path))
@@ -329,10 +323,6 @@ class ServeConfig:
 def for_serving(settings: Settings, config: ServeConfig) -> Settings:
     """The settings a server runs with: its limits on clients' queries, and its port made
     known to the target guard (no target may deliver to the server itself)."""
-    from dataclasses import replace
-
-    from vigil.config import tighten
-    from vigil.events.netguard import serving_on
 
     changed = tighten(settings.home)
     if changed:
@@ -345,9 +335,6 @@ def for_serving(settings: Settings, config: ServeConfig) -> Settings:
 
 def _networks(raw: object, where: str) -> list[str]:
     """`trusted_proxies`: addresses or CIDR networks (a list, or commas in the environment)."""
-    import ipaddress
-
-    from vigil.errors import ConfigError
 
     items = raw if isinstance(raw, list) else [p for p in str(raw or "").split(",")]
     out = []
@@ -363,8 +350,6 @@ def _networks(raw: object, where: str) -> list[str]:
 
 
 def _limits(values: dict[str, object], where: str) -> None:
-    from vigil.errors import ConfigError
-
     for key in ("query_timeout", "query_max_rows", "query_concurrency", "query_threads"):
         if not float(str(values[key])) > 0:
             raise ConfigError(f"{where}: {key} must be above 0")
@@ -377,8 +362,6 @@ def _limits(values: dict[str, object], where: str) -> None:
 
 
 def _typed(kind: type, raw: object, key: str, where: str) -> object:
-    from vigil.errors import ConfigError
-
     if raw is None:
         return None
     if kind is list:

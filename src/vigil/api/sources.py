@@ -7,18 +7,21 @@ from __future__ import annotations
 import base64
 import contextlib
 from dataclasses import asdict
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
-from vigil.api._lazy import exports
 from vigil.clock import now_ms
 from vigil.config import Settings
+from vigil.errors import VigilError
+from vigil.events.bus import EventStore
 from vigil.inputs import InputError, inflate_gzip, loads
+from vigil.live import follow, spool
+from vigil.live.sources import Cursors, all_sources, rate
+from vigil.live.sources import Source as Source
+from vigil.live.sources import add as add_source
+from vigil.live.sources import remove as remove_source
+from vigil.logs.groups import LogStore
+from vigil.logs.put import InputEvent
 
-if TYPE_CHECKING:
-    from vigil.live.sources import Source
-
-__getattr__ = exports(__name__, {"Source": "vigil.live.sources"})
-__all__ = ["Source"]
 CLOUDTRAIL_TYPES: Final = ("AWS API Call via CloudTrail", "AWS Console Sign In via CloudTrail",
                            "AWS Service Event via CloudTrail")  # fmt: skip
 MAX_FIREHOSE_BYTES: Final = 96 << 20  # a 64 MiB buffer, base64 in JSON
@@ -27,21 +30,15 @@ GZIP: Final = b"\x1f\x8b"
 
 
 def add(settings: Settings, doc: dict[str, Any]) -> Source:
-    from vigil.live.sources import add as add_source
-
     return add_source(settings, doc)
 
 
 def remove(settings: Settings, name: str) -> None:
-    from vigil.live.sources import remove as remove_source
-
     remove_source(settings, name)
 
 
 def listing(settings: Settings) -> list[dict[str, Any]]:
     """Every source with its position: cursor, counts, lag, last error."""
-    from vigil.clock import now_ms
-    from vigil.live.sources import Cursors, all_sources, rate
 
     now = now_ms()
     out = []
@@ -54,37 +51,9 @@ def listing(settings: Settings) -> list[dict[str, Any]]:
 
 
 # -- pushes -------------------------------------------------------------------------------------
-def push_log_events(settings: Settings, group: str, stream: str,
-                    rows: list[tuple[int, str]], ident: str) -> int:  # fmt: skip
-    """Events stored in a group a source declares as CloudTrail or flow logs also go to the
-    lake (spooled now, committed by the server's live ingest). The records spooled."""
-    from vigil.live import spool
-    from vigil.live.sources import for_group
-
-    source = for_group(settings, group)
-    if source is None or source.table is None or not rows:
-        return 0
-    if source.table == "flow_logs":
-        spool.flow_logs(settings, source.name, [m for _, m in rows], ident, source.format)
-        return len(rows)
-    records = []
-    for _, message in rows:
-        try:
-            doc = loads(message)
-        except ValueError:
-            continue  # kept in the group; the lake takes only records
-        if isinstance(doc, dict):
-            records.append(doc)
-    if records:
-        spool.cloudtrail(settings, source.name, records, ident)
-    return len(records)
-
-
 def accept_eventbridge(settings: Settings, body: bytes) -> dict[str, Any]:
     """One event (or a list) as an EventBridge API destination sends it: CloudTrail events
     into the lake, GuardDuty and Security Hub findings into the hub, the rest onto the bus."""
-    from vigil.events.bus import EventStore
-    from vigil.live import spool
 
     try:
         doc = loads(body)
@@ -131,7 +100,6 @@ def accept_firehose(settings: Settings, body: bytes, request_id: str) -> dict[st
     """An HTTP endpoint delivery: `{"requestId", "timestamp", "records": [{"data"}]}`, each
     record a CloudWatch Logs subscription message (gzip JSON) or plain data. A request id seen
     before (Firehose retrying) is acknowledged without taking the records again."""
-    from vigil.live.sources import Cursors
 
     if len(body) > MAX_FIREHOSE_BYTES:
         raise InputError(f"the delivery is {len(body)} bytes; at most {MAX_FIREHOSE_BYTES}")
@@ -181,14 +149,11 @@ def _into_group(settings: Settings, group: str, stream: str, rows: list[tuple[in
                 ident: str) -> int:  # fmt: skip
     """Subscription data into the Vigil log group of the same name (made if missing), and
     through it to the lake when a source declares the group."""
-    from vigil.api import logs
-    from vigil.errors import VigilError
-    from vigil.logs.put import InputEvent
 
-    with contextlib.suppress(VigilError):  # it exists
-        logs.create_group(settings, group)
-    with contextlib.suppress(VigilError):
-        logs.create_stream(settings, group, stream)
+    with LogStore(settings) as store:
+        with contextlib.suppress(VigilError):  # it exists
+            store.create_group(group)
+        with contextlib.suppress(VigilError):
+            store.create_stream(group, stream)
     events = [InputEvent(ts, msg) for ts, msg in sorted(rows)]
-    result = logs.put_log_events(settings, group, stream, events, ident=ident)
-    return result.accepted
+    return follow.put_and_follow(settings, group, stream, events, ident).accepted

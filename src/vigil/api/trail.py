@@ -6,21 +6,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from vigil import clock
-from vigil.api._lazy import exports
 from vigil.config import Settings
 from vigil.errors import ConfigError
-
-if TYPE_CHECKING:
-    from vigil.trail.validate import Report, Verdict
-
-__getattr__ = exports(
-    __name__, {"Report": "vigil.trail.validate", "Verdict": "vigil.trail.validate"}
-)
-
-__all__ = ["Report", "ValidateRequest", "Verdict", "validate"]
+from vigil.trail.record import record
+from vigil.trail.validate import Objects, load_keys
+from vigil.trail.validate import Report as Report
+from vigil.trail.validate import Verdict as Verdict
+from vigil.trail.validate import validate as check
 
 KEYS_HINT = (
     "save them once: aws cloudtrail list-public-keys --start-time 2024-03-01 > keys.json, "
@@ -40,10 +34,6 @@ class ValidateRequest:
 
 
 def validate(settings: Settings, request: ValidateRequest) -> Report:
-    from vigil.trail.record import record
-    from vigil.trail.validate import Objects, load_keys
-    from vigil.trail.validate import validate as check
-
     begin = datetime.fromtimestamp(request.start_ms / 1000, UTC)
     finish = datetime.fromtimestamp(request.end_ms / 1000, UTC)
     if begin >= finish:

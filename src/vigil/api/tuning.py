@@ -4,6 +4,7 @@ of a unit over stored data that records nothing (`vigil content backtest`)."""
 
 from __future__ import annotations
 
+import tempfile
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -11,7 +12,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from vigil.config import Settings
+from vigil.content.kit import ContentError
+from vigil.detect import tuning
+from vigil.detect.runner import data_range, detection_connection, snapshot_view
+from vigil.detect.sigma_import import every_unit
+from vigil.detect.sql import run_unit
+from vigil.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -41,14 +50,10 @@ class UnitView:
 
 
 def _units(settings: Settings) -> tuple[list[Any], list[str]]:
-    from vigil.detect.sigma_import import every_unit
-
     return every_unit(settings.content_dir, settings.home / "sigma")
 
 
 def _find(units: list[Any], unit_id: str) -> Any:
-    from vigil.errors import ConfigError
-
     found = next((u for u in units if u.id == unit_id), None)
     if found is None:
         raise ConfigError(f"no detection unit {unit_id!r}", hint="see vigil content list")
@@ -57,7 +62,6 @@ def _find(units: list[Any], unit_id: str) -> Any:
 
 def show(settings: Settings, unit_id: str) -> UnitView:
     """A unit as it runs here: each parameter with its source, exceptions, enabled."""
-    from vigil.detect import tuning
 
     units, problems = _units(settings)
     base = _find(units, unit_id)
@@ -82,7 +86,6 @@ def show(settings: Settings, unit_id: str) -> UnitView:
 def set_unit(settings: Settings, unit_id: str, doc: dict[str, Any]) -> UnitView:
     """Set a unit's entry in `<home>/tuning.yaml` ({enabled, parameters, exceptions}; an empty
     document removes it), checked before the file is written."""
-    from vigil.detect import tuning
 
     candidate = _candidate(settings, unit_id, doc)
     candidate.replace(settings.home / tuning.FILE)
@@ -92,13 +95,6 @@ def set_unit(settings: Settings, unit_id: str, doc: dict[str, Any]) -> UnitView:
 def _candidate(settings: Settings, unit_id: str, doc: dict[str, Any] | None) -> Path:
     """`<home>/tuning.yaml` with the unit's entry set to `doc`, written beside it under a name
     of its own and checked (a ConfigError naming the entry's field if it is wrong)."""
-    import tempfile
-
-    import yaml
-
-    from vigil.content.kit import ContentError
-    from vigil.detect import tuning
-    from vigil.errors import ConfigError
 
     units, _ = _units(settings)
     unit = _find(units, unit_id)
@@ -183,9 +179,6 @@ def _backtest(settings: Settings, unit_id: str, since: datetime | None, until: d
             return tried
         finally:
             candidate.unlink(missing_ok=True)
-    from vigil.detect import tuning
-    from vigil.detect.runner import data_range, detection_connection, snapshot_view
-    from vigil.detect.sql import run_unit
 
     units, _ = _units(settings)
     loaded = tuning.load(settings.home, tuning_file)

@@ -50,6 +50,7 @@ class DetectReport:
     hits: int = 0
     findings: dict[str, int] = field(default_factory=dict)  # unit → findings touched
     changed: int = 0
+    changed_ids: list[str] = field(default_factory=list)  # the findings created or updated
     events: int = 0  # findings put on the event bus
     since: str | None = None  # a run over the last N days: from when
 
@@ -177,7 +178,9 @@ def record(
     for finding, hit in results:
         grouped.setdefault(finding.id, (finding, []))[1].append(hit)
     for finding, hits in grouped.values():
-        report.changed += int(store.record(finding, hits))
+        if store.record(finding, hits):
+            report.changed += 1
+            report.changed_ids.append(finding.id)
         report.hits += len(hits)
     report.findings[unit] = len(grouped)
 

@@ -256,6 +256,11 @@ class FindingStore(StateDB):
                               ).fetchone()  # fmt: skip
         return int(row[0]), str(row[1])
 
+    def active_severities(self) -> list[float]:
+        """The severity of every active finding (the findings gauge), without reading them."""
+        rows = self.db.execute("SELECT severity FROM findings WHERE record_state = 'ACTIVE'")
+        return [float(r[0]) for r in rows]
+
     def assign(self, ids: list[str], user: str | None) -> int:
         """Give findings (full ids) to a user, or to nobody; how many there were."""
         with self.transaction() as db:

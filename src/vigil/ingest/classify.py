@@ -12,10 +12,10 @@ from vigil.formats.cloudtrail import is_digest, is_log_file, parse_cloudtrail
 from vigil.formats.common import ParseResult
 from vigil.formats.flowlogs import parse_flowlogs, parse_flowlogs_parquet
 from vigil.formats.known_types import by_content, by_key, unsupported
+from vigil.ingest.options import LogType
 from vigil.sources.decode import sniff
 from vigil.sources.keys import KeyInfo
 
-LogType = Literal["auto", "flowlogs", "cloudtrail"]
 LOG_TYPES: Final = ("auto", "flowlogs", "cloudtrail")
 TABLE_OF: Final = {"flowlogs": "flow_logs", "cloudtrail": "cloudtrail"}
 

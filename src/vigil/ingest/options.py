@@ -7,7 +7,8 @@ from datetime import date
 from pathlib import Path
 from typing import Final, Literal
 
-from vigil.ingest.classify import LogType
+LogType = Literal["auto", "flowlogs", "cloudtrail"]  # what `--type` names
+
 
 INGESTED: Final = ("flow_logs", "cloudtrail")  # the tables `vigil ingest` writes
 

@@ -12,8 +12,8 @@ from vigil.config import Settings
 from vigil.errors import ConfigError
 from vigil.formats.flowlog_fields import parse_format
 from vigil.ingest import quarantine
-from vigil.ingest.classify import LOG_TYPES, LogType
-from vigil.ingest.options import IngestOptions, IngestReport
+from vigil.ingest.classify import LOG_TYPES
+from vigil.ingest.options import IngestOptions, IngestReport, LogType
 from vigil.ingest.pipeline import ingest
 from vigil.lake.manifest import Manifest
 from vigil.sources.objects import Reader, SourceObject

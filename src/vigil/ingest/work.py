@@ -18,7 +18,8 @@ import pyarrow as pa
 from vigil.errors import FormatError, VigilError
 from vigil.formats.cloudtrail_fast import fast_tables
 from vigil.formats.common import ParseResult
-from vigil.ingest.classify import TABLE_OF, LogType, Parsed, fast_candidate, parse_object
+from vigil.ingest.classify import TABLE_OF, Parsed, fast_candidate, parse_object
+from vigil.ingest.options import LogType
 from vigil.lake.manifest import Manifest
 from vigil.lake.tables import (
     CLOUDTRAIL,

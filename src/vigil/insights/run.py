@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from vigil.config import Settings
 from vigil.errors import ConfigError, QueryError
@@ -14,6 +13,9 @@ from vigil.insights.sources import POINTER_COLUMNS, Source, group_source, table_
 from vigil.logs.groups import LogStore
 from vigil.query.answer import Cancel
 from vigil.query.engine import client_engine
+
+if TYPE_CHECKING:  # Arrow loads with the first query, not with the command line
+    import pyarrow as pa
 
 
 def source_for(
@@ -96,4 +98,6 @@ def _with_pointers(settings: Settings, table: pa.Table) -> pa.Table:
     parts = [table.column(c).to_pylist() for c in POINTER_COLUMNS]
     ptrs = [seal(settings, Pointer(g, s, int(t), e)) for g, s, t, e in zip(*parts, strict=True)]
     kept = table.drop_columns(list(POINTER_COLUMNS))
+    import pyarrow as pa
+
     return kept.append_column("@ptr", pa.array(ptrs, pa.string()))

@@ -13,7 +13,6 @@ from typing import Final
 
 from vigil.clock import now_ms
 from vigil.errors import QueryError
-from vigil.formats.cloudtrail_fields import UnmappedField, sql_expr
 from vigil.logs.groups import LogGroup
 from vigil.logs.pattern_sql import literal
 from vigil.logs.read import live_events_sql, time_range
@@ -52,7 +51,9 @@ class Source:
             column = FLOW_COLUMNS.get(name) or name.lower().replace("-", "_")
             kind = "num" if column in NUMERIC_FLOW else "str"
             return quote_name(column), kind
-        if self.table == "cloudtrail":
+        if self.table == "cloudtrail":  # its field map loads the Arrow schema: only here
+            from vigil.formats.cloudtrail_fields import UnmappedField, sql_expr
+
             try:
                 return sql_expr(name), "str"
             except UnmappedField as exc:

@@ -18,8 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-import fsspec
-
 from vigil.clock import now_ms
 from vigil.config import Settings
 from vigil.logs.groups import LogStore
@@ -106,6 +104,8 @@ def export(
 
 
 def _filesystem(url: str, endpoint_url: str | None) -> tuple[Any, str]:
+    import fsspec  # loads (with its S3 driver) when an export runs
+
     options = {"client_kwargs": {"endpoint_url": endpoint_url}} if endpoint_url else {}
     fs, base = fsspec.core.url_to_fs(url, **(options if url.startswith("s3://") else {}))
     return fs, str(base)

@@ -12,17 +12,18 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Final
-
-import pyarrow as pa
+from typing import TYPE_CHECKING, Any, Final
 
 from vigil.clock import now_ms
 from vigil.config import Settings
 from vigil.lake.locking import lake_lock
 from vigil.lake.manifest import Manifest, ObjectRecord
-from vigil.lake.tables import LOG_EVENTS, SOURCE_FILE
-from vigil.lake.writer import Batch, LakeWriter
 from vigil.logs.groups import LogsError, LogStore
+
+if TYPE_CHECKING:  # the lake and Arrow load when events are stored, not with the command line
+    import pyarrow as pa
+
+    from vigil.lake.writer import Batch
 
 MAX_EVENTS: Final = 10_000
 MAX_BATCH_BYTES: Final = 1_048_576
@@ -149,6 +150,9 @@ def put_log_events(
         result = PutResult(len(kept), rejected)
         if not kept and source is None:
             return result
+        from vigil.lake.tables import LOG_EVENTS
+        from vigil.lake.writer import Batch
+
         batch = Batch(LOG_EVENTS)
         for day, rows in by_day(kept).items():
             batch.add((info.account, info.region, day), events_table(group, stream, rows, now))
@@ -168,6 +172,8 @@ def put_log_events(
 
 def commit(settings: Settings, batch: Batch) -> None:
     """Write a batch of log events (the caller holds the lake lock)."""
+    from vigil.lake.writer import LakeWriter
+
     manifest = Manifest(settings.state_db)
     try:
         writer = LakeWriter(settings, manifest)
@@ -185,6 +191,10 @@ def by_day(events: list[InputEvent]) -> dict[Any, list[InputEvent]]:
 
 
 def events_table(group: str, stream: str, events: list[InputEvent], now: int) -> pa.Table:
+    import pyarrow as pa
+
+    from vigil.lake.tables import SOURCE_FILE
+
     n = len(events)
     return pa.table(
         {

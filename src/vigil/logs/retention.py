@@ -16,8 +16,6 @@ from vigil.config import Settings
 from vigil.lake.catalog import table_files
 from vigil.lake.locking import lake_lock
 from vigil.lake.manifest import Manifest
-from vigil.lake.tables import LOG_EVENTS
-from vigil.lake.writer import LakeWriter, key_of, local_duckdb
 from vigil.logs.groups import LogStore
 from vigil.logs.pattern_sql import literal
 from vigil.logs.put import DAY_MS
@@ -46,6 +44,9 @@ def keep_condition(settings: Settings, now: int) -> str:
 
 
 def expire_events(settings: Settings, now: int | None = None) -> ExpireReport:
+    from vigil.lake.tables import LOG_EVENTS  # Arrow and DuckDB load when the lake is touched
+    from vigil.lake.writer import LakeWriter, key_of
+
     now = now_ms() if now is None else now
     keep = keep_condition(settings, now)
     report = ExpireReport()
@@ -80,6 +81,8 @@ def _source(files: list[Path]) -> str:
 
 
 def _counts(files: list[Path], keep: str) -> tuple[int, int]:
+    from vigil.lake.writer import local_duckdb
+
     con = local_duckdb()
     try:
         row = con.sql(
@@ -92,6 +95,8 @@ def _counts(files: list[Path], keep: str) -> tuple[int, int]:
 
 
 def _write(files: list[Path], keep: str, target: Path) -> int:
+    from vigil.lake.writer import local_duckdb
+
     con = local_duckdb()
     try:
         con.execute(

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 from pydantic import Field
 
 from vigil.clock import now_ms
@@ -158,6 +157,8 @@ def alarm_dashboard(pack: str, group: str, alarms: list[tuple[str, str]]) -> str
 def run_cases(unit: PackUnit) -> list[CaseResult]:
     """Each case's record through the pattern twice, as the streaming matcher and as SQL: both
     must say what `expect` says."""
+    import pyarrow as pa  # loads when cases run, not with the command line
+
     from vigil.logs.pattern_match import compile_pattern
     from vigil.logs.pattern_sql import filter_sql
     from vigil.query.engine import open_engine
