@@ -25,24 +25,12 @@ from vigil.config import Settings
 from vigil.errors import VigilError
 from vigil.events.pattern import Pattern
 from vigil.events.schedule import Schedule, parse_schedule
-from vigil.events.target_config import check_target
+from vigil.events.target_types import TARGETS, check_target
 from vigil.inputs import InputError, expect_mapping, load_yaml, loads
 
 MAX_TARGETS: Final = 5
 MAX_ATTEMPTS: Final = 185
 MAX_AGE: Final = 86_400
-TARGET_TYPES: Final = (
-    "webhook",
-    "slack",
-    "pagerduty",
-    "email",
-    "command",
-    "python",
-    "topic",
-    "playbook",
-    "log",
-    "job",
-)
 _NAME: Final = re.compile(r"[.\-_A-Za-z0-9]{1,64}")
 _NAME_256: Final = re.compile(r"[.\-_A-Za-z0-9]{1,256}")  # a bus's
 _PATH_KEY: Final = re.compile(r"[A-Za-z0-9_\-]+")
@@ -139,8 +127,9 @@ def parse_rule(doc: Any, where: str) -> Rule:
 
 
 def _target(raw: Any, index: int, bad: Any) -> Target:
-    if not isinstance(raw, dict) or raw.get("type") not in TARGET_TYPES:
-        raise bad(f"targets[{index}]: type is one of {', '.join(TARGET_TYPES)}")
+    kind = raw.get("type") if isinstance(raw, dict) else None
+    if not isinstance(kind, str) or kind not in TARGETS:
+        raise bad(f"targets[{index}]: type is one of {', '.join(TARGETS)}")
     known = {
         "id",
         "type",
