@@ -4,6 +4,7 @@ one target through the same queue and worker as any other event, clearly marked 
 
 from __future__ import annotations
 
+import sqlite3
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -12,6 +13,8 @@ from typing import Final
 from vigil.config import Settings
 from vigil.errors import VigilError
 from vigil.events.delivery import Deliveries
+from vigil.events.queue import SELECT
+from vigil.events.queue import Delivery as Row
 from vigil.events.rules import load_rules
 from vigil.state.outbox import ARRIVED, envelope
 
@@ -52,30 +55,25 @@ def deliveries(settings: Settings, limit: int = 50, ids: list[int] | None = None
         db = store.state.db
         if ids is not None:
             marks = ",".join("?" * len(ids)) or "NULL"
-            rows = db.execute(_SELECT + f" WHERE id IN ({marks}) ORDER BY id DESC", ids).fetchall()
+            rows = db.execute(SELECT + f" WHERE id IN ({marks}) ORDER BY id DESC", ids).fetchall()
         else:
-            rows = db.execute(_SELECT + " ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
-        out = []
-        for ident, event_id, rule, target, status, attempts, created, code, error in rows:
-            tries = [
-                Attempt(n, ts, result, code_, body, err, excerpt or "")
-                for n, ts, result, code_, body, err, excerpt in db.execute(
-                    "SELECT attempt, ts, result, status, body, error, excerpt FROM audit "
-                    "WHERE delivery = ? OR (delivery IS NULL AND rule = ? AND target = ? "
-                    "AND event_id = ?) ORDER BY rowid",
-                    (ident, rule, target, event_id),
-                )
-            ]
-            last = f"{code}: {error}" if code else error
-            out.append(Delivery(ident, event_id, rule, target, status, attempts, created, last,
-                                event_id.startswith(TEST_PREFIX), tries))  # fmt: skip
-        return out
+            rows = db.execute(SELECT + " ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+        return [_with_tries(db, Row.from_row(row)) for row in rows]
 
 
-_SELECT: Final = (
-    "SELECT id, event_id, rule, target, status, attempts, created_ms, error_code, error "
-    "FROM deliveries"
-)
+def _with_tries(db: sqlite3.Connection, row: Row) -> Delivery:
+    tries = [
+        Attempt(n, ts, result, code, body, err, excerpt or "")
+        for n, ts, result, code, body, err, excerpt in db.execute(
+            "SELECT attempt, ts, result, status, body, error, excerpt FROM audit "
+            "WHERE delivery = ? OR (delivery IS NULL AND rule = ? AND target = ? "
+            "AND event_id = ?) ORDER BY rowid",
+            (row.id, row.rule, row.target, row.event_id),
+        )
+    ]
+    last = f"{row.error_code}: {row.error}" if row.error_code else row.error
+    return Delivery(row.id, row.event_id, row.rule, row.target, row.status, row.attempts,
+                    row.created_ms, last, row.event_id.startswith(TEST_PREFIX), tries)  # fmt: skip
 
 
 def send_test(settings: Settings, rule_name: str, target_id: str, by: str, now: int) -> list[int]:
@@ -104,7 +102,7 @@ def send_test(settings: Settings, rule_name: str, target_id: str, by: str, now: 
                      region=rule.region, resources=[rule.arn], event_id=ident)  # fmt: skip
     with Deliveries(settings) as store:
         with store.state.transaction() as db:
-            store._queue(db, rule, target, event, now)
+            store.queue(db, rule, target, event, now)
         rows = store.state.db.execute(
             "SELECT id FROM deliveries WHERE event_id = ? ORDER BY id", (ident,)
         ).fetchall()

@@ -1,0 +1,58 @@
+"""The dead-letter queue: deliveries that failed for good (refused, out of attempts or too
+old), listed with EventBridge's dead-letter attributes, and sent back to the queue on demand."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vigil.events import audit
+from vigil.events.queue import SELECT, Delivery
+from vigil.events.targets import DeliveryFailed
+from vigil.state import StateDB
+
+
+def bury(
+    state: StateDB, delivery: Delivery, failure: DeliveryFailed, now: int, exhausted: str | None
+) -> None:
+    """Dead-letter a delivery after `delivery.attempts` attempts; `exhausted` names the limit
+    it ran into (MaximumRetryAttempts, MaximumEventAgeInSeconds), if any."""
+    with state.transaction() as db:
+        db.execute(
+            "UPDATE deliveries SET status = 'dlq', attempts = ?, error_code = ?, "
+            "error = ?, exhausted = ? WHERE id = ?",
+            (delivery.attempts, failure.code, str(failure), exhausted, delivery.id),
+        )
+        text = f"{failure.code}: {failure}"
+        audit.record(db, delivery, now, "dlq", text, failure, text)
+
+
+def dead_letters(state: StateDB) -> list[dict[str, Any]]:
+    """Each dead letter with EventBridge's names for why it is there."""
+    rows = state.db.execute(f"{SELECT} WHERE status = 'dlq' ORDER BY id").fetchall()
+    return [_letter(Delivery.from_row(row)) for row in rows]
+
+
+def _letter(dead: Delivery) -> dict[str, Any]:
+    return {
+        "id": dead.id,
+        "event_id": dead.event_id,
+        "rule": dead.rule,
+        "target": dead.target,
+        "RETRY_ATTEMPTS": dead.attempts,
+        "ERROR_CODE": dead.error_code,
+        "ERROR_MESSAGE": dead.error,
+        "EXHAUSTED_RETRY_CONDITION": dead.exhausted,
+        "created_ms": dead.created_ms,
+    }
+
+
+def redrive(state: StateDB, ids: list[int] | None, now: int) -> int:
+    """Back to the queue (all, or these), with fresh attempts and a fresh age (created now)."""
+    chosen = f" AND id IN ({','.join('?' * len(ids))})" if ids else ""
+    with state.transaction() as db:
+        cursor = db.execute(
+            "UPDATE deliveries SET status = 'pending', attempts = 0, next_ms = ?, "
+            f"created_ms = ? WHERE status = 'dlq'{chosen}",
+            (now, now, *(ids or ())),
+        )
+    return int(cursor.rowcount)
