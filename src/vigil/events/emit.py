@@ -18,7 +18,7 @@ from vigil.config import Settings
 from vigil.events.bus import EventStore, envelope
 from vigil.findings.export import NO_REGION, asff, guardduty
 from vigil.formats.cloudtrail_json import record_of
-from vigil.model.finding import Finding
+from vigil.model.finding import Finding, FindingKind
 from vigil.query.engine import open_engine
 
 NAMESPACE: Final = uuid.UUID("5b3c1d1e-7a43-4c55-9a3e-6f0d7f0e9a11")
@@ -34,7 +34,7 @@ def finding_events(findings: list[Finding]) -> list[dict[str, Any]]:
     for f in findings:
         region = f.region if f.region not in NO_REGION else "us-east-1"
         moment = clock.parse_iso(f.updated_at)
-        if not f.unit.startswith("posture/"):  # a control finding is Security Hub's alone
+        if f.kind is not FindingKind.CONTROL:  # a control finding is Security Hub's alone
             out.append(_guardduty_event(f, region, moment))
         hub = asff(f)
         out.append(

@@ -5,16 +5,24 @@ latest hit's summary (`[FAILED] …`) and the ASFF export turns it into `Complia
 
 from __future__ import annotations
 
-from typing import Final
-
 from vigil.config import Settings
 from vigil.findings.store import FindingStore
-from vigil.model.finding import Finding, Hit, Workflow, finding_id
+from vigil.model.finding import (
+    CONTROL_UNIT_PREFIX,
+    Finding,
+    FindingKind,
+    Hit,
+    Workflow,
+    finding_id,
+)
 from vigil.model.severity import severity_score
 from vigil.posture.audit import CheckUnit
 from vigil.posture.checks import Result
 
-PREFIX: Final = "posture/"
+
+def check_of(f: Finding) -> str | None:
+    """The id of the check a control finding is about; None for a threat finding."""
+    return f.unit.removeprefix(CONTROL_UNIT_PREFIX) if f.kind is FindingKind.CONTROL else None
 
 
 def compliance_type(unit: CheckUnit) -> str:
@@ -42,7 +50,7 @@ def record(
             unit = meta[r.check]
             kind = compliance_type(unit)
             key = {"resource": r.resource, "region": r.region}
-            fid = finding_id(PREFIX + r.check, kind, r.account, key)
+            fid = finding_id(CONTROL_UNIT_PREFIX + r.check, kind, r.account, key)
             if r.status == "PASSED":
                 try:
                     existing = store.get(fid)
@@ -57,7 +65,7 @@ def record(
                 continue
             finding = Finding(
                 id=fid,
-                unit=PREFIX + r.check,
+                unit=CONTROL_UNIT_PREFIX + r.check,
                 type=kind,
                 title=unit.title,
                 description=f"{r.reason}. Fix: {unit.remediation['console']}",

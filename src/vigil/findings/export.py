@@ -7,7 +7,7 @@ from typing import Any, Final
 
 from vigil import __version__, clock
 from vigil.model.attack import TACTICS, v18_names
-from vigil.model.finding import Finding, RecordState
+from vigil.model.finding import Finding, FindingKind, RecordState
 
 PRODUCT: Final = "vigil"
 ASFF_LABEL_NORMALIZED: Final = {
@@ -91,7 +91,7 @@ def asff(f: Finding) -> dict[str, Any]:
               "tactics_v18": ",".join(v18_names(f.tactics))}  # fmt: skip
     if any(fields.values()):
         extra["UserDefinedFields"] = {k: v for k, v in fields.items() if v}
-    if f.unit.startswith("posture/"):  # a control finding: Security Hub's Compliance block
+    if f.kind is FindingKind.CONTROL:  # a control finding: Security Hub's Compliance block
         from vigil.findings.compliance import compliance_status
 
         extra["Compliance"] = {"Status": compliance_status(f.summary, f.note)}
@@ -106,7 +106,7 @@ def asff(f: Finding) -> dict[str, Any]:
         "Region": region,
         # The classifier is the finding type with "/" as "-", as GuardDuty's own ASFF has it.
         "Types": [f.type]
-        if f.unit.startswith("posture/")
+        if f.kind is FindingKind.CONTROL
         else [f"{ASFF_TYPE.get(purpose, 'Unusual Behaviors')}/{f.type.replace('/', '-')}"],
         "FirstObservedAt": _ms(f.first_seen),
         "LastObservedAt": _ms(f.last_seen),

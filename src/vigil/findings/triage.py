@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Final, Literal
 
-from vigil.model.finding import Finding
+from vigil.model.finding import Finding, FindingKind
 
-CONTROL_PREFIX: Final = "posture/"  # the unit of a posture control's finding
 SORTS: Final = ("severity", "last_seen", "first_seen", "count", "type", "account")
 Kind = Literal["all", "threat", "control"]
 
@@ -48,7 +47,7 @@ class FindingPage:
 
 
 def is_control(f: Finding) -> bool:
-    return f.unit.startswith(CONTROL_PREFIX)
+    return f.kind is FindingKind.CONTROL
 
 
 def select(found: list[Finding], q: FindingQuery) -> FindingPage:

@@ -7,7 +7,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Final
 
 from vigil.model.severity import severity_label as severity_label
 
@@ -22,6 +22,19 @@ class Workflow(StrEnum):
 class RecordState(StrEnum):
     ACTIVE = "ACTIVE"
     ARCHIVED = "ARCHIVED"
+
+
+class FindingKind(StrEnum):
+    """Security Hub's two sorts: a threat (a detection's, or an imported one) and a control
+    (a posture check's result on a resource)."""
+
+    THREAT = "threat"
+    CONTROL = "control"
+
+
+# The unit of a control finding: `posture/<check id>` (findings.compliance makes them). A
+# finding's kind follows from it, here and nowhere else.
+CONTROL_UNIT_PREFIX: Final = "posture/"
 
 
 def finding_id(unit: str, finding_type: str, account: str, key: dict[str, Any]) -> str:
@@ -74,6 +87,12 @@ class Finding:
     assignee: str | None = None  # the user triaging it
     tactics: list[str] = field(default_factory=list)  # ATT&CK v19 (vigil.model.attack)
     parameters: dict[str, Any] = field(default_factory=dict)  # the unit's, as it ran
+
+    @property
+    def kind(self) -> FindingKind:
+        if self.unit.startswith(CONTROL_UNIT_PREFIX):
+            return FindingKind.CONTROL
+        return FindingKind.THREAT
 
     @property
     def severity_label(self) -> str:
