@@ -13,6 +13,7 @@ from vigil.config import Settings
 from vigil.posture.snapshot import Snapshot
 
 if TYPE_CHECKING:
+    from vigil.posture.audit import CheckUnit
     from vigil.posture.compare import Change
 
 __all__ = ["Diff", "Saved", "Snapshot"]
@@ -82,13 +83,16 @@ def audit_and_record(settings: Settings, snap: Snapshot) -> dict[str, Any]:
     from vigil.events.emit import emit_findings
     from vigil.findings.compliance import record as record_results
     from vigil.findings.store import FindingStore
-    from vigil.posture.audit import audit, load_checks
+    from vigil.posture.audit import audit
 
-    units = load_checks()
+    problems: list[str] = []
+    units = _checks(settings, problems)
     changed: list[str] = []
     counts: dict[str, Any] = record_results(
         settings, units, audit(snap, units), snap.taken_at, changed
     )
+    if problems:
+        counts["problems"] = problems
     with FindingStore(settings.state_db) as store:
         findings = [store.get(fid) for fid in changed]
     counts["events"] = emit_findings(settings, findings)
@@ -99,10 +103,11 @@ def report(settings: Settings, snapshot: str | None = None) -> dict[str, Any]:
     """Scores per standard and NIST CSF function; checks, failed first, with remediation; the
     CIS controls proven by the lake's events."""
     from vigil.posture import snapshot as snaps
-    from vigil.posture.audit import audit, load_checks, report_rows, scores
+    from vigil.posture.audit import audit, report_rows, scores
 
     snap = snaps.find(settings, snapshot)
-    units = load_checks()
+    problems: list[str] = []
+    units = _checks(settings, problems)
     results = audit(snap, units)
     return {
         "snapshot": snap.taken_at,
@@ -110,18 +115,32 @@ def report(settings: Settings, snapshot: str | None = None) -> dict[str, Any]:
         "scores": scores(units, results),
         "checks": report_rows(units, results),
         "proven": _proven(settings, snap),
+        "problems": problems,  # the user's checks that did not load, with file and line
     }
+
+
+def _checks(settings: Settings, problems: list[str] | None = None) -> list[CheckUnit]:
+    """The built-in checks and the user's own (<home>/content/checks/<id>/); one that does not
+    load is added to `problems`, with its file, and the others run."""
+    from vigil.content.kit import ContentError
+    from vigil.posture.audit import load_checks
+
+    failed: list[ContentError] = []
+    units = load_checks(user_dir=settings.content_dir, problems=failed)
+    if problems is not None:
+        problems += [str(e) for e in failed]
+    return units
 
 
 def scores(settings: Settings, snapshot: str | None = None) -> dict[str, Any]:
     """The scores per standard and function alone (the overview's card): the snapshot's
     checks, without replaying the lake's CloudTrail events for the proven controls."""
     from vigil.posture import snapshot as snaps
-    from vigil.posture.audit import audit, load_checks
+    from vigil.posture.audit import audit
     from vigil.posture.audit import scores as scored
 
     snap = snaps.find(settings, snapshot)
-    units = load_checks()
+    units = _checks(settings)
     return scored(units, audit(snap, units))
 
 
@@ -160,10 +179,10 @@ def estimate_flow_volume(settings: Settings) -> list[dict[str, Any]]:
 def history(settings: Settings) -> list[dict[str, Any]]:
     """The kept snapshots, oldest first, with how many resources fail, warn and pass in each."""
     from vigil.posture import snapshot as snaps
-    from vigil.posture.audit import audit, load_checks
+    from vigil.posture.audit import audit
     from vigil.posture.compare import counts
 
-    units = load_checks()
+    units = _checks(settings)
     rows = []
     for path in snaps.history(settings):
         snap = snaps.load(path)
@@ -174,9 +193,9 @@ def history(settings: Settings) -> list[dict[str, Any]]:
 
 def diff(settings: Settings, older: str = "previous", newer: str = "latest") -> Diff:
     from vigil.posture import snapshot as snaps
-    from vigil.posture.audit import audit, load_checks
+    from vigil.posture.audit import audit
     from vigil.posture.compare import compare
 
-    units = load_checks()
+    units = _checks(settings)
     before, after = snaps.find(settings, older), snaps.find(settings, newer)
     return Diff(before.taken_at, after.taken_at, compare(audit(before, units), audit(after, units)))

@@ -5,11 +5,16 @@ each kind's loader collects every unit's problems (or, with `errors="raise"`, ra
 first). Units
 come from the built-in content shipped in the package and from the user's own folder of the
 same layout (`<home>/content/` or `Settings.content_dir`). Every unit's cases have one shape:
-`cases: [{name, input, expect}]`."""
+`cases: [{name, input, expect}]`. A unit whose logic is Python (a check's `check.py`) has it
+loaded by `unit_code`, which names the file when it does not load."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import ast
+import hashlib
+import importlib.util
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
@@ -162,3 +167,74 @@ def _position(
     if where is None:
         return None, None
     return where.start_mark.line + 1, where.start_mark.column + 1
+
+
+def unit_code(path: Path, function: str, may_import: tuple[str, ...]) -> Callable[..., Any]:
+    """The function `function` of a unit's Python file, loaded once per version of the file
+    (its size and modification time). The file may import the standard library and, of Vigil,
+    the modules under `may_import` (a unit's code sits in the layer of what runs it); a file
+    that imports another, does not load, or lacks the function is a ContentError naming it."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        raise ContentError("missing", source=str(path)) from exc
+    key = (str(path), st.st_size, st.st_mtime_ns, function)
+    if key not in _CODE:
+        _CODE[key] = _load_code(path, function, may_import)
+    return _CODE[key]
+
+
+_CODE: dict[tuple[str, int, int, str], Callable[..., Any]] = {}
+
+
+def _load_code(path: Path, function: str, may_import: tuple[str, ...]) -> Callable[..., Any]:
+    text = read_text(path, what="a content unit's code")
+    try:
+        tree = ast.parse(text, str(path))
+    except SyntaxError as exc:
+        raise ContentError(f"not valid Python: {exc.msg}", source=str(path), line=exc.lineno,
+                           column=exc.offset) from exc  # fmt: skip
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module == "vigil":  # from vigil import x
+            names = [f"vigil.{a.name}" for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level:
+            names = [node.module or ""]
+        else:
+            continue
+        for name in names:
+            if (name == "vigil" or name.startswith("vigil.")) and not any(
+                name == m or name.startswith(m + ".") for m in may_import
+            ):
+                raise ContentError(f"imports {name}: a unit of this kind may import only "
+                                   f"{', '.join(may_import)} of Vigil", source=str(path),
+                                   line=node.lineno, column=node.col_offset + 1)  # fmt: skip
+    # a name of its own per file, so that a user's unit and a built-in one of the same id differ
+    name = "vigil_unit_" + hashlib.sha256(str(path).encode()).hexdigest()[:16]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise ContentError("cannot be loaded as Python", source=str(path))
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses and typing look a module up by its name
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:
+        sys.modules.pop(name, None)
+        raise ContentError(f"does not load: {type(exc).__name__}: {exc}", source=str(path),
+                           line=_line_in(exc, path)) from exc  # fmt: skip
+    found = getattr(module, function, None)
+    if not callable(found):
+        raise ContentError(f"defines no function {function}()", source=str(path))
+    return found  # type: ignore[no-any-return]
+
+
+def _line_in(exc: BaseException, path: Path) -> int | None:
+    """The line of `path` the exception was raised from, when it was."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == str(path):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line

@@ -1,22 +1,20 @@
-"""Running the checks: units (content/checks/<id>/check.yaml) with their logic, over a
-snapshot; scores per standard and per NIST CSF 2.0 function; the report."""
+"""Running the checks: units (content/checks/<id>/, check.yaml and check.py) over a snapshot;
+scores per standard and per NIST CSF 2.0 function; the report."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import replace
 from typing import Any, Final
 
-from pydantic import Field
-
-from vigil.content import content_root
-from vigil.content.kit import Case, CaseResult, Strict, folders, read_meta
-from vigil.errors import ConfigError
-from vigil.model.severity import CheckStatus, SeverityLabel
+from vigil.content.kit import CaseResult
+from vigil.model.severity import CheckStatus
 from vigil.posture.checks import Result
-from vigil.posture.registry import checks
+from vigil.posture.registry import CheckMeta, CheckUnit, Remediation, load_checks
 from vigil.posture.snapshot import Snapshot
+
+__all__ = ["CheckMeta", "CheckUnit", "Remediation", "audit", "load_checks", "report_rows",
+           "run_cases", "scores"]  # fmt: skip
 
 FUNCTIONS: Final = {
     "GV": "Govern",
@@ -27,56 +25,6 @@ FUNCTIONS: Final = {
     "RC": "Recover",
 }
 ORDER: Final = {"FAILED": 0, "WARNING": 1, "NOT_AVAILABLE": 2, "PASSED": 3}
-
-
-@dataclass(frozen=True)
-class CheckUnit:
-    id: str
-    title: str
-    severity: str
-    controls: dict[str, Any]
-    nist_csf: tuple[str, ...]
-    remediation: dict[str, str]
-    cases: tuple[dict[str, Any], ...]
-
-
-class Remediation(Strict):
-    console: str
-    cli: str
-
-
-class CheckMeta(Strict):
-    """`check.yaml`: what the check asks and the fix; the logic is registered by id."""
-
-    title: str
-    severity: SeverityLabel  # the label Security Hub gives the control
-    controls: dict[str, str | None]  # securityhub, cis_1_4, cis_3_0 (none: not in it)
-    nist_csf: list[str] = Field(default_factory=list)
-    remediation: Remediation
-    cases: list[Case] = Field(default_factory=list)
-
-
-def load_checks(root: Path | None = None) -> list[CheckUnit]:
-    """The built-in checks (a check's logic is code: users add detections and packs, not
-    checks)."""
-    logic = checks()
-    units = []
-    for path in folders(root or content_root(), "check"):
-        meta = read_meta(path / "check.yaml", CheckMeta)
-        if path.name not in logic:
-            raise ConfigError(f"{path}/check.yaml: no logic for check {path.name!r}")
-        units.append(
-            CheckUnit(
-                path.name,
-                meta.title,
-                meta.severity.value,
-                dict(meta.controls),
-                tuple(meta.nist_csf),
-                meta.remediation.model_dump(),
-                tuple(c.model_dump() for c in meta.cases),
-            )
-        )
-    return units
 
 
 def run_cases(unit: CheckUnit) -> list[CaseResult]:
@@ -93,19 +41,18 @@ def run_cases(unit: CheckUnit) -> list[CaseResult]:
 
 def audit(snap: Snapshot, units: list[CheckUnit] | None = None) -> list[Result]:
     units = units or load_checks()
-    logic = checks()
     results = []
     for unit in units:
         for account in sorted(snap.accounts):
             try:
-                results += logic[unit.id](unit.id, snap, account)
+                results += [replace(r, check=unit.id) for r in unit.run(snap, account)]
             except (AttributeError, KeyError, TypeError, ValueError) as exc:
                 # an answer of an unexpected shape (hand-edited, another CLI version): say so
                 why = (
                     f"the snapshot's answers have an unexpected shape ({type(exc).__name__}: {exc})"
                 )
                 results.append(
-                    Result(unit.id, account, "-", account, CheckStatus.NOT_AVAILABLE, why)
+                    Result(account, "-", account, CheckStatus.NOT_AVAILABLE, why, unit.id)
                 )
     return results
 

@@ -1,102 +1,103 @@
-"""Which logic each check unit uses (the folder name under content/checks is the key)."""
+"""The check units, found and loaded by the content kit: each folder under `checks/` (the
+built-in content, then the user's `<home>/content/checks/`) holds `check.yaml` and `check.py`;
+the folder's name is the check's id. No list of ids: a folder is a check."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Final
 
-from vigil.model.severity import CheckStatus
-from vigil.posture import buckets as b
-from vigil.posture import checks as c
-from vigil.posture import cloudwatch as cw
-from vigil.posture import network as net
+from pydantic import Field
+
+from vigil.content.kit import (
+    Case,
+    ContentError,
+    Origin,
+    Root,
+    Strict,
+    folders,
+    read_meta,
+    roots,
+    unit_code,
+)
+from vigil.model.severity import SeverityLabel
+from vigil.posture.checks import Check, Result
+from vigil.posture.snapshot import Snapshot
+
+# what a check's code may import of Vigil: the helpers and types checks share
+MAY_IMPORT: Final = ("vigil.posture", "vigil.model", "vigil.clock")
 
 
-def _kms_trail(t: dict[str, Any]) -> tuple[CheckStatus, str]:
-    return (
-        (CheckStatus.PASSED, f"SSE-KMS with {t['KmsKeyId']}")
-        if t.get("KmsKeyId")
-        else (CheckStatus.FAILED, "not encrypted with KMS")
+class Remediation(Strict):
+    console: str
+    cli: str
+
+
+class CheckMeta(Strict):
+    """`check.yaml`: what the check asks and the fix; the logic is `check.py` beside it."""
+
+    title: str
+    severity: SeverityLabel  # the label Security Hub gives the control
+    controls: dict[str, str | None]  # securityhub, cis_1_4, cis_3_0 (none: not in it)
+    nist_csf: list[str] = Field(default_factory=list)
+    remediation: Remediation
+    cases: list[Case] = Field(default_factory=list)
+
+
+def _no_logic(snapshot: Snapshot, account: str) -> list[Result]:
+    raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class CheckUnit:
+    id: str
+    title: str
+    severity: str
+    controls: dict[str, Any]
+    nist_csf: tuple[str, ...]
+    remediation: dict[str, str]
+    cases: tuple[dict[str, Any], ...]
+    run: Check = field(default=_no_logic, compare=False, repr=False)  # its check.py's check()
+    path: Path | None = None
+    origin: Origin = "built-in"
+
+
+def load_checks(
+    root: Path | None = None,
+    user_dir: Path | None = None,
+    *,
+    problems: list[ContentError] | None = None,
+) -> list[CheckUnit]:
+    """The checks under `root` (default: the built-in content, then the user's `user_dir`);
+    a user's check of a built-in id replaces it. A unit that does not load is added to
+    `problems` when given, and the others load; without it, it is raised."""
+    places = [Root(root, "built-in")] if root is not None else roots(user_dir)
+    units: dict[str, CheckUnit] = {}
+    for place in places:
+        for path in folders(place.path, "check"):
+            try:
+                units[path.name] = load_check(path, place.origin)
+            except ContentError as exc:
+                if problems is None:
+                    raise
+                problems.append(exc)
+    return list(units.values())
+
+
+def load_check(path: Path, origin: Origin = "built-in") -> CheckUnit:
+    meta = read_meta(path / "check.yaml", CheckMeta)
+    run: Callable[..., Any] = unit_code(path / "check.py", "check", MAY_IMPORT)
+    return CheckUnit(
+        path.name,
+        meta.title,
+        meta.severity.value,
+        dict(meta.controls),
+        tuple(meta.nist_csf),
+        meta.remediation.model_dump(),
+        tuple(c.model_dump() for c in meta.cases),
+        run,
+        path,
+        origin,
     )
-
-
-def _validation(t: dict[str, Any]) -> tuple[CheckStatus, str]:
-    if t.get("LogFileValidationEnabled"):
-        return CheckStatus.PASSED, "digest files are written"
-    return CheckStatus.FAILED, "log file validation is off: tampering would go unnoticed"
-
-
-def _multi_region(t: dict[str, Any]) -> tuple[CheckStatus, str]:
-    if t.get("IsMultiRegionTrail"):
-        return CheckStatus.PASSED, "multi-region"
-    return CheckStatus.WARNING, f"records {t.get('HomeRegion') or t['_region']} only"
-
-
-def _logging(value: Any) -> tuple[CheckStatus, str]:
-    if (value or {}).get("LoggingEnabled"):
-        return CheckStatus.PASSED, f"access logs to {value['LoggingEnabled'].get('TargetBucket')}"
-    return CheckStatus.FAILED, "server access logging is off"
-
-
-def _lifecycle(value: Any) -> tuple[CheckStatus, str]:
-    rules = (value or {}).get("Rules") or []
-    if any(r.get("Status") == "Enabled" for r in rules):
-        return CheckStatus.PASSED, f"{len(rules)} lifecycle rule(s)"
-    return CheckStatus.WARNING, "no lifecycle rule: logs are kept (and paid for) forever"
-
-
-def _guardduty(found: Any, calls: dict[str, Any]) -> bool:
-    """A detector, and (when the snapshot has get-detector) one that is not suspended."""
-    ids = found.get("DetectorIds") or []
-    states = calls.get("guardduty get-detector") or {}
-    known = [states[i] for i in ids if states.get(i)]
-    return bool(ids) and (not known or any(d.get("Status") == "ENABLED" for d in known))
-
-
-def _cis_patterns() -> dict[int, list[str]]:
-    from vigil.metrics.packs import load_pack
-
-    out = {int(u.control.split(".")[1]): [u.pattern] for u in load_pack("cis")}
-    out[2].append('{($.errorCode="*UnauthorizedOperation") || ($.errorCode="AccessDenied*")}')
-    return out
-
-
-def checks() -> dict[str, c.Check]:
-    patterns = _cis_patterns()
-    registry: dict[str, c.Check] = {
-        "cloudtrail-1": c.cloudtrail_1,
-        "cloudtrail-2": c.per_trail("cloudtrail-2", _kms_trail),
-        "cloudtrail-3": c.cloudtrail_3,
-        "cloudtrail-4": c.per_trail("cloudtrail-4", _validation),
-        "cloudtrail-5": c.cloudtrail_5,
-        "cloudtrail-6": b.bucket_check(
-            "cloudtrail-6", "s3 get-public-access-block", b.public_blocked
-        ),
-        "cloudtrail-7": b.bucket_check("cloudtrail-7", "s3 get-bucket-logging", _logging),
-        "cloudtrail-insights": c.cloudtrail_insights,
-        "ec2-6": net.ec2_6,
-        "flowlog-coverage": net.flowlog_coverage,
-        "flowlog-format": net.flowlog_format,
-        "trails-per-region": c.trails_per_region,
-        "single-region-trails": c.per_trail("single-region-trails", _multi_region),
-        "duplicate-org-trails": c.org_trails,
-        "log-group-retention": c.log_group_retention,
-        "log-bucket-lifecycle": b.bucket_check(
-            "log-bucket-lifecycle",
-            "s3 get-bucket-lifecycle-configuration",
-            _lifecycle,
-            flow_logs=True,
-        ),
-        "log-bucket-kms": b.bucket_check(
-            "log-bucket-kms", "s3 get-bucket-encryption", b.kms_encrypted, flow_logs=True
-        ),
-        "guardduty-enabled": c.service_enabled("guardduty list-detectors", _guardduty, "GuardDuty"),
-        "securityhub-enabled": c.service_enabled(
-            "securityhub describe-hub", lambda v, _: bool(v.get("HubArn")), "Security Hub"
-        ),
-    }
-    for n in range(1, 15):
-        registry[f"cloudwatch-{n}"] = cw.cloudwatch(n, patterns)
-    return registry
-
-
-SEVERITIES: Final = ("INFORMATIONAL", "LOW", "MEDIUM", "HIGH", "CRITICAL")

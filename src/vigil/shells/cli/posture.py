@@ -145,6 +145,8 @@ def _table(doc: dict[str, Any]) -> None:
     out = render.out
     say = render.styled
     say(("Posture", "bold"), f" — snapshot {doc['snapshot']} ({doc['source']})")
+    for problem in doc.get("problems") or []:  # a user's check that did not load
+        render.err.print(f"error: {problem}", highlight=False, markup=False, soft_wrap=True)
     for name, s in doc["scores"].items():
         out.print(
             f"  {s['score']:>3}%  {name} ({s['passed']}/{s['total']} controls)", highlight=False
