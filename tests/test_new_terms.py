@@ -14,7 +14,8 @@ from helpers import ct_record, trail_file, trail_key, write_gz
 from vigil.config import Settings
 from vigil.detect.new_terms import State, batch_rows_sql, hit_row, seed_sql
 from vigil.detect.runner import detection_connection
-from vigil.detect.sql import render, run_unit
+from vigil.detect.sql import run_unit
+from vigil.detect.templates import render
 from vigil.detect.units import Unit, UnitError, load_unit
 from vigil.ingest.pipeline import IngestOptions, ingest
 from vigil.state import StateDB

@@ -10,7 +10,7 @@ from typing import Any
 from vigil import clock
 from vigil.api.access import audit_log
 from vigil.config import Settings
-from vigil.detect.sql import render as render_sql
+from vigil.detect.templates import render as render_sql
 from vigil.detect.units import type_aliases
 from vigil.errors import ConfigError
 from vigil.events.emit import emit_findings

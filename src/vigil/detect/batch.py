@@ -31,7 +31,8 @@ from vigil.detect.runner import (
     tuned_units,
 )
 from vigil.detect.sigma_import import every_unit
-from vigil.detect.sql import render, results, run_unit
+from vigil.detect.sql import results, run_unit
+from vigil.detect.templates import render
 from vigil.detect.units import Unit, UnitError
 from vigil.model.finding import Finding, Hit
 from vigil.query.engine import Engine, open_engine

@@ -16,7 +16,8 @@ from vigil import clock
 from vigil.config import Settings
 from vigil.content.kit import CaseResult
 from vigil.detect.runner import data_range, detection_connection
-from vigil.detect.sql import render, run_unit
+from vigil.detect.sql import run_unit
+from vigil.detect.templates import render
 from vigil.detect.units import Case, Unit, UnitError
 from vigil.formats.flowlog_fields import DEFAULT_FORMAT, parse_format
 from vigil.ingest.pipeline import IngestOptions, ingest

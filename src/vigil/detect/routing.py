@@ -19,7 +19,7 @@ import sqlglot
 from sqlglot import exp
 
 from vigil.detect.new_terms import batch_rows_sql
-from vigil.detect.sql import render, rendered
+from vigil.detect.templates import render, rendered
 from vigil.detect.units import Unit
 
 ANY: Final = None

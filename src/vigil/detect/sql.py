@@ -10,50 +10,21 @@ own, where it differs from the unit's).
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import sqlglot
 
 from vigil.detect.correlate import Event, sequences
+from vigil.detect.routing import name_ranges
+from vigil.detect.templates import render, rendered
 from vigil.detect.tuning import excepted_sql
 from vigil.detect.units import Unit, UnitError
 from vigil.errors import QueryError
 from vigil.model.finding import Finding, Hit, finding_id
 from vigil.query.engine import Engine
 
-_PLACEHOLDER: Final = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*)\s*\}\}")
 OUTPUT: Final = ("window_start", "first_seen", "last_seen", "hits", "account", "region")
-
-
-def literal(value: Any) -> str:
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, datetime):
-        return f"TIMESTAMPTZ '{value.isoformat()}'"
-    if isinstance(value, date):
-        return f"DATE '{value.isoformat()}'"
-    if isinstance(value, list | tuple):
-        return "(" + ", ".join(literal(v) for v in value) + ")"
-    if value is None:
-        return "NULL"
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def render(template: str, values: dict[str, Any], keep: tuple[str, ...] = ()) -> str:
-    """Replace `{{name}}` with SQL literals; names in `keep` stay for a later pass."""
-
-    def sub(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name in values:
-            return literal(values[name])
-        if name in keep:
-            return match.group(0)
-        raise KeyError(name)
-
-    return _PLACEHOLDER.sub(sub, template)
 
 
 def unit_sql(unit: Unit, since: datetime, until: datetime,
@@ -70,26 +41,6 @@ def unit_sql(unit: Unit, since: datetime, until: datetime,
         ranges = [f"(eventname >= {_quoted(a)} AND eventname <= {_quoted(b)})" for a, b in names]
         keep.append("(" + " OR ".join(ranges) + ")")
     return shadowed(sql, unit.source, " AND ".join(keep)) if keep else sql
-
-
-def rendered(unit: Unit, since: datetime, until: datetime) -> str:
-    """The unit's own query for [since, until) (also as epoch seconds and dates, for
-    pruning), its parameters filled in."""
-    values = {
-        **unit.parameters,
-        "since": since,
-        "until": until,
-        "since_epoch": int(since.timestamp()),
-        "until_epoch": int(until.timestamp()),
-        "since_date": since.date(),
-        "until_date": until.date(),
-    }
-    try:
-        return render(unit.query, values)
-    except KeyError as exc:
-        raise UnitError(
-            f"{unit.query_path}: parameter {{{{{exc.args[0]}}}}} is not defined"
-        ) from exc
 
 
 def _quoted(text: str) -> str:
@@ -126,8 +77,6 @@ def run_unit(
     for table in unit.requires:  # e.g. no threat list: nothing to find, no scan
         if not con.rows(f"SELECT count(*) FROM {table}")[0][0]:
             return []
-    from vigil.detect.routing import name_ranges
-
     names = name_ranges(unit) if unit.source == "cloudtrail" else None
     sql = unit_sql(unit, since, until, names)
     try:

@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Final
 
 from vigil.metrics import alarm_math
 from vigil.metrics import evaluation as ev
-from vigil.metrics.composite import AlarmError
+from vigil.metrics.alarm_model import AlarmError
 from vigil.metrics.stats import check_statistic
 from vigil.metrics.store import MetricError, check_metric
 
 if TYPE_CHECKING:
-    from vigil.metrics.alarms import Alarm
+    from vigil.metrics.alarm_model import Alarm
 
 MAX_ACTIONS: Final = 5
 DAY_S: Final = 86_400

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from vigil.metrics.alarm_math import to_aws
 
 if TYPE_CHECKING:
-    from vigil.metrics.alarms import Alarm, AlarmStatus
+    from vigil.metrics.alarm_model import Alarm, AlarmStatus
 
 
 def aws_time(ms: int) -> str:

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from vigil.metrics import anomaly
-from vigil.metrics.composite import AlarmError
 from vigil.metrics.math import Context, Many, MathError, Named, evaluate_expression
+from vigil.metrics.rule import AlarmError
 from vigil.metrics.stats import check_statistic, series
 from vigil.metrics.store import Metric, MetricError, MetricStore, check_metric
 

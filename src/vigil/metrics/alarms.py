@@ -9,7 +9,7 @@ CloudWatch evaluates every minute) and decides with `evaluation.decide`.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from typing import Any
 
 from vigil.metrics import alarm_math, anomaly, composite
@@ -19,63 +19,15 @@ from vigil.metrics.alarm_checks import check_alarm, low_sample_threshold
 from vigil.metrics.alarm_docs import aws_time as _aws_time
 from vigil.metrics.alarm_docs import state_change_event, with_state
 from vigil.metrics.alarm_math import Query
-from vigil.metrics.composite import AlarmError, CompositeStatus
+from vigil.metrics.alarm_model import Alarm, AlarmError, AlarmStatus, CompositeStatus
 from vigil.metrics.composite_store import CompositeAlarms
 from vigil.metrics.stats import window
-from vigil.metrics.store import Metric, MetricError, MetricStore
+from vigil.metrics.store import MetricError, MetricStore
 from vigil.metrics.suppression import settle
 from vigil.state import outbox
 
 __all__ = ["Alarm", "AlarmStatus", "AlarmStore", "check_alarm", "low_sample_threshold",
            "state_change_event", "with_state"]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Alarm:
-    name: str
-    namespace: str
-    metric_name: str
-    threshold: float
-    comparison: str
-    period: int = 300
-    evaluation_periods: int = 1
-    datapoints_to_alarm: int | None = None  # default N
-    statistic: str = "Sum"  # a basic statistic or pNN
-    dimensions: tuple[tuple[str, str], ...] = ()
-    unit: str | None = None
-    treat_missing_data: str = "missing"
-    evaluate_low_sample_count_percentile: str = "evaluate"
-    description: str = ""
-    actions_enabled: bool = True
-    alarm_actions: tuple[str, ...] = ()
-    ok_actions: tuple[str, ...] = ()
-    insufficient_data_actions: tuple[str, ...] = ()
-    account: str = "000000000000"
-    region: str = "local"
-    queries: tuple[Query, ...] = ()  # a metric-math alarm's Metrics
-    threshold_metric_id: str | None = None  # an anomaly alarm's band
-
-    @property
-    def m(self) -> int:
-        return self.datapoints_to_alarm or self.evaluation_periods
-
-    @property
-    def metric(self) -> Metric:
-        return Metric(self.namespace, self.metric_name, tuple(sorted(self.dimensions)))
-
-    @property
-    def arn(self) -> str:
-        return f"arn:aws:cloudwatch:{self.region}:{self.account}:alarm:{self.name}"
-
-
-@dataclass
-class AlarmStatus:
-    alarm: Alarm
-    state: ev.State
-    reason: str
-    reason_data: str
-    state_ms: int
-    changes: list[dict[str, Any]] = field(default_factory=list)
 
 
 class AlarmStore(CompositeAlarms):

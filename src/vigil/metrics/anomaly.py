@@ -21,9 +21,9 @@ from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from vigil.config import Settings
-from vigil.metrics.composite import AlarmError
 from vigil.metrics.math_functions import register
 from vigil.metrics.math_values import Context, Many, Named, Value
+from vigil.metrics.rule import AlarmError
 from vigil.metrics.store import Metric, MetricError, check_metric
 
 TRAINING_MS: Final = 14 * 86_400_000

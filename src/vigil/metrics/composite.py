@@ -13,61 +13,20 @@ import json
 import re
 import sqlite3
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from vigil.metrics import rule as rules
+from vigil.metrics.alarm_model import AlarmError as AlarmError
+from vigil.metrics.alarm_model import CompositeAlarm as CompositeAlarm
+from vigil.metrics.alarm_model import CompositeStatus as CompositeStatus
 from vigil.metrics.evaluation import State
 from vigil.metrics.suppression import act, suppression
 from vigil.state import outbox
 
 MAX_ACTIONS: Final = 5
 MAX_PARENTS: Final = 150
-
-
-class AlarmError(rules.RuleError):
-    """An alarm request CloudWatch refuses; `code` is its error code."""
-
-    def __init__(self, message: str, code: str = "ValidationError") -> None:
-        super().__init__(message)
-        self.code = code
-
-
-@dataclass(frozen=True)
-class CompositeAlarm:
-    name: str
-    rule: str
-    description: str = ""
-    actions_enabled: bool = True
-    alarm_actions: tuple[str, ...] = ()
-    ok_actions: tuple[str, ...] = ()
-    insufficient_data_actions: tuple[str, ...] = ()
-    suppressor: str | None = None
-    suppressor_wait: int | None = None
-    suppressor_extension: int | None = None
-    account: str = "000000000000"
-    region: str = "local"
-    kind: str = "composite"
-
-    @property
-    def arn(self) -> str:
-        return f"arn:aws:cloudwatch:{self.region}:{self.account}:alarm:{self.name}"
-
-    @property
-    def children(self) -> list[str]:
-        return rules.children(rules.parse(self.rule))
-
-
-@dataclass
-class CompositeStatus:
-    alarm: CompositeAlarm
-    state: State
-    reason: str
-    reason_data: str
-    state_ms: int
-    suppressed_by: str | None = None
-    suppressed_reason: str | None = None
 
 
 def check(a: CompositeAlarm, known: set[str]) -> None:

@@ -221,3 +221,11 @@ class _Parser:
             raise bad
         self.pos = close + 1
         return name
+
+
+class AlarmError(RuleError):
+    """An alarm request CloudWatch refuses; `code` is its error code."""
+
+    def __init__(self, message: str, code: str = "ValidationError") -> None:
+        super().__init__(message)
+        self.code = code

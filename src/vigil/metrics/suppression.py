@@ -21,7 +21,7 @@ from vigil.metrics import rule as rules
 from vigil.metrics.actions import emit
 
 if TYPE_CHECKING:
-    from vigil.metrics.composite import CompositeAlarm
+    from vigil.metrics.alarm_model import CompositeAlarm
 
 WAITING: Final = "Waiting"
 
