@@ -3,6 +3,7 @@ over the service layer, htmx and uPlot vendored under /static, sessions with CSR
 
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Final
 
 from fastapi import FastAPI, Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
@@ -11,10 +12,28 @@ from starlette.staticfiles import StaticFiles
 from vigil import api
 from vigil.api.access import Gate
 from vigil.errors import BusyError, VigilError
-from vigil.shells.web import auth, findings, live, overview, pages
+from vigil.shells.web import (
+    auth,
+    content,
+    entities,
+    events,
+    findings,
+    flows,
+    live,
+    metrics,
+    overview,
+    playbooks,
+    posture,
+    search,
+    sources,
+)
 from vigil.shells.web.kit import HERE, Console, Refused, SignIn, to_login
 
 log = logging.getLogger("vigil.web")
+
+# Every page's router, in the order a request's path is matched against them.
+NOUNS: Final = (auth, overview, findings, search, flows, metrics, posture, events, playbooks,
+                sources, content, entities, live)  # fmt: skip
 
 
 def install(
@@ -31,8 +50,8 @@ def install(
     app.state.console = console
 
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
-    for module in (auth, overview, findings, pages, live):
-        app.include_router(module.router(console))
+    for module in NOUNS:
+        app.include_router(module.router)
 
     @app.exception_handler(SignIn)
     async def sign_in(request: Request, exc: SignIn) -> Response:

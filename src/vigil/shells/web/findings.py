@@ -5,18 +5,18 @@ workflow buttons, "suppress findings like this", its history)."""
 
 import json
 from dataclasses import replace
-from typing import Annotated, Any, Final
+from typing import Any, Final
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from vigil import api
-from vigil.api.access import Need, Session
 from vigil.errors import VigilError
 from vigil.model.finding import RecordState, Workflow
 from vigil.shells.http.abandon import unless_abandoned
-from vigil.shells.web.kit import Console, client_address, done_redirect, first
+from vigil.shells.web.deps import ConsoleDep, Reader, Writer
+from vigil.shells.web.kit import client_address, done_redirect, first
 
 PAGE: Final = 50
 EVIDENCE_ROWS: Final = 200  # shown on the finding's page; reading stops there
@@ -49,160 +49,175 @@ def query_of(params: Any) -> api.findings.FindingQuery:
     )  # fmt: skip
 
 
-def router(c: Console) -> APIRouter:
-    r = APIRouter()
+router = APIRouter()
+
+
+@router.get("/findings", include_in_schema=False)
+def findings(request: Request, c: ConsoleDep, session: Reader) -> Response:
     s = c.settings
-    Reader = Annotated[Session, Depends(c.reader)]
-    Writer = Annotated[Session, Depends(c.needs(Need.WRITE))]
+    params = request.query_params
+    if "workflow" not in params:  # the default is in the URL, so a link says what it shows
+        wanted = [*params.multi_items(), ("workflow", OPEN)]  # a flash message kept too
+        return RedirectResponse("/findings?" + urlencode(wanted),
+                                status_code=303)  # fmt: skip
+    q = query_of(params)
+    page = api.findings.search(s, q)
+    kept = {k: params[k] for k in FILTERS if params.get(k)}
+    nxt = None
+    if page.next_offset is not None:
+        nxt = "/findings?" + urlencode({**kept, "offset": page.next_offset})
+    prev = None
+    if q.offset > 0:
+        prev = "/findings?" + urlencode({**kept, "offset": max(0, q.offset - PAGE)})
+    users = [u.name for u in api.access.users(s)] if c.auth else []
+    return c.page(
+        request, session, "findings.html", page=page, q=q, params=kept,
+        rows=[api.findings.as_row(f) for f in page.findings], next_link=nxt, prev_link=prev,
+        kinds={k: "/findings?" + urlencode({**kept, "kind": k}) for k in
+               ("all", "threat", "control")},
+        severities=SEVERITIES, workflows=WORKFLOWS, users=users,
+        views=api.findings.saved_views(s, session.principal.user),
+        query_string=urlencode(kept), flash=params.get("done"),
+        chips=_chips(kept), open_workflows=OPEN,
+    )  # fmt: skip
 
-    @r.get("/findings", include_in_schema=False)
-    def findings(request: Request, session: Reader) -> Response:
-        params = request.query_params
-        if "workflow" not in params:  # the default is in the URL, so a link says what it shows
-            wanted = [*params.multi_items(), ("workflow", OPEN)]  # a flash message kept too
-            return RedirectResponse("/findings?" + urlencode(wanted),
-                                    status_code=303)  # fmt: skip
-        q = query_of(params)
-        page = api.findings.search(s, q)
-        kept = {k: params[k] for k in FILTERS if params.get(k)}
-        nxt = None
-        if page.next_offset is not None:
-            nxt = "/findings?" + urlencode({**kept, "offset": page.next_offset})
-        prev = None
-        if q.offset > 0:
-            prev = "/findings?" + urlencode({**kept, "offset": max(0, q.offset - PAGE)})
-        users = [u.name for u in api.access.users(s)] if c.auth else []
-        return c.page(
-            request, session, "findings.html", page=page, q=q, params=kept,
-            rows=[api.findings.as_row(f) for f in page.findings], next_link=nxt, prev_link=prev,
-            kinds={k: "/findings?" + urlencode({**kept, "kind": k}) for k in
-                   ("all", "threat", "control")},
-            severities=SEVERITIES, workflows=WORKFLOWS, users=users,
-            views=api.findings.saved_views(s, session.principal.user),
-            query_string=urlencode(kept), flash=params.get("done"),
-            chips=_chips(kept), open_workflows=OPEN,
-        )  # fmt: skip
 
-    @r.post("/findings/bulk", include_in_schema=False)
-    async def bulk(request: Request, session: Writer) -> Response:
-        fields = await c.form(request, session)
-        ids = fields.get("ids", [])
-        back = first(fields, "back") or ""
-        if first(fields, "scope") == "all":  # every finding the filter matches, all pages
-            wanted = parse_qs(urlsplit(back).query)
-            q = query_of({k: v[0] for k, v in wanted.items()})
-            every = api.findings.search(s, replace(q, offset=0, limit=10**9))
-            ids = [f.id for f in every.findings]
-        if not ids:
-            return done_redirect(back, "Nothing was selected.")
-        workflow = _workflow(first(fields, "workflow"))
-        note = first(fields, "note") or None
-        assignee = first(fields, "assignee")
-        done: list[str] = []
-        missing: list[str] = []
-        if workflow or note:
-            done, missing = api.findings.bulk_update(s, ids, workflow, None, note)
-        if assignee:
-            api.findings.assign(s, ids, None if assignee == "-" else assignee)
-            done = done or ids
-        detail = {"workflow": workflow.value if workflow else None, "note": note,
-                  "assignee": assignee or None}  # fmt: skip
-        api.access.audit_many(s, session.principal, "console:findings.update", done,
-                              source=client_address(request), detail=detail)  # fmt: skip
-        message = f"{len(done)} findings updated"
-        if missing:
-            message += f"; {len(missing)} not found"
-        return done_redirect(back, message + ".")
+@router.post("/findings/bulk", include_in_schema=False)
+async def bulk(request: Request, c: ConsoleDep, session: Writer) -> Response:
+    s = c.settings
+    fields = await c.form(request, session)
+    ids = fields.get("ids", [])
+    back = first(fields, "back") or ""
+    if first(fields, "scope") == "all":  # every finding the filter matches, all pages
+        wanted = parse_qs(urlsplit(back).query)
+        q = query_of({k: v[0] for k, v in wanted.items()})
+        every = api.findings.search(s, replace(q, offset=0, limit=10**9))
+        ids = [f.id for f in every.findings]
+    if not ids:
+        return done_redirect(back, "Nothing was selected.")
+    workflow = _workflow(first(fields, "workflow"))
+    note = first(fields, "note") or None
+    assignee = first(fields, "assignee")
+    done: list[str] = []
+    missing: list[str] = []
+    if workflow or note:
+        done, missing = api.findings.bulk_update(s, ids, workflow, None, note)
+    if assignee:
+        api.findings.assign(s, ids, None if assignee == "-" else assignee)
+        done = done or ids
+    detail = {"workflow": workflow.value if workflow else None, "note": note,
+              "assignee": assignee or None}  # fmt: skip
+    api.access.audit_many(s, session.principal, "console:findings.update", done,
+                          source=client_address(request), detail=detail)  # fmt: skip
+    message = f"{len(done)} findings updated"
+    if missing:
+        message += f"; {len(missing)} not found"
+    return done_redirect(back, message + ".")
 
-    @r.post("/findings/views", include_in_schema=False)
-    async def save_view(request: Request, session: Writer) -> Response:
-        fields = await c.form(request, session)
-        name = first(fields, "name")
-        query = first(fields, "query")
-        api.findings.save_view(s, session.principal.user, name, {"query": query})
-        c.audit(session, request, "findings.save-view", name, {"query": query})
-        return done_redirect(query, f"Saved the filter {name!r}.")
 
-    @r.post("/views/delete", include_in_schema=False)
-    async def delete_view(request: Request, session: Writer) -> Response:
-        fields = await c.form(request, session)
-        name, kind = first(fields, "name"), first(fields, "kind") or "findings"
-        api.findings.delete_view(s, session.principal.user, name, kind)
-        c.audit(session, request, f"{kind}.delete-view", name, {})
-        page, noun = ("/search", "query") if kind == "queries" else ("/findings", "filter")
-        return done_redirect(page, f"Deleted the saved {noun} {name!r}.")
+@router.post("/findings/views", include_in_schema=False)
+async def save_view(request: Request, c: ConsoleDep, session: Writer) -> Response:
+    s = c.settings
+    fields = await c.form(request, session)
+    name = first(fields, "name")
+    query = first(fields, "query")
+    api.findings.save_view(s, session.principal.user, name, {"query": query})
+    c.audit(session, request, "findings.save-view", name, {"query": query})
+    return done_redirect(query, f"Saved the filter {name!r}.")
 
-    @r.get("/findings/{fid}", include_in_schema=False)
-    def finding(fid: str, request: Request, session: Reader) -> Response:
-        f = api.findings.get(s, fid)
-        doc = api.findings.as_dict(f)
-        exports = {name: json.dumps(api.findings.export_one(f, name), indent=2, default=str)
-                   for name in ("asff", "ocsf", "guardduty")}  # fmt: skip
-        return c.page(
-            request, session, "finding.html", f=f, doc=doc, row=api.findings.as_row(f),
-            raw=json.dumps(doc, indent=2, default=str), exports=exports,
-            history=api.findings.history(s, f.id), workflows=WORKFLOWS,
-            users=[u.name for u in api.access.users(s)] if c.auth else [],
-            like=api.findings.suppression_like(f), flow=api.findings.flow_link(f),
-            entities=api.entity_links.of_finding(s, f),
-            remediation=api.findings.remediation(f),
-            flash=request.query_params.get("done"),
-        )  # fmt: skip
 
-    @r.get("/findings/{fid}/evidence", include_in_schema=False)
-    async def evidence(fid: str, request: Request, session: Reader) -> Response:
-        def run(cancel: api.lake.Cancel) -> tuple[api.lake.Answer | None, str | None]:
-            sql = api.findings.as_dict(api.findings.get(s, fid)).get("evidence_query") or ""
-            if not sql:
-                return None, None
-            try:
-                return api.lake.query(s, sql, max_rows=EVIDENCE_ROWS, cancel=cancel), None
-            except VigilError as exc:
-                return None, exc.message
+@router.post("/views/delete", include_in_schema=False)
+async def delete_view(request: Request, c: ConsoleDep, session: Writer) -> Response:
+    s = c.settings
+    fields = await c.form(request, session)
+    name, kind = first(fields, "name"), first(fields, "kind") or "findings"
+    api.findings.delete_view(s, session.principal.user, name, kind)
+    c.audit(session, request, f"{kind}.delete-view", name, {})
+    page, noun = ("/search", "query") if kind == "queries" else ("/findings", "filter")
+    return done_redirect(page, f"Deleted the saved {noun} {name!r}.")
 
-        # on a worker thread; a browser that leaves stops the query
-        answer, error = await unless_abandoned(request, run)
-        table = answer.table if answer is not None else None
-        return c.fragment("_evidence.html", columns=table.column_names if table else [],
-                          rows=table.to_pylist() if table else [], error=error,
-                          more=bool(answer and answer.truncated))  # fmt: skip
 
-    @r.post("/findings/{fid}/workflow", include_in_schema=False)
-    async def set_workflow(fid: str, request: Request, session: Writer) -> Response:
-        fields = await c.form(request, session)
-        workflow = _workflow(first(fields, "workflow"))
-        note = first(fields, "note") or None
-        state = first(fields, "record_state")
-        record_state = RecordState(state) if state in ("ACTIVE", "ARCHIVED") else None
-        f = api.findings.update(s, fid, workflow, record_state, note)
-        c.audit(session, request, "findings.update", f.id,
-                {"workflow": workflow.value if workflow else None, "note": note,
-                 "record_state": state or None})  # fmt: skip
-        return done_redirect(f"/findings/{f.id}", f"Workflow {f.workflow.value}.")
+@router.get("/findings/{fid}", include_in_schema=False)
+def finding(fid: str, request: Request, c: ConsoleDep, session: Reader) -> Response:
+    s = c.settings
+    f = api.findings.get(s, fid)
+    doc = api.findings.as_dict(f)
+    exports = {name: json.dumps(api.findings.export_one(f, name), indent=2, default=str)
+               for name in ("asff", "ocsf", "guardduty")}  # fmt: skip
+    return c.page(
+        request, session, "finding.html", f=f, doc=doc, row=api.findings.as_row(f),
+        raw=json.dumps(doc, indent=2, default=str), exports=exports,
+        history=api.findings.history(s, f.id), workflows=WORKFLOWS,
+        users=[u.name for u in api.access.users(s)] if c.auth else [],
+        like=api.findings.suppression_like(f), flow=api.findings.flow_link(f),
+        entities=api.entity_links.of_finding(s, f),
+        remediation=api.findings.remediation(f),
+        flash=request.query_params.get("done"),
+    )  # fmt: skip
 
-    @r.post("/findings/{fid}/assign", include_in_schema=False)
-    async def assign(fid: str, request: Request, session: Writer) -> Response:
-        fields = await c.form(request, session)
-        f = api.findings.get(s, fid)
-        user = first(fields, "assignee")
-        api.findings.assign(s, [f.id], user or None)
-        c.audit(session, request, "findings.assign", f.id, {"assignee": user or None})
-        return done_redirect(f"/findings/{f.id}", f"Assigned to {user}." if user else "Unassigned.")
 
-    @r.post("/findings/{fid}/suppress", include_in_schema=False)
-    async def suppress(fid: str, request: Request, session: Writer) -> Response:
-        fields = await c.form(request, session)
-        f = api.findings.get(s, fid)
-        name = first(fields, "name")
-        pairs = [p for p in (first(fields, "criteria").splitlines()) if p.strip()]
-        archived = api.findings.suppress(s, name, pairs)
-        c.audit(session, request, "findings.suppress", name, {"criteria": pairs,
-                "from": f.id, "archived": archived})  # fmt: skip
-        return done_redirect(
-            f"/findings/{f.id}", f"Suppression rule {name!r}: {archived} archived."
-        )
+@router.get("/findings/{fid}/evidence", include_in_schema=False)
+async def evidence(fid: str, request: Request, c: ConsoleDep, session: Reader) -> Response:
+    # on a worker thread; a browser that leaves stops the query
+    answer, error = await unless_abandoned(
+        request, lambda cancel: _evidence(c.settings, fid, cancel)
+    )
+    table = answer.table if answer is not None else None
+    return c.fragment("_evidence.html", columns=table.column_names if table else [],
+                      rows=table.to_pylist() if table else [], error=error,
+                      more=bool(answer and answer.truncated))  # fmt: skip
 
-    return r
+
+@router.post("/findings/{fid}/workflow", include_in_schema=False)
+async def set_workflow(fid: str, request: Request, c: ConsoleDep, session: Writer) -> Response:
+    s = c.settings
+    fields = await c.form(request, session)
+    workflow = _workflow(first(fields, "workflow"))
+    note = first(fields, "note") or None
+    state = first(fields, "record_state")
+    record_state = RecordState(state) if state in ("ACTIVE", "ARCHIVED") else None
+    f = api.findings.update(s, fid, workflow, record_state, note)
+    c.audit(session, request, "findings.update", f.id,
+            {"workflow": workflow.value if workflow else None, "note": note,
+             "record_state": state or None})  # fmt: skip
+    return done_redirect(f"/findings/{f.id}", f"Workflow {f.workflow.value}.")
+
+
+@router.post("/findings/{fid}/assign", include_in_schema=False)
+async def assign(fid: str, request: Request, c: ConsoleDep, session: Writer) -> Response:
+    s = c.settings
+    fields = await c.form(request, session)
+    f = api.findings.get(s, fid)
+    user = first(fields, "assignee")
+    api.findings.assign(s, [f.id], user or None)
+    c.audit(session, request, "findings.assign", f.id, {"assignee": user or None})
+    return done_redirect(f"/findings/{f.id}", f"Assigned to {user}." if user else "Unassigned.")
+
+
+@router.post("/findings/{fid}/suppress", include_in_schema=False)
+async def suppress(fid: str, request: Request, c: ConsoleDep, session: Writer) -> Response:
+    s = c.settings
+    fields = await c.form(request, session)
+    f = api.findings.get(s, fid)
+    name = first(fields, "name")
+    pairs = [p for p in (first(fields, "criteria").splitlines()) if p.strip()]
+    archived = api.findings.suppress(s, name, pairs)
+    c.audit(session, request, "findings.suppress", name, {"criteria": pairs,
+            "from": f.id, "archived": archived})  # fmt: skip
+    return done_redirect(f"/findings/{f.id}", f"Suppression rule {name!r}: {archived} archived.")
+
+
+def _evidence(
+    s: api.Settings, fid: str, cancel: api.lake.Cancel
+) -> tuple[api.lake.Answer | None, str | None]:
+    """The finding's evidence query over the lake, its first rows; or why it failed."""
+    sql = api.findings.as_dict(api.findings.get(s, fid)).get("evidence_query") or ""
+    if not sql:
+        return None, None
+    try:
+        return api.lake.query(s, sql, max_rows=EVIDENCE_ROWS, cancel=cancel), None
+    except VigilError as exc:
+        return None, exc.message
 
 
 def _workflows(text: str | None) -> str | None:

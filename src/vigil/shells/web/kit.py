@@ -1,5 +1,6 @@
-"""What every console page shares: the signed-in user (a session cookie), the role a control
-needs, CSRF and Origin checks on every POST, the templates, and the audit of changes."""
+"""What every console page shares: the signed-in user (a session cookie), CSRF and Origin checks
+on every POST, the templates, and the audit of changes; `deps` hands them to the routes, with
+the role a control needs."""
 
 # No `from __future__ import annotations`: FastAPI reads the dependencies' annotations.
 
@@ -80,18 +81,6 @@ class Console:
         if session is None:
             raise SignIn("no valid session", hint="sign in at /login")
         return session
-
-    def needs(self, need: Need) -> Callable[[Request], Session]:
-        """A POST's guard: a session whose role may do this, its CSRF token, our own Origin."""
-
-        def check(request: Request) -> Session:
-            session = self.reader(request)
-            if not api.access.permits(session.principal.role, need):
-                raise Refused(f"{session.principal.user} ({session.principal.role}) may not "
-                              f"{need} here")  # fmt: skip
-            return session
-
-        return check
 
     # -- requests --------------------------------------------------------------------------
     @staticmethod

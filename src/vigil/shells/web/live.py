@@ -5,14 +5,14 @@ stream asks the service layer every `interval` seconds; pages refresh the parts 
 import asyncio
 import json
 from collections.abc import AsyncIterator
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
 from vigil import api
-from vigil.api.access import Session
+from vigil.shells.web.deps import ConsoleDep, Reader
 from vigil.shells.web.kit import Console
 
 INTERVAL = 2.0
@@ -36,30 +36,28 @@ def describe(kind: str, before: Any, after: Any) -> str:
     return "ingest sources moved"
 
 
-def router(c: Console) -> APIRouter:
-    r = APIRouter()
-    Reader = Annotated[Session, Depends(c.reader)]
+router = APIRouter()
 
-    @r.get("/live", include_in_schema=False)
-    async def live(request: Request, session: Reader) -> Response:
-        async def stream() -> AsyncIterator[bytes]:
-            last = await run_in_threadpool(snapshot, c.settings)
-            yield b"retry: 3000\n\n"
-            while not (c.stopping() or await request.is_disconnected()):
-                await asyncio.sleep(INTERVAL)
-                if c.stopping():  # a server shutting down ends its streams (clients reconnect)
-                    break
-                now = await run_in_threadpool(snapshot, c.settings)
-                for kind in ("finding", "alarm", "source"):
-                    if now[kind] != last[kind]:
-                        text = describe(kind, last[kind], now[kind])
-                        data = json.dumps({"text": text, "state": now[kind]})
-                        yield f"event: {kind}\ndata: {data}\n\n".encode()
-                last = now
-                yield b": keep-alive\n\n"
 
-        return StreamingResponse(stream(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-store",
-                                          "X-Accel-Buffering": "no"})  # fmt: skip
+@router.get("/live", include_in_schema=False)
+async def live(request: Request, c: ConsoleDep, session: Reader) -> Response:
+    return StreamingResponse(_stream(c, request), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-store",
+                                      "X-Accel-Buffering": "no"})  # fmt: skip
 
-    return r
+
+async def _stream(c: Console, request: Request) -> AsyncIterator[bytes]:
+    last = await run_in_threadpool(snapshot, c.settings)
+    yield b"retry: 3000\n\n"
+    while not (c.stopping() or await request.is_disconnected()):
+        await asyncio.sleep(INTERVAL)
+        if c.stopping():  # a server shutting down ends its streams (clients reconnect)
+            break
+        now = await run_in_threadpool(snapshot, c.settings)
+        for kind in ("finding", "alarm", "source"):
+            if now[kind] != last[kind]:
+                text = describe(kind, last[kind], now[kind])
+                data = json.dumps({"text": text, "state": now[kind]})
+                yield f"event: {kind}\ndata: {data}\n\n".encode()
+        last = now
+        yield b": keep-alive\n\n"

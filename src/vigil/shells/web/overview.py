@@ -12,7 +12,7 @@ from starlette.responses import Response
 
 from vigil import api
 from vigil.errors import VigilError
-from vigil.shells.web.kit import Console
+from vigil.shells.web.deps import ConsoleDep
 
 LABELS: Final = ("LOW", "MEDIUM", "HIGH", "CRITICAL")  # GuardDuty's bands
 OPEN: Final = ("NEW", "NOTIFIED")
@@ -53,21 +53,18 @@ def severity_series(rows: list[dict[str, Any]], window: str, now: int) -> dict[s
                                 for label in LABELS]}  # fmt: skip
 
 
-def router(c: Console) -> APIRouter:
-    r = APIRouter()
-    s = c.settings
+router = APIRouter()
 
-    @r.get("/", include_in_schema=False)
-    async def overview(request: Request) -> Response:
-        if c.aws is not None and is_aws(request):  # the query protocol also GETs /
-            return await c.aws(request)
-        session = c.reader(request)
-        window = chart_window(request.query_params.get("window"))
-        data = await run_in_threadpool(overview_data, s, window)
-        return c.page(request, session, "overview.html", window=window, windows=list(WINDOWS),
-                      window_words=SPOKEN[window], **data)  # fmt: skip
 
-    return r
+@router.get("/", include_in_schema=False)
+async def overview(request: Request, c: ConsoleDep) -> Response:
+    if c.aws is not None and is_aws(request):  # the query protocol also GETs /
+        return await c.aws(request)
+    session = c.reader(request)  # not a dependency: an AWS call above has no session
+    window = chart_window(request.query_params.get("window"))
+    data = await run_in_threadpool(overview_data, c.settings, window)
+    return c.page(request, session, "overview.html", window=window, windows=list(WINDOWS),
+                  window_words=SPOKEN[window], **data)  # fmt: skip
 
 
 def is_aws(request: Request) -> bool:
