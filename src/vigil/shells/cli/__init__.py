@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 import click
 import typer
@@ -86,38 +86,38 @@ _attached: list[str | None] = []
 def attach(word: str | None, *, full: bool = False) -> None:
     """Add the command tree to `app` (once): in full the command that `word` names, or every
     one with `full`; the others only by name and help, as `vigil --help` lists them."""
-    import importlib
-
     if _attached:
         return
     _attached.append(word)
     for name, (module, attribute, text) in tree.COMMANDS.items():
         if name == word or full:
-            app.command(name)(getattr(importlib.import_module(module), attribute))
+            app.command(name)(_load(module, attribute))
         else:
             app.command(name, help=text)(_not_built)
     for name, (module, attribute, text) in tree.GROUPS.items():
         if name == word or full:
-            group = getattr(importlib.import_module(module), attribute)
-            if name == "logs":  # the metric-filter commands of CloudWatch Logs' API
-                _metric_filter_commands(group)
-            app.add_typer(group, name=name)
+            app.add_typer(_group(name, module, attribute), name=name)
         else:
             app.add_typer(typer.Typer(help=text), name=name)
 
 
+def _group(name: str, module: str, attribute: str) -> typer.Typer:
+    """A group built in full: its own commands, then those `tree.EXTRA_COMMANDS` gives it."""
+    group: typer.Typer = _load(module, attribute)
+    for extra_module, extra_attribute, command in tree.EXTRA_COMMANDS.get(name, ()):
+        group.command(command)(_load(extra_module, extra_attribute))
+    return group
+
+
+def _load(module: str, attribute: str) -> Any:
+    """The command or group `attribute` of `module`, imported only now."""
+    import importlib
+
+    return getattr(importlib.import_module(module), attribute)
+
+
 def _not_built() -> None:  # never runs: a command is built in full before it runs
     raise ConfigError("internal: command not built")
-
-
-def _metric_filter_commands(logs_group: typer.Typer) -> None:
-    from vigil.shells.cli import metrics as cli_metrics
-
-    logs_group.command("put-metric-filter")(cli_metrics.put_metric_filter)
-    logs_group.command("metric-filters")(cli_metrics.metric_filters)
-    logs_group.command("delete-metric-filter")(cli_metrics.delete_metric_filter)
-    logs_group.command("backfill-metric-filter")(cli_metrics.backfill_metric_filter)
-    logs_group.command("install-pack")(cli_metrics.install_pack_command)
 
 
 def _click_types(name: str) -> tuple[type[BaseException], ...]:

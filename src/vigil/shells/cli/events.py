@@ -1,46 +1,34 @@
-"""`vigil events …` (put, test-pattern, list, rules, dlq, audit), `vigil run`, `vigil playbooks`."""
+"""`vigil events …`: the event bus in EventBridge's shapes: put events, test a pattern, list
+them; the rules (`events rules`), the deliveries that failed for good (`events dlq`), the audit of
+every delivery; custom buses, the archives of a bus's events and their replays (`events buses`,
+`events archives`, `events replays`: the ARNs use the server's account and Region from
+vigil.yaml; a replay is run by the worker, `vigil serve` or `vigil run`)."""
 
 from __future__ import annotations
 
-import json
-import signal
-import sys
-import threading
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from vigil import api
-from vigil.api import clock
-from vigil.api.inputs import expect_mapping, load_json, load_yaml, parse_json
+from vigil.api.inputs import expect_mapping, load_yaml
 from vigil.errors import ConfigError
 from vigil.shells import render
-from vigil.shells.cli.buses import archives_app, buses_app, replays_app
-from vigil.shells.cli.options import JsonFlag
+from vigil.shells.cli.options import JsonFlag, json_argument
 from vigil.shells.cli.tree import help_of
 
 events_app = typer.Typer(help=help_of("events"), no_args_is_help=True)
 rules_app = typer.Typer(help="Event rules (YAML files in <home>/rules).", no_args_is_help=True)
 dlq_app = typer.Typer(help="Deliveries that failed for good.", no_args_is_help=True)
+buses_app = typer.Typer(help="Event buses: default and the custom ones.", no_args_is_help=True)
+archives_app = typer.Typer(help="Archives of a bus's events, to replay.", no_args_is_help=True)
+replays_app = typer.Typer(help="Archived events sent again to a bus's rules.", no_args_is_help=True)
 events_app.add_typer(rules_app, name="rules")
 events_app.add_typer(dlq_app, name="dlq")
 events_app.add_typer(buses_app, name="buses")
 events_app.add_typer(archives_app, name="archives")
 events_app.add_typer(replays_app, name="replays")
-
-
-def _json_arg(text: str, what: str) -> Any:
-    """Inline JSON, a file, or - for stdin."""
-    if text == "-":
-        return parse_json(sys.stdin.read(), "stdin")
-    if not text.lstrip().startswith(("{", "[")):
-        path = Path(text)
-        if not path.is_file():
-            raise ConfigError(f"{what}: {text!r} is neither JSON nor a file")
-        return load_json(path)
-    return parse_json(text, what)
 
 
 @events_app.command("put")
@@ -54,7 +42,7 @@ def put(
     json_out: JsonFlag = False,
 ) -> None:
     """PutEvents: entries with Source, DetailType, Detail (and Resources, Time), 10 per call."""
-    entries = _json_arg(source, "entries")
+    entries = json_argument(source, "entries")
     entries = entries if isinstance(entries, list) else [entries]
     put = api.events.put_events(ctx.obj, entries, account=account, region=region)
     results, failed = put.entries, put.failed
@@ -78,8 +66,8 @@ def test_pattern(
     json_out: JsonFlag = False,
 ) -> None:
     """TestEventPattern: does the pattern match the event? Exit 0 if it does, 1 if not."""
-    document = expect_mapping(_json_arg(event, "event"), event, "an event")
-    matched = api.events.test_pattern(_json_arg(pattern, "pattern"), document)
+    document = expect_mapping(json_argument(event, "event"), event, "an event")
+    matched = api.events.test_pattern(json_argument(pattern, "pattern"), document)
     verdict = "matches" if matched else "does not match"
     render.done(json_out, f"the pattern {verdict} the event", {"Result": matched})
     if not matched:
@@ -220,152 +208,139 @@ def audit(ctx: typer.Context, limit: int = 50, json_out: JsonFlag = False) -> No
         )
 
 
-def run_command(
-    ctx: typer.Context,
-    once: Annotated[bool, typer.Option(help="One round, then exit.")] = False,
-    interval: Annotated[float, typer.Option(help="Seconds between rounds.")] = 1.0,
-    json_out: JsonFlag = False,
+# -- custom buses, archives and replays ---------------------------------------------------------
+def _where(settings: api.Settings) -> tuple[str, str]:
+    config = api.serve.ServeConfig.load(settings)
+    return str(config["account"]), str(config["region"])
+
+
+@buses_app.command("create")
+def buses_create(
+    ctx: typer.Context, name: str, description: str = "", json_out: JsonFlag = False
 ) -> None:
-    """The worker: schedules, dispatch and deliveries, until SIGTERM or Ctrl-C (it finishes
-    the round it is in, and resumes from the state store next time)."""
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    quiet = {"since": 0.0}  # idle rounds say so once a minute, not every second
+    """Create a custom event bus (rules on it see only its events)."""
+    made = api.buses.create_bus(ctx.obj, name, description, [], *_where(ctx.obj))
+    render.done(json_out, f"event bus {name}: {made['Arn']}", made)
 
-    def on_round(number: int, done: Any, seconds: float) -> None:
-        for problem in done.problems:
-            render.tagged("rule error:", "red", problem)
-        busy = any((done.scheduled, done.dispatched, done.delivered, done.retried, done.dead))
-        began = time.monotonic()
-        if busy or once or began - quiet["since"] >= 60:
-            if not busy:
-                quiet["since"] = began
-            _round_line(number, done, seconds, json_out)
 
-    worker = api.worker.Worker(ctx.obj, interval=interval)
-    totals = vars(worker.run(stop, on_round, once=once))
+@buses_app.command("list")
+def buses_list(ctx: typer.Context, prefix: str = "", json_out: JsonFlag = False) -> None:
+    """Event buses by name."""
+    found = api.buses.list_buses(ctx.obj, prefix, *_where(ctx.obj))
     if json_out:
-        render.print_json(totals)
-    else:
-        render.out.print(", ".join(f"{k} {v}" for k, v in totals.items()), highlight=False)
-
-
-def _round_line(number: int, done: Any, seconds: float, json_out: bool) -> None:
-    """One line per round on stderr: what it scheduled, matched, delivered and what failed."""
-    doc = {"round": number, "at": clock.iso_ms(clock.now_ms()), "scheduled": done.scheduled,
-           "events": done.dispatched, "queued": done.queued, "delivered": done.delivered,
-           "retried": done.retried, "failed": done.dead, "jobs": done.jobs,
-           "seconds": round(seconds, 3)}  # fmt: skip
-    if json_out:
-        sys.stderr.write(render.to_json(doc) + "\n")
+        render.print_json({"buses": found})
         return
-    jobs = "".join(f"; {j}" for j in done.jobs)
-    render.err.print(
-        f"{doc['at']} round {number}: {done.scheduled} scheduled, {done.dispatched} event(s) "
-        f"read, {done.queued} queued, {done.delivered} delivered, {done.retried} to retry, "
-        f"{done.dead} failed (dead-lettered){jobs}",
-        soft_wrap=True,
-    )
+    render.table(["name", "arn", "description"],
+                 [[b["Name"], b["Arn"], b.get("Description", "")] for b in found])  # fmt: skip
 
 
-playbooks_app = typer.Typer(help=help_of("playbooks"), no_args_is_help=True)
+@buses_app.command("describe")
+def buses_describe(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
+    """One bus (by name or ARN)."""
+    found = api.buses.describe_bus(ctx.obj, name, *_where(ctx.obj))
+    render.done(json_out, f"{found['Name']}: {found['Arn']}", found)
 
 
-@playbooks_app.command("list")
-def playbooks_list(json_out: JsonFlag = False) -> None:
-    """The playbooks, what they respond to and the permissions they need."""
-    units = [
-        {"id": u.id, "title": u.title, "responds_to": list(u.responds_to),
-         "permissions": list(u.permissions)}
-        for u in api.playbooks.units()
-    ]  # fmt: skip
-    if json_out:
-        render.print_json({"playbooks": units})
-        return
-    for u in units:
-        render.out.print(
-            f"{u['id']}: {u['title']} — needs {', '.join(u['permissions'])}", highlight=False
-        )
+@buses_app.command("delete")
+def buses_delete(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
+    """Delete a custom bus and the rules on it."""
+    rules = api.buses.delete_bus(ctx.obj, name)
+    render.done(json_out, f"event bus {name} deleted ({rules} rule(s) with it)",
+                {"Name": name, "deleted": True, "rules": rules})  # fmt: skip
 
 
-@playbooks_app.command("run")
-def playbooks_run(
+@archives_app.command("create")
+def archives_create(
     ctx: typer.Context,
     name: str,
-    event: Annotated[str, typer.Option(help="The event (JSON, a file, or -).")],
-    apply: Annotated[bool, typer.Option(help="Carry the plan out (default: only plan).")] = False,
-    endpoint_url: Annotated[
-        str | None, typer.Option(help="AWS endpoint (tests, LocalStack).")
-    ] = None,
-    subnet: Annotated[str | None, typer.Option(help="For block-address-nacl: the subnet.")] = None,
-    role: Annotated[
-        str | None,
-        typer.Option(help="Act in the event's account: assume arn:aws:iam::<account>:role/ROLE."),
-    ] = None,
+    bus: Annotated[str, typer.Option(help="The bus's name or ARN.")] = "default",
+    pattern: Annotated[str | None, typer.Option(help="An event pattern (JSON).")] = None,
+    retention_days: Annotated[int, typer.Option(help="0 keeps events for ever.")] = 0,
+    description: str = "",
     json_out: JsonFlag = False,
 ) -> None:
-    """Plan a playbook for an event, and with --apply carry it out; the run is recorded."""
-    options = {"subnet": subnet} if subnet else {}
-    document = expect_mapping(_json_arg(event, "event"), event, "an event")
-    request = api.playbooks.PlaybookRequest(name, document, apply, endpoint_url, options, role)
-    done = api.playbooks.run(ctx.obj, request)
-    plan, results, run_id = done.plan, done.results, done.run
+    """Archive the events a bus receives from now on (those its pattern matches)."""
+    account, region = _where(ctx.obj)
+    source = api.buses.describe_bus(ctx.obj, bus, account, region)["Arn"]
+    made = api.buses.create_archive(ctx.obj, name, source, pattern, description,
+                                     retention_days, account, region)  # fmt: skip
+    render.done(json_out, f"archive {name}: {made['ArchiveArn']}", {"ArchiveName": name, **made})
+
+
+@archives_app.command("list")
+def archives_list(ctx: typer.Context, prefix: str = "", json_out: JsonFlag = False) -> None:
+    """Archives with their bus and how many events they hold."""
+    found = api.buses.list_archives(ctx.obj, prefix, None, None, *_where(ctx.obj))
     if json_out:
-        render.print_json({"run": run_id, "plan": plan, "applied": apply, "results": results})
+        render.print_json({"archives": found})
         return
-    render.out.print(
-        f"run {run_id}: {plan.summary} ({'applied' if apply else 'dry-run: nothing changed'})",
-        highlight=False,
-    )
-    for step in plan.steps:
-        render.out.print(
-            f"  {step.service}:{step.operation} {json.dumps(step.params)}  — {step.why}",
-            highlight=False,
-            markup=False,
-            soft_wrap=True,
-        )
+    render.table(["name", "bus", "events", "bytes", "retention (days)"],
+                 [[a["ArchiveName"], a["EventSourceArn"], a["EventCount"], a["SizeBytes"],
+                   a["RetentionDays"] or "for ever"] for a in found])  # fmt: skip
 
 
-@playbooks_app.command("approve")
-def playbooks_approve(ctx: typer.Context, run: int, json_out: JsonFlag = False) -> None:
-    """Approve a planned run, so it can be applied as planned (`vigil playbooks apply RUN`)."""
-    done = api.playbooks.approve(ctx.obj, run, _operator())
-    api.access.audit(ctx.obj, api.access.CLI, "playbooks.approve", target=str(run), source="cli")
+@archives_app.command("describe")
+def archives_describe(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
+    """One archive."""
+    found = api.buses.describe_archive(ctx.obj, name, *_where(ctx.obj))
+    render.done(json_out, f"{name}: {found['EventCount']} event(s), {found['SizeBytes']} bytes",
+                found)  # fmt: skip
+
+
+@archives_app.command("delete")
+def archives_delete(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
+    """Delete an archive and the events in it."""
+    api.buses.delete_archive(ctx.obj, name)
+    render.done(json_out, f"archive {name} deleted", {"ArchiveName": name, "deleted": True})
+
+
+@replays_app.command("start")
+def replays_start(
+    ctx: typer.Context,
+    name: str,
+    archive: Annotated[str, typer.Option(help="The archive's name.")],
+    start: Annotated[str, typer.Option(help="ISO 8601, or 6h / 2d ago.")],
+    end: Annotated[str, typer.Option(help="ISO 8601, or 30m ago.")] = "0m",
+    rule: Annotated[list[str] | None, typer.Option(help="Only this rule (repeat).")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Replay an archive's events from a time window to the rules of its bus."""
+    account, region = _where(ctx.obj)
+    found = api.buses.describe_archive(ctx.obj, archive, account, region)
+    bus = found["EventSourceArn"]
+    bus_name = bus.rsplit("/", 1)[-1]
+    rules = [f"arn:aws:events:{region}:{account}:rule/" + (r if bus_name == "default" else
+             f"{bus_name}/{r}") for r in rule or []]  # fmt: skip
+    window = api.clock.time_range(start, end)
+    started = api.buses.start_replay(ctx.obj, name, found["ArchiveArn"], int(window[0] or 0),
+                                      int(window[1] or 0), bus, rules, "", account,
+                                      region)  # fmt: skip
+    render.done(json_out, f"replay {name}: {started['State']}", {"ReplayName": name, **started})
+
+
+@replays_app.command("list")
+def replays_list(ctx: typer.Context, prefix: str = "", json_out: JsonFlag = False) -> None:
+    """Replays with their state and progress."""
+    found = api.buses.list_replays(ctx.obj, prefix, None, None)
     if json_out:
-        render.print_json(done)
+        render.print_json({"replays": found})
         return
-    render.out.print(f"run {run} approved by {done['approved_by']}: {done['plan']['summary']}",
-                     highlight=False)  # fmt: skip
+    render.table(["name", "state", "archive", "last replayed"],
+                 [[r["ReplayName"], r["State"], r["EventSourceArn"],
+                   api.clock.iso_ms(int(r["EventLastReplayedTime"] * 1000))
+                   if "EventLastReplayedTime" in r else ""] for r in found])  # fmt: skip
 
 
-@playbooks_app.command("apply")
-def playbooks_apply(ctx: typer.Context, run: int, json_out: JsonFlag = False) -> None:
-    """Carry out an approved run's plan exactly as it was planned and approved."""
-    done = api.playbooks.apply_approved(ctx.obj, run, _operator())
-    api.access.audit(ctx.obj, api.access.CLI, "playbooks.apply", target=str(run), source="cli")
-    if json_out:
-        render.print_json(done)
-        return
-    render.out.print(f"run {run} applied: {done['plan']['summary']} "
-                     f"({len(done['results'])} call(s))", highlight=False)  # fmt: skip
+@replays_app.command("describe")
+def replays_describe(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
+    """One replay."""
+    found = api.buses.describe_replay(ctx.obj, name)
+    reason = f" ({found['StateReason']})" if found.get("StateReason") else ""
+    render.done(json_out, f"{name}: {found['State']}{reason}", found)
 
 
-def _operator() -> str:
-    import getpass
-
-    return f"cli:{getpass.getuser()}"
-
-
-@playbooks_app.command("runs")
-def playbooks_runs(ctx: typer.Context, limit: int = 20, json_out: JsonFlag = False) -> None:
-    """Recorded playbook runs: plans, approvals, and what was applied."""
-    found = api.playbooks.runs(ctx.obj, limit)
-    if json_out:
-        render.print_json({"runs": found})
-        return
-    for r in found:
-        mode = "applied" if r["applied"] else "approved" if r["approved_by"] else "dry-run"
-        render.out.print(
-            f"{r['id']:>4} {r['playbook']} [{mode}] {r['plan']['summary']}", highlight=False
-        )
+@replays_app.command("cancel")
+def replays_cancel(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
+    """Cancel a replay that is starting or running."""
+    found = api.buses.cancel_replay(ctx.obj, name)
+    render.done(json_out, f"{name}: {found['State']}", {"ReplayName": name, **found})

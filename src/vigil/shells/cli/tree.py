@@ -9,10 +9,10 @@ from typing import Final
 # name: (module, attribute, help). Groups are typer apps; the others are commands.
 GROUPS: Final[dict[str, tuple[str, str, str]]] = {
     "lake": ("vigil.shells.cli.lake", "lake_app", "Inspect and maintain the lake."),
-    "content": ("vigil.shells.cli.detect", "content_app",
+    "content": ("vigil.shells.cli.content", "content_app",
                 "Content: detections, checks, metric filters, playbooks; list them, run their "
                 "cases."),
-    "findings": ("vigil.shells.cli.detect", "findings_app",
+    "findings": ("vigil.shells.cli.findings", "findings_app",
                  "The findings hub: list, show, triage."),
     "intel": ("vigil.shells.cli.intel", "intel_app",
               "Threat lists, trusted-IP lists and the organization's accounts."),
@@ -26,14 +26,14 @@ GROUPS: Final[dict[str, tuple[str, str, str]]] = {
                "Metric alarms: put, list, evaluate, history."),
     "events": ("vigil.shells.cli.events", "events_app",
                "The event bus: events, patterns, rules, deliveries."),
-    "playbooks": ("vigil.shells.cli.events", "playbooks_app",
+    "playbooks": ("vigil.shells.cli.playbooks", "playbooks_app",
                   "Remediation playbooks (dry-run unless --apply)."),
     "trail": ("vigil.shells.cli.trail", "trail_app", "CloudTrail log-file integrity."),
     "posture": ("vigil.shells.cli.posture", "posture_app",
                 "Posture of the logging set-up: snapshots and checks."),
-    "users": ("vigil.shells.cli.serve", "users_app", "Users of the server and their roles."),
-    "tokens": ("vigil.shells.cli.serve", "tokens_app", "API tokens (Bearer) for the server."),
-    "keys": ("vigil.shells.cli.serve", "keys_app",
+    "users": ("vigil.shells.cli.access", "users_app", "Users of the server and their roles."),
+    "tokens": ("vigil.shells.cli.access", "tokens_app", "API tokens (Bearer) for the server."),
+    "keys": ("vigil.shells.cli.access", "keys_app",
              "Access keys for SigV4 clients (AWS CLI, SDKs, agents)."),
     "sources": ("vigil.shells.cli.sources", "sources_app",
                 "What the server ingests continuously: SQS, S3 prefixes, directories, pushed "
@@ -56,14 +56,25 @@ COMMANDS: Final[dict[str, tuple[str, str, str]]] = {
                  "Run a CloudWatch Logs Insights query over log groups or a lake table."),
     "serve": ("vigil.shells.cli.serve", "serve_command",
               "Run the server: native API, AWS-compatible endpoints and the worker."),
-    "agent": ("vigil.shells.cli.serve", "agent_command",
+    "agent": ("vigil.shells.cli.agent", "agent_command",
               "Ship log files and syslog to CloudWatch Logs (Vigil's or AWS's), with "
               "checkpoints."),
-    "audit": ("vigil.shells.cli.serve", "audit_command",
+    "audit": ("vigil.shells.cli.access", "audit_command",
               "Every change made through the server: who, what, when, from where."),
-    "run": ("vigil.shells.cli.events", "run_command",
+    "run": ("vigil.shells.cli.worker", "run_command",
             "The worker: schedules, dispatch and deliveries, until SIGTERM or Ctrl-C."),
 }  # fmt: skip
+# Commands a group shows that another noun's module defines, added when the group is built:
+# group: ((module, attribute, name), ...).
+EXTRA_COMMANDS: Final[dict[str, tuple[tuple[str, str, str], ...]]] = {
+    "logs": (  # the metric-filter commands of CloudWatch Logs' API, kept with the metrics
+        ("vigil.shells.cli.metrics", "put_metric_filter", "put-metric-filter"),
+        ("vigil.shells.cli.metrics", "metric_filters", "metric-filters"),
+        ("vigil.shells.cli.metrics", "delete_metric_filter", "delete-metric-filter"),
+        ("vigil.shells.cli.metrics", "backfill_metric_filter", "backfill-metric-filter"),
+        ("vigil.shells.cli.metrics", "install_pack_command", "install-pack"),
+    ),
+}
 
 
 def help_of(name: str) -> str:
