@@ -41,18 +41,18 @@ class Worker(events_worker.Worker):
 
 def _job(settings: Settings, rule: Rule, target: Target, payload: Any, key: str) -> str:
     """Scheduled work: detect, evaluate alarms, ingest a source, collect posture."""
-    from vigil import api
+    from vigil.api import detect, lake, metrics, posture  # the stages, not the package: no cycle
 
     options = target.settings
     job = str(options.get("job"))
     if job == "detect":
-        report = api.detect.run(settings)
+        report = detect.run(settings)
         return f"{report.units} units, {report.hits} hits"
     if job == "alarms":
-        return f"{len(api.metrics.evaluate_alarms(settings))} alarm(s) changed"
+        return f"{len(metrics.evaluate_alarms(settings))} alarm(s) changed"
     if job == "ingest":
         sources = options.get("sources") or []
-        done = api.lake.ingest(
+        done = lake.ingest(
             settings,
             [str(s) for s in ([sources] if isinstance(sources, str) else sources)],
             fmt=options.get("format"),
@@ -65,14 +65,14 @@ def _job(settings: Settings, rule: Rule, target: Target, payload: Any, key: str)
         regions = options.get("regions")
         profiles = options.get("profiles") or options.get("profile")
         accounts = options.get("accounts") or ["all"]
-        snap = api.posture.collect(
+        snap = posture.collect(
             list(regions) if regions else None,
             [profiles] if isinstance(profiles, str) else profiles,
             options.get("endpoint_url"),
             role=options.get("role"),
             accounts=[str(a) for a in ([accounts] if isinstance(accounts, str) else accounts)],
         )
-        counts = api.posture.keep(settings, snap).recorded
+        counts = posture.keep(settings, snap).recorded
         return (
             f"snapshot {snap.taken_at}: {counts['recorded']} finding(s) recorded, "
             f"{counts['resolved']} resolved"
