@@ -14,6 +14,7 @@ from vigil import api
 from vigil.api.access import AuthError, Gate, Need
 from vigil.shells.http import ingest, native
 from vigil.shells.http.aws.dispatch import AwsEndpoints
+from vigil.shells.http.native.deps import Native
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,8 @@ def build_app(
             telemetry.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
         )
 
-    app.include_router(native.router(settings, gate, telemetry, options.auth), prefix="/api/v1")
+    app.state.native = Native(settings, gate, options.auth)  # the native routes' context
+    app.include_router(native.router(), prefix="/api/v1")
     app.include_router(ingest.router(settings, gate, telemetry, options.auth))
 
     async def aws_entry(request: Request) -> Response:

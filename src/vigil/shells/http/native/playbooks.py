@@ -1,0 +1,81 @@
+"""Playbooks in the native API: the units and their runs, planning (changes nothing),
+applying at once (admins), and approving then applying a planned run."""
+
+# No `from __future__ import annotations`: FastAPI reads the routes' annotations at definition.
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi import Path as PathParam
+from pydantic import BaseModel
+
+from vigil import api
+from vigil.api.access import Principal
+from vigil.shells.http.native.deps import (
+    Configurer,
+    Reader,
+    SettingsDep,
+    Writer,
+    audit,
+    guarded,
+    plain,
+)
+
+router = APIRouter()
+
+RunId = Annotated[int, PathParam(ge=1, le=2**63 - 1)]
+
+
+class PlaybookBody(BaseModel):
+    event: dict[str, Any]
+    options: dict[str, Any] = {}
+    endpoint_url: str | None = None
+    role: str | None = None
+
+
+@router.get("/playbooks", summary="Playbooks and their recorded runs")
+def playbooks(who: Reader, settings: SettingsDep) -> dict[str, Any]:
+    return {"playbooks": [plain(u) for u in api.playbooks.units()],
+            "runs": api.playbooks.runs(settings)}  # fmt: skip
+
+
+@router.post("/playbooks/{name}/plan", summary="Plan a playbook for an event (changes nothing)")
+def plan(
+    name: str, body: PlaybookBody, who: Writer, settings: SettingsDep, request: Request
+) -> Any:
+    done = _run(settings, name, body, who, apply=False)
+    audit(request, who, "playbooks.plan", name, {"run": done.run})
+    return plain(done)
+
+
+@router.post("/playbooks/{name}/apply", summary="Plan and carry a playbook out at once (admins)")
+def apply(name: str, body: PlaybookBody, who: Configurer, settings: SettingsDep,
+          request: Request) -> Any:  # fmt: skip
+    done = _run(settings, name, body, who, apply=True)
+    audit(request, who, "playbooks.apply", name, {"run": done.run})
+    return plain(done)
+
+
+@router.post("/playbooks/runs/{run}/approve", summary="Approve a planned run (admins)")
+def approve(run: RunId, who: Configurer, settings: SettingsDep, request: Request) -> Any:
+    done = guarded(lambda: api.playbooks.approve(settings, run, who.user))
+    audit(request, who, "playbooks.approve", str(run), {"playbook": done["playbook"]})
+    return done
+
+
+@router.post("/playbooks/runs/{run}/apply", summary="Carry out an approved run's plan as planned")
+def apply_run(run: RunId, who: Writer, settings: SettingsDep, request: Request) -> Any:
+    done = guarded(lambda: api.playbooks.apply_approved(settings, run, who.user))
+    audit(request, who, "playbooks.apply", str(run),
+          {"playbook": done["playbook"], "approved_by": done["approved_by"]})  # fmt: skip
+    return done
+
+
+def _run(
+    settings: api.Settings, name: str, body: PlaybookBody, who: Principal, apply: bool
+) -> api.playbooks.PlaybookRun:
+    """Run a playbook for the body's event, its endpoint checked first; planned, or applied."""
+    guarded(lambda: api.events.check_endpoint(settings, body.endpoint_url))
+    request = api.playbooks.PlaybookRequest(name, body.event, apply, body.endpoint_url,
+                                            body.options, body.role, who.user)  # fmt: skip
+    return guarded(lambda: api.playbooks.run(settings, request))
