@@ -23,8 +23,7 @@ from vigil.content.kit import (
     unit_code,
 )
 from vigil.model.severity import SeverityLabel
-from vigil.posture.checks import Check, Result
-from vigil.posture.snapshot import Snapshot
+from vigil.posture.checks import Check
 
 # what a check's code may import of Vigil: the helpers and types checks share
 MAY_IMPORT: Final = ("vigil.posture", "vigil.model", "vigil.clock")
@@ -46,10 +45,6 @@ class CheckMeta(Strict):
     cases: list[Case] = Field(default_factory=list)
 
 
-def _no_logic(snapshot: Snapshot, account: str) -> list[Result]:
-    raise NotImplementedError
-
-
 @dataclass(frozen=True)
 class CheckUnit:
     id: str
@@ -59,7 +54,7 @@ class CheckUnit:
     nist_csf: tuple[str, ...]
     remediation: dict[str, str]
     cases: tuple[dict[str, Any], ...]
-    run: Check = field(default=_no_logic, compare=False, repr=False)  # its check.py's check()
+    run: Check = field(compare=False, repr=False)  # its check.py's check()
     path: Path | None = None
     origin: Origin = "built-in"
 
