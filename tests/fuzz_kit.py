@@ -300,7 +300,8 @@ def fuzz_ingest(files: int, seed: int = 0) -> dict[str, Any]:
     ingested or quarantined (never lost, never an internal error)."""
     import sqlite3
 
-    from vigil import api
+    from vigil.api import lake as lake_api
+    from vigil.api import quarantine as quarantine_api
     from vigil.config import Settings
 
     rng = random.Random(seed)
@@ -317,13 +318,13 @@ def fuzz_ingest(files: int, seed: int = 0) -> dict[str, Any]:
         suffix = ".log.gz" if kind == "flowlogs" else ".json.gz"
         (folder / (name + suffix)).write_bytes(gzip.compress(data) if rng.random() < 0.8 else data)
     settings = Settings.load(root / "home")
-    report = api.lake.ingest(settings, [str(root / "src")])
+    report = lake_api.ingest(settings, [str(root / "src")])
     db = sqlite3.connect(settings.state_db)
     try:
         status = {uri: state for uri, state in db.execute("SELECT uri, status FROM objects")}
     finally:
         db.close()
-    held = {e.uri for e in api.quarantine.entries(settings)}
+    held = {e.uri for e in quarantine_api.entries(settings)}
     unaccounted = []
     for path in sorted((root / "src").rglob("*.gz")):
         uri = next((u for u in status if u.endswith(str(path))), None)

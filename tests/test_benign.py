@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pytest
 
-from vigil import api
+from vigil.api import tuning
 from vigil.config import Settings
 from vigil.demo.benign import QuietWeek, quiet_week
 
@@ -50,10 +50,8 @@ def test_an_exception_silences_the_known_launch(week: tuple[Settings, QuietWeek]
     unit = "execution-ec2-unusualinstancelaunch"
     since = datetime.fromisoformat("2026-11-16T00:00:00+00:00")
     until = datetime.fromisoformat("2026-11-23T00:00:00+00:00")
-    before = api.tuning.backtest(settings, unit, since, until)
+    before = tuning.backtest(settings, unit, since, until)
     assert before.findings == 1
-    api.tuning.set_unit(
-        settings, unit, {"exceptions": {"principals": ["*/eli@anycompany.example"]}}
-    )
-    after = api.tuning.backtest(settings, unit, since, until)
+    tuning.set_unit(settings, unit, {"exceptions": {"principals": ["*/eli@anycompany.example"]}})
+    after = tuning.backtest(settings, unit, since, until)
     assert after.findings == 0

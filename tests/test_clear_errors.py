@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from helpers import FLOW_HEADER, flow_key, flow_line, refused_wrongly, vigil, write_gz
-from vigil import api
+from vigil.api import lake, quarantine
 from vigil.config import Settings
 
 
@@ -86,9 +86,9 @@ def test_a_binary_object_is_binary_content_not_a_log_file(tmp_path: Path) -> Non
     write_gz(source / "image.log.gz", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
     write_gz(flow_key(source), f"{FLOW_HEADER}\n{flow_line()}\n")
     home = Settings.load(tmp_path / "home")
-    report = api.lake.ingest(home, [str(source)])
+    report = lake.ingest(home, [str(source)])
     assert report.ingested == 1 and len(report.quarantined) == 1
-    [entry] = api.quarantine.entries(home)
+    [entry] = quarantine.entries(home)
     assert entry.reason.endswith("binary content, not a log file")
 
 

@@ -162,7 +162,7 @@ def test_a_home_from_before_migration_8_keeps_its_attempts(tmp_path: Path) -> No
     delivery's rule, target and event, with the excerpt they had."""
     import sqlite3
 
-    from vigil import api
+    from vigil.api import events as events_api
     from vigil.config import Settings
     from vigil.state.schema import LATEST, migrate
 
@@ -183,7 +183,7 @@ def test_a_home_from_before_migration_8_keeps_its_attempts(tmp_path: Path) -> No
     columns = {row[1] for row in db.execute("PRAGMA table_info(audit)")}
     assert {"delivery", "status", "body", "error"} <= columns
     db.close()
-    [old] = api.events.deliveries(settings)
+    [old] = events_api.deliveries(settings)
     assert old.last_error == "NO_PERMISSIONS: HTTP 403 no" and not old.test
     assert [(a.number, a.result, a.status, a.excerpt) for a in old.tries] == [
         (1, "dlq", None, "NO_PERMISSIONS: HTTP 403 no")]  # fmt: skip

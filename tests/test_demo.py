@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from vigil import api
+from vigil.api import access
 from vigil.config import Settings
 from vigil.demo import scenario as sc
 from vigil.demo.run import run_demo
@@ -161,9 +161,9 @@ def test_demo_rerun_adds_nothing(home: Settings) -> None:
     logs = q(home, "SELECT count(*) AS n FROM log_events")
     again = run_demo(home, "small", "2026-11-24")
     # each run prints a fresh sign-in for the console: the new password works, the old does not
-    gate = api.access.Gate(home)
+    gate = access.Gate(home)
     assert gate.password("demo", again.console["password"]).role == "admin"
-    with pytest.raises(api.access.AuthError):
+    with pytest.raises(access.AuthError):
         gate.password("demo", first.console["password"])
     assert sum(r.ingested for r in again.reports) == 0
     assert q(home, "SELECT count(*) AS n FROM log_events") == logs  # nothing delivered twice

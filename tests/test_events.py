@@ -606,10 +606,10 @@ def test_scheduled_jobs_ingest_detect_evaluate_and_audit_posture(
             {"id": "posture", "type": "job", "job": "posture", "regions": ["us-east-1"],
              "endpoint_url": aws}]  # fmt: skip
     save(home, {"name": "hourly", "schedule": "rate(1 hour)", "targets": jobs})
-    from vigil import api
+    from vigil.api import worker as worker_api
 
-    api.worker.one_round(home, NOW)  # first sight starts the clock
-    done = api.worker.one_round(home, NOW + 3_600_000)
+    worker_api.one_round(home, NOW)  # first sight starts the clock
+    done = worker_api.one_round(home, NOW + 3_600_000)
     assert done.scheduled == 1 and done.delivered == 4, done
     with Deliveries(home) as queue:
         results = {row["target"]: row["excerpt"] for row in queue.audit()}

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from test_cli import run
-from vigil import api
+from vigil.api import lake
 from vigil.api.logs import InputEvent, put_log_events
 from vigil.clock import now_ms
 from vigil.config import Settings
@@ -218,7 +218,7 @@ def test_ingest_routes_flow_logs_and_cloudtrail_to_groups(home: Settings, tmp_pa
         filters.put(MetricFilter("CloudTrail/logs", "root",
                                  '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS }',
                                  "RootAccountUsage", "LogMetrics"))  # fmt: skip
-    report = api.lake.ingest_with(home, [str(tmp_path / "src")],
+    report = lake.ingest_with(home, [str(tmp_path / "src")],
                     IngestOptions(flow_logs_to="vpc/flows", cloudtrail_to="CloudTrail/logs"))  # fmt: skip
     assert report.routed == {"vpc/flows": 3, "CloudTrail/logs": 2}
     flows = read.filter_events(home, "vpc/flows")

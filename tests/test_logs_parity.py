@@ -20,7 +20,8 @@ from botocore.exceptions import ClientError
 
 from helpers import vigil
 from serving import Server, serving
-from vigil import api
+from vigil.api import Settings
+from vigil.api import logs as logs_api
 
 AWS = Path(__file__).parent.parent / ".venv-awscli" / "bin" / "aws"
 HOUR = 3_600_000
@@ -352,8 +353,8 @@ def test_one_active_export_task_per_account_and_cancel(
     logs = server.logs()
     later = app["now"] + HOUR
     logs.describe_export_tasks()  # the server has settled what an earlier one left
-    settings = api.Settings.load(server.home)
-    waiting = api.logs.create_task(settings, group="parity/app", from_ms=0, to_ms=later,
+    settings = Settings.load(server.home)
+    waiting = logs_api.create_task(settings, group="parity/app", from_ms=0, to_ms=later,
                                    destination=str(tmp_path / "held"),
                                    account="000000000000")  # fmt: skip
     with pytest.raises(ClientError) as busy:

@@ -161,9 +161,9 @@ def test_rule_target_is_dry_run_unless_apply(home: Settings, env: str) -> None:
 
     with EventStore(home) as store:
         store.append(event, now_ms())
-    from vigil import api
+    from vigil.api import worker as worker_api
 
-    assert api.worker.one_round(home, now_ms()).delivered == 1
+    assert worker_api.one_round(home, now_ms()).delivered == 1
     assert trail.get_trail_status(Name=w["trail"])["IsLogging"] is False
     with Deliveries(home) as queue:
         [audit] = queue.audit()

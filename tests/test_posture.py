@@ -393,7 +393,7 @@ def test_collect_across_an_organization_by_assuming_a_role(tmp_path, aws) -> Non
 
 def test_controls_proven_by_the_events_in_the_lake(home, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from helpers import ct_record, trail_file, trail_key, write_gz
-    from vigil import api
+    from vigil.api import lake as lake_api
     from vigil.posture.proven import as_rows, prove
 
     root = {"type": "Root", "principalId": "111122223333", "accountId": "111122223333",
@@ -406,7 +406,7 @@ def test_controls_proven_by_the_events_in_the_lake(home, tmp_path) -> None:  # t
         ),
     ]
     write_gz(trail_key(tmp_path / "src"), trail_file(records))
-    api.lake.ingest(home, [str(tmp_path / "src")])
+    lake_api.ingest(home, [str(tmp_path / "src")])
 
     def metric_filter(name: str, pattern: str) -> dict:  # type: ignore[type-arg]
         return {"filterName": name, "filterPattern": pattern, "logGroupName": "trail",

@@ -190,21 +190,21 @@ def test_readers_never_fail_or_miscount_during_compaction(home: Settings, tmp_pa
 
 
 def test_the_servers_query_settings(home: Settings) -> None:
-    from vigil import api
+    from vigil.api import serve as serve_api
     from vigil.errors import ConfigError
 
     (home.home / "vigil.yaml").write_text(
         "port: 0\nquery_timeout: 12\nquery_memory_limit: 768MiB\nquery_max_rows: 500\n"
         "query_concurrency: 3\ntrusted_proxies: [10.0.0.5, 10.1.0.0/24]\n"
     )
-    config = api.serve.ServeConfig.load(home)
+    config = serve_api.ServeConfig.load(home)
     assert config["trusted_proxies"] == ["10.0.0.5/32", "10.1.0.0/24"]
-    served = api.serve.for_serving(home, config)
+    served = serve_api.for_serving(home, config)
     cores_but_one = max(1, (os.cpu_count() or 2) - 1)  # one core left for requests
     assert served.limits == QueryLimits(seconds=12.0, memory="768MiB", max_rows=500,
                                         concurrency=3, max_bytes=64_000_000,
                                         threads=cores_but_one)  # fmt: skip
-    shipped = api.serve.ServeConfig.load(replace(home, home=home.home / "fresh"))
+    shipped = serve_api.ServeConfig.load(replace(home, home=home.home / "fresh"))
     assert shipped.query_limits() == QueryLimits(30.0, "1GB", 10_000, 4, 64_000_000, cores_but_one)
     assert shipped["trusted_proxies"] == []  # no proxy is believed unless listed
     for text, says in (("query_memory_limit: lots", "not a size"),
@@ -212,7 +212,7 @@ def test_the_servers_query_settings(home: Settings) -> None:
                        ("trusted_proxies: [proxy.example]", "not an address or network")):  # fmt: skip
         (home.home / "vigil.yaml").write_text(text)
         with pytest.raises(ConfigError, match=says):
-            api.serve.ServeConfig.load(home)
+            serve_api.ServeConfig.load(home)
 
 
 def test_wide_rows_stop_at_the_byte_limit(home: Settings) -> None:
@@ -269,14 +269,14 @@ def test_a_waiting_query_leaves_when_abandoned_and_the_queue_is_bounded(home: Se
 
 
 def test_log_events_keep_their_own_page_size_under_the_row_cap(home: Settings) -> None:
-    from vigil import api
+    from vigil.api import logs as logs_api
 
-    api.logs.create_group(home, "paged")
-    api.logs.create_stream(home, "paged", "s")
+    logs_api.create_group(home, "paged")
+    logs_api.create_stream(home, "paged", "s")
     now = int(time.time() * 1000)
-    events = [api.logs.InputEvent(now - 300 + n, f"event {n}") for n in range(300)]
-    api.logs.put_log_events(home, "paged", "s", events)
+    events = [logs_api.InputEvent(now - 300 + n, f"event {n}") for n in range(300)]
+    logs_api.put_log_events(home, "paged", "s", events)
     capped = limited(home, max_rows=100)  # SQL queries: at most 100 rows
-    page = api.logs.filter_events(capped, "paged", api.logs.EventsQuery(limit=201))
+    page = logs_api.filter_events(capped, "paged", logs_api.EventsQuery(limit=201))
     assert len(page) == 201  # FilterLogEvents asks for limit + 1 to know there is a next page
     assert read_only_query(capped, "SELECT * FROM log_events").table.num_rows == 100

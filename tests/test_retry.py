@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from helpers import FLOW_HEADER, ct_record, flow_key, flow_line, trail_file, trail_key, write_gz
-from vigil import api
+from vigil.api import lake, quarantine
 from vigil.config import Settings
 from vigil.errors import FormatError
 from vigil.formats.flowlog_fields import DEFAULT_FORMAT
@@ -62,7 +62,7 @@ def test_a_file_rejected_for_want_of_a_format_is_ingested_when_rerun_with_it(
     assert second.retried == 1 and second.already_seen == 0 and second.ingested == 1
     assert second.released == 1  # the quarantine entry went with it
     assert one(home, "SELECT count(*) AS n FROM flow_logs") == 2
-    assert api.quarantine.entries(home) == []
+    assert quarantine.entries(home) == []
     third = ingest(home, [str(export.parent)], IngestOptions(fmt=CUSTOM))
     assert third.already_seen == 1 and third.ingested == 0
 
@@ -76,11 +76,11 @@ def test_a_mistyped_format_rejects_every_record_and_the_object_stays_eligible(
     report = ingest(home, [str(export)], IngestOptions(fmt=wrong))
     assert report.ingested == 0 and report.rejected == 1
     assert status_of(home, str(export)) == "failed"
-    [entry] = api.quarantine.entries(home)
+    [entry] = quarantine.entries(home)
     assert entry.status == "failed" and entry.options["format"].startswith("${version}")
-    done = api.quarantine.retry(home, [entry.id], Overrides(fmt=FORMAT))
+    done = quarantine.retry(home, [entry.id], Overrides(fmt=FORMAT))
     assert [o.result for o in done.objects] == ["ingested"] and done.objects[0].records == 1
-    assert api.quarantine.entries(home) == [] and status_of(home, str(export)) == "done"
+    assert quarantine.entries(home) == [] and status_of(home, str(export)) == "done"
 
 
 def test_retry_from_the_command_line_and_from_the_kept_copy_when_the_source_is_gone(
@@ -113,7 +113,7 @@ def test_a_retry_that_fails_again_says_so_and_exits_non_zero(
     assert done.returncode == 1
     [obj] = json.loads(done.stdout)["objects"]
     assert obj["result"] == "rejected" and "no header line" in obj["reason"]
-    [entry] = api.quarantine.entries(home)
+    [entry] = quarantine.entries(home)
     assert entry.attempts == 2
 
 
@@ -125,7 +125,7 @@ def test_purge_drops_entries_and_stops_the_retries(home: Settings, tmp_path: Pat
     assert refused.returncode == 1 and "--all" in refused.stderr
     purged = json.loads(vigil(home, "quarantine", "purge", "--all", "--json").stdout)
     assert [p["uri"] for p in purged["purged"]] == [str(export)]
-    assert api.quarantine.entries(home) == []
+    assert quarantine.entries(home) == []
     again = ingest(home, [str(export)], IngestOptions())
     assert again.already_seen == 1 and again.retried == 0 and not again.quarantined
     forced = ingest(home, [str(export)], IngestOptions(fmt=CUSTOM, reprocess=True))
@@ -208,9 +208,9 @@ def test_errors_raise_stops_at_the_first_bad_record_and_loses_nothing(
     bad = flow_key(tmp_path / "src", stamp="20231114T2225Z", tag="bad00001")
     write_gz(bad, FLOW_HEADER + "\n" + flow_line() + "\n2 111122223333 eni-1 not-a-record\n")
     with pytest.raises(FormatError) as raised:
-        api.lake.ingest(home, [str(tmp_path / "src")], errors="raise")
+        lake.ingest(home, [str(tmp_path / "src")], errors="raise")
     assert raised.value.path == f"file://{bad}" or str(bad) in str(raised.value.path)
     assert raised.value.line == 3 and "quarantine show" in (raised.value.hint or "")
-    assert [e.uri for e in api.quarantine.entries(home)] == [raised.value.path]
-    again = api.lake.ingest(home, [str(tmp_path / "src")])  # collect: the rest goes in
+    assert [e.uri for e in quarantine.entries(home)] == [raised.value.path]
+    again = lake.ingest(home, [str(tmp_path / "src")])  # collect: the rest goes in
     assert again.rejected == 1 and again.records["flow_logs"] >= 2

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import time
 
-from vigil import api
 from vigil.access.sessions import Sessions, SignInLimiter
+from vigil.api import access
 from vigil.config import Settings
 
 
 def _sign_in(home: Settings, name: str) -> tuple[str, Sessions]:
-    api.access.create_user(home, name, "analyst", "a-long-password")
-    who = api.access.Gate(home).password(name, "a-long-password")
+    access.create_user(home, name, "analyst", "a-long-password")
+    who = access.Gate(home).password(name, "a-long-password")
     sessions = Sessions(home)
     sid, _ = sessions.start(who)
     return sid, sessions
@@ -26,7 +26,7 @@ def test_a_session_outlives_the_server_but_not_its_users_password(home: Settings
     assert str(session.principal.role) == "analyst"
     stored = home.state_db.read_bytes()
     assert sid.encode() not in stored  # only its digest is kept
-    api.access.set_password(home, "ann", "another-long-password")
+    access.set_password(home, "ann", "another-long-password")
     assert Sessions(home).get(sid) is None
 
 
@@ -35,11 +35,11 @@ def test_sign_out_removal_and_idle_time_end_sessions(home: Settings) -> None:
     sessions.end(sid)
     assert Sessions(home).get(sid) is None
     sid, sessions = _sign_in(home, "cy")
-    api.access.delete_user(home, "cy")
+    access.delete_user(home, "cy")
     assert Sessions(home).get(sid) is None
-    api.access.create_user(home, "di", "viewer", "a-long-password")
+    access.create_user(home, "di", "viewer", "a-long-password")
     short = Sessions(home, idle=0.2)
-    sid, _ = short.start(api.access.Gate(home).password("di", "a-long-password"))
+    sid, _ = short.start(access.Gate(home).password("di", "a-long-password"))
     assert short.get(sid) is not None
     time.sleep(0.3)
     assert short.get(sid) is None and Sessions(home).get(sid) is None

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from helpers import Endpoint, allow_loopback
-from vigil import api
+from vigil.api import events, serve
 from vigil.config import Settings
 from vigil.errors import ConfigError
 from vigil.events.bus import EventStore, envelope
@@ -68,7 +68,7 @@ def _rule(url: str, **target: Any) -> dict[str, Any]:
 ])  # fmt: skip
 def test_a_rule_cannot_point_a_webhook_inward(home: Settings, url: str) -> None:
     with pytest.raises(RuleError) as refused:
-        api.events.put_rule(home, _rule(url))
+        events.put_rule(home, _rule(url))
     assert "webhook" in str(refused.value) or "URL" in str(refused.value)
     assert not (home.home / "rules" / "hook.yaml").exists()
 
@@ -84,12 +84,12 @@ def test_pagerduty_email_and_aws_endpoints_are_held_to_the_same_networks(home: S
     ]  # fmt: skip
     for target in inward:
         with pytest.raises(RuleError, match="may not reach"):
-            api.events.put_rule(home, {"name": "x", "pattern": {"source": ["a"]},
+            events.put_rule(home, {"name": "x", "pattern": {"source": ["a"]},
                                        "targets": [{"id": "t", **target}]})  # fmt: skip
-    api.events.put_rule(home, {"name": "ok", "pattern": {"source": ["a"]}, "targets": [
+    events.put_rule(home, {"name": "ok", "pattern": {"source": ["a"]}, "targets": [
         {"id": "t", "type": "webhook", "url": "https://8.8.8.8/hook"}]})  # fmt: skip
     with pytest.raises(ConfigError, match=r"endpoint_url: 169\.254\.169\.254 is a link-local"):
-        api.events.check_endpoint(home, "http://169.254.169.254/")  # a playbook plan, a source
+        events.check_endpoint(home, "http://169.254.169.254/")  # a playbook plan, a source
 
 
 def test_a_secret_url_is_not_read_when_a_rule_is_put_and_never_quoted(
@@ -99,7 +99,7 @@ def test_a_secret_url_is_not_read_when_a_rule_is_put_and_never_quoted(
     owner only), and what they hold is never echoed back: not in the rule's refusal, not in
     the dead-letter queue."""
     monkeypatch.setenv("SLACK_URL", "http://169.254.169.254/hooks/T0/B0/s3cr3t")
-    api.events.put_rule(home, {"name": "slack", "pattern": {"source": ["aws.guardduty"]},
+    events.put_rule(home, {"name": "slack", "pattern": {"source": ["aws.guardduty"]},
                                "created_ms": 1, "targets": [
         {"id": "slack", "type": "slack", "url": "env:SLACK_URL", "max_attempts": 0},
         {"id": "passwd", "type": "webhook", "url": "file:/etc/passwd", "max_attempts": 0}]})  # fmt: skip
@@ -109,7 +109,7 @@ def test_a_secret_url_is_not_read_when_a_rule_is_put_and_never_quoted(
     dead = _dead(home)
     assert "169.254.169.254 is a link-local" in dead["slack"]["ERROR_MESSAGE"]
     assert "readable by its owner only" in dead["passwd"]["ERROR_MESSAGE"]
-    every = json.dumps(dead) + json.dumps(api.events.audit(home, 100))
+    every = json.dumps(dead) + json.dumps(events.audit(home, 100))
     assert "s3cr3t" not in every and "root:" not in every
 
 
@@ -184,7 +184,7 @@ def test_redirects_are_followed_only_through_the_check(home: Settings, endpoint:
     into_metadata = Redirector("127.0.0.2", "http://169.254.169.254/latest/meta-data/")
     try:
         for name, hop in (("loopback", into_loopback), ("metadata", into_metadata)):
-            api.events.put_rule(home, {**_rule(hop.url, max_attempts=0), "name": name,
+            events.put_rule(home, {**_rule(hop.url, max_attempts=0), "name": name,
                                        "created_ms": 1})  # fmt: skip
         _event(home)
         done = run_round(home, NOW)
@@ -208,8 +208,8 @@ def test_the_server_itself_is_refused_even_on_an_allowed_network(home: Settings)
     doc = yaml.safe_load((home.home / "vigil.yaml").read_text())
     (home.home / "vigil.yaml").write_text(yaml.safe_dump({**doc, "port": port}))
     with pytest.raises(RuleError, match="this Vigil server itself"):
-        api.events.put_rule(home, _rule(f"http://127.0.0.1:{port}/api/v1/rules/x"))
-    api.events.put_rule(home, _rule(f"http://127.0.0.1:{port + 1}/hook"))  # another port: fine
+        events.put_rule(home, _rule(f"http://127.0.0.1:{port}/api/v1/rules/x"))
+    events.put_rule(home, _rule(f"http://127.0.0.1:{port + 1}/hook"))  # another port: fine
 
 
 def test_vigil_yaml_targets_section_is_checked(home: Settings) -> None:
@@ -221,4 +221,4 @@ def test_vigil_yaml_targets_section_is_checked(home: Settings) -> None:
     ):
         (home.home / "vigil.yaml").write_text(text)
         with pytest.raises(ConfigError, match=says):
-            api.serve.ServeConfig.load(home)
+            serve.ServeConfig.load(home)

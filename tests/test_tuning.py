@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from helpers import ct_record, trail_file, trail_key, vigil, write_gz
-from vigil import api
+from vigil.api import clock, detect, findings, tuning
 from vigil.config import Settings
 from vigil.errors import ConfigError
 from vigil.ingest.pipeline import IngestOptions, ingest
@@ -60,13 +60,13 @@ def _lake(home: Settings, tmp_path: Path, records: list[dict[str, Any]]) -> None
 
 
 def _trails(home: Settings) -> set[str]:
-    return {f.key["trail"] for f in api.findings.list_findings(home) if f.unit == STOP}
+    return {f.key["trail"] for f in findings.list_findings(home) if f.unit == STOP}
 
 
 def test_exceptions_make_no_finding_at_all(home: Settings, tmp_path: Path) -> None:
     _lake(home, tmp_path, RECORDS)
     (home.home / "tuning.yaml").write_text(TUNING)
-    report = api.detect.run(home, ids=[STOP])
+    report = detect.run(home, ids=[STOP])
     assert report.errors == []
     assert _trails(home) == {"t-attack"}  # the scanner role (any session), the office range,
     # the tool's user agent (any case) and the other account are excepted
@@ -78,48 +78,48 @@ def test_parameters_and_enabled_and_where_they_come_from(home: Settings, tmp_pat
                           responseElements={"ConsoleLogin": "Failure"}, userIdentity=USER)
                 for i in range(12)]  # fmt: skip
     _lake(home, tmp_path, failures)
-    assert api.detect.run(home, ids=[BRUTE]).findings == {BRUTE: 1}  # 12 >= 10, as shipped
+    assert detect.run(home, ids=[BRUTE]).findings == {BRUTE: 1}  # 12 >= 10, as shipped
     (home.home / "tuning.yaml").write_text(
         f"units:\n  {BRUTE}:\n    parameters: {{min_failures: 20}}\n"
     )
-    view = api.tuning.show(home, BRUTE)
+    view = tuning.show(home, BRUTE)
     sources = {p.name: (p.value, p.source) for p in view.parameters}
     assert sources["min_failures"] == (20, "tuning")
     assert sources["window_minutes"] == (60, "built-in")
     assert view.enabled.source == "built-in"
-    store_before = {f.id: f.count for f in api.findings.list_findings(home)}
-    rerun = api.detect.run(home, ids=[BRUTE], since=api.clock.parse_iso("2024-03-01"))
+    store_before = {f.id: f.count for f in findings.list_findings(home)}
+    rerun = detect.run(home, ids=[BRUTE], since=clock.parse_iso("2024-03-01"))
     assert rerun.findings == {BRUTE: 0}
     assert store_before  # (the earlier finding stays; tuning changes what is found from now)
     (home.home / "tuning.yaml").write_text(f"units:\n  {STOP}:\n    enabled: false\n")
-    assert api.tuning.show(home, STOP).enabled.value is False
-    assert STOP not in api.detect.run(home).findings
+    assert tuning.show(home, STOP).enabled.value is False
+    assert STOP not in detect.run(home).findings
 
 
 def test_a_bad_file_keeps_the_last_good_tuning(home: Settings, tmp_path: Path) -> None:
     _lake(home, tmp_path, RECORDS)
     path = home.home / "tuning.yaml"
     path.write_text(TUNING)
-    api.detect.run(home, ids=[STOP])
+    detect.run(home, ids=[STOP])
     path.write_text(TUNING.replace('accounts: ["444455556666"]', "acounts: [1]"))
-    report = api.detect.run(home, ids=[STOP], since=api.clock.parse_iso("2024-01-01"))
+    report = detect.run(home, ids=[STOP], since=clock.parse_iso("2024-01-01"))
     assert any("tuning.yaml:7:7" in e and "acounts" in e for e in report.errors), report.errors
     assert _trails(home) == {"t-attack"}  # the last good exceptions still applied
     path.write_text(
         f"units:\n  {STOP}:\n    parameters: {{nope: 1}}\n  no-such-unit: {{enabled: false}}\n"
     )
-    shown = api.tuning.show(home, STOP).problems
+    shown = tuning.show(home, STOP).problems
     assert any("nope is not a parameter" in p for p in shown)
     assert any("no-such-unit: no such unit" in p for p in shown)
 
 
 def test_set_a_units_tuning_checked_before_it_is_written(home: Settings) -> None:
-    view = api.tuning.set_unit(home, STOP, {"exceptions": {"addresses": ["10.1.0.0/16"]}})
+    view = tuning.set_unit(home, STOP, {"exceptions": {"addresses": ["10.1.0.0/16"]}})
     assert view.exceptions["addresses"] == ["10.1.0.0/16"]
     with pytest.raises(ConfigError, match="not an IP address or CIDR"):
-        api.tuning.set_unit(home, STOP, {"exceptions": {"addresses": ["the office"]}})
+        tuning.set_unit(home, STOP, {"exceptions": {"addresses": ["the office"]}})
     with pytest.raises(ConfigError, match="not a parameter"):
-        api.tuning.set_unit(home, BRUTE, {"parameters": {"min_failurez": 3}})
+        tuning.set_unit(home, BRUTE, {"parameters": {"min_failurez": 3}})
     assert "10.1.0.0/16" in (home.home / "tuning.yaml").read_text()  # the bad ones not written
 
 
@@ -127,23 +127,23 @@ def test_backtest_shows_the_noise_and_records_nothing(home: Settings, tmp_path: 
     _lake(home, tmp_path, RECORDS)
     candidate = tmp_path / "candidate.yaml"
     candidate.write_text(TUNING)
-    since = api.clock.parse_iso("2024-01-01")
-    plain = api.tuning.backtest(home, STOP, since=since)
-    tuned = api.tuning.backtest(home, STOP, since=since, tuning_file=candidate)
+    since = clock.parse_iso("2024-01-01")
+    plain = tuning.backtest(home, STOP, since=since)
+    tuned = tuning.backtest(home, STOP, since=since, tuning_file=candidate)
     assert (plain.findings, tuned.findings) == (5, 1)
     assert sum(plain.by_day.values()) == 5 and all(len(d) == 10 for d in plain.by_day)
     assert tuned.top[0].key == {"trail": "t-attack"} and tuned.top[0].sample == ["attack"]
-    assert api.findings.list_findings(home) == []  # nothing recorded
+    assert findings.list_findings(home) == []  # nothing recorded
     done = vigil(home.home, "content", "backtest", STOP, "--since", "2024-01-01", "--json")
     assert done.returncode == 0 and json.loads(done.stdout)["findings"] == 5
 
 
 def test_a_finding_explains_itself(home: Settings, tmp_path: Path) -> None:
     _lake(home, tmp_path, RECORDS[-1:])
-    api.detect.run(home, ids=[STOP])
-    [found] = api.findings.list_findings(home)
+    detect.run(home, ids=[STOP])
+    [found] = findings.list_findings(home)
     assert found.parameters == {"window_minutes": 60} and found.tactics == ["defense-impairment"]
-    [hit] = api.findings.hits(home, found.id)
+    [hit] = findings.hits(home, found.id)
     assert hit.evidence == ["attack"]
     shown = vigil(home.home, "findings", "show", found.id, "--json")
     doc = json.loads(shown.stdout)
@@ -165,9 +165,9 @@ def test_a_renamed_type_is_found_and_suppressed_by_its_old_name(home: Settings) 
     with FindingStore(home.state_db) as store:
         store.record(f, [Hit("f1", "2024-03-01T10:00:00Z", "2024-03-01T10:00:00Z",
                              "2024-03-01T10:05:00Z", 3)])  # fmt: skip
-    [found] = api.findings.list_findings(home, type_="Exfiltration:S3/ObjectRead.Unusual")
+    [found] = findings.list_findings(home, type_="Exfiltration:S3/ObjectRead.Unusual")
     assert found.type == "Exfiltration:S3/AnomalousBehavior"
-    assert api.findings.suppress(home, "old-name", ["type=Exfiltration:S3/ObjectRead.Unusual"]) == 1
+    assert findings.suppress(home, "old-name", ["type=Exfiltration:S3/ObjectRead.Unusual"]) == 1
 
 
 def test_a_tag_exception_takes_out_tagged_instances(home: Settings, tmp_path: Path) -> None:
@@ -194,13 +194,13 @@ def test_a_tag_exception_takes_out_tagged_instances(home: Settings, tmp_path: Pa
     (home.home / "tuning.yaml").write_text(
         f"units:\n  {STOP}:\n    exceptions:\n      tags: {{Role: 'scanner*', Team: security}}\n"
     )
-    assert api.detect.run(home, ids=[STOP]).errors == []
+    assert detect.run(home, ids=[STOP]).errors == []
     assert _trails(home) == {"t-web"}  # the scanner instance's role is excepted, the web one's not
     (home.home / "tuning.yaml").write_text(
         f"units:\n  {STOP}:\n    exceptions:\n      tags: {{Role: 'scanner*', Team: red}}\n"
     )
-    since = api.clock.parse_iso("2024-01-01")
-    assert api.tuning.backtest(home, STOP, since).findings == 2  # every tag must match
+    since = clock.parse_iso("2024-01-01")
+    assert tuning.backtest(home, STOP, since).findings == 2  # every tag must match
 
 
 @pytest.mark.slow  # a server process

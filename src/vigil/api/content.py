@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from vigil.api.detect import sigma_rules
 from vigil.config import Settings
 from vigil.content.kit import KINDS as KINDS
 from vigil.content.kit import CaseResult as CaseResult
@@ -62,8 +63,6 @@ def units(settings: Settings | None = None) -> tuple[list[UnitInfo], list[str]]:
         for u in detections
     ]  # fmt: skip
     if settings is not None:
-        from vigil.api.detect import sigma_rules
-
         for rule in sigma_rules(settings):
             sev = rule["severity"]
             out.append(UnitInfo(rule["id"], "detection", "imported Sigma", rule["title"] or "",

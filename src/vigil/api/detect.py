@@ -9,6 +9,7 @@ from typing import Any
 
 from vigil import clock
 from vigil.config import Settings
+from vigil.detect import sigma_import
 from vigil.detect.runner import DetectReport
 from vigil.detect.runner import detect as _detect
 from vigil.detect.sigma_import import remove_rule, rule_files, set_enabled, unit_id
@@ -49,10 +50,8 @@ def set_sigma_rule(settings: Settings, ref: str, action: str) -> dict[str, Any]:
 
 
 def import_rules(settings: Settings, paths: list[Path]) -> list[dict[str, Any]]:
-    from vigil.detect.sigma_import import import_rules
-
     settings.ensure()
-    return [asdict(r) for r in import_rules(paths, settings.home / "sigma")]
+    return [asdict(r) for r in sigma_import.import_rules(paths, settings.home / "sigma")]
 
 
 def recent(settings: Settings, age: str) -> DetectReport:

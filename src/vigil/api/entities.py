@@ -14,6 +14,7 @@ from vigil import clock
 from vigil.api.entity_links import findings_naming, named_in_findings, search_link
 from vigil.config import Settings
 from vigil.errors import ConfigError, VigilError
+from vigil.intel.context import address_context
 from vigil.lake.catalog import table_files
 from vigil.model.entity import EntityRef as EntityRef
 from vigil.model.entity import Kind as Kind
@@ -148,8 +149,6 @@ def page(settings: Settings, kind: str, ident: str, *, window: str = DEFAULT_WIN
     out.findings = findings_naming(settings, ref)[:FINDINGS_SHOWN]
     out.search_link = search_link(ref, start_s * 1000, end_s * 1000)
     if ref.kind == Kind.ADDRESS:
-        from vigil.intel.context import address_context
-
         out.context = address_context(settings.home, ref.id)
     return out
 

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from vigil import clock
+from vigil.access.store import AccessStore
 from vigil.api.access import audit_log
 from vigil.config import Settings
 from vigil.detect.templates import render as render_sql
@@ -97,8 +98,6 @@ def bulk_update(
 def assign(settings: Settings, ids: list[str], user: str | None) -> int:
     """Give findings to a user of the server (None: to nobody); how many changed."""
     if user:
-        from vigil.access.store import AccessStore
-
         with AccessStore(settings) as access:
             access.user(user)  # an unknown user is an error, not a silent assignment
     with FindingStore(settings.state_db) as store:

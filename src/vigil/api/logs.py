@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from vigil.config import Settings
+from vigil.errors import ConfigError
 from vigil.inputs import loads
 from vigil.insights.histogram import bars, histogram_query, step_for
 from vigil.insights.parse import parse
@@ -20,6 +21,7 @@ from vigil.insights.run import Answer as Answer
 from vigil.insights.run import run_insights
 from vigil.insights.run import run_query as run_query
 from vigil.live import follow
+from vigil.logs import files as log_files
 from vigil.logs.export import ExportResult as ExportResult
 from vigil.logs.export import export as export
 from vigil.logs.export_tasks import ExportTask as ExportTask
@@ -48,6 +50,7 @@ from vigil.logs.tags import tag_group as tag_group
 from vigil.logs.tags import untag_group as untag_group
 from vigil.metrics.filters import apply_filters as apply_filters
 from vigil.query.answer import Cancel
+from vigil.query.engine import read_only_query
 
 # Export, Insights and tagging are the stages' own functions, exported as they are.
 insights = run_insights
@@ -162,9 +165,8 @@ def put_file(
     settings: Settings, group: str, stream: str, path: Path | None, *, create: bool = False
 ) -> PutSummary:
     """A file's lines (stdin when `path` is None, streamed as lines arrive) into a stream."""
-    from vigil.logs.files import put_file as put
-
-    return put(settings, group, stream, path, create=create, on_stored=follow.metric_filters)
+    return log_files.put_file(settings, group, stream, path, create=create,
+                              on_stored=follow.metric_filters)  # fmt: skip
 
 
 def filter_events(settings: Settings, group: str, query: EventsQuery) -> list[Event]:
@@ -233,9 +235,7 @@ def fields(settings: Settings, groups: list[str] | None = None,
     the keys of its JSON messages (from its newest events), as Insights discovers them."""
 
     if table:
-        from vigil.errors import ConfigError
         from vigil.lake.tables import TABLES
-        from vigil.query.engine import read_only_query
 
         if table not in TABLES:
             raise ConfigError(f"no lake table {table!r}", hint=", ".join(TABLES))

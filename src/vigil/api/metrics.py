@@ -12,6 +12,7 @@ from vigil.config import Settings
 from vigil.insights.run import run_insights
 from vigil.logs.pattern import lint, parse
 from vigil.metrics import anomaly
+from vigil.metrics import dashboards as dashboard_store
 from vigil.metrics import dashboards as store
 from vigil.metrics.alarm_math import from_aws
 from vigil.metrics.alarms import Alarm as Alarm
@@ -134,15 +135,11 @@ def alarm_history(settings: Settings, name: str | None = None) -> list[dict[str,
 def put_dashboard(settings: Settings, name: str, body: str) -> list[dict[str, str]]:
     """PutDashboard: stored, with its warnings (what Vigil will not draw); a body with errors
     is refused (DashboardError, InvalidParameterInput, with the messages)."""
-    from vigil.metrics import dashboards
-
-    return dashboards.put(settings, name, body)
+    return dashboard_store.put(settings, name, body)
 
 
 def dashboard(settings: Settings, name: str) -> Dashboard:
-    from vigil.metrics import dashboards
-
-    return dashboards.get(settings, name)
+    return dashboard_store.get(settings, name)
 
 
 def dashboards(settings: Settings, prefix: str = "") -> list[Dashboard]:
@@ -150,9 +147,7 @@ def dashboards(settings: Settings, prefix: str = "") -> list[Dashboard]:
 
 
 def delete_dashboards(settings: Settings, names: list[str]) -> None:
-    from vigil.metrics import dashboards
-
-    dashboards.delete(settings, names)
+    dashboard_store.delete(settings, names)
 
 
 def graph(

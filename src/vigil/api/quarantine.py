@@ -9,6 +9,7 @@ from typing import Any
 from vigil.config import Settings
 from vigil.errors import ConfigError
 from vigil.ingest import quarantine
+from vigil.ingest import retry as retrying
 from vigil.ingest.quarantine import Entry as Entry
 from vigil.ingest.retry import Overrides as Overrides
 from vigil.ingest.retry import RetryReport as RetryReport
@@ -39,10 +40,8 @@ def retry(
     on_object: Callable[[SourceObject, int], None] | None = None,
 ) -> RetryReport:
     """Read quarantined objects again (all, or those named), then what follows an ingest."""
-    from vigil.ingest.retry import retry
-
     settings.ensure()
-    report = retry(settings, ids, overrides, on_object)
+    report = retrying.retry(settings, ids, overrides, on_object)
     for part in report.ingest:
         after_ingest(settings, part, None, events=True)
     return report

@@ -9,6 +9,7 @@ import contextlib
 from dataclasses import asdict
 from typing import Any, Final
 
+from vigil.api import findings
 from vigil.clock import now_ms
 from vigil.config import Settings
 from vigil.errors import VigilError
@@ -75,14 +76,10 @@ def accept_eventbridge(settings: Settings, body: bytes) -> dict[str, Any]:
             record.setdefault("awsRegion", event.get("region"))
             trail.append(record)
         elif kind == "GuardDuty Finding":
-            from vigil.api import findings
-
             done = findings.import_guardduty(settings, [detail])
             out["findings"] += done["SuccessCount"]
             out["rejected"] += [f["ErrorMessage"] for f in done["FailedFindings"]]
         elif kind == "Security Hub Findings - Imported":
-            from vigil.api import findings
-
             done = findings.import_asff(settings, list(detail.get("findings") or []))
             out["findings"] += done["SuccessCount"]
             out["rejected"] += [f["ErrorMessage"] for f in done["FailedFindings"]]

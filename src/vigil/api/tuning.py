@@ -20,7 +20,7 @@ from vigil.detect import tuning
 from vigil.detect.runner import data_range, detection_connection, snapshot_view
 from vigil.detect.sigma_import import every_unit
 from vigil.detect.sql import run_unit
-from vigil.errors import ConfigError
+from vigil.errors import BusyError, ConfigError
 
 
 @dataclass(frozen=True)
@@ -154,8 +154,6 @@ def backtest(settings: Settings, unit_id: str, since: datetime | None = None,
     findings it would raise, per UTC day of first sight, its busiest groups with a sample of
     their event ids."""
     if not _RUNNING.acquire(blocking=False):
-        from vigil.errors import BusyError
-
         raise BusyError("another backtest is running", hint="try again when it has finished")
     try:
         return _backtest(settings, unit_id, since, until, tuning_file, top, entry)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from vigil.api import detect, lake, metrics, posture
 from vigil.config import Settings
 from vigil.events import worker as events_worker
 from vigil.events.delivery import Deliveries
@@ -15,14 +16,13 @@ from vigil.events.rules import Rule, Target
 from vigil.events.senders import Sender
 from vigil.events.targets import DeliveryFailed
 from vigil.events.worker import Round, Totals
+from vigil.playbooks.run import run_playbook
 
 __all__ = ["Round", "Totals", "Worker", "one_round", "senders"]
 
 
 def senders() -> dict[str, Sender]:
     """The senders of target types above the events stage, by type."""
-    from vigil.playbooks.run import run_playbook
-
     return {"job": _job, "playbook": run_playbook}
 
 
@@ -41,8 +41,6 @@ class Worker(events_worker.Worker):
 
 def _job(settings: Settings, rule: Rule, target: Target, payload: Any, key: str) -> str:
     """Scheduled work: detect, evaluate alarms, ingest a source, collect posture."""
-    from vigil.api import detect, lake, metrics, posture  # the stages, not the package: no cycle
-
     options = target.settings
     job = str(options.get("job"))
     if job == "detect":

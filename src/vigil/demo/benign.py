@@ -149,7 +149,8 @@ def quiet_week(
     on_object: Any = None,
 ) -> QuietWeek:
     """Generate `days` of normal work into the home, ingest it and run every detection."""
-    from vigil import api
+    from vigil.api import detect as detect_api
+    from vigil.api import lake as lake_api
     from vigil.findings.store import Filter, FindingStore
     from vigil.ingest.pipeline import IngestOptions
 
@@ -157,8 +158,8 @@ def quiet_week(
     began = time.monotonic()
     root = settings.home / "benign-data"
     paths = generate(root, start, days)
-    report = api.lake.ingest_with(settings, [str(root)], IngestOptions(), on_listed, on_object)
-    detected = api.detect.run(settings)
+    report = lake_api.ingest_with(settings, [str(root)], IngestOptions(), on_listed, on_object)
+    detected = detect_api.run(settings)
     store = FindingStore(settings.state_db)
     try:
         findings = store.find(Filter())

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Final
 
-from vigil import api
+from vigil.api import Settings, events
 from vigil.errors import VigilError
 
 RULE: Final = "demo-high-findings"  # the demo's webhook rule and its target
@@ -92,11 +92,11 @@ def received(home: Path, limit: int = 20) -> list[dict[str, Any]]:
     return out[:limit]
 
 
-def serve_for(settings: api.Settings) -> Receiver | None:
+def serve_for(settings: Settings) -> Receiver | None:
     """On a demo home (its webhook rule is there), a receiver for the server's lifetime with
     the rule pointed at it; elsewhere nothing."""
     try:
-        doc = api.events.rule_document(settings, RULE)
+        doc = events.rule_document(settings, RULE)
     except VigilError:
         return None
     targets = doc.get("targets") or []
@@ -107,7 +107,7 @@ def serve_for(settings: api.Settings) -> Receiver | None:
         if target.get("id") == TARGET:
             target["url"] = receiver.url
     try:
-        api.events.put_rule(settings, doc)
+        events.put_rule(settings, doc)
     except VigilError:  # the operator changed the rule or closed loopback: leave it be
         receiver.close()
         return None

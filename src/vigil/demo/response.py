@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vigil import api
+from vigil.api import worker
 from vigil.clock import now_ms
 from vigil.config import Settings
 from vigil.demo.receiver import RULE, TARGET, Receiver
@@ -72,7 +72,7 @@ def install_rules(settings: Settings, receiver: Receiver) -> None:
 
 
 def deliver(settings: Settings, receiver: Receiver) -> dict[str, Any]:
-    with Deliveries(settings, senders=api.worker.senders()) as queue:
+    with Deliveries(settings, senders=worker.senders()) as queue:
         for _ in range(5):
             done = run_round(settings, now_ms(), queue)
             if not done.queued and not done.retried:

@@ -10,7 +10,7 @@ from typing import Any, Final
 
 import pyarrow as pa
 
-from vigil import api
+from vigil.api import access, detect, lake
 from vigil.config import Settings
 from vigil.demo import alarms as demo_alarms
 from vigil.demo import posture as demo_posture
@@ -97,13 +97,11 @@ def run_demo(
             log_type="flowlogs", fmt=DEFAULT_FORMAT, region=sc.PROD_USE1.region
         )
         reports = [
-            api.lake.ingest_with(settings, [str(gen.s3_root)], trails, on_listed, on_object),
-            api.lake.ingest_with(
-                settings, [str(gen.cloudwatch_root)], exported, on_listed, on_object
-            ),
+            lake.ingest_with(settings, [str(gen.s3_root)], trails, on_listed, on_object),
+            lake.ingest_with(settings, [str(gen.cloudwatch_root)], exported, on_listed, on_object),
         ]
         add_list(settings.home / "intel", "threat", gen.threat_list)
-        report = api.detect.run(settings)
+        report = detect.run(settings)
         result = DemoResult(gen, reports, time.monotonic() - began, detect_errors=report.errors)
         result.response = response.deliver(settings, receiver)
     finally:
@@ -135,10 +133,10 @@ def console_sign_in(settings: Settings) -> dict[str, str]:
     import secrets
 
     password = secrets.token_urlsafe(12)
-    if any(u.name == CONSOLE_USER for u in api.access.users(settings)):
-        api.access.set_password(settings, CONSOLE_USER, password)
+    if any(u.name == CONSOLE_USER for u in access.users(settings)):
+        access.set_password(settings, CONSOLE_USER, password)
     else:
-        api.access.create_user(settings, CONSOLE_USER, "admin", password)
+        access.create_user(settings, CONSOLE_USER, "admin", password)
     return {"user": CONSOLE_USER, "password": password, "url": "http://127.0.0.1:8700/",
             "serve": f"vigil --home {settings.home} serve"}  # fmt: skip
 

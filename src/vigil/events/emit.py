@@ -17,7 +17,6 @@ from vigil.clock import now_ms
 from vigil.config import Settings
 from vigil.events.bus import EventStore, envelope
 from vigil.findings.export import NO_REGION, asff, guardduty
-from vigil.formats.cloudtrail_json import record_of
 from vigil.model.finding import Finding, FindingKind
 from vigil.query.engine import open_engine
 
@@ -77,6 +76,8 @@ def cloudtrail_events(files: list[Path]) -> list[dict[str, Any]]:
     """Write management calls from freshly written lake files, as EventBridge would deliver."""
     if not files:
         return []
+    from vigil.formats.cloudtrail_json import record_of  # with the lake's Arrow schema
+
     with open_engine(None) as engine:
         rows = engine.query(
             f"SELECT * FROM {engine.files(files, hive=True)} "

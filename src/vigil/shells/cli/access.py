@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from vigil import api
+from vigil.api import access
 from vigil.shells import render
 from vigil.shells.cli.options import JsonFlag
 from vigil.shells.cli.tree import help_of
@@ -33,9 +33,9 @@ def users_create(
 ) -> None:
     """Add a user (a password lets them sign in to the console)."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
-    user = api.access.create_user(ctx.obj, name, role, password)
+    user = access.create_user(ctx.obj, name, role, password)
     if json_out:
-        render.print_json(api.access.as_dict(user))
+        render.print_json(access.as_dict(user))
     else:
         render.line(f"user {user.name} ({user.role}) created")
 
@@ -43,9 +43,9 @@ def users_create(
 @users_app.command("list")
 def users_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """The users and their roles."""
-    found = api.access.users(ctx.obj)
+    found = access.users(ctx.obj)
     if json_out:
-        render.print_json([api.access.as_dict(u) for u in found])
+        render.print_json([access.as_dict(u) for u in found])
         return
     render.table(["name", "role", "sign-in", "created"],
                  [[u.name, str(u.role), "yes" if u.can_sign_in else "no", u.created_at]
@@ -55,14 +55,14 @@ def users_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
 @users_app.command("set-password")
 def users_set_password(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """Set a user's password, read from stdin."""
-    api.access.set_password(ctx.obj, name, sys.stdin.readline().rstrip("\n"))
+    access.set_password(ctx.obj, name, sys.stdin.readline().rstrip("\n"))
     render.print_json({"user": name, "password": "set"}) if json_out else render.line("done")
 
 
 @users_app.command("remove")
 def users_remove(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """Remove a user with their tokens and keys."""
-    api.access.delete_user(ctx.obj, name)
+    access.delete_user(ctx.obj, name)
     render.print_json({"removed": name}) if json_out else render.line(f"user {name} removed")
 
 
@@ -74,7 +74,7 @@ def tokens_create(
     json_out: JsonFlag = False,
 ) -> None:
     """A Bearer token for the API (shown once)."""
-    made = api.access.create_token(ctx.obj, user, label)
+    made = access.create_token(ctx.obj, user, label)
     if json_out:
         render.print_json(asdict(made))
     else:
@@ -84,7 +84,7 @@ def tokens_create(
 @tokens_app.command("list")
 def tokens_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Tokens (their ids, never the tokens)."""
-    found = api.access.tokens(ctx.obj)
+    found = access.tokens(ctx.obj)
     if json_out:
         render.print_json(found)
         return
@@ -96,7 +96,7 @@ def tokens_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
 @tokens_app.command("revoke")
 def tokens_revoke(ctx: typer.Context, ident: str, json_out: JsonFlag = False) -> None:
     """Revoke a token by its id."""
-    api.access.revoke_token(ctx.obj, ident)
+    access.revoke_token(ctx.obj, ident)
     render.print_json({"revoked": ident}) if json_out else render.line(f"token {ident} revoked")
 
 
@@ -107,7 +107,7 @@ def keys_create(
     json_out: JsonFlag = False,
 ) -> None:
     """An access key for SigV4 clients (AWS CLI, SDKs); the secret is shown once."""
-    made = api.access.create_key(ctx.obj, user)
+    made = access.create_key(ctx.obj, user)
     if json_out:
         render.print_json(made)
     else:
@@ -117,7 +117,7 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Access keys (ids and owners)."""
-    found = api.access.keys(ctx.obj)
+    found = access.keys(ctx.obj)
     if json_out:
         render.print_json(found)
         return
@@ -129,7 +129,7 @@ def keys_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
 @keys_app.command("remove")
 def keys_remove(ctx: typer.Context, key_id: str, json_out: JsonFlag = False) -> None:
     """Delete an access key."""
-    api.access.delete_key(ctx.obj, key_id)
+    access.delete_key(ctx.obj, key_id)
     render.print_json({"removed": key_id}) if json_out else render.line(f"key {key_id} removed")
 
 
@@ -140,7 +140,7 @@ def audit_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Every change made through the server or to access: who, what, when, from where."""
-    found = api.access.audit_log(ctx.obj, limit, user)
+    found = access.audit_log(ctx.obj, limit, user)
     if json_out:
         render.print_json(found)
         return

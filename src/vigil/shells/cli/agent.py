@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from vigil import api
+from vigil.api import agent
 from vigil.shells import render
 
 
@@ -23,7 +23,7 @@ def agent_command(
     """Tail files (and receive syslog) into CloudWatch Logs: Vigil's or AWS's."""
     import threading
 
-    settings = api.agent.load(config)
+    settings = agent.load(config)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: object) -> None:
@@ -32,7 +32,7 @@ def agent_command(
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    totals = api.agent.run(settings, stop, once=once)
+    totals = agent.run(settings, stop, once=once)
     text = (f"sent {totals.sent} events in {totals.calls} calls ({totals.retries} retries, "
             f"{totals.rejected} rejected)")  # fmt: skip
     render.done(json_out, text, asdict(totals))

@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
-from vigil import api
-from vigil.api import clock
+from vigil.api import clock, content
+from vigil.api import tuning as tuning_api
 from vigil.shells import render
 from vigil.shells.cli.options import JsonFlag
 from vigil.shells.cli.tree import help_of
@@ -29,7 +29,7 @@ def content_list(
 ) -> None:
     """Every unit: detections (built-in and imported Sigma), posture checks, metric filters
     and playbooks, with kind, origin, severity and state."""
-    found, errors = api.content.units(ctx.obj)
+    found, errors = content.units(ctx.obj)
     rows = [u.as_dict() for u in found]
     if json_out:
         render.print_json({"units": rows, "errors": errors})
@@ -53,7 +53,7 @@ def content_show(
 ) -> None:
     """A detection unit as it runs here: its parameters and exceptions, each with its source
     (built-in or tuning.yaml), and whether it is enabled."""
-    view = api.tuning.show(ctx.obj, unit)
+    view = tuning_api.show(ctx.obj, unit)
     if json_out:
         render.print_json(asdict(view))
         return
@@ -85,7 +85,7 @@ def content_backtest(
     """Run a unit over stored data without recording findings: what it would raise per day,
     its busiest groups and sample events, so the noise is seen before enabling it."""
     first, last = clock.time_range(since, until, ("--since", "--until"))
-    report = api.tuning.backtest(ctx.obj, unit, clock.from_ms(first), clock.from_ms(last), tuning)
+    report = tuning_api.backtest(ctx.obj, unit, clock.from_ms(first), clock.from_ms(last), tuning)
     if json_out:
         render.print_json(asdict(report))
         return
@@ -117,7 +117,7 @@ def content_test(
 ) -> None:
     """Run the units' own test cases (every kind: detections, checks, metric filters,
     playbooks); exits non-zero if any fails."""
-    found, errors = api.content.test(ctx.obj, ids or None, kind.value if kind else None)
+    found, errors = content.test(ctx.obj, ids or None, kind.value if kind else None)
     results = [vars(r) for r in found]
     failed = [r for r in results if not r["passed"]]
     if json_out:

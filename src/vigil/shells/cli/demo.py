@@ -13,7 +13,8 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from vigil import api
+from vigil.api import Settings, access, findings
+from vigil.api import serve as serve_api
 from vigil.demo.scales import SCALES
 from vigil.shells import render
 from vigil.shells.cli.server import run_server
@@ -252,13 +253,13 @@ def _quiet_week(ctx: typer.Context, days: int, json_out: bool) -> None:
     )
 
 
-def serve_demo(settings: api.Settings, root: Path, day: str, port: int, seconds: float) -> None:
+def serve_demo(settings: Settings, root: Path, day: str, port: int, seconds: float) -> None:
     from vigil.demo import live
 
-    config = api.serve.ServeConfig.load(settings, {"port": port})
+    config = serve_api.ServeConfig.load(settings, {"port": port})
     url = f"http://127.0.0.1:{config['port']}"
-    key = api.access.create_key(settings)
-    token = api.access.create_token(settings, label="demo").token
+    key = access.create_key(settings)
+    token = access.create_token(settings, label="demo").token
     render.out.rule("Vigil is serving the demo home")
     render.line(f"  API and AWS endpoints: {url}   (token for the native API: {token})")
     render.line(f"  AWS CLI: AWS_ACCESS_KEY_ID={key['AccessKeyId']} AWS_SECRET_ACCESS_KEY="
@@ -271,7 +272,7 @@ def serve_demo(settings: api.Settings, root: Path, day: str, port: int, seconds:
     run_server(settings, config)
 
 
-def _replay(settings: api.Settings, url: str, key: dict[str, str], root: Path, day: str,
+def _replay(settings: Settings, url: str, key: dict[str, str], root: Path, day: str,
             seconds: float) -> None:  # fmt: skip
     import boto3
     import httpx
@@ -292,13 +293,13 @@ def _replay(settings: api.Settings, url: str, key: dict[str, str], root: Path, d
                                                  "logStreamName": "replay"})):  # fmt: skip
         with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
             call(**args)
-    seen = {f.id: f.last_seen for f in api.findings.list_findings(settings)}
+    seen = {f.id: f.last_seen for f in findings.list_findings(settings)}
 
     def put(events: list[tuple[int, str]]) -> None:
         batch = [{"timestamp": t, "message": m} for t, m in events]
         logs.put_log_events(logGroupName=live.GROUP, logStreamName="replay", logEvents=batch)
         time.sleep(0.5)
-        for f in api.findings.list_findings(settings):
+        for f in findings.list_findings(settings):
             if seen.get(f.id) != f.last_seen:
                 kind = "new finding" if f.id not in seen else "seen again "
                 seen[f.id] = f.last_seen

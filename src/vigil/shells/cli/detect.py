@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from vigil import api
-from vigil.api import clock
+from vigil.api import clock, detect
 from vigil.errors import ConfigError
 from vigil.shells import render
 from vigil.shells.cli.options import JsonFlag
@@ -40,7 +39,7 @@ def detect_command(
     first, last = _moment(since, "--since"), _moment(until, "--until")
     if first is not None and last is not None and first > last:
         raise ConfigError(f"--since {since} is after --until {until}", hint="swap them")
-    report = api.detect.run(ctx.obj, first, last, unit or None)
+    report = detect.run(ctx.obj, first, last, unit or None)
     if json_out:
         render.print_json(report)
     else:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from vigil import api
+from vigil.api import Settings, buses, clock, events, serve
 from vigil.api.inputs import expect_mapping, load_yaml
 from vigil.errors import ConfigError
 from vigil.shells import render
@@ -44,7 +44,7 @@ def put(
     """PutEvents: entries with Source, DetailType, Detail (and Resources, Time), 10 per call."""
     entries = json_argument(source, "entries")
     entries = entries if isinstance(entries, list) else [entries]
-    put = api.events.put_events(ctx.obj, entries, account=account, region=region)
+    put = events.put_events(ctx.obj, entries, account=account, region=region)
     results, failed = put.entries, put.failed
     if json_out:
         render.print_json({"FailedEntryCount": failed, "Entries": results})
@@ -67,7 +67,7 @@ def test_pattern(
 ) -> None:
     """TestEventPattern: does the pattern match the event? Exit 0 if it does, 1 if not."""
     document = expect_mapping(json_argument(event, "event"), event, "an event")
-    matched = api.events.test_pattern(json_argument(pattern, "pattern"), document)
+    matched = events.test_pattern(json_argument(pattern, "pattern"), document)
     verdict = "matches" if matched else "does not match"
     render.done(json_out, f"the pattern {verdict} the event", {"Result": matched})
     if not matched:
@@ -82,7 +82,7 @@ def list_events(
     json_out: JsonFlag = False,
 ) -> None:
     """Recent events on the bus."""
-    found = api.events.recent(ctx.obj, limit, source)
+    found = events.recent(ctx.obj, limit, source)
     if json_out:
         render.print_json({"events": found})
         return
@@ -99,7 +99,7 @@ def rules_put(ctx: typer.Context, path: Path, json_out: JsonFlag = False) -> Non
         raise ConfigError(
             f"{path}: no such file", hint="a YAML rule: name, pattern or schedule, targets"
         )
-    rule = api.events.put_rule(ctx.obj, expect_mapping(load_yaml(path), str(path), "a rule"))
+    rule = events.put_rule(ctx.obj, expect_mapping(load_yaml(path), str(path), "a rule"))
     doc = {"Name": rule.name, "Targets": len(rule.targets)}
     render.done(json_out, f"rule {rule.name}: {len(rule.targets)} target(s)", doc)
 
@@ -107,7 +107,7 @@ def rules_put(ctx: typer.Context, path: Path, json_out: JsonFlag = False) -> Non
 @rules_app.command("list")
 def rules_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Rules with their state, trigger and targets."""
-    listing = api.events.rules(ctx.obj)
+    listing = events.rules(ctx.obj)
     rows, problems = [vars(r) for r in listing.rules], listing.problems
     if json_out:
         render.print_json({"rules": rows, "problems": problems})
@@ -133,7 +133,7 @@ BusOption = Annotated[str, typer.Option("--bus", help="The rule's event bus.")]
 
 
 def _set_enabled(ctx: typer.Context, name: str, enabled: bool, json_out: bool, bus: str) -> None:
-    api.events.set_rule_enabled(ctx.obj, name, enabled, bus)
+    events.set_rule_enabled(ctx.obj, name, enabled, bus)
     text = f"rule {name} {'enabled' if enabled else 'disabled'}"
     render.done(json_out, text, {"Name": name, "State": "ENABLED" if enabled else "DISABLED"})
 
@@ -159,14 +159,14 @@ def rules_delete(
     ctx: typer.Context, name: str, bus: BusOption = "default", json_out: JsonFlag = False
 ) -> None:
     """Delete a rule."""
-    api.events.delete_rule(ctx.obj, name, bus)
+    events.delete_rule(ctx.obj, name, bus)
     render.done(json_out, f"rule {name} deleted", {"Name": name, "deleted": True})
 
 
 @dlq_app.command("list")
 def dlq_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Dead-lettered deliveries with their last error."""
-    items = api.events.dead_letters(ctx.obj)
+    items = events.dead_letters(ctx.obj)
     if json_out:
         render.print_json({"dlq": items})
         return
@@ -187,14 +187,14 @@ def dlq_redrive(
     json_out: JsonFlag = False,
 ) -> None:
     """Queue dead-lettered deliveries again (all, or the given ids)."""
-    count = api.events.redrive(ctx.obj, ids)
+    count = events.redrive(ctx.obj, ids)
     render.done(json_out, f"{count} deliver(ies) queued again", {"redriven": count})
 
 
 @events_app.command("audit")
 def audit(ctx: typer.Context, limit: int = 50, json_out: JsonFlag = False) -> None:
     """Every delivery attempt: when, rule, target, event, result, response excerpt."""
-    items = api.events.audit(ctx.obj, limit)
+    items = events.audit(ctx.obj, limit)
     if json_out:
         render.print_json({"audit": items})
         return
@@ -209,8 +209,8 @@ def audit(ctx: typer.Context, limit: int = 50, json_out: JsonFlag = False) -> No
 
 
 # -- custom buses, archives and replays ---------------------------------------------------------
-def _where(settings: api.Settings) -> tuple[str, str]:
-    config = api.serve.ServeConfig.load(settings)
+def _where(settings: Settings) -> tuple[str, str]:
+    config = serve.ServeConfig.load(settings)
     return str(config["account"]), str(config["region"])
 
 
@@ -219,14 +219,14 @@ def buses_create(
     ctx: typer.Context, name: str, description: str = "", json_out: JsonFlag = False
 ) -> None:
     """Create a custom event bus (rules on it see only its events)."""
-    made = api.buses.create_bus(ctx.obj, name, description, [], *_where(ctx.obj))
+    made = buses.create_bus(ctx.obj, name, description, [], *_where(ctx.obj))
     render.done(json_out, f"event bus {name}: {made['Arn']}", made)
 
 
 @buses_app.command("list")
 def buses_list(ctx: typer.Context, prefix: str = "", json_out: JsonFlag = False) -> None:
     """Event buses by name."""
-    found = api.buses.list_buses(ctx.obj, prefix, *_where(ctx.obj))
+    found = buses.list_buses(ctx.obj, prefix, *_where(ctx.obj))
     if json_out:
         render.print_json({"buses": found})
         return
@@ -237,14 +237,14 @@ def buses_list(ctx: typer.Context, prefix: str = "", json_out: JsonFlag = False)
 @buses_app.command("describe")
 def buses_describe(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """One bus (by name or ARN)."""
-    found = api.buses.describe_bus(ctx.obj, name, *_where(ctx.obj))
+    found = buses.describe_bus(ctx.obj, name, *_where(ctx.obj))
     render.done(json_out, f"{found['Name']}: {found['Arn']}", found)
 
 
 @buses_app.command("delete")
 def buses_delete(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """Delete a custom bus and the rules on it."""
-    rules = api.buses.delete_bus(ctx.obj, name)
+    rules = buses.delete_bus(ctx.obj, name)
     render.done(json_out, f"event bus {name} deleted ({rules} rule(s) with it)",
                 {"Name": name, "deleted": True, "rules": rules})  # fmt: skip
 
@@ -261,8 +261,8 @@ def archives_create(
 ) -> None:
     """Archive the events a bus receives from now on (those its pattern matches)."""
     account, region = _where(ctx.obj)
-    source = api.buses.describe_bus(ctx.obj, bus, account, region)["Arn"]
-    made = api.buses.create_archive(ctx.obj, name, source, pattern, description,
+    source = buses.describe_bus(ctx.obj, bus, account, region)["Arn"]
+    made = buses.create_archive(ctx.obj, name, source, pattern, description,
                                      retention_days, account, region)  # fmt: skip
     render.done(json_out, f"archive {name}: {made['ArchiveArn']}", {"ArchiveName": name, **made})
 
@@ -270,7 +270,7 @@ def archives_create(
 @archives_app.command("list")
 def archives_list(ctx: typer.Context, prefix: str = "", json_out: JsonFlag = False) -> None:
     """Archives with their bus and how many events they hold."""
-    found = api.buses.list_archives(ctx.obj, prefix, None, None, *_where(ctx.obj))
+    found = buses.list_archives(ctx.obj, prefix, None, None, *_where(ctx.obj))
     if json_out:
         render.print_json({"archives": found})
         return
@@ -282,7 +282,7 @@ def archives_list(ctx: typer.Context, prefix: str = "", json_out: JsonFlag = Fal
 @archives_app.command("describe")
 def archives_describe(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """One archive."""
-    found = api.buses.describe_archive(ctx.obj, name, *_where(ctx.obj))
+    found = buses.describe_archive(ctx.obj, name, *_where(ctx.obj))
     render.done(json_out, f"{name}: {found['EventCount']} event(s), {found['SizeBytes']} bytes",
                 found)  # fmt: skip
 
@@ -290,7 +290,7 @@ def archives_describe(ctx: typer.Context, name: str, json_out: JsonFlag = False)
 @archives_app.command("delete")
 def archives_delete(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """Delete an archive and the events in it."""
-    api.buses.delete_archive(ctx.obj, name)
+    buses.delete_archive(ctx.obj, name)
     render.done(json_out, f"archive {name} deleted", {"ArchiveName": name, "deleted": True})
 
 
@@ -306,13 +306,13 @@ def replays_start(
 ) -> None:
     """Replay an archive's events from a time window to the rules of its bus."""
     account, region = _where(ctx.obj)
-    found = api.buses.describe_archive(ctx.obj, archive, account, region)
+    found = buses.describe_archive(ctx.obj, archive, account, region)
     bus = found["EventSourceArn"]
     bus_name = bus.rsplit("/", 1)[-1]
     rules = [f"arn:aws:events:{region}:{account}:rule/" + (r if bus_name == "default" else
              f"{bus_name}/{r}") for r in rule or []]  # fmt: skip
-    window = api.clock.time_range(start, end)
-    started = api.buses.start_replay(ctx.obj, name, found["ArchiveArn"], int(window[0] or 0),
+    window = clock.time_range(start, end)
+    started = buses.start_replay(ctx.obj, name, found["ArchiveArn"], int(window[0] or 0),
                                       int(window[1] or 0), bus, rules, "", account,
                                       region)  # fmt: skip
     render.done(json_out, f"replay {name}: {started['State']}", {"ReplayName": name, **started})
@@ -321,20 +321,20 @@ def replays_start(
 @replays_app.command("list")
 def replays_list(ctx: typer.Context, prefix: str = "", json_out: JsonFlag = False) -> None:
     """Replays with their state and progress."""
-    found = api.buses.list_replays(ctx.obj, prefix, None, None)
+    found = buses.list_replays(ctx.obj, prefix, None, None)
     if json_out:
         render.print_json({"replays": found})
         return
     render.table(["name", "state", "archive", "last replayed"],
                  [[r["ReplayName"], r["State"], r["EventSourceArn"],
-                   api.clock.iso_ms(int(r["EventLastReplayedTime"] * 1000))
+                   clock.iso_ms(int(r["EventLastReplayedTime"] * 1000))
                    if "EventLastReplayedTime" in r else ""] for r in found])  # fmt: skip
 
 
 @replays_app.command("describe")
 def replays_describe(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """One replay."""
-    found = api.buses.describe_replay(ctx.obj, name)
+    found = buses.describe_replay(ctx.obj, name)
     reason = f" ({found['StateReason']})" if found.get("StateReason") else ""
     render.done(json_out, f"{name}: {found['State']}{reason}", found)
 
@@ -342,5 +342,5 @@ def replays_describe(ctx: typer.Context, name: str, json_out: JsonFlag = False) 
 @replays_app.command("cancel")
 def replays_cancel(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """Cancel a replay that is starting or running."""
-    found = api.buses.cancel_replay(ctx.obj, name)
+    found = buses.cancel_replay(ctx.obj, name)
     render.done(json_out, f"{name}: {found['State']}", {"ReplayName": name, **found})

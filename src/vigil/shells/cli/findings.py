@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from vigil import api
+from vigil.api import findings
 from vigil.errors import ConfigError
 from vigil.model.finding import Finding, RecordState, Workflow
 from vigil.shells import render
@@ -46,9 +46,9 @@ def findings_list(
     json_out: JsonFlag = False,
 ) -> None:
     """Findings, most severe first."""
-    found = api.findings.list_findings(ctx.obj, severity, type_, status, since, archived)
+    found = findings.list_findings(ctx.obj, severity, type_, status, since, archived)
     if json_out:
-        render.print_json([api.findings.as_dict(f) for f in found])
+        render.print_json([findings.as_dict(f) for f in found])
         return
     import pyarrow as pa
 
@@ -66,9 +66,9 @@ def findings_show(
     json_out: JsonFlag = False,
 ) -> None:
     """One finding with its evidence query."""
-    f = api.findings.get(ctx.obj, finding)
-    data = api.findings.as_dict(f)
-    hits = api.findings.hits(ctx.obj, f.id)
+    f = findings.get(ctx.obj, finding)
+    data = findings.as_dict(f)
+    hits = findings.hits(ctx.obj, f.id)
     if json_out:
         render.print_json({**data, "hits": [asdict(h) for h in hits]})
         return
@@ -100,9 +100,9 @@ def findings_update(
             f"no workflow status {status!r}", hint="NEW, NOTIFIED, SUPPRESSED, RESOLVED"
         ) from exc
     state = None if archive is None else (RecordState.ARCHIVED if archive else RecordState.ACTIVE)
-    f = api.findings.update(ctx.obj, finding, workflow, state, note)
+    f = findings.update(ctx.obj, finding, workflow, state, note)
     if json_out:
-        render.print_json(api.findings.as_dict(f))
+        render.print_json(findings.as_dict(f))
     else:
         render.out.print(f"{f.id}: {f.workflow.value}, {f.record_state.value}", highlight=False)
 
@@ -125,7 +125,7 @@ def findings_suppress(
     """Auto-archive findings that match (e.g. --filter type=Recon:* --filter actor=…); --list
     shows the rules, --delete NAME removes one."""
     if list_:
-        rules = api.findings.suppressions(ctx.obj)
+        rules = findings.suppressions(ctx.obj)
         if json_out:
             render.print_json({"rules": [{"name": n, "criteria": c} for n, c in rules.items()]})
             return
@@ -133,7 +133,7 @@ def findings_suppress(
         render.table(["name", "filters"], body, title="suppression rules")
         return
     if delete is not None:
-        criteria = api.findings.delete_suppression(ctx.obj, delete)
+        criteria = findings.delete_suppression(ctx.obj, delete)
         doc = {"rule": delete, "deleted": True, "criteria": criteria}
         render.done(json_out, f"suppression rule {delete!r} deleted", doc)
         return
@@ -142,7 +142,7 @@ def findings_suppress(
             "give --name and at least one --filter (or --list, or --delete NAME)",
             hint="vigil findings suppress --name scanner --filter type=Recon:*",
         )
-    archived = api.findings.suppress(ctx.obj, name, filter_)
+    archived = findings.suppress(ctx.obj, name, filter_)
     text = f"suppression rule {name!r}: {archived} finding(s) archived"
     render.done(json_out, text, {"rule": name, "archived": archived})
 
@@ -159,7 +159,7 @@ def findings_export(
 ) -> None:
     """Findings as Security Hub (ASFF), OCSF Detection Finding or GuardDuty JSON (on stdout, a
     JSON array already; with --out the file holds it and a summary is printed)."""
-    items = api.findings.export(ctx.obj, fmt, archived)
+    items = findings.export(ctx.obj, fmt, archived)
     text = render.to_json(items)
     if out is None:
         sys.stdout.write(text + "\n")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from vigil import api
+from vigil.api import detect, intel, lake
 from vigil.errors import ConfigError
 from vigil.shells import render
 from vigil.shells.cli.options import JsonFlag
@@ -41,9 +41,9 @@ def intel_add(
         raise ConfigError("say one of --threat, --trusted or --accounts",
                           hint="vigil intel add --threat bad-ips.txt")  # fmt: skip
     if apply_since:
-        api.lake.check_age(apply_since, "--apply-since")
-    count, problems = api.intel.add(ctx.obj, chosen[0], path)
-    applied = api.detect.recent(ctx.obj, apply_since) if apply_since else None
+        lake.check_age(apply_since, "--apply-since")
+    count, problems = intel.add(ctx.obj, chosen[0], path)
+    applied = detect.recent(ctx.obj, apply_since) if apply_since else None
     if json_out:
         render.print_json({"kind": chosen[0], "list": path.name, "entries": count,
                            "problems": problems, "applied": applied})  # fmt: skip
@@ -64,7 +64,7 @@ def intel_add(
 @intel_app.command("list")
 def intel_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """The lists added, with their entries."""
-    lists = api.intel.listing(ctx.obj)
+    lists = intel.listing(ctx.obj)
     if json_out:
         render.print_json({"lists": lists})
         return
@@ -80,7 +80,7 @@ def intel_remove(
     json_out: JsonFlag = False,
 ) -> None:
     """Remove a list; detections stop using it from the next run."""
-    gone = api.intel.remove(ctx.obj, name, kind)
+    gone = intel.remove(ctx.obj, name, kind)
     text = f"removed {gone.kind} list {name} ({gone.entries} entries)"
     render.done(json_out, text, vars(gone))
 
@@ -100,7 +100,7 @@ def aws_ranges_update(
 ) -> None:
     """Replace the shipped snapshot with AWS's file (curl -O https://ip-ranges.amazonaws.com/
     ip-ranges.json); the next `vigil detect` uses it."""
-    done = api.intel.update_aws_ranges(ctx.obj, path)
+    done = intel.update_aws_ranges(ctx.obj, path)
     counts = f"{done.ipv4_prefixes} IPv4 and {done.ipv6_prefixes} IPv6 prefixes"
     text = f"AWS ranges from {path}: {counts} (createDate {done.createDate})"
     render.done(json_out, text, vars(done))
@@ -115,7 +115,7 @@ def intel_geoip(
     """Install a GeoIP database (checked, copied into the home): addresses on findings and
     entity pages show their country and network (ASN), and queries may call geoip_country(),
     geoip_asn() and geoip_org()."""
-    done = api.intel.geoip_install(ctx.obj, path)
+    done = intel.geoip_install(ctx.obj, path)
     text = (
         f"GeoIP {done.kind} database {done.database_type} from {path} "
         f"({done.node_count} nodes, IPv{done.ip_version}) installed as {done.path}"

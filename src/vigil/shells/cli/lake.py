@@ -10,8 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
-from vigil import api
-from vigil.api import Settings
+from vigil.api import Settings, lake
 from vigil.errors import ConfigError
 from vigil.shells import render
 from vigil.shells.cli.options import JsonFlag
@@ -95,9 +94,9 @@ def ingest_command(
     first, last = _day(since, "--since"), _day(until, "--until")
     if first is not None and last is not None and first > last:
         raise ConfigError(f"--since {since} is after --until {until}", hint="swap them")
-    api.lake.check_format(fmt)
+    lake.check_format(fmt)
     with object_progress(enabled=not json_out) as (on_listed, on_object):
-        report = api.lake.ingest(
+        report = lake.ingest(
             settings,
             sources,
             log_type=log_type.value,
@@ -131,7 +130,7 @@ def ingest_command(
         raise typer.Exit(1)
 
 
-def _print_ingest(report: api.lake.IngestReport) -> None:
+def _print_ingest(report: lake.IngestReport) -> None:
     pairs: list[tuple[str, Any]] = [
         ("files found", report.files),
         ("ingested", report.ingested),
@@ -191,7 +190,7 @@ def query_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Run SQL over the lake's tables (flow_logs, cloudtrail)."""
-    answer = api.lake.query(ctx.obj, sql, max_rows=max_rows)
+    answer = lake.query(ctx.obj, sql, max_rows=max_rows)
     table = answer.table
     if answer.truncated:
         render.tagged("note:", "cyan", f"the first {table.num_rows} rows; the query has more")
@@ -217,7 +216,7 @@ def query_command(
 @lake_app.command("info")
 def lake_info(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Tables, partitions, files, rows and bytes; manifest and quarantine counts."""
-    info = api.lake.info(ctx.obj)
+    info = lake.info(ctx.obj)
     if json_out:
         render.print_json(info)
         return
@@ -235,7 +234,7 @@ def lake_compact(
     json_out: JsonFlag = False,
 ) -> None:
     """Merge each partition's small files into one (zstd), dropping duplicate records."""
-    result = api.lake.compact(ctx.obj, table)
+    result = lake.compact(ctx.obj, table)
     if json_out:
         render.print_json(result)
         return
@@ -258,7 +257,7 @@ def lake_expire(
     json_out: JsonFlag = False,
 ) -> None:
     """Delete partitions older than the given age (retention, like an S3 lifecycle rule)."""
-    result = api.lake.expire(ctx.obj, older_than, table, dry_run=dry_run, confirmed=yes)
+    result = lake.expire(ctx.obj, older_than, table, dry_run=dry_run, confirmed=yes)
     if json_out:
         render.print_json(result)
         return

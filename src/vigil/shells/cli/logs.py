@@ -8,8 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from vigil import api
-from vigil.api import clock
+from vigil.api import clock, inputs, logs
 from vigil.errors import ConfigError
 from vigil.shells import render
 from vigil.shells.cli.options import End, JsonFlag, Start
@@ -32,7 +31,7 @@ def create_group(
     json_out: JsonFlag = False,
 ) -> None:
     """Create a log group (CreateLogGroup)."""
-    api.logs.create_group(ctx.obj, name, account=account, region=region, retention_days=retention,
+    logs.create_group(ctx.obj, name, account=account, region=region, retention_days=retention,
                           tags=_pairs(tag or []))  # fmt: skip
     render.done(json_out, f"created log group {name}", {"logGroupName": name, "created": True})
 
@@ -50,7 +49,7 @@ def _pairs(items: list[str]) -> dict[str, str]:
 @logs_app.command("delete-group")
 def delete_group(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """Delete a log group, its streams and events (DeleteLogGroup)."""
-    api.logs.delete_group(ctx.obj, name)
+    logs.delete_group(ctx.obj, name)
     render.done(json_out, f"deleted log group {name}", {"logGroupName": name, "deleted": True})
 
 
@@ -61,7 +60,7 @@ def groups(
     json_out: JsonFlag = False,
 ) -> None:
     """Describe log groups."""
-    found = api.logs.groups(ctx.obj, prefix)
+    found = logs.groups(ctx.obj, prefix)
     rows = [{"logGroupName": g.name, "creationTime": g.created_ms,
              "retentionInDays": g.retention_days, "storedBytes": g.stored_bytes,
              "streams": g.streams, "account": g.account, "region": g.region}
@@ -80,7 +79,7 @@ def retention(
     """Set a group's retention (PutRetentionPolicy), or remove it with --never."""
     if days is None and not never:
         raise ConfigError("give DAYS or --never", hint="vigil logs retention GROUP 30")
-    api.logs.put_retention(ctx.obj, group, None if never else days)
+    logs.put_retention(ctx.obj, group, None if never else days)
     kept = None if never else days
     text = f"{group}: {'never expire' if never else f'{days} days'}"
     render.done(json_out, text, {"logGroupName": group, "retentionInDays": kept})
@@ -89,7 +88,7 @@ def retention(
 @logs_app.command("create-stream")
 def create_stream(ctx: typer.Context, group: str, stream: str, json_out: JsonFlag = False) -> None:
     """Create a log stream in a group (CreateLogStream)."""
-    api.logs.create_stream(ctx.obj, group, stream)
+    logs.create_stream(ctx.obj, group, stream)
     doc = {"logGroupName": group, "logStreamName": stream, "created": True}
     render.done(json_out, f"created log stream {group} {stream}", doc)
 
@@ -97,7 +96,7 @@ def create_stream(ctx: typer.Context, group: str, stream: str, json_out: JsonFla
 @logs_app.command("delete-stream")
 def delete_stream(ctx: typer.Context, group: str, stream: str, json_out: JsonFlag = False) -> None:
     """Delete a log stream (DeleteLogStream)."""
-    api.logs.delete_stream(ctx.obj, group, stream)
+    logs.delete_stream(ctx.obj, group, stream)
     doc = {"logGroupName": group, "logStreamName": stream, "deleted": True}
     render.done(json_out, f"deleted log stream {group} {stream}", doc)
 
@@ -110,7 +109,7 @@ def streams(
     json_out: JsonFlag = False,
 ) -> None:
     """Describe a group's log streams."""
-    found = api.logs.streams(ctx.obj, group, prefix)
+    found = logs.streams(ctx.obj, group, prefix)
     rows = [{"logStreamName": s.name, "creationTime": s.created_ms,
              "firstEventTimestamp": s.first_event_ms, "lastEventTimestamp": s.last_event_ms,
              "lastIngestionTime": s.last_ingestion_ms, "storedBytes": s.stored_bytes}
@@ -135,7 +134,7 @@ def put(
         raise ConfigError(
             f"{source}: no such file", hint="give a file of log lines, or - for stdin"
         )
-    summary = api.logs.put_file(ctx.obj, group, stream, path, create=create)
+    summary = logs.put_file(ctx.obj, group, stream, path, create=create)
     if json_out:
         render.print_json(summary)
     elif summary.already:
@@ -162,8 +161,8 @@ def get(
 ) -> None:
     """A stream's events in time order (GetLogEvents)."""
     begin, finish = clock.time_range(start, end)
-    query = api.logs.EventsQuery(start=begin, end=finish, streams=[stream], limit=limit)
-    events = api.logs.filter_events(ctx.obj, group, query)
+    query = logs.EventsQuery(start=begin, end=finish, streams=[stream], limit=limit)
+    events = logs.filter_events(ctx.obj, group, query)
     _events(events, json_out)
 
 
@@ -181,8 +180,8 @@ def filter_(
 ) -> None:
     """Events of a group that match a filter pattern (FilterLogEvents)."""
     begin, finish = clock.time_range(start, end)
-    query = api.logs.EventsQuery(pattern, begin, finish, stream or None, stream_prefix, limit)
-    events = api.logs.filter_events(ctx.obj, group, query)
+    query = logs.EventsQuery(pattern, begin, finish, stream or None, stream_prefix, limit)
+    events = logs.filter_events(ctx.obj, group, query)
     _events(events, json_out)
 
 
@@ -202,11 +201,11 @@ def tail(
     """Recent events, and with --follow new ones as they arrive (Ctrl-C to stop)."""
     start = clock.parse_moment(since, "--since")
     show = (lambda e: render.print_json(e.as_aws())) if json_out else _line
-    for event in api.logs.filter_events(ctx.obj, group, api.logs.EventsQuery(pattern, start)):
+    for event in logs.filter_events(ctx.obj, group, logs.EventsQuery(pattern, start)):
         show(event)
     if follow:
         try:
-            for event in api.logs.tail(ctx.obj, group, pattern=pattern, since=clock.now_ms()):
+            for event in logs.tail(ctx.obj, group, pattern=pattern, since=clock.now_ms()):
                 show(event)
         except KeyboardInterrupt:
             return
@@ -225,8 +224,8 @@ def test_filter_command(
         path = Path(source)
         if not path.is_file():
             raise ConfigError(f"{source}: no such file", hint="give a file of messages, or -")
-        messages = api.inputs.read_text(path, what="a log file").splitlines()
-    matches = api.logs.test_filter(pattern, messages)
+        messages = inputs.read_text(path, what="a log file").splitlines()
+    matches = logs.test_filter(pattern, messages)
     if json_out:
         render.print_json({"matches": matches})
         return
@@ -279,12 +278,12 @@ def insights_command(
     """Run a CloudWatch Logs Insights query over log groups or a lake table."""
     begin, finish = clock.time_range(since, until, ("--since", "--until"))
     if log_group and not table:  # as StartQuery runs it: rows with @ptr, and statistics
-        answer = api.logs.run_query(ctx.obj, query, groups=log_group, start=begin, end=finish)
+        answer = logs.run_query(ctx.obj, query, groups=log_group, start=begin, end=finish)
         result = answer.table
         statistics = {"recordsMatched": answer.matched, "recordsScanned": answer.scanned,
                       "bytesScanned": answer.bytes_scanned}  # fmt: skip
     else:
-        result = api.logs.insights(ctx.obj, query, groups=log_group or None, table=table,
+        result = logs.insights(ctx.obj, query, groups=log_group or None, table=table,
                                    start=begin, end=finish)  # fmt: skip
         statistics = {"recordsMatched": result.num_rows}
     if json_out:
@@ -305,7 +304,7 @@ def record_command(
     json_out: JsonFlag = False,
 ) -> None:
     """One log event whole, from an Insights row's @ptr (GetLogRecord)."""
-    found = api.logs.get_log_record(ctx.obj, pointer)
+    found = logs.get_log_record(ctx.obj, pointer)
     if json_out:
         render.print_json({"logRecord": found})
         return
@@ -315,7 +314,7 @@ def record_command(
 @logs_app.command("tags")
 def tags_command(ctx: typer.Context, group: str, json_out: JsonFlag = False) -> None:
     """A log group's tags (ListTagsForResource)."""
-    found = api.logs.group_tags(ctx.obj, group)
+    found = logs.group_tags(ctx.obj, group)
     if json_out:
         render.print_json({"tags": found})
         return
@@ -331,9 +330,9 @@ def tag_command(
 ) -> None:
     """Add or replace tags on a log group (TagResource)."""
     pairs = _pairs(tags)
-    api.logs.tag_group(ctx.obj, group, pairs)
+    logs.tag_group(ctx.obj, group, pairs)
     render.done(json_out, f"tagged {group}: {', '.join(pairs)}",
-                {"logGroupName": group, "tags": api.logs.group_tags(ctx.obj, group)})  # fmt: skip
+                {"logGroupName": group, "tags": logs.group_tags(ctx.obj, group)})  # fmt: skip
 
 
 @logs_app.command("untag")
@@ -344,9 +343,9 @@ def untag_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Remove tags from a log group (UntagResource)."""
-    api.logs.untag_group(ctx.obj, group, keys)
+    logs.untag_group(ctx.obj, group, keys)
     render.done(json_out, f"untagged {group}: {', '.join(keys)}",
-                {"logGroupName": group, "tags": api.logs.group_tags(ctx.obj, group)})  # fmt: skip
+                {"logGroupName": group, "tags": logs.group_tags(ctx.obj, group)})  # fmt: skip
 
 
 @logs_app.command("export")
@@ -363,7 +362,7 @@ def export_command(
 ) -> None:
     """Export a group's events in a time range, as CreateExportTask writes them."""
     begin, finish = clock.time_range(start, end)
-    result = api.logs.export(ctx.obj, group, destination, start=begin, end=finish, prefix=prefix,
+    result = logs.export(ctx.obj, group, destination, start=begin, end=finish, prefix=prefix,
                     stream_prefix=stream_prefix, endpoint_url=endpoint_url)  # fmt: skip
     if json_out:
         render.print_json(result)
@@ -375,7 +374,7 @@ def export_command(
 @logs_app.command("expire")
 def expire_command(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Remove events past their group's retention, or of deleted groups, from the lake."""
-    report = api.logs.expire(ctx.obj)
+    report = logs.expire(ctx.obj)
     if json_out:
         render.print_json(report)
         return

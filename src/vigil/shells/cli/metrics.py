@@ -6,8 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from vigil import api
-from vigil.api import clock
+from vigil.api import clock, metrics
 from vigil.errors import ConfigError
 from vigil.shells import render
 from vigil.shells.cli.options import End, JsonFlag, Start
@@ -45,9 +44,9 @@ def put_metric_filter(
     json_out: JsonFlag = False,
 ) -> None:
     """Create or replace a metric filter on a log group (PutMetricFilter)."""
-    f = api.metrics.MetricFilter(group, name, pattern, metric_name, namespace, value, default,
+    f = metrics.MetricFilter(group, name, pattern, metric_name, namespace, value, default,
                                  _dims(dimension), unit)  # fmt: skip
-    warnings = api.metrics.put_metric_filter(ctx.obj, f)
+    warnings = metrics.put_metric_filter(ctx.obj, f)
     if json_out:
         render.print_json({"metricFilter": f.as_aws(), "warnings": warnings})
         return
@@ -62,7 +61,7 @@ def metric_filters(
     json_out: JsonFlag = False,
 ) -> None:
     """Describe metric filters."""
-    rows = [f.as_aws() for f in api.metrics.metric_filters(ctx.obj, group)]
+    rows = [f.as_aws() for f in metrics.metric_filters(ctx.obj, group)]
     if json_out:
         render.print_json({"metricFilters": rows})
         return
@@ -77,7 +76,7 @@ def delete_metric_filter(
     ctx: typer.Context, group: str, name: str, json_out: JsonFlag = False
 ) -> None:
     """Delete a metric filter."""
-    api.metrics.delete_metric_filter(ctx.obj, group, name)
+    metrics.delete_metric_filter(ctx.obj, group, name)
     doc = {"logGroupName": group, "filterName": name, "deleted": True}
     render.done(json_out, f"deleted metric filter {name} on {group}", doc)
 
@@ -86,7 +85,7 @@ def backfill_metric_filter(
     ctx: typer.Context, group: str, name: str, json_out: JsonFlag = False
 ) -> None:
     """Apply a metric filter to the events stored before it existed (once)."""
-    count = api.metrics.backfill_metric_filter(ctx.obj, group, name)
+    count = metrics.backfill_metric_filter(ctx.obj, group, name)
     doc = {"logGroupName": group, "filterName": name, "datapoints": count}
     render.done(json_out, f"{count} datapoint(s) published from stored events", doc)
 
@@ -99,7 +98,7 @@ def install_pack_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Install a pack of metric filters, each with its alarm, on a log group."""
-    done = api.metrics.install_pack(ctx.obj, pack, log_group, action)
+    done = metrics.install_pack(ctx.obj, pack, log_group, action)
     if json_out:
         render.print_json(done)
         return
@@ -141,12 +140,12 @@ def metrics_put(
     stats = _numbers(statistic_values, "--statistic-values")
     if stats and len(stats) != 4:
         raise ConfigError("--statistic-values takes SampleCount,Sum,Minimum,Maximum")
-    metric = api.metrics.Metric(namespace, name, _dims(dimension))
-    datum = api.metrics.Datum(metric, stamp, value=value,
+    metric = metrics.Metric(namespace, name, _dims(dimension))
+    datum = metrics.Datum(metric, stamp, value=value,
                   values=_numbers(values, "--values"), counts=_numbers(counts, "--counts"),
                   statistics=(stats[0], stats[1], stats[2], stats[3]) if stats else None,
                   unit=unit, resolution=1 if high_resolution else 60)  # fmt: skip
-    api.metrics.put_metric_data(ctx.obj, [datum])
+    metrics.put_metric_data(ctx.obj, [datum])
     doc = {"Namespace": namespace, "MetricName": name, "Timestamp": stamp, "stored": 1}
     render.done(json_out, f"{namespace}/{name}: 1 datum stored", doc)
 
@@ -159,7 +158,7 @@ def metrics_list(
     json_out: JsonFlag = False,
 ) -> None:
     """List metrics (ListMetrics)."""
-    found = api.metrics.list_metrics(ctx.obj, namespace, name)
+    found = metrics.list_metrics(ctx.obj, namespace, name)
     if json_out:
         rows = [
             {"Namespace": m.namespace, "MetricName": m.name,
@@ -191,9 +190,9 @@ def metrics_stats(
     """Statistics per period (GetMetricStatistics)."""
     first, last = clock.time_range(start, end)
     begin, finish = first or 0, last or clock.now_ms()
-    metric = api.metrics.Metric(namespace, name, _dims(dimension))
-    stats = statistic or list(api.metrics.BASIC)
-    points = api.metrics.statistics(ctx.obj, metric, begin, finish, period, stats, unit)
+    metric = metrics.Metric(namespace, name, _dims(dimension))
+    stats = statistic or list(metrics.BASIC)
+    points = metrics.statistics(ctx.obj, metric, begin, finish, period, stats, unit)
     if json_out:
         render.print_json({"Label": name, "Datapoints": [p.as_aws() for p in points]})
         return
@@ -232,7 +231,7 @@ def alarms_put(
     json_out: JsonFlag = False,
 ) -> None:
     """Create or update a metric alarm (PutMetricAlarm)."""
-    alarm = api.metrics.Alarm(
+    alarm = metrics.Alarm(
                   name=name, namespace=namespace, metric_name=metric_name, threshold=threshold,
                   comparison=comparison, period=period, evaluation_periods=evaluation_periods,
                   datapoints_to_alarm=datapoints_to_alarm, statistic=statistic,
@@ -241,15 +240,15 @@ def alarms_put(
                   ok_actions=tuple(ok_action or ()),
                   insufficient_data_actions=tuple(insufficient_data_action or ()),
                   actions_enabled=actions_enabled)  # fmt: skip
-    status = api.metrics.put_alarm(ctx.obj, alarm)
+    status = metrics.put_alarm(ctx.obj, alarm)
     render.done(json_out, f"alarm {name}: {status['StateValue']}", status)
 
 
 @alarms_app.command("list")
 def alarms_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Alarms with their state (DescribeAlarms)."""
-    found = api.metrics.alarms(ctx.obj)
-    composites = api.metrics.composite_alarms(ctx.obj)
+    found = metrics.alarms(ctx.obj)
+    composites = metrics.composite_alarms(ctx.obj)
     if json_out:
         render.print_json({"MetricAlarms": found, "CompositeAlarms": composites})
         return
@@ -270,7 +269,7 @@ def alarms_evaluate(
 ) -> None:
     """Evaluate every alarm once; prints the state changes."""
     moment = clock.parse_moment(at, "--at") if at else clock.now_ms()
-    changed = api.metrics.evaluate_alarms(ctx.obj, moment)
+    changed = metrics.evaluate_alarms(ctx.obj, moment)
     if json_out:
         render.print_json({"changed": changed})
         return
@@ -285,7 +284,7 @@ def alarms_set_state(
     ctx: typer.Context, name: str, state: str, reason: str, json_out: JsonFlag = False
 ) -> None:
     """Force a state until the next evaluation (SetAlarmState)."""
-    api.metrics.set_alarm_state(ctx.obj, name, state, reason)
+    metrics.set_alarm_state(ctx.obj, name, state, reason)
     doc = {"AlarmName": name, "StateValue": state, "StateReason": reason}
     render.done(json_out, f"{name}: {state}", doc)
 
@@ -293,7 +292,7 @@ def alarms_set_state(
 @alarms_app.command("delete")
 def alarms_delete(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """Delete an alarm."""
-    api.metrics.delete_alarm(ctx.obj, name)
+    metrics.delete_alarm(ctx.obj, name)
     render.done(json_out, f"deleted alarm {name}", {"AlarmName": name, "deleted": True})
 
 
@@ -304,7 +303,7 @@ def alarms_history(
     json_out: JsonFlag = False,
 ) -> None:
     """What happened to the alarms (DescribeAlarmHistory)."""
-    items = api.metrics.alarm_history(ctx.obj, name)
+    items = metrics.alarm_history(ctx.obj, name)
     if json_out:
         render.print_json({"AlarmHistoryItems": items})
         return

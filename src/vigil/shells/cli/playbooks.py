@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from vigil import api
+from vigil.api import access, playbooks
 from vigil.api.inputs import expect_mapping
 from vigil.shells import render
 from vigil.shells.cli.options import JsonFlag, json_argument
@@ -23,7 +23,7 @@ def playbooks_list(json_out: JsonFlag = False) -> None:
     units = [
         {"id": u.id, "title": u.title, "responds_to": list(u.responds_to),
          "permissions": list(u.permissions)}
-        for u in api.playbooks.units()
+        for u in playbooks.units()
     ]  # fmt: skip
     if json_out:
         render.print_json({"playbooks": units})
@@ -53,8 +53,8 @@ def playbooks_run(
     """Plan a playbook for an event, and with --apply carry it out; the run is recorded."""
     options = {"subnet": subnet} if subnet else {}
     document = expect_mapping(json_argument(event, "event"), event, "an event")
-    request = api.playbooks.PlaybookRequest(name, document, apply, endpoint_url, options, role)
-    done = api.playbooks.run(ctx.obj, request)
+    request = playbooks.PlaybookRequest(name, document, apply, endpoint_url, options, role)
+    done = playbooks.run(ctx.obj, request)
     plan, results, run_id = done.plan, done.results, done.run
     if json_out:
         render.print_json({"run": run_id, "plan": plan, "applied": apply, "results": results})
@@ -75,8 +75,8 @@ def playbooks_run(
 @playbooks_app.command("approve")
 def playbooks_approve(ctx: typer.Context, run: int, json_out: JsonFlag = False) -> None:
     """Approve a planned run, so it can be applied as planned (`vigil playbooks apply RUN`)."""
-    done = api.playbooks.approve(ctx.obj, run, _operator())
-    api.access.audit(ctx.obj, api.access.CLI, "playbooks.approve", target=str(run), source="cli")
+    done = playbooks.approve(ctx.obj, run, _operator())
+    access.audit(ctx.obj, access.CLI, "playbooks.approve", target=str(run), source="cli")
     if json_out:
         render.print_json(done)
         return
@@ -87,8 +87,8 @@ def playbooks_approve(ctx: typer.Context, run: int, json_out: JsonFlag = False) 
 @playbooks_app.command("apply")
 def playbooks_apply(ctx: typer.Context, run: int, json_out: JsonFlag = False) -> None:
     """Carry out an approved run's plan exactly as it was planned and approved."""
-    done = api.playbooks.apply_approved(ctx.obj, run, _operator())
-    api.access.audit(ctx.obj, api.access.CLI, "playbooks.apply", target=str(run), source="cli")
+    done = playbooks.apply_approved(ctx.obj, run, _operator())
+    access.audit(ctx.obj, access.CLI, "playbooks.apply", target=str(run), source="cli")
     if json_out:
         render.print_json(done)
         return
@@ -105,7 +105,7 @@ def _operator() -> str:
 @playbooks_app.command("runs")
 def playbooks_runs(ctx: typer.Context, limit: int = 20, json_out: JsonFlag = False) -> None:
     """Recorded playbook runs: plans, approvals, and what was applied."""
-    found = api.playbooks.runs(ctx.obj, limit)
+    found = playbooks.runs(ctx.obj, limit)
     if json_out:
         render.print_json({"runs": found})
         return

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from vigil import api
+from vigil.api import posture
 from vigil.shells import render
 from vigil.shells.cli.options import JsonFlag
 from vigil.shells.cli.tree import help_of
@@ -64,7 +64,7 @@ def _saved(saved: Saved, json_out: bool) -> None:
 @posture_app.command("import")
 def import_command(ctx: typer.Context, folder: Path, json_out: JsonFlag = False) -> None:
     """Take saved AWS CLI output (<dir>/<account>/<region>/<service>-<op>.json) as a snapshot."""
-    _saved(api.posture.import_snapshot(ctx.obj, folder), json_out)
+    _saved(posture.import_snapshot(ctx.obj, folder), json_out)
 
 
 @posture_app.command("collect")
@@ -99,7 +99,7 @@ def collect_command(
     )
     with bar:
         task = bar.add_task("", total=None)
-        snap = api.posture.collect(
+        snap = posture.collect(
             chosen,
             profile,
             endpoint_url,
@@ -108,7 +108,7 @@ def collect_command(
             accounts=[a.strip() for a in accounts.split(",") if a.strip()],
             workers=workers,
         )
-    _saved(api.posture.keep(ctx.obj, snap), json_out)
+    _saved(posture.keep(ctx.obj, snap), json_out)
 
 
 @posture_app.command("report")
@@ -125,11 +125,11 @@ def report_command(
 ) -> None:
     """Scores per standard and NIST CSF function; failed controls first, with remediation."""
     fmt = ReportFormat.json if json_out and out is None else fmt
-    doc = api.posture.report(ctx.obj, snapshot)
+    doc = posture.report(ctx.obj, snapshot)
     if fmt is ReportFormat.json:
         text = render.to_json(doc)
     elif fmt is ReportFormat.html:
-        text = api.posture.report_html(doc)
+        text = posture.report_html(doc)
     else:
         _table(doc)
         return
@@ -207,7 +207,7 @@ def prove_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Replay the lake's CloudTrail events through each CIS control's configured metric filter."""
-    rows = api.posture.prove(ctx.obj, own)
+    rows = posture.prove(ctx.obj, own)
     if json_out:
         render.print_json({"controls": rows})
         return
@@ -225,7 +225,7 @@ def prove_command(
 def estimate_command(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Records and GB a day per VPC, subnet and interface, from the flow logs in the lake —
     what turning flow logs on more broadly would cost to keep."""
-    rows = api.posture.estimate_flow_volume(ctx.obj)
+    rows = posture.estimate_flow_volume(ctx.obj)
     if json_out:
         render.print_json({"estimates": rows})
         return
@@ -235,7 +235,7 @@ def estimate_command(ctx: typer.Context, json_out: JsonFlag = False) -> None:
 @posture_app.command("history")
 def history_command(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """The kept snapshots, oldest first, with how many resources fail, warn and pass in each."""
-    rows = api.posture.history(ctx.obj)
+    rows = posture.history(ctx.obj)
     if json_out:
         render.print_json({"snapshots": rows})
         return
@@ -250,7 +250,7 @@ def diff_command(
     json_out: JsonFlag = False,
 ) -> None:
     """What changed between two snapshots: newly failing, fixed, new and gone resources."""
-    diff = api.posture.diff(ctx.obj, older, newer)
+    diff = posture.diff(ctx.obj, older, newer)
     changes = diff.changes
     if json_out:
         render.print_json(

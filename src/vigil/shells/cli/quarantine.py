@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from vigil import api
+from vigil.api import quarantine
 from vigil.shells import render
 from vigil.shells.cli.options import JsonFlag
 from vigil.shells.cli.progress import object_progress
@@ -19,7 +19,7 @@ quarantine_app = typer.Typer(help=help_of("quarantine"), no_args_is_help=True)
 @quarantine_app.command("list")
 def list_command(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Quarantined objects, newest first."""
-    found = api.quarantine.entries(ctx.obj)
+    found = quarantine.entries(ctx.obj)
     if json_out:
         render.print_json([asdict(e) for e in found])
         return
@@ -38,7 +38,7 @@ def show_command(
     json_out: JsonFlag = False,
 ) -> None:
     """One entry: where it came from, why, how it was read, and its rejected records."""
-    detail = api.quarantine.show(ctx.obj, ident, lines)
+    detail = quarantine.show(ctx.obj, ident, lines)
     e = detail.entry
     if json_out:
         render.print_json({**asdict(e), "records": detail.rejected})
@@ -82,9 +82,9 @@ def retry_command(
 ) -> None:
     """Read quarantined objects again (corrected by the options given), replacing any rows they
     had; an object that now ingests cleanly leaves the quarantine."""
-    overrides = api.quarantine.Overrides(log_type, fmt, account, region, endpoint_url)
+    overrides = quarantine.Overrides(log_type, fmt, account, region, endpoint_url)
     with object_progress("retry", enabled=not json_out) as (_, on_object):
-        report = api.quarantine.retry(ctx.obj, ids or [], overrides, on_object)
+        report = quarantine.retry(ctx.obj, ids or [], overrides, on_object)
     if json_out:
         render.print_json({"clean": report.clean, "objects": [asdict(o) for o in report.objects]})
     else:
@@ -106,7 +106,7 @@ def purge_command(
 ) -> None:
     """Drop entries. Objects rejected as a whole are then no longer retried by ingest runs until
     they change (`vigil ingest --reprocess` reads them anyway)."""
-    gone = api.quarantine.purge(ctx.obj, ids or [], every)
+    gone = quarantine.purge(ctx.obj, ids or [], every)
     if json_out:
         render.print_json({"purged": [{"id": e.id, "uri": e.uri} for e in gone]})
         return

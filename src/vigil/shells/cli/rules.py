@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from vigil import api
+from vigil.api import detect
 from vigil.errors import ConfigError
 from vigil.shells import render
 from vigil.shells.cli.options import JsonFlag
@@ -24,7 +24,7 @@ def rules_import(
     json_out: JsonFlag = False,
 ) -> None:
     """Import Sigma rules for AWS CloudTrail; rules that cannot run are listed with why."""
-    results = api.detect.import_rules(ctx.obj, paths)
+    results = detect.import_rules(ctx.obj, paths)
     if json_out:
         render.print_json(results)
     else:
@@ -41,7 +41,7 @@ def rules_import(
 @rules_app.command("list")
 def rules_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """The imported rules, enabled or not (they are also in `vigil content list`)."""
-    rules = api.detect.sigma_rules(ctx.obj)
+    rules = detect.sigma_rules(ctx.obj)
     if json_out:
         render.print_json({"rules": rules})
         return
@@ -51,7 +51,7 @@ def rules_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
 
 
 def _set(ctx: typer.Context, ref: str, action: str, json_out: bool) -> None:
-    done = api.detect.set_sigma_rule(ctx.obj, ref, action)
+    done = detect.set_sigma_rule(ctx.obj, ref, action)
     render.done(json_out, f"rule {done['id']} ({done['file']}) {action}d", done)
 
 

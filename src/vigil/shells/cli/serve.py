@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from vigil import api
+from vigil.api import serve
 from vigil.shells import render
 from vigil.shells.cli.options import JsonFlag
 from vigil.shells.cli.server import run_server
@@ -30,7 +30,7 @@ def serve_command(
 ) -> None:
     """Run the server: native API, AWS-compatible endpoints and the worker, until SIGTERM."""
     settings = ctx.obj
-    config = api.serve.ServeConfig.load(settings, {
+    config = serve.ServeConfig.load(settings, {
         "host": host, "port": port, "tls_cert": tls_cert, "tls_key": tls_key,
         "insecure_no_auth": insecure_no_auth or None,
     })  # fmt: skip

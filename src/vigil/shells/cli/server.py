@@ -7,12 +7,12 @@ import logging
 import signal
 import sys
 
-from vigil import api
+from vigil.api import Settings, serve
 
 log = logging.getLogger("vigil.serve")
 
 
-def run_server(settings: api.Settings, config: api.serve.ServeConfig) -> None:
+def run_server(settings: Settings, config: serve.ServeConfig) -> None:
     """Serve until SIGTERM or Ctrl-C (in-flight requests and the worker's round finish)."""
     import uvicorn
 
@@ -22,9 +22,9 @@ def run_server(settings: api.Settings, config: api.serve.ServeConfig) -> None:
 
     logging.basicConfig(level=str(config["log_level"]).upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")  # fmt: skip
-    settings = api.serve.for_serving(settings, config)
-    telemetry = api.serve.Telemetry(settings)
-    service = api.serve.service(settings, telemetry, config)
+    settings = serve.for_serving(settings, config)
+    telemetry = serve.Telemetry(settings)
+    service = serve.service(settings, telemetry, config)
     options = ServerOptions(auth=not config["insecure_no_auth"], account=str(config["account"]),
                             region=str(config["region"]),
                             metrics_open=bool(config["metrics_open"]))  # fmt: skip

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 import typer
 
-from vigil import api
+from vigil.api import clock, sources
 from vigil.shells import render
 from vigil.shells.cli.options import JsonFlag
 from vigil.shells.cli.tree import help_of
@@ -44,7 +44,7 @@ def sources_add(
              "endpoint_url": endpoint_url, "account": account, "region": region,
              "profile": profile, "role_arn": role_arn}  # fmt: skip
     doc.update({k: v for k, v in given.items() if v is not None})
-    source = api.sources.add(ctx.obj, doc)
+    source = sources.add(ctx.obj, doc)
     render.done(json_out, f"source {source.name}: {source.kind} {source.target}",
                 source.as_dict())  # fmt: skip
 
@@ -52,14 +52,14 @@ def sources_add(
 @sources_app.command("list")
 def sources_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Sources with their cursor, lag, counts and last error."""
-    rows = api.sources.listing(ctx.obj)
+    rows = sources.listing(ctx.obj)
     if json_out:
         render.print_json({"sources": rows})
         return
     table = [{"name": r["name"], "kind": r["kind"], "target": r["target"], "type": r["type"],
               "objects": r["objects"], "records": r["records"], "rejected": r["rejected"],
               "lag s": "" if r["lag_seconds"] is None else f"{r['lag_seconds']:.1f}",
-              "last ok": api.clock.iso_ms(r["last_ok_ms"]) if r["last_ok_ms"] else "",
+              "last ok": clock.iso_ms(r["last_ok_ms"]) if r["last_ok_ms"] else "",
               "last error": r["last_error"] or ""} for r in rows]  # fmt: skip
     render.dict_table(table, title="sources")
 
@@ -67,5 +67,5 @@ def sources_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
 @sources_app.command("remove")
 def sources_remove(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """Stop following a source (what it brought in stays)."""
-    api.sources.remove(ctx.obj, name)
+    sources.remove(ctx.obj, name)
     render.done(json_out, f"source {name} removed", {"name": name, "removed": True})

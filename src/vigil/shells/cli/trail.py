@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from vigil import api
-from vigil.api import clock
+from vigil.api import clock, trail
 from vigil.shells import render
 from vigil.shells.cli.options import JsonFlag
 from vigil.shells.cli.tree import help_of
@@ -40,9 +39,9 @@ def trail_validate(
     exits non-zero when any file is invalid."""
     begin = clock.parse_moment(start, "--start")
     finish = clock.parse_moment(end, "--end") if end else clock.now_ms()
-    request = api.trail.ValidateRequest(source, begin, finish, public_keys, region, bucket,
+    request = trail.ValidateRequest(source, begin, finish, public_keys, region, bucket,
                                         endpoint_url)  # fmt: skip
-    report = api.trail.validate(ctx.obj, request)
+    report = trail.validate(ctx.obj, request)
     if json_out:
         render.print_json(
             {

@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
-from vigil import api
 from vigil.api import clock
+from vigil.api import worker as worker_api
 from vigil.shells import render
 from vigil.shells.cli.options import JsonFlag
 
@@ -40,7 +40,7 @@ def run_command(
                 quiet["since"] = began
             _round_line(number, done, seconds, json_out)
 
-    worker = api.worker.Worker(ctx.obj, interval=interval)
+    worker = worker_api.Worker(ctx.obj, interval=interval)
     totals = vars(worker.run(stop, on_round, once=once))
     if json_out:
         render.print_json(totals)

@@ -9,15 +9,15 @@ from typing import Final, TypeVar
 import anyio
 from starlette.requests import Request
 
-from vigil import api
+from vigil.api import lake
 
 T = TypeVar("T")
 LOOK_EVERY: Final = 0.2  # seconds between looks at the connection
 
 
-async def unless_abandoned(request: Request, work: Callable[[api.lake.Cancel], T]) -> T:
+async def unless_abandoned(request: Request, work: Callable[[lake.Cancel], T]) -> T:
     """`work(cancel)` on a worker thread; `cancel` is set if the client goes away first."""
-    cancel = api.lake.Cancel()
+    cancel = lake.Cancel()
 
     async def watch() -> None:
         while not await request.is_disconnected():

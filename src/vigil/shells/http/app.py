@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from vigil import api
+from vigil.api import Settings, access, serve
 from vigil.api.access import AuthError, Gate, Need
 from vigil.shells.http import ingest, native
 from vigil.shells.http.aws.dispatch import AwsEndpoints
@@ -25,9 +25,7 @@ class ServerOptions:
     metrics_open: bool = False  # /metrics without a token (loopback only, checked at start)
 
 
-def build_app(
-    settings: api.Settings, service: api.serve.Service, options: ServerOptions
-) -> FastAPI:
+def build_app(settings: Settings, service: serve.Service, options: ServerOptions) -> FastAPI:
     telemetry = service.telemetry
     gate = Gate(settings)
     aws = AwsEndpoints(settings, gate, auth=options.auth, account=options.account,
@@ -87,7 +85,7 @@ def _scraper(gate: Gate, request: Request) -> Response | None:
         who = gate.token(header[7:].strip())
     except AuthError as exc:
         return PlainTextResponse(f"{exc.message}\n", 401, headers={"WWW-Authenticate": "Bearer"})
-    if not api.access.permits(who.role, Need.SCRAPE):
+    if not access.permits(who.role, Need.SCRAPE):
         return PlainTextResponse(f"{who.user} ({who.role}) may not read /metrics\n", 403)
     return None
 

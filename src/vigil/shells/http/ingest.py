@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from vigil import api
+from vigil.api import Settings, access, sources
 from vigil.api.access import AuthError, Gate, Need
 from vigil.errors import VigilError
 from vigil.shells.http.limits import INFLATED_KEY
@@ -44,11 +44,11 @@ def _check(gate: Gate, request: Request, auth: bool) -> None:
     if not auth:
         return
     who = gate.token(_token(request))
-    if not api.access.permits(who.role, Need.WRITE):
+    if not access.permits(who.role, Need.WRITE):
         raise AuthError("forbidden", f"{who.user} ({who.role}) may not push data")
 
 
-def router(settings: api.Settings, gate: Gate, telemetry: Any, auth: bool) -> APIRouter:
+def router(settings: Settings, gate: Gate, telemetry: Any, auth: bool) -> APIRouter:
     r = APIRouter(include_in_schema=True, tags=["ingest"])
 
     @r.post("/ingest/eventbridge", summary="Events from an EventBridge API destination")
@@ -57,7 +57,7 @@ def router(settings: api.Settings, gate: Gate, telemetry: Any, auth: bool) -> AP
         began = time.perf_counter()
         try:
             await run_in_threadpool(_check, gate, request, auth)
-            done = await run_in_threadpool(api.sources.accept_eventbridge, settings, body)
+            done = await run_in_threadpool(sources.accept_eventbridge, settings, body)
             code, reply = 200, done
         except AuthError as exc:
             code = 403 if exc.kind == "forbidden" else 401
@@ -77,7 +77,7 @@ def router(settings: api.Settings, gate: Gate, telemetry: Any, auth: bool) -> AP
             if not rid:
                 raise VigilError("the X-Amz-Firehose-Request-Id header is missing")
             await run_in_threadpool(_check, gate, request, auth)
-            await run_in_threadpool(api.sources.accept_firehose, settings, body, rid)
+            await run_in_threadpool(sources.accept_firehose, settings, body, rid)
             code, reply = 200, {"requestId": rid, "timestamp": stamp}
         except AuthError as exc:
             code = 403 if exc.kind == "forbidden" else 401

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.staticfiles import StaticFiles
 
-from vigil import api
+from vigil.api import Settings
 from vigil.api.access import Gate
 from vigil.errors import BusyError, VigilError
 from vigil.shells.web import (
@@ -38,7 +38,7 @@ NOUNS: Final = (auth, overview, findings, search, flows, metrics, posture, event
 
 def install(
     app: FastAPI,
-    settings: api.Settings,
+    settings: Settings,
     gate: Gate,
     auth_on: bool,
     aws: Callable[[Request], Awaitable[Response]],

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from vigil import api
+from vigil.api import access
 from vigil.api.access import AuthError
 from vigil.shells.web.deps import ConsoleDep, Reader
 from vigil.shells.web.kit import (
@@ -46,8 +46,8 @@ async def login(request: Request, c: ConsoleDep) -> Response:
         _audit_refusal(c, user, address, "refused")
         return _login_page(c, request, "The user name or password is wrong.", 401, user)
     c.limiter.succeeded(user, address)
-    sid, _ = c.sessions.start(api.access.Principal(who.user, who.role, "session"))
-    api.access.audit(c.settings, who, "console:sign-in", source=address)
+    sid, _ = c.sessions.start(access.Principal(who.user, who.role, "session"))
+    access.audit(c.settings, who, "console:sign-in", source=address)
     target = _safe_next(first(fields, "next", "/"))
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="lax", path="/",
@@ -80,8 +80,8 @@ def _login_page(c: Console, request: Request, message: str = "", status: int = 2
 
 
 def _audit_refusal(c: Console, user: str, address: str, result: str) -> None:
-    who = api.access.Principal(user or "?", api.access.Role.VIEWER, "password")
-    api.access.audit(c.settings, who, "console:sign-in", source=address, result=result)
+    who = access.Principal(user or "?", access.Role.VIEWER, "password")
+    access.audit(c.settings, who, "console:sign-in", source=address, result=result)
 
 
 def _safe_next(target: str) -> str:

@@ -9,7 +9,7 @@ import yaml
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from vigil import api
+from vigil.api import Settings, clock, content, tuning
 from vigil.errors import ConfigError, VigilError
 from vigil.shells.web.deps import Configurer, ConsoleDep, Reader
 from vigil.shells.web.kit import done_redirect, first
@@ -22,7 +22,7 @@ router = APIRouter()
 
 @router.get("/detections", include_in_schema=False)
 def detections(request: Request, c: ConsoleDep, session: Reader) -> Response:
-    found, problems = api.content.units(c.settings)
+    found, problems = content.units(c.settings)
     units = [u for u in found if u.kind == "detection"]
     tactic = request.query_params.get("tactic", "")
     shown = [u for u in units if not tactic or tactic in u.tactics]
@@ -36,7 +36,7 @@ def detections(request: Request, c: ConsoleDep, session: Reader) -> Response:
 @router.get("/detections/{unit}", include_in_schema=False)
 def unit_page(request: Request, c: ConsoleDep, session: Reader) -> Response:
     unit = request.path_params["unit"]
-    view = api.tuning.show(c.settings, unit)
+    view = tuning.show(c.settings, unit)
     since = request.query_params.get("since", "")
     backtest, failed = None, None
     if since:
@@ -54,18 +54,18 @@ async def tune(request: Request, c: ConsoleDep, session: Configurer) -> Response
     unit = request.path_params["unit"]
     fields = await c.form(request, session)
     entry = _parsed(first(fields, "entry"))
-    view = api.tuning.set_unit(c.settings, unit, entry)
+    view = tuning.set_unit(c.settings, unit, entry)
     c.audit(session, request, "content.tune", unit, entry)
     state = "enabled" if view.enabled.value else "disabled"
     return done_redirect(f"/detections/{unit}", f"Tuning saved: the unit is {state}.")
 
 
-def _backtest(s: api.Settings, unit: str, since: str) -> Any:
-    first_ms, _ = api.clock.time_range(since, None, ("since", "until"))
-    return api.tuning.backtest(s, unit, api.clock.from_ms(first_ms))
+def _backtest(s: Settings, unit: str, since: str) -> Any:
+    first_ms, _ = clock.time_range(since, None, ("since", "until"))
+    return tuning.backtest(s, unit, clock.from_ms(first_ms))
 
 
-def _entry_text(view: api.tuning.UnitView) -> str:
+def _entry_text(view: tuning.UnitView) -> str:
     """The unit's tuning entry as YAML for the form: what tuning.yaml holds for it."""
     entry: dict[str, Any] = {}
     if view.enabled.source == "tuning":

@@ -8,7 +8,7 @@ from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
-from vigil import api
+from vigil.api import access
 from vigil.api.access import Need, Session
 from vigil.shells.web.kit import Console, Refused
 
@@ -30,7 +30,7 @@ Reader = Annotated[Session, Depends(reader)]
 
 
 def _permitted(session: Session, need: Need) -> Session:
-    if not api.access.permits(session.principal.role, need):
+    if not access.permits(session.principal.role, need):
         raise Refused(f"{session.principal.user} ({session.principal.role}) may not {need} here")
     return session
 

@@ -4,7 +4,7 @@ the header's search box: an id goes to its page, several readings to a chooser."
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from vigil import api
+from vigil.api import entities, lake
 from vigil.api.access import Session
 from vigil.shells.http.abandon import unless_abandoned
 from vigil.shells.web.deps import ConsoleDep, Reader
@@ -21,7 +21,7 @@ router = APIRouter()
 @router.get("/entities", include_in_schema=False)
 def search(request: Request, c: ConsoleDep, session: Reader) -> Response:
     text = (request.query_params.get("q") or "").strip()
-    found = api.entities.find(c.settings, text) if text else []
+    found = entities.find(c.settings, text) if text else []
     if len(found) == 1 and found[0].id.lower() == text.lower():
         return RedirectResponse(found[0].href, status_code=303)
     return c.page(request, session, "entity_search.html", q=text, found=found)
@@ -38,14 +38,14 @@ async def entity(
 
 
 def _page(c: Console, kind: str, ident: str, request: Request, session: Session,
-          cancel: api.lake.Cancel) -> Response:  # fmt: skip
+          cancel: lake.Cancel) -> Response:  # fmt: skip
     p = request.query_params
-    window = p.get("window") or api.entities.DEFAULT_WINDOW
-    view = api.entities.page(c.settings, kind, ident, window=window, end=p.get("end") or None,
+    window = p.get("window") or entities.DEFAULT_WINDOW
+    view = entities.page(c.settings, kind, ident, window=window, end=p.get("end") or None,
                              offset=_offset(p.get("offset")),
                              flow_offset=_offset(p.get("flow_offset")),
                              cancel=cancel)  # fmt: skip
     return c.page(request, session, "entity.html", e=view,
-                  windows=list(api.entities.WINDOWS), end=p.get("end") or "",
+                  windows=list(entities.WINDOWS), end=p.get("end") or "",
                   offset=_offset(p.get("offset")),
                   flow_offset=_offset(p.get("flow_offset")))  # fmt: skip

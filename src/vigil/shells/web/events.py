@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from vigil import api
+from vigil.api import events, playbooks
 from vigil.demo import receiver as demo_receiver
 from vigil.shells.web.deps import ConsoleDep, Reader, Writer
 from vigil.shells.web.kit import done_redirect, first
@@ -18,11 +18,11 @@ router = APIRouter()
 @router.get("/response", include_in_schema=False)
 def response(request: Request, c: ConsoleDep, session: Reader) -> Response:
     s = c.settings
-    return c.page(request, session, "response.html", rules=api.events.rules(s),
-                  targets=_targets(api.events.rule_documents(s)),
-                  deliveries=api.events.deliveries(s, 50),
+    return c.page(request, session, "response.html", rules=events.rules(s),
+                  targets=_targets(events.rule_documents(s)),
+                  deliveries=events.deliveries(s, 50),
                   received=demo_receiver.received(s.home),
-                  dlq=api.events.dead_letters(s), runs=api.playbooks.runs(s, 50),
+                  dlq=events.dead_letters(s), runs=playbooks.runs(s, 50),
                   flash=request.query_params.get("done"))  # fmt: skip
 
 
@@ -30,7 +30,7 @@ def response(request: Request, c: ConsoleDep, session: Reader) -> Response:
 async def test_event(request: Request, c: ConsoleDep, session: Writer) -> Response:
     fields = await c.form(request, session)
     rule, target = first(fields, "rule"), first(fields, "target")
-    found = await run_in_threadpool(api.events.send_test_event, c.settings, rule, target,
+    found = await run_in_threadpool(events.send_test_event, c.settings, rule, target,
                                     session.principal.user)  # fmt: skip
     outcome = [_outcome(d) for d in found]
     c.audit(session, request, "response.test-event", f"{rule}/{target}",
@@ -44,7 +44,7 @@ async def test_event(request: Request, c: ConsoleDep, session: Writer) -> Respon
 async def redrive(request: Request, c: ConsoleDep, session: Writer) -> Response:
     fields = await c.form(request, session)
     ids = [int(i) for i in fields.get("ids", []) if i.isdigit()] or None
-    count = api.events.redrive(c.settings, ids)
+    count = events.redrive(c.settings, ids)
     c.audit(session, request, "dlq.redrive", "dlq", {"ids": ids, "queued": count})
     return done_redirect("/response", f"{count} deliveries queued again.")
 

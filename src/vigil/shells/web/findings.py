@@ -11,7 +11,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from vigil import api
+from vigil.api import Settings, access, entity_links, lake
+from vigil.api import findings as findings_api
 from vigil.errors import VigilError
 from vigil.model.finding import RecordState, Workflow
 from vigil.shells.http.abandon import unless_abandoned
@@ -29,7 +30,7 @@ OPEN: Final = "NEW,NOTIFIED"  # the list's default, as Security Hub's: what stil
 ANY: Final = "ANY"
 
 
-def query_of(params: Any) -> api.findings.FindingQuery:
+def query_of(params: Any) -> findings_api.FindingQuery:
     def text(name: str) -> str | None:
         value = str(params.get(name, "") or "").strip()
         return value or None
@@ -37,7 +38,7 @@ def query_of(params: Any) -> api.findings.FindingQuery:
     severity = text("severity")
     kind = text("kind") or "all"
     state = text("state") or "ACTIVE"
-    return api.findings.FindingQuery(
+    return findings_api.FindingQuery(
         kind=kind if kind in ("all", "threat", "control") else "all",  # type: ignore[arg-type]
         severity=float(severity) if severity and _number(severity) else None,
         type=text("type"), account=text("account"), region=text("region"),
@@ -61,7 +62,7 @@ def findings(request: Request, c: ConsoleDep, session: Reader) -> Response:
         return RedirectResponse("/findings?" + urlencode(wanted),
                                 status_code=303)  # fmt: skip
     q = query_of(params)
-    page = api.findings.search(s, q)
+    page = findings_api.search(s, q)
     kept = {k: params[k] for k in FILTERS if params.get(k)}
     nxt = None
     if page.next_offset is not None:
@@ -69,14 +70,14 @@ def findings(request: Request, c: ConsoleDep, session: Reader) -> Response:
     prev = None
     if q.offset > 0:
         prev = "/findings?" + urlencode({**kept, "offset": max(0, q.offset - PAGE)})
-    users = [u.name for u in api.access.users(s)] if c.auth else []
+    users = [u.name for u in access.users(s)] if c.auth else []
     return c.page(
         request, session, "findings.html", page=page, q=q, params=kept,
-        rows=[api.findings.as_row(f) for f in page.findings], next_link=nxt, prev_link=prev,
+        rows=[findings_api.as_row(f) for f in page.findings], next_link=nxt, prev_link=prev,
         kinds={k: "/findings?" + urlencode({**kept, "kind": k}) for k in
                ("all", "threat", "control")},
         severities=SEVERITIES, workflows=WORKFLOWS, users=users,
-        views=api.findings.saved_views(s, session.principal.user),
+        views=findings_api.saved_views(s, session.principal.user),
         query_string=urlencode(kept), flash=params.get("done"),
         chips=_chips(kept), open_workflows=OPEN,
     )  # fmt: skip
@@ -91,7 +92,7 @@ async def bulk(request: Request, c: ConsoleDep, session: Writer) -> Response:
     if first(fields, "scope") == "all":  # every finding the filter matches, all pages
         wanted = parse_qs(urlsplit(back).query)
         q = query_of({k: v[0] for k, v in wanted.items()})
-        every = api.findings.search(s, replace(q, offset=0, limit=10**9))
+        every = findings_api.search(s, replace(q, offset=0, limit=10**9))
         ids = [f.id for f in every.findings]
     if not ids:
         return done_redirect(back, "Nothing was selected.")
@@ -101,13 +102,13 @@ async def bulk(request: Request, c: ConsoleDep, session: Writer) -> Response:
     done: list[str] = []
     missing: list[str] = []
     if workflow or note:
-        done, missing = api.findings.bulk_update(s, ids, workflow, None, note)
+        done, missing = findings_api.bulk_update(s, ids, workflow, None, note)
     if assignee:
-        api.findings.assign(s, ids, None if assignee == "-" else assignee)
+        findings_api.assign(s, ids, None if assignee == "-" else assignee)
         done = done or ids
     detail = {"workflow": workflow.value if workflow else None, "note": note,
               "assignee": assignee or None}  # fmt: skip
-    api.access.audit_many(s, session.principal, "console:findings.update", done,
+    access.audit_many(s, session.principal, "console:findings.update", done,
                           source=client_address(request), detail=detail)  # fmt: skip
     message = f"{len(done)} findings updated"
     if missing:
@@ -121,7 +122,7 @@ async def save_view(request: Request, c: ConsoleDep, session: Writer) -> Respons
     fields = await c.form(request, session)
     name = first(fields, "name")
     query = first(fields, "query")
-    api.findings.save_view(s, session.principal.user, name, {"query": query})
+    findings_api.save_view(s, session.principal.user, name, {"query": query})
     c.audit(session, request, "findings.save-view", name, {"query": query})
     return done_redirect(query, f"Saved the filter {name!r}.")
 
@@ -131,7 +132,7 @@ async def delete_view(request: Request, c: ConsoleDep, session: Writer) -> Respo
     s = c.settings
     fields = await c.form(request, session)
     name, kind = first(fields, "name"), first(fields, "kind") or "findings"
-    api.findings.delete_view(s, session.principal.user, name, kind)
+    findings_api.delete_view(s, session.principal.user, name, kind)
     c.audit(session, request, f"{kind}.delete-view", name, {})
     page, noun = ("/search", "query") if kind == "queries" else ("/findings", "filter")
     return done_redirect(page, f"Deleted the saved {noun} {name!r}.")
@@ -140,18 +141,18 @@ async def delete_view(request: Request, c: ConsoleDep, session: Writer) -> Respo
 @router.get("/findings/{fid}", include_in_schema=False)
 def finding(fid: str, request: Request, c: ConsoleDep, session: Reader) -> Response:
     s = c.settings
-    f = api.findings.get(s, fid)
-    doc = api.findings.as_dict(f)
-    exports = {name: json.dumps(api.findings.export_one(f, name), indent=2, default=str)
+    f = findings_api.get(s, fid)
+    doc = findings_api.as_dict(f)
+    exports = {name: json.dumps(findings_api.export_one(f, name), indent=2, default=str)
                for name in ("asff", "ocsf", "guardduty")}  # fmt: skip
     return c.page(
-        request, session, "finding.html", f=f, doc=doc, row=api.findings.as_row(f),
+        request, session, "finding.html", f=f, doc=doc, row=findings_api.as_row(f),
         raw=json.dumps(doc, indent=2, default=str), exports=exports,
-        history=api.findings.history(s, f.id), workflows=WORKFLOWS,
-        users=[u.name for u in api.access.users(s)] if c.auth else [],
-        like=api.findings.suppression_like(f), flow=api.findings.flow_link(f),
-        entities=api.entity_links.of_finding(s, f),
-        remediation=api.findings.remediation(f),
+        history=findings_api.history(s, f.id), workflows=WORKFLOWS,
+        users=[u.name for u in access.users(s)] if c.auth else [],
+        like=findings_api.suppression_like(f), flow=findings_api.flow_link(f),
+        entities=entity_links.of_finding(s, f),
+        remediation=findings_api.remediation(f),
         flash=request.query_params.get("done"),
     )  # fmt: skip
 
@@ -176,7 +177,7 @@ async def set_workflow(fid: str, request: Request, c: ConsoleDep, session: Write
     note = first(fields, "note") or None
     state = first(fields, "record_state")
     record_state = RecordState(state) if state in ("ACTIVE", "ARCHIVED") else None
-    f = api.findings.update(s, fid, workflow, record_state, note)
+    f = findings_api.update(s, fid, workflow, record_state, note)
     c.audit(session, request, "findings.update", f.id,
             {"workflow": workflow.value if workflow else None, "note": note,
              "record_state": state or None})  # fmt: skip
@@ -187,9 +188,9 @@ async def set_workflow(fid: str, request: Request, c: ConsoleDep, session: Write
 async def assign(fid: str, request: Request, c: ConsoleDep, session: Writer) -> Response:
     s = c.settings
     fields = await c.form(request, session)
-    f = api.findings.get(s, fid)
+    f = findings_api.get(s, fid)
     user = first(fields, "assignee")
-    api.findings.assign(s, [f.id], user or None)
+    findings_api.assign(s, [f.id], user or None)
     c.audit(session, request, "findings.assign", f.id, {"assignee": user or None})
     return done_redirect(f"/findings/{f.id}", f"Assigned to {user}." if user else "Unassigned.")
 
@@ -198,24 +199,22 @@ async def assign(fid: str, request: Request, c: ConsoleDep, session: Writer) -> 
 async def suppress(fid: str, request: Request, c: ConsoleDep, session: Writer) -> Response:
     s = c.settings
     fields = await c.form(request, session)
-    f = api.findings.get(s, fid)
+    f = findings_api.get(s, fid)
     name = first(fields, "name")
     pairs = [p for p in (first(fields, "criteria").splitlines()) if p.strip()]
-    archived = api.findings.suppress(s, name, pairs)
+    archived = findings_api.suppress(s, name, pairs)
     c.audit(session, request, "findings.suppress", name, {"criteria": pairs,
             "from": f.id, "archived": archived})  # fmt: skip
     return done_redirect(f"/findings/{f.id}", f"Suppression rule {name!r}: {archived} archived.")
 
 
-def _evidence(
-    s: api.Settings, fid: str, cancel: api.lake.Cancel
-) -> tuple[api.lake.Answer | None, str | None]:
+def _evidence(s: Settings, fid: str, cancel: lake.Cancel) -> tuple[lake.Answer | None, str | None]:
     """The finding's evidence query over the lake, its first rows; or why it failed."""
-    sql = api.findings.as_dict(api.findings.get(s, fid)).get("evidence_query") or ""
+    sql = findings_api.as_dict(findings_api.get(s, fid)).get("evidence_query") or ""
     if not sql:
         return None, None
     try:
-        return api.lake.query(s, sql, max_rows=EVIDENCE_ROWS, cancel=cancel), None
+        return lake.query(s, sql, max_rows=EVIDENCE_ROWS, cancel=cancel), None
     except VigilError as exc:
         return None, exc.message
 

@@ -14,7 +14,7 @@ from fastapi import HTTPException, Request
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from vigil import api
+from vigil.api import Settings, access
 from vigil.api.access import Gate, Need, Principal, Session, Sessions, SignInLimiter
 from vigil.errors import VigilError
 from vigil.shells.http.headers import PAGE_POLICY
@@ -42,7 +42,7 @@ class Refused(HTTPException):
 
 
 class Console:
-    def __init__(self, settings: api.Settings, gate: Gate, auth: bool) -> None:
+    def __init__(self, settings: Settings, gate: Gate, auth: bool) -> None:
         self.settings = settings
         self.gate = gate
         self.auth = auth
@@ -66,7 +66,7 @@ class Console:
         session = self.sessions.get(sid) if sid else None
         if session is None:
             if not self.auth:  # --insecure-no-auth on loopback: everyone is an admin
-                return Session(Principal("anonymous", api.access.Role.ADMIN, "anonymous"),
+                return Session(Principal("anonymous", access.Role.ADMIN, "anonymous"),
                                "no-auth", 0.0, 0.0)  # fmt: skip
             return None
         current = self.gate.current(session.principal)
@@ -110,7 +110,7 @@ class Console:
 
     def audit(self, session: Session, request: Request, action: str, target: str,
               detail: dict[str, Any]) -> None:  # fmt: skip
-        api.access.audit(self.settings, session.principal, f"console:{action}", target=target,
+        access.audit(self.settings, session.principal, f"console:{action}", target=target,
                          source=client_address(request), detail=detail)  # fmt: skip
 
     # -- pages -----------------------------------------------------------------------------
@@ -118,8 +118,8 @@ class Console:
         role = session.principal.role
         html = self.env.get_template(template).render(
             nav=NAV, here=request.url.path, user=session.principal.user, role=str(role),
-            csrf=session.csrf, can_write=api.access.permits(role, Need.WRITE),
-            can_configure=api.access.permits(role, Need.CONFIGURE), **context,
+            csrf=session.csrf, can_write=access.permits(role, Need.WRITE),
+            can_configure=access.permits(role, Need.CONFIGURE), **context,
         )  # fmt: skip
         return HTMLResponse(html, headers=SECURITY_HEADERS)
 

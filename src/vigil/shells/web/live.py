@@ -11,18 +11,19 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
-from vigil import api
+from vigil.api import Settings, findings, metrics
+from vigil.api import sources as sources_api
 from vigil.shells.web.deps import ConsoleDep, Reader
 from vigil.shells.web.kit import Console
 
 INTERVAL = 2.0
 
 
-def snapshot(settings: api.Settings) -> dict[str, Any]:
-    count, changed = api.findings.pulse(settings)
-    alarms = {a["AlarmName"]: a["StateValue"] for a in api.metrics.alarms(settings)}
+def snapshot(settings: Settings) -> dict[str, Any]:
+    count, changed = findings.pulse(settings)
+    alarms = {a["AlarmName"]: a["StateValue"] for a in metrics.alarms(settings)}
     sources = {s["name"]: [s.get("records", 0), s.get("rejected", 0), s.get("last_error")]
-               for s in api.sources.listing(settings)}  # fmt: skip
+               for s in sources_api.listing(settings)}  # fmt: skip
     return {"finding": [count, changed], "alarm": alarms, "source": sources}
 
 

@@ -10,7 +10,8 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from vigil import api
+from vigil.api import Settings, clock
+from vigil.api import metrics as metrics_api
 from vigil.api.inputs import loads
 from vigil.shells.web.deps import Configurer, ConsoleDep, Reader
 from vigil.shells.web.kit import first
@@ -26,33 +27,33 @@ router = APIRouter()
 @router.get("/alarms", include_in_schema=False)
 def alarms(request: Request, c: ConsoleDep, session: Reader) -> Response:
     s = c.settings
-    found = api.metrics.alarms(s)
+    found = metrics_api.alarms(s)
     history = defaultdict(list)
-    for h in api.metrics.alarm_history(s):
+    for h in metrics_api.alarm_history(s):
         history[h["AlarmName"]].append(h)
     order = {"ALARM": 0, "INSUFFICIENT_DATA": 1, "OK": 2}
     found.sort(key=lambda a: (order.get(a["StateValue"], 3), a["AlarmName"]))
     charts = {a["AlarmName"]: _alarm_chart(s, a) for a in found}
-    metrics = api.metrics.list_metrics(s)
+    metrics = metrics_api.list_metrics(s)
     chosen = request.query_params.get("metric")
     metric_chart = None
     if chosen:
         ns, _, rest = chosen.partition("|")
         name, _, dims = rest.partition("|")
         pairs = tuple(sorted(loads(dims).items())) if dims else ()
-        metric_chart = api.metrics.graph(s, api.metrics.Metric(ns, name, pairs),
+        metric_chart = metrics_api.graph(s, metrics_api.Metric(ns, name, pairs),
                                          request.query_params.get("stat", "Sum"))  # fmt: skip
     return c.page(request, session, "alarms.html", alarms=found, charts=charts,
                   history={k: v[-10:][::-1] for k, v in history.items()},
                   metrics=[(m, _metric_ref(m)) for m in metrics], chosen=chosen,
                   metric_chart=metric_chart,
-                  composites=api.metrics.composite_alarms(s))  # fmt: skip
+                  composites=metrics_api.composite_alarms(s))  # fmt: skip
 
 
 @router.get("/dashboards", include_in_schema=False)
 def dashboards(request: Request, c: ConsoleDep, session: Reader) -> Response:
     return c.page(request, session, "dashboards.html",
-                  dashboards=api.metrics.dashboards(c.settings),
+                  dashboards=metrics_api.dashboards(c.settings),
                   flash=request.query_params.get("done"))  # fmt: skip
 
 
@@ -60,7 +61,7 @@ def dashboards(request: Request, c: ConsoleDep, session: Reader) -> Response:
 async def put_dashboard(request: Request, c: ConsoleDep, session: Configurer) -> Response:
     fields = await c.form(request, session)
     name, body = first(fields, "name"), (fields.get("body") or [""])[0]
-    warnings = api.metrics.put_dashboard(c.settings, name, body)
+    warnings = metrics_api.put_dashboard(c.settings, name, body)
     c.audit(session, request, "dashboards.put", name, {"bytes": len(body)})
     note = "; ".join(f"{w['DataPath']}: {w['Message']}" for w in warnings)
     where = f"/dashboards/{quote(name)}" + (f"?done={quote(note)}" if note else "")
@@ -70,10 +71,10 @@ async def put_dashboard(request: Request, c: ConsoleDep, session: Configurer) ->
 @router.get("/dashboards/{name}", include_in_schema=False)
 def dashboard(name: str, request: Request, c: ConsoleDep, session: Reader) -> Response:
     s = c.settings
-    board = api.metrics.dashboard(s, name)
+    board = metrics_api.dashboard(s, name)
     chosen = _dashboard_range(request.query_params.get("range", ""),
                               request.query_params.get("period", ""))  # fmt: skip
-    view = api.metrics.render_dashboard(s, board.body, *chosen)
+    view = metrics_api.render_dashboard(s, board.body, *chosen)
     for w in view["widgets"]:
         if w["kind"] == "text":
             w["html"] = to_html(w.get("markdown", ""))
@@ -82,7 +83,7 @@ def dashboard(name: str, request: Request, c: ConsoleDep, session: Reader) -> Re
                   periods=PERIODS, flash=request.query_params.get("done"),
                   chosen_range=request.query_params.get("range", ""),
                   chosen_period=request.query_params.get("period", ""),
-                  span=[api.clock.iso_ms(view[k]) for k in ("start", "end")])  # fmt: skip
+                  span=[clock.iso_ms(view[k]) for k in ("start", "end")])  # fmt: skip
 
 
 def _dashboard_range(chosen: str, period: str) -> tuple[int | None, int | None]:
@@ -90,13 +91,13 @@ def _dashboard_range(chosen: str, period: str) -> tuple[int | None, int | None]:
     return RANGES.get(chosen), PERIODS.get(period)
 
 
-def _alarm_chart(s: api.Settings, a: dict[str, Any]) -> dict[str, Any] | None:
+def _alarm_chart(s: Settings, a: dict[str, Any]) -> dict[str, Any] | None:
     if not a.get("MetricName"):
         return None
     dims = tuple(sorted((d["Name"], d["Value"]) for d in a.get("Dimensions", [])))
-    metric = api.metrics.Metric(a["Namespace"], a["MetricName"], dims)
+    metric = metrics_api.Metric(a["Namespace"], a["MetricName"], dims)
     stat = a.get("Statistic") or a.get("ExtendedStatistic") or "Sum"
-    return api.metrics.graph(s, metric, stat, int(a["Period"]), threshold=a["Threshold"])
+    return metrics_api.graph(s, metric, stat, int(a["Period"]), threshold=a["Threshold"])
 
 
 def _metric_ref(m: Any) -> str:

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from vigil import api
+from vigil.api import Settings, events, findings, metrics, sources
+from vigil.api import posture as posture_api
 from vigil.errors import VigilError
 from vigil.shells.web.deps import ConsoleDep
 
@@ -79,26 +80,26 @@ def is_aws(request: Request) -> bool:
     )
 
 
-def overview_data(s: api.Settings, window: str = DEFAULT_WINDOW) -> dict[str, Any]:
-    rows = [api.findings.as_row(f) for f in api.findings.list_findings(s)]
+def overview_data(s: Settings, window: str = DEFAULT_WINDOW) -> dict[str, Any]:
+    rows = [findings.as_row(f) for f in findings.list_findings(s)]
     open_rows = [r for r in rows if r["workflow"] in OPEN and r["kind"] == "threat"]
     by_type = Counter(r["type"] for r in open_rows).most_common(10)
     threats = [r for r in rows if r["kind"] == "threat"]
     by_severity = Counter(r["severity"] for r in open_rows)
-    alarms = api.metrics.alarms(s)
+    alarms = metrics.alarms(s)
     try:
-        posture: dict[str, Any] | None = api.posture.scores(s)
+        posture: dict[str, Any] | None = posture_api.scores(s)
     except VigilError:
         posture = None
-    dlq = api.events.dead_letters(s)
-    deliveries = api.events.audit(s, 10)
+    dlq = events.dead_letters(s)
+    deliveries = events.audit(s, 10)
     return {
         "total": len(rows), "open_total": len(open_rows), "by_type": by_type,
         "by_severity": [(label, by_severity.get(label, 0)) for label in reversed(LABELS)],
         "severity_chart": severity_series(threats, window, int(time.time())),
         "newest_threat": max((r["first_seen"] for r in threats), default=None),
         "alarms_in_alarm": [a for a in alarms if a["StateValue"] == "ALARM"],
-        "alarm_count": len(alarms), "sources": api.sources.listing(s), "posture": posture,
+        "alarm_count": len(alarms), "sources": sources.listing(s), "posture": posture,
         "dlq": len(dlq), "deliveries": deliveries,
     }  # fmt: skip
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from vigil import api
+from vigil.api import posture as posture_api
 from vigil.errors import VigilError
 from vigil.shells.web.deps import ConsoleDep, Reader
 
@@ -18,12 +18,12 @@ router = APIRouter()
 def posture(request: Request, c: ConsoleDep, session: Reader) -> Response:
     s = c.settings
     try:
-        report: dict[str, Any] | None = api.posture.report(s)
+        report: dict[str, Any] | None = posture_api.report(s)
     except VigilError:
         report = None
     diff = None
-    if report is not None and len(api.posture.history(s)) > 1:
-        diff = api.posture.diff(s)
+    if report is not None and len(posture_api.history(s)) > 1:
+        diff = posture_api.diff(s)
     return c.page(request, session, "posture.html", report=report, diff=diff,
                   matrix=_matrix(report["checks"]) if report else None)  # fmt: skip
 

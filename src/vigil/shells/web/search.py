@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from vigil import api
+from vigil.api import Settings, clock, findings, lake, logs
 from vigil.api.access import Session
 from vigil.errors import VigilError
 from vigil.shells.http.abandon import unless_abandoned
@@ -33,8 +33,8 @@ def tail(request: Request, c: ConsoleDep, session: Reader) -> Response:
     p = request.query_params
     group = p.get("group", "")
     since = int(p.get("since", "0") or 0)
-    query = api.logs.EventsQuery(pattern=p.get("pattern", ""), start=since, limit=10_000)
-    events = api.logs.filter_events(c.settings, group, query)[-100:]
+    query = logs.EventsQuery(pattern=p.get("pattern", ""), start=since, limit=10_000)
+    events = logs.filter_events(c.settings, group, query)[-100:]
     return c.fragment("_tail.html", events=list(reversed(events)), group=group)
 
 
@@ -42,12 +42,12 @@ def tail(request: Request, c: ConsoleDep, session: Reader) -> Response:
 async def save(request: Request, c: ConsoleDep, session: Writer) -> Response:
     fields = await c.form(request, session)
     name, query = first(fields, "name"), first(fields, "query")
-    api.findings.save_view(c.settings, session.principal.user, name, {"query": query}, "queries")
+    findings.save_view(c.settings, session.principal.user, name, {"query": query}, "queries")
     c.audit(session, request, "search.save-query", name, {"query": query})
     return done_redirect(f"/search?{query}", f"Saved {name!r}.")
 
 
-def _page(c: Console, request: Request, session: Session, cancel: api.lake.Cancel) -> Response:
+def _page(c: Console, request: Request, session: Session, cancel: lake.Cancel) -> Response:
     s = c.settings
     p = request.query_params
     groups = p.getlist("group")
@@ -57,19 +57,19 @@ def _page(c: Console, request: Request, session: Session, cancel: api.lake.Cance
     span = p.get("range") or "30d"
     start_text, end_text = p.get("start") or None, p.get("end") or None
     context: dict[str, Any] = {
-        "groups": [g.name for g in api.logs.groups(s)], "chosen": groups, "table": table,
+        "groups": [g.name for g in logs.groups(s)], "chosen": groups, "table": table,
         "tables": TABLES, "mode": mode, "q": text or (DEFAULT_QUERY if mode == "insights"
                                                     else ""),
         "range": span, "ranges": RANGES, "start": start_text or "", "end": end_text or "",
-        "saved": api.findings.saved_views(s, session.principal.user, "queries"),
+        "saved": findings.saved_views(s, session.principal.user, "queries"),
         "columns": [], "rows": [], "error": None, "histogram": None, "ran": False,
         "fields": [], "here_query": urlencode(list(p.multi_items())),
         "tail": groups[0] if mode == "pattern" and len(groups) == 1 else None,
-        "now_ms": api.clock.now_ms(),
+        "now_ms": clock.now_ms(),
     }  # fmt: skip
     try:
         if groups or table:
-            context["fields"] = api.logs.fields(s, None if table else groups, table)
+            context["fields"] = logs.fields(s, None if table else groups, table)
         if (groups or table) and "run" in p:
             _run(s, context, mode, text, groups, table, start_text or f"{span}", end_text,
                  cancel)  # fmt: skip
@@ -78,32 +78,32 @@ def _page(c: Console, request: Request, session: Session, cancel: api.lake.Cance
     return c.page(request, session, "search.html", **context, flash=p.get("done"))
 
 
-def _run(s: api.Settings, context: dict[str, Any], mode: str, text: str, groups: list[str],
+def _run(s: Settings, context: dict[str, Any], mode: str, text: str, groups: list[str],
          table: str | None, start_text: str, end_text: str | None,
-         cancel: api.lake.Cancel) -> None:  # fmt: skip
-    start, end = api.clock.time_range(start_text, end_text, ("start", "end"))
-    end = end or api.clock.now_ms()
+         cancel: lake.Cancel) -> None:  # fmt: skip
+    start, end = clock.time_range(start_text, end_text, ("start", "end"))
+    end = end or clock.now_ms()
     start = start if start is not None else end - 3600_000
     context["ran"] = True
     if mode == "pattern":
         events: list[dict[str, Any]] = []
         for group in groups:
-            query = api.logs.EventsQuery(pattern=text, start=start, end=end, limit=SHOWN)
-            events += [{"@timestamp": api.clock.iso_ms(e.timestamp), "@logStream": e.log_stream,
+            query = logs.EventsQuery(pattern=text, start=start, end=end, limit=SHOWN)
+            events += [{"@timestamp": clock.iso_ms(e.timestamp), "@logStream": e.log_stream,
                         "@message": e.message, "_t": e.timestamp}
-                       for e in api.logs.filter_events(s, group, query)]  # fmt: skip
+                       for e in logs.filter_events(s, group, query)]  # fmt: skip
         events.sort(key=lambda e: e["_t"], reverse=True)
         context["columns"] = ["@timestamp", "@logStream", "@message"]
         context["rows"] = events[:SHOWN]
         context["total"] = len(events)
-        context["histogram"] = api.logs.events_histogram([e["_t"] for e in events], start, end)
+        context["histogram"] = logs.events_histogram([e["_t"] for e in events], start, end)
         return
-    table_ = api.logs.insights(s, text, groups=None if table else groups, table=table,
+    table_ = logs.insights(s, text, groups=None if table else groups, table=table,
                                start=start, end=end, cancel=cancel)  # fmt: skip
     context["columns"] = table_.column_names
     context["rows"] = table_.slice(0, SHOWN).to_pylist()
     context["total"] = table_.num_rows
-    context["histogram"] = api.logs.insights_histogram(
+    context["histogram"] = logs.insights_histogram(
         s,
         text,
         groups=None if table else groups,

@@ -4,7 +4,8 @@ that failed, with a retry of the chosen ones."""
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from vigil import api
+from vigil.api import quarantine
+from vigil.api import sources as sources_api
 from vigil.shells.web.deps import ConsoleDep, Reader, Writer
 from vigil.shells.web.kit import done_redirect
 
@@ -13,8 +14,8 @@ router = APIRouter()
 
 @router.get("/sources", include_in_schema=False)
 def sources(request: Request, c: ConsoleDep, session: Reader) -> Response:
-    return c.page(request, session, "sources.html", sources=api.sources.listing(c.settings),
-                  quarantine=api.quarantine.entries(c.settings),
+    return c.page(request, session, "sources.html", sources=sources_api.listing(c.settings),
+                  quarantine=quarantine.entries(c.settings),
                   flash=request.query_params.get("done"))  # fmt: skip
 
 
@@ -24,7 +25,7 @@ async def retry(request: Request, c: ConsoleDep, session: Writer) -> Response:
     ids = fields.get("ids", [])
     if not ids:
         return done_redirect("/sources", "Nothing was selected.")
-    report = api.quarantine.retry(c.settings, ids, api.quarantine.Overrides())
+    report = quarantine.retry(c.settings, ids, quarantine.Overrides())
     c.audit(session, request, "quarantine.retry", f"{len(ids)} objects", {"ids": ids})
     results = ", ".join(f"{o.result}" for o in report.objects)
     return done_redirect("/sources", f"Retried {len(ids)}: {results or 'nothing to retry'}.")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from vigil import api
+from vigil.api import Settings, metrics
 from vigil.api.access import Need
 from vigil.errors import VigilError
 from vigil.shells.http.aws import AwsApiError, Caller
@@ -18,7 +18,7 @@ from vigil.shells.http.aws.cloudwatch_params import page as _page
 from vigil.shells.http.aws.cloudwatch_params import req as _req
 from vigil.shells.http.aws.cloudwatch_params import when as _when
 
-Handler = Callable[[api.Settings, Caller, dict[str, Any]], dict[str, Any]]
+Handler = Callable[[Settings, Caller, dict[str, Any]], dict[str, Any]]
 MAX_DATAPOINTS: Final = 1440
 MAX_QUERIES: Final = 500
 
@@ -29,7 +29,7 @@ def _metric(m: Any) -> dict[str, Any]:
 
 
 # -- metrics ------------------------------------------------------------------------------------
-def put_metric_data(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def put_metric_data(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     namespace = _req(p, "Namespace")
     data = []
     for i, d in enumerate(_req(p, "MetricData")):
@@ -37,8 +37,8 @@ def put_metric_data(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, 
         if "MetricName" not in d:
             raise _missing(f"{where}.MetricName")
         stats = d.get("StatisticValues")
-        data.append(api.metrics.Datum(
-            api.metrics.Metric(namespace, d["MetricName"], _dims(d.get("Dimensions"))),
+        data.append(metrics.Datum(
+            metrics.Metric(namespace, d["MetricName"], _dims(d.get("Dimensions"))),
             _ms(d["Timestamp"], f"{where}.Timestamp") if d.get("Timestamp") else
             int(datetime.now(UTC).timestamp() * 1000),
             value=d.get("Value"), values=[float(v) for v in d.get("Values") or []],
@@ -47,21 +47,21 @@ def put_metric_data(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, 
                         float(stats["Minimum"]), float(stats["Maximum"])) if stats else None,
             unit=d.get("Unit") or "None", resolution=int(d.get("StorageResolution") or 60),
         ))  # fmt: skip
-    api.metrics.put_metric_data(s, data)
+    metrics.put_metric_data(s, data)
     return {}
 
 
-def list_metrics(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def list_metrics(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     wanted = [(d["Name"], d.get("Value")) for d in p.get("Dimensions") or []]
     found = []
-    for m in api.metrics.list_metrics(s, p.get("Namespace"), p.get("MetricName")):
+    for m in metrics.list_metrics(s, p.get("Namespace"), p.get("MetricName")):
         dims = dict(m.dimensions)
         if all(k in dims and (v is None or dims[k] == v) for k, v in wanted):
             found.append(_metric(m))
     return _page(found, p, 500, "Metrics", "MaxRecords")
 
 
-def _points(s: api.Settings, metric: Any, start: int, end: int, period: int,
+def _points(s: Settings, metric: Any, start: int, end: int, period: int,
             stats: list[str], unit: str | None) -> list[Any]:  # fmt: skip
     if end <= start:
         raise AwsApiError("InvalidParameterValue", "The parameter StartTime must be less than the "
@@ -70,12 +70,12 @@ def _points(s: api.Settings, metric: Any, start: int, end: int, period: int,
         raise AwsApiError("InvalidParameterCombination", f"You have requested up to "
                        f"{(end - start) // (period * 1000)} datapoints, which exceeds the limit "
                        f"of {MAX_DATAPOINTS}.")  # fmt: skip
-    return api.metrics.statistics(s, metric, start, end, period, stats, unit)
+    return metrics.statistics(s, metric, start, end, period, stats, unit)
 
 
-def get_metric_statistics(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def get_metric_statistics(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     name = _req(p, "MetricName")
-    metric = api.metrics.Metric(_req(p, "Namespace"), name, _dims(p.get("Dimensions")))
+    metric = metrics.Metric(_req(p, "Namespace"), name, _dims(p.get("Dimensions")))
     stats = list(p.get("Statistics") or []) + list(p.get("ExtendedStatistics") or [])
     if not stats:
         raise _missing("Statistics")
@@ -89,7 +89,7 @@ def get_metric_statistics(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict
     return {"Label": name, "Datapoints": out}
 
 
-def get_metric_data(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def get_metric_data(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     queries = _req(p, "MetricDataQueries")
     if len(queries) > MAX_QUERIES:
         raise AwsApiError("InvalidParameterValue", f"at most {MAX_QUERIES} MetricDataQueries")
@@ -104,7 +104,7 @@ def get_metric_data(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, 
             raise AwsApiError("InvalidParameterCombination", f"query {q.id}: at most 100,800 "
                            "datapoints per query")  # fmt: skip
     try:
-        found = api.metrics.metric_data(s, asked, start, end)
+        found = metrics.metric_data(s, asked, start, end)
     except VigilError as exc:  # metric math says ValidationError; a bad period or statistic
         raise AwsApiError(getattr(exc, "code", "InvalidParameterValue"), exc.message) from None
     results = []
@@ -129,17 +129,17 @@ def _query(q: dict[str, Any], n: int) -> Any:
                        "not both")  # fmt: skip
     if expression:
         period = int(q.get("Period") or 0)
-        return api.metrics.Query(str(ident), expression=str(expression), period=period,
+        return metrics.Query(str(ident), expression=str(expression), period=period,
                                  label=label, return_data=returned)  # fmt: skip
     if not stat:
         raise AwsApiError("ValidationError", f"{where}: give either MetricStat or Expression")
     m = _req(stat, "Metric")
-    metric = api.metrics.Metric(_req(m, "Namespace"), _req(m, "MetricName"),
+    metric = metrics.Metric(_req(m, "Namespace"), _req(m, "MetricName"),
                                 _dims(m.get("Dimensions")))  # fmt: skip
     period = int(_req(stat, "Period"))
     if period <= 0:
         raise AwsApiError("InvalidParameterValue", f"{where}.MetricStat.Period must be positive")
-    return api.metrics.Query(str(ident), metric, str(_req(stat, "Stat")), period,
+    return metrics.Query(str(ident), metric, str(_req(stat, "Stat")), period,
                              stat.get("Unit"), label=label, return_data=returned)  # fmt: skip
 
 
@@ -148,28 +148,28 @@ def _dashboard_arn(c: Caller, name: str) -> str:
     return f"arn:aws:cloudwatch::{c.account}:dashboard/{name}"
 
 
-def put_dashboard(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def put_dashboard(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     # A body with errors is refused (InvalidParameterInput, the messages in its text); one
     # with parts Vigil will not draw is stored and those come back as warnings, as in AWS.
-    warnings = api.metrics.put_dashboard(s, _req(p, "DashboardName"), _req(p, "DashboardBody"))
+    warnings = metrics.put_dashboard(s, _req(p, "DashboardName"), _req(p, "DashboardBody"))
     return {"DashboardValidationMessages": warnings}
 
 
-def get_dashboard(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    d = api.metrics.dashboard(s, _req(p, "DashboardName"))
+def get_dashboard(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    d = metrics.dashboard(s, _req(p, "DashboardName"))
     return {"DashboardArn": _dashboard_arn(c, d.name), "DashboardBody": d.body,
             "DashboardName": d.name}  # fmt: skip
 
 
-def list_dashboards(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def list_dashboards(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     entries = [{"DashboardName": d.name, "DashboardArn": _dashboard_arn(c, d.name),
                 "LastModified": _when(d.modified_ms), "Size": d.size}
-               for d in api.metrics.dashboards(s, p.get("DashboardNamePrefix") or "")]  # fmt: skip
+               for d in metrics.dashboards(s, p.get("DashboardNamePrefix") or "")]  # fmt: skip
     return _page(entries, p, 1000, "DashboardEntries", "MaxRecords")
 
 
-def delete_dashboards(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.metrics.delete_dashboards(s, list(_req(p, "DashboardNames")))
+def delete_dashboards(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    metrics.delete_dashboards(s, list(_req(p, "DashboardNames")))
     return {}
 
 

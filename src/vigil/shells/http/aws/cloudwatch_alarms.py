@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vigil import api
+from vigil.api import Settings, metrics
 from vigil.shells.http.aws import AwsApiError, Caller
 from vigil.shells.http.aws.cloudwatch_params import dims as _dims
 from vigil.shells.http.aws.cloudwatch_params import ms as _ms
@@ -27,7 +27,7 @@ def _actions(p: dict[str, Any]) -> dict[str, Any]:
 
 
 # -- metric alarms ------------------------------------------------------------------------------
-def put_metric_alarm(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def put_metric_alarm(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     name = _req(p, "AlarmName")
     raw = p.get("Metrics")
     threshold_id = p.get("ThresholdMetricId")
@@ -37,7 +37,7 @@ def put_metric_alarm(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str,
         if single:
             raise AwsApiError("InvalidParameterCombination", f"Metrics cannot be given with "
                            f"{', '.join(single)}")  # fmt: skip
-        queries = api.metrics.alarm_queries(list(raw))
+        queries = metrics.alarm_queries(list(raw))
         period = next((q.period for q in queries if q.expression is None and q.period), 60)
         fields: dict[str, Any] = {"namespace": "", "metric_name": "", "statistic": "Sum",
                                   "period": period, "queries": queries,
@@ -57,7 +57,7 @@ def put_metric_alarm(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str,
                   "dimensions": _dims(p.get("Dimensions")), "unit": p.get("Unit")}  # fmt: skip
     if threshold_id is None and p.get("Threshold") is None:
         raise AwsApiError("MissingParameter", "The parameter Threshold is required.")
-    alarm = api.metrics.Alarm(
+    alarm = metrics.Alarm(
         name=name, threshold=float(p.get("Threshold") or 0.0),
         comparison=_req(p, "ComparisonOperator"),
         evaluation_periods=int(_req(p, "EvaluationPeriods")),
@@ -66,9 +66,9 @@ def put_metric_alarm(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str,
         evaluate_low_sample_count_percentile=p.get("EvaluateLowSampleCountPercentile")
         or "evaluate", account=c.account, region=c.region, **fields, **_actions(p),
     )  # fmt: skip
-    if api.metrics.alarm_kind(s, name) == "CompositeAlarm":
+    if metrics.alarm_kind(s, name) == "CompositeAlarm":
         raise AwsApiError("ValidationError", f"The alarm {name} is a composite alarm")
-    api.metrics.put_alarm(s, alarm)
+    metrics.put_alarm(s, alarm)
     return {}
 
 
@@ -83,7 +83,7 @@ def _metric_alarm(doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def describe_alarms(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def describe_alarms(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     names = set(p.get("AlarmNames") or [])
     prefix, state = p.get("AlarmNamePrefix") or "", p.get("StateValue")
     action = p.get("ActionPrefix") or ""
@@ -98,8 +98,8 @@ def describe_alarms(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, 
     related = p.get("ChildrenOfAlarmName") or p.get("ParentsOfAlarmName")
     if related:
         return _related(s, p, str(related))
-    metric = api.metrics.alarms(s) if "MetricAlarm" in types else []
-    composite = api.metrics.composite_alarms(s) if "CompositeAlarm" in types else []
+    metric = metrics.alarms(s) if "MetricAlarm" in types else []
+    composite = metrics.composite_alarms(s) if "CompositeAlarm" in types else []
 
     def wanted(a: dict[str, Any]) -> bool:
         if (names and a["AlarmName"] not in names) or not a["AlarmName"].startswith(prefix):
@@ -120,7 +120,7 @@ def describe_alarms(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, 
     return out
 
 
-def _related(s: api.Settings, p: dict[str, Any], name: str) -> dict[str, Any]:
+def _related(s: Settings, p: dict[str, Any], name: str) -> dict[str, Any]:
     """ChildrenOfAlarmName / ParentsOfAlarmName: only MaxRecords and NextToken beside them;
     AWS returns names, ARNs and states of children, names and ARNs of parents."""
     extra = [k for k in p if k not in ("ChildrenOfAlarmName", "ParentsOfAlarmName",
@@ -129,10 +129,10 @@ def _related(s: api.Settings, p: dict[str, Any], name: str) -> dict[str, Any]:
         raise AwsApiError("ValidationError", "ChildrenOfAlarmName and ParentsOfAlarmName take only "
                        f"MaxRecords and NextToken beside them, not {', '.join(extra)}")  # fmt: skip
     children = bool(p.get("ChildrenOfAlarmName"))
-    related = set((api.metrics.alarm_children if children else api.metrics.alarm_parents)(
+    related = set((metrics.alarm_children if children else metrics.alarm_parents)(
         s, name))  # fmt: skip
-    metric = [a for a in api.metrics.alarms(s) if a["AlarmName"] in related]
-    composite = [a for a in api.metrics.composite_alarms(s) if a["AlarmName"] in related]
+    metric = [a for a in metrics.alarms(s) if a["AlarmName"] in related]
+    composite = [a for a in metrics.composite_alarms(s) if a["AlarmName"] in related]
     keep = ("AlarmName", "AlarmArn", "StateValue", "StateUpdatedTimestamp") if children else (
         "AlarmName", "AlarmArn")  # fmt: skip
 
@@ -146,13 +146,13 @@ def _related(s: api.Settings, p: dict[str, Any], name: str) -> dict[str, Any]:
             "CompositeAlarms": [slim(a) for a in composite]}  # fmt: skip
 
 
-def describe_alarms_for_metric(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def describe_alarms_for_metric(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     """Metric alarms on exactly this metric (math and composite alarms are not included)."""
     namespace, name = _req(p, "Namespace"), _req(p, "MetricName")
     dims = _dims(p.get("Dimensions"))
     stat = p.get("Statistic") or p.get("ExtendedStatistic")
     found = []
-    for a in api.metrics.alarms(s):
+    for a in metrics.alarms(s):
         if a.get("Metrics") or a["Namespace"] != namespace or a["MetricName"] != name:
             continue
         if _dims(a["Dimensions"]) != dims:
@@ -167,14 +167,14 @@ def describe_alarms_for_metric(s: api.Settings, c: Caller, p: dict[str, Any]) ->
     return {"MetricAlarms": found}
 
 
-def describe_alarm_history(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def describe_alarm_history(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     kind = p.get("HistoryItemType")
     start = _ms(p["StartDate"], "StartDate") if p.get("StartDate") else None
     end = _ms(p["EndDate"], "EndDate") if p.get("EndDate") else None
     types = p.get("AlarmTypes") or list(TYPES)
-    composites = {a["AlarmName"] for a in api.metrics.composite_alarms(s)}
+    composites = {a["AlarmName"] for a in metrics.composite_alarms(s)}
     items = []
-    for h in api.metrics.alarm_history(s, p.get("AlarmName")):
+    for h in metrics.alarm_history(s, p.get("AlarmName")):
         ts = int(h["Timestamp"])
         alarm_type = "CompositeAlarm" if h["AlarmName"] in composites else "MetricAlarm"
         if (kind and h["HistoryItemType"] != kind) or alarm_type not in types:
@@ -187,44 +187,44 @@ def describe_alarm_history(s: api.Settings, c: Caller, p: dict[str, Any]) -> dic
     return _page(items, p, 100, "AlarmHistoryItems", "MaxRecords")
 
 
-def set_alarm_state(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def set_alarm_state(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     name = _req(p, "AlarmName")
-    if api.metrics.alarm_kind(s, name) is None:
+    if metrics.alarm_kind(s, name) is None:
         raise AwsApiError("ResourceNotFound", f"Alarm {name} does not exist", status=404)
-    api.metrics.set_alarm_state(s, name, _req(p, "StateValue"), _req(p, "StateReason"))
+    metrics.set_alarm_state(s, name, _req(p, "StateValue"), _req(p, "StateReason"))
     return {}
 
 
-def delete_alarms(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def delete_alarms(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     names = list(_req(p, "AlarmNames"))
-    missing = [n for n in names if api.metrics.alarm_kind(s, n) is None]
+    missing = [n for n in names if metrics.alarm_kind(s, n) is None]
     if missing:
         raise AwsApiError("ResourceNotFound", f"Alarm {missing[0]} does not exist", status=404)
-    api.metrics.delete_alarms(s, names)
+    metrics.delete_alarms(s, names)
     return {}
 
 
-def enable_alarm_actions(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.metrics.set_alarm_actions(s, list(_req(p, "AlarmNames")), True)
+def enable_alarm_actions(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    metrics.set_alarm_actions(s, list(_req(p, "AlarmNames")), True)
     return {}
 
 
-def disable_alarm_actions(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.metrics.set_alarm_actions(s, list(_req(p, "AlarmNames")), False)
+def disable_alarm_actions(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    metrics.set_alarm_actions(s, list(_req(p, "AlarmNames")), False)
     return {}
 
 
 # -- composite alarms ---------------------------------------------------------------------------
-def put_composite_alarm(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def put_composite_alarm(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     name = _req(p, "AlarmName")
     suppressor = p.get("ActionsSuppressor")
     wait = p.get("ActionsSuppressorWaitPeriod")
     extension = p.get("ActionsSuppressorExtensionPeriod")
-    alarm = api.metrics.CompositeAlarm(
+    alarm = metrics.CompositeAlarm(
         name=name, rule=_req(p, "AlarmRule"), suppressor=suppressor,
         suppressor_wait=int(wait) if wait is not None else None,
         suppressor_extension=int(extension) if extension is not None else None,
         account=c.account, region=c.region, **_actions(p),
     )  # fmt: skip
-    api.metrics.put_composite_alarm(s, alarm)
+    metrics.put_composite_alarm(s, alarm)
     return {}

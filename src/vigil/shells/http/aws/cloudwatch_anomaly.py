@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vigil import api
+from vigil.api import Settings, metrics
 from vigil.shells.http.aws import AwsApiError, Caller
 from vigil.shells.http.aws.protocol import timestamp
 
@@ -41,7 +41,7 @@ def _detector(p: dict[str, Any]) -> Any:
     config = p.get("Configuration") or {}
     excluded = tuple((_ms(r.get("StartTime")), _ms(r.get("EndTime")))
                      for r in config.get("ExcludedTimeRanges") or [])  # fmt: skip
-    return api.metrics.Detector(str(source["Namespace"]), str(source["MetricName"]),
+    return metrics.Detector(str(source["Namespace"]), str(source["MetricName"]),
                                 str(source["Stat"]), _dims(source.get("Dimensions")),
                                 excluded, config.get("MetricTimezone"))  # fmt: skip
 
@@ -59,12 +59,12 @@ def _aws(d: Any) -> dict[str, Any]:
             "SingleMetricAnomalyDetector": single}  # fmt: skip
 
 
-def put_anomaly_detector(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.metrics.put_anomaly_detector(s, _detector(p))
+def put_anomaly_detector(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    metrics.put_anomaly_detector(s, _detector(p))
     return {}
 
 
-def describe_anomaly_detectors(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def describe_anomaly_detectors(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     types = p.get("AnomalyDetectorTypes") or ["SINGLE_METRIC"]
     for t in types:
         if t not in ("SINGLE_METRIC", "METRIC_MATH"):
@@ -72,7 +72,7 @@ def describe_anomaly_detectors(s: api.Settings, c: Caller, p: dict[str, Any]) ->
                            "SINGLE_METRIC or METRIC_MATH")  # fmt: skip
     wanted = set(_dims(p.get("Dimensions")))
     found = []
-    for d in api.metrics.anomaly_detectors(s):
+    for d in metrics.anomaly_detectors(s):
         if "SINGLE_METRIC" not in types:
             continue
         if p.get("Namespace") and d.namespace != p["Namespace"]:
@@ -92,6 +92,6 @@ def describe_anomaly_detectors(s: api.Settings, c: Caller, p: dict[str, Any]) ->
     return out
 
 
-def delete_anomaly_detector(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.metrics.delete_anomaly_detector(s, _detector(p))
+def delete_anomaly_detector(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    metrics.delete_anomaly_detector(s, _detector(p))
     return {}

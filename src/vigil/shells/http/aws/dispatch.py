@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from vigil import api
+from vigil.api import Settings, access
 from vigil.api.access import AuthError, Gate, Need, Principal, Role, SignedRequest, pairs_of
 from vigil.api.inputs import InputError, inflate_gzip
 from vigil.errors import BusyError, VigilError
@@ -60,12 +60,12 @@ _AUTH_QUERY: Final = {
     "expired": ("RequestExpired", 400), "forbidden": ("AccessDenied", 403),
 }  # fmt: skip
 
-Handler = Callable[[api.Settings, Caller, dict[str, Any]], dict[str, Any]]
+Handler = Callable[[Settings, Caller, dict[str, Any]], dict[str, Any]]
 Observe = Callable[[str, str, int, float], None]
 
 
 class AwsEndpoints:
-    def __init__(self, settings: api.Settings, gate: Gate, *, auth: bool = True,
+    def __init__(self, settings: Settings, gate: Gate, *, auth: bool = True,
                  account: str = "000000000000", region: str = "us-east-1",
                  observe: Observe | None = None) -> None:  # fmt: skip
         self.settings = settings
@@ -131,7 +131,7 @@ class AwsEndpoints:
                                f"{call.service}", status=400)  # fmt: skip
             needed, handler = ops[call.operation]
             principal, region = await run_in_threadpool(self._authenticate, request, body, call)
-            if not api.access.permits(principal.role, needed):
+            if not access.permits(principal.role, needed):
                 raise AuthError(
                     "forbidden",
                     f"User {principal.user} ({principal.role}) is not "
@@ -170,7 +170,7 @@ class AwsEndpoints:
         raw_path = request.scope.get("raw_path", request.url.path.encode()).decode("latin-1")
         signed = SignedRequest(request.method, raw_path.split("?", 1)[0],
                                pairs_of(request.url.query), headers, body)  # fmt: skip
-        if api.access.is_signed(signed):
+        if access.is_signed(signed):
             principal, scope = self.gate.sigv4(signed)
             if scope.service != call.signing_name:
                 raise AuthError("bad_signature", f"Credential should be scoped to correct "
@@ -186,7 +186,7 @@ class AwsEndpoints:
         result = handler(self.settings, caller, call.params)
         if needed is not Need.READ:
             detail = {k: v for k, v in call.params.items() if k not in _BULKY}
-            api.access.audit(self.settings, caller.principal, f"{call.signing_name}:"
+            access.audit(self.settings, caller.principal, f"{call.signing_name}:"
                              f"{call.operation}", target=_target(call.params),
                              source=caller.source, detail=detail)  # fmt: skip
         return result

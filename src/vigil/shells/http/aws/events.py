@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable
 from typing import Any, Final
 
-from vigil import api
+from vigil.api import Settings, buses, events
 from vigil.api.access import Need
 from vigil.api.inputs import loads
 from vigil.errors import VigilError
@@ -16,7 +16,7 @@ from vigil.shells.http.aws import AwsApiError, Caller, events_buses
 from vigil.shells.http.aws.events_buses import page_of
 from vigil.shells.http.aws.events_targets import target_aws, target_doc
 
-Handler = Callable[[api.Settings, Caller, dict[str, Any]], dict[str, Any]]
+Handler = Callable[[Settings, Caller, dict[str, Any]], dict[str, Any]]
 MAX_ENTRIES: Final = 10
 
 
@@ -32,14 +32,14 @@ def _required(p: dict[str, Any], name: str) -> Any:
     return value
 
 
-def _bus(s: api.Settings, p: dict[str, Any]) -> str:
+def _bus(s: Settings, p: dict[str, Any]) -> str:
     """The bus the request names (default when absent), or ResourceNotFoundException."""
-    return api.buses.bus_name(s, p.get("EventBusName"))
+    return buses.bus_name(s, p.get("EventBusName"))
 
 
-def _doc(s: api.Settings, name: str, bus: str) -> dict[str, Any]:
+def _doc(s: Settings, name: str, bus: str) -> dict[str, Any]:
     try:
-        return api.events.rule_document(s, name, bus)
+        return events.rule_document(s, name, bus)
     except VigilError:
         raise AwsApiError(
             "ResourceNotFoundException", f"Rule {name} does not exist on EventBus {bus}."
@@ -51,14 +51,14 @@ def _arn(c: Caller, name: str, bus: str = "default") -> str:
     return f"arn:aws:events:{c.region}:{c.account}:rule/{key}"
 
 
-def _save(s: api.Settings, doc: dict[str, Any]) -> None:
+def _save(s: Settings, doc: dict[str, Any]) -> None:
     try:
-        api.events.put_rule(s, doc)
+        events.put_rule(s, doc)
     except VigilError as exc:
         raise _valid(exc.message) from None
 
 
-def put_events(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def put_events(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     entries = _required(p, "Entries")
     if not isinstance(entries, list) or len(entries) > MAX_ENTRIES:
         raise _valid("1 validation error detected: Value at 'entries' failed to satisfy "
@@ -70,11 +70,11 @@ def put_events(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
         if isinstance(clean, dict) and hasattr(clean.get("Time"), "isoformat"):
             clean["Time"] = clean["Time"].isoformat()
         good.append(clean)
-    out = api.events.put_events(s, good, account=c.account, region=c.region).entries
+    out = events.put_events(s, good, account=c.account, region=c.region).entries
     return {"FailedEntryCount": sum(1 for e in out if "ErrorCode" in e), "Entries": out}
 
 
-def put_rule(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def put_rule(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     name = _required(p, "Name")
     bus = _bus(s, p)
     pattern, schedule = p.get("EventPattern"), p.get("ScheduleExpression")
@@ -85,7 +85,7 @@ def put_rule(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     if schedule and bus != "default":
         raise _valid("ScheduleExpression is supported only on the default event bus.")
     try:
-        old = api.events.rule_document(s, name, bus)
+        old = events.rule_document(s, name, bus)
     except VigilError:
         old = {}
     doc: dict[str, Any] = {"name": name, **({"pattern": pattern} if pattern else
@@ -119,15 +119,13 @@ def _describe(c: Caller, doc: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def describe_rule(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def describe_rule(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     return _describe(c, _doc(s, _required(p, "Name"), _bus(s, p)))
 
 
-def list_rules(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def list_rules(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     prefix = p.get("NamePrefix") or ""
-    docs = [
-        d for d in api.events.rule_documents(s, _bus(s, p)) if str(d["name"]).startswith(prefix)
-    ]
+    docs = [d for d in events.rule_documents(s, _bus(s, p)) if str(d["name"]).startswith(prefix)]
     page, token = page_of(docs, p)
     out: dict[str, Any] = {"Rules": [_describe(c, d) for d in page]}
     if token:
@@ -135,40 +133,40 @@ def list_rules(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def list_rule_names_by_target(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def list_rule_names_by_target(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     arn = str(_required(p, "TargetArn"))
-    docs = api.events.rule_documents(s, _bus(s, p))
+    docs = events.rule_documents(s, _bus(s, p))
     names = [str(d["name"]) for d in docs
              if any(target_aws(c, t)["Arn"] == arn for t in d.get("targets") or [])]  # fmt: skip
     page, token = page_of(names, p)
     return {"RuleNames": page, **({"NextToken": token} if token else {})}
 
 
-def delete_rule(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def delete_rule(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     name = _required(p, "Name")
     bus = _bus(s, p)
     try:
-        doc = api.events.rule_document(s, name, bus)
+        doc = events.rule_document(s, name, bus)
     except VigilError:
         return {}  # AWS: deleting a rule that is not there succeeds
     if doc.get("targets"):
         raise _valid("Rule can't be deleted since it has targets.")
-    api.events.delete_rule(s, name, bus)
+    events.delete_rule(s, name, bus)
     return {}
 
 
 def _enable(enabled: bool) -> Handler:
-    def handler(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    def handler(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
         name = _required(p, "Name")
         bus = _bus(s, p)
         _doc(s, name, bus)
-        api.events.set_rule_enabled(s, name, enabled, bus)
+        events.set_rule_enabled(s, name, enabled, bus)
         return {}
 
     return handler
 
 
-def put_targets(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def put_targets(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     name = _required(p, "Rule")
     doc = _doc(s, name, _bus(s, p))
     targets = {str(t.get("id")): t for t in doc.get("targets") or []}
@@ -188,20 +186,20 @@ def put_targets(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]
     return {"FailedEntryCount": len(failed), "FailedEntries": failed}
 
 
-def _check(s: api.Settings, doc: dict[str, Any]) -> None:
+def _check(s: Settings, doc: dict[str, Any]) -> None:
     """Would this rule take this target (its settings checked as when a rule is put)?"""
     try:
-        api.events.check_rule(s, doc)
+        events.check_rule(s, doc)
     except VigilError as exc:
         raise _valid(exc.message) from None
 
 
-def list_targets_by_rule(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def list_targets_by_rule(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     doc = _doc(s, _required(p, "Rule"), _bus(s, p))
     return {"Targets": [target_aws(c, t) for t in doc.get("targets") or []]}
 
 
-def remove_targets(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def remove_targets(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     name = _required(p, "Rule")
     doc = _doc(s, name, _bus(s, p))
     ids = {str(i) for i in _required(p, "Ids")}
@@ -210,7 +208,7 @@ def remove_targets(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, A
     return {"FailedEntryCount": 0, "FailedEntries": []}
 
 
-def test_event_pattern(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def test_event_pattern(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     pattern, text = _required(p, "EventPattern"), _required(p, "Event")
     try:
         event = loads(text)
@@ -222,7 +220,7 @@ def test_event_pattern(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[st
     if missing:
         raise _valid(f"Parameter Event is not valid: it lacks {', '.join(missing)}")
     try:
-        return {"Result": api.events.test_pattern(pattern, event)}
+        return {"Result": events.test_pattern(pattern, event)}
     except VigilError as exc:
         raise AwsApiError("InvalidEventPatternException", f"Event pattern is not valid. Reason: "
                        f"{exc.message}") from None  # fmt: skip

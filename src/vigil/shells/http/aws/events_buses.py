@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
-from vigil import api
+from vigil.api import Settings, buses
 from vigil.api.access import Need
 from vigil.shells.http.aws import AwsApiError, Caller
 
-Handler = Callable[[api.Settings, Caller, dict[str, Any]], dict[str, Any]]
+Handler = Callable[[Settings, Caller, dict[str, Any]], dict[str, Any]]
 _ARCHIVE_STATES: Final = ("ENABLED", "DISABLED", "CREATING", "UPDATING", "CREATE_FAILED",
                           "UPDATE_FAILED")  # fmt: skip
 _REPLAY_STATES: Final = ("STARTING", "RUNNING", "CANCELLING", "COMPLETED", "CANCELLED", "FAILED")
@@ -61,14 +61,14 @@ def _one_of(p: dict[str, Any], name: str, allowed: tuple[str, ...]) -> str | Non
 
 
 # -- buses ---------------------------------------------------------------------------------------
-def create_event_bus(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def create_event_bus(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     if p.get("EventSourceName"):
         raise AwsApiError("ValidationException", "Partner event buses are not served: create a "
                        "custom bus without EventSourceName")  # fmt: skip
     tags = p.get("Tags") or []
     if not isinstance(tags, list) or not all(isinstance(t, dict) and "Key" in t for t in tags):
         raise AwsApiError("ValidationException", "Tags: a list of {Key, Value}")
-    made = api.buses.create_bus(s, str(_required(p, "Name")), str(p.get("Description") or ""),
+    made = buses.create_bus(s, str(_required(p, "Name")), str(p.get("Description") or ""),
                                  tags, c.account, c.region)  # fmt: skip
     out = {"EventBusArn": made["Arn"]}
     if made.get("Description"):
@@ -76,69 +76,69 @@ def create_event_bus(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str,
     return out
 
 
-def describe_event_bus(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return api.buses.describe_bus(s, p.get("Name"), c.account, c.region)
+def describe_event_bus(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    return buses.describe_bus(s, p.get("Name"), c.account, c.region)
 
 
-def update_event_bus(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def update_event_bus(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     if p.get("KmsKeyIdentifier") or p.get("DeadLetterConfig") or p.get("LogConfig"):
         raise AwsApiError("ValidationException", "Vigil updates a bus's Description only (no KMS "
                        "key, dead-letter queue or log configuration)")  # fmt: skip
     desc = p.get("Description")
-    done = api.buses.update_bus(s, p.get("Name"), None if desc is None else str(desc),
+    done = buses.update_bus(s, p.get("Name"), None if desc is None else str(desc),
                                  c.account, c.region)  # fmt: skip
     return {k: v for k, v in done.items() if k in ("Arn", "Name", "Description")}
 
 
-def list_event_buses(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    found = api.buses.list_buses(s, str(p.get("NamePrefix") or ""), c.account, c.region)
+def list_event_buses(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    found = buses.list_buses(s, str(p.get("NamePrefix") or ""), c.account, c.region)
     return _page(found, p, "EventBuses")
 
 
-def delete_event_bus(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.buses.delete_bus(s, str(_required(p, "Name")))
+def delete_event_bus(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    buses.delete_bus(s, str(_required(p, "Name")))
     return {}
 
 
 # -- archives ------------------------------------------------------------------------------------
-def create_archive(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return api.buses.create_archive(
+def create_archive(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    return buses.create_archive(
         s, str(_required(p, "ArchiveName")), str(_required(p, "EventSourceArn")),
         p.get("EventPattern"), str(p.get("Description") or ""), p.get("RetentionDays"),
         c.account, c.region,
     )  # fmt: skip
 
 
-def describe_archive(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return api.buses.describe_archive(s, str(_required(p, "ArchiveName")), c.account, c.region)
+def describe_archive(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    return buses.describe_archive(s, str(_required(p, "ArchiveName")), c.account, c.region)
 
 
-def list_archives(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def list_archives(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     state = _one_of(p, "State", _ARCHIVE_STATES)
-    found = api.buses.list_archives(s, str(p.get("NamePrefix") or ""), p.get("EventSourceArn"),
+    found = buses.list_archives(s, str(p.get("NamePrefix") or ""), p.get("EventSourceArn"),
                                      state, c.account, c.region)  # fmt: skip
     return _page(found, p, "Archives")
 
 
-def update_archive(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return api.buses.update_archive(
+def update_archive(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    return buses.update_archive(
         s, str(_required(p, "ArchiveName")), p.get("EventPattern"), p.get("Description"),
         p.get("RetentionDays"), c.account, c.region,
     )  # fmt: skip
 
 
-def delete_archive(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.buses.delete_archive(s, str(_required(p, "ArchiveName")))
+def delete_archive(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    buses.delete_archive(s, str(_required(p, "ArchiveName")))
     return {}
 
 
 # -- replays -------------------------------------------------------------------------------------
-def start_replay(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def start_replay(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     destination = _required(p, "Destination")
     if not isinstance(destination, dict) or not destination.get("Arn"):
         raise AwsApiError("ValidationException", "Destination: {Arn: the event bus's ARN, "
                        "FilterArns: [rule ARNs]}")  # fmt: skip
-    return api.buses.start_replay(
+    return buses.start_replay(
         s, str(_required(p, "ReplayName")), str(_required(p, "EventSourceArn")),
         _ms(_required(p, "EventStartTime"), "EventStartTime"),
         _ms(_required(p, "EventEndTime"), "EventEndTime"), str(destination["Arn"]),
@@ -147,19 +147,19 @@ def start_replay(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any
     )  # fmt: skip
 
 
-def describe_replay(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return api.buses.describe_replay(s, str(_required(p, "ReplayName")))
+def describe_replay(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    return buses.describe_replay(s, str(_required(p, "ReplayName")))
 
 
-def list_replays(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def list_replays(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     state = _one_of(p, "State", _REPLAY_STATES)
-    found = api.buses.list_replays(s, str(p.get("NamePrefix") or ""), state,
+    found = buses.list_replays(s, str(p.get("NamePrefix") or ""), state,
                                     p.get("EventSourceArn"))  # fmt: skip
     return _page(found, p, "Replays")
 
 
-def cancel_replay(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return api.buses.cancel_replay(s, str(_required(p, "ReplayName")))
+def cancel_replay(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    return buses.cancel_replay(s, str(_required(p, "ReplayName")))
 
 
 def operations() -> dict[str, tuple[Need, Handler]]:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any, Final
 
-from vigil import api
+from vigil.api import Settings, logs, metrics
 from vigil.api.access import Need
 from vigil.shells.http.aws import AwsApiError, Caller, logs_tags, need
 from vigil.shells.http.aws.logs_insights import Queries, get_log_record
@@ -17,7 +17,7 @@ from vigil.shells.http.aws.logs_paging import token as _token
 from vigil.shells.http.aws.logs_paging import untoken as _untoken
 from vigil.shells.http.aws.logs_tasks import ExportTasks
 
-Handler = Callable[[api.Settings, Caller, dict[str, Any]], dict[str, Any]]
+Handler = Callable[[Settings, Caller, dict[str, Any]], dict[str, Any]]
 MAX_PAGE: Final = 10_000
 
 
@@ -26,25 +26,25 @@ def _arn(c: Caller, group: str, stream: str | None = None) -> str:
     return f"{base}:log-stream:{stream}" if stream else f"{base}:*"
 
 
-def create_log_group(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.logs.create_group(
+def create_log_group(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    logs.create_group(
         s, need(p, "logGroupName"), account=c.account, region=c.region, tags=p.get("tags")
     )
     return {}
 
 
-def delete_log_group(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.logs.delete_group(s, need(p, "logGroupName"))
+def delete_log_group(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    logs.delete_group(s, need(p, "logGroupName"))
     return {}
 
 
-def describe_log_groups(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def describe_log_groups(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     prefix = p.get("logGroupNamePrefix") or ""
     pattern = p.get("logGroupNamePattern")
-    found = api.logs.groups(s, prefix)
+    found = logs.groups(s, prefix)
     if pattern:
         found = [g for g in found if pattern.lower() in g.name.lower()]
-    filters = api.metrics.metric_filters(s)
+    filters = metrics.metric_filters(s)
     counts: dict[str, int] = {}
     for f in filters:
         counts[f.log_group] = counts.get(f.log_group, 0) + 1
@@ -63,17 +63,17 @@ def describe_log_groups(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[s
     return {"logGroups": out, **({"nextToken": token} if token else {})}
 
 
-def create_log_stream(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.logs.create_stream(s, need(p, "logGroupName"), need(p, "logStreamName"))
+def create_log_stream(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    logs.create_stream(s, need(p, "logGroupName"), need(p, "logStreamName"))
     return {}
 
 
-def delete_log_stream(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.logs.delete_stream(s, need(p, "logGroupName"), need(p, "logStreamName"))
+def delete_log_stream(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    logs.delete_stream(s, need(p, "logGroupName"), need(p, "logStreamName"))
     return {}
 
 
-def describe_log_streams(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def describe_log_streams(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     group = p.get("logGroupName") or _group_of(p.get("logGroupIdentifier"))
     if not group:
         need(p, "logGroupName")
@@ -83,7 +83,7 @@ def describe_log_streams(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[
         raise AwsApiError(
             "InvalidParameterException", "Cannot order by LastEventTime with a logStreamNamePrefix."
         )
-    found = api.logs.streams(s, group, prefix)
+    found = logs.streams(s, group, prefix)
     if order == "LastEventTime":
         found.sort(key=lambda x: x.last_event_ms or 0)
     if p.get("descending"):
@@ -106,7 +106,7 @@ def describe_log_streams(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[
     return {"logStreams": out, **({"nextToken": token} if token else {})}
 
 
-def put_log_events(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def put_log_events(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     group, stream = need(p, "logGroupName"), need(p, "logStreamName")
     raw = p.get("logEvents") or []
     events = []
@@ -116,12 +116,12 @@ def put_log_events(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, A
                 "InvalidParameterException",
                 f"logEvents[{i}]: an event has a timestamp and a message",
             )
-        events.append(api.logs.InputEvent(int(e["timestamp"]), str(e["message"])))
-    result = api.logs.put_log_events(s, group, stream, events)
+        events.append(logs.InputEvent(int(e["timestamp"]), str(e["message"])))
+    result = logs.put_log_events(s, group, stream, events)
     return {"nextSequenceToken": uuid.uuid4().hex, **result.response()}
 
 
-def get_log_events(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def get_log_events(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     group = p.get("logGroupName") or _group_of(p.get("logGroupIdentifier"))
     stream = need(p, "logStreamName")
     if not group:
@@ -129,10 +129,10 @@ def get_log_events(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, A
     limit = _limit(p, MAX_PAGE, MAX_PAGE)
     token = p.get("nextToken")
     after = _untoken(token[2:]) if token and token[:2] in ("f/", "b/") else None
-    query = api.logs.EventsQuery(start=_ms(p.get("startTime")), end=_ms(p.get("endTime")),
+    query = logs.EventsQuery(start=_ms(p.get("startTime")), end=_ms(p.get("endTime")),
                                  streams=[stream], limit=limit,
                                  after=tuple(after) if after else None)  # fmt: skip
-    found = api.logs.filter_events(s, group, query)
+    found = logs.filter_events(s, group, query)
     events = [{"timestamp": e.timestamp, "message": e.message, "ingestionTime": e.ingestion_time}
               for e in found]  # fmt: skip
     last = found[-1] if found else None
@@ -149,7 +149,7 @@ def _ms(value: Any) -> int | None:
     return None if value is None else int(value)
 
 
-def filter_log_events(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def filter_log_events(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     group = p.get("logGroupName") or _group_of(p.get("logGroupIdentifier"))
     if not group:
         need(p, "logGroupName")
@@ -160,13 +160,13 @@ def filter_log_events(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str
         )
     limit = _limit(p, MAX_PAGE, MAX_PAGE)
     after = _untoken(p.get("nextToken"))
-    query = api.logs.EventsQuery(
+    query = logs.EventsQuery(
         pattern=p.get("filterPattern") or "", start=_ms(p.get("startTime")),
         end=_ms(p.get("endTime")), streams=p.get("logStreamNames"),
         stream_prefix=p.get("logStreamNamePrefix"), limit=limit + 1,
         after=tuple(after) if after else None,
     )  # fmt: skip
-    found = api.logs.filter_events(s, group, query)
+    found = logs.filter_events(s, group, query)
     page = found[:limit]
     out: dict[str, Any] = {"events": [e.as_aws() for e in page], "searchedLogStreams": []}
     if len(found) > limit:
@@ -175,36 +175,36 @@ def filter_log_events(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str
     return out
 
 
-def put_retention_policy(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.logs.put_retention(s, need(p, "logGroupName"), int(need(p, "retentionInDays")))
+def put_retention_policy(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    logs.put_retention(s, need(p, "logGroupName"), int(need(p, "retentionInDays")))
     return {}
 
 
-def delete_retention_policy(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.logs.put_retention(s, need(p, "logGroupName"), None)
+def delete_retention_policy(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    logs.put_retention(s, need(p, "logGroupName"), None)
     return {}
 
 
-def put_metric_filter(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def put_metric_filter(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     transformations = need(p, "metricTransformations")
     if not isinstance(transformations, list) or len(transformations) != 1:
         raise AwsApiError("InvalidParameterException", "metricTransformations takes one element")
     t = transformations[0]
     dims = tuple(sorted((t.get("dimensions") or {}).items()))
     default = t.get("defaultValue")
-    f = api.metrics.MetricFilter(
+    f = metrics.MetricFilter(
         log_group=need(p, "logGroupName"), name=need(p, "filterName"),
         pattern=p.get("filterPattern") or "", metric_name=need(t, "metricName"),
         namespace=need(t, "metricNamespace"), metric_value=str(need(t, "metricValue")),
         default_value=None if default is None else float(default), dimensions=dims,
         unit=t.get("unit") or "None",
     )  # fmt: skip
-    api.metrics.put_metric_filter(s, f)
+    metrics.put_metric_filter(s, f)
     return {}
 
 
-def describe_metric_filters(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    found = api.metrics.metric_filters(s, p.get("logGroupName"))
+def describe_metric_filters(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    found = metrics.metric_filters(s, p.get("logGroupName"))
     prefix = p.get("filterNamePrefix") or ""
     name, namespace = p.get("metricName"), p.get("metricNamespace")
     if bool(name) != bool(namespace):
@@ -217,20 +217,20 @@ def describe_metric_filters(s: api.Settings, c: Caller, p: dict[str, Any]) -> di
     return {"metricFilters": [f.as_aws() for f in page], **({"nextToken": token} if token else {})}
 
 
-def delete_metric_filter(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.metrics.delete_metric_filter(s, need(p, "logGroupName"), need(p, "filterName"))
+def delete_metric_filter(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    metrics.delete_metric_filter(s, need(p, "logGroupName"), need(p, "filterName"))
     return {}
 
 
-def test_metric_filter(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def test_metric_filter(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     messages = need(p, "logEventMessages")
     if not 1 <= len(messages) <= 50:
         raise AwsApiError("InvalidParameterException", "logEventMessages takes 1 to 50 messages")
-    return {"matches": api.logs.test_filter(p.get("filterPattern") or "", messages)}
+    return {"matches": logs.test_filter(p.get("filterPattern") or "", messages)}
 
 
-def put_subscription_filter(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.logs.put_subscription(s, api.logs.Subscription(
+def put_subscription_filter(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    logs.put_subscription(s, logs.Subscription(
         log_group=need(p, "logGroupName"), name=need(p, "filterName"),
         pattern=p.get("filterPattern") or "", destination=need(p, "destinationArn"),
         distribution=p.get("distribution") or "ByLogStream",
@@ -238,14 +238,14 @@ def put_subscription_filter(s: api.Settings, c: Caller, p: dict[str, Any]) -> di
     return {}
 
 
-def describe_subscription_filters(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    found = api.logs.subscriptions(s, need(p, "logGroupName"))
+def describe_subscription_filters(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    found = logs.subscriptions(s, need(p, "logGroupName"))
     prefix = p.get("filterNamePrefix") or ""
     return {"subscriptionFilters": [x.as_aws() for x in found if x.name.startswith(prefix)]}
 
 
-def delete_subscription_filter(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.logs.delete_subscription(s, need(p, "logGroupName"), need(p, "filterName"))
+def delete_subscription_filter(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    logs.delete_subscription(s, need(p, "logGroupName"), need(p, "filterName"))
     return {}
 
 

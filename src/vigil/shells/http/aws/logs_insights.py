@@ -11,7 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Final
 
-from vigil import api
+from vigil.api import Settings, lake, logs
 from vigil.errors import PatternError
 from vigil.shells.http.aws import AwsApiError, Caller
 from vigil.shells.http.aws.logs_paging import group_of, integer, limit_of, page, text
@@ -25,7 +25,7 @@ STATUSES: Final = ("Scheduled", "Running", "Complete", "Failed", "Cancelled", "T
 @dataclass
 class Run:
     future: Future[Any]
-    cancel: api.lake.Cancel
+    cancel: lake.Cancel
     query: str  # as the client gave it
     groups: list[str]
     created_ms: int
@@ -77,17 +77,17 @@ class Queries:
         self.lock = threading.Lock()
         self.runs: dict[str, Run] = {}
 
-    def start(self, s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    def start(self, s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
         groups = _groups(p)
         query = str(text(p, "queryString", required=True))
         limited = f"{query} | limit {limit_of(p, 1000, 10_000)}" if p.get("limit") else query
         start, end = integer(p, "startTime") * 1000, integer(p, "endTime") * 1000 + 999
-        known = {g.name for g in api.logs.groups(s)}
+        known = {g.name for g in logs.groups(s)}
         for g in groups:  # an unknown group or a query that does not parse fails now, not later
             if g not in known:
                 raise AwsApiError("ResourceNotFoundException", f"Log group '{g}' does not exist")
         try:
-            api.logs.check_insights(limited)
+            logs.check_insights(limited)
         except PatternError as exc:
             raise AwsApiError("MalformedQueryException", exc.message) from None
         self._forget_old()
@@ -97,8 +97,8 @@ class Queries:
             message = f"{busy} queries are running; at most {MAX_RUNNING} at once"
             raise AwsApiError("LimitExceededException", message)
         ident = str(uuid.uuid4())
-        cancel = api.lake.Cancel()
-        future = self.pool.submit(api.logs.run_query, s, limited, groups=groups, start=start,
+        cancel = lake.Cancel()
+        future = self.pool.submit(logs.run_query, s, limited, groups=groups, start=start,
                                   end=end, cancel=cancel)  # fmt: skip
         with self.lock:
             self.runs[ident] = Run(future, cancel, query, groups, int(time.time() * 1000), c.user)
@@ -127,7 +127,7 @@ class Queries:
             raise AwsApiError("ResourceNotFoundException", f"Query does not exist: {ident}")
         return ident, run
 
-    def results(self, s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    def results(self, s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
         _, run = self._run(p)
         status = run.status()
         if status != "Complete":
@@ -144,7 +144,7 @@ class Queries:
                 out["nextToken"] = token
         return out
 
-    def stop(self, s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    def stop(self, s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
         ident, run = self._run(p)
         if run.future.done():
             raise AwsApiError("InvalidParameterException",
@@ -153,7 +153,7 @@ class Queries:
         run.future.cancel()
         return {"success": True}
 
-    def describe(self, s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    def describe(self, s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
         """DescribeQueries: the newest first, by log group and status."""
         status, group = text(p, "status"), text(p, "logGroupName")
         if status is not None and status not in STATUSES:
@@ -161,7 +161,7 @@ class Queries:
                            f"1 validation error detected: Value '{status}' at 'status' failed "
                            f"to satisfy constraint: Member must satisfy enum value set: "
                            f"[{', '.join(STATUSES)}]")  # fmt: skip
-        if group and group not in {g.name for g in api.logs.groups(s)}:
+        if group and group not in {g.name for g in logs.groups(s)}:
             raise AwsApiError("ResourceNotFoundException", f"Log group '{group}' does not exist")
         if text(p, "queryLanguage") not in (None, "CWLI"):  # SQL and PPL are not served
             return {"queries": []}
@@ -180,7 +180,5 @@ class Queries:
         return {"queries": shown, **({"nextToken": token} if token else {})}
 
 
-def get_log_record(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "logRecord": api.logs.get_log_record(s, str(text(p, "logRecordPointer", required=True)))
-    }
+def get_log_record(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    return {"logRecord": logs.get_log_record(s, str(text(p, "logRecordPointer", required=True)))}

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from vigil import api
+from vigil.api import Settings, logs
 from vigil.shells.http.aws import AwsApiError, Caller, need
 from vigil.shells.http.aws.logs_paging import text
 
 
 def _group(c: Caller, p: dict[str, Any]) -> str:
     arn = str(text(p, "resourceArn", required=True))
-    region, account, group = api.logs.group_of_arn(arn)
+    region, account, group = logs.group_of_arn(arn)
     if account != c.account or region != c.region:  # another account's or Region's group
         here = f"this endpoint holds account {c.account} in {c.region}"
         raise AwsApiError("ResourceNotFoundException",
@@ -27,30 +27,30 @@ def _keys(p: dict[str, Any], name: str) -> list[str]:
     return keys
 
 
-def tag_resource(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.logs.tag_group(s, _group(c, p), need(p, "tags"))
+def tag_resource(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    logs.tag_group(s, _group(c, p), need(p, "tags"))
     return {}
 
 
-def untag_resource(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.logs.untag_group(s, _group(c, p), _keys(p, "tagKeys"))
+def untag_resource(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    logs.untag_group(s, _group(c, p), _keys(p, "tagKeys"))
     return {}
 
 
-def list_tags_for_resource(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return {"tags": api.logs.group_tags(s, _group(c, p))}
+def list_tags_for_resource(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    return {"tags": logs.group_tags(s, _group(c, p))}
 
 
-def tag_log_group(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.logs.tag_group(s, str(text(p, "logGroupName", required=True)), need(p, "tags"),
+def tag_log_group(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    logs.tag_group(s, str(text(p, "logGroupName", required=True)), need(p, "tags"),
                        too_many="InvalidParameterException")  # fmt: skip
     return {}
 
 
-def untag_log_group(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.logs.untag_group(s, str(text(p, "logGroupName", required=True)), _keys(p, "tags"))
+def untag_log_group(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    logs.untag_group(s, str(text(p, "logGroupName", required=True)), _keys(p, "tags"))
     return {}
 
 
-def list_tags_log_group(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return {"tags": api.logs.group_tags(s, str(text(p, "logGroupName", required=True)))}
+def list_tags_log_group(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    return {"tags": logs.group_tags(s, str(text(p, "logGroupName", required=True)))}

@@ -9,7 +9,7 @@ import base64
 from collections.abc import Callable
 from typing import Any, Final
 
-from vigil import api
+from vigil.api import Settings, findings
 from vigil.api.access import Need
 from vigil.errors import VigilError
 from vigil.model.finding import Workflow
@@ -19,7 +19,7 @@ from vigil.shells.http.aws.securityhub_routes import operation_of
 
 __all__ = ["operation_of", "operations"]
 
-Handler = Callable[[api.Settings, Caller, dict[str, Any]], dict[str, Any]]
+Handler = Callable[[Settings, Caller, dict[str, Any]], dict[str, Any]]
 MAX_IMPORT: Final = 100
 UPDATABLE: Final = frozenset({"FindingIdentifiers", "Workflow", "Note"})
 
@@ -28,16 +28,16 @@ def _invalid(message: str) -> AwsApiError:
     return AwsApiError("InvalidInputException", message)
 
 
-def batch_import_findings(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def batch_import_findings(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     docs = p.get("Findings")
     if not isinstance(docs, list) or not docs:
         raise _invalid("Findings: a list of 1 to 100 ASFF findings")
     if len(docs) > MAX_IMPORT:
         raise _invalid(f"{len(docs)} findings; BatchImportFindings takes at most {MAX_IMPORT}")
-    return api.findings.import_asff(s, docs)
+    return findings.import_asff(s, docs)
 
 
-def get_findings(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def get_findings(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     limit = int(p.get("MaxResults") or 100)
     if not 1 <= limit <= 100:
         raise _invalid("MaxResults: 1 to 100")
@@ -46,7 +46,7 @@ def get_findings(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any
     except ValueError:
         raise _invalid("The NextToken is not valid.") from None
     try:
-        found = api.findings.find_asff(s, p.get("Filters"))
+        found = findings.find_asff(s, p.get("Filters"))
     except VigilError as exc:
         raise _invalid(exc.message) from None
     for crit in reversed(p.get("SortCriteria") or []):
@@ -63,7 +63,7 @@ def get_findings(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any
     return out
 
 
-def batch_update_findings(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def batch_update_findings(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     idents = p.get("FindingIdentifiers")
     if not isinstance(idents, list) or not 1 <= len(idents) <= 100:
         raise _invalid("FindingIdentifiers: a list of 1 to 100 {Id, ProductArn}")
@@ -80,8 +80,8 @@ def batch_update_findings(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict
     for ident in idents:
         key = {"Id": str(ident.get("Id", "")), "ProductArn": str(ident.get("ProductArn", ""))}
         try:
-            fid = api.findings.hub_id(key["Id"], key["ProductArn"])
-            api.findings.update(s, fid, Workflow(status) if status else None, None,
+            fid = findings.hub_id(key["Id"], key["ProductArn"])
+            findings.update(s, fid, Workflow(status) if status else None, None,
                                 note["Text"] if note else None)  # fmt: skip
             done.append(key)
         except VigilError:

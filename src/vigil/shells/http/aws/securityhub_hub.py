@@ -8,13 +8,13 @@ import base64
 from collections.abc import Callable
 from typing import Any, Final
 
-from vigil import api
+from vigil.api import Settings, hub
 from vigil.api.access import Need
 from vigil.errors import VigilError
 from vigil.shells.http.aws import AwsApiError, Caller
 from vigil.shells.http.aws.securityhub_routes import path_params
 
-Handler = Callable[[api.Settings, Caller, dict[str, Any]], dict[str, Any]]
+Handler = Callable[[Settings, Caller, dict[str, Any]], dict[str, Any]]
 MAX_RESULTS: Final = 100
 
 
@@ -30,11 +30,11 @@ def _arn(p: dict[str, Any]) -> str:
     return str(arn)
 
 
-def describe_hub(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return api.hub.describe_hub(s, path_params().get("HubArn"), c.account, c.region)
+def describe_hub(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    return hub.describe_hub(s, path_params().get("HubArn"), c.account, c.region)
 
 
-def get_insights(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def get_insights(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     arns = p.get("InsightArns")
     if arns is not None and not (isinstance(arns, list) and all(isinstance(a, str) for a in arns)):
         raise _invalid("InsightArns: a list of insight ARNs")
@@ -45,43 +45,43 @@ def get_insights(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any
         start = int(base64.b64decode(p["NextToken"]).decode()) if p.get("NextToken") else 0
     except ValueError:
         raise _invalid("The NextToken is not valid.") from None
-    found = api.hub.get_insights(s, arns, c.account, c.region)
+    found = hub.get_insights(s, arns, c.account, c.region)
     out: dict[str, Any] = {"Insights": found[start : start + limit]}
     if start + limit < len(found):
         out["NextToken"] = base64.b64encode(str(start + limit).encode()).decode()
     return out
 
 
-def create_insight(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def create_insight(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     for name in ("Name", "Filters", "GroupByAttribute"):
         if p.get(name) is None:
             raise _invalid(f"{name} is required")
-    arn = api.hub.create_insight(s, p["Name"], p["Filters"], p["GroupByAttribute"], c.account,
+    arn = hub.create_insight(s, p["Name"], p["Filters"], p["GroupByAttribute"], c.account,
                                  c.region)  # fmt: skip
     return {"InsightArn": arn}
 
 
-def update_insight(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    api.hub.update_insight(s, _arn(p), p.get("Name"), p.get("Filters"),
+def update_insight(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    hub.update_insight(s, _arn(p), p.get("Name"), p.get("Filters"),
                            p.get("GroupByAttribute"), c.account, c.region)  # fmt: skip
     return {}
 
 
-def delete_insight(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def delete_insight(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     arn = _arn(p)
-    api.hub.delete_insight(s, arn, c.account, c.region)
+    hub.delete_insight(s, arn, c.account, c.region)
     return {"InsightArn": arn}
 
 
-def get_insight_results(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return {"InsightResults": api.hub.insight_results(s, _arn(p), c.account, c.region)}
+def get_insight_results(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    return {"InsightResults": hub.insight_results(s, _arn(p), c.account, c.region)}
 
 
-def update_findings(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+def update_findings(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     note = p.get("Note")
     if note is not None and not isinstance(note, dict):
         raise _invalid("Note: {Text, UpdatedBy}")
-    api.hub.update_findings(s, p.get("Filters"), note, p.get("RecordState"))
+    hub.update_findings(s, p.get("Filters"), note, p.get("RecordState"))
     return {}
 
 
@@ -98,7 +98,7 @@ def _status(code: str) -> int:
 def _answered(handler: Handler) -> Handler:
     """The handler, its coded errors answered with Security Hub's statuses."""
 
-    def run(s: api.Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    def run(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
         try:
             return handler(s, c, p)
         except AwsApiError:

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from vigil import api
+from vigil.api import access
 from vigil.shells.http.native.deps import Configurer, Reader, SettingsDep
 
 router = APIRouter()
@@ -16,7 +16,7 @@ router = APIRouter()
 def audit_log(who: Configurer, settings: SettingsDep,
               limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
               user: str | None = None) -> dict[str, Any]:  # fmt: skip
-    return {"entries": api.access.audit_log(settings, limit, user)}
+    return {"entries": access.audit_log(settings, limit, user)}
 
 
 @router.get("/whoami", summary="Who the token belongs to")

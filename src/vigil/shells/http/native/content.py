@@ -10,7 +10,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from vigil import api
+from vigil.api import clock
+from vigil.api import content as content_api
+from vigil.api import tuning as tuning_api
 from vigil.shells.http.native.deps import Configurer, Reader, SettingsDep, audit, guarded, plain
 
 router = APIRouter()
@@ -36,19 +38,19 @@ class BacktestRequest(BaseModel):
 
 @router.get("/content", summary="Detection units and their state")
 def content(who: Reader, settings: SettingsDep) -> dict[str, Any]:
-    found, problems = api.content.units(settings)
+    found, problems = content_api.units(settings)
     return {"units": [plain(u) for u in found], "problems": problems}
 
 
 @router.get("/content/{unit}", summary="A unit as it runs here: settings with their source")
 def unit(unit: str, who: Reader, settings: SettingsDep) -> dict[str, Any]:
-    return asdict(guarded(lambda: api.tuning.show(settings, unit)))
+    return asdict(guarded(lambda: tuning_api.show(settings, unit)))
 
 
 @router.put("/content/{unit}/tuning", summary="Set a unit's tuning (checked first; admins)")
 def tune(unit: str, body: Tuning, who: Configurer, settings: SettingsDep,
          request: Request) -> dict[str, Any]:  # fmt: skip
-    view = guarded(lambda: api.tuning.set_unit(settings, unit, body.entry()))
+    view = guarded(lambda: tuning_api.set_unit(settings, unit, body.entry()))
     audit(request, who, "content.tune", unit, body.entry())
     return asdict(view)
 
@@ -57,9 +59,9 @@ def tune(unit: str, body: Tuning, who: Configurer, settings: SettingsDep,
 def backtest(
     unit: str, body: BacktestRequest, who: Reader, settings: SettingsDep
 ) -> dict[str, Any]:
-    first, last = guarded(lambda: api.clock.time_range(body.since, body.until,
+    first, last = guarded(lambda: clock.time_range(body.since, body.until,
                                                        ("since", "until")))  # fmt: skip
     entry = body.tuning.entry() if body.tuning is not None else None
-    since, until = api.clock.from_ms(first), api.clock.from_ms(last)
-    return asdict(guarded(lambda: api.tuning.backtest(settings, unit, since, until, None, body.top,
+    since, until = clock.from_ms(first), clock.from_ms(last)
+    return asdict(guarded(lambda: tuning_api.backtest(settings, unit, since, until, None, body.top,
                                                       entry)))  # fmt: skip

@@ -11,8 +11,7 @@ from typing import Annotated, Any, TypeVar, cast
 
 from fastapi import Depends, HTTPException, Request
 
-from vigil import api
-from vigil.api import Settings
+from vigil.api import Settings, access
 from vigil.api.access import AuthError, Gate, Need, Principal, Role
 from vigil.errors import BusyError, ConflictError, VigilError
 
@@ -56,7 +55,7 @@ def caller(request: Request, need: Need) -> Principal:
                             hint="Authorization: Bearer <vigil tokens create --json>")  # fmt: skip
     except AuthError as exc:
         raise Problem(401, "Unauthorized", exc.message, exc.hint) from None
-    if not api.access.permits(who.role, need):
+    if not access.permits(who.role, need):
         raise Problem(403, "Forbidden", f"{who.user} ({who.role}) may not {need} here",
                       "ask an admin for a role that may")  # fmt: skip
     return who
@@ -99,7 +98,7 @@ def audit(request: Request, who: Principal, action: str, target: str,
           detail: dict[str, Any]) -> None:  # fmt: skip
     """Record a write in the audit log, with the caller's address."""
     source = request.client.host if request.client else ""
-    api.access.audit(native(request).settings, who, action, target=target, source=source,
+    access.audit(native(request).settings, who, action, target=target, source=source,
                      detail=detail)  # fmt: skip
 
 

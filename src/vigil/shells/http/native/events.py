@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from vigil import api
+from vigil.api import events as events_api
 from vigil.shells.http.native.deps import (
     Configurer,
     Reader,
@@ -37,14 +37,14 @@ class RedriveRequest(BaseModel):
 @router.get("/events", summary="Recent events on the bus")
 def events(who: Reader, settings: SettingsDep, source: str | None = None,
            limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> dict[str, Any]:  # fmt: skip
-    return {"events": api.events.recent(settings, limit, source)}
+    return {"events": events_api.recent(settings, limit, source)}
 
 
 @router.post("/events", summary="Put custom events (PutEvents)")
 def put_events(
     body: PutEvents, who: Writer, settings: SettingsDep, request: Request
 ) -> dict[str, Any]:
-    done = guarded(lambda: api.events.put_events(settings, body.entries, account="000000000000",
+    done = guarded(lambda: events_api.put_events(settings, body.entries, account="000000000000",
                                                  region="local"))  # fmt: skip
     audit(request, who, "events.put", f"{len(body.entries)} entries", {})
     return {"failed": done.failed, "entries": done.entries}
@@ -52,19 +52,19 @@ def put_events(
 
 @router.post("/events/test-pattern", summary="Does a pattern match an event?")
 def test_pattern(body: PatternTest, who: Reader) -> dict[str, bool]:
-    return {"matches": bool(guarded(lambda: api.events.test_pattern(body.pattern, body.event)))}
+    return {"matches": bool(guarded(lambda: events_api.test_pattern(body.pattern, body.event)))}
 
 
 @router.get("/rules", summary="Rules and their targets")
 def rules(who: Reader, settings: SettingsDep) -> dict[str, Any]:
-    listing = api.events.rules(settings)
-    return {"rules": api.events.rule_documents(settings), "problems": listing.problems}
+    listing = events_api.rules(settings)
+    return {"rules": events_api.rule_documents(settings), "problems": listing.problems}
 
 
 @router.put("/rules/{name}", summary="Add or replace a rule (checked first)")
 def put_rule(name: str, body: dict[str, Any], who: Configurer, settings: SettingsDep,
              request: Request) -> dict[str, Any]:  # fmt: skip
-    rule = guarded(lambda: api.events.put_rule(settings, {**body, "name": name}))
+    rule = guarded(lambda: events_api.put_rule(settings, {**body, "name": name}))
     audit(request, who, "rules.put", name, {"targets": len(rule.targets)})
     return {"name": rule.name, "targets": len(rule.targets)}
 
@@ -73,7 +73,7 @@ def put_rule(name: str, body: dict[str, Any], who: Configurer, settings: Setting
 def delete_rule(
     name: str, who: Configurer, settings: SettingsDep, request: Request
 ) -> dict[str, Any]:
-    guarded(lambda: api.events.delete_rule(settings, name))
+    guarded(lambda: events_api.delete_rule(settings, name))
     audit(request, who, "rules.delete", name, {})
     return {"name": name, "deleted": True}
 
@@ -81,17 +81,17 @@ def delete_rule(
 @router.get("/deliveries", summary="Delivery attempts")
 def deliveries(who: Reader, settings: SettingsDep,
                limit: Annotated[int, Query(ge=1, le=10_000)] = 50) -> dict[str, Any]:  # fmt: skip
-    return {"attempts": api.events.audit(settings, limit)}
+    return {"attempts": events_api.audit(settings, limit)}
 
 
 @router.get("/dlq", summary="Dead-lettered deliveries")
 def dlq(who: Reader, settings: SettingsDep) -> dict[str, Any]:
-    return {"dead_letters": api.events.dead_letters(settings)}
+    return {"dead_letters": events_api.dead_letters(settings)}
 
 
 @router.post("/dlq/redrive", summary="Queue dead-lettered deliveries again")
 def redrive(body: RedriveRequest, who: Writer, settings: SettingsDep,
             request: Request) -> dict[str, Any]:  # fmt: skip
-    count = api.events.redrive(settings, body.ids)
+    count = events_api.redrive(settings, body.ids)
     audit(request, who, "dlq.redrive", f"{count} deliveries", {"ids": body.ids})
     return {"redriven": count}

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
-from vigil import api
+from vigil.api import findings
 from vigil.errors import VigilError
 from vigil.model.finding import RecordState, Workflow
 from vigil.shells.http.native.deps import Reader, SettingsDep, Writer, audit, guarded
@@ -37,27 +37,25 @@ def list_findings(
     workflow: str | None = None, since: str | None = None, archived: bool = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:  # fmt: skip
-    found = guarded(lambda: api.findings.list_findings(settings, severity, type, workflow, since,
+    found = guarded(lambda: findings.list_findings(settings, severity, type, workflow, since,
                                                        archived))  # fmt: skip
     page = found[offset : offset + limit]
     more = offset + limit < len(found)
-    return {"findings": [api.findings.as_dict(f) for f in page], "total": len(found),
+    return {"findings": [findings.as_dict(f) for f in page], "total": len(found),
             "next_offset": offset + limit if more else None}  # fmt: skip
 
 
 @router.get("/findings/{fid}", summary="One finding")
 def get_finding(fid: str, who: Reader, settings: SettingsDep) -> dict[str, Any]:
-    return dict(api.findings.as_dict(guarded(lambda: api.findings.get(settings, fid))))
+    return dict(findings.as_dict(guarded(lambda: findings.get(settings, fid))))
 
 
 @router.patch("/findings/{fid}", summary="Change a finding's workflow or record state")
 def update_finding(fid: str, body: FindingUpdate, who: Writer, settings: SettingsDep,
                    request: Request) -> dict[str, Any]:  # fmt: skip
-    f = guarded(
-        lambda: api.findings.update(settings, fid, body.workflow, body.record_state, body.note)
-    )
+    f = guarded(lambda: findings.update(settings, fid, body.workflow, body.record_state, body.note))
     audit(request, who, "findings.update", fid, body.model_dump(mode="json"))
-    return dict(api.findings.as_dict(f))
+    return dict(findings.as_dict(f))
 
 
 @router.post("/findings/batch-update", summary="Change many findings at once")
@@ -66,7 +64,7 @@ def bulk_update(body: BulkUpdate, who: Writer, settings: SettingsDep,
     done, failed = [], []
     for fid in body.ids:
         try:
-            api.findings.update(settings, fid, body.workflow, body.record_state, body.note)
+            findings.update(settings, fid, body.workflow, body.record_state, body.note)
             done.append(fid)
         except VigilError as exc:
             failed.append({"id": fid, "message": exc.message})
@@ -78,25 +76,25 @@ def bulk_update(body: BulkUpdate, who: Writer, settings: SettingsDep,
 @router.get("/findings-export", summary="Every active finding as ASFF, OCSF or GuardDuty JSON")
 def export(who: Reader, settings: SettingsDep, format: str = "asff",
            archived: bool = False) -> dict[str, Any]:  # fmt: skip
-    return {"findings": guarded(lambda: api.findings.export(settings, format, archived))}
+    return {"findings": guarded(lambda: findings.export(settings, format, archived))}
 
 
 @router.get("/suppressions", summary="Suppression rules")
 def suppressions(who: Reader, settings: SettingsDep) -> dict[str, Any]:
-    return {"rules": api.findings.suppressions(settings)}
+    return {"rules": findings.suppressions(settings)}
 
 
 @router.post("/suppressions", summary="Suppress findings like these (archives the matches)")
 def suppress(
     body: Suppression, who: Writer, settings: SettingsDep, request: Request
 ) -> dict[str, Any]:
-    archived = guarded(lambda: api.findings.suppress(settings, body.name, body.criteria))
+    archived = guarded(lambda: findings.suppress(settings, body.name, body.criteria))
     audit(request, who, "findings.suppress", body.name, body.model_dump())
     return {"name": body.name, "archived": archived}
 
 
 @router.delete("/suppressions/{name}", summary="Delete a suppression rule")
 def unsuppress(name: str, who: Writer, settings: SettingsDep, request: Request) -> dict[str, Any]:
-    criteria = guarded(lambda: api.findings.delete_suppression(settings, name))
+    criteria = guarded(lambda: findings.delete_suppression(settings, name))
     audit(request, who, "findings.unsuppress", name, {"criteria": criteria})
     return {"name": name, "deleted": True}

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from vigil import api
+from vigil.api import lake
 from vigil.shells.http.abandon import unless_abandoned
 from vigil.shells.http.native.deps import Reader, SettingsDep, guarded
 
@@ -27,7 +27,7 @@ async def query(
     answer = await unless_abandoned(
         request,
         lambda cancel: guarded(
-            lambda: api.lake.query(settings, body.sql, max_rows=body.max_rows, cancel=cancel)
+            lambda: lake.query(settings, body.sql, max_rows=body.max_rows, cancel=cancel)
         ),
     )
     return {"columns": answer.table.column_names, "rows": answer.table.to_pylist(),

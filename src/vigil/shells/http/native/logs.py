@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
-from vigil import api
+from vigil.api import clock, logs
 from vigil.shells.http.abandon import unless_abandoned
 from vigil.shells.http.native.deps import Reader, SettingsDep, guarded, plain
 
@@ -27,14 +27,14 @@ class InsightsRequest(BaseModel):
 
 @router.get("/logs/groups", summary="Log groups")
 def log_groups(who: Reader, settings: SettingsDep, prefix: str = "") -> dict[str, Any]:
-    return {"groups": [asdict(g) for g in api.logs.groups(settings, prefix)]}
+    return {"groups": [asdict(g) for g in logs.groups(settings, prefix)]}
 
 
 @router.post("/insights", summary="A Logs Insights query over log groups or a lake table")
 async def insights(body: InsightsRequest, who: Reader, settings: SettingsDep,
                    request: Request) -> dict[str, Any]:  # fmt: skip
-    first, last = guarded(lambda: api.clock.time_range(body.start, body.end, ("start", "end")))
-    table = await unless_abandoned(request, lambda cancel: guarded(lambda: api.logs.insights(
+    first, last = guarded(lambda: clock.time_range(body.start, body.end, ("start", "end")))
+    table = await unless_abandoned(request, lambda cancel: guarded(lambda: logs.insights(
         settings, body.query, groups=body.log_groups, table=body.table, start=first, end=last,
         cancel=cancel)))  # fmt: skip
     rows = table.slice(0, body.max_rows).to_pylist()
@@ -47,14 +47,12 @@ async def insights(body: InsightsRequest, who: Reader, settings: SettingsDep,
 def log_events(group: str, who: Reader, settings: SettingsDep, pattern: str = "",
                start: str | None = None, end: str | None = None,
                limit: Annotated[int, Query(ge=1, le=10_000)] = 100) -> Any:  # fmt: skip
-    first, last = guarded(lambda: api.clock.time_range(start, end, ("start", "end")))
-    query = api.logs.EventsQuery(pattern=pattern, start=first, end=last, limit=limit)
-    found = guarded(lambda: api.logs.filter_events(settings, group, query))
+    first, last = guarded(lambda: clock.time_range(start, end, ("start", "end")))
+    query = logs.EventsQuery(pattern=pattern, start=first, end=last, limit=limit)
+    found = guarded(lambda: logs.filter_events(settings, group, query))
     return {"events": [plain(e) for e in found]}
 
 
 @router.get("/logs/groups/{group:path}/streams", summary="Streams of a group")
 def log_streams(group: str, who: Reader, settings: SettingsDep, prefix: str = "") -> dict[str, Any]:
-    return {
-        "streams": [plain(x) for x in guarded(lambda: api.logs.streams(settings, group, prefix))]
-    }
+    return {"streams": [plain(x) for x in guarded(lambda: logs.streams(settings, group, prefix))]}

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from vigil import api
+from vigil.api import metrics as metrics_api
 from vigil.shells.http.native.deps import Reader, SettingsDep, Writer, audit, guarded, plain
 
 router = APIRouter()
@@ -24,27 +24,27 @@ def metrics(who: Reader, settings: SettingsDep, namespace: str | None = None,
             name: str | None = None) -> dict[str, Any]:  # fmt: skip
     return {"metrics": [{"namespace": m.namespace, "name": m.name,
                          "dimensions": dict(m.dimensions)}
-                        for m in api.metrics.list_metrics(settings, namespace, name)]}  # fmt: skip
+                        for m in metrics_api.list_metrics(settings, namespace, name)]}  # fmt: skip
 
 
 @router.get("/alarms", summary="Alarms with their state (DescribeAlarms)")
 def alarms(who: Reader, settings: SettingsDep) -> dict[str, Any]:
-    return {"alarms": api.metrics.alarms(settings)}
+    return {"alarms": metrics_api.alarms(settings)}
 
 
 @router.get("/alarms/{name}/history", summary="An alarm's history")
 def alarm_history(name: str, who: Reader, settings: SettingsDep) -> dict[str, Any]:
-    return {"history": api.metrics.alarm_history(settings, name)}
+    return {"history": metrics_api.alarm_history(settings, name)}
 
 
 @router.post("/alarms/{name}/state", summary="Set an alarm's state until its next evaluation")
 def alarm_state(name: str, body: AlarmState, who: Writer, settings: SettingsDep,
                 request: Request) -> dict[str, Any]:  # fmt: skip
-    guarded(lambda: api.metrics.set_alarm_state(settings, name, body.state, body.reason))
+    guarded(lambda: metrics_api.set_alarm_state(settings, name, body.state, body.reason))
     audit(request, who, "alarms.set-state", name, body.model_dump())
     return {"name": name, "state": body.state}
 
 
 @router.get("/dashboards", summary="Dashboards")
 def dashboards(who: Reader, settings: SettingsDep) -> dict[str, Any]:
-    return {"dashboards": [plain(d) for d in api.metrics.dashboards(settings)]}
+    return {"dashboards": [plain(d) for d in metrics_api.dashboards(settings)]}

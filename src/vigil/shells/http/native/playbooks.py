@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi import Path as PathParam
 from pydantic import BaseModel
 
-from vigil import api
+from vigil.api import Settings, events
+from vigil.api import playbooks as playbooks_api
 from vigil.api.access import Principal
 from vigil.shells.http.native.deps import (
     Configurer,
@@ -35,8 +36,8 @@ class PlaybookBody(BaseModel):
 
 @router.get("/playbooks", summary="Playbooks and their recorded runs")
 def playbooks(who: Reader, settings: SettingsDep) -> dict[str, Any]:
-    return {"playbooks": [plain(u) for u in api.playbooks.units()],
-            "runs": api.playbooks.runs(settings)}  # fmt: skip
+    return {"playbooks": [plain(u) for u in playbooks_api.units()],
+            "runs": playbooks_api.runs(settings)}  # fmt: skip
 
 
 @router.post("/playbooks/{name}/plan", summary="Plan a playbook for an event (changes nothing)")
@@ -58,24 +59,24 @@ def apply(name: str, body: PlaybookBody, who: Configurer, settings: SettingsDep,
 
 @router.post("/playbooks/runs/{run}/approve", summary="Approve a planned run (admins)")
 def approve(run: RunId, who: Configurer, settings: SettingsDep, request: Request) -> Any:
-    done = guarded(lambda: api.playbooks.approve(settings, run, who.user))
+    done = guarded(lambda: playbooks_api.approve(settings, run, who.user))
     audit(request, who, "playbooks.approve", str(run), {"playbook": done["playbook"]})
     return done
 
 
 @router.post("/playbooks/runs/{run}/apply", summary="Carry out an approved run's plan as planned")
 def apply_run(run: RunId, who: Writer, settings: SettingsDep, request: Request) -> Any:
-    done = guarded(lambda: api.playbooks.apply_approved(settings, run, who.user))
+    done = guarded(lambda: playbooks_api.apply_approved(settings, run, who.user))
     audit(request, who, "playbooks.apply", str(run),
           {"playbook": done["playbook"], "approved_by": done["approved_by"]})  # fmt: skip
     return done
 
 
 def _run(
-    settings: api.Settings, name: str, body: PlaybookBody, who: Principal, apply: bool
-) -> api.playbooks.PlaybookRun:
+    settings: Settings, name: str, body: PlaybookBody, who: Principal, apply: bool
+) -> playbooks_api.PlaybookRun:
     """Run a playbook for the body's event, its endpoint checked first; planned, or applied."""
-    guarded(lambda: api.events.check_endpoint(settings, body.endpoint_url))
-    request = api.playbooks.PlaybookRequest(name, body.event, apply, body.endpoint_url,
+    guarded(lambda: events.check_endpoint(settings, body.endpoint_url))
+    request = playbooks_api.PlaybookRequest(name, body.event, apply, body.endpoint_url,
                                             body.options, body.role, who.user)  # fmt: skip
-    return guarded(lambda: api.playbooks.run(settings, request))
+    return guarded(lambda: playbooks_api.run(settings, request))

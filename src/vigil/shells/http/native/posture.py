@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from vigil import api
+from vigil.api import posture as posture_api
 from vigil.shells.http.native.deps import Reader, SettingsDep, guarded, plain
 
 router = APIRouter()
@@ -15,15 +15,15 @@ router = APIRouter()
 
 @router.get("/posture", summary="The posture report of the newest (or a named) snapshot")
 def posture(who: Reader, settings: SettingsDep, snapshot: str | None = None) -> dict[str, Any]:
-    return dict(guarded(lambda: api.posture.report(settings, snapshot)))
+    return dict(guarded(lambda: posture_api.report(settings, snapshot)))
 
 
 @router.get("/posture/history", summary="Posture snapshots and their scores")
 def posture_history(who: Reader, settings: SettingsDep) -> dict[str, Any]:
-    return {"snapshots": api.posture.history(settings)}
+    return {"snapshots": posture_api.history(settings)}
 
 
 @router.get("/posture/diff", summary="What changed between two snapshots")
 def posture_diff(who: Reader, settings: SettingsDep, older: str = "previous",
                  newer: str = "latest") -> Any:  # fmt: skip
-    return plain(guarded(lambda: api.posture.diff(settings, older, newer)))
+    return plain(guarded(lambda: posture_api.diff(settings, older, newer)))

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from vigil import api
+from vigil.api import quarantine as quarantine_api
 from vigil.shells.http.native.deps import Reader, SettingsDep, plain
 
 router = APIRouter()
@@ -14,4 +14,4 @@ router = APIRouter()
 
 @router.get("/quarantine", summary="What ingest could not take")
 def quarantine(who: Reader, settings: SettingsDep) -> dict[str, Any]:
-    return {"entries": [plain(e) for e in api.quarantine.entries(settings)]}
+    return {"entries": [plain(e) for e in quarantine_api.entries(settings)]}

@@ -7,7 +7,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from vigil import api
+from vigil.api import events
+from vigil.api import sources as sources_api
 from vigil.shells.http.native.deps import Configurer, Reader, SettingsDep, audit, guarded
 
 router = APIRouter()
@@ -15,14 +16,14 @@ router = APIRouter()
 
 @router.get("/sources", summary="Ingest sources with cursor, lag, counts and last error")
 def sources(who: Reader, settings: SettingsDep) -> dict[str, Any]:
-    return {"sources": api.sources.listing(settings)}
+    return {"sources": sources_api.listing(settings)}
 
 
 @router.post("/sources", summary="Add a source (the keys of `vigil sources add`)")
 def add_source(body: dict[str, Any], who: Configurer, settings: SettingsDep,
                request: Request) -> dict[str, Any]:  # fmt: skip
-    guarded(lambda: api.events.check_endpoint(settings, body.get("endpoint_url")))
-    source = guarded(lambda: api.sources.add(settings, body))
+    guarded(lambda: events.check_endpoint(settings, body.get("endpoint_url")))
+    source = guarded(lambda: sources_api.add(settings, body))
     doc: dict[str, Any] = source.as_dict()
     audit(request, who, "sources.add", source.name, doc)
     return doc
@@ -32,6 +33,6 @@ def add_source(body: dict[str, Any], who: Configurer, settings: SettingsDep,
 def remove_source(
     name: str, who: Configurer, settings: SettingsDep, request: Request
 ) -> dict[str, Any]:
-    guarded(lambda: api.sources.remove(settings, name))
+    guarded(lambda: sources_api.remove(settings, name))
     audit(request, who, "sources.remove", name, {})
     return {"name": name, "removed": True}

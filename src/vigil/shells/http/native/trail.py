@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from vigil import api
+from vigil.api import lake
 from vigil.errors import VigilError
 from vigil.shells.http.native.deps import Reader, SettingsDep
 
@@ -18,7 +18,7 @@ def trail_verdicts(who: Reader, settings: SettingsDep,
                    limit: Annotated[int, Query(ge=1, le=10_000)] = 500) -> Any:  # fmt: skip
     sql = f"SELECT * FROM trail_validation ORDER BY validated_at DESC LIMIT {int(limit)}"
     try:
-        table = api.lake.query(settings, sql).table
+        table = lake.query(settings, sql).table
     except VigilError:
         return {"verdicts": []}  # nothing validated yet
     return {"verdicts": table.to_pylist()}
