@@ -130,3 +130,120 @@ def test_the_walk_sees_lazy_and_relative_imports(tmp_path: Path) -> None:
     )
     seen = [m for _, m in _imports(sample, "vigil.detect.x")]
     assert seen == ["vigil.detect", "vigil.detect.units", "vigil.findings.store", "duckdb"]
+
+
+def _edges() -> dict[str, set[str]]:
+    """module → the vigil modules it imports (at the top, inside functions, under
+    TYPE_CHECKING alike); `from package import name` is an edge to the module `name` when the
+    package has one."""
+    known = {_module(p) for p in SRC.rglob("*.py")}
+    edges: dict[str, set[str]] = {}
+    for path in sorted(SRC.rglob("*.py")):
+        if "content" in path.relative_to(SRC).parts[:1] and path.name != "__init__.py":
+            continue
+        module = _module(path)
+        package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+        out = edges.setdefault(module, set())
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                out |= {a.name for a in node.names if a.name in known}
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join([*anchor, base] if base else anchor)
+                for alias in node.names:
+                    target = f"{base}.{alias.name}"
+                    out.add(target if target in known else base)
+        out.discard(module)
+        edges[module] = {m for m in out if m in known}
+    return edges
+
+
+def _cycles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in sorted(edges.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            part = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                part.append(w)
+                if w == v:
+                    break
+            if len(part) > 1:
+                found.append(sorted(part))
+
+    for v in sorted(edges):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_import_cycle_between_modules() -> None:
+    assert _cycles(_edges()) == []
+
+
+def test_the_cycle_check_sees_a_cycle_under_type_checking() -> None:
+    edges = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert _cycles(edges) == [["a", "b", "c"]]
+
+
+SHELL_FAMILIES: Final = (
+    "vigil.shells.cli", "vigil.shells.http.native", "vigil.shells.web", "vigil.shells.http.aws"
+)  # fmt: skip
+# What a shell module may be about: the service layer's nouns, the AWS services, the demo.
+NOUNS: Final = {p.stem for p in (SRC / "api").glob("*.py") if not p.stem.startswith("_")} | {
+    "cloudwatch", "securityhub", "demo", "auth", "overview", "search", "live"
+}  # fmt: skip
+
+
+def _noun(module: str) -> str | None:
+    """The noun of a shell module (`logs` for `shells.http.aws.logs_paging`), or None for the
+    family's shared modules (options, deps, kit, protocol, …)."""
+    head = module.rpartition(".")[2].split("_")[0]
+    return head if head in NOUNS else None
+
+
+def test_a_shell_module_imports_no_other_nouns_shell_module() -> None:
+    wrong = []
+    for module, imported in ((m, i) for m, targets in _edges().items() for i in targets):
+        family = module.rpartition(".")[0]
+        if family not in SHELL_FAMILIES or imported.rpartition(".")[0] != family:
+            continue
+        ours, theirs = _noun(module), _noun(imported)  # shared modules may gather the nouns
+        if ours is not None and theirs is not None and theirs != ours:
+            wrong.append(f"{module} imports {imported}")
+    assert wrong == []
+
+
+def test_the_service_layer_has_no_module_getattr_and_few_late_imports() -> None:
+    """`api.x.y` resolves where it reads (no `__getattr__`); imports inside api functions only
+    where a measured start-up figure needs them."""
+    late = []
+    for path in sorted((SRC / "api").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)} | {
+            t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets
+            if isinstance(t, ast.Name)
+        }  # fmt: skip
+        assert "__getattr__" not in names, path
+        for fn in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
+            late += [f"{path.name}:{s.lineno}" for s in ast.walk(fn)
+                     if isinstance(s, ast.Import | ast.ImportFrom)]  # fmt: skip
+    assert len(late) <= 6, late

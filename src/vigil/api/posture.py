@@ -10,7 +10,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from vigil.config import Settings
-from vigil.posture.snapshot import Snapshot
+from vigil.content.kit import ContentError
+from vigil.errors import QueryError
+from vigil.events.emit import emit_findings
+from vigil.findings.compliance import record as record_results
+from vigil.findings.store import FindingStore
+from vigil.posture import snapshot as snaps
+from vigil.posture.audit import audit, load_checks, report_rows
+from vigil.posture.audit import scores as scored
+from vigil.posture.collect import collect as collect_snapshot
+from vigil.posture.compare import compare, counts
+from vigil.posture.proven import as_rows
+from vigil.posture.proven import prove as replay
+from vigil.posture.report_html import to_html
+from vigil.posture.snapshot import Snapshot, import_dir
+from vigil.posture.volume import estimate
 
 if TYPE_CHECKING:
     from vigil.posture.audit import CheckUnit
@@ -48,7 +62,6 @@ class Diff:
 
 def import_snapshot(settings: Settings, folder: Path) -> Saved:
     """Saved AWS CLI output (<dir>/<account>/<region>/<service>-<op>.json) as a snapshot."""
-    from vigil.posture.snapshot import import_dir
 
     return keep(settings, import_dir(folder))
 
@@ -64,7 +77,6 @@ def collect(
     workers: int = 8,
 ) -> Snapshot:
     """The configuration read through boto3 (standard credential chain) as a snapshot."""
-    from vigil.posture.collect import collect as collect_snapshot
 
     return collect_snapshot(regions, profiles, endpoint_url, progress, role, accounts, workers)
 
@@ -72,18 +84,13 @@ def collect(
 def keep(settings: Settings, snap: Snapshot) -> Saved:
     """Save the snapshot, audit it into the findings hub and put what changed on the event bus,
     as Security Hub does ("Security Hub Findings - Imported", with `Compliance.Status`)."""
-    from vigil.posture import snapshot
 
-    path = snapshot.save(settings, snap)
+    path = snaps.save(settings, snap)
     return Saved(snap, path, audit_and_record(settings, snap))
 
 
 def audit_and_record(settings: Settings, snap: Snapshot) -> dict[str, Any]:
     """Audit a snapshot (already saved) into the findings hub, and emit what changed."""
-    from vigil.events.emit import emit_findings
-    from vigil.findings.compliance import record as record_results
-    from vigil.findings.store import FindingStore
-    from vigil.posture.audit import audit
 
     problems: list[str] = []
     units = _checks(settings, problems)
@@ -102,9 +109,6 @@ def audit_and_record(settings: Settings, snap: Snapshot) -> dict[str, Any]:
 def report(settings: Settings, snapshot: str | None = None) -> dict[str, Any]:
     """Scores per standard and NIST CSF function; checks, failed first, with remediation; the
     CIS controls proven by the lake's events."""
-    from vigil.posture import snapshot as snaps
-    from vigil.posture.audit import audit, report_rows, scores
-
     snap = snaps.find(settings, snapshot)
     problems: list[str] = []
     units = _checks(settings, problems)
@@ -112,7 +116,7 @@ def report(settings: Settings, snapshot: str | None = None) -> dict[str, Any]:
     return {
         "snapshot": snap.taken_at,
         "source": snap.source,
-        "scores": scores(units, results),
+        "scores": scored(units, results),
         "checks": report_rows(units, results),
         "proven": _proven(settings, snap),
         "problems": problems,  # the user's checks that did not load, with file and line
@@ -122,8 +126,6 @@ def report(settings: Settings, snapshot: str | None = None) -> dict[str, Any]:
 def _checks(settings: Settings, problems: list[str] | None = None) -> list[CheckUnit]:
     """The built-in checks and the user's own (<home>/content/checks/<id>/); one that does not
     load is added to `problems`, with its file, and the others run."""
-    from vigil.content.kit import ContentError
-    from vigil.posture.audit import load_checks
 
     failed: list[ContentError] = []
     units = load_checks(user_dir=settings.content_dir, problems=failed)
@@ -135,9 +137,6 @@ def _checks(settings: Settings, problems: list[str] | None = None) -> list[Check
 def scores(settings: Settings, snapshot: str | None = None) -> dict[str, Any]:
     """The scores per standard and function alone (the overview's card): the snapshot's
     checks, without replaying the lake's CloudTrail events for the proven controls."""
-    from vigil.posture import snapshot as snaps
-    from vigil.posture.audit import audit
-    from vigil.posture.audit import scores as scored
 
     snap = snaps.find(settings, snapshot)
     units = _checks(settings)
@@ -145,17 +144,12 @@ def scores(settings: Settings, snapshot: str | None = None) -> dict[str, Any]:
 
 
 def report_html(doc: dict[str, Any]) -> str:
-    from vigil.posture.report_html import to_html
-
     return to_html(doc)
 
 
 def _proven(settings: Settings, snap: Snapshot) -> list[dict[str, Any]]:
-    from vigil.errors import QueryError
-    from vigil.posture.proven import as_rows, prove
-
     try:
-        return as_rows(prove(settings, snap))
+        return as_rows(replay(settings, snap))
     except QueryError:  # no cloudtrail table yet
         return []
 
@@ -163,24 +157,16 @@ def _proven(settings: Settings, snap: Snapshot) -> list[dict[str, Any]]:
 def prove(settings: Settings, own: bool = False) -> list[dict[str, Any]]:
     """Replay the lake's CloudTrail events through each CIS control's configured metric filter
     (or, with `own`, through Vigil's own pack)."""
-    from vigil.posture import snapshot as snaps
-    from vigil.posture.proven import as_rows
-    from vigil.posture.proven import prove as replay
 
     return as_rows(replay(settings, None if own else snaps.latest(settings), own))
 
 
 def estimate_flow_volume(settings: Settings) -> list[dict[str, Any]]:
-    from vigil.posture.volume import estimate
-
     return estimate(settings)
 
 
 def history(settings: Settings) -> list[dict[str, Any]]:
     """The kept snapshots, oldest first, with how many resources fail, warn and pass in each."""
-    from vigil.posture import snapshot as snaps
-    from vigil.posture.audit import audit
-    from vigil.posture.compare import counts
 
     units = _checks(settings)
     rows = []
@@ -192,10 +178,6 @@ def history(settings: Settings) -> list[dict[str, Any]]:
 
 
 def diff(settings: Settings, older: str = "previous", newer: str = "latest") -> Diff:
-    from vigil.posture import snapshot as snaps
-    from vigil.posture.audit import audit
-    from vigil.posture.compare import compare
-
     units = _checks(settings)
     before, after = snaps.find(settings, older), snaps.find(settings, newer)
     return Diff(before.taken_at, after.taken_at, compare(audit(before, units), audit(after, units)))
