@@ -60,7 +60,7 @@ typecheck: $(STAMP)
 
 fuzz: $(STAMP)
 	$(BIN)/python tests/fuzz_kit.py --count 100000 --files 1000
-	VIGIL_HTTP_FUZZ=40 $(BIN)/pytest -q -s -p no:randomly -n 0 tests/test_http_fuzz.py
+	VIGIL_HTTP_FUZZ=40 $(BIN)/pytest -q -s -p no:randomly -n 0 tests/e2e/test_http_fuzz.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest_flowlogs.py

@@ -14,6 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from vigil.model.finding import Finding, Hit, finding_id
+
 DATA = Path(__file__).parent / "data"
 
 FLOW_HEADER = (
@@ -181,3 +183,51 @@ def console_page(browser: Any, url: str, user: str, password: str) -> Any:
     page.click("button[type=submit]")
     expect(page.locator("header .who")).to_contain_text(user)
     return page
+
+
+# -- shared by several packages' tests ---------------------------------------------------
+VIGIL_MODULE = [sys.executable, "-m", "vigil"]
+
+
+def run(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run(
+        [*VIGIL_MODULE, "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+def meta(key: str = "192.0.2.45", severity: float = 5.0) -> Finding:
+    fid = finding_id("recon-ec2-portscan", "Recon:EC2/Portscan", "111122223333", {"srcaddr": key})
+    return Finding(
+        id=fid, unit="recon-ec2-portscan", type="Recon:EC2/Portscan", title="Port scan",
+        description="d", severity=severity, account="111122223333", region="us-east-1",
+        resource_type="Instance", resource_id="eni-1", key={"srcaddr": key}, first_seen="",
+        last_seen="", count=0, actor=None, summary=None, evidence_query="", sample_evidence=[],
+    )  # fmt: skip
+
+
+def hit(fid: str, window: str, count: int, last: str | None = None) -> Hit:
+    return Hit(
+        fid, window, window, last or window, count, actor="192.0.2.45", summary=f"{count} probes"
+    )
+
+
+TGW_HEADER = (
+    "resource-type tgw-id tgw-attachment-id tgw-src-vpc-account-id tgw-dst-vpc-account-id "
+    "tgw-src-vpc-id tgw-dst-vpc-id tgw-src-subnet-id tgw-dst-subnet-id tgw-src-eni tgw-dst-eni "
+    "tgw-src-az-id tgw-dst-az-id tgw-pair-attachment-id srcaddr dstaddr srcport dstport protocol "
+    "packets bytes start end log-status type packets-lost-no-route packets-lost-blackhole "
+    "packets-lost-mtu-exceeded packets-lost-ttl-expired tcp-flags region flow-direction "
+    "pkt-src-aws-service pkt-dst-aws-service"
+)
+TGW_RECORD = (
+    "TransitGatewayAttachment tgw-0a1b2c3d4e5f60718 tgw-attach-0a1b2c3d4e5f60719 111122223333 "
+    "444455556666 vpc-0a1b2c3d4e5f6071a vpc-0a1b2c3d4e5f6071b subnet-0a1b2c3d4e5f6071c "
+    "subnet-0a1b2c3d4e5f6071d eni-0a1b2c3d4e5f6071e eni-0a1b2c3d4e5f6071f use1-az1 use1-az2 "
+    "tgw-attach-0a1b2c3d4e5f60720 10.1.0.15 10.2.0.20 49152 443 6 12 4200 1709251200 1709251260 "
+    "OK IPv4 0 3 0 0 2 us-east-1 egress - -"
+)
