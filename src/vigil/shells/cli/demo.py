@@ -8,7 +8,7 @@ import contextlib
 import threading
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.text import Text
@@ -18,6 +18,9 @@ from vigil.api import serve as serve_api
 from vigil.demo.scales import SCALES
 from vigil.shells import render
 from vigil.shells.cli.server import run_server
+
+if TYPE_CHECKING:  # the demo's generators load Arrow: only when the demo runs
+    from vigil.demo.run import DemoResult
 
 
 def demo_command(
@@ -64,30 +67,54 @@ def demo_command(
 
     with object_progress(enabled=not json_out) as (on_listed, on_object):
         result = run_demo(ctx.obj, scale, day, on_listed, on_object)
+    if json_out:
+        render.print_json(_document(result))
+        return
+    _tell(ctx, result, serve, port)
+    if serve:
+        serve_demo(ctx.obj, result.generated.root, day, port, replay_seconds)
+
+
+def _document(result: DemoResult) -> dict[str, object]:
+    """The demo's result as one JSON document (--json)."""
     gen = result.generated
     records = {t: sum(r.records[t] for r in result.reports) for t in result.reports[0].records}
-    if json_out:
-        render.print_json(
-            {
-                "data": str(gen.root),
-                "files": gen.files,
-                "records": records,
-                "seconds": round(result.seconds, 2),
-                "queries": [
-                    {"title": t, "sql": s, "rows": tbl.to_pylist()} for t, s, tbl in result.results
-                ],
-                "ground_truth": result.attacks,
-                "findings": len(result.findings),
-                "alarms": result.alarms,
-                "response": result.response,
-                "integrity": result.integrity,
-                "posture": result.posture,
-                "console": result.console,
-            }
-        )
-        return
+    return {
+        "data": str(gen.root),
+        "files": gen.files,
+        "records": records,
+        "seconds": round(result.seconds, 2),
+        "queries": [
+            {"title": t, "sql": s, "rows": tbl.to_pylist()} for t, s, tbl in result.results
+        ],
+        "ground_truth": result.attacks,
+        "findings": len(result.findings),
+        "alarms": result.alarms,
+        "response": result.response,
+        "integrity": result.integrity,
+        "posture": result.posture,
+        "console": result.console,
+    }
+
+
+def _tell(ctx: typer.Context, result: DemoResult, serve: bool, port: int) -> None:
+    """The demo's story for a newcomer, section by section."""
+    records = {t: sum(r.records[t] for r in result.reports) for t in result.reports[0].records}
+    _generated(result, records)
+    _queries(result)
+    _attacks(result)
+    _alarms(result)
+    _response(ctx, result)
+    _posture(result)
+    _integrity(result)
+    _next_steps(ctx, result, serve, port)
+
+
+def _generated(result: DemoResult, records: dict[str, int]) -> None:
+    """What was generated and ingested."""
     say = render.styled
     render.out.rule(Text("AnyCompany demo", style="bold"))
+    gen = result.generated
     say(
         f"Generated one day ({gen.day}) for an organization of 3 accounts in 2 regions under ",
         (str(gen.root), "bold"),
@@ -107,15 +134,25 @@ def demo_command(
         + ", ".join(f"{n:,} rows into {t}" for t, n in records.items())
         + f"; {rejected} rejected records."
     )
+
+
+def _queries(result: DemoResult) -> None:
+    """The example queries and their answers."""
+    say = render.styled
     for title, sql, table in result.results:
         say("\n", (title, "bold cyan"), "\n", (sql, "dim"))
         render.arrow_table(table)
+
+
+def _attacks(result: DemoResult) -> None:
+    """The embedded attacks, each found or missed."""
+    say = render.styled
     found = sum(1 for a in result.attacks if a["found_by"])
     say(
         "\n",
         ("Embedded attacks and what `vigil detect` found", "bold"),
         f" ({found} of {len(result.attacks)} found, {len(result.findings)} findings in all; "
-        f"ground truth in {gen.ground_truth}):",
+        f"ground truth in {result.generated.ground_truth}):",
     )
     for attack in sorted(result.attacks, key=lambda a: str(a["start"])):
         mark: list[render.Part] = (
@@ -124,6 +161,11 @@ def demo_command(
             else [("missed", "red")]
         )
         say("  ", *mark, f"  {attack['start']}  {attack['finding_type']}: {attack['description']}")
+
+
+def _alarms(result: DemoResult) -> None:
+    """The CIS alarms that fired on the trail's log group."""
+    say = render.styled
     from vigil.demo.alarms import TRAIL_GROUP
 
     say(
@@ -134,6 +176,11 @@ def demo_command(
     )
     for alarm in result.alarms:
         say("  ", ("ALARM", "red"), f" {alarm['at']}  {alarm['alarm']}: {alarm['reason']}")
+
+
+def _response(ctx: typer.Context, result: DemoResult) -> None:
+    """What the automated response delivered and planned."""
+    say = render.styled
     response = result.response
     say(
         "\n",
@@ -149,6 +196,11 @@ def demo_command(
         )
         mode = "applied" if plan["applied"] else "dry-run, recorded, nothing changed"
         say(f"  playbook {plan['playbook']} ({mode}): {plan['summary']} — {steps}")
+
+
+def _posture(result: DemoResult) -> None:
+    """The posture of the logging set-up."""
+    say = render.styled
     posture = result.posture
     say("\n", ("Posture of the logging set-up", "bold"), f" (snapshot {posture.get('snapshot')}):")
     for name, s in posture.get("scores", {}).items():
@@ -172,6 +224,11 @@ def demo_command(
             f" {p['control']}: the configured filter missed {len(p['missed'])} of "
             f"{p['events']} event(s) in the lake ({', '.join(p['missed'][:3])})",
         )
+
+
+def _integrity(result: DemoResult) -> None:
+    """CloudTrail integrity, as `vigil trail validate` says it."""
+    say = render.styled
     integrity = result.integrity
     say(
         "\n",
@@ -184,6 +241,11 @@ def demo_command(
         say("  ", ("INVALID", "red"), f" {item['file']}: {item['reason']}")
     for line in result.detect_errors:
         render.tagged("error:", "red", line)
+
+
+def _next_steps(ctx: typer.Context, result: DemoResult, serve: bool, port: int) -> None:
+    """Commands to try next, and how to open the console."""
+    say = render.styled
     home = ctx.obj.home
     tries = [
         f"vigil --home {home} findings list",
@@ -203,8 +265,6 @@ def demo_command(
     user, password = (sign_in["user"], "bold"), (sign_in["password"], "bold")
     say("\n", ("Console", "bold"), f": {how}open http://127.0.0.1:{port}/ and sign in as ",
         user, " with the password ", password)  # fmt: skip
-    if serve:
-        serve_demo(ctx.obj, gen.root, day, port, replay_seconds)
 
 
 def _quiet_week(ctx: typer.Context, days: int, json_out: bool) -> None:
