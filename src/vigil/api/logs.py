@@ -9,11 +9,11 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from vigil.config import Settings
 from vigil.errors import ConfigError
 from vigil.inputs import loads
+from vigil.insights.histogram import Histogram as Histogram
 from vigil.insights.histogram import bars, histogram_query, step_for
 from vigil.insights.parse import parse
 from vigil.insights.pointer import get_log_record as get_log_record
@@ -34,6 +34,7 @@ from vigil.logs.files import PutSummary as PutSummary
 from vigil.logs.groups import DEFAULT_LIMIT, LogStore
 from vigil.logs.groups import LogGroup as LogGroup
 from vigil.logs.groups import LogStream as LogStream
+from vigil.logs.pattern_match import FilterMatch as FilterMatch
 from vigil.logs.pattern_match import test_filter as check
 from vigil.logs.put import InputEvent as InputEvent
 from vigil.logs.put import PutResult as PutResult
@@ -188,7 +189,7 @@ def tail(
     return tail_group(settings, group, pattern=pattern, since=since, stop=stop)
 
 
-def test_filter(pattern: str, messages: list[str]) -> list[dict[str, Any]]:
+def test_filter(pattern: str, messages: list[str]) -> list[FilterMatch]:
     """TestMetricFilter: the messages a pattern matches, with the values it extracts."""
 
     return check(pattern, messages)
@@ -209,9 +210,9 @@ def insights_histogram(
     start: int,
     end: int,
     cancel: Cancel | None = None,
-) -> dict[str, Any]:
-    """Matches of the query's filters per time bucket over [start, end] (ms): uPlot's columns,
-    empty buckets included."""
+) -> Histogram:
+    """Matches of the query's filters per time bucket over [start, end] (ms), empty buckets
+    included."""
 
     size, name = step_for(max(1, (end - start) // 1000))
     table_ = run_insights(settings, histogram_query(query, name), groups=groups, table=table,
@@ -221,7 +222,7 @@ def insights_histogram(
     return bars(counts, start, end, size, name)
 
 
-def events_histogram(timestamps: list[int], start: int, end: int) -> dict[str, Any]:
+def events_histogram(timestamps: list[int], start: int, end: int) -> Histogram:
     """Events (their times in ms) per time bucket over [start, end] (ms), as above."""
 
     size, name = step_for(max(1, (end - start) // 1000))

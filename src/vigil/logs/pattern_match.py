@@ -241,12 +241,21 @@ _NUMERIC: Final[dict[str, Callable[[float, float], bool]]] = {
 }  # fmt: skip
 
 
-def test_filter(pattern: str, messages: list[str]) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class FilterMatch:
+    """A message a pattern matches: its number (1-based), and the values the pattern extracts."""
+
+    event_number: int
+    event_message: str
+    extracted_values: dict[str, str]
+
+
+def test_filter(pattern: str, messages: list[str]) -> list[FilterMatch]:
     """TestMetricFilter: the matching messages (1-based numbers) and their extracted values."""
     matcher = compile_pattern(pattern)
     out = []
     for number, message in enumerate(messages, 1):
         values = matcher.extract(message)
         if values is not None:
-            out.append({"eventNumber": number, "eventMessage": message, "extractedValues": values})
+            out.append(FilterMatch(number, message, values))
     return out

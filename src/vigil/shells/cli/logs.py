@@ -13,6 +13,7 @@ from vigil.errors import ConfigError
 from vigil.shells import render
 from vigil.shells.cli.options import End, JsonFlag, Start
 from vigil.shells.cli.tree import help_of
+from vigil.shells.views.logs import filter_match
 
 if TYPE_CHECKING:
     from vigil.api.logs import Event
@@ -227,13 +228,11 @@ def test_filter_command(
         messages = inputs.read_text(path, what="a log file").splitlines()
     matches = logs.test_filter(pattern, messages)
     if json_out:
-        render.print_json({"matches": matches})
+        render.print_json({"matches": [filter_match(m) for m in matches]})
         return
     for m in matches:
-        values = "  ".join(f"{k}={v}" for k, v in m["extractedValues"].items())
-        render.out.print(
-            f"{m['eventNumber']:>6}  {m['eventMessage']}", highlight=False, markup=False
-        )
+        values = "  ".join(f"{k}={v}" for k, v in m.extracted_values.items())
+        render.out.print(f"{m.event_number:>6}  {m.event_message}", highlight=False, markup=False)
         if values:
             render.out.print(f"        {values}", highlight=False, markup=False)
     render.out.print(f"{len(matches)} of {len(messages)} messages match", highlight=False)

@@ -96,19 +96,20 @@ def _run(s: Settings, context: dict[str, Any], mode: str, text: str, groups: lis
         context["columns"] = ["@timestamp", "@logStream", "@message"]
         context["rows"] = events[:SHOWN]
         context["total"] = len(events)
-        context["histogram"] = logs.events_histogram([e["_t"] for e in events], start, end)
+        context["histogram"] = _columns(logs.events_histogram([e["_t"] for e in events],
+                                                              start, end))  # fmt: skip
         return
     table_ = logs.insights(s, text, groups=None if table else groups, table=table,
                                start=start, end=end, cancel=cancel)  # fmt: skip
     context["columns"] = table_.column_names
     context["rows"] = table_.slice(0, SHOWN).to_pylist()
     context["total"] = table_.num_rows
-    context["histogram"] = logs.insights_histogram(
-        s,
-        text,
-        groups=None if table else groups,
-        table=table,
-        start=start,
-        end=end,
-        cancel=cancel,
-    )
+    context["histogram"] = _columns(logs.insights_histogram(
+        s, text, groups=None if table else groups, table=table, start=start, end=end,
+        cancel=cancel))  # fmt: skip
+
+
+def _columns(histogram: logs.Histogram) -> dict[str, Any]:
+    """uPlot's columns for the histogram, and its step for the caption."""
+    series = [{"label": "matches", "values": histogram.counts}]
+    return {"x": histogram.x, "series": series, "step": histogram.step}

@@ -16,6 +16,7 @@ from vigil.shells.http.aws.logs_paging import page as _page
 from vigil.shells.http.aws.logs_paging import token as _token
 from vigil.shells.http.aws.logs_paging import untoken as _untoken
 from vigil.shells.http.aws.logs_tasks import ExportTasks
+from vigil.shells.views.logs import filter_match
 
 Handler = Callable[[Settings, Caller, dict[str, Any]], dict[str, Any]]
 MAX_PAGE: Final = 10_000
@@ -226,7 +227,8 @@ def test_metric_filter(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, A
     messages = need(p, "logEventMessages")
     if not 1 <= len(messages) <= 50:
         raise AwsApiError("InvalidParameterException", "logEventMessages takes 1 to 50 messages")
-    return {"matches": logs.test_filter(p.get("filterPattern") or "", messages)}
+    matches = logs.test_filter(p.get("filterPattern") or "", messages)
+    return {"matches": [filter_match(m) for m in matches]}
 
 
 def put_subscription_filter(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
