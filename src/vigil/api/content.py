@@ -64,10 +64,10 @@ def units(settings: Settings | None = None) -> tuple[list[UnitInfo], list[str]]:
     ]  # fmt: skip
     if settings is not None:
         for rule in sigma_rules(settings):
-            sev = rule["severity"]
-            out.append(UnitInfo(rule["id"], "detection", "imported Sigma", rule["title"] or "",
+            sev = rule.severity
+            out.append(UnitInfo(rule.id, "detection", "imported Sigma", rule.title or "",
                                 *_scored(float(sev) if sev is not None else None), 0,
-                                rule["enabled"], rule["type"], "cloudtrail", "sigma"))  # fmt: skip
+                                rule.enabled, rule.type, "cloudtrail", "sigma"))  # fmt: skip
     failed: list[ContentError] = []  # checks that did not load (a user's broken check.py)
     for check in load_checks(user_dir=user, problems=failed):
         score = severity_score(check.severity)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from vigil import clock
 from vigil.config import Settings
 from vigil.detect import sigma_import
 from vigil.detect.runner import DetectReport
 from vigil.detect.runner import detect as _detect
+from vigil.detect.sigma_import import ImportedRule as ImportedRule
+from vigil.detect.sigma_import import ImportResult as ImportResult
 from vigil.detect.sigma_import import remove_rule, rule_files, set_enabled, unit_id
 from vigil.detect.sigma_rules import SigmaRejected, load_file
 from vigil.findings.store import FindingStore
@@ -19,7 +20,7 @@ from vigil.lake.expire import parse_age
 from vigil.live import follow
 
 
-def sigma_rules(settings: Settings) -> list[dict[str, Any]]:
+def sigma_rules(settings: Settings) -> list[ImportedRule]:
     """The imported Sigma rules, enabled or not, with what each would report."""
 
     out = []
@@ -27,31 +28,38 @@ def sigma_rules(settings: Settings) -> list[dict[str, Any]]:
         try:
             logic = load_file(path)
         except SigmaRejected as exc:
-            out.append({"id": unit_id(path), "file": path.name, "enabled": enabled,
-                        "title": None, "type": None, "severity": None, "rule_id": None,
-                        "problem": str(exc)})  # fmt: skip
+            out.append(ImportedRule(unit_id(path), path.name, enabled, problem=str(exc)))
             continue
         title, rule_id = str(logic.rule.title), logic.rule.id
-        out.append({"id": unit_id(path), "file": path.name, "enabled": enabled, "title": title,
-                    "type": f"Sigma/{title}", "severity": logic.severity,
-                    "rule_id": str(rule_id) if rule_id else None, "problem": None})  # fmt: skip
+        out.append(ImportedRule(unit_id(path), path.name, enabled, title, f"Sigma/{title}",
+                                logic.severity, str(rule_id) if rule_id else None))  # fmt: skip
     return out
 
 
-def set_sigma_rule(settings: Settings, ref: str, action: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class RuleChange:
+    """An imported rule enabled, disabled or removed."""
+
+    id: str
+    file: str
+    enabled: bool  # after the change (False once removed)
+    removed: bool = False
+
+
+def set_sigma_rule(settings: Settings, ref: str, action: str) -> RuleChange:
     """enable, disable or remove an imported Sigma rule (by unit id, file name or Sigma id)."""
 
     folder = settings.home / "sigma"
     if action == "remove":
         path = remove_rule(folder, ref)
-        return {"id": unit_id(path), "file": path.name, "removed": True}
+        return RuleChange(unit_id(path), path.name, False, removed=True)
     path = set_enabled(folder, ref, action == "enable")
-    return {"id": unit_id(path), "file": path.name, "enabled": action == "enable"}
+    return RuleChange(unit_id(path), path.name, action == "enable")
 
 
-def import_rules(settings: Settings, paths: list[Path]) -> list[dict[str, Any]]:
+def import_rules(settings: Settings, paths: list[Path]) -> list[ImportResult]:
     settings.ensure()
-    return [asdict(r) for r in sigma_import.import_rules(paths, settings.home / "sigma")]
+    return sigma_import.import_rules(paths, settings.home / "sigma")
 
 
 def recent(settings: Settings, age: str) -> DetectReport:

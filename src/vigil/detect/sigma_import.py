@@ -34,6 +34,21 @@ class ImportResult:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class ImportedRule:
+    """An imported rule file, enabled or not, with what it reports (title, finding type,
+    severity) or why it cannot run (`problem`)."""
+
+    id: str
+    file: str
+    enabled: bool
+    title: str | None = None
+    type: str | None = None
+    severity: float | None = None
+    rule_id: str | None = None
+    problem: str | None = None
+
+
 def import_rules(paths: list[Path], target: Path) -> list[ImportResult]:
     missing = [str(p) for p in paths if not p.exists()]
     if missing:

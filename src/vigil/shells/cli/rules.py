@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -26,13 +27,13 @@ def rules_import(
     """Import Sigma rules for AWS CloudTrail; rules that cannot run are listed with why."""
     results = detect.import_rules(ctx.obj, paths)
     if json_out:
-        render.print_json(results)
+        render.print_json([asdict(r) for r in results])
     else:
-        body = [[r["path"], r["rule_id"], r["title"], r["status"], r["reason"]] for r in results]
+        body = [[r.path, r.rule_id, r.title, r.status, r.reason] for r in results]
         render.table(["path", "rule_id", "title", "status", "reason"], body, title="sigma rules")
-    if not any(r["status"] == "imported" for r in results):
+    if not any(r.status == "imported" for r in results):
         first = next(iter(results), None)
-        why = f" (first: {first['path']}: {first['reason']})" if first else ""
+        why = f" (first: {first.path}: {first.reason})" if first else ""
         raise ConfigError(f"no rule was imported from {len(results)} file(s){why}",
                           hint="each rule's reason is listed above; rules must be Sigma rules "
                                "for logsource product aws, service cloudtrail")  # fmt: skip
@@ -43,16 +44,21 @@ def rules_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """The imported rules, enabled or not (they are also in `vigil content list`)."""
     rules = detect.sigma_rules(ctx.obj)
     if json_out:
-        render.print_json({"rules": rules})
+        render.print_json({"rules": [asdict(r) for r in rules]})
         return
-    body = [[r["id"], "yes" if r["enabled"] else "no", r["title"] or r["problem"], r["file"]]
+    body = [[r.id, "yes" if r.enabled else "no", r.title or r.problem, r.file]
             for r in rules]  # fmt: skip
     render.table(["id", "enabled", "title", "file"], body, title="imported Sigma rules")
 
 
 def _set(ctx: typer.Context, ref: str, action: str, json_out: bool) -> None:
     done = detect.set_sigma_rule(ctx.obj, ref, action)
-    render.done(json_out, f"rule {done['id']} ({done['file']}) {action}d", done)
+    render.done(json_out, f"rule {done.id} ({done.file}) {action}d", _change(done))
+
+
+def _change(done: detect.RuleChange) -> dict[str, Any]:
+    state = {"removed": True} if done.removed else {"enabled": done.enabled}
+    return {"id": done.id, "file": done.file, **state}
 
 
 @rules_app.command("enable")
