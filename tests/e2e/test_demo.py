@@ -87,11 +87,11 @@ def test_demo_end_to_end(home: Settings) -> None:
     missed = [a["id"] for a in result.attacks if not a["found_by"]]
     assert missed == []
     # Every finding links to its evidence: a query that returns its rows.
-    from vigil.api.findings import as_dict as finding_dict
+    from vigil.api.findings import evidence_query
 
     detections = [f for f in result.findings if not f.unit.startswith("posture/")]
     for finding in detections:
-        evidence = run_query(home.lake_dir, finding_dict(finding)["evidence_query"])
+        evidence = run_query(home.lake_dir, evidence_query(finding))
         assert evidence.num_rows >= 1, finding.type
     planted = {a["finding_type"] for a in result.attacks}
     extra = [f.type for f in detections if f.type not in planted]

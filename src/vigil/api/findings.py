@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from vigil import clock
-from vigil.access.store import AccessStore
+from vigil.access.store import AccessStore, AuditEntry
 from vigil.api.access import audit_log
 from vigil.config import Settings
 from vigil.detect.templates import render as render_sql
@@ -16,17 +16,29 @@ from vigil.detect.units import type_aliases
 from vigil.errors import ConfigError
 from vigil.events.emit import emit_findings
 from vigil.findings.asff_filter import FilterInvalid, check, matches
-from vigil.findings.asff_import import AsffInvalid, identity, original, read, read_guardduty
+from vigil.findings.asff_import import (
+    AsffInvalid,
+    asff_of,
+    identity,
+    original,
+    read,
+    read_guardduty,
+)
+from vigil.findings.asff_import import ImportFailure as ImportFailure
+from vigil.findings.asff_import import ImportResult as ImportResult
 from vigil.findings.compliance import check_of
-from vigil.findings.export import FORMATS, asff
+from vigil.findings.export import FORMATS as FORMATS
 from vigil.findings.store import Filter, FindingStore
 from vigil.findings.suppression import parse_criteria
 from vigil.findings.triage import FindingPage as FindingPage
 from vigil.findings.triage import FindingQuery as FindingQuery
-from vigil.findings.triage import is_control, select
+from vigil.findings.triage import select
 from vigil.model.finding import Finding, Hit, RecordState, Workflow
 from vigil.posture.audit import load_checks
+from vigil.state.saved import SavedView as SavedView
 from vigil.state.saved import SavedViews
+
+DocReader = Callable[[Any], tuple[Finding, Hit]]  # one document sent in, as a hub finding
 
 
 def list_findings(
@@ -110,23 +122,20 @@ def pulse(settings: Settings) -> tuple[int, str]:
         return store.pulse()
 
 
-def history(settings: Settings, fid: str, limit: int = 100) -> list[dict[str, Any]]:
+def history(settings: Settings, fid: str, limit: int = 100) -> list[AuditEntry]:
     """Who changed this finding, what and when (from the audit log), newest first."""
 
     return audit_log(settings, limit, target=fid)
 
 
-def as_dict(f: Finding) -> dict[str, Any]:
-    data = asdict(f)
-    data["severity_label"] = f.severity_label
-    data["workflow"] = f.workflow.value
-    data["record_state"] = f.record_state.value
-    if f.evidence_query:
-        data["evidence_query"] = render_sql(
-            f.evidence_query,
-            {"first_seen": _ts(f.first_seen), "last_seen": _ts(f.last_seen)},
-        )
-    return data
+def evidence_query(f: Finding) -> str:
+    """The finding's evidence query as it runs: its window (first and last seen) filled in;
+    "" when it has none."""
+
+    if not f.evidence_query:
+        return f.evidence_query
+    window = {"first_seen": _ts(f.first_seen), "last_seen": _ts(f.last_seen)}
+    return render_sql(f.evidence_query, window)
 
 
 def _ts(text: str) -> datetime:
@@ -153,6 +162,9 @@ def suppress(settings: Settings, name: str, pairs: list[str]) -> int:
 
 
 def export(settings: Settings, fmt: str, archived: bool = False) -> list[dict[str, Any]]:
+    """Every active finding (archived ones too with `archived`) as ASFF, OCSF or GuardDuty's
+    JSON: documents in AWS's own shape (OCSF's for OCSF)."""
+
     convert = FORMATS.get(fmt.lower())
     if convert is None:
         raise ConfigError(f"no export format {fmt!r}", hint=f"choose {', '.join(FORMATS)}")
@@ -162,21 +174,24 @@ def export(settings: Settings, fmt: str, archived: bool = False) -> list[dict[st
 
 
 # -- Security Hub's API: BatchImportFindings, GetFindings, BatchUpdateFindings -------------------
-def import_asff(settings: Settings, docs: list[Any]) -> dict[str, Any]:
+def import_asff(settings: Settings, docs: list[Any]) -> ImportResult:
     """Import ASFF findings (each checked alone); new and changed ones go onto the event bus
-    as "Security Hub Findings - Imported". Security Hub's reply shape."""
+    as "Security Hub Findings - Imported"."""
 
     return import_with(settings, docs, read)
 
 
-def import_guardduty(settings: Settings, docs: list[Any]) -> dict[str, Any]:
+def import_guardduty(settings: Settings, docs: list[Any]) -> ImportResult:
     """Import GuardDuty findings (the detail of "GuardDuty Finding" events)."""
 
     return import_with(settings, docs, read_guardduty)
 
 
-def import_with(settings: Settings, docs: list[Any], read: Any) -> dict[str, Any]:
-    failed: list[dict[str, str]] = []
+def import_with(settings: Settings, docs: list[Any], read: DocReader) -> ImportResult:
+    """Read each document into a hub finding and record it; the ones read wrongly are failed
+    with the reason, and the rest proceed."""
+
+    failed: list[ImportFailure] = []
     changed: list[Finding] = []
     with FindingStore(settings.state_db) as store:
         for doc in docs:
@@ -184,31 +199,18 @@ def import_with(settings: Settings, docs: list[Any], read: Any) -> dict[str, Any
             try:
                 finding, hit = read(doc)
             except AsffInvalid as exc:
-                failed.append({"Id": ident, "ErrorCode": "InvalidInput", "ErrorMessage": str(exc)})
+                failed.append(ImportFailure(ident, str(exc)))
                 continue
             if store.record(finding, [hit]):
                 changed.append(store.get(finding.id))
     if changed:
         emit_findings(settings, changed)
-    return {"SuccessCount": len(docs) - len(failed), "FailedCount": len(failed),
-            "FailedFindings": failed}  # fmt: skip
-
-
-def asff_of(f: Finding) -> dict[str, Any]:
-    """A finding as GetFindings gives it: an imported one as it came, with the hub's workflow,
-    record state and note laid over; Vigil's own in Vigil's ASFF."""
-
-    doc = original(f)
-    if doc is None:
-        return asff(f)
-    doc = {**doc, "Workflow": {"Status": f.workflow.value}, "RecordState": f.record_state.value}
-    if f.note:
-        doc["Note"] = {"Text": f.note, "UpdatedBy": "vigil", "UpdatedAt": f.updated_at}
-    return doc
+    return ImportResult(len(docs) - len(failed), failed)
 
 
 def find_asff(settings: Settings, filters: Any) -> list[dict[str, Any]]:
-    """GetFindings: every finding (active and archived) whose ASFF matches the filters."""
+    """GetFindings: every finding (active and archived) whose ASFF matches the filters, as
+    documents in AWS's own shape (an imported one as it came, with the hub's triage)."""
 
     try:
         wanted = check(filters)
@@ -228,7 +230,7 @@ def hub_id(ident: str, product_arn: str) -> str:
     return identity(product_arn, ident)
 
 
-def saved_views(settings: Settings, owner: str, kind: str = "findings") -> list[dict[str, Any]]:
+def saved_views(settings: Settings, owner: str, kind: str = "findings") -> list[SavedView]:
     with SavedViews(settings) as views:
         return views.listing(kind, owner)
 
@@ -243,26 +245,6 @@ def save_view(settings: Settings, owner: str, name: str, data: dict[str, Any],
 def delete_view(settings: Settings, owner: str, name: str, kind: str = "findings") -> None:
     with SavedViews(settings) as views:
         views.delete(kind, owner, name)
-
-
-def as_row(f: Finding) -> dict[str, Any]:
-    """A finding as the triage table shows it."""
-
-    return {"id": f.id, "severity": f.severity_label, "score": f.severity, "type": f.type,
-            "title": f.title, "account": f.account, "region": f.region,
-            "resource": f.resource_id, "resource_type": f.resource_type, "count": f.count,
-            "first_seen": f.first_seen, "last_seen": f.last_seen, "workflow": f.workflow.value,
-            "record_state": f.record_state.value, "assignee": f.assignee or "",
-            "kind": "control" if is_control(f) else "threat"}  # fmt: skip
-
-
-def export_one(f: Finding, fmt: str) -> dict[str, Any]:
-    """One finding in ASFF, OCSF or GuardDuty's JSON."""
-
-    convert = FORMATS.get(fmt.lower())
-    if convert is None:
-        raise ConfigError(f"no export format {fmt!r}", hint=f"choose {', '.join(FORMATS)}")
-    return convert(f)
 
 
 def suppression_like(f: Finding) -> dict[str, str]:

@@ -6,10 +6,12 @@ document as sent is kept as the finding's evidence and given back by GetFindings
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 from vigil import clock
 from vigil.errors import VigilError
+from vigil.findings.export import asff
 from vigil.model.finding import Finding, Hit, RecordState, finding_id
 
 REQUIRED: Final = ("SchemaVersion", "Id", "ProductArn", "GeneratorId", "AwsAccountId",
@@ -23,6 +25,23 @@ UNIT_PREFIX: Final = "asff/"
 
 class AsffInvalid(VigilError):
     """Why one finding cannot be imported (Security Hub's InvalidInput)."""
+
+
+@dataclass(frozen=True)
+class ImportFailure:
+    """One finding not imported: its `Id` as sent ("" when it has none) and why."""
+
+    id: str
+    message: str
+    code: str = "InvalidInput"
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import took: how many findings were read, and each one that was not."""
+
+    success_count: int
+    failed: list[ImportFailure] = field(default_factory=list)
 
 
 def identity(product_arn: str, ident: str) -> str:
@@ -104,6 +123,19 @@ def original(f: Finding) -> dict[str, Any] | None:
     except ValueError:
         return None
     return doc if isinstance(doc, dict) and "SchemaVersion" in doc else None
+
+
+def asff_of(f: Finding) -> dict[str, Any]:
+    """A finding as GetFindings gives it, in AWS's own shape: an imported one as it came, with
+    the hub's workflow, record state and note laid over; Vigil's own in Vigil's ASFF."""
+
+    doc = original(f)
+    if doc is None:
+        return asff(f)
+    doc = {**doc, "Workflow": {"Status": f.workflow.value}, "RecordState": f.record_state.value}
+    if f.note:
+        doc["Note"] = {"Text": f.note, "UpdatedBy": "vigil", "UpdatedAt": f.updated_at}
+    return doc
 
 
 def original_guardduty(f: Finding) -> dict[str, Any] | None:

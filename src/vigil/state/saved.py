@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any, Final
 
 from vigil import clock
@@ -10,6 +11,14 @@ from vigil.errors import ConfigError
 from vigil.state import Store
 
 KINDS: Final = ("findings", "queries")
+
+
+@dataclass(frozen=True)
+class SavedView:
+    """A user's named view: what it holds (a finding filter's or a log query's `query`)."""
+
+    name: str
+    data: dict[str, Any]
 
 
 class SavedViews(Store):
@@ -22,12 +31,12 @@ class SavedViews(Store):
                 (kind, owner, name.strip(), json.dumps(data, sort_keys=True), clock.now_ms()),
             )
 
-    def listing(self, kind: str, owner: str) -> list[dict[str, Any]]:
+    def listing(self, kind: str, owner: str) -> list[SavedView]:
         rows = self.state.db.execute(
             "SELECT name, data FROM saved_views WHERE kind = ? AND owner = ? ORDER BY name",
             (kind, owner),
         ).fetchall()
-        return [{"name": name, "data": json.loads(data)} for name, data in rows]
+        return [SavedView(name, json.loads(data)) for name, data in rows]
 
     def delete(self, kind: str, owner: str, name: str) -> None:
         with self.state.transaction() as db:

@@ -15,8 +15,13 @@ from vigil.model.finding import Finding, RecordState, Workflow
 from vigil.shells import render
 from vigil.shells.cli.options import JsonFlag
 from vigil.shells.cli.tree import help_of
+from vigil.shells.views.findings import as_dict
 
 findings_app = typer.Typer(help=help_of("findings"), no_args_is_help=True)
+
+
+def _doc(f: Finding) -> dict[str, Any]:
+    return as_dict(f, findings.evidence_query(f))
 
 
 def _row(f: Finding) -> dict[str, Any]:
@@ -48,7 +53,7 @@ def findings_list(
     """Findings, most severe first."""
     found = findings.list_findings(ctx.obj, severity, type_, status, since, archived)
     if json_out:
-        render.print_json([findings.as_dict(f) for f in found])
+        render.print_json([_doc(f) for f in found])
         return
     import pyarrow as pa
 
@@ -67,7 +72,7 @@ def findings_show(
 ) -> None:
     """One finding with its evidence query."""
     f = findings.get(ctx.obj, finding)
-    data = findings.as_dict(f)
+    data = _doc(f)
     hits = findings.hits(ctx.obj, f.id)
     if json_out:
         render.print_json({**data, "hits": [asdict(h) for h in hits]})
@@ -102,7 +107,7 @@ def findings_update(
     state = None if archive is None else (RecordState.ARCHIVED if archive else RecordState.ACTIVE)
     f = findings.update(ctx.obj, finding, workflow, state, note)
     if json_out:
-        render.print_json(findings.as_dict(f))
+        render.print_json(_doc(f))
     else:
         render.out.print(f"{f.id}: {f.workflow.value}, {f.record_state.value}", highlight=False)
 

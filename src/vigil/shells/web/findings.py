@@ -16,6 +16,7 @@ from vigil.api import findings as findings_api
 from vigil.errors import VigilError
 from vigil.model.finding import RecordState, Workflow
 from vigil.shells.http.abandon import unless_abandoned
+from vigil.shells.views.findings import as_dict, as_row
 from vigil.shells.web.deps import ConsoleDep, Reader, Writer
 from vigil.shells.web.kit import client_address, done_redirect, first
 
@@ -73,7 +74,7 @@ def findings(request: Request, c: ConsoleDep, session: Reader) -> Response:
     users = [u.name for u in access.users(s)] if c.auth else []
     return c.page(
         request, session, "findings.html", page=page, q=q, params=kept,
-        rows=[findings_api.as_row(f) for f in page.findings], next_link=nxt, prev_link=prev,
+        rows=[as_row(f) for f in page.findings], next_link=nxt, prev_link=prev,
         kinds={k: "/findings?" + urlencode({**kept, "kind": k}) for k in
                ("all", "threat", "control")},
         severities=SEVERITIES, workflows=WORKFLOWS, users=users,
@@ -142,11 +143,11 @@ async def delete_view(request: Request, c: ConsoleDep, session: Writer) -> Respo
 def finding(fid: str, request: Request, c: ConsoleDep, session: Reader) -> Response:
     s = c.settings
     f = findings_api.get(s, fid)
-    doc = findings_api.as_dict(f)
-    exports = {name: json.dumps(findings_api.export_one(f, name), indent=2, default=str)
+    doc = as_dict(f, findings_api.evidence_query(f))
+    exports = {name: json.dumps(findings_api.FORMATS[name](f), indent=2, default=str)
                for name in ("asff", "ocsf", "guardduty")}  # fmt: skip
     return c.page(
-        request, session, "finding.html", f=f, doc=doc, row=findings_api.as_row(f),
+        request, session, "finding.html", f=f, doc=doc, row=as_row(f),
         raw=json.dumps(doc, indent=2, default=str), exports=exports,
         history=findings_api.history(s, f.id), workflows=WORKFLOWS,
         users=[u.name for u in access.users(s)] if c.auth else [],
@@ -210,7 +211,7 @@ async def suppress(fid: str, request: Request, c: ConsoleDep, session: Writer) -
 
 def _evidence(s: Settings, fid: str, cancel: lake.Cancel) -> tuple[lake.Answer | None, str | None]:
     """The finding's evidence query over the lake, its first rows; or why it failed."""
-    sql = findings_api.as_dict(findings_api.get(s, fid)).get("evidence_query") or ""
+    sql = findings_api.evidence_query(findings_api.get(s, fid))
     if not sql:
         return None, None
     try:

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from vigil.api import Settings, events, findings, metrics, sources
 from vigil.api import posture as posture_api
 from vigil.errors import VigilError
+from vigil.shells.views.findings import as_row
 from vigil.shells.web.deps import ConsoleDep
 
 LABELS: Final = ("LOW", "MEDIUM", "HIGH", "CRITICAL")  # GuardDuty's bands
@@ -81,7 +82,7 @@ def is_aws(request: Request) -> bool:
 
 
 def overview_data(s: Settings, window: str = DEFAULT_WINDOW) -> dict[str, Any]:
-    rows = [findings.as_row(f) for f in findings.list_findings(s)]
+    rows = [as_row(f) for f in findings.list_findings(s)]
     open_rows = [r for r in rows if r["workflow"] in OPEN and r["kind"] == "threat"]
     by_type = Counter(r["type"] for r in open_rows).most_common(10)
     threats = [r for r in rows if r["kind"] == "threat"]

@@ -34,7 +34,14 @@ def batch_import_findings(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str
         raise _invalid("Findings: a list of 1 to 100 ASFF findings")
     if len(docs) > MAX_IMPORT:
         raise _invalid(f"{len(docs)} findings; BatchImportFindings takes at most {MAX_IMPORT}")
-    return findings.import_asff(s, docs)
+    return _import_reply(findings.import_asff(s, docs))
+
+
+def _import_reply(result: findings.ImportResult) -> dict[str, Any]:
+    """BatchImportFindings' reply: the count imported, and each finding not, with why."""
+    failed = [{"Id": f.id, "ErrorCode": f.code, "ErrorMessage": f.message} for f in result.failed]
+    return {"SuccessCount": result.success_count, "FailedCount": len(failed),
+            "FailedFindings": failed}  # fmt: skip
 
 
 def get_findings(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:

@@ -10,10 +10,15 @@ from pydantic import BaseModel
 
 from vigil.api import findings
 from vigil.errors import VigilError
-from vigil.model.finding import RecordState, Workflow
+from vigil.model.finding import Finding, RecordState, Workflow
 from vigil.shells.http.native.deps import Reader, SettingsDep, Writer, audit, guarded
+from vigil.shells.views.findings import as_dict
 
 router = APIRouter()
+
+
+def _doc(f: Finding) -> dict[str, Any]:
+    return as_dict(f, findings.evidence_query(f))
 
 
 class FindingUpdate(BaseModel):
@@ -41,13 +46,13 @@ def list_findings(
                                                        archived))  # fmt: skip
     page = found[offset : offset + limit]
     more = offset + limit < len(found)
-    return {"findings": [findings.as_dict(f) for f in page], "total": len(found),
+    return {"findings": [_doc(f) for f in page], "total": len(found),
             "next_offset": offset + limit if more else None}  # fmt: skip
 
 
 @router.get("/findings/{fid}", summary="One finding")
 def get_finding(fid: str, who: Reader, settings: SettingsDep) -> dict[str, Any]:
-    return dict(findings.as_dict(guarded(lambda: findings.get(settings, fid))))
+    return _doc(guarded(lambda: findings.get(settings, fid)))
 
 
 @router.patch("/findings/{fid}", summary="Change a finding's workflow or record state")
@@ -55,7 +60,7 @@ def update_finding(fid: str, body: FindingUpdate, who: Writer, settings: Setting
                    request: Request) -> dict[str, Any]:  # fmt: skip
     f = guarded(lambda: findings.update(settings, fid, body.workflow, body.record_state, body.note))
     audit(request, who, "findings.update", fid, body.model_dump(mode="json"))
-    return dict(findings.as_dict(f))
+    return _doc(f)
 
 
 @router.post("/findings/batch-update", summary="Change many findings at once")
