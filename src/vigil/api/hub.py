@@ -40,8 +40,9 @@ def _missing(exc: Exception) -> HubError:
 
 def describe_hub(settings: Settings, hub_arn: str | None, account: str,
                  region: str) -> dict[str, Any]:  # fmt: skip
-    """The hub: its ARN, when it was enabled (when this home's state was first made), its
-    controls turned on by default and consolidated control findings."""
+    """DescribeHub, a document in AWS's own shape: the hub's ARN, when it was enabled (when
+    this home's state was first made), its controls turned on by default and consolidated
+    control findings."""
 
     arn = f"arn:aws:securityhub:{region}:{account}:hub/default"
     if hub_arn and hub_arn != arn:
@@ -64,7 +65,8 @@ def create_insight(settings: Settings, name: Any, filters: Any, group_by: Any, a
 
 def get_insights(settings: Settings, arns: list[str] | None, account: str,
                  region: str) -> list[dict[str, Any]]:  # fmt: skip
-    """The insights named (managed ones too), or every custom insight."""
+    """GetInsights' list, documents in AWS's own shape: the insights named (managed ones too),
+    or every custom insight."""
 
     with InsightStore(settings) as store:
         if not arns:
@@ -98,7 +100,8 @@ def delete_insight(settings: Settings, arn: str, account: str, region: str) -> N
 
 
 def insight_results(settings: Settings, arn: str, account: str, region: str) -> dict[str, Any]:
-    """GetInsightResults: the findings the insight's filters match, counted by its grouping."""
+    """GetInsightResults, a document in AWS's own shape: the findings the insight's filters
+    match, counted by its grouping."""
 
     with InsightStore(settings) as store:
         try:
