@@ -126,8 +126,8 @@ def test_dry_run_then_apply(home: Settings, env: str, name: str) -> None:
         assert after == AFTER[name](w) and after != before
     with Runs(home) as runs:
         recorded = runs.all()
-    assert [r["applied"] for r in recorded] == [True, False]
-    assert recorded[1]["plan"]["steps"][0]["operation"] == case["steps"][0].split(":")[1]
+    assert [r.applied for r in recorded] == [True, False]
+    assert recorded[1].plan["steps"][0]["operation"] == case["steps"][0].split(":")[1]
 
 
 def test_events_that_do_not_fit_say_why(home: Settings, env: str) -> None:

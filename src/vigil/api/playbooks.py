@@ -7,6 +7,7 @@ from typing import Any
 
 from vigil.config import Settings
 from vigil.playbooks.plans import Plan as Plan
+from vigil.playbooks.run import RecordedRun as RecordedRun
 from vigil.playbooks.run import Runs, playbook
 from vigil.playbooks.run import apply_approved as _apply
 from vigil.playbooks.run import approve as _approve
@@ -48,19 +49,19 @@ def run(settings: Settings, request: PlaybookRequest) -> PlaybookRun:
     return PlaybookRun(run_id, plan, r.apply, results)
 
 
-def approve(settings: Settings, run_id: int, by: str) -> dict[str, Any]:
+def approve(settings: Settings, run_id: int, by: str) -> RecordedRun:
     """Approve a planned run (admins): it may then be applied as planned."""
 
     return _approve(settings, run_id, by)
 
 
-def apply_approved(settings: Settings, run_id: int, by: str) -> dict[str, Any]:
+def apply_approved(settings: Settings, run_id: int, by: str) -> RecordedRun:
     """Carry out an approved run's plan exactly; the run, with its results."""
 
     run, _ = _apply(settings, run_id, by)
     return run
 
 
-def runs(settings: Settings, limit: int = 20) -> list[dict[str, Any]]:
+def runs(settings: Settings, limit: int = 20) -> list[RecordedRun]:
     with Runs(settings) as recorded:
         return recorded.all(limit)

@@ -94,10 +94,10 @@ def deliver(settings: Settings, receiver: Receiver) -> dict[str, Any]:
         "delivered": sum(1 for a in audit if a["result"] == "delivered"),
         "plans": [
             {
-                "playbook": p["playbook"],
-                "summary": p["plan"]["summary"],
-                "applied": p["applied"],
-                "steps": p["plan"]["steps"],
+                "playbook": p.playbook,
+                "summary": p.plan["summary"],
+                "applied": p.applied,
+                "steps": p.plan["steps"],
             }
             for p in plans
         ],

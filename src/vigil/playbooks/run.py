@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any, Final
 
 from vigil.clock import now_ms
@@ -30,6 +30,28 @@ _COLUMNS: Final = (
 )
 
 
+@dataclass(frozen=True)
+class RecordedRun:
+    """A playbook run as recorded: its plan (the document recorded), the results, and who
+    approved and applied it, when."""
+
+    id: int
+    ts: int
+    playbook: str
+    event_id: str | None
+    applied: bool
+    plan: dict[str, Any]
+    results: list[Any]
+    approved_by: str | None
+    approved_ms: int | None
+    applied_by: str | None
+    applied_ms: int | None
+
+    def planned(self) -> Plan:
+        doc = self.plan
+        return Plan(doc["playbook"], doc["summary"], [Step(**step) for step in doc["steps"]])
+
+
 class Runs(Store):
     def record(self, plan: Plan, event_id: str | None, applied: bool, results: list[Any],
                request: dict[str, Any] | None = None, by: str | None = None) -> int:  # fmt: skip
@@ -43,13 +65,13 @@ class Runs(Store):
             )  # fmt: skip
         return int(cursor.lastrowid or 0)
 
-    def all(self, limit: int = 50) -> list[dict[str, Any]]:
+    def all(self, limit: int = 50) -> list[RecordedRun]:
         rows = self.state.db.execute(
             f"SELECT {_COLUMNS} FROM playbook_runs ORDER BY id DESC LIMIT ?", (limit,)
         ).fetchall()
         return [_run(r) for r in rows]
 
-    def get(self, run_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    def get(self, run_id: int) -> tuple[RecordedRun, dict[str, Any]]:
         """The run and the request it was planned from."""
         row = self.state.db.execute(
             f"SELECT {_COLUMNS}, request FROM playbook_runs WHERE id = ?", (run_id,)
@@ -58,11 +80,11 @@ class Runs(Store):
             raise PlanError(f"no playbook run {run_id}", hint="vigil playbooks runs")
         return _run(row), json.loads(row[-1] or "{}")
 
-    def approve(self, run_id: int, by: str) -> dict[str, Any]:
+    def approve(self, run_id: int, by: str) -> RecordedRun:
         run, _ = self.get(run_id)
-        if run["applied"]:
+        if run.applied:
             raise ConflictError(f"playbook run {run_id} is applied already")
-        if run["approved_by"] is None:
+        if run.approved_by is None:
             with self.state.transaction() as db:
                 db.execute("UPDATE playbook_runs SET approved_by = ?, approved_ms = ? WHERE id = ?",
                            (by, now_ms(), run_id))  # fmt: skip
@@ -75,10 +97,9 @@ class Runs(Store):
                        (json.dumps(results, default=str), by, now_ms(), run_id))  # fmt: skip
 
 
-def _run(r: tuple[Any, ...]) -> dict[str, Any]:
-    return {"id": r[0], "ts": r[1], "playbook": r[2], "event_id": r[3], "applied": bool(r[4]),
-            "plan": json.loads(r[5]), "results": json.loads(r[6]), "approved_by": r[7],
-            "approved_ms": r[8], "applied_by": r[9], "applied_ms": r[10]}  # fmt: skip
+def _run(r: tuple[Any, ...]) -> RecordedRun:
+    return RecordedRun(r[0], r[1], r[2], r[3], bool(r[4]), json.loads(r[5]), json.loads(r[6]),
+                       r[7], r[8], r[9], r[10])  # fmt: skip
 
 
 def clients(
@@ -156,27 +177,26 @@ def playbook(
     return plan, results, run_id
 
 
-def approve(settings: Settings, run_id: int, by: str) -> dict[str, Any]:
+def approve(settings: Settings, run_id: int, by: str) -> RecordedRun:
     """An admin approves a planned run, so it may be applied (by an analyst, later)."""
     with Runs(settings) as runs:
         return runs.approve(run_id, by)
 
 
-def apply_approved(settings: Settings, run_id: int, by: str) -> tuple[dict[str, Any], list[Any]]:
+def apply_approved(settings: Settings, run_id: int, by: str) -> tuple[RecordedRun, list[Any]]:
     """Carry out exactly the plan an admin approved (not a new plan), in the event's account;
     the run records who applied it and the results."""
     with Runs(settings) as runs:
         run, request = runs.get(run_id)
-    if run["applied"]:
+    if run.applied:
         raise ConflictError(f"playbook run {run_id} is applied already",
-                            hint=f"applied by {run['applied_by'] or 'a rule target'}")  # fmt: skip
-    if run["approved_by"] is None:
+                            hint=f"applied by {run.applied_by or 'a rule target'}")  # fmt: skip
+    if run.approved_by is None:
         raise ConflictError(
             f"playbook run {run_id} is not approved",
             hint=f"an admin approves it: vigil playbooks approve {run_id}",
         )
-    doc = run["plan"]
-    plan = Plan(doc["playbook"], doc["summary"], [Step(**step) for step in doc["steps"]])
+    plan = run.planned()
     event = request.get("event") or {}
     region = str(event.get("region") or "us-east-1")
     endpoint, role = request.get("endpoint_url"), request.get("role")

@@ -13,6 +13,7 @@ from vigil.api.inputs import expect_mapping
 from vigil.shells import render
 from vigil.shells.cli.options import JsonFlag, json_argument
 from vigil.shells.cli.tree import help_of
+from vigil.shells.views.playbooks import recorded_run
 
 playbooks_app = typer.Typer(help=help_of("playbooks"), no_args_is_help=True)
 
@@ -78,9 +79,9 @@ def playbooks_approve(ctx: typer.Context, run: int, json_out: JsonFlag = False) 
     done = playbooks.approve(ctx.obj, run, _operator())
     access.audit(ctx.obj, access.CLI, "playbooks.approve", target=str(run), source="cli")
     if json_out:
-        render.print_json(done)
+        render.print_json(recorded_run(done))
         return
-    render.out.print(f"run {run} approved by {done['approved_by']}: {done['plan']['summary']}",
+    render.out.print(f"run {run} approved by {done.approved_by}: {done.plan['summary']}",
                      highlight=False)  # fmt: skip
 
 
@@ -90,10 +91,10 @@ def playbooks_apply(ctx: typer.Context, run: int, json_out: JsonFlag = False) ->
     done = playbooks.apply_approved(ctx.obj, run, _operator())
     access.audit(ctx.obj, access.CLI, "playbooks.apply", target=str(run), source="cli")
     if json_out:
-        render.print_json(done)
+        render.print_json(recorded_run(done))
         return
-    render.out.print(f"run {run} applied: {done['plan']['summary']} "
-                     f"({len(done['results'])} call(s))", highlight=False)  # fmt: skip
+    render.out.print(f"run {run} applied: {done.plan['summary']} "
+                     f"({len(done.results)} call(s))", highlight=False)  # fmt: skip
 
 
 def _operator() -> str:
@@ -107,10 +108,8 @@ def playbooks_runs(ctx: typer.Context, limit: int = 20, json_out: JsonFlag = Fal
     """Recorded playbook runs: plans, approvals, and what was applied."""
     found = playbooks.runs(ctx.obj, limit)
     if json_out:
-        render.print_json({"runs": found})
+        render.print_json({"runs": [recorded_run(r) for r in found]})
         return
     for r in found:
-        mode = "applied" if r["applied"] else "approved" if r["approved_by"] else "dry-run"
-        render.out.print(
-            f"{r['id']:>4} {r['playbook']} [{mode}] {r['plan']['summary']}", highlight=False
-        )
+        mode = "applied" if r.applied else "approved" if r.approved_by else "dry-run"
+        render.out.print(f"{r.id:>4} {r.playbook} [{mode}] {r.plan['summary']}", highlight=False)

@@ -23,5 +23,5 @@ async def approve(run: int, request: Request, c: ConsoleDep, session: Configurer
 async def apply(run: int, request: Request, c: ConsoleDep, session: Writer) -> Response:
     await c.form(request, session)
     done = playbooks.apply_approved(c.settings, run, session.principal.user)
-    c.audit(session, request, "playbooks.apply", str(run), {"results": done.get("results")})
+    c.audit(session, request, "playbooks.apply", str(run), {"results": done.results})
     return done_redirect("/response", f"Run {run} applied.")

@@ -21,6 +21,7 @@ from vigil.shells.http.native.deps import (
     guarded,
     plain,
 )
+from vigil.shells.views.playbooks import recorded_run
 
 router = APIRouter()
 
@@ -37,7 +38,7 @@ class PlaybookBody(BaseModel):
 @router.get("/playbooks", summary="Playbooks and their recorded runs")
 def playbooks(who: Reader, settings: SettingsDep) -> dict[str, Any]:
     return {"playbooks": [plain(u) for u in playbooks_api.units()],
-            "runs": playbooks_api.runs(settings)}  # fmt: skip
+            "runs": [recorded_run(r) for r in playbooks_api.runs(settings)]}  # fmt: skip
 
 
 @router.post("/playbooks/{name}/plan", summary="Plan a playbook for an event (changes nothing)")
@@ -60,16 +61,16 @@ def apply(name: str, body: PlaybookBody, who: Configurer, settings: SettingsDep,
 @router.post("/playbooks/runs/{run}/approve", summary="Approve a planned run (admins)")
 def approve(run: RunId, who: Configurer, settings: SettingsDep, request: Request) -> Any:
     done = guarded(lambda: playbooks_api.approve(settings, run, who.user))
-    audit(request, who, "playbooks.approve", str(run), {"playbook": done["playbook"]})
-    return done
+    audit(request, who, "playbooks.approve", str(run), {"playbook": done.playbook})
+    return recorded_run(done)
 
 
 @router.post("/playbooks/runs/{run}/apply", summary="Carry out an approved run's plan as planned")
 def apply_run(run: RunId, who: Writer, settings: SettingsDep, request: Request) -> Any:
     done = guarded(lambda: playbooks_api.apply_approved(settings, run, who.user))
     audit(request, who, "playbooks.apply", str(run),
-          {"playbook": done["playbook"], "approved_by": done["approved_by"]})  # fmt: skip
-    return done
+          {"playbook": done.playbook, "approved_by": done.approved_by})  # fmt: skip
+    return recorded_run(done)
 
 
 def _run(
