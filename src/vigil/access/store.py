@@ -35,6 +35,40 @@ class User:
     created_at: str
 
 
+@dataclass(frozen=True)
+class TokenRow:
+    """A token as listed: its id and owner, never the token."""
+
+    id: str
+    user: str
+    label: str
+    created_at: str
+    last_used_at: str | None
+
+
+@dataclass(frozen=True)
+class KeyRow:
+    """An access key as listed: its id, owner and status, never the secret."""
+
+    access_key_id: str
+    user: str
+    status: str
+    created_at: str
+    last_used_at: str | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    time: str
+    user: str
+    action: str
+    target: str
+    source: str
+    result: str
+    detail: dict[str, Any]
+
+
 class AccessStore(Store):
     def _ensure_admin(self) -> None:
         self.state.db.execute(
@@ -112,12 +146,11 @@ class AccessStore(Store):
                         clock.iso(clock.utc_now())))  # fmt: skip
         return ident, token
 
-    def tokens(self) -> list[dict[str, Any]]:
+    def tokens(self) -> list[TokenRow]:
         rows = self.state.db.execute(
             "SELECT id, user, label, created_at, last_used_at FROM tokens ORDER BY created_at"
         ).fetchall()
-        keys = ("id", "user", "label", "created_at", "last_used_at")
-        return [dict(zip(keys, r, strict=True)) for r in rows]
+        return [TokenRow(*r) for r in rows]
 
     def revoke_token(self, ident: str) -> None:
         with self.state.transaction() as db:
@@ -144,13 +177,12 @@ class AccessStore(Store):
                        (key_id, user, blob, clock.iso(clock.utc_now())))  # fmt: skip
         return key_id, secret
 
-    def keys(self) -> list[dict[str, Any]]:
+    def keys(self) -> list[KeyRow]:
         rows = self.state.db.execute(
             "SELECT access_key_id, user, status, created_at, last_used_at FROM access_keys "
             "ORDER BY created_at"
         ).fetchall()
-        names = ("AccessKeyId", "UserName", "Status", "CreateDate", "LastUsedDate")
-        return [dict(zip(names, r, strict=True)) for r in rows]
+        return [KeyRow(*r) for r in rows]
 
     def delete_key(self, key_id: str) -> None:
         with self.state.transaction() as db:
@@ -192,7 +224,7 @@ class AccessStore(Store):
             )
 
     def audit_log(self, limit: int = 100, user: str | None = None,
-                  target: str | None = None) -> list[dict[str, Any]]:  # fmt: skip
+                  target: str | None = None) -> list[AuditEntry]:  # fmt: skip
         sql = "SELECT seq, ts, user, action, target, source, result, detail FROM audit_log"
         where, args = [], []
         for column, value in (("user", user), ("target", target)):
@@ -202,9 +234,6 @@ class AccessStore(Store):
         if where:
             sql += " WHERE " + " AND ".join(where)
         rows = self.state.db.execute(sql + " ORDER BY seq DESC LIMIT ?", (*args, limit))
-        out = []
-        for seq, ts, who, action, target, source, result, detail in rows:
-            out.append({"seq": seq, "time": clock.iso_ms(ts), "user": who, "action": action,
-                        "target": target, "source": source, "result": result,
-                        "detail": json.loads(detail)})  # fmt: skip
-        return out
+        return [AuditEntry(seq, clock.iso_ms(ts) or "", who, action, target, source, result,
+                           json.loads(detail))
+                for seq, ts, who, action, target, source, result, detail in rows]  # fmt: skip

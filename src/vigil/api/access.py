@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from vigil.access import AuthError as AuthError
@@ -20,7 +20,10 @@ from vigil.access.sessions import Sessions as Sessions
 from vigil.access.sessions import SignInLimiter as SignInLimiter
 from vigil.access.sessions import csrf_matches as csrf_matches
 from vigil.access.store import AccessStore
+from vigil.access.store import AuditEntry as AuditEntry
+from vigil.access.store import KeyRow as KeyRow
 from vigil.access.store import Principal as Principal
+from vigil.access.store import TokenRow as TokenRow
 from vigil.access.store import User as User
 from vigil.config import Settings
 
@@ -67,7 +70,7 @@ def create_token(settings: Settings, user: str | None = None, label: str = "") -
     return NewToken(token, ident, owner)
 
 
-def tokens(settings: Settings) -> list[dict[str, Any]]:
+def tokens(settings: Settings) -> list[TokenRow]:
     with AccessStore(settings) as store:
         return store.tokens()
 
@@ -87,7 +90,7 @@ def create_key(settings: Settings, user: str | None = None) -> dict[str, str]:
     return {"AccessKeyId": key_id, "SecretAccessKey": secret, "UserName": owner}
 
 
-def keys(settings: Settings) -> list[dict[str, Any]]:
+def keys(settings: Settings) -> list[KeyRow]:
     with AccessStore(settings) as store:
         return store.keys()
 
@@ -120,7 +123,7 @@ def audit_many(settings: Settings, who: Principal, action: str, targets: list[st
 
 def audit_log(
     settings: Settings, limit: int = 100, user: str | None = None, target: str | None = None
-) -> list[dict[str, Any]]:
+) -> list[AuditEntry]:
     with AccessStore(settings) as store:
         return store.audit_log(limit, user, target)
 
@@ -199,7 +202,3 @@ def is_signed(request: SignedRequest) -> bool:
 
 def pairs_of(query_string: str) -> list[tuple[str, str]]:
     return _sigv4.pairs_of(query_string)
-
-
-def as_dict(user: User) -> dict[str, Any]:
-    return {**asdict(user), "role": str(user.role)}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import asdict
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -13,10 +13,20 @@ from vigil.api import access
 from vigil.shells import render
 from vigil.shells.cli.options import JsonFlag
 from vigil.shells.cli.tree import help_of
+from vigil.shells.views.access import audit_entry
 
 users_app = typer.Typer(help=help_of("users"), no_args_is_help=True)
 tokens_app = typer.Typer(help=help_of("tokens"), no_args_is_help=True)
 keys_app = typer.Typer(help=help_of("keys"), no_args_is_help=True)
+
+
+def _user(user: access.User) -> dict[str, Any]:
+    return {**asdict(user), "role": str(user.role)}
+
+
+def _key(k: access.KeyRow) -> dict[str, Any]:
+    return {"AccessKeyId": k.access_key_id, "UserName": k.user, "Status": k.status,
+            "CreateDate": k.created_at, "LastUsedDate": k.last_used_at}  # fmt: skip
 
 
 @users_app.command("create")
@@ -35,7 +45,7 @@ def users_create(
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     user = access.create_user(ctx.obj, name, role, password)
     if json_out:
-        render.print_json(access.as_dict(user))
+        render.print_json(_user(user))
     else:
         render.line(f"user {user.name} ({user.role}) created")
 
@@ -45,7 +55,7 @@ def users_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """The users and their roles."""
     found = access.users(ctx.obj)
     if json_out:
-        render.print_json([access.as_dict(u) for u in found])
+        render.print_json([_user(u) for u in found])
         return
     render.table(["name", "role", "sign-in", "created"],
                  [[u.name, str(u.role), "yes" if u.can_sign_in else "no", u.created_at]
@@ -86,10 +96,10 @@ def tokens_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Tokens (their ids, never the tokens)."""
     found = access.tokens(ctx.obj)
     if json_out:
-        render.print_json(found)
+        render.print_json([asdict(t) for t in found])
         return
     render.table(["id", "user", "label", "created", "last used"],
-                 [[t["id"], t["user"], t["label"], t["created_at"], t["last_used_at"] or ""]
+                 [[t.id, t.user, t.label, t.created_at, t.last_used_at or ""]
                   for t in found], title="tokens")  # fmt: skip
 
 
@@ -119,10 +129,10 @@ def keys_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Access keys (ids and owners)."""
     found = access.keys(ctx.obj)
     if json_out:
-        render.print_json(found)
+        render.print_json([_key(k) for k in found])
         return
     render.table(["AccessKeyId", "user", "status", "created"],
-                 [[k["AccessKeyId"], k["UserName"], k["Status"], k["CreateDate"]]
+                 [[k.access_key_id, k.user, k.status, k.created_at]
                   for k in found], title="access keys")  # fmt: skip
 
 
@@ -142,8 +152,8 @@ def audit_command(
     """Every change made through the server or to access: who, what, when, from where."""
     found = access.audit_log(ctx.obj, limit, user)
     if json_out:
-        render.print_json(found)
+        render.print_json([audit_entry(e) for e in found])
         return
     render.table(["time", "user", "action", "target", "from", "result"],
-                 [[e["time"], e["user"], e["action"], e["target"], e["source"], e["result"]]
+                 [[e.time, e.user, e.action, e.target, e.source, e.result]
                   for e in found], title="audit")  # fmt: skip

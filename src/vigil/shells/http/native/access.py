@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from vigil.api import access
 from vigil.shells.http.native.deps import Configurer, Reader, SettingsDep
+from vigil.shells.views.access import audit_entry
 
 router = APIRouter()
 
@@ -16,7 +17,7 @@ router = APIRouter()
 def audit_log(who: Configurer, settings: SettingsDep,
               limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
               user: str | None = None) -> dict[str, Any]:  # fmt: skip
-    return {"entries": access.audit_log(settings, limit, user)}
+    return {"entries": [audit_entry(e) for e in access.audit_log(settings, limit, user)]}
 
 
 @router.get("/whoami", summary="Who the token belongs to")
