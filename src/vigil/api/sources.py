@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
-from dataclasses import asdict
+from dataclasses import dataclass
 from typing import Any, Final
 
 from vigil.api import findings
@@ -18,6 +18,7 @@ from vigil.inputs import InputError, inflate_gzip, loads
 from vigil.live import follow, spool
 from vigil.live.sources import Cursors, all_sources, rate
 from vigil.live.sources import Source as Source
+from vigil.live.sources import SourceStatus as SourceStatus
 from vigil.live.sources import add as add_source
 from vigil.live.sources import remove as remove_source
 from vigil.logs.groups import LogStore
@@ -28,6 +29,7 @@ CLOUDTRAIL_TYPES: Final = ("AWS API Call via CloudTrail", "AWS Console Sign In v
 MAX_FIREHOSE_BYTES: Final = 96 << 20  # a 64 MiB buffer, base64 in JSON
 MAX_RECORD_INFLATED: Final = 8 << 20  # one subscription message (a 1 MiB batch and its JSON)
 GZIP: Final = b"\x1f\x8b"
+FINDING_TYPES: Final = ("GuardDuty Finding", "Security Hub Findings - Imported")
 
 
 def add(settings: Settings, doc: dict[str, Any]) -> Source:
@@ -38,21 +40,40 @@ def remove(settings: Settings, name: str) -> None:
     remove_source(settings, name)
 
 
-def listing(settings: Settings) -> list[dict[str, Any]]:
+def listing(settings: Settings) -> list[SourceStatus]:
     """Every source with its position: cursor, counts, lag, last error."""
 
     now = now_ms()
     out = []
     with Cursors(settings) as cursors:
         for s in all_sources(settings):
-            position = asdict(cursors.get(s.name))
-            recent = position.pop("recent")
-            out.append({**s.as_dict(), **position, "records_per_second": rate(recent, now)})
+            position = cursors.get(s.name)
+            out.append(SourceStatus(s, position, rate(position.recent, now)))
     return out
 
 
 # -- pushes -------------------------------------------------------------------------------------
-def accept_eventbridge(settings: Settings, body: bytes) -> dict[str, Any]:
+@dataclass(frozen=True)
+class EventBridgePush:
+    """What a push of EventBridge events became: CloudTrail records into the lake, findings
+    into the hub, events onto the bus, and why the rest were turned away."""
+
+    cloudtrail: int
+    findings: int
+    events: int
+    rejected: list[str]
+
+
+@dataclass(frozen=True)
+class FirehoseDelivery:
+    """What a Firehose delivery became (`duplicate`: a retry, acknowledged, not taken)."""
+
+    duplicate: bool
+    records: int  # log events taken into groups
+    not_logs: int = 0  # records that were not CloudWatch Logs subscription messages
+
+
+def accept_eventbridge(settings: Settings, body: bytes) -> EventBridgePush:
     """One event (or a list) as an EventBridge API destination sends it: CloudTrail events
     into the lake, GuardDuty and Security Hub findings into the hub, the rest onto the bus."""
 
@@ -63,11 +84,12 @@ def accept_eventbridge(settings: Settings, body: bytes) -> dict[str, Any]:
                          "EventBridge delivers it (the whole event, not a transformed "
                          "input)") from None  # fmt: skip
     events = doc if isinstance(doc, list) else [doc]
-    out: dict[str, Any] = {"cloudtrail": 0, "findings": 0, "events": 0, "rejected": []}
+    found = appended = 0
+    rejected: list[str] = []
     trail: list[dict[str, Any]] = []
     for i, event in enumerate(events):
         if not isinstance(event, dict) or not isinstance(event.get("detail"), dict):
-            out["rejected"].append(f"event {i}: an event has source, detail-type and detail")
+            rejected.append(f"event {i}: an event has source, detail-type and detail")
             continue
         kind, detail = event.get("detail-type"), event["detail"]
         if kind in CLOUDTRAIL_TYPES:
@@ -75,25 +97,29 @@ def accept_eventbridge(settings: Settings, body: bytes) -> dict[str, Any]:
             record.setdefault("recipientAccountId", event.get("account"))
             record.setdefault("awsRegion", event.get("region"))
             trail.append(record)
-        elif kind == "GuardDuty Finding":
-            done = findings.import_guardduty(settings, [detail])
-            out["findings"] += done["SuccessCount"]
-            out["rejected"] += [f["ErrorMessage"] for f in done["FailedFindings"]]
-        elif kind == "Security Hub Findings - Imported":
-            done = findings.import_asff(settings, list(detail.get("findings") or []))
-            out["findings"] += done["SuccessCount"]
-            out["rejected"] += [f["ErrorMessage"] for f in done["FailedFindings"]]
+        elif kind in FINDING_TYPES:
+            taken, refused = _findings(settings, str(kind), detail)
+            found, rejected = found + taken, rejected + refused
         else:
             with EventStore(settings) as bus:
-                out["events"] += int(bus.append(event, now_ms()))
+                appended += int(bus.append(event, now_ms()))
     if trail:
         ident = str(events[0].get("id", "event")) if isinstance(events[0], dict) else "event"
         spool.cloudtrail(settings, "eventbridge", trail, ident)
-        out["cloudtrail"] = len(trail)
-    return out
+    return EventBridgePush(len(trail), found, appended, rejected)
 
 
-def accept_firehose(settings: Settings, body: bytes, request_id: str) -> dict[str, Any]:
+def _findings(settings: Settings, kind: str, detail: dict[str, Any]) -> tuple[int, list[str]]:
+    """GuardDuty and Security Hub findings into the hub: how many, and the refusals."""
+
+    if kind == "GuardDuty Finding":
+        done = findings.import_guardduty(settings, [detail])
+    else:
+        done = findings.import_asff(settings, list(detail.get("findings") or []))
+    return done.success_count, [f.message for f in done.failed]
+
+
+def accept_firehose(settings: Settings, body: bytes, request_id: str) -> FirehoseDelivery:
     """An HTTP endpoint delivery: `{"requestId", "timestamp", "records": [{"data"}]}`, each
     record a CloudWatch Logs subscription message (gzip JSON) or plain data. A request id seen
     before (Firehose retrying) is acknowledged without taking the records again."""
@@ -108,7 +134,7 @@ def accept_firehose(settings: Settings, body: bytes, request_id: str) -> dict[st
         raise InputError("a Firehose delivery is JSON with requestId and a records list") from None
     with Cursors(settings) as cursors:
         if cursors.seen_request(f"firehose:{request_id}", now_ms()):
-            return {"duplicate": True, "records": 0}
+            return FirehoseDelivery(duplicate=True, records=0)
     groups: dict[tuple[str, str], list[tuple[int, str]]] = {}
     other = 0
     for i, record in enumerate(records):
@@ -130,7 +156,7 @@ def accept_firehose(settings: Settings, body: bytes, request_id: str) -> dict[st
     taken = 0
     for (group, stream), rows in groups.items():
         taken += _into_group(settings, group, stream, rows, request_id)
-    return {"duplicate": False, "records": taken, "not_logs": other}
+    return FirehoseDelivery(duplicate=False, records=taken, not_logs=other)
 
 
 def _logs_message(raw: bytes) -> dict[str, Any] | None:

@@ -167,6 +167,15 @@ class Position:
     recent: list[list[int]] = field(default_factory=list)  # [minute (ms), records] of late
 
 
+@dataclass(frozen=True)
+class SourceStatus:
+    """A source with where it is, and its records a second over the last five minutes."""
+
+    source: Source
+    position: Position
+    records_per_second: float
+
+
 RATE_WINDOW_MS: Final = 5 * 60_000
 
 

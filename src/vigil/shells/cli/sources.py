@@ -10,6 +10,7 @@ from vigil.api import clock, sources
 from vigil.shells import render
 from vigil.shells.cli.options import JsonFlag
 from vigil.shells.cli.tree import help_of
+from vigil.shells.views.sources import source_status
 
 sources_app = typer.Typer(help=help_of("sources"), no_args_is_help=True)
 Opt = Annotated[str | None, typer.Option()]
@@ -52,7 +53,7 @@ def sources_add(
 @sources_app.command("list")
 def sources_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Sources with their cursor, lag, counts and last error."""
-    rows = sources.listing(ctx.obj)
+    rows = [source_status(s) for s in sources.listing(ctx.obj)]
     if json_out:
         render.print_json({"sources": rows})
         return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import asdict
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -58,7 +59,7 @@ def router(settings: Settings, gate: Gate, telemetry: Any, auth: bool) -> APIRou
         try:
             await run_in_threadpool(_check, gate, request, auth)
             done = await run_in_threadpool(sources.accept_eventbridge, settings, body)
-            code, reply = 200, done
+            code, reply = 200, asdict(done)
         except AuthError as exc:
             code = 403 if exc.kind == "forbidden" else 401
             reply = {"code": exc.kind, "message": exc.message}

@@ -14,6 +14,7 @@ from vigil.api import Settings, events, findings, metrics, sources
 from vigil.api import posture as posture_api
 from vigil.errors import VigilError
 from vigil.shells.views.findings import as_row
+from vigil.shells.views.sources import source_status
 from vigil.shells.web.deps import ConsoleDep
 
 LABELS: Final = ("LOW", "MEDIUM", "HIGH", "CRITICAL")  # GuardDuty's bands
@@ -100,7 +101,8 @@ def overview_data(s: Settings, window: str = DEFAULT_WINDOW) -> dict[str, Any]:
         "severity_chart": severity_series(threats, window, int(time.time())),
         "newest_threat": max((r["first_seen"] for r in threats), default=None),
         "alarms_in_alarm": [a for a in alarms if a["StateValue"] == "ALARM"],
-        "alarm_count": len(alarms), "sources": sources.listing(s), "posture": posture,
+        "alarm_count": len(alarms),
+        "sources": [source_status(x) for x in sources.listing(s)], "posture": posture,
         "dlq": len(dlq), "deliveries": deliveries,
     }  # fmt: skip
 

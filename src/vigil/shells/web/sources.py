@@ -6,6 +6,7 @@ from starlette.responses import Response
 
 from vigil.api import quarantine
 from vigil.api import sources as sources_api
+from vigil.shells.views.sources import source_status
 from vigil.shells.web.deps import ConsoleDep, Reader, Writer
 from vigil.shells.web.kit import done_redirect
 
@@ -14,7 +15,8 @@ router = APIRouter()
 
 @router.get("/sources", include_in_schema=False)
 def sources(request: Request, c: ConsoleDep, session: Reader) -> Response:
-    return c.page(request, session, "sources.html", sources=sources_api.listing(c.settings),
+    listed = [source_status(s) for s in sources_api.listing(c.settings)]
+    return c.page(request, session, "sources.html", sources=listed,
                   quarantine=quarantine.entries(c.settings),
                   flash=request.query_params.get("done"))  # fmt: skip
 

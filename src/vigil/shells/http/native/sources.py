@@ -10,13 +10,14 @@ from fastapi import APIRouter, Request
 from vigil.api import events
 from vigil.api import sources as sources_api
 from vigil.shells.http.native.deps import Configurer, Reader, SettingsDep, audit, guarded
+from vigil.shells.views.sources import source_status
 
 router = APIRouter()
 
 
 @router.get("/sources", summary="Ingest sources with cursor, lag, counts and last error")
 def sources(who: Reader, settings: SettingsDep) -> dict[str, Any]:
-    return {"sources": sources_api.listing(settings)}
+    return {"sources": [source_status(s) for s in sources_api.listing(settings)]}
 
 
 @router.post("/sources", summary="Add a source (the keys of `vigil sources add`)")
