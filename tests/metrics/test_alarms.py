@@ -114,7 +114,7 @@ def test_transitions_history_and_events(home: Settings) -> None:
         metric = first["detail"]["configuration"]["metrics"][0]["metricStat"]
         assert metric == {"metric": {"namespace": "LogMetrics", "name": "RootAccountUsage",
                                      "dimensions": {}}, "period": 300, "stat": "Sum"}  # fmt: skip
-        kinds = [h["HistoryItemType"] for h in alarms.history("RootUsage")]
+        kinds = [h.item_type for h in alarms.history("RootUsage")]
         assert kinds == ["ConfigurationUpdate", "StateUpdate", "StateUpdate", "StateUpdate"]
 
 

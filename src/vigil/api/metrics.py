@@ -1,7 +1,8 @@
 """Metrics, metric filters and alarms: PutMetricData, ListMetrics, GetMetricStatistics,
 Put/Describe/DeleteMetricFilter, Put/Describe/DeleteAlarms, SetAlarmState, the history, and
 packs of filters with their alarms. Requests are the typed models (`Datum`, `MetricFilter`,
-`Alarm`); alarm answers are DescribeAlarms' shape."""
+`Alarm`); alarms answer with their status (`AlarmStatus`, `CompositeStatus`), which describes
+itself in DescribeAlarms' shape."""
 
 from __future__ import annotations
 
@@ -14,17 +15,24 @@ from vigil.logs.pattern import lint, parse
 from vigil.metrics import anomaly
 from vigil.metrics import dashboards as dashboard_store
 from vigil.metrics import dashboards as store
+from vigil.metrics.alarm_math import Query as AlarmQuery
 from vigil.metrics.alarm_math import from_aws
+from vigil.metrics.alarm_model import AlarmStatus as AlarmStatus
+from vigil.metrics.alarm_model import CompositeStatus as CompositeStatus
+from vigil.metrics.alarm_model import HistoryItem as HistoryItem
 from vigil.metrics.alarms import Alarm as Alarm
-from vigil.metrics.alarms import AlarmStore, with_state
+from vigil.metrics.alarms import AlarmStore
 from vigil.metrics.anomaly import Detector as Detector
 from vigil.metrics.composite import CompositeAlarm as CompositeAlarm
-from vigil.metrics.composite import describe, parents
+from vigil.metrics.composite import parents
 from vigil.metrics.dashboard_data import draw
 from vigil.metrics.dashboard_view import read_board
 from vigil.metrics.dashboards import Dashboard as Dashboard
 from vigil.metrics.filters import FilterStore, backfill
 from vigil.metrics.filters import MetricFilter as MetricFilter
+from vigil.metrics.graphs import DrawnDashboard as DrawnDashboard
+from vigil.metrics.graphs import Graph as Graph
+from vigil.metrics.graphs import GraphLine
 from vigil.metrics.metric_data import Query as Query
 from vigil.metrics.metric_data import Result as Result
 from vigil.metrics.metric_data import run
@@ -100,21 +108,21 @@ def metric_data(settings: Settings, queries: list[Query], start: int, end: int) 
         return run(store, queries, start, end)
 
 
-def put_alarm(settings: Settings, alarm: Alarm) -> dict[str, Any]:
+def put_alarm(settings: Settings, alarm: Alarm) -> AlarmStatus:
     with AlarmStore(settings) as store:
-        return with_state(store.put(alarm, now_ms()))
+        return store.put(alarm, now_ms())
 
 
-def alarms(settings: Settings) -> list[dict[str, Any]]:
+def alarms(settings: Settings) -> list[AlarmStatus]:
     with AlarmStore(settings) as store:
-        return [with_state(s) for s in store.all()]
+        return store.all()
 
 
-def evaluate_alarms(settings: Settings, now: int | None = None) -> list[dict[str, Any]]:
+def evaluate_alarms(settings: Settings, now: int | None = None) -> list[AlarmStatus]:
     """Evaluate every alarm once; the ones that changed state (each also an event)."""
 
     with AlarmStore(settings) as store, MetricStore(settings) as metrics:
-        return [with_state(s) for s in store.evaluate(now_ms() if now is None else now, metrics)]
+        return store.evaluate(now_ms() if now is None else now, metrics)
 
 
 def set_alarm_state(settings: Settings, name: str, state: str, reason: str) -> None:
@@ -127,7 +135,7 @@ def delete_alarm(settings: Settings, name: str) -> None:
         store.delete(name)
 
 
-def alarm_history(settings: Settings, name: str | None = None) -> list[dict[str, Any]]:
+def alarm_history(settings: Settings, name: str | None = None) -> list[HistoryItem]:
     with AlarmStore(settings) as store:
         return store.history(name)
 
@@ -157,7 +165,7 @@ def graph(
     period: int = 300,
     points: int = 72,
     threshold: float | None = None,
-) -> dict[str, Any]:
+) -> Graph:
     """A metric's last `points` periods as uPlot's columns (a threshold line if given). The
     graph ends now, or at the newest datapoint if that is older (a lake of past logs)."""
 
@@ -172,12 +180,10 @@ def graph(
         found = compute(store, metric, start, end, period, [stat])
     by_t = {p.timestamp: p.values.get(stat) for p in found}
     xs = list(range(start, end, period * 1000))
-    series: list[dict[str, Any]] = [{"label": f"{metric.name} ({stat})",
-                                     "values": [by_t.get(x) for x in xs]}]  # fmt: skip
+    lines = [GraphLine(f"{metric.name} ({stat})", [by_t.get(x) for x in xs])]
     if threshold is not None:
-        series.append({"label": "threshold", "values": [threshold] * len(xs), "dash": True,
-                       "color": "#c0392b"})  # fmt: skip
-    return {"x": [x // 1000 for x in xs], "series": series, "start": start, "end": end}
+        lines.append(GraphLine("threshold", [threshold] * len(xs), dash=True, color="#c0392b"))
+    return Graph([x // 1000 for x in xs], lines, start, end)
 
 
 def render_dashboard(
@@ -186,7 +192,7 @@ def render_dashboard(
     seconds: int | None = None,
     period: int | None = None,
     end: int | None = None,
-) -> dict[str, Any]:
+) -> DrawnDashboard:
     """A DashboardBody with each widget's data over the dashboard's range (or `seconds` up to
     `end`, the console's choice) at each row's period (or `period`): metric graphs and values,
     alarm states, log query rows, Markdown text (a widget that cannot be drawn says why)."""
@@ -195,7 +201,8 @@ def render_dashboard(
     seconds = seconds or board.seconds
     end = end or board.end_ms or now_ms()
     start = end - seconds * 1000
-    by_arn = {a["AlarmArn"]: a for a in alarms(settings) + composite_alarms(settings)}
+    statuses: list[AlarmStatus | CompositeStatus] = [*alarms(settings),
+                                                     *composite_alarms(settings)]  # fmt: skip
     with MetricStore(settings) as store:
         widgets = draw(
             store,
@@ -203,12 +210,11 @@ def render_dashboard(
             start,
             end,
             period,
-            by_arn,
+            statuses,
             lambda groups, text, s, e: _log_rows(settings, groups, text, s, e),
         )
     rows = max((w["y"] + w["height"] for w in widgets), default=0)
-    return {"widgets": widgets, "rows": rows, "seconds": seconds, "start": start, "end": end,
-            "period": period}  # fmt: skip
+    return DrawnDashboard(widgets, rows, seconds, start, end, period)
 
 
 def _log_rows(settings: Settings, groups: list[str], query: str, start: int,
@@ -219,18 +225,18 @@ def _log_rows(settings: Settings, groups: list[str], query: str, start: int,
 
 
 # -- composite alarms, actions, anomaly detectors -------------------------------------------------
-def put_composite_alarm(settings: Settings, alarm: Any) -> dict[str, Any]:
-    """PutCompositeAlarm (a `vigil.metrics.composite.CompositeAlarm`): evaluated at once."""
+def put_composite_alarm(settings: Settings, alarm: CompositeAlarm) -> CompositeStatus:
+    """PutCompositeAlarm: evaluated at once."""
 
     with AlarmStore(settings) as store:
-        return describe(store.put_composite(alarm, now_ms()))
+        return store.put_composite(alarm, now_ms())
 
 
-def composite_alarms(settings: Settings) -> list[dict[str, Any]]:
-    """DescribeAlarms' CompositeAlarms items."""
+def composite_alarms(settings: Settings) -> list[CompositeStatus]:
+    """The composite alarms with their state (DescribeAlarms' CompositeAlarms)."""
 
     with AlarmStore(settings) as store:
-        return [describe(s) for s in store.composites()]
+        return store.composites()
 
 
 def alarm_children(settings: Settings, name: str) -> list[str]:
@@ -268,19 +274,19 @@ def set_alarm_actions(settings: Settings, names: list[str], enabled: bool) -> No
         store.set_actions_enabled(names, enabled)
 
 
-def alarm_queries(raw: list[dict[str, Any]]) -> tuple[Any, ...]:
+def alarm_queries(raw: list[dict[str, Any]]) -> tuple[AlarmQuery, ...]:
     """PutMetricAlarm's Metrics (MetricDataQuery items) as the alarm's typed queries."""
 
     return from_aws(raw)
 
 
-def put_anomaly_detector(settings: Settings, detector: Any) -> None:
+def put_anomaly_detector(settings: Settings, detector: Detector) -> None:
     anomaly.put(settings, detector)
 
 
-def anomaly_detectors(settings: Settings) -> list[Any]:
+def anomaly_detectors(settings: Settings) -> list[Detector]:
     return anomaly.detectors(settings)
 
 
-def delete_anomaly_detector(settings: Settings, detector: Any) -> None:
+def delete_anomaly_detector(settings: Settings, detector: Detector) -> None:
     anomaly.delete(settings, detector)

@@ -1,24 +1,13 @@
-"""Alarms in AWS's shapes: DescribeAlarms' MetricAlarms item and the "CloudWatch Alarm State
-Change" event (spec §4.5); a metric-math alarm lists its Metrics in both."""
+"""The "CloudWatch Alarm State Change" event (spec §4.5) in AWS's shape; a metric-math alarm
+lists its Metrics (DescribeAlarms' item is `AlarmStatus.describe`)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from vigil.metrics.alarm_math import to_aws
-
-if TYPE_CHECKING:
-    from vigil.metrics.alarm_model import Alarm, AlarmStatus
-
-
-def aws_time(ms: int) -> str:
-    """State timestamps: milliseconds and a +0000 offset, as CloudWatch writes them."""
-    return (
-        datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
-        + f"{ms % 1000:03d}+0000"
-    )
+from vigil.metrics.alarm_model import Alarm, AlarmStatus, aws_time
 
 
 def state_change_event(
@@ -68,36 +57,4 @@ def _event_query(q: Any) -> dict[str, Any]:
                              "period": q.period, "stat": q.stat}  # fmt: skip
     if q.label:
         out["label"] = q.label
-    return out
-
-
-def with_state(status: AlarmStatus) -> dict[str, Any]:
-    """DescribeAlarms' shape for one alarm."""
-    a = status.alarm
-    out: dict[str, Any] = {
-        "AlarmName": a.name, "AlarmArn": a.arn, "AlarmDescription": a.description,
-        "EvaluationPeriods": a.evaluation_periods, "DatapointsToAlarm": a.m,
-        "ComparisonOperator": a.comparison, "TreatMissingData": a.treat_missing_data,
-        "ActionsEnabled": a.actions_enabled, "AlarmActions": list(a.alarm_actions),
-        "OKActions": list(a.ok_actions),
-        "InsufficientDataActions": list(a.insufficient_data_actions),
-        "StateValue": status.state, "StateReason": status.reason,
-        "StateReasonData": status.reason_data,
-        "StateUpdatedTimestamp": aws_time(status.state_ms),
-    }  # fmt: skip
-    if a.queries:
-        out["Metrics"] = [to_aws(q) for q in a.queries]
-    else:
-        out.update({
-            "Namespace": a.namespace, "MetricName": a.metric_name,
-            "Dimensions": [{"Name": k, "Value": v} for k, v in a.dimensions],
-            "Statistic" if not a.statistic.startswith("p") else "ExtendedStatistic": a.statistic,
-            "Period": a.period,
-        })  # fmt: skip
-        if a.unit:
-            out["Unit"] = a.unit
-    if a.threshold_metric_id is not None:
-        out["ThresholdMetricId"] = a.threshold_metric_id
-    else:
-        out["Threshold"] = a.threshold
     return out

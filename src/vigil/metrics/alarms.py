@@ -16,18 +16,18 @@ from vigil.metrics import alarm_math, anomaly, composite
 from vigil.metrics import evaluation as ev
 from vigil.metrics.actions import emit
 from vigil.metrics.alarm_checks import check_alarm, low_sample_threshold
-from vigil.metrics.alarm_docs import aws_time as _aws_time
-from vigil.metrics.alarm_docs import state_change_event, with_state
+from vigil.metrics.alarm_docs import state_change_event
 from vigil.metrics.alarm_math import Query
-from vigil.metrics.alarm_model import Alarm, AlarmError, AlarmStatus, CompositeStatus
+from vigil.metrics.alarm_model import Alarm, AlarmError, AlarmStatus, CompositeStatus, HistoryItem
+from vigil.metrics.alarm_model import aws_time as _aws_time
 from vigil.metrics.composite_store import CompositeAlarms
 from vigil.metrics.stats import window
 from vigil.metrics.store import MetricError, MetricStore
 from vigil.metrics.suppression import settle
 from vigil.state import outbox
 
-__all__ = ["Alarm", "AlarmStatus", "AlarmStore", "check_alarm", "low_sample_threshold",
-           "state_change_event", "with_state"]  # fmt: skip
+__all__ = ["Alarm", "AlarmStatus", "AlarmStore", "HistoryItem", "check_alarm",
+           "low_sample_threshold", "state_change_event"]  # fmt: skip
 
 
 class AlarmStore(CompositeAlarms):
@@ -86,14 +86,13 @@ class AlarmStore(CompositeAlarms):
         return [AlarmStatus(_alarm(r[0]), r[1], r[2], r[3], r[4]) for r in rows
                 if not composite.is_composite(r[0])]  # fmt: skip
 
-    def history(self, name: str | None = None) -> list[dict[str, Any]]:
+    def history(self, name: str | None = None) -> list[HistoryItem]:
         rows = self.state.db.execute(
             "SELECT name, ts, kind, summary, data FROM alarm_history "
             "WHERE ? IS NULL OR name = ? ORDER BY ts, rowid",
             (name, name),
         ).fetchall()
-        return [{"AlarmName": r[0], "Timestamp": r[1], "HistoryItemType": r[2],
-                 "HistorySummary": r[3], "HistoryData": r[4]} for r in rows]  # fmt: skip
+        return [HistoryItem(*r) for r in rows]
 
     def set_state(self, name: str, state: ev.State, reason: str, now: int,
                   reason_data: str = "{}") -> AlarmStatus | CompositeStatus:  # fmt: skip

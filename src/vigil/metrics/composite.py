@@ -21,6 +21,7 @@ from vigil.metrics import rule as rules
 from vigil.metrics.alarm_model import AlarmError as AlarmError
 from vigil.metrics.alarm_model import CompositeAlarm as CompositeAlarm
 from vigil.metrics.alarm_model import CompositeStatus as CompositeStatus
+from vigil.metrics.alarm_model import aws_time
 from vigil.metrics.evaluation import State
 from vigil.metrics.suppression import act, suppression
 from vigil.state import outbox
@@ -178,33 +179,3 @@ def transition(db: sqlite3.Connection, before: CompositeStatus, state: State, re
                 json.dumps(detail)))  # fmt: skip
     outbox.insert_event(db, event, now)
     act(db, a, before.state, state, reason, data, now, by not in (None, "WaitPeriod"))
-
-
-def aws_time(ms: int) -> str:
-    """State timestamps: milliseconds and a +0000 offset, as CloudWatch writes them."""
-    return (
-        datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%dT%H:%M:%S.")
-        + f"{ms % 1000:03d}+0000"
-    )
-
-
-def describe(s: CompositeStatus) -> dict[str, Any]:
-    """DescribeAlarms' CompositeAlarms shape (timestamps as AWS's text: the shell converts)."""
-    a = s.alarm
-    out: dict[str, Any] = {
-        "AlarmName": a.name, "AlarmArn": a.arn, "AlarmDescription": a.description,
-        "AlarmRule": a.rule, "ActionsEnabled": a.actions_enabled,
-        "AlarmActions": list(a.alarm_actions), "OKActions": list(a.ok_actions),
-        "InsufficientDataActions": list(a.insufficient_data_actions),
-        "StateValue": s.state, "StateReason": s.reason, "StateReasonData": s.reason_data,
-        "StateUpdatedTimestamp": aws_time(s.state_ms),
-        "StateTransitionedTimestamp": aws_time(s.state_ms),
-    }  # fmt: skip
-    if a.suppressor is not None:
-        out.update(ActionsSuppressor=a.suppressor,
-                   ActionsSuppressorWaitPeriod=a.suppressor_wait,
-                   ActionsSuppressorExtensionPeriod=a.suppressor_extension)  # fmt: skip
-    if s.suppressed_by:
-        out.update(ActionsSuppressedBy=s.suppressed_by,
-                   ActionsSuppressedReason=s.suppressed_reason)  # fmt: skip
-    return out

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from vigil.errors import VigilError
+from vigil.metrics.alarm_model import AlarmStatus, CompositeStatus
 from vigil.metrics.dashboard_view import Annotation, Board, Line, Widget
 from vigil.metrics.math import grid
 from vigil.metrics.metric_data import Query, run
@@ -27,8 +28,10 @@ Logs = Callable[[list[str], str, int, int], tuple[list[str], list[dict[str, Any]
 
 
 def draw(store: MetricStore, board: Board, start: int, end: int, period: int | None,
-         alarms: dict[str, dict[str, Any]], logs: Logs) -> list[dict[str, Any]]:  # fmt: skip
-    """Each widget's plan and data, in the body's order."""
+         statuses: list[AlarmStatus | CompositeStatus],
+         logs: Logs) -> list[dict[str, Any]]:  # fmt: skip
+    """Each widget's plan and data, in the body's order (alarms in DescribeAlarms' shape)."""
+    alarms = {s.alarm.arn: s.describe() for s in statuses}
     out = []
     for w in board.widgets:
         item: dict[str, Any] = {"kind": w.kind, "x": w.x, "y": w.y, "width": w.width,

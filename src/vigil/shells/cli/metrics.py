@@ -241,7 +241,7 @@ def alarms_put(
                   insufficient_data_actions=tuple(insufficient_data_action or ()),
                   actions_enabled=actions_enabled)  # fmt: skip
     status = metrics.put_alarm(ctx.obj, alarm)
-    render.done(json_out, f"alarm {name}: {status['StateValue']}", status)
+    render.done(json_out, f"alarm {name}: {status.state}", status.describe())
 
 
 @alarms_app.command("list")
@@ -250,14 +250,15 @@ def alarms_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     found = metrics.alarms(ctx.obj)
     composites = metrics.composite_alarms(ctx.obj)
     if json_out:
-        render.print_json({"MetricAlarms": found, "CompositeAlarms": composites})
+        render.print_json({"MetricAlarms": [a.describe() for a in found],
+                           "CompositeAlarms": [c.describe() for c in composites]})  # fmt: skip
         return
     for a in found:
-        render.out.print(f"{a['StateValue']:<18} {a['AlarmName']}  {a['StateReason']}",
+        render.out.print(f"{a.state:<18} {a.alarm.name}  {a.reason}",
                          highlight=False, markup=False, soft_wrap=True)  # fmt: skip
-    for a in composites:
-        render.out.print(f"{a['StateValue']:<18} {a['AlarmName']} (composite: {a['AlarmRule']})"
-                         f"  {a['StateReason']}", highlight=False, markup=False,
+    for c in composites:
+        render.out.print(f"{c.state:<18} {c.alarm.name} (composite: {c.alarm.rule})"
+                         f"  {c.reason}", highlight=False, markup=False,
                          soft_wrap=True)  # fmt: skip
 
 
@@ -271,10 +272,10 @@ def alarms_evaluate(
     moment = clock.parse_moment(at, "--at") if at else clock.now_ms()
     changed = metrics.evaluate_alarms(ctx.obj, moment)
     if json_out:
-        render.print_json({"changed": changed})
+        render.print_json({"changed": [a.describe() for a in changed]})
         return
     for a in changed:
-        render.out.print(f"{a['AlarmName']} → {a['StateValue']}: {a['StateReason']}",
+        render.out.print(f"{a.alarm.name} → {a.state}: {a.reason}",
                          highlight=False, markup=False, soft_wrap=True)  # fmt: skip
     render.out.print(f"{len(changed)} alarm(s) changed state", highlight=False)
 
@@ -305,8 +306,8 @@ def alarms_history(
     """What happened to the alarms (DescribeAlarmHistory)."""
     items = metrics.alarm_history(ctx.obj, name)
     if json_out:
-        render.print_json({"AlarmHistoryItems": items})
+        render.print_json({"AlarmHistoryItems": [h.describe() for h in items]})
         return
     for h in items:
-        render.out.print(f"{clock.iso_ms(h['Timestamp'])} {h['AlarmName']} {h['HistoryItemType']}: "
-                         f"{h['HistorySummary']}", highlight=False, markup=False)  # fmt: skip
+        render.out.print(f"{clock.iso_ms(h.timestamp)} {h.alarm_name} {h.item_type}: "
+                         f"{h.summary}", highlight=False, markup=False)  # fmt: skip

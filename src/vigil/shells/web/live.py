@@ -21,7 +21,7 @@ INTERVAL = 2.0
 
 def snapshot(settings: Settings) -> dict[str, Any]:
     count, changed = findings.pulse(settings)
-    alarms = {a["AlarmName"]: a["StateValue"] for a in metrics.alarms(settings)}
+    alarms = {a.alarm.name: a.state for a in metrics.alarms(settings)}
     sources = {s.source.name: [s.position.records, s.position.rejected, s.position.last_error]
                for s in sources_api.listing(settings)}  # fmt: skip
     return {"finding": [count, changed], "alarm": alarms, "source": sources}

@@ -27,10 +27,10 @@ router = APIRouter()
 @router.get("/alarms", include_in_schema=False)
 def alarms(request: Request, c: ConsoleDep, session: Reader) -> Response:
     s = c.settings
-    found = metrics_api.alarms(s)
+    found = [a.describe() for a in metrics_api.alarms(s)]
     history = defaultdict(list)
     for h in metrics_api.alarm_history(s):
-        history[h["AlarmName"]].append(h)
+        history[h.alarm_name].append(h.describe())
     order = {"ALARM": 0, "INSUFFICIENT_DATA": 1, "OK": 2}
     found.sort(key=lambda a: (order.get(a["StateValue"], 3), a["AlarmName"]))
     charts = {a["AlarmName"]: _alarm_chart(s, a) for a in found}
@@ -41,13 +41,13 @@ def alarms(request: Request, c: ConsoleDep, session: Reader) -> Response:
         ns, _, rest = chosen.partition("|")
         name, _, dims = rest.partition("|")
         pairs = tuple(sorted(loads(dims).items())) if dims else ()
-        metric_chart = metrics_api.graph(s, metrics_api.Metric(ns, name, pairs),
-                                         request.query_params.get("stat", "Sum"))  # fmt: skip
+        metric = metrics_api.Metric(ns, name, pairs)
+        metric_chart = _graph(metrics_api.graph(s, metric, request.query_params.get("stat", "Sum")))
     return c.page(request, session, "alarms.html", alarms=found, charts=charts,
                   history={k: v[-10:][::-1] for k, v in history.items()},
                   metrics=[(m, _metric_ref(m)) for m in metrics], chosen=chosen,
                   metric_chart=metric_chart,
-                  composites=metrics_api.composite_alarms(s))  # fmt: skip
+                  composites=[a.describe() for a in metrics_api.composite_alarms(s)])  # fmt: skip
 
 
 @router.get("/dashboards", include_in_schema=False)
@@ -75,7 +75,7 @@ def dashboard(name: str, request: Request, c: ConsoleDep, session: Reader) -> Re
     chosen = _dashboard_range(request.query_params.get("range", ""),
                               request.query_params.get("period", ""))  # fmt: skip
     view = metrics_api.render_dashboard(s, board.body, *chosen)
-    for w in view["widgets"]:
+    for w in view.widgets:
         if w["kind"] == "text":
             w["html"] = to_html(w.get("markdown", ""))
     return c.page(request, session, "dashboard.html", board=board, view=view,
@@ -83,7 +83,7 @@ def dashboard(name: str, request: Request, c: ConsoleDep, session: Reader) -> Re
                   periods=PERIODS, flash=request.query_params.get("done"),
                   chosen_range=request.query_params.get("range", ""),
                   chosen_period=request.query_params.get("period", ""),
-                  span=[clock.iso_ms(view[k]) for k in ("start", "end")])  # fmt: skip
+                  span=[clock.iso_ms(view.start), clock.iso_ms(view.end)])  # fmt: skip
 
 
 def _dashboard_range(chosen: str, period: str) -> tuple[int | None, int | None]:
@@ -97,7 +97,15 @@ def _alarm_chart(s: Settings, a: dict[str, Any]) -> dict[str, Any] | None:
     dims = tuple(sorted((d["Name"], d["Value"]) for d in a.get("Dimensions", [])))
     metric = metrics_api.Metric(a["Namespace"], a["MetricName"], dims)
     stat = a.get("Statistic") or a.get("ExtendedStatistic") or "Sum"
-    return metrics_api.graph(s, metric, stat, int(a["Period"]), threshold=a["Threshold"])
+    return _graph(metrics_api.graph(s, metric, stat, int(a["Period"]), threshold=a["Threshold"]))
+
+
+def _graph(g: metrics_api.Graph) -> dict[str, Any]:
+    """uPlot's columns: x, then each line (a threshold dashed, in its colour)."""
+    series = [{"label": line.label, "values": line.values,
+               **({"dash": True, "color": line.color} if line.dash else {})}
+              for line in g.lines]  # fmt: skip
+    return {"x": g.x, "series": series, "start": g.start, "end": g.end}
 
 
 def _metric_ref(m: Any) -> str:

@@ -88,7 +88,7 @@ def overview_data(s: Settings, window: str = DEFAULT_WINDOW) -> dict[str, Any]:
     by_type = Counter(r["type"] for r in open_rows).most_common(10)
     threats = [r for r in rows if r["kind"] == "threat"]
     by_severity = Counter(r["severity"] for r in open_rows)
-    alarms = metrics.alarms(s)
+    alarms = [a.describe() for a in metrics.alarms(s)]
     try:
         posture: dict[str, Any] | None = posture_api.scores(s)
     except VigilError:

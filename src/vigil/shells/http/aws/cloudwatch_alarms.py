@@ -98,8 +98,9 @@ def describe_alarms(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]
     related = p.get("ChildrenOfAlarmName") or p.get("ParentsOfAlarmName")
     if related:
         return _related(s, p, str(related))
-    metric = metrics.alarms(s) if "MetricAlarm" in types else []
-    composite = metrics.composite_alarms(s) if "CompositeAlarm" in types else []
+    metric = [a.describe() for a in metrics.alarms(s)] if "MetricAlarm" in types else []
+    composite = ([a.describe() for a in metrics.composite_alarms(s)]
+                 if "CompositeAlarm" in types else [])  # fmt: skip
 
     def wanted(a: dict[str, Any]) -> bool:
         if (names and a["AlarmName"] not in names) or not a["AlarmName"].startswith(prefix):
@@ -131,8 +132,8 @@ def _related(s: Settings, p: dict[str, Any], name: str) -> dict[str, Any]:
     children = bool(p.get("ChildrenOfAlarmName"))
     related = set((metrics.alarm_children if children else metrics.alarm_parents)(
         s, name))  # fmt: skip
-    metric = [a for a in metrics.alarms(s) if a["AlarmName"] in related]
-    composite = [a for a in metrics.composite_alarms(s) if a["AlarmName"] in related]
+    metric = [a.describe() for a in metrics.alarms(s) if a.alarm.name in related]
+    composite = [a.describe() for a in metrics.composite_alarms(s) if a.alarm.name in related]
     keep = ("AlarmName", "AlarmArn", "StateValue", "StateUpdatedTimestamp") if children else (
         "AlarmName", "AlarmArn")  # fmt: skip
 
@@ -152,7 +153,7 @@ def describe_alarms_for_metric(s: Settings, c: Caller, p: dict[str, Any]) -> dic
     dims = _dims(p.get("Dimensions"))
     stat = p.get("Statistic") or p.get("ExtendedStatistic")
     found = []
-    for a in metrics.alarms(s):
+    for a in (status.describe() for status in metrics.alarms(s)):
         if a.get("Metrics") or a["Namespace"] != namespace or a["MetricName"] != name:
             continue
         if _dims(a["Dimensions"]) != dims:
@@ -172,16 +173,16 @@ def describe_alarm_history(s: Settings, c: Caller, p: dict[str, Any]) -> dict[st
     start = _ms(p["StartDate"], "StartDate") if p.get("StartDate") else None
     end = _ms(p["EndDate"], "EndDate") if p.get("EndDate") else None
     types = p.get("AlarmTypes") or list(TYPES)
-    composites = {a["AlarmName"] for a in metrics.composite_alarms(s)}
+    composites = {a.alarm.name for a in metrics.composite_alarms(s)}
     items = []
     for h in metrics.alarm_history(s, p.get("AlarmName")):
-        ts = int(h["Timestamp"])
-        alarm_type = "CompositeAlarm" if h["AlarmName"] in composites else "MetricAlarm"
-        if (kind and h["HistoryItemType"] != kind) or alarm_type not in types:
+        ts = int(h.timestamp)
+        alarm_type = "CompositeAlarm" if h.alarm_name in composites else "MetricAlarm"
+        if (kind and h.item_type != kind) or alarm_type not in types:
             continue
         if (start is not None and ts < start) or (end is not None and ts >= end):
             continue
-        items.append({**h, "Timestamp": _when(ts), "AlarmType": alarm_type})
+        items.append({**h.describe(), "Timestamp": _when(ts), "AlarmType": alarm_type})
     if (p.get("ScanBy") or "TimestampDescending") == "TimestampDescending":
         items.reverse()
     return _page(items, p, 100, "AlarmHistoryItems", "MaxRecords")

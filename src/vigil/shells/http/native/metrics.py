@@ -29,12 +29,12 @@ def metrics(who: Reader, settings: SettingsDep, namespace: str | None = None,
 
 @router.get("/alarms", summary="Alarms with their state (DescribeAlarms)")
 def alarms(who: Reader, settings: SettingsDep) -> dict[str, Any]:
-    return {"alarms": metrics_api.alarms(settings)}
+    return {"alarms": [a.describe() for a in metrics_api.alarms(settings)]}
 
 
 @router.get("/alarms/{name}/history", summary="An alarm's history")
 def alarm_history(name: str, who: Reader, settings: SettingsDep) -> dict[str, Any]:
-    return {"history": metrics_api.alarm_history(settings, name)}
+    return {"history": [h.describe() for h in metrics_api.alarm_history(settings, name)]}
 
 
 @router.post("/alarms/{name}/state", summary="Set an alarm's state until its next evaluation")
