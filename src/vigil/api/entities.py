@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from vigil import clock
+from vigil.api.entity_links import NamingFinding as NamingFinding
 from vigil.api.entity_links import findings_naming, named_in_findings, search_link
 from vigil.config import Settings
 from vigil.errors import ConfigError, VigilError
@@ -66,7 +67,7 @@ class EntityPage:
     flow_records: list[dict[str, Any]] = field(default_factory=list)
     trail_more: bool = False
     flow_more: bool = False
-    findings: list[dict[str, Any]] = field(default_factory=list)
+    findings: list[NamingFinding] = field(default_factory=list)  # the newest first
     context: Any = None  # an address's AddressContext
     search_link: str = ""  # the Search page over this window for the entity
 

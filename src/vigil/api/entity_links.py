@@ -11,7 +11,6 @@ from typing import Any, Final
 from urllib.parse import urlencode
 
 from vigil import clock
-from vigil.api.findings import as_row
 from vigil.config import Settings
 from vigil.findings.entities import FindingEntities, Named, entities_of
 from vigil.findings.store import Filter, FindingStore
@@ -34,6 +33,14 @@ class FindingLinks:
     searches: list[tuple[str, str]] = field(default_factory=list)  # (label, /search?…)
     records: list[tuple[str, str]] = field(default_factory=list)  # (sample record, its link)
     query: str = ""  # what entity links add: their window ends a day after the finding's end
+
+
+@dataclass(frozen=True)
+class NamingFinding:
+    """A finding that names an entity, and as what ("Actor", "Resource", …)."""
+
+    finding: Finding
+    role: str
 
 
 _lock = threading.Lock()
@@ -65,18 +72,18 @@ def named_in_findings(settings: Settings) -> list[EntityRef]:
     return list(seen.values())
 
 
-def findings_naming(settings: Settings, ref: EntityRef) -> list[dict[str, Any]]:
-    """Rows of the findings (any state) whose actor, resource, key or document names the
-    entity, the newest first."""
+def findings_naming(settings: Settings, ref: EntityRef) -> list[NamingFinding]:
+    """The findings (any state) whose actor, resource, key or document names the entity, the
+    newest first."""
 
     sessions = _sessions_of(ref)
-    rows = []
+    found = []
     for f, named in _all(settings):
         role = next((n.role for n in named.named if _names(n.entity, ref, sessions)), None)
         if role is not None:
-            rows.append({**as_row(f), "role": role})
-    rows.sort(key=lambda r: str(r["last_seen"]), reverse=True)
-    return rows
+            found.append(NamingFinding(f, role))
+    found.sort(key=lambda n: str(n.finding.last_seen), reverse=True)
+    return found
 
 
 def _names(named: EntityRef, ref: EntityRef, sessions: str) -> bool:

@@ -1,18 +1,26 @@
 """Entity pages (a principal, an instance or interface, an address, a bucket, an account) and
 the header's search box: an id goes to its page, several readings to a chooser."""
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
 from vigil.api import entities, lake
 from vigil.api.access import Session
 from vigil.shells.http.abandon import unless_abandoned
+from vigil.shells.views.findings import as_row
 from vigil.shells.web.deps import ConsoleDep, Reader
 from vigil.shells.web.kit import Console
 
 
 def _offset(text: str | None) -> int:
     return min(int(text), 100_000) if text and text.isdigit() else 0
+
+
+def _finding_row(named: entities.NamingFinding) -> dict[str, Any]:
+    """A finding naming the entity as the page's table shows it: with the entity's role."""
+    return {**as_row(named.finding), "role": named.role}
 
 
 router = APIRouter()
@@ -46,6 +54,7 @@ def _page(c: Console, kind: str, ident: str, request: Request, session: Session,
                              flow_offset=_offset(p.get("flow_offset")),
                              cancel=cancel)  # fmt: skip
     return c.page(request, session, "entity.html", e=view,
+                  findings=[_finding_row(n) for n in view.findings],
                   windows=list(entities.WINDOWS), end=p.get("end") or "",
                   offset=_offset(p.get("offset")),
                   flow_offset=_offset(p.get("flow_offset")))  # fmt: skip
