@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -75,7 +76,7 @@ def test_put_events_limits_and_entry_errors(home: Settings) -> None:
             "InvalidArgument",
             "MalformedDetail",
         ]
-        [event] = store.recent()
+        [event] = [e.document for e in store.recent()]
         assert event["source"] == "app.orders" and event["detail"] == {"id": 7}
         assert event["account"] == "111122223333" and event["version"] == "0"
 
@@ -173,7 +174,7 @@ def test_webhook_delivery_retries_signature_and_idempotency(home: Settings, endp
             later += 10_000
             run_round(home, later, queue)
         audit = queue.audit()
-    assert [a["result"] for a in audit] == ["retry", "retry", "delivered"]
+    assert [a.result for a in audit] == ["retry", "retry", "delivered"]
     assert len(endpoint.requests) == 3
     keys = {r["headers"]["Idempotency-Key"] for r in endpoint.requests}
     assert len(keys) == 1 and keys.pop().endswith(":high:hook")
@@ -183,7 +184,7 @@ def test_webhook_delivery_retries_signature_and_idempotency(home: Settings, endp
     assert request["headers"]["X-Vigil-Signature"] == expected
     assert request["headers"]["X-Team"] == "secops"
     assert json.loads(body)["detail"]["severity"] == 8
-    assert "s3cr3t" not in json.dumps(audit)
+    assert "s3cr3t" not in json.dumps([asdict(a) for a in audit])
 
 
 def test_dead_letters_and_redrive(home: Settings, endpoint: Endpoint) -> None:
@@ -198,10 +199,10 @@ def test_dead_letters_and_redrive(home: Settings, endpoint: Endpoint) -> None:
         for _ in range(5):
             run_round(home, moment, queue)
             moment += 60_000
-        dead = {d["target"]: d for d in queue.dlq()}
-        assert dead["hook"]["EXHAUSTED_RETRY_CONDITION"] == "MaximumRetryAttempts"
-        assert dead["hook"]["RETRY_ATTEMPTS"] == 3
-        assert dead["gone"]["ERROR_CODE"] == "BAD_REQUEST" and dead["gone"]["RETRY_ATTEMPTS"] == 1
+        dead = {d.target: d for d in queue.dlq()}
+        assert dead["hook"].exhausted == "MaximumRetryAttempts"
+        assert dead["hook"].attempts == 3
+        assert dead["gone"].error_code == "BAD_REQUEST" and dead["gone"].attempts == 1
         assert queue.redrive(None, moment) == 2
         run_round(home, moment, queue)
         assert queue.dlq() == []
@@ -220,7 +221,7 @@ def test_old_events_expire_to_the_dlq(home: Settings, endpoint: Endpoint) -> Non
         run_round(home, NOW, queue)
         run_round(home, NOW + 120_000, queue)
         [dead] = queue.dlq()
-    assert dead["EXHAUSTED_RETRY_CONDITION"] == "MaximumEventAgeInSeconds"
+    assert dead.exhausted == "MaximumEventAgeInSeconds"
 
 
 def test_command_python_and_log_targets(home: Settings, tmp_path: Path) -> None:
@@ -263,10 +264,10 @@ def test_command_python_and_log_targets(home: Settings, tmp_path: Path) -> None:
     finally:
         sys.path.remove(str(tmp_path))
     with Deliveries(home) as queue:
-        dead = {d["target"]: d for d in queue.dlq()}
+        dead = {d.target: d for d in queue.dlq()}
     assert sorted(dead) == ["exec", "nope"]
-    assert {d["ERROR_CODE"] for d in dead.values()} == {"NO_PERMISSIONS"}
-    assert "targets.python.allow" in dead["exec"]["ERROR_MESSAGE"]
+    assert {d.error_code for d in dead.values()} == {"NO_PERMISSIONS"}
+    assert "targets.python.allow" in str(dead["exec"].error)
     from vigil.logs.read import filter_events
 
     [logged] = filter_events(home, "/aws/events/findings")
@@ -337,7 +338,7 @@ def test_topic_fans_out_with_filter_policies(home: Settings, endpoint: Endpoint)
     done = run_round(home, NOW)
     assert (done.queued, done.delivered) == (3, 3)
     with Deliveries(home) as queue:
-        targets = sorted((a["target"], a["event_id"]) for a in queue.audit())
+        targets = sorted((a.target, a.event_id) for a in queue.audit())
     assert targets == [("t/all", "evt-5"), ("t/all", "evt-9.5"), ("t/critical", "evt-9.5")]
 
 
@@ -493,7 +494,7 @@ def test_email_with_login(home: Settings, tmp_path: Path) -> None:
         controller.stop()
     assert logins == [(b"vigil", b"pw")]
     with Deliveries(home) as queue:
-        assert "pw" not in json.dumps(queue.audit())
+        assert "pw" not in json.dumps([asdict(a) for a in queue.audit()])
 
 
 def _self_signed(folder: Path) -> tuple[Path, Path]:
@@ -572,7 +573,7 @@ def test_email_over_starttls_verifies_the_server(home: Settings, tmp_path: Path)
         assert run_round(home, NOW).delivered == 0
         with Deliveries(home) as queue:
             [dead] = queue.dlq()
-        assert "certificate did not verify" in dead["ERROR_MESSAGE"] and not received
+        assert "certificate did not verify" in str(dead.error) and not received
         # with its CA: delivered over TLS
         save(home, {"name": "trusted", "pattern": HIGH,
                     "targets": [{**mail, "id": "trusted", "ca_file": str(cert)}]})  # fmt: skip
@@ -612,7 +613,7 @@ def test_scheduled_jobs_ingest_detect_evaluate_and_audit_posture(
     done = worker_api.one_round(home, NOW + 3_600_000)
     assert done.scheduled == 1 and done.delivered == 4, done
     with Deliveries(home) as queue:
-        results = {row["target"]: row["excerpt"] for row in queue.audit()}
+        results = {row.target: str(row.excerpt) for row in queue.audit()}
     assert results["ingest"].startswith("1 object(s), 2 records")
     assert "units" in results["detect"] and "alarm(s) changed" in results["alarms"]
     assert "finding(s) recorded" in results["posture"]

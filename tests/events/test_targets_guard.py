@@ -23,6 +23,7 @@ from vigil.events.bus import EventStore, envelope
 from vigil.events.delivery import Deliveries, run_round
 from vigil.events.netguard import Refused, guard_of
 from vigil.events.rules import RuleError
+from vigil.shells.views.events import attempt, dead_letter
 
 NOW = 1_795_000_000_000
 CASES = yaml.safe_load((Path(__file__).parents[1] / "data" / "target_addresses.yaml").read_text())
@@ -107,9 +108,11 @@ def test_a_secret_url_is_not_read_when_a_rule_is_put_and_never_quoted(
     done = run_round(home, NOW)
     assert done.dead == 2
     dead = _dead(home)
-    assert "169.254.169.254 is a link-local" in dead["slack"]["ERROR_MESSAGE"]
-    assert "readable by its owner only" in dead["passwd"]["ERROR_MESSAGE"]
-    every = json.dumps(dead) + json.dumps(events.audit(home, 100))
+    assert "169.254.169.254 is a link-local" in str(dead["slack"].error)
+    assert "readable by its owner only" in str(dead["passwd"].error)
+    every = json.dumps({k: dead_letter(d) for k, d in dead.items()}) + json.dumps(
+        [attempt(a) for a in events.audit(home, 100)]
+    )
     assert "s3cr3t" not in every and "root:" not in every
 
 
@@ -120,9 +123,9 @@ def _forge(home: Settings, doc: dict[str, Any]) -> None:
     (folder / f"{doc['name']}.yaml").write_text(json.dumps(doc))
 
 
-def _dead(home: Settings) -> dict[str, dict[str, Any]]:
+def _dead(home: Settings) -> dict[str, events.Delivery]:
     with Deliveries(home) as queue:
-        return {d["target"]: d for d in queue.dlq()}
+        return {d.target: d for d in queue.dlq()}
 
 
 def test_delivery_resolves_the_name_again_and_refuses_an_inward_address(
@@ -134,7 +137,7 @@ def test_delivery_resolves_the_name_again_and_refuses_an_inward_address(
     done = run_round(home, NOW)
     assert (done.delivered, done.dead) == (0, 1) and endpoint.requests == []
     dead = _dead(home)["hook"]
-    assert dead["ERROR_CODE"] == "NO_PERMISSIONS" and "loopback" in dead["ERROR_MESSAGE"]
+    assert dead.error_code == "NO_PERMISSIONS" and "loopback" in str(dead.error)
     # the operator allows loopback: the same rule now delivers
     allow_loopback(home.home)
     _event(home, "e2")
@@ -191,10 +194,10 @@ def test_redirects_are_followed_only_through_the_check(home: Settings, endpoint:
         assert done.dead == 2 and into_loopback.hits == 1 and into_metadata.hits == 1
         assert endpoint.requests == []  # the redirect into loopback never connected
         with Deliveries(home) as queue:
-            dead = {d["rule"]: d for d in queue.dlq()}
-        assert "127.0.0.1 is a loopback address" in dead["loopback"]["ERROR_MESSAGE"]
-        assert "169.254.169.254 is a link-local" in dead["metadata"]["ERROR_MESSAGE"]
-        assert {d["ERROR_CODE"] for d in dead.values()} == {"NO_PERMISSIONS"}
+            dead = {d.rule: d for d in queue.dlq()}
+        assert "127.0.0.1 is a loopback address" in str(dead["loopback"].error)
+        assert "169.254.169.254 is a link-local" in str(dead["metadata"].error)
+        assert {d.error_code for d in dead.values()} == {"NO_PERMISSIONS"}
     finally:
         for hop in (into_loopback, into_metadata):
             hop.close()

@@ -167,7 +167,7 @@ def test_rule_target_is_dry_run_unless_apply(home: Settings, env: str) -> None:
     assert trail.get_trail_status(Name=w["trail"])["IsLogging"] is False
     with Deliveries(home) as queue:
         [audit] = queue.audit()
-    assert "planned (dry-run)" in audit["excerpt"]
+    assert "planned (dry-run)" in str(audit.excerpt)
 
 
 @pytest.mark.parametrize(

@@ -318,7 +318,7 @@ def test_control_findings_go_on_the_bus_as_security_hub_imports(home) -> None:  
     counts = audit_and_record(home, Snapshot("2026-11-25T00:00:00Z", "t", failing))
     assert counts["recorded"] >= 1 and counts["events"] >= 1
     with EventStore(home) as store:
-        events = store.recent(1000)
+        events = [e.document for e in store.recent(1000)]
     assert events and {e["source"] for e in events} == {"aws.securityhub"}  # no GuardDuty shape
     failed = {"source": ["aws.securityhub"], "detail-type": ["Security Hub Findings - Imported"],
               "detail": {"findings": {"Compliance": {"Status": ["FAILED"]},
@@ -328,8 +328,8 @@ def test_control_findings_go_on_the_bus_as_security_hub_imports(home) -> None:  
     no_trail = {"111122223333": {"eu-west-1": {"cloudtrail describe-trails": {"trailList": []}}}}
     audit_and_record(home, Snapshot("2026-11-25T01:00:00Z", "t", no_trail))
     with EventStore(home) as store:
-        wide = [e for e in store.recent(1000)
-                if "CloudTrail.1" in e["detail"]["findings"][0]["Types"][0]]  # fmt: skip
+        wide = [e.document for e in store.recent(1000)
+                if "CloudTrail.1" in e.document["detail"]["findings"][0]["Types"][0]]  # fmt: skip
     assert wide and wide[0]["region"] == "us-east-1"
     assert ":securityhub:us-east-1:" in wide[0]["detail"]["findings"][0]["ProductArn"]
     # the same snapshot again: nothing new on the bus
@@ -337,7 +337,7 @@ def test_control_findings_go_on_the_bus_as_security_hub_imports(home) -> None:  
     # fixed: the resolution is an event too
     audit_and_record(home, Snapshot("2026-11-26T00:00:00Z", "t", passing))
     with EventStore(home) as store:
-        later = store.recent(1000)
+        later = [e.document for e in store.recent(1000)]
     resolved = {"detail": {"findings": {"Compliance": {"Status": ["PASSED"]},
                                         "Workflow": {"Status": ["RESOLVED"]}}}}  # fmt: skip
     assert any(matches(resolved, e) for e in later)

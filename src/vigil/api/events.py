@@ -1,5 +1,7 @@
 """The event bus: PutEvents, TestEventPattern, the recent events, rules (Put/Describe/
-Enable/Disable/DeleteRule with their targets), the dead-letter queue and the delivery audit."""
+Enable/Disable/DeleteRule with their targets), the dead-letter queue and the delivery audit.
+Answers are the stage's typed values (`BusEvent`, `WrittenRule`, a dead letter's
+`Delivery`, `AuditRow`, `DeliveryView`); the shells shape them."""
 
 from __future__ import annotations
 
@@ -11,14 +13,19 @@ from vigil.api.buses import bus_name
 from vigil.clock import now_ms
 from vigil.config import Settings
 from vigil.errors import ConfigError
-from vigil.events.attempts import Delivery, send_test, wait_for
+from vigil.events.attempts import DeliveryView as DeliveryView
 from vigil.events.attempts import deliveries as newest
+from vigil.events.attempts import send_test, wait_for
+from vigil.events.audit import AuditRow as AuditRow
+from vigil.events.bus import BusEvent as BusEvent
 from vigil.events.bus import EventStore
 from vigil.events.delivery import Deliveries
 from vigil.events.netguard import Refused
 from vigil.events.pattern import Pattern
 from vigil.events.policy import policy
+from vigil.events.queue import Delivery as Delivery
 from vigil.events.rules import Rule, load_rules, rule_doc, rules_dir, save_rule
+from vigil.events.rules import WrittenRule as WrittenRule
 from vigil.events.rules import check_rule as check
 
 
@@ -65,7 +72,7 @@ def test_pattern(pattern: Any, event: dict[str, Any]) -> bool:
     return Pattern(pattern).matches(event)
 
 
-def recent(settings: Settings, limit: int = 20, source: str | None = None) -> list[dict[str, Any]]:
+def recent(settings: Settings, limit: int = 20, source: str | None = None) -> list[BusEvent]:
     with EventStore(settings) as store:
         return store.recent(limit, source)
 
@@ -113,14 +120,14 @@ def rules(settings: Settings) -> Rules:
     return Rules(rows, problems)
 
 
-def rule_document(settings: Settings, name: str, bus: str = "default") -> dict[str, Any]:
+def rule_document(settings: Settings, name: str, bus: str = "default") -> WrittenRule:
     """A rule as written (name, pattern or schedule, enabled, description, targets; `bus`
     when it is on a custom bus)."""
 
     return rule_doc(settings, name, bus)
 
 
-def rule_documents(settings: Settings, bus: str | None = None) -> list[dict[str, Any]]:
+def rule_documents(settings: Settings, bus: str | None = None) -> list[WrittenRule]:
     """Every rule of a bus (None: of every bus) that parses, as written, by name."""
 
     found, _ = load_rules(settings)
@@ -129,9 +136,7 @@ def rule_documents(settings: Settings, bus: str | None = None) -> list[dict[str,
 
 
 def set_rule_enabled(settings: Settings, name: str, enabled: bool, bus: str = "default") -> None:
-    doc = rule_doc(settings, name, bus)
-    doc["enabled"] = enabled
-    save_rule(settings, doc)
+    save_rule(settings, {**rule_doc(settings, name, bus).written, "enabled": enabled})
 
 
 def delete_rule(settings: Settings, name: str, bus: str = "default") -> None:
@@ -139,7 +144,9 @@ def delete_rule(settings: Settings, name: str, bus: str = "default") -> None:
     (rules_dir(settings, bus) / f"{name}.yaml").unlink()
 
 
-def dead_letters(settings: Settings) -> list[dict[str, Any]]:
+def dead_letters(settings: Settings) -> list[Delivery]:
+    """Deliveries that failed for good, with why (`error_code`, `error`, `exhausted`)."""
+
     with Deliveries(settings) as store:
         return store.dlq()
 
@@ -151,12 +158,12 @@ def redrive(settings: Settings, ids: list[int] | None = None) -> int:
         return store.redrive(ids, now_ms())
 
 
-def audit(settings: Settings, limit: int = 50) -> list[dict[str, Any]]:
+def audit(settings: Settings, limit: int = 50) -> list[AuditRow]:
     with Deliveries(settings) as store:
         return store.audit(limit)
 
 
-def deliveries(settings: Settings, limit: int = 50) -> list[Delivery]:
+def deliveries(settings: Settings, limit: int = 50) -> list[DeliveryView]:
     """The newest deliveries, each with its last error and every attempt's answer."""
 
     return newest(settings, limit)
@@ -164,7 +171,7 @@ def deliveries(settings: Settings, limit: int = 50) -> list[Delivery]:
 
 def send_test_event(
     settings: Settings, rule: str, target: str, by: str, wait_seconds: float = 15.0
-) -> list[Delivery]:
+) -> list[DeliveryView]:
     """A test event to one target of a rule, through the queue and the worker (`vigil serve`
     runs it); its deliveries after their first attempt, or as they are when the wait ends."""
 

@@ -96,7 +96,7 @@ def serve_for(settings: Settings) -> Receiver | None:
     """On a demo home (its webhook rule is there), a receiver for the server's lifetime with
     the rule pointed at it; elsewhere nothing."""
     try:
-        doc = events.rule_document(settings, RULE)
+        doc = events.rule_document(settings, RULE).written
     except VigilError:
         return None
     targets = doc.get("targets") or []

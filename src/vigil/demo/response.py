@@ -91,7 +91,7 @@ def deliver(settings: Settings, receiver: Receiver) -> dict[str, Any]:
     return {
         "webhook": receiver.url,
         "received": received,
-        "delivered": sum(1 for a in audit if a["result"] == "delivered"),
+        "delivered": sum(1 for a in audit if a.result == "delivered"),
         "plans": [
             {
                 "playbook": p.playbook,

@@ -13,8 +13,7 @@ from typing import Final
 from vigil.config import Settings
 from vigil.errors import VigilError
 from vigil.events.delivery import Deliveries
-from vigil.events.queue import SELECT
-from vigil.events.queue import Delivery as Row
+from vigil.events.queue import SELECT, Delivery
 from vigil.events.rules import load_rules
 from vigil.state.outbox import ARRIVED, envelope
 
@@ -36,7 +35,9 @@ class Attempt:
 
 
 @dataclass(frozen=True)
-class Delivery:
+class DeliveryView:
+    """A delivery as the console shows it: its state, last error and every attempt."""
+
     id: int
     event_id: str
     rule: str
@@ -49,7 +50,9 @@ class Delivery:
     tries: list[Attempt] = field(default_factory=list)
 
 
-def deliveries(settings: Settings, limit: int = 50, ids: list[int] | None = None) -> list[Delivery]:
+def deliveries(
+    settings: Settings, limit: int = 50, ids: list[int] | None = None
+) -> list[DeliveryView]:
     """The newest deliveries (or these), each with its attempts, oldest attempt first."""
     with Deliveries(settings) as store:
         db = store.state.db
@@ -58,10 +61,10 @@ def deliveries(settings: Settings, limit: int = 50, ids: list[int] | None = None
             rows = db.execute(SELECT + f" WHERE id IN ({marks}) ORDER BY id DESC", ids).fetchall()
         else:
             rows = db.execute(SELECT + " ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
-        return [_with_tries(db, Row.from_row(row)) for row in rows]
+        return [_with_tries(db, Delivery.from_row(row)) for row in rows]
 
 
-def _with_tries(db: sqlite3.Connection, row: Row) -> Delivery:
+def _with_tries(db: sqlite3.Connection, row: Delivery) -> DeliveryView:
     tries = [
         Attempt(n, ts, result, code, body, err, excerpt or "")
         for n, ts, result, code, body, err, excerpt in db.execute(
@@ -72,7 +75,7 @@ def _with_tries(db: sqlite3.Connection, row: Row) -> Delivery:
         )
     ]
     last = f"{row.error_code}: {row.error}" if row.error_code else row.error
-    return Delivery(row.id, row.event_id, row.rule, row.target, row.status, row.attempts,
+    return DeliveryView(row.id, row.event_id, row.rule, row.target, row.status, row.attempts,
                     row.created_ms, last, row.event_id.startswith(TEST_PREFIX), tries)  # fmt: skip
 
 
@@ -111,7 +114,7 @@ def send_test(settings: Settings, rule_name: str, target_id: str, by: str, now: 
     return ids
 
 
-def wait_for(settings: Settings, ids: list[int], seconds: float) -> list[Delivery]:
+def wait_for(settings: Settings, ids: list[int], seconds: float) -> list[DeliveryView]:
     """These deliveries once each has had an attempt (or when `seconds` have passed)."""
     deadline = time.monotonic() + seconds
     while True:

@@ -5,6 +5,7 @@ attempt's own transaction, and the newest rows read back."""
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import dataclass
 from typing import Any, Final
 
 from vigil import clock
@@ -12,6 +13,24 @@ from vigil.events.queue import Delivery
 
 EXCERPT_CHARS: Final = 500
 _NAMES: Final = ("ts", "rule", "target", "event_id", "attempt", "result", "excerpt")
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One delivery attempt as the trail keeps it."""
+
+    ts: int  # epoch ms
+    rule: str
+    target: str
+    event_id: str
+    attempt: int
+    result: str  # delivered | retry | dlq
+    excerpt: str | None
+
+    @property
+    def time(self) -> str | None:
+        """`ts` in ISO 8601 (as AWS's APIs print times)."""
+        return clock.iso_ms(self.ts)
 
 
 def record(
@@ -33,13 +52,9 @@ def record(
     )  # fmt: skip
 
 
-def recent(db: sqlite3.Connection, limit: int = 100) -> list[dict[str, Any]]:
-    """The newest attempts, oldest first, each with its time in ISO 8601 beside the epoch ms
-    (as AWS's APIs print times)."""
+def recent(db: sqlite3.Connection, limit: int = 100) -> list[AuditRow]:
+    """The newest attempts, oldest first."""
     rows = db.execute(
         f"SELECT {', '.join(_NAMES)} FROM audit ORDER BY rowid DESC LIMIT ?", (limit,)
     ).fetchall()
-    out = [dict(zip(_NAMES, row, strict=True)) for row in reversed(rows)]
-    for item in out:
-        item["time"] = clock.iso_ms(item["ts"])
-    return out
+    return [AuditRow(*row) for row in reversed(rows)]

@@ -19,7 +19,7 @@ from vigil.inputs import loads
 from vigil.state import Store
 from vigil.state.outbox import envelope, insert_event
 
-__all__ = ["EventError", "EventStore", "envelope", "insert_event"]
+__all__ = ["BusEvent", "EventError", "EventStore", "envelope", "insert_event"]
 
 MAX_ENTRIES: Final = 10
 MAX_BYTES: Final = 256 * 1024
@@ -28,6 +28,29 @@ MAX_DETAIL_TYPE: Final = 128
 
 class EventError(VigilError):
     """A malformed event or PutEvents request."""
+
+
+@dataclass(frozen=True)
+class BusEvent:
+    """An event on the bus, in EventBridge's own shape (its envelope around the detail)."""
+
+    document: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return str(self.document["id"])
+
+    @property
+    def source(self) -> str:
+        return str(self.document["source"])
+
+    @property
+    def detail_type(self) -> str:
+        return str(self.document["detail-type"])
+
+    @property
+    def time(self) -> str:
+        return str(self.document["time"])
 
 
 @dataclass
@@ -130,12 +153,12 @@ class EventStore(Store):
         with self.state.transaction() as db:
             db.executemany("UPDATE events SET dispatched = 1 WHERE seq = ?", [(s,) for s in seqs])
 
-    def recent(self, limit: int = 100, source: str | None = None) -> list[dict[str, Any]]:
+    def recent(self, limit: int = 100, source: str | None = None) -> list[BusEvent]:
         rows = self.state.db.execute(
             "SELECT event FROM events WHERE ? IS NULL OR source = ? ORDER BY seq DESC LIMIT ?",
             (source, source, limit),
         ).fetchall()
-        return [json.loads(r[0]) for r in rows]
+        return [BusEvent(json.loads(r[0])) for r in rows]
 
 
 def _time(value: Any) -> datetime | None:

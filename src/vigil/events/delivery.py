@@ -15,6 +15,7 @@ from typing import Any
 
 from vigil.config import Settings
 from vigil.events import audit, dlq
+from vigil.events.audit import AuditRow
 from vigil.events.delivering import BACKOFF_CAP_S, Deliverer, Round, Send, backoff_ms
 from vigil.events.queue import Delivery, Queue
 from vigil.events.rules import Rule, Target, load_rules
@@ -56,13 +57,13 @@ class Deliveries(Store):
     def deliver_due(self, rules: list[Rule], now: int, send: Send | None = None) -> Round:
         return self.deliverer.deliver_due(rules, now, send)
 
-    def dlq(self) -> list[dict[str, Any]]:
+    def dlq(self) -> list[Delivery]:
         return dlq.dead_letters(self.state)
 
     def redrive(self, ids: list[int] | None, now: int) -> int:
         return dlq.redrive(self.state, ids, now)
 
-    def audit(self, limit: int = 100) -> list[dict[str, Any]]:
+    def audit(self, limit: int = 100) -> list[AuditRow]:
         return audit.recent(self.state.db, limit)
 
 

@@ -1,9 +1,7 @@
 """The dead-letter queue: deliveries that failed for good (refused, out of attempts or too
-old), listed with EventBridge's dead-letter attributes, and sent back to the queue on demand."""
+old), listed with why, and sent back to the queue on demand."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from vigil.events import audit
 from vigil.events.queue import SELECT, Delivery
@@ -26,24 +24,10 @@ def bury(
         audit.record(db, delivery, now, "dlq", text, failure, text)
 
 
-def dead_letters(state: StateDB) -> list[dict[str, Any]]:
-    """Each dead letter with EventBridge's names for why it is there."""
+def dead_letters(state: StateDB) -> list[Delivery]:
+    """Each dead letter, with why it is there (`error_code`, `error`, `exhausted`)."""
     rows = state.db.execute(f"{SELECT} WHERE status = 'dlq' ORDER BY id").fetchall()
-    return [_letter(Delivery.from_row(row)) for row in rows]
-
-
-def _letter(dead: Delivery) -> dict[str, Any]:
-    return {
-        "id": dead.id,
-        "event_id": dead.event_id,
-        "rule": dead.rule,
-        "target": dead.target,
-        "RETRY_ATTEMPTS": dead.attempts,
-        "ERROR_CODE": dead.error_code,
-        "ERROR_MESSAGE": dead.error,
-        "EXHAUSTED_RETRY_CONDITION": dead.exhausted,
-        "created_ms": dead.created_ms,
-    }
+    return [Delivery.from_row(row) for row in rows]
 
 
 def redrive(state: StateDB, ids: list[int] | None, now: int) -> int:

@@ -214,7 +214,16 @@ def check_rule(settings: Settings, doc: dict[str, Any]) -> Rule:
     return rule
 
 
-def rule_doc(settings: Settings, name: str, bus: str = "default") -> dict[str, Any]:
+@dataclass(frozen=True)
+class WrittenRule:
+    """A rule as its file is written, for the shells that show or edit it as written."""
+
+    name: str
+    bus: str
+    written: dict[str, Any]  # name, pattern or schedule, enabled, targets…; `bus` off default
+
+
+def rule_doc(settings: Settings, name: str, bus: str = "default") -> WrittenRule:
     path = rules_dir(settings, bus) / f"{name}.yaml"
     if not _NAME.fullmatch(name) or not path.is_file():
         where = "" if bus == "default" else f" on event bus {bus}"
@@ -222,7 +231,7 @@ def rule_doc(settings: Settings, name: str, bus: str = "default") -> dict[str, A
     doc = dict(expect_mapping(load_yaml(path), str(path), "a rule"))
     if bus != "default":
         doc["bus"] = bus
-    return doc
+    return WrittenRule(name, bus, doc)
 
 
 # -- input shaping -------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from vigil.errors import ConfigError
 from vigil.shells import render
 from vigil.shells.cli.options import JsonFlag, json_argument
 from vigil.shells.cli.tree import help_of
+from vigil.shells.views.events import attempt, dead_letter
 
 events_app = typer.Typer(help=help_of("events"), no_args_is_help=True)
 rules_app = typer.Typer(help="Event rules (YAML files in <home>/rules).", no_args_is_help=True)
@@ -84,12 +85,10 @@ def list_events(
     """Recent events on the bus."""
     found = events.recent(ctx.obj, limit, source)
     if json_out:
-        render.print_json({"events": found})
+        render.print_json({"events": [e.document for e in found]})
         return
     for e in found:
-        render.out.print(
-            f"{e['time']} {e['source']:<18} {e['detail-type']}  {e['id']}", highlight=False
-        )
+        render.out.print(f"{e.time} {e.source:<18} {e.detail_type}  {e.id}", highlight=False)
 
 
 @rules_app.command("put")
@@ -168,12 +167,12 @@ def dlq_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Dead-lettered deliveries with their last error."""
     items = events.dead_letters(ctx.obj)
     if json_out:
-        render.print_json({"dlq": items})
+        render.print_json({"dlq": [dead_letter(d) for d in items]})
         return
     for d in items:
         render.out.print(
-            f"{d['id']:>6} {d['rule']}/{d['target']} event {d['event_id']}: "
-            f"{d['ERROR_CODE']} {d['ERROR_MESSAGE']} ({d['RETRY_ATTEMPTS']} attempts)",
+            f"{d.id:>6} {d.rule}/{d.target} event {d.event_id}: "
+            f"{d.error_code} {d.error} ({d.attempts} attempts)",
             highlight=False,
             markup=False,
             soft_wrap=True,
@@ -196,12 +195,11 @@ def audit(ctx: typer.Context, limit: int = 50, json_out: JsonFlag = False) -> No
     """Every delivery attempt: when, rule, target, event, result, response excerpt."""
     items = events.audit(ctx.obj, limit)
     if json_out:
-        render.print_json({"audit": items})
+        render.print_json({"audit": [attempt(a) for a in items]})
         return
     for a in items:
         render.out.print(
-            f"{a['time']} {a['rule']}/{a['target']} {a['event_id']} #{a['attempt']} "
-            f"{a['result']}: {a['excerpt']}",
+            f"{a.time} {a.rule}/{a.target} {a.event_id} #{a.attempt} {a.result}: {a.excerpt}",
             highlight=False,
             markup=False,
             soft_wrap=True,

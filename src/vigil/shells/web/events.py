@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from vigil.api import events, playbooks
 from vigil.demo import receiver as demo_receiver
+from vigil.shells.views.events import dead_letter
 from vigil.shells.web.deps import ConsoleDep, Reader, Writer
 from vigil.shells.web.kit import done_redirect, first
 
@@ -19,10 +20,11 @@ router = APIRouter()
 def response(request: Request, c: ConsoleDep, session: Reader) -> Response:
     s = c.settings
     return c.page(request, session, "response.html", rules=events.rules(s),
-                  targets=_targets(events.rule_documents(s)),
+                  targets=_targets([d.written for d in events.rule_documents(s)]),
                   deliveries=events.deliveries(s, 50),
                   received=demo_receiver.received(s.home),
-                  dlq=events.dead_letters(s), runs=playbooks.runs(s, 50),
+                  dlq=[dead_letter(d) for d in events.dead_letters(s)],
+                  runs=playbooks.runs(s, 50),
                   flash=request.query_params.get("done"))  # fmt: skip
 
 

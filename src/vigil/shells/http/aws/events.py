@@ -39,7 +39,7 @@ def _bus(s: Settings, p: dict[str, Any]) -> str:
 
 def _doc(s: Settings, name: str, bus: str) -> dict[str, Any]:
     try:
-        return events.rule_document(s, name, bus)
+        return events.rule_document(s, name, bus).written
     except VigilError:
         raise AwsApiError(
             "ResourceNotFoundException", f"Rule {name} does not exist on EventBus {bus}."
@@ -85,7 +85,7 @@ def put_rule(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     if schedule and bus != "default":
         raise _valid("ScheduleExpression is supported only on the default event bus.")
     try:
-        old = events.rule_document(s, name, bus)
+        old = events.rule_document(s, name, bus).written
     except VigilError:
         old = {}
     doc: dict[str, Any] = {"name": name, **({"pattern": pattern} if pattern else
@@ -125,7 +125,8 @@ def describe_rule(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
 
 def list_rules(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     prefix = p.get("NamePrefix") or ""
-    docs = [d for d in events.rule_documents(s, _bus(s, p)) if str(d["name"]).startswith(prefix)]
+    found = [d.written for d in events.rule_documents(s, _bus(s, p))]
+    docs = [d for d in found if str(d["name"]).startswith(prefix)]
     page, token = page_of(docs, p)
     out: dict[str, Any] = {"Rules": [_describe(c, d) for d in page]}
     if token:
@@ -135,7 +136,7 @@ def list_rules(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
 
 def list_rule_names_by_target(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     arn = str(_required(p, "TargetArn"))
-    docs = events.rule_documents(s, _bus(s, p))
+    docs = [d.written for d in events.rule_documents(s, _bus(s, p))]
     names = [str(d["name"]) for d in docs
              if any(target_aws(c, t)["Arn"] == arn for t in d.get("targets") or [])]  # fmt: skip
     page, token = page_of(names, p)
@@ -146,7 +147,7 @@ def delete_rule(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     name = _required(p, "Name")
     bus = _bus(s, p)
     try:
-        doc = events.rule_document(s, name, bus)
+        doc = events.rule_document(s, name, bus).written
     except VigilError:
         return {}  # AWS: deleting a rule that is not there succeeds
     if doc.get("targets"):

@@ -17,6 +17,7 @@ from vigil.shells.http.native.deps import (
     audit,
     guarded,
 )
+from vigil.shells.views.events import attempt, dead_letter
 
 router = APIRouter()
 
@@ -37,7 +38,7 @@ class RedriveRequest(BaseModel):
 @router.get("/events", summary="Recent events on the bus")
 def events(who: Reader, settings: SettingsDep, source: str | None = None,
            limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> dict[str, Any]:  # fmt: skip
-    return {"events": events_api.recent(settings, limit, source)}
+    return {"events": [e.document for e in events_api.recent(settings, limit, source)]}
 
 
 @router.post("/events", summary="Put custom events (PutEvents)")
@@ -58,7 +59,10 @@ def test_pattern(body: PatternTest, who: Reader) -> dict[str, bool]:
 @router.get("/rules", summary="Rules and their targets")
 def rules(who: Reader, settings: SettingsDep) -> dict[str, Any]:
     listing = events_api.rules(settings)
-    return {"rules": events_api.rule_documents(settings), "problems": listing.problems}
+    return {
+        "rules": [d.written for d in events_api.rule_documents(settings)],
+        "problems": listing.problems,
+    }
 
 
 @router.put("/rules/{name}", summary="Add or replace a rule (checked first)")
@@ -81,12 +85,12 @@ def delete_rule(
 @router.get("/deliveries", summary="Delivery attempts")
 def deliveries(who: Reader, settings: SettingsDep,
                limit: Annotated[int, Query(ge=1, le=10_000)] = 50) -> dict[str, Any]:  # fmt: skip
-    return {"attempts": events_api.audit(settings, limit)}
+    return {"attempts": [attempt(a) for a in events_api.audit(settings, limit)]}
 
 
 @router.get("/dlq", summary="Dead-lettered deliveries")
 def dlq(who: Reader, settings: SettingsDep) -> dict[str, Any]:
-    return {"dead_letters": events_api.dead_letters(settings)}
+    return {"dead_letters": [dead_letter(d) for d in events_api.dead_letters(settings)]}
 
 
 @router.post("/dlq/redrive", summary="Queue dead-lettered deliveries again")
