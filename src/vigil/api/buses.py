@@ -1,6 +1,6 @@
-"""Event buses, archives of their events and replays, in EventBridge's shapes: the default bus
-and custom ones (a rule sees only its own bus's events), archives kept by the worker, replays
-it runs. Errors carry EventBridge's codes (`code`)."""
+"""Event buses, archives of their events and replays, as EventBridge has them (the shells shape
+its documents): the default bus and custom ones (a rule sees only its own bus's events),
+archives kept by the worker, replays it runs. Errors carry EventBridge's codes (`code`)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from typing import Any
 
 from vigil.clock import now_ms
 from vigil.config import Settings
-from vigil.events.archive import ArchiveStore, as_dict
+from vigil.events.archive import Archive as Archive
+from vigil.events.archive import ArchiveStore
+from vigil.events.buses import Bus as Bus
 from vigil.events.buses import BusStore, name_of
+from vigil.events.replay import Replay as Replay
 from vigil.events.replay import ReplayStore, Request, archive_name
 from vigil.events.rules import load_rules, rules_dir
 
@@ -22,32 +25,25 @@ def bus_name(settings: Settings, name_or_arn: str | None) -> str:
         return store.get(name_or_arn).name
 
 
-def create_bus(settings: Settings, name: str, description: str, tags: list[dict[str, str]],
-               account: str, region: str) -> dict[str, Any]:  # fmt: skip
-
+def create_bus(settings: Settings, name: str, description: str,
+               tags: list[dict[str, str]]) -> Bus:  # fmt: skip
     with BusStore(settings) as store:
-        bus = store.create(name, description, tags, now_ms())
-        return store.as_dict(bus, account, region)
+        return store.create(name, description, tags, now_ms())
 
 
-def describe_bus(settings: Settings, name_or_arn: str | None, account: str,
-                 region: str) -> dict[str, Any]:  # fmt: skip
-
+def describe_bus(settings: Settings, name_or_arn: str | None) -> Bus:
     with BusStore(settings) as store:
-        return store.as_dict(store.get(name_or_arn), account, region)
+        return store.get(name_or_arn)
 
 
-def update_bus(settings: Settings, name_or_arn: str | None, description: str | None,
-               account: str, region: str) -> dict[str, Any]:  # fmt: skip
-
+def update_bus(settings: Settings, name_or_arn: str | None, description: str | None) -> Bus:
     with BusStore(settings) as store:
-        bus = store.update(name_or_arn, description, now_ms())
-        return store.as_dict(bus, account, region)
+        return store.update(name_or_arn, description, now_ms())
 
 
-def list_buses(settings: Settings, prefix: str, account: str, region: str) -> list[dict[str, Any]]:
+def list_buses(settings: Settings, prefix: str) -> list[Bus]:
     with BusStore(settings) as store:
-        return [store.as_dict(b, account, region) for b in store.listing(prefix)]
+        return store.listing(prefix)
 
 
 def delete_bus(settings: Settings, name_or_arn: str) -> int:
@@ -63,38 +59,30 @@ def delete_bus(settings: Settings, name_or_arn: str) -> int:
 
 
 def create_archive(settings: Settings, name: str, source_arn: str, pattern: str | None,
-                   description: str, retention: Any, account: str,
-                   region: str) -> dict[str, Any]:  # fmt: skip
+                   description: str, retention: Any) -> Archive:  # fmt: skip
     """An archive of a bus's events (by the bus's ARN), matching `pattern` when given."""
 
     bus = bus_name(settings, source_arn)
     with ArchiveStore(settings) as store:
-        archive = store.create(name, bus, pattern, description, retention, now_ms())
-        return {"ArchiveArn": archive.arn(account, region), "State": archive.state,
-                "CreationTime": archive.created_ms / 1000}  # fmt: skip
+        return store.create(name, bus, pattern, description, retention, now_ms())
 
 
-def describe_archive(settings: Settings, name: str, account: str, region: str) -> dict[str, Any]:
+def describe_archive(settings: Settings, name: str) -> Archive:
     with ArchiveStore(settings) as store:
-        return as_dict(store.get(name), account, region, full=True)
+        return store.get(name)
 
 
-def list_archives(settings: Settings, prefix: str, source_arn: str | None, state: str | None,
-                  account: str, region: str) -> list[dict[str, Any]]:  # fmt: skip
-
+def list_archives(settings: Settings, prefix: str, source_arn: str | None,
+                  state: str | None) -> list[Archive]:  # fmt: skip
     bus = bus_name(settings, source_arn) if source_arn else None
     with ArchiveStore(settings) as store:
-        found = store.listing(prefix, bus, state)
-        return [as_dict(a, account, region, full=False) for a in found]
+        return store.listing(prefix, bus, state)
 
 
 def update_archive(settings: Settings, name: str, pattern: str | None, description: str | None,
-                   retention: Any, account: str, region: str) -> dict[str, Any]:  # fmt: skip
-
+                   retention: Any) -> Archive:  # fmt: skip
     with ArchiveStore(settings) as store:
-        archive = store.update(name, pattern, description, retention)
-        return {"ArchiveArn": archive.arn(account, region), "State": archive.state,
-                "CreationTime": archive.created_ms / 1000}  # fmt: skip
+        return store.update(name, pattern, description, retention)
 
 
 def delete_archive(settings: Settings, name: str) -> None:
@@ -104,32 +92,28 @@ def delete_archive(settings: Settings, name: str) -> None:
 
 def start_replay(settings: Settings, name: str, archive_arn: str, start_ms: int, end_ms: int,
                  bus_arn: str, filter_arns: list[str], description: str, account: str,
-                 region: str) -> dict[str, Any]:  # fmt: skip
+                 region: str) -> Replay:  # fmt: skip
     """Replay an archive's events from [start, end) to its bus's rules (the filter's only);
     the worker runs it."""
 
     request = Request(name, archive_name(archive_arn), start_ms, end_ms, bus_arn,
                       list(filter_arns), description)  # fmt: skip
     with ReplayStore(settings) as store:
-        replay = store.start(request, load_rules(settings)[0], account, region, now_ms())
-    return {"ReplayArn": replay.arn, "State": replay.state,
-            "ReplayStartTime": replay.started_ms / 1000}  # fmt: skip
+        return store.start(request, load_rules(settings)[0], account, region, now_ms())
 
 
-def describe_replay(settings: Settings, name: str) -> dict[str, Any]:
+def describe_replay(settings: Settings, name: str) -> Replay:
     with ReplayStore(settings) as store:
-        return store.replay(name).as_dict(full=True)
+        return store.replay(name)
 
 
 def list_replays(settings: Settings, prefix: str, state: str | None,
-                 archive_arn: str | None) -> list[dict[str, Any]]:  # fmt: skip
-
+                 archive_arn: str | None) -> list[Replay]:  # fmt: skip
     archive = archive_name(archive_arn) if archive_arn else None
     with ReplayStore(settings) as store:
-        return [r.as_dict(full=False) for r in store.replays(prefix, state, archive)]
+        return store.replays(prefix, state, archive)
 
 
-def cancel_replay(settings: Settings, name: str) -> dict[str, Any]:
+def cancel_replay(settings: Settings, name: str) -> Replay:
     with ReplayStore(settings) as store:
-        replay = store.cancel(name)
-    return {"ReplayArn": replay.arn, "State": replay.state}
+        return store.cancel(name)

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from vigil import clock
 from vigil.errors import VigilError
-from vigil.events.buses import BusError, not_found
+from vigil.events.buses import BusError, bus_arn, not_found
 from vigil.events.pattern import Pattern
 from vigil.state import Store
 
@@ -40,6 +40,10 @@ class Archive:
 
     def arn(self, account: str, region: str) -> str:
         return f"arn:aws:events:{region}:{account}:archive/{self.name}"
+
+    def source_arn(self, account: str, region: str) -> str:
+        """The ARN of the bus whose events it keeps."""
+        return bus_arn(self.bus, account, region)
 
 
 def check_pattern(text: str | None) -> Pattern | None:
@@ -229,25 +233,3 @@ class ArchiveStore(Store):
             (name, start_ms, end_ms, after[0], after[0], after[1], limit),
         ).fetchall()
         return [(t, seq, json.loads(text)) for t, seq, text in rows]
-
-
-def as_dict(archive: Archive, account: str, region: str, *, full: bool) -> dict[str, Any]:
-    """DescribeArchive's shape (`full`) or ListArchives' entries."""
-    from vigil.events.buses import bus_arn
-
-    out: dict[str, Any] = {
-        "ArchiveName": archive.name,
-        "EventSourceArn": bus_arn(archive.bus, account, region),
-        "State": archive.state,
-        "RetentionDays": archive.retention_days,
-        "SizeBytes": archive.size_bytes,
-        "EventCount": archive.event_count,
-        "CreationTime": archive.created_ms / 1000,
-    }
-    if full:
-        out["ArchiveArn"] = archive.arn(account, region)
-        if archive.description:
-            out["Description"] = archive.description
-        if archive.pattern:
-            out["EventPattern"] = archive.pattern
-    return out

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 from vigil.errors import AwsApiError
 from vigil.state import StateDB, Store
@@ -145,15 +145,3 @@ class BusStore(Store):
     def names_in(state: StateDB) -> set[str]:
         """Every bus's name, read through another store's connection."""
         return {DEFAULT} | {r[0] for r in state.db.execute("SELECT name FROM event_buses")}
-
-    def as_dict(self, bus: Bus, account: str, region: str) -> dict[str, Any]:
-        """DescribeEventBus's and ListEventBuses' shape."""
-        out: dict[str, Any] = {"Name": bus.name, "Arn": bus.arn(account, region)}
-        if bus.description:
-            out["Description"] = bus.description
-        if bus.policy:
-            out["Policy"] = bus.policy
-        if bus.created_ms:
-            out["CreationTime"] = bus.created_ms / 1000
-            out["LastModifiedTime"] = bus.modified_ms / 1000
-        return out

@@ -54,26 +54,6 @@ class Replay:
     def archive_arn(self) -> str:
         return f"arn:aws:events:{self.region}:{self.account}:archive/{self.archive}"
 
-    def as_dict(self, *, full: bool) -> dict[str, Any]:
-        """DescribeReplay's shape (`full`), or ListReplays' entries."""
-        out: dict[str, Any] = {
-            "ReplayName": self.name, "EventSourceArn": self.archive_arn, "State": self.state,
-            "EventStartTime": self.start_ms / 1000, "EventEndTime": self.end_ms / 1000,
-            "ReplayStartTime": self.started_ms / 1000,
-        }  # fmt: skip
-        if self.reason:
-            out["StateReason"] = self.reason
-        if self.last_replayed_ms is not None:
-            out["EventLastReplayedTime"] = self.last_replayed_ms / 1000
-        if self.ended_ms is not None:
-            out["ReplayEndTime"] = self.ended_ms / 1000
-        if full:
-            out["ReplayArn"] = self.arn
-            out["Destination"] = self.destination
-            if self.description:
-                out["Description"] = self.description
-        return out
-
 
 @dataclass
 class Request:

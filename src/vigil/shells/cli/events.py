@@ -17,6 +17,7 @@ from vigil.errors import ConfigError
 from vigil.shells import render
 from vigil.shells.cli.options import JsonFlag, json_argument
 from vigil.shells.cli.tree import help_of
+from vigil.shells.views import buses as bus_views
 from vigil.shells.views.events import attempt, dead_letter
 
 events_app = typer.Typer(help=help_of("events"), no_args_is_help=True)
@@ -217,14 +218,15 @@ def buses_create(
     ctx: typer.Context, name: str, description: str = "", json_out: JsonFlag = False
 ) -> None:
     """Create a custom event bus (rules on it see only its events)."""
-    made = buses.create_bus(ctx.obj, name, description, [], *_where(ctx.obj))
+    made = bus_views.bus_doc(buses.create_bus(ctx.obj, name, description, []), *_where(ctx.obj))
     render.done(json_out, f"event bus {name}: {made['Arn']}", made)
 
 
 @buses_app.command("list")
 def buses_list(ctx: typer.Context, prefix: str = "", json_out: JsonFlag = False) -> None:
     """Event buses by name."""
-    found = buses.list_buses(ctx.obj, prefix, *_where(ctx.obj))
+    where = _where(ctx.obj)
+    found = [bus_views.bus_doc(b, *where) for b in buses.list_buses(ctx.obj, prefix)]
     if json_out:
         render.print_json({"buses": found})
         return
@@ -235,7 +237,7 @@ def buses_list(ctx: typer.Context, prefix: str = "", json_out: JsonFlag = False)
 @buses_app.command("describe")
 def buses_describe(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """One bus (by name or ARN)."""
-    found = buses.describe_bus(ctx.obj, name, *_where(ctx.obj))
+    found = bus_views.bus_doc(buses.describe_bus(ctx.obj, name), *_where(ctx.obj))
     render.done(json_out, f"{found['Name']}: {found['Arn']}", found)
 
 
@@ -259,16 +261,18 @@ def archives_create(
 ) -> None:
     """Archive the events a bus receives from now on (those its pattern matches)."""
     account, region = _where(ctx.obj)
-    source = buses.describe_bus(ctx.obj, bus, account, region)["Arn"]
-    made = buses.create_archive(ctx.obj, name, source, pattern, description,
-                                     retention_days, account, region)  # fmt: skip
+    source = buses.describe_bus(ctx.obj, bus).arn(account, region)
+    archived = buses.create_archive(ctx.obj, name, source, pattern, description, retention_days)
+    made = bus_views.archive_state(archived, account, region)
     render.done(json_out, f"archive {name}: {made['ArchiveArn']}", {"ArchiveName": name, **made})
 
 
 @archives_app.command("list")
 def archives_list(ctx: typer.Context, prefix: str = "", json_out: JsonFlag = False) -> None:
     """Archives with their bus and how many events they hold."""
-    found = buses.list_archives(ctx.obj, prefix, None, None, *_where(ctx.obj))
+    where = _where(ctx.obj)
+    listed = buses.list_archives(ctx.obj, prefix, None, None)
+    found = [bus_views.archive_doc(a, *where, full=False) for a in listed]
     if json_out:
         render.print_json({"archives": found})
         return
@@ -280,7 +284,8 @@ def archives_list(ctx: typer.Context, prefix: str = "", json_out: JsonFlag = Fal
 @archives_app.command("describe")
 def archives_describe(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """One archive."""
-    found = buses.describe_archive(ctx.obj, name, *_where(ctx.obj))
+    archive = buses.describe_archive(ctx.obj, name)
+    found = bus_views.archive_doc(archive, *_where(ctx.obj), full=True)
     render.done(json_out, f"{name}: {found['EventCount']} event(s), {found['SizeBytes']} bytes",
                 found)  # fmt: skip
 
@@ -304,22 +309,24 @@ def replays_start(
 ) -> None:
     """Replay an archive's events from a time window to the rules of its bus."""
     account, region = _where(ctx.obj)
-    found = buses.describe_archive(ctx.obj, archive, account, region)
-    bus = found["EventSourceArn"]
+    found = buses.describe_archive(ctx.obj, archive)
+    bus = found.source_arn(account, region)
     bus_name = bus.rsplit("/", 1)[-1]
     rules = [f"arn:aws:events:{region}:{account}:rule/" + (r if bus_name == "default" else
              f"{bus_name}/{r}") for r in rule or []]  # fmt: skip
     window = clock.time_range(start, end)
-    started = buses.start_replay(ctx.obj, name, found["ArchiveArn"], int(window[0] or 0),
-                                      int(window[1] or 0), bus, rules, "", account,
-                                      region)  # fmt: skip
+    replay = buses.start_replay(ctx.obj, name, found.arn(account, region), int(window[0] or 0),
+                                int(window[1] or 0), bus, rules, "", account, region)  # fmt: skip
+    started = bus_views.replay_started(replay)
     render.done(json_out, f"replay {name}: {started['State']}", {"ReplayName": name, **started})
 
 
 @replays_app.command("list")
 def replays_list(ctx: typer.Context, prefix: str = "", json_out: JsonFlag = False) -> None:
     """Replays with their state and progress."""
-    found = buses.list_replays(ctx.obj, prefix, None, None)
+    found = [
+        bus_views.replay_doc(r, full=False) for r in buses.list_replays(ctx.obj, prefix, None, None)
+    ]
     if json_out:
         render.print_json({"replays": found})
         return
@@ -332,7 +339,7 @@ def replays_list(ctx: typer.Context, prefix: str = "", json_out: JsonFlag = Fals
 @replays_app.command("describe")
 def replays_describe(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """One replay."""
-    found = buses.describe_replay(ctx.obj, name)
+    found = bus_views.replay_doc(buses.describe_replay(ctx.obj, name), full=True)
     reason = f" ({found['StateReason']})" if found.get("StateReason") else ""
     render.done(json_out, f"{name}: {found['State']}{reason}", found)
 
@@ -340,5 +347,5 @@ def replays_describe(ctx: typer.Context, name: str, json_out: JsonFlag = False) 
 @replays_app.command("cancel")
 def replays_cancel(ctx: typer.Context, name: str, json_out: JsonFlag = False) -> None:
     """Cancel a replay that is starting or running."""
-    found = buses.cancel_replay(ctx.obj, name)
+    found = bus_views.replay_state(buses.cancel_replay(ctx.obj, name))
     render.done(json_out, f"{name}: {found['State']}", {"ReplayName": name, **found})

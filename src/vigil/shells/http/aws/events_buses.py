@@ -10,6 +10,7 @@ from typing import Any, Final
 from vigil.api import Settings, buses
 from vigil.api.access import Need
 from vigil.shells.http.aws import AwsApiError, Caller
+from vigil.shells.views import buses as views
 
 Handler = Callable[[Settings, Caller, dict[str, Any]], dict[str, Any]]
 _ARCHIVE_STATES: Final = ("ENABLED", "DISABLED", "CREATING", "UPDATING", "CREATE_FAILED",
@@ -68,16 +69,15 @@ def create_event_bus(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any
     tags = p.get("Tags") or []
     if not isinstance(tags, list) or not all(isinstance(t, dict) and "Key" in t for t in tags):
         raise AwsApiError("ValidationException", "Tags: a list of {Key, Value}")
-    made = buses.create_bus(s, str(_required(p, "Name")), str(p.get("Description") or ""),
-                                 tags, c.account, c.region)  # fmt: skip
-    out = {"EventBusArn": made["Arn"]}
-    if made.get("Description"):
-        out["Description"] = made["Description"]
+    made = buses.create_bus(s, str(_required(p, "Name")), str(p.get("Description") or ""), tags)
+    out = {"EventBusArn": made.arn(c.account, c.region)}
+    if made.description:
+        out["Description"] = made.description
     return out
 
 
 def describe_event_bus(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return buses.describe_bus(s, p.get("Name"), c.account, c.region)
+    return views.bus_doc(buses.describe_bus(s, p.get("Name")), c.account, c.region)
 
 
 def update_event_bus(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
@@ -85,14 +85,14 @@ def update_event_bus(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any
         raise AwsApiError("ValidationException", "Vigil updates a bus's Description only (no KMS "
                        "key, dead-letter queue or log configuration)")  # fmt: skip
     desc = p.get("Description")
-    done = buses.update_bus(s, p.get("Name"), None if desc is None else str(desc),
-                                 c.account, c.region)  # fmt: skip
-    return {k: v for k, v in done.items() if k in ("Arn", "Name", "Description")}
+    done = buses.update_bus(s, p.get("Name"), None if desc is None else str(desc))
+    doc = views.bus_doc(done, c.account, c.region)
+    return {k: v for k, v in doc.items() if k in ("Arn", "Name", "Description")}
 
 
 def list_event_buses(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    found = buses.list_buses(s, str(p.get("NamePrefix") or ""), c.account, c.region)
-    return _page(found, p, "EventBuses")
+    found = buses.list_buses(s, str(p.get("NamePrefix") or ""))
+    return _page([views.bus_doc(b, c.account, c.region) for b in found], p, "EventBuses")
 
 
 def delete_event_bus(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
@@ -102,29 +102,31 @@ def delete_event_bus(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any
 
 # -- archives ------------------------------------------------------------------------------------
 def create_archive(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return buses.create_archive(
+    made = buses.create_archive(
         s, str(_required(p, "ArchiveName")), str(_required(p, "EventSourceArn")),
         p.get("EventPattern"), str(p.get("Description") or ""), p.get("RetentionDays"),
-        c.account, c.region,
     )  # fmt: skip
+    return views.archive_state(made, c.account, c.region)
 
 
 def describe_archive(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return buses.describe_archive(s, str(_required(p, "ArchiveName")), c.account, c.region)
+    found = buses.describe_archive(s, str(_required(p, "ArchiveName")))
+    return views.archive_doc(found, c.account, c.region, full=True)
 
 
 def list_archives(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     state = _one_of(p, "State", _ARCHIVE_STATES)
-    found = buses.list_archives(s, str(p.get("NamePrefix") or ""), p.get("EventSourceArn"),
-                                     state, c.account, c.region)  # fmt: skip
-    return _page(found, p, "Archives")
+    found = buses.list_archives(s, str(p.get("NamePrefix") or ""), p.get("EventSourceArn"), state)
+    docs = [views.archive_doc(a, c.account, c.region, full=False) for a in found]
+    return _page(docs, p, "Archives")
 
 
 def update_archive(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return buses.update_archive(
+    done = buses.update_archive(
         s, str(_required(p, "ArchiveName")), p.get("EventPattern"), p.get("Description"),
-        p.get("RetentionDays"), c.account, c.region,
+        p.get("RetentionDays"),
     )  # fmt: skip
+    return views.archive_state(done, c.account, c.region)
 
 
 def delete_archive(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
@@ -138,28 +140,29 @@ def start_replay(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(destination, dict) or not destination.get("Arn"):
         raise AwsApiError("ValidationException", "Destination: {Arn: the event bus's ARN, "
                        "FilterArns: [rule ARNs]}")  # fmt: skip
-    return buses.start_replay(
+    started = buses.start_replay(
         s, str(_required(p, "ReplayName")), str(_required(p, "EventSourceArn")),
         _ms(_required(p, "EventStartTime"), "EventStartTime"),
         _ms(_required(p, "EventEndTime"), "EventEndTime"), str(destination["Arn"]),
         [str(a) for a in destination.get("FilterArns") or []], str(p.get("Description") or ""),
         c.account, c.region,
     )  # fmt: skip
+    return views.replay_started(started)
 
 
 def describe_replay(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return buses.describe_replay(s, str(_required(p, "ReplayName")))
+    return views.replay_doc(buses.describe_replay(s, str(_required(p, "ReplayName"))), full=True)
 
 
 def list_replays(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
     state = _one_of(p, "State", _REPLAY_STATES)
     found = buses.list_replays(s, str(p.get("NamePrefix") or ""), state,
                                     p.get("EventSourceArn"))  # fmt: skip
-    return _page(found, p, "Replays")
+    return _page([views.replay_doc(r, full=False) for r in found], p, "Replays")
 
 
 def cancel_replay(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    return buses.cancel_replay(s, str(_required(p, "ReplayName")))
+    return views.replay_state(buses.cancel_replay(s, str(_required(p, "ReplayName"))))
 
 
 def operations() -> dict[str, tuple[Need, Handler]]:
