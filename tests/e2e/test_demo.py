@@ -125,13 +125,13 @@ def test_demo_end_to_end(home: Settings) -> None:
     from vigil.posture.volume import estimate
 
     volume = estimate(home)
-    vpcs = {r["id"]: r for r in volume if r["level"] == "vpc"}
-    assert "vpc-0a11ce0000000001" in vpcs and vpcs["vpc-0a11ce0000000001"]["records_per_day"] > 0
-    assert sum(r["records_per_day"] for r in volume if r["level"] == "interface") == sum(
-        r["records_per_day"] for r in vpcs.values()
+    vpcs = {r.id: r for r in volume if r.level == "vpc"}
+    assert "vpc-0a11ce0000000001" in vpcs and vpcs["vpc-0a11ce0000000001"].records_per_day > 0
+    assert sum(r.records_per_day for r in volume if r.level == "interface") == sum(
+        r.records_per_day for r in vpcs.values()
     )
-    a2 = next(r for r in volume if r["id"] == "eni-0a2000000000000a2")  # no flow log: projected
-    assert a2["records_per_day"] > 0 and a2["basis"].startswith("projected")
+    a2 = next(r for r in volume if r.id == "eni-0a2000000000000a2")  # no flow log: projected
+    assert a2.records_per_day > 0 and a2.basis.startswith("projected")
     from helpers import run
 
     page = run(home.home, "posture", "report", "--format", "html").stdout

@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from vigil.posture.audit import audit, load_checks, report_rows, scores
+from vigil.posture.audit import Score, audit, check_reports, load_checks, scores
 from vigil.posture.snapshot import Snapshot
 
 UNITS = load_checks()
@@ -42,10 +42,10 @@ def test_scores_and_failed_first() -> None:
     unit = next(u for u in UNITS if u.id == "flowlog-coverage")
     case = unit.cases[0]
     results = audit(Snapshot("2026-11-26T12:30:00Z", "t", case["input"]), [unit])
-    rows = report_rows([unit], results)
-    assert rows[0]["status"] == "FAILED" and "A2" in rows[0]["resources"][1]["reason"]
+    rows = check_reports([unit], results)
+    assert rows[0].status == "FAILED" and "A2" in rows[0].resources[1].reason
     board = scores([unit], results)
-    assert board["NIST CSF 2.0 Detect"] == {"passed": 0, "total": 1, "score": 0}
+    assert board["NIST CSF 2.0 Detect"] == Score(passed=0, total=1, score=0)
 
 
 def test_collect_from_moto_then_audit(tmp_path, aws) -> None:  # type: ignore[no-untyped-def]
@@ -316,7 +316,7 @@ def test_control_findings_go_on_the_bus_as_security_hub_imports(home) -> None:  
     unit = next(u for u in UNITS if u.id == "cloudtrail-4")
     failing, passing = unit.cases[1]["input"], unit.cases[0]["input"]
     counts = audit_and_record(home, Snapshot("2026-11-25T00:00:00Z", "t", failing))
-    assert counts["recorded"] >= 1 and counts["events"] >= 1
+    assert counts.recorded >= 1 and counts.events >= 1
     with EventStore(home) as store:
         events = [e.document for e in store.recent(1000)]
     assert events and {e["source"] for e in events} == {"aws.securityhub"}  # no GuardDuty shape
@@ -333,7 +333,7 @@ def test_control_findings_go_on_the_bus_as_security_hub_imports(home) -> None:  
     assert wide and wide[0]["region"] == "us-east-1"
     assert ":securityhub:us-east-1:" in wide[0]["detail"]["findings"][0]["ProductArn"]
     # the same snapshot again: nothing new on the bus
-    assert audit_and_record(home, Snapshot("2026-11-25T00:00:00Z", "t", failing))["events"] == 0
+    assert audit_and_record(home, Snapshot("2026-11-25T00:00:00Z", "t", failing)).events == 0
     # fixed: the resolution is an event too
     audit_and_record(home, Snapshot("2026-11-26T00:00:00Z", "t", passing))
     with EventStore(home) as store:
@@ -350,14 +350,14 @@ def test_flow_volume_projects_interfaces_without_flow_logs() -> None:
                 "eni-3": ("vpc-a", "subnet-2", 1000.0), "eni-9": ("vpc-b", "subnet-9", 50.0)}  # fmt: skip
     places = {"eni-4": ("vpc-a", "subnet-1"), "eni-5": ("vpc-a", "subnet-3"),
               "eni-6": ("vpc-c", "subnet-6")}  # fmt: skip
-    rows = {(r["level"], r["id"]): r for r in project(measured, places)}
-    assert rows[("interface", "eni-4")]["records_per_day"] == 200  # median of its subnet
-    assert "subnet subnet-1" in rows[("interface", "eni-4")]["basis"]
-    assert rows[("interface", "eni-5")]["records_per_day"] == 300  # its VPC: 100, 300, 1000
-    assert rows[("interface", "eni-6")]["records_per_day"] == 200  # everything: 50…1000
-    assert rows[("vpc", "vpc-a")]["records_per_day"] == 100 + 300 + 1000 + 200 + 300
-    assert rows[("vpc", "vpc-b")]["basis"] == "measured"
-    levels = [r["level"] for r in project(measured, places)]
+    rows = {(r.level, r.id): r for r in project(measured, places)}
+    assert rows[("interface", "eni-4")].records_per_day == 200  # median of its subnet
+    assert "subnet subnet-1" in rows[("interface", "eni-4")].basis
+    assert rows[("interface", "eni-5")].records_per_day == 300  # its VPC: 100, 300, 1000
+    assert rows[("interface", "eni-6")].records_per_day == 200  # everything: 50…1000
+    assert rows[("vpc", "vpc-a")].records_per_day == 100 + 300 + 1000 + 200 + 300
+    assert rows[("vpc", "vpc-b")].basis == "measured"
+    levels = [r.level for r in project(measured, places)]
     assert levels == sorted(levels, key=("vpc", "subnet", "interface").index)
 
 
@@ -394,7 +394,7 @@ def test_collect_across_an_organization_by_assuming_a_role(tmp_path, aws) -> Non
 def test_controls_proven_by_the_events_in_the_lake(home, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from helpers import ct_record, trail_file, trail_key, write_gz
     from vigil.api import lake as lake_api
-    from vigil.posture.proven import as_rows, prove
+    from vigil.posture.proven import prove
 
     root = {"type": "Root", "principalId": "111122223333", "accountId": "111122223333",
             "arn": "arn:aws:iam::111122223333:root"}  # fmt: skip
@@ -422,14 +422,9 @@ def test_controls_proven_by_the_events_in_the_lake(home, tmp_path) -> None:  # t
             metric_filter("RootUse", '{$.userIdentity.type="Root" && $.userIdentity.invokedBy NOT EXISTS}'),
             metric_filter("CloudTrailChanges", old_trail_pattern),
         ]}}}})  # fmt: skip
-    rows = {r["control"]: r for r in as_rows(prove(home, snap))}
-    assert (
-        rows["CloudWatch.1"]["verdict"] == "effective"
-        and rows["CloudWatch.1"]["metric"] == "RootUse"
-    )
-    assert rows["CloudWatch.5"]["verdict"] == "ineffective" and rows["CloudWatch.5"]["missed"] == [
-        "stop"
-    ]
-    assert rows["CloudWatch.4"]["verdict"] in ("untested", "not configured")
-    own = {r["control"]: r["verdict"] for r in as_rows(prove(home, None, own=True))}
+    rows = {p.control: p for p in prove(home, snap)}
+    assert rows["CloudWatch.1"].verdict == "effective" and rows["CloudWatch.1"].metric == "RootUse"
+    assert rows["CloudWatch.5"].verdict == "ineffective" and rows["CloudWatch.5"].missed == ["stop"]
+    assert rows["CloudWatch.4"].verdict in ("untested", "not configured")
+    own = {p.control: p.verdict for p in prove(home, None, own=True)}
     assert own["CloudWatch.5"] == "effective" and own["CloudWatch.1"] == "effective"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from vigil.config import Settings
 from vigil.content.kit import ContentError
@@ -16,21 +16,36 @@ from vigil.events.emit import emit_findings
 from vigil.findings.compliance import record as record_results
 from vigil.findings.store import FindingStore
 from vigil.posture import snapshot as snaps
-from vigil.posture.audit import audit, load_checks, report_rows
+from vigil.posture.audit import CheckReport as CheckReport
+from vigil.posture.audit import Score as Score
+from vigil.posture.audit import audit, check_reports, load_checks
 from vigil.posture.audit import scores as scored
 from vigil.posture.collect import collect as collect_snapshot
 from vigil.posture.compare import compare, counts
-from vigil.posture.proven import as_rows
+from vigil.posture.proven import Proof as Proof
 from vigil.posture.proven import prove as replay
+from vigil.posture.report import PostureReport as PostureReport
 from vigil.posture.report_html import to_html
 from vigil.posture.snapshot import Snapshot, import_dir
+from vigil.posture.volume import Estimate as Estimate
 from vigil.posture.volume import estimate
 
 if TYPE_CHECKING:
     from vigil.posture.audit import CheckUnit
     from vigil.posture.compare import Change
 
-__all__ = ["Diff", "Saved", "Snapshot"]
+__all__ = ["Diff", "History", "Recorded", "Saved", "Snapshot"]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What auditing a snapshot into the findings hub did: findings recorded (new, or failing
+    again) and resolved, events put on the bus, and the user's checks that did not load."""
+
+    recorded: int = 0
+    resolved: int = 0
+    events: int = 0
+    problems: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -39,18 +54,17 @@ class Saved:
 
     snapshot: Snapshot
     path: Path
-    recorded: dict[str, Any] = field(default_factory=dict)
+    recorded: Recorded = field(default_factory=Recorded)
 
-    def summary(self) -> dict[str, Any]:
-        snap = self.snapshot
-        return {
-            "snapshot": self.path.name,
-            "taken_at": snap.taken_at,
-            "accounts": sorted(snap.accounts),
-            "regions": sum(len(snap.regions(a)) for a in snap.accounts),
-            "warnings": snap.warnings,
-            "unavailable": snap.errors(),
-        }
+
+@dataclass(frozen=True)
+class History:
+    """A kept snapshot and how many resources fail, warn and pass in it (by status)."""
+
+    taken_at: str
+    source: str
+    accounts: int
+    counts: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -89,38 +103,29 @@ def keep(settings: Settings, snap: Snapshot) -> Saved:
     return Saved(snap, path, audit_and_record(settings, snap))
 
 
-def audit_and_record(settings: Settings, snap: Snapshot) -> dict[str, Any]:
+def audit_and_record(settings: Settings, snap: Snapshot) -> Recorded:
     """Audit a snapshot (already saved) into the findings hub, and emit what changed."""
 
     problems: list[str] = []
     units = _checks(settings, problems)
     changed: list[str] = []
-    counts: dict[str, Any] = record_results(
-        settings, units, audit(snap, units), snap.taken_at, changed
-    )
-    if problems:
-        counts["problems"] = problems
+    counts = record_results(settings, units, audit(snap, units), snap.taken_at, changed)
     with FindingStore(settings.state_db) as store:
         findings = [store.get(fid) for fid in changed]
-    counts["events"] = emit_findings(settings, findings)
-    return counts
+    events = emit_findings(settings, findings)
+    return Recorded(counts["recorded"], counts["resolved"], events, problems)
 
 
-def report(settings: Settings, snapshot: str | None = None) -> dict[str, Any]:
+def report(settings: Settings, snapshot: str | None = None) -> PostureReport:
     """Scores per standard and NIST CSF function; checks, failed first, with remediation; the
-    CIS controls proven by the lake's events."""
+    CIS controls proven by the lake's events; the user's checks that did not load."""
     snap = snaps.find(settings, snapshot)
     problems: list[str] = []
     units = _checks(settings, problems)
     results = audit(snap, units)
-    return {
-        "snapshot": snap.taken_at,
-        "source": snap.source,
-        "scores": scored(units, results),
-        "checks": report_rows(units, results),
-        "proven": _proven(settings, snap),
-        "problems": problems,  # the user's checks that did not load, with file and line
-    }
+    return PostureReport(snap.taken_at, snap.source, scored(units, results),
+                         check_reports(units, results), _proven(settings, snap),
+                         problems)  # fmt: skip
 
 
 def _checks(settings: Settings, problems: list[str] | None = None) -> list[CheckUnit]:
@@ -134,7 +139,7 @@ def _checks(settings: Settings, problems: list[str] | None = None) -> list[Check
     return units
 
 
-def scores(settings: Settings, snapshot: str | None = None) -> dict[str, Any]:
+def scores(settings: Settings, snapshot: str | None = None) -> dict[str, Score]:
     """The scores per standard and function alone (the overview's card): the snapshot's
     checks, without replaying the lake's CloudTrail events for the proven controls."""
 
@@ -143,38 +148,38 @@ def scores(settings: Settings, snapshot: str | None = None) -> dict[str, Any]:
     return scored(units, audit(snap, units))
 
 
-def report_html(doc: dict[str, Any]) -> str:
-    return to_html(doc)
+def report_html(report: PostureReport) -> str:
+    return to_html(report)
 
 
-def _proven(settings: Settings, snap: Snapshot) -> list[dict[str, Any]]:
+def _proven(settings: Settings, snap: Snapshot) -> list[Proof]:
     try:
-        return as_rows(replay(settings, snap))
+        return replay(settings, snap)
     except QueryError:  # no cloudtrail table yet
         return []
 
 
-def prove(settings: Settings, own: bool = False) -> list[dict[str, Any]]:
+def prove(settings: Settings, own: bool = False) -> list[Proof]:
     """Replay the lake's CloudTrail events through each CIS control's configured metric filter
     (or, with `own`, through Vigil's own pack)."""
 
-    return as_rows(replay(settings, None if own else snaps.latest(settings), own))
+    return replay(settings, None if own else snaps.latest(settings), own)
 
 
-def estimate_flow_volume(settings: Settings) -> list[dict[str, Any]]:
+def estimate_flow_volume(settings: Settings) -> list[Estimate]:
     return estimate(settings)
 
 
-def history(settings: Settings) -> list[dict[str, Any]]:
+def history(settings: Settings) -> list[History]:
     """The kept snapshots, oldest first, with how many resources fail, warn and pass in each."""
 
     units = _checks(settings)
-    rows = []
+    kept = []
     for path in snaps.history(settings):
         snap = snaps.load(path)
-        rows.append({"taken_at": snap.taken_at, "source": snap.source,
-                     "accounts": len(snap.accounts), **counts(audit(snap, units))})  # fmt: skip
-    return rows
+        tally = counts(audit(snap, units))
+        kept.append(History(snap.taken_at, snap.source, len(snap.accounts), tally))
+    return kept
 
 
 def diff(settings: Settings, older: str = "previous", newer: str = "latest") -> Diff:

@@ -72,8 +72,8 @@ def _job(settings: Settings, rule: Rule, target: Target, payload: Any, key: str)
         )
         counts = posture.keep(settings, snap).recorded
         return (
-            f"snapshot {snap.taken_at}: {counts['recorded']} finding(s) recorded, "
-            f"{counts['resolved']} resolved"
+            f"snapshot {snap.taken_at}: {counts.recorded} finding(s) recorded, "
+            f"{counts.resolved} resolved"
         )
     raise DeliveryFailed(
         "NO_RESOURCE", f"unknown job {job!r} (detect, alarms, ingest, posture)", retriable=False

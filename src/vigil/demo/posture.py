@@ -14,9 +14,10 @@ from vigil.config import Settings
 from vigil.demo import config
 from vigil.demo import scenario as sc
 from vigil.posture import snapshot as snaps
-from vigil.posture.audit import audit, load_checks, report_rows, scores
+from vigil.posture.audit import audit, check_reports, load_checks, scores
 from vigil.posture.compare import compare
-from vigil.posture.proven import as_rows, prove
+from vigil.posture.proven import prove
+from vigil.shells.views.posture import check_doc, proof_doc, score_docs
 
 
 def week_before(snap: snaps.Snapshot, day: str) -> snaps.Snapshot:
@@ -42,11 +43,11 @@ def run(settings: Settings, root: Path, day: str) -> dict[str, Any]:
     snaps.save(settings, snap)
     audit_and_record(settings, snap)
     results = audit(snap, units)
-    rows = report_rows(units, results)
+    checks = check_reports(units, results)
     return {
         "snapshot": str(folder),
         "changes": [c.to_json() for c in compare(audit(old, units), results)],
-        "scores": scores(units, results),
-        "failed": [r for r in rows if r["status"] in ("FAILED", "WARNING")],
-        "proven": as_rows(prove(settings, snap)),
+        "scores": score_docs(scores(units, results)),
+        "failed": [check_doc(c) for c in checks if c.status in ("FAILED", "WARNING")],
+        "proven": [proof_doc(p) for p in prove(settings, snap)],
     }

@@ -4,7 +4,7 @@ scores per standard and per NIST CSF 2.0 function; the report."""
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from vigil.content.kit import CaseResult
@@ -13,8 +13,8 @@ from vigil.posture.checks import Result
 from vigil.posture.registry import CheckMeta, CheckUnit, Remediation, load_checks
 from vigil.posture.snapshot import Snapshot
 
-__all__ = ["CheckMeta", "CheckUnit", "Remediation", "audit", "load_checks", "report_rows",
-           "run_cases", "scores"]  # fmt: skip
+__all__ = ["CheckMeta", "CheckReport", "CheckUnit", "Remediation", "Score", "audit",
+           "check_reports", "load_checks", "run_cases", "scores"]  # fmt: skip
 
 FUNCTIONS: Final = {
     "GV": "Govern",
@@ -25,6 +25,30 @@ FUNCTIONS: Final = {
     "RC": "Recover",
 }
 ORDER: Final = {"FAILED": 0, "WARNING": 1, "NOT_AVAILABLE": 2, "PASSED": 3}
+SEVERITY: Final = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3, "INFORMATIONAL": 4}
+
+
+@dataclass(frozen=True)
+class Score:
+    """One standard's or NIST CSF function's score: passed / total controls, in percent."""
+
+    passed: int
+    total: int
+    score: int
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """One check in the report: its worst status, the controls it maps to, each resource's
+    result and the remediation."""
+
+    check: str
+    status: CheckStatus
+    severity: str
+    title: str
+    controls: dict[str, Any]  # only the standards the check is in
+    resources: list[Result]
+    remediation: dict[str, str]
 
 
 def run_cases(unit: CheckUnit) -> list[CaseResult]:
@@ -57,7 +81,7 @@ def audit(snap: Snapshot, units: list[CheckUnit] | None = None) -> list[Result]:
     return results
 
 
-def scores(units: list[CheckUnit], results: list[Result]) -> dict[str, dict[str, Any]]:
+def scores(units: list[CheckUnit], results: list[Result]) -> dict[str, Score]:
     """Per standard (Security Hub, CIS) and per NIST CSF function: passed / (passed + failed)."""
     by_check: dict[str, list[Result]] = defaultdict(list)
     for r in results:
@@ -76,42 +100,23 @@ def scores(units: list[CheckUnit], results: list[Result]) -> dict[str, dict[str,
         for sub in unit.nist_csf:
             buckets[f"NIST CSF 2.0 {FUNCTIONS.get(sub[:2], sub[:2])}"].append(passed)
     return {
-        name: {"passed": sum(v), "total": len(v), "score": round(100 * sum(v) / len(v))}
+        name: Score(sum(v), len(v), round(100 * sum(v) / len(v)))
         for name, v in sorted(buckets.items())
     }
 
 
-def report_rows(units: list[CheckUnit], results: list[Result]) -> list[dict[str, Any]]:
-    """One row per check, failed first, with the resources and the remediation."""
+def check_reports(units: list[CheckUnit], results: list[Result]) -> list[CheckReport]:
+    """One per check, failed first, with the resources and the remediation."""
     meta = {u.id: u for u in units}
     grouped: dict[str, list[Result]] = defaultdict(list)
     for r in results:
         grouped[r.check].append(r)
-    rows = []
+    reports = []
     for check, rs in grouped.items():
         unit = meta[check]
         status = min((r.status for r in rs), key=lambda s: ORDER[s])
-        rows.append(
-            {
-                "check": check,
-                "status": status,
-                "severity": unit.severity,
-                "title": unit.title,
-                "controls": {k: v for k, v in unit.controls.items() if v},
-                "resources": [
-                    {
-                        "account": r.account,
-                        "region": r.region,
-                        "resource": r.resource,
-                        "status": r.status,
-                        "reason": r.reason,
-                    }
-                    for r in rs
-                ],
-                "remediation": unit.remediation,
-            }
+        controls = {k: v for k, v in unit.controls.items() if v}
+        reports.append(
+            CheckReport(check, status, unit.severity, unit.title, controls, rs, unit.remediation)
         )
-    severity = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3, "INFORMATIONAL": 4}
-    return sorted(
-        rows, key=lambda r: (ORDER[r["status"]], severity.get(r["severity"], 5), r["check"])
-    )
+    return sorted(reports, key=lambda r: (ORDER[r.status], SEVERITY.get(r.severity, 5), r.check))

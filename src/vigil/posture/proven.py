@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Final
 
 from vigil.config import Settings
 from vigil.formats.cloudtrail_json import record_of
@@ -23,7 +23,7 @@ from vigil.query.engine import open_engine
 LIMIT: Final = 500_000  # the most recent events replayed
 
 
-@dataclass
+@dataclass(frozen=True)
 class Proof:
     control: str
     verdict: str  # effective | ineffective | untested | not configured
@@ -100,16 +100,3 @@ def prove(settings: Settings, snap: Snapshot | None, own: bool = False) -> list[
             )
         )
     return proofs
-
-
-def as_rows(proofs: list[Proof]) -> list[dict[str, Any]]:
-    return [
-        {
-            "control": p.control,
-            "verdict": p.verdict,
-            "events": p.should_match,
-            "missed": p.missed,
-            "metric": p.metric,
-        }
-        for p in proofs
-    ]

@@ -7,6 +7,7 @@ through the records (vpc-id / subnet-id) or the snapshot."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from statistics import median
 from typing import Any, Final
 
@@ -17,20 +18,26 @@ BYTES_PER_RECORD: Final = 110  # a default-format line, gzip not counted: what d
 LEVELS: Final = ("vpc", "subnet", "interface")
 
 
-def _row(level: str, key: str, per_day: float, basis: str) -> dict[str, Any]:
-    return {
-        "level": level,
-        "id": key,
-        "records_per_day": int(per_day),
-        "gb_per_day": round(per_day * BYTES_PER_RECORD / 1e9, 4),
-        "basis": basis,
-    }
+@dataclass(frozen=True)
+class Estimate:
+    """Flow-log records and GB a day for one VPC, subnet or interface, and what it rests on."""
+
+    level: str  # vpc | subnet | interface
+    id: str
+    records_per_day: int
+    gb_per_day: float
+    basis: str  # measured, or how it was projected
+
+
+def _estimate(level: str, key: str, per_day: float, basis: str) -> Estimate:
+    gb = round(per_day * BYTES_PER_RECORD / 1e9, 4)
+    return Estimate(level, key, int(per_day), gb, basis)
 
 
 def project(
     measured: dict[str, tuple[str, str, float]], places: dict[str, tuple[str, str]]
-) -> list[dict[str, Any]]:
-    """Rows for VPCs, subnets and interfaces (largest first within each level).
+) -> list[Estimate]:
+    """Estimates for VPCs, subnets and interfaces (largest first within each level).
 
     `measured`: interface → (vpc, subnet, records a day); `places`: interface → (vpc, subnet)
     for every interface the account has."""
@@ -56,14 +63,14 @@ def project(
             entry[0] += per_day
             entry[1] = entry[1] or basis != "measured"
     rows = [
-        _row(level, key, total, "includes projected interfaces" if guessed else "measured")
+        _estimate(level, key, total, "includes projected interfaces" if guessed else "measured")
         for (level, key), (total, guessed) in totals.items()
     ]
-    rows += [_row("interface", eni, v[2], v[3]) for eni, v in interfaces.items()]
-    return sorted(rows, key=lambda r: (LEVELS.index(r["level"]), -r["records_per_day"], r["id"]))
+    rows += [_estimate("interface", eni, v[2], v[3]) for eni, v in interfaces.items()]
+    return sorted(rows, key=lambda r: (LEVELS.index(r.level), -r.records_per_day, r.id))
 
 
-def estimate(settings: Settings) -> list[dict[str, Any]]:
+def estimate(settings: Settings) -> list[Estimate]:
     places: dict[str, tuple[str, str]] = {}
     try:
         from vigil.posture.snapshot import latest

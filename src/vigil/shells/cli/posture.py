@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -12,11 +13,12 @@ from vigil.api import posture
 from vigil.shells import render
 from vigil.shells.cli.options import JsonFlag
 from vigil.shells.cli.tree import help_of
+from vigil.shells.views import posture as views
 
 posture_app = typer.Typer(help=help_of("posture"), no_args_is_help=True)
 
 if TYPE_CHECKING:
-    from vigil.api.posture import Saved, Snapshot
+    from vigil.api.posture import PostureReport, Saved, Snapshot
 
 
 VERDICTS = ("effective", "ineffective", "untested", "not configured")
@@ -47,8 +49,20 @@ def _warn(snap: Snapshot, json_out: bool) -> None:
         )
 
 
+def _summary(saved: Saved) -> dict[str, Any]:
+    snap = saved.snapshot
+    return {
+        "snapshot": saved.path.name,
+        "taken_at": snap.taken_at,
+        "accounts": sorted(snap.accounts),
+        "regions": sum(len(snap.regions(a)) for a in snap.accounts),
+        "warnings": snap.warnings,
+        "unavailable": snap.errors(),
+    }
+
+
 def _saved(saved: Saved, json_out: bool) -> None:
-    snap, doc = saved.snapshot, saved.summary()
+    snap, doc = saved.snapshot, _summary(saved)
     regions = doc["regions"]
     if json_out:
         render.print_json(doc)
@@ -125,76 +139,74 @@ def report_command(
 ) -> None:
     """Scores per standard and NIST CSF function; failed controls first, with remediation."""
     fmt = ReportFormat.json if json_out and out is None else fmt
-    doc = posture.report(ctx.obj, snapshot)
+    report = posture.report(ctx.obj, snapshot)
     if fmt is ReportFormat.json:
-        text = render.to_json(doc)
+        text = render.to_json(views.report_doc(report))
     elif fmt is ReportFormat.html:
-        text = posture.report_html(doc)
+        text = posture.report_html(report)
     else:
-        _table(doc)
+        _table(report)
         return
     if out:
         out.write_text(text)
-        summary = {"path": str(out), "format": fmt.value, "snapshot": doc["snapshot"]}
+        summary = {"path": str(out), "format": fmt.value, "snapshot": report.snapshot}
         render.done(json_out, f"report written to {out}", summary)
     else:
         print(text)
 
 
-def _table(doc: dict[str, Any]) -> None:
+def _table(report: PostureReport) -> None:
     out = render.out
     say = render.styled
-    say(("Posture", "bold"), f" — snapshot {doc['snapshot']} ({doc['source']})")
-    for problem in doc.get("problems") or []:  # a user's check that did not load
+    say(("Posture", "bold"), f" — snapshot {report.snapshot} ({report.source})")
+    for problem in report.problems:  # a user's check that did not load
         render.err.print(f"error: {problem}", highlight=False, markup=False, soft_wrap=True)
-    for name, s in doc["scores"].items():
-        out.print(
-            f"  {s['score']:>3}%  {name} ({s['passed']}/{s['total']} controls)", highlight=False
-        )
-    for row in doc["checks"]:
-        color = {"FAILED": "red", "WARNING": "yellow", "PASSED": "green"}.get(row["status"], "dim")
-        controls = ", ".join(f"{k} {v}" for k, v in row["controls"].items())
+    for name, s in report.scores.items():
+        out.print(f"  {s.score:>3}%  {name} ({s.passed}/{s.total} controls)", highlight=False)
+    for row in report.checks:
+        color = {"FAILED": "red", "WARNING": "yellow", "PASSED": "green"}.get(row.status, "dim")
+        controls = ", ".join(f"{k} {v}" for k, v in row.controls.items())
         say(
             "\n",
-            (f"{row['status']:<13}", color),
-            f" {row['severity']:<8} {row['check']}: {row['title']}",
+            (f"{row.status:<13}", color),
+            f" {row.severity:<8} {row.check}: {row.title}",
             (f" ({controls})" if controls else "", "dim"),
         )
-        if row["status"] in ("FAILED", "WARNING"):
-            for r in row["resources"]:
-                if r["status"] in ("FAILED", "WARNING"):
+        if row.status in ("FAILED", "WARNING"):
+            for r in row.resources:
+                if r.status in ("FAILED", "WARNING"):
                     out.print(
-                        f"    {r['account']} {r['region']} {r['resource']}: {r['reason']}",
+                        f"    {r.account} {r.region} {r.resource}: {r.reason}",
                         highlight=False,
                         markup=False,
                         soft_wrap=True,
                     )
             out.print(
-                f"    fix: {row['remediation']['console']}",
+                f"    fix: {row.remediation['console']}",
                 highlight=False,
                 markup=False,
                 soft_wrap=True,
             )
             out.print(
-                f"    cli: {row['remediation']['cli']}",
+                f"    cli: {row.remediation['cli']}",
                 highlight=False,
                 markup=False,
                 soft_wrap=True,
             )
-    proven = doc.get("proven") or []
+    proven = report.proven
     if proven:
-        tally = {v: sum(1 for p in proven if p["verdict"] == v) for v in VERDICTS}
+        tally = {v: sum(1 for p in proven if p.verdict == v) for v in VERDICTS}
         say(
             "\n",
             ("Proven by the lake's events", "bold"),
             " (vigil posture prove): " + ", ".join(f"{n} {v}" for v, n in tally.items() if n),
         )
         for p in proven:
-            if p["verdict"] == "ineffective":
+            if p.verdict == "ineffective":
                 say(
                     "  ",
                     ("ineffective", "red"),
-                    f" {p['control']}: the configured filter missed {', '.join(p['missed'][:5])}",
+                    f" {p.control}: the configured filter missed {', '.join(p.missed[:5])}",
                 )
 
 
@@ -207,7 +219,7 @@ def prove_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Replay the lake's CloudTrail events through each CIS control's configured metric filter."""
-    rows = posture.prove(ctx.obj, own)
+    rows = [views.proof_doc(p) for p in posture.prove(ctx.obj, own)]
     if json_out:
         render.print_json({"controls": rows})
         return
@@ -225,7 +237,7 @@ def prove_command(
 def estimate_command(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Records and GB a day per VPC, subnet and interface, from the flow logs in the lake —
     what turning flow logs on more broadly would cost to keep."""
-    rows = posture.estimate_flow_volume(ctx.obj)
+    rows = [asdict(e) for e in posture.estimate_flow_volume(ctx.obj)]
     if json_out:
         render.print_json({"estimates": rows})
         return
@@ -235,7 +247,7 @@ def estimate_command(ctx: typer.Context, json_out: JsonFlag = False) -> None:
 @posture_app.command("history")
 def history_command(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """The kept snapshots, oldest first, with how many resources fail, warn and pass in each."""
-    rows = posture.history(ctx.obj)
+    rows = [views.history_doc(h) for h in posture.history(ctx.obj)]
     if json_out:
         render.print_json({"snapshots": rows})
         return

@@ -14,6 +14,7 @@ from vigil.api import Settings, events, findings, metrics, sources
 from vigil.api import posture as posture_api
 from vigil.errors import VigilError
 from vigil.shells.views.findings import as_row
+from vigil.shells.views.posture import score_docs
 from vigil.shells.views.sources import source_status
 from vigil.shells.web.deps import ConsoleDep
 
@@ -90,7 +91,7 @@ def overview_data(s: Settings, window: str = DEFAULT_WINDOW) -> dict[str, Any]:
     by_severity = Counter(r["severity"] for r in open_rows)
     alarms = [a.describe() for a in metrics.alarms(s)]
     try:
-        posture: dict[str, Any] | None = posture_api.scores(s)
+        posture: dict[str, Any] | None = score_docs(posture_api.scores(s))
     except VigilError:
         posture = None
     dlq = events.dead_letters(s)

@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from vigil.api import posture as posture_api
 from vigil.errors import VigilError
+from vigil.shells.views import posture as views
 from vigil.shells.web.deps import ConsoleDep, Reader
 
 router = APIRouter()
@@ -18,7 +19,7 @@ router = APIRouter()
 def posture(request: Request, c: ConsoleDep, session: Reader) -> Response:
     s = c.settings
     try:
-        report: dict[str, Any] | None = posture_api.report(s)
+        report: dict[str, Any] | None = views.report_doc(posture_api.report(s))
     except VigilError:
         report = None
     diff = None

@@ -9,18 +9,19 @@ from fastapi import APIRouter
 
 from vigil.api import posture as posture_api
 from vigil.shells.http.native.deps import Reader, SettingsDep, guarded, plain
+from vigil.shells.views import posture as views
 
 router = APIRouter()
 
 
 @router.get("/posture", summary="The posture report of the newest (or a named) snapshot")
 def posture(who: Reader, settings: SettingsDep, snapshot: str | None = None) -> dict[str, Any]:
-    return dict(guarded(lambda: posture_api.report(settings, snapshot)))
+    return views.report_doc(guarded(lambda: posture_api.report(settings, snapshot)))
 
 
 @router.get("/posture/history", summary="Posture snapshots and their scores")
 def posture_history(who: Reader, settings: SettingsDep) -> dict[str, Any]:
-    return {"snapshots": posture_api.history(settings)}
+    return {"snapshots": [views.history_doc(h) for h in posture_api.history(settings)]}
 
 
 @router.get("/posture/diff", summary="What changed between two snapshots")
