@@ -5,6 +5,7 @@ is imported only by the engine and the lake writer."""
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 from typing import Final
 
@@ -247,3 +248,30 @@ def test_the_service_layer_has_no_module_getattr_and_few_late_imports() -> None:
             late += [f"{path.name}:{s.lineno}" for s in ast.walk(fn)
                      if isinstance(s, ast.Import | ast.ImportFrom)]  # fmt: skip
     assert len(late) <= 6, late
+
+
+UNTYPED: Final = re.compile(r"^(list\[)?dict\[str, Any\]\]?$|^Any$")
+AWS_SHAPED_AT_MOST: Final = 5
+
+
+def test_the_service_layer_returns_typed_values() -> None:
+    """No public api function returns an untyped document, except at most five that return
+    documents in AWS's own shapes (each says so in its docstring)."""
+    aliases = {}
+    untyped, aws = [], []
+    for path in sorted((SRC / "api").glob("*.py")):
+        tree = ast.parse(path.read_text())
+        for node in tree.body:  # `Doc = dict[str, Any]` would hide one
+            if isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.AST):
+                target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+                if isinstance(target, ast.Name) and UNTYPED.match(ast.unparse(node.value)):
+                    aliases[target.id] = path.name
+        for fn in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+            returns = ast.unparse(fn.returns) if fn.returns else "Any"
+            bare = returns.removeprefix("list[").removesuffix("]")
+            if fn.name.startswith("_") or not (UNTYPED.match(returns) or bare in aliases):
+                continue
+            doc = ast.get_docstring(fn) or ""
+            (aws if "AWS's own shape" in doc else untyped).append(f"{path.stem}.{fn.name}")
+    assert untyped == []
+    assert len(aws) <= AWS_SHAPED_AT_MOST, aws
