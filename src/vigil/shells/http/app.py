@@ -1,18 +1,18 @@
-"""The ASGI application: health, readiness and metrics; the native API under /api/v1; and the
-AWS-compatible endpoints on the same port (whatever is not a native route)."""
+"""The ASGI application: health, readiness and metrics (`health`); the native API under /api/v1;
+the push endpoints (`ingest`); the console; and the AWS-compatible endpoints on the same port
+(whatever is not a native route). Each router reads its context from `app.state`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from fastapi import FastAPI
-from fastapi.responses import JSONResponse
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import Response
 
-from vigil.api import Settings, access, serve
-from vigil.api.access import AuthError, Gate, Need
-from vigil.shells.http import ingest, native
+from vigil.api import Settings, serve
+from vigil.api.access import Gate
+from vigil.shells.http import health, ingest, native
 from vigil.shells.http.aws.dispatch import AwsEndpoints
 from vigil.shells.http.native.deps import Native
 
@@ -33,28 +33,12 @@ def build_app(settings: Settings, service: serve.Service, options: ServerOptions
     app = FastAPI(title="Vigil", version=_version(), docs_url=None, redoc_url=None,
                   openapi_url="/openapi.json")  # fmt: skip
 
-    @app.get("/healthz", include_in_schema=False)
-    def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/readyz", include_in_schema=False)
-    def readyz() -> Response:
-        if service.ready.is_set() and not service.stop_event.is_set():
-            return JSONResponse({"status": "ready"})
-        return JSONResponse({"status": "starting"}, status_code=503)
-
-    @app.get("/metrics", include_in_schema=False)
-    def metrics(request: Request) -> Response:
-        refused = None if options.metrics_open or not options.auth else _scraper(gate, request)
-        if refused is not None:
-            return refused
-        return PlainTextResponse(
-            telemetry.render(), media_type="text/plain; version=0.0.4; charset=utf-8"
-        )
-
+    app.state.health = health.Health(service, gate, options.metrics_open or not options.auth)
+    app.include_router(health.router)
     app.state.native = Native(settings, gate, options.auth)  # the native routes' context
     app.include_router(native.router(), prefix="/api/v1")
-    app.include_router(ingest.router(settings, gate, telemetry, options.auth))
+    app.state.pushes = ingest.Pushes(settings, gate, telemetry, options.auth)
+    app.include_router(ingest.router)
 
     async def aws_entry(request: Request) -> Response:
         return await aws(request)
@@ -71,23 +55,6 @@ def build_app(settings: Settings, service: serve.Service, options: ServerOptions
         app.add_api_route(path, aws_entry, methods=["GET", "POST", "PATCH", "PUT", "DELETE"],
                           include_in_schema=False)  # fmt: skip
     return app
-
-
-def _scraper(gate: Gate, request: Request) -> Response | None:
-    """None when the caller's token may read /metrics (an admin's or a `metrics` role's);
-    otherwise the refusal."""
-    header = request.headers.get("authorization", "")
-    if not header.startswith("Bearer "):
-        return PlainTextResponse("/metrics needs a token: Authorization: Bearer <token of an "
-                                 "admin or of a user with the metrics role>\n", 401,
-                                 headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
-    try:
-        who = gate.token(header[7:].strip())
-    except AuthError as exc:
-        return PlainTextResponse(f"{exc.message}\n", 401, headers={"WWW-Authenticate": "Bearer"})
-    if not access.permits(who.role, Need.SCRAPE):
-        return PlainTextResponse(f"{who.user} ({who.role}) may not read /metrics\n", 403)
-    return None
 
 
 def _version() -> str:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import asdict
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import Any, cast
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -49,44 +49,60 @@ def _check(gate: Gate, request: Request, auth: bool) -> None:
         raise AuthError("forbidden", f"{who.user} ({who.role}) may not push data")
 
 
-def router(settings: Settings, gate: Gate, telemetry: Any, auth: bool) -> APIRouter:
-    r = APIRouter(include_in_schema=True, tags=["ingest"])
+@dataclass(frozen=True)
+class Pushes:
+    """What the push endpoints share, kept in `app.state.pushes`: where the data lives, the
+    token gate, the telemetry, and whether tokens are needed at all."""
 
-    @r.post("/ingest/eventbridge", summary="Events from an EventBridge API destination")
-    async def eventbridge(request: Request) -> JSONResponse:
-        body = await _body(request)
-        began = time.perf_counter()
-        try:
-            await run_in_threadpool(_check, gate, request, auth)
-            done = await run_in_threadpool(sources.accept_eventbridge, settings, body)
-            code, reply = 200, asdict(done)
-        except AuthError as exc:
-            code = 403 if exc.kind == "forbidden" else 401
-            reply = {"code": exc.kind, "message": exc.message}
-        except VigilError as exc:
-            code, reply = 400, {"code": "bad_request", "message": exc.message, "hint": exc.hint}
-        telemetry.observe_http("ingest", "eventbridge", code, time.perf_counter() - began)
-        return JSONResponse(reply, status_code=code)
+    settings: Settings
+    gate: Gate
+    telemetry: Any
+    auth: bool
 
-    @r.post("/ingest/firehose", summary="Amazon Data Firehose HTTP endpoint delivery")
-    async def firehose(request: Request) -> JSONResponse:
-        body = await _body(request)
-        began = time.perf_counter()
-        rid = request.headers.get("x-amz-firehose-request-id", "")
-        stamp = int(time.time() * 1000)
-        try:
-            if not rid:
-                raise VigilError("the X-Amz-Firehose-Request-Id header is missing")
-            await run_in_threadpool(_check, gate, request, auth)
-            await run_in_threadpool(sources.accept_firehose, settings, body, rid)
-            code, reply = 200, {"requestId": rid, "timestamp": stamp}
-        except AuthError as exc:
-            code = 403 if exc.kind == "forbidden" else 401
-            reply = {"requestId": rid, "timestamp": stamp, "errorMessage": exc.message}
-        except VigilError as exc:
-            code = 400
-            reply = {"requestId": rid, "timestamp": stamp, "errorMessage": exc.message}
-        telemetry.observe_http("ingest", "firehose", code, time.perf_counter() - began)
-        return JSONResponse(reply, status_code=code)
 
-    return r
+def _pushes(request: Request) -> Pushes:
+    return cast(Pushes, request.app.state.pushes)
+
+
+router = APIRouter(include_in_schema=True, tags=["ingest"])
+
+
+@router.post("/ingest/eventbridge", summary="Events from an EventBridge API destination")
+async def eventbridge(request: Request) -> JSONResponse:
+    ctx = _pushes(request)
+    body = await _body(request)
+    began = time.perf_counter()
+    try:
+        await run_in_threadpool(_check, ctx.gate, request, ctx.auth)
+        done = await run_in_threadpool(sources.accept_eventbridge, ctx.settings, body)
+        code, reply = 200, asdict(done)
+    except AuthError as exc:
+        code = 403 if exc.kind == "forbidden" else 401
+        reply = {"code": exc.kind, "message": exc.message}
+    except VigilError as exc:
+        code, reply = 400, {"code": "bad_request", "message": exc.message, "hint": exc.hint}
+    ctx.telemetry.observe_http("ingest", "eventbridge", code, time.perf_counter() - began)
+    return JSONResponse(reply, status_code=code)
+
+
+@router.post("/ingest/firehose", summary="Amazon Data Firehose HTTP endpoint delivery")
+async def firehose(request: Request) -> JSONResponse:
+    ctx = _pushes(request)
+    body = await _body(request)
+    began = time.perf_counter()
+    rid = request.headers.get("x-amz-firehose-request-id", "")
+    stamp = int(time.time() * 1000)
+    try:
+        if not rid:
+            raise VigilError("the X-Amz-Firehose-Request-Id header is missing")
+        await run_in_threadpool(_check, ctx.gate, request, ctx.auth)
+        await run_in_threadpool(sources.accept_firehose, ctx.settings, body, rid)
+        code, reply = 200, {"requestId": rid, "timestamp": stamp}
+    except AuthError as exc:
+        code = 403 if exc.kind == "forbidden" else 401
+        reply = {"requestId": rid, "timestamp": stamp, "errorMessage": exc.message}
+    except VigilError as exc:
+        code = 400
+        reply = {"requestId": rid, "timestamp": stamp, "errorMessage": exc.message}
+    ctx.telemetry.observe_http("ingest", "firehose", code, time.perf_counter() - began)
+    return JSONResponse(reply, status_code=code)
