@@ -28,11 +28,8 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 from urllib.parse import urlsplit
-
-import httpcore
-import httpx
 
 from vigil.errors import VigilError
 
@@ -104,13 +101,7 @@ class NetworkGuard:
             if not str(exc).startswith("cannot resolve"):
                 raise
 
-    # -- clients that connect only where the check allows --------------------------------------
-    def http_client(self, timeout: float) -> httpx.Client:
-        """An HTTP client whose every connection (redirects too) goes through the check; the
-        environment's proxies are not used, since a proxy would connect on our behalf."""
-        return httpx.Client(transport=_Transport(self), timeout=timeout, trust_env=False,
-                            follow_redirects=True, max_redirects=3)  # fmt: skip
-
+    # -- clients that connect only where the check allows (HTTP: netguard_http) --------------
     def smtp(self, host: str, port: int, timeout: float) -> smtplib.SMTP:
         return _SMTP(self, host, port, timeout=timeout)
 
@@ -219,47 +210,6 @@ def _local_ipv4() -> set[Address]:
             except ValueError:
                 continue
     return found
-
-
-class _Backend(httpcore.NetworkBackend):
-    """Resolves, checks, then connects to the checked address (TLS still verifies the name)."""
-
-    def __init__(self, guard: NetworkGuard) -> None:
-        self.guard = guard
-        self.inner = httpcore.SyncBackend()
-
-    def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> httpcore.NetworkStream:
-        addresses = self.guard.resolve(host, port)
-        last: Exception | None = None
-        for address in addresses:
-            try:
-                return self.inner.connect_tcp(str(address), port, timeout, local_address,
-                                              socket_options)  # fmt: skip
-            except httpcore.ConnectError as exc:
-                last = exc
-        raise last or httpcore.ConnectError(f"no address for {host}")
-
-    def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.NetworkStream:
-        raise Refused("a target may not connect to a Unix socket")
-
-    def sleep(self, seconds: float) -> None:
-        self.inner.sleep(seconds)
-
-
-class _Transport(httpx.HTTPTransport):
-    def __init__(self, guard: NetworkGuard) -> None:
-        super().__init__(trust_env=False)
-        self._pool = httpcore.ConnectionPool(ssl_context=httpx.create_ssl_context(),
-                                             network_backend=_Backend(guard))  # fmt: skip
 
 
 class _SMTP(smtplib.SMTP):

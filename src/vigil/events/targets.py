@@ -20,8 +20,6 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Final
 
-import httpx
-
 from vigil.errors import AwsApiError
 from vigil.events.netguard import NetworkGuard, Refused
 
@@ -98,8 +96,12 @@ def plain(value: Any) -> str:
 
 def _post(url: str, body: bytes, headers: dict[str, str], guard: NetworkGuard) -> str:
     """POST through the network guard: every hop (redirects too) to a checked address."""
+    import httpx  # the HTTP client loads with the first delivery, not with every command
+
+    from vigil.events.netguard_http import http_client
+
     try:
-        with guard.http_client(TIMEOUT) as client:
+        with http_client(guard, TIMEOUT) as client:
             response = client.post(url, content=body, headers=headers)
     except Refused as exc:
         raise DeliveryFailed("NO_PERMISSIONS", str(exc), retriable=False) from exc

@@ -7,7 +7,7 @@ import logging
 import signal
 import sys
 
-from vigil.api import Settings, serve
+from vigil.api import Settings, runtime, serve
 
 log = logging.getLogger("vigil.serve")
 
@@ -24,7 +24,7 @@ def run_server(settings: Settings, config: serve.ServeConfig) -> None:
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")  # fmt: skip
     settings = serve.for_serving(settings, config)
     telemetry = serve.Telemetry(settings)
-    service = serve.service(settings, telemetry, config)
+    service = runtime.service(settings, telemetry, config)
     options = ServerOptions(auth=not config["insecure_no_auth"], account=str(config["account"]),
                             region=str(config["region"]),
                             metrics_open=bool(config["metrics_open"]))  # fmt: skip

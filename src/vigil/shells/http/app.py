@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
-from vigil.api import Settings, serve
+from vigil.api import Settings, runtime
 from vigil.api.access import Gate
 from vigil.shells.http import health, ingest, native
 from vigil.shells.http.aws.dispatch import AwsEndpoints
@@ -25,7 +25,7 @@ class ServerOptions:
     metrics_open: bool = False  # /metrics without a token (loopback only, checked at start)
 
 
-def build_app(settings: Settings, service: serve.Service, options: ServerOptions) -> FastAPI:
+def build_app(settings: Settings, service: runtime.Service, options: ServerOptions) -> FastAPI:
     telemetry = service.telemetry
     gate = Gate(settings)
     aws = AwsEndpoints(settings, gate, auth=options.auth, account=options.account,

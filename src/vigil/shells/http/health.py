@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from vigil.api import access, serve
+from vigil.api import access, runtime
 from vigil.api.access import AuthError, Gate, Need
 
 
@@ -20,7 +20,7 @@ from vigil.api.access import AuthError, Gate, Need
 class Health:
     """What these endpoints read, kept in `app.state.health`."""
 
-    service: serve.Service
+    service: runtime.Service
     gate: Gate
     metrics_open: bool  # no token needed (loopback only, or authentication off)
 
