@@ -6,11 +6,10 @@ itself in DescribeAlarms' shape."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from vigil.clock import now_ms
 from vigil.config import Settings
-from vigil.insights.run import run_insights
 from vigil.logs.pattern import lint, parse
 from vigil.metrics import anomaly
 from vigil.metrics import dashboards as dashboard_store
@@ -36,14 +35,15 @@ from vigil.metrics.graphs import GraphLine
 from vigil.metrics.metric_data import Query as Query
 from vigil.metrics.metric_data import Result as Result
 from vigil.metrics.metric_data import run
-from vigil.metrics.packs import Installed as Installed
-from vigil.metrics.packs import install_pack as install
 from vigil.metrics.stats import BASIC as BASIC
 from vigil.metrics.stats import Point as Point
 from vigil.metrics.stats import statistics as compute
 from vigil.metrics.store import Datum as Datum
 from vigil.metrics.store import Metric as Metric
 from vigil.metrics.store import MetricStore
+
+if TYPE_CHECKING:
+    from vigil.metrics.packs import Installed
 
 
 def put_metric_filter(settings: Settings, f: MetricFilter) -> list[str]:
@@ -73,6 +73,10 @@ def backfill_metric_filter(settings: Settings, group: str, name: str) -> int:
 def install_pack(
     settings: Settings, pack: str, group: str, actions: list[str] | None = None
 ) -> Installed:
+    """A pack's filters, each with its alarm, on a log group (start-up: the content kit and
+    its pydantic models load only here, not with every metrics command)."""
+    from vigil.metrics.packs import install_pack as install
+
     return install(settings, pack, group, actions)
 
 
@@ -219,6 +223,8 @@ def render_dashboard(
 
 def _log_rows(settings: Settings, groups: list[str], query: str, start: int,
               end: int) -> tuple[list[str], list[dict[str, Any]]]:  # fmt: skip
+    from vigil.insights.run import run_insights  # the Insights compiler: only a log widget's
+
     table = run_insights(settings, query or "fields @timestamp, @message | limit 20",
                          groups=groups, start=start, end=end)  # fmt: skip
     return list(table.column_names), table.slice(0, 50).to_pylist()

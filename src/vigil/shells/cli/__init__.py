@@ -83,9 +83,10 @@ READ_ONLY: Final = (
 _attached: list[str | None] = []
 
 
-def attach(word: str | None, *, full: bool = False) -> None:
+def attach(word: str | None, *, full: bool = False, sub: str | None = None) -> None:
     """Add the command tree to `app` (once): in full the command that `word` names, or every
-    one with `full`; the others only by name and help, as `vigil --help` lists them."""
+    one with `full`; the others only by name and help, as `vigil --help` lists them (`sub`: the
+    group's command that runs, when a group borrows commands from another module)."""
     if _attached:
         return
     _attached.append(word)
@@ -96,16 +97,20 @@ def attach(word: str | None, *, full: bool = False) -> None:
             app.command(name, help=text)(_not_built)
     for name, (module, attribute, text) in tree.GROUPS.items():
         if name == word or full:
-            app.add_typer(_group(name, module, attribute), name=name)
+            app.add_typer(_group(name, module, attribute, None if full else sub), name=name)
         else:
             app.add_typer(typer.Typer(help=text), name=name)
 
 
-def _group(name: str, module: str, attribute: str) -> typer.Typer:
-    """A group built in full: its own commands, then those `tree.EXTRA_COMMANDS` gives it."""
+def _group(name: str, module: str, attribute: str, sub: str | None) -> typer.Typer:
+    """A group built in full: its own commands, then those `tree.EXTRA_COMMANDS` gives it —
+    in full the one that runs (every one when `sub` is None), the others by name and help."""
     group: typer.Typer = _load(module, attribute)
-    for extra_module, extra_attribute, command in tree.EXTRA_COMMANDS.get(name, ()):
-        group.command(command)(_load(extra_module, extra_attribute))
+    for extra_module, extra_attribute, command, text in tree.EXTRA_COMMANDS.get(name, ()):
+        if sub is None or sub == command:
+            group.command(command)(_load(extra_module, extra_attribute))
+        else:
+            group.command(command, help=text)(_not_built)
     return group
 
 
@@ -160,7 +165,8 @@ def _aws_error(exc: Exception) -> tuple[str, str] | None:
 
 
 def main() -> None:
-    attach(tree.command_word(sys.argv[1:]))
+    words = tree.command_words(sys.argv[1:], 2)
+    attach(words[0] if words else None, sub=words[1] if len(words) > 1 else "")
     try:
         code = app(standalone_mode=False)
     except VigilError as exc:

@@ -66,15 +66,22 @@ COMMANDS: Final[dict[str, tuple[str, str, str]]] = {
 }  # fmt: skip
 # Commands a group shows that another noun's module defines, added when the group is built:
 # group: ((module, attribute, name), ...).
-EXTRA_COMMANDS: Final[dict[str, tuple[tuple[str, str, str], ...]]] = {
+# Commands a group borrows from another noun's module, with their help, so that the group's
+# `--help` lists them and only the one that runs is imported.
+EXTRA_COMMANDS: Final[dict[str, tuple[tuple[str, str, str, str], ...]]] = {
     "logs": (  # the metric-filter commands of CloudWatch Logs' API, kept with the metrics
-        ("vigil.shells.cli.metrics", "put_metric_filter", "put-metric-filter"),
-        ("vigil.shells.cli.metrics", "metric_filters", "metric-filters"),
-        ("vigil.shells.cli.metrics", "delete_metric_filter", "delete-metric-filter"),
-        ("vigil.shells.cli.metrics", "backfill_metric_filter", "backfill-metric-filter"),
-        ("vigil.shells.cli.metrics", "install_pack_command", "install-pack"),
+        ("vigil.shells.cli.metrics", "put_metric_filter", "put-metric-filter",
+         "Create or replace a metric filter on a log group (PutMetricFilter)."),
+        ("vigil.shells.cli.metrics", "metric_filters", "metric-filters",
+         "Describe metric filters."),
+        ("vigil.shells.cli.metrics", "delete_metric_filter", "delete-metric-filter",
+         "Delete a metric filter."),
+        ("vigil.shells.cli.metrics", "backfill_metric_filter", "backfill-metric-filter",
+         "Apply a metric filter to the events stored before it existed (once)."),
+        ("vigil.shells.cli.metrics", "install_pack_command", "install-pack",
+         "Install a pack of metric filters, each with its alarm, on a log group."),
     ),
-}
+}  # fmt: skip
 
 
 def help_of(name: str) -> str:
@@ -83,12 +90,21 @@ def help_of(name: str) -> str:
 
 def command_word(argv: list[str]) -> str | None:
     """The command a command line names (`logs` in `--home h logs put g s`), or None."""
+    words = command_words(argv, 1)
+    return words[0] if words else None
+
+
+def command_words(argv: list[str], count: int) -> list[str]:
+    """The first `count` words of the command line that are not options (nor --home's)."""
     skip = False
+    words: list[str] = []
     for arg in argv:
         if skip:
             skip = False
         elif arg == "--home":
             skip = True
         elif not arg.startswith("-"):
-            return arg
-    return None
+            words.append(arg)
+            if len(words) == count:
+                break
+    return words
