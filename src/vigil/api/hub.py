@@ -24,10 +24,8 @@ from vigil.state import StateDB
 
 
 class HubError(AwsApiError):
-    """Security Hub's refusal, with the HTTP status its API gives the code."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(code, message, status=404 if code == "ResourceNotFoundException" else 400)
+    """Security Hub's refusal; the AWS shell answers it with the status Security Hub's API model
+    gives its code."""
 
 
 def _invalid(exc: Exception) -> HubError:

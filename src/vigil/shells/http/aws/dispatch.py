@@ -146,9 +146,7 @@ class AwsEndpoints:
             table = _AUTH_QUERY if protocol == "query" else _AUTH_JSON
             code, status = table.get(exc.kind, ("AccessDeniedException", 403))
             response = self._error(call, protocol, AwsApiError(code, exc.message, status=status))
-        except AwsApiError as exc:
-            response = self._error(call, protocol, _wire(exc))
-        except VigilError as exc:
+        except VigilError as exc:  # AwsApiError (the stages' and this shell's own) included
             response = self._error(call, protocol, _aws_error(exc, call))
         except Exception:
             rid = call.request_id if call else "-"
@@ -222,25 +220,20 @@ def _peer(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-def _wire(exc: AwsApiError) -> AwsApiError:
-    """A coded error as AWS words it: the message without a leading code, the hint after it."""
-    message = exc.message.removeprefix(f"{exc.code}: ")
-    if exc.hint:
-        message = f"{message} ({exc.hint})"
-    if message == exc.message:
-        return exc
-    return AwsApiError(exc.code, message, status=exc.status, sender=exc.sender)
-
-
 def _aws_error(exc: VigilError, call: Call | None) -> AwsApiError:
+    """An error as AWS words it: a coded one (an AwsApiError, or a stage's error with a `code`)
+    keeps its code, status and fault, its message without a leading code and its hint after
+    it; the others become the service's validation error."""
     code = getattr(exc, "code", None)
     message = exc.message if not exc.hint else f"{exc.message} ({exc.hint})"
     if isinstance(exc, BusyError):  # the code SDKs retry with backoff
         return AwsApiError("Throttling" if call and call.service == "cloudwatch"
                         else "ThrottlingException", message)  # fmt: skip
-    if isinstance(code, str):
+    if isinstance(exc, AwsApiError):
         message = message.removeprefix(f"{code}: ")
-        return AwsApiError(code, message)
+        return AwsApiError(exc.code, message, status=exc.status, sender=exc.sender)
+    if isinstance(code, str):
+        return AwsApiError(code, message.removeprefix(f"{code}: "))
     if call is not None and call.service == "cloudwatch":
         return AwsApiError("InvalidParameterValue", message)
     return AwsApiError("InvalidParameterException" if call and call.service == "logs"

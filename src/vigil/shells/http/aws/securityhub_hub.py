@@ -101,13 +101,13 @@ def _answered(handler: Handler) -> Handler:
     def run(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str, Any]:
         try:
             return handler(s, c, p)
-        except AwsApiError:
-            raise
-        except VigilError as exc:
+        except VigilError as exc:  # the stage's HubError and this shell's own AwsApiError alike
             code = getattr(exc, "code", None)
             if not isinstance(code, str):
                 raise
-            raise AwsApiError(code, exc.message, status=_status(code)) from None
+            sender = exc.sender if isinstance(exc, AwsApiError) else True
+            raise AwsApiError(code, exc.message, status=_status(code), sender=sender,
+                              hint=exc.hint) from None  # fmt: skip
 
     return run
 
