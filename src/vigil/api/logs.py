@@ -167,7 +167,7 @@ def put_file(
 ) -> PutSummary:
     """A file's lines (stdin when `path` is None, streamed as lines arrive) into a stream."""
     return log_files.put_file(settings, group, stream, path, create=create,
-                              on_stored=follow.metric_filters)  # fmt: skip
+                              on_stored=apply_filters)  # fmt: skip
 
 
 def filter_events(settings: Settings, group: str, query: EventsQuery) -> list[Event]:

@@ -26,15 +26,14 @@ from vigil.posture.proven import Proof as Proof
 from vigil.posture.proven import prove as replay
 from vigil.posture.report import PostureReport as PostureReport
 from vigil.posture.report_html import to_html
-from vigil.posture.snapshot import Snapshot, import_dir
+from vigil.posture.snapshot import Snapshot as Snapshot
+from vigil.posture.snapshot import import_dir
 from vigil.posture.volume import Estimate as Estimate
 from vigil.posture.volume import estimate
 
 if TYPE_CHECKING:
     from vigil.posture.audit import CheckUnit
     from vigil.posture.compare import Change
-
-__all__ = ["Diff", "History", "Recorded", "Saved", "Snapshot"]
 
 
 @dataclass(frozen=True)

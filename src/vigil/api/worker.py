@@ -15,10 +15,9 @@ from vigil.events.delivery import Deliveries
 from vigil.events.rules import Rule, Target
 from vigil.events.senders import Sender
 from vigil.events.targets import DeliveryFailed
-from vigil.events.worker import Round, Totals
+from vigil.events.worker import Round as Round
+from vigil.events.worker import Totals as Totals
 from vigil.playbooks.run import run_playbook
-
-__all__ = ["Round", "Totals", "Worker", "one_round", "senders"]
 
 
 def senders() -> dict[str, Sender]:

@@ -33,8 +33,6 @@ from vigil.model.finding import RecordState
 from vigil.model.severity import severity_label
 from vigil.state.outbox import envelope
 
-metric_filters = apply_filters  # what a put hands the logs stage to run on what it stored
-
 
 def put_and_follow(
     settings: Settings,
@@ -47,7 +45,7 @@ def put_and_follow(
 ) -> PutResult:
     """PutLogEvents as AWS does it, and what follows: metric filters on what was stored, then
     the group's subscriptions and the lake (`ident` names the push: its request id)."""
-    result = put_log_events(settings, group, stream, events, now=now, on_stored=metric_filters)
+    result = put_log_events(settings, group, stream, events, now=now, on_stored=apply_filters)
     if result.accepted:
         kept = _kept(events, result)
         to_subscriptions(settings, group, stream, kept)
@@ -150,5 +148,5 @@ def _route(settings: Settings, report: IngestReport, options: IngestOptions) -> 
         ("cloudtrail", options.cloudtrail_to),
     ):
         if group and report.written.get(table):
-            delivered = route(settings, table, report.written[table], group, metric_filters)
+            delivered = route(settings, table, report.written[table], group, apply_filters)
             report.routed[group] = report.routed.get(group, 0) + delivered

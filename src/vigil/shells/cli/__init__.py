@@ -97,17 +97,18 @@ def attach(word: str | None, *, full: bool = False, sub: str | None = None) -> N
             app.command(name, help=text)(_not_built)
     for name, (module, attribute, text) in tree.GROUPS.items():
         if name == word or full:
-            app.add_typer(_group(name, module, attribute, None if full else sub), name=name)
+            app.add_typer(_group(name, module, attribute, sub, every=full), name=name)
         else:
             app.add_typer(typer.Typer(help=text), name=name)
 
 
-def _group(name: str, module: str, attribute: str, sub: str | None) -> typer.Typer:
+def _group(name: str, module: str, attribute: str, sub: str | None, *, every: bool) -> typer.Typer:
     """A group built in full: its own commands, then those `tree.EXTRA_COMMANDS` gives it —
-    in full the one that runs (every one when `sub` is None), the others by name and help."""
+    in full the one that runs (`sub`), or all of them with `every`; the others by name and
+    help."""
     group: typer.Typer = _load(module, attribute)
     for extra_module, extra_attribute, command, text in tree.EXTRA_COMMANDS.get(name, ()):
-        if sub is None or sub == command:
+        if every or sub == command:
             group.command(command)(_load(extra_module, extra_attribute))
         else:
             group.command(command, help=text)(_not_built)
@@ -166,7 +167,7 @@ def _aws_error(exc: Exception) -> tuple[str, str] | None:
 
 def main() -> None:
     words = tree.command_words(sys.argv[1:], 2)
-    attach(words[0] if words else None, sub=words[1] if len(words) > 1 else "")
+    attach(words[0] if words else None, sub=words[1] if len(words) > 1 else None)
     try:
         code = app(standalone_mode=False)
     except VigilError as exc:

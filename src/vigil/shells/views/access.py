@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from vigil.api.access import AuditEntry
 
 
 def audit_entry(e: AuditEntry) -> dict[str, Any]:
-    return {"seq": e.seq, "time": e.time, "user": e.user, "action": e.action,
-            "target": e.target, "source": e.source, "result": e.result,
-            "detail": e.detail}  # fmt: skip
+    """seq, time, user, action, target, source, result, detail."""
+    return asdict(e)
