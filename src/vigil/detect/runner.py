@@ -22,6 +22,7 @@ from vigil.detect.tuning import load as load_tuning
 from vigil.detect.tuning import problems as tuning_problems
 from vigil.detect.tuning import tuned
 from vigil.detect.units import Unit, UnitError
+from vigil.intel import dga
 from vigil.intel import lists as intel
 from vigil.intel.accounts import load_accounts, register_accounts
 from vigil.intel.aws_ranges import register_ranges
@@ -135,6 +136,7 @@ def detection_connection(
     register_accounts(engine, own)
     register_ranges(engine, intel_dir, view.egress, extra)
     resource_tags.register(engine, view.tags)
+    dga.register(engine)
     return engine
 
 

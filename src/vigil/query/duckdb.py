@@ -68,6 +68,11 @@ MACROS: Final = (
     "CREATE OR REPLACE MACRO from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)",
     "CREATE OR REPLACE MACRO day_of_week(d) AS isodow(d)",
     "CREATE OR REPLACE MACRO json_extract_scalar(j, p) AS json_extract_string(j, p)",
+    # Shannon entropy of a string's characters in bits per character (0 for ''): DNS
+    # exfiltration packs encoded data into long labels of high entropy.
+    "CREATE OR REPLACE MACRO label_entropy(s) AS CASE WHEN length(s) = 0 THEN 0.0 ELSE "
+    "0.0 - list_sum(list_transform(map_values(list_aggregate(string_split(s, ''), 'histogram')), "
+    "lambda n: n / length(s) * log2(n / length(s)))) END",
 )
 
 # The table names the AWS Athena documentation uses, so its examples run verbatim.
