@@ -138,7 +138,7 @@ def test_bad_lines_in_cloudwatch_delivery_are_rejected_with_line_numbers() -> No
     result = parse_cloudtrail(data.encode(), "cw")
     assert result.table.num_rows == 1
     assert [(r.line, r.reason.split(":")[0]) for r in result.rejects] == [
-        (2, "malformed JSON"), (3, "not a CloudTrail record (no eventVersion or eventTime)")
+        (2, "malformed JSON"), (3, "not a CloudTrail record (no eventVersion, eventTime or @timestamp)")
     ]  # fmt: skip
 
 

@@ -219,16 +219,10 @@ CLASSIC_ELB = (
 )
 ELB_KEY = ("AWSLogs/111122223333/elasticloadbalancing/us-east-1/2023/11/14/111122223333_"
            "elasticloadbalancing_us-east-1_shop-elb_20231114T2220Z_198.51.100.1_abcd1234.log")  # fmt: skip
-RESOLVER_KEY = ("AWSLogs/111122223333/vpcdnsquerylogs/vpc-0aa11bb22cc33dd44/2023/11/14/"
-                "vpc-0aa11bb22cc33dd44_vpcdnsquerylogs_111122223333_20231114T2220Z_1a2b3c4d.log.gz")  # fmt: skip
 UNSUPPORTED = {  # file → (content, what the reason must say)
-    "resolver.log.gz": (RESOLVER, "Route 53 Resolver query logging is not supported yet"),
     "waf.log.gz": (WAF, "AWS WAF logging is not supported yet"),
     "alb.log.gz": (ALB, "Application Load Balancer access logging is not supported yet"),
     "nlb.log": (NLB, "Network Load Balancer access logging is not supported yet"),
-    "2023-11-14-22-21-05-5A1B2C3D4E5F6A7B": (S3_ACCESS, "S3 server access logging is not "
-                                              "supported yet"),
-    "findings.jsonl.gz": (GUARDDUTY, "GuardDuty's findings export is not supported yet"),
 }  # fmt: skip
 
 
@@ -242,28 +236,24 @@ def test_known_aws_types_not_read_yet_are_quarantined_as_what_they_are(tmp_path:
             (src / "mixed").mkdir(parents=True, exist_ok=True)
             (src / "mixed" / name).write_text(body)
     write_gz(src / ELB_KEY, CLASSIC_ELB + "\n")  # content alone says nothing; the key does
-    pretty = json.dumps(json.loads(RESOLVER), indent=2)  # not one record a line: nor here
-    write_gz(src / RESOLVER_KEY, pretty + "\n")
     home = tmp_path / "home"
     report = ingest(home, str(src), refused=True)
     assert report["ingested"] == 0 and report["records"]["flow_logs"] == 0
     said = reasons(report)
-    assert set(said) == {*UNSUPPORTED, Path(ELB_KEY).name, Path(RESOLVER_KEY).name}
+    assert set(said) == {*UNSUPPORTED, Path(ELB_KEY).name}
     for name, (_, expected) in UNSUPPORTED.items():
         assert expected in said[name], (name, said[name])
         assert "CloudTrail record" not in said[name] and "--format" not in said[name]
-    assert "Elastic Load Balancing access logging is not supported yet" in said[Path(ELB_KEY).name]
-    by_key = said[Path(RESOLVER_KEY).name]
-    assert "Route 53 Resolver query logging is not supported yet" in by_key
+    by_key = said[Path(ELB_KEY).name]
+    assert "Elastic Load Balancing access logging is not supported yet" in by_key
     assert "AWS delivers it there" in by_key
-    assert "vigil sources add --sqs" in said["findings.jsonl.gz"]  # where findings do come in
     forced = vigil(home, "ingest", str(src / "mixed" / "waf.log.gz"), "--type", "cloudtrail",
                    "--json")  # fmt: skip
     assert "AWS WAF logging is not supported yet" in forced.stdout
     again = ingest(home, str(src), refused=True)
-    assert again["retried"] == len(UNSUPPORTED) + 2 and again["ingested"] == 0
+    assert again["retried"] == len(UNSUPPORTED) + 1 and again["ingested"] == 0
     listed = json.loads(vigil(home, "quarantine", "list", "--json").stdout)
-    assert len(listed) == len(UNSUPPORTED) + 2  # one entry each, however often read
+    assert len(listed) == len(UNSUPPORTED) + 1  # one entry each, however often read
 
 
 def test_an_s3_prefix_of_headerless_flow_logs_and_waf_logs(aws: str, tmp_path: Path) -> None:

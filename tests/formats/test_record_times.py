@@ -72,7 +72,7 @@ def test_ingest_quarantines_the_record_and_keeps_the_rest(home: Settings, tmp_pa
     records = [ct_record(eventID="ok"), ct_record(eventID="old", eventTime="1970-01-01T00:00:00Z")]
     write_gz(trail_key(tmp_path), trail_file(records))
     report = ingest(home, [str(tmp_path)], IngestOptions())
-    assert report.records == {"flow_logs": 1, "cloudtrail": 1}
+    assert report.records == {"flow_logs": 1, "cloudtrail": 1, "dns_logs": 0, "s3_access_logs": 0}
     assert report.rejected == 2
     days = run_query(home.lake_dir, "SELECT DISTINCT date FROM cloudtrail").to_pylist()
     assert [str(d["date"]) for d in days] == ["2024-03-01"]  # nothing filed in 1970

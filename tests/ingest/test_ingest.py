@@ -25,7 +25,7 @@ def test_flow_and_trail_files_land_in_partitions(home: Settings, tmp_path: Path)
     write_gz(flow_key(src), "\n".join([FLOW_HEADER, flow_line(), flow_line(dport=3389)]) + "\n")
     write_gz(trail_key(src, org="o-abc123"), trail_file([ct_record(), ct_record(eventID="e2")]))
     report = ingest(home, [str(src)], IngestOptions())
-    assert report.records == {"flow_logs": 2, "cloudtrail": 2}
+    assert report.records == {"flow_logs": 2, "cloudtrail": 2, "dns_logs": 0, "s3_access_logs": 0}
     assert report.clean
     rows = run_query(home.lake_dir, "SELECT aws_account, aws_region, date, flow_log_id, source_file "
                                     "FROM flow_logs").to_pylist()  # fmt: skip
@@ -147,7 +147,7 @@ def test_every_bad_input_is_quarantined_and_the_rest_ingested(
     write_gz(tmp_path / "empty.log.gz", "")
     (tmp_path / "zero.log").write_bytes(b"")
     report = ingest(home, [str(tmp_path)], IngestOptions())
-    assert report.records == {"flow_logs": 3, "cloudtrail": 1}
+    assert report.records == {"flow_logs": 3, "cloudtrail": 1, "dns_logs": 0, "s3_access_logs": 0}
     assert report.rejected == 3
     problems = "\n".join(report.problems)
     assert "fields.log.gz:3: expected 14 fields, found 5" in problems

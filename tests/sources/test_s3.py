@@ -46,7 +46,10 @@ def bucket(endpoint: str) -> str:
 def test_ingest_s3_prefix_then_rerun(home: Settings, bucket: str) -> None:
     options = IngestOptions(endpoint_url=bucket)
     first = ingest(home, [f"s3://{BUCKET}/AWSLogs/"], options)
-    assert first.records == {"flow_logs": 6, "cloudtrail": 1} and first.clean
+    assert (
+        first.records == {"flow_logs": 6, "cloudtrail": 1, "dns_logs": 0, "s3_access_logs": 0}
+        and first.clean
+    )
     uris = (
         run_query(home.lake_dir, "SELECT DISTINCT source_file FROM flow_logs ORDER BY 1")
         .column(0)

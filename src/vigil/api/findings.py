@@ -33,6 +33,8 @@ from vigil.findings.suppression import parse_criteria
 from vigil.findings.triage import FindingPage as FindingPage
 from vigil.findings.triage import FindingQuery as FindingQuery
 from vigil.findings.triage import select
+from vigil.formats.common import Reject
+from vigil.ingest.options import FindingsSink
 from vigil.model.finding import Finding, Hit, RecordState, Workflow
 from vigil.posture.audit import load_checks
 from vigil.state.saved import SavedView as SavedView
@@ -291,3 +293,29 @@ def remediation(f: Finding) -> str | None:
     text = unit.remediation.get("console", "")
     cli = unit.remediation.get("cli", "")
     return text + (f"\n\n```\n{cli}\n```\n" if cli else "")
+
+
+def intake(settings: Settings) -> FindingsSink:
+    """Where an ingest hands the findings it found in files (GuardDuty's S3 export, files of
+    ASFF): each document read as ASFF or as GuardDuty's own shape by its keys, imported as
+    BatchImportFindings would; the ones refused come back with the reason, by their line."""
+
+    def take(product: str, docs: list[tuple[int, Any]], uri: str) -> list[Reject]:
+        refused: list[Reject] = []
+        asff_docs: list[Any] = []
+        guardduty_docs: list[Any] = []
+        for number, doc in docs:
+            is_asff = isinstance(doc, dict) and "SchemaVersion" in doc
+            try:
+                (read if is_asff else read_guardduty)(doc)
+            except AsffInvalid as exc:
+                refused.append(Reject(number, str(exc)))
+                continue
+            (asff_docs if is_asff else guardduty_docs).append(doc)
+        if asff_docs:
+            import_asff(settings, asff_docs)
+        if guardduty_docs:
+            import_guardduty(settings, guardduty_docs)
+        return refused
+
+    return take

@@ -9,6 +9,7 @@ from typing import Literal
 
 import pyarrow as pa
 
+from vigil.api import findings
 from vigil.config import Settings
 from vigil.errors import ConfigError
 from vigil.formats.flowlog_fields import parse_format
@@ -81,7 +82,8 @@ def ingest_with(
     filters), Vigil's own metrics, and the bus (CloudTrail write calls while rules listen, and
     a health event)."""
 
-    report = run_ingest(settings, sources, options, on_listed, on_object)
+    report = run_ingest(settings, sources, options, on_listed, on_object,
+                        findings=findings.intake(settings))  # fmt: skip
     return follow.after_ingest(settings, report, options, events=events)
 
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from vigil.api import findings
 from vigil.config import Settings
 from vigil.errors import ConfigError
 from vigil.ingest import quarantine
@@ -41,7 +42,7 @@ def retry(
 ) -> RetryReport:
     """Read quarantined objects again (all, or those named), then what follows an ingest."""
     settings.ensure()
-    report = retrying.retry(settings, ids, overrides, on_object)
+    report = retrying.retry(settings, ids, overrides, on_object, findings.intake(settings))
     for part in report.ingest:
         after_ingest(settings, part, None, events=True)
     return report

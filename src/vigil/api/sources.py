@@ -1,6 +1,7 @@
 """Ingest sources (`vigil sources add|list|remove`) and the push lanes: PutLogEvents into a
-declared CloudTrail or flow-log group, events an EventBridge API destination forwards, and
-Amazon Data Firehose's HTTP endpoint deliveries (CloudWatch Logs subscriptions)."""
+declared CloudTrail, flow-log, DNS query log or S3 access log group, events an EventBridge API
+destination forwards, and Amazon Data Firehose's HTTP endpoint deliveries (CloudWatch Logs
+subscriptions, Route 53 Resolver query logs, EventBridge events with findings)."""
 
 from __future__ import annotations
 
@@ -69,8 +70,10 @@ class FirehoseDelivery:
     """What a Firehose delivery became (`duplicate`: a retry, acknowledged, not taken)."""
 
     duplicate: bool
-    records: int  # log events taken into groups
-    not_logs: int = 0  # records that were not CloudWatch Logs subscription messages
+    records: int  # log events taken into groups, and records taken directly (below)
+    not_logs: int = 0  # records that were neither of those
+    dns: int = 0  # Route 53 Resolver query log records (a query logging configuration's stream)
+    findings: int = 0  # findings of EventBridge events (a rule's Firehose target)
 
 
 def accept_eventbridge(settings: Settings, body: bytes) -> EventBridgePush:
@@ -137,6 +140,8 @@ def accept_firehose(settings: Settings, body: bytes, request_id: str) -> Firehos
             return FirehoseDelivery(duplicate=True, records=0)
     groups: dict[tuple[str, str], list[tuple[int, str]]] = {}
     other = 0
+    dns: list[str] = []
+    events: list[Any] = []
     for i, record in enumerate(records):
         try:
             raw = base64.b64decode(record["data"])
@@ -144,7 +149,13 @@ def accept_firehose(settings: Settings, body: bytes, request_id: str) -> Firehos
             raise InputError(f"records[{i}].data: base64 text") from None
         message = _logs_message(raw)
         if message is None:
-            other += 1
+            direct = _direct(raw)
+            if direct is None:
+                other += 1
+            elif "query_name" in direct:
+                dns.append(raw.decode("utf-8", "replace").strip())
+            else:
+                events.append(direct)
             continue
         if message.get("messageType") != "DATA_MESSAGE":
             continue  # CONTROL_MESSAGE: CloudWatch Logs checking the destination
@@ -156,7 +167,31 @@ def accept_firehose(settings: Settings, body: bytes, request_id: str) -> Firehos
     taken = 0
     for (group, stream), rows in groups.items():
         taken += _into_group(settings, group, stream, rows, request_id)
-    return FirehoseDelivery(duplicate=False, records=taken, not_logs=other)
+    if dns:  # into the lake through the spool, as a pushed log group's records go
+        spool.lines(settings, "dns_logs", "firehose", dns, request_id)
+    found = 0
+    for event in events:
+        done = _findings(settings, str(event["detail-type"]), event["detail"])
+        found += done[0]
+        other += len(done[1])
+    return FirehoseDelivery(duplicate=False, records=taken + len(dns) + found, not_logs=other,
+                            dns=len(dns), findings=found)  # fmt: skip
+
+
+def _direct(raw: bytes) -> dict[str, Any] | None:
+    """A Firehose record that is itself a record Vigil takes: a Route 53 Resolver query log
+    record, or an EventBridge event carrying findings; None otherwise."""
+    try:
+        doc = loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    if "query_name" in doc and "query_timestamp" in doc:
+        return doc
+    if doc.get("detail-type") in FINDING_TYPES and isinstance(doc.get("detail"), dict):
+        return doc
+    return None
 
 
 def _logs_message(raw: bytes) -> dict[str, Any] | None:

@@ -15,6 +15,7 @@ from typing import Any, Final
 from vigil import clock
 from vigil.config import Settings
 from vigil.content.kit import CaseResult
+from vigil.detect.case_files import write_dns, write_s3_access
 from vigil.detect.runner import data_range, detection_connection
 from vigil.detect.sql import run_unit
 from vigil.detect.templates import render
@@ -102,6 +103,10 @@ def _write(case: Case, src: Path) -> None:
         folder = src / "AWSLogs" / account / "CloudTrail" / "us-east-1" / "2024" / "01" / "01"
         name = f"{account}_CloudTrail_us-east-1_20240101T0000Z_case.json.gz"
         _gz(folder / name, json.dumps({"Records": expanded}))
+    if case.data.get("dns_logs"):
+        write_dns(list(case.data["dns_logs"]), src)
+    if case.data.get("s3_access_logs"):
+        write_s3_access(dict(case.data["s3_access_logs"]), src)
 
 
 def _gz(path: Path, text: str) -> None:

@@ -30,7 +30,8 @@ from vigil.model.finding import Finding, Hit
 from vigil.query.engine import Engine, open_engine
 
 LATENESS: Final = timedelta(hours=1)  # CloudTrail can deliver 15+ minutes late
-TIME_EXPR: Final = {"flow_logs": 'to_timestamp("start")', "cloudtrail": "event_ts"}
+TIME_EXPR: Final = {"flow_logs": 'to_timestamp("start")', "cloudtrail": "event_ts",
+                     "dns_logs": "query_ts", "s3_access_logs": "request_ts"}  # fmt: skip
 
 
 class FindingSink(Protocol):

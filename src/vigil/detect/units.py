@@ -37,10 +37,15 @@ class UnitError(ContentError):
     """A unit that cannot be loaded; names the file and the field."""
 
 
+CASE_TABLES: Final = ("flow_logs", "cloudtrail", "dns_logs", "s3_access_logs")
+
+
 @dataclass(frozen=True)
 class Case:
     name: str
-    data: dict[str, Any]  # flow_logs: {format, lines, account, region} · cloudtrail: [records]
+    # flow_logs: {format, records, account, region} · cloudtrail: [records] · dns_logs: [records]
+    # · s3_access_logs: {records, account, region}
+    data: dict[str, Any]
     expect: list[dict[str, Any]]
     intel: dict[str, list[str]] = field(default_factory=dict)
 
@@ -354,10 +359,10 @@ def load_unit(path: Path, library: Library | None = None, *, cases: bool = True)
 
 def _case(meta_path: Path, raw: CaseModel) -> Case:
     given = raw.input if isinstance(raw.input, dict) else {}
-    data = {k: v for k, v in given.items() if k in ("flow_logs", "cloudtrail")}
+    data = {k: v for k, v in given.items() if k in CASE_TABLES}
     if not data:
-        raise UnitError(f"case {raw.name!r}: its input has no flow_logs or cloudtrail records",
-                        source=str(meta_path))  # fmt: skip
+        raise UnitError(f"case {raw.name!r}: its input has no records "
+                        f"({', '.join(CASE_TABLES)})", source=str(meta_path))  # fmt: skip
     if not isinstance(raw.expect, list):
         raise UnitError(f"case {raw.name!r}: expect is a list of grouping keys",
                         source=str(meta_path))  # fmt: skip

@@ -81,7 +81,14 @@ def _parse(data: bytes, source: str) -> ParseResult:
     else:
         records, rejects = _events(data)
     timed, late = _timed(records)
-    return ParseResult(to_table(timed), sorted(rejects + late, key=_order))
+    result = ParseResult(to_table(timed), sorted(rejects + late, key=_order))
+    borrowed = sum(1 for r in timed if r.atTimestamp is not None and r.atTimestamp == r.eventTime)
+    if borrowed:
+        result.notices.append(
+            f"{source}: {borrowed} record(s) without eventTime took their @timestamp as the "
+            "event time (a Logstash or Elastic export)"
+        )
+    return result
 
 
 def _order(reject: Reject) -> int:
@@ -94,6 +101,8 @@ def _timed(records: list[Numbered]) -> tuple[list[Record], list[Reject]]:
     kept: list[Record] = []
     rejects: list[Reject] = []
     for where, record in records:
+        if record.eventTime is None and record.atTimestamp is not None:
+            record.eventTime = record.atTimestamp  # counted as borrowed by the caller
         problem = time_problem(record.eventTime)
         if problem is None:
             kept.append(record)
@@ -220,8 +229,8 @@ def _from_item(item: Any) -> tuple[Record | None, str]:
         ):
             return None, f"EventBridge event of type {item['detail-type']!r} is not CloudTrail"
         item = item["detail"]
-    if "eventTime" not in item and "eventVersion" not in item:
-        return None, "not a CloudTrail record (no eventVersion or eventTime)"
+    if "eventTime" not in item and "eventVersion" not in item and "@timestamp" not in item:
+        return None, "not a CloudTrail record (no eventVersion, eventTime or @timestamp)"
     try:
         return _record(item), ""
     except msgspec.ValidationError as exc:

@@ -86,6 +86,8 @@ class Record(msgspec.Struct, gc=False):
     eventVersion: Str = None
     userIdentity: UserIdentity | None = None
     eventTime: Str = None
+    # Logstash's and Elastic's CloudTrail exports move eventTime to @timestamp
+    atTimestamp: Str = msgspec.field(default=None, name="@timestamp")
     eventSource: Str = None
     eventName: Str = None
     awsRegion: Str = None

@@ -1,5 +1,7 @@
-"""AWS log types Vigil does not read yet, recognised so that their objects are quarantined for
-what they are ("… is not supported yet") rather than as broken CloudTrail or flow logs.
+"""AWS log types told apart by their content. The ones Vigil reads (Route 53 Resolver query
+logs, S3 server access logs, GuardDuty and Security Hub findings) are routed to their parser;
+the ones it does not read yet are quarantined for what they are ("… is not supported yet")
+rather than as broken CloudTrail or flow logs.
 
 The content decides first (one line is enough: each of these types writes one record a line);
 the key's layout (`…/vpcdnsquerylogs/…`, `…/WAFLogs/…`) only backs it up, for objects whose
@@ -22,37 +24,32 @@ _ENDPOINT: Final = re.compile(r"(?:[0-9.]+|\[?[0-9a-fA-F:]+\]?):\d+|-")
 _S3_TIME: Final = re.compile(r"\[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2}")
 _CANONICAL_ID: Final = re.compile(r"[0-9a-f]{64}|-")
 _ALB_TYPES: Final = frozenset({"http", "https", "h2", "grpcs", "ws", "wss"})
-_S3_LOG_NAME: Final = re.compile(r"(?:^|/)\d{4}-\d{2}-\d{2}-\d{2}-\d{2}-\d{2}-[0-9A-F]{16}$")
 
 
 @dataclass(frozen=True)
 class KnownType:
     name: str  # "… is not supported yet"
     hint: str
+    kind: str | None = None  # the `--type` Vigil reads it as; None: not read yet
 
 
 _LATER: Final = "it stays in quarantine; vigil quarantine retry reads it once Vigil does"
-RESOLVER: Final = KnownType("Route 53 Resolver query logging", _LATER)
+RESOLVER: Final = KnownType("Route 53 Resolver query logging", _LATER, "dns")
 WAF: Final = KnownType("AWS WAF logging", _LATER)
 ALB: Final = KnownType("Application Load Balancer access logging", _LATER)
 NLB: Final = KnownType("Network Load Balancer access logging", _LATER)
 ELB: Final = KnownType("Elastic Load Balancing access logging", _LATER)
-S3_ACCESS: Final = KnownType("S3 server access logging", _LATER)
-GUARDDUTY: Final = KnownType(
-    "GuardDuty's findings export",
-    "Vigil takes GuardDuty findings as EventBridge events (vigil sources add --sqs … or the "
-    "push API), not from the S3 export",
-)
+S3_ACCESS: Final = KnownType("S3 server access logging", _LATER, "s3access")
+GUARDDUTY: Final = KnownType("GuardDuty findings", _LATER, "guardduty")
+SECURITY_HUB: Final = KnownType("Security Hub findings (ASFF)", _LATER, "securityhub")
 
-# Key layouts AWS delivers these types under (supporting evidence only).
+# Key layouts AWS delivers the types Vigil does not read yet under (supporting evidence only;
+# the layouts of the types it reads are in vigil.sources.keys).
 _KEY_HINTS: Final[tuple[tuple[re.Pattern[str], KnownType], ...]] = (
-    (re.compile(r"/vpcdnsquerylogs/"), RESOLVER),
     (re.compile(r"/WAFLogs/|(?:^|/)aws-waf-logs-"), WAF),
     (re.compile(r"/elasticloadbalancing/.*_app\.[^/]*$"), ALB),
     (re.compile(r"/elasticloadbalancing/.*_net\.[^/]*$"), NLB),
     (re.compile(r"/elasticloadbalancing/"), ELB),
-    (re.compile(r"/GuardDuty/"), GUARDDUTY),
-    (_S3_LOG_NAME, S3_ACCESS),
 )
 
 
@@ -70,9 +67,21 @@ def by_content(data: bytes) -> tuple[KnownType, str] | None:
         try:
             doc = json.loads(first)
         except (ValueError, RecursionError):  # not one record a line, or nested too deeply
-            return None
+            return _findings_document(head)
         return _json_type(doc) if isinstance(doc, dict) else None
+    if first.startswith("["):
+        return _findings_document(head)
     return _text_type(first.split(" "))
+
+
+def _findings_document(head: str | bytes) -> tuple[KnownType, str] | None:
+    """A whole JSON document of findings (pretty-printed, or a list): told by its keys."""
+    text = head if isinstance(head, str) else head.decode("utf-8", "replace")
+    if re.search(r'"SchemaVersion"\s*:', text) and re.search(r'"ProductArn"\s*:', text):
+        return SECURITY_HUB, "findings with SchemaVersion and ProductArn (ASFF)"
+    if re.search(r'"serviceName"\s*:\s*"guardduty"', text) and '"schemaVersion"' in text:
+        return GUARDDUTY, "findings with schemaVersion and service.serviceName guardduty"
+    return None
 
 
 def by_key(uri: str) -> KnownType | None:
@@ -97,6 +106,12 @@ def _json_type(doc: dict[str, Any]) -> tuple[KnownType, str] | None:
         return WAF, "a record with webaclId, terminatingRuleId and httpRequest"
     if doc.get("source") == "aws.guardduty" and isinstance(doc.get("detail"), dict):
         doc = doc["detail"]  # a finding as EventBridge carries it
+    if doc.get("source") == "aws.securityhub" and isinstance(doc.get("detail"), dict):
+        return SECURITY_HUB, "a Security Hub Findings event"
+    if "SchemaVersion" in doc and "ProductArn" in doc:
+        return SECURITY_HUB, "a finding with SchemaVersion and ProductArn (ASFF)"
+    if isinstance(doc.get("Findings"), list) or isinstance(doc.get("findings"), list):
+        return _findings_document(json.dumps(doc)[:_FIRST_LINE_MAX])
     service = doc.get("service")
     if (
         "schemaVersion" in doc

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
-LogType = Literal["auto", "flowlogs", "cloudtrail"]  # what `--type` names
+from vigil.formats.common import Reject
 
+# what `--type` names: the lake's log types, and findings other products wrote
+LogType = Literal["auto", "flowlogs", "cloudtrail", "dns", "s3access", "guardduty", "securityhub"]
+FINDING_TYPES: Final = ("guardduty", "securityhub")
 
-INGESTED: Final = ("flow_logs", "cloudtrail")  # the tables `vigil ingest` writes
+INGESTED: Final = ("flow_logs", "cloudtrail", "dns_logs", "s3_access_logs")  # the lake tables
+
+# Findings found in an object go to the hub, not the lake: the ingest hands them, with their
+# line numbers, to whoever runs it (the service layer), which says which it refused and why.
+FindingsSink = Callable[[str, list[tuple[int, Any]], str], list[Reject]]
 
 
 @dataclass(frozen=True)
@@ -64,6 +72,7 @@ class IngestReport:
     written: dict[str, list[Path]] = field(default_factory=dict)  # table → new lake files
     routed: dict[str, int] = field(default_factory=dict)  # log group → events delivered
     events: int = 0  # CloudTrail write calls put on the event bus
+    findings: dict[str, int] = field(default_factory=dict)  # product → findings taken
 
     @property
     def clean(self) -> bool:
@@ -73,5 +82,6 @@ class IngestReport:
     def nothing_taken(self) -> bool:
         """Every object given this run was quarantined: no record reached the lake and none of
         them had been taken before (a cron job must notice)."""
-        taken = sum(self.records.values()) + self.digests + self.already_seen + self.duplicates
+        taken = sum(self.records.values()) + sum(self.findings.values())
+        taken += self.digests + self.already_seen + self.duplicates
         return bool(self.quarantined) and taken == 0

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from vigil.config import Settings
 from vigil.ingest.classify import TABLE_OF
-from vigil.ingest.options import INGESTED, IngestOptions, IngestReport
+from vigil.ingest.options import INGESTED, FindingsSink, IngestOptions, IngestReport
 from vigil.ingest.settle import Settler
 from vigil.ingest.work import Dedup, Outcome, WorkOptions, process_group
 from vigil.lake.locking import lake_lock
@@ -20,7 +20,7 @@ from vigil.lake.tables import TABLES
 from vigil.lake.writer import Batch, LakeWriter
 from vigil.sources.objects import Reader, SourceObject
 
-__all__ = ["INGESTED", "IngestOptions", "IngestReport", "ingest"]
+__all__ = ["INGESTED", "FindingsSink", "IngestOptions", "IngestReport", "ingest"]
 
 Progress = Callable[[SourceObject, int], None]
 
@@ -34,8 +34,10 @@ def ingest(
     *,
     objects: list[SourceObject] | None = None,
     reader: Reader | None = None,
+    findings: FindingsSink | None = None,
 ) -> IngestReport:
-    """Ingest what the sources list (or exactly `objects`, read through `reader`)."""
+    """Ingest what the sources list (or exactly `objects`, read through `reader`); findings
+    other products wrote (GuardDuty, Security Hub) go to `findings`, the hub's intake."""
     settings.ensure()
     reader = reader or Reader(options.endpoint_url, exclude=settings.home)
     report = IngestReport()
@@ -48,7 +50,7 @@ def ingest(
             todo, replacing = _select(listed, options, manifest, report)
             if on_listed:
                 on_listed(len(todo))
-            settler = Settler(settings, options, manifest, report, replacing)
+            settler = Settler(settings, options, manifest, report, replacing, findings)
             _run(settler, reader, todo, writer, on_object)
         finally:
             manifest.close()

@@ -13,7 +13,7 @@ from vigil.errors import ConfigError
 from vigil.formats.flowlog_fields import parse_format
 from vigil.ingest import quarantine
 from vigil.ingest.classify import LOG_TYPES
-from vigil.ingest.options import IngestOptions, IngestReport, LogType
+from vigil.ingest.options import FindingsSink, IngestOptions, IngestReport, LogType
 from vigil.ingest.pipeline import ingest
 from vigil.lake.manifest import Manifest
 from vigil.sources.objects import Reader, SourceObject
@@ -70,6 +70,7 @@ def retry(
     ids: list[str],
     overrides: Overrides,
     on_object: Callable[[SourceObject, int], None] | None = None,
+    findings: FindingsSink | None = None,
 ) -> RetryReport:
     report = RetryReport()
     groups: dict[IngestOptions, list[quarantine.Entry]] = {}
@@ -93,7 +94,7 @@ def retry(
         if not objects:
             continue
         report.ingest.append(ingest(settings, [], options, None, on_object, objects=objects,
-                                    reader=reader))  # fmt: skip
+                                    reader=reader, findings=findings))  # fmt: skip
         report.objects += _outcomes(settings, [e for e in entries if e.uri in _uris(objects)])
     return report
 

@@ -18,7 +18,7 @@ from vigil.errors import FormatError
 from vigil.formats.common import Reject
 from vigil.ingest import quarantine
 from vigil.ingest.classify import TABLE_OF
-from vigil.ingest.options import IngestOptions, IngestReport
+from vigil.ingest.options import FindingsSink, IngestOptions, IngestReport
 from vigil.ingest.work import Outcome
 from vigil.lake.manifest import Manifest, ObjectRecord
 from vigil.lake.tables import UNKNOWN
@@ -34,6 +34,7 @@ class Settler:
     manifest: Manifest
     report: IngestReport
     replacing: dict[str, str]  # URI → the table holding its earlier rows
+    findings: FindingsSink | None = None  # where GuardDuty and Security Hub findings go
 
     def settle(self, out: Outcome, batches: dict[str, Batch]) -> int:
         """Account for one processed object; returns the records it adds."""
@@ -64,6 +65,8 @@ class Settler:
             report.digests += 1
             self.manifest.record_now(replace(base, kind="digest", status="digest"))
             return 0
+        if out.parsed.findings is not None:
+            return self._findings(out, base)
         result = out.parsed.result
         assert result is not None
         report.notices.extend(result.notices)
@@ -98,6 +101,39 @@ class Settler:
             batches[old_table].replaces.add(obj.uri)
             report.reprocessed += 1
         return out.rows
+
+    def _findings(self, out: Outcome, base: ObjectRecord) -> int:
+        """Findings go to the hub (the sink), which updates each finding in place: taking an
+        object again duplicates nothing."""
+        found = out.parsed.findings if out.parsed else None
+        assert found is not None
+        rejects = list(found.rejects)
+        if self.findings is None:
+            reason = "findings go to the findings hub: ingest them with vigil ingest"
+            self._reject_whole(out, base, reason, [], None)
+            return 0
+        for reject in self.findings(found.product, found.docs, out.obj.uri):
+            line, prefix = found.where(reject.line) if reject.line is not None else (None, "")
+            rejects.append(Reject(line, prefix + reject.reason, reject.raw))
+        taken = len(found.docs) - (len(rejects) - len(found.rejects))
+        if taken <= 0:
+            reason = "no findings in the object"
+            if rejects:
+                reason = f"all {len(rejects)} finding(s) refused ({rejects[0].reason})"
+            self._reject_whole(out, base, reason, rejects, None)
+            return 0
+        status, error = "done", None
+        if rejects or out.partial:
+            status, error = "partial", out.partial or f"{len(rejects)} finding(s) refused"
+            self._quarantine(out, error, rejects, "partial")
+            self.report.rejected += len(rejects)
+        elif quarantine.clear(self.settings.quarantine_dir, out.obj.uri):
+            self.report.released += 1
+        self.report.ingested += 1
+        self.report.findings[found.product] = self.report.findings.get(found.product, 0) + taken
+        self.manifest.record_now(replace(base, kind=found.product, status=status, records=taken,
+                                         rejected=len(rejects), error=error))  # fmt: skip
+        return taken
 
     def _reject_whole(
         self,

@@ -23,6 +23,7 @@ from vigil.ingest.options import LogType
 from vigil.lake.manifest import Manifest
 from vigil.lake.tables import (
     CLOUDTRAIL,
+    DNS_LOGS,
     FLOW_LOGS,
     SOURCE_FILE,
     TABLES,
@@ -156,6 +157,9 @@ def _parse(out: Outcome, data: bytes, raw: bytes | None, options: WorkOptions) -
         out.error = f"{obj.uri}: internal error while parsing: {type(exc).__name__}: {exc}"
         out.original = raw
         return
+    if out.parsed.findings is not None:
+        out.rows = len(out.parsed.findings.docs)
+        return
     result = out.parsed.result
     if result is not None and out.parsed.kind in TABLE_OF:
         spec = TABLES[TABLE_OF[out.parsed.kind]]
@@ -163,6 +167,11 @@ def _parse(out: Outcome, data: bytes, raw: bytes | None, options: WorkOptions) -
         if spec is FLOW_LOGS and obj.key.flow_log_id:
             ids = pa.repeat(pa.scalar(obj.key.flow_log_id, pa.string()), table.num_rows)
             table = table.append_column("flow_log_id", ids)
+        if spec is DNS_LOGS and "query_name" in table.column_names:
+            from vigil.formats.domains import registered_domains
+
+            table = table.append_column("registered_domain",
+                                        registered_domains(table["query_name"]))  # fmt: skip
         account = obj.key.account or options.account
         region = obj.key.region or options.region
         out.parts = partition_slices(spec, table, account, region, obj.key.day)

@@ -41,6 +41,10 @@ class TableSpec:
     # event names then reads the row groups whose min/max hold them (none: arrival order)
     cluster_by: tuple[str, ...] = ()
     row_group_rows: int | None = None
+    # where a record names its own account and Region (tables other than flow logs and
+    # CloudTrail, which have their own rules): the key's (or the user's) values win, these fill in
+    account_column: str | None = None
+    region_column: str | None = None
 
 
 FLOW_LOGS: Final = TableSpec(
@@ -135,10 +139,113 @@ LOG_EVENTS: Final = TableSpec(
     statistics_columns=("log_group", "log_stream", "timestamp", "ingestion_time"),
 )
 
+_UTC_MS: Final = pa.timestamp("ms", tz="UTC")
+
+# Route 53 Resolver query logs (spec §11): Athena's documented columns, `query_timestamp` as
+# logged (text) and `query_ts` its time; top-level keys the table does not know are kept in
+# `extra_fields` (a JSON object), so a newer format version loses nothing. `registered_domain`
+# is the name's public suffix and one label more (the Public Suffix List Vigil ships), filled
+# at ingest: what volume and threat-list detections group by.
+DNS_LOGS: Final = TableSpec(
+    name="dns_logs",
+    schema=pa.schema(
+        [
+            pa.field("version", pa.string()),
+            pa.field("account_id", pa.string()),
+            pa.field("region", pa.string()),
+            pa.field("vpc_id", pa.string()),
+            pa.field("query_timestamp", pa.string()),
+            pa.field("query_name", pa.string()),
+            pa.field("query_type", pa.string()),
+            pa.field("query_class", pa.string()),
+            pa.field("rcode", pa.string()),
+            pa.field(
+                "answers",
+                pa.list_(
+                    pa.struct(
+                        [
+                            pa.field("Rdata", pa.string()),
+                            pa.field("Type", pa.string()),
+                            pa.field("Class", pa.string()),
+                        ]
+                    )
+                ),
+            ),
+            pa.field("srcaddr", pa.string()),
+            pa.field("srcport", pa.int32()),
+            pa.field("transport", pa.string()),
+            pa.field(
+                "srcids",
+                pa.struct(
+                    [
+                        pa.field("instance", pa.string()),
+                        pa.field("resolver_endpoint", pa.string()),
+                        pa.field("resolver_network_interface", pa.string()),
+                    ]
+                ),
+            ),
+            pa.field("firewall_rule_action", pa.string()),
+            pa.field("firewall_rule_group_id", pa.string()),
+            pa.field("firewall_domain_list_id", pa.string()),
+            pa.field("extra_fields", pa.string()),
+            pa.field("registered_domain", pa.string()),
+            pa.field("query_ts", _UTC_MS),
+            pa.field("srcaddr_ipv4", pa.uint32()),
+        ]
+    ),
+    time_column="query_ts",
+    dedup_key=("vpc_id", "query_timestamp", "query_name", "query_type", "srcaddr", "srcport",
+               "transport", "rcode"),
+    dictionary_columns=("version", "account_id", "region", "vpc_id", "query_type", "query_class",
+                        "rcode", "transport", "firewall_rule_action", "firewall_rule_group_id",
+                        "firewall_domain_list_id", SOURCE_FILE),
+    statistics_columns=("query_ts", "rcode", "query_type"),
+    ipv4_columns=("srcaddr",),
+    account_column="account_id",
+    region_column="region",
+)  # fmt: skip
+
+# S3 server access logs (spec §12): Athena's documented columns in the logged order, `-` as
+# NULL, the numbers as numbers; `key` as logged (URL-encoded) with `key_decoded` beside it,
+# `requestdatetime` as logged with `request_ts` its time. Fields AWS appends after the known
+# ones are kept, as logged, in `extra_fields`. The records name neither account nor Region:
+# the partitioned key layout does, or the user (`--account`, `--region`).
+S3_ACCESS_LOGS: Final = TableSpec(
+    name="s3_access_logs",
+    schema=pa.schema(
+        [
+            *(pa.field(n, pa.string()) for n in ("bucketowner", "bucket_name", "requestdatetime",
+                                                 "remoteip", "requester", "requestid",
+                                                 "operation", "key", "request_uri")),
+            pa.field("httpstatus", pa.int32()),
+            pa.field("errorcode", pa.string()),
+            pa.field("bytessent", pa.int64()),
+            pa.field("objectsize", pa.int64()),
+            pa.field("totaltime", pa.int64()),
+            pa.field("turnaroundtime", pa.int64()),
+            *(pa.field(n, pa.string()) for n in ("referrer", "useragent", "versionid", "hostid",
+                                                 "sigv", "ciphersuite", "authtype", "endpoint",
+                                                 "tlsversion", "accesspointarn", "aclrequired",
+                                                 "extra_fields", "key_decoded")),
+            pa.field("request_ts", _UTC_MS),
+            pa.field("remoteip_ipv4", pa.uint32()),
+        ]
+    ),
+    time_column="request_ts",
+    dedup_key=("bucket_name", "requestid", "operation"),
+    dictionary_columns=("bucketowner", "bucket_name", "operation", "errorcode", "sigv",
+                        "ciphersuite", "authtype", "endpoint", "tlsversion", "aclrequired",
+                        SOURCE_FILE),
+    statistics_columns=("request_ts", "operation", "httpstatus"),
+    ipv4_columns=("remoteip",),
+)  # fmt: skip
+
 TABLES: Final[dict[str, TableSpec]] = {
     "flow_logs": FLOW_LOGS,
     "cloudtrail": CLOUDTRAIL,
     "log_events": LOG_EVENTS,
+    "dns_logs": DNS_LOGS,
+    "s3_access_logs": S3_ACCESS_LOGS,
 }
 
 
@@ -214,6 +321,10 @@ def partition_slices(
         acct = _constant_or(account, _column(table, "account_id"), n)
         reg = _constant_or(region, _column(table, "region"), n)
         days = pc.cast(pc.cast(_column(table, "start"), pa.timestamp("s")), pa.date32())
+    elif spec is not CLOUDTRAIL:
+        acct = _constant_or(account, _own(table, spec.account_column), n)
+        reg = _constant_or(region, _own(table, spec.region_column), n)
+        days = pc.cast(_column(table, spec.time_column), pa.date32())
     else:
         acct = _constant_or(account, _record_account(table), n)
         reg = pc.fill_null(_column(table, "awsregion"), region or UNKNOWN)
@@ -245,6 +356,14 @@ def _single_partition(
         if region is None:
             return None
         days = pc.cast(pc.cast(_column(table, "start"), pa.timestamp("s")), pa.date32())
+    elif spec is not CLOUDTRAIL:
+        if region is None:
+            regions = _own(table, spec.region_column)
+            span = pc.min_max(regions).as_py()
+            if regions.null_count or span["min"] != span["max"]:
+                return None
+            region = span["min"]
+        days = pc.cast(_column(table, spec.time_column), pa.date32())
     else:
         regions = _column(table, "awsregion")
         span = pc.min_max(regions).as_py()
@@ -281,6 +400,13 @@ def _column(table: pa.Table, name: str) -> pa.ChunkedArray:
         return table[name]
     typ = next(s.schema.field(name).type for s in TABLES.values() if name in s.schema.names)
     return pa.chunked_array([pa.nulls(table.num_rows, typ)])
+
+
+def _own(table: pa.Table, name: str | None) -> pa.ChunkedArray:
+    """A record's own account or Region column (NULL where the table has none)."""
+    if name is None or name not in table.column_names:
+        return pa.chunked_array([pa.nulls(table.num_rows, pa.string())])
+    return table[name].cast(pa.string())
 
 
 def _record_account(table: pa.Table) -> pa.ChunkedArray:

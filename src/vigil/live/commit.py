@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from vigil.config import Settings
 from vigil.detect.batch import BatchDetector, BatchReport
 from vigil.findings.store import FindingStore
-from vigil.ingest.options import IngestOptions, IngestReport
+from vigil.ingest.options import FindingsSink, IngestOptions, IngestReport
 from vigil.ingest.pipeline import ingest
 from vigil.live import follow
 from vigil.sources.objects import Reader, SourceObject
@@ -28,10 +28,12 @@ def commit(
     options: IngestOptions,
     reader: Reader,
     detector: BatchDetector | None = None,
+    findings: FindingsSink | None = None,
 ) -> Committed:
-    """Ingest exactly these objects (the manifest skips any already in), then evaluate the new
-    rows at once. Safe to repeat: an object committed before is not read again."""
-    report = ingest(settings, [], options, objects=objects, reader=reader)
+    """Ingest exactly these objects (the manifest skips any already in; GuardDuty and Security
+    Hub findings go to `findings`, the hub's intake), then evaluate the new rows at once. Safe
+    to repeat: an object committed before is not read again."""
+    report = ingest(settings, [], options, objects=objects, reader=reader, findings=findings)
     follow.after_ingest(settings, report, options, events=False)
     done = Committed(report)
     if not any(report.written.values()):

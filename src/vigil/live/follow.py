@@ -78,13 +78,17 @@ def to_subscriptions(settings: Settings, group: str, stream: str, kept: list[Inp
 
 
 def to_lake(settings: Settings, group: str, rows: list[tuple[int, str]], ident: str) -> int:
-    """Events stored in a group a source declares as CloudTrail or flow logs also go to the
-    lake (spooled now, committed by the server's live ingest). The records spooled."""
+    """Events stored in a group a source declares as CloudTrail, flow logs, Route 53 Resolver
+    query logs or S3 server access logs also go to the lake (spooled now, committed by the
+    server's live ingest). The records spooled."""
     source = for_group(settings, group)
     if source is None or source.table is None or not rows:
         return 0
     if source.table == "flow_logs":
         spool.flow_logs(settings, source.name, [m for _, m in rows], ident, source.format)
+        return len(rows)
+    if source.table in ("dns_logs", "s3_access_logs"):  # one record an event, as delivered
+        spool.lines(settings, source.table, source.name, [m for _, m in rows], ident)
         return len(rows)
     records = []
     for _, message in rows:

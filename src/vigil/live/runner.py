@@ -15,7 +15,7 @@ from typing import Any
 from vigil.clock import now_ms
 from vigil.config import Settings
 from vigil.detect.batch import BatchDetector
-from vigil.ingest.options import IngestOptions
+from vigil.ingest.options import FindingsSink, IngestOptions
 from vigil.live import spool
 from vigil.live.commit import Committed, commit
 from vigil.live.lanes import Batch, DirLane, S3PollLane, SqsLane
@@ -26,12 +26,14 @@ from vigil.sources.objects import Reader
 log = logging.getLogger("vigil.live")
 IDLE_SECONDS = 10.0  # no push committed for this long: the burst is over
 OnCommit = Callable[[str, "Committed", float | None], None]  # source, what, lag seconds
+KIND_OF = {"cloudtrail": "cloudtrail", "flow_logs": "flowlogs", "dns_logs": "dns",
+           "s3_access_logs": "s3access"}  # a spooled table's `--type`  # fmt: skip
 
 
 def options_for(source: Source, table: str | None = None) -> IngestOptions:
     from vigil.ingest.classify import LOG_TYPES
 
-    kind = {"cloudtrail": "cloudtrail", "flow_logs": "flowlogs"}.get(table or "", source.type)
+    kind = KIND_OF.get(table or "", source.type)
     fmt = None
     if source.format:
         from vigil.formats.flowlog_fields import parse_format
@@ -51,11 +53,12 @@ class LiveIngest:
     stops: dict[str, threading.Event] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)  # one commit at a time
     detector: BatchDetector | None = None  # made on first use, kept
+    findings: FindingsSink | None = None  # the hub's intake for GuardDuty/Security Hub findings
 
     def _commit(self, objects: list[Any], options: IngestOptions, reader: Reader) -> Committed:
         if self.detector is None:
             self.detector = BatchDetector(self.settings)
-        return commit(self.settings, objects, options, reader, self.detector)
+        return commit(self.settings, objects, options, reader, self.detector, self.findings)
 
     def run(self, stop: threading.Event) -> None:
         """Until `stop`: keep a thread per source and commit the spool as pushes arrive."""

@@ -37,6 +37,7 @@ class Jobs:
     detect: Callable[..., Any]  # every unit over the lake on a window (returns a DetectReport)
     alarms: Callable[[Settings], Any]  # evaluate every alarm
     compact: Callable[..., Any]  # merge small files (returns a CompactReport)
+    findings: Callable[[Settings], Any] | None = None  # the hub's intake (a FindingsSink)
 
 
 class Touched:
@@ -116,7 +117,8 @@ class Service:
             self.telemetry.committed(source, done, lag)
             touched.add(done.detection.touched)
 
-        live = LiveIngest(self.settings, on_commit)
+        intake = self.jobs.findings(self.settings) if self.jobs.findings else None
+        live = LiveIngest(self.settings, on_commit, findings=intake)
 
         def run_live() -> None:
             try:

@@ -19,7 +19,10 @@ from vigil.inputs import expect_mapping, load_yaml
 from vigil.state import Store
 
 KINDS: Final = ("sqs", "s3", "dir", "log_group")
-TYPES: Final = ("auto", "cloudtrail", "flowlogs")
+TYPES: Final = ("auto", "cloudtrail", "flowlogs", "dns", "s3access", "guardduty", "securityhub")
+# what a log group's pushed events can be: records of a lake table
+GROUP_TABLES: Final = {"cloudtrail": "cloudtrail", "flowlogs": "flow_logs", "dns": "dns_logs",
+                       "s3access": "s3_access_logs"}  # fmt: skip
 _NAME: Final = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 CLOUDTRAIL_GROUPS: Final = "aws-cloudtrail-logs-"
 
@@ -48,7 +51,7 @@ class Source:
         kind = self.type
         if kind == "auto" and self.kind == "log_group":
             kind = "cloudtrail" if self.target.startswith(CLOUDTRAIL_GROUPS) else "auto"
-        return {"cloudtrail": "cloudtrail", "flowlogs": "flow_logs"}.get(kind)
+        return GROUP_TABLES.get(kind)
 
 
 def check(doc: Any, where: str) -> Source:
@@ -73,8 +76,11 @@ def check(doc: Any, where: str) -> Source:
         raise ConfigError(f"{where}: source {name}: type {kind_of!r}: one of {', '.join(TYPES)}")
     if kind == "log_group" and kind_of == "auto" and not target.startswith(CLOUDTRAIL_GROUPS):
         raise ConfigError(f"{where}: source {name}: say what the group holds with --type "
-                          f"cloudtrail or flowlogs (only {CLOUDTRAIL_GROUPS}* groups are "
-                          "CloudTrail by default)")  # fmt: skip
+                          f"cloudtrail, flowlogs, dns or s3access (only {CLOUDTRAIL_GROUPS}* "
+                          "groups are CloudTrail by default)")  # fmt: skip
+    if kind == "log_group" and kind_of not in ("auto", *GROUP_TABLES):
+        raise ConfigError(f"{where}: source {name}: a log group's events are records: --type "
+                          f"{', '.join(GROUP_TABLES)}")  # fmt: skip
     if doc.get("profile") and doc.get("role_arn"):
         raise ConfigError(f"{where}: source {name}: --profile or --role-arn, not both")
     known = {"name", *KINDS, "type", "format", "endpoint_url", "account", "region", "profile",

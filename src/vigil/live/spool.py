@@ -1,7 +1,8 @@
 """Pushed records wait on disk before they are committed: a PutLogEvents into a CloudTrail or
 flow-log group, an event forwarded by an EventBridge API destination, a Firehose delivery.
 Each push is written as one file, atomically, in the format the ingest pipeline reads
-(`{"Records": [...]}` for CloudTrail, a header line then records for flow logs), under
+(`{"Records": [...]}` for CloudTrail, a header line then records for flow logs, the records as
+they came, one a line, for Route 53 Resolver query logs and S3 server access logs), under
 `<home>/spool/<source>/`, before the push is acknowledged; the server's live ingest commits
 the files and removes them. A crash between the two leaves the file, which the next start
 commits: nothing acknowledged is lost, and the manifest keeps it from being read twice."""
@@ -25,7 +26,7 @@ DEFAULT_FLOW: Final = ("version account-id interface-id srcaddr dstaddr srcport 
 _SAFE: Final = re.compile(r"[^A-Za-z0-9_.\-]")
 
 
-TABLES: Final = ("cloudtrail", "flow_logs")
+TABLES: Final = ("cloudtrail", "flow_logs", "dns_logs", "s3_access_logs")
 
 
 def folder(settings: Settings, table: str, source: str) -> Path:
@@ -78,3 +79,9 @@ def waiting(settings: Settings) -> list[tuple[str, str]]:
         if root.is_dir():
             out += [(table, p.name) for p in sorted(root.iterdir()) if p.is_dir()]
     return out
+
+
+def lines(settings: Settings, table: str, source: str, records: list[str], ident: str) -> Path:
+    """Records of a line-per-record format (DNS query logs, S3 access logs), as they came."""
+    body = "\n".join(r.rstrip("\n") for r in records) + "\n"
+    return _write(folder(settings, table, source), ident, ".log", body.encode())

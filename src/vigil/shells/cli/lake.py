@@ -24,6 +24,10 @@ class LogTypeChoice(StrEnum):
     auto = "auto"
     flowlogs = "flowlogs"
     cloudtrail = "cloudtrail"
+    dns = "dns"  # Route 53 Resolver query logs
+    s3access = "s3access"  # S3 server access logs
+    guardduty = "guardduty"  # GuardDuty findings (its S3 export, events, GetFindings output)
+    securityhub = "securityhub"  # Security Hub findings (ASFF)
 
 
 class QueryFormat(StrEnum):
@@ -48,7 +52,8 @@ def ingest_command(
     ctx: typer.Context,
     sources: Annotated[list[str], typer.Argument(help="Files, directories or s3://bucket/prefix.")],
     log_type: Annotated[
-        LogTypeChoice, typer.Option("--type", help="What the sources hold.")
+        LogTypeChoice,
+        typer.Option("--type", help="What the sources hold (auto: told by key and content)."),
     ] = LogTypeChoice.auto,
     fmt: Annotated[
         str | None,

@@ -27,7 +27,12 @@ def sources_add(
         str | None,
         typer.Option(help="A log group whose pushed events are CloudTrail or flow-log records."),
     ] = None,
-    type: Annotated[str, typer.Option("--type", help="auto, cloudtrail or flowlogs.")] = "auto",
+    type: Annotated[
+        str,
+        typer.Option(
+            "--type", help="auto, cloudtrail, flowlogs, dns, s3access, guardduty or securityhub."
+        ),
+    ] = "auto",
     format: Annotated[str | None, typer.Option("--format", help="A flow-log format.")] = None,
     endpoint_url: Opt = None,
     account: Opt = None,
