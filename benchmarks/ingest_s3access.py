@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -154,7 +155,10 @@ def main() -> None:
 
 def ingest(root: Path, total: int, home: Path) -> None:
     vigil = Path(sys.executable).parent / "vigil"
-    helptext = subprocess.run([vigil, "ingest", "--help"], capture_output=True, text=True).stdout
+    wide = {**os.environ, "COLUMNS": "400"}  # the help's choices wrap at narrow widths
+    helptext = subprocess.run(
+        [vigil, "ingest", "--help"], capture_output=True, text=True, env=wide
+    ).stdout
     if "s3access" not in helptext:
         print("  vigil ingest: --type s3access is not accepted yet; skipped")
         return
