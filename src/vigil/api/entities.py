@@ -25,11 +25,14 @@ from vigil.posture.attachments import attached
 from vigil.posture.snapshot import latest
 from vigil.query.answer import Cancel
 from vigil.query.engine import read_only_session
-from vigil.query.entities import RECORDS, Window, flow_related, statement, trail_related
+from vigil.query.entities import RECORDS, Window, related_of, statement
 
 WINDOWS: Final = {"1d": 1, "7d": 7, "14d": 14, "30d": 30, "90d": 90}
 DEFAULT_WINDOW: Final = "14d"
 FINDINGS_SHOWN: Final = 50
+COUNTED: Final = {"cloudtrail": "calls", "flow_logs": "flows", "dns_logs": "queries"}
+SOURCES: Final = {"cloudtrail": "CloudTrail", "flow_logs": "VPC Flow Logs",
+                  "dns_logs": "Route 53 Resolver query logs"}  # fmt: skip
 DAY: Final = 86_400
 
 
@@ -59,6 +62,7 @@ class EntityPage:
     last_seen: str | None = None
     calls: int = 0
     flows: int = 0
+    queries: int = 0  # DNS queries (Route 53 Resolver query logs)
     accounts: list[Value] = field(default_factory=list)
     regions: list[Value] = field(default_factory=list)
     related: list[RelatedGroup] = field(default_factory=list)
@@ -67,6 +71,8 @@ class EntityPage:
     flow_records: list[dict[str, Any]] = field(default_factory=list)
     trail_more: bool = False
     flow_more: bool = False
+    dns_records: list[dict[str, Any]] = field(default_factory=list)
+    dns_more: bool = False
     findings: list[NamingFinding] = field(default_factory=list)  # the newest first
     context: Any = None  # an address's AddressContext
     search_link: str = ""  # the Search page over this window for the entity
@@ -90,7 +96,7 @@ def newest_day(settings: Settings) -> datetime | None:
     opens on its own last days, as the flow explorer does)."""
 
     newest = ""
-    for table in ("cloudtrail", "flow_logs"):
+    for table in ("cloudtrail", "flow_logs", "dns_logs"):
         for path in table_files(settings.lake_dir, table):
             part = next((p for p in path.parts if p.startswith("date=")), "")
             newest = max(newest, part[5:])
@@ -120,7 +126,7 @@ def window_of(settings: Settings, window: str, end: str | None) -> tuple[int, in
 
 
 def page(settings: Settings, kind: str, ident: str, *, window: str = DEFAULT_WINDOW,
-         end: str | None = None, offset: int = 0, flow_offset: int = 0,
+         end: str | None = None, offset: int = 0, flow_offset: int = 0, dns_offset: int = 0,
          cancel: Cancel | None = None) -> EntityPage:  # fmt: skip
     """One entity's page; a malformed kind or id is a ConfigError saying why."""
 
@@ -136,13 +142,13 @@ def page(settings: Settings, kind: str, ident: str, *, window: str = DEFAULT_WIN
     interfaces = tuple(a for a in attached if a.startswith("eni-"))
     series: dict[str, dict[int, int]] = {}
     with read_only_session(settings, cancel) as run:
-        for table, skip, related in (("cloudtrail", offset, trail_related(ref)),
-                                     ("flow_logs", flow_offset, flow_related(ref))):  # fmt: skip
+        for table, skip in (("cloudtrail", offset), ("flow_logs", flow_offset),
+                            ("dns_logs", dns_offset)):  # fmt: skip
             sql = statement(table, ref, span, skip, interfaces)
             if sql is None:
                 continue
             rows = run(sql).to_pylist()
-            series[table] = _read(out, table, rows, related, RECORDS)
+            series[table] = _read(out, table, rows, related_of(table, ref), RECORDS)
     if attached:
         values = [Value(a, 0, None, None, _href(a)) for a in attached]  # no count: a fact
         out.related.insert(0, RelatedGroup("Attached", "posture snapshot", values))
@@ -168,17 +174,13 @@ def _attached(settings: Settings, ref: EntityRef) -> list[str]:
 
 def _read(out: EntityPage, table: str, rows: list[dict[str, Any]], related: list[Any],
           shown: int) -> dict[int, int]:  # fmt: skip
-    trail = table == "cloudtrail"
     buckets: dict[int, int] = {}
     records: list[dict[str, Any]] = []
     groups: dict[int, list[Value]] = {}
     for row in rows:
         section = row["section"]
         if section == "summary":
-            if trail:
-                out.calls = row["n"]
-            else:
-                out.flows = row["n"]
+            setattr(out, COUNTED[table], row["n"])
             out.first_seen = _earliest(out.first_seen, _ts(row["first"]))
             out.last_seen = _latest(out.last_seen, _ts(row["last"]))
         elif section == "bucket":
@@ -191,14 +193,11 @@ def _read(out: EntityPage, table: str, rows: list[dict[str, Any]], related: list
         elif section.startswith("related:"):
             index = int(section.split(":", 1)[1])
             groups.setdefault(index, []).append(_value(row, related[index].kind))
-    source = "CloudTrail" if trail else "VPC Flow Logs"
     for index, values in sorted(groups.items()):
-        out.related.append(RelatedGroup(related[index].title, source, values))
-    more = len(records) > shown
-    if trail:
-        out.trail_records, out.trail_more = records[:shown], more
-    else:
-        out.flow_records, out.flow_more = records[:shown], more
+        out.related.append(RelatedGroup(related[index].title, SOURCES[table], values))
+    prefix = {"cloudtrail": "trail", "flow_logs": "flow", "dns_logs": "dns"}[table]
+    setattr(out, f"{prefix}_records", records[:shown])
+    setattr(out, f"{prefix}_more", len(records) > shown)
     return buckets
 
 
@@ -231,9 +230,9 @@ def _chart(series: dict[str, dict[int, int]], start: int, end: int,
     if not series:
         return None
     xs = list(range(start - start % step, end, step))
-    labels = {"cloudtrail": "API calls", "flow_logs": "Flows"}
+    labels = {"cloudtrail": "API calls", "flow_logs": "Flows", "dns_logs": "DNS queries"}
     return {"x": xs, "series": [{"label": labels[t], "values": [counts.get(x, 0) for x in xs],
-                                 **({"scale": "y2"} if t == "flow_logs" and len(series) > 1
+                                 **({"scale": "y2"} if t != "cloudtrail" and len(series) > 1
                                     else {})}
                                 for t, counts in series.items()]}  # fmt: skip
 

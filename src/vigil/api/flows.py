@@ -1,5 +1,7 @@
 """The flow explorer: over the newest `window` of VPC flow logs, the top talkers, rejected
-traffic and ports per VPC, subnet and interface, and one interface's traffic over time.
+traffic and ports per VPC, subnet and interface, and one interface's traffic over time; with
+Route 53 Resolver query logs in the lake, the names that resolved to the talkers' addresses and
+the DNS queries of the interface's instance (or the address) in the same window.
 
 The window ends at the newest record in the lake (not the wall clock), so a lake of older logs
 opens on its own last hours. Filters are values, never SQL: they are quoted here."""
@@ -39,6 +41,9 @@ class FlowReport:
     ports: list[dict[str, Any]] = field(default_factory=list)
     series: dict[str, Any] | None = None  # one interface: bytes and packets per bucket
     records: int = 0
+    names: dict[str, list[str]] = field(default_factory=dict)  # address → names resolving to it
+    queries: list[dict[str, Any]] = field(default_factory=list)  # the narrowed-to host's DNS
+    asking: list[str] = field(default_factory=list)  # what `queries` are of (instances, addresses)
 
 
 def explore(settings: Settings, view: FlowView) -> FlowReport:
@@ -90,7 +95,67 @@ def _explore(query: Callable[[str], Any], view: FlowView, seconds: int) -> FlowR
             f"WHERE {where} GROUP BY 1 ORDER BY 1"
         )
         report.series = _series(points, start, int(end), step)
+    _dns(rows, view, report, start, int(end), limit)
     return report
+
+
+def _dns(rows: Callable[[str], list[dict[str, Any]]], view: FlowView, report: FlowReport,
+         start: int, end: int, limit: int) -> None:  # fmt: skip
+    """The DNS side of the window: what the talkers' addresses were looked up as, and what the
+    narrowed-to interface's instance (or address) asked for."""
+    # lookups come before the flows they name; a flow record covers up to 10 minutes after its start
+    low, high = f"to_timestamp({start - 300})", f"to_timestamp({end + 600})"
+    window = f"query_ts >= {low} AND query_ts <= {high}"
+    days = f"date BETWEEN CAST({low} AS DATE) AND CAST({high} AS DATE)"
+    peers = sorted({str(t[k]) for t in report.talkers for k in ("srcaddr", "dstaddr") if t[k]})
+    if peers:
+        listed = ", ".join(_quoted(a) for a in peers)
+        for row in rows(
+            f"SELECT a.Rdata AS address, list(DISTINCT rtrim(query_name, '.') ORDER BY "
+            f"rtrim(query_name, '.'))[1:3] AS names FROM (SELECT unnest(answers) AS a, query_name "
+            f"FROM dns_logs WHERE {days} AND {window}) WHERE a.Rdata IN ({listed}) GROUP BY 1"
+        ):
+            report.names[str(row["address"])] = list(row["names"])
+    hosts = _hosts(rows, view, start, end)
+    if not hosts:
+        return
+    instances = [h for h in hosts if h.startswith("i-")]
+    addresses = [h for h in hosts if not h.startswith("i-")]
+    asked = (
+        [f"srcids.instance IN ({', '.join(_quoted(i) for i in instances)})"] if instances else []
+    )
+    if addresses:
+        asked.append(f"srcaddr IN ({', '.join(_quoted(a) for a in addresses)})")
+    report.asking = hosts
+    report.queries = rows(
+        f"SELECT rtrim(query_name, '.') AS name, query_type AS type, "
+        f"string_agg(DISTINCT rcode, ' ') AS rcodes, count(*) AS queries, "
+        f"string_agg(DISTINCT answers[1].Rdata, ' ') AS answers, "
+        f"max(firewall_rule_action) AS firewall, min(query_ts) AS first, max(query_ts) AS last "
+        f"FROM dns_logs WHERE {days} AND {window} AND ({' OR '.join(asked)}) "
+        f"GROUP BY 1, 2 ORDER BY queries DESC, name LIMIT {limit}"
+    )
+
+
+def _hosts(rows: Callable[[str], list[dict[str, Any]]], view: FlowView, start: int,
+           end: int) -> list[str]:  # fmt: skip
+    """Whose DNS queries to show: the address narrowed to, or the interface's instance and its
+    own (private) address as its flow records name them."""
+    if view.address:
+        return [view.address]
+    if not view.interface:
+        return []
+    where = f"interface_id = {_quoted(view.interface)} AND start >= {start} AND start <= {end}"
+    found = rows(
+        f"(SELECT DISTINCT instance_id AS host FROM flow_logs WHERE {where} AND instance_id "
+        f"IS NOT NULL LIMIT 3) UNION ALL (SELECT srcaddr FROM flow_logs WHERE {where} AND "
+        f"is_private_ip(srcaddr) GROUP BY srcaddr ORDER BY count(*) DESC LIMIT 1)"
+    )
+    return [str(r["host"]) for r in found if r["host"]]
+
+
+def _quoted(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 def _series(points: list[dict[str, Any]], start: int, end: int, step: int) -> dict[str, Any]:

@@ -1,7 +1,7 @@
-"""An entity's activity in the lake, as SQL: one statement per table (CloudTrail, flow logs)
-that reads the entity's rows once (a materialized CTE) and answers, in long form, its count,
-first and last seen, its calls per time bucket, its accounts and Regions, its top related
-values, and a page of its newest records.
+"""An entity's activity in the lake, as SQL: one statement per table (CloudTrail, flow logs,
+Route 53 Resolver query logs) that reads the entity's rows once (a materialized CTE) and
+answers, in long form, its count, first and last seen, its calls per time bucket, its accounts
+and Regions, its top related values, and a page of its newest records.
 
 Every statement is bounded: the hive `date` partitions and the time column (CloudTrail files
 are clustered by service, event name and time, so row groups outside the window are skipped),
@@ -93,6 +93,34 @@ def flow_match(ref: EntityRef, interfaces: tuple[str, ...] = ()) -> str | None:
     return None
 
 
+def dns_match(ref: EntityRef) -> str | None:
+    """The query-log rows about the entity: an instance's queries (`srcids.instance`), an
+    address's queries and the answers that resolved to it, an account's (None: the logs do not
+    name it; an interface's queries are its instance's)."""
+    v = text(ref.id)
+    if ref.kind == Kind.INSTANCE:
+        return None if INTERFACE_ID.match(ref.id) else f"srcids.instance = {v}"
+    if ref.kind == Kind.ADDRESS:
+        answered = f"list_contains(list_transform(answers, lambda a: a.Rdata), {v})"
+        address = ipaddress.ip_address(ref.id)
+        asked = f"srcaddr_ipv4 = {int(address)}" if address.version == 4 else f"srcaddr = {v}"
+        return f"({asked} OR {answered})"
+    if ref.kind == Kind.ACCOUNT:
+        return f"aws_account = {v}"
+    return None
+
+
+def dns_related(ref: EntityRef) -> list[Related]:
+    domains = Related("Domains asked for", None, "registered_domain")
+    names = Related("Names asked for", None, "rtrim(query_name, '.')")
+    answers = Related("Addresses the answers gave", Kind.ADDRESS, "answers[1].Rdata")
+    if ref.kind == Kind.ADDRESS:
+        return [Related("Instances asking", Kind.INSTANCE, "instance"), names, domains]
+    if ref.kind == Kind.INSTANCE:
+        return [domains, names, answers]
+    return [domains, Related("Instances asking", Kind.INSTANCE, "instance")]
+
+
 def trail_related(ref: EntityRef) -> list[Related]:
     calls = Related("API calls", None, "eventsource || ' ' || eventname")
     principals = Related("Principals", Kind.PRINCIPAL, "actor")
@@ -151,22 +179,43 @@ FLOW_RECORD: Final = (
 )
 
 
+DNS_COLUMNS: Final = (
+    "query_ts AS t, query_name, query_type, rcode, srcaddr, srcids.instance AS instance, "
+    "registered_domain, answers, firewall_rule_action, aws_account AS account, "
+    "aws_region AS region"
+)
+DNS_RECORD: Final = (
+    "{'time': strftime(t, '%Y-%m-%dT%H:%M:%SZ'), 'source': srcaddr, 'instance': instance, "
+    "'name': query_name, 'type': query_type, 'rcode': rcode, "
+    "'answers': array_to_string(list_transform(answers, lambda a: a.Rdata), ' '), "
+    "'firewall': firewall_rule_action}"
+)
+
+
+def related_of(table: str, ref: EntityRef) -> list[Related]:
+    if table == "cloudtrail":
+        return trail_related(ref)
+    return flow_related(ref) if table == "flow_logs" else dns_related(ref)
+
+
 def statement(table: str, ref: EntityRef, window: Window, offset: int = 0,
               interfaces: tuple[str, ...] = ()) -> str | None:  # fmt: skip
-    """The one statement for `table` (cloudtrail or flow_logs), or None when that table does
-    not name the entity. Rows: (section, value, n, first, last)."""
-    trail = table == "cloudtrail"
-    match = trail_match(ref) if trail else flow_match(ref, interfaces)
+    """The one statement for `table` (cloudtrail, flow_logs or dns_logs), or None when that
+    table does not name the entity. Rows: (section, value, n, first, last)."""
+    start, end = f"to_timestamp({window.start_s})", f"to_timestamp({window.end_s})"
+    if table == "cloudtrail":
+        match, columns, record = trail_match(ref), TRAIL_COLUMNS, TRAIL_RECORD
+        time_filter = f"event_ts >= {start} AND event_ts < {end}"
+    elif table == "flow_logs":
+        match, columns, record = flow_match(ref, interfaces), FLOW_COLUMNS, FLOW_RECORD
+        time_filter = f"start >= {window.start_s} AND start < {window.end_s}"
+    else:
+        match, columns, record = dns_match(ref), DNS_COLUMNS, DNS_RECORD
+        time_filter = f"query_ts >= {start} AND query_ts < {end}"
     if match is None:
         return None
     first_day, last_day = window.days
-    time_filter = (
-        f"event_ts >= to_timestamp({window.start_s}) AND event_ts < to_timestamp({window.end_s})"
-        if trail else f"start >= {window.start_s} AND start < {window.end_s}"
-    )  # fmt: skip
-    columns = TRAIL_COLUMNS if trail else FLOW_COLUMNS
-    record = TRAIL_RECORD if trail else FLOW_RECORD
-    related = trail_related(ref) if trail else flow_related(ref)
+    related = related_of(table, ref)
     parts = [
         "SELECT 'summary' AS section, NULL AS value, count(*) AS n, min(t) AS first, "
         "max(t) AS last FROM m",

@@ -52,9 +52,11 @@ def _page(c: Console, kind: str, ident: str, request: Request, session: Session,
     view = entities.page(c.settings, kind, ident, window=window, end=p.get("end") or None,
                              offset=_offset(p.get("offset")),
                              flow_offset=_offset(p.get("flow_offset")),
+                             dns_offset=_offset(p.get("dns_offset")),
                              cancel=cancel)  # fmt: skip
     return c.page(request, session, "entity.html", e=view,
                   findings=[_finding_row(n) for n in view.findings],
                   windows=list(entities.WINDOWS), end=p.get("end") or "",
                   offset=_offset(p.get("offset")),
-                  flow_offset=_offset(p.get("flow_offset")))  # fmt: skip
+                  flow_offset=_offset(p.get("flow_offset")),
+                  dns_offset=_offset(p.get("dns_offset")))  # fmt: skip
