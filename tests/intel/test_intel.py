@@ -14,7 +14,10 @@ def test_plain_text_with_comments_and_bad_lines() -> None:
     assert [e.network for e in entries] == ["203.0.113.250/32", "198.51.100.0/30", "2001:db8::/32"]
     assert [e.version for e in entries] == [4, 4, 6]
     assert entries[1].hi - entries[1].lo == 3
-    assert problems == ["bad.txt:5: 'nope' is not an IP address or CIDR"]
+    assert problems == [
+        "bad.txt:5: 'nope' is not an IP address or CIDR, nor a name "
+        "(one label; *.nope lists a whole top-level domain)"
+    ]
 
 
 def test_stix_bundle() -> None:
@@ -23,11 +26,15 @@ def test_stix_bundle() -> None:
         {"type": "indicator", "id": "indicator--2", "pattern_type": "stix",
          "pattern": "[ipv4-addr:value ISSUBSET '198.51.100.0/24'] OR [ipv6-addr:value = '2001:db8::1']"},
         {"type": "indicator", "id": "indicator--3", "pattern_type": "stix", "pattern": "[domain-name:value = 'evil.example']"},
+        {"type": "indicator", "id": "indicator--4", "pattern_type": "stix", "pattern": "[file:name = 'x.exe']"},
         {"type": "malware", "id": "malware--1", "name": "x"},
     ]}  # fmt: skip
     entries, problems = parse_list(json.dumps(bundle), "feed.json")
     assert [e.network for e in entries] == ["203.0.113.7/32", "198.51.100.0/24", "2001:db8::1/128"]
-    assert problems == ["feed.json: indicator indicator--3 has no IP address pattern"]
+    # domain-name patterns are domain entries now (tests/intel/test_domain_lists.py)
+    assert problems == [
+        "feed.json: indicator indicator--4 has no IP address or domain name pattern"
+    ]
 
 
 def test_otx_csv() -> None:

@@ -8,8 +8,10 @@ from pathlib import Path
 from vigil.config import Settings
 from vigil.intel import catalog
 from vigil.intel.aws_ranges import update
+from vigil.intel.catalog import Added as Added
 from vigil.intel.catalog import IntelList as IntelList
 from vigil.intel.geoip import install
+from vigil.intel.listmeta import CATEGORIES as CATEGORIES
 
 
 @dataclass(frozen=True)
@@ -22,12 +24,20 @@ class AwsRanges:
     ipv6_prefixes: int
 
 
-def add(settings: Settings, kind: str, path: Path) -> tuple[int, list[str]]:
-    """Add a threat, trusted-IP or organization-account list (checked first): its entries, and
-    the lines that were skipped with why."""
+def add(
+    settings: Settings,
+    kind: str,
+    path: Path,
+    category: str | None = None,
+    reputation: bool = False,
+) -> Added:
+    """Add a threat, trusted or organization-account list (checked first): its entries
+    (addresses and domain names), and the lines that were skipped with why. A threat or trusted
+    list may carry a category (one word, `[a-z0-9-]{1,32}`; CATEGORIES are the ones detections
+    read) and be a reputation feed; both are checked here for every shell."""
 
     settings.ensure()
-    return catalog.add(settings.home / "intel", kind, path)
+    return catalog.add(settings.home / "intel", kind, path, category, reputation)
 
 
 def update_aws_ranges(settings: Settings, path: Path) -> AwsRanges:

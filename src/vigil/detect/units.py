@@ -30,7 +30,7 @@ from vigil.lake.tables import TABLES
 from vigil.model.attack import TACTICS
 from vigil.model.severity import severity_score
 
-REQUIRABLE: Final = ("threat_list", "trusted_list")  # `requires:` names
+REQUIRABLE: Final = ("threat_list", "trusted_list", "domain_list")  # `requires:` names
 
 
 class UnitError(ContentError):
@@ -47,7 +47,9 @@ class Case:
     # · s3_access_logs: {records, account, region}
     data: dict[str, Any]
     expect: list[dict[str, Any]]
-    intel: dict[str, list[str]] = field(default_factory=dict)
+    # lists by kind: threat, trusted, accounts, own_egress: strings; threat_domains and
+    # trusted_domains: {list, category, reputation, entries} (vigil.intel.lists.case_list)
+    intel: dict[str, list[Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -366,4 +368,25 @@ def _case(meta_path: Path, raw: CaseModel) -> Case:
     if not isinstance(raw.expect, list):
         raise UnitError(f"case {raw.name!r}: expect is a list of grouping keys",
                         source=str(meta_path))  # fmt: skip
-    return Case(raw.name, data, list(raw.expect), dict(given.get("intel") or {}))
+    intel = dict(given.get("intel") or {})
+    _check_intel(meta_path, raw.name, intel)
+    return Case(raw.name, data, list(raw.expect), intel)
+
+
+def _check_intel(meta_path: Path, case: str, intel: dict[str, Any]) -> None:
+    """A case's lists with a category or reputation, read now so a mistake names the case."""
+    given = [k for k in ("threat_domains", "trusted_domains") if k in intel]
+    if not given:
+        return
+    from vigil.errors import ConfigError
+    from vigil.intel.lists import case_list
+
+    for key in given:
+        values = intel[key]
+        for raw in values if isinstance(values, list) else [values]:
+            try:
+                case_list(key.removesuffix("_domains"), raw)
+            except ConfigError as exc:
+                raise UnitError(
+                    f"case {case!r}: intel.{key}: {exc}", source=str(meta_path)
+                ) from None

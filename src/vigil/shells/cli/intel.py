@@ -1,5 +1,5 @@
-"""`vigil intel add|list|remove`: threat lists, trusted-IP lists and the organization's
-accounts, as GuardDuty's threat-intel and trusted-IP sets."""
+"""`vigil intel add|list|remove`: threat lists, trusted lists (addresses and domain names) and
+the organization's accounts, as GuardDuty's threat-intel and trusted-IP sets."""
 
 from __future__ import annotations
 
@@ -20,11 +20,34 @@ intel_app = typer.Typer(help=help_of("intel"), no_args_is_help=True)
 @intel_app.command("add")
 def intel_add(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="A list: one IP address, CIDR or account per line.")],
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="A list: IP addresses, CIDRs and domain names (plain text, a hosts file, an RPZ "
+            "zone, STIX 2.x, a MISP event or CSV, an OTX CSV), or account ids, one per line."
+        ),
+    ],
     threat: Annotated[bool, typer.Option("--threat", help="A threat list.")] = False,
-    trusted: Annotated[bool, typer.Option("--trusted", help="A trusted-IP list.")] = False,
+    trusted: Annotated[
+        bool, typer.Option("--trusted", help="A trusted list (addresses, domains).")
+    ] = False,
     accounts: Annotated[
         bool, typer.Option("--accounts", help="The organization's account ids.")
+    ] = False,
+    category: Annotated[
+        str | None,
+        typer.Option(
+            help="What the list's entries are, one word: malware, phishing, mining, c2, "
+            "dropzone, blackhole, driveby; for a reputation feed malicious, suspicious, abused "
+            "or bitcoin. The DNS detections pick their finding type by it."
+        ),
+    ] = None,
+    reputation: Annotated[
+        bool,
+        typer.Option(
+            "--reputation",
+            help="A reputation feed: its domains raise the .Reputation findings, not .Custom.",
+        ),
     ] = False,
     apply_since: Annotated[
         str | None,
@@ -32,8 +55,9 @@ def intel_add(
     ] = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Add a threat list, a trusted-IP list (trusted wins over threat) or an account list; it
-    applies to the next `vigil detect`, and with --apply-since to stored data too."""
+    """Add a threat list, a trusted list (trusted wins over threat) or an account list; it
+    applies to the next `vigil detect`, and with --apply-since to stored data too. A domain
+    entry covers the name and every name under it."""
     chosen = [
         k for k, on in (("threat", threat), ("trusted", trusted), ("accounts", accounts)) if on
     ]
@@ -42,14 +66,20 @@ def intel_add(
                           hint="vigil intel add --threat bad-ips.txt")  # fmt: skip
     if apply_since:
         lake.check_age(apply_since, "--apply-since")
-    count, problems = intel.add(ctx.obj, chosen[0], path)
+    added = intel.add(ctx.obj, chosen[0], path, category, reputation)
     applied = detect.recent(ctx.obj, apply_since) if apply_since else None
     if json_out:
-        render.print_json({"kind": chosen[0], "list": path.name, "entries": count,
-                           "problems": problems, "applied": applied})  # fmt: skip
+        doc = {"list": added.name, **vars(added), "applied": applied}
+        del doc["name"]
+        render.print_json(doc)
         return
-    render.line(f"{count} entries added from {path} ({chosen[0]} list {path.name})")
-    for line in problems:
+    about = "".join(
+        [f", {added.domains} domain(s)" if added.domains else "",
+         f", category {added.category}" if added.category else "",
+         ", reputation feed" if added.reputation else ""]
+    )  # fmt: skip
+    render.line(f"{added.entries} entries added from {path} ({chosen[0]} list {path.name}{about})")
+    for line in added.problems:
         render.tagged("skipped:", "yellow", line)
     if applied is not None:
         found = sum(applied.findings.values())
@@ -68,8 +98,10 @@ def intel_list(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     if json_out:
         render.print_json({"lists": lists})
         return
-    rows = [[x.kind, x.name, x.entries, x.problems, x.added] for x in lists]
-    render.table(["kind", "name", "entries", "skipped lines", "added"], rows)
+    rows = [[x.kind, x.name, x.entries, x.domains, x.category or "-",
+             "yes" if x.reputation else "-", x.problems, x.added] for x in lists]  # fmt: skip
+    heads = ["kind", "name", "entries", "domains", "category", "reputation", "skipped lines"]
+    render.table([*heads, "added"], rows)
 
 
 @intel_app.command("remove")
