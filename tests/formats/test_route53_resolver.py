@@ -167,10 +167,10 @@ def test_empty_object_gives_an_empty_table() -> None:
         assert not result.rejects
 
 
-def test_many_generated_records_take_the_fast_path() -> None:
+def _generated(count: int) -> list[str]:
     record = json.loads(AWS_EXAMPLE)
     lines = []
-    for i in range(3000):
+    for i in range(count):
         record.update(
             query_name=f"host{i}.example.com.",
             srcport=str(1024 + i),
@@ -179,9 +179,28 @@ def test_many_generated_records_take_the_fast_path() -> None:
             * (i % 3),
         )
         lines.append(json.dumps(record, separators=(",", ":")))
-    data = ("\n".join(lines) + "\n").encode()
+    return lines
+
+
+def test_many_generated_records_take_the_fast_path() -> None:
+    data = ("\n".join(_generated(3000)) + "\n").encode()
     fast = route53_resolver._fast(data)
     assert fast is not None
     assert fast.equals(parse_lines(data)[0])
     assert fast["srcport"].to_pylist()[-1] == 1024 + 2999
     assert [len(a) for a in fast["answers"].to_pylist()[:3]] == [0, 1, 2]
+
+
+def test_bad_lines_in_a_large_file_cost_their_chunk_only() -> None:
+    lines = _generated(route53_resolver.CHUNK * 3 + 500)
+    lines[4999] = lines[4999].replace('"srcport":"', '"srcport":"x')
+    lines[8999] = "{" + lines[8999]
+    numeric = range(200, 300)  # the other way of writing the port, in one chunk only
+    for i in numeric:
+        lines[i] = lines[i].replace(f'"srcport":"{1024 + i}"', f'"srcport":{1024 + i}')
+    result = parse_dns(("\n".join(lines) + "\n").encode(), "x")
+    assert [r.line for r in result.rejects] == [5000, 9000]
+    assert result.rejects[0].reason.startswith("srcport: expected a port number")
+    ports = result.table["srcport"].to_pylist()
+    assert len(ports) == len(lines) - 2
+    assert ports == [1024 + i for i in range(len(lines)) if i not in (4999, 8999)]

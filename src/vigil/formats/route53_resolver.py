@@ -4,15 +4,17 @@ The same reader serves S3 delivery, Firehose output and CloudWatch Logs exports 
 start with the event's time). The fast path hands the whole object to Arrow's JSON reader with
 the lake's types, which refuses unknown keys and values of the wrong type; then the times,
 ports and versions are checked in bulk. A file it declines (an unknown key, a wrong type, a
-bad time, a version other than 1.x, a malformed, blank or over-long line) is read line by line
-by `route53_resolver_records`: each bad line is rejected with its number and a reason naming
-the field, and the rest is taken.
+bad time, a version other than 1.x, a malformed, blank or over-long line) is read again in
+chunks of lines; a chunk the fast path declines too is read line by line by
+`route53_resolver_records`: each bad line is rejected with its number and a reason naming the
+field, and the rest is taken.
 """
 
 from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from typing import Final
 
 import numpy as np
@@ -20,13 +22,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from vigil.formats.common import ParseResult
+from vigil.formats.common import ParseResult, Reject
 from vigil.formats.route53_resolver_records import EXPORT_STAMP, MAX_LINE, SCHEMA, parse_lines
 from vigil.formats.timestamps import UTC_MS, all_plausible
 
 _VERSION_1: Final = r"^1(\.[0-9]+)?$"
 _STAMPS: Final = re.compile(rb"(?m)^" + EXPORT_STAMP.pattern)
 _READ: Final = pj.ReadOptions(use_threads=False)  # ingest parallelises files
+CHUNK: Final = 4096  # lines read together once a file needs a closer look
 _SCAN: Final = 1 << 22  # bytes looked at at once for line ends (small temporary arrays)
 
 
@@ -47,8 +50,23 @@ def parse_dns(data: bytes, uri: str) -> ParseResult:
     table = _fast(data)
     if table is not None:
         return ParseResult(table)
-    table, rejects = parse_lines(data)
-    return ParseResult(table, rejects)
+    return _by_chunks(data)
+
+
+def _by_chunks(data: bytes) -> ParseResult:
+    """A file the fast path declined, CHUNK lines at a time: the chunks it takes are read in
+    bulk, the others line by line (so one bad line costs a chunk, not the file)."""
+    lines = data.split(b"\n")
+    tables: list[pa.Table] = []
+    rejects: list[Reject] = []
+    for start in range(0, len(lines), CHUNK):
+        chunk = b"\n".join(lines[start : start + CHUNK])
+        table = _fast(chunk)
+        if table is None:
+            table, bad = parse_lines(chunk)
+            rejects += [replace(r, line=(r.line or 0) + start) for r in bad]
+        tables.append(table)
+    return ParseResult(pa.concat_tables(tables), rejects)
 
 
 def _fast(data: bytes) -> pa.Table | None:
