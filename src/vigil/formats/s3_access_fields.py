@@ -16,7 +16,6 @@ import pyarrow as pa
 
 from vigil.formats.common import Reject
 from vigil.formats.timestamps import EARLIEST_S, LATEST_S
-from vigil.lake.tables import S3_ACCESS_LOGS
 
 # The 26 fields AWS documents, in order (Athena's column names); later ones are `extra_fields`.
 FIELDS: Final = (
@@ -29,7 +28,27 @@ REQUIRED: Final = FIELDS.index("hostid")  # older records end after versionid
 TIME: Final = FIELDS.index("requestdatetime")
 QUOTED: Final = frozenset({"request_uri", "referrer", "useragent"})
 # Everything the parser hands the lake: its table but the integer address `conform` adds.
-SCHEMA: Final = pa.schema([f for f in S3_ACCESS_LOGS.schema if f.name != "remoteip_ipv4"])
+_TEXT: Final = ("bucketowner", "bucket_name", "requestdatetime", "remoteip", "requester",
+                 "requestid", "operation", "key", "request_uri")  # fmt: skip
+_COUNTS: Final = ("bytessent", "objectsize", "totaltime", "turnaroundtime")
+_TAIL: Final = ("referrer", "useragent", "versionid", "hostid", "sigv", "ciphersuite", "authtype",
+                "endpoint", "tlsversion", "accesspointarn", "aclrequired", "extra_fields",
+                "key_decoded")  # fmt: skip
+# The lake's columns (Athena's names, in the logged order), less `remoteip_ipv4`, which the
+# lake adds from remoteip.
+SCHEMA: Final = pa.schema(
+    [
+        *[(name, pa.string()) for name in _TEXT],
+        ("httpstatus", pa.int32()),
+        ("errorcode", pa.string()),
+        *[
+            (name, pa.int64())
+            for name in ("bytessent", "objectsize", "totaltime", "turnaroundtime")
+        ],
+        *[(name, pa.string()) for name in _TAIL],
+        ("request_ts", pa.timestamp("ms", tz="UTC")),
+    ]
+)
 INTEGERS: Final = {f.name: f.type for f in SCHEMA if pa.types.is_integer(f.type)}
 MAX_LINE: Final = 64 * 1024
 TIME_FORMAT: Final = "%d/%b/%Y:%H:%M:%S %z"

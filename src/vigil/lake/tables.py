@@ -16,7 +16,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from vigil.formats import cloudtrail_model, flowlog_fields
+from vigil.formats import (
+    cloudtrail_model,
+    flowlog_fields,
+    route53_resolver_records,
+    s3_access_fields,
+)
 from vigil.formats.addresses import ipv4_integers
 
 PARTITIONS: Final = ("aws_account", "aws_region", "date")
@@ -139,8 +144,6 @@ LOG_EVENTS: Final = TableSpec(
     statistics_columns=("log_group", "log_stream", "timestamp", "ingestion_time"),
 )
 
-_UTC_MS: Final = pa.timestamp("ms", tz="UTC")
-
 # Route 53 Resolver query logs (spec §11): Athena's documented columns, `query_timestamp` as
 # logged (text) and `query_ts` its time; top-level keys the table does not know are kept in
 # `extra_fields` (a JSON object), so a newer format version loses nothing. `registered_domain`
@@ -150,46 +153,8 @@ DNS_LOGS: Final = TableSpec(
     name="dns_logs",
     schema=pa.schema(
         [
-            pa.field("version", pa.string()),
-            pa.field("account_id", pa.string()),
-            pa.field("region", pa.string()),
-            pa.field("vpc_id", pa.string()),
-            pa.field("query_timestamp", pa.string()),
-            pa.field("query_name", pa.string()),
-            pa.field("query_type", pa.string()),
-            pa.field("query_class", pa.string()),
-            pa.field("rcode", pa.string()),
-            pa.field(
-                "answers",
-                pa.list_(
-                    pa.struct(
-                        [
-                            pa.field("Rdata", pa.string()),
-                            pa.field("Type", pa.string()),
-                            pa.field("Class", pa.string()),
-                        ]
-                    )
-                ),
-            ),
-            pa.field("srcaddr", pa.string()),
-            pa.field("srcport", pa.int32()),
-            pa.field("transport", pa.string()),
-            pa.field(
-                "srcids",
-                pa.struct(
-                    [
-                        pa.field("instance", pa.string()),
-                        pa.field("resolver_endpoint", pa.string()),
-                        pa.field("resolver_network_interface", pa.string()),
-                    ]
-                ),
-            ),
-            pa.field("firewall_rule_action", pa.string()),
-            pa.field("firewall_rule_group_id", pa.string()),
-            pa.field("firewall_domain_list_id", pa.string()),
-            pa.field("extra_fields", pa.string()),
+            *route53_resolver_records.SCHEMA,
             pa.field("registered_domain", pa.string()),
-            pa.field("query_ts", _UTC_MS),
             pa.field("srcaddr_ipv4", pa.uint32()),
         ]
     ),
@@ -212,25 +177,7 @@ DNS_LOGS: Final = TableSpec(
 # the partitioned key layout does, or the user (`--account`, `--region`).
 S3_ACCESS_LOGS: Final = TableSpec(
     name="s3_access_logs",
-    schema=pa.schema(
-        [
-            *(pa.field(n, pa.string()) for n in ("bucketowner", "bucket_name", "requestdatetime",
-                                                 "remoteip", "requester", "requestid",
-                                                 "operation", "key", "request_uri")),
-            pa.field("httpstatus", pa.int32()),
-            pa.field("errorcode", pa.string()),
-            pa.field("bytessent", pa.int64()),
-            pa.field("objectsize", pa.int64()),
-            pa.field("totaltime", pa.int64()),
-            pa.field("turnaroundtime", pa.int64()),
-            *(pa.field(n, pa.string()) for n in ("referrer", "useragent", "versionid", "hostid",
-                                                 "sigv", "ciphersuite", "authtype", "endpoint",
-                                                 "tlsversion", "accesspointarn", "aclrequired",
-                                                 "extra_fields", "key_decoded")),
-            pa.field("request_ts", _UTC_MS),
-            pa.field("remoteip_ipv4", pa.uint32()),
-        ]
-    ),
+    schema=pa.schema([*s3_access_fields.SCHEMA, pa.field("remoteip_ipv4", pa.uint32())]),
     time_column="request_ts",
     dedup_key=("bucket_name", "requestid", "operation"),
     dictionary_columns=("bucketowner", "bucket_name", "operation", "errorcode", "sigv",
