@@ -253,3 +253,32 @@ def test_property_fast_and_careful_paths_agree(records: list[dict], ascii_only: 
     tables = fast_tables([data])
     assert tables is not None
     assert tables[0].to_pylist() == _careful(data)
+
+
+def logstash(record: dict, **extra: object) -> dict:  # type: ignore[type-arg]
+    """A record as Logstash's CloudTrail codec and Elastic's exports write it: eventTime moved
+    to @timestamp (with milliseconds), @version beside it."""
+    out = {k: v for k, v in record.items() if k != "eventTime"}
+    return {"@timestamp": "2024-03-01T09:14:03.000Z", "@version": "1", **out, **extra}
+
+
+def test_logstash_exports_take_at_timestamp_as_the_event_time_and_say_so() -> None:
+    neither = logstash(ct_record(eventID="ls-4"))
+    del neither["@timestamp"]
+    lines = [
+        json.dumps(logstash(ct_record(eventID="ls-1"))),
+        json.dumps(logstash(ct_record(eventID="ls-2"), **{"@timestamp": "2024-03-01T09:15:00Z"})),
+        json.dumps(ct_record(eventID="ls-3")),  # its own eventTime wins
+        json.dumps(neither),  # never filed in 1970
+    ]
+    result = parse_cloudtrail("\n".join(lines).encode(), "logstash.ndjson")
+    rows = {r["eventid"]: r["event_ts"].isoformat() for r in result.table.to_pylist()}
+    assert rows == {"ls-1": "2024-03-01T09:14:03+00:00", "ls-2": "2024-03-01T09:15:00+00:00",
+                    "ls-3": "2024-03-01T09:14:03+00:00"}  # fmt: skip
+    assert [(r.line, r.reason) for r in result.rejects] == [(4, "no eventTime")]
+    assert result.notices == [
+        "logstash.ndjson: 2 record(s) without eventTime took their @timestamp as the event time "
+        "(a Logstash or Elastic export)"
+    ]
+    in_a_log_file = parse_cloudtrail(trail_file([logstash(ct_record())]).encode(), "t.json")
+    assert in_a_log_file.table.num_rows == 1 and in_a_log_file.notices
