@@ -50,6 +50,24 @@ RULE = "name: r1\npattern: {source: [app], detail: {n: [{numeric: ['>', 5]}]}}\n
 STIX = json.dumps({"type": "bundle", "objects": [
     {"type": "indicator", "id": "indicator--1", "pattern": "[ipv4-addr:value = '203.0.113.9']"}]})  # fmt: skip
 
+QUERY = {"version": "1.100000", "account_id": "111122223333", "region": "us-east-1",
+         "vpc_id": "vpc-0a1b", "query_timestamp": "2024-03-01T09:14:03Z",
+         "query_name": "www.example.com.", "query_type": "A", "query_class": "IN",
+         "rcode": "NOERROR", "answers": [{"Rdata": "192.0.2.8", "Type": "A", "Class": "IN"}],
+         "srcaddr": "10.0.1.5", "srcport": "53001", "transport": "UDP",
+         "srcids": {"instance": "i-0a1b"}}  # fmt: skip
+ACCESS = (
+    b"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be bucket1 "
+    b"[06/Feb/2019:00:00:38 +0000] 192.0.2.3 - 3E57427F3EXAMPLE REST.GET.OBJECT a%20b.txt "
+    b'"GET /bucket1/a%20b.txt HTTP/1.1" 200 - 113 113 7 5 "-" "curl/8.4.0" - aGk= SigV4 '
+    b"ECDHE-RSA-AES128-GCM-SHA256 AuthHeader bucket1.s3.us-west-1.amazonaws.com TLSv1.2 - -"
+)
+FINDING = {"schemaVersion": "2.0", "accountId": "111122223333", "region": "us-east-1",
+           "id": "f1", "type": "Recon:EC2/Portscan", "severity": 5, "title": "t",
+           "createdAt": "2024-03-01T09:00:00Z", "updatedAt": "2024-03-01T09:10:00Z",
+           "resource": {"resourceType": "Instance"},
+           "service": {"serviceName": "guardduty", "count": 2}}  # fmt: skip
+
 SEEDS: dict[str, list[bytes]] = {
     "flowlogs": [f"{FLOW_HEADER}\n{FLOW}\n{FLOW}\n".encode(), f"{FLOW}\n".encode()],
     "cloudtrail": [
@@ -64,6 +82,16 @@ SEEDS: dict[str, list[bytes]] = {
                 "detail": RECORD,
             }
         ).encode(),
+    ],
+    "dns": [
+        (json.dumps(QUERY) + "\n" + json.dumps({**QUERY, "srcport": 53002})).encode(),
+        ("2024-03-01T09:14:04.000Z " + json.dumps(QUERY)).encode(),
+    ],
+    "s3access": [ACCESS + b"\n" + ACCESS.replace(b" 200 ", b" 404 ") + b" us-west-1\n"],
+    "findings": [
+        (json.dumps(FINDING) + "\n" + json.dumps({**FINDING, "id": "f2"})).encode(),
+        json.dumps({"findings": [FINDING]}, indent=2).encode(),
+        json.dumps({"detail-type": "GuardDuty Finding", "detail": FINDING}).encode(),
     ],
     "filter_pattern": [
         b'{ $.status >= 500 && $.method = "POST" }',
@@ -176,6 +204,28 @@ def _cloudtrail(data: bytes) -> None:
     parse_object(data, parse_key("fuzz/file.json"), "auto", None, "fuzz")
 
 
+def _dns(data: bytes) -> None:
+    from vigil.formats.route53_resolver import parse_dns
+
+    parse_dns(data, "fuzz")
+
+
+def _s3access(data: bytes) -> None:
+    from vigil.formats.s3_access import parse_s3access
+
+    parse_s3access(data, "fuzz")
+
+
+def _findings(data: bytes) -> None:
+    from vigil.findings.asff_import import AsffInvalid
+    from vigil.findings.guardduty_import import read_guardduty
+    from vigil.formats.finding_docs import parse_findings
+
+    for _, doc in parse_findings(data, "fuzz", "guardduty").docs:
+        with contextlib.suppress(AsffInvalid):  # a refusal with its reason
+            read_guardduty(doc)
+
+
 def _filter_pattern(data: bytes) -> None:
     from vigil.logs.pattern_match import compile_pattern
 
@@ -257,7 +307,8 @@ def _posture(data: bytes, folder: Path) -> None:
 
 _CHECKS: list[Any] = []
 TARGETS: dict[str, Callable[[bytes], None]] = {
-    "flowlogs": _flowlogs, "cloudtrail": _cloudtrail, "filter_pattern": _filter_pattern,
+    "flowlogs": _flowlogs, "cloudtrail": _cloudtrail, "dns": _dns, "s3access": _s3access,
+    "findings": _findings, "filter_pattern": _filter_pattern,
     "event_pattern": _event_pattern, "insights": _insights, "schedule": _schedule,
     "sigma": _sigma, "threat_list": _threat_list, "rule": _rule,
 }  # fmt: skip
@@ -295,9 +346,30 @@ def fuzz(count: int, seed: int = 0) -> dict[str, Any]:
     return {"inputs": sum(counts.values()), "per_parser": counts, "escapes": escapes}
 
 
+STAMP = "20240301T0000Z"
+
+
+def _fuzz_key(kind: str, i: int) -> str:
+    """Where AWS delivers an object of the kind (under AWSLogs/111122223333/)."""
+    day = "us-east-1/2024/03/01"
+    if kind == "flowlogs":
+        return (
+            f"vpcflowlogs/{day}/111122223333_vpcflowlogs_us-east-1_fl-0fuzz_{STAMP}_{i:05d}.log.gz"
+        )
+    if kind == "cloudtrail":
+        return f"CloudTrail/{day}/111122223333_CloudTrail_us-east-1_{STAMP}_{i:05d}.json.gz"
+    if kind == "dns":
+        return (f"vpcdnsquerylogs/vpc-0a1b/2024/03/01/"
+                f"vpc-0a1b_vpcdnsquerylogs_111122223333_20240301T0000Z_{i:05d}.log.gz")  # fmt: skip
+    if kind == "findings":
+        return f"GuardDuty/{day}/0a1b2c3d-0000-4000-8000-{i:012d}.jsonl.gz"
+    return f"s3-access/111122223333/us-east-1/bucket1/2024/03/01/2024-03-01-00-00-00-FUZZ{i:012d}"
+
+
 def fuzz_ingest(files: int, seed: int = 0) -> dict[str, Any]:
-    """Mutated flow-log and CloudTrail files through `vigil ingest`: every one must end
-    ingested or quarantined (never lost, never an internal error)."""
+    """Mutated flow-log, CloudTrail, DNS query log, S3 access log and GuardDuty export files
+    through `vigil ingest`: every one must end ingested or quarantined (never lost, never an
+    internal error)."""
     import sqlite3
 
     from vigil.api import lake as lake_api
@@ -308,15 +380,12 @@ def fuzz_ingest(files: int, seed: int = 0) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix="vigil-fuzz-ingest-"))
     src = root / "src" / "AWSLogs" / "111122223333"
     for i in range(files):
-        kind = rng.choice(["flowlogs", "cloudtrail"])
+        kind = rng.choice(["flowlogs", "cloudtrail", "dns", "s3access", "findings"])
         data = mutate(rng.choice(SEEDS[kind]), rng)
-        folder = src / ("vpcflowlogs" if kind == "flowlogs" else "CloudTrail") / "us-east-1" \
-            / "2024" / "03" / "01"  # fmt: skip
-        folder.mkdir(parents=True, exist_ok=True)
-        name = f"111122223333_{'vpcflowlogs' if kind == 'flowlogs' else 'CloudTrail'}_us-east-1_" \
-               f"{'fl-0fuzz_' if kind == 'flowlogs' else ''}20240301T0000Z_{i:05d}"  # fmt: skip
-        suffix = ".log.gz" if kind == "flowlogs" else ".json.gz"
-        (folder / (name + suffix)).write_bytes(gzip.compress(data) if rng.random() < 0.8 else data)
+        path = src / _fuzz_key(kind, i)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        gzipped = path.name.endswith(".gz") and rng.random() < 0.8
+        path.write_bytes(gzip.compress(data) if gzipped else data)
     settings = Settings.load(root / "home")
     report = lake_api.ingest(settings, [str(root / "src")])
     db = sqlite3.connect(settings.state_db)
@@ -326,7 +395,7 @@ def fuzz_ingest(files: int, seed: int = 0) -> dict[str, Any]:
         db.close()
     held = {e.uri for e in quarantine_api.entries(settings)}
     unaccounted = []
-    for path in sorted((root / "src").rglob("*.gz")):
+    for path in sorted(p for p in (root / "src").rglob("*") if p.is_file()):
         uri = next((u for u in status if u.endswith(str(path))), None)
         state = status.get(uri) if uri else None
         ingested = state in ("done", "partial", "duplicate")

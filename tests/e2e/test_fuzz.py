@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 @pytest.mark.parametrize("seed", [1, 2])
 def test_parsers_raise_only_vigil_errors(seed: int) -> None:
     result = fuzz(2500, seed=seed)
-    assert result["inputs"] >= 2400 and len(result["per_parser"]) == 11
+    assert result["inputs"] >= 2400 and len(result["per_parser"]) == 14
     assert result["escapes"] == []
 
 

@@ -57,7 +57,9 @@ def _address(value: str) -> bool:
 
 
 def _seconds(value: str) -> bool:
-    return _digits(value) and plausible_seconds(int(value))
+    # a time in seconds has at most 12 digits; longer digit runs are no time (and a few
+    # thousand digits would not even convert)
+    return _digits(value) and len(value) <= 12 and plausible_seconds(int(value))
 
 
 def _tcp_flags(value: str) -> bool:

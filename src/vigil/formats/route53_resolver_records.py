@@ -157,8 +157,8 @@ def _version(text: str | None) -> str | None:
     if text is None:
         return None
     major = text.strip().split(".", 1)[0]
-    if not major.isascii() or not major.isdigit():
-        return f"version {text!r} is not a version number"
+    if not major.isascii() or not major.isdigit() or len(major) > 9:
+        return f"version {text[:40]!r} is not a version number"
     if int(major) != 1:
         return f"version {text!r}: major version {int(major)} is not supported (only 1.x)"
     return None
@@ -169,7 +169,7 @@ def _port(row: Row) -> str | None:
     if value is None:
         return None
     if isinstance(value, str) and value.isascii() and value.isdigit():
-        number = int(value)
+        number = int(value) if len(value) <= 9 else 1 << 31  # out of range either way
     elif isinstance(value, int) and not isinstance(value, bool):
         number = value
     else:

@@ -69,7 +69,7 @@ class _Scope:
 
 
 def period_interval(text: str) -> str:
-    match = re.fullmatch(r"(\d+)([A-Za-z]+)", text)
+    match = re.fullmatch(r"(\d{1,9})([A-Za-z]+)", text)
     if not match or match.group(2) not in _UNITS:
         raise QueryError(f"{text!r} is not a period", hint="bin(5m), bin(1h), bin(30s)")
     return f"INTERVAL '{int(match.group(1))} {_UNITS[match.group(2)]}'"

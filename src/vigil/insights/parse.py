@@ -210,8 +210,8 @@ class _Parser:
             return Sort(tuple(keys))
         if name == "limit":
             tok = self.take()
-            if tok is None or tok.kind != "number" or not tok.text.isdigit():
-                raise self.fail("limit takes a whole number")
+            if tok is None or tok.kind != "number" or not tok.text.isdigit() or len(tok.text) > 9:
+                raise self.fail("limit takes a whole number (at most 999,999,999)")
             return Limit(int(tok.text))
         if name == "parse":
             return self.parse_command()
