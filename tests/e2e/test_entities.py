@@ -21,8 +21,9 @@ from playwright.sync_api import Browser, Page, expect
 from helpers import vigil
 from mmdb_build import write
 from serving import start
-from vigil.findings.asff_import import read, read_guardduty
+from vigil.findings.asff_import import read
 from vigil.findings.entities import entities_of
+from vigil.findings.guardduty_import import read_guardduty
 from vigil.model.entity import EntityRef, Kind, check, classify
 
 SEEN = re.compile(r"^2026-11-24T\d\d:\d\d:\d\dZ$")  # the demo's day
@@ -117,7 +118,7 @@ def test_an_id_is_its_page_path_escaped_whole() -> None:
 
 
 def test_imported_findings_name_their_resources_actors_networks_and_threat_lists() -> None:
-    asff, _ = read(ASFF)
+    asff = read(ASFF).finding
     asff.sample_evidence = [json.dumps(ASFF)]  # as the hub keeps the document it was sent
     named = entities_of(asff)
     pairs = {(n.entity.kind, n.entity.id): n.role for n in named.named}
@@ -127,8 +128,8 @@ def test_imported_findings_name_their_resources_actors_networks_and_threat_lists
     assert pairs[(Kind.ADDRESS, "198.51.100.200")] == "Destination address"
     assert pairs[(Kind.ACCOUNT, "222222222222")] == "Account"
     assert named.threats == ["Emerging Threats: 198.51.100.200"]
-    guardduty, hit = read_guardduty(GUARDDUTY)
-    guardduty.sample_evidence = hit.evidence
+    guardduty = read_guardduty(GUARDDUTY).finding
+    guardduty.sample_evidence = [json.dumps(GUARDDUTY)]
     named = entities_of(guardduty)
     pairs = {(n.entity.kind, n.entity.id): n.role for n in named.named}
     assert pairs[(Kind.INSTANCE, "i-0d1000000000000d1")] == "Instance or interface"

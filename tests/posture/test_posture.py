@@ -139,9 +139,12 @@ def test_results_become_compliance_findings_with_resets(home) -> None:  # type: 
     store = FindingStore(home.state_db)
     [finding] = store.find()
     exported = asff(finding)
-    assert (
-        exported["Compliance"] == {"Status": "FAILED"} and exported["Workflow"]["Status"] == "NEW"
-    )
+    standards = [{"StandardsId": "standards/cis-aws-foundations-benchmark/v/1.4.0"},
+                 {"StandardsId": "standards/cis-aws-foundations-benchmark/v/3.0.0"}]  # fmt: skip
+    assert exported["Compliance"] == {
+        "Status": "FAILED", "SecurityControlId": "CloudTrail.4", "AssociatedStandards": standards
+    }  # fmt: skip
+    assert exported["Workflow"]["Status"] == "NEW"
     assert exported["Types"] == [
         "Software and Configuration Checks/Industry and Regulatory Standards/CloudTrail.4"
     ]

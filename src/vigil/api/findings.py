@@ -15,19 +15,23 @@ from vigil.detect.templates import render as render_sql
 from vigil.detect.units import type_aliases
 from vigil.errors import ConfigError
 from vigil.events.emit import emit_findings
+from vigil.findings import links
 from vigil.findings.asff_filter import FilterInvalid, check, matches
 from vigil.findings.asff_import import (
+    GUARDDUTY_FINDING,
+    GUARDDUTY_PRODUCT,
     AsffInvalid,
     asff_of,
     identity,
     original,
     read,
-    read_guardduty,
 )
 from vigil.findings.asff_import import ImportFailure as ImportFailure
 from vigil.findings.asff_import import ImportResult as ImportResult
 from vigil.findings.compliance import check_of
 from vigil.findings.export import FORMATS as FORMATS
+from vigil.findings.guardduty_import import read_guardduty
+from vigil.findings.imported import Imported, Outcome, source_finding, upsert
 from vigil.findings.store import Filter, FindingStore
 from vigil.findings.suppression import parse_criteria
 from vigil.findings.triage import FindingPage as FindingPage
@@ -35,12 +39,12 @@ from vigil.findings.triage import FindingQuery as FindingQuery
 from vigil.findings.triage import select
 from vigil.formats.common import Reject
 from vigil.ingest.options import FindingsSink
-from vigil.model.finding import Finding, Hit, RecordState, Workflow
+from vigil.model.finding import PRODUCTS, Finding, Hit, RecordState, Related, Workflow
 from vigil.posture.audit import load_checks
 from vigil.state.saved import SavedView as SavedView
 from vigil.state.saved import SavedViews
 
-DocReader = Callable[[Any], tuple[Finding, Hit]]  # one document sent in, as a hub finding
+DocReader = Callable[[Any], Imported]  # one document sent in, as a hub finding
 
 
 def list_findings(
@@ -50,10 +54,16 @@ def list_findings(
     status: str | None = None,
     since: str | None = None,
     archived: bool = False,
+    product: str | None = None,
 ) -> list[Finding]:
+    """Findings, most severe first; `product` keeps one product's (vigil, guardduty or
+    securityhub)."""
+    if product is not None and product.lower() not in PRODUCTS:
+        raise ConfigError(f"no product {product!r}", hint=f"choose {', '.join(PRODUCTS)}")
     with FindingStore(settings.state_db) as store:
         state = "ARCHIVED" if archived else "ACTIVE"
-        return store.find(Filter(severity, current_type(settings, type_), status, state, since))
+        wanted = Filter(severity, current_type(settings, type_), status, state, since, product)
+        return store.find(wanted)
 
 
 def current_type(settings: Settings, type_: str | None) -> str | None:
@@ -68,6 +78,13 @@ def current_type(settings: Settings, type_: str | None) -> str | None:
 def get(settings: Settings, fid: str) -> Finding:
     with FindingStore(settings.state_db) as store:
         return store.get(fid)
+
+
+def related(settings: Settings, fid: str) -> list[Related]:
+    """Other products' findings on the same resource about the same behaviour (both ways):
+    GuardDuty's beside Vigil's detection, Security Hub's control beside Vigil's check."""
+    with FindingStore(settings.state_db) as store:
+        return links.related(store.db, store.get(fid).id)
 
 
 def hits(settings: Settings, fid: str) -> list[Hit]:
@@ -190,24 +207,29 @@ def import_guardduty(settings: Settings, docs: list[Any]) -> ImportResult:
 
 
 def import_with(settings: Settings, docs: list[Any], read: DocReader) -> ImportResult:
-    """Read each document into a hub finding and record it; the ones read wrongly are failed
-    with the reason, and the rest proceed."""
+    """Read each document into a hub finding and record it (a later version replaces the
+    finding, an equal or older one is ignored but still succeeds, as in Security Hub); the
+    ones read wrongly are failed with the reason, and the rest proceed."""
 
     failed: list[ImportFailure] = []
     changed: list[Finding] = []
+    outcomes = dict.fromkeys(Outcome, 0)
     with FindingStore(settings.state_db) as store:
         for doc in docs:
             ident = str(doc.get("Id", doc.get("id", ""))) if isinstance(doc, dict) else ""
             try:
-                finding, hit = read(doc)
+                imported = read(doc)
             except AsffInvalid as exc:
                 failed.append(ImportFailure(ident, str(exc)))
                 continue
-            if store.record(finding, [hit]):
-                changed.append(store.get(finding.id))
+            outcome = upsert(store, imported)
+            outcomes[outcome] += 1
+            if outcome is not Outcome.UNCHANGED:
+                changed.append(store.get(imported.finding.id))
     if changed:
         emit_findings(settings, changed)
-    return ImportResult(len(docs) - len(failed), failed)
+    return ImportResult(len(docs) - len(failed), failed, outcomes[Outcome.CREATED],
+                        outcomes[Outcome.UPDATED], outcomes[Outcome.UNCHANGED])  # fmt: skip
 
 
 def find_asff(settings: Settings, filters: Any) -> list[dict[str, Any]]:
@@ -224,12 +246,20 @@ def find_asff(settings: Settings, filters: Any) -> list[dict[str, Any]]:
     return [d for d in docs if matches(wanted, d)]
 
 
-def hub_id(ident: str, product_arn: str) -> str:
+def hub_id(settings: Settings, ident: str, product_arn: str) -> str:
     """The hub id behind a Security Hub FindingIdentifier (Id and ProductArn)."""
 
     if ident.startswith("vigil/"):
         return ident.removeprefix("vigil/")
-    return identity(product_arn, ident)
+    source = identity(product_arn, ident)
+    with FindingStore(settings.state_db) as store:
+        found = source_finding(store, source)
+    if found is not None:  # a control read into its consolidated finding, say
+        return found
+    guardduty = GUARDDUTY_FINDING.match(ident)
+    if product_arn.endswith(GUARDDUTY_PRODUCT) and guardduty:
+        return identity(ident, guardduty[1])
+    return source
 
 
 def saved_views(settings: Settings, owner: str, kind: str = "findings") -> list[SavedView]:

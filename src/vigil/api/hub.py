@@ -128,7 +128,7 @@ def update_findings(settings: Settings, filters: Any, note: dict[str, Any] | Non
         docs = find_asff(settings, filters)
     except VigilError as exc:
         raise HubError("InvalidInputException", exc.message) from None
-    ids = [hub_id(str(d.get("Id", "")), str(d.get("ProductArn", ""))) for d in docs]
+    ids = [hub_id(settings, str(d.get("Id", "")), str(d.get("ProductArn", ""))) for d in docs]
     with FindingStore(settings.state_db) as store:
         done = store.update_many(ids, None, RecordState(record_state) if record_state else None,
                                  str(note["Text"]) if note else None)  # fmt: skip

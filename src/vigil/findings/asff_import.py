@@ -1,18 +1,25 @@
 """Findings other tools send in AWS Security Finding Format (BatchImportFindings): each checked
 for ASFF's required fields and read into a hub finding. The identity is Security Hub's (the
-product ARN and the finding's own `Id`), so importing the same finding again updates it. The
-document as sent is kept as the finding's evidence and given back by GetFindings."""
+product ARN and the finding's own `Id`), so importing the same finding again updates it
+(findings.imported applies the version rule), with two exceptions that keep one hub finding
+per problem: GuardDuty's findings sent as ASFF (product `aws/guardduty`, Id the finding's
+ARN) are the GuardDuty finding itself, and control findings are one per Security Hub control
+and resource (findings.standards). The document as sent is kept as the finding's evidence
+and given back by GetFindings."""
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from vigil import clock
 from vigil.errors import VigilError
 from vigil.findings.export import asff
-from vigil.model.finding import Finding, Hit, RecordState, finding_id
+from vigil.findings.imported import Imported, initial_state
+from vigil.findings.standards import control_of
+from vigil.model.finding import Finding, Hit, finding_id
 
 REQUIRED: Final = ("SchemaVersion", "Id", "ProductArn", "GeneratorId", "AwsAccountId",
                    "Types", "CreatedAt", "UpdatedAt", "Severity", "Title", "Description",
@@ -21,6 +28,10 @@ LABEL_SEVERITY: Final = {"INFORMATIONAL": 0.0, "LOW": 2.0, "MEDIUM": 5.0, "HIGH"
                          "CRITICAL": 9.0}  # fmt: skip
 MAX_BYTES: Final = 240 * 1024
 UNIT_PREFIX: Final = "asff/"
+GUARDDUTY_PRODUCT: Final = ":product/aws/guardduty"
+GUARDDUTY_FINDING: Final = re.compile(
+    r"^arn:[^:]+:guardduty:[^:]*:\d*:detector/[^/]+/finding/([^/]+)$"
+)
 
 
 class AsffInvalid(VigilError):
@@ -42,6 +53,9 @@ class ImportResult:
 
     success_count: int
     failed: list[ImportFailure] = field(default_factory=list)
+    created: int = 0  # of the successes: new findings,
+    updated: int = 0  # later versions taken,
+    unchanged: int = 0  # and equal or older versions, ignored as Security Hub ignores them
 
 
 def identity(product_arn: str, ident: str) -> str:
@@ -67,15 +81,15 @@ def _severity(doc: dict[str, Any]) -> float:
     raise AsffInvalid("Severity: give Label (or Normalized)")
 
 
-def _time(doc: dict[str, Any], key: str) -> str:
+def iso(doc: dict[str, Any], key: str) -> str:
+    """A document's time as ISO 8601 with milliseconds, or AsffInvalid naming the field."""
     try:
         return clock.iso(clock.parse_iso(str(doc[key])), "milliseconds")
     except (ValueError, TypeError):
         raise AsffInvalid(f"{key} {doc[key]!r} is not an ISO 8601 time") from None
 
 
-def read(doc: Any) -> tuple[Finding, Hit]:
-    """One ASFF finding as a hub finding and its hit, or AsffInvalid saying what is wrong."""
+def _checked(doc: Any) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise AsffInvalid("a finding is a JSON object")
     missing = [k for k in REQUIRED if doc.get(k) in (None, "", [])]
@@ -93,25 +107,97 @@ def read(doc: Any) -> tuple[Finding, Hit]:
     account = str(doc["AwsAccountId"])
     if not (account.isdigit() and len(account) == 12):
         raise AsffInvalid(f"AwsAccountId {account!r}: 12 digits")
-    created, updated = _time(doc, "CreatedAt"), _time(doc, "UpdatedAt")
-    first = _time(doc, "FirstObservedAt") if doc.get("FirstObservedAt") else created
-    last = _time(doc, "LastObservedAt") if doc.get("LastObservedAt") else updated
-    fid = identity(str(doc["ProductArn"]), str(doc["Id"]))
-    resource = resources[0] if resources else {}
-    product = str(doc.get("ProductName") or str(doc["ProductArn"]).rsplit("/", 1)[-1])
-    state = RecordState.ARCHIVED if doc.get("RecordState") == "ARCHIVED" else RecordState.ACTIVE
+    return doc
+
+
+def read(doc: Any) -> Imported:
+    """One ASFF finding as a hub finding, or AsffInvalid saying what is wrong. A GuardDuty
+    finding sent as ASFF is the same hub finding as GuardDuty's own document; a control
+    finding is one per control and resource, whichever standard it came under."""
+    doc = _checked(doc)
+    account, arn, ident = str(doc["AwsAccountId"]), str(doc["ProductArn"]), str(doc["Id"])
+    created, updated = iso(doc, "CreatedAt"), iso(doc, "UpdatedAt")
+    first = iso(doc, "FirstObservedAt") if doc.get("FirstObservedAt") else created
+    last = iso(doc, "LastObservedAt") if doc.get("LastObservedAt") else updated
+    resource = doc["Resources"][0]
+    region = str(doc.get("Region") or resource.get("Region") or _region(arn) or "us-east-1")
+    source = fid = identity(arn, ident)
+    key: dict[str, Any] = {"Id": ident, "ProductArn": arn}
+    product, name, kind = "securityhub", _product_name(doc), str(doc["Types"][0])
+    control = None
+    if arn.endswith(GUARDDUTY_PRODUCT):
+        product, name, kind = "guardduty", "GuardDuty", guardduty_type(doc["Types"])
+        found = GUARDDUTY_FINDING.match(ident)
+        source = fid = identity(ident, found[1]) if found else fid
+    else:
+        control = control_of(doc)
+        if control is not None and control.control:
+            where = f"{account}/{region}/{resource.get('Id', '')}"
+            fid = identity(f"security-control/{control.control}", where)
+            key["SecurityControlId"] = control.control
+    title = str(doc["Title"])[:256]
     finding = Finding(
-        id=fid, unit=f"{UNIT_PREFIX}{product}", type=types[0], title=str(doc["Title"])[:256],
+        id=fid, unit=f"{UNIT_PREFIX}{name}", type=kind, title=title,
         description=str(doc["Description"])[:1024], severity=_severity(doc), account=account,
-        region=str(doc.get("Region") or "us-east-1"),
-        resource_type=str(resource.get("Type", "Other")), resource_id=str(resource.get("Id", "")),
-        key={"Id": str(doc["Id"]), "ProductArn": str(doc["ProductArn"])}, first_seen=first,
-        last_seen=last, count=1, actor=None, summary=str(doc["Title"])[:256], evidence_query="",
-        sample_evidence=[], record_state=state,
+        region=region, resource_type=str(resource.get("Type", "Other")),
+        resource_id=str(resource.get("Id", "")), key=key, first_seen=first, last_seen=last,
+        count=1, actor=None, summary=title, evidence_query="", sample_evidence=[],
+        record_state=initial_state(doc), product=product, product_name=name,
+        product_severity=_product_severity(doc),
+        standards=list(control.standards) if control else [],
     )  # fmt: skip
-    hit = Hit(fid, created, first, last, 1, None, finding.summary,
-              [json.dumps(doc, sort_keys=True, default=str)])  # fmt: skip
-    return finding, hit
+    hit = Hit(fid, created, first, last, 1, None, title)
+    standard = control.standard if control else ""
+    return Imported(finding, hit, source, updated, doc, standard, _names(doc["Resources"]))
+
+
+def guardduty_type(types: list[str]) -> str:
+    """GuardDuty's finding type inside the ASFF Types it sends (`TTPs/Command and Control/
+    Backdoor:EC2-C&CActivity.B!DNS` → `Backdoor:EC2/C&CActivity.B!DNS`); else the first type."""
+    for t in types:
+        last = t.rsplit("/", 1)[-1]
+        purpose, colon, rest = last.partition(":")
+        if purpose and colon and "-" in rest:
+            return f"{purpose}:{rest.replace('-', '/', 1)}"
+    return types[0]
+
+
+def _region(product_arn: str) -> str:
+    parts = product_arn.split(":")
+    return parts[3] if len(parts) > 3 else ""
+
+
+def _product_name(doc: dict[str, Any]) -> str:
+    return str(doc.get("ProductName") or str(doc["ProductArn"]).rsplit("/", 1)[-1])
+
+
+def _product_severity(doc: dict[str, Any]) -> str:
+    """The product's own severity as it gave it: Original (FindingProviderFields' first),
+    else the Label, else Normalized."""
+    provider = doc.get("FindingProviderFields")
+    given = provider.get("Severity") if isinstance(provider, dict) else None
+    for sev in (given, doc.get("Severity")):
+        if isinstance(sev, dict) and sev.get("Original") not in (None, ""):
+            return str(sev["Original"])[:64]
+    sev = doc["Severity"] if isinstance(doc["Severity"], dict) else {}
+    return str(sev.get("Label") or sev.get("Normalized") or "")
+
+
+def _names(resources: list[dict[str, Any]]) -> tuple[str, ...]:
+    """Every resource's id, and the network interfaces and user an ASFF resource's Details
+    name (links find GuardDuty's and Vigil's findings by those)."""
+    out = [str(r["Id"]) for r in resources if r.get("Id")]
+    for r in resources:
+        details = r.get("Details") if isinstance(r.get("Details"), dict) else {}
+        assert isinstance(details, dict)
+        instance = details.get("AwsEc2Instance") or {}
+        for nic in instance.get("NetworkInterfaces") or [] if isinstance(instance, dict) else []:
+            if isinstance(nic, dict) and nic.get("NetworkInterfaceId"):
+                out.append(str(nic["NetworkInterfaceId"]))
+        key = details.get("AwsIamAccessKey") or {}
+        if isinstance(key, dict) and (key.get("PrincipalName") or key.get("UserName")):
+            out.append(str(key.get("PrincipalName") or key.get("UserName")))
+    return tuple(out)
 
 
 def original(f: Finding) -> dict[str, Any] | None:
@@ -133,6 +219,13 @@ def asff_of(f: Finding) -> dict[str, Any]:
     if doc is None:
         return asff(f)
     doc = {**doc, "Workflow": {"Status": f.workflow.value}, "RecordState": f.record_state.value}
+    if f.standards:  # every standard the control came under (one finding for all of them)
+        given = doc.get("Compliance")
+        compliance: dict[str, Any] = given if isinstance(given, dict) else {}
+        doc["Compliance"] = {**compliance, "AssociatedStandards": [
+            {"StandardsId": s} for s in f.standards]}  # fmt: skip
+        if f.key.get("SecurityControlId"):
+            doc["Compliance"]["SecurityControlId"] = f.key["SecurityControlId"]
     if f.note:
         doc["Note"] = {"Text": f.note, "UpdatedBy": "vigil", "UpdatedAt": f.updated_at}
     return doc
@@ -147,37 +240,3 @@ def original_guardduty(f: Finding) -> dict[str, Any] | None:
     except ValueError:
         return None
     return doc if isinstance(doc, dict) and "SchemaVersion" not in doc else None
-
-
-def read_guardduty(doc: Any) -> tuple[Finding, Hit]:
-    """A GuardDuty finding (the `detail` of a "GuardDuty Finding" event) as a hub finding."""
-    if not isinstance(doc, dict):
-        raise AsffInvalid("a GuardDuty finding is a JSON object")
-    missing = [k for k in ("id", "type", "severity", "accountId", "region", "createdAt",
-                           "updatedAt") if doc.get(k) in (None, "")]  # fmt: skip
-    if missing:
-        raise AsffInvalid(f"the GuardDuty finding lacks {', '.join(missing)}")
-    service = doc.get("service") or {}
-    created, updated = _time(doc, "createdAt"), _time(doc, "updatedAt")
-    first = _time(service, "eventFirstSeen") if service.get("eventFirstSeen") else created
-    last = _time(service, "eventLastSeen") if service.get("eventLastSeen") else updated
-    arn = str(doc.get("arn") or f"arn:aws:guardduty:{doc['region']}:{doc['accountId']}:finding")
-    fid = identity(arn, str(doc["id"]))
-    resource = doc.get("resource") or {}
-    severity = doc["severity"]
-    if not isinstance(severity, int | float):
-        raise AsffInvalid("severity: a number (GuardDuty's 1.0-8.9 scale)")
-    finding = Finding(
-        id=fid, unit=f"{UNIT_PREFIX}GuardDuty", type=str(doc["type"]),
-        title=str(doc.get("title") or doc["type"])[:256],
-        description=str(doc.get("description") or "")[:1024], severity=float(severity),
-        account=str(doc["accountId"]), region=str(doc["region"]),
-        resource_type=str(resource.get("resourceType", "Other")), resource_id="",
-        key={"Id": str(doc["id"]), "ProductArn": arn}, first_seen=first, last_seen=last,
-        count=int(service.get("count") or 1), actor=None, summary=str(doc.get("title") or ""),
-        evidence_query="", sample_evidence=[],
-    )  # fmt: skip
-    # the document is kept, as an ASFF import's is: its resource, actor and network show
-    hit = Hit(fid, created, first, last, int(service.get("count") or 1), None, finding.summary,
-              [json.dumps(doc, sort_keys=True, default=str)])  # fmt: skip
-    return finding, hit

@@ -1,11 +1,14 @@
 """Posture results as compliance findings in the findings hub, as Security Hub keeps control
-findings: one per check and resource; FAILED and WARNING record activity (a resolved finding
-that fails again is NEW again); PASSED resolves an open one. The compliance status rides in the
-latest hit's summary (`[FAILED] …`) and the ASFF export turns it into `Compliance.Status`."""
+findings: one per check and resource (keyed by the resource and Region, whatever standards the
+check is in; those are listed on the finding, from check.yaml `controls:`); FAILED and WARNING
+record activity (a resolved finding that fails again is NEW again); PASSED resolves an open
+one. The compliance status rides in the latest hit's summary (`[FAILED] …`) and the ASFF
+export turns it into `Compliance.Status`."""
 
 from __future__ import annotations
 
 from vigil.config import Settings
+from vigil.findings.standards import check_standards
 from vigil.findings.store import FindingStore
 from vigil.model.finding import (
     CONTROL_UNIT_PREFIX,
@@ -83,6 +86,7 @@ def record(
                 evidence_query="",
                 sample_evidence=[],
                 nist_csf=list(unit.nist_csf),
+                standards=check_standards(unit.controls),
             )
             hit = Hit(fid, taken_at, taken_at, taken_at, 1, None, f"[{r.status}] {r.reason}")
             if store.record(finding, [hit]):

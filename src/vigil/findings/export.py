@@ -30,6 +30,19 @@ ASFF_RESOURCE_TYPE: Final = {
     "AwsEc2Snapshot": "AwsEc2Snapshot",
     "AwsGuardDutyDetector": "Other",
     "AwsEc2FlowLog": "Other",
+    # GuardDuty's resources, already in ASFF terms (findings.guardduty_import)
+    **{
+        t: t
+        for t in (
+            "AwsEc2Instance",
+            "AwsIamAccessKey",
+            "AwsEksCluster",
+            "AwsEcsCluster",
+            "AwsLambdaFunction",
+            "AwsRdsDbInstance",
+            "AwsEc2NetworkInterface",
+        )
+    },
 }
 # GuardDuty's threat purpose (before the colon) → ASFF finding-type namespace/category.
 ASFF_TYPE: Final = {
@@ -95,6 +108,11 @@ def asff(f: Finding) -> dict[str, Any]:
         from vigil.findings.compliance import compliance_status
 
         extra["Compliance"] = {"Status": compliance_status(f.summary, f.note)}
+        control = f.type.rsplit("/", 1)[-1]
+        if "." in control:  # a Security Hub control id (check.yaml `securityhub`)
+            extra["Compliance"]["SecurityControlId"] = control
+        if f.standards:
+            extra["Compliance"]["AssociatedStandards"] = [{"StandardsId": s} for s in f.standards]
     return {
         "SchemaVersion": "2018-10-08",
         "Id": f"vigil/{f.id}",

@@ -9,25 +9,16 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
 from vigil import clock
 from vigil.errors import VigilError
+from vigil.findings import links
+from vigil.findings.rows import AGGREGATE, insert
+from vigil.findings.rows import finding as read_row
 from vigil.findings.suppression import matches, sql_glob
 from vigil.model.finding import Finding, Hit, RecordState, Workflow
 from vigil.state import StateDB
-
-_AGGREGATE: Final = """
-SELECT f.*, min(h.first_seen) AS first_seen, max(h.last_seen) AS last_seen,
-       sum(h.count) AS count,
-       (SELECT actor FROM finding_hits WHERE finding_id = f.id ORDER BY last_seen DESC LIMIT 1)
-         AS actor,
-       (SELECT summary FROM finding_hits WHERE finding_id = f.id ORDER BY last_seen DESC LIMIT 1)
-         AS summary,
-       (SELECT json_group_array(evidence) FROM (SELECT evidence FROM finding_hits
-          WHERE finding_id = f.id ORDER BY last_seen DESC LIMIT 5)) AS evidence
-FROM findings f JOIN finding_hits h ON h.finding_id = f.id
-"""
 
 
 def now() -> str:
@@ -41,6 +32,7 @@ class Filter:
     workflow: str | None = None
     record_state: str | None = "ACTIVE"
     since: str | None = None  # last seen at or after
+    product: str | None = None  # vigil, guardduty or securityhub
 
 
 class FindingStore(StateDB):
@@ -57,20 +49,7 @@ class FindingStore(StateDB):
                 "SELECT workflow, record_state FROM findings WHERE id = ?", (meta.id,)
             ).fetchone()
             if row is None:
-                db.execute(
-                    "INSERT INTO findings (id, unit, type, title, description, severity, account, "
-                    "region, resource_type, resource_id, key, evidence_query, mitre, nist_csf, "
-                    "workflow, record_state, created_at, updated_at, tactics, parameters) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'NEW', ?, ?, ?, ?, ?)",
-                    (
-                        meta.id, meta.unit, meta.type, meta.title, meta.description,
-                        meta.severity, meta.account, meta.region, meta.resource_type,
-                        meta.resource_id, json.dumps(meta.key, default=str), meta.evidence_query,
-                        json.dumps(meta.mitre), json.dumps(meta.nist_csf),
-                        meta.record_state.value, stamp, stamp, json.dumps(meta.tactics),
-                        json.dumps(meta.parameters, default=str, sort_keys=True),
-                    ),
-                )  # fmt: skip
+                insert(db, meta, stamp)
                 changed = True
             for hit in hits:
                 old = db.execute(
@@ -98,11 +77,14 @@ class FindingStore(StateDB):
                 db.execute(
                     "UPDATE findings SET updated_at = ?, severity = ?, title = ?, "
                     "workflow = CASE WHEN ? THEN 'NEW' ELSE workflow END, tactics = ?, "
-                    "parameters = ? WHERE id = ?",
+                    "parameters = ?, standards = ? WHERE id = ?",
                     (stamp, meta.severity, meta.title, reopen, json.dumps(meta.tactics),
-                     json.dumps(meta.parameters, default=str, sort_keys=True), meta.id),
+                     json.dumps(meta.parameters, default=str, sort_keys=True),
+                     json.dumps(meta.standards), meta.id),
                 )  # fmt: skip
-        self._apply_suppressions(meta.id, created=row is None)
+            if changed:
+                links.write(db, meta)
+        self.apply_suppressions(meta.id, created=row is None)
         return changed
 
     def suppress(self, name: str, criteria: dict[str, str]) -> int:
@@ -140,7 +122,7 @@ class FindingStore(StateDB):
                 (fid,),
             )
 
-    def _apply_suppressions(self, fid: str, created: bool) -> None:
+    def apply_suppressions(self, fid: str, created: bool) -> None:
         """New findings that a rule matches are archived at once, as GuardDuty does."""
         if not created:
             return
@@ -160,7 +142,7 @@ class FindingStore(StateDB):
                 for r in rows]  # fmt: skip
 
     def get(self, fid: str) -> Finding:
-        rows = self._query(f"{_AGGREGATE} WHERE f.id LIKE ? GROUP BY f.id", (fid + "%",))
+        rows = self._query(f"{AGGREGATE} WHERE f.id LIKE ? GROUP BY f.id", (fid + "%",))
         if not rows:
             raise VigilError(f"no finding {fid!r}", hint="see vigil findings list")
         if len(rows) > 1:
@@ -182,7 +164,10 @@ class FindingStore(StateDB):
         if where.record_state:
             clauses.append("f.record_state = ?")
             args.append(where.record_state.upper())
-        sql = _AGGREGATE + (" WHERE " + " AND ".join(clauses) if clauses else "") + " GROUP BY f.id"
+        if where.product:
+            clauses.append("f.product = ?")
+            args.append(where.product.lower())
+        sql = AGGREGATE + (" WHERE " + " AND ".join(clauses) if clauses else "") + " GROUP BY f.id"
         if where.since:
             sql += " HAVING max(h.last_seen) >= ?"
             args.append(where.since)
@@ -285,23 +270,4 @@ class FindingStore(StateDB):
             )
 
     def _query(self, sql: str, args: tuple[Any, ...]) -> list[Finding]:
-        return [_finding(row) for row in self.db.execute(sql, args).fetchall()]
-
-
-def _finding(row: sqlite3.Row) -> Finding:
-    evidence: list[str] = []
-    for chunk in json.loads(row["evidence"] or "[]"):
-        evidence += [e for e in json.loads(chunk) if e not in evidence]
-    return Finding(
-        id=row["id"], unit=row["unit"], type=row["type"], title=row["title"],
-        description=row["description"], severity=row["severity"], account=row["account"],
-        region=row["region"], resource_type=row["resource_type"], resource_id=row["resource_id"],
-        key=json.loads(row["key"]), first_seen=row["first_seen"], last_seen=row["last_seen"],
-        count=row["count"], actor=row["actor"], summary=row["summary"],
-        evidence_query=row["evidence_query"], sample_evidence=evidence[:10],
-        workflow=Workflow(row["workflow"]), record_state=RecordState(row["record_state"]),
-        note=row["note"], created_at=row["created_at"], updated_at=row["updated_at"],
-        mitre=json.loads(row["mitre"]), nist_csf=json.loads(row["nist_csf"]),
-        assignee=row["assignee"], tactics=json.loads(row["tactics"]),
-        parameters=json.loads(row["parameters"]),
-    )  # fmt: skip
+        return [read_row(row) for row in self.db.execute(sql, args).fetchall()]

@@ -1,6 +1,6 @@
 """The triage view of the hub: findings filtered as Security Hub's console filters them
-(severity, type glob, account, Region, resource, workflow and record state, time range, threat
-or control findings), sorted, and paged. Pure: it works on findings already read."""
+(severity, type glob, account, Region, resource, product, workflow and record state, time
+range, threat or control findings), sorted, and paged. Pure: it works on findings already read."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ class FindingQuery:
     account: str | None = None
     region: str | None = None
     resource: str | None = None  # a part of the resource id
+    product: str | None = None  # vigil, guardduty or securityhub
     workflow: str | None = None  # one state, or several with commas (NEW,NOTIFIED)
     record_state: str | None = "ACTIVE"  # None: both
     since: str | None = None  # last seen at or after (ISO 8601)
@@ -72,6 +73,8 @@ def _matches(f: Finding, q: FindingQuery) -> bool:
     if q.region and f.region != q.region:
         return False
     if q.resource and q.resource.lower() not in f.resource_id.lower():
+        return False
+    if q.product and f.product != q.product.lower():
         return False
     if q.workflow and f.workflow.value not in q.workflow.upper().split(","):
         return False

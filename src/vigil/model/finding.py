@@ -35,6 +35,7 @@ class FindingKind(StrEnum):
 # The unit of a control finding: `posture/<check id>` (findings.compliance makes them). A
 # finding's kind follows from it, here and nowhere else.
 CONTROL_UNIT_PREFIX: Final = "posture/"
+PRODUCTS: Final = ("vigil", "guardduty", "securityhub")  # `findings list --product`
 
 
 def finding_id(unit: str, finding_type: str, account: str, key: dict[str, Any]) -> str:
@@ -87,12 +88,35 @@ class Finding:
     assignee: str | None = None  # the user triaging it
     tactics: list[str] = field(default_factory=list)  # ATT&CK v19 (vigil.model.attack)
     parameters: dict[str, Any] = field(default_factory=dict)  # the unit's, as it ran
+    # who reported it: `vigil` (detections, posture), `guardduty`, or `securityhub` (any other
+    # ASFF product); the product's name; its own severity as it gave it (GuardDuty's number,
+    # ASFF's Severity.Original or Label); the standards a control finding is checked under
+    product: str = "vigil"
+    product_name: str = "Vigil"
+    product_severity: str = ""
+    standards: list[str] = field(default_factory=list)  # ASFF StandardsIds
 
     @property
     def kind(self) -> FindingKind:
         if self.unit.startswith(CONTROL_UNIT_PREFIX):
             return FindingKind.CONTROL
         return FindingKind.THREAT
+
+    @property
+    def severity_label(self) -> str:
+        return severity_label(self.severity)
+
+
+@dataclass(frozen=True)
+class Related:
+    """Another product's finding on the same resource about the same behaviour (findings.links):
+    Vigil's detection beside GuardDuty's, a posture check beside Security Hub's control."""
+
+    id: str
+    product: str
+    type: str
+    severity: float
+    title: str
 
     @property
     def severity_label(self) -> str:

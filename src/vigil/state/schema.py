@@ -450,6 +450,44 @@ def _attempt_answers(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX IF NOT EXISTS audit_delivery ON audit (delivery)")
 
 
+def _hub_products(db: sqlite3.Connection) -> None:
+    """Findings say which product reported them (Vigil, GuardDuty or another Security Hub
+    product, as imported before: by their unit), its own severity and the standards a control
+    is checked under; each imported document stream keeps its own latest version (so an older
+    one arriving late is ignored); findings are linked by resource and behaviour."""
+    columns = {row[1] for row in db.execute("PRAGMA table_info(findings)")}
+    for name, default in (("product", "'vigil'"), ("product_name", "'Vigil'"),
+                          ("product_severity", "''"), ("standards", "'[]'")):  # fmt: skip
+        if name not in columns:
+            db.execute(f"ALTER TABLE findings ADD COLUMN {name} TEXT NOT NULL DEFAULT {default}")
+    db.execute(
+        "UPDATE findings SET product = CASE WHEN unit = 'asff/GuardDuty' THEN 'guardduty' "
+        "ELSE 'securityhub' END, product_name = substr(unit, 6) WHERE unit LIKE 'asff/%'"
+    )
+    for statement in _statements(V9_HUB):
+        db.execute(statement)
+
+
+V9_HUB: Final = """
+CREATE INDEX IF NOT EXISTS findings_product ON findings (product);
+CREATE TABLE IF NOT EXISTS finding_sources (
+    source_id TEXT PRIMARY KEY,      -- one imported document's identity (ProductArn and Id)
+    finding_id TEXT NOT NULL,        -- the hub finding it is read into
+    updated_at TEXT NOT NULL,        -- its latest version taken (UpdatedAt, updatedAt)
+    standard TEXT NOT NULL DEFAULT ''  -- the StandardsId a per-standard control came under
+);
+CREATE INDEX IF NOT EXISTS finding_sources_finding ON finding_sources (finding_id);
+CREATE TABLE IF NOT EXISTS finding_links (
+    finding_id TEXT NOT NULL,
+    account TEXT NOT NULL,
+    behaviour TEXT NOT NULL,         -- the finding type, normalised (findings.links)
+    resource TEXT NOT NULL,          -- one name of its resource (instance id, key, bucket, ...)
+    PRIMARY KEY (finding_id, behaviour, resource)
+);
+CREATE INDEX IF NOT EXISTS finding_links_lookup ON finding_links (account, behaviour, resource);
+"""
+
+
 MIGRATIONS: Final = (
     Migration(1, "the tables of release 0.1.0", V1_TABLES),
     Migration(2, "batches.objects for homes older than 0.1.0", _batch_objects),
@@ -459,6 +497,7 @@ MIGRATIONS: Final = (
     Migration(6, "findings' tactics and parameters; new-terms state", _detection_kinds),
     Migration(7, "event buses, archives, replays, hub insights; log tags, log exports", _v7),
     Migration(8, "delivery attempts: their delivery, status, body and error", _attempt_answers),
+    Migration(9, "findings' products, versions per import, standards and links", _hub_products),
 )
 LATEST: Final = MIGRATIONS[-1].version
 

@@ -15,7 +15,7 @@ from vigil.model.finding import Finding, RecordState, Workflow
 from vigil.shells import render
 from vigil.shells.cli.options import JsonFlag
 from vigil.shells.cli.tree import help_of
-from vigil.shells.views.findings import as_dict
+from vigil.shells.views.findings import as_dict, product_label, related_dict, standard_name
 
 findings_app = typer.Typer(help=help_of("findings"), no_args_is_help=True)
 
@@ -28,11 +28,13 @@ def _row(f: Finding) -> dict[str, Any]:
     return {
         "id": f.id[:8],
         "sev": f"{f.severity:.0f} {f.severity_label[:4]}",
+        "product": product_label(f),
         "type": f.type,
         "resource": f.resource_id,
         "count": f.count,
         "last seen": f.last_seen[:16],
         "status": f.workflow.value,
+        "standards": ", ".join(standard_name(s) for s in f.standards),
     }
 
 
@@ -48,10 +50,13 @@ def findings_list(
     status: Annotated[str | None, typer.Option(help="Workflow status.")] = None,
     since: Annotated[str | None, typer.Option(help="Last seen at or after.")] = None,
     archived: Annotated[bool, typer.Option(help="Show archived findings instead.")] = False,
+    product: Annotated[
+        str | None, typer.Option(help="Only one product's: vigil, guardduty or securityhub.")
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Findings, most severe first."""
-    found = findings.list_findings(ctx.obj, severity, type_, status, since, archived)
+    found = findings.list_findings(ctx.obj, severity, type_, status, since, archived, product)
     if json_out:
         render.print_json([_doc(f) for f in found])
         return
@@ -70,14 +75,20 @@ def findings_show(
     finding: Annotated[str, typer.Argument(help="Id or its prefix.")],
     json_out: JsonFlag = False,
 ) -> None:
-    """One finding with its evidence query."""
+    """One finding with its evidence query, and other products' findings linked to it."""
     f = findings.get(ctx.obj, finding)
     data = _doc(f)
     hits = findings.hits(ctx.obj, f.id)
+    related = [related_dict(r) for r in findings.related(ctx.obj, f.id)]
     if json_out:
-        render.print_json({**data, "hits": [asdict(h) for h in hits]})
+        render.print_json({**data, "related": related, "hits": [asdict(h) for h in hits]})
         return
     render.rows([(k, v) for k, v in data.items() if v not in (None, "", [], {})], title=f.title)
+    if related:
+        render.table(["id", "product", "type", "severity", "title"],
+                     [[r["id"][:8], r["product"], r["type"],
+                       f"{r['severity']:g} {r['severity_label']}", r["title"]] for r in related],
+                     title="related findings (same resource and behaviour)")  # fmt: skip
     # why it fired: the unit's parameters (above) and each window's records
     render.table(["window", "first seen", "last seen", "records", "event ids"],
                  [[h.window_start, h.first_seen, h.last_seen, h.count, ", ".join(h.evidence)]

@@ -22,8 +22,10 @@ from vigil.shells.web.kit import client_address, done_redirect, first
 
 PAGE: Final = 50
 EVIDENCE_ROWS: Final = 200  # shown on the finding's page; reading stops there
-FILTERS: Final = ("kind", "severity", "type", "account", "region", "resource", "workflow",
-                  "state", "since", "until", "sort", "order")  # fmt: skip
+FILTERS: Final = ("kind", "severity", "type", "account", "region", "resource", "product",
+                  "workflow", "state", "since", "until", "sort", "order")  # fmt: skip
+PRODUCTS: Final = (("", "Any"), ("vigil", "Vigil"), ("guardduty", "GuardDuty"),
+                   ("securityhub", "Security Hub"))  # fmt: skip
 SEVERITIES: Final = (("", "Any"), ("1", "Low and up"), ("4", "Medium and up"),
                      ("7", "High and up"), ("9", "Critical"))  # fmt: skip
 WORKFLOWS: Final = tuple(w.value for w in Workflow)
@@ -43,7 +45,8 @@ def query_of(params: Any) -> findings_api.FindingQuery:
         kind=kind if kind in ("all", "threat", "control") else "all",  # type: ignore[arg-type]
         severity=float(severity) if severity and _number(severity) else None,
         type=text("type"), account=text("account"), region=text("region"),
-        resource=text("resource"), workflow=_workflows(text("workflow")),
+        resource=text("resource"), product=text("product"),
+        workflow=_workflows(text("workflow")),
         record_state=None if state == "ANY" else state,
         since=text("since"), until=text("until"), sort=text("sort") or "severity",
         descending=(text("order") or "desc") == "desc",
@@ -77,7 +80,7 @@ def findings(request: Request, c: ConsoleDep, session: Reader) -> Response:
         rows=[as_row(f) for f in page.findings], next_link=nxt, prev_link=prev,
         kinds={k: "/findings?" + urlencode({**kept, "kind": k}) for k in
                ("all", "threat", "control")},
-        severities=SEVERITIES, workflows=WORKFLOWS, users=users,
+        severities=SEVERITIES, products=PRODUCTS, workflows=WORKFLOWS, users=users,
         views=findings_api.saved_views(s, session.principal.user),
         query_string=urlencode(kept), flash=params.get("done"),
         chips=_chips(kept), open_workflows=OPEN,
@@ -154,6 +157,7 @@ def finding(fid: str, request: Request, c: ConsoleDep, session: Reader) -> Respo
         like=findings_api.suppression_like(f), flow=findings_api.flow_link(f),
         entities=entity_links.of_finding(s, f),
         remediation=findings_api.remediation(f),
+        related=findings_api.related(s, f.id),
         flash=request.query_params.get("done"),
     )  # fmt: skip
 

@@ -87,7 +87,7 @@ def batch_update_findings(s: Settings, c: Caller, p: dict[str, Any]) -> dict[str
     for ident in idents:
         key = {"Id": str(ident.get("Id", "")), "ProductArn": str(ident.get("ProductArn", ""))}
         try:
-            fid = findings.hub_id(key["Id"], key["ProductArn"])
+            fid = findings.hub_id(s, key["Id"], key["ProductArn"])
             findings.update(s, fid, Workflow(status) if status else None, None,
                                 note["Text"] if note else None)  # fmt: skip
             done.append(key)

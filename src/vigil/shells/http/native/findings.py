@@ -12,7 +12,7 @@ from vigil.api import findings
 from vigil.errors import VigilError
 from vigil.model.finding import Finding, RecordState, Workflow
 from vigil.shells.http.native.deps import Reader, SettingsDep, Writer, audit, guarded
-from vigil.shells.views.findings import as_dict
+from vigil.shells.views.findings import as_dict, related_dict
 
 router = APIRouter()
 
@@ -40,19 +40,22 @@ class Suppression(BaseModel):
 def list_findings(
     who: Reader, settings: SettingsDep, severity: float | None = None, type: str | None = None,
     workflow: str | None = None, since: str | None = None, archived: bool = False,
+    product: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50, offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:  # fmt: skip
     found = guarded(lambda: findings.list_findings(settings, severity, type, workflow, since,
-                                                       archived))  # fmt: skip
+                                                       archived, product))  # fmt: skip
     page = found[offset : offset + limit]
     more = offset + limit < len(found)
     return {"findings": [_doc(f) for f in page], "total": len(found),
             "next_offset": offset + limit if more else None}  # fmt: skip
 
 
-@router.get("/findings/{fid}", summary="One finding")
+@router.get("/findings/{fid}", summary="One finding, with other products' linked to it")
 def get_finding(fid: str, who: Reader, settings: SettingsDep) -> dict[str, Any]:
-    return _doc(guarded(lambda: findings.get(settings, fid)))
+    f = guarded(lambda: findings.get(settings, fid))
+    related = [related_dict(r) for r in findings.related(settings, f.id)]
+    return {**_doc(f), "related": related}
 
 
 @router.patch("/findings/{fid}", summary="Change a finding's workflow or record state")
