@@ -14,13 +14,11 @@ from vigil.config import Settings
 from vigil.detect.templates import render as render_sql
 from vigil.detect.units import type_aliases
 from vigil.errors import ConfigError
-from vigil.events.emit import emit_findings
 from vigil.findings import links
 from vigil.findings.asff_filter import FilterInvalid, check, matches
 from vigil.findings.asff_import import (
     GUARDDUTY_FINDING,
     GUARDDUTY_PRODUCT,
-    AsffInvalid,
     asff_of,
     identity,
     original,
@@ -31,14 +29,13 @@ from vigil.findings.asff_import import ImportResult as ImportResult
 from vigil.findings.compliance import check_of
 from vigil.findings.export import FORMATS as FORMATS
 from vigil.findings.guardduty_import import read_guardduty
-from vigil.findings.imported import Imported, Outcome, source_finding, upsert
+from vigil.findings.imported import Imported, source_finding
 from vigil.findings.store import Filter, FindingStore
 from vigil.findings.suppression import parse_criteria
 from vigil.findings.triage import FindingPage as FindingPage
 from vigil.findings.triage import FindingQuery as FindingQuery
 from vigil.findings.triage import select
-from vigil.formats.common import Reject
-from vigil.ingest.options import FindingsSink
+from vigil.live import intake
 from vigil.model.finding import PRODUCTS, Finding, Hit, RecordState, Related, Workflow
 from vigil.posture.audit import load_checks
 from vigil.state.saved import SavedView as SavedView
@@ -207,29 +204,10 @@ def import_guardduty(settings: Settings, docs: list[Any]) -> ImportResult:
 
 
 def import_with(settings: Settings, docs: list[Any], read: DocReader) -> ImportResult:
-    """Read each document into a hub finding and record it (a later version replaces the
-    finding, an equal or older one is ignored but still succeeds, as in Security Hub); the
-    ones read wrongly are failed with the reason, and the rest proceed."""
+    """Read each document into a hub finding and record it (`vigil.live.intake`): a later
+    version replaces the finding, an equal or older one is ignored but still succeeds."""
 
-    failed: list[ImportFailure] = []
-    changed: list[Finding] = []
-    outcomes = dict.fromkeys(Outcome, 0)
-    with FindingStore(settings.state_db) as store:
-        for doc in docs:
-            ident = str(doc.get("Id", doc.get("id", ""))) if isinstance(doc, dict) else ""
-            try:
-                imported = read(doc)
-            except AsffInvalid as exc:
-                failed.append(ImportFailure(ident, str(exc)))
-                continue
-            outcome = upsert(store, imported)
-            outcomes[outcome] += 1
-            if outcome is not Outcome.UNCHANGED:
-                changed.append(store.get(imported.finding.id))
-    if changed:
-        emit_findings(settings, changed)
-    return ImportResult(len(docs) - len(failed), failed, outcomes[Outcome.CREATED],
-                        outcomes[Outcome.UPDATED], outcomes[Outcome.UNCHANGED])  # fmt: skip
+    return intake.import_with(settings, docs, read)
 
 
 def find_asff(settings: Settings, filters: Any) -> list[dict[str, Any]]:
@@ -323,29 +301,3 @@ def remediation(f: Finding) -> str | None:
     text = unit.remediation.get("console", "")
     cli = unit.remediation.get("cli", "")
     return text + (f"\n\n```\n{cli}\n```\n" if cli else "")
-
-
-def intake(settings: Settings) -> FindingsSink:
-    """Where an ingest hands the findings it found in files (GuardDuty's S3 export, files of
-    ASFF): each document read as ASFF or as GuardDuty's own shape by its keys, imported as
-    BatchImportFindings would; the ones refused come back with the reason, by their line."""
-
-    def take(product: str, docs: list[tuple[int, Any]], uri: str) -> list[Reject]:
-        refused: list[Reject] = []
-        asff_docs: list[Any] = []
-        guardduty_docs: list[Any] = []
-        for number, doc in docs:
-            is_asff = isinstance(doc, dict) and "SchemaVersion" in doc
-            try:
-                (read if is_asff else read_guardduty)(doc)
-            except AsffInvalid as exc:
-                refused.append(Reject(number, str(exc)))
-                continue
-            (asff_docs if is_asff else guardduty_docs).append(doc)
-        if asff_docs:
-            import_asff(settings, asff_docs)
-        if guardduty_docs:
-            import_guardduty(settings, guardduty_docs)
-        return refused
-
-    return take

@@ -9,7 +9,6 @@ from typing import Literal
 
 import pyarrow as pa
 
-from vigil.api import findings
 from vigil.config import Settings
 from vigil.errors import ConfigError
 from vigil.formats.flowlog_fields import parse_format
@@ -24,6 +23,7 @@ from vigil.lake.expire import parse_age
 from vigil.lake.maintenance import CompactReport as CompactReport
 from vigil.lake.maintenance import LakeInfo as LakeInfo
 from vigil.live import follow
+from vigil.live.intake import intake
 from vigil.query.answer import Answer as Answer
 from vigil.query.answer import Cancel as Cancel
 from vigil.query.engine import read_only_query, read_only_session
@@ -83,7 +83,7 @@ def ingest_with(
     a health event)."""
 
     report = run_ingest(settings, sources, options, on_listed, on_object,
-                        findings=findings.intake(settings))  # fmt: skip
+                        findings=intake(settings))  # fmt: skip
     return follow.after_ingest(settings, report, options, events=events)
 
 

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from vigil.api import findings
 from vigil.config import Settings
 from vigil.errors import ConfigError
 from vigil.ingest import quarantine
@@ -16,6 +15,7 @@ from vigil.ingest.retry import Overrides as Overrides
 from vigil.ingest.retry import RetryReport as RetryReport
 from vigil.lake.manifest import Manifest
 from vigil.live.follow import after_ingest
+from vigil.live.intake import intake
 from vigil.sources.objects import SourceObject
 
 
@@ -42,7 +42,7 @@ def retry(
 ) -> RetryReport:
     """Read quarantined objects again (all, or those named), then what follows an ingest."""
     settings.ensure()
-    report = retrying.retry(settings, ids, overrides, on_object, findings.intake(settings))
+    report = retrying.retry(settings, ids, overrides, on_object, intake(settings))
     for part in report.ingest:
         after_ingest(settings, part, None, events=True)
     return report
