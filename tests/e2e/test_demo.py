@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -11,13 +12,15 @@ from vigil.api import access
 from vigil.config import Settings
 from vigil.demo import scenario as sc
 from vigil.demo.run import run_demo
+from vigil.detect.units import load_units
 from vigil.query.engine import run_query
 
 pytestmark = pytest.mark.slow
 
 
-def q(home: Settings, sql: str) -> list[dict]:  # type: ignore[type-arg]
-    return run_query(home.lake_dir, sql).to_pylist()
+def q(home: Settings, sql: str) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = run_query(home.lake_dir, sql).to_pylist()
+    return rows
 
 
 def test_demo_end_to_end(home: Settings) -> None:
@@ -25,7 +28,7 @@ def test_demo_end_to_end(home: Settings) -> None:
     assert all(r.clean for r in result.reports)
     gen = result.generated
     truth = json.loads(gen.ground_truth.read_text())
-    assert len(truth["attacks"]) == 9
+    assert len(truth["attacks"]) == 13
     accounts = {r["aws_account"] for r in q(home, "SELECT DISTINCT aws_account FROM cloudtrail")}
     assert accounts == {sc.SECURITY, sc.PRODUCTION, sc.DEVELOPMENT}
     regions = {r["aws_region"] for r in q(home, "SELECT DISTINCT aws_region FROM flow_logs")}
@@ -77,6 +80,50 @@ def test_demo_end_to_end(home: Settings) -> None:
         "AND requestparameters LIKE '%0.0.0.0/0%'",
     )
     assert world[0]["n"] == 1
+    # Route 53 Resolver query logs: every instance of the three VPCs (A2 too, which no flow
+    # log covers), account and Region as the records say; all of them ingested.
+    records = {t: sum(r.records[t] for r in result.reports) for t in result.reports[0].records}
+    assert records["dns_logs"] == gen.dns_queries > 20_000
+    assert records["s3_access_logs"] == gen.access_log_records > 3_000
+    asking = q(home, "SELECT DISTINCT srcids.instance AS i, account_id, region FROM dns_logs")
+    assert {(r["i"], r["account_id"], r["region"]) for r in asking} == {
+        (i.instance_id, n.account, n.region) for n in sc.NETWORKS for i in n.instances
+    }
+    exfil = q(
+        home,
+        "SELECT count(DISTINCT query_name) AS n, min(length(split_part(query_name, '.', 1))) AS "
+        "label FROM dns_logs WHERE registered_domain = 'cdn-statsync.example'",
+    )
+    assert exfil == [{"n": 240, "label": 56}]
+    dga = q(
+        home,
+        "SELECT count(DISTINCT query_name) AS n, count(*) FILTER (WHERE rcode <> 'NXDOMAIN') AS ok "
+        f"FROM dns_logs WHERE srcids.instance = '{sc.instance('B2').instance_id}' "
+        "AND regexp_full_match(query_name, '[a-z]{12,18}[.](com|net|info|biz|org)[.]')",
+    )
+    assert dga == [{"n": 80, "ok": 0}]
+    c2 = q(
+        home,
+        "SELECT DISTINCT srcids.instance AS i, a.Rdata AS answer FROM dns_logs, "
+        "unnest(answers) AS t(a) WHERE query_name = 'api.telemetry-sync.example.'",
+    )
+    assert c2 == [{"i": sc.instance("A1").instance_id, "answer": sc.KNOWN_BAD}]
+    # S3 server access logs: account and Region from the partitioned key; the stolen
+    # credentials' 600 reads share their request ids with the trail's, so s3_requests has each
+    # once (as the access log has it), and the listing only the access log sees.
+    where = q(home, "SELECT DISTINCT aws_account, aws_region, bucket_name FROM s3_access_logs")
+    assert where == [
+        {"aws_account": sc.PRODUCTION, "aws_region": "us-east-1", "bucket_name": sc.CUSTOMER_BUCKET}
+    ]
+    stolen_reads = q(
+        home,
+        "SELECT action, source, count(*) AS n FROM s3_requests "
+        f"WHERE remote_ip = '{sc.STOLEN_CREDS_IP}' GROUP BY ALL ORDER BY action",
+    )
+    assert stolen_reads == [
+        {"action": "GetObject", "source": "access_log", "n": 600},
+        {"action": "ListObjects", "source": "access_log", "n": 1},
+    ]
     # The showcase queries answer the story's questions.
     titles = {title: table.to_pylist() for title, _, table in result.results}
     assert titles["Top rejected talkers"][0]["srcaddr"] == sc.SCANNER
@@ -96,6 +143,24 @@ def test_demo_end_to_end(home: Settings) -> None:
     planted = {a["finding_type"] for a in result.attacks}
     extra = [f.type for f in detections if f.type not in planted]
     assert extra == ["Policy:IAMUser/ConsoleLoginWithoutMFA"]  # the root login, seen twice over
+    # The query logs and access logs raise the four planted findings, once each, and nothing
+    # else: their ordinary background (AWS endpoints, mirrors, CDN names, typos, the app's
+    # reads and uploads) is quiet.
+    new = {
+        "dns-dga-bot": "Trojan:EC2/DGADomainRequest.B",
+        "dns-exfiltration": "Trojan:EC2/DNSDataExfiltration",
+        "dns-c2-domain": "Backdoor:EC2/C&CActivity.B!DNS",
+        "s3-mass-object-read": "Exfiltration:S3/MassObjectRead",
+    }
+    found = {a["id"]: a for a in result.attacks if a["id"] in new}
+    assert {i: a["finding_type"] for i, a in found.items()} == new
+    assert all(a["found_by"] for a in found.values())
+    units, _ = load_units(cases=False)
+    over_new_logs = {u.id for u in units if u.source in ("dns_logs", "s3_requests")}
+    dns_or_s3 = sorted(f.type for f in detections if f.unit in over_new_logs)
+    assert dns_or_s3 == sorted(new.values())
+    by_type = {f.type: f for f in detections}
+    assert by_type["Trojan:EC2/DNSDataExfiltration"].resource_id == sc.instance("B3").instance_id
     # Automated response: high findings reached the demo's webhook; StopLogging got a dry-run plan.
     received = result.response["received"]
     assert received and all(r["severity"] >= 7 for r in received)
@@ -155,9 +220,11 @@ def test_demo_end_to_end(home: Settings) -> None:
 
 def test_demo_rerun_adds_nothing(home: Settings) -> None:
     first = run_demo(home, "small", "2026-11-24")
-    before = q(
-        home, "SELECT (SELECT count(*) FROM flow_logs) AS f, (SELECT count(*) FROM cloudtrail) AS c"
+    counts = (
+        "SELECT (SELECT count(*) FROM flow_logs) AS f, (SELECT count(*) FROM cloudtrail) AS c, "
+        "(SELECT count(*) FROM dns_logs) AS d, (SELECT count(*) FROM s3_access_logs) AS s"
     )
+    before = q(home, counts)
     logs = q(home, "SELECT count(*) AS n FROM log_events")
     again = run_demo(home, "small", "2026-11-24")
     # each run prints a fresh sign-in for the console: the new password works, the old does not
@@ -168,10 +235,4 @@ def test_demo_rerun_adds_nothing(home: Settings) -> None:
     assert sum(r.ingested for r in again.reports) == 0
     assert q(home, "SELECT count(*) AS n FROM log_events") == logs  # nothing delivered twice
     assert again.response["received"] == []  # the findings' events went out the first time
-    assert (
-        q(
-            home,
-            "SELECT (SELECT count(*) FROM flow_logs) AS f, (SELECT count(*) FROM cloudtrail) AS c",
-        )
-        == before
-    )
+    assert q(home, counts) == before

@@ -1,5 +1,5 @@
 """The built wheel installs into a clean virtualenv outside the checkout and works: the
-version, every built-in content unit, and the demo with all nine planted attacks found."""
+version, every built-in content unit, and the demo with all thirteen planted attacks found."""
 
 from __future__ import annotations
 
@@ -76,4 +76,4 @@ def test_the_wheel_installs_and_runs_outside_the_checkout(tmp_path: Path) -> Non
     assert len(units) == _units_shipped()
     demo = json.loads(vigil("demo", "--json"))
     attacks = demo["ground_truth"]
-    assert len(attacks) == 9 and all(a["found_by"] for a in attacks), attacks
+    assert len(attacks) == 13 and all(a["found_by"] for a in attacks), attacks

@@ -5,16 +5,15 @@ from __future__ import annotations
 import json
 import random
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
-from vigil.demo import attacks, flowfiles, flows, trail
+from vigil.demo import access_logs, attacks, dns, dns_attacks, flowfiles, flows, trail
 from vigil.demo import scenario as sc
 from vigil.demo.scales import SCALES
 from vigil.errors import ConfigError
-
-# (background flow records per day, background CloudTrail events per day)
 
 
 @dataclass
@@ -24,11 +23,17 @@ class Generated:
     scale: str
     flow_records: int = 0
     cloudtrail_events: int = 0
+    dns_queries: int = 0
+    access_log_records: int = 0
     files: dict[str, int] = field(default_factory=dict)
 
     @property
     def s3_root(self) -> Path:
         return self.root / "s3" / sc.BUCKET
+
+    @property
+    def access_log_root(self) -> Path:
+        return self.root / "s3" / sc.ACCESS_LOG_BUCKET
 
     @property
     def cloudwatch_root(self) -> Path:
@@ -42,11 +47,16 @@ class Generated:
     def threat_list(self) -> Path:
         return self.root / "threatlist.txt"
 
+    @property
+    def domain_list(self) -> Path:
+        """Command-and-control names (added with --category c2)."""
+        return self.root / "c2-domains.txt"
+
 
 def generate(root: Path, scale: str = "small", day: str = "2026-11-24", seed: int = 7) -> Generated:
     if scale not in SCALES:
         raise ConfigError(f"unknown scale {scale!r}", hint=f"choose one of {', '.join(SCALES)}")
-    n_flows, n_events = SCALES[scale]
+    n_flows, n_events, n_dns, n_uploads = SCALES[scale]
     start = attacks.day_start(day)
     rng = np.random.default_rng(seed)
     out = Generated(root, day, scale)
@@ -72,7 +82,15 @@ def generate(root: Path, scale: str = "small", day: str = "2026-11-24", seed: in
     bad, more = attacks.attack_events(pyrng, start)
     events += bad
     truths += more
+    n_access, objects, mass_read = access_logs.generate(
+        events, pyrng, start, n_uploads, out.access_log_root
+    )
+    out.access_log_records, out.files["s3-access"] = n_access, len(objects)
+    truths.append(mass_read)
     out.files["cloudtrail"] = len(trail.write(events, root, start))
+    out.dns_queries, dns_files, more = _dns(rng, start, n_dns, out.s3_root)
+    out.files["dns"] = dns_files
+    truths += more
     out.cloudtrail_events = len(events)
     tampered = trail.tamper(root, start)
     out.ground_truth.write_text(
@@ -95,7 +113,22 @@ def generate(root: Path, scale: str = "small", day: str = "2026-11-24", seed: in
         + "\n"
     )
     out.threat_list.write_text("\n".join(sc.THREAT_LIST) + "\n")
+    out.domain_list.write_text(f"# AnyCompany's C&C names\n{dns_attacks.C2_DOMAIN}\n")
     return out
+
+
+def _dns(
+    rng: np.random.Generator, start: datetime, n: int, bucket: Path
+) -> tuple[int, int, list[attacks.Truth]]:
+    """Every demo instance's query logs (`n` ordinary queries in all) with the planted
+    ones, under the log archive bucket: (queries, files, ground truth)."""
+    records, truths = dns_attacks.attack_queries(rng, start)
+    everyone = [(net, inst) for net in sc.NETWORKS for inst in net.instances]
+    for net, inst in everyone:
+        times, lines = dns.background(rng, net, inst, n // len(everyone), int(start.timestamp()))
+        records.setdefault(net.vpc_id, dns.Records()).add(times, lines)
+    files = dns.write(records, bucket)
+    return sum(len(r) for r in records.values()), len(files), truths
 
 
 def _nodata(inst: sc.Instance, day_start: int) -> flows.Columns:

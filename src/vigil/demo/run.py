@@ -99,8 +99,12 @@ def run_demo(
         reports = [
             lake.ingest_with(settings, [str(gen.s3_root)], trails, on_listed, on_object),
             lake.ingest_with(settings, [str(gen.cloudwatch_root)], exported, on_listed, on_object),
+            lake.ingest_with(
+                settings, [str(gen.access_log_root)], IngestOptions(), on_listed, on_object
+            ),
         ]
         add_list(settings.home / "intel", "threat", gen.threat_list)
+        add_list(settings.home / "intel", "threat", gen.domain_list, category="c2")
         report = detect.run(settings)
         result = DemoResult(gen, reports, time.monotonic() - began, detect_errors=report.errors)
         result.response = response.deliver(settings, receiver)

@@ -14,6 +14,8 @@ from typing import Final
 ORG_ID: Final = "o-anyco12345"
 BUCKET: Final = "anycompany-log-archive"
 TRAIL: Final = "anycompany-org-trail"
+CUSTOMER_BUCKET: Final = "anycompany-customer-data"  # production, us-east-1: the app's data
+ACCESS_LOG_BUCKET: Final = "anycompany-access-logs"  # its server access logs (partitioned)
 SECURITY, PRODUCTION, DEVELOPMENT = "111111111111", "222222222222", "333333333333"
 ACCOUNTS: Final = {SECURITY: "security", PRODUCTION: "production", DEVELOPMENT: "development"}
 REGIONS: Final = ("us-east-1", "ap-southeast-2")

@@ -82,6 +82,12 @@ def _document(result: DemoResult) -> dict[str, object]:
     return {
         "data": str(gen.root),
         "files": gen.files,
+        "generated": {
+            "flow_records": gen.flow_records,
+            "cloudtrail_events": gen.cloudtrail_events,
+            "dns_queries": gen.dns_queries,
+            "access_log_records": gen.access_log_records,
+        },
         "records": records,
         "seconds": round(result.seconds, 2),
         "queries": [
@@ -125,7 +131,13 @@ def _generated(result: DemoResult, records: dict[str, int]) -> None:
         f"production. "
         f"Instance A2 has no flow log, as in the course example.\n"
         f"  • CloudTrail: an organization trail, {gen.files.get('cloudtrail', 0)} log files, "
-        f"with digest files beside them (recorded, not ingested).",
+        f"with digest files beside them (recorded, not ingested).\n"
+        f"  • Route 53 Resolver query logs: {gen.dns_queries:,} queries from every instance of "
+        f"the 3 VPCs (A2 included: query logging covers the whole VPC), "
+        f"{gen.files.get('dns', 0)} hourly files in the log archive.\n"
+        f"  • S3 server access logs: {gen.access_log_records:,} requests to "
+        f"anycompany-customer-data, {gen.files.get('s3-access', 0)} objects under a "
+        f"partitioned prefix of anycompany-access-logs.",
     )
     ingested = sum(r.ingested for r in result.reports)
     rejected = sum(r.rejected for r in result.reports)
