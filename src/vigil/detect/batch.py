@@ -28,6 +28,7 @@ from vigil.detect.runner import (
     data_range,
     detection_connection,
     snapshot_view,
+    tables_read,
     tuned_units,
 )
 from vigil.detect.sigma_import import every_unit
@@ -107,7 +108,7 @@ class BatchDetector:
         tables = sorted(t for t, paths in written.items() if paths)
         con = self._ready()
         report.errors = list(self.problems)
-        chosen = [u for u in self.units if u.source in tables]
+        chosen = [u for u in self.units if set(tables_read(u.source)) & set(tables)]
         if not tables:
             return report
         for child in self.scratch.iterdir():
@@ -116,6 +117,8 @@ class BatchDetector:
         con.refresh(tables)
         ranges = {t: data_range(con, t) for t in tables}
         report.touched = {t: (lo, hi) for t, (lo, hi) in ranges.items() if lo and hi}
+        for source in {u.source for u in chosen} - set(ranges):  # derived: its tables' range
+            ranges[source] = data_range(con, source)
         present = _names_in(con) if "cloudtrail" in tables else frozenset()
         for unit in chosen:
             low, high = ranges[unit.source]

@@ -52,20 +52,20 @@ def _dns_copies(item: Any) -> list[dict[str, Any]]:
     base = clock.parse_iso(str(item["record"]["query_timestamp"]))
     out = []
     for i in range(int(item.get("repeat", 1))):
-        record = _filled(item["record"], i)
+        record = filled(item["record"], i)
         when = base + timedelta(seconds=i * float(item.get("every", 1)))
         record["query_timestamp"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
         out.append(record)
     return out
 
 
-def _filled(value: Any, i: int) -> Any:
+def filled(value: Any, i: int) -> Any:
     if isinstance(value, str):
         return value.replace("{i}", str(i))
     if isinstance(value, dict):
-        return {k: _filled(v, i) for k, v in value.items()}
+        return {k: filled(v, i) for k, v in value.items()}
     if isinstance(value, list):
-        return [_filled(v, i) for v in value]
+        return [filled(v, i) for v in value]
     return value
 
 

@@ -28,10 +28,17 @@ from vigil.intel.accounts import load_accounts, register_accounts
 from vigil.intel.aws_ranges import register_ranges
 from vigil.model.finding import Finding, Hit
 from vigil.query.engine import Engine, open_engine
+from vigil.query.s3_requests import READS
 
 LATENESS: Final = timedelta(hours=1)  # CloudTrail can deliver 15+ minutes late
 TIME_EXPR: Final = {"flow_logs": 'to_timestamp("start")', "cloudtrail": "event_ts",
                      "dns_logs": "query_ts", "s3_access_logs": "request_ts"}  # fmt: skip
+
+
+def tables_read(source: str) -> tuple[str, ...]:
+    """The lake tables a unit's source reads: itself, or those a derived relation unites
+    (`s3_requests`: S3 server access logs and CloudTrail)."""
+    return READS.get(source, (source,))
 
 
 class FindingSink(Protocol):
@@ -76,7 +83,9 @@ def detect(
     ranges: dict[str, tuple[datetime | None, datetime | None]] = {}  # each table's, once a run
     try:
         for unit in units:
-            if (not unit.enabled and not ids) or (tables is not None and unit.source not in tables):
+            if (not unit.enabled and not ids) or (
+                tables is not None and not tables.intersection(tables_read(unit.source))
+            ):
                 continue
             if unit.silent:  # a correlation's base rule without `generate`
                 continue
@@ -189,6 +198,13 @@ def record(
 
 
 def data_range(con: Engine, table: str) -> tuple[datetime | None, datetime | None]:
+    """The first and last time of a table's records; of a derived relation, of the tables it
+    reads together (their files' statistics, not the relation's joins)."""
+    if table in READS:
+        found = [r for r in (data_range(con, t) for t in READS[table]) if r[0] and r[1]]
+        if not found:
+            return None, None
+        return min(r[0] for r in found if r[0]), max(r[1] for r in found if r[1])
     expr = TIME_EXPR[table]
     rows = con.rows(f"SELECT min({expr}), max({expr}) FROM {table}")
     row = rows[0] if rows else None

@@ -10,19 +10,20 @@ own, where it differs from the unit's).
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
 import sqlglot
 
 from vigil.detect.correlate import Event, sequences
 from vigil.detect.routing import name_ranges
-from vigil.detect.templates import render, rendered
+from vigil.detect.templates import literal, render, rendered
 from vigil.detect.tuning import excepted_sql
 from vigil.detect.units import Unit, UnitError
 from vigil.errors import QueryError
 from vigil.model.finding import Finding, Hit, finding_id
 from vigil.query.engine import Engine
+from vigil.query.s3_requests import READS, bounded
 
 OUTPUT: Final = ("window_start", "first_seen", "last_seen", "hits", "account", "region")
 
@@ -40,7 +41,20 @@ def unit_sql(unit: Unit, since: datetime, until: datetime,
     if names:
         ranges = [f"(eventname >= {_quoted(a)} AND eventname <= {_quoted(b)})" for a, b in names]
         keep.append("(" + " OR ".join(ranges) + ")")
+    if unit.source in READS:  # a derived relation, read over just the run's days
+        lo = literal(since - reach(unit))
+        return shadowed(sql, unit.source, " AND ".join(keep) or "true",
+                        bounded(lo, literal(until)))  # fmt: skip
     return shadowed(sql, unit.source, " AND ".join(keep)) if keep else sql
+
+
+def reach(unit: Unit) -> timedelta:
+    """How far before `since` a unit reads: its look-back (`lookback_days` or
+    `lookback_minutes`) or one window, whichever is longest."""
+    p = unit.parameters
+    return max(timedelta(days=float(p.get("lookback_days", 0))),
+               timedelta(minutes=float(p.get("lookback_minutes", 0))),
+               timedelta(minutes=float(p.get("window_minutes", 60))))  # fmt: skip
 
 
 def _quoted(text: str) -> str:
@@ -50,11 +64,12 @@ def _quoted(text: str) -> str:
 _LEADING_WITH: Final = re.compile(r"^(\s*(?:--[^\n]*\n\s*)*)WITH\s+", re.IGNORECASE)
 
 
-def shadowed(sql: str, table: str, keep: str) -> str:
+def shadowed(sql: str, table: str, keep: str, base: str | None = None) -> str:
     """The query over just the table's records that meet `keep` (not excepted by tuning, in
     the unit's range of names): a CTE of the table's name shadows it for the whole query
-    (first, so the query's own CTEs read it too)."""
-    cte = f"{table} AS (SELECT * FROM {table} WHERE {keep})"
+    (first, so the query's own CTEs read it too). `base` is a query it reads instead of the
+    table (a derived relation over a bounded range)."""
+    cte = f"{table} AS (SELECT * FROM {f'({base})' if base else table} WHERE {keep})"
     found = _LEADING_WITH.match(sql)
     if found:
         return f"{sql[: found.end()]}{cte},\n{sql[found.end() :]}"

@@ -153,16 +153,18 @@ def excepted_sql(unit: Unit) -> str | None:
     rules = unit.exceptions
     if rules is None or not isinstance(rules, Exceptions):
         return None
-    flows = unit.source == "flow_logs"
+    flows, s3 = unit.source == "flow_logs", unit.source == "s3_requests"
     parts: list[str] = []
+    who, agent = (
+        ("principal", "requester") if s3 else ("ct_actor(useridentity)", "useridentity.arn")
+    )
     if not flows:
         for glob in rules.principals:
             text = _text(glob)
-            parts.append(f"ct_actor(useridentity) GLOB {text} "
-                         f"OR coalesce(useridentity.arn, '') GLOB {text}")  # fmt: skip
-        parts += [f"lower(coalesce(useragent, '')) GLOB lower({_text(g)})"
-                  for g in rules.user_agents]  # fmt: skip
-    columns = ("srcaddr", "dstaddr") if flows else ("sourceipaddress",)
+            parts.append(f"{who} GLOB {text} OR coalesce({agent}, '') GLOB {text}")
+        parts += [f"lower(coalesce({'user_agent' if s3 else 'useragent'}, '')) "
+                  f"GLOB lower({_text(g)})" for g in rules.user_agents]  # fmt: skip
+    columns = ("srcaddr", "dstaddr") if flows else ("remote_ip",) if s3 else ("sourceipaddress",)
     for text in rules.addresses:
         net = ipaddress.ip_network(text, strict=False)
         for column in columns:
@@ -175,8 +177,9 @@ def excepted_sql(unit: Unit) -> str | None:
                 parts.append(f"ipv6_key({column}) BETWEEN '{lo6}' AND '{hi6}'")
     if rules.accounts:
         listed = ", ".join(_text(a) for a in rules.accounts)
-        parts.append(f"{'account_id' if flows else 'recipientaccountid'} IN ({listed})")
-    if rules.tags:
+        column = "account_id" if flows else "account" if s3 else "recipientaccountid"
+        parts.append(f"{column} IN ({listed})")
+    if rules.tags and not s3:  # S3 requests name buckets and objects, which tags do not reach
         parts.append(_tagged(rules.tags, flows))
     return " OR ".join(f"({p})" for p in parts) if parts else None
 

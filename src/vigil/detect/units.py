@@ -29,6 +29,7 @@ from vigil.inputs import InputError, read_text
 from vigil.lake.tables import TABLES
 from vigil.model.attack import TACTICS
 from vigil.model.severity import severity_score
+from vigil.query.s3_requests import READS
 
 REQUIRABLE: Final = ("threat_list", "trusted_list", "domain_list")  # `requires:` names
 
@@ -102,7 +103,7 @@ class DetectionMeta(Strict):
     type: str  # GuardDuty's finding type where one fits
     severity: float | str  # GuardDuty's scale, or a label
     description: str
-    source: str  # a lake table
+    source: str  # a lake table, or a relation derived from some (s3_requests)
     logic: Literal["sql", "sigma", "new_terms"]
     group_by: list[str] = Field(default_factory=list)  # (new_terms: its fields)
     new_terms: NewTermsMeta | None = None
@@ -141,8 +142,9 @@ class DetectionMeta(Strict):
     @field_validator("source")
     @classmethod
     def _source(cls, value: str) -> str:
-        if value not in TABLES:
-            raise ValueError(f"source {value!r} is not a lake table ({', '.join(TABLES)})")
+        if value not in TABLES and value not in READS:
+            raise ValueError(f"source {value!r} is not a lake table or derived relation "
+                             f"({', '.join([*TABLES, *READS])})")  # fmt: skip
         return value
 
     @field_validator("requires")

@@ -28,6 +28,7 @@ from vigil.lake.snapshot import Reader
 from vigil.lake.tables import PARTITIONS, SOURCE_FILE, TABLES, TableSpec, full_schema
 from vigil.query.answer import Answer
 from vigil.query.geoip import functions as geoip_functions
+from vigil.query.s3_requests import STATEMENTS as S3_REQUESTS
 
 # Columns computed in the view, not stored: they cost nothing unless a query uses them.
 # (`srcaddr_ipv4` and `dstaddr_ipv4` are stored: ingest computes them.)
@@ -83,7 +84,9 @@ ALIASES: Final[dict[str, str]] = {"vpc_flow_logs": "flow_logs", "cloudtrail_logs
 # make rows without reading anything. Scalar functions: all but these, which tell the server's
 # environment and settings. A table named like a path ('x.parquet', 's3://…') would be a
 # replacement scan, a file read in disguise. DuckDB itself is also locked to the lake.
-TABLE_FUNCTIONS: Final = frozenset({"range", "generate_series", "unnest", "json_each", "json_tree"})
+TABLE_FUNCTIONS: Final = frozenset(
+    {"range", "generate_series", "unnest", "json_each", "json_tree", "s3_requests_between"}
+)  # the last reads only the lake
 REFUSED_FUNCTIONS: Final = frozenset({"getenv", "current_setting", "getvariable"})
 _PATH_LIKE: Final = re.compile(r"[/\\.:*?]")
 LAKE_HINT: Final = "query the lake tables: flow_logs, cloudtrail, log_events"
@@ -93,7 +96,7 @@ _EXPLAIN: Final = re.compile(
 )
 _ALLOWED: Final = {"SELECT", "EXPLAIN"}
 # What a user's SQL may read: the lake's tables, the Athena names, the trail's verdicts.
-RELATIONS: Final = frozenset({*TABLES, *ALIASES, "trail_validation"})
+RELATIONS: Final = frozenset({*TABLES, *ALIASES, "trail_validation", "s3_requests"})
 BATCH_ROWS: Final = 2048  # DuckDB's vector size: the first rows arrive without waiting for more
 WATCH_EVERY: Final = 0.05  # seconds between looks at a running query's clock and cancel
 
@@ -167,6 +170,8 @@ class DuckDBEngine:
             )
         for alias, name in ALIASES.items():
             self.con.execute(f"CREATE OR REPLACE VIEW {alias} AS SELECT * FROM {name}")
+        for statement in S3_REQUESTS:  # both S3 sources as one relation (query/s3_requests)
+            self.con.execute(statement)
         if read_only:
             lake_dir = str(lake.absolute()).replace("'", "''")
             self.con.execute(f"SET allowed_directories = ['{lake_dir}/']")
