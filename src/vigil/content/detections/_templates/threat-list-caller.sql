@@ -1,7 +1,8 @@
 -- CloudTrail calls from an address inside a range of one of the user's threat lists (IPv4 or
 -- IPv6; `vigil intel add --threat`), unless a trusted list holds it. {{calls}} picks them:
 -- 'discovery' (Describe*, List*, Get*: the Recon types) or 'other' (everything else: changes,
--- launches, sign-ins, data access: the UnauthorizedAccess types). Lists carry no kind, only
+-- launches, sign-ins, data access: the UnauthorizedAccess types); S3 object requests are
+-- left to the S3 units, which read them with the server access logs. Lists carry no kind, only
 -- their file name: {{lists}} is a regular expression the name must match ('' = every list),
 -- {{skip_lists}} one it must not ('' = none), which is how the Tor units and the .Custom units
 -- share the lists out. Refused calls count: an attempt is the signal. The distinct source
@@ -14,6 +15,9 @@ WITH calls AS (
     WHERE event_ts >= {{since}} AND event_ts < {{until}}
       AND date BETWEEN {{since_date}} AND {{until_date}}
       AND regexp_matches(coalesce(eventname, ''), '^(Describe|List|Get)') = ({{calls}} = 'discovery')
+      -- S3 data events are the S3 units' (s3-threat-list-caller): one finding, not two
+      AND NOT coalesce(eventsource = 's3.amazonaws.com'
+                       AND coalesce(eventcategory = 'Data', NOT managementevent, false), false)
 ),
 lists AS (
     SELECT * FROM (SELECT *, regexp_extract(list_name, '[^/]*$') AS file FROM threat_list)
