@@ -70,8 +70,10 @@ def read_guardduty(doc: Any) -> Imported:
     arn = str(doc.get("arn") or f"arn:aws:guardduty:{doc['region']}:{doc['accountId']}:finding")
     fid = identity(arn, str(doc["id"]))
     severity = doc["severity"]
-    if isinstance(severity, bool) or not isinstance(severity, int | float) or not (
-        0 <= severity <= 10
+    if (
+        isinstance(severity, bool)
+        or not isinstance(severity, int | float)
+        or not (0 <= severity <= 10)
     ):
         raise AsffInvalid("severity: a number from 0 to 10 (GuardDuty's 1.0-8.9 scale)")
     count = service.get("count") or 1
