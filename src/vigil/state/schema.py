@@ -511,11 +511,12 @@ def version(db: sqlite3.Connection) -> int:
     return int(row[0] or 0)
 
 
-def migrate(db: sqlite3.Connection) -> int:
-    """Bring the database up to date in one write transaction (two processes opening a home
-    at once apply each step once); the version it is at."""
-    if _current(db) == LATEST:  # the common case costs one read, no write lock
-        return LATEST
+def migrate(db: sqlite3.Connection, upto: int = LATEST) -> int:
+    """Bring the database up to date (or up to version `upto`: a home as an older release
+    left it) in one write transaction (two processes opening a home at once apply each step
+    once); the version it is at."""
+    if _current(db) == upto:  # the common case costs one read, no write lock
+        return upto
     db.execute("BEGIN IMMEDIATE")
     try:
         at = version(db)
@@ -525,7 +526,7 @@ def migrate(db: sqlite3.Connection) -> int:
                 hint="upgrade Vigil (pip install -U cloudvigil) before opening this home",
             )
         for step in MIGRATIONS:
-            if step.version > at:
+            if at < step.version <= upto:
                 if isinstance(step.apply, str):
                     for statement in _statements(step.apply):
                         db.execute(statement)
@@ -539,7 +540,7 @@ def migrate(db: sqlite3.Connection) -> int:
         db.execute("ROLLBACK")
         raise
     db.execute("COMMIT")
-    return LATEST
+    return max(at, upto)
 
 
 def _current(db: sqlite3.Connection) -> int | None:
