@@ -7,17 +7,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-
-@dataclass(frozen=True)
-class Reject:
-    """One record (or a whole file when `line` is None) that could not be taken."""
-
-    line: int | None
-    reason: str
-    raw: str = ""
-
-    def where(self, source: str) -> str:
-        return f"{source}:{self.line}" if self.line is not None else source
+from vigil.formats.rejects import Reject as Reject
 
 
 @dataclass

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from vigil.formats.common import Reject
+from vigil.formats.rejects import Reject
 
 # what `--type` names: the lake's log types, and findings other products wrote
 LogType = Literal["auto", "flowlogs", "cloudtrail", "dns", "s3access", "guardduty", "securityhub"]
