@@ -23,7 +23,7 @@ from vigil import clock
 
 
 def write_dns(records: list[Any], src: Path) -> None:
-    expanded = [r for item in records for r in _dns_copies(item)]
+    expanded = [r for item in records for r in record_copies(item, "query_timestamp")]
     if not expanded:
         return
     account = str(expanded[0].get("account_id") or "111122223333")
@@ -46,15 +46,17 @@ def write_s3_access(spec: dict[str, Any], src: Path) -> None:
     (folder / "2024-01-01-00-00-00-CA5E0000CA5E0000").write_text("\n".join(lines) + "\n")
 
 
-def _dns_copies(item: Any) -> list[dict[str, Any]]:
+def record_copies(item: Any, time_field: str) -> list[dict[str, Any]]:
+    """A record, or `{record, repeat, every}`: copies with `time_field` advanced `every`
+    seconds a copy and `{i}` in any text value replaced by the copy's number."""
     if not isinstance(item, dict) or "record" not in item:
         return [item]
-    base = clock.parse_iso(str(item["record"]["query_timestamp"]))
+    base = clock.parse_iso(str(item["record"][time_field]))
     out = []
     for i in range(int(item.get("repeat", 1))):
         record = filled(item["record"], i)
         when = base + timedelta(seconds=i * float(item.get("every", 1)))
-        record["query_timestamp"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        record[time_field] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
         out.append(record)
     return out
 

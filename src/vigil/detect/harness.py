@@ -15,7 +15,7 @@ from typing import Any, Final
 from vigil import clock
 from vigil.config import Settings
 from vigil.content.kit import CaseResult
-from vigil.detect.case_files import filled, write_dns, write_s3_access
+from vigil.detect.case_files import record_copies, write_dns, write_s3_access
 from vigil.detect.runner import data_range, detection_connection
 from vigil.detect.sql import run_unit
 from vigil.detect.templates import render
@@ -136,14 +136,8 @@ def _expand(items: list[Any]) -> list[str]:
 def _expand_record(item: dict[str, Any]) -> list[dict[str, Any]]:
     """A record, or {record, repeat, every} with eventTime advanced, eventID numbered and
     `{i}` in any text value replaced by the copy's number (keys, request ids)."""
-    if "record" not in item:
-        return [item]
-    base = clock.parse_iso(str(item["record"]["eventTime"]))
-    out = []
-    for i in range(int(item.get("repeat", 1))):
-        rec = filled(item["record"], i)
-        when = base + timedelta(seconds=i * int(item.get("every", 1)))
-        rec["eventTime"] = when.strftime("%Y-%m-%dT%H:%M:%SZ")
-        rec["eventID"] = f"{rec.get('eventID', 'case')}-{i}"
-        out.append(rec)
-    return out
+    copies = record_copies(item, "eventTime")
+    if "record" in item:
+        for i, rec in enumerate(copies):
+            rec["eventID"] = f"{rec.get('eventID', 'case')}-{i}"
+    return copies
