@@ -6,6 +6,7 @@ instance or address; an instance's and an address's entity page count and list t
 from __future__ import annotations
 
 import json
+from hashlib import sha256
 from pathlib import Path
 
 from helpers import FLOW_HEADER, flow_key, vigil, write_gz
@@ -79,3 +80,47 @@ def test_an_instance_and_an_address_page_show_their_dns_queries(tmp_path: Path) 
     assert peer.flows == 3 and peer.queries == 2  # the flows to it, the lookups that gave it
     asking = {g.title: [v.value for v in g.values] for g in peer.related}
     assert asking["Instances asking"] == [INSTANCE]
+
+
+def test_vigils_dns_finding_and_guardduty_s_on_the_same_instance_are_linked(
+    tmp_path: Path,
+) -> None:
+    """Vigil's DNS exfiltration finding from the query logs and GuardDuty's own finding of the
+    same behaviour on the same instance, imported from its export: each names the other."""
+    folder = tmp_path / "src/AWSLogs/111122223333/vpcdnsquerylogs/vpc-0a1b2c3d/2024/05/02"
+    records = [
+        dns(
+            f"{sha256(str(i).encode()).hexdigest()[:48]}.cdn-statsync.example.",
+            None,
+            f"2024-05-02T10:{i:02d}:00Z",
+        )
+        for i in range(30)
+    ]
+    for record in records:
+        record["query_type"] = "TXT"
+    write_gz(folder / "vpc-0a1b2c3d_vpcdnsquerylogs_111122223333_20240502T1000Z_0a1b2c3d.log.gz",
+             "\n".join(json.dumps(r) for r in records) + "\n")  # fmt: skip
+    guardduty = {
+        "schemaVersion": "2.0", "accountId": "111122223333", "region": "us-east-1",
+        "partition": "aws", "id": "gd-exfil-1", "severity": 8,
+        "arn": "arn:aws:guardduty:us-east-1:111122223333:detector/d1/finding/gd-exfil-1",
+        "type": "Trojan:EC2/DNSDataExfiltration!DNS",
+        "createdAt": "2024-05-02T10:05:00.000Z", "updatedAt": "2024-05-02T10:40:00.000Z",
+        "title": f"Data exfiltration through DNS queries from {INSTANCE}.",
+        "resource": {"resourceType": "Instance", "instanceDetails": {"instanceId": INSTANCE}},
+        "service": {"serviceName": "guardduty", "count": 12, "archived": False},
+    }  # fmt: skip
+    export = tmp_path / "src/AWSLogs/111122223333/GuardDuty/us-east-1/2024/05/02/1b9e.jsonl.gz"
+    write_gz(export, json.dumps(guardduty) + "\n")
+    home = tmp_path / "home"
+    report = json.loads(vigil(home, "ingest", str(tmp_path / "src"), "--json").stdout)
+    assert report["records"]["dns_logs"] == 30 and report["findings"] == {"guardduty": 1}
+    assert vigil(home, "detect", "--json").returncode == 0
+    listed = json.loads(vigil(home, "findings", "list", "--json").stdout)
+    rows = listed["findings"] if isinstance(listed, dict) else listed
+    by_product = {f["product"]: f for f in rows}
+    assert set(by_product) == {"vigil", "guardduty"}
+    assert by_product["vigil"]["type"] == "Trojan:EC2/DNSDataExfiltration"
+    for mine, other in (("vigil", "guardduty"), ("guardduty", "vigil")):
+        shown = json.loads(vigil(home, "findings", "show", by_product[mine]["id"], "--json").stdout)
+        assert [r["id"] for r in shown["related"]] == [by_product[other]["id"]]
