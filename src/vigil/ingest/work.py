@@ -21,15 +21,14 @@ from vigil.formats.common import ParseResult
 from vigil.ingest.classify import TABLE_OF, Parsed, fast_candidate, parse_object
 from vigil.ingest.options import LogType
 from vigil.lake.manifest import Manifest
+from vigil.lake.partitions import PartKey, partition_slices
 from vigil.lake.tables import (
     CLOUDTRAIL,
     DNS_LOGS,
     FLOW_LOGS,
     SOURCE_FILE,
     TABLES,
-    PartKey,
     conform,
-    partition_slices,
 )
 from vigil.sources.decode import GZIP_MAGIC, inflate
 from vigil.sources.objects import Reader, SourceObject

@@ -28,8 +28,9 @@ import pyarrow.parquet as pq
 from vigil.config import Settings
 from vigil.lake.catalog import table_files
 from vigil.lake.manifest import Manifest, ObjectRecord
+from vigil.lake.partitions import PartKey
 from vigil.lake.snapshot import publish
-from vigil.lake.tables import SOURCE_FILE, PartKey, TableSpec
+from vigil.lake.tables import SOURCE_FILE, TableSpec
 
 INFLIGHT = ".inflight"
 
