@@ -6,8 +6,14 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Final
+
+from vigil.errors import ConfigError
 
 DEFAULT_HOME = Path("vigil-data")
+ENGINES: Final = ("duckdb", "spark")
+# what every command reads of <home>/vigil.yaml (the server reads the rest too)
+ENGINE_KEYS: Final = ("engine", "lake", "lake_endpoint_url", "spark")
 PRIVATE_UMASK = 0o077  # every file Vigil writes is its owner's alone
 
 
@@ -26,21 +32,51 @@ class QueryLimits:
 
 
 @dataclass(frozen=True)
+class SparkSettings:
+    """Where Spark runs, when `engine: spark`: a master (`local[2]`, `spark://host:7077`,
+    `yarn`) or a Spark Connect server (`sc://host:15002`), and `conf` keys for the session."""
+
+    master: str | None = None  # VIGIL_SPARK_MASTER; default local[2]
+    remote: str | None = None  # VIGIL_SPARK_REMOTE
+    conf: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Settings:
     """Where Vigil keeps its data. Every path derives from `home`."""
 
     home: Path
-    engine: str = "duckdb"  # the query engine (VIGIL_ENGINE): duckdb, embedded
+    engine: str = "duckdb"  # the query engine (VIGIL_ENGINE): duckdb, embedded; or spark
     lake: str | None = None  # the lake's URL (VIGIL_LAKE): a local path; default <home>/lake
     limits: QueryLimits = field(default_factory=QueryLimits)  # for clients' queries
+    lake_endpoint_url: str | None = None  # an S3-compatible store (VIGIL_LAKE_ENDPOINT_URL)
+    spark: SparkSettings = field(default_factory=SparkSettings)
 
     @classmethod
-    def load(cls, home: str | Path | None = None) -> Settings:
-        chosen = home or os.environ.get("VIGIL_HOME") or DEFAULT_HOME
+    def load(cls, home: str | Path | None = None, engine: str | None = None) -> Settings:
+        """The home's settings: `engine`, `lake`, `lake_endpoint_url` and `spark` from
+        `<home>/vigil.yaml`, each overridden by its environment variable, and `engine` by the
+        command's own `--engine`."""
+        chosen = Path(home or os.environ.get("VIGIL_HOME") or DEFAULT_HOME).expanduser().absolute()
+        doc = _engine_settings(chosen / "vigil.yaml")
+        spark = doc.get("spark") or {}
+        conf = spark.get("conf") or {}
+        picked = engine or os.environ.get("VIGIL_ENGINE") or doc.get("engine") or "duckdb"
+        if picked not in ENGINES:
+            raise ConfigError(f"engine {picked!r} is not an engine",
+                              hint=f"engines: {', '.join(ENGINES)}")  # fmt: skip
         return cls(
-            home=Path(chosen).expanduser().absolute(),
-            engine=os.environ.get("VIGIL_ENGINE") or "duckdb",
-            lake=os.environ.get("VIGIL_LAKE") or None,
+            home=chosen,
+            engine=picked,
+            lake=os.environ.get("VIGIL_LAKE") or doc.get("lake") or None,
+            lake_endpoint_url=os.environ.get("VIGIL_LAKE_ENDPOINT_URL")
+            or doc.get("lake_endpoint_url")
+            or None,
+            spark=SparkSettings(
+                master=os.environ.get("VIGIL_SPARK_MASTER") or spark.get("master") or None,
+                remote=os.environ.get("VIGIL_SPARK_REMOTE") or spark.get("remote") or None,
+                conf={str(k): str(v) for k, v in conf.items()},
+            ),
         )
 
     @property
@@ -79,6 +115,36 @@ class Settings:
             path.mkdir(parents=True, exist_ok=True)
         if self.home.stat().st_mode & 0o077:  # a home made before files were kept private
             self.home.chmod(0o700)
+
+
+def _engine_settings(path: Path) -> dict[str, Any]:
+    """What every command reads of vigil.yaml (nothing when there is none), checked: a wrong
+    value names the file and the key."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read it: {exc}") from None
+    import yaml  # only when there is a file: most homes have none
+
+    try:
+        doc = yaml.safe_load(text[: 1 << 20]) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ConfigError(f"{path}: the settings are a mapping of keys to values")
+    out = {k: doc[k] for k in ENGINE_KEYS if doc.get(k) is not None}
+    for key in ("engine", "lake", "lake_endpoint_url"):
+        if key in out and not isinstance(out[key], str):
+            raise ConfigError(f"{path}: {key}: a text value")
+    spark = out.get("spark", {})
+    if not isinstance(spark, dict) or set(spark) - {"master", "remote", "conf"}:
+        example = 'spark: {master: "local[2]", conf: {spark.executor.memory: 2g}}'
+        raise ConfigError(f"{path}: spark: a mapping of master, remote and conf", hint=example)
+    if not isinstance(spark.get("conf") or {}, dict):
+        raise ConfigError(f"{path}: spark.conf: a mapping of Spark settings to values")
+    return out
 
 
 def private_files() -> None:

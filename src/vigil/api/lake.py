@@ -88,11 +88,12 @@ def ingest_with(
 
 
 def query(settings: Settings, sql: str, *, max_rows: int | None = None,
-          cancel: Cancel | None = None) -> Answer:  # fmt: skip
+          cancel: Cancel | None = None, dialect: str | None = None) -> Answer:  # fmt: skip
     """A user's read-only SQL, read up to `max_rows` rows (and the settings' limits: a server
-    also bounds its time, memory and how many run at once); `cancel` stops it."""
+    also bounds its time, memory and how many run at once); `cancel` stops it. `dialect`
+    (duckdb, athena, spark) is what the SQL is written in, transpiled to the engine's."""
 
-    return read_only_query(settings, sql, max_rows=max_rows, cancel=cancel)
+    return read_only_query(settings, sql, max_rows=max_rows, cancel=cancel, dialect=dialect)
 
 
 def session(

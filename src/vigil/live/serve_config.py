@@ -9,7 +9,7 @@ import os
 from dataclasses import replace
 from typing import Final
 
-from vigil.config import QueryLimits, Settings, memory_bytes, tighten
+from vigil.config import ENGINE_KEYS, QueryLimits, Settings, memory_bytes, tighten
 from vigil.errors import ConfigError
 from vigil.events.netguard import serving_on
 from vigil.events.policy import check_section
@@ -54,7 +54,7 @@ class ServeConfig:
         doc: dict[str, object] = {}
         if path.is_file():
             doc = dict(expect_mapping(load_yaml(path), str(path), "the server's settings"))
-        unknown = sorted(set(doc) - set(cls.KEYS) - set(cls.SECTIONS))
+        unknown = sorted(set(doc) - set(cls.KEYS) - set(cls.SECTIONS) - set(ENGINE_KEYS))
         if unknown:
             raise ConfigError(f"{path}: {', '.join(unknown)} is not a setting",
                               hint="settings: " + ", ".join(cls.KEYS))  # fmt: skip

@@ -13,16 +13,16 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Final, Protocol, Self
 
-from vigil.config import QueryLimits, Settings, memory_bytes
+from vigil.config import ENGINES, QueryLimits, Settings, memory_bytes
 from vigil.errors import BusyError, ConfigError, QueryError
 from vigil.query.answer import Answer, Cancel
 
 if TYPE_CHECKING:
     import pyarrow as pa
 
-ENGINES = ("duckdb",)
+SPARK_HINT = "pip install 'cloudvigil[spark]' (pyspark, with Java 17 or later on the machine)"
 TABLES_HINT = "tables: flow_logs, cloudtrail, log_events"
 
 
@@ -88,7 +88,11 @@ def open_engine(
     (a folder of MMDB files) the `geoip_*` functions for users' queries."""
     chosen = engine or (lake.engine if isinstance(lake, Settings) else "duckdb")
     if chosen not in ENGINES:
-        raise ConfigError(f"engine {chosen!r} is not available", hint="engines: duckdb")
+        raise ConfigError(
+            f"engine {chosen!r} is not available", hint=f"engines: {', '.join(ENGINES)}"
+        )
+    if chosen == "spark" and isinstance(lake, Settings):
+        return _spark(lake, read_only)
     from vigil.query.duckdb import DuckDBEngine
 
     where = lake.lake_dir if isinstance(lake, Settings) else lake
@@ -96,6 +100,21 @@ def open_engine(
         threads = lake.limits.threads  # a server's: one core left for its requests
     return DuckDBEngine(where, read_only=read_only, threads=threads, memory_limit=memory_limit,
                         spill=spill, geoip=geoip)  # fmt: skip
+
+
+def _spark(settings: Settings, read_only: bool) -> Engine:
+    """The Spark engine over the home's lake; without pyspark installed, one clear error."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        raise ConfigError("engine spark needs pyspark, which is not installed",
+                          hint=SPARK_HINT) from None  # fmt: skip
+    from vigil.query.spark import open_spark
+
+    spark = settings.spark
+    engine: Engine = open_spark(settings, read_only=read_only, master=spark.master,
+                                remote=spark.remote, conf=dict(spark.conf))  # fmt: skip
+    return engine
 
 
 class Bounded:
@@ -195,11 +214,47 @@ def check_read_only(sql: str) -> None:
     check(sql)
 
 
-def read_only_query(settings: Settings, sql: str, *, max_rows: int | None = None,
-                    cancel: Cancel | None = None) -> Answer:  # fmt: skip
+DIALECTS: Final = ("duckdb", "athena", "spark")  # what a user's SQL may be written in
+ENGINE_DIALECT: Final = {"duckdb": "duckdb", "spark": "spark"}
+
+
+def in_dialect(sql: str, given: str | None, engine: str) -> str:
+    """The SQL in the engine's dialect: written in `given` (duckdb, athena, spark) and
+    transpiled by SQLGlot when that is not the engine's own; a statement SQLGlot cannot
+    carry over is a QueryError saying why."""
+    target = ENGINE_DIALECT.get(engine, "duckdb")
+    source = "trino" if given == "athena" else (given or target)
+    if given is not None and given not in DIALECTS:
+        raise ConfigError(f"no SQL dialect {given!r}", hint=", ".join(DIALECTS))
+    if source == target:
+        return sql
+    import sqlglot
+    from sqlglot.errors import ErrorLevel, SqlglotError
+
+    try:
+        out = sqlglot.transpile(sql, read=source, write=target,
+                                unsupported_level=ErrorLevel.RAISE)  # fmt: skip
+    except SqlglotError as exc:
+        raise QueryError(f"cannot carry the {given} SQL over to {target}: {exc}") from None
+    if len(out) != 1:
+        raise QueryError("one statement at a time")
+    return out[0]
+
+
+def read_only_query(
+    settings: Settings,
+    sql: str,
+    *,
+    max_rows: int | None = None,
+    cancel: Cancel | None = None,
+    dialect: str | None = None,
+) -> Answer:
     """A user's SQL (`vigil query`, the native API, evidence): refused unless it only reads
-    the lake's tables; read up to `max_rows` (and the settings' limits)."""
-    check_read_only(sql)
+    the lake's tables; read up to `max_rows` (and the settings' limits). `dialect` is what the
+    SQL is written in, when not the engine's own."""
+    sql = in_dialect(sql, dialect, settings.engine)
+    # the check parses DuckDB's SQL: Spark's is judged as SQLGlot carries it over
+    check_read_only(sql if settings.engine != "spark" else in_dialect(sql, "spark", "duckdb"))
     with client_engine(settings, cancel) as engine:
         return _hinted(lambda: engine.query(sql, max_rows))
 

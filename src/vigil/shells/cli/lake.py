@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -28,6 +29,17 @@ class LogTypeChoice(StrEnum):
     s3access = "s3access"  # S3 server access logs
     guardduty = "guardduty"  # GuardDuty findings (its S3 export, events, GetFindings output)
     securityhub = "securityhub"  # Security Hub findings (ASFF)
+
+
+class EngineChoice(StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+class DialectChoice(StrEnum):
+    duckdb = "duckdb"
+    athena = "athena"
+    spark = "spark"
 
 
 class QueryFormat(StrEnum):
@@ -192,10 +204,20 @@ def query_command(
     max_rows: Annotated[
         int | None, typer.Option(min=1, help="Stop reading after this many rows.")
     ] = None,
+    engine: Annotated[
+        EngineChoice | None,
+        typer.Option(help="The engine to run it on (default: vigil.yaml's engine, or duckdb)."),
+    ] = None,
+    dialect: Annotated[
+        DialectChoice | None,
+        typer.Option(help="What the SQL is written in, transpiled to the engine's first."),
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Run SQL over the lake's tables (flow_logs, cloudtrail)."""
-    answer = lake.query(ctx.obj, sql, max_rows=max_rows)
+    """Run SQL over the lake's tables (flow_logs, cloudtrail, dns_logs, s3_access_logs, …)."""
+    settings = replace(ctx.obj, engine=engine.value) if engine else ctx.obj
+    answer = lake.query(settings, sql, max_rows=max_rows,
+                        dialect=dialect.value if dialect else None)  # fmt: skip
     table = answer.table
     if answer.truncated:
         render.tagged("note:", "cyan", f"the first {table.num_rows} rows; the query has more")
