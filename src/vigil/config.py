@@ -87,6 +87,13 @@ class Settings:
     @property
     def lake_dir(self) -> Path:
         """The lake as a local folder (`file://` URLs and plain paths)."""
+        if (
+            self.lake
+            and re.match(r"^[a-z][a-z0-9+.-]*://", self.lake)
+            and not self.lake.startswith("file://")
+        ):
+            raise ConfigError(f"lake {self.lake}: a lake on object storage is not read yet",
+                              hint="give the lake as a local path (or file:// URL)")  # fmt: skip
         if self.lake:
             return Path(self.lake.removeprefix("file://")).expanduser().absolute()
         return self.home / "lake"
