@@ -1,0 +1,31 @@
+"""Spark as the query engine (`engine: spark`). pyspark is an optional extra
+(`pip install cloudvigil[spark]`) and is imported only when an engine opens, so commands that
+do not query start as fast as before."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from vigil.config import Settings
+from vigil.errors import ConfigError
+
+if TYPE_CHECKING:
+    from vigil.query.spark.engine import SparkEngine
+
+
+def open_spark(settings: Settings | Path | None, *, read_only: bool = True,
+               master: str | None = None, remote: str | None = None,
+               conf: dict[str, str] | None = None) -> SparkEngine:  # fmt: skip
+    """A Spark engine over the lake's views (`settings` None: no views). `master` a Spark
+    master URL (default local[2]), `remote` a Spark Connect URL instead; `conf` Spark
+    settings over Vigil's defaults (loopback, UTC, no web UI)."""
+    try:
+        from vigil.query.spark.engine import SparkEngine
+        from vigil.query.spark.session import session
+    except ImportError as exc:
+        hint = "pip install 'cloudvigil[spark]' (and Java 17 or later)"
+        raise ConfigError("engine spark needs pyspark, which is not installed", hint=hint) from exc
+    lake = settings.lake_dir if isinstance(settings, Settings) else settings
+    spark, owns = session(master=master, remote=remote, conf=conf)
+    return SparkEngine(spark, lake, owns=owns, read_only=read_only)

@@ -1,0 +1,188 @@
+"""Spark: the Engine protocol over the lake's Parquet files, in Spark SQL.
+
+One temporary view per lake table, read with the table spec's schema; the helper functions
+as SQL functions (`macros`). Queries are Spark SQL (`dialect`): callers transpile DuckDB SQL
+first (SQLGlot)."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any, Final, Self, TypeVar
+
+import pyarrow as pa
+from py4j.protocol import Py4JError
+from pyspark.errors import PySparkException
+from pyspark.sql import DataFrame, SparkSession
+
+from vigil.errors import QueryError
+from vigil.lake.snapshot import Reader
+from vigil.lake.tables import TABLES
+from vigil.query.answer import Answer
+from vigil.query.spark.macros import DERIVED, FUNCTIONS
+from vigil.query.spark.schema import table_schema
+
+# The table names the AWS Athena documentation uses, as in the DuckDB engine.
+ALIASES: Final[dict[str, str]] = {"vpc_flow_logs": "flow_logs", "cloudtrail_logs": "cloudtrail"}
+NOT_YET: Final = "not supported on Spark yet"
+T = TypeVar("T")
+
+
+class SparkEngine:
+    dialect = "spark"
+
+    def __init__(self, spark: SparkSession, lake: Path | None, *, owns: bool,
+                 read_only: bool = True) -> None:  # fmt: skip
+        self.spark = spark
+        self.owns = owns  # it started Spark, so closing stops it
+        self.read_only = read_only  # users' SQL is checked before it gets here (check_read_only)
+        self.lake = lake
+        self.reader = Reader(lake) if lake is not None else None
+        self.cached: list[str] = []
+        try:
+            for statement in FUNCTIONS:
+                self.spark.sql(statement)
+            self._views()
+        except BaseException:
+            self.close()
+            raise
+
+    def _views(self) -> None:
+        if self.lake is None or self.reader is None:
+            return
+        listed = self.reader.list(list(TABLES))  # the files stay until this engine closes
+        for name, spec in TABLES.items():
+            schema = table_schema(spec)
+            files = [str(f.absolute()) for f in listed[name]]
+            if files:  # basePath: the partition values come from the folders' names
+                base = str((self.lake / name).absolute())
+                frame = self.spark.read.schema(schema).option("basePath", base).parquet(*files)
+            else:
+                frame = self.spark.createDataFrame([], schema)
+            frame.createOrReplaceTempView(f"_files_{name}")
+            derived = DERIVED.get(name, "")
+            extra = f", {derived}" if derived else ""
+            self.spark.sql(
+                f"CREATE OR REPLACE TEMPORARY VIEW {name} AS SELECT *{extra} FROM _files_{name}"
+            )
+        for alias, name in ALIASES.items():
+            self.spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW {alias} AS SELECT * FROM {name}")
+
+    def _frame(self, sql: str, params: Sequence[Any] = ()) -> DataFrame:
+        return self.spark.sql(sql, args=list(params) or None)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> pa.Table:
+        return _guarded(lambda: self._frame(sql, params).toArrow())
+
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        table = self.query(sql, params)
+        return list(zip(*(c.to_pylist() for c in table.columns), strict=True))
+
+    def bounded(self, sql: str, *, max_rows: int | None = None, max_bytes: int | None = None,
+                seconds: float | None = None,
+                cancel: threading.Event | None = None) -> Answer:  # fmt: skip
+        """At most `max_rows` + 1 rows are collected (one more tells the result was cut);
+        a watcher cancels the query's jobs when `seconds` have passed or `cancel` is set."""
+        group = f"vigil-{uuid.uuid4().hex}"
+        context = self.spark.sparkContext
+        stop = threading.Event()
+        why: list[str] = []
+
+        def watch() -> None:
+            step = 0.05
+            waited = 0.0
+            while not stop.wait(step):
+                waited += step
+                if cancel is not None and cancel.is_set():
+                    why.append("its request was abandoned")
+                elif seconds is not None and waited >= seconds:
+                    why.append(f"it ran past {seconds:g} s, the server's limit (query_timeout)")
+                else:
+                    continue
+                context.cancelJobGroup(group)
+                return
+
+        context.setJobGroup(group, "vigil query", interruptOnCancel=True)
+        watcher = threading.Thread(target=watch, name="query-watch", daemon=True)
+        watcher.start()
+        try:
+            frame = _guarded(lambda: self._frame(sql))
+            if max_rows is not None:
+                frame = frame.limit(max_rows + 1)
+            table = _guarded(frame.toArrow)
+        except QueryError as exc:
+            if why:
+                raise QueryError(
+                    f"the query was stopped: {why[0]}",
+                    hint="narrow it: a time range, a LIMIT, fewer columns",
+                ) from exc
+            raise
+        finally:
+            stop.set()
+            watcher.join()
+            context.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]
+        keep = table.num_rows if max_rows is None else min(table.num_rows, max_rows)
+        if max_bytes is not None and table.nbytes > max_bytes:  # wide rows
+            keep = min(keep, int(table.num_rows * max_bytes / max(1, table.nbytes)))
+        return Answer(table.slice(0, keep), keep < table.num_rows)
+
+    def batches(self, sql: str, rows: int) -> Iterator[pa.RecordBatch]:
+        """The result in batches of `rows`; it is collected whole first (held in memory)."""
+        yield from self.query(sql).to_batches(max_chunksize=rows)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        _guarded(lambda: self._frame(sql, params))
+
+    def load_table(self, name: str, table: pa.Table) -> None:
+        def load() -> None:
+            self.spark.createDataFrame(table).createOrReplaceTempView(name)
+
+        _guarded(load)
+
+    def has_relation(self, name: str) -> bool:
+        return bool(self.spark.catalog.tableExists(name))
+
+    def refresh(self, tables: Sequence[str]) -> None:
+        """The lake's files listed again, and `tables` held in memory as they are now."""
+        for name in self.cached:
+            self.spark.catalog.uncacheTable(name)
+        self.cached = []
+        _guarded(self._views)
+        for name in tables:
+            self.execute(f"CACHE TABLE {name}")
+            self.cached.append(name)
+
+    def files(self, paths: Sequence[Path], *, hive: bool = False) -> str:
+        raise QueryError(f"reading given files is {NOT_YET}")
+
+    def define_trusted_addr(self) -> None:
+        raise QueryError(f"is_trusted_addr is {NOT_YET}")
+
+    def close(self) -> None:
+        try:
+            if self.owns:
+                self.spark.stop()
+            else:  # another engine's Spark: only what this one made goes
+                for name in self.cached:
+                    self.spark.catalog.uncacheTable(name)
+        finally:
+            if self.reader is not None:
+                self.reader.close()
+                self.reader = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _guarded(run: Callable[[], T]) -> T:
+    """Spark's errors as QueryError, the message's first line (the plan follows it)."""
+    try:
+        return run()
+    except (PySparkException, Py4JError) as exc:
+        lines = str(exc).strip().splitlines()
+        raise QueryError(lines[0] if lines else type(exc).__name__) from exc

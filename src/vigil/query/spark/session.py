@@ -1,0 +1,81 @@
+"""The SparkSession: local by default, on loopback, quiet, UTC, Arrow for results."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Final
+
+from pyspark import SparkContext
+from pyspark.sql import SparkSession
+
+DEFAULT_MASTER: Final = "local[2]"
+# pyspark's loggers that print a failed query's whole plan and Java stack to stderr
+_ERROR_LOGGERS: Final = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
+# Only errors on the console: Spark's INFO and WARN lines would drown `vigil query`'s output.
+_LOG4J: Final = """rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
+"""
+
+
+def _folder() -> Path:
+    """Spark's scratch space and its logging set-up, never the folder we run in."""
+    folder = Path(tempfile.gettempdir()) / f"vigil-spark-{os.getuid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    log4j = folder / "log4j2.properties"
+    if not log4j.exists() or log4j.read_text() != _LOG4J:
+        log4j.write_text(_LOG4J)
+    return folder
+
+
+def settings(conf: dict[str, str] | None) -> dict[str, str]:
+    """Vigil's defaults under the caller's `conf`."""
+    folder = _folder()
+    log4j = folder / "log4j2.properties"
+    chosen = {
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        "spark.sql.warehouse.dir": str(folder / "warehouse"),
+        "spark.local.dir": str(folder / "scratch"),
+        "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{log4j}",
+    }
+    chosen.update(conf or {})
+    return chosen
+
+
+def session(
+    *, master: str | None, remote: str | None, conf: dict[str, str] | None
+) -> tuple[SparkSession, bool]:
+    """A session of its own (its own temporary views and functions) and whether it started
+    Spark: where Spark already runs in this process, a new session on it (Spark allows one
+    context per process), which leaves the context running when it closes."""
+    chosen = settings(conf)
+    for name in _ERROR_LOGGERS:  # the error is raised as a QueryError: not logged as well
+        logging.getLogger(name).disabled = True
+    running = SparkContext._active_spark_context
+    if running is not None and remote is None:
+        active = SparkSession.getActiveSession() or SparkSession(running)
+        spark = active.newSession()
+        for key, value in chosen.items():
+            if key.startswith("spark.sql.") and key != "spark.sql.warehouse.dir":
+                spark.conf.set(key, value)  # runtime settings: this session's
+        return spark, False
+    builder = SparkSession.builder.appName("vigil")
+    builder = builder.remote(remote) if remote else builder.master(master or DEFAULT_MASTER)
+    for key, value in chosen.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    if remote is None:
+        spark.sparkContext.setLogLevel("ERROR")
+    return spark, True
