@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pyarrow as pa
 
@@ -28,6 +28,9 @@ from vigil.query.answer import Answer as Answer
 from vigil.query.answer import Cancel as Cancel
 from vigil.query.engine import read_only_query, read_only_session
 from vigil.sources.objects import SourceObject as SourceObject
+
+if TYPE_CHECKING:
+    from vigil.lake.iceberg import IcebergExport
 
 OnListed = Callable[[int], None]
 OnObject = Callable[["SourceObject", int], None]
@@ -133,6 +136,24 @@ def expire(
     """Delete partitions older than the age (a retention rule), or with `dry_run` list them."""
 
     return expire_partitions(settings, older_than, table, dry_run=dry_run, confirmed=confirmed)
+
+
+def export_iceberg(
+    settings: Settings,
+    *,
+    catalog: str,
+    uri: str | None,
+    warehouse: str | None = None,
+    namespace: str = "vigil",
+    tables: list[str] | None = None,
+) -> IcebergExport:
+    """Register the lake's tables (their Parquet files in place) in an Iceberg catalog; a
+    re-run adds only new files and drops those compaction or expiry removed."""
+
+    from vigil.lake import iceberg
+
+    return iceberg.export(settings, catalog=catalog, uri=uri, warehouse=warehouse,
+                          namespace=namespace, tables=tables)  # fmt: skip
 
 
 def check_age(text: str, option: str) -> None:

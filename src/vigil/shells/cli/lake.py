@@ -305,4 +305,44 @@ def lake_expire(
     )
 
 
+class ExportFormat(StrEnum):
+    iceberg = "iceberg"
+
+
+class CatalogType(StrEnum):
+    sql = "sql"  # pyiceberg's SQL catalog (SQLite, PostgreSQL)
+    rest = "rest"  # an Iceberg REST catalog (Polaris, Nessie, Glue's, Tabular's)
+
+
+@lake_app.command("export")
+def lake_export(
+    ctx: typer.Context,
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="Table format.")],
+    catalog: Annotated[CatalogType, typer.Option(help="Iceberg catalog type.")],
+    uri: Annotated[
+        str, typer.Option(help="Catalog URI: sqlite:///path/catalog.db, http://host:8181.")
+    ],
+    warehouse: Annotated[
+        str | None, typer.Option(help="Where table metadata goes (file:///path, s3://…).")
+    ] = None,
+    namespace: Annotated[str, typer.Option(help="Namespace (database) of the tables.")] = "vigil",
+    table: Annotated[
+        list[str] | None, typer.Option("--table", help="Only these tables (repeatable).")
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Register the lake's tables in an Iceberg catalog, files in place; re-runs add only new
+    files."""
+    result = lake.export_iceberg(ctx.obj, catalog=catalog.value, uri=uri, warehouse=warehouse,
+                                 namespace=namespace, tables=table)  # fmt: skip
+    if json_out:
+        render.print_json(result)
+        return
+    render.table(
+        ["table", "iceberg table", "added", "dropped", "files", "new"],
+        [[t.table, t.identifier, t.added, t.removed, t.files, "yes" if t.created else ""]
+         for t in result.tables],
+    )  # fmt: skip
+
+
 _attached: list[str | None] = []
