@@ -112,10 +112,11 @@ class Settler:
             reason = "findings go to the findings hub: ingest them with vigil ingest"
             self._reject_whole(out, base, reason, [], None)
             return 0
-        for reject in self.findings(found.product, found.docs, out.obj.uri):
+        refused = self.findings(found.product, found.docs, out.obj.uri)
+        for reject in refused:
             line, prefix = found.where(reject.line) if reject.line is not None else (None, "")
             rejects.append(Reject(line, prefix + reject.reason, reject.raw))
-        taken = len(found.docs) - (len(rejects) - len(found.rejects))
+        taken = len(found.docs) - len(refused)
         if taken <= 0:
             reason = "no findings in the object"
             if rejects:

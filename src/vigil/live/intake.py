@@ -28,24 +28,33 @@ def import_with(settings: Settings, docs: list[Any], reader: DocReader) -> Impor
     finding, an equal or older one is ignored but still succeeds, as in Security Hub); the
     ones read wrongly are failed with the reason, and the rest proceed."""
     failed: list[ImportFailure] = []
-    changed: list[Finding] = []
-    outcomes = dict.fromkeys(Outcome, 0)
-    with FindingStore(settings.state_db) as store:
-        for doc in docs:
+    read_ones: list[Imported] = []
+    for doc in docs:
+        try:
+            read_ones.append(reader(doc))
+        except AsffInvalid as exc:
             ident = str(doc.get("Id", doc.get("id", ""))) if isinstance(doc, dict) else ""
-            try:
-                imported = reader(doc)
-            except AsffInvalid as exc:
-                failed.append(ImportFailure(ident, str(exc)))
-                continue
-            outcome = upsert(store, imported)
-            outcomes[outcome] += 1
-            if outcome is not Outcome.UNCHANGED:
-                changed.append(store.get(imported.finding.id))
-    if changed:
-        emit_findings(settings, changed)
+            failed.append(ImportFailure(ident, str(exc)))
+    outcomes = record(settings, read_ones)
     return ImportResult(len(docs) - len(failed), failed, outcomes[Outcome.CREATED],
                         outcomes[Outcome.UPDATED], outcomes[Outcome.UNCHANGED])  # fmt: skip
+
+
+def record(settings: Settings, imported: list[Imported]) -> dict[Outcome, int]:
+    """Upsert findings already read; new and changed ones onto the bus. How many of each."""
+    changed: list[Finding] = []
+    outcomes = dict.fromkeys(Outcome, 0)
+    if not imported:
+        return outcomes
+    with FindingStore(settings.state_db) as store:
+        for one in imported:
+            outcome = upsert(store, one)
+            outcomes[outcome] += 1
+            if outcome is not Outcome.UNCHANGED:
+                changed.append(store.get(one.finding.id))
+    if changed:
+        emit_findings(settings, changed)
+    return outcomes
 
 
 def reader_of(doc: Any) -> DocReader:
@@ -59,20 +68,13 @@ def intake(settings: Settings) -> FindingsSink:
 
     def take(product: str, docs: list[tuple[int, Any]], uri: str) -> list[Reject]:
         refused: list[Reject] = []
-        asff_docs: list[Any] = []
-        guardduty_docs: list[Any] = []
+        read_ones: list[Imported] = []
         for number, doc in docs:
-            reader = reader_of(doc)
             try:
-                reader(doc)
+                read_ones.append(reader_of(doc)(doc))
             except AsffInvalid as exc:
                 refused.append(Reject(number, str(exc)))
-                continue
-            (asff_docs if reader is read else guardduty_docs).append(doc)
-        if asff_docs:
-            import_with(settings, asff_docs, read)
-        if guardduty_docs:
-            import_with(settings, guardduty_docs, read_guardduty)
+        record(settings, read_ones)
         return refused
 
     return take
