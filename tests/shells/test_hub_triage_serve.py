@@ -90,14 +90,20 @@ def test_batch_import_takes_later_versions_only_and_keeps_triage(server: Server)
     ]
 
 
-def test_a_control_under_several_standards_is_one_finding(server: Server) -> None:
-    hub = server.client("securityhub")
+def _controls() -> tuple[dict[str, Any], dict[str, Any]]:
+    """EC2.6 failing on one VPC, as CIS 1.2.0 and as FSBP report it."""
     cis = _control("subscription/cis-aws-foundations-benchmark/v/1.2.0/2.9",
                    f"arn:aws:securityhub:::{CIS}/rule/2.9")  # fmt: skip
     fsbp = _control("subscription/aws-foundational-security-best-practices/v/1.0.0/EC2.6",
                     "aws-foundational-security-best-practices/v/1.0.0/EC2.6",
                     ProductFields={"StandardsArn": f"arn:aws:securityhub:::{FSBP}",
                                    "ControlId": "EC2.6"})  # fmt: skip
+    return cis, fsbp
+
+
+def test_a_control_under_several_standards_is_one_finding(server: Server) -> None:
+    hub = server.client("securityhub")
+    cis, fsbp = _controls()
     assert hub.batch_import_findings(Findings=[cis, fsbp])["SuccessCount"] == 2
     [doc] = _ids(hub, HUB)
     assert doc["Compliance"]["SecurityControlId"] == "EC2.6"
@@ -158,7 +164,12 @@ def test_guardduty_pushed_linked_and_shown_everywhere(server: Server) -> None:
     assert [f["id"] for f in page["findings"]] == [ours]
     one = httpx.get(f"{api}/{gd['id']}", headers=token).json()
     assert [r["id"] for r in one["related"]] == [ours] and one["product_severity"] == "8"
-    # the console: the filter, the product's own severity, the related finding
+    # the console: the filter, the product's own severity, the related finding (the scan and
+    # the controls imported here too, so this test does not lean on the others having run:
+    # importing them again changes nothing)
+    hub = server.client("securityhub")
+    assert hub.batch_import_findings(Findings=[_scan("2026-12-01T12:00:00Z", "v2"),
+                                               *_controls()])["SuccessCount"] == 3  # fmt: skip
     with httpx.Client(base_url=server.url, follow_redirects=True) as client:
         login = client.get("/login")
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
