@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -14,6 +15,9 @@ DEFAULT_HOME = Path("vigil-data")
 ENGINES: Final = ("duckdb", "spark")
 # what every command reads of <home>/vigil.yaml (the server reads the rest too)
 ENGINE_KEYS: Final = ("engine", "lake", "lake_endpoint_url", "spark")
+LAKE_MARKER: Final = "_lake.json"  # in the index of a lake on object storage
+_URL: Final = re.compile(r"^[a-z][a-z0-9+.-]*://")
+_MARKED: set[tuple[Path, str | None, str | None]] = set()  # lake indexes marked by this process
 PRIVATE_UMASK = 0o077  # every file Vigil writes is its owner's alone
 
 
@@ -47,7 +51,7 @@ class Settings:
 
     home: Path
     engine: str = "duckdb"  # the query engine (VIGIL_ENGINE): duckdb, embedded; or spark
-    lake: str | None = None  # the lake's URL (VIGIL_LAKE): a local path; default <home>/lake
+    lake: str | None = None  # VIGIL_LAKE: a local path or s3://bucket/prefix; default <home>/lake
     limits: QueryLimits = field(default_factory=QueryLimits)  # for clients' queries
     lake_endpoint_url: str | None = None  # an S3-compatible store (VIGIL_LAKE_ENDPOINT_URL)
     spark: SparkSettings = field(default_factory=SparkSettings)
@@ -85,18 +89,35 @@ class Settings:
         return self.home / "content"
 
     @property
+    def lake_url(self) -> str | None:
+        """The lake's place on object storage (`s3://bucket/prefix`), or None for a lake in a
+        local folder (a plain path or a `file://` URL)."""
+        if not self.lake or not _URL.match(self.lake) or self.lake.startswith("file://"):
+            return None
+        bucket = self.lake.removeprefix("s3://").split("/", 1)[0]
+        if not self.lake.startswith("s3://") or not bucket:
+            raise ConfigError(f"lake {self.lake}: only S3 (s3://bucket/prefix) is read as "
+                              "object storage", hint="give the lake as s3://bucket/prefix, "
+                              "or a local path")  # fmt: skip
+        return self.lake.rstrip("/")
+
+    @property
     def lake_dir(self) -> Path:
-        """The lake as a local folder (`file://` URLs and plain paths)."""
-        if (
-            self.lake
-            and re.match(r"^[a-z][a-z0-9+.-]*://", self.lake)
-            and not self.lake.startswith("file://")
-        ):
-            raise ConfigError(f"lake {self.lake}: a lake on object storage is not read yet",
-                              hint="give the lake as a local path (or file:// URL)")  # fmt: skip
+        """The lake's local folder: the lake itself, or for a lake on object storage its index
+        (a small file per live object, and the readers' claims: `vigil.lake.store`)."""
+        if self.lake_url:
+            index = self.home / "lake-index"
+            if (index, self.lake_url, self.lake_endpoint_url) not in _MARKED:
+                self.mark_lake(index)
+            return index
         if self.lake:
             return Path(self.lake.removeprefix("file://")).expanduser().absolute()
         return self.home / "lake"
+
+    @property
+    def lake_location(self) -> str:
+        """Where the lake's files are, as a user would name it."""
+        return self.lake_url or str(self.lake_dir)
 
     @property
     def staging_dir(self) -> Path:
@@ -122,6 +143,31 @@ class Settings:
             path.mkdir(parents=True, exist_ok=True)
         if self.home.stat().st_mode & 0o077:  # a home made before files were kept private
             self.home.chmod(0o700)
+
+    def mark_lake(self, index: Path) -> None:
+        """A lake on object storage's index names it (`_lake.json`: the URL and the endpoint,
+        so that an engine given only the folder reads the objects), once a process; an index
+        made for another lake is refused rather than mixed with this one."""
+        url = self.lake_url
+        marker = index / LAKE_MARKER
+        try:
+            known = json.loads(marker.read_text()).get("url")
+        except (OSError, ValueError, AttributeError):
+            known = None
+        if known and known != url:
+            raise ConfigError(f"{index} is the index of the lake {known}, not of {url}",
+                              hint="move it aside to start the new lake (state.db still "
+                              "records the objects ingested)")  # fmt: skip
+        text = json.dumps({"url": url, "endpoint_url": self.lake_endpoint_url})
+        try:
+            if not marker.exists() or marker.read_text() != text:
+                index.mkdir(parents=True, exist_ok=True)
+                staged = marker.with_name(marker.name + ".tmp")
+                staged.write_text(text)
+                os.replace(staged, marker)
+        except OSError:
+            return  # a read-only home: readers take the marker as it is
+        _MARKED.add((index, url, self.lake_endpoint_url))
 
 
 def _engine_settings(path: Path) -> dict[str, Any]:

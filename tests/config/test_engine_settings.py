@@ -99,8 +99,8 @@ def test_a_query_written_for_athena_runs_on_duckdb(tmp_path: Path) -> None:
     assert bad.returncode != 0 and "--dialect" in bad.stderr
 
 
-def test_a_lake_on_object_storage_is_refused_clearly_until_it_is_read(tmp_path: Path) -> None:
-    home = home_with(tmp_path, "lake: s3://logs/lake\n")
+def test_a_lake_on_object_storage_other_than_s3_is_refused_clearly(tmp_path: Path) -> None:
+    home = home_with(tmp_path, "lake: gs://logs/lake\n")
     done = vigil(home, "query", "SELECT count(*) FROM flow_logs")
-    assert done.returncode != 0 and "a lake on object storage is not read yet" in done.stderr
-    assert not (Path.cwd() / "s3:").exists()  # never taken for a local folder
+    assert done.returncode != 0 and "only S3 (s3://bucket/prefix) is read" in done.stderr
+    assert not (Path.cwd() / "gs:").exists()  # never taken for a local folder

@@ -12,14 +12,13 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
-import pyarrow.parquet as pq
-
 from vigil.config import Settings
 from vigil.errors import ConfigError
 from vigil.lake.catalog import table_files
 from vigil.lake.locking import lake_lock
 from vigil.lake.maintenance import date_of, tables_named
 from vigil.lake.manifest import Manifest
+from vigil.lake.store import LakeStore
 from vigil.lake.tables import TABLES
 from vigil.lake.writer import LakeWriter
 
@@ -84,7 +83,7 @@ def expire(
                 writer.recover()
             for name in names:
                 old = _older(settings.lake_dir, name, cutoff)
-                _count(report, name, settings.lake_dir / name, old)
+                _count(report, name, settings.lake_dir / name, old, writer.store)
                 if old and not dry_run:
                     writer.replace(TABLES[name], None, None, old)
                     _prune_dirs(settings.lake_dir / name)
@@ -97,15 +96,17 @@ def _older(lake: Path, name: str, cutoff: date) -> list[Path]:
     return [f for f in table_files(lake, name) if date_of(f.parent) < cutoff]
 
 
-def _count(report: ExpireReport, name: str, root: Path, files: list[Path]) -> None:
+def _count(
+    report: ExpireReport, name: str, root: Path, files: list[Path], store: LakeStore
+) -> None:
     by_partition: dict[Path, Partition] = {}
     for f in sorted(files):
         part = by_partition.setdefault(
             f.parent, Partition(name, f.parent.relative_to(root).as_posix())
         )
         part.files += 1
-        part.rows += pq.ParquetFile(f).metadata.num_rows
-        part.bytes += f.stat().st_size
+        part.rows += store.rows(f)
+        part.bytes += store.size(f)
     for part in by_partition.values():
         report.removed.append(part)
         report.partitions += 1

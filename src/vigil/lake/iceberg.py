@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from vigil.config import Settings
 from vigil.errors import ConfigError
 from vigil.lake.maintenance import tables_named
 from vigil.lake.snapshot import table_files
+from vigil.lake.store import LakeStore, store_for
 from vigil.lake.tables import EPOCH_DAY, PARTITIONS, TABLES, full_schema
 
 if TYPE_CHECKING:
@@ -149,7 +149,8 @@ def _export_table(settings: Settings, catalog: Catalog, namespace: str, name: st
     schema = iceberg_schema(name)
     table, result.created = _table(catalog, identifier, schema)
     registered = _registered(table)
-    present = {_uri(p): p for p in table_files(settings.lake_dir, name)}
+    store = store_for(settings)  # on S3: the objects' s3:// URIs, footers read by range
+    present = {store.uri(p): p for p in table_files(settings.lake_dir, name)}
     new = [present[uri] for uri in sorted(present) if uri not in registered]
     gone = [f for uri, f in registered.items() if uri not in present]
     mapping = table.schema().name_mapping.model_dump_json()
@@ -166,7 +167,7 @@ def _export_table(settings: Settings, catalog: Catalog, namespace: str, name: st
                 for data_file in gone:
                     update.delete_data_file(data_file)
                 for path in new:
-                    update.append_data_file(_data_file(table, path))
+                    update.append_data_file(_data_file(table, path, store))
     result.added, result.removed = len(new), len(gone)
     result.files = len(registered) + len(new) - len(gone)
     return result
@@ -205,7 +206,7 @@ def _registered(table: Table) -> dict[str, DataFile]:
     return {task.file.file_path: task.file for task in table.scan().plan_files()}
 
 
-def _data_file(table: Table, path: Path) -> DataFile:
+def _data_file(table: Table, path: Path, store: LakeStore) -> DataFile:
     """A lake file as an Iceberg data file: partition values from its directories, row count
     and column bounds from its footer."""
 
@@ -226,7 +227,7 @@ def _data_file(table: Table, path: Path) -> DataFile:
     quiet.setLevel(logging.ERROR)
     try:
         statistics = data_file_statistics_from_parquet_metadata(
-            parquet_metadata=pq.read_metadata(path),
+            parquet_metadata=store.parquet(path).metadata,
             stats_columns=compute_statistics_plan(schema, metadata.properties),
             parquet_column_mapping=parquet_path_to_id_mapping(schema),
         )
@@ -235,23 +236,16 @@ def _data_file(table: Table, path: Path) -> DataFile:
     account, region, day = _partition(path)
     return DataFile.from_args(
         content=DataFileContent.DATA,
-        file_path=_uri(path),
+        file_path=store.uri(path),
         file_format=FileFormat.PARQUET,
         partition=Record(account, region, (day - EPOCH_DAY).days),
-        file_size_in_bytes=path.stat().st_size,
+        file_size_in_bytes=store.size(path),
         sort_order_id=None,
         spec_id=metadata.default_spec_id,
         equality_ids=None,
         key_metadata=None,
         **statistics.to_serialized_dict(),
     )
-
-
-def _uri(path: Path) -> str:
-    """A file URI as pyiceberg, Spark and Trino read it: `=` in folder names kept as is (not
-    percent-encoded, which pyiceberg would not decode)."""
-
-    return "file://" + path.resolve().as_posix()
 
 
 def _partition(path: Path) -> tuple[str, str, date]:

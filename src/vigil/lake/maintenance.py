@@ -17,6 +17,7 @@ from vigil.errors import ConfigError
 from vigil.lake.catalog import table_files
 from vigil.lake.locking import lake_lock
 from vigil.lake.manifest import Manifest
+from vigil.lake.store import LakeStore, store_for
 from vigil.lake.tables import SOURCE_FILE, TABLES, TableSpec
 from vigil.lake.writer import LakeWriter, key_of, local_duckdb, new_batch_id
 
@@ -50,14 +51,15 @@ def date_of(partition: Path) -> date:
 
 def lake_info(settings: Settings) -> LakeInfo:
     info = LakeInfo(home=str(settings.home))
+    store = store_for(settings)  # sizes and rows: from the index on S3, not the objects
     for name in TABLES:
         t = TableInfo(name)
         files = table_files(settings.lake_dir, name)
         parts = {partition_of(f) for f in files}
         t.partitions, t.files = len(parts), len(files)
         for f in files:
-            t.rows += pq.ParquetFile(f).metadata.num_rows
-            t.bytes += f.stat().st_size
+            t.rows += store.rows(f)
+            t.bytes += store.size(f)
         if parts:
             days = sorted(date_of(p) for p in parts)
             t.first_date, t.last_date = str(days[0]), str(days[-1])
@@ -110,7 +112,7 @@ def compact(
             spec = TABLES[name]
             groups: dict[Path, list[Path]] = defaultdict(list)
             for f in table_files(settings.lake_dir, name):
-                if small_bytes is None or _size(f) < small_bytes:
+                if small_bytes is None or _size(writer.store, f) < small_bytes:
                     groups[partition_of(f)].append(f)
             removed: Counter[str] = Counter()
             for files in groups.values():
@@ -138,8 +140,9 @@ def _compact_one(settings: Settings, writer: LakeWriter, spec: TableSpec, files:
     try:
         merged = work / "merged.parquet"
         mine: Counter[str] = Counter()
-        rows = _merge(files, spec, mine, merged, memory)
-        before = _rows(files)
+        with writer.store.local(files, work) as readable:  # on S3: copies, one partition's
+            rows = _merge(readable, spec, mine, merged, memory)
+        before = _rows(writer.store, files)
 
         def move(target: Path) -> int:
             os.replace(merged, target)
@@ -159,9 +162,9 @@ def _compact_one(settings: Settings, writer: LakeWriter, spec: TableSpec, files:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _size(path: Path) -> int:
+def _size(store: LakeStore, path: Path) -> int:
     try:
-        return path.stat().st_size
+        return store.size(path)
     except FileNotFoundError:  # removed by a retention run meanwhile
         return 1 << 62
 
@@ -224,8 +227,8 @@ def _merge(files: list[Path], spec: TableSpec, removed: Counter[str], target: Pa
         con.close()
 
 
-def _rows(files: list[Path]) -> int:
-    return sum(int(pq.ParquetFile(f).metadata.num_rows) for f in files)
+def _rows(store: LakeStore, files: list[Path]) -> int:
+    return sum(store.rows(f) for f in files)
 
 
 def _quote(text: str) -> str:

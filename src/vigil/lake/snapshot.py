@@ -21,7 +21,7 @@ from __future__ import annotations
 import fcntl
 import os
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Final
@@ -140,9 +140,12 @@ class Reader:
         self.handle = self.path = None
 
 
-def publish(lake: Path, final: Sequence[str], removes: Sequence[str], inflight: str) -> None:
+def publish(lake: Path, final: Sequence[str], removes: Sequence[str], inflight: str,
+            remove: Callable[[Path], None] | None = None) -> None:  # fmt: skip
     """Put a batch's files in place (`<file><inflight>` renamed) and retire the files it
-    replaces, as one change to every listing; then delete what no reader can still need."""
+    replaces, as one change to every listing; then delete what no reader can still need
+    (`remove`: how a file is deleted; for a lake on object storage, its object too)."""
+    remove = remove or _unlink
     with _locked(lake, exclusive=True) as folder:
         generation = (_generation(folder) + 1) if folder is not None else 0
         retired = _retired(folder)
@@ -151,7 +154,7 @@ def publish(lake: Path, final: Sequence[str], removes: Sequence[str], inflight: 
             target = Path(path)
             relative = _relative(lake, target)
             if folder is None or relative is None:
-                target.unlink(missing_ok=True)  # outside the lake, or no registry: at once
+                remove(target)  # outside the lake, or no registry: at once
             elif target.exists() and relative not in known:
                 retired.append((generation, relative))
                 known.add(relative)
@@ -163,7 +166,11 @@ def publish(lake: Path, final: Sequence[str], removes: Sequence[str], inflight: 
             if staged.exists():
                 os.replace(staged, path)
         if folder is not None:
-            _sweep(lake, folder, retired)
+            _sweep(lake, folder, retired, remove)
+
+
+def _unlink(path: Path) -> None:
+    path.unlink(missing_ok=True)
 
 
 def _relative(lake: Path, path: Path) -> str | None:
@@ -173,7 +180,8 @@ def _relative(lake: Path, path: Path) -> str | None:
         return None
 
 
-def _sweep(lake: Path, folder: Path, retired: list[tuple[int, str]]) -> None:
+def _sweep(lake: Path, folder: Path, retired: list[tuple[int, str]],
+           remove: Callable[[Path], None]) -> None:  # fmt: skip
     """Delete each retired file no live reader may be reading: one retired at generation g
     stays while a reader that listed before it (at a generation below g) lives."""
     oldest = min(_live_readers(folder), default=None)
@@ -182,7 +190,7 @@ def _sweep(lake: Path, folder: Path, retired: list[tuple[int, str]]) -> None:
         if oldest is not None and oldest < generation:
             kept.append((generation, relative))
         else:
-            (lake / relative).unlink(missing_ok=True)
+            remove(lake / relative)
             _prune(lake, Path(relative).parent)
     _write(folder / "retired", _lines(kept))
 

@@ -7,11 +7,13 @@ it came from. A batch that replaces objects' earlier rows (a re-ingest, an objec
 more content) also rewrites the files holding those rows without them, in the same batch.
 `recover()` finishes any batch a crash left pending whose files were all in place and rolls back
 the others, so the next run starts clean and nothing is half-ingested or doubled.
+
+Where the files go is the lake's `LakeStore` (`vigil.lake.store`): a local folder, or S3, where
+"moved into place" is an upload under the final key and an index entry beside the final one.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
 import shutil
 from collections.abc import Callable
@@ -30,9 +32,8 @@ from vigil.lake.catalog import table_files
 from vigil.lake.manifest import Manifest, ObjectRecord
 from vigil.lake.partitions import PartKey
 from vigil.lake.snapshot import publish
+from vigil.lake.store import INFLIGHT, LakeStore, store_for
 from vigil.lake.tables import SOURCE_FILE, TableSpec
-
-INFLIGHT = ".inflight"
 
 
 def new_batch_id() -> str:
@@ -88,6 +89,7 @@ class LakeWriter:
     def __init__(self, settings: Settings, manifest: Manifest) -> None:
         self.settings = settings
         self.manifest = manifest
+        self.store = store_for(settings)  # a local folder, or objects on S3
 
     def recover(self) -> int:
         """Finish or undo batches a crash interrupted; returns how many were repaired."""
@@ -101,10 +103,9 @@ class LakeWriter:
             if placed and finishable:
                 self._publish(files, removes)
                 self.manifest.commit_batch(pending.batch_id, pending.objects or [])
-            else:
+            else:  # on S3 also the objects uploaded before the crash
                 for f in files:
-                    Path(f).unlink(missing_ok=True)
-                    Path(f + INFLIGHT).unlink(missing_ok=True)
+                    self.store.remove(Path(f))
             self.manifest.forget_batch(pending.batch_id)
             repaired += 1
         # Staged files of a batch that never reached the journal: nothing refers to them.
@@ -139,9 +140,9 @@ class LakeWriter:
         staging = self.settings.staging_dir / batch_id / f"{spec.name}-kept"
         wanted = pa.array(sorted(uris), pa.string())
         out: list[tuple[Path, Path]] = []
-        old = files_holding(self.settings.lake_dir, spec.name, uris)
+        old = files_holding(self.settings.lake_dir, spec.name, uris, self.store)
         for n, path in enumerate(old):
-            source = pq.ParquetFile(path)
+            source = self.store.parquet(path)
             name = f"part-{batch_id}-k{n:04d}.parquet"
             target = staging / name
             staging.mkdir(parents=True, exist_ok=True)
@@ -208,16 +209,16 @@ class LakeWriter:
             )
         return out
 
-    @staticmethod
-    def _move_inflight(files: list[tuple[Path, Path]]) -> None:
+    def _move_inflight(self, files: list[tuple[Path, Path]]) -> None:
+        """Each staged file into the lake beside its final name (on S3: uploaded under its
+        final key, its index entry beside the final one), where no reader lists it yet."""
         for target, staged in files:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(staged, str(target) + INFLIGHT)
+            self.store.place(staged, target)
 
     def _publish(self, final: list[str], removes: list[str]) -> None:
         """The new files in place and the replaced ones retired, as one change to readers
         (a replaced file is deleted once no query that may read it is running)."""
-        publish(self.settings.lake_dir, final, removes, INFLIGHT)
+        publish(self.settings.lake_dir, final, removes, INFLIGHT, self.store.remove)
 
 
 def local_duckdb() -> duckdb.DuckDBPyConnection:
@@ -228,12 +229,16 @@ def local_duckdb() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def files_holding(lake: Path, table: str, uris: set[str]) -> list[Path]:
+def files_holding(
+    lake: Path, table: str, uris: set[str], store: LakeStore | None = None
+) -> list[Path]:
     """The table's lake files with rows from any of these source files (reads only the
     dictionary-encoded lineage column)."""
     files = table_files(lake, table)
     if not files or not uris:
         return []
+    if store is not None and store.remote:
+        return [f for f in files if _holds(store, f, uris)]
     con = duckdb.connect(":memory:")
     try:
         con.register("_wanted", pa.table({"uri": pa.array(sorted(uris), pa.string())}))
@@ -246,6 +251,14 @@ def files_holding(lake: Path, table: str, uris: set[str]) -> list[Path]:
     finally:
         con.close()
     return sorted(Path(r[0]) for r in rows)
+
+
+def _holds(store: LakeStore, path: Path, uris: set[str]) -> bool:
+    """Whether one lake object has rows of these source files (its lineage column only)."""
+    lineage = store.parquet(path).read(columns=[SOURCE_FILE]).column(SOURCE_FILE)
+    wanted = pa.array(sorted(uris), pa.string())
+    values = lineage.cast(pa.string()) if pa.types.is_dictionary(lineage.type) else lineage
+    return bool(pc.any(pc.is_in(values, value_set=wanted)).as_py())
 
 
 def key_of(partition: Path) -> PartKey:

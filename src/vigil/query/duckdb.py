@@ -25,6 +25,7 @@ from vigil.errors import QueryError
 from vigil.formats.cloudtrail_identity import MACROS as IDENTITY_MACROS
 from vigil.formats.cloudtrail_identity import ipv6_prefix48
 from vigil.lake.snapshot import Reader
+from vigil.lake.store import LakeStore, S3Store, store_at
 from vigil.lake.tables import PARTITIONS, SOURCE_FILE, TABLES, TableSpec, full_schema
 from vigil.query.answer import Answer
 from vigil.query.geoip import functions as geoip_functions
@@ -74,6 +75,14 @@ MACROS: Final = (
     "CREATE OR REPLACE MACRO label_entropy(s) AS CASE WHEN length(s) = 0 THEN 0.0 ELSE "
     "0.0 - list_sum(list_transform(map_values(list_aggregate(string_split(s, ''), 'histogram')), "
     "lambda n: n / length(s) * log2(n / length(s)))) END",
+)
+
+# `n` the stored IPv4 integer (NULL for IPv6), `ip` the text: the text is parsed only where
+# there is no integer.
+TRUSTED_ADDR: Final = (
+    "CREATE OR REPLACE MACRO is_trusted_addr(n, ip) AS EXISTS (SELECT 1 FROM "
+    "trusted_list u WHERE n BETWEEN u.lo AND u.hi OR "
+    "(n IS NULL AND ipv6_key(ip) BETWEEN u.lo6 AND u.hi6))"
 )
 
 # The table names the AWS Athena documentation uses, so its examples run verbatim.
@@ -158,8 +167,9 @@ class DuckDBEngine:
     def _views(self, lake: Path, read_only: bool) -> None:
         assert self.reader is not None
         listed = self.reader.list(list(TABLES))  # the files stay until this engine closes
+        store = _store(lake, listed)
         for name, spec in TABLES.items():
-            _create_view(self.con, name, spec, listed[name])
+            _create_view(self.con, name, spec, listed[name], store)
         validation = lake.absolute() / "_validation"
         if any(validation.glob("*.parquet")):  # `vigil trail validate` verdicts, latest per file
             pattern = str(validation / "*.parquet").replace("'", "''")
@@ -271,8 +281,9 @@ class DuckDBEngine:
         for name in tables:
             self.con.execute(f"DROP TABLE IF EXISTS temp.{name}")
         listed = self.reader.list(list(TABLES))
+        store = _store(self.lake, listed)
         for name, spec in TABLES.items():
-            _create_view(self.con, name, spec, listed[name])
+            _create_view(self.con, name, spec, listed[name], store)
         for name in tables:
             self.con.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM main.{name}")
 
@@ -285,6 +296,11 @@ class DuckDBEngine:
         return any(row[0] for row in found)
 
     def files(self, paths: Sequence[Path], *, hive: bool = False) -> str:
+        store = store_at(None, paths[:1])
+        if store.remote:  # index entries of objects on S3: an Arrow dataset of them
+            name = f"_files_{secrets.token_hex(6)}"
+            self.con.register(name, _dataset(store, paths, None, hive))
+            return name
         listed = ", ".join(literal(str(p)) for p in paths)
         return (
             f"read_parquet([{listed}], union_by_name = true, "
@@ -292,13 +308,10 @@ class DuckDBEngine:
         )
 
     def define_trusted_addr(self) -> None:
-        # `n` the stored IPv4 integer (NULL for IPv6), `ip` the text: the text is parsed only
-        # where there is no integer.
-        self.con.execute(
-            "CREATE OR REPLACE MACRO is_trusted_addr(n, ip) AS EXISTS (SELECT 1 FROM "
-            "trusted_list u WHERE n BETWEEN u.lo AND u.hi OR "
-            "(n IS NULL AND ipv6_key(ip) BETWEEN u.lo6 AND u.hi6))"
-        )
+        self.con.execute(TRUSTED_ADDR)
+
+    def own_sql(self, sql: str) -> str:
+        return sql
 
     def close(self) -> None:
         self.con.close()
@@ -314,18 +327,34 @@ class DuckDBEngine:
         self.close()
 
 
-def _create_view(
-    con: duckdb.DuckDBPyConnection, name: str, spec: TableSpec, files: Sequence[Path]
-) -> None:
+def _store(lake: Path, listed: dict[str, list[Path]]) -> LakeStore:
+    """Where the listed files are: the lake's folder, or objects on S3 (its index)."""
+    return store_at(lake, next((files[:1] for files in listed.values() if files), []))
+
+
+def _dataset(store: LakeStore, files: Sequence[Path], schema: pa.Schema | None,
+             hive: bool) -> Any:  # fmt: skip
+    assert isinstance(store, S3Store)
+    return store.dataset(files, schema, hive)
+
+
+def _create_view(con: duckdb.DuckDBPyConnection, name: str, spec: TableSpec,
+                 files: Sequence[Path], store: LakeStore | None = None) -> None:  # fmt: skip
     """The view is the table's full, typed schema (an empty relation) united by name with its
     files, so every column exists and has its type even when no file has it yet. The files
-    are the ones listed when the engine opened (a snapshot), not a glob read at each query."""
+    are the ones listed when the engine opened (a snapshot), not a glob read at each query.
+    Objects on S3 are an Arrow dataset of that schema, which DuckDB scans with the query's
+    filters and columns pushed down (partitions that cannot match are never read)."""
     derived = DERIVED.get(name, "")
     extra = f", {derived}" if derived else ""
     schema = full_schema(spec)
     schema = pa.schema([f.with_type(pa.string()) if f.name == SOURCE_FILE else f for f in schema])
     for column in PARTITIONS:
         schema = schema.append(pa.field(column, pa.date32() if column == "date" else pa.string()))
+    if store is not None and store.remote:
+        con.register(f"_objects_{name}", _dataset(store, files, schema, True))
+        con.execute(f"CREATE OR REPLACE VIEW {name} AS SELECT *{extra} FROM _objects_{name}")
+        return
     con.register(f"_schema_{name}", schema.empty_table())
     source = f"SELECT * FROM _schema_{name}"
     if files:  # the list as a variable: not thousands of literals parsed at every bind
