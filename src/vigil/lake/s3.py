@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 from vigil.errors import LakeError
@@ -85,6 +85,15 @@ def filesystem(endpoint_url: str | None, bucket: str | None = None) -> pafs.S3Fi
     return fs.S3FileSystem(**options)
 
 
+@lru_cache(maxsize=8)
+def client(endpoint_url: str | None) -> Any:
+    """boto3's S3 client for deletes (the same credential chain as Arrow's)."""
+    import boto3
+
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    return boto3.client("s3", endpoint_url=endpoint_url, region_name=region)
+
+
 class S3Store:
     """The lake's objects on S3, its index in a local folder."""
 
@@ -126,13 +135,16 @@ class S3Store:
 
     def remove(self, path: Path) -> None:
         """The object, then its entries: a crash between leaves an entry of a missing object,
-        which the next removal (retired files, a rolled-back batch) takes away."""
+        which the next removal (retired files, a rolled-back batch) takes away. One DELETE
+        with boto3 (idempotent: a missing key is no error): Arrow's delete also lists the
+        folder and writes a folder marker where it left none."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        bucket, _, key = self.key(path).partition("/")
         try:
-            self.fs.delete_file(self.key(path))
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise LakeError(f"cannot delete {self.key(path)}: {first_line(exc)}",
+            client(self.endpoint_url).delete_object(Bucket=bucket, Key=key)
+        except (BotoCoreError, ClientError) as exc:
+            raise LakeError(f"cannot delete s3://{bucket}/{key}: {first_line(exc)}",
                             hint=HINT) from None  # fmt: skip
         path.unlink(missing_ok=True)
         Path(str(path) + INFLIGHT).unlink(missing_ok=True)
