@@ -326,3 +326,45 @@ def test_a_one_day_query_reads_only_that_days_objects_and_lists_none(
                                       for k in read)  # fmt: skip
     finally:
         server.stop()
+
+
+def test_live_batches_and_the_iceberg_export_on_s3(
+    tmp_path: Path, aws: str, bucket: tuple[Any, str]
+) -> None:
+    """What a server does after each committed batch (detection over the batch's own files, in
+    a scratch lake of their index entries; CloudTrail events for the bus) reads the objects;
+    the Iceberg export registers them by their s3:// URIs, which pyiceberg reads back."""
+    pytest.importorskip("pyiceberg")
+    from pyiceberg.catalog.sql import SqlCatalog
+
+    from vigil.detect.batch import BatchDetector
+    from vigil.events.emit import cloudtrail_events
+    from vigil.findings.store import FindingStore
+    from vigil.ingest.options import IngestOptions
+    from vigil.ingest.pipeline import ingest
+
+    s3, name = bucket
+    home = s3_home(tmp_path, aws, name)
+    settings = Settings.load(home)
+    written = ingest(settings, [str(sources(tmp_path / "src"))], IngestOptions()).written
+    assert {t: len(f) for t, f in written.items() if f} == {"flow_logs": 2, "cloudtrail": 1}
+    detector = BatchDetector(settings)
+    try:
+        with FindingStore(settings.state_db) as store:
+            report = detector.detect(store, written)
+    finally:
+        detector.close()
+    assert report.errors == [] and report.changed
+    calls = {e["detail"]["eventName"] for e in cloudtrail_events(written["cloudtrail"])}
+    assert {"StopLogging", "DeleteTrail"} <= calls
+    catalog = f"sqlite:///{tmp_path / 'catalog.db'}"
+    warehouse = (tmp_path / "warehouse").as_uri()
+    done = ok(vigil(home, "lake", "export", "--format", "iceberg", "--catalog", "sql", "--uri",
+                    catalog, "--warehouse", warehouse, "--json"))  # fmt: skip
+    assert {t["table"]: t["added"] for t in done["tables"]}["flow_logs"] == 2
+    table = SqlCatalog("vigil", uri=catalog, warehouse=warehouse, **{
+        "s3.endpoint": aws, "s3.region": "us-east-1", "s3.access-key-id": "testing",
+        "s3.secret-access-key": "testing"}).load_table("vigil.flow_logs")  # fmt: skip
+    paths = {task.file.file_path for task in table.scan().plan_files()}
+    assert paths == {f"s3://{name}/{k}" for k in keys(s3, name) if "/flow_logs/" in k}
+    assert table.scan().to_arrow().num_rows == 65

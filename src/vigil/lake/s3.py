@@ -12,6 +12,7 @@ GETs (footer, then the columns wanted) and never a HEAD.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -167,7 +168,7 @@ class S3Store:
     @contextmanager
     def local(self, paths: Sequence[Path], work: Path) -> Iterator[list[Path]]:
         """Copies of the objects under `work` (compaction merges them with DuckDB)."""
-        folder = work / "objects"
+        folder = work / f"objects-{os.getpid()}-{id(self):x}"
         folder.mkdir(parents=True, exist_ok=True)
         out = []
         try:
@@ -180,6 +181,8 @@ class S3Store:
             yield out
         finally:
             shutil.rmtree(folder, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                work.rmdir()  # when it was made for these copies alone
 
     def dataset(self, files: Sequence[Path], schema: pa.Schema | None = None,
                 hive: bool = True) -> ds.Dataset:  # fmt: skip

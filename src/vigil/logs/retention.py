@@ -8,6 +8,7 @@ through the lake writer's journaled replace (a crash leaves the old files or the
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,18 +59,21 @@ def expire_events(settings: Settings, now: int | None = None) -> ExpireReport:
             by_partition: dict[Path, list[Path]] = {}
             for path in table_files(settings.lake_dir, LOG_EVENTS.name):  # not retired ones
                 by_partition.setdefault(path.parent, []).append(path)
+            work = settings.temp_dir / f"log-retention-{os.getpid()}"
             for partition, files in sorted(by_partition.items()):
-                dropped, kept = _counts(files, keep)
-                if not dropped:
-                    continue
-                report.partitions += 1
-                report.removed += dropped
-                report.kept += kept
+                # a lake on S3: the partition's objects copied to `work` for DuckDB to read
+                with writer.store.local(files, work) as readable:
+                    dropped, kept = _counts(readable, keep)
+                    if not dropped:
+                        continue
+                    report.partitions += 1
+                    report.removed += dropped
+                    report.kept += kept
 
-                def write(target: Path, files: list[Path] = files) -> int:
-                    return _write(files, keep, target)
+                    def write(target: Path, files: list[Path] = readable) -> int:
+                        return _write(files, keep, target)
 
-                writer.replace(LOG_EVENTS, key_of(partition) if kept else None, write, files)
+                    writer.replace(LOG_EVENTS, key_of(partition) if kept else None, write, files)
         finally:
             manifest.close()
     return report
