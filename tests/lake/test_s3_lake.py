@@ -31,6 +31,7 @@ from helpers import (
     write_gz,
 )
 from vigil.config import Settings
+from vigil.errors import ConfigError
 
 pytestmark = pytest.mark.slow
 
@@ -368,3 +369,40 @@ def test_live_batches_and_the_iceberg_export_on_s3(
     paths = {task.file.file_path for task in table.scan().plan_files()}
     assert paths == {f"s3://{name}/{k}" for k in keys(s3, name) if "/flow_logs/" in k}
     assert table.scan().to_arrow().num_rows == 65
+
+
+def test_the_index_names_its_lake_and_refuses_another(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    settings = Settings(home=home, lake="s3://logs-bucket/lake/", lake_endpoint_url="http://x:1")
+    assert (
+        settings.lake_url == "s3://logs-bucket/lake"
+        and settings.lake_location == "s3://logs-bucket/lake"
+    )
+    assert settings.lake_dir == home / "lake-index"
+    marker = json.loads((home / "lake-index" / "_lake.json").read_text())
+    assert marker == {"url": "s3://logs-bucket/lake", "endpoint_url": "http://x:1"}
+    other = Settings(home=home, lake="s3://other-bucket/lake")
+    with pytest.raises(ConfigError, match="is the index of the lake s3://logs-bucket/lake, not"):
+        _ = other.lake_dir
+    with pytest.raises(ConfigError, match=r"only S3 \(s3://bucket/prefix\)"):
+        _ = Settings(home=home, lake="s3:///no-bucket").lake_url
+    assert Settings(home=home, lake=f"file://{tmp_path}/l").lake_dir == tmp_path / "l"
+
+
+def test_an_object_rewritten_with_more_content_replaces_its_rows_on_s3(
+    tmp_path: Path, aws: str, bucket: tuple[Any, str]
+) -> None:
+    s3, name = bucket
+    home = s3_home(tmp_path, aws, name)
+    path = flow_key(tmp_path / "src")
+    write_gz(path, FLOW_HEADER + "\n" + flow_line(dport=22) + "\n")
+    ok(vigil(home, "ingest", str(tmp_path / "src"), "--json"))
+    first = keys(s3, name)
+    write_gz(path, FLOW_HEADER + "\n" + flow_line(dport=22) + "\n" + flow_line(dport=23) + "\n")
+    again = ok(vigil(home, "ingest", str(tmp_path / "src"), "--json"))
+    assert again["reprocessed"] == 1
+    assert query(home, "SELECT dstport FROM flow_logs ORDER BY 1") == [
+        {"dstport": 22},
+        {"dstport": 23},
+    ]
+    assert keys(s3, name) == entries(home) and not first & keys(s3, name)  # the old one gone

@@ -144,7 +144,11 @@ class S3Store:
         bucket, _, key = self.key(path).partition("/")
         try:
             client(self.endpoint_url).delete_object(Bucket=bucket, Key=key)
-        except (BotoCoreError, ClientError) as exc:
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "NoSuchBucket":  # then none is there
+                raise LakeError(f"cannot delete s3://{bucket}/{key}: {first_line(exc)}",
+                                hint=HINT) from None  # fmt: skip
+        except BotoCoreError as exc:
             raise LakeError(f"cannot delete s3://{bucket}/{key}: {first_line(exc)}",
                             hint=HINT) from None  # fmt: skip
         path.unlink(missing_ok=True)
