@@ -141,7 +141,7 @@ def test_bad_query_is_a_query_error(spark: Engine) -> None:
         spark.query("SELECT nope FROM flow_logs")
     assert "\n" not in str(info.value)
     with pytest.raises(QueryError, match="not supported on Spark yet"):
-        spark.define_trusted_addr()
+        spark.files([Path("x.parquet")])
 
 
 def test_bounded_loaded_tables_and_refresh(spark: Engine) -> None:

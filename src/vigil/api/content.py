@@ -24,6 +24,7 @@ from vigil.playbooks import units as playbooks
 from vigil.playbooks.units import playbook_units
 from vigil.posture import audit
 from vigil.posture.audit import load_checks
+from vigil.query.engine import engine_kept
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def test(
     if "detection" in chosen:
         found, problems = load_units(None, None, _user_dir(settings))
         errors += [str(e) for e in problems]
-        runs += [(u.id, partial(harness.run_cases, u)) for u in found]
+        runs += [(u.id, partial(harness.run_cases, u, settings)) for u in found]
     if "check" in chosen:
         failed: list[ContentError] = []
         checks = audit.load_checks(user_dir=_user_dir(settings), problems=failed)
@@ -119,7 +120,8 @@ def test(
         " (see vigil content list)"
         for n in sorted(wanted - known)
     ]
-    return [r for _, run in picked for r in run()], errors
+    with engine_kept(settings):  # Spark started once for every unit's cases
+        return [r for _, run in picked for r in run()], errors
 
 
 def _packs(user: Path | None) -> list[tuple[str, Path]]:

@@ -240,7 +240,11 @@ def fields(settings: Settings, groups: list[str] | None = None,
 
         if table not in TABLES:
             raise ConfigError(f"no lake table {table!r}", hint=", ".join(TABLES))
-        return list(read_only_query(settings, f"SELECT * FROM {table} LIMIT 0").table.column_names)
+        return list(
+            read_only_query(
+                settings, f"SELECT * FROM {table} LIMIT 0", dialect="duckdb"
+            ).table.column_names
+        )
     found = ["@timestamp", "@message", "@logStream", "@log", "@ingestionTime"]
     for group in groups or []:
         for event in filter_events(settings, group, EventsQuery(limit=50)):

@@ -186,7 +186,7 @@ def _backtest(settings: Settings, unit_id: str, since: datetime | None, until: d
     report = Backtest(unit.id, start.isoformat(), end.isoformat(), loaded.source,
                       problems=tuning.problems(loaded, [unit]))  # fmt: skip
     con = detection_connection(settings.lake_dir, settings.home / "intel",
-                               view=snapshot_view(settings))  # fmt: skip
+                               view=snapshot_view(settings), how=settings)  # fmt: skip
     try:
         low, high = data_range(con, unit.source)
         if low is None or high is None:

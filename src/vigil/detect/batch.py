@@ -154,7 +154,7 @@ class BatchDetector:
         state = State(self.terms.db)
         if not state.seeded(unit.id):
             last, first = seed_sql(logic, spec)
-            with open_engine(self.settings) as lake:
+            with open_engine(self.settings, engine="duckdb") as lake:  # a server's own
                 moments = {"until": low, "until_date": low.date()}
                 state.seed(unit.id, lake.query(render(last, moments)).to_pylist(),
                            lake.query(first).to_pylist(), spec.keys)  # fmt: skip

@@ -20,18 +20,20 @@ from vigil.detect.runner import data_range, detection_connection
 from vigil.detect.sql import run_unit
 from vigil.detect.templates import render
 from vigil.detect.units import Case, Unit, UnitError
+from vigil.errors import QueryError
 from vigil.formats.flowlog_fields import DEFAULT_FORMAT, parse_format
 from vigil.ingest.pipeline import IngestOptions, ingest
-from vigil.query.engine import Engine
+from vigil.query.engine import Engine, translated
 
 _SLOT: Final = re.compile(r"\{(i|t)([+-]\d+)?\}")
 
 
-def run_cases(unit: Unit) -> list[CaseResult]:
-    return [run_case(unit, case) for case in unit.cases]
+def run_cases(unit: Unit, how: Settings | None = None) -> list[CaseResult]:
+    """Every case of the unit, on the engine `how` chooses (None: DuckDB)."""
+    return [run_case(unit, case, how) for case in unit.cases]
 
 
-def run_case(unit: Unit, case: Case) -> CaseResult:
+def run_case(unit: Unit, case: Case, how: Settings | None = None) -> CaseResult:
     with tempfile.TemporaryDirectory(prefix="vigil-case-") as tmp:
         root = Path(tmp)
         settings = Settings.load(root / "home")
@@ -40,7 +42,7 @@ def run_case(unit: Unit, case: Case) -> CaseResult:
             report = ingest(settings, [str(root / "src")], IngestOptions())
             if not report.clean:
                 raise UnitError(f"case data was rejected: {'; '.join(report.problems[:3])}")
-            con = detection_connection(settings.lake_dir, None, case.intel)
+            con = detection_connection(settings.lake_dir, None, case.intel, how=how)
             try:
                 low, high = data_range(con, unit.source)
                 found: list[dict[str, Any]] = []
@@ -64,7 +66,10 @@ def _check_evidence(con: Engine, template: str, first: str, last: str) -> None:
     if not template:
         raise UnitError("the unit has no evidence query")
     moments = {"first_seen": clock.parse_iso(first), "last_seen": clock.parse_iso(last)}
-    rows = con.rows(render(template, moments))
+    try:
+        rows = con.rows(translated(con, render(template, moments)))
+    except QueryError as exc:
+        raise UnitError(f"the evidence query failed: {exc}") from exc
     if not rows:
         raise UnitError(f"the evidence query returned no rows: {render(template, moments)}")
 

@@ -27,7 +27,7 @@ from vigil.intel import lists as intel
 from vigil.intel.accounts import load_accounts, register_accounts
 from vigil.intel.aws_ranges import register_ranges
 from vigil.model.finding import Finding, Hit
-from vigil.query.engine import Engine, open_engine
+from vigil.query.engine import Engine, open_lake_engine, translated
 from vigil.query.s3_requests import READS
 
 LATENESS: Final = timedelta(hours=1)  # CloudTrail can deliver 15+ minutes late
@@ -79,7 +79,7 @@ def detect(
     units, tuning_problems = tuned_units(settings, units)
     report = DetectReport(errors=problems + tuning_problems)
     con = detection_connection(settings.lake_dir, settings.home / "intel",
-                               view=snapshot_view(settings))  # fmt: skip
+                               view=snapshot_view(settings), how=settings)  # fmt: skip
     ranges: dict[str, tuple[datetime | None, datetime | None]] = {}  # each table's, once a run
     try:
         for unit in units:
@@ -136,11 +136,15 @@ def detection_connection(
     intel_dir: Path | None,
     extra: dict[str, list[str]] | None = None,
     view: SnapshotView | None = None,
+    how: Settings | None = None,
 ) -> Engine:
+    """An engine over `lake` with what units read beside it: threat lists, the organization's
+    accounts, AWS's ranges, resource tags, the DGA model. `how` chooses the engine (its
+    `engine` and `spark` settings); None: DuckDB."""
     from vigil.detect import resource_tags
 
     view = view or SnapshotView()
-    engine = open_engine(lake, read_only=False, memory_limit="2GB")
+    engine = open_lake_engine(lake, how, read_only=False, memory_limit="2GB")
     intel.register(engine, intel_dir, extra)
     own = load_accounts(intel_dir) + view.accounts + (extra or {}).get("accounts", [])
     register_accounts(engine, own)
@@ -206,7 +210,7 @@ def data_range(con: Engine, table: str) -> tuple[datetime | None, datetime | Non
             return None, None
         return min(r[0] for r in found if r[0]), max(r[1] for r in found if r[1])
     expr = TIME_EXPR[table]
-    rows = con.rows(f"SELECT min({expr}), max({expr}) FROM {table}")
+    rows = con.rows(translated(con, f"SELECT min({expr}), max({expr}) FROM {table}"))
     row = rows[0] if rows else None
     if row is None or row[0] is None:
         return None, None

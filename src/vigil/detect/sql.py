@@ -22,7 +22,7 @@ from vigil.detect.tuning import excepted_sql
 from vigil.detect.units import Unit, UnitError
 from vigil.errors import QueryError
 from vigil.model.finding import Finding, Hit, finding_id
-from vigil.query.engine import Engine
+from vigil.query.engine import Engine, translated
 from vigil.query.s3_requests import READS, bounded
 
 OUTPUT: Final = ("window_start", "first_seen", "last_seen", "hits", "account", "region")
@@ -93,8 +93,8 @@ def run_unit(
         if not con.rows(f"SELECT count(*) FROM {table}")[0][0]:
             return []
     names = name_ranges(unit) if unit.source == "cloudtrail" else None
-    sql = unit_sql(unit, since, until, names)
     try:
+        sql = translated(con, unit_sql(unit, since, until, names))
         rows = con.query(sql).to_pylist()
     except QueryError as exc:
         raise UnitError(f"{unit.query_path}: {exc}") from exc
@@ -184,6 +184,7 @@ def _result(unit: Unit, row: dict[str, Any]) -> tuple[Finding, Hit]:
         last_seen=_iso(row["last_seen"]), count=int(row["hits"]),
         actor=None if row.get("actor") is None else str(row["actor"]),
         summary=None if row.get("summary") is None else str(row["summary"]),
-        evidence=[str(e) for e in (row.get("evidence") or [])][:20],
+        # sorted: the same ids in the same order from any engine, whatever order it lists them
+        evidence=sorted(str(e) for e in (row.get("evidence") or []))[:20],
     )  # fmt: skip
     return finding, hit

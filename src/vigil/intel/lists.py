@@ -189,7 +189,7 @@ def register(
 DNS_MACROS: Final = (
     "CREATE OR REPLACE MACRO dns_name(n) AS rtrim(lower(n), '.')",
     "CREATE OR REPLACE MACRO dns_suffixes(n) AS list_transform("
-    "generate_series(1, len(string_split(dns_name(n), '.'))), "
+    "generate_series(1, array_length(string_split(dns_name(n), '.'))), "
     "lambda i: array_to_string(list_slice(string_split(dns_name(n), '.'), i, -1), '.'))",
 )
 

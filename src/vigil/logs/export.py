@@ -78,7 +78,7 @@ def export(
             out.writelines(lines)
         result.files.append(path)
 
-    with open_engine(settings) as engine:
+    with open_engine(settings, engine="duckdb") as engine:
         current, part, lines, size = None, 0, [], 0
         for batch in engine.batches(sql, 100_000):
             streams, stamps, messages = (c.to_pylist() for c in batch.columns)

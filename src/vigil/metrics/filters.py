@@ -226,7 +226,7 @@ def backfill(settings: Settings, group: str, name: str) -> int:
         f"WHERE ingestion_time < {f.created_ms} ORDER BY timestamp"
     )
     count = 0
-    with open_engine(settings) as engine, MetricStore(settings) as metrics:
+    with open_engine(settings, engine="duckdb") as engine, MetricStore(settings) as metrics:
         for batch in engine.batches(sql, 200_000):
             rows = list(zip(batch.column(0).to_pylist(), batch.column(1).to_pylist(), strict=True))
             data = datapoints(f, rows)

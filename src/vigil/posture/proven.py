@@ -18,7 +18,7 @@ from vigil.formats.cloudtrail_json import record_of
 from vigil.logs.pattern_match import compile_pattern
 from vigil.metrics.packs import load_pack
 from vigil.posture.snapshot import Snapshot
-from vigil.query.engine import open_engine
+from vigil.query.engine import open_engine, translated
 
 LIMIT: Final = 500_000  # the most recent events replayed
 
@@ -36,7 +36,7 @@ class Proof:
 def _events(settings: Settings) -> list[tuple[str, str]]:
     with open_engine(settings) as engine:
         sql = f"SELECT * FROM cloudtrail ORDER BY event_ts DESC LIMIT {LIMIT}"
-        rows = engine.query(sql).to_pylist()
+        rows = engine.query(translated(engine, sql)).to_pylist()
     return [(str(r.get("eventid")), json.dumps(record_of(r))) for r in rows]
 
 

@@ -86,7 +86,7 @@ def estimate(settings: Settings) -> list[Estimate]:
                     )
     except Exception:  # no snapshot (or an odd one): measure what the lake has
         places = {}
-    with open_engine(settings) as engine:
+    with open_engine(settings, engine="duckdb") as engine:  # a measure, not a detection
         rows = engine.rows(
             "SELECT interface_id, any_value(vpc_id) AS vpc, any_value(subnet_id) AS subnet, "
             "count(*) / greatest(count(DISTINCT date), 1) AS per_day FROM flow_logs "

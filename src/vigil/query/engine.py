@@ -46,7 +46,13 @@ class Engine(Protocol):
         """The result in record batches of about `rows`, for results larger than memory."""
         ...
 
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Vigil's own statements (macros, views over loaded tables), in DuckDB's SQL."""
+        ...
+
+    def own_sql(self, sql: str) -> str:
+        """Vigil's SQL (DuckDB's dialect, its macros) as this engine runs it."""
+        ...
 
     def load_table(self, name: str, table: pa.Table) -> None:
         """A temporary table with these rows (intel lists, account lists, ranges)."""
@@ -102,8 +108,10 @@ def open_engine(
                         spill=spill, geoip=geoip)  # fmt: skip
 
 
-def _spark(settings: Settings, read_only: bool) -> Engine:
-    """The Spark engine over the home's lake; without pyspark installed, one clear error."""
+def _spark(settings: Settings, read_only: bool, lake: Path | None = None, *,
+           views: bool = True) -> Engine:  # fmt: skip
+    """The Spark engine over the home's lake (or `lake`, a folder of its own; `views` False:
+    none); without pyspark installed, one clear error."""
     try:
         import pyspark  # noqa: F401
     except ImportError:
@@ -112,9 +120,40 @@ def _spark(settings: Settings, read_only: bool) -> Engine:
     from vigil.query.spark import open_spark
 
     spark = settings.spark
-    engine: Engine = open_spark(settings, read_only=read_only, master=spark.master,
-                                remote=spark.remote, conf=dict(spark.conf))  # fmt: skip
+    where = (settings if lake is None else lake) if views else None
+    engine: Engine = open_spark(where, read_only=read_only,
+                                master=spark.master, remote=spark.remote,
+                                conf=dict(spark.conf))  # fmt: skip
     return engine
+
+
+def open_lake_engine(lake: Path, how: Settings | None, **duckdb: Any) -> Engine:
+    """An engine of the kind `how` chooses (its `engine` and `spark` settings; None: DuckDB)
+    over the lake folder `lake` (a scratch lake of a unit's cases, the home's own)."""
+    if how is not None and how.engine == "spark":
+        return _spark(how, duckdb.get("read_only", True), lake)
+    return open_engine(lake, **duckdb)
+
+
+def translated(engine: Engine, sql: str) -> str:
+    """Vigil's SQL (written for DuckDB: units, evidence, helpers' queries) in the engine's
+    dialect; SQL that cannot be carried over is a QueryError saying why."""
+    return engine.own_sql(sql)
+
+
+@contextmanager
+def engine_kept(settings: Settings | None) -> Iterator[None]:
+    """Around a run of many short-lived engines (each unit case's, each of the demo's steps):
+    Spark started once and kept until the run ends, each engine a session of its own on it.
+    DuckDB starts in milliseconds: nothing to keep."""
+    if settings is None or settings.engine != "spark":
+        yield
+        return
+    keeper = _spark(settings, True, lake=None, views=False)
+    try:
+        yield
+    finally:
+        keeper.close()
 
 
 class Bounded:
@@ -125,12 +164,15 @@ class Bounded:
         self.limits = limits
         self.cancel = cancel
 
-    def query(self, sql: str, max_rows: int | None = None, *, capped: bool = True) -> Answer:
+    def query(self, sql: str, max_rows: int | None = None, *, capped: bool = True,
+              native: bool = False) -> Answer:  # fmt: skip
         """`max_rows` and the settings' cap, the smaller; SQL that limits itself to what an AWS
         API returns (Insights, FilterLogEvents: 10,000) passes `capped=False`, so its paging
-        stays exact."""
+        stays exact. The SQL is Vigil's (DuckDB's dialect, carried over to the engine's) unless
+        `native`: a user's, already in the engine's dialect."""
         cap = self.limits.max_rows if capped else None
         rows = cap if max_rows is None else max_rows if cap is None else min(max_rows, cap)
+        sql = sql if native else self.engine.own_sql(sql)
         return self.engine.bounded(sql, max_rows=rows, max_bytes=self.limits.max_bytes,
                                    seconds=self.limits.seconds, cancel=self.cancel)  # fmt: skip
 
@@ -251,12 +293,16 @@ def read_only_query(
 ) -> Answer:
     """A user's SQL (`vigil query`, the native API, evidence): refused unless it only reads
     the lake's tables; read up to `max_rows` (and the settings' limits). `dialect` is what the
-    SQL is written in, when not the engine's own."""
-    sql = in_dialect(sql, dialect, settings.engine)
+    SQL is written in, when not the engine's own. DuckDB's SQL (Vigil's own: evidence) runs
+    on any engine as the engine carries Vigil's SQL over, its macros included."""
+    vigils = dialect == "duckdb"
+    if not vigils:
+        sql = in_dialect(sql, dialect, settings.engine)
     # the check parses DuckDB's SQL: Spark's is judged as SQLGlot carries it over
-    check_read_only(sql if settings.engine != "spark" else in_dialect(sql, "spark", "duckdb"))
+    native = settings.engine == "duckdb" or vigils
+    check_read_only(sql if native else in_dialect(sql, settings.engine, "duckdb"))
     with client_engine(settings, cancel) as engine:
-        return _hinted(lambda: engine.query(sql, max_rows))
+        return _hinted(lambda: engine.query(sql, max_rows, native=not vigils))
 
 
 @contextmanager

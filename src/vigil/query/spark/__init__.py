@@ -26,6 +26,12 @@ def open_spark(settings: Settings | Path | None, *, read_only: bool = True,
     except ImportError as exc:
         hint = "pip install 'cloudvigil[spark]' (and Java 17 or later)"
         raise ConfigError("engine spark needs pyspark, which is not installed", hint=hint) from exc
+    if isinstance(settings, Settings) and settings.lake_url:
+        raise ConfigError(
+            f"engine spark does not read a lake on object storage ({settings.lake_url}) yet",
+            hint="run on duckdb (engine: duckdb), which reads it through Arrow's S3 filesystem, "
+            "or give Spark the lake on a shared file system",
+        )
     lake = settings.lake_dir if isinstance(settings, Settings) else settings
     spark, owns = session(master=master, remote=remote, conf=conf)
     return SparkEngine(spark, lake, owns=owns, read_only=read_only)

@@ -18,15 +18,23 @@ from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 
 from vigil.errors import QueryError
+from vigil.formats.cloudtrail_identity import MACROS as IDENTITY_MACROS
 from vigil.lake.snapshot import Reader
 from vigil.lake.tables import TABLES
 from vigil.query.answer import Answer
-from vigil.query.spark.macros import DERIVED, FUNCTIONS
-from vigil.query.spark.schema import table_schema
+from vigil.query.duckdb import TRUSTED_ADDR
+from vigil.query.s3_requests import ACTOR_MACRO, bounded
+from vigil.query.s3_requests import MACRO as S3_MACRO
+from vigil.query.spark.expand import Macros
+from vigil.query.spark.macros import DERIVED, FUNCTIONS, NATIVE
+from vigil.query.spark.schema import signed, table_schema
 
 # The table names the AWS Athena documentation uses, as in the DuckDB engine.
 ALIASES: Final[dict[str, str]] = {"vpc_flow_logs": "flow_logs", "cloudtrail_logs": "cloudtrail"}
 NOT_YET: Final = "not supported on Spark yet"
+# The unbounded `s3_requests` view's range: Spark's timestamps have no infinities.
+EARLIEST: Final = "1900-01-01"
+LATEST: Final = "9000-01-01"
 T = TypeVar("T")
 
 
@@ -41,9 +49,14 @@ class SparkEngine:
         self.lake = lake
         self.reader = Reader(lake) if lake is not None else None
         self.cached: list[str] = []
+        self.tag = f"vigil-{uuid.uuid4().hex}"  # this engine's jobs, stopped when it closes
+        self.spark.addTag(self.tag)
+        self.macros = Macros(NATIVE)
         try:
             for statement in FUNCTIONS:
                 self.spark.sql(statement)
+            for statement in (*IDENTITY_MACROS, ACTOR_MACRO, S3_MACRO):
+                self.macros.add(statement)
             self._views()
         except BaseException:
             self.close()
@@ -69,6 +82,8 @@ class SparkEngine:
             )
         for alias, name in ALIASES.items():
             self.spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW {alias} AS SELECT * FROM {name}")
+        every = self.own_sql(bounded(f"TIMESTAMP '{EARLIEST}'", f"TIMESTAMP '{LATEST}'"))
+        self.spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW s3_requests AS {every}")
 
     def _frame(self, sql: str, params: Sequence[Any] = ()) -> DataFrame:
         return self.spark.sql(sql, args=list(params) or None)
@@ -84,9 +99,9 @@ class SparkEngine:
                 seconds: float | None = None,
                 cancel: threading.Event | None = None) -> Answer:  # fmt: skip
         """At most `max_rows` + 1 rows are collected (one more tells the result was cut);
-        a watcher cancels the query's jobs when `seconds` have passed or `cancel` is set."""
-        group = f"vigil-{uuid.uuid4().hex}"
-        context = self.spark.sparkContext
+        a watcher interrupts the query (its tag) when `seconds` have passed or `cancel` is
+        set."""
+        group = f"vigil-{uuid.uuid4().hex}"  # a tag: classic Spark and Spark Connect alike
         stop = threading.Event()
         why: list[str] = []
 
@@ -101,10 +116,10 @@ class SparkEngine:
                     why.append(f"it ran past {seconds:g} s, the server's limit (query_timeout)")
                 else:
                     continue
-                context.cancelJobGroup(group)
+                self.spark.interruptTag(group)
                 return
 
-        context.setJobGroup(group, "vigil query", interruptOnCancel=True)
+        self.spark.addTag(group)
         watcher = threading.Thread(target=watch, name="query-watch", daemon=True)
         watcher.start()
         try:
@@ -122,7 +137,7 @@ class SparkEngine:
         finally:
             stop.set()
             watcher.join()
-            context.setLocalProperty("spark.jobGroup.id", None)  # type: ignore[arg-type]
+            self.spark.removeTag(group)
         keep = table.num_rows if max_rows is None else min(table.num_rows, max_rows)
         if max_bytes is not None and table.nbytes > max_bytes:  # wide rows
             keep = min(keep, int(table.num_rows * max_bytes / max(1, table.nbytes)))
@@ -133,11 +148,17 @@ class SparkEngine:
         yield from self.query(sql).to_batches(max_chunksize=rows)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        _guarded(lambda: self._frame(sql, params))
+        """A macro is kept (inlined where queries call it); other statements carried over."""
+        if not self.macros.add(sql):
+            spark = self.own_sql(sql)
+            _guarded(lambda: self._frame(spark, params))
+
+    def own_sql(self, sql: str) -> str:
+        return self.macros.spark(sql)
 
     def load_table(self, name: str, table: pa.Table) -> None:
         def load() -> None:
-            self.spark.createDataFrame(table).createOrReplaceTempView(name)
+            self.spark.createDataFrame(signed(table)).createOrReplaceTempView(name)
 
         _guarded(load)
 
@@ -158,10 +179,11 @@ class SparkEngine:
         raise QueryError(f"reading given files is {NOT_YET}")
 
     def define_trusted_addr(self) -> None:
-        raise QueryError(f"is_trusted_addr is {NOT_YET}")
+        self.macros.add(TRUSTED_ADDR)
 
     def close(self) -> None:
         try:
+            self.spark.interruptTag(self.tag)  # a result cut short leaves no task reading on
             if self.owns:
                 self.spark.stop()
             else:  # another engine's Spark: only what this one made goes

@@ -60,3 +60,17 @@ def table_schema(spec: TableSpec) -> st.StructType:
     for name in PARTITIONS:
         columns.add(name, st.DateType() if name == "date" else st.StringType(), nullable=True)
     return columns
+
+
+_WIDER: dict[pa.DataType, pa.DataType] = {
+    pa.uint8(): pa.int16(), pa.uint16(): pa.int32(), pa.uint32(): pa.int64(),
+    pa.uint64(): pa.int64(),  # intel ranges: IPv4 integers and prefixes, well below 2**63
+}  # fmt: skip
+
+
+def signed(table: pa.Table) -> pa.Table:
+    """A table Vigil loads (intel ranges, accounts) with Spark's types: no unsigned ones."""
+    for i, f in enumerate(table.schema):
+        if f.type in _WIDER:
+            table = table.set_column(i, f.name, table.column(i).cast(_WIDER[f.type]))
+    return table

@@ -41,6 +41,7 @@ def settings(conf: dict[str, str] | None) -> dict[str, str]:
     log4j = folder / "log4j2.properties"
     chosen = {
         "spark.ui.enabled": "false",
+        "spark.driver.memory": "2g",  # results come back to the driver as Arrow
         "spark.ui.showConsoleProgress": "false",
         "spark.driver.host": "127.0.0.1",
         "spark.driver.bindAddress": "127.0.0.1",

@@ -13,7 +13,7 @@ import typer
 from vigil.api import clock, content
 from vigil.api import tuning as tuning_api
 from vigil.shells import render
-from vigil.shells.cli.options import JsonFlag
+from vigil.shells.cli.options import EngineOption, JsonFlag, on_engine
 from vigil.shells.cli.tree import help_of
 
 content_app = typer.Typer(help=help_of("content"), no_args_is_help=True)
@@ -80,12 +80,15 @@ def content_backtest(
     tuning: Annotated[
         Path | None, typer.Option(help="A candidate tuning file instead of tuning.yaml.")
     ] = None,
+    engine: EngineOption = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Run a unit over stored data without recording findings: what it would raise per day,
     its busiest groups and sample events, so the noise is seen before enabling it."""
     first, last = clock.time_range(since, until, ("--since", "--until"))
-    report = tuning_api.backtest(ctx.obj, unit, clock.from_ms(first), clock.from_ms(last), tuning)
+    report = tuning_api.backtest(
+        on_engine(ctx.obj, engine), unit, clock.from_ms(first), clock.from_ms(last), tuning
+    )
     if json_out:
         render.print_json(asdict(report))
         return
@@ -113,11 +116,14 @@ def content_test(
     ctx: typer.Context,
     ids: Annotated[list[str] | None, typer.Argument(help="Unit ids (default: all).")] = None,
     kind: Annotated[ContentKind | None, typer.Option(help="Only this kind of unit.")] = None,
+    engine: EngineOption = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Run the units' own test cases (every kind: detections, checks, metric filters,
     playbooks); exits non-zero if any fails."""
-    found, errors = content.test(ctx.obj, ids or None, kind.value if kind else None)
+    found, errors = content.test(
+        on_engine(ctx.obj, engine), ids or None, kind.value if kind else None
+    )
     results = [vars(r) for r in found]
     failed = [r for r in results if not r["passed"]]
     if json_out:

@@ -17,6 +17,7 @@ from vigil.api import Settings, access, findings
 from vigil.api import serve as serve_api
 from vigil.demo.scales import SCALES
 from vigil.shells import render
+from vigil.shells.cli.options import EngineOption, on_engine
 from vigil.shells.cli.server import run_server
 
 if TYPE_CHECKING:  # the demo's generators load Arrow: only when the demo runs
@@ -56,6 +57,7 @@ def demo_command(
             ),
         ),
     ] = 0,
+    engine: EngineOption = None,
 ) -> None:
     """AnyCompany: generate 3 accounts x 2 regions of logs with attacks, ingest, query, detect."""
     from vigil.demo.run import run_demo
@@ -66,7 +68,7 @@ def demo_command(
         return
 
     with object_progress(enabled=not json_out) as (on_listed, on_object):
-        result = run_demo(ctx.obj, scale, day, on_listed, on_object)
+        result = run_demo(on_engine(ctx.obj, engine), scale, day, on_listed, on_object)
     if json_out:
         render.print_json(_document(result))
         return

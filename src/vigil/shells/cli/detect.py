@@ -10,7 +10,7 @@ import typer
 from vigil.api import clock, detect
 from vigil.errors import ConfigError
 from vigil.shells import render
-from vigil.shells.cli.options import JsonFlag
+from vigil.shells.cli.options import EngineOption, JsonFlag, on_engine
 
 
 def _moment(text: str | None, option: str) -> datetime | None:
@@ -33,13 +33,14 @@ def detect_command(
         str | None, typer.Option(help="Backfill up to this time (default: end of data).")
     ] = None,
     unit: Annotated[list[str] | None, typer.Option(help="Only these units.")] = None,
+    engine: EngineOption = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Run the enabled detection units over the lake and update findings."""
     first, last = _moment(since, "--since"), _moment(until, "--until")
     if first is not None and last is not None and first > last:
         raise ConfigError(f"--since {since} is after --until {until}", hint="swap them")
-    report = detect.run(ctx.obj, first, last, unit or None)
+    report = detect.run(on_engine(ctx.obj, engine), first, last, unit or None)
     if json_out:
         render.print_json(report)
     else:

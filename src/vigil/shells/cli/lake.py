@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from datetime import date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -14,7 +13,7 @@ import typer
 from vigil.api import Settings, lake
 from vigil.errors import ConfigError
 from vigil.shells import render
-from vigil.shells.cli.options import JsonFlag
+from vigil.shells.cli.options import EngineOption, JsonFlag, on_engine
 from vigil.shells.cli.progress import object_progress
 from vigil.shells.cli.tree import help_of
 
@@ -29,11 +28,6 @@ class LogTypeChoice(StrEnum):
     s3access = "s3access"  # S3 server access logs
     guardduty = "guardduty"  # GuardDuty findings (its S3 export, events, GetFindings output)
     securityhub = "securityhub"  # Security Hub findings (ASFF)
-
-
-class EngineChoice(StrEnum):
-    duckdb = "duckdb"
-    spark = "spark"
 
 
 class DialectChoice(StrEnum):
@@ -204,10 +198,7 @@ def query_command(
     max_rows: Annotated[
         int | None, typer.Option(min=1, help="Stop reading after this many rows.")
     ] = None,
-    engine: Annotated[
-        EngineChoice | None,
-        typer.Option(help="The engine to run it on (default: vigil.yaml's engine, or duckdb)."),
-    ] = None,
+    engine: EngineOption = None,
     dialect: Annotated[
         DialectChoice | None,
         typer.Option(help="What the SQL is written in, transpiled to the engine's first."),
@@ -215,8 +206,7 @@ def query_command(
     json_out: JsonFlag = False,
 ) -> None:
     """Run SQL over the lake's tables (flow_logs, cloudtrail, dns_logs, s3_access_logs, …)."""
-    settings = replace(ctx.obj, engine=engine.value) if engine else ctx.obj
-    answer = lake.query(settings, sql, max_rows=max_rows,
+    answer = lake.query(on_engine(ctx.obj, engine), sql, max_rows=max_rows,
                         dialect=dialect.value if dialect else None)  # fmt: skip
     table = answer.table
     if answer.truncated:

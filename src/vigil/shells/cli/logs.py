@@ -11,7 +11,7 @@ import typer
 from vigil.api import clock, inputs, logs
 from vigil.errors import ConfigError
 from vigil.shells import render
-from vigil.shells.cli.options import End, JsonFlag, Start
+from vigil.shells.cli.options import End, EngineOption, JsonFlag, Start, on_engine
 from vigil.shells.cli.tree import help_of
 from vigil.shells.views.logs import filter_match
 
@@ -272,17 +272,19 @@ def insights_command(
     ] = None,
     since: Annotated[str | None, typer.Option(help="From: ISO 8601, or 15m/2h/7d ago.")] = None,
     until: Annotated[str | None, typer.Option(help="Up to: ISO 8601, or 15m/2h/7d ago.")] = None,
+    engine: EngineOption = None,
     json_out: JsonFlag = False,
 ) -> None:
     """Run a CloudWatch Logs Insights query over log groups or a lake table."""
+    settings = on_engine(ctx.obj, engine)
     begin, finish = clock.time_range(since, until, ("--since", "--until"))
     if log_group and not table:  # as StartQuery runs it: rows with @ptr, and statistics
-        answer = logs.run_query(ctx.obj, query, groups=log_group, start=begin, end=finish)
+        answer = logs.run_query(settings, query, groups=log_group, start=begin, end=finish)
         result = answer.table
         statistics = {"recordsMatched": answer.matched, "recordsScanned": answer.scanned,
                       "bytesScanned": answer.bytes_scanned}  # fmt: skip
     else:
-        result = logs.insights(ctx.obj, query, groups=log_group or None, table=table,
+        result = logs.insights(settings, query, groups=log_group or None, table=table,
                                    start=begin, end=finish)  # fmt: skip
         statistics = {"recordsMatched": result.num_rows}
     if json_out:

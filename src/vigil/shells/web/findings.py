@@ -219,7 +219,7 @@ def _evidence(s: Settings, fid: str, cancel: lake.Cancel) -> tuple[lake.Answer |
     if not sql:
         return None, None
     try:
-        return lake.query(s, sql, max_rows=EVIDENCE_ROWS, cancel=cancel), None
+        return lake.query(s, sql, max_rows=EVIDENCE_ROWS, cancel=cancel, dialect="duckdb"), None
     except VigilError as exc:
         return None, exc.message
 

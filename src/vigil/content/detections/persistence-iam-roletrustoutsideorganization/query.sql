@@ -51,7 +51,7 @@ grantees AS (
             THEN []
         WHEN principal = '*' AND (contains(cond, 'aws:principalaccount')
                                   OR contains(cond, 'aws:principalarn'))
-             AND len(regexp_extract_all(cond, '[0-9]{12}')) > 0
+             AND array_length(regexp_extract_all(cond, '[0-9]{12}')) > 0
             THEN regexp_extract_all(cond, '[0-9]{12}')
         WHEN principal = '*' THEN ['*']
         WHEN regexp_matches(principal, '^[0-9]{12}$') THEN [principal]

@@ -30,7 +30,7 @@ answered AS (
     FROM dns_logs d JOIN flagged f ON f.registered_domain = d.registered_domain
     WHERE d.query_ts >= {{since}} AND d.query_ts < {{until}}
       AND d.date BETWEEN {{since_date}} AND {{until_date}}
-      AND d.rcode = 'NOERROR' AND len(d.answers) > 0
+      AND d.rcode = 'NOERROR' AND array_length(d.answers) > 0
 ),
 -- a domain many instances resolve is a popular service the model misjudges, not a bot's
 hits AS (

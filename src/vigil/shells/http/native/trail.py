@@ -18,7 +18,7 @@ def trail_verdicts(who: Reader, settings: SettingsDep,
                    limit: Annotated[int, Query(ge=1, le=10_000)] = 500) -> Any:  # fmt: skip
     sql = f"SELECT * FROM trail_validation ORDER BY validated_at DESC LIMIT {int(limit)}"
     try:
-        table = lake.query(settings, sql).table
+        table = lake.query(settings, sql, dialect="duckdb").table
     except VigilError:
         return {"verdicts": []}  # nothing validated yet
     return {"verdicts": table.to_pylist()}
