@@ -41,6 +41,7 @@ EXPRESSIONS = [
     "json_extract(doc, '$.Statement[*]')",
     "json_extract_string(doc, '$.Statement[*].Effect')",
     "json_extract_string(doc, '$.names[*]')",
+    "json_extract(doc, '$.Statement[0][*]')",
     "json_extract(doc, '$.names[*]')",
     "json_type(doc, '$.Statement')",
     "json_type(doc, '$.Statement[1].Principal')",

@@ -78,7 +78,7 @@ def _variant(doc: exp.Expression, path: str | exp.Expression) -> exp.Expression:
 def _each(doc: exp.Expression, path: str, item: exp.Expression) -> exp.Expression:
     """`item` (of the element `_e`) for each element of the array at the path's `[*]`."""
     head, rest = path.split(WILDCARD, 1)
-    array = _f("variant_get", _f("try_parse_json", doc.copy()), _s(head), _s("array<variant>"))
+    array = _f("try_variant_get", _f("try_parse_json", doc.copy()), _s(head), _s("array<variant>"))
     element = exp.to_identifier("_e")
     value: exp.Expression = exp.column(element.copy())
     if rest:
