@@ -23,6 +23,7 @@ from vigil.detect.units import Case, Unit, UnitError
 from vigil.errors import QueryError
 from vigil.formats.flowlog_fields import DEFAULT_FORMAT, parse_format
 from vigil.ingest.pipeline import IngestOptions, ingest
+from vigil.model.finding import Finding, Hit
 from vigil.query.engine import Engine, translated
 
 _SLOT: Final = re.compile(r"\{(i|t)([+-]\d+)?\}")
@@ -34,31 +35,41 @@ def run_cases(unit: Unit, how: Settings | None = None) -> list[CaseResult]:
 
 
 def run_case(unit: Unit, case: Case, how: Settings | None = None) -> CaseResult:
+    try:
+        results = case_results(unit, case, how)
+    except UnitError as exc:
+        return CaseResult(unit.id, case.name, False, case.expect, [], str(exc))
+    found = found_keys(results)
+    return CaseResult(unit.id, case.name, matches(case.expect, found), case.expect, found)
+
+
+def found_keys(results: list[tuple[Finding, Hit]]) -> list[dict[str, Any]]:
+    """Each finding's key, with its severity (an expectation may name it beside the key)."""
+    keys = {f.id: {**f.key, "severity": f.severity} for f, _ in results}
+    return sorted(keys.values(), key=lambda k: json.dumps(k, sort_keys=True))
+
+
+def case_results(unit: Unit, case: Case, how: Settings | None = None) -> list[tuple[Finding, Hit]]:
+    """The findings and hits the unit raises over the case's records, each finding's evidence
+    query checked to return rows (on the engine `how` chooses; None: DuckDB)."""
     with tempfile.TemporaryDirectory(prefix="vigil-case-") as tmp:
         root = Path(tmp)
         settings = Settings.load(root / "home")
+        _write(case, root / "src")
+        report = ingest(settings, [str(root / "src")], IngestOptions())
+        if not report.clean:
+            raise UnitError(f"case data was rejected: {'; '.join(report.problems[:3])}")
+        con = detection_connection(settings.lake_dir, None, case.intel, how=how)
         try:
-            _write(case, root / "src")
-            report = ingest(settings, [str(root / "src")], IngestOptions())
-            if not report.clean:
-                raise UnitError(f"case data was rejected: {'; '.join(report.problems[:3])}")
-            con = detection_connection(settings.lake_dir, None, case.intel, how=how)
-            try:
-                low, high = data_range(con, unit.source)
-                found: list[dict[str, Any]] = []
-                if low is not None and high is not None:
-                    results = run_unit(con, unit, low - timedelta(days=1), high + timedelta(days=1))
-                    # an expectation may name the finding's severity beside its key
-                    keys = {f.id: {**f.key, "severity": f.severity} for f, _ in results}
-                    found = sorted(keys.values(), key=lambda k: json.dumps(k, sort_keys=True))
-                    for finding, hit in results:
-                        _check_evidence(con, finding.evidence_query, hit.first_seen, hit.last_seen)
-            finally:
-                con.close()
-        except UnitError as exc:
-            return CaseResult(unit.id, case.name, False, case.expect, [], str(exc))
-    passed = _matches(case.expect, found)
-    return CaseResult(unit.id, case.name, passed, case.expect, found)
+            low, high = data_range(con, unit.source)
+            if low is None or high is None:
+                return []
+            results = run_unit(con, unit, low - timedelta(days=1), high + timedelta(days=1))
+            for finding, hit in results:
+                _check_evidence(con, finding.evidence_query, hit.first_seen, hit.last_seen)
+            return results
+        finally:
+            con.close()
 
 
 def _check_evidence(con: Engine, template: str, first: str, last: str) -> None:
@@ -74,7 +85,7 @@ def _check_evidence(con: Engine, template: str, first: str, last: str) -> None:
         raise UnitError(f"the evidence query returned no rows: {render(template, moments)}")
 
 
-def _matches(expected: list[dict[str, Any]], found: list[dict[str, Any]]) -> bool:
+def matches(expected: list[dict[str, Any]], found: list[dict[str, Any]]) -> bool:
     if len(expected) != len(found):
         return False
     remaining = list(found)
