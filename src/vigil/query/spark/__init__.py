@@ -4,6 +4,7 @@ do not query start as fast as before."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,8 @@ def open_spark(settings: Settings | Path | None, *, read_only: bool = True,
     """A Spark engine over the lake's views (`settings` None: no views). `master` a Spark
     master URL (default local[2]), `remote` a Spark Connect URL instead; `conf` Spark
     settings over Vigil's defaults (loopback, UTC, no web UI)."""
+    # pyspark warns about the pandas version on import; Vigil does not use pandas with Spark
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support pandas")
     try:
         from vigil.query.spark.engine import SparkEngine
         from vigil.query.spark.session import session

@@ -27,7 +27,7 @@ from vigil.query.s3_requests import ACTOR_MACRO, bounded
 from vigil.query.s3_requests import MACRO as S3_MACRO
 from vigil.query.spark.expand import Macros
 from vigil.query.spark.macros import DERIVED, FUNCTIONS, NATIVE
-from vigil.query.spark.schema import signed, table_schema
+from vigil.query.spark.schema import signed, struct, table_schema
 
 # The table names the AWS Athena documentation uses, as in the DuckDB engine.
 ALIASES: Final[dict[str, str]] = {"vpc_flow_logs": "flow_logs", "cloudtrail_logs": "cloudtrail"}
@@ -158,7 +158,9 @@ class SparkEngine:
 
     def load_table(self, name: str, table: pa.Table) -> None:
         def load() -> None:
-            self.spark.createDataFrame(signed(table)).createOrReplaceTempView(name)
+            typed = signed(table)  # an empty table's types cannot be inferred (Spark Connect)
+            frame = self.spark.createDataFrame(typed, schema=struct(typed.schema))
+            frame.createOrReplaceTempView(name)
 
         _guarded(load)
 

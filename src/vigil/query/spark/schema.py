@@ -25,6 +25,7 @@ _SIMPLE: dict[pa.DataType, st.DataType] = {
     pa.bool_(): st.BooleanType(),
     pa.date32(): st.DateType(),
     pa.binary(): st.BinaryType(),
+    pa.null(): st.StringType(),  # a loaded column with no value at all
 }
 
 

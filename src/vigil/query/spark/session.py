@@ -86,15 +86,24 @@ def session(
     if running is not None and remote is None:
         active = SparkSession.getActiveSession() or SparkSession(running)
         spark = active.newSession()
-        for key, value in chosen.items():
-            if key.startswith("spark.sql.") and key != "spark.sql.warehouse.dir":
-                spark.conf.set(key, value)  # runtime settings: this session's
+        _runtime(spark, chosen)
         return spark, False
     builder = SparkSession.builder.appName("vigil")
-    builder = builder.remote(remote) if remote else builder.master(master or DEFAULT_MASTER)
+    if remote:  # a server of its own: only this session's SQL settings are ours to give
+        spark = builder.remote(remote).getOrCreate()
+        _runtime(spark, chosen)
+        return spark, True
+    builder = builder.master(master or DEFAULT_MASTER)
     for key, value in chosen.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     if remote is None:
         spark.sparkContext.setLogLevel("ERROR")
     return spark, True
+
+
+def _runtime(spark: SparkSession, chosen: dict[str, str]) -> None:
+    """The SQL settings a session may set for itself (the others are the context's)."""
+    for key, value in chosen.items():
+        if key.startswith("spark.sql.") and key != "spark.sql.warehouse.dir":
+            spark.conf.set(key, value)
