@@ -96,19 +96,14 @@ def same(value: Any) -> Any:
     return value
 
 
-@pytest.mark.parametrize("expression", EXPRESSIONS)
-def test_an_expression_means_the_same_on_spark(
-    engines: tuple[Engine, Engine], expression: str
-) -> None:
-    on_spark, on_duckdb = both(engines, f"SELECT {expression} FROM rows ORDER BY eventid")
-    assert on_spark == on_duckdb
+STATEMENTS = [f"SELECT {e} FROM rows ORDER BY eventid" for e in EXPRESSIONS] + [
+    f"SELECT {a} FROM rows" for a in AGGREGATES
+]
 
 
-@pytest.mark.parametrize("aggregate", AGGREGATES)
-def test_an_aggregate_means_the_same_on_spark(
-    engines: tuple[Engine, Engine], aggregate: str
-) -> None:
-    on_spark, on_duckdb = both(engines, f"SELECT {aggregate} FROM rows")
+@pytest.mark.parametrize("sql", STATEMENTS)
+def test_a_statement_means_the_same_on_spark(engines: tuple[Engine, Engine], sql: str) -> None:
+    on_spark, on_duckdb = both(engines, sql)
     assert on_spark == on_duckdb
 
 
