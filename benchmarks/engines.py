@@ -111,8 +111,18 @@ def run_source(how: Settings, lake_dir: Path, source: str) -> dict[str, Any]:
     return out
 
 
+def peak(pid: int) -> int:
+    """A process's peak RSS in bytes (VmHWM: that of its own image, unlike ru_maxrss, which
+    keeps the forking parent's across exec); 0 when it is gone."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0
+    return sum(int(x.split()[1]) * 1024 for x in status.splitlines() if x.startswith("VmHWM:"))
+
+
 def jvm_peak() -> int:
-    """Peak RSS (bytes, VmHWM) of this process's descendants still running (the Spark JVM and
+    """Peak RSS (bytes) of this process's descendants still running (the Spark JVM and
     whatever it started); when none is, that of the reaped ones."""
     parent = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -123,15 +133,7 @@ def jvm_peak() -> int:
     mine = {os.getpid()}
     while grown := {p for p, pp in parent.items() if pp in mine} - mine:
         mine |= grown
-    total = 0
-    for pid in mine - {os.getpid()}:
-        try:
-            status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        total += sum(
-            int(x.split()[1]) * 1024 for x in status.splitlines() if x.startswith("VmHWM:")
-        )
+    total = sum(peak(pid) for pid in mine - {os.getpid()})
     return total or resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
 
 
@@ -146,7 +148,7 @@ def one(engine: str, places: dict[str, tuple[Path, int]]) -> dict[str, Any]:
             start = time.perf_counter() - began
             result = {s: run_source(how, places[s][0], s) for s in SOURCES}
         wall = time.perf_counter() - began
-    driver = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    driver = peak(os.getpid())
     return {"engine": engine, "start": start, "wall": wall, "sources": result,
             "driver_rss": driver, "jvm_rss": jvm_peak() if engine != "duckdb" else 0}  # fmt: skip
 
