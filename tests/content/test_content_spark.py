@@ -38,6 +38,7 @@ SAMPLE = (
     "stealth-ec2-flowlogsdeleted",  # a Sigma rule
     "impact-s3-ransomwareencryption",  # s3_requests: access logs and CloudTrail as one
     "recon-iamuser-toripcaller",  # threat lists, trusted lists, IPv6 ranges
+    "unauthorizedaccess-iamuser-consoleloginbruteforce-identity",  # epoch() of an interval
 )
 
 

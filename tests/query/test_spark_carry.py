@@ -57,6 +57,7 @@ EXPRESSIONS = [
     "['a', 'b', 'c', 'd'][1:2]",
     "list_distinct([grp, NULL, grp])",
     "time_bucket(INTERVAL 10 MINUTE, to_timestamp(ts))",
+    "ceil(epoch(to_timestamp(ts) - to_timestamp(ts - 90)) / 60)",
     "time_bucket(INTERVAL 1 DAY, to_timestamp(ts))",
     "ipv6_key(ip)",
     "ct_source_prefix(ip)",

@@ -11,6 +11,7 @@ meaning:
   `get_json_object` gives one JSON text. The array is parsed (`from_json`) and the rest of the
   path taken from each element (objects stay JSON text, strings come without quotes).
 * `regexp_replace`'s group references (`\\1` → `$1`).
+* `epoch(a - b)` (an interval's seconds) as the difference of the two times' epochs.
 * `time_bucket(width, t)` as arithmetic on epoch seconds from DuckDB's origin.
 * `list(x ORDER BY y)`: pairs collected and sorted, as `collect_list` keeps no order.
 * `list_slice(x, a, b)` and `x[a:b]` as Spark's `slice(x, a, length)`; `regexp_full_match`
@@ -66,6 +67,11 @@ def _one(node: exp.Expression) -> exp.Expression:
             return _slice(node.this.copy(), start, end)
     if isinstance(node, exp.RegexpReplace):
         return _backrefs(node)
+    if isinstance(node, exp.TimeToUnix) and isinstance(node.this, exp.Sub):
+        # `epoch(a - b)`, an interval's seconds: Spark's unix_timestamp takes times, not spans
+        later, earlier = node.this.this.copy(), node.this.expression.copy()
+        return exp.paren(exp.Sub(this=exp.TimeToUnix(this=later),
+                                 expression=exp.TimeToUnix(this=earlier)))  # fmt: skip
     if isinstance(node, exp.DateBin):
         return _time_bucket(node)
     if isinstance(node, exp.RegexpFullMatch):
