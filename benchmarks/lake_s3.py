@@ -21,13 +21,15 @@ import random
 import subprocess
 import sys
 import tempfile
-import threading
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from common import machine
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from moto_kit import CountingMoto
 
 ACCOUNTS = ("111122223333", "444455556666")
 REGIONS = ("us-east-1", "eu-west-1")
@@ -36,32 +38,6 @@ HEADER = (
     "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes "
     "start end action log-status"
 )
-
-
-class CountingMoto:
-    """moto in server mode on loopback, noting (method, "list" | "object", key)."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, str, str]] = []
-
-    def start(self) -> str:
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
-        from werkzeug.serving import make_server
-
-        app = DomainDispatcherApplication(create_backend_app)
-
-        def counted(environ: dict[str, Any], start_response: Any) -> Any:
-            _bucket, _, key = str(environ.get("PATH_INFO", "")).lstrip("/").partition("/")
-            self.requests.append((str(environ["REQUEST_METHOD"]), "object" if key else "list", key))
-            return app(environ, start_response)
-
-        self.server = make_server("127.0.0.1", 0, counted, True, request_handler=MotoRequestHandler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
 
 
 def generate(root: Path, days: int, records: int) -> int:

@@ -30,6 +30,7 @@ from helpers import (
     vigil,
     write_gz,
 )
+from moto_kit import CountingMoto
 from vigil.config import Settings
 from vigil.errors import ConfigError
 
@@ -133,39 +134,6 @@ def test_ingest_query_and_detect_on_s3_equal_a_local_lake(
     info = ok(vigil(remote, "lake", "info", "--json"))
     flows = next(t for t in info["tables"] if t["table"] == "flow_logs")
     assert (flows["files"], flows["rows"], flows["partitions"]) == (2, 65, 2)
-
-
-class CountingMoto:
-    """A moto server of its own that notes each request: (method, "list" or "object", key)."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, str, str]] = []
-        self.server: Any = None
-
-    def start(self) -> str:
-        import threading
-
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
-        from werkzeug.serving import make_server
-
-        app = DomainDispatcherApplication(create_backend_app)
-
-        def counted(environ: dict[str, Any], start_response: Any) -> Any:
-            _bucket, _, key = str(environ.get("PATH_INFO", "")).lstrip("/").partition("/")
-            method = str(environ["REQUEST_METHOD"])
-            self.requests.append((method, "object" if key else "list", key))
-            return app(environ, start_response)
-
-        self.server = make_server("127.0.0.1", 0, counted, True, request_handler=MotoRequestHandler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
 
 
 def _findings(doc: Any) -> list[tuple[Any, ...]]:
