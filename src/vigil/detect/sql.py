@@ -13,8 +13,6 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
-import sqlglot
-
 from vigil.detect.correlate import Event, sequences
 from vigil.detect.routing import name_ranges
 from vigil.detect.templates import literal, render, rendered
@@ -77,13 +75,11 @@ def shadowed(sql: str, table: str, keep: str, base: str | None = None) -> str:
 
 
 def spark_sql(unit: Unit) -> str:
-    """The unit's SQL in Spark's dialect (the scale-out engine); raises if it cannot be."""
-    sql = unit_sql(unit, datetime(2000, 1, 1), datetime(2000, 1, 2))
-    return ";\n".join(
-        sqlglot.transpile(
-            sql, read="duckdb", write="spark", unsupported_level=sqlglot.ErrorLevel.RAISE
-        )
-    )
+    """The unit's SQL as the Spark engine runs it (its macros inlined, carried over to Spark
+    SQL); raises QueryError if it cannot be."""
+    from vigil.query.spark.expand import vigil_macros
+
+    return vigil_macros().spark(unit_sql(unit, datetime(2000, 1, 1), datetime(2000, 1, 2)))
 
 
 def run_unit(

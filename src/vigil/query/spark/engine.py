@@ -18,15 +18,13 @@ from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 
 from vigil.errors import QueryError
-from vigil.formats.cloudtrail_identity import MACROS as IDENTITY_MACROS
 from vigil.lake.snapshot import Reader
 from vigil.lake.tables import TABLES
 from vigil.query.answer import Answer
 from vigil.query.duckdb import TRUSTED_ADDR
-from vigil.query.s3_requests import ACTOR_MACRO, bounded
-from vigil.query.s3_requests import MACRO as S3_MACRO
-from vigil.query.spark.expand import Macros
-from vigil.query.spark.macros import DERIVED, FUNCTIONS, NATIVE
+from vigil.query.s3_requests import bounded
+from vigil.query.spark.expand import vigil_macros
+from vigil.query.spark.macros import DERIVED, FUNCTIONS
 from vigil.query.spark.schema import signed, struct, table_schema
 
 # The table names the AWS Athena documentation uses, as in the DuckDB engine.
@@ -51,12 +49,10 @@ class SparkEngine:
         self.cached: list[str] = []
         self.tag = f"vigil-{uuid.uuid4().hex}"  # this engine's jobs, stopped when it closes
         self.spark.addTag(self.tag)
-        self.macros = Macros(NATIVE)
+        self.macros = vigil_macros()
         try:
             for statement in FUNCTIONS:
                 self.spark.sql(statement)
-            for statement in (*IDENTITY_MACROS, ACTOR_MACRO, S3_MACRO):
-                self.macros.add(statement)
             self._views()
         except BaseException:
             self.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 from typing import Final, cast
 
 import sqlglot
@@ -20,6 +21,7 @@ from sqlglot.errors import ErrorLevel, SqlglotError
 
 from vigil.errors import QueryError
 from vigil.query.spark.carry import rewrite
+from vigil.query.spark.macros import NATIVE
 
 _MACRO: Final = re.compile(
     r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?MACRO\s+(\w+)\s*\(([^)]*)\)\s+AS\s+"
@@ -42,9 +44,10 @@ class Macro:
 class Macros:
     """The DuckDB macros a Spark engine has been given, and the SQL carried over with them."""
 
-    def __init__(self, native: frozenset[str] = frozenset()) -> None:
+    def __init__(self, native: frozenset[str] = frozenset(),
+                 known: dict[str, Macro] | None = None) -> None:  # fmt: skip
         self.native = native  # defined in Spark itself: calls stay calls
-        self.known: dict[str, Macro] = {}
+        self.known: dict[str, Macro] = dict(known or {})
 
     def add(self, statement: str) -> bool:
         """Keep a `CREATE MACRO` statement (True); anything else is not one (False)."""
@@ -132,3 +135,20 @@ class Macros:
 
 def _atomic(node: exp.Expression) -> bool:
     return isinstance(node, (exp.Column, exp.Literal, exp.Dot, exp.Paren, exp.Func, exp.Cast))
+
+
+@cache
+def _vigils() -> dict[str, Macro]:
+    from vigil.formats.cloudtrail_identity import MACROS as IDENTITY
+    from vigil.query.s3_requests import ACTOR_MACRO, MACRO
+
+    macros = Macros(NATIVE)
+    for statement in (*IDENTITY, ACTOR_MACRO, MACRO):
+        macros.add(statement)
+    return macros.known
+
+
+def vigil_macros() -> Macros:
+    """Vigil's own macros (CloudTrail identities, `s3_requests_between`) parsed once a process;
+    each caller's copy takes the macros its engine is given later (intel's, trusted ranges)."""
+    return Macros(NATIVE, _vigils())
