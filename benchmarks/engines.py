@@ -9,7 +9,14 @@ own: the Python driver's and the Spark JVM's (VmHWM, read from /proc before the 
 
     python benchmarks/engines.py --flows 2000000 --events 200000
     python benchmarks/engines.py --flows 20000000 --events 2000000 --per-unit --json
-    python benchmarks/engines.py --flows 200000000 --events 20000000   # the issue's large lake
+    python benchmarks/engines.py --flows 20000000 --flow-copies 10 --events 10000000 \
+        --event-copies 2 --engines duckdb        # 200M flow records, 20M CloudTrail events
+
+`--flow-copies K` / `--event-copies K` make the large lakes without K times the ingest (an hour
+for 200M flow records on 2 cores): the ingested lake is written K times over, each copy moved
+on in time by the lake's span of days (its times, its `date` partitions, and its record ids
+and source files marked with the copy, so that no two records are the same). The detection
+then has K times the records, the days and the findings of the base lake.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -63,15 +70,64 @@ def lake(data: Path, name: str) -> Path:
     return Path(home.lake_dir)
 
 
-def lakes(flows: int, per_day: int, events: int) -> dict[str, tuple[Path, int]]:
-    """The cached lakes (generated and ingested once): each source's folder and records.
-    CloudTrail is generated a day of at most 1M events at a time, as detect_cloudtrail.py."""
+SHIFTED = {  # each source's columns that a copy moves on in time or marks as its own
+    "flow_logs": "start + {s} AS start, \"end\" + {s} AS \"end\", "
+    "source_file || '#{k}' AS source_file",
+    "cloudtrail": "strftime(event_ts::TIMESTAMP + INTERVAL {s} SECOND, '%Y-%m-%dT%H:%M:%SZ') "
+    "AS eventtime, (event_ts::TIMESTAMP + INTERVAL {s} SECOND)::TIMESTAMPTZ AS event_ts, "
+    "eventid || '-{k}' AS eventid, "
+    "source_file || '#{k}' AS source_file",
+}
+
+
+def copies(base: Path, source: str, k: int) -> Path:
+    """`base` (a lake folder) with its `source` written `k` times over, each copy moved on in
+    time by the base's span of days: a cached lake folder of its own."""
+    import duckdb
+
+    out = base.parent.parent / f"{base.parent.name}-x{k}" / "lake"
+    if (out.parent / ".ready").exists():
+        return out
+    print(f"writing {k} copies of {base / source} into {out} (once) …", flush=True)
+    files = sorted((base / source).rglob("*.parquet"))
+    days = sorted({f.parent.name for f in files})
+    first, last = (date.fromisoformat(d.split("=")[1]) for d in (days[0], days[-1]))
+    span = (last - first).days + 1
+    con = duckdb.connect(config={"memory_limit": "2GB", "threads": 2})
+    for i in range(k):
+        for f in files:
+            day = date.fromisoformat(f.parent.name.split("=")[1]) + timedelta(days=i * span)
+            rel = f.relative_to(base).parent.parent / f"date={day}"
+            (out / rel).mkdir(parents=True, exist_ok=True)
+            moved = SHIFTED[source].format(s=i * span * 86400, k=i)
+            con.execute(
+                f"COPY (SELECT * REPLACE ({moved}) "
+                "FROM read_parquet(?, hive_partitioning = false)) TO "
+                f"'{out / rel / f.name}' (FORMAT parquet, COMPRESSION zstd)",
+                [str(f)],
+            )
+    con.close()
+    (out.parent / ".ready").write_text("ok")
+    return out
+
+
+def lakes(
+    flows: int, per_day: int, events: int, flow_copies: int = 1, event_copies: int = 1
+) -> dict[str, tuple[Path, int]]:
+    """The cached lakes (generated and ingested once; copied in time when asked): each
+    source's folder and records. CloudTrail is generated a day of at most 1M events at a
+    time, as detect_cloudtrail.py."""
     data, n = flow_dataset(flows, per_day)
     flow_lake = lake(data, f"flows-{n}")
     day = min(events, 1_000_000)
     days = max(1, events // day)
     data, m = dataset(day, days)
-    return {"flow_logs": (flow_lake, n), "cloudtrail": (lake(data, f"trail-{day}x{days}"), m)}
+    trail_lake = lake(data, f"trail-{day}x{days}")
+    if flow_copies > 1:
+        flow_lake, n = copies(flow_lake, "flow_logs", flow_copies), n * flow_copies
+    if event_copies > 1:
+        trail_lake, m = copies(trail_lake, "cloudtrail", event_copies), m * event_copies
+    return {"flow_logs": (flow_lake, n), "cloudtrail": (trail_lake, m)}
 
 
 def settings(engine: str, home: Path) -> Settings:
@@ -225,17 +281,20 @@ def main() -> None:
     parser.add_argument("--flows", type=int, default=1_000_000)
     parser.add_argument("--per-day", type=int, default=5_000_000, help="flow records a day")
     parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--flow-copies", type=int, default=1, help="the flow lake K times")
+    parser.add_argument("--event-copies", type=int, default=1, help="the trail K times")
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--per-unit", action="store_true", help="each unit's time per engine")
     parser.add_argument("--json", action="store_true", help="one JSON line of every figure")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # a child: one configuration
     args = parser.parse_args()
-    places = lakes(args.flows, args.per_day, args.events)
+    places = lakes(args.flows, args.per_day, args.events, args.flow_copies, args.event_copies)
     if args.one:
         print(json.dumps(one(args.one, places)))
         return
     argv = ["--flows", str(args.flows), "--per-day", str(args.per_day),
-            "--events", str(args.events)]  # fmt: skip
+            "--events", str(args.events), "--flow-copies", str(args.flow_copies),
+            "--event-copies", str(args.event_copies)]  # fmt: skip
     flows, events = places["flow_logs"][1], places["cloudtrail"][1]
     print(f"engines — {flows:,} flow records, {events:,} CloudTrail events — {machine()}, "
           f"load average {os.getloadavg()[0]:.1f} at the start")  # fmt: skip

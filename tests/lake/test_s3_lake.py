@@ -374,3 +374,40 @@ def test_an_object_rewritten_with_more_content_replaces_its_rows_on_s3(
         {"dstport": 23},
     ]
     assert keys(s3, name) == entries(home) and not first & keys(s3, name)  # the old one gone
+
+
+def test_spark_reads_the_objects_through_s3a_or_says_it_has_no_connector(
+    tmp_path: Path, aws: str, bucket: tuple[Any, str]
+) -> None:
+    """Spark is given the index's objects as s3a:// URIs (never a prefix to list) and the
+    endpoint's S3A settings; this pyspark has no S3A connector, which is one clear error."""
+    from vigil.lake.snapshot import Reader
+    from vigil.lake.store import store_at
+    from vigil.query.spark import s3a_conf
+    from vigil.query.spark.engine import _uri
+
+    _, name = bucket
+    home = s3_home(tmp_path, aws, name)
+    ok(vigil(home, "ingest", str(sources(tmp_path / "src")), "--json"))
+    index = Settings.load(home).lake_dir
+    reader = Reader(index)
+    try:
+        listed = reader.list(["flow_logs"])["flow_logs"]
+        store = store_at(index, listed)
+        uris = sorted(_uri(store, f) for f in listed)
+    finally:
+        reader.close()
+    assert len(uris) == 2 and all(
+        u.startswith(f"s3a://{name}/lake/flow_logs/aws_account=") and u.endswith(".parquet")
+        for u in uris
+    )
+    assert _uri(store, index / "flow_logs", entry=False) == f"s3a://{name}/lake/flow_logs"
+    assert s3a_conf(aws) == {"spark.hadoop.fs.s3a.endpoint": aws,
+                             "spark.hadoop.fs.s3a.path.style.access": "true"}  # fmt: skip
+    assert s3a_conf(None) == {}
+    done = vigil(home, "query", "--engine", "spark", "SELECT count(*) FROM flow_logs", "--json")
+    assert done.returncode != 0 and "Traceback" not in done.stderr
+    assert f"Spark cannot read the lake's objects in s3://{name}: it has no S3A connector" in (
+        done.stderr
+    )
+    assert "hadoop-aws" in done.stderr

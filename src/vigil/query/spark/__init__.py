@@ -11,6 +11,17 @@ from typing import TYPE_CHECKING
 from vigil.config import Settings
 from vigil.errors import ConfigError
 
+
+def s3a_conf(endpoint_url: str | None) -> dict[str, str]:
+    """Hadoop's S3A settings for the lake's endpoint (an S3-compatible store: path-style
+    requests); none for AWS itself, where the connector's defaults and credential chain
+    apply. The caller's `conf` overrides them."""
+    if not endpoint_url:
+        return {}
+    return {"spark.hadoop.fs.s3a.endpoint": endpoint_url,
+            "spark.hadoop.fs.s3a.path.style.access": "true"}  # fmt: skip
+
+
 if TYPE_CHECKING:
     from vigil.query.spark.engine import SparkEngine
 
@@ -29,12 +40,8 @@ def open_spark(settings: Settings | Path | None, *, read_only: bool = True,
     except ImportError as exc:
         hint = "pip install 'cloudvigil[spark]' (and Java 17 or later)"
         raise ConfigError("engine spark needs pyspark, which is not installed", hint=hint) from exc
-    if isinstance(settings, Settings) and settings.lake_url:
-        raise ConfigError(
-            f"engine spark does not read a lake on object storage ({settings.lake_url}) yet",
-            hint="run on duckdb (engine: duckdb), which reads it through Arrow's S3 filesystem, "
-            "or give Spark the lake on a shared file system",
-        )
     lake = settings.lake_dir if isinstance(settings, Settings) else settings
+    if isinstance(settings, Settings) and settings.lake_url:  # read through Hadoop's S3A
+        conf = {**s3a_conf(settings.lake_endpoint_url), **(conf or {})}
     spark, owns = session(master=master, remote=remote, conf=conf)
     return SparkEngine(spark, lake, owns=owns, read_only=read_only)

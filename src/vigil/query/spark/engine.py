@@ -17,8 +17,9 @@ from py4j.protocol import Py4JError
 from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 
-from vigil.errors import QueryError
+from vigil.errors import ConfigError, QueryError
 from vigil.lake.snapshot import Reader
+from vigil.lake.store import LakeStore, S3Store, store_at
 from vigil.lake.tables import TABLES
 from vigil.query.answer import Answer
 from vigil.query.duckdb import TRUSTED_ADDR
@@ -30,6 +31,13 @@ from vigil.query.spark.schema import signed, struct, table_schema
 # The table names the AWS Athena documentation uses, as in the DuckDB engine.
 ALIASES: Final[dict[str, str]] = {"vpc_flow_logs": "flow_logs", "cloudtrail_logs": "cloudtrail"}
 NOT_YET: Final = "not supported on Spark yet"
+# What Spark says when the JVM has no file system for s3a:// (hadoop-aws is not on its path)
+NO_S3A: Final = ("No FileSystem for scheme", "S3AFileSystem", "UnsupportedFileSystem")
+S3A_HINT: Final = (
+    "give Spark the S3A connector: hadoop-aws of its Hadoop version and the AWS SDK bundle "
+    "(spark.jars.packages: org.apache.hadoop:hadoop-aws:<version>), which EMR and Databricks "
+    "have; or run on duckdb (engine: duckdb), which reads it through Arrow's S3 filesystem"
+)
 # The unbounded `s3_requests` view's range: Spark's timestamps have no infinities.
 EARLIEST: Final = "1900-01-01"
 LATEST: Final = "9000-01-01"
@@ -62,12 +70,13 @@ class SparkEngine:
         if self.lake is None or self.reader is None:
             return
         listed = self.reader.list(list(TABLES))  # the files stay until this engine closes
+        store = store_at(self.lake, next((f[:1] for f in listed.values() if f), []))
         for name, spec in TABLES.items():
             schema = table_schema(spec)
-            files = [str(f.absolute()) for f in listed[name]]
+            files = [_uri(store, f) for f in listed[name]]
             if files:  # basePath: the partition values come from the folders' names
-                base = str((self.lake / name).absolute())
-                frame = self.spark.read.schema(schema).option("basePath", base).parquet(*files)
+                base = _uri(store, self.lake / name, entry=False)
+                frame = _read(self.spark.read.schema(schema).option("basePath", base), files)
             else:
                 frame = self.spark.createDataFrame([], schema)
             frame.createOrReplaceTempView(f"_files_{name}")
@@ -197,6 +206,29 @@ class SparkEngine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _uri(store: LakeStore, path: Path, *, entry: bool = True) -> str:
+    """Where Spark reads a lake file: its path, or for an index entry of an object on S3 the
+    object's s3a:// URI (the listing is the index's: Spark is given the objects, never a
+    prefix to list)."""
+    if not isinstance(store, S3Store):
+        return str(path.absolute())
+    return "s3a://" + (store.uri(path).removeprefix("s3://") if entry else store.key(path))
+
+
+def _read(reader: Any, files: list[str]) -> DataFrame:
+    """The files as a frame: a lake on S3 that this Spark cannot reach is a ConfigError."""
+    try:
+        return reader.parquet(*files)  # type: ignore[no-any-return]
+    except (PySparkException, Py4JError) as exc:
+        text = str(exc)
+        if files[0].startswith("s3a://") and any(sign in text for sign in NO_S3A):
+            where = files[0].split("/")[2]
+            raise ConfigError(f"Spark cannot read the lake's objects in s3://{where}: it has "
+                              "no S3A connector", hint=S3A_HINT) from None  # fmt: skip
+        lines = text.strip().splitlines()
+        raise QueryError(lines[0] if lines else type(exc).__name__) from exc
 
 
 def _guarded(run: Callable[[], T]) -> T:

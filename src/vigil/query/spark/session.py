@@ -103,7 +103,10 @@ def session(
 
 
 def _runtime(spark: SparkSession, chosen: dict[str, str]) -> None:
-    """The SQL settings a session may set for itself (the others are the context's)."""
+    """The settings a session may set for itself (the others are the context's): its SQL
+    settings, and Hadoop's (`spark.hadoop.X` as `X`, which the session's file reads take)."""
     for key, value in chosen.items():
         if key.startswith("spark.sql.") and key != "spark.sql.warehouse.dir":
             spark.conf.set(key, value)
+        elif key.startswith("spark.hadoop."):
+            spark.conf.set(key.removeprefix("spark.hadoop."), value)
