@@ -43,5 +43,5 @@ def open_spark(settings: Settings | Path | None, *, read_only: bool = True,
     lake = settings.lake_dir if isinstance(settings, Settings) else settings
     if isinstance(settings, Settings) and settings.lake_url:  # read through Hadoop's S3A
         conf = {**s3a_conf(settings.lake_endpoint_url), **(conf or {})}
-    spark, owns = session(master=master, remote=remote, conf=conf)
-    return SparkEngine(spark, lake, owns=owns, read_only=read_only)
+    spark, owns, defined = session(master=master, remote=remote, conf=conf)
+    return SparkEngine(spark, lake, owns=owns, read_only=read_only, defined=defined)

@@ -27,6 +27,7 @@ from vigil.query.s3_requests import bounded
 from vigil.query.spark.expand import vigil_macros
 from vigil.query.spark.macros import DERIVED, FUNCTIONS
 from vigil.query.spark.schema import signed, struct, table_schema
+from vigil.query.spark.session import release
 
 # The table names the AWS Athena documentation uses, as in the DuckDB engine.
 ALIASES: Final[dict[str, str]] = {"vpc_flow_logs": "flow_logs", "cloudtrail_logs": "cloudtrail"}
@@ -48,9 +49,10 @@ class SparkEngine:
     dialect = "spark"
 
     def __init__(self, spark: SparkSession, lake: Path | None, *, owns: bool,
-                 read_only: bool = True) -> None:  # fmt: skip
+                 read_only: bool = True, defined: bool = False) -> None:  # fmt: skip
         self.spark = spark
         self.owns = owns  # it started Spark, so closing stops it
+        self.reusable = False  # its session is given back for the next engine when it closes
         self.read_only = read_only  # users' SQL is checked before it gets here (check_read_only)
         self.lake = lake
         self.reader = Reader(lake) if lake is not None else None
@@ -59,8 +61,9 @@ class SparkEngine:
         self.spark.addTag(self.tag)
         self.macros = vigil_macros()
         try:
-            for statement in FUNCTIONS:
+            for statement in () if defined else FUNCTIONS:
                 self.spark.sql(statement)
+            self.reusable = not owns and not _remote(spark)
             self._views()
         except BaseException:
             self.close()
@@ -196,6 +199,10 @@ class SparkEngine:
             else:  # another engine's Spark: only what this one made goes
                 for name in self.cached:
                     self.spark.catalog.uncacheTable(name)
+                self.spark.removeTag(self.tag)
+                if self.reusable:
+                    self.reusable = False
+                    release(self.spark)
         finally:
             if self.reader is not None:
                 self.reader.close()
@@ -206,6 +213,11 @@ class SparkEngine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _remote(spark: SparkSession) -> bool:
+    """A Spark Connect session (the server keeps it; nothing here to give back)."""
+    return type(spark).__module__.startswith("pyspark.sql.connect")
 
 
 def _uri(store: LakeStore, path: Path, *, entry: bool = True) -> str:

@@ -7,6 +7,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 from typing import Final
 
@@ -14,6 +15,11 @@ from pyspark import SparkContext
 from pyspark.sql import SparkSession
 
 DEFAULT_MASTER: Final = "local[2]"
+# Sessions on this process's Spark whose engine has closed, their functions still defined:
+# the next engine takes one instead of defining them again (2 s a session for the address
+# functions, paid by each of a content test's hundreds of short-lived engines).
+_IDLE: list[SparkSession] = []
+_IDLE_LOCK: Final = threading.Lock()
 # pyspark's loggers that print a failed query's whole plan and Java stack to stderr
 _ERROR_LOGGERS: Final = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
 # Only errors on the console: Spark's INFO and WARN lines would drown `vigil query`'s output.
@@ -74,32 +80,49 @@ def settings(conf: dict[str, str] | None) -> dict[str, str]:
 
 def session(
     *, master: str | None, remote: str | None, conf: dict[str, str] | None
-) -> tuple[SparkSession, bool]:
-    """A session of its own (its own temporary views and functions) and whether it started
-    Spark: where Spark already runs in this process, a new session on it (Spark allows one
-    context per process), which leaves the context running when it closes."""
+) -> tuple[SparkSession, bool, bool]:
+    """A session of its own (its own temporary views and functions), whether it started
+    Spark, and whether it is an idle one given back (`release`), its functions defined:
+    where Spark already runs in this process, a session on it (Spark allows one context per
+    process), which leaves the context running when it closes."""
     _java()
     chosen = settings(conf)
     for name in _ERROR_LOGGERS:  # the error is raised as a QueryError: not logged as well
         logging.getLogger(name).disabled = True
     running = SparkContext._active_spark_context
     if running is not None and remote is None:
+        with _IDLE_LOCK:
+            idle = _IDLE.pop() if _IDLE else None
+        if idle is not None and idle.sparkContext is running:
+            _runtime(idle, chosen)
+            return idle, False, True
         active = SparkSession.getActiveSession() or SparkSession(running)
         spark = active.newSession()
         _runtime(spark, chosen)
-        return spark, False
+        return spark, False, False
     builder = SparkSession.builder.appName("vigil")
     if remote:  # a server of its own: only this session's SQL settings are ours to give
         spark = builder.remote(remote).getOrCreate()
         _runtime(spark, chosen)
-        return spark, True
+        return spark, True, False
     builder = builder.master(master or DEFAULT_MASTER)
     for key, value in chosen.items():
         builder = builder.config(key, value)
+    with _IDLE_LOCK:
+        _IDLE.clear()  # sessions of a context that has stopped
     spark = builder.getOrCreate()
-    if remote is None:
-        spark.sparkContext.setLogLevel("ERROR")
-    return spark, True
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark, True, False
+
+
+def release(spark: SparkSession) -> None:
+    """A session whose engine has closed, its temporary views dropped, kept for the next
+    engine on this Spark (its functions stay defined)."""
+    for table in spark.catalog.listTables():
+        if table.isTemporary:
+            spark.catalog.dropTempView(table.name)
+    with _IDLE_LOCK:
+        _IDLE.append(spark)
 
 
 def _runtime(spark: SparkSession, chosen: dict[str, str]) -> None:
