@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any, Final, Self, TypeVar
 
@@ -90,8 +91,7 @@ class SparkEngine:
             )
         for alias, name in ALIASES.items():
             self.spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW {alias} AS SELECT * FROM {name}")
-        every = self.own_sql(bounded(f"TIMESTAMP '{EARLIEST}'", f"TIMESTAMP '{LATEST}'"))
-        self.spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW s3_requests AS {every}")
+        self.spark.sql(f"CREATE OR REPLACE TEMPORARY VIEW s3_requests AS {_every_request()}")
 
     def _frame(self, sql: str, params: Sequence[Any] = ()) -> DataFrame:
         return self.spark.sql(sql, args=list(params) or None)
@@ -213,6 +213,12 @@ class SparkEngine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@cache
+def _every_request() -> str:
+    """The unbounded `s3_requests` view's query in Spark SQL (carried over once a process)."""
+    return vigil_macros().spark(bounded(f"TIMESTAMP '{EARLIEST}'", f"TIMESTAMP '{LATEST}'"))
 
 
 def _remote(spark: SparkSession) -> bool:

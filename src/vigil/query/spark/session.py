@@ -22,14 +22,18 @@ _IDLE: list[SparkSession] = []
 _IDLE_LOCK: Final = threading.Lock()
 # pyspark's loggers that print a failed query's whole plan and Java stack to stderr
 _ERROR_LOGGERS: Final = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
-# Only errors on the console: Spark's INFO and WARN lines would drown `vigil query`'s output.
-_LOG4J: Final = """rootLogger.level = error
+# Only warnings while Spark starts (the level Spark gives a Python shell: any other, and it
+# announces on stderr that it changed it), then only errors (`session`): Spark's INFO and WARN
+# lines would drown `vigil query`'s output. Hadoop's note on its native library is not news.
+_LOG4J: Final = """rootLogger.level = warn
 rootLogger.appenderRef.stderr.ref = console
 appender.console.type = Console
 appender.console.name = console
 appender.console.target = SYSTEM_ERR
 appender.console.layout.type = PatternLayout
 appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
+logger.native.name = org.apache.hadoop.util.NativeCodeLoader
+logger.native.level = error
 """
 
 
@@ -71,7 +75,6 @@ def settings(conf: dict[str, str] | None) -> dict[str, str]:
         "spark.sql.session.timeZone": "UTC",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         "spark.sql.warehouse.dir": str(folder / "warehouse"),
-        "spark.local.dir": str(folder / "scratch"),
         "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile=file:{log4j}",
     }
     chosen.update(conf or {})
@@ -106,6 +109,7 @@ def session(
         _runtime(spark, chosen)
         return spark, True, False
     builder = builder.master(master or DEFAULT_MASTER)
+    _environment(chosen)
     for key, value in chosen.items():
         builder = builder.config(key, value)
     with _IDLE_LOCK:
@@ -113,6 +117,17 @@ def session(
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark, True, False
+
+
+def _environment(chosen: dict[str, str]) -> None:
+    """What the JVM about to start reads from its environment, unless set already: its
+    scratch space (as `SPARK_LOCAL_DIRS`: `spark.local.dir`, which a caller may still give, is
+    noted at start as overridden by cluster managers) and, on loopback, its local address
+    (else Spark looks the host name up and warns that it resolves to loopback)."""
+    if "spark.local.dir" not in chosen:
+        os.environ.setdefault("SPARK_LOCAL_DIRS", str(_folder() / "scratch"))
+    if chosen.get("spark.driver.bindAddress") == "127.0.0.1":
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
 
 def release(spark: SparkSession) -> None:
