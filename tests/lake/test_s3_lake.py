@@ -411,3 +411,46 @@ def test_spark_reads_the_objects_through_s3a_or_says_it_has_no_connector(
         done.stderr
     )
     assert "hadoop-aws" in done.stderr
+
+
+def test_a_server_and_its_console_read_a_lake_on_s3(
+    tmp_path: Path, aws: str, bucket: tuple[Any, str]
+) -> None:
+    """`vigil serve` over an S3 lake: the native API's query and the console's search (an
+    Insights query over a lake table, a signed-in user's) read the objects."""
+    import re
+
+    import httpx
+
+    from serving import serving
+
+    _, name = bucket
+    home = s3_home(tmp_path, aws, name)
+    ok(vigil(home, "ingest", str(sources(tmp_path / "src")), "--json"))
+    password = "correct horse battery staple 9"
+    made = vigil(home, "users", "create", "ada", "--role", "viewer", "--password-stdin",
+                 stdin=password + "\n")  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    with serving(home) as server:
+        bearer = {"Authorization": f"Bearer {server.viewer_token}"}
+        sql = "SELECT aws_account, count(*) AS n FROM flow_logs GROUP BY 1 ORDER BY 1"
+        rows = httpx.post(server.url + "/api/v1/query", headers=bearer, json={"sql": sql})
+        assert rows.status_code == 200, rows.text
+        assert rows.json()["rows"] == [{"aws_account": "111122223333", "n": 40},
+                                       {"aws_account": "444455556666", "n": 25}]  # fmt: skip
+        with httpx.Client(base_url=server.url, follow_redirects=True, timeout=60) as client:
+            login = client.get("/login")
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
+            assert csrf is not None
+            signed = client.post("/login", data={"username": "ada", "password": password,
+                                                 "csrf_token": csrf[1]})  # fmt: skip
+            assert signed.status_code == 200
+            page = client.get("/search", params={
+                "table": "flow_logs", "mode": "insights", "run": "1",
+                "q": "filter dstport = 443 | stats count(*) as https by aws_account",
+                "start": "2023-11-01T00:00:00Z", "end": "2023-12-01T00:00:00Z"})  # fmt: skip
+            assert page.status_code == 200
+            assert "444455556666" in page.text and ">25<" in page.text, page.text[-3000:]
+            assert 'class="error' not in page.text
+    log = (home / "serve.log").read_text()
+    assert "Traceback" not in log
