@@ -10,7 +10,8 @@ own: the Python driver's and the Spark JVM's (VmHWM, read from /proc before the 
     python benchmarks/engines.py --flows 2000000 --events 200000
     python benchmarks/engines.py --flows 20000000 --events 2000000 --per-unit --json
     python benchmarks/engines.py --flows 20000000 --flow-copies 10 --events 10000000 \
-        --event-copies 2 --engines duckdb        # 200M flow records, 20M CloudTrail events
+        --event-copies 2 --engines duckdb --json > duckdb.txt   # 200M flows, 20M events
+    python benchmarks/engines.py --merge duckdb.txt local2.txt local1.txt   # runs side by side
 
 `--flow-copies K` / `--event-copies K` make the large lakes without K times the ingest (an hour
 for 200M flow records on 2 cores): the ingested lake is written K times over, each copy moved
@@ -71,7 +72,7 @@ def lake(data: Path, name: str) -> Path:
 
 
 SHIFTED = {  # each source's columns that a copy moves on in time or marks as its own
-    "flow_logs": "start + {s} AS start, \"end\" + {s} AS \"end\", "
+    "flow_logs": 'start + {s} AS start, "end" + {s} AS "end", '
     "source_file || '#{k}' AS source_file",
     "cloudtrail": "strftime(event_ts::TIMESTAMP + INTERVAL {s} SECOND, '%Y-%m-%dT%H:%M:%SZ') "
     "AS eventtime, (event_ts::TIMESTAMP + INTERVAL {s} SECOND)::TIMESTAMPTZ AS event_ts, "
@@ -225,8 +226,7 @@ def units_time(doc: dict[str, Any], only: tuple[str, ...] = SOURCES) -> float:
     return sum(float(doc["sources"][s]["seconds"]) for s in only)
 
 
-def table(docs: list[dict[str, Any]], places: dict[str, tuple[Path, int]]) -> None:
-    flows, events = places["flow_logs"][1], places["cloudtrail"][1]
+def table(docs: list[dict[str, Any]], flows: int, events: int) -> None:
     timed = [docs[0]["sources"][s]["timed"] for s in SOURCES]
     print(f"{timed[0]} flow-log and {timed[1]} CloudTrail units (those that ran on every engine)")
     print(f"{'engine':<9} {'start s':>7} {'flow s':>8} {'flows/s':>10} {'trail s':>8} "
@@ -286,8 +286,17 @@ def main() -> None:
     parser.add_argument("--engines", default=",".join(ENGINES))
     parser.add_argument("--per-unit", action="store_true", help="each unit's time per engine")
     parser.add_argument("--json", action="store_true", help="one JSON line of every figure")
+    parser.add_argument(
+        "--merge",
+        nargs="+",
+        metavar="JSON",
+        help="report earlier runs' --json output together (one engine each)",
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)  # a child: one configuration
     args = parser.parse_args()
+    if args.merge:
+        report(*merged(args.merge), args.per_unit, args.json)
+        return
     places = lakes(args.flows, args.per_day, args.events, args.flow_copies, args.event_copies)
     if args.one:
         print(json.dumps(one(args.one, places)))
@@ -300,8 +309,26 @@ def main() -> None:
           f"load average {os.getloadavg()[0]:.1f} at the start")  # fmt: skip
     print("DuckDB: memory_limit 2GB, spilling to disk; Spark: Vigil's session (2g JVM heap)")
     docs = [d for e in args.engines.split(",") if (d := child(e, argv)) is not None]
+    report(docs, flows, events, args.per_unit, args.json)
+
+
+def merged(files: list[str]) -> tuple[list[dict[str, Any]], int, int]:
+    """The runs of earlier reports (each file: a report's output; its last line the JSON),
+    all over the same lakes."""
+    docs = [json.loads(Path(f).read_text().strip().splitlines()[-1]) for f in files]
+    sizes = {(d["flows"], d["events"]) for d in docs}
+    if len(sizes) != 1:
+        raise SystemExit(f"the reports are of different lakes: {sorted(sizes)}")
+    flows, events = sizes.pop()
+    print(f"engines — {flows:,} flow records, {events:,} CloudTrail events — "
+          f"{docs[0]['machine']} (merged from {len(files)} reports)")  # fmt: skip
+    return [run for d in docs for run in d["runs"]], flows, events
+
+
+def report(docs: list[dict[str, Any]], flows: int, events: int, per_unit: bool,
+           as_json: bool) -> None:  # fmt: skip
     differ = compared(docs)
-    table(docs, places)
+    table(docs, flows, events)
     for line in differ:
         print(f"WARNING: {line}")
     found = verdicts(docs)
@@ -309,14 +336,14 @@ def main() -> None:
         what = "scaling, target ≤ 0.6" if key.startswith("local[2]/local[1]") else (
             "Spark faster" if ratio < 1 else "DuckDB faster")  # fmt: skip
         print(f"time {key}: {ratio:.2f} ({what})")
-    if args.per_unit:
+    if per_unit:
         for s in SOURCES:
             print(f"\n{s} units (seconds / findings): " + "  ".join(d["engine"] for d in docs))
             for uid in docs[0]["sources"][s]["units"]:
                 cells = [d["sources"][s]["units"].get(uid) for d in docs]
                 print(f"  {uid:<60} " + "  ".join(
                     f"{c[0]:7.2f}/{c[2]:<4}" if c else "      -" for c in cells))  # fmt: skip
-    if args.json:
+    if as_json:
         doc = {"machine": machine(), "flows": flows, "events": events, "verdicts": found,
                "differ": differ, "runs": docs}  # fmt: skip
         print(json.dumps(doc))

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from helpers import SPARK_SMALL_DATA
 from vigil.config import Settings, SparkSettings
 from vigil.detect.harness import case_results, found_keys, matches
 from vigil.detect.sigma_import import every_unit
@@ -46,7 +47,7 @@ SAMPLE = (
 def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     home = tmp_path_factory.mktemp("spark-content") / "home"
     settings = replace(Settings.load(home), engine="spark",
-                       spark=SparkSettings(master="local[2]"))  # fmt: skip
+                       spark=SparkSettings(master="local[2]", conf=SPARK_SMALL_DATA))  # fmt: skip
     with engine_kept(settings):
         yield settings
 

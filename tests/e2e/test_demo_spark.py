@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from helpers import SPARK_SMALL_DATA
 from vigil.api import detect
 from vigil.api.findings import list_findings
 from vigil.config import Settings, SparkSettings
@@ -35,7 +36,7 @@ def test_the_demos_detection_on_spark_equals_duckdbs(tmp_path: Path) -> None:
     found = {}
     for engine in ("duckdb", "spark"):  # a fresh home each, over the demo's lake
         home = replace(Settings.load(tmp_path / engine), lake=str(demo.lake_dir), engine=engine,
-                       spark=SparkSettings(master="local[2]"))  # fmt: skip
+                       spark=SparkSettings(master="local[2]", conf=SPARK_SMALL_DATA))  # fmt: skip
         report = detect.run(home)
         assert report.errors == [], engine
         assert report.units >= 120, engine
