@@ -146,3 +146,14 @@ def error_code(reply: httpx.Response) -> str:
 
         return str(cbor2.loads(reply.content)["__type"]).rsplit("#", 1)[-1]
     return str(reply.json()["__type"]).rsplit("#", 1)[-1]
+
+
+def sign_in(client: httpx.Client, user: str, password: str, **headers: str) -> httpx.Response:
+    """The console's sign-in form as a browser sends it: the page's CSRF token, then the post."""
+    import re
+
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert token is not None, "the sign-in page has a CSRF token"
+    form = {"username": user, "password": password, "csrf_token": token[1]}
+    return client.post("/login", data=form, headers=headers)

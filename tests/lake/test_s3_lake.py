@@ -418,11 +418,9 @@ def test_a_server_and_its_console_read_a_lake_on_s3(
 ) -> None:
     """`vigil serve` over an S3 lake: the native API's query and the console's search (an
     Insights query over a lake table, a signed-in user's) read the objects."""
-    import re
-
     import httpx
 
-    from serving import serving
+    from serving import serving, sign_in
 
     _, name = bucket
     home = s3_home(tmp_path, aws, name)
@@ -439,12 +437,7 @@ def test_a_server_and_its_console_read_a_lake_on_s3(
         assert rows.json()["rows"] == [{"aws_account": "111122223333", "n": 40},
                                        {"aws_account": "444455556666", "n": 25}]  # fmt: skip
         with httpx.Client(base_url=server.url, follow_redirects=True, timeout=60) as client:
-            login = client.get("/login")
-            csrf = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
-            assert csrf is not None
-            signed = client.post("/login", data={"username": "ada", "password": password,
-                                                 "csrf_token": csrf[1]})  # fmt: skip
-            assert signed.status_code == 200
+            assert sign_in(client, "ada", password).status_code == 200
             page = client.get("/search", params={
                 "table": "flow_logs", "mode": "insights", "run": "1",
                 "q": "filter dstport = 443 | stats count(*) as https by aws_account",

@@ -7,7 +7,6 @@ by product, show the product's own severity and the linked findings both ways.""
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +15,7 @@ import pytest
 
 from helpers import vigil
 from hub_docs import ACCOUNT, guardduty
-from serving import Server, serving
+from serving import Server, serving, sign_in
 from vigil.findings.store import FindingStore
 from vigil.model.finding import Finding, Hit, finding_id
 
@@ -171,12 +170,7 @@ def test_guardduty_pushed_linked_and_shown_everywhere(server: Server) -> None:
     assert hub.batch_import_findings(Findings=[_scan("2026-12-01T12:00:00Z", "v2"),
                                                *_controls()])["SuccessCount"] == 3  # fmt: skip
     with httpx.Client(base_url=server.url, follow_redirects=True) as client:
-        login = client.get("/login")
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
-        assert csrf is not None
-        signed = client.post("/login", data={"username": "ada", "password": PASSWORD,
-                                             "csrf_token": csrf[1]})  # fmt: skip
-        assert signed.status_code == 200
+        assert sign_in(client, "ada", PASSWORD).status_code == 200
         listing = client.get("/findings", params={"product": "guardduty", "workflow": "ANY"})
         assert gd["id"] in listing.text and ours not in listing.text
         assert '<option value="guardduty" selected>' in listing.text

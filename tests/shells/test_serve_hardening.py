@@ -19,7 +19,7 @@ import pytest
 import yaml
 from botocore.exceptions import ClientError
 
-from serving import Server, serving
+from serving import Server, serving, sign_in
 
 HEAVY = "SELECT sum(hash(range)) FROM range(20000000000)"
 
@@ -160,11 +160,7 @@ def test_every_file_in_the_home_is_its_owners_alone(server: Server) -> None:
 
 def _sign_in(server: Server, user: str, password: str, forwarded: str) -> httpx.Response:
     with httpx.Client(base_url=server.url) as client:
-        page = client.get("/login")
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-        return client.post("/login", data={"username": user, "password": password,
-                                           "csrf_token": token},
-                           headers={"X-Forwarded-For": forwarded})  # fmt: skip
+        return sign_in(client, user, password, **{"X-Forwarded-For": forwarded})
 
 
 def _sign_in_sources(server: Server, user: str) -> list[str]:
