@@ -53,7 +53,7 @@ test: $(STAMP) clients browser java
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
-	$(BIN)/pytest -q -n 2 --dist loadfile
+	$(BIN)/pytest -q -n 2 --dist loadfile --durations=15
 
 test-fast: $(STAMP) clients browser java
 	$(BIN)/pytest -q -n 2 --dist loadfile -m "not slow"
