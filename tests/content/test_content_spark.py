@@ -3,7 +3,9 @@ same records: the same ids, groups, severities, windows, counts, first and last 
 evidence ids, hit for hit. A sample covering what the SQL carried over to Spark must mean
 the same (`vigil.query.spark.carry`): each source, Sigma rules and their correlations,
 window frames, distinct counts over windows, JSON paths, lists, threat and domain lists, the
-DGA model. `vigil content test --engine spark` runs every unit's cases the same way."""
+DGA model (the port scan and the other units the demo's attacks raise are compared over the
+demo's lake: tests/e2e/test_demo_spark.py). `vigil content test --engine spark` runs every
+unit's cases the same way."""
 
 from __future__ import annotations
 
@@ -28,7 +30,6 @@ pytestmark = pytest.mark.slow  # Spark: seconds a case
 
 SAMPLE = (
     "behavior-ec2-trafficvolumeunusual",  # flow logs; a RANGE frame of days and hours
-    "recon-ec2-portscan",  # flow logs
     "trojan-ec2-dgadomainrequest-c-dns",  # DNS; the DGA model's n-grams
     "backdoor-ec2-ccactivity-b-dns",  # DNS; domain lists by suffix
     "discovery-ec2-instancecredentialrecon",  # distinct counts over time windows
