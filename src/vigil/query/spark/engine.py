@@ -245,8 +245,7 @@ def _read(reader: Any, files: list[str]) -> DataFrame:
             where = files[0].split("/")[2]
             raise ConfigError(f"Spark cannot read the lake's objects in s3://{where}: it has "
                               "no S3A connector", hint=S3A_HINT) from None  # fmt: skip
-        lines = text.strip().splitlines()
-        raise QueryError(lines[0] if lines else type(exc).__name__) from exc
+        raise _query_error(exc) from exc
 
 
 def _guarded(run: Callable[[], T]) -> T:
@@ -254,5 +253,9 @@ def _guarded(run: Callable[[], T]) -> T:
     try:
         return run()
     except (PySparkException, Py4JError) as exc:
-        lines = str(exc).strip().splitlines()
-        raise QueryError(lines[0] if lines else type(exc).__name__) from exc
+        raise _query_error(exc) from exc
+
+
+def _query_error(exc: Exception) -> QueryError:
+    lines = str(exc).strip().splitlines()
+    return QueryError(lines[0] if lines else type(exc).__name__)
