@@ -6,18 +6,22 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from helpers import vigil
 from vigil.detect.harness import _write
 from vigil.detect.sigma_import import every_unit
+from vigil.errors import QueryError
 
 pytest.importorskip("pyspark")
 from spark_kit import connect_server
+from vigil.query.spark import open_spark
 
 pytestmark = pytest.mark.slow
 
@@ -73,3 +77,18 @@ def test_detection_through_spark_connect_raises_duckdbs_findings(
         return sorted((f["id"], f["count"], f["first_seen"], f["last_seen"]) for f in items)
 
     assert kept(spark) == kept(duck) and kept(duck)
+
+
+def test_a_query_past_its_time_is_stopped_on_the_server(homes: tuple[Path, Path]) -> None:
+    """The server's operation is interrupted (Spark Connect's tags), not left running."""
+    _, spark = homes
+    url = yaml.safe_load((spark / "vigil.yaml").read_text())["spark"]["remote"]
+    slow = (
+        "SELECT max((a.id * 7919 + b.id) % 104729) FROM range(200000) a CROSS JOIN range(200000) b"
+    )
+    with open_spark(None, remote=url) as engine:
+        started = time.monotonic()
+        with pytest.raises(QueryError, match="stopped: it ran past 1 s"):
+            engine.bounded(slow, seconds=1)
+        assert time.monotonic() - started < 15
+        assert engine.rows("SELECT 1 + 1") == [(2,)]  # the session goes on

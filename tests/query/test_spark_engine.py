@@ -186,7 +186,10 @@ def test_narrower_older_files_missing_columns_and_empty_tables(spark: Engine,
 
 
 def test_a_query_past_its_time_is_stopped(spark: Engine) -> None:
-    slow = "SELECT sum(a.id * b.id) FROM range(200000) a CROSS JOIN range(200000) b"
+    # 4·10^10 rows: minutes unless stopped, and no overflow to end it sooner
+    slow = (
+        "SELECT max((a.id * 7919 + b.id) % 104729) FROM range(200000) a CROSS JOIN range(200000) b"
+    )
     started = time.monotonic()
     with pytest.raises(QueryError, match="stopped: it ran past 1 s"):
         spark.bounded(slow, seconds=1)

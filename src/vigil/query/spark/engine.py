@@ -28,7 +28,7 @@ from vigil.query.s3_requests import bounded
 from vigil.query.spark.expand import vigil_macros
 from vigil.query.spark.macros import DERIVED, FUNCTIONS
 from vigil.query.spark.schema import signed, struct, table_schema
-from vigil.query.spark.session import release
+from vigil.query.spark.session import add_tag, interrupt, on_connect, release, remove_tag
 
 # The table names the AWS Athena documentation uses, as in the DuckDB engine.
 ALIASES: Final[dict[str, str]] = {"vpc_flow_logs": "flow_logs", "cloudtrail_logs": "cloudtrail"}
@@ -59,12 +59,12 @@ class SparkEngine:
         self.reader = Reader(lake) if lake is not None else None
         self.cached: list[str] = []
         self.tag = f"vigil-{uuid.uuid4().hex}"  # this engine's jobs, stopped when it closes
-        self.spark.addTag(self.tag)
+        add_tag(self.spark, self.tag)
         self.macros = vigil_macros()
         try:
             for statement in () if defined else FUNCTIONS:
                 self.spark.sql(statement)
-            self.reusable = not owns and not _remote(spark)
+            self.reusable = not owns and not on_connect(spark)
             self._views()
         except BaseException:
             self.close()
@@ -116,18 +116,20 @@ class SparkEngine:
         def watch() -> None:
             step = 0.05
             waited = 0.0
-            while not stop.wait(step):
+            while not why and not stop.wait(step):
                 waited += step
                 if cancel is not None and cancel.is_set():
                     why.append("its request was abandoned")
                 elif seconds is not None and waited >= seconds:
                     why.append(f"it ran past {seconds:g} s, the server's limit (query_timeout)")
-                else:
-                    continue
-                self.spark.interruptTag(group)
-                return
+            # An interrupt stops the jobs running under the tag, not one still being planned:
+            # again until the query gives up.
+            while why:
+                interrupt(self.spark, group)
+                if stop.wait(0.25):
+                    return
 
-        self.spark.addTag(group)
+        add_tag(self.spark, group)
         watcher = threading.Thread(target=watch, name="query-watch", daemon=True)
         watcher.start()
         try:
@@ -145,7 +147,7 @@ class SparkEngine:
         finally:
             stop.set()
             watcher.join()
-            self.spark.removeTag(group)
+            remove_tag(self.spark, group)
         keep = table.num_rows if max_rows is None else min(table.num_rows, max_rows)
         if max_bytes is not None and table.nbytes > max_bytes:  # wide rows
             keep = min(keep, int(table.num_rows * max_bytes / max(1, table.nbytes)))
@@ -193,13 +195,13 @@ class SparkEngine:
 
     def close(self) -> None:
         try:
-            self.spark.interruptTag(self.tag)  # a result cut short leaves no task reading on
+            interrupt(self.spark, self.tag)  # a result cut short leaves no task reading on
             if self.owns:
                 self.spark.stop()
             else:  # another engine's Spark: only what this one made goes
                 for name in self.cached:
                     self.spark.catalog.uncacheTable(name)
-                self.spark.removeTag(self.tag)
+                remove_tag(self.spark, self.tag)
                 if self.reusable:
                     self.reusable = False
                     release(self.spark)
@@ -219,11 +221,6 @@ class SparkEngine:
 def _every_request() -> str:
     """The unbounded `s3_requests` view's query in Spark SQL (carried over once a process)."""
     return vigil_macros().spark(bounded(f"TIMESTAMP '{EARLIEST}'", f"TIMESTAMP '{LATEST}'"))
-
-
-def _remote(spark: SparkSession) -> bool:
-    """A Spark Connect session (the server keeps it; nothing here to give back)."""
-    return type(spark).__module__.startswith("pyspark.sql.connect")
 
 
 def _uri(store: LakeStore, path: Path, *, entry: bool = True) -> str:

@@ -140,6 +140,37 @@ def release(spark: SparkSession) -> None:
         _IDLE.append(spark)
 
 
+def on_connect(spark: SparkSession) -> bool:
+    """A Spark Connect session (the server keeps it; nothing here to give back)."""
+    return type(spark).__module__.startswith("pyspark.sql.connect")
+
+
+# Marks on the jobs this thread starts, so that another thread can stop them: Spark Connect's
+# operation tags; on classic Spark the context's job tags, because a classic session's own
+# tags never reach the jobs that collect a result (interrupting them stops nothing).
+def add_tag(spark: SparkSession, tag: str) -> None:
+    if on_connect(spark):
+        spark.addTag(tag)
+    else:
+        spark.sparkContext.addJobTag(tag)
+
+
+def remove_tag(spark: SparkSession, tag: str) -> None:
+    if on_connect(spark):
+        spark.removeTag(tag)
+    else:
+        spark.sparkContext.removeJobTag(tag)
+
+
+def interrupt(spark: SparkSession, tag: str) -> None:
+    """Stops the running jobs marked `tag` (a job still being planned starts unmarked later:
+    callers ask again until their query gives up)."""
+    if on_connect(spark):
+        spark.interruptTag(tag)
+    else:
+        spark.sparkContext.cancelJobsWithTag(tag)
+
+
 def _runtime(spark: SparkSession, chosen: dict[str, str]) -> None:
     """The settings a session may set for itself (the others are the context's): its SQL
     settings, and Hadoop's (`spark.hadoop.X` as `X`, which the session's file reads take)."""
