@@ -195,3 +195,19 @@ def test_a_query_past_its_time_is_stopped(spark: Engine) -> None:
         spark.bounded(slow, seconds=1)
     assert time.monotonic() - started < 15
     assert spark.rows("SELECT count(*) FROM flow_logs") == [(4,)]  # the engine goes on
+
+
+PARTITIONS = "SET spark.sql.shuffle.partitions"  # its name and value
+
+
+def test_a_session_given_back_keeps_nothing_of_its_engine(spark: Engine, home: Settings) -> None:
+    """An engine on a running Spark takes a session given back by an earlier one: without its
+    views, and without the settings the earlier engine was given."""
+    with open_spark(home, conf={"spark.sql.shuffle.partitions": "7"}) as first:
+        first.execute("CREATE OR REPLACE TEMPORARY VIEW leftover AS SELECT 1 AS one")
+        assert first.rows(PARTITIONS)[0][1] == "7"
+    with open_spark(home) as second:
+        assert second.rows(PARTITIONS)[0][1] != "7"
+        with pytest.raises(QueryError):
+            second.rows("SELECT one FROM leftover")
+        assert second.rows("SELECT count(*) FROM flow_logs") == [(4,)]

@@ -8,6 +8,7 @@ import os
 import shutil
 import tempfile
 import threading
+import weakref
 from pathlib import Path
 from typing import Final
 
@@ -20,6 +21,9 @@ DEFAULT_MASTER: Final = "local[2]"
 # functions, paid by each of a content test's hundreds of short-lived engines).
 _IDLE: list[SparkSession] = []
 _IDLE_LOCK: Final = threading.Lock()
+# The settings an engine gave its session (`_runtime`), undone when the session is given back:
+# the next engine starts from the context's, not from another engine's choices.
+_GIVEN: weakref.WeakKeyDictionary[SparkSession, set[str]] = weakref.WeakKeyDictionary()
 # pyspark's loggers that print a failed query's whole plan and Java stack to stderr
 _ERROR_LOGGERS: Final = ("SQLQueryContextLogger", "DataFrameQueryContextLogger")
 # Only warnings while Spark starts (the level Spark gives a Python shell: any other, and it
@@ -136,6 +140,8 @@ def release(spark: SparkSession) -> None:
     for table in spark.catalog.listTables():
         if table.isTemporary:
             spark.catalog.dropTempView(table.name)
+    for key in _GIVEN.pop(spark, set()):
+        spark.conf.unset(key)
     with _IDLE_LOCK:
         _IDLE.append(spark)
 
@@ -174,8 +180,11 @@ def interrupt(spark: SparkSession, tag: str) -> None:
 def _runtime(spark: SparkSession, chosen: dict[str, str]) -> None:
     """The settings a session may set for itself (the others are the context's): its SQL
     settings, and Hadoop's (`spark.hadoop.X` as `X`, which the session's file reads take)."""
+    given = _GIVEN.setdefault(spark, set())
     for key, value in chosen.items():
         if key.startswith("spark.sql.") and key != "spark.sql.warehouse.dir":
             spark.conf.set(key, value)
+            given.add(key)
         elif key.startswith("spark.hadoop."):
             spark.conf.set(key.removeprefix("spark.hadoop."), value)
+            given.add(key.removeprefix("spark.hadoop."))
