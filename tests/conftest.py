@@ -27,6 +27,19 @@ def moto_server() -> Iterator[str]:
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def spark_running() -> Iterator[None]:
+    """One Spark for the test process: the engines Spark tests open run on it, sessions of
+    their own given back when they close, instead of a JVM started and stopped a module
+    (10 to 15 s each)."""
+    pytest.importorskip("pyspark")
+    from vigil.query.spark import open_spark
+
+    engine = open_spark(None)
+    yield
+    engine.close()
+
+
 @pytest.fixture
 def aws(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """The endpoint, with test credentials in the environment (the standard chain finds them)."""

@@ -44,7 +44,7 @@ SAMPLE = (
 
 
 @pytest.fixture(scope="module")
-def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+def spark(tmp_path_factory: pytest.TempPathFactory, spark_running: None) -> Iterator[Settings]:
     home = tmp_path_factory.mktemp("spark-content") / "home"
     settings = replace(Settings.load(home), engine="spark",
                        spark=SparkSettings(master="local[2]", conf=SPARK_SMALL_DATA))  # fmt: skip

@@ -11,7 +11,7 @@ import pytest
 from vigil.api import access
 from vigil.config import Settings
 from vigil.demo import scenario as sc
-from vigil.demo.run import run_demo
+from vigil.demo.run import DemoResult, run_demo
 from vigil.detect.units import load_units
 from vigil.query.engine import run_query
 
@@ -23,8 +23,16 @@ def q(home: Settings, sql: str) -> list[dict[str, Any]]:
     return rows
 
 
-def test_demo_end_to_end(home: Settings) -> None:
-    result = run_demo(home, "small", "2026-11-24")
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, DemoResult]:
+    """One demo run for the module: its result, then a second run over the same home."""
+    home = Settings.load(tmp_path_factory.mktemp("demo") / "home")
+    home.ensure()
+    return home, run_demo(home, "small", "2026-11-24")
+
+
+def test_demo_end_to_end(demo: tuple[Settings, DemoResult]) -> None:
+    home, result = demo
     assert all(r.clean for r in result.reports)
     gen = result.generated
     truth = json.loads(gen.ground_truth.read_text())
@@ -218,8 +226,8 @@ def test_demo_end_to_end(home: Settings) -> None:
     )
 
 
-def test_demo_rerun_adds_nothing(home: Settings) -> None:
-    first = run_demo(home, "small", "2026-11-24")
+def test_demo_rerun_adds_nothing(demo: tuple[Settings, DemoResult]) -> None:
+    home, first = demo
     counts = (
         "SELECT (SELECT count(*) FROM flow_logs) AS f, (SELECT count(*) FROM cloudtrail) AS c, "
         "(SELECT count(*) FROM dns_logs) AS d, (SELECT count(*) FROM s3_access_logs) AS s"

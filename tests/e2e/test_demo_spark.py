@@ -29,7 +29,7 @@ def hub(settings: Settings) -> list[tuple[Any, ...]]:
     )  # fmt: skip
 
 
-def test_the_demos_detection_on_spark_equals_duckdbs(tmp_path: Path) -> None:
+def test_the_demos_detection_on_spark_equals_duckdbs(tmp_path: Path, spark_running: None) -> None:
     demo = Settings.load(tmp_path / "demo")
     demo.ensure()
     assert all(r.clean for r in run_demo(demo, "small", "2026-11-24").reports)

@@ -74,7 +74,7 @@ AGGREGATES = [
 
 
 @pytest.fixture(scope="module")
-def engines() -> Iterator[tuple[Engine, Engine]]:
+def engines(spark_running: None) -> Iterator[tuple[Engine, Engine]]:
     spark, duck = open_spark(None), open_engine(None)
     for engine in (spark, duck):
         engine.load_table("rows", ROWS)

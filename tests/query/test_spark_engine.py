@@ -62,8 +62,8 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def spark(home: Settings) -> Iterator[Engine]:
-    """One Spark for the module: engines opened later run on it (sessions of their own)."""
+def spark(home: Settings, spark_running: None) -> Iterator[Engine]:
+    """An engine on the process's Spark: engines opened later run on it too."""
     started = time.monotonic()
     engine = open_spark(home)
     print(f"spark engine opened in {time.monotonic() - started:.2f} s")
