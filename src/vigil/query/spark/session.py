@@ -74,6 +74,12 @@ def settings(conf: dict[str, str] | None) -> dict[str, str]:
         # address functions' CASE expressions (minutes of planning, then out of memory)
         "spark.sql.constraintPropagation.enabled": "false",
         "spark.ui.showConsoleProgress": "false",
+        # what Spark keeps of finished jobs, stages, tasks and queries (plans included) for
+        # its web UI, kept whether the UI runs or not: a long-lived engine's heap otherwise
+        "spark.ui.retainedJobs": "100",
+        "spark.ui.retainedStages": "100",
+        "spark.ui.retainedTasks": "10000",
+        "spark.sql.ui.retainedExecutions": "50",
         "spark.driver.host": "127.0.0.1",
         "spark.driver.bindAddress": "127.0.0.1",
         "spark.sql.session.timeZone": "UTC",
