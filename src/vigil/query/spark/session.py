@@ -188,7 +188,7 @@ def _runtime(spark: SparkSession, chosen: dict[str, str]) -> None:
     settings, and Hadoop's (`spark.hadoop.X` as `X`, which the session's file reads take)."""
     given = _GIVEN.setdefault(spark, set())
     for key, value in chosen.items():
-        if key.startswith("spark.sql.") and key != "spark.sql.warehouse.dir":
+        if key.startswith("spark.sql.") and spark.conf.isModifiable(key):  # not the context's
             spark.conf.set(key, value)
             given.add(key)
         elif key.startswith("spark.hadoop."):
