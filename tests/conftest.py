@@ -70,10 +70,31 @@ _SLOW_CALLS = (
 )  # processes, AWS, property tests
 
 
+# The files of a minute or more of the suite, the longest first: scheduled first, so that the
+# workers (a file is one worker's: --dist loadfile) end together on the short ones.
+FIRST = (
+    "tests/e2e/test_console.py",
+    "tests/content/test_content_spark.py",
+    "tests/lake/test_s3_lake.py",
+    "tests/content/test_content.py",
+    "tests/e2e/test_demo_spark.py",
+    "tests/live/test_serve_live.py",
+    "tests/query/test_spark_connect.py",
+    "tests/e2e/test_entities.py",
+    "tests/e2e/test_spark_cluster_job.py",
+    "tests/e2e/test_crash.py",
+    "tests/e2e/test_wheel.py",
+)
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that start processes (the `vigil` command, the AWS CLI) or talk to the moto
-    server are `slow`: `make test-fast` leaves them out, `make test` runs everything."""
+    """The longest files first (FIRST). Tests that start processes (the `vigil` command, the
+    AWS CLI) or talk to the moto server are `slow`: `make test-fast` leaves them out, `make
+    test` runs everything."""
     import inspect
+
+    order = {name: i for i, name in enumerate(FIRST)}
+    items.sort(key=lambda item: order.get(item.nodeid.split("::")[0], len(FIRST)))
 
     for item in items:
         function = getattr(item, "function", None)

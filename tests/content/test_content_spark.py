@@ -1,10 +1,10 @@
 """Detection units run on Spark (`local[2]`) raise the same findings as on DuckDB from the
 same records: the same ids, groups, severities, windows, counts, first and last seen and
 evidence ids, hit for hit. A sample covering what the SQL carried over to Spark must mean
-the same (`vigil.query.spark.carry`): each source, Sigma rules and their correlations,
-window frames, distinct counts over windows, JSON paths, lists, threat lists, the DGA model.
-Every unit runs on Spark over the demo's lake, which has each source (S3 access logs and
-CloudTrail as one `s3_requests`, DNS and its domain lists, the port scan):
+the same (`vigil.query.spark.carry`): Sigma rules and their correlations, JSON paths, lists,
+threat lists, the DGA model, intervals. Every unit runs on Spark over the demo's lake, which
+has each source (flow logs with their RANGE frames, S3 access logs and CloudTrail as one
+`s3_requests`, DNS and its domain lists, distinct counts over windows, the port scan):
 tests/e2e/test_demo_spark.py. `vigil content test --engine spark` runs every unit's cases the
 same way."""
 
@@ -30,9 +30,7 @@ pytest.importorskip("pyspark")
 pytestmark = pytest.mark.slow  # Spark: seconds a case
 
 SAMPLE = (
-    "behavior-ec2-trafficvolumeunusual",  # flow logs; a RANGE frame of days and hours
     "trojan-ec2-dgadomainrequest-c-dns",  # DNS; the DGA model's n-grams
-    "discovery-ec2-instancecredentialrecon",  # distinct counts over time windows
     "execution-ssm-sendcommandtomany",  # JSON lists ([*] paths)
     "persistence-iam-roletrustoutsideorganization",  # JSON types, policies, accounts
     "impact-bedrock-llmjackingrecon",  # a Sigma temporal correlation
