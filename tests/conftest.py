@@ -73,24 +73,17 @@ _SLOW_CALLS = (
 # The files of a minute or more of the suite, the longest first: scheduled first, so that the
 # workers (a file is one worker's: --dist loadfile) end together on the short ones.
 FIRST = (
+    "tests/e2e/test_console.py",
+    "tests/content/test_content_spark.py",
+    "tests/lake/test_s3_lake.py",
+    "tests/content/test_content.py",
     "tests/e2e/test_demo_spark.py",
     "tests/live/test_serve_live.py",
-    "tests/lake/test_s3_lake.py",
-    "tests/e2e/test_console.py",
-    "tests/content/test_content.py",
-    "tests/content/test_content_spark.py",
-    "tests/e2e/test_spark_cluster_job.py",
     "tests/query/test_spark_connect.py",
     "tests/e2e/test_entities.py",
-    "tests/query/test_spark_engine.py",
-    "tests/live/test_new_sources_live.py",
-    "tests/shells/test_user_commands.py",
+    "tests/e2e/test_spark_cluster_job.py",
     "tests/e2e/test_crash.py",
-    "tests/query/test_spark_carry.py",
     "tests/e2e/test_wheel.py",
-    "tests/metrics/test_alarms_more.py",
-    "tests/shells/test_cli.py",
-    "tests/e2e/test_console_findings.py",
 )
 
 
