@@ -237,6 +237,10 @@ TGW_RECORD = (
 # well under a second): no whole-stage code generation, whose compiling costs more than it
 # saves on a few rows, and no adaptive re-planning of shuffles over two partitions. About a
 # quarter off a unit's time here; Vigil's own defaults, for real data, keep both.
+# A Spark query of minutes unless stopped (4·10^10 rows), in 20,000 short tasks as a lake's
+# files are read, for the tests of a query stopped past its time.
+SPARK_SLOW = "SELECT max((id * 7919) % 104729) FROM range(0, 40000000000, 1, 20000)"
+
 SPARK_SMALL_DATA = {
     "spark.sql.codegen.wholeStage": "false",
     "spark.sql.adaptive.enabled": "false",

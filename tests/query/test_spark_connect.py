@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from helpers import vigil
+from helpers import SPARK_SLOW, vigil
 from vigil.detect.harness import _write
 from vigil.detect.sigma_import import every_unit
 
@@ -87,7 +87,7 @@ def test_a_query_past_its_time_is_stopped_on_the_server(homes: tuple[Path, Path]
 import time
 from vigil.errors import QueryError
 from vigil.query.spark import open_spark
-slow = "SELECT max((id * 7919) % 104729) FROM range(0, 40000000000, 1, 20000)"
+slow = {SPARK_SLOW!r}
 with open_spark(None, remote={url!r}) as engine:
     started = time.monotonic()
     try:

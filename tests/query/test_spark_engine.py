@@ -14,6 +14,7 @@ import pytest
 
 from helpers import (
     FLOW_HEADER,
+    SPARK_SLOW,
     ct_record,
     flow_key,
     flow_line,
@@ -186,16 +187,10 @@ def test_narrower_older_files_missing_columns_and_empty_tables(spark: Engine,
     assert spark.rows("SELECT count(*) FROM flow_logs") == [(4,)]  # the first engine is intact
 
 
-# 4·10^10 rows, minutes unless stopped, in 20,000 tasks of a fraction of a second each, as a
-# lake's files are read: a stopped job's running tasks end at their next row batch, but a task
-# in one loop of its own (a cross join) would go on to its end, using the cores the rest needs.
-SLOW = "SELECT max((id * 7919) % 104729) FROM range(0, 40000000000, 1, 20000)"
-
-
 def test_a_query_past_its_time_is_stopped(spark: Engine) -> None:
     started = time.monotonic()
     with pytest.raises(QueryError, match="stopped: it ran past 1 s"):
-        spark.bounded(SLOW, seconds=1)
+        spark.bounded(SPARK_SLOW, seconds=1)
     assert time.monotonic() - started < 15
     tracker = spark.spark.sparkContext.statusTracker()  # type: ignore[attr-defined]
     assert wait_for(lambda: not tracker.getActiveStageIds(), seconds=10)  # nothing runs on
